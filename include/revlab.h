@@ -1,0 +1,327 @@
+/*
+ * revlab.h - the public interface of librevlab, a semi-supervised labeller
+ * for product-review text.
+ *
+ * The data lives in one SQLite file, the store (see schema.sql). Each stage
+ * of the pipeline reads its input from the store and writes its output back
+ * in one transaction: a stage that fails leaves the store as it was.
+ *
+ * Conventions, stated once:
+ * - Every function that can fail returns an int status: RL_OK (0) or a
+ *   negative RL_E* code. rl_strerror() turns a code into generic text;
+ *   rl_db_errmsg() gives the detail of the last failure on a handle
+ *   ("reviews.csv:7: unterminated quoted field").
+ * - Constructors return a status and hand the object back through an
+ *   out-parameter; destructors accept NULL.
+ * - Ownership: the library copies whatever it keeps. A returned const
+ *   pointer is borrowed and valid until the next call on the same handle.
+ *   Anything else the library returns belongs to the caller, who frees it
+ *   with the matching function.
+ * - Options are plain structs filled with defaults by rl_<stage>_opts_init()
+ *   and changed field by field, or by name with rl_<stage>_opts_set(), which
+ *   is driven by the same parameter table that rl_param_at() lists.
+ * - The library never prints, exits or reads the environment. Progress and
+ *   per-row problems reach the caller through callbacks.
+ * - Handles are not shared between threads; separate handles may be used
+ *   from separate threads.
+ */
+#ifndef REVLAB_H
+#define REVLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RL_BUILDING_LIBRARY) && defined(__GNUC__)
+#define RL_API __attribute__((visibility("default")))
+#else
+#define RL_API
+#endif
+
+#define RL_VERSION "0.1.0"
+
+/* Status codes. */
+enum {
+	RL_OK = 0,
+	RL_ENOMEM = -1,		/* out of memory */
+	RL_EIO = -2,		/* a file could not be read or written */
+	RL_EINPUT = -3,		/* malformed input data */
+	RL_EINVAL = -4,		/* bad argument or option value */
+	RL_EDB = -5,		/* the database failed or is not a store */
+	RL_EVERSION = -6,	/* store made by an unknown version */
+	RL_EEXIST = -7,		/* the thing already exists */
+	RL_ENOTFOUND = -8,	/* the thing does not exist */
+	RL_EEMPTY = -9		/* nothing to work on */
+};
+
+/* Generic text for a status code; never NULL. */
+RL_API const char *rl_strerror(int code);
+
+/* The library's version string, RL_VERSION at build time. */
+RL_API const char *rl_version(void);
+
+/* Progress callback: `stage` names the work, `done` of `total` units
+ * (total is 0 when unknown). Called at most a few times a second. */
+typedef void (*rl_progress_fn)(void *ctx, const char *stage, uint64_t done,
+			       uint64_t total);
+
+/* Problem callback: one line of text describing a skipped input row. */
+typedef void (*rl_report_fn)(void *ctx, const char *msg);
+
+/* ---- Parameter tables ------------------------------------------------ */
+
+/* One tunable of a stage: its name for `-p name=value`, its type
+ * ("int", "double", "bool" or "string"), its default as text, and a
+ * one-line help. */
+typedef struct rl_param {
+	const char *name;
+	const char *type;
+	const char *def;
+	const char *help;
+} rl_param;
+
+/* The i-th parameter of `stage` ("tokenize", ...), counting from 0;
+ * NULL past the last one or for a stage without parameters. */
+RL_API const rl_param *rl_param_at(const char *stage, size_t i);
+
+/* ---- The store ------------------------------------------------------- */
+
+typedef struct rl_db rl_db;
+
+/* Flags for rl_db_open(). */
+enum {
+	RL_OPEN_CREATE = 1	/* create the file and schema if missing */
+};
+
+/* The schema version this library reads and writes. */
+#define RL_SCHEMA_VERSION 1
+
+/* Opens the store at `path`. Without RL_OPEN_CREATE the file must exist and
+ * be a revlab store of a known version. On failure *out may still hold a
+ * handle whose rl_db_errmsg() explains; always rl_db_close() it. */
+RL_API int rl_db_open(const char *path, unsigned flags, rl_db **out);
+
+/* Closes the store; NULL is harmless. */
+RL_API void rl_db_close(rl_db *db);
+
+/* Detail of the last failure on `db`; "" if none. Borrowed. */
+RL_API const char *rl_db_errmsg(const rl_db *db);
+
+/* ---- Import ---------------------------------------------------------- */
+
+typedef enum rl_format {
+	RL_FORMAT_AUTO = 0,	/* by the file's extension */
+	RL_FORMAT_CSV,
+	RL_FORMAT_TSV,
+	RL_FORMAT_JSONL
+} rl_format;
+
+/* What to do with an id that is already in the store. */
+typedef enum rl_existing {
+	RL_EXISTING_ERROR = 0,	/* fail the import */
+	RL_EXISTING_REPLACE,	/* replace text and metadata */
+	RL_EXISTING_SKIP	/* keep the stored review, skip the row */
+} rl_existing;
+
+typedef struct rl_import_opts {
+	rl_format format;
+	const char *id_col;	/* column or JSON key of the id; "id" */
+	const char *text_col;	/* column or JSON key of the text; "text" */
+	rl_existing existing;
+	int skip_bad;		/* import good rows, report bad ones */
+	size_t max_record;	/* longest record in bytes; 1 MiB */
+	rl_progress_fn progress;
+	rl_report_fn report;	/* bad rows when skip_bad is set */
+	void *ctx;		/* passed to both callbacks */
+} rl_import_opts;
+
+typedef struct rl_import_stats {
+	uint64_t rows;		/* records read, header excluded */
+	uint64_t imported;	/* new reviews */
+	uint64_t replaced;	/* existing reviews replaced */
+	uint64_t skipped;	/* existing reviews left alone */
+	uint64_t bad;		/* bad rows skipped (skip_bad) */
+	uint64_t bytes;		/* bytes read */
+} rl_import_stats;
+
+RL_API void rl_import_opts_init(rl_import_opts *o);
+
+/* Guesses a format from a file name's extension (.csv, .tsv, .tab,
+ * .jsonl, .ndjson); RL_FORMAT_AUTO if it cannot tell. */
+RL_API rl_format rl_format_from_name(const char *path);
+
+/* Parses "csv", "tsv" or "jsonl"; RL_EINVAL for anything else. */
+RL_API int rl_format_parse(const char *name, rl_format *out);
+
+/* Imports reviews from the file at `path` in one transaction. Every
+ * record needs a non-empty id and a non-empty, valid UTF-8 text; other
+ * columns are kept as the review's metadata (a JSON object). An error
+ * names the file and line; the store is then unchanged. `st` may be NULL. */
+RL_API int rl_import_file(rl_db *db, const char *path,
+			  const rl_import_opts *o, rl_import_stats *st);
+
+/* The same, reading an open stream; `name` is used in messages (e.g.
+ * "stdin"). The format must be given, as there is no extension. */
+RL_API int rl_import_stream(rl_db *db, FILE *in, const char *name,
+			    const rl_import_opts *o, rl_import_stats *st);
+
+/* ---- Tokenizer ------------------------------------------------------- */
+
+typedef struct rl_tokenize_opts {
+	const char *lexicon_dir;	/* folder holding <language>/ files */
+	const char *language;		/* "en" */
+	int stopwords;			/* drop stop words; 1 */
+	int stem;			/* Snowball stemming; 1 */
+	int negation;			/* mark negation scope "not_x"; 1 */
+	int min_len;			/* drop shorter word tokens; 1 */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_tokenize_opts;
+
+/* Fills defaults. lexicon_dir defaults to the folder given at build time;
+ * callers may point it elsewhere. */
+RL_API void rl_tokenize_opts_init(rl_tokenize_opts *o);
+
+/* Sets one parameter from "name=value". String values are borrowed and
+ * must outlive the options. RL_EINVAL for an unknown name or bad value. */
+RL_API int rl_tokenize_opts_set(rl_tokenize_opts *o, const char *assignment);
+
+typedef struct rl_tokenizer rl_tokenizer;
+
+/* Loads the lexicons of o->language. On failure writes a message naming
+ * the file into err (errlen bytes) and returns a negative status. */
+RL_API int rl_tokenizer_new(const rl_tokenize_opts *o, rl_tokenizer **out,
+			    char *err, size_t errlen);
+RL_API void rl_tokenizer_free(rl_tokenizer *tk);
+
+/* Token callback: a NUL-terminated, normalised token (borrowed). */
+typedef void (*rl_token_fn)(void *ctx, const char *tok, size_t len);
+
+/* Tokenizes `len` bytes of UTF-8 `text`, calling `fn` once per token in
+ * order. RL_EINPUT if the text is not valid UTF-8. */
+RL_API int rl_tokenize_text(rl_tokenizer *tk, const char *text, size_t len,
+			    rl_token_fn fn, void *ctx);
+
+typedef struct rl_tokenize_stats {
+	uint64_t reviews;	/* reviews tokenized by this call */
+	uint64_t tokens;	/* tokens they produced */
+	uint64_t new_terms;	/* terms added to the vocabulary */
+	uint64_t bytes;		/* text bytes read */
+	int retokenized_all;	/* settings changed, so all were redone */
+} rl_tokenize_stats;
+
+/* Tokenizes every review of the store that has no tokens yet, or all of
+ * them when the tokenizer settings differ from those of the stored
+ * tokens. One transaction. `st` may be NULL. */
+RL_API int rl_tokenize(rl_db *db, const rl_tokenize_opts *o,
+		       rl_tokenize_stats *st);
+
+/* ---- Vectors --------------------------------------------------------- */
+
+typedef struct rl_vectorize_opts {
+	int ngram_max;		/* 1: unigrams, 2: and bigrams; 2 */
+	int min_df;		/* drop features in fewer documents; 2 */
+	double max_df;		/* drop those in more than this share; 1 */
+	int max_features;	/* keep the most frequent; 200000 */
+	int sublinear;		/* tf -> 1 + ln tf; 1 */
+	int dim;		/* LSA dimensions; 100 */
+	int n_iter;		/* power iterations of the randomized SVD; 3 */
+	int seed;		/* of every random choice; 1 */
+	int threads;		/* worker threads; 2 */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_vectorize_opts;
+
+RL_API void rl_vectorize_opts_init(rl_vectorize_opts *o);
+RL_API int rl_vectorize_opts_set(rl_vectorize_opts *o,
+				 const char *assignment);
+
+typedef struct rl_vectorize_stats {
+	uint64_t reviews;	/* reviews vectorized by this call */
+	uint64_t features;	/* TF-IDF features in the vocabulary */
+	uint64_t nnz;		/* stored TF-IDF entries */
+	int refit;		/* vocabulary and LSA were fitted anew */
+} rl_vectorize_stats;
+
+/* Computes TF-IDF vectors (kind "tfidf") and their LSA projection (kind
+ * "lsa") for every tokenized review. The vocabulary and the projection
+ * are fitted on the whole corpus when none exists, when the settings
+ * changed, or when the corpus grew by more than a quarter since the last
+ * fit; otherwise only reviews without vectors are transformed with the
+ * stored fit. RL_EEMPTY if no review has tokens. One transaction. */
+RL_API int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
+			rl_vectorize_stats *st);
+
+/* ---- Neighbour graph ------------------------------------------------- */
+
+typedef struct rl_graph_opts {
+	const char *vectors;	/* "lsa" or "tfidf"; "lsa" */
+	int k;			/* neighbours per review; 10 */
+	int exact_below;	/* brute force below this many reviews;
+				   20000 */
+	int max_iters;		/* NN-descent rounds; 12 */
+	int recall_sample;	/* reviews whose recall@k is measured
+				   against brute force; 200 */
+	int seed;		/* 1 */
+	int threads;		/* 2 */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_graph_opts;
+
+RL_API void rl_graph_opts_init(rl_graph_opts *o);
+RL_API int rl_graph_opts_set(rl_graph_opts *o, const char *assignment);
+
+typedef struct rl_graph_stats {
+	uint64_t reviews;	/* nodes in the graph */
+	uint64_t edges;		/* stored neighbour rows */
+	int exact;		/* built by brute force */
+	int incremental;	/* refined an earlier graph */
+	double recall;		/* measured recall@k; 1 if exact; -1 if
+				   not measured */
+} rl_graph_stats;
+
+/* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors
+ * and stores it in `neighbours`. RL_EEMPTY without vectors. */
+RL_API int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st);
+
+/* ---- Statistics ------------------------------------------------------ */
+
+typedef struct rl_stats {
+	uint64_t reviews;
+	uint64_t tokenized;	/* reviews with tokens */
+	uint64_t tokens;	/* tokens over all reviews */
+	uint64_t terms;		/* distinct tokens */
+	uint64_t labels;
+	uint64_t seeds;		/* hand labels */
+	uint64_t rules;
+	uint64_t runs;		/* stage runs recorded */
+} rl_stats;
+
+RL_API int rl_stats_get(rl_db *db, rl_stats *st);
+
+/* The last run of each stage, oldest first. Strings are borrowed for the
+ * duration of the call; params and counts are JSON objects. */
+typedef struct rl_run_info {
+	int64_t id;
+	const char *stage;
+	const char *started;	/* UTC, ISO 8601 */
+	double seconds;
+	const char *params;
+	const char *counts;
+} rl_run_info;
+
+typedef int (*rl_run_fn)(void *ctx, const rl_run_info *run);
+
+/* Calls fn for the latest run of each stage; stops early and returns fn's
+ * value if it is non-zero. */
+RL_API int rl_runs_last(rl_db *db, rl_run_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REVLAB_H */

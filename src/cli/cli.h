@@ -1,0 +1,81 @@
+/*
+ * cli.h - shared parts of the `revlab` command line.
+ *
+ * The CLI is a thin layer over revlab.h, in the manner of git: main.c
+ * holds the command table, each cmd_<name>.c one subcommand. Only the CLI
+ * prints, exits or reads the environment. Exit status: 0 success,
+ * 1 failure, 2 usage error. Messages go to stderr as "revlab: what",
+ * lower case and without a full stop.
+ */
+#ifndef RL_CLI_H
+#define RL_CLI_H
+
+#include <stdio.h>
+
+#include "revlab.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;	/* full help text */
+} cli_cmd;
+
+/* Prints "revlab: " and the message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a failed library call: the handle's detail or the code's text.
+ * Returns EXIT_FAIL, or EXIT_USAGE for RL_EINVAL. */
+int cli_fail(rl_db *db, int code);
+/* Prints the command's help to out. */
+void cli_help(const char *name, FILE *out);
+/* For a usage error: a hint to stderr, returns EXIT_USAGE. */
+int cli_usage(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Opens an existing store; on failure prints why and returns NULL. */
+rl_db *cli_open(const char *path);
+
+/* A progress printer for the library's callbacks: a self-rewriting line
+ * on a terminal, periodic plain lines otherwise, nothing when quiet. */
+typedef struct cli_progress {
+	int quiet, tty;
+	double start, last_line;
+	int drawn;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet);
+void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
+		     uint64_t total);
+/* Clears a drawn progress line. */
+void cli_progress_end(cli_progress *p);
+
+/* Seconds since some fixed point. */
+double cli_now(void);
+
+/* Prints the store's counts and its stages' last runs. */
+int cli_print_stats(rl_db *db, FILE *out);
+
+/* The options of every stage a command may run. */
+typedef struct cli_stages {
+	rl_tokenize_opts tok;
+	rl_vectorize_opts vec;
+	rl_graph_opts graph;
+} cli_stages;
+
+/* The stages whose parameters command `name` takes (NULL-terminated). */
+const char *const *cli_command_stages(const char *name);
+
+/* Parses a stage command's arguments: -p [stage.]name=value (a name
+ * without stage sets it in every stage of the command that has it), -q,
+ * and one DB. Returns EXIT_OK or EXIT_USAGE after saying why. */
+int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
+		   int *quiet, const char **db);
+
+/* Each runs one stage and prints what it did; EXIT_OK or EXIT_FAIL. */
+int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog);
+int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
+int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
+
+#endif /* RL_CLI_H */

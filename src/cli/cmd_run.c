@@ -1,0 +1,46 @@
+/*
+ * cmd_run.c - `revlab run DB`: the whole pipeline that exists, each stage
+ * redoing only what its changed inputs need.
+ */
+#include "cli.h"
+
+int cmd_run(int argc, char **argv)
+{
+	cli_stages st;
+	int quiet = 0;
+	const char *path;
+	int rc = cli_stage_args("run", argc, argv, &st, &quiet, &path);
+	if (rc != EXIT_OK)
+		return rc;
+	rl_db *db = cli_open(path);
+	if (!db)
+		return EXIT_FAIL;
+	rl_stats stats;
+	if ((rc = rl_stats_get(db, &stats)) != RL_OK) {
+		rc = cli_fail(db, rc);
+		goto out;
+	}
+	if (stats.reviews == 0) {
+		cli_error("%s: no reviews; import some with `revlab import "
+			  "%s FILE`", path, path);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	cli_progress prog;
+	cli_progress_init(&prog, quiet);
+	if ((rc = cli_tokenize(db, &st, &prog)) != EXIT_OK ||
+	    (rc = cli_vectorize(db, &st, &prog)) != EXIT_OK ||
+	    (rc = cli_graph(db, &st, &prog)) != EXIT_OK)
+		goto out;
+	if (!quiet) {
+		printf("\n");
+		if ((rc = cli_print_stats(db, stdout)) != RL_OK) {
+			rc = cli_fail(db, rc);
+			goto out;
+		}
+	}
+	rc = EXIT_OK;
+out:
+	rl_db_close(db);
+	return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * main.c - the `revlab` command: its table of subcommands, --help,
+ * --version, and dispatch. Each subcommand lives in cmd_<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_vectorize(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const char *const tokenize_stages[] = { "tokenize", NULL };
+static const char *const vectorize_stages[] = { "vectorize", NULL };
+static const char *const graph_stages[] = { "graph", NULL };
+static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
+					  NULL };
+
+static const struct {
+	cli_cmd cmd;
+	const char *const *stages;	/* whose -p parameters it takes */
+} commands[] = {
+	{ { "init", cmd_init, "create a new, empty store",
+	    "usage: revlab init DB\n"
+	    "\n"
+	    "Creates the store DB (a SQLite file) with revlab's schema.\n"
+	    "Does nothing to a store that already exists.\n" }, NULL },
+	{ { "import", cmd_import, "import reviews from CSV, TSV or JSONL",
+	    "usage: revlab import DB FILE [options]\n"
+	    "\n"
+	    "Imports reviews from FILE ('-' for stdin) in one transaction.\n"
+	    "CSV and TSV need a header line; JSONL is one object a line.\n"
+	    "Columns other than the id and text are kept as metadata.\n"
+	    "A bad record stops the import and leaves the store unchanged.\n"
+	    "\n"
+	    "  --format F        csv, tsv or jsonl (default: from the extension)\n"
+	    "  --id-col C        column holding the id (default: id)\n"
+	    "  --text-col C      column holding the text (default: text)\n"
+	    "  --replace         replace reviews whose id is already stored\n"
+	    "  --skip-existing   keep stored reviews, skip rows with their ids\n"
+	    "  --skip-bad        import the good rows, list the bad ones\n"
+	    "  --max-record N    longest record in bytes (default: 1048576)\n"
+	    "  -q, --quiet       no progress or summary\n" }, NULL },
+	{ { "tokenize", cmd_tokenize, "tokenize reviews not yet tokenized",
+	    "usage: revlab tokenize DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Tokenizes every review without tokens (all of them if the\n"
+	    "tokenizer's settings or lexicons changed): NFKC, case folding,\n"
+	    "Unicode word segmentation, stop words and stemming from\n"
+	    "lexicons/<language>/.\n" }, tokenize_stages },
+	{ { "vectorize", cmd_vectorize, "TF-IDF and LSA vectors of the reviews",
+	    "usage: revlab vectorize DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Computes TF-IDF vectors (unigrams and bigrams of tokens, sublinear\n"
+	    "tf, smoothed idf, L2-normalised) and their LSA projection, learned\n"
+	    "from the corpus itself. The fit is redone when settings change or\n"
+	    "the corpus grew by a quarter; otherwise only new reviews are\n"
+	    "vectorized with the stored fit.\n" }, vectorize_stages },
+	{ { "graph", cmd_graph, "the k-nearest-neighbour graph of the reviews",
+	    "usage: revlab graph DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Finds each review's k most similar reviews (cosine) and stores\n"
+	    "them with their similarity: exact below exact_below reviews,\n"
+	    "NN-descent above, with recall@k measured on a sample. Adding\n"
+	    "reviews refines the stored graph instead of rebuilding it.\n" },
+	  graph_stages },
+	{ { "stats", cmd_stats, "show counts and what each stage last did",
+	    "usage: revlab stats DB\n" }, NULL },
+	{ { "run", cmd_run, "run every stage whose inputs changed",
+	    "usage: revlab run DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Runs the pipeline on the store's reviews, each stage only if its\n"
+	    "inputs changed, and prints what each did. Stages so far:\n"
+	    "tokenize, vectorize, graph. -p name=value sets a parameter in\n"
+	    "every stage that has it; -p stage.name=value in one.\n" },
+	  run_stages },
+	{ { "help", cmd_help, "explain a command",
+	    "usage: revlab help [COMMAND]\n" }, NULL },
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_params(const char *stage, FILE *out)
+{
+	const rl_param *p;
+	fprintf(out, "\n%s parameters (-p name=value):\n", stage);
+	for (size_t i = 0; (p = rl_param_at(stage, i)); i++)
+		fprintf(out, "  %-12s %-6s %s (default: %s)\n", p->name,
+			p->type, p->help, p->def);
+}
+
+const char *const *cli_command_stages(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].cmd.name, name))
+			return commands[i].stages;
+	return NULL;
+}
+
+void cli_help(const char *name, FILE *out)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].cmd.name, name))
+			continue;
+		fputs(commands[i].cmd.usage, out);
+		for (const char *const *s = commands[i].stages; s && *s; s++)
+			print_params(*s, out);
+		return;
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: revlab [--version] [--help] COMMAND [ARGS]\n\n"
+		"revlab labels product reviews from a few hand labels and\n"
+		"keyword rules. Commands:\n\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].cmd.name,
+			commands[i].cmd.summary);
+	fprintf(out, "\n`revlab help COMMAND` or `revlab COMMAND --help` "
+		"explains one.\n");
+}
+
+static const cli_cmd *find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].cmd.name, name))
+			return &commands[i].cmd;
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage("help", "too many arguments");
+	if (!find(argv[1])) {
+		cli_error("'%s' is not a revlab command; see `revlab --help`",
+			  argv[1]);
+		return EXIT_USAGE;
+	}
+	cli_help(argv[1], stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("revlab %s\n", rl_version());
+		return EXIT_OK;
+	}
+	const cli_cmd *c = find(argv[1]);
+	if (!c) {
+		cli_error("'%s' is not a revlab command; see `revlab --help`",
+			  argv[1]);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			cli_help(c->name, stdout);
+			return EXIT_OK;
+		}
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,159 @@
+/*
+ * stages.c - what the stage commands (tokenize, vectorize, graph, run)
+ * share: parsing -p parameters into each stage's options, and running a
+ * stage with a report of what it did and how long it took.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int has_param(const char *stage, const char *name, size_t len)
+{
+	const rl_param *p;
+	for (size_t i = 0; (p = rl_param_at(stage, i)); i++)
+		if (strlen(p->name) == len && !strncmp(p->name, name, len))
+			return 1;
+	return 0;
+}
+
+static int set_in(cli_stages *st, const char *stage, const char *a)
+{
+	if (!strcmp(stage, "tokenize"))
+		return rl_tokenize_opts_set(&st->tok, a);
+	if (!strcmp(stage, "vectorize"))
+		return rl_vectorize_opts_set(&st->vec, a);
+	if (!strcmp(stage, "graph"))
+		return rl_graph_opts_set(&st->graph, a);
+	return RL_EINVAL;
+}
+
+static int set_param(const char *cmd, cli_stages *st, const char *arg)
+{
+	const char *const *stages = cli_command_stages(cmd);
+	const char *eq = strchr(arg, '=');
+	if (!eq)
+		return cli_usage(cmd, "parameter '%s' is not name=value", arg);
+	const char *dot = memchr(arg, '.', (size_t)(eq - arg));
+	const char *name = dot ? dot + 1 : arg;
+	size_t len = (size_t)(eq - name);
+	int matched = 0;
+	for (const char *const *s = stages; s && *s; s++) {
+		if (dot && (strlen(*s) != (size_t)(dot - arg) ||
+			    strncmp(*s, arg, (size_t)(dot - arg))))
+			continue;
+		if (!has_param(*s, name, len))
+			continue;
+		matched = 1;
+		if (set_in(st, *s, name) != RL_OK)
+			return cli_usage(cmd, "bad value in '%s'", arg);
+	}
+	if (!matched)
+		return cli_usage(cmd, "bad parameter '%s': no such parameter",
+				 arg);
+	return EXIT_OK;
+}
+
+int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
+		   int *quiet, const char **db)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	rl_tokenize_opts_init(&st->tok);
+	rl_vectorize_opts_init(&st->vec);
+	rl_graph_opts_init(&st->graph);
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "p:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (set_param(cmd, st, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		default:
+			return cli_usage(cmd, "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(cmd, argc - optind < 1 ? "missing DB"
+							 : "too many arguments");
+	*db = argv[optind];
+	return EXIT_OK;
+}
+
+int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog)
+{
+	rl_tokenize_stats s;
+	st->tok.progress = cli_progress_cb;
+	st->tok.ctx = prog;
+	double t0 = cli_now();
+	int rc = rl_tokenize(db, &st->tok, &s);
+	cli_progress_end(prog);
+	if (rc != RL_OK)
+		return cli_fail(db, rc);
+	double sec = cli_now() - t0;
+	if (!prog->quiet)
+		printf("tokenize:  %llu reviews, %llu tokens, %llu new terms%s "
+		       "(%.2f s, %.1f MB/s)\n",
+		       (unsigned long long)s.reviews,
+		       (unsigned long long)s.tokens,
+		       (unsigned long long)s.new_terms,
+		       s.retokenized_all ? ", all redone: settings changed"
+					 : "",
+		       sec, sec > 0 ? (double)s.bytes / sec / 1e6 : 0.0);
+	return EXIT_OK;
+}
+
+int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog)
+{
+	rl_vectorize_stats s;
+	st->vec.progress = cli_progress_cb;
+	st->vec.ctx = prog;
+	double t0 = cli_now();
+	int rc = rl_vectorize(db, &st->vec, &s);
+	cli_progress_end(prog);
+	if (rc != RL_OK)
+		return cli_fail(db, rc);
+	if (!prog->quiet)
+		printf("vectorize: %llu reviews, %llu features, %llu tf-idf "
+		       "entries, %d-dim lsa%s (%.2f s)\n",
+		       (unsigned long long)s.reviews,
+		       (unsigned long long)s.features,
+		       (unsigned long long)s.nnz, st->vec.dim,
+		       s.refit ? ", fitted anew" : ", with the stored fit",
+		       cli_now() - t0);
+	return EXIT_OK;
+}
+
+int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
+{
+	rl_graph_stats s;
+	st->graph.progress = cli_progress_cb;
+	st->graph.ctx = prog;
+	double t0 = cli_now();
+	int rc = rl_graph(db, &st->graph, &s);
+	cli_progress_end(prog);
+	if (rc != RL_OK)
+		return cli_fail(db, rc);
+	if (prog->quiet)
+		return EXIT_OK;
+	char recall[64] = "";
+	if (!s.exact && s.recall >= 0)
+		snprintf(recall, sizeof recall, ", recall@%d %.3f (sampled)",
+			 st->graph.k, s.recall);
+	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
+	       "(%.2f s)\n", (unsigned long long)s.reviews,
+	       (unsigned long long)s.edges, st->graph.vectors,
+	       s.exact ? "exact" : s.incremental ? "refined (NN-descent)"
+						 : "NN-descent",
+	       recall, cli_now() - t0);
+	return EXIT_OK;
+}

@@ -1,0 +1,151 @@
+/*
+ * util.c - what the subcommands share: messages, opening the store,
+ * progress lines, the statistics table.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("revlab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(rl_db *db, int code)
+{
+	const char *detail = db ? rl_db_errmsg(db) : "";
+	cli_error("%s", *detail ? detail : rl_strerror(code));
+	return code == RL_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_usage(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("revlab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nrun `revlab help %s` for usage\n", name);
+	return EXIT_USAGE;
+}
+
+rl_db *cli_open(const char *path)
+{
+	rl_db *db = NULL;
+	int rc = rl_db_open(path, 0, &db);
+	if (rc != RL_OK) {
+		cli_fail(db, rc);
+		rl_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_init(cli_progress *p, int quiet)
+{
+	memset(p, 0, sizeof *p);
+	p->quiet = quiet;
+	p->tty = isatty(fileno(stderr));
+	p->start = cli_now();
+}
+
+static void human(char *dst, size_t cap, double x, int bytes)
+{
+	static const char *const unit[] = { "", "k", "M", "G", "T" };
+	int u = 0;
+	double base = bytes ? 1024 : 1000;
+	while (x >= base && u < 4) {
+		x /= base;
+		u++;
+	}
+	snprintf(dst, cap, u ? "%.1f %s%s" : "%.0f %s%s", x, unit[u],
+		 bytes ? "B" : "");
+}
+
+void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
+		     uint64_t total)
+{
+	cli_progress *p = ctx;
+	if (p->quiet)
+		return;
+	double now = cli_now(), el = now - p->start;
+	/* Only a stage that lasts a while earns a progress line; without a
+	 * terminal, one line every 5 seconds is enough for a log. */
+	if (el < 1.0 || (!p->tty && now - p->last_line < 5.0))
+		return;
+	p->last_line = now;
+	int bytes = !strcmp(stage, "import");
+	char d[32], t[32], r[32], eta[32] = "";
+	human(d, sizeof d, (double)done, bytes);
+	human(t, sizeof t, (double)total, bytes);
+	human(r, sizeof r, el > 0 ? (double)done / el : 0, bytes);
+	if (total && done && done < total)
+		snprintf(eta, sizeof eta, ", eta %.0f s",
+			 el * (double)(total - done) / (double)done);
+	if (total)
+		fprintf(stderr, "%s%s: %s of %s (%.0f%%), %s/s%s%s",
+			p->tty ? "\r" : "", stage, d, t,
+			100.0 * (double)done / (double)total, r, eta,
+			p->tty ? "\033[K" : "\n");
+	else
+		fprintf(stderr, "%s%s: %s, %s/s%s", p->tty ? "\r" : "", stage,
+			d, r, p->tty ? "\033[K" : "\n");
+	p->drawn = p->tty;
+	fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	if (p->drawn)
+		fputs("\r\033[K", stderr);
+	p->drawn = 0;
+}
+
+static int print_run(void *ctx, const rl_run_info *r)
+{
+	FILE *out = ctx;
+	fprintf(out, "  %-10s %s  %8.2f s  %s\n", r->stage, r->started,
+		r->seconds, r->counts);
+	return 0;
+}
+
+int cli_print_stats(rl_db *db, FILE *out)
+{
+	rl_stats st;
+	int rc = rl_stats_get(db, &st);
+	if (rc != RL_OK)
+		return rc;
+	fprintf(out,
+		"reviews    %llu\n"
+		"tokenized  %llu\n"
+		"tokens     %llu\n"
+		"terms      %llu\n"
+		"labels     %llu\n"
+		"seeds      %llu\n"
+		"rules      %llu\n",
+		(unsigned long long)st.reviews,
+		(unsigned long long)st.tokenized,
+		(unsigned long long)st.tokens, (unsigned long long)st.terms,
+		(unsigned long long)st.labels, (unsigned long long)st.seeds,
+		(unsigned long long)st.rules);
+	fprintf(out, "last runs:\n");
+	if (st.runs == 0)
+		fprintf(out, "  (none)\n");
+	return rl_runs_last(db, print_run, out);
+}

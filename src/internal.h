@@ -1,0 +1,104 @@
+/*
+ * internal.h - declarations shared inside librevlab, hidden from users.
+ *
+ * The library has two layers. Kernels (tokenize.c, and later vectorize.c,
+ * knn.c, ...) take flat arrays and know nothing of SQLite or files. The
+ * stage layer (stage_*.c, import.c) loads a stage's input through store.c,
+ * the only file that speaks SQL, runs the kernel and writes back in one
+ * transaction. Tests link the static library and may use all of this.
+ */
+#ifndef RL_INTERNAL_H
+#define RL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "revlab.h"
+
+/* ---- errors (error.c) ---- */
+
+/* Records a formatted message as the handle's detail and returns code. */
+int rl_fail(rl_db *db, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Clears the handle's detail. */
+void rl_clear_error(rl_db *db);
+
+/* ---- UTF-8 (tokenize.c, the only user of utf8proc) ---- */
+
+/* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len),
+ * or len if s is valid. NUL bytes count as valid here. */
+size_t rl_utf8_check(const char *s, size_t len);
+
+/* A stable text that changes whenever the tokens the tokenizer would make
+ * may change: options, lexicon contents, tokenizer version. Borrowed. */
+const char *rl_tokenizer_fingerprint(const rl_tokenizer *tk);
+
+/* ---- growable byte buffer (buf.c) ---- */
+
+typedef struct rl_buf {
+	char *data;
+	size_t len, cap;
+} rl_buf;
+
+int rl_buf_reserve(rl_buf *b, size_t extra);
+int rl_buf_append(rl_buf *b, const void *p, size_t n);
+int rl_buf_putc(rl_buf *b, char c);
+/* Appends an unsigned LEB128 varint. */
+int rl_buf_put_varint(rl_buf *b, uint64_t v);
+/* Reads a varint from p[0..end); returns bytes used, 0 if truncated. */
+size_t rl_varint_get(const unsigned char *p, const unsigned char *end,
+		     uint64_t *v);
+void rl_buf_free(rl_buf *b);
+
+/* ---- string -> id hash map (strmap.c) ---- */
+
+typedef struct rl_strmap rl_strmap;
+
+int rl_strmap_new(rl_strmap **out);
+void rl_strmap_free(rl_strmap *m);
+/* Value of key, or -1 if absent. */
+int64_t rl_strmap_get(const rl_strmap *m, const char *key, size_t len);
+/* Inserts or overwrites; copies the key. */
+int rl_strmap_put(rl_strmap *m, const char *key, size_t len, int64_t val);
+size_t rl_strmap_size(const rl_strmap *m);
+
+/* ---- parameter tables (params.c) ---- */
+
+typedef enum rl_ptype {
+	RL_PT_INT, RL_PT_DOUBLE, RL_PT_BOOL, RL_PT_STRING
+} rl_ptype;
+
+typedef struct rl_param_def {
+	rl_param pub;		/* name, type text, default text, help */
+	rl_ptype type;
+	size_t offset;		/* of the field in the options struct */
+	double lo, hi;		/* inclusive range for numbers */
+} rl_param_def;
+
+/* Sets the field named in "name=value" of `opts` from `table`. */
+int rl_params_set(const rl_param_def *table, size_t n, void *opts,
+		  const char *assignment);
+/* Applies every default of `table` to `opts`. */
+void rl_params_defaults(const rl_param_def *table, size_t n, void *opts);
+/* Writes the parameters as a JSON object into b. */
+int rl_params_json(const rl_param_def *table, size_t n, const void *opts,
+		   rl_buf *b);
+
+extern const rl_param_def rl_tokenize_params[];
+extern const size_t rl_tokenize_nparams;
+extern const rl_param_def rl_vectorize_params[];
+extern const size_t rl_vectorize_nparams;
+extern const rl_param_def rl_graph_params[];
+extern const size_t rl_graph_nparams;
+
+/* ---- JSON text (json.c) ---- */
+
+/* Appends s[0..len) as a JSON string literal, escaping every control
+ * character. */
+int rl_json_string(rl_buf *b, const char *s, size_t len);
+
+/* ---- clock ---- */
+double rl_now(void);	/* monotonic seconds */
+
+#endif /* RL_INTERNAL_H */

@@ -1,0 +1,150 @@
+/*
+ * kernels.h - the numeric kernels: flat arrays in, flat arrays out, no
+ * SQLite, no files. The stage layer (stage_*.c) loads their input from
+ * the store and saves their output; tests and benchmarks call them alone.
+ */
+#ifndef RL_KERNELS_H
+#define RL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "revlab.h"
+
+/* A sparse matrix in compressed sparse row form. Row i's entries are
+ * indices/values[indptr[i] .. indptr[i+1]), indices ascending. */
+typedef struct rl_csr {
+	uint32_t n_rows, n_cols;
+	uint64_t *indptr;	/* [n_rows + 1] */
+	uint32_t *indices;	/* [nnz] */
+	float *values;		/* [nnz] */
+} rl_csr;
+
+void rl_csr_free(rl_csr *m);
+
+/* ---- TF-IDF (vectorize.c) ---- */
+
+#define RL_NO_TERM UINT32_MAX
+
+/* A fitted TF-IDF vocabulary: feature f is the unigram term_a[f] (when
+ * term_b[f] == RL_NO_TERM) or the bigram term_a[f] term_b[f]; features are
+ * sorted by (term_a, term_b). */
+typedef struct rl_tfidf {
+	uint32_t n_features;
+	uint32_t *term_a, *term_b;	/* [n_features] */
+	uint32_t *df;			/* [n_features] */
+	float *idf;			/* [n_features] */
+	uint32_t n_docs;		/* documents it was fitted on */
+	int sublinear;			/* tf -> 1 + ln tf */
+} rl_tfidf;
+
+/* Documents as token ids: doc i is tokens[doc_off[i] .. doc_off[i+1]). */
+typedef struct rl_docs {
+	const uint32_t *tokens;
+	const uint64_t *doc_off;	/* [n_docs + 1] */
+	uint32_t n_docs;
+} rl_docs;
+
+/* Fits the vocabulary: unigrams (and bigrams if o->ngram_max >= 2) kept
+ * when min_df <= df <= max_df * n_docs, the max_features most frequent
+ * if more remain (ties by ids). Smoothed idf = ln((1 + n)/(1 + df)) + 1. */
+int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
+		 rl_tfidf *out);
+
+/* L2-normalised TF-IDF rows of `docs` under a fitted vocabulary. A
+ * document with no known feature gets an empty row. */
+int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
+		       rl_csr *out);
+
+void rl_tfidf_free(rl_tfidf *m);
+
+/* ---- LSA by randomized truncated SVD (lsa.c) ---- */
+
+/* components[n_cols][dim] (row-major): the top right singular vectors of
+ * the matrix it was fitted on, one column each, so a row x projects to
+ * x * components; the projection is then L2-normalised. */
+typedef struct rl_lsa {
+	uint32_t dim, n_cols;
+	float *components;	/* [n_cols][dim] */
+	double *sigma;		/* [dim] singular values, descending */
+} rl_lsa;
+
+/* Randomized SVD (Halko, Martinsson, Tropp 2011) with `n_iter` power
+ * iterations, `oversample` extra columns, Gaussian test matrix from
+ * `seed`, on `threads` threads. Deterministic for a seed and thread
+ * count. */
+int rl_lsa_fit(const rl_csr *X, uint32_t dim, uint32_t oversample,
+	       uint32_t n_iter, uint64_t seed, int threads, rl_lsa *out);
+
+/* out[n_rows][dim]: rows of X projected and L2-normalised (zero rows stay
+ * zero). */
+int rl_lsa_transform(const rl_lsa *m, const rl_csr *X, int threads,
+		     float *out);
+
+void rl_lsa_free(rl_lsa *m);
+
+/* ---- k nearest neighbours (knn.c) ---- */
+
+/* Vectors to search: dense rows (dense != NULL, [n][dim], L2-normalised)
+ * or sparse rows (csr != NULL, L2-normalised). Similarity is the dot
+ * product, i.e. cosine. */
+typedef struct rl_vecs {
+	uint32_t n;
+	uint32_t dim;
+	const float *dense;
+	const rl_csr *csr;
+} rl_vecs;
+
+/* The k most similar other rows of every row: nbr[i][j] (-1 if fewer
+ * exist) and sim[i][j], most similar first, ties by smaller index.
+ * exact: brute force. Otherwise NN-descent (Dong, Charikar, Li 2011),
+ * started from `init` (an earlier graph, [n][k] with -1 holes) when
+ * given, so adding rows refines instead of rebuilding. Deterministic for a
+ * seed and thread count. */
+typedef struct rl_knn_opts {
+	uint32_t k;
+	int exact;
+	int threads;
+	uint64_t seed;
+	uint32_t max_iters;	/* NN-descent rounds */
+	double delta;		/* stop when fewer than delta*n*k updates */
+	uint32_t pool;		/* candidates kept per row while searching */
+	const int32_t *init;	/* [n_init][k] or NULL */
+	uint32_t n_init;
+} rl_knn_opts;
+
+int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
+	   float *sim);
+
+/* Mean recall@k of (nbr) against exact neighbours for `n_sample` rows
+ * drawn with `seed`. */
+int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
+		  uint32_t n_sample, uint64_t seed, int threads,
+		  double *recall);
+
+/* ---- threads (parallel.c) ---- */
+
+/* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread
+ * (t = 0 on the caller's), and waits for all. A kernel splits its rows by
+ * t so results depend only on the thread count. */
+int rl_parallel(int threads, void (*fn)(void *ctx, int t, int nt),
+		void *ctx);
+
+/* ---- random numbers ---- */
+
+/* splitmix64: the one generator; every random choice takes a seed. */
+static inline uint64_t rl_rand_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static inline double rl_rand_unit(uint64_t *state)
+{
+	return (double)(rl_rand_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+#endif /* RL_KERNELS_H */

@@ -1,0 +1,232 @@
+/*
+ * params.c - the parameter tables behind opts_init, `-p name=value`,
+ * `--help` and the params recorded in the runs table.
+ *
+ * One table per stage, in the manner of CRFsuite: name, type, default,
+ * help, and where the value lives in the stage's options struct. Defaults,
+ * parsing and the JSON record are all derived from the table, so a new
+ * parameter is one line.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "rl_config.h"
+
+#define P(st, type, ptype, field, def, lo, hi, help) \
+	{ { #field, type, def, help }, ptype, offsetof(st, field), lo, hi }
+
+const rl_param_def rl_tokenize_params[] = {
+	P(rl_tokenize_opts, "string", RL_PT_STRING, language, "en", 0, 0,
+	  "lexicon folder to use (lexicons/<language>/)"),
+	P(rl_tokenize_opts, "bool", RL_PT_BOOL, stopwords, "1", 0, 1,
+	  "drop the language's stop words"),
+	P(rl_tokenize_opts, "bool", RL_PT_BOOL, stem, "1", 0, 1,
+	  "reduce words to their Snowball stem"),
+	P(rl_tokenize_opts, "bool", RL_PT_BOOL, negation, "1", 0, 1,
+	  "prefix words after a negation with not_ up to punctuation"),
+	P(rl_tokenize_opts, "int", RL_PT_INT, min_len, "1", 1, 100,
+	  "drop word tokens shorter than this many characters"),
+	P(rl_tokenize_opts, "string", RL_PT_STRING, lexicon_dir,
+	  RL_LEXICON_DIR_BUILD, 0, 0, "folder holding the lexicons"),
+};
+const size_t rl_tokenize_nparams =
+	sizeof rl_tokenize_params / sizeof rl_tokenize_params[0];
+
+const rl_param_def rl_vectorize_params[] = {
+	P(rl_vectorize_opts, "int", RL_PT_INT, ngram_max, "2", 1, 2,
+	  "longest n-gram of terms: 1 unigrams, 2 also bigrams"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, min_df, "2", 1, 1000000,
+	  "drop features found in fewer reviews"),
+	P(rl_vectorize_opts, "double", RL_PT_DOUBLE, max_df, "1", 0.0001,
+	  1, "drop features found in more than this share of reviews"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, max_features, "200000", 0,
+	  100000000, "keep at most this many, the most frequent (0: all)"),
+	P(rl_vectorize_opts, "bool", RL_PT_BOOL, sublinear, "1", 0, 1,
+	  "term frequency tf counts as 1 + ln tf"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, dim, "100", 1, 1000,
+	  "dimensions of the LSA vectors"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, n_iter, "3", 0, 20,
+	  "power iterations of the randomized SVD"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
+	  "seed of the random projection"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
+};
+const size_t rl_vectorize_nparams =
+	sizeof rl_vectorize_params / sizeof rl_vectorize_params[0];
+
+const rl_param_def rl_graph_params[] = {
+	P(rl_graph_opts, "string", RL_PT_STRING, vectors, "lsa", 0, 0,
+	  "which vectors to compare: lsa or tfidf"),
+	P(rl_graph_opts, "int", RL_PT_INT, k, "10", 1, 200,
+	  "neighbours per review"),
+	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "20000", 0,
+	  2147483647, "exact (brute force) search below this many reviews"),
+	P(rl_graph_opts, "int", RL_PT_INT, max_iters, "12", 1, 100,
+	  "rounds of NN-descent at most"),
+	P(rl_graph_opts, "int", RL_PT_INT, recall_sample, "200", 0, 1000000,
+	  "reviews whose recall@k is checked against brute force"),
+	P(rl_graph_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
+	  "seed of the random starting graph"),
+	P(rl_graph_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
+};
+const size_t rl_graph_nparams =
+	sizeof rl_graph_params / sizeof rl_graph_params[0];
+
+static int set_field(const rl_param_def *d, void *opts, const char *v)
+{
+	char *field = (char *)opts + d->offset;
+	char *end;
+	switch (d->type) {
+	case RL_PT_STRING:
+		memcpy(field, &v, sizeof v);
+		return RL_OK;
+	case RL_PT_BOOL:
+		if (!strcmp(v, "1") || !strcasecmp(v, "true") ||
+		    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+			*(int *)field = 1;
+		else if (!strcmp(v, "0") || !strcasecmp(v, "false") ||
+			 !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+			*(int *)field = 0;
+		else
+			return RL_EINVAL;
+		return RL_OK;
+	case RL_PT_INT: {
+		errno = 0;
+		long x = strtol(v, &end, 10);
+		if (errno || end == v || *end || x < d->lo || x > d->hi)
+			return RL_EINVAL;
+		*(int *)field = (int)x;
+		return RL_OK;
+	}
+	case RL_PT_DOUBLE: {
+		errno = 0;
+		double x = strtod(v, &end);
+		if (errno || end == v || *end || !isfinite(x) ||
+		    x < d->lo || x > d->hi)
+			return RL_EINVAL;
+		*(double *)field = x;
+		return RL_OK;
+	}
+	}
+	return RL_EINVAL;
+}
+
+void rl_params_defaults(const rl_param_def *t, size_t n, void *opts)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)set_field(&t[i], opts, t[i].pub.def);
+}
+
+int rl_params_set(const rl_param_def *t, size_t n, void *opts,
+		  const char *assignment)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq)
+		return RL_EINVAL;
+	size_t len = (size_t)(eq - assignment);
+	for (size_t i = 0; i < n; i++)
+		if (strlen(t[i].pub.name) == len &&
+		    !strncmp(t[i].pub.name, assignment, len))
+			return set_field(&t[i], opts, eq + 1);
+	return RL_EINVAL;
+}
+
+int rl_params_json(const rl_param_def *t, size_t n, const void *opts,
+		   rl_buf *b)
+{
+	char num[64];
+	int rc = rl_buf_putc(b, '{');
+	for (size_t i = 0; i < n && rc == RL_OK; i++) {
+		const char *field = (const char *)opts + t[i].offset;
+		if (i)
+			rc = rl_buf_putc(b, ',');
+		if (rc == RL_OK)
+			rc = rl_json_string(b, t[i].pub.name,
+					    strlen(t[i].pub.name));
+		if (rc == RL_OK)
+			rc = rl_buf_putc(b, ':');
+		if (rc != RL_OK)
+			break;
+		switch (t[i].type) {
+		case RL_PT_STRING: {
+			const char *s;
+			memcpy(&s, field, sizeof s);
+			rc = s ? rl_json_string(b, s, strlen(s))
+			       : rl_buf_append(b, "null", 4);
+			continue;
+		}
+		case RL_PT_BOOL:
+		case RL_PT_INT:
+			snprintf(num, sizeof num, "%d", *(const int *)field);
+			break;
+		case RL_PT_DOUBLE:
+			snprintf(num, sizeof num, "%.17g",
+				 *(const double *)field);
+			break;
+		}
+		rc = rl_buf_append(b, num, strlen(num));
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_putc(b, '}');
+	return rc;
+}
+
+const rl_param *rl_param_at(const char *stage, size_t i)
+{
+	static const struct {
+		const char *stage;
+		const rl_param_def *table;
+		const size_t *n;
+	} stages[] = {
+		{ "tokenize", rl_tokenize_params, &rl_tokenize_nparams },
+		{ "vectorize", rl_vectorize_params, &rl_vectorize_nparams },
+		{ "graph", rl_graph_params, &rl_graph_nparams },
+	};
+	for (size_t s = 0; stage && s < sizeof stages / sizeof stages[0]; s++)
+		if (!strcmp(stage, stages[s].stage))
+			return i < *stages[s].n ? &stages[s].table[i].pub
+						: NULL;
+	return NULL;
+}
+
+void rl_tokenize_opts_init(rl_tokenize_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_tokenize_params, rl_tokenize_nparams, o);
+}
+
+int rl_tokenize_opts_set(rl_tokenize_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_tokenize_params, rl_tokenize_nparams, o,
+			     assignment);
+}
+
+void rl_vectorize_opts_init(rl_vectorize_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_vectorize_params, rl_vectorize_nparams, o);
+}
+
+int rl_vectorize_opts_set(rl_vectorize_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_vectorize_params, rl_vectorize_nparams, o,
+			     assignment);
+}
+
+void rl_graph_opts_init(rl_graph_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_graph_params, rl_graph_nparams, o);
+}
+
+int rl_graph_opts_set(rl_graph_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_graph_params, rl_graph_nparams, o,
+			     assignment);
+}

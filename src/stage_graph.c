@@ -1,0 +1,166 @@
+/*
+ * stage_graph.c - the graph stage: vectors -> neighbours.
+ *
+ * Loads every vector of the chosen kind, builds the k-nearest-neighbour
+ * graph (exact below exact_below reviews, NN-descent above, started from
+ * the stored graph when it was built on the same fit), measures recall@k
+ * on a sample against brute force, and replaces `neighbours`. Does nothing
+ * when the stored graph already covers every vector with these settings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+
+#define GRAPH_KEY "graph"
+
+int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
+{
+	rl_graph_opts defaults;
+	if (!o) {
+		rl_graph_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_graph_stats s = { .recall = -1 };
+	rl_buf params = { 0 }, fp = { 0 }, stored = { 0 };
+	rl_vector_set vs = { 0 };
+	int32_t *nbr = NULL, *init = NULL;
+	float *sim = NULL;
+	int64_t run_id = 0;
+	double t0 = rl_now();
+	int rc;
+	rl_clear_error(db);
+	if (st)
+		memset(st, 0, sizeof *st);
+	if (strcmp(o->vectors, "lsa") && strcmp(o->vectors, "tfidf"))
+		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (lsa or "
+			       "tfidf)", o->vectors);
+
+	if ((rc = rl_params_json(rl_graph_params, rl_graph_nparams, o,
+				 &params)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_begin(db)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_run_start(db, "graph", params.data, &run_id)) !=
+	    RL_OK)
+		goto fail;
+	/* The graph is valid for one fit of the vectors and one k. */
+	rc = rl_store_setting_get(db, "vectorize", &stored);
+	if (rc == RL_ENOTFOUND) {
+		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
+			     "vectorize` first");
+		goto fail;
+	}
+	if (rc != RL_OK)
+		goto fail;
+	char head[128];
+	snprintf(head, sizeof head, "vectors=%s k=%d fit=", o->vectors, o->k);
+	if ((rc = rl_buf_append(&fp, head, strlen(head))) != RL_OK ||
+	    (rc = rl_buf_append(&fp, stored.data, stored.len)) != RL_OK)
+		goto fail;
+	rc = rl_store_setting_get(db, GRAPH_KEY, &stored);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		goto fail;
+	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
+
+	if ((rc = rl_store_vectors_load(db, o->vectors, &vs)) != RL_OK)
+		goto fail;
+	if (vs.n == 0) {
+		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
+			     "vectorize` first");
+		goto fail;
+	}
+	uint32_t k = (uint32_t)o->k;
+	nbr = malloc((size_t)vs.n * k * sizeof *nbr);
+	sim = malloc((size_t)vs.n * k * sizeof *sim);
+	init = malloc((size_t)vs.n * k * sizeof *init);
+	if (!nbr || !sim || !init) {
+		rc = RL_ENOMEM;
+		goto fail;
+	}
+	uint64_t found = 0;
+	if (same && (rc = rl_store_neighbours_load(db, vs.review_ids, vs.n, k,
+						   init, &found)) != RL_OK)
+		goto fail;
+	uint64_t full = (uint64_t)vs.n * (vs.n - 1 < k ? vs.n - 1 : k);
+	if (same && found == full) {
+		/* Up to date: every row has its k neighbours. */
+		s.reviews = vs.n;
+		s.edges = found;
+		s.incremental = 1;
+		goto done;
+	}
+	rl_vecs v = { .n = vs.n, .dim = vs.dim };
+	if (vs.dense)
+		v.dense = vs.dense;
+	else
+		v.csr = &vs.csr;
+	rl_knn_opts ko = {
+		.k = k, .threads = o->threads, .seed = (uint64_t)o->seed,
+		.max_iters = (uint32_t)o->max_iters, .delta = 0.001,
+		.pool = k + k / 2 + 5,
+		.exact = vs.n < (uint32_t)o->exact_below,
+		.init = same && found ? init : NULL, .n_init = vs.n,
+	};
+	s.exact = ko.exact || vs.n <= k + 1;
+	s.incremental = ko.init != NULL;
+	if (o->progress)
+		o->progress(o->ctx, "graph", 0, vs.n);
+	if ((rc = rl_knn(&v, &ko, nbr, sim)) != RL_OK)
+		goto fail;
+	if (s.exact)
+		s.recall = 1;
+	else if (o->recall_sample > 0 &&
+		 (rc = rl_knn_recall(&v, k, nbr, (uint32_t)o->recall_sample,
+				     (uint64_t)o->seed, o->threads,
+				     &s.recall)) != RL_OK)
+		goto fail;
+
+	if ((rc = rl_store_neighbours_clear(db)) != RL_OK)
+		goto fail;
+	for (uint32_t i = 0; i < vs.n; i++) {
+		for (uint32_t j = 0; j < k; j++) {
+			int32_t b = nbr[(size_t)i * k + j];
+			if (b < 0)
+				continue;
+			if ((rc = rl_store_neighbour_put(db, vs.review_ids[i],
+					(int)j + 1, vs.review_ids[b],
+					sim[(size_t)i * k + j])) != RL_OK)
+				goto fail;
+			s.edges++;
+		}
+		if (o->progress && (i & 65535) == 65535)
+			o->progress(o->ctx, "graph", i, vs.n);
+	}
+	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)
+		goto fail;
+	s.reviews = vs.n;
+done:;
+	char counts[256];
+	snprintf(counts, sizeof counts,
+		 "{\"reviews\":%llu,\"edges\":%llu,\"exact\":%d,"
+		 "\"incremental\":%d,\"recall\":%.4f}",
+		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
+		 s.exact, s.incremental, s.recall);
+	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
+	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
+		goto fail;
+	if (st)
+		*st = s;
+	goto out;
+fail:
+	rl_store_rollback(db);
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_buf_free(&params);
+	rl_buf_free(&fp);
+	rl_buf_free(&stored);
+	rl_vector_set_free(&vs);
+	free(nbr);
+	free(sim);
+	free(init);
+	return rc;
+}

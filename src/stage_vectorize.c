@@ -1,0 +1,203 @@
+/*
+ * stage_vectorize.c - the vectorize stage: review_tokens -> features,
+ * projection, vectors ('tfidf' and 'lsa').
+ *
+ * A fit (vocabulary + LSA) is made on the whole corpus the first time,
+ * when the settings or the tokens' fingerprint changed, or when the corpus
+ * grew by more than a quarter since the last fit; otherwise new reviews
+ * are transformed with the stored fit, so earlier vectors (and the graph
+ * built on them) stay valid. One transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+
+#define FIT_KEY "vectorize"
+#define FIT_DOCS_KEY "vectorize_fit_docs"
+#define GROWTH_REFIT 1.25
+
+/* The settings a fit depends on (not threads or progress), and the
+ * tokenizer's fingerprint, as one text. */
+static int fit_fingerprint(rl_db *db, const rl_vectorize_opts *o, rl_buf *b)
+{
+	rl_buf tok = { 0 };
+	int rc = rl_store_setting_get(db, "tokenizer", &tok);
+	if (rc == RL_ENOTFOUND)
+		rc = rl_buf_append(&tok, "", 0);
+	if (rc != RL_OK)
+		return rc;
+	char tmp[256];
+	snprintf(tmp, sizeof tmp, "v1 ngram_max=%d min_df=%d max_df=%.17g "
+		 "max_features=%d sublinear=%d dim=%d n_iter=%d seed=%d tok=",
+		 o->ngram_max, o->min_df, o->max_df, o->max_features,
+		 o->sublinear, o->dim, o->n_iter, o->seed);
+	b->len = 0;
+	rc = rl_buf_append(b, tmp, strlen(tmp));
+	if (rc == RL_OK)
+		rc = rl_buf_append(b, tok.data, tok.len);
+	rl_buf_free(&tok);
+	return rc;
+}
+
+/* Writes rows of X (and their LSA projection) for the token set's
+ * reviews. */
+static int save_vectors(rl_db *db, const rl_token_set *ts, const rl_csr *X,
+			const float *lsa, uint32_t dim)
+{
+	rl_buf blob = { 0 };
+	int rc = RL_OK;
+	for (uint32_t i = 0; i < ts->n && rc == RL_OK; i++) {
+		blob.len = 0;
+		uint32_t prev = 0;
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			if ((rc = rl_buf_put_varint(&blob, X->indices[p] -
+						    prev)) != RL_OK ||
+			    (rc = rl_buf_append(&blob, &X->values[p], 4)) !=
+				    RL_OK)
+				goto out;
+			prev = X->indices[p];
+		}
+		rc = rl_store_vector_put(db, ts->review_ids[i], "tfidf",
+					 X->n_cols, blob.data, blob.len);
+		if (rc == RL_OK)
+			rc = rl_store_vector_put(db, ts->review_ids[i], "lsa",
+						 dim, lsa + (size_t)i * dim,
+						 dim * sizeof(float));
+	}
+out:
+	rl_buf_free(&blob);
+	return rc;
+}
+
+int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
+		 rl_vectorize_stats *st)
+{
+	rl_vectorize_opts defaults;
+	if (!o) {
+		rl_vectorize_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_vectorize_stats s = { 0 };
+	rl_buf fp = { 0 }, stored = { 0 }, params = { 0 };
+	rl_token_set all = { 0 }, todo = { 0 };
+	rl_tfidf tf = { 0 };
+	rl_lsa lsa = { 0 };
+	rl_csr X = { 0 };
+	float *proj = NULL;
+	int64_t run_id = 0;
+	double t0 = rl_now();
+	int rc;
+	rl_clear_error(db);
+	if (st)
+		memset(st, 0, sizeof *st);
+
+	if ((rc = rl_params_json(rl_vectorize_params, rl_vectorize_nparams, o,
+				 &params)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_begin(db)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_run_start(db, "vectorize", params.data, &run_id)) !=
+	    RL_OK || (rc = fit_fingerprint(db, o, &fp)) != RL_OK)
+		goto fail;
+	rc = rl_store_setting_get(db, FIT_KEY, &stored);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		goto fail;
+	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
+	uint64_t fit_docs = 0;
+	if (same && rl_store_setting_get(db, FIT_DOCS_KEY, &stored) == RL_OK)
+		fit_docs = strtoull(stored.data, NULL, 10);
+
+	if ((rc = rl_store_tokens_load(db, NULL, &all)) != RL_OK)
+		goto fail;
+	if (all.n == 0) {
+		rc = rl_fail(db, RL_EEMPTY, "no tokenized reviews to "
+			     "vectorize; import reviews and run `revlab "
+			     "tokenize` first");
+		goto fail;
+	}
+	s.refit = !same || fit_docs == 0 ||
+		  (double)all.n > GROWTH_REFIT * (double)fit_docs;
+	rl_docs docs = { all.tokens, all.doc_off, all.n };
+	const rl_token_set *work = &all;
+	if (s.refit) {
+		if ((rc = rl_tfidf_fit(&docs, o, &tf)) != RL_OK)
+			goto fail;
+		if (tf.n_features == 0) {
+			rc = rl_fail(db, RL_EEMPTY, "no feature occurs in %d "
+				     "or more reviews (min_df); nothing to "
+				     "vectorize", o->min_df);
+			goto fail;
+		}
+		if ((rc = rl_tfidf_transform(&tf, &docs, o->ngram_max, &X)) !=
+		    RL_OK)
+			goto fail;
+		if ((rc = rl_lsa_fit(&X, (uint32_t)o->dim, 10,
+				     (uint32_t)o->n_iter, (uint64_t)o->seed,
+				     o->threads, &lsa)) != RL_OK)
+			goto fail;
+		char n[32];
+		snprintf(n, sizeof n, "%u", all.n);
+		if ((rc = rl_store_vectorizer_save(db, &tf, &lsa)) != RL_OK ||
+		    (rc = rl_store_vectors_clear(db)) != RL_OK ||
+		    (rc = rl_store_setting_set(db, FIT_KEY, fp.data)) !=
+			    RL_OK ||
+		    (rc = rl_store_setting_set(db, FIT_DOCS_KEY, n)) != RL_OK)
+			goto fail;
+	} else {
+		/* Only the reviews without vectors, with the stored fit. */
+		rl_token_set_free(&all);
+		if ((rc = rl_store_tokens_load(db, "lsa", &todo)) != RL_OK ||
+		    (rc = rl_store_vectorizer_load(db, (uint32_t)fit_docs,
+						   o->sublinear, &tf, &lsa)) !=
+			    RL_OK)
+			goto fail;
+		rl_docs d2 = { todo.tokens, todo.doc_off, todo.n };
+		if ((rc = rl_tfidf_transform(&tf, &d2, o->ngram_max, &X)) !=
+		    RL_OK)
+			goto fail;
+		work = &todo;
+	}
+	proj = malloc(((size_t)work->n * lsa.dim + 1) * sizeof *proj);
+	if (!proj) {
+		rc = RL_ENOMEM;
+		goto fail;
+	}
+	if ((rc = rl_lsa_transform(&lsa, &X, o->threads, proj)) != RL_OK ||
+	    (rc = save_vectors(db, work, &X, proj, lsa.dim)) != RL_OK)
+		goto fail;
+	s.reviews = work->n;
+	s.features = tf.n_features;
+	s.nnz = X.indptr ? X.indptr[X.n_rows] : 0;
+
+	char counts[256];
+	snprintf(counts, sizeof counts,
+		 "{\"reviews\":%llu,\"features\":%llu,\"nnz\":%llu,"
+		 "\"dim\":%u,\"refit\":%d}",
+		 (unsigned long long)s.reviews,
+		 (unsigned long long)s.features, (unsigned long long)s.nnz,
+		 lsa.dim, s.refit);
+	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
+	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
+		goto fail;
+	if (st)
+		*st = s;
+	goto out;
+fail:
+	rl_store_rollback(db);
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_buf_free(&fp);
+	rl_buf_free(&stored);
+	rl_buf_free(&params);
+	rl_token_set_free(&all);
+	rl_token_set_free(&todo);
+	rl_tfidf_free(&tf);
+	rl_lsa_free(&lsa);
+	rl_csr_free(&X);
+	free(proj);
+	return rc;
+}

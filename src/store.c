@@ -1,0 +1,1145 @@
+/*
+ * store.c - the store: one SQLite file holding every stage's input and
+ * output (schema.sql). The only file that includes sqlite3.h.
+ *
+ * Every SQL statement lives in the table below, is prepared once per handle
+ * and takes its values as bound parameters. All steps go through step(),
+ * which turns SQLite failures into RL_EDB with SQLite's message and which
+ * tests can make fail on purpose (rl_store_fail_step).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+extern const char rl_schema_sql[];
+
+enum stmt_id {
+	S_RUN_START,
+	S_RUN_FINISH,
+	S_SETTING_GET,
+	S_SETTING_SET,
+	S_REVIEW_INSERT,
+	S_REVIEW_FIND,
+	S_REVIEW_TEXT,
+	S_REVIEW_UPDATE,
+	S_DEL_TOKENS,
+	S_DEL_VECTORS,
+	S_DEL_HITS,
+	S_DEL_NEIGHBOURS,
+	S_DEL_SCORES,
+	S_DEL_ASSIGN,
+	S_DEL_PRED,
+	S_JSON_VALID,
+	S_JSON_RECORD,
+	S_TERMS_ALL,
+	S_TERM_ADD,
+	S_TOKENS_CLEAR,
+	S_TERMS_CLEAR,
+	S_UNTOK_COUNT,
+	S_UNTOK,
+	S_TOKENS_PUT,
+	S_TOKSET_COUNT_ALL,
+	S_TOKSET_COUNT_MISSING,
+	S_TOKSET_ALL,
+	S_TOKSET_MISSING,
+	S_FEATURES_CLEAR,
+	S_FEATURE_ADD,
+	S_FEATURES_ALL,
+	S_PROJ_CLEAR,
+	S_PROJ_PUT,
+	S_PROJ_GET,
+	S_VECTORS_CLEAR,
+	S_VECTOR_PUT,
+	S_VECTORS_COUNT,
+	S_VECTORS_ALL,
+	S_NEIGHBOURS_CLEAR,
+	S_NEIGHBOUR_PUT,
+	S_NEIGHBOURS_ALL,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_RUN_START] =
+		"INSERT INTO runs(stage, started, params) VALUES "
+		"(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2)",
+	[S_RUN_FINISH] =
+		"UPDATE runs SET seconds = ?2, counts = ?3, status = 'ok' "
+		"WHERE id = ?1",
+	[S_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	[S_SETTING_SET] =
+		"INSERT INTO settings(key, value) VALUES (?1, ?2) "
+		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_REVIEW_INSERT] =
+		"INSERT INTO reviews(ext_id, text, meta, source, source_line, "
+		"import_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT(ext_id) DO NOTHING",
+	[S_REVIEW_FIND] =
+		"SELECT id, import_run, source_line FROM reviews "
+		"WHERE ext_id = ?1",
+	[S_REVIEW_TEXT] = "SELECT text FROM reviews WHERE id = ?1",
+	[S_REVIEW_UPDATE] =
+		"UPDATE reviews SET text = ?2, meta = ?3, source = ?4, "
+		"source_line = ?5, import_run = ?6 WHERE id = ?1",
+	[S_DEL_TOKENS] = "DELETE FROM review_tokens WHERE review_id = ?1",
+	[S_DEL_VECTORS] = "DELETE FROM vectors WHERE review_id = ?1",
+	[S_DEL_HITS] = "DELETE FROM rule_hits WHERE review_id = ?1",
+	[S_DEL_NEIGHBOURS] =
+		"DELETE FROM neighbours WHERE review_id = ?1 "
+		"OR neighbour_id = ?1",
+	[S_DEL_SCORES] = "DELETE FROM label_scores WHERE review_id = ?1",
+	[S_DEL_ASSIGN] = "DELETE FROM assignments WHERE review_id = ?1",
+	[S_DEL_PRED] = "DELETE FROM predictions WHERE review_id = ?1",
+	[S_JSON_VALID] = "SELECT json_valid(?1), CASE WHEN json_valid(?1) "
+			 "THEN json_type(?1) = 'object' ELSE 0 END",
+	[S_JSON_RECORD] =
+		"SELECT (SELECT type FROM json_each(?1) WHERE key = ?2), "
+		"(SELECT value FROM json_each(?1) WHERE key = ?2), "
+		"(SELECT type FROM json_each(?1) WHERE key = ?3), "
+		"(SELECT value FROM json_each(?1) WHERE key = ?3), "
+		"(SELECT json_group_object(key, value) FROM json_each(?1) "
+		"WHERE key <> ?2 AND key <> ?3)",
+	[S_TERMS_ALL] = "SELECT id, term FROM terms",
+	[S_TERM_ADD] = "INSERT INTO terms(id, term) VALUES (?1, ?2)",
+	[S_TOKENS_CLEAR] = "DELETE FROM review_tokens",
+	[S_TERMS_CLEAR] = "DELETE FROM terms",
+	[S_UNTOK_COUNT] =
+		"SELECT count(*) FROM reviews r WHERE NOT EXISTS "
+		"(SELECT 1 FROM review_tokens t WHERE t.review_id = r.id)",
+	[S_UNTOK] =
+		"SELECT r.id, r.text FROM reviews r WHERE r.id > ?1 AND "
+		"NOT EXISTS (SELECT 1 FROM review_tokens t "
+		"WHERE t.review_id = r.id) ORDER BY r.id LIMIT ?2",
+	[S_TOKENS_PUT] =
+		"INSERT OR REPLACE INTO review_tokens(review_id, n_tokens, "
+		"tokens) VALUES (?1, ?2, ?3)",
+	[S_TOKSET_COUNT_ALL] =
+		"SELECT count(*), coalesce(sum(n_tokens), 0) FROM review_tokens",
+	[S_TOKSET_COUNT_MISSING] =
+		"SELECT count(*), coalesce(sum(n_tokens), 0) FROM review_tokens t "
+		"WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+		"v.review_id = t.review_id AND v.kind = ?1)",
+	[S_TOKSET_ALL] =
+		"SELECT review_id, n_tokens, tokens FROM review_tokens "
+		"ORDER BY review_id",
+	[S_TOKSET_MISSING] =
+		"SELECT review_id, n_tokens, tokens FROM review_tokens t "
+		"WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
+		"v.review_id = t.review_id AND v.kind = ?1) ORDER BY review_id",
+	[S_FEATURES_CLEAR] = "DELETE FROM features",
+	[S_FEATURE_ADD] =
+		"INSERT INTO features(id, term_a, term_b, feature, df, idf) "
+		"VALUES (?1, ?2, ?3, (SELECT term FROM terms WHERE id = ?2) || "
+		"coalesce(' ' || (SELECT term FROM terms WHERE id = ?3), ''), "
+		"?4, ?5)",
+	[S_FEATURES_ALL] =
+		"SELECT id, term_a, term_b, df, idf FROM features ORDER BY id",
+	[S_PROJ_CLEAR] = "DELETE FROM projection",
+	[S_PROJ_PUT] =
+		"INSERT INTO projection(id, dim, n_features, components, sigma) "
+		"VALUES (1, ?1, ?2, ?3, ?4)",
+	[S_PROJ_GET] =
+		"SELECT dim, n_features, components, sigma FROM projection",
+	[S_VECTORS_CLEAR] = "DELETE FROM vectors",
+	[S_VECTOR_PUT] =
+		"INSERT OR REPLACE INTO vectors(review_id, kind, dim, data) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_VECTORS_COUNT] =
+		"SELECT count(*), max(dim) FROM vectors WHERE kind = ?1",
+	[S_VECTORS_ALL] =
+		"SELECT review_id, dim, data FROM vectors WHERE kind = ?1 "
+		"ORDER BY review_id",
+	[S_NEIGHBOURS_CLEAR] = "DELETE FROM neighbours",
+	[S_NEIGHBOUR_PUT] =
+		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
+		"similarity) VALUES (?1, ?2, ?3, ?4)",
+	[S_NEIGHBOURS_ALL] =
+		"SELECT review_id, rank, neighbour_id FROM neighbours "
+		"ORDER BY review_id, rank",
+};
+
+struct rl_db {
+	sqlite3 *sql;
+	char *path;
+	rl_buf err;
+	sqlite3_stmt *stmt[S_COUNT];
+	int fail_after;		/* fault injection: steps until failure */
+};
+
+rl_buf *rl_db_errbuf(rl_db *db)
+{
+	return &db->err;
+}
+
+void rl_store_fail_step(rl_db *db, int n)
+{
+	db->fail_after = n;
+}
+
+static int sql_fail(rl_db *db, const char *what)
+{
+	return rl_fail(db, RL_EDB, "%s: %s: %s", db->path, what,
+		       sqlite3_errmsg(db->sql));
+}
+
+/* Returns the prepared statement `id`, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(rl_db *db, enum stmt_id id)
+{
+	sqlite3_stmt *s = db->stmt[id];
+	if (!s) {
+		if (sqlite3_prepare_v3(db->sql, stmt_sql[id], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s,
+				       NULL) != SQLITE_OK) {
+			sql_fail(db, "prepare");
+			return NULL;
+		}
+		db->stmt[id] = s;
+	} else {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	return s;
+}
+
+/* sqlite3_step with fault injection: returns SQLITE_ROW, SQLITE_DONE or
+ * an error code, recording the message for errors. */
+static int step(rl_db *db, sqlite3_stmt *s)
+{
+	if (db->fail_after > 0 && --db->fail_after == 0) {
+		rl_fail(db, RL_EDB, "%s: injected failure", db->path);
+		sqlite3_reset(s);
+		return SQLITE_IOERR;
+	}
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sql_fail(db, "step");
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+/* Steps a statement that returns no rows. */
+static int exec_stmt(rl_db *db, sqlite3_stmt *s)
+{
+	if (!s)
+		return RL_EDB;
+	int rc = step(db, s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? RL_OK : RL_EDB;
+}
+
+static int exec_sql(rl_db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (db->fail_after > 0 && --db->fail_after == 0)
+		return rl_fail(db, RL_EDB, "%s: injected failure", db->path);
+	if (sqlite3_exec(db->sql, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		rl_fail(db, RL_EDB, "%s: %s", db->path,
+			msg ? msg : sqlite3_errmsg(db->sql));
+		sqlite3_free(msg);
+		return RL_EDB;
+	}
+	return RL_OK;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *t, size_t n)
+{
+	return sqlite3_bind_text64(s, i, t, n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+/* ---- open / close ---- */
+
+static int user_version(rl_db *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB;
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	*v = sqlite3_column_int(s, 0);
+	rc = RL_OK;
+out:
+	if (rc != RL_OK)
+		rl_fail(db, RL_EDB, "%s: not a revlab store: %s", db->path,
+			sqlite3_errmsg(db->sql));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int table_count(rl_db *db, int *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB;
+	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM sqlite_schema",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*n = sqlite3_column_int(s, 0);
+		rc = RL_OK;
+	} else {
+		rl_fail(db, RL_EDB, "%s: not a revlab store: %s", db->path,
+			sqlite3_errmsg(db->sql));
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int apply_schema(rl_db *db)
+{
+	int rc = rl_store_begin(db);
+	if (rc != RL_OK)
+		return rc;
+	rc = exec_sql(db, rl_schema_sql);
+	if (rc == RL_OK)
+		rc = rl_store_commit(db);
+	if (rc != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
+int rl_db_open(const char *path, unsigned flags, rl_db **out)
+{
+	int rc = RL_ENOMEM;
+	*out = NULL;
+	rl_db *db = calloc(1, sizeof *db);
+	if (!db)
+		return RL_ENOMEM;
+	*out = db;
+	db->path = strdup(path);
+	if (!db->path)
+		return RL_ENOMEM;
+
+	struct stat sb;
+	int exists = stat(path, &sb) == 0;
+	if (!exists && !(flags & RL_OPEN_CREATE))
+		return rl_fail(db, RL_ENOTFOUND,
+			       "%s: no such store; create it with "
+			       "`revlab init %s`", path, path);
+	int oflags = SQLITE_OPEN_READWRITE |
+		     (flags & RL_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &db->sql, oflags, NULL) != SQLITE_OK)
+		return rl_fail(db, exists ? RL_EDB : RL_EIO, "%s: %s", path,
+			       db->sql ? sqlite3_errmsg(db->sql)
+				       : "cannot open");
+	sqlite3_busy_timeout(db->sql, 5000);
+	sqlite3_extended_result_codes(db->sql, 1);
+
+	int version = 0, tables = 0;
+	if ((rc = user_version(db, &version)) != RL_OK ||
+	    (rc = table_count(db, &tables)) != RL_OK)
+		return rc;
+	if (version > RL_SCHEMA_VERSION)
+		return rl_fail(db, RL_EVERSION,
+			       "%s: store version %d is newer than this "
+			       "revlab understands (%d); upgrade revlab",
+			       path, version, RL_SCHEMA_VERSION);
+	if (version == 0) {
+		if (tables > 0)
+			return rl_fail(db, RL_EDB,
+				       "%s: not a revlab store (a SQLite "
+				       "database with other tables)", path);
+		if (!(flags & RL_OPEN_CREATE))
+			return rl_fail(db, RL_EDB,
+				       "%s: not a revlab store; create it "
+				       "with `revlab init`", path);
+	}
+	/* WAL lets readers (sqlite3, Datasette) look while a stage runs. */
+	if ((rc = exec_sql(db, "PRAGMA foreign_keys = ON;"
+			   "PRAGMA journal_mode = WAL;"
+			   "PRAGMA synchronous = NORMAL;")) != RL_OK)
+		return rc;
+	if (version == 0 && (rc = apply_schema(db)) != RL_OK)
+		return rc;
+	return RL_OK;
+}
+
+void rl_db_close(rl_db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close(db->sql);
+	rl_buf_free(&db->err);
+	free(db->path);
+	free(db);
+}
+
+/* ---- transactions and runs ---- */
+
+int rl_store_begin(rl_db *db)
+{
+	return exec_sql(db, "BEGIN IMMEDIATE");
+}
+
+int rl_store_commit(rl_db *db)
+{
+	return exec_sql(db, "COMMIT");
+}
+
+void rl_store_rollback(rl_db *db)
+{
+	if (!sqlite3_get_autocommit(db->sql))
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int rl_store_run_start(rl_db *db, const char *stage, const char *params,
+		       int64_t *run_id)
+{
+	sqlite3_stmt *s = stmt(db, S_RUN_START);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, params, -1, SQLITE_STATIC);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK)
+		*run_id = sqlite3_last_insert_rowid(db->sql);
+	return rc;
+}
+
+int rl_store_run_finish(rl_db *db, int64_t run_id, double seconds,
+			const char *counts)
+{
+	sqlite3_stmt *s = stmt(db, S_RUN_FINISH);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_double(s, 2, seconds);
+	sqlite3_bind_text(s, 3, counts, -1, SQLITE_STATIC);
+	return exec_stmt(db, s);
+}
+
+int rl_store_setting_get(rl_db *db, const char *key, rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_SETTING_GET);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int rc = step(db, s);
+	if (rc == SQLITE_DONE)
+		return RL_ENOTFOUND;
+	if (rc != SQLITE_ROW)
+		return RL_EDB;
+	out->len = 0;
+	rc = rl_buf_append(out, sqlite3_column_text(s, 0),
+			   (size_t)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	return rc;
+}
+
+int rl_store_setting_set(rl_db *db, const char *key, const char *value)
+{
+	sqlite3_stmt *s = stmt(db, S_SETTING_SET);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	return exec_stmt(db, s);
+}
+
+/* ---- reviews ---- */
+
+static void bind_review(sqlite3_stmt *s, const rl_review_in *r, int first,
+			int64_t run_id)
+{
+	bind_text(s, first, r->text, r->text_len);
+	sqlite3_bind_text(s, first + 1, r->meta, -1, SQLITE_STATIC);
+	if (r->source)
+		sqlite3_bind_text(s, first + 2, r->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, first + 3, r->line);
+	sqlite3_bind_int64(s, first + 4, run_id);
+}
+
+int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
+			   int64_t *id, int64_t *run, int64_t *line)
+{
+	sqlite3_stmt *s = stmt(db, S_REVIEW_INSERT);
+	if (!s)
+		return RL_EDB;
+	bind_text(s, 1, r->ext_id, r->id_len);
+	bind_review(s, r, 2, run_id);
+	int rc = exec_stmt(db, s);
+	if (rc != RL_OK)
+		return rc;
+	if (sqlite3_changes(db->sql) == 1) {
+		*id = sqlite3_last_insert_rowid(db->sql);
+		return RL_OK;
+	}
+	/* Taken: tell the caller by whom. */
+	s = stmt(db, S_REVIEW_FIND);
+	if (!s)
+		return RL_EDB;
+	bind_text(s, 1, r->ext_id, r->id_len);
+	rc = step(db, s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? rl_fail(db, RL_EDB, "%s: id vanished",
+						   db->path)
+					 : RL_EDB;
+	*id = sqlite3_column_int64(s, 0);
+	*run = sqlite3_column_int64(s, 1);
+	*line = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return RL_EEXIST;
+}
+
+int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
+			    int64_t run_id, int *changed)
+{
+	sqlite3_stmt *s = stmt(db, S_REVIEW_TEXT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	if (step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	*changed = (size_t)sqlite3_column_bytes(s, 0) != r->text_len ||
+		   memcmp(sqlite3_column_blob(s, 0), r->text,
+			  r->text_len) != 0;
+	sqlite3_reset(s);
+
+	s = stmt(db, S_REVIEW_UPDATE);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	bind_review(s, r, 2, run_id);
+	int rc = exec_stmt(db, s);
+	if (rc != RL_OK || !*changed)
+		return rc;
+	static const enum stmt_id derived[] = {
+		S_DEL_TOKENS, S_DEL_VECTORS, S_DEL_HITS, S_DEL_NEIGHBOURS,
+		S_DEL_SCORES, S_DEL_ASSIGN, S_DEL_PRED,
+	};
+	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+		s = stmt(db, derived[i]);
+		if (!s)
+			return RL_EDB;
+		sqlite3_bind_int64(s, 1, id);
+		if ((rc = exec_stmt(db, s)) != RL_OK)
+			return rc;
+	}
+	return RL_OK;
+}
+
+static int copy_col(sqlite3_stmt *s, int col, rl_buf *b)
+{
+	b->len = 0;
+	const void *p = sqlite3_column_text(s, col);
+	return rl_buf_append(b, p ? p : "", (size_t)sqlite3_column_bytes(s, col));
+}
+
+static const char *type_name(const unsigned char *t)
+{
+	static const char *const names[] = {
+		"null", "true", "false", "integer", "real", "text", "array",
+		"object",
+	};
+	for (size_t i = 0; t && i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp((const char *)t, names[i]))
+			return names[i];
+	return NULL;
+}
+
+int rl_store_json_record(rl_db *db, const char *json, size_t len,
+			 const char *id_key, const char *text_key,
+			 rl_json_record *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = stmt(db, S_JSON_VALID);
+	if (!s)
+		return RL_EDB;
+	bind_text(s, 1, json, len);
+	if (step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	int valid = sqlite3_column_int(s, 0);
+	int object = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	if (!valid || !object) {
+		snprintf(err, errlen, "%s",
+			 valid ? "not a JSON object" : "malformed JSON");
+		return RL_EINPUT;
+	}
+
+	s = stmt(db, S_JSON_RECORD);
+	if (!s)
+		return RL_EDB;
+	bind_text(s, 1, json, len);
+	sqlite3_bind_text(s, 2, id_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text_key, -1, SQLITE_STATIC);
+	if (step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	out->id_type = type_name(sqlite3_column_text(s, 0));
+	out->text_type = type_name(sqlite3_column_text(s, 2));
+	out->has_id = out->id_type != NULL;
+	out->has_text = out->text_type != NULL;
+	int rc = copy_col(s, 1, &out->id);
+	if (rc == RL_OK)
+		rc = copy_col(s, 3, &out->text);
+	if (rc == RL_OK)
+		rc = copy_col(s, 4, &out->meta);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- tokens ---- */
+
+int rl_store_terms_load(rl_db *db, rl_strmap *m, int64_t *max_id)
+{
+	sqlite3_stmt *s = stmt(db, S_TERMS_ALL);
+	if (!s)
+		return RL_EDB;
+	*max_id = 0;
+	int rc;
+	while ((rc = step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const unsigned char *t = sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		if (rl_strmap_put(m, (const char *)t, n, id) != RL_OK) {
+			sqlite3_reset(s);
+			return RL_ENOMEM;
+		}
+		if (id > *max_id)
+			*max_id = id;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len)
+{
+	sqlite3_stmt *s = stmt(db, S_TERM_ADD);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, term, len);
+	return exec_stmt(db, s);
+}
+
+int rl_store_tokens_clear(rl_db *db)
+{
+	int rc = exec_stmt(db, stmt(db, S_TOKENS_CLEAR));
+	return rc == RL_OK ? exec_stmt(db, stmt(db, S_TERMS_CLEAR)) : rc;
+}
+
+int rl_store_untokenized_count(rl_db *db, uint64_t *n)
+{
+	sqlite3_stmt *s = stmt(db, S_UNTOK_COUNT);
+	if (!s || step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	*n = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return RL_OK;
+}
+
+int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
+			 void *ctx, int64_t *last)
+{
+	sqlite3_stmt *s = stmt(db, S_UNTOK);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	int rc;
+	while ((rc = step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const char *t = (const char *)sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		int cb = fn(ctx, id, t ? t : "", n);
+		if (cb != RL_OK) {
+			sqlite3_reset(s);
+			return cb;
+		}
+		*last = id;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_tokens_put(rl_db *db, int64_t review_id, int64_t n_tokens,
+			const void *blob, size_t len)
+{
+	sqlite3_stmt *s = stmt(db, S_TOKENS_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, n_tokens);
+	sqlite3_bind_blob64(s, 3, len ? blob : "", len, SQLITE_STATIC);
+	return exec_stmt(db, s);
+}
+
+/* ---- statistics ---- */
+
+static int count_of(rl_db *db, const char *sql, uint64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB;
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	if (step(db, s) != SQLITE_ROW)
+		goto out;
+	*n = (uint64_t)sqlite3_column_int64(s, 0);
+	rc = RL_OK;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rl_stats_get(rl_db *db, rl_stats *st)
+{
+	static const struct {
+		const char *sql;
+		size_t off;
+	} q[] = {
+		{ "SELECT count(*) FROM reviews", offsetof(rl_stats, reviews) },
+		{ "SELECT count(*) FROM review_tokens",
+		  offsetof(rl_stats, tokenized) },
+		{ "SELECT coalesce(sum(n_tokens), 0) FROM review_tokens",
+		  offsetof(rl_stats, tokens) },
+		{ "SELECT count(*) FROM terms", offsetof(rl_stats, terms) },
+		{ "SELECT count(*) FROM labels", offsetof(rl_stats, labels) },
+		{ "SELECT count(*) FROM seeds WHERE origin = 'hand'",
+		  offsetof(rl_stats, seeds) },
+		{ "SELECT count(*) FROM rules", offsetof(rl_stats, rules) },
+		{ "SELECT count(*) FROM runs WHERE status = 'ok'",
+		  offsetof(rl_stats, runs) },
+	};
+	memset(st, 0, sizeof *st);
+	rl_clear_error(db);
+	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+		int rc = count_of(db, q[i].sql,
+				  (uint64_t *)((char *)st + q[i].off));
+		if (rc != RL_OK)
+			return rc;
+	}
+	return RL_OK;
+}
+
+int rl_runs_last(rl_db *db, rl_run_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB;
+	rl_clear_error(db);
+	if (sqlite3_prepare_v2(db->sql,
+			       "SELECT id, stage, started, seconds, params, "
+			       "counts FROM runs WHERE id IN (SELECT max(id) "
+			       "FROM runs WHERE status = 'ok' GROUP BY stage) "
+			       "ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_run_info ri = {
+			.id = sqlite3_column_int64(s, 0),
+			.stage = (const char *)sqlite3_column_text(s, 1),
+			.started = (const char *)sqlite3_column_text(s, 2),
+			.seconds = sqlite3_column_double(s, 3),
+			.params = (const char *)sqlite3_column_text(s, 4),
+			.counts = (const char *)sqlite3_column_text(s, 5),
+		};
+		int cb = fn(ctx, &ri);
+		if (cb) {
+			rc = cb;
+			goto out;
+		}
+	}
+	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- token sets, vectors, neighbours ---- */
+
+void rl_token_set_free(rl_token_set *t)
+{
+	if (!t)
+		return;
+	free(t->review_ids);
+	free(t->tokens);
+	free(t->doc_off);
+	memset(t, 0, sizeof *t);
+}
+
+int rl_store_tokens_load(rl_db *db, const char *missing_kind,
+			 rl_token_set *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *s = stmt(db, missing_kind ? S_TOKSET_COUNT_MISSING
+						: S_TOKSET_COUNT_ALL);
+	if (!s)
+		return RL_EDB;
+	if (missing_kind)
+		sqlite3_bind_text(s, 1, missing_kind, -1, SQLITE_STATIC);
+	if (step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	uint64_t n = (uint64_t)sqlite3_column_int64(s, 0);
+	uint64_t total = (uint64_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (n > UINT32_MAX - 1)
+		return rl_fail(db, RL_EINVAL, "%s: too many reviews", db->path);
+	out->review_ids = malloc((n ? n : 1) * sizeof *out->review_ids);
+	out->tokens = malloc((total ? total : 1) * sizeof *out->tokens);
+	out->doc_off = calloc(n + 1, sizeof *out->doc_off);
+	if (!out->review_ids || !out->tokens || !out->doc_off) {
+		rl_token_set_free(out);
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	}
+	s = stmt(db, missing_kind ? S_TOKSET_MISSING : S_TOKSET_ALL);
+	if (!s) {
+		rl_token_set_free(out);
+		return RL_EDB;
+	}
+	if (missing_kind)
+		sqlite3_bind_text(s, 1, missing_kind, -1, SQLITE_STATIC);
+	uint64_t at = 0;
+	uint32_t i = 0;
+	int rc;
+	while ((rc = step(db, s)) == SQLITE_ROW && i < n) {
+		const unsigned char *p = sqlite3_column_blob(s, 2);
+		const unsigned char *end = p + sqlite3_column_bytes(s, 2);
+		while (p && p < end && at < total) {
+			uint64_t v;
+			size_t used = rl_varint_get(p, end, &v);
+			if (!used || v > UINT32_MAX)
+				break;
+			out->tokens[at++] = (uint32_t)v;
+			p += used;
+		}
+		if (p && p != end) {
+			sqlite3_reset(s);
+			rl_token_set_free(out);
+			return rl_fail(db, RL_EDB, "%s: review %lld: corrupt "
+				       "tokens", db->path,
+				       (long long)sqlite3_column_int64(s, 0));
+		}
+		out->review_ids[i] = sqlite3_column_int64(s, 0);
+		out->doc_off[++i] = at;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rl_token_set_free(out);
+		return RL_EDB;
+	}
+	out->n = i;
+	return RL_OK;
+}
+
+int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l)
+{
+	int rc = exec_stmt(db, stmt(db, S_FEATURES_CLEAR));
+	if (rc == RL_OK)
+		rc = exec_stmt(db, stmt(db, S_PROJ_CLEAR));
+	for (uint32_t f = 0; f < m->n_features && rc == RL_OK; f++) {
+		sqlite3_stmt *s = stmt(db, S_FEATURE_ADD);
+		if (!s)
+			return RL_EDB;
+		sqlite3_bind_int64(s, 1, f);
+		sqlite3_bind_int64(s, 2, m->term_a[f]);
+		if (m->term_b[f] != RL_NO_TERM)
+			sqlite3_bind_int64(s, 3, m->term_b[f]);
+		sqlite3_bind_int64(s, 4, m->df[f]);
+		sqlite3_bind_double(s, 5, m->idf[f]);
+		rc = exec_stmt(db, s);
+	}
+	if (rc != RL_OK || !l)
+		return rc;
+	sqlite3_stmt *s = stmt(db, S_PROJ_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, l->dim);
+	sqlite3_bind_int64(s, 2, l->n_cols);
+	sqlite3_bind_blob64(s, 3, l->components,
+			    (uint64_t)l->dim * l->n_cols * sizeof(float),
+			    SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 4, l->sigma, (uint64_t)l->dim * sizeof(double),
+			    SQLITE_STATIC);
+	return exec_stmt(db, s);
+}
+
+int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
+			     rl_tfidf *m, rl_lsa *l)
+{
+	memset(m, 0, sizeof *m);
+	memset(l, 0, sizeof *l);
+	uint64_t n = 0;
+	int rc = count_of(db, "SELECT count(*) FROM features", &n);
+	if (rc != RL_OK)
+		return rc;
+	m->n_docs = n_docs;
+	m->sublinear = sublinear;
+	m->term_a = malloc((n ? n : 1) * sizeof *m->term_a);
+	m->term_b = malloc((n ? n : 1) * sizeof *m->term_b);
+	m->df = malloc((n ? n : 1) * sizeof *m->df);
+	m->idf = malloc((n ? n : 1) * sizeof *m->idf);
+	if (!m->term_a || !m->term_b || !m->df || !m->idf) {
+		rc = rl_fail(db, RL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	sqlite3_stmt *s = stmt(db, S_FEATURES_ALL);
+	if (!s) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	uint32_t f = 0;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW && f < n) {
+		if (sqlite3_column_int64(s, 0) != f)
+			break;
+		m->term_a[f] = (uint32_t)sqlite3_column_int64(s, 1);
+		m->term_b[f] = sqlite3_column_type(s, 2) == SQLITE_NULL
+			? RL_NO_TERM : (uint32_t)sqlite3_column_int64(s, 2);
+		m->df[f] = (uint32_t)sqlite3_column_int64(s, 3);
+		m->idf[f] = (float)sqlite3_column_double(s, 4);
+		f++;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	if (f != n) {
+		rc = rl_fail(db, RL_EDB, "%s: features table is not numbered "
+			     "0..%llu", db->path, (unsigned long long)n - 1);
+		goto fail;
+	}
+	m->n_features = f;
+
+	s = stmt(db, S_PROJ_GET);
+	if (!s) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	r = step(db, s);
+	if (r == SQLITE_DONE) {
+		rc = RL_ENOTFOUND;
+		goto fail;
+	}
+	if (r != SQLITE_ROW) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	l->dim = (uint32_t)sqlite3_column_int64(s, 0);
+	l->n_cols = (uint32_t)sqlite3_column_int64(s, 1);
+	size_t cbytes = (size_t)l->dim * l->n_cols * sizeof(float);
+	size_t sbytes = (size_t)l->dim * sizeof(double);
+	if (l->n_cols != m->n_features ||
+	    (size_t)sqlite3_column_bytes(s, 2) != cbytes ||
+	    (size_t)sqlite3_column_bytes(s, 3) != sbytes) {
+		sqlite3_reset(s);
+		rc = rl_fail(db, RL_EDB, "%s: projection does not match the "
+			     "features", db->path);
+		goto fail;
+	}
+	l->components = malloc(cbytes ? cbytes : 1);
+	l->sigma = malloc(sbytes ? sbytes : 1);
+	if (!l->components || !l->sigma) {
+		sqlite3_reset(s);
+		rc = rl_fail(db, RL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	memcpy(l->components, sqlite3_column_blob(s, 2), cbytes);
+	memcpy(l->sigma, sqlite3_column_blob(s, 3), sbytes);
+	sqlite3_reset(s);
+	return RL_OK;
+fail:
+	rl_tfidf_free(m);
+	rl_lsa_free(l);
+	return rc;
+}
+
+int rl_store_vectors_clear(rl_db *db)
+{
+	return exec_stmt(db, stmt(db, S_VECTORS_CLEAR));
+}
+
+int rl_store_vector_put(rl_db *db, int64_t review_id, const char *kind,
+			uint32_t dim, const void *blob, size_t len)
+{
+	sqlite3_stmt *s = stmt(db, S_VECTOR_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, dim);
+	sqlite3_bind_blob64(s, 4, len ? blob : "", len, SQLITE_STATIC);
+	return exec_stmt(db, s);
+}
+
+int rl_store_vectors_load(rl_db *db, const char *kind, rl_vector_set *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *s = stmt(db, S_VECTORS_COUNT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	if (step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	uint64_t n = (uint64_t)sqlite3_column_int64(s, 0);
+	uint32_t dim = (uint32_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	int dense = strcmp(kind, "tfidf") != 0;
+	int rc = RL_ENOMEM;
+	out->review_ids = malloc((n ? n : 1) * sizeof *out->review_ids);
+	if (!out->review_ids)
+		goto fail;
+	if (dense) {
+		out->dense = malloc((n ? n : 1) * (dim ? dim : 1) *
+				    sizeof(float));
+		if (!out->dense)
+			goto fail;
+	} else {
+		out->csr.indptr = calloc(n + 1, sizeof *out->csr.indptr);
+		if (!out->csr.indptr)
+			goto fail;
+	}
+	out->dim = dim;
+	s = stmt(db, S_VECTORS_ALL);
+	if (!s) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	uint64_t nnz = 0, cap = 0;
+	uint32_t i = 0;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW && i < n) {
+		const unsigned char *p = sqlite3_column_blob(s, 2);
+		size_t len = (size_t)sqlite3_column_bytes(s, 2);
+		out->review_ids[i] = sqlite3_column_int64(s, 0);
+		if (dense) {
+			if (len != dim * sizeof(float)) {
+				sqlite3_reset(s);
+				rc = rl_fail(db, RL_EDB, "%s: review %lld: "
+					     "vector of %zu bytes, not %zu",
+					     db->path,
+					     (long long)out->review_ids[i],
+					     len, dim * sizeof(float));
+				goto fail;
+			}
+			memcpy(out->dense + (size_t)i * dim, p, len);
+		} else {
+			const unsigned char *end = p + len;
+			uint64_t col = 0;
+			while (p && p < end) {
+				uint64_t delta;
+				size_t used = rl_varint_get(p, end, &delta);
+				if (!used || end - (p + used) < 4)
+					break;
+				p += used;
+				col += delta;
+				if (nnz == cap) {
+					cap = cap ? cap * 2 : 1 << 16;
+					uint32_t *ix = realloc(out->csr.indices,
+							       cap * sizeof *ix);
+					float *v = ix ? realloc(out->csr.values,
+								cap * sizeof *v)
+						      : NULL;
+					if (ix)
+						out->csr.indices = ix;
+					if (!v) {
+						sqlite3_reset(s);
+						goto fail;
+					}
+					out->csr.values = v;
+				}
+				out->csr.indices[nnz] = (uint32_t)col;
+				memcpy(&out->csr.values[nnz], p, 4);
+				p += 4;
+				if (col + 1 > out->csr.n_cols)
+					out->csr.n_cols = (uint32_t)col + 1;
+				nnz++;
+			}
+			if (p && p != end) {
+				sqlite3_reset(s);
+				rc = rl_fail(db, RL_EDB, "%s: review %lld: "
+					     "corrupt vector", db->path,
+					     (long long)out->review_ids[i]);
+				goto fail;
+			}
+			out->csr.indptr[i + 1] = nnz;
+		}
+		i++;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		rc = RL_EDB;
+		goto fail;
+	}
+	out->n = i;
+	out->csr.n_rows = i;
+	return RL_OK;
+fail:
+	if (rc == RL_ENOMEM)
+		rl_fail(db, rc, "out of memory");
+	rl_vector_set_free(out);
+	return rc;
+}
+
+void rl_vector_set_free(rl_vector_set *v)
+{
+	if (!v)
+		return;
+	free(v->review_ids);
+	free(v->dense);
+	rl_csr_free(&v->csr);
+	memset(v, 0, sizeof *v);
+}
+
+int rl_store_neighbours_clear(rl_db *db)
+{
+	return exec_stmt(db, stmt(db, S_NEIGHBOURS_CLEAR));
+}
+
+int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
+			   int64_t neighbour_id, double similarity)
+{
+	sqlite3_stmt *s = stmt(db, S_NEIGHBOUR_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int(s, 2, rank);
+	sqlite3_bind_int64(s, 3, neighbour_id);
+	sqlite3_bind_double(s, 4, similarity);
+	return exec_stmt(db, s);
+}
+
+static int64_t find_row(const int64_t *ids, uint32_t n, int64_t id)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
+}
+
+int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
+			     uint32_t k, int32_t *init, uint64_t *found)
+{
+	for (size_t i = 0; i < (size_t)n * k; i++)
+		init[i] = -1;
+	*found = 0;
+	sqlite3_stmt *s = stmt(db, S_NEIGHBOURS_ALL);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int64_t row = find_row(ids, n, sqlite3_column_int64(s, 0));
+		int rank = sqlite3_column_int(s, 1);
+		int64_t nb = find_row(ids, n, sqlite3_column_int64(s, 2));
+		if (row < 0 || nb < 0 || rank < 1 || (uint32_t)rank > k)
+			continue;
+		init[(size_t)row * k + (size_t)rank - 1] = (int32_t)nb;
+		(*found)++;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}

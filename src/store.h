@@ -1,0 +1,145 @@
+/*
+ * store.h - the store's internal interface, implemented by store.c, the
+ * only file that speaks SQL or includes sqlite3.h.
+ *
+ * Stages call these to load their input in bulk and save their output;
+ * each stage wraps its work in rl_store_begin() / rl_store_commit(), and
+ * rl_store_rollback() on any failure, so the store never holds half a run.
+ * Text handed to callbacks is borrowed for the duration of the callback.
+ */
+#ifndef RL_STORE_H
+#define RL_STORE_H
+
+#include "internal.h"
+
+/* The handle's error-message buffer (used by error.c). */
+rl_buf *rl_db_errbuf(rl_db *db);
+
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). */
+int rl_store_begin(rl_db *db);
+int rl_store_commit(rl_db *db);
+void rl_store_rollback(rl_db *db);
+
+/* Runs: a row in `runs`, inside the stage's transaction. */
+int rl_store_run_start(rl_db *db, const char *stage, const char *params,
+		       int64_t *run_id);
+int rl_store_run_finish(rl_db *db, int64_t run_id, double seconds,
+			const char *counts);
+
+/* Settings: RL_ENOTFOUND if the key is absent; the value goes to *out. */
+int rl_store_setting_get(rl_db *db, const char *key, rl_buf *out);
+int rl_store_setting_set(rl_db *db, const char *key, const char *value);
+
+/* ---- reviews ---- */
+
+typedef struct rl_review_in {
+	const char *ext_id;
+	size_t id_len;
+	const char *text;
+	size_t text_len;
+	const char *meta;	/* JSON object text, NUL-terminated */
+	const char *source;
+	int64_t line;
+} rl_review_in;
+
+/* Inserts a new review. RL_EEXIST if the id is taken, with *id, *run and
+ * *line set to the stored review's rowid, import run and source line. */
+int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
+			   int64_t *id, int64_t *run, int64_t *line);
+
+/* Replaces text and metadata of review `id`. If the text changed, every
+ * derived row of the review (tokens, vectors, hits, neighbours, scores,
+ * assignments, predictions) is deleted; *changed says whether it did. */
+int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
+			    int64_t run_id, int *changed);
+
+/* A JSONL record's fields, parsed by SQLite's JSON functions. The
+ * strings live in the buffers, which the caller owns and reuses. */
+typedef struct rl_json_record {
+	rl_buf id, text, meta;
+	int has_id, has_text;
+	const char *id_type, *text_type;	/* JSON type names, static */
+} rl_json_record;
+
+/* Parses one JSON object text. RL_EINPUT with a message in err (no file or
+ * line; the caller adds them) if it is not valid JSON or not an object. */
+int rl_store_json_record(rl_db *db, const char *json, size_t len,
+			 const char *id_key, const char *text_key,
+			 rl_json_record *out, char *err, size_t errlen);
+
+/* ---- tokens ---- */
+
+/* Loads every term into m (term -> id); *max_id gets the largest id. */
+int rl_store_terms_load(rl_db *db, rl_strmap *m, int64_t *max_id);
+int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len);
+/* Deletes every review's tokens and the vocabulary (before a full
+ * re-tokenization). */
+int rl_store_tokens_clear(rl_db *db);
+/* Number of reviews without tokens. */
+int rl_store_untokenized_count(rl_db *db, uint64_t *n);
+
+typedef int (*rl_text_fn)(void *ctx, int64_t id, const char *text,
+			  size_t len);
+/* Calls fn for up to `limit` reviews without tokens and with id > after,
+ * in id order; *last gets the last id seen (unchanged if none). */
+int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
+			 void *ctx, int64_t *last);
+int rl_store_tokens_put(rl_db *db, int64_t review_id, int64_t n_tokens,
+			const void *blob, size_t len);
+
+/* ---- token sets, vectors, neighbours ---- */
+
+#include "kernels.h"
+
+/* Reviews' tokens in flat arrays, in review id order: review i has
+ * tokens[doc_off[i] .. doc_off[i+1]). */
+typedef struct rl_token_set {
+	int64_t *review_ids;	/* [n] */
+	uint32_t *tokens;
+	uint64_t *doc_off;	/* [n + 1] */
+	uint32_t n;
+} rl_token_set;
+
+/* Loads the tokens of every tokenized review, or with missing_kind only
+ * of those without a vector of that kind. */
+int rl_store_tokens_load(rl_db *db, const char *missing_kind,
+			 rl_token_set *out);
+void rl_token_set_free(rl_token_set *t);
+
+/* Replaces the stored vocabulary (features) and, if l, the projection. */
+int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l);
+/* Loads them; RL_ENOTFOUND if no projection was stored. */
+int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
+			     rl_tfidf *m, rl_lsa *l);
+
+int rl_store_vectors_clear(rl_db *db);
+int rl_store_vector_put(rl_db *db, int64_t review_id, const char *kind,
+			uint32_t dim, const void *blob, size_t len);
+
+/* Every vector of a kind in review id order: dense [n][dim] for "lsa",
+ * CSR for "tfidf". */
+typedef struct rl_vector_set {
+	int64_t *review_ids;	/* [n], ascending */
+	uint32_t n, dim;
+	float *dense;
+	rl_csr csr;
+} rl_vector_set;
+
+int rl_store_vectors_load(rl_db *db, const char *kind, rl_vector_set *out);
+void rl_vector_set_free(rl_vector_set *v);
+
+int rl_store_neighbours_clear(rl_db *db);
+int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
+			   int64_t neighbour_id, double similarity);
+/* The stored graph as rows of `ids` (sorted): init[row][rank-1] = row of
+ * the neighbour, -1 where unknown; *found counts the edges placed. */
+int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
+			     uint32_t k, int32_t *init, uint64_t *found);
+
+/* ---- fault injection for tests ---- */
+
+/* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);
+ * 0 turns it off. */
+void rl_store_fail_step(rl_db *db, int n);
+
+#endif /* RL_STORE_H */

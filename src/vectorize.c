@@ -1,0 +1,327 @@
+/*
+ * vectorize.c - the TF-IDF kernel: a vocabulary of unigrams and bigrams
+ * of token ids with document frequencies, and L2-normalised TF-IDF rows.
+ *
+ * Features are keyed by (term_a << 32 | term_b) in an open-addressing
+ * table while counting; the fitted vocabulary is sorted by key so feature
+ * numbers do not depend on hash order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+
+void rl_csr_free(rl_csr *m)
+{
+	if (!m)
+		return;
+	free(m->indptr);
+	free(m->indices);
+	free(m->values);
+	memset(m, 0, sizeof *m);
+}
+
+void rl_tfidf_free(rl_tfidf *m)
+{
+	if (!m)
+		return;
+	free(m->term_a);
+	free(m->term_b);
+	free(m->df);
+	free(m->idf);
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- a uint64 -> uint32 table ---- */
+
+typedef struct keymap {
+	uint64_t *keys;		/* UINT64_MAX marks an empty slot */
+	uint32_t *vals;
+	size_t cap, n;
+} keymap;
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static int keymap_init(keymap *m, size_t cap)
+{
+	m->cap = 1024;
+	while (m->cap < cap * 2)
+		m->cap *= 2;
+	m->n = 0;
+	m->keys = malloc(m->cap * sizeof *m->keys);
+	m->vals = malloc(m->cap * sizeof *m->vals);
+	if (!m->keys || !m->vals)
+		return RL_ENOMEM;
+	memset(m->keys, 0xff, m->cap * sizeof *m->keys);
+	return RL_OK;
+}
+
+static void keymap_free(keymap *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+static size_t keymap_slot(const keymap *m, uint64_t key)
+{
+	size_t i = mix(key) & (m->cap - 1);
+	while (m->keys[i] != UINT64_MAX && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int keymap_grow(keymap *m)
+{
+	keymap bigger;
+	if (keymap_init(&bigger, m->cap) != RL_OK) {
+		keymap_free(&bigger);
+		return RL_ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->keys[i] == UINT64_MAX)
+			continue;
+		size_t j = keymap_slot(&bigger, m->keys[i]);
+		bigger.keys[j] = m->keys[i];
+		bigger.vals[j] = m->vals[i];
+	}
+	bigger.n = m->n;
+	keymap_free(m);
+	*m = bigger;
+	return RL_OK;
+}
+
+/* ---- fit ---- */
+
+#define KEY(a, b) (((uint64_t)(a) << 32) | (uint32_t)(b))
+
+typedef struct counting {
+	keymap map;		/* key -> candidate index */
+	uint64_t *key;		/* [n] */
+	uint32_t *df, *last;	/* [n]; last: 1 + last doc counted */
+	size_t n, cap;
+} counting;
+
+static int count_key(counting *c, uint64_t key, uint32_t doc)
+{
+	if ((c->map.n + 1) * 2 > c->map.cap && keymap_grow(&c->map) != RL_OK)
+		return RL_ENOMEM;
+	size_t s = keymap_slot(&c->map, key);
+	if (c->map.keys[s] == UINT64_MAX) {
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 4096;
+			uint64_t *k = realloc(c->key, cap * sizeof *k);
+			if (!k)
+				return RL_ENOMEM;
+			c->key = k;
+			uint32_t *d = realloc(c->df, cap * sizeof *d);
+			if (!d)
+				return RL_ENOMEM;
+			c->df = d;
+			uint32_t *l = realloc(c->last, cap * sizeof *l);
+			if (!l)
+				return RL_ENOMEM;
+			c->last = l;
+			c->cap = cap;
+		}
+		c->map.keys[s] = key;
+		c->map.vals[s] = (uint32_t)c->n;
+		c->map.n++;
+		c->key[c->n] = key;
+		c->df[c->n] = 0;
+		c->last[c->n] = 0;
+		c->n++;
+	}
+	uint32_t idx = c->map.vals[s];
+	if (c->last[idx] != doc + 1) {
+		c->last[idx] = doc + 1;
+		c->df[idx]++;
+	}
+	return RL_OK;
+}
+
+typedef struct cand {
+	uint64_t key;
+	uint32_t df;
+} cand;
+
+static int by_df_desc(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+	if (x->df != y->df)
+		return x->df > y->df ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
+		 rl_tfidf *out)
+{
+	counting c = { 0 };
+	cand *keep = NULL;
+	int rc = RL_ENOMEM;
+	memset(out, 0, sizeof *out);
+	if (keymap_init(&c.map, 1 << 16) != RL_OK)
+		goto out;
+	for (uint32_t d = 0; d < docs->n_docs; d++) {
+		const uint32_t *t = docs->tokens + docs->doc_off[d];
+		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
+		for (uint64_t i = 0; i < len; i++) {
+			if (count_key(&c, KEY(t[i], RL_NO_TERM), d) != RL_OK)
+				goto out;
+			if (o->ngram_max >= 2 && i + 1 < len &&
+			    count_key(&c, KEY(t[i], t[i + 1]), d) != RL_OK)
+				goto out;
+		}
+	}
+	double max_df = o->max_df * docs->n_docs;
+	keep = malloc((c.n ? c.n : 1) * sizeof *keep);
+	if (!keep)
+		goto out;
+	size_t n = 0;
+	for (size_t i = 0; i < c.n; i++)
+		if (c.df[i] >= (uint32_t)o->min_df && c.df[i] <= max_df)
+			keep[n++] = (cand){ c.key[i], c.df[i] };
+	if (o->max_features > 0 && n > (size_t)o->max_features) {
+		qsort(keep, n, sizeof *keep, by_df_desc);
+		n = (size_t)o->max_features;
+	}
+	qsort(keep, n, sizeof *keep, by_key);
+
+	out->n_features = (uint32_t)n;
+	out->n_docs = docs->n_docs;
+	out->sublinear = o->sublinear;
+	out->term_a = malloc((n ? n : 1) * sizeof *out->term_a);
+	out->term_b = malloc((n ? n : 1) * sizeof *out->term_b);
+	out->df = malloc((n ? n : 1) * sizeof *out->df);
+	out->idf = malloc((n ? n : 1) * sizeof *out->idf);
+	if (!out->term_a || !out->term_b || !out->df || !out->idf)
+		goto out;
+	for (size_t f = 0; f < n; f++) {
+		out->term_a[f] = (uint32_t)(keep[f].key >> 32);
+		out->term_b[f] = (uint32_t)keep[f].key;
+		out->df[f] = keep[f].df;
+		out->idf[f] = (float)(log((1.0 + docs->n_docs) /
+					  (1.0 + keep[f].df)) + 1.0);
+	}
+	rc = RL_OK;
+out:
+	if (rc != RL_OK)
+		rl_tfidf_free(out);
+	keymap_free(&c.map);
+	free(c.key);
+	free(c.df);
+	free(c.last);
+	free(keep);
+	return rc;
+}
+
+/* ---- transform ---- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
+		       rl_csr *out)
+{
+	keymap fmap = { 0 };
+	uint32_t *feats = NULL;
+	size_t feats_cap = 0;
+	uint64_t nnz_cap = 0;
+	int rc = RL_ENOMEM;
+	memset(out, 0, sizeof *out);
+	out->n_rows = docs->n_docs;
+	out->n_cols = m->n_features;
+	out->indptr = calloc((size_t)docs->n_docs + 1, sizeof *out->indptr);
+	if (!out->indptr || keymap_init(&fmap, m->n_features) != RL_OK)
+		goto out;
+	for (uint32_t f = 0; f < m->n_features; f++) {
+		size_t s = keymap_slot(&fmap, KEY(m->term_a[f], m->term_b[f]));
+		fmap.keys[s] = KEY(m->term_a[f], m->term_b[f]);
+		fmap.vals[s] = f;
+	}
+	uint64_t nnz = 0;
+	for (uint32_t d = 0; d < docs->n_docs; d++) {
+		const uint32_t *t = docs->tokens + docs->doc_off[d];
+		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
+		/* Feature ids of the document, with repeats, then sorted so
+		 * runs give term frequencies. */
+		size_t nf = 0;
+		if (2 * len > feats_cap) {
+			feats_cap = 2 * len + 64;
+			free(feats);
+			feats = malloc(feats_cap * sizeof *feats);
+			if (!feats)
+				goto out;
+		}
+		for (uint64_t i = 0; i < len; i++) {
+			size_t s = keymap_slot(&fmap, KEY(t[i], RL_NO_TERM));
+			if (fmap.keys[s] != UINT64_MAX)
+				feats[nf++] = fmap.vals[s];
+			if (ngram_max >= 2 && i + 1 < len) {
+				s = keymap_slot(&fmap, KEY(t[i], t[i + 1]));
+				if (fmap.keys[s] != UINT64_MAX)
+					feats[nf++] = fmap.vals[s];
+			}
+		}
+		qsort(feats, nf, sizeof *feats, cmp_u32);
+		if (nnz + nf > nnz_cap) {
+			uint64_t cap = nnz_cap ? nnz_cap : 1 << 16;
+			while (cap < nnz + nf)
+				cap *= 2;
+			uint32_t *ix = realloc(out->indices, cap * sizeof *ix);
+			if (!ix)
+				goto out;
+			out->indices = ix;
+			float *v = realloc(out->values, cap * sizeof *v);
+			if (!v)
+				goto out;
+			out->values = v;
+			nnz_cap = cap;
+		}
+		uint64_t row = nnz;
+		double norm = 0;
+		for (size_t i = 0; i < nf;) {
+			size_t j = i;
+			while (j < nf && feats[j] == feats[i])
+				j++;
+			double tf = (double)(j - i);
+			if (m->sublinear)
+				tf = 1.0 + log(tf);
+			double w = tf * m->idf[feats[i]];
+			out->indices[nnz] = feats[i];
+			out->values[nnz] = (float)w;
+			norm += w * w;
+			nnz++;
+			i = j;
+		}
+		if (norm > 0) {
+			float inv = (float)(1.0 / sqrt(norm));
+			for (uint64_t i = row; i < nnz; i++)
+				out->values[i] *= inv;
+		}
+		out->indptr[d + 1] = nnz;
+	}
+	rc = RL_OK;
+out:
+	if (rc != RL_OK)
+		rl_csr_free(out);
+	keymap_free(&fmap);
+	free(feats);
+	return rc;
+}

@@ -1,0 +1,192 @@
+/*
+ * check_cli.c - the `revlab` command as users meet it: exit codes (0 ok,
+ * 1 failure, 2 usage), messages on stderr naming file and line, help
+ * texts, and the store left unchanged by a failed command.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char out_buf[1 << 16], err_buf[1 << 16];
+
+static void slurp(const char *path, char *dst, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(dst, 1, cap - 1, f) : 0;
+	dst[n] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* Runs revlab with the NULL-terminated arguments, stdin from `in` (or
+ * /dev/null); returns the exit status, output in out_buf/err_buf. */
+static int run(const char *in, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, in);
+	argv[argc++] = (char *)RL_REVLAB_EXE;
+	char *a;
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	argv[argc] = NULL;
+	va_end(ap);
+	const char *op = tu_path("stdout"), *ep = tu_path("stderr");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int i = open(in ? in : "/dev/null", O_RDONLY);
+		int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (i < 0 || o < 0 || e < 0)
+			_exit(127);
+		dup2(i, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	slurp(op, out_buf, sizeof out_buf);
+	slurp(ep, err_buf, sizeof err_buf);
+	ck_assert_msg(WIFEXITED(status), "revlab died: %s", err_buf);
+	return WEXITSTATUS(status);
+}
+
+#define HAS(buf, s) ck_assert_msg(strstr(buf, s) != NULL, \
+				  "'%s' not in: %s", s, buf)
+
+START_TEST(help_and_version)
+{
+	ck_assert_int_eq(run(NULL, "--version", NULL), 0);
+	HAS(out_buf, "revlab 0.");
+	ck_assert_int_eq(run(NULL, "--help", NULL), 0);
+	HAS(out_buf, "import");
+	HAS(out_buf, "tokenize");
+	ck_assert_int_eq(run(NULL, "help", "import", NULL), 0);
+	HAS(out_buf, "--id-col");
+	ck_assert_int_eq(run(NULL, "import", "--help", NULL), 0);
+	HAS(out_buf, "--skip-bad");
+	ck_assert_int_eq(run(NULL, "tokenize", "--help", NULL), 0);
+	HAS(out_buf, "stopwords");
+	ck_assert_int_eq(run(NULL, NULL), 2);
+	ck_assert_int_eq(run(NULL, "frobnicate", NULL), 2);
+	HAS(err_buf, "revlab: 'frobnicate' is not a revlab command");
+	ck_assert_int_eq(run(NULL, "help", "frobnicate", NULL), 2);
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	ck_assert_int_eq(run(NULL, "init", NULL), 2);
+	HAS(err_buf, "missing DB");
+	ck_assert_int_eq(run(NULL, "import", "x.db", NULL), 2);
+	ck_assert_int_eq(run(NULL, "import", "--bogus", "a", "b", NULL), 2);
+	ck_assert_int_eq(run(NULL, "import", "--format", "xml", "a", "b",
+			     NULL), 2);
+	ck_assert_int_eq(run(NULL, "import", "--replace", "--skip-existing",
+			     "a", "b", NULL), 2);
+	ck_assert_int_eq(run(NULL, "import", "a.db", "-", NULL), 2);
+	HAS(err_buf, "--format");
+	ck_assert_int_eq(run(NULL, "tokenize", "-p", "nosuch=1", "a.db",
+			     NULL), 2);
+	HAS(err_buf, "bad parameter 'nosuch=1'");
+}
+END_TEST
+
+START_TEST(pipeline)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("s.db"));
+	char good[512];
+	snprintf(good, sizeof good, "%s", tu_write("r.csv", "id,text,stars\n"
+				    "1,\"Cheap, and it broke\",1\n"
+				    "2,Fast shipping,5\n"
+				    "3,\"Cheap, fast shipping\",4\n", 0));
+	ck_assert_int_eq(run(NULL, "stats", db, NULL), 1);
+	HAS(err_buf, "revlab init");
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 1);
+	HAS(err_buf, "no reviews");
+	ck_assert_int_eq(run(NULL, "import", db, good, NULL), 0);
+	HAS(out_buf, "3 rows read, 3 imported");
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "tokenize:  3 reviews");
+	HAS(out_buf, "vectorize: 3 reviews");
+	HAS(out_buf, "graph:     3 reviews");
+	HAS(out_buf, "reviews    3");
+	ck_assert_int_eq(run(NULL, "stats", db, NULL), 0);
+	HAS(out_buf, "tokenized  3");
+	HAS(out_buf, "tokenize");
+
+	/* A bad file: exit 1, FILE:LINE on stderr, store unchanged. */
+	char *before = tu_digest(db);
+	const char *bad = tu_write("bad.csv", "id,text\n7,fine\n8,\"open\n",
+				   0);
+	ck_assert_int_eq(run(NULL, "import", db, bad, NULL), 1);
+	char want[600];
+	snprintf(want, sizeof want, "revlab: %s:3: unterminated", bad);
+	HAS(err_buf, want);
+	HAS(err_buf, "unchanged");
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(after);
+
+	/* Re-importing an id is refused, then allowed by --skip-existing. */
+	ck_assert_int_eq(run(NULL, "import", db, good, NULL), 1);
+	HAS(err_buf, "already in the store");
+	after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(after);
+	free(before);
+	ck_assert_int_eq(run(NULL, "import", "--skip-existing", db, good,
+			     NULL), 0);
+	HAS(out_buf, "3 skipped");
+
+	/* stdin, and --skip-bad listing the bad rows. */
+	const char *jl = tu_write("in.jsonl", "{\"id\":\"j1\",\"text\":\"ok\"}\n"
+				  "{\"id\":\"j2\"}\n", 0);
+	ck_assert_int_eq(run(jl, "import", "--format", "jsonl", "--skip-bad",
+			     db, "-", NULL), 0);
+	HAS(err_buf, "stdin:2: no \"text\" key");
+	HAS(out_buf, "1 imported");
+	HAS(out_buf, "1 bad");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM reviews"), 4);
+}
+END_TEST
+
+START_TEST(foreign_database)
+{
+	const char *p = tu_write("notes.txt", "just text, not a store at all, "
+				 "long enough to have a header", 0);
+	ck_assert_int_eq(run(NULL, "stats", p, NULL), 1);
+	HAS(err_buf, "notes.txt");
+	ck_assert_int_eq(run(NULL, "init", p, NULL), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
+	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, pipeline);
+	tcase_add_test(tc, foreign_database);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}

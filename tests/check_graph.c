@@ -1,0 +1,419 @@
+/*
+ * check_graph.c - the vector and graph kernels against hand-computed
+ * answers (TF-IDF weights, LSA singular values, exact neighbours),
+ * NN-descent against brute force, and the vectorize and graph stages on
+ * small stores: incremental runs, empty input, one review, duplicates,
+ * reviews with no known term, and injected failures.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "testutil.h"
+
+/* ---- TF-IDF ---- */
+
+START_TEST(tfidf_by_hand)
+{
+	/* docs: [1 2 1] [2 3] [3 4]; unigrams only, min_df 1. */
+	uint32_t tok[] = { 1, 2, 1, 2, 3, 3, 4 };
+	uint64_t off[] = { 0, 3, 5, 7 };
+	rl_docs d = { tok, off, 3 };
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	o.ngram_max = 1;
+	o.min_df = 1;
+	o.max_df = 1;
+	rl_tfidf m;
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m), RL_OK);
+	ck_assert_uint_eq(m.n_features, 4);
+	/* idf = ln(4 / (1 + df)) + 1 */
+	ck_assert_uint_eq(m.df[0], 1);		/* term 1 */
+	ck_assert_uint_eq(m.df[1], 2);		/* term 2 */
+	ck_assert_double_eq_tol(m.idf[0], log(4.0 / 2) + 1, 1e-6);
+	ck_assert_double_eq_tol(m.idf[1], log(4.0 / 3) + 1, 1e-6);
+	rl_csr X;
+	ck_assert_int_eq(rl_tfidf_transform(&m, &d, 1, &X), RL_OK);
+	/* doc 0: term1 tf 2 -> (1 + ln 2) idf1; term2 tf 1 -> idf2. */
+	double a = (1 + log(2.0)) * (log(2.0) + 1), b = log(4.0 / 3) + 1;
+	double n = sqrt(a * a + b * b);
+	ck_assert_uint_eq(X.indptr[1], 2);
+	ck_assert_uint_eq(X.indices[0], 0);
+	ck_assert_double_eq_tol(X.values[0], a / n, 1e-6);
+	ck_assert_double_eq_tol(X.values[1], b / n, 1e-6);
+	rl_csr_free(&X);
+
+	/* Bigrams, and a min_df that keeps only shared features. */
+	o.ngram_max = 2;
+	o.min_df = 2;
+	rl_tfidf m2;
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m2), RL_OK);
+	ck_assert_uint_eq(m2.n_features, 2);	/* terms 2 and 3 */
+	ck_assert_uint_eq(m2.term_a[0], 2);
+	ck_assert_uint_eq(m2.term_b[0], RL_NO_TERM);
+	/* A document of unknown terms only has an empty row. */
+	uint32_t t2[] = { 9, 9 };
+	uint64_t o2[] = { 0, 2 };
+	rl_docs d2 = { t2, o2, 1 };
+	ck_assert_int_eq(rl_tfidf_transform(&m2, &d2, 2, &X), RL_OK);
+	ck_assert_uint_eq(X.indptr[1], 0);
+	rl_csr_free(&X);
+	rl_tfidf_free(&m);
+	rl_tfidf_free(&m2);
+}
+END_TEST
+
+/* ---- LSA ---- */
+
+START_TEST(lsa_singular_values)
+{
+	/* A 4 x 3 matrix with orthogonal rows of norms 3, 2, 1 (and a zero
+	 * row): its singular values are 3, 2, 1. */
+	uint64_t indptr[] = { 0, 1, 2, 3, 3 };
+	uint32_t idx[] = { 0, 1, 2 };
+	float val[] = { 3, 2, 1 };
+	rl_csr X = { 4, 3, indptr, idx, val };
+	rl_lsa m;
+	ck_assert_int_eq(rl_lsa_fit(&X, 2, 2, 2, 1, 2, &m), RL_OK);
+	ck_assert_double_eq_tol(m.sigma[0], 3, 1e-4);
+	ck_assert_double_eq_tol(m.sigma[1], 2, 1e-4);
+	float out[8];
+	ck_assert_int_eq(rl_lsa_transform(&m, &X, 1, out), RL_OK);
+	/* Row 0 lies on the first component, row 2 on neither. */
+	ck_assert_double_eq_tol(fabs(out[0]), 1, 1e-4);
+	ck_assert_double_eq_tol(out[1], 0, 1e-4);
+	ck_assert_double_eq_tol(out[4], 0, 1e-4);
+	ck_assert_double_eq_tol(out[5], 0, 1e-4);
+	ck_assert_double_eq_tol(out[6], 0, 1e-6);
+	rl_lsa_free(&m);
+	rl_lsa_free(NULL);
+}
+END_TEST
+
+START_TEST(lsa_synonyms_meet)
+{
+	/* "cheap" and "price" never share a document, but both co-occur
+	 * with "value": after LSA, cheap-only and price-only documents are
+	 * close, while a shipping document stays away. */
+	enum { CHEAP, PRICE, VALUE, SHIP, FAST };
+	uint32_t tok[] = { CHEAP, VALUE, PRICE, VALUE, CHEAP, VALUE,
+			   PRICE, VALUE, SHIP, FAST, SHIP, FAST, CHEAP,
+			   PRICE, SHIP };
+	uint64_t off[] = { 0, 2, 4, 6, 8, 10, 12, 13, 14, 15 };
+	rl_docs d = { tok, off, 9 };
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	o.ngram_max = 1;
+	o.min_df = 1;
+	o.max_df = 1;
+	rl_tfidf m;
+	rl_csr X;
+	rl_lsa l;
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m, &d, 1, &X), RL_OK);
+	ck_assert_int_eq(rl_lsa_fit(&X, 2, 3, 3, 7, 1, &l), RL_OK);
+	float out[18];
+	ck_assert_int_eq(rl_lsa_transform(&l, &X, 2, out), RL_OK);
+	/* docs 6 ("cheap"), 7 ("price"), 8 ("ship") */
+	float cp = out[12] * out[14] + out[13] * out[15];
+	float cs = out[12] * out[16] + out[13] * out[17];
+	ck_assert_msg(cp > 0.9 && cs < 0.5, "cheap-price %f, cheap-ship %f",
+		      cp, cs);
+	rl_csr_free(&X);
+	rl_tfidf_free(&m);
+	rl_lsa_free(&l);
+}
+END_TEST
+
+/* ---- neighbours ---- */
+
+START_TEST(exact_by_hand)
+{
+	/* Unit vectors at angles 0, 10, 30, 100 degrees. */
+	float deg[] = { 0, 10, 30, 100 };
+	float x[8];
+	for (int i = 0; i < 4; i++) {
+		x[2 * i] = (float)cos(deg[i] * M_PI / 180);
+		x[2 * i + 1] = (float)sin(deg[i] * M_PI / 180);
+	}
+	rl_vecs v = { .n = 4, .dim = 2, .dense = x };
+	rl_knn_opts o = { .k = 2, .exact = 1, .threads = 2 };
+	int32_t nbr[8];
+	float sim[8];
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	int32_t want[] = { 1, 2, 0, 2, 1, 0, 2, 1 };
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(nbr[i], want[i]);
+	ck_assert_double_eq_tol(sim[0], cos(10 * M_PI / 180), 1e-6);
+	ck_assert_double_eq_tol(sim[6], cos(70 * M_PI / 180), 1e-6);
+}
+END_TEST
+
+START_TEST(exact_sparse_and_ties)
+{
+	/* Rows: a = e0, b = e0 (duplicate), c = (e0 + e1)/sqrt2, d = e2. */
+	float r = (float)(1 / sqrt(2.0));
+	uint64_t indptr[] = { 0, 1, 2, 4, 5 };
+	uint32_t idx[] = { 0, 0, 0, 1, 2 };
+	float val[] = { 1, 1, r, r, 1 };
+	rl_csr X = { 4, 3, indptr, idx, val };
+	rl_vecs v = { .n = 4, .csr = &X };
+	rl_knn_opts o = { .k = 3, .exact = 1, .threads = 1 };
+	int32_t nbr[12];
+	float sim[12];
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	/* a: b (1), c (0.707), d (0) */
+	ck_assert_int_eq(nbr[0], 1);
+	ck_assert_int_eq(nbr[1], 2);
+	ck_assert_int_eq(nbr[2], 3);
+	ck_assert_double_eq_tol(sim[0], 1, 1e-6);
+	ck_assert_double_eq_tol(sim[2], 0, 1e-6);
+	/* d is equally far from all: ties by smaller index. */
+	ck_assert_int_eq(nbr[9], 0);
+	ck_assert_int_eq(nbr[10], 1);
+	ck_assert_int_eq(nbr[11], 2);
+}
+END_TEST
+
+START_TEST(tiny_inputs)
+{
+	float x[] = { 1, 0 };
+	rl_vecs v = { .n = 1, .dim = 2, .dense = x };
+	rl_knn_opts o = { .k = 3, .threads = 2, .max_iters = 5 };
+	int32_t nbr[3];
+	float sim[3];
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(nbr[i], -1);
+	o.k = 0;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_EINVAL);
+}
+END_TEST
+
+/* Clustered random unit vectors: n rows, dim d, c clusters. */
+static float *clusters(uint32_t n, uint32_t d, uint32_t c, uint64_t seed)
+{
+	float *x = malloc((size_t)n * d * sizeof *x);
+	float *centre = malloc((size_t)c * d * sizeof *centre);
+	uint64_t s = seed;
+	for (size_t i = 0; i < (size_t)c * d; i++)
+		centre[i] = (float)(rl_rand_unit(&s) - 0.5);
+	for (uint32_t i = 0; i < n; i++) {
+		double norm = 0;
+		float *row = x + (size_t)i * d;
+		for (uint32_t j = 0; j < d; j++) {
+			row[j] = centre[(i % c) * d + j] +
+				 0.3f * (float)(rl_rand_unit(&s) - 0.5);
+			norm += row[j] * row[j];
+		}
+		for (uint32_t j = 0; j < d; j++)
+			row[j] /= (float)sqrt(norm);
+	}
+	free(centre);
+	return x;
+}
+
+START_TEST(descent_recall)
+{
+	uint32_t n = 3000, d = 32, k = 10;
+	float *x = clusters(n, d, 30, 42);
+	rl_vecs v = { .n = n, .dim = d, .dense = x };
+	rl_knn_opts o = { .k = k, .threads = 2, .seed = 1, .max_iters = 12,
+			  .delta = 0.001, .pool = 20 };
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	int32_t *nbr1 = malloc((size_t)n * k * sizeof *nbr1);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	double recall;
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_msg(recall >= 0.95, "recall %f", recall);
+	/* The same graph on one thread: determinism does not hang on the
+	 * thread count here. */
+	o.threads = 1;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	ck_assert_int_eq(memcmp(nbr, nbr1, (size_t)n * k * sizeof *nbr), 0);
+	/* Refining from a graph with holes recovers the recall. */
+	for (uint32_t i = 0; i < n; i += 3)
+		for (uint32_t j = 0; j < k; j++)
+			nbr1[(size_t)i * k + j] = -1;
+	o.init = nbr1;
+	o.n_init = n;
+	o.threads = 2;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_msg(recall >= 0.95, "refined recall %f", recall);
+	free(x);
+	free(nbr);
+	free(nbr1);
+	free(sim);
+}
+END_TEST
+
+/* ---- stages ---- */
+
+static rl_db *db;
+static char db_path[512];
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+static void add(const char *tsv)
+{
+	ck_assert_int_eq(rl_import_file(db, tu_write("in.tsv", tsv, 0), NULL,
+					NULL), RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+}
+
+START_TEST(stage_empty)
+{
+	rl_vectorize_stats vs;
+	ck_assert_int_eq(rl_vectorize(db, NULL, &vs), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "tokenize"));
+	rl_graph_stats gs;
+	ck_assert_int_eq(rl_graph(db, NULL, &gs), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "vectorize"));
+	/* One review: no feature is shared, a clear error. */
+	add("id\ttext\n1\tgreat value\n");
+	ck_assert_int_eq(rl_vectorize(db, NULL, &vs), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "min_df"));
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	ck_assert_int_eq(rl_vectorize_opts_set(&o, "min_df=1"), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, &o, &vs), RL_OK);
+	ck_assert_int_eq(rl_graph(db, NULL, &gs), RL_OK);
+	ck_assert_uint_eq(gs.reviews, 1);
+	ck_assert_uint_eq(gs.edges, 0);
+}
+END_TEST
+
+START_TEST(stage_graph_duplicates_unknown)
+{
+	add("id\ttext\n"
+	    "a\tcheap price, good value\n"
+	    "b\tcheap price, good value\n"
+	    "c\tfast shipping, arrived early\n"
+	    "d\tshipping was fast\n"
+	    "e\tgood value for the price\n"
+	    "f\tzebra xylophone\n");
+	rl_vectorize_stats vs;
+	ck_assert_int_eq(rl_vectorize(db, NULL, &vs), RL_OK);
+	ck_assert_uint_eq(vs.reviews, 6);
+	ck_assert_int_eq(vs.refit, 1);
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 2;
+	go.vectors = "tfidf";
+	rl_graph_stats gs;
+	ck_assert_int_eq(rl_graph(db, &go, &gs), RL_OK);
+	ck_assert_int_eq(gs.exact, 1);
+	/* Duplicates are each other's nearest, at similarity 1. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT r2.ext_id = 'b' FROM "
+				"neighbours n JOIN reviews r ON r.id = "
+				"n.review_id JOIN reviews r2 ON r2.id = "
+				"n.neighbour_id WHERE r.ext_id = 'a' AND "
+				"n.rank = 1"), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT round(similarity, 5) = 1 "
+				"FROM neighbours n JOIN reviews r ON r.id = "
+				"n.review_id WHERE r.ext_id = 'a' AND "
+				"n.rank = 1"), 1);
+	/* A review with no known term has neighbours at similarity 0. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT max(similarity) = 0 FROM "
+				"neighbours n JOIN reviews r ON r.id = "
+				"n.review_id WHERE r.ext_id = 'f'"), 1);
+	/* Run again: nothing changed, nothing redone. */
+	ck_assert_int_eq(rl_vectorize(db, NULL, &vs), RL_OK);
+	ck_assert_uint_eq(vs.reviews, 0);
+	ck_assert_int_eq(rl_graph(db, &go, &gs), RL_OK);
+	ck_assert_int_eq(gs.incremental, 1);
+	ck_assert_uint_eq(gs.edges, 12);
+	/* One more review: transformed with the stored fit. */
+	ck_assert_int_eq(rl_import_file(db, tu_write("more.tsv", "id\ttext\n"
+						   "g\tvalue, cheap\n", 0),
+					NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, &vs), RL_OK);
+	ck_assert_uint_eq(vs.reviews, 1);
+	ck_assert_int_eq(vs.refit, 0);
+	ck_assert_int_eq(rl_graph(db, &go, &gs), RL_OK);
+	ck_assert_uint_eq(gs.reviews, 7);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
+			 14);
+	ck_assert_int_eq(rl_graph_opts_set(&go, "vectors=bogus"), RL_OK);
+	ck_assert_int_eq(rl_graph(db, &go, &gs), RL_EINVAL);
+}
+END_TEST
+
+START_TEST(stage_injected_failures)
+{
+	add("id\ttext\na\tcheap price\nb\tcheap value\nc\tprice value\n");
+	char *before = tu_digest(db_path);
+	int n;
+	for (n = 1; n < 200; n++) {
+		rl_store_fail_step(db, n);
+		int rc = rl_vectorize(db, NULL, NULL);
+		if (rc == RL_OK)
+			break;
+		ck_assert_int_eq(rc, RL_EDB);
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	rl_store_fail_step(db, 0);
+	ck_assert_int_lt(n, 200);
+	free(before);
+	before = tu_digest(db_path);
+	for (n = 1; n < 200; n++) {
+		rl_store_fail_step(db, n);
+		int rc = rl_graph(db, NULL, NULL);
+		if (rc == RL_OK)
+			break;
+		ck_assert_int_eq(rc, RL_EDB);
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	rl_store_fail_step(db, 0);
+	ck_assert_int_lt(n, 200);
+	free(before);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("graph");
+	TCase *tc = tcase_create("kernels");
+	tcase_add_test(tc, tfidf_by_hand);
+	tcase_add_test(tc, lsa_singular_values);
+	tcase_add_test(tc, lsa_synonyms_meet);
+	tcase_add_test(tc, exact_by_hand);
+	tcase_add_test(tc, exact_sparse_and_ties);
+	tcase_add_test(tc, tiny_inputs);
+	tcase_add_test(tc, descent_recall);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stages");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, stage_empty);
+	tcase_add_test(tc, stage_graph_duplicates_unknown);
+	tcase_add_test(tc, stage_injected_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}

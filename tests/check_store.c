@@ -1,0 +1,396 @@
+/*
+ * check_store.c - opening stores (new, reopened, foreign, too new), the
+ * tokenize stage's incremental and settings-driven behaviour, statistics,
+ * parameter tables, and the small helpers (buffers, varints, maps, JSON).
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "store.h"
+#include "testutil.h"
+
+static void make_sqlite(const char *path, const char *sql)
+{
+	sqlite3 *s = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+}
+
+START_TEST(open_missing)
+{
+	rl_db *db = NULL;
+	const char *p = tu_path("none.db");
+	ck_assert_int_eq(rl_db_open(p, 0, &db), RL_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "revlab init"));
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "none.db"));
+	rl_db_close(db);
+	ck_assert_int_ne(access(p, F_OK), 0);
+}
+END_TEST
+
+START_TEST(create_and_reopen)
+{
+	rl_db *db = NULL;
+	const char *p = tu_path("a.db");
+	ck_assert_int_eq(rl_db_open(p, RL_OPEN_CREATE, &db), RL_OK);
+	rl_db_close(db);
+	ck_assert_int_eq(tu_int(p, "PRAGMA user_version"), RL_SCHEMA_VERSION);
+	ck_assert_int_eq(rl_db_open(p, 0, &db), RL_OK);
+	ck_assert_str_eq(rl_db_errmsg(db), "");
+	rl_db_close(db);
+	/* Opening with CREATE again leaves the store alone. */
+	ck_assert_int_eq(rl_db_open(p, RL_OPEN_CREATE, &db), RL_OK);
+	rl_db_close(db);
+	rl_db_close(NULL);
+	ck_assert_str_eq(rl_db_errmsg(NULL), "");
+}
+END_TEST
+
+START_TEST(refuse_foreign_and_newer)
+{
+	rl_db *db = NULL;
+	const char *newer = tu_path("new.db");
+	make_sqlite(newer, "CREATE TABLE x(a); PRAGMA user_version = 99;");
+	ck_assert_int_eq(rl_db_open(newer, 0, &db), RL_EVERSION);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "version 99"));
+	rl_db_close(db);
+
+	const char *other = tu_path("other.db");
+	make_sqlite(other, "CREATE TABLE x(a);");
+	ck_assert_int_eq(rl_db_open(other, RL_OPEN_CREATE, &db), RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "not a revlab store"));
+	rl_db_close(db);
+
+	const char *junk = tu_write("junk.db", "this is not a database at all,"
+				    " just some text that is long enough", 0);
+	ck_assert_int_eq(rl_db_open(junk, 0, &db), RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "junk.db"));
+	rl_db_close(db);
+
+	/* An empty SQLite file is not silently adopted without CREATE. */
+	const char *empty = tu_path("empty.db");
+	make_sqlite(empty, "PRAGMA user_version = 0;");
+	ck_assert_int_eq(rl_db_open(empty, 0, &db), RL_EDB);
+	rl_db_close(db);
+}
+END_TEST
+
+START_TEST(strerror_codes)
+{
+	int codes[] = { RL_OK, RL_ENOMEM, RL_EIO, RL_EINPUT, RL_EINVAL,
+			RL_EDB, RL_EVERSION, RL_EEXIST, RL_ENOTFOUND,
+			RL_EEMPTY };
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		ck_assert_ptr_nonnull(rl_strerror(codes[i]));
+		ck_assert_str_ne(rl_strerror(codes[i]), "unknown error");
+	}
+	ck_assert_str_eq(rl_strerror(12345), "unknown error");
+	ck_assert_str_eq(rl_version(), RL_VERSION);
+}
+END_TEST
+
+/* ---- tokenize stage ---- */
+
+static rl_db *open_with(const char *tsv)
+{
+	rl_db *db = NULL;
+	ck_assert_int_eq(rl_db_open(tu_path("t.db"), RL_OPEN_CREATE, &db),
+			 RL_OK);
+	if (tsv) {
+		const char *p = tu_write("in.tsv", tsv, 0);
+		ck_assert_int_eq(rl_import_file(db, p, NULL, NULL), RL_OK);
+	}
+	return db;
+}
+
+/* The stored tokens of ext_id, as "a b c". */
+static char *tokens_of(const char *ext_id)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT hex(tokens) FROM review_tokens t JOIN reviews r "
+		 "ON r.id = t.review_id WHERE r.ext_id = '%s'", ext_id);
+	char *hex = tu_text(tu_path("t.db"), sql);
+	size_t n = strlen(hex) / 2;
+	unsigned char *blob = malloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(hex + 2 * i, "%2x", &v);
+		blob[i] = (unsigned char)v;
+	}
+	free(hex);
+	rl_buf out = { 0 };
+	rl_buf_append(&out, "", 0);
+	const unsigned char *p = blob, *end = blob + n;
+	while (p < end) {
+		uint64_t id;
+		size_t used = rl_varint_get(p, end, &id);
+		ck_assert_uint_gt(used, 0);
+		p += used;
+		snprintf(sql, sizeof sql, "SELECT term FROM terms WHERE id = "
+			 "%llu", (unsigned long long)id);
+		char *term = tu_text(tu_path("t.db"), sql);
+		if (out.len)
+			rl_buf_putc(&out, ' ');
+		rl_buf_append(&out, term, strlen(term));
+		free(term);
+	}
+	free(blob);
+	return out.data;
+}
+
+START_TEST(tokenize_incremental)
+{
+	rl_db *db = open_with("id\ttext\na\tThe batteries died quickly\n"
+			      "b\tGreat VALUE for $20\n");
+	rl_tokenize_stats st;
+	ck_assert_int_eq(rl_tokenize(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 2);
+	ck_assert_int_eq(st.retokenized_all, 0);
+	char *t = tokens_of("a");
+	ck_assert_str_eq(t, "batteri die quick");
+	free(t);
+	t = tokens_of("b");
+	ck_assert_str_eq(t, "great valu $20");
+	free(t);
+
+	/* Nothing new: nothing done. */
+	ck_assert_int_eq(rl_tokenize(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 0);
+
+	const char *p = tu_write("more.tsv", "id\ttext\nc\tgreat batteries\n",
+				 0);
+	ck_assert_int_eq(rl_import_file(db, p, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 1);
+	ck_assert_uint_eq(st.new_terms, 0);
+
+	/* Other settings: everything again, with the new ones. */
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "stem=0"), RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 3);
+	ck_assert_int_eq(st.retokenized_all, 1);
+	t = tokens_of("a");
+	ck_assert_str_eq(t, "batteries died quickly");
+	free(t);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT count(*) FROM terms "
+				"WHERE term = 'batteri'"), 0);
+
+	rl_stats s;
+	ck_assert_int_eq(rl_stats_get(db, &s), RL_OK);
+	ck_assert_uint_eq(s.reviews, 3);
+	ck_assert_uint_eq(s.tokenized, 3);
+	ck_assert_uint_eq(s.tokens, 8);
+	rl_db_close(db);
+}
+END_TEST
+
+START_TEST(tokenize_empty_store)
+{
+	rl_db *db = open_with(NULL);
+	rl_tokenize_stats st;
+	ck_assert_int_eq(rl_tokenize(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 0);
+	rl_db_close(db);
+}
+END_TEST
+
+START_TEST(tokenize_bad_lexicon)
+{
+	rl_db *db = open_with("id\ttext\na\tx\n");
+	char *before = tu_digest(tu_path("t.db"));
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "language=xx"), RL_OK);
+	ck_assert_int_lt(rl_tokenize(db, &o, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "xx"));
+	char *after = tu_digest(tu_path("t.db"));
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	rl_db_close(db);
+}
+END_TEST
+
+START_TEST(tokenize_injected_failures)
+{
+	rl_db *db = open_with("id\ttext\na\tone two\nb\tthree four\n");
+	char *before = tu_digest(tu_path("t.db"));
+	int n;
+	for (n = 1; n < 100; n++) {
+		rl_store_fail_step(db, n);
+		int rc = rl_tokenize(db, NULL, NULL);
+		if (rc == RL_OK)
+			break;
+		ck_assert_int_eq(rc, RL_EDB);
+		char *after = tu_digest(tu_path("t.db"));
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	rl_store_fail_step(db, 0);
+	ck_assert_int_gt(n, 3);
+	ck_assert_int_lt(n, 100);
+	free(before);
+	rl_db_close(db);
+}
+END_TEST
+
+static int count_runs(void *ctx, const rl_run_info *r)
+{
+	int *n = ctx;
+	ck_assert_ptr_nonnull(r->stage);
+	ck_assert_ptr_nonnull(r->params);
+	(*n)++;
+	return 0;
+}
+
+START_TEST(runs_recorded)
+{
+	rl_db *db = open_with("id\ttext\na\tx y\n");
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	int n = 0;
+	ck_assert_int_eq(rl_runs_last(db, count_runs, &n), RL_OK);
+	ck_assert_int_eq(n, 2);
+	char *params = tu_text(tu_path("t.db"), "SELECT params FROM runs "
+			       "WHERE stage = 'tokenize'");
+	ck_assert_ptr_nonnull(strstr(params, "\"stem\":1"));
+	ck_assert_ptr_nonnull(strstr(params, "\"fingerprint\":"));
+	free(params);
+	rl_db_close(db);
+}
+END_TEST
+
+/* ---- parameters ---- */
+
+START_TEST(param_tables)
+{
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	ck_assert_str_eq(o.language, "en");
+	ck_assert_int_eq(o.stem, 1);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "stem=no"), RL_OK);
+	ck_assert_int_eq(o.stem, 0);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "min_len=3"), RL_OK);
+	ck_assert_int_eq(o.min_len, 3);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "min_len=0"), RL_EINVAL);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "min_len=3x"), RL_EINVAL);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "stem=maybe"), RL_EINVAL);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "nosuch=1"), RL_EINVAL);
+	ck_assert_int_eq(rl_tokenize_opts_set(&o, "stem"), RL_EINVAL);
+	size_t i = 0;
+	while (rl_param_at("tokenize", i))
+		i++;
+	ck_assert_uint_eq(i, rl_tokenize_nparams);
+	ck_assert_ptr_null(rl_param_at("nosuch", 0));
+	rl_buf b = { 0 };
+	ck_assert_int_eq(rl_params_json(rl_tokenize_params,
+					rl_tokenize_nparams, &o, &b), RL_OK);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"min_len\":3"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"language\":\"en\""));
+	rl_buf_free(&b);
+}
+END_TEST
+
+/* ---- helpers ---- */
+
+START_TEST(varints)
+{
+	uint64_t vals[] = { 0, 1, 127, 128, 300, 16383, 16384, 1ull << 40,
+			    UINT64_MAX };
+	rl_buf b = { 0 };
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		ck_assert_int_eq(rl_buf_put_varint(&b, vals[i]), RL_OK);
+	const unsigned char *p = (const unsigned char *)b.data;
+	const unsigned char *end = p + b.len;
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		uint64_t v;
+		size_t n = rl_varint_get(p, end, &v);
+		ck_assert_uint_gt(n, 0);
+		ck_assert_uint_eq(v, vals[i]);
+		p += n;
+	}
+	ck_assert_ptr_eq(p, end);
+	uint64_t v;
+	/* A truncated varint is reported, not read past. */
+	const unsigned char cut[] = { 0x80, 0x80 };
+	ck_assert_uint_eq(rl_varint_get(cut, cut + 2, &v), 0);
+	rl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(strmap)
+{
+	rl_strmap *m = NULL;
+	ck_assert_int_eq(rl_strmap_new(&m), RL_OK);
+	char key[32];
+	for (int i = 0; i < 10000; i++) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		ck_assert_int_eq(rl_strmap_put(m, key, (size_t)n, i), RL_OK);
+	}
+	ck_assert_uint_eq(rl_strmap_size(m), 10000);
+	for (int i = 0; i < 10000; i += 7) {
+		int n = snprintf(key, sizeof key, "k%d", i);
+		ck_assert_int_eq(rl_strmap_get(m, key, (size_t)n), i);
+	}
+	ck_assert_int_eq(rl_strmap_get(m, "nope", 4), -1);
+	ck_assert_int_eq(rl_strmap_put(m, "k5", 2, 99), RL_OK);
+	ck_assert_int_eq(rl_strmap_get(m, "k5", 2), 99);
+	ck_assert_uint_eq(rl_strmap_size(m), 10000);
+	/* Keys are bytes: an embedded NUL is part of the key. */
+	ck_assert_int_eq(rl_strmap_put(m, "a\0b", 3, 1), RL_OK);
+	ck_assert_int_eq(rl_strmap_get(m, "a", 1), -1);
+	rl_strmap_free(m);
+	rl_strmap_free(NULL);
+}
+END_TEST
+
+START_TEST(json_escaping)
+{
+	rl_buf b = { 0 };
+	const char s[] = "q\"b\\n\n\t\x01\x1f\x7f\xc3\xa9";
+	ck_assert_int_eq(rl_json_string(&b, s, sizeof s - 1), RL_OK);
+	ck_assert_str_eq(b.data, "\"q\\\"b\\\\n\\n\\t\\u0001\\u001f"
+			 "\\u007f\xc3\xa9\"");
+	rl_buf_free(&b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("open");
+	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
+	tcase_add_test(tc, open_missing);
+	tcase_add_test(tc, create_and_reopen);
+	tcase_add_test(tc, refuse_foreign_and_newer);
+	tcase_add_test(tc, strerror_codes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tokenize");
+	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
+	tcase_add_test(tc, tokenize_incremental);
+	tcase_add_test(tc, tokenize_empty_store);
+	tcase_add_test(tc, tokenize_bad_lexicon);
+	tcase_add_test(tc, tokenize_injected_failures);
+	tcase_add_test(tc, runs_recorded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_test(tc, param_tables);
+	tcase_add_test(tc, varints);
+	tcase_add_test(tc, strmap);
+	tcase_add_test(tc, json_escaping);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}

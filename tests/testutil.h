@@ -1,0 +1,147 @@
+/*
+ * testutil.h - helpers the Check suites share: temporary folders and
+ * files, and a digest of a store's whole content to prove that a failed
+ * command left it unchanged. Header-only, as each suite is one program.
+ */
+#ifndef RL_TESTUTIL_H
+#define RL_TESTUTIL_H
+
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tu_dir[256];
+
+/* A fresh temporary folder per test (checked fixture). */
+static void tu_setup(void)
+{
+	snprintf(tu_dir, sizeof tu_dir, "/tmp/revlab-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tu_dir));
+}
+
+static void tu_teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tu_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tu_dir);
+}
+
+/* Path of `name` inside the test's folder, in one of 8 rotating static
+ * buffers: copy it if it must outlive 8 more calls. */
+static const char *tu_path(const char *name)
+{
+	static char bufs[8][512];
+	static int next;
+	char *b = bufs[next++ & 7];
+	snprintf(b, 512, "%s/%s", tu_dir, name);
+	return b;
+}
+
+/* Writes `len` bytes (or strlen) to a file in the test folder. */
+__attribute__((unused)) static const char *tu_write(const char *name, const char *data, size_t len)
+{
+	const char *p = tu_path(name);
+	FILE *f = fopen(p, "wb");
+	ck_assert_ptr_nonnull(f);
+	if (len == 0)
+		len = strlen(data);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return p;
+}
+
+/* A text digest of every user table's rows, for before/after checks.
+ * Returns a malloc'd string. */
+__attribute__((unused)) static char *tu_digest(const char *db_path)
+{
+	static const char *const tables[] = {
+		"settings", "runs", "reviews", "terms", "review_tokens",
+		"labels", "seeds", "rules", "rule_hits", "features", "projection",
+		"vectors", "neighbours", "label_scores", "assignments",
+		"models", "predictions",
+	};
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	out[0] = 0;
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2",
+			 tables[t]);
+		sqlite3_stmt *s = NULL;
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(s); c++) {
+				const char *v =
+					(const char *)sqlite3_column_text(s, c);
+				size_t n = (size_t)sqlite3_column_bytes(s, c);
+				while (len + n + 64 > cap)
+					out = realloc(out, cap *= 2);
+				memcpy(out + len, v ? v : "NULL",
+				       v ? n : 4);
+				len += v ? n : 4;
+				out[len++] = '|';
+			}
+			out[len++] = '\n';
+			out[len] = 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return out;
+}
+
+/* Runs one SQL query returning a single integer. */
+__attribute__((unused)) static long long tu_int(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	long long v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Runs one SQL query returning a single text; malloc'd result. */
+__attribute__((unused)) static char *tu_text(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY,
+					 NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	const char *v = (const char *)sqlite3_column_text(s, 0);
+	int n = sqlite3_column_bytes(s, 0);
+	char *r = malloc((size_t)n + 1);
+	memcpy(r, v ? v : "", (size_t)n);
+	r[n] = 0;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return r;
+}
+
+/* Runs a suite and returns the process exit status. */
+static int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif /* RL_TESTUTIL_H */
