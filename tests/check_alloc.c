@@ -1,0 +1,154 @@
+/*
+ * check_alloc.c - fail each allocation in turn, as SQLite's own tests do:
+ * every stage must come back with an error (never crash), leak nothing
+ * (AddressSanitizer's leak check watches this suite), and leave the store
+ * exactly as it was. The library's malloc, calloc and realloc calls are
+ * routed through the wrappers below by the linker (-Wl,--wrap=...).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "store.h"
+#include "testutil.h"
+
+static int countdown;	/* fail the allocation that takes it to 0 */
+static int failed;	/* an injected failure happened */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+
+static int fail_now(void)
+{
+	if (countdown > 0 && --countdown == 0) {
+		failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+	return fail_now() ? NULL : __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+static char db_path[512];
+static rl_db *db;
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+}
+
+static void teardown(void)
+{
+	countdown = 0;
+	rl_db_close(db);
+	tu_teardown();
+}
+
+typedef int (*stage_fn)(void *arg);
+
+/* Runs fn with the 1st, 2nd, ... allocation failing until it succeeds;
+ * returns how many allocations it made. */
+static int each_allocation(stage_fn fn, void *arg)
+{
+	char *before = tu_digest(db_path);
+	int n;
+	for (n = 1; n < 5000; n++) {
+		failed = 0;
+		countdown = n;
+		int rc = fn(arg);
+		countdown = 0;
+		if (!failed) {
+			ck_assert_int_eq(rc, RL_OK);
+			break;
+		}
+		ck_assert_msg(rc < 0, "allocation %d failed, yet rc %d", n,
+			      rc);
+		char *after = tu_digest(db_path);
+		ck_assert_msg(strcmp(before, after) == 0,
+			      "allocation %d: store changed", n);
+		free(after);
+	}
+	free(before);
+	ck_assert_int_lt(n, 5000);
+	return n;
+}
+
+static int do_import(void *arg)
+{
+	return rl_import_file(db, arg, NULL, NULL);
+}
+
+static int do_tokenize(void *arg)
+{
+	(void)arg;
+	return rl_tokenize(db, NULL, NULL);
+}
+
+static int do_vectorize(void *arg)
+{
+	(void)arg;
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	o.dim = 4;
+	return rl_vectorize(db, &o, NULL);
+}
+
+static int do_graph(void *arg)
+{
+	(void)arg;
+	rl_graph_opts o;
+	rl_graph_opts_init(&o);
+	o.k = 2;
+	return rl_graph(db, &o, NULL);
+}
+
+START_TEST(every_stage)
+{
+	const char *csv = tu_write("r.csv", "id,text,stars\n"
+				   "1,\"Cheap, and it broke\",1\n"
+				   "2,Fast shipping and cheap,5\n"
+				   "3,\"broke fast, cheap price\",2\n", 0);
+	const char *jl = tu_write("r.jsonl", "{\"id\":4,\"text\":\"cheap "
+				  "price\",\"x\":[1]}\n", 0);
+	ck_assert_int_gt(each_allocation(do_import, (void *)csv), 1);
+	ck_assert_int_gt(each_allocation(do_import, (void *)jl), 1);
+	ck_assert_int_gt(each_allocation(do_tokenize, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_vectorize, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_graph, NULL), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
+			 8);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("alloc");
+	TCase *tc = tcase_create("alloc");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, every_stage);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
