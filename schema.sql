@@ -127,6 +127,13 @@ CREATE TABLE rule_hits (
 ) WITHOUT ROWID;
 CREATE INDEX rule_hits_review ON rule_hits(review_id);
 
+-- Reviews every current rule has been matched against. A new review (or
+-- one whose text changed) is missing here until `revlab rules apply` or
+-- `revlab run` matches the rule set against it.
+CREATE TABLE rule_scans (
+	review_id INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE
+);
+
 -- The k-nearest-neighbour graph: rank 1 is the most similar review.
 CREATE TABLE neighbours (
 	review_id INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,

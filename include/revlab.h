@@ -288,6 +288,146 @@ typedef struct rl_graph_stats {
  * and stores it in `neighbours`. RL_EEMPTY without vectors. */
 RL_API int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st);
 
+/* ---- Labels and seeds ------------------------------------------------ */
+
+/* Creates the label if it does not exist. Names are non-empty, without
+ * tabs or line breaks, and do not start with '!' (which negates in rules
+ * files). RL_EINVAL for a bad name. */
+RL_API int rl_label_add(rl_db *db, const char *name);
+
+/* One label with its counts: hand labels, and reviews whose final label
+ * it is, by source. */
+typedef struct rl_label_info {
+	int64_t id;
+	const char *name;
+	uint64_t seeds;		/* hand labels */
+	uint64_t rule_votes;	/* reviews a rule votes for it */
+	uint64_t propagated;	/* reviews labelled by propagation */
+	uint64_t model;		/* reviews labelled by a model */
+} rl_label_info;
+
+typedef int (*rl_label_fn)(void *ctx, const rl_label_info *label);
+
+/* Calls fn for every label, in name order. Strings are borrowed for the
+ * duration of the call. */
+RL_API int rl_labels(rl_db *db, rl_label_fn fn, void *ctx);
+
+/* Sets review `ext_id`'s hand label to `label` (replacing any it had),
+ * creating the label on first use. RL_ENOTFOUND for an unknown id. */
+RL_API int rl_seed_set(rl_db *db, const char *ext_id, const char *label);
+
+/* Removes the hand label of review `ext_id`. RL_ENOTFOUND if it had none
+ * or the id is unknown. */
+RL_API int rl_seed_unset(rl_db *db, const char *ext_id);
+
+typedef struct rl_seed_stats {
+	uint64_t rows;		/* id/label lines read */
+	uint64_t set;		/* hand labels set */
+	uint64_t labels_created;
+} rl_seed_stats;
+
+/* Loads hand labels from a file of `id<TAB>label` lines (TSV; CSV with
+ * `id,label` when the name ends in .csv), an optional header line
+ * `id<TAB>label` first. One transaction: an unknown id, an empty or bad
+ * label, or a malformed line is FILE:LINE: message, nothing set. */
+RL_API int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st);
+
+/* Orders in which to offer reviews for hand labelling. */
+typedef enum rl_order {
+	RL_ORDER_RANDOM = 0	/* a seeded shuffle of the unlabelled */
+} rl_order;
+
+typedef struct rl_review_info {
+	const char *ext_id;
+	const char *text;
+} rl_review_info;
+
+typedef int (*rl_review_info_fn)(void *ctx, const rl_review_info *r);
+
+/* Calls fn for up to `limit` reviews without a hand label, in `order`
+ * (the same seed gives the same order). Strings are borrowed for the
+ * duration of the call. */
+RL_API int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed,
+			 size_t limit, rl_review_info_fn fn, void *ctx);
+
+/* ---- Rules ----------------------------------------------------------- */
+
+typedef struct rl_rules_opts {
+	int create_labels;	/* unknown labels are created, not errors */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_rules_opts;
+
+typedef struct rl_rules_stats {
+	uint64_t rules;		/* in the new rule set */
+	uint64_t kept;		/* unchanged patterns whose hits were kept */
+	uint64_t matched;	/* rules matched against the reviews */
+	uint64_t reviews;	/* reviews matched against the rules */
+	uint64_t hits;		/* new (rule, review) hits */
+} rl_rules_stats;
+
+/* Replaces the rule set with the rules file at `path`, atomically: a bad
+ * line (FILE:LINE:COLUMN: message), an unknown label or a pattern that
+ * fails on some review (the review's id is named) leaves the previous rule
+ * set and its hits as they were. Rules whose pattern is unchanged keep
+ * their hits; only new patterns are matched against the reviews. */
+RL_API int rl_rules_load(rl_db *db, const char *path,
+			 const rl_rules_opts *o, rl_rules_stats *st);
+
+/* Matches the rule set against reviews it has not seen yet. */
+RL_API int rl_rules_apply(rl_db *db, const rl_rules_opts *o,
+			  rl_rules_stats *st);
+
+/* Quality of one rule. precision is its share of correct votes on the
+ * hand-labelled reviews it matches (-1 if it matches none), with a 95%
+ * Wilson interval; a rule `!x` is correct where the seed is not x. */
+typedef struct rl_rule_report {
+	int64_t id;
+	int line;
+	char *label;
+	int negate;
+	char *pattern;
+	double weight;
+	uint64_t hits;		/* reviews matched */
+	uint64_t overlaps;	/* of those, matched by another rule too */
+	uint64_t conflicts;	/* of those, another rule votes otherwise */
+	uint64_t seed_hits;	/* hand-labelled reviews matched */
+	uint64_t seed_correct;
+	double precision, ci_low, ci_high;
+} rl_rule_report;
+
+typedef struct rl_rules_report {
+	size_t n;		/* rules, in file order */
+	rl_rule_report *rules;
+	uint64_t reviews;	/* in the store */
+	uint64_t covered;	/* matched by at least one rule */
+	uint64_t conflicted;	/* with votes that disagree */
+	uint64_t *overlap;	/* [n][n] reviews matched by both */
+	uint64_t *conflict;	/* [n][n] reviews where the two disagree */
+} rl_rules_report;
+
+/* Computes the report from the stored hits and seeds; free it with
+ * rl_rules_report_free. */
+RL_API int rl_rules_report_get(rl_db *db, rl_rules_report **out);
+RL_API void rl_rules_report_free(rl_rules_report *r);
+
+/* One stored hit: review, its text (borrowed) and the first match's byte
+ * range, and its hand label if any (NULL). */
+typedef struct rl_hit_info {
+	const char *ext_id;
+	const char *text;
+	size_t start, end;
+	const char *seed;
+} rl_hit_info;
+
+typedef int (*rl_hit_fn)(void *ctx, const rl_hit_info *hit);
+
+/* Calls fn for the reviews matched by the rule on line `line` of the
+ * rules file; with wrong_only, only hand-labelled reviews the rule gets
+ * wrong. RL_ENOTFOUND if no rule is on that line. */
+RL_API int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
+			void *ctx);
+
 /* ---- Statistics ------------------------------------------------------ */
 
 typedef struct rl_stats {

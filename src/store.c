@@ -60,6 +60,25 @@ enum stmt_id {
 	S_NEIGHBOURS_CLEAR,
 	S_NEIGHBOUR_PUT,
 	S_NEIGHBOURS_ALL,
+	S_LABEL_FIND,
+	S_LABEL_ADD,
+	S_REVIEW_BY_EXT,
+	S_SEED_CLEAR,
+	S_SEED_ADD,
+	S_RULES_ALL,
+	S_RULE_DELETE,
+	S_RULE_UPDATE,
+	S_RULE_INSERT,
+	S_REVIEWS_AFTER,
+	S_UNSCANNED_AFTER,
+	S_HIT_PUT,
+	S_SCANNED_PUT,
+	S_HITS_BY_REVIEW,
+	S_SEEDS_ALL,
+	S_RULE_BY_LINE,
+	S_RULE_HITS,
+	S_LABELS_LIST,
+	S_UNLABELLED_RANDOM,
 	S_COUNT
 };
 
@@ -160,6 +179,69 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_NEIGHBOURS_ALL] =
 		"SELECT review_id, rank, neighbour_id FROM neighbours "
 		"ORDER BY review_id, rank",
+	[S_LABEL_FIND] = "SELECT id FROM labels WHERE name = ?1",
+	[S_LABEL_ADD] = "INSERT INTO labels(name) VALUES (?1)",
+	[S_REVIEW_BY_EXT] = "SELECT id FROM reviews WHERE ext_id = ?1",
+	[S_SEED_CLEAR] =
+		"DELETE FROM seeds WHERE review_id = ?1 AND origin = 'hand'",
+	[S_SEED_ADD] =
+		"INSERT OR REPLACE INTO seeds(review_id, label_id, origin) "
+		"VALUES (?1, ?2, 'hand')",
+	[S_RULES_ALL] =
+		"SELECT r.id, r.line, r.label_id, l.name, r.negate, r.pattern, "
+		"r.weight FROM rules r JOIN labels l ON l.id = r.label_id "
+		"ORDER BY r.line, r.id",
+	[S_RULE_DELETE] = "DELETE FROM rules WHERE id = ?1",
+	[S_RULE_UPDATE] =
+		"UPDATE rules SET line = ?2, label_id = ?3, negate = ?4, "
+		"weight = ?5, source = ?6 WHERE id = ?1",
+	[S_RULE_INSERT] =
+		"INSERT INTO rules(line, label_id, negate, pattern, weight, "
+		"source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_REVIEWS_AFTER] =
+		"SELECT id, ext_id, text FROM reviews WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2",
+	[S_UNSCANNED_AFTER] =
+		"SELECT r.id, r.ext_id, r.text FROM reviews r WHERE r.id > ?1 "
+		"AND NOT EXISTS (SELECT 1 FROM rule_scans s WHERE "
+		"s.review_id = r.id) ORDER BY r.id LIMIT ?2",
+	[S_HIT_PUT] =
+		"INSERT OR IGNORE INTO rule_hits(rule_id, review_id, start, "
+		"end) VALUES (?1, ?2, ?3, ?4)",
+	[S_SCANNED_PUT] =
+		"INSERT OR IGNORE INTO rule_scans(review_id) VALUES (?1)",
+	[S_HITS_BY_REVIEW] =
+		"SELECT review_id, rule_id FROM rule_hits "
+		"ORDER BY review_id, rule_id",
+	[S_SEEDS_ALL] =
+		"SELECT review_id, label_id FROM seeds WHERE origin = 'hand' "
+		"ORDER BY review_id",
+	[S_RULE_BY_LINE] = "SELECT id FROM rules WHERE line = ?1",
+	[S_RULE_HITS] =
+		"SELECT r.ext_id, r.text, h.start, h.end, l.name FROM rule_hits h "
+		"JOIN rules u ON u.id = h.rule_id "
+		"JOIN reviews r ON r.id = h.review_id "
+		"LEFT JOIN seeds s ON s.review_id = r.id AND s.origin = 'hand' "
+		"LEFT JOIN labels l ON l.id = s.label_id "
+		"WHERE h.rule_id = ?1 AND (?2 = 0 OR (s.label_id IS NOT NULL AND "
+		"(s.label_id = u.label_id) = u.negate)) ORDER BY r.id",
+	[S_LABELS_LIST] =
+		"SELECT l.id, l.name, "
+		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
+		"s.origin = 'hand'), "
+		"(SELECT count(DISTINCT h.review_id) FROM rule_hits h JOIN rules r "
+		"ON r.id = h.rule_id WHERE r.label_id = l.id AND r.negate = 0), "
+		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
+		"a.source = 'propagation'), "
+		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
+		"a.source = 'model') FROM labels l ORDER BY l.name",
+	/* A seeded shuffle: a multiplicative hash of the id, reduced by a
+	 * prime, is a permutation that needs no random column. */
+	[S_UNLABELLED_RANDOM] =
+		"SELECT r.ext_id, r.text FROM reviews r WHERE NOT EXISTS "
+		"(SELECT 1 FROM seeds s WHERE s.review_id = r.id AND "
+		"s.origin = 'hand') ORDER BY (r.id * 2654435761 + ?1) % "
+		"4294967291, r.id LIMIT ?2",
 };
 
 struct rl_db {
@@ -1139,6 +1221,315 @@ int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 			continue;
 		init[(size_t)row * k + (size_t)rank - 1] = (int32_t)nb;
 		(*found)++;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+/* ---- labels, seeds, rules ---- */
+
+int rl_store_label_get(rl_db *db, const char *name, int create, int64_t *id,
+		       int *created)
+{
+	sqlite3_stmt *s = stmt(db, S_LABEL_FIND);
+	if (!s)
+		return RL_EDB;
+	if (created)
+		*created = 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int r = step(db, s);
+	if (r == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return RL_OK;
+	}
+	if (r != SQLITE_DONE)
+		return RL_EDB;
+	if (!create)
+		return RL_ENOTFOUND;
+	s = stmt(db, S_LABEL_ADD);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK) {
+		*id = sqlite3_last_insert_rowid(db->sql);
+		if (created)
+			*created = 1;
+	}
+	return rc;
+}
+
+int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
+		       int64_t *id)
+{
+	sqlite3_stmt *s = stmt(db, S_REVIEW_BY_EXT);
+	if (!s)
+		return RL_EDB;
+	bind_text(s, 1, ext_id, len);
+	int r = step(db, s);
+	if (r == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return r == SQLITE_ROW ? RL_OK : r == SQLITE_DONE ? RL_ENOTFOUND
+							  : RL_EDB;
+}
+
+int rl_store_seed_set(rl_db *db, int64_t review_id, int64_t label_id)
+{
+	sqlite3_stmt *s = stmt(db, S_SEED_CLEAR);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	int rc = exec_stmt(db, s);
+	if (rc != RL_OK || label_id < 0)
+		return rc;
+	s = stmt(db, S_SEED_ADD);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	return exec_stmt(db, s);
+}
+
+int rl_store_changes(rl_db *db)
+{
+	return sqlite3_changes(db->sql);
+}
+
+int rl_store_rules_each(rl_db *db, rl_rule_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_RULES_ALL);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_rule_row row = {
+			.id = sqlite3_column_int64(s, 0),
+			.line = sqlite3_column_int(s, 1),
+			.label_id = sqlite3_column_int64(s, 2),
+			.label = (const char *)sqlite3_column_text(s, 3),
+			.negate = sqlite3_column_int(s, 4),
+			.pattern = (const char *)sqlite3_column_text(s, 5),
+			.weight = sqlite3_column_double(s, 6),
+		};
+		int rc = fn(ctx, &row);
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_rule_delete(rl_db *db, int64_t id)
+{
+	sqlite3_stmt *s = stmt(db, S_RULE_DELETE);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	return exec_stmt(db, s);
+}
+
+int rl_store_rule_put(rl_db *db, int64_t *id, int line, int64_t label_id,
+		      int negate, const char *pattern, double weight,
+		      const char *source)
+{
+	sqlite3_stmt *s = stmt(db, *id ? S_RULE_UPDATE : S_RULE_INSERT);
+	if (!s)
+		return RL_EDB;
+	if (*id) {
+		sqlite3_bind_int64(s, 1, *id);
+		sqlite3_bind_int(s, 2, line);
+		sqlite3_bind_int64(s, 3, label_id);
+		sqlite3_bind_int(s, 4, negate);
+		sqlite3_bind_double(s, 5, weight);
+		sqlite3_bind_text(s, 6, source, -1, SQLITE_STATIC);
+		return exec_stmt(db, s);
+	}
+	sqlite3_bind_int(s, 1, line);
+	sqlite3_bind_int64(s, 2, label_id);
+	sqlite3_bind_int(s, 3, negate);
+	sqlite3_bind_text(s, 4, pattern, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 5, weight);
+	sqlite3_bind_text(s, 6, source, -1, SQLITE_STATIC);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	return rc;
+}
+
+int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
+			   int limit, rl_review_fn fn, void *ctx,
+			   int64_t *last)
+{
+	sqlite3_stmt *s = stmt(db, unscanned ? S_UNSCANNED_AFTER
+					     : S_REVIEWS_AFTER);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const char *ext = (const char *)sqlite3_column_text(s, 1);
+		const char *t = (const char *)sqlite3_column_text(s, 2);
+		size_t n = (size_t)sqlite3_column_bytes(s, 2);
+		int rc = fn(ctx, id, ext ? ext : "", t ? t : "", n);
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+		*last = id;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_hit_put(rl_db *db, int64_t rule_id, int64_t review_id,
+		     size_t start, size_t end)
+{
+	sqlite3_stmt *s = stmt(db, S_HIT_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, rule_id);
+	sqlite3_bind_int64(s, 2, review_id);
+	sqlite3_bind_int64(s, 3, (int64_t)start);
+	sqlite3_bind_int64(s, 4, (int64_t)end);
+	return exec_stmt(db, s);
+}
+
+int rl_store_scanned_put(rl_db *db, int64_t review_id)
+{
+	sqlite3_stmt *s = stmt(db, S_SCANNED_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	return exec_stmt(db, s);
+}
+
+static int pairs_each(rl_db *db, enum stmt_id id, rl_pair_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, id);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int rc = fn(ctx, sqlite3_column_int64(s, 0),
+			    sqlite3_column_int64(s, 1));
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx)
+{
+	return pairs_each(db, S_HITS_BY_REVIEW, fn, ctx);
+}
+
+int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx)
+{
+	return pairs_each(db, S_SEEDS_ALL, fn, ctx);
+}
+
+int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
+		 void *ctx)
+{
+	rl_clear_error(db);
+	sqlite3_stmt *s = stmt(db, S_RULE_BY_LINE);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int(s, 1, line);
+	int r = step(db, s);
+	if (r == SQLITE_DONE)
+		return rl_fail(db, RL_ENOTFOUND, "no rule on line %d of the "
+			       "rules file", line);
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	int64_t rule = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	s = stmt(db, S_RULE_HITS);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, rule);
+	sqlite3_bind_int(s, 2, wrong_only);
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_hit_info h = {
+			.ext_id = (const char *)sqlite3_column_text(s, 0),
+			.text = (const char *)sqlite3_column_text(s, 1),
+			.start = (size_t)sqlite3_column_int64(s, 2),
+			.end = (size_t)sqlite3_column_int64(s, 3),
+			.seed = (const char *)sqlite3_column_text(s, 4),
+		};
+		int rc = fn(ctx, &h);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_labels(rl_db *db, rl_label_fn fn, void *ctx)
+{
+	rl_clear_error(db);
+	sqlite3_stmt *s = stmt(db, S_LABELS_LIST);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_label_info li = {
+			.id = sqlite3_column_int64(s, 0),
+			.name = (const char *)sqlite3_column_text(s, 1),
+			.seeds = (uint64_t)sqlite3_column_int64(s, 2),
+			.rule_votes = (uint64_t)sqlite3_column_int64(s, 3),
+			.propagated = (uint64_t)sqlite3_column_int64(s, 4),
+			.model = (uint64_t)sqlite3_column_int64(s, 5),
+		};
+		int rc = fn(ctx, &li);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_count_reviews(rl_db *db, uint64_t *n)
+{
+	return count_of(db, "SELECT count(*) FROM reviews", n);
+}
+
+int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed, size_t limit,
+		  rl_review_info_fn fn, void *ctx)
+{
+	rl_clear_error(db);
+	if (order != RL_ORDER_RANDOM)
+		return rl_fail(db, RL_EINVAL, "unknown order %d", (int)order);
+	sqlite3_stmt *s = stmt(db, S_UNLABELLED_RANDOM);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, (int64_t)(seed % 4294967291u));
+	sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX
+						   : (int64_t)limit);
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_review_info ri = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+		};
+		int rc = fn(ctx, &ri);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;

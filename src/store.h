@@ -136,6 +136,58 @@ int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 			     uint32_t k, int32_t *init, uint64_t *found);
 
+/* ---- labels, seeds, rules ---- */
+
+/* The id of label `name`; with create, made if missing (*created says
+ * so), else RL_ENOTFOUND. */
+int rl_store_label_get(rl_db *db, const char *name, int create, int64_t *id,
+		       int *created);
+/* revlab's id of the review with external id ext_id, or RL_ENOTFOUND. */
+int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
+		       int64_t *id);
+/* Replaces the review's hand labels by label_id; label_id < 0 only
+ * removes them (rl_store_changes then tells whether any were). */
+int rl_store_seed_set(rl_db *db, int64_t review_id, int64_t label_id);
+/* Rows changed by the last statement. */
+int rl_store_changes(rl_db *db);
+
+typedef struct rl_rule_row {
+	int64_t id;
+	int line;
+	int64_t label_id;
+	const char *label, *pattern;
+	int negate;
+	double weight;
+} rl_rule_row;
+
+typedef int (*rl_rule_row_fn)(void *ctx, const rl_rule_row *r);
+/* Every stored rule in line order. */
+int rl_store_rules_each(rl_db *db, rl_rule_row_fn fn, void *ctx);
+int rl_store_rule_delete(rl_db *db, int64_t id);
+/* Inserts a rule when *id is 0 (setting *id), else updates rule *id's
+ * line, label, negate, weight and source (its pattern stays). */
+int rl_store_rule_put(rl_db *db, int64_t *id, int line, int64_t label_id,
+		      int negate, const char *pattern, double weight,
+		      const char *source);
+
+typedef int (*rl_review_fn)(void *ctx, int64_t id, const char *ext_id,
+			    const char *text, size_t len);
+/* Up to `limit` reviews with id > after (only those not matched against
+ * the rules if `unscanned`), in id order; *last gets the last id. */
+int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
+			   int limit, rl_review_fn fn, void *ctx,
+			   int64_t *last);
+int rl_store_hit_put(rl_db *db, int64_t rule_id, int64_t review_id,
+		     size_t start, size_t end);
+int rl_store_scanned_put(rl_db *db, int64_t review_id);
+
+typedef int (*rl_pair_fn)(void *ctx, int64_t a, int64_t b);
+/* (review_id, rule_id) of every hit, by review. */
+int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx);
+/* (review_id, label_id) of every hand label, by review. */
+int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
+int rl_store_count_reviews(rl_db *db, uint64_t *n);
+
 /* ---- fault injection for tests ---- */
 
 /* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);

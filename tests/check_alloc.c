@@ -119,6 +119,32 @@ static int do_graph(void *arg)
 	return rl_graph(db, &o, NULL);
 }
 
+static int do_seed(void *arg)
+{
+	return rl_seed_file(db, arg, NULL);
+}
+
+static int do_rules(void *arg)
+{
+	rl_rules_opts o = { .create_labels = 1 };
+	return rl_rules_load(db, arg, &o, NULL);
+}
+
+static int do_apply(void *arg)
+{
+	(void)arg;
+	return rl_rules_apply(db, NULL, NULL);
+}
+
+static int do_report(void *arg)
+{
+	(void)arg;
+	rl_rules_report *r = NULL;
+	int rc = rl_rules_report_get(db, &r);
+	rl_rules_report_free(r);
+	return rc;
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -134,6 +160,15 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_graph, NULL), 1);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
 			 8);
+	const char *seeds = tu_write("s.tsv", "id\tlabel\n1\tbad\n2\tgood\n",
+				     0);
+	const char *rules = tu_write("r.txt", "bad\tbroke\n!good\tbroke\n"
+				     "good\tfast\t2\n", 0);
+	ck_assert_int_gt(each_allocation(do_seed, (void *)seeds), 1);
+	ck_assert_int_gt(each_allocation(do_rules, (void *)rules), 1);
+	ck_assert_int_gt(each_allocation(do_apply, NULL), 1);
+	/* The report writes nothing; it must still fail cleanly. */
+	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
 }
 END_TEST
 

@@ -173,6 +173,58 @@ START_TEST(foreign_database)
 }
 END_TEST
 
+START_TEST(seeds_and_rules)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("s.db"));
+	const char *tsv = tu_write("r.tsv", "id\ttext\n"
+				   "a\tGreat food, slow service\n"
+				   "b\tCheap and tasty food\n"
+				   "c\tThe waiter was rude\n"
+				   "d\tOverpriced for what it is\n", 0);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
+	ck_assert_int_eq(run(NULL, "label", db, "a", "food", NULL), 0);
+	ck_assert_int_eq(run(NULL, "label", db, "zz", "food", NULL), 1);
+	HAS(err_buf, "no review with id 'zz'");
+	ck_assert_int_eq(run(NULL, "labels", db, "--add", "service", "price",
+			     NULL), 0);
+	ck_assert_int_eq(run(NULL, "labels", db, NULL), 0);
+	HAS(out_buf, "food");
+	HAS(out_buf, "price");
+	const char *bad = tu_write("bad.txt", "food\tfood\nprice\t(cheap\n",
+				   0);
+	ck_assert_int_eq(run(NULL, "rules", db, bad, NULL), 1);
+	HAS(err_buf, "bad.txt:2:");
+	HAS(err_buf, "previous rule set stays");
+	const char *good = tu_write("good.txt", "food\tfood|tasty\n"
+				    "service\twaiter|service\n"
+				    "!food\trude\n", 0);
+	ck_assert_int_eq(run(NULL, "rules", db, good, NULL), 0);
+	HAS(out_buf, "3 rules");
+	ck_assert_int_eq(run(NULL, "rules", "stats", db, NULL), 0);
+	HAS(out_buf, "conflicting votes");
+	ck_assert_int_eq(run(NULL, "rules", "stats", db, "--json", NULL), 0);
+	HAS(out_buf, "\"rules\":[{\"line\":1,\"label\":\"food\"");
+	HAS(out_buf, "\"precision\":null");
+	ck_assert_int_eq(run(NULL, "rules", "show", db, "1", NULL), 0);
+	HAS(out_buf, "a (seed: food): Great [[food]], slow service");
+	ck_assert_int_eq(run(NULL, "rules", "show", db, "7", NULL), 1);
+	ck_assert_int_eq(run(NULL, "rules", "show", db, "x", NULL), 2);
+
+	/* Interactive labelling from a pipe: 1 = food, skip, undo, 3. */
+	const char *keys = tu_write("keys", "1\ns\nu\n3\nq\n", 0);
+	ck_assert_int_eq(run(keys, "label", db, "--interactive", NULL), 0);
+	HAS(out_buf, "1 hand labels saved");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 2);
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", NULL), 0);
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", NULL), 1);
+	const char *seeds = tu_write("seeds.tsv", "b\tfood\nc\tservice\n", 0);
+	ck_assert_int_eq(run(NULL, "seed", db, seeds, NULL), 0);
+	HAS(out_buf, "2 hand labels set");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -182,6 +234,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, pipeline);
 	tcase_add_test(tc, foreign_database);
+	tcase_add_test(tc, seeds_and_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }

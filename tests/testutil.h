@@ -59,7 +59,7 @@ __attribute__((unused)) static const char *tu_write(const char *name, const char
 __attribute__((unused)) static char *tu_digest(const char *db_path)
 {
 	static const char *const tables[] = {
-		"settings", "runs", "reviews", "terms", "review_tokens",
+		"settings", "runs", "reviews", "terms", "review_tokens", "rule_scans",
 		"labels", "seeds", "rules", "rule_hits", "features", "projection",
 		"vectors", "neighbours", "label_scores", "assignments",
 		"models", "predictions",
@@ -71,10 +71,19 @@ __attribute__((unused)) static char *tu_digest(const char *db_path)
 	char *out = malloc(cap);
 	out[0] = 0;
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-		char sql[128];
-		snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1, 2",
-			 tables[t]);
+		char sql[256];
 		sqlite3_stmt *s = NULL;
+		/* Order by every column, so the digest is canonical. */
+		snprintf(sql, sizeof sql, "SELECT * FROM %s", tables[t]);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+				 SQLITE_OK);
+		int ncol = sqlite3_column_count(s);
+		sqlite3_finalize(s);
+		int at = snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1",
+				  tables[t]);
+		for (int c = 2; c <= ncol && at < 200; c++)
+			at += snprintf(sql + at, sizeof sql - (size_t)at, ", %d",
+				       c);
 		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
 				 SQLITE_OK);
 		while (sqlite3_step(s) == SQLITE_ROW) {

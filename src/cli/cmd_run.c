@@ -32,6 +32,16 @@ int cmd_run(int argc, char **argv)
 	    (rc = cli_vectorize(db, &st, &prog)) != EXIT_OK ||
 	    (rc = cli_graph(db, &st, &prog)) != EXIT_OK)
 		goto out;
+	rl_rules_stats rs;
+	if ((rc = rl_rules_apply(db, NULL, &rs)) != RL_OK) {
+		rc = cli_fail(db, rc);
+		goto out;
+	}
+	if (!quiet)
+		printf("rules:     %llu new reviews matched against %llu rules, "
+		       "%llu hits\n", (unsigned long long)rs.reviews,
+		       (unsigned long long)rs.rules,
+		       (unsigned long long)rs.hits);
 	if (!quiet) {
 		printf("\n");
 		if ((rc = cli_print_stats(db, stdout)) != RL_OK) {

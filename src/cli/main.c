@@ -11,6 +11,11 @@ int cmd_init(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_vectorize(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_unlabel(int argc, char **argv);
+int cmd_labels(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -70,6 +75,50 @@ static const struct {
 	    "NN-descent above, with recall@k measured on a sample. Adding\n"
 	    "reviews refines the stored graph instead of rebuilding it.\n" },
 	  graph_stages },
+	{ { "labels", cmd_labels, "declare labels, list them with counts",
+	    "usage: revlab labels DB [--add NAME...]\n"
+	    "\n"
+	    "Without --add, lists every label with its hand labels (seeds),\n"
+	    "the reviews rules vote it for, and the reviews labelled by\n"
+	    "propagation and by a model. Labels are also created on first\n"
+	    "use by `seed` and `label`.\n" }, NULL },
+	{ { "seed", cmd_seed, "hand labels from a file of id, label lines",
+	    "usage: revlab seed DB FILE\n"
+	    "\n"
+	    "Sets hand labels from FILE: `id<TAB>label` lines (`id,label` for\n"
+	    ".csv), an optional `id<TAB>label` header first, `#` comments.\n"
+	    "One transaction: an unknown id or a bad line sets nothing.\n" },
+	  NULL },
+	{ { "label", cmd_label, "hand-label one review, or many interactively",
+	    "usage: revlab label DB ID LABEL\n"
+	    "       revlab label DB --interactive [--seed N]\n"
+	    "\n"
+	    "Sets the hand label of review ID, replacing any it had. With\n"
+	    "--interactive, shows unlabelled reviews one at a time (in a\n"
+	    "seeded random order): press a label's number, s to skip, u to\n"
+	    "undo the last answer, q to quit. Each answer is saved at once.\n" },
+	  NULL },
+	{ { "unlabel", cmd_unlabel, "remove the hand label of a review",
+	    "usage: revlab unlabel DB ID\n" }, NULL },
+	{ { "rules", cmd_rules, "load keyword rules; their stats and matches",
+	    "usage: revlab rules DB FILE [--create-labels]\n"
+	    "       revlab rules stats DB [--json]\n"
+	    "       revlab rules show DB LINE [--wrong] [--limit N]\n"
+	    "       revlab rules apply DB\n"
+	    "\n"
+	    "FILE has one rule a line, label<TAB>pattern[<TAB>weight]; a label\n"
+	    "written !label votes against it; # comments. Patterns are PCRE2,\n"
+	    "UTF-8, case-insensitive unless they say (?-i). A bad line is\n"
+	    "FILE:LINE:COLUMN: message and the previous rule set stays. Only\n"
+	    "new or changed patterns are matched again.\n"
+	    "\n"
+	    "stats: per rule its hits, coverage, overlaps and conflicts with\n"
+	    "other rules, and precision on the hand labels with a 95% Wilson\n"
+	    "interval; totals; the pairwise overlap/conflict matrix.\n"
+	    "show: the reviews a rule (by its line) matches, the match\n"
+	    "highlighted; --wrong only hand-labelled reviews it gets wrong.\n"
+	    "apply: match the rules against reviews imported since.\n" },
+	  NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
@@ -77,7 +126,7 @@ static const struct {
 	    "\n"
 	    "Runs the pipeline on the store's reviews, each stage only if its\n"
 	    "inputs changed, and prints what each did. Stages so far:\n"
-	    "tokenize, vectorize, graph. -p name=value sets a parameter in\n"
+	    "tokenize, vectorize, graph, rules. -p name=value sets a parameter in\n"
 	    "every stage that has it; -p stage.name=value in one.\n" },
 	  run_stages },
 	{ { "help", cmd_help, "explain a command",

@@ -1,0 +1,190 @@
+/*
+ * cmd_label.c - `revlab label DB ID LABEL`, and `revlab label DB
+ * --interactive`: one review at a time on the terminal, label names on
+ * number keys, s skip, u undo, q quit. Each answer is saved at once (its
+ * own transaction), so quitting or a crash loses nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_LABELS 9
+#define BATCH 64
+
+typedef struct session {
+	char *names[MAX_LABELS];
+	int n_labels;
+	char *ids[BATCH], *texts[BATCH];
+	int n, at;
+	int tty;
+	struct termios saved;
+} session;
+
+static int add_name(void *ctx, const rl_label_info *l)
+{
+	session *s = ctx;
+	if (s->n_labels < MAX_LABELS)
+		s->names[s->n_labels++] = strdup(l->name);
+	return 0;
+}
+
+static int add_review(void *ctx, const rl_review_info *r)
+{
+	session *s = ctx;
+	s->ids[s->n] = strdup(r->ext_id);
+	s->texts[s->n] = strdup(r->text);
+	s->n++;
+	return 0;
+}
+
+static void drop_batch(session *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		free(s->ids[i]);
+		free(s->texts[i]);
+	}
+	s->n = s->at = 0;
+}
+
+/* One answer: a key on a terminal (raw mode), else a line. EOF is quit. */
+static int read_answer(session *s)
+{
+	if (s->tty) {
+		unsigned char c;
+		if (read(STDIN_FILENO, &c, 1) != 1)
+			return 'q';
+		return c == 3 || c == 4 ? 'q' : c;	/* ^C ^D */
+	}
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return 'q';
+	return line[0] == '\n' ? ' ' : (unsigned char)line[0];
+}
+
+static int interactive(rl_db *db, unsigned long seed)
+{
+	session s = { 0 };
+	int rc = rl_labels(db, add_name, &s), done = 0;
+	char *last = NULL;	/* id labelled last, for undo */
+	if (rc != RL_OK)
+		goto out;
+	if (s.n_labels == 0) {
+		cli_error("no labels yet; declare them with `revlab labels DB "
+			  "--add NAME...`");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	s.tty = isatty(STDIN_FILENO);
+	if (s.tty && tcgetattr(STDIN_FILENO, &s.saved) == 0) {
+		struct termios raw = s.saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	} else {
+		s.tty = 0;
+	}
+	for (;;) {
+		if (s.at == s.n) {
+			drop_batch(&s);
+			/* Labelled reviews leave the pool, so the next batch
+			 * starts with what was skipped: move the seed on. */
+			if ((rc = rl_unlabelled(db, RL_ORDER_RANDOM,
+						seed++, BATCH, add_review,
+						&s)) != RL_OK)
+				goto out;
+			if (s.n == 0) {
+				printf("every review has a hand label\n");
+				break;
+			}
+		}
+		printf("\n\033[1m[%d labelled]\033[0m review %s\n%s\n\n",
+		       done, s.ids[s.at], s.texts[s.at]);
+		for (int i = 0; i < s.n_labels; i++)
+			printf(" %d %s  ", i + 1, s.names[i]);
+		printf(" s skip  u undo  q quit\n> ");
+		fflush(stdout);
+		int c = read_answer(&s);
+		if (c == 'q')
+			break;
+		if (c == 's')
+			s.at++;
+		else if (c == 'u') {
+			if (!last) {
+				printf("nothing to undo\n");
+				continue;
+			}
+			if ((rc = rl_seed_unset(db, last)) != RL_OK)
+				goto out;
+			printf("undone: %s\n", last);
+			/* Offer it again, when it is still at hand. */
+			if (s.at > 0 && !strcmp(s.ids[s.at - 1], last))
+				s.at--;
+			free(last);
+			last = NULL;
+			done--;
+		} else if (c >= '1' && c < '1' + s.n_labels) {
+			const char *name = s.names[c - '1'];
+			if ((rc = rl_seed_set(db, s.ids[s.at], name)) != RL_OK)
+				goto out;
+			free(last);
+			last = strdup(s.ids[s.at]);
+			printf("%s -> %s\n", s.ids[s.at], name);
+			done++;
+			s.at++;
+		} else {
+			printf("press 1-%d, s, u or q\n", s.n_labels);
+		}
+	}
+	printf("%d hand labels saved this session\n", done);
+	rc = RL_OK;
+out:
+	if (s.tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &s.saved);
+	drop_batch(&s);
+	for (int i = 0; i < s.n_labels; i++)
+		free(s.names[i]);
+	free(last);
+	if (rc == EXIT_FAIL)
+		return rc;
+	return rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+}
+
+int cmd_label(int argc, char **argv)
+{
+	int inter = 0;
+	unsigned long seed = 1;
+	char *args[3];
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--interactive") || !strcmp(argv[i], "-i"))
+			inter = 1;
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoul(argv[++i], NULL, 10);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage("label", "unknown option '%s'",
+					 argv[i]);
+		else if (n < 3)
+			args[n++] = argv[i];
+		else
+			return cli_usage("label", "too many arguments");
+	}
+	if (inter ? n != 1 : n != 3)
+		return cli_usage("label", inter ? "--interactive takes only DB"
+						: "expected DB ID LABEL");
+	rl_db *db = cli_open(args[0]);
+	if (!db)
+		return EXIT_FAIL;
+	int rc;
+	if (inter) {
+		rc = interactive(db, seed);
+	} else {
+		rc = rl_seed_set(db, args[1], args[2]);
+		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+	}
+	rl_db_close(db);
+	return rc;
+}

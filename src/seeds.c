@@ -1,0 +1,184 @@
+/*
+ * seeds.c - labels and hand labels (seeds): setting one, removing one,
+ * loading a file of them. Hand labels are the only gold revlab has; a
+ * review carries at most one (setting another replaces it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "store.h"
+
+/* Label names: non-empty, no tab or line break, not starting with '!'. */
+static int bad_name(const char *s)
+{
+	return !s || !*s || s[0] == '!' || strpbrk(s, "\t\r\n") != NULL ||
+	       rl_utf8_check(s, strlen(s)) < strlen(s);
+}
+
+int rl_label_add(rl_db *db, const char *name)
+{
+	rl_clear_error(db);
+	if (bad_name(name))
+		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
+			       "non-empty, without tabs or line breaks, and "
+			       "not start with '!'", name ? name : "");
+	int64_t id;
+	int rc = rl_store_begin(db);
+	if (rc == RL_OK)
+		rc = rl_store_label_get(db, name, 1, &id, NULL);
+	if (rc == RL_OK)
+		rc = rl_store_commit(db);
+	if (rc != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
+/* Sets one seed inside an open transaction. */
+static int set_one(rl_db *db, const char *ext_id, size_t len,
+		   const char *label, int *created)
+{
+	int64_t rid, lid;
+	int rc = rl_store_review_id(db, ext_id, len, &rid);
+	if (rc == RL_ENOTFOUND)
+		return rl_fail(db, rc, "no review with id '%.*s'", (int)len,
+			       ext_id);
+	if (rc != RL_OK)
+		return rc;
+	if (bad_name(label))
+		return rl_fail(db, RL_EINVAL, "bad label '%s'", label);
+	if ((rc = rl_store_label_get(db, label, 1, &lid, created)) != RL_OK)
+		return rc;
+	return rl_store_seed_set(db, rid, lid);
+}
+
+int rl_seed_set(rl_db *db, const char *ext_id, const char *label)
+{
+	rl_clear_error(db);
+	int rc = rl_store_begin(db);
+	if (rc == RL_OK)
+		rc = set_one(db, ext_id, strlen(ext_id), label, NULL);
+	if (rc == RL_OK)
+		rc = rl_store_commit(db);
+	if (rc != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
+int rl_seed_unset(rl_db *db, const char *ext_id)
+{
+	int64_t rid;
+	rl_clear_error(db);
+	int rc = rl_store_begin(db);
+	if (rc != RL_OK)
+		return rc;
+	rc = rl_store_review_id(db, ext_id, strlen(ext_id), &rid);
+	if (rc == RL_ENOTFOUND)
+		rl_fail(db, rc, "no review with id '%s'", ext_id);
+	if (rc == RL_OK && (rc = rl_store_seed_set(db, rid, -1)) == RL_OK &&
+	    rl_store_changes(db) == 0)
+		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label",
+			     ext_id);
+	if (rc == RL_OK)
+		rc = rl_store_commit(db);
+	if (rc != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
+int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
+{
+	rl_seed_stats s = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int lineno = 0, rc;
+	int64_t run_id = 0;
+	double t0 = rl_now();
+	rl_buf params = { 0 };
+	const char *dot = strrchr(path, '.');
+	char sep = dot && !strcasecmp(dot, ".csv") ? ',' : '\t';
+	rl_clear_error(db);
+	if (st)
+		memset(st, 0, sizeof *st);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return rl_fail(db, RL_EIO, "%s: %s", path, strerror(errno));
+	if ((rc = rl_buf_append(&params, "{\"file\":", 8)) != RL_OK ||
+	    (rc = rl_json_string(&params, path, strlen(path))) != RL_OK ||
+	    (rc = rl_buf_putc(&params, '}')) != RL_OK)
+		goto out;
+	if ((rc = rl_store_begin(db)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_run_start(db, "seed", params.data, &run_id)) !=
+	    RL_OK)
+		goto fail;
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		size_t len = (size_t)got;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		line[len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (memchr(line, '\0', len) ||
+		    rl_utf8_check(line, len) < len) {
+			rc = rl_fail(db, RL_EINPUT, "%s:%d: invalid UTF-8 or "
+				     "NUL byte", path, lineno);
+			goto fail;
+		}
+		char *cut = memchr(line, sep, len);
+		if (!cut || memchr(cut + 1, sep, len - (size_t)(cut + 1 -
+								 line))) {
+			rc = rl_fail(db, RL_EINPUT, "%s:%d: expected id%slabel",
+				     path, lineno, sep == ',' ? "," : "<TAB>");
+			goto fail;
+		}
+		*cut = '\0';
+		const char *label = cut + 1;
+		/* An optional header line. */
+		if (lineno == 1 && !strcmp(line, "id") &&
+		    !strcmp(label, "label"))
+			continue;
+		s.rows++;
+		int created = 0;
+		rc = set_one(db, line, strlen(line), label, &created);
+		if (rc == RL_ENOTFOUND || rc == RL_EINVAL) {
+			char msg[512];
+			snprintf(msg, sizeof msg, "%s", rl_db_errmsg(db));
+			rc = rl_fail(db, RL_EINPUT, "%s:%d: %s", path, lineno,
+				     msg);
+			goto fail;
+		}
+		if (rc != RL_OK)
+			goto fail;
+		s.set++;
+		s.labels_created += (uint64_t)created;
+	}
+	if (ferror(f)) {
+		rc = rl_fail(db, RL_EIO, "%s: read error", path);
+		goto fail;
+	}
+	char counts[160];
+	snprintf(counts, sizeof counts, "{\"rows\":%llu,\"set\":%llu,"
+		 "\"labels_created\":%llu}", (unsigned long long)s.rows,
+		 (unsigned long long)s.set,
+		 (unsigned long long)s.labels_created);
+	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
+	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
+		goto fail;
+	if (st)
+		*st = s;
+	goto out;
+fail:
+	rl_store_rollback(db);
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_buf_free(&params);
+	free(line);
+	fclose(f);
+	return rc;
+}
