@@ -259,10 +259,13 @@ RL_API int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 /* ---- Neighbour graph ------------------------------------------------- */
 
 typedef struct rl_graph_opts {
-	const char *vectors;	/* "lsa" or "tfidf"; "lsa" */
+	const char *vectors;	/* "tfidf", "lsa" or "auto"; "auto" */
+	int auto_tfidf_below;	/* auto: tfidf below this many reviews,
+				   lsa above; 50000 */
 	int k;			/* neighbours per review; 10 */
 	int exact_below;	/* brute force below this many reviews;
-				   20000 */
+				   100000 */
+	int pool;		/* NN-descent candidates per review; 0: 3k */
 	int max_iters;		/* NN-descent rounds; 12 */
 	int recall_sample;	/* reviews whose recall@k is measured
 				   against brute force; 200 */
@@ -282,6 +285,7 @@ typedef struct rl_graph_stats {
 	int incremental;	/* refined an earlier graph */
 	double recall;		/* measured recall@k; 1 if exact; -1 if
 				   not measured */
+	const char *vectors;	/* the kind used, static text */
 } rl_graph_stats;
 
 /* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors
@@ -427,6 +431,41 @@ typedef int (*rl_hit_fn)(void *ctx, const rl_hit_info *hit);
  * wrong. RL_ENOTFOUND if no rule is on that line. */
 RL_API int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
 			void *ctx);
+
+/* ---- Keyword suggestions --------------------------------------------- */
+
+typedef struct rl_suggest_opts {
+	int per_label;		/* suggestions per label; 10 */
+	int min_seeds;		/* a term must be in this many of the
+				   label's seeds; 2 */
+	double prior;		/* strength of the corpus prior; 100 */
+	const char *lexicon_dir;	/* as for tokenize; NULL: default */
+	const char *language;
+} rl_suggest_opts;
+
+RL_API void rl_suggest_opts_init(rl_suggest_opts *o);
+
+/* One suggested rule: `label<TAB>pattern` ready for a rules file. */
+typedef struct rl_suggestion {
+	const char *label;
+	const char *term;	/* the word or two-word phrase */
+	const char *pattern;	/* a PCRE2 pattern matching it */
+	double score;		/* z-score of the log-odds */
+	uint64_t coverage;	/* reviews the pattern matches */
+	uint64_t seed_hits;	/* hand-labelled reviews it matches */
+	uint64_t seed_correct;	/* of those, with this label */
+} rl_suggestion;
+
+typedef int (*rl_suggest_fn)(void *ctx, const rl_suggestion *s);
+
+/* Ranks the words and word pairs that separate each label (or only
+ * `label`) from the others among the hand-labelled reviews, by the
+ * log-odds ratio with an informative Dirichlet prior from the whole
+ * corpus (Monroe, Colaresi & Quinn 2008), and calls fn with the best,
+ * best first per label. RL_EEMPTY without hand labels, RL_ENOTFOUND for
+ * an unknown label. */
+RL_API int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
+		      rl_suggest_fn fn, void *ctx);
 
 /* ---- Statistics ------------------------------------------------------ */
 

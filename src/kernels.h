@@ -97,10 +97,12 @@ typedef struct rl_vecs {
 
 /* The k most similar other rows of every row: nbr[i][j] (-1 if fewer
  * exist) and sim[i][j], most similar first, ties by smaller index.
- * exact: brute force. Otherwise NN-descent (Dong, Charikar, Li 2011),
- * started from `init` (an earlier graph, [n][k] with -1 holes) when
- * given, so adding rows refines instead of rebuilding. Deterministic for a
- * seed and thread count. */
+ * exact: brute force (blocked for dense rows, an inverted index for sparse
+ * ones). Otherwise NN-descent (Dong, Charikar, Li 2011) with full
+ * candidate sampling, its pools of `pool` rows started from the leaves of
+ * a random-projection forest and from `init` (an earlier graph, [n][k]
+ * with -1 holes) when given, so adding rows refines instead of
+ * rebuilding. Deterministic for a seed, whatever the thread count. */
 typedef struct rl_knn_opts {
 	uint32_t k;
 	int exact;
@@ -117,7 +119,8 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
 	   float *sim);
 
 /* Mean recall@k of (nbr) against exact neighbours for `n_sample` rows
- * drawn with `seed`. */
+ * drawn with `seed`. A returned row outside the exact k that ties the
+ * k-th exact similarity counts as found (duplicates make exact ties). */
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
 		  double *recall);

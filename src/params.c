@@ -60,12 +60,17 @@ const size_t rl_vectorize_nparams =
 	sizeof rl_vectorize_params / sizeof rl_vectorize_params[0];
 
 const rl_param_def rl_graph_params[] = {
-	P(rl_graph_opts, "string", RL_PT_STRING, vectors, "lsa", 0, 0,
-	  "which vectors to compare: lsa or tfidf"),
+	P(rl_graph_opts, "string", RL_PT_STRING, vectors, "auto", 0, 0,
+	  "vectors to compare: tfidf, lsa, or auto (tfidf up to "
+	  "auto_tfidf_below reviews, lsa above)"),
+	P(rl_graph_opts, "int", RL_PT_INT, auto_tfidf_below, "50000", 0,
+	  2147483647, "with vectors=auto, use tfidf below this many reviews"),
 	P(rl_graph_opts, "int", RL_PT_INT, k, "10", 1, 200,
 	  "neighbours per review"),
-	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "20000", 0,
+	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "100000", 0,
 	  2147483647, "exact (brute force) search below this many reviews"),
+	P(rl_graph_opts, "int", RL_PT_INT, pool, "0", 0, 1000,
+	  "NN-descent candidates kept per review (0: 3k)"),
 	P(rl_graph_opts, "int", RL_PT_INT, max_iters, "12", 1, 100,
 	  "rounds of NN-descent at most"),
 	P(rl_graph_opts, "int", RL_PT_INT, recall_sample, "200", 0, 1000000,

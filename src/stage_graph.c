@@ -34,9 +34,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
-	if (strcmp(o->vectors, "lsa") && strcmp(o->vectors, "tfidf"))
-		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (lsa or "
-			       "tfidf)", o->vectors);
+	if (strcmp(o->vectors, "lsa") && strcmp(o->vectors, "tfidf") &&
+	    strcmp(o->vectors, "auto"))
+		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (tfidf, "
+			       "lsa or auto)", o->vectors);
 
 	if ((rc = rl_params_json(rl_graph_params, rl_graph_nparams, o,
 				 &params)) != RL_OK)
@@ -55,8 +56,19 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	}
 	if (rc != RL_OK)
 		goto fail;
+	/* auto: TF-IDF gave the better neighbours on short review text
+	 * (bench/neighbours.py), while exact sparse search is affordable;
+	 * beyond that, dense LSA scales. */
+	const char *kind = o->vectors;
+	if (!strcmp(kind, "auto")) {
+		uint64_t n = 0;
+		if ((rc = rl_store_count_reviews(db, &n)) != RL_OK)
+			goto fail;
+		kind = n < (uint64_t)o->auto_tfidf_below ? "tfidf" : "lsa";
+	}
+	s.vectors = kind;
 	char head[128];
-	snprintf(head, sizeof head, "vectors=%s k=%d fit=", o->vectors, o->k);
+	snprintf(head, sizeof head, "vectors=%s k=%d fit=", kind, o->k);
 	if ((rc = rl_buf_append(&fp, head, strlen(head))) != RL_OK ||
 	    (rc = rl_buf_append(&fp, stored.data, stored.len)) != RL_OK)
 		goto fail;
@@ -65,7 +77,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		goto fail;
 	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
 
-	if ((rc = rl_store_vectors_load(db, o->vectors, &vs)) != RL_OK)
+	if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
 		goto fail;
 	if (vs.n == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
@@ -100,7 +112,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_knn_opts ko = {
 		.k = k, .threads = o->threads, .seed = (uint64_t)o->seed,
 		.max_iters = (uint32_t)o->max_iters, .delta = 0.001,
-		.pool = k + k / 2 + 5,
+		.pool = o->pool ? (uint32_t)o->pool : 3 * k,
 		.exact = vs.n < (uint32_t)o->exact_below,
 		.init = same && found ? init : NULL, .n_init = vs.n,
 	};
@@ -140,10 +152,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 done:;
 	char counts[256];
 	snprintf(counts, sizeof counts,
-		 "{\"reviews\":%llu,\"edges\":%llu,\"exact\":%d,"
-		 "\"incremental\":%d,\"recall\":%.4f}",
+		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
+		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
-		 s.exact, s.incremental, s.recall);
+		 kind, s.exact, s.incremental, s.recall);
 	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
 	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
 		goto fail;

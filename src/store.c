@@ -79,6 +79,7 @@ enum stmt_id {
 	S_RULE_HITS,
 	S_LABELS_LIST,
 	S_UNLABELLED_RANDOM,
+	S_LABELS_BY_ID,
 	S_COUNT
 };
 
@@ -242,6 +243,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT 1 FROM seeds s WHERE s.review_id = r.id AND "
 		"s.origin = 'hand') ORDER BY (r.id * 2654435761 + ?1) % "
 		"4294967291, r.id LIMIT ?2",
+	[S_LABELS_BY_ID] = "SELECT id, name FROM labels ORDER BY id",
 };
 
 struct rl_db {
@@ -1527,6 +1529,24 @@ int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed, size_t limit,
 		};
 		int rc = fn(ctx, &ri);
 		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_LABELS_BY_ID);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int rc = fn(ctx, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1));
+		if (rc != RL_OK) {
 			sqlite3_reset(s);
 			return rc;
 		}

@@ -253,6 +253,163 @@ START_TEST(descent_recall)
 }
 END_TEST
 
+/* Brute force the obvious way, for checking the blocked kernels. */
+static void naive_knn(uint32_t n, const float *x, uint32_t d, uint32_t k,
+		      int32_t *nbr, float *sim)
+{
+	for (uint32_t a = 0; a < n; a++) {
+		int32_t *ids = nbr + (size_t)a * k;
+		float *s = sim + (size_t)a * k;
+		for (uint32_t i = 0; i < k; i++) {
+			ids[i] = -1;
+			s[i] = -INFINITY;
+		}
+		for (uint32_t b = 0; b < n; b++) {
+			if (b == a)
+				continue;
+			double t = 0;
+			for (uint32_t j = 0; j < d; j++)
+				t += (double)x[(size_t)a * d + j] *
+				     x[(size_t)b * d + j];
+			uint32_t pos = k;
+			while (pos > 0 && (ids[pos - 1] < 0 ||
+					   t > s[pos - 1] + 1e-6))
+				pos--;
+			if (pos == k)
+				continue;
+			memmove(ids + pos + 1, ids + pos,
+				(k - pos - 1) * sizeof *ids);
+			memmove(s + pos + 1, s + pos,
+				(k - pos - 1) * sizeof *s);
+			ids[pos] = (int32_t)b;
+			s[pos] = (float)t;
+		}
+	}
+}
+
+START_TEST(exact_dense_blocked)
+{
+	/* Odd sizes, so tiles have ragged edges; every fifth row repeats
+	 * the one before, so ties must go to the smaller index. */
+	uint32_t n = 1001, d = 37, k = 7;
+	float *x = clusters(n, d, 9, 7);
+	for (uint32_t i = 5; i < n; i += 5)
+		memcpy(x + (size_t)i * d, x + (size_t)(i - 1) * d,
+		       d * sizeof *x);
+	rl_vecs v = { .n = n, .dim = d, .dense = x };
+	int32_t *want = malloc((size_t)n * k * sizeof *want);
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	int32_t *nbr1 = malloc((size_t)n * k * sizeof *nbr1);
+	float *ws = malloc((size_t)n * k * sizeof *ws);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	naive_knn(n, x, d, k, want, ws);
+	rl_knn_opts o = { .k = k, .exact = 1, .threads = 2 };
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	o.threads = 1;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	ck_assert_int_eq(memcmp(nbr, nbr1, (size_t)n * k * sizeof *nbr), 0);
+	uint32_t same = 0;
+	for (size_t i = 0; i < (size_t)n * k; i++) {
+		same += nbr[i] == want[i];
+		ck_assert_double_eq_tol(sim[i], ws[i], 1e-5);
+	}
+	/* Near-ties may order differently in float than in double. */
+	ck_assert_uint_ge(same, n * k * 99 / 100);
+	/* Duplicates: row 5's nearest is row 4, at similarity 1. */
+	ck_assert_int_eq(nbr[5 * k], 4);
+	double recall;
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_double_eq(recall, 1);
+	/* Swapping a neighbour for its duplicate is still a hit. */
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t *l = nbr + (size_t)i * k;
+		uint32_t at = k, has5 = 0;
+		for (uint32_t j = 0; j < k; j++) {
+			if (l[j] == 4)
+				at = j;
+			has5 |= l[j] == 5;
+		}
+		if (at < k && !has5 && i != 5)
+			l[at] = 5;
+	}
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_double_eq(recall, 1);
+	free(x);
+	free(want);
+	free(nbr);
+	free(nbr1);
+	free(ws);
+	free(sim);
+}
+END_TEST
+
+START_TEST(exact_sparse_index)
+{
+	/* Random sparse rows over 50 columns, some empty: the inverted
+	 * index must agree with dense brute force, zero similarities
+	 * included. */
+	uint32_t n = 300, d = 50, k = 6;
+	float *x = calloc((size_t)n * d, sizeof *x);
+	uint64_t *indptr = malloc((n + 1) * sizeof *indptr);
+	uint32_t *idx = malloc((size_t)n * d * sizeof *idx);
+	float *val = malloc((size_t)n * d * sizeof *val);
+	uint64_t s = 9, nnz = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		double norm = 0;
+		for (uint32_t j = 0; j < d; j++)
+			if (i % 7 && rl_rand_unit(&s) < 0.06) {
+				x[(size_t)i * d + j] = (float)rl_rand_unit(&s);
+				norm += x[(size_t)i * d + j] *
+					x[(size_t)i * d + j];
+			}
+		indptr[i] = nnz;
+		for (uint32_t j = 0; j < d; j++) {
+			if (!x[(size_t)i * d + j])
+				continue;
+			x[(size_t)i * d + j] /= (float)sqrt(norm);
+			idx[nnz] = j;
+			val[nnz++] = x[(size_t)i * d + j];
+		}
+	}
+	indptr[n] = nnz;
+	rl_csr X = { n, d, indptr, idx, val };
+	rl_vecs v = { .n = n, .dim = d, .csr = &X };
+	int32_t *want = malloc((size_t)n * k * sizeof *want);
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	float *ws = malloc((size_t)n * k * sizeof *ws);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	naive_knn(n, x, d, k, want, ws);
+	rl_knn_opts o = { .k = k, .exact = 1, .threads = 2 };
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	uint32_t same = 0;
+	for (size_t i = 0; i < (size_t)n * k; i++) {
+		same += nbr[i] == want[i];
+		ck_assert_double_eq_tol(sim[i], ws[i], 1e-5);
+	}
+	ck_assert_uint_ge(same, n * k * 99 / 100);
+	/* An empty row's neighbours are the first rows, at 0. */
+	ck_assert_int_eq(nbr[7 * k], 0);
+	ck_assert_int_eq(nbr[7 * k + 1], 1);
+	/* NN-descent on sparse rows works too. */
+	o.exact = 0;
+	o.pool = 12;
+	o.max_iters = 10;
+	o.delta = 0.001;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	double recall;
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_msg(recall >= 0.9, "sparse recall %f", recall);
+	free(x);
+	free(indptr);
+	free(idx);
+	free(val);
+	free(want);
+	free(nbr);
+	free(ws);
+	free(sim);
+}
+END_TEST
+
 /* ---- stages ---- */
 
 static rl_db *db;
@@ -403,6 +560,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, exact_sparse_and_ties);
 	tcase_add_test(tc, tiny_inputs);
 	tcase_add_test(tc, descent_recall);
+	tcase_add_test(tc, exact_dense_blocked);
+	tcase_add_test(tc, exact_sparse_index);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stages");
 	tcase_add_checked_fixture(tc, setup, teardown);

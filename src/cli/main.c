@@ -16,6 +16,7 @@ int cmd_label(int argc, char **argv);
 int cmd_unlabel(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_suggest(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -119,6 +120,15 @@ static const struct {
 	    "highlighted; --wrong only hand-labelled reviews it gets wrong.\n"
 	    "apply: match the rules against reviews imported since.\n" },
 	  NULL },
+	{ { "suggest", cmd_suggest, "keywords that separate labels, as rules",
+	    "usage: revlab suggest DB [LABEL] [-n N]\n"
+	    "\n"
+	    "Ranks words and word pairs by how well they separate a label\n"
+	    "from the others among the hand-labelled reviews (log-odds with\n"
+	    "an informative prior from the whole corpus) and prints the best\n"
+	    "N per label (default 10) as rule lines, each with the reviews it\n"
+	    "matches and its precision on the hand labels. Paste the good\n"
+	    "ones into your rules file.\n" }, NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",

@@ -151,7 +151,7 @@ int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
 			 st->graph.k, s.recall);
 	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
 	       "(%.2f s)\n", (unsigned long long)s.reviews,
-	       (unsigned long long)s.edges, st->graph.vectors,
+	       (unsigned long long)s.edges, s.vectors,
 	       s.exact ? "exact" : s.incremental ? "refined (NN-descent)"
 						 : "NN-descent",
 	       recall, cli_now() - t0);
