@@ -432,6 +432,47 @@ typedef int (*rl_hit_fn)(void *ctx, const rl_hit_info *hit);
 RL_API int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
 			void *ctx);
 
+/* ---- Propagation ----------------------------------------------------- */
+
+typedef struct rl_propagate_opts {
+	double alpha;		/* weight of the neighbours vs own evidence;
+				   0.9 */
+	double tol;		/* stop when no score moves more; 1e-6 */
+	int max_iter;		/* 200 */
+	double rule_strength;	/* a rule vote's weight next to a seed's 1;
+				   0.5 */
+	const char *rule_vote;	/* "weighted" by each rule's precision on
+				   the seeds, or "majority"; "weighted" */
+	const char *class_prior;	/* "seeds" (their class shares) or
+					   "uniform"; "seeds" */
+	double min_confidence;	/* abstain below this; 0 */
+	int threads;		/* 2 */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_propagate_opts;
+
+RL_API void rl_propagate_opts_init(rl_propagate_opts *o);
+RL_API int rl_propagate_opts_set(rl_propagate_opts *o,
+				 const char *assignment);
+
+typedef struct rl_propagate_stats {
+	uint64_t reviews;	/* nodes */
+	uint64_t seeds;		/* clamped hand labels */
+	uint64_t labelled;	/* reviews given a label */
+	uint64_t abstained;	/* no evidence reached them, or too unsure */
+	uint64_t rule_only;	/* labelled with rule votes as the only
+				   evidence they had themselves */
+	uint32_t iterations;
+} rl_propagate_stats;
+
+/* Spreads the hand labels (clamped) and rule votes (soft evidence, each
+ * weighted by the rule's weight and its precision on the hand labels)
+ * over the neighbour graph, and stores each review's label scores and
+ * its label, confidence and margin (source 'seed' or 'propagation').
+ * RL_EEMPTY without hand labels or without a graph. One transaction. */
+RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
+			rl_propagate_stats *st);
+
 /* ---- Keyword suggestions --------------------------------------------- */
 
 typedef struct rl_suggest_opts {

@@ -125,6 +125,35 @@ int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
 		  double *recall);
 
+/* ---- label spreading (propagate.c) ---- */
+
+/* The symmetric, normalised graph S = D^-1/2 W D^-1/2 in CSR form. */
+typedef struct rl_sgraph {
+	uint32_t n;
+	uint64_t *indptr;	/* [n + 1] */
+	uint32_t *to;		/* neighbours, ascending per row */
+	double *w;
+} rl_sgraph;
+
+/* Builds S from a kNN list (nbr/sim [n][k], -1 holes): W symmetric, an
+ * edge either way with the larger similarity, no self-loops, edges of
+ * similarity <= 0 dropped. */
+int rl_graph_normalize(uint32_t n, uint32_t k, const int32_t *nbr,
+		       const float *sim, rl_sgraph *out);
+void rl_sgraph_free(rl_sgraph *g);
+
+/* Iterates F <- alpha S F + Y (rows with clamp[i] set stay Y_i) until no
+ * entry moves by tol, at most max_iter times. Y, F are [n][L]. Without
+ * clamping the limit is (I - alpha S)^-1 Y. */
+int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
+	      const uint8_t *clamp, double alpha, double tol,
+	      uint32_t max_iter, int threads, double *F, uint32_t *iters);
+
+/* Class mass normalisation of the unclamped rows of F [n][L] towards
+ * the class shares prior[L] (summing to 1). */
+int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
+			    const double *prior, double *F);
+
 /* ---- threads (parallel.c) ---- */
 
 /* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread

@@ -83,6 +83,27 @@ const rl_param_def rl_graph_params[] = {
 const size_t rl_graph_nparams =
 	sizeof rl_graph_params / sizeof rl_graph_params[0];
 
+const rl_param_def rl_propagate_params[] = {
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, alpha, "0.9", 0, 0.9999,
+	  "weight of the neighbours against a review's own evidence"),
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, tol, "1e-6", 1e-15, 1,
+	  "stop when no score moves by more"),
+	P(rl_propagate_opts, "int", RL_PT_INT, max_iter, "200", 1, 100000,
+	  "iterations at most"),
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, rule_strength, "0.5", 0,
+	  100, "weight of a rule vote next to a hand label's 1"),
+	P(rl_propagate_opts, "string", RL_PT_STRING, rule_vote, "weighted", 0,
+	  0, "weighted (by precision on seeds) or majority"),
+	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "seeds", 0,
+	  0, "class shares to normalise to: seeds or uniform"),
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
+	  1, "abstain below this confidence"),
+	P(rl_propagate_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
+};
+const size_t rl_propagate_nparams =
+	sizeof rl_propagate_params / sizeof rl_propagate_params[0];
+
 static int set_field(const rl_param_def *d, void *opts, const char *v)
 {
 	char *field = (char *)opts + d->offset;
@@ -192,6 +213,7 @@ const rl_param *rl_param_at(const char *stage, size_t i)
 		{ "tokenize", rl_tokenize_params, &rl_tokenize_nparams },
 		{ "vectorize", rl_vectorize_params, &rl_vectorize_nparams },
 		{ "graph", rl_graph_params, &rl_graph_nparams },
+		{ "propagate", rl_propagate_params, &rl_propagate_nparams },
 	};
 	for (size_t s = 0; stage && s < sizeof stages / sizeof stages[0]; s++)
 		if (!strcmp(stage, stages[s].stage))
@@ -233,5 +255,17 @@ void rl_graph_opts_init(rl_graph_opts *o)
 int rl_graph_opts_set(rl_graph_opts *o, const char *assignment)
 {
 	return rl_params_set(rl_graph_params, rl_graph_nparams, o,
+			     assignment);
+}
+
+void rl_propagate_opts_init(rl_propagate_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_propagate_params, rl_propagate_nparams, o);
+}
+
+int rl_propagate_opts_set(rl_propagate_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_propagate_params, rl_propagate_nparams, o,
 			     assignment);
 }

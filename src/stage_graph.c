@@ -94,7 +94,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	}
 	uint64_t found = 0;
 	if (same && (rc = rl_store_neighbours_load(db, vs.review_ids, vs.n, k,
-						   init, &found)) != RL_OK)
+						   init, NULL, &found)) != RL_OK)
 		goto fail;
 	uint64_t full = (uint64_t)vs.n * (vs.n - 1 < k ? vs.n - 1 : k);
 	if (same && found == full) {

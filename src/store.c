@@ -80,6 +80,11 @@ enum stmt_id {
 	S_LABELS_LIST,
 	S_UNLABELLED_RANDOM,
 	S_LABELS_BY_ID,
+	S_REVIEW_IDS,
+	S_SCORES_CLEAR,
+	S_SCORE_PUT,
+	S_ASSIGN_CLEAR,
+	S_ASSIGN_PUT,
 	S_COUNT
 };
 
@@ -178,8 +183,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
 		"similarity) VALUES (?1, ?2, ?3, ?4)",
 	[S_NEIGHBOURS_ALL] =
-		"SELECT review_id, rank, neighbour_id FROM neighbours "
-		"ORDER BY review_id, rank",
+		"SELECT review_id, rank, neighbour_id, similarity FROM "
+		"neighbours ORDER BY review_id, rank",
 	[S_LABEL_FIND] = "SELECT id FROM labels WHERE name = ?1",
 	[S_LABEL_ADD] = "INSERT INTO labels(name) VALUES (?1)",
 	[S_REVIEW_BY_EXT] = "SELECT id FROM reviews WHERE ext_id = ?1",
@@ -244,6 +249,18 @@ static const char *const stmt_sql[S_COUNT] = {
 		"s.origin = 'hand') ORDER BY (r.id * 2654435761 + ?1) % "
 		"4294967291, r.id LIMIT ?2",
 	[S_LABELS_BY_ID] = "SELECT id, name FROM labels ORDER BY id",
+	[S_REVIEW_IDS] = "SELECT id FROM reviews ORDER BY id",
+	[S_SCORES_CLEAR] = "DELETE FROM label_scores",
+	[S_SCORE_PUT] =
+		"INSERT INTO label_scores(review_id, label_id, score) "
+		"VALUES (?1, ?2, ?3)",
+	[S_ASSIGN_CLEAR] =
+		"DELETE FROM assignments WHERE source IN ('seed', 'rule', "
+		"'propagation')",
+	[S_ASSIGN_PUT] =
+		"INSERT OR REPLACE INTO assignments(review_id, label_id, "
+		"confidence, margin, source, evidence, run_id) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 struct rl_db {
@@ -1206,10 +1223,14 @@ static int64_t find_row(const int64_t *ids, uint32_t n, int64_t id)
 }
 
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
-			     uint32_t k, int32_t *init, uint64_t *found)
+			     uint32_t k, int32_t *init, float *sim,
+			     uint64_t *found)
 {
-	for (size_t i = 0; i < (size_t)n * k; i++)
+	for (size_t i = 0; i < (size_t)n * k; i++) {
 		init[i] = -1;
+		if (sim)
+			sim[i] = 0;
+	}
 	*found = 0;
 	sqlite3_stmt *s = stmt(db, S_NEIGHBOURS_ALL);
 	if (!s)
@@ -1222,6 +1243,9 @@ int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 		if (row < 0 || nb < 0 || rank < 1 || (uint32_t)rank > k)
 			continue;
 		init[(size_t)row * k + (size_t)rank - 1] = (int32_t)nb;
+		if (sim)
+			sim[(size_t)row * k + (size_t)rank - 1] =
+				(float)sqlite3_column_double(s, 3);
 		(*found)++;
 	}
 	sqlite3_reset(s);
@@ -1553,4 +1577,73 @@ int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx)
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
+{
+	uint64_t count = 0;
+	*ids = NULL;
+	*n = 0;
+	int rc = count_of(db, "SELECT count(*) FROM reviews", &count);
+	if (rc != RL_OK)
+		return rc;
+	*ids = malloc((count ? count : 1) * sizeof **ids);
+	if (!*ids)
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	sqlite3_stmt *s = stmt(db, S_REVIEW_IDS);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW && *n < count)
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return RL_EDB;
+	}
+	return RL_OK;
+}
+
+int rl_store_max_rank(rl_db *db, uint64_t *k)
+{
+	return count_of(db, "SELECT coalesce(max(rank), 0) FROM neighbours",
+			k);
+}
+
+int rl_store_scores_clear(rl_db *db)
+{
+	int rc = exec_stmt(db, stmt(db, S_SCORES_CLEAR));
+	return rc == RL_OK ? exec_stmt(db, stmt(db, S_ASSIGN_CLEAR)) : rc;
+}
+
+int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
+		       double score)
+{
+	sqlite3_stmt *s = stmt(db, S_SCORE_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	sqlite3_bind_double(s, 3, score);
+	return exec_stmt(db, s);
+}
+
+int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
+			    double confidence, double margin,
+			    const char *source, const char *evidence,
+			    int64_t run_id)
+{
+	sqlite3_stmt *s = stmt(db, S_ASSIGN_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	sqlite3_bind_double(s, 3, confidence);
+	sqlite3_bind_double(s, 4, margin);
+	sqlite3_bind_text(s, 5, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, evidence, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, run_id);
+	return exec_stmt(db, s);
 }

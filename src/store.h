@@ -134,7 +134,20 @@ int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 /* The stored graph as rows of `ids` (sorted): init[row][rank-1] = row of
  * the neighbour, -1 where unknown; *found counts the edges placed. */
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
-			     uint32_t k, int32_t *init, uint64_t *found);
+			     uint32_t k, int32_t *init, float *sim,
+			     uint64_t *found);
+/* Every review id, ascending (caller frees *ids). */
+int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
+/* The graph's k: the largest stored rank (0 without a graph). */
+int rl_store_max_rank(rl_db *db, uint64_t *k);
+/* Deletes label scores and the seed/rule/propagation assignments. */
+int rl_store_scores_clear(rl_db *db);
+int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
+		       double score);
+int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
+			    double confidence, double margin,
+			    const char *source, const char *evidence,
+			    int64_t run_id);
 
 /* ---- labels, seeds, rules ---- */
 

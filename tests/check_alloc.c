@@ -145,6 +145,12 @@ static int do_report(void *arg)
 	return rc;
 }
 
+static int do_propagate(void *arg)
+{
+	(void)arg;
+	return rl_propagate(db, NULL, NULL);
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -167,6 +173,7 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_seed, (void *)seeds), 1);
 	ck_assert_int_gt(each_allocation(do_rules, (void *)rules), 1);
 	ck_assert_int_gt(each_allocation(do_apply, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_propagate, NULL), 1);
 	/* The report writes nothing; it must still fail cleanly. */
 	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
 }

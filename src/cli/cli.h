@@ -62,6 +62,7 @@ typedef struct cli_stages {
 	rl_tokenize_opts tok;
 	rl_vectorize_opts vec;
 	rl_graph_opts graph;
+	rl_propagate_opts prop;
 } cli_stages;
 
 /* The stages whose parameters command `name` takes (NULL-terminated). */
@@ -77,5 +78,6 @@ int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
+int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog);
 
 #endif /* RL_CLI_H */

@@ -42,6 +42,17 @@ int cmd_run(int argc, char **argv)
 		       "%llu hits\n", (unsigned long long)rs.reviews,
 		       (unsigned long long)rs.rules,
 		       (unsigned long long)rs.hits);
+	if ((rc = rl_stats_get(db, &stats)) != RL_OK) {
+		rc = cli_fail(db, rc);
+		goto out;
+	}
+	if (stats.seeds == 0) {
+		if (!quiet)
+			printf("propagate: skipped: no hand labels yet (revlab "
+			       "seed / label)\n");
+	} else if ((rc = cli_propagate(db, &st, &prog)) != EXIT_OK) {
+		goto out;
+	}
 	if (!quiet) {
 		printf("\n");
 		if ((rc = cli_print_stats(db, stdout)) != RL_OK) {

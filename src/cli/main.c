@@ -17,6 +17,7 @@ int cmd_unlabel(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_suggest(int argc, char **argv);
+int cmd_propagate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -25,8 +26,9 @@ static int cmd_help(int argc, char **argv);
 static const char *const tokenize_stages[] = { "tokenize", NULL };
 static const char *const vectorize_stages[] = { "vectorize", NULL };
 static const char *const graph_stages[] = { "graph", NULL };
+static const char *const propagate_stages[] = { "propagate", NULL };
 static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
-					  NULL };
+					  "propagate", NULL };
 
 static const struct {
 	cli_cmd cmd;
@@ -129,6 +131,15 @@ static const struct {
 	    "N per label (default 10) as rule lines, each with the reviews it\n"
 	    "matches and its precision on the hand labels. Paste the good\n"
 	    "ones into your rules file.\n" }, NULL },
+	{ { "propagate", cmd_propagate, "spread hand labels and rule votes",
+	    "usage: revlab propagate DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Label spreading over the neighbour graph: hand labels are\n"
+	    "clamped, rule votes are soft evidence weighted by each rule's\n"
+	    "precision on the hand labels, and class mass normalisation keeps\n"
+	    "a class with many seeds from flooding the graph. Stores every\n"
+	    "review's label scores and its label, confidence and margin;\n"
+	    "reviews no evidence reaches abstain.\n" }, propagate_stages },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
@@ -136,7 +147,8 @@ static const struct {
 	    "\n"
 	    "Runs the pipeline on the store's reviews, each stage only if its\n"
 	    "inputs changed, and prints what each did. Stages so far:\n"
-	    "tokenize, vectorize, graph, rules. -p name=value sets a parameter in\n"
+	    "tokenize, vectorize, graph, rules, propagate (when there are\n"
+	    "hand labels). -p name=value sets a parameter in\n"
 	    "every stage that has it; -p stage.name=value in one.\n" },
 	  run_stages },
 	{ { "help", cmd_help, "explain a command",

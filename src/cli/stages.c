@@ -26,6 +26,8 @@ static int set_in(cli_stages *st, const char *stage, const char *a)
 		return rl_vectorize_opts_set(&st->vec, a);
 	if (!strcmp(stage, "graph"))
 		return rl_graph_opts_set(&st->graph, a);
+	if (!strcmp(stage, "propagate"))
+		return rl_propagate_opts_set(&st->prop, a);
 	return RL_EINVAL;
 }
 
@@ -65,6 +67,7 @@ int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 	rl_tokenize_opts_init(&st->tok);
 	rl_vectorize_opts_init(&st->vec);
 	rl_graph_opts_init(&st->graph);
+	rl_propagate_opts_init(&st->prop);
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -155,5 +158,26 @@ int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
 	       s.exact ? "exact" : s.incremental ? "refined (NN-descent)"
 						 : "NN-descent",
 	       recall, cli_now() - t0);
+	return EXIT_OK;
+}
+
+int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog)
+{
+	rl_propagate_stats s;
+	st->prop.progress = cli_progress_cb;
+	st->prop.ctx = prog;
+	double t0 = cli_now();
+	int rc = rl_propagate(db, &st->prop, &s);
+	cli_progress_end(prog);
+	if (rc != RL_OK)
+		return cli_fail(db, rc);
+	if (!prog->quiet)
+		printf("propagate: %llu reviews from %llu hand labels: %llu "
+		       "labelled, %llu abstained, %u iterations (%.2f s)\n",
+		       (unsigned long long)s.reviews,
+		       (unsigned long long)s.seeds,
+		       (unsigned long long)s.labelled,
+		       (unsigned long long)s.abstained, s.iterations,
+		       cli_now() - t0);
 	return EXIT_OK;
 }

@@ -1,0 +1,45 @@
+/*
+ * evidence.h - everything propagation works from, loaded once from the
+ * store into flat arrays: the normalised graph, the hand labels, the
+ * rules and their hits. Shared by the propagate stage and evaluation,
+ * which runs propagation again with some hand labels hidden.
+ */
+#ifndef RL_EVIDENCE_H
+#define RL_EVIDENCE_H
+
+#include "internal.h"
+#include "kernels.h"
+
+typedef struct rl_evidence {
+	uint32_t n, L;
+	int64_t *review_ids;	/* [n], ascending: row i is this review */
+	int64_t *label_ids;	/* [L], ascending */
+	char **label_names;	/* [L] */
+	rl_sgraph S;
+	int32_t *seed;		/* [n] label index of the hand label, -1 */
+	uint64_t n_seeds;
+	/* rules */
+	uint32_t n_rules;
+	int64_t *rule_ids;	/* [n_rules] */
+	uint32_t *rule_label;	/* [n_rules] label index */
+	uint8_t *rule_negate;
+	double *rule_weight;
+	/* hits by review: rules of row i are hit_rule[hit_ptr[i] ..
+	 * hit_ptr[i+1]) */
+	uint64_t *hit_ptr;
+	uint32_t *hit_rule;
+} rl_evidence;
+
+/* Loads the evidence; RL_EEMPTY without a neighbour graph. */
+int rl_evidence_load(rl_db *db, rl_evidence *ev);
+void rl_evidence_free(rl_evidence *ev);
+
+/* Label spreading with the hand labels of rows where use_seed[i] is set
+ * (all when NULL): rule qualities are measured on those rows only, so a
+ * hidden hand label influences nothing. P gets [n][L] label
+ * distributions (all-zero rows abstained); iters the iterations. */
+int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
+		     const rl_propagate_opts *o, double *P,
+		     uint32_t *iters);
+
+#endif /* RL_EVIDENCE_H */

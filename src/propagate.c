@@ -1,0 +1,249 @@
+/*
+ * propagate.c - label spreading (Zhou, Bousquet, Lal, Weston & Schoelkopf
+ * 2004) over the k-nearest-neighbour graph. Kernel: flat arrays only.
+ *
+ * Choices, deliberately:
+ * - The kNN graph is made symmetric (an edge either way counts, with the
+ *   larger similarity) and has no self-loops, as in the paper: W_ii = 0.
+ *   scikit-learn's knn kernel keeps self-loops, which lets a node's own
+ *   start values echo back and slows the flow of labels; here a node's
+ *   own evidence enters only through Y.
+ * - S = D^-1/2 W D^-1/2, the symmetric normalisation, so the iteration
+ *   F <- alpha S F + Y converges (the spectral radius of alpha S is below
+ *   1) to F* = (I - alpha S)^-1 Y, which tests check in closed form.
+ * - Seeds are clamped: after every step a seed's row is reset to its Y.
+ * - Nodes with no path to any evidence keep an all-zero row: they abstain
+ *   rather than take the first class.
+ * - Class mass normalisation (Zhu, Ghahramani & Lafferty 2003) rescales
+ *   each class's column so its total over the unlabelled nodes matches a
+ *   prior, so a class with many seeds or dense neighbourhoods does not
+ *   flood the graph.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+
+typedef struct edge {
+	uint32_t to;
+	float w;
+} edge;
+
+static int by_to(const void *a, const void *b)
+{
+	const edge *x = a, *y = b;
+	return x->to < y->to ? -1 : x->to > y->to;
+}
+
+int rl_graph_normalize(uint32_t n, uint32_t k, const int32_t *nbr,
+		       const float *sim, rl_sgraph *out)
+{
+	uint64_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
+	edge *e = NULL;
+	int rc = RL_ENOMEM;
+	memset(out, 0, sizeof *out);
+	if (!cnt)
+		return RL_ENOMEM;
+	/* Count each row's edges both ways, then place them (a counting
+	 * sort by row), then sort and merge each row's short list. */
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < k; j++) {
+			int32_t b = nbr[(size_t)i * k + j];
+			float w = sim[(size_t)i * k + j];
+			if (b < 0 || (uint32_t)b == i || !(w > 0))
+				continue;
+			cnt[i + 1]++;
+			cnt[(uint32_t)b + 1]++;
+		}
+	for (uint32_t i = 0; i < n; i++)
+		cnt[i + 1] += cnt[i];
+	e = malloc((cnt[n] ? cnt[n] : 1) * sizeof *e);
+	uint64_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
+	if (!e || !fill) {
+		free(fill);
+		goto out;
+	}
+	memcpy(fill, cnt, ((size_t)n + 1) * sizeof *fill);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < k; j++) {
+			int32_t b = nbr[(size_t)i * k + j];
+			float w = sim[(size_t)i * k + j];
+			if (b < 0 || (uint32_t)b == i || !(w > 0))
+				continue;
+			e[fill[i]++] = (edge){ (uint32_t)b, w };
+			e[fill[b]++] = (edge){ i, w };
+		}
+	free(fill);
+	out->n = n;
+	out->indptr = calloc((size_t)n + 1, sizeof *out->indptr);
+	out->to = malloc((cnt[n] ? cnt[n] : 1) * sizeof *out->to);
+	out->w = malloc((cnt[n] ? cnt[n] : 1) * sizeof *out->w);
+	double *deg = calloc((size_t)n + 1, sizeof *deg);
+	if (!out->indptr || !out->to || !out->w || !deg) {
+		free(deg);
+		goto out;
+	}
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		edge *row = e + cnt[i];
+		size_t len = (size_t)(cnt[i + 1] - cnt[i]);
+		qsort(row, len, sizeof *row, by_to);
+		for (size_t a = 0; a < len;) {
+			size_t b = a;
+			float w = 0;
+			while (b < len && row[b].to == row[a].to) {
+				if (row[b].w > w)
+					w = row[b].w;
+				b++;
+			}
+			out->to[at] = row[a].to;
+			out->w[at] = w;
+			deg[i] += w;
+			at++;
+			a = b;
+		}
+		out->indptr[i + 1] = at;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		for (uint64_t p = out->indptr[i]; p < out->indptr[i + 1]; p++)
+			out->w[p] = (double)out->w[p] /
+				    sqrt(deg[i] * deg[out->to[p]]);
+	free(deg);
+	rc = RL_OK;
+out:
+	if (rc != RL_OK)
+		rl_sgraph_free(out);
+	free(cnt);
+	free(e);
+	return rc;
+}
+
+void rl_sgraph_free(rl_sgraph *g)
+{
+	if (!g)
+		return;
+	free(g->indptr);
+	free(g->to);
+	free(g->w);
+	memset(g, 0, sizeof *g);
+}
+
+typedef struct spread_job {
+	const rl_sgraph *S;
+	uint32_t L;
+	const double *Y, *F;
+	double *G;
+	const uint8_t *clamp;
+	double alpha;
+	double *delta;		/* [threads] largest change */
+} spread_job;
+
+static void spread_part(void *ctx, int t, int nt)
+{
+	spread_job *j = ctx;
+	uint32_t n = j->S->n, L = j->L;
+	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
+	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
+				 (uint64_t)nt);
+	double worst = 0;
+	for (uint32_t i = lo; i < hi; i++) {
+		double *g = j->G + (size_t)i * L;
+		const double *y = j->Y + (size_t)i * L;
+		if (j->clamp && j->clamp[i]) {
+			memcpy(g, y, L * sizeof *g);
+			continue;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			g[l] = 0;
+		for (uint64_t p = j->S->indptr[i]; p < j->S->indptr[i + 1];
+		     p++) {
+			const double *f = j->F + (size_t)j->S->to[p] * L;
+			double w = j->S->w[p];
+			for (uint32_t l = 0; l < L; l++)
+				g[l] += w * f[l];
+		}
+		const double *old = j->F + (size_t)i * L;
+		for (uint32_t l = 0; l < L; l++) {
+			g[l] = j->alpha * g[l] + y[l];
+			double d = fabs(g[l] - old[l]);
+			if (d > worst)
+				worst = d;
+		}
+	}
+	j->delta[t] = worst;
+}
+
+int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
+	      const uint8_t *clamp, double alpha, double tol,
+	      uint32_t max_iter, int threads, double *F, uint32_t *iters)
+{
+	size_t sz = (size_t)S->n * L;
+	double *G = malloc((sz ? sz : 1) * sizeof *G);
+	double *delta = calloc((size_t)(threads < 1 ? 1 : threads),
+			       sizeof *delta);
+	int rc = RL_ENOMEM;
+	if (!G || !delta)
+		goto out;
+	if (threads < 1)
+		threads = 1;
+	memcpy(F, Y, sz * sizeof *F);
+	spread_job j = { S, L, Y, F, G, clamp, alpha, delta };
+	uint32_t it;
+	for (it = 0; it < max_iter; it++) {
+		j.F = F;
+		j.G = G;
+		if ((rc = rl_parallel(threads, spread_part, &j)) != RL_OK)
+			goto out;
+		double worst = 0;
+		for (int t = 0; t < threads; t++)
+			if (delta[t] > worst)
+				worst = delta[t];
+		/* Swap by copying back: F stays the caller's buffer. */
+		memcpy(F, G, sz * sizeof *F);
+		if (worst < tol) {
+			it++;
+			break;
+		}
+	}
+	if (iters)
+		*iters = it;
+	rc = RL_OK;
+out:
+	free(G);
+	free(delta);
+	return rc;
+}
+
+int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
+			    const double *prior, double *F)
+{
+	double *mass = calloc((size_t)L + 1, sizeof *mass);
+	if (!mass)
+		return RL_ENOMEM;
+	/* Each row's evidence as a distribution first, so a node close to
+	 * many seeds does not count more than one far from all. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (clamp && clamp[i])
+			continue;
+		double *f = F + (size_t)i * L, s = 0;
+		for (uint32_t l = 0; l < L; l++)
+			s += f[l] > 0 ? f[l] : 0;
+		if (s <= 0)
+			continue;
+		for (uint32_t l = 0; l < L; l++)
+			mass[l] += (f[l] > 0 ? f[l] : 0) / s;
+	}
+	for (uint32_t l = 0; l < L; l++)
+		mass[l] = mass[l] > 0 ? prior[l] / mass[l] : 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (clamp && clamp[i])
+			continue;
+		double *f = F + (size_t)i * L;
+		for (uint32_t l = 0; l < L; l++)
+			f[l] *= mass[l];
+	}
+	free(mass);
+	return RL_OK;
+}

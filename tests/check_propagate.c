@@ -1,0 +1,326 @@
+/*
+ * check_propagate.c - label spreading against its closed form, the graph
+ * normalisation (symmetric, no self-loops), class mass normalisation, and
+ * the propagate stage: no seeds, one class, a label with no path, rules
+ * that conflict, abstaining, the store unchanged on failure.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "testutil.h"
+
+/* Solves A x = b (A n x n, row-major) by Gaussian elimination with
+ * partial pivoting; A and b are destroyed. */
+static void solve(double *A, double *b, int n)
+{
+	for (int c = 0; c < n; c++) {
+		int p = c;
+		for (int r = c + 1; r < n; r++)
+			if (fabs(A[r * n + c]) > fabs(A[p * n + c]))
+				p = r;
+		for (int k = 0; k < n; k++) {
+			double t = A[c * n + k];
+			A[c * n + k] = A[p * n + k];
+			A[p * n + k] = t;
+		}
+		double t = b[c];
+		b[c] = b[p];
+		b[p] = t;
+		for (int r = c + 1; r < n; r++) {
+			double f = A[r * n + c] / A[c * n + c];
+			for (int k = c; k < n; k++)
+				A[r * n + k] -= f * A[c * n + k];
+			b[r] -= f * b[c];
+		}
+	}
+	for (int c = n - 1; c >= 0; c--) {
+		for (int k = c + 1; k < n; k++)
+			b[c] -= A[c * n + k] * b[k];
+		b[c] /= A[c * n + c];
+	}
+}
+
+START_TEST(closed_form)
+{
+	/* 5 nodes, k = 2, asymmetric lists, one self-loop to be dropped. */
+	int32_t nbr[] = { 1, 2, 0, 2, 1, 3, 2, 4, 3, 4 };
+	float sim[] = { 0.9f, 0.5f, 0.9f, 0.4f, 0.4f, 0.7f, 0.7f, 0.3f,
+			0.3f, 1.0f };
+	rl_sgraph S;
+	ck_assert_int_eq(rl_graph_normalize(5, 2, nbr, sim, &S), RL_OK);
+	/* W by hand (max of both directions, no self-loop). */
+	double W[25] = { 0 };
+	W[0 * 5 + 1] = W[1 * 5 + 0] = 0.9;
+	W[0 * 5 + 2] = W[2 * 5 + 0] = 0.5;
+	W[1 * 5 + 2] = W[2 * 5 + 1] = 0.4;
+	W[2 * 5 + 3] = W[3 * 5 + 2] = 0.7;
+	W[3 * 5 + 4] = W[4 * 5 + 3] = 0.3;
+	double d[5] = { 0 };
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 5; j++)
+			d[i] += W[i * 5 + j];
+	/* S from the kernel equals D^-1/2 W D^-1/2. */
+	for (int i = 0; i < 5; i++)
+		for (uint64_t p = S.indptr[i]; p < S.indptr[i + 1]; p++) {
+			int j = (int)S.to[p];
+			ck_assert_int_ne(i, j);
+			ck_assert_double_eq_tol(S.w[p], W[i * 5 + j] /
+						sqrt(d[i] * d[j]), 1e-7);
+		}
+	double Y[10] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	double F[10];
+	uint32_t it;
+	double alpha = 0.8;
+	ck_assert_int_eq(rl_spread(&S, 2, Y, NULL, alpha, 1e-13, 10000, 2, F,
+				   &it), RL_OK);
+	/* (I - alpha S) x = y, per label column. The kernel keeps S in
+	 * double from float similarities, so build the same S here. */
+	for (int l = 0; l < 2; l++) {
+		double A[25], b[5];
+		for (int i = 0; i < 5; i++) {
+			for (int j = 0; j < 5; j++)
+				A[i * 5 + j] = i == j;
+			for (uint64_t p = S.indptr[i]; p < S.indptr[i + 1];
+			     p++)
+				A[i * 5 + S.to[p]] -= alpha * S.w[p];
+			b[i] = Y[i * 2 + l];
+		}
+		solve(A, b, 5);
+		for (int i = 0; i < 5; i++)
+			ck_assert_double_eq_tol(F[i * 2 + l], b[i], 1e-9);
+	}
+	ck_assert_uint_lt(it, 10000);
+	rl_sgraph_free(&S);
+	rl_sgraph_free(NULL);
+}
+END_TEST
+
+START_TEST(clamping_and_mass)
+{
+	/* A path 0-1-2-3; seeds at both ends stay exactly as given. */
+	int32_t nbr[] = { 1, 0, 2, 1, 3, 2 };
+	float sim[] = { 1, 1, 1, 1, 1, 1 };
+	/* lists: 0:[1] 1:[0,2]... use k = 1 per row for rows 0..3 */
+	int32_t n1[] = { 1, 2, 3, 2 };
+	float s1[] = { 1, 1, 1, 1 };
+	(void)nbr;
+	(void)sim;
+	rl_sgraph S;
+	ck_assert_int_eq(rl_graph_normalize(4, 1, n1, s1, &S), RL_OK);
+	double Y[8] = { 1, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t clamp[4] = { 1, 0, 0, 1 };
+	double F[8];
+	ck_assert_int_eq(rl_spread(&S, 2, Y, clamp, 0.9, 1e-12, 1000, 1, F,
+				   NULL), RL_OK);
+	ck_assert_double_eq(F[0], 1);
+	ck_assert_double_eq(F[1], 0);
+	ck_assert(F[2] > F[3]);		/* node 1 nearer seed 0 */
+	ck_assert(F[5] > F[4]);		/* node 2 nearer seed 3 */
+	/* Mass normalisation to a 90/10 prior shifts node 2 to class 0. */
+	double prior[2] = { 0.9, 0.1 };
+	ck_assert_int_eq(rl_class_mass_normalize(4, 2, clamp, prior, F),
+			 RL_OK);
+	ck_assert(F[4] > F[5]);
+	rl_sgraph_free(&S);
+}
+END_TEST
+
+/* ---- stage ---- */
+
+static rl_db *db;
+static char db_path[512];
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.tsv",
+		"id\ttext\n"
+		"a1\tcheap price good value\n"
+		"a2\tcheap price low cost\n"
+		"a3\tgood value low cost cheap\n"
+		"b1\tfast shipping quick delivery\n"
+		"b2\tquick delivery fast courier\n"
+		"b3\tcourier shipping fast\n"
+		"m1\tcheap price, fast shipping\n"
+		"z1\tzebra xylophone\n", 0), NULL, NULL), RL_OK);
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 2;
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+static char *label_of(const char *ext)
+{
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT coalesce((SELECT l.name || ':' || "
+		 "a.source FROM assignments a JOIN reviews r ON r.id = "
+		 "a.review_id JOIN labels l ON l.id = a.label_id WHERE "
+		 "r.ext_id = '%s'), 'none')", ext);
+	return tu_text(db_path, sql);
+}
+
+#define LABEL_IS(ext, want) do { \
+	char *got_ = label_of(ext); \
+	ck_assert_str_eq(got_, want); \
+	free(got_); \
+} while (0)
+
+START_TEST(no_seeds)
+{
+	char *before = tu_digest(db_path);
+	ck_assert_int_eq(rl_propagate(db, NULL, NULL), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "hand labels"));
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(two_classes_and_abstain)
+{
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	rl_propagate_stats st;
+	ck_assert_int_eq(rl_propagate(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.seeds, 2);
+	LABEL_IS("a1", "price:seed");
+	LABEL_IS("a2", "price:propagation");
+	LABEL_IS("a3", "price:propagation");
+	LABEL_IS("b2", "shipping:propagation");
+	LABEL_IS("b3", "shipping:propagation");
+	/* z1 shares no word: no path to any evidence, so it abstains. */
+	LABEL_IS("z1", "none");
+	ck_assert_uint_eq(st.abstained, 1);
+	/* A high threshold makes the unsure abstain too. */
+	rl_propagate_opts o;
+	rl_propagate_opts_init(&o);
+	o.min_confidence = 0.999;
+	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_OK);
+	ck_assert_uint_gt(st.abstained, 1);
+	LABEL_IS("a1", "price:seed");
+	/* Bad option values are refused before anything is written. */
+	o.rule_vote = "loud";
+	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_EINVAL);
+}
+END_TEST
+
+START_TEST(one_class_and_no_path)
+{
+	/* One class only: every reachable review takes it. */
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	rl_propagate_stats st;
+	ck_assert_int_eq(rl_propagate(db, NULL, &st), RL_OK);
+	LABEL_IS("a2", "price:propagation");
+	/* A label whose seed has no path to the rest: only itself. */
+	ck_assert_int_eq(rl_seed_set(db, "z1", "other"), RL_OK);
+	ck_assert_int_eq(rl_propagate(db, NULL, &st), RL_OK);
+	LABEL_IS("z1", "other:seed");
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM assignments a "
+				"JOIN labels l ON l.id = a.label_id WHERE "
+				"l.name = 'other'"), 1);
+}
+END_TEST
+
+START_TEST(rules_as_evidence)
+{
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	/* A rule voting shipping for z1 gives it a label; conflicting
+	 * rules on a seed never override the hand label. */
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
+		"shipping\tzebra\nprice\tfast shipping\n!shipping\tquick\n",
+		0), &ro, NULL), RL_OK);
+	ck_assert_int_eq(rl_rules_apply(db, NULL, NULL), RL_OK);
+	rl_propagate_stats st;
+	ck_assert_int_eq(rl_propagate(db, NULL, &st), RL_OK);
+	LABEL_IS("z1", "shipping:propagation");
+	LABEL_IS("b1", "shipping:seed");
+	ck_assert_uint_gt(st.rule_only, 0);
+	char *ev = tu_text(db_path, "SELECT evidence FROM assignments a JOIN "
+			   "reviews r ON r.id = a.review_id WHERE "
+			   "r.ext_id = 'z1'");
+	ck_assert_ptr_nonnull(strstr(ev, "\"rules\":["));
+	free(ev);
+	/* Majority voting runs too. */
+	rl_propagate_opts o;
+	rl_propagate_opts_init(&o);
+	o.rule_vote = "majority";
+	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_OK);
+}
+END_TEST
+
+START_TEST(hidden_seeds_change_nothing)
+{
+	/* Evaluation hides seeds: rule quality must come only from the
+	 * seeds in use, so hiding b1 must equal never having labelled it. */
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "a2", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b2", "shipping"), RL_OK);
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
+		"shipping\tfast\nprice\tcheap\n", 0), &ro, NULL), RL_OK);
+	rl_evidence ev;
+	ck_assert_int_eq(rl_evidence_load(db, &ev), RL_OK);
+	rl_propagate_opts o;
+	rl_propagate_opts_init(&o);
+	uint8_t use[16];
+	double *P1 = malloc(ev.n * ev.L * sizeof *P1);
+	double *P2 = malloc(ev.n * ev.L * sizeof *P2);
+	for (uint32_t i = 0; i < ev.n; i++)
+		use[i] = 1;
+	use[4] = 0;	/* b2 (rows follow review ids: a1 a2 a3 b1 b2 ..) */
+	ck_assert_int_eq(rl_propagate_run(&ev, use, &o, P1, NULL), RL_OK);
+	rl_evidence_free(&ev);
+	ck_assert_int_eq(rl_seed_unset(db, "b2"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	ck_assert_int_eq(rl_seed_unset(db, "b1"), RL_OK);
+	ck_assert_int_eq(rl_evidence_load(db, &ev), RL_OK);
+	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P2, NULL), RL_OK);
+	for (uint32_t i = 0; i < ev.n * ev.L; i++)
+		ck_assert_double_eq_tol(P1[i], P2[i], 1e-12);
+	rl_evidence_free(&ev);
+	free(P1);
+	free(P2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("propagate");
+	TCase *tc = tcase_create("kernel");
+	tcase_add_test(tc, closed_form);
+	tcase_add_test(tc, clamping_and_mass);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stage");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, no_seeds);
+	tcase_add_test(tc, two_classes_and_abstain);
+	tcase_add_test(tc, one_class_and_no_path);
+	tcase_add_test(tc, rules_as_evidence);
+	tcase_add_test(tc, hidden_seeds_change_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
