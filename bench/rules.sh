@@ -24,7 +24,9 @@ words = """good great bad love hate boring funny best worst money
 price cheap quality book read movie film story plot actor sound
 battery music kitchen coffee buy bought return broke works easy
 recommend waste time characters ending dvd scene watch season
-series author writing pages camera phone player screen""".split()
+series author writing pages camera phone player screen price
+excellent terrible awesome awful""".split()
+assert len(words) >= 50
 with open(sys.argv[1], "w") as f:
     for i in range(50):
         a, b = words[i], words[(i * 7 + 3) % len(words)]

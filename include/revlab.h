@@ -264,7 +264,7 @@ typedef struct rl_graph_opts {
 				   lsa above; 50000 */
 	int k;			/* neighbours per review; 10 */
 	int exact_below;	/* brute force below this many reviews;
-				   100000 */
+				   30000 */
 	int pool;		/* NN-descent candidates per review; 0: 3k */
 	int max_iters;		/* NN-descent rounds; 12 */
 	int recall_sample;	/* reviews whose recall@k is measured
@@ -472,6 +472,62 @@ typedef struct rl_propagate_stats {
  * RL_EEMPTY without hand labels or without a graph. One transaction. */
 RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 			rl_propagate_stats *st);
+
+/* ---- Evaluation and the choice of method ----------------------------- */
+
+/* The ways revlab can combine evidence into labels. */
+typedef enum rl_method {
+	RL_METHOD_RULES = 0,	/* rule votes alone, weighted by precision */
+	RL_METHOD_PROPAGATION,	/* label spreading of seeds and rule votes */
+	RL_METHOD_MODEL,	/* logistic regression on TF-IDF + LSA,
+				   trained on the propagated soft labels */
+	RL_METHOD_COUNT
+} rl_method;
+
+RL_API const char *rl_method_name(rl_method m);
+
+typedef struct rl_eval_opts {
+	int folds;		/* cross-validation folds over the seeds; 5 */
+	int seed;		/* of the fold assignment; 1 */
+	double l2;		/* L2 strength of the model; 1 */
+	int max_iter;		/* L-BFGS iterations; 200 */
+	int threads;		/* 2 */
+	rl_propagate_opts prop;	/* propagation inside each fold */
+} rl_eval_opts;
+
+RL_API void rl_eval_opts_init(rl_eval_opts *o);
+
+typedef struct rl_method_score {
+	double accuracy;	/* on held-out hand labels; abstain = wrong */
+	double macro_f1;
+	double coverage;	/* share of held-out seeds given a label */
+	double *precision, *recall, *f1;	/* [n_labels] */
+	uint64_t *confusion;	/* [n_labels][n_labels], gold x predicted */
+} rl_method_score;
+
+typedef struct rl_eval_report {
+	uint32_t n_labels;
+	char **labels;		/* [n_labels] */
+	uint32_t folds;
+	uint64_t seeds;
+	uint32_t min_per_label;	/* fewest seeds of any label */
+	rl_method_score methods[RL_METHOD_COUNT];
+	rl_method best;		/* highest macro-F1 */
+} rl_eval_report;
+
+/* Cross-validates every method on the hand labels: in each fold the
+ * held-out seeds are hidden from every step that is scored (rule quality,
+ * propagation, class shares, training). Changes nothing in the store.
+ * RL_EEMPTY without a graph or with fewer than 2 seeds per label for 2
+ * folds. */
+RL_API int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out);
+RL_API void rl_eval_report_free(rl_eval_report *r);
+
+/* Labels every review with method m using all hand labels, replacing the
+ * assignments of the previous labelling (sources rule, propagation,
+ * model); hand labels stay 'seed'. */
+RL_API int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+			 uint64_t *labelled);
 
 /* ---- Keyword suggestions --------------------------------------------- */
 

@@ -154,6 +154,25 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
 			    const double *prior, double *F);
 
+/* ---- classifiers (logreg.c) ---- */
+
+/* Multinomial logistic regression, L2 strength lambda, on rows of X with
+ * soft targets T [n][L] and weights w [n] (rows with w <= 0 are
+ * skipped), by L-BFGS. theta gets W [n_cols][L] then b [L]. */
+int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
+		    uint32_t L, double lambda, uint32_t max_iter, int threads,
+		    double *theta, uint32_t *iters);
+
+/* Multinomial naive Bayes on the same inputs (feature values as counts,
+ * additive smoothing): theta = log P(feature | label) [n_cols][L] then
+ * log priors [L], so rl_logreg_predict gives its posterior too. */
+int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
+		double smoothing, double *theta);
+
+/* p[L] = softmax(x_i theta). */
+void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
+		       uint32_t L, double *p);
+
 /* ---- threads (parallel.c) ---- */
 
 /* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread

@@ -1647,3 +1647,11 @@ int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
 	sqlite3_bind_int64(s, 7, run_id);
 	return exec_stmt(db, s);
 }
+
+int rl_store_features_count(rl_db *db, uint32_t *n)
+{
+	uint64_t c = 0;
+	int rc = count_of(db, "SELECT count(*) FROM features", &c);
+	*n = (uint32_t)c;
+	return rc;
+}

@@ -136,6 +136,7 @@ int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 			     uint32_t k, int32_t *init, float *sim,
 			     uint64_t *found);
+int rl_store_features_count(rl_db *db, uint32_t *n);
 /* Every review id, ascending (caller frees *ids). */
 int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
 /* The graph's k: the largest stored rank (0 without a graph). */

@@ -151,6 +151,25 @@ static int do_propagate(void *arg)
 	return rl_propagate(db, NULL, NULL);
 }
 
+static int do_eval(void *arg)
+{
+	(void)arg;
+	rl_eval_report *r = NULL;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	int rc = rl_eval(db, &o, &r);
+	rl_eval_report_free(r);
+	return rc;
+}
+
+static int do_label(void *arg)
+{
+	uint64_t n;
+	(void)arg;
+	return rl_label_with(db, RL_METHOD_MODEL, NULL, &n);
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -174,6 +193,10 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_rules, (void *)rules), 1);
 	ck_assert_int_gt(each_allocation(do_apply, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_propagate, NULL), 1);
+	ck_assert_int_eq(rl_seed_set(db, "3", "bad"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "4", "good"), RL_OK);
+	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
 	/* The report writes nothing; it must still fail cleanly. */
 	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
 }

@@ -80,4 +80,7 @@ int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog);
 
+/* Prints the cross-validation table of an evaluation. */
+void cli_print_eval(const rl_eval_report *r, FILE *out);
+
 #endif /* RL_CLI_H */

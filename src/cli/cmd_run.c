@@ -52,6 +52,43 @@ int cmd_run(int argc, char **argv)
 			       "seed / label)\n");
 	} else if ((rc = cli_propagate(db, &st, &prog)) != EXIT_OK) {
 		goto out;
+	} else {
+		/* Pick the way of combining evidence by cross-validation on
+		 * the hand labels, and label with it. */
+		rl_eval_opts eo;
+		rl_eval_opts_init(&eo);
+		eo.prop = st.prop;
+		eo.prop.progress = NULL;
+		rl_eval_report *er = NULL;
+		int erc = rl_eval(db, &eo, &er);
+		if (erc == RL_EEMPTY) {
+			if (!quiet)
+				printf("choose:    too few hand labels to "
+				       "cross-validate; keeping propagation "
+				       "(%s)\n", rl_db_errmsg(db));
+		} else if (erc != RL_OK) {
+			rc = cli_fail(db, erc);
+			goto out;
+		} else {
+			uint64_t n = 0;
+			if (!quiet) {
+				printf("\n");
+				cli_print_eval(er, stdout);
+				printf("choose:    %s has the best cross-validated "
+				       "macro-F1 (%.3f); labelling with it\n",
+				       rl_method_name(er->best),
+				       er->methods[er->best].macro_f1);
+			}
+			erc = rl_label_with(db, er->best, &eo, &n);
+			rl_eval_report_free(er);
+			if (erc != RL_OK) {
+				rc = cli_fail(db, erc);
+				goto out;
+			}
+			if (!quiet)
+				printf("label:     %llu reviews labelled\n",
+				       (unsigned long long)n);
+		}
 	}
 	if (!quiet) {
 		printf("\n");

@@ -1,0 +1,112 @@
+/*
+ * cmd_eval.c - `revlab eval DB [--folds K] [--json]`: cross-validation on
+ * the hand labels of every way of combining evidence, seeds held out of
+ * every step that is scored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_json(const rl_eval_report *r)
+{
+	printf("{\"seeds\":%llu,\"folds\":%u,\"min_per_label\":%u,"
+	       "\"best\":\"%s\",\"methods\":{", (unsigned long long)r->seeds,
+	       r->folds, r->min_per_label, rl_method_name(r->best));
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		const rl_method_score *s = &r->methods[m];
+		printf("%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":%.6f,"
+		       "\"coverage\":%.6f,\"per_label\":{", m ? "," : "",
+		       rl_method_name((rl_method)m), s->accuracy, s->macro_f1,
+		       s->coverage);
+		for (uint32_t l = 0; l < r->n_labels; l++) {
+			printf("%s\"", l ? "," : "");
+			for (const char *c = r->labels[l]; *c; c++)
+				if (*c == '"' || *c == '\\')
+					printf("\\%c", *c);
+				else
+					putchar(*c);
+			printf("\":{\"precision\":%.6f,\"recall\":%.6f,"
+			       "\"f1\":%.6f}", s->precision[l], s->recall[l],
+			       s->f1[l]);
+		}
+		printf("},\"confusion\":[");
+		for (uint32_t g = 0; g < r->n_labels; g++) {
+			printf("%s[", g ? "," : "");
+			for (uint32_t p = 0; p < r->n_labels; p++)
+				printf("%s%llu", p ? "," : "",
+				       (unsigned long long)
+				       s->confusion[g * r->n_labels + p]);
+			printf("]");
+		}
+		printf("]}");
+	}
+	printf("}}\n");
+}
+
+void cli_print_eval(const rl_eval_report *r, FILE *out)
+{
+	fprintf(out, "cross-validation on %llu hand labels, %u folds; each "
+		"fold's seeds hidden from rule\nquality, propagation and "
+		"training before they are predicted:\n",
+		(unsigned long long)r->seeds, r->folds);
+	fprintf(out, "  %-12s %9s %9s %9s\n", "method", "macro-F1", "accuracy",
+		"coverage");
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		fprintf(out, "  %-12s %9.3f %9.3f %8.1f%%%s\n",
+			rl_method_name((rl_method)m),
+			r->methods[m].macro_f1, r->methods[m].accuracy,
+			100 * r->methods[m].coverage,
+			(rl_method)m == r->best ? "  <- best" : "");
+	if (r->min_per_label < 5)
+		fprintf(out, "warning: a label has only %u hand labels; with "
+			"fewer than 5 per label these\nnumbers say little\n",
+			r->min_per_label);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	int json = 0;
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--folds") && i + 1 < argc) {
+			char *end;
+			o.folds = (int)strtol(argv[++i], &end, 10);
+			if (*end || o.folds < 2)
+				return cli_usage("eval", "--folds needs a "
+						 "number >= 2");
+		} else if (argv[i][0] == '-' || path) {
+			return cli_usage("eval", "unexpected '%s'", argv[i]);
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path)
+		return cli_usage("eval", "missing DB");
+	rl_db *db = cli_open(path);
+	if (!db)
+		return EXIT_FAIL;
+	rl_eval_report *r = NULL;
+	int rc = rl_eval(db, &o, &r);
+	if (rc == RL_OK) {
+		if (json) {
+			print_json(r);
+		} else {
+			cli_print_eval(r, stdout);
+			const rl_method_score *b = &r->methods[r->best];
+			printf("\nper label (%s):\n", rl_method_name(r->best));
+			for (uint32_t l = 0; l < r->n_labels; l++)
+				printf("  %-24s P %.3f  R %.3f  F1 %.3f\n",
+				       r->labels[l], b->precision[l],
+				       b->recall[l], b->f1[l]);
+		}
+	}
+	rl_eval_report_free(r);
+	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+	rl_db_close(db);
+	return rc;
+}

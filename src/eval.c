@@ -1,0 +1,554 @@
+/*
+ * eval.c - honest evaluation, and labelling with the method it picks.
+ *
+ * The trap this file exists for: seeds that propagate labels cannot also
+ * score the result. Cross-validation splits the hand labels into folds;
+ * for each fold, the held-out seeds are hidden from everything that is
+ * scored - rule precision estimates, propagation (they are unlabelled
+ * nodes), class shares, and the classifier's training rows - and only
+ * then are they predicted. Three ways of combining evidence are scored
+ * alike, so `revlab run` can pick the best for this corpus instead of
+ * trusting any stage blindly.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "store.h"
+
+const char *rl_method_name(rl_method m)
+{
+	switch (m) {
+	case RL_METHOD_RULES: return "rules";
+	case RL_METHOD_PROPAGATION: return "propagation";
+	case RL_METHOD_MODEL: return "model";
+	default: return "unknown";
+	}
+}
+
+void rl_eval_opts_init(rl_eval_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->folds = 5;
+	o->seed = 1;
+	o->l2 = 1.0;
+	o->max_iter = 200;
+	o->threads = 2;
+	rl_propagate_opts_init(&o->prop);
+}
+
+/* ---- features: TF-IDF columns, then LSA columns ---- */
+
+static int load_features(rl_db *db, const rl_evidence *ev, rl_csr *X)
+{
+	rl_vector_set tf = { 0 }, ls = { 0 };
+	int rc;
+	memset(X, 0, sizeof *X);
+	if ((rc = rl_store_vectors_load(db, "tfidf", &tf)) != RL_OK ||
+	    (rc = rl_store_vectors_load(db, "lsa", &ls)) != RL_OK)
+		goto out;
+	uint64_t nnz = (tf.csr.indptr ? tf.csr.indptr[tf.n] : 0) +
+		       (uint64_t)ls.n * ls.dim;
+	uint32_t nf = 0;
+	rc = rl_store_features_count(db, &nf);
+	if (rc != RL_OK)
+		goto out;
+	rc = RL_ENOMEM;
+	X->n_rows = ev->n;
+	X->n_cols = nf + ls.dim;
+	X->indptr = calloc((size_t)ev->n + 1, sizeof *X->indptr);
+	X->indices = malloc((nnz + 1) * sizeof *X->indices);
+	X->values = malloc((nnz + 1) * sizeof *X->values);
+	if (!X->indptr || !X->indices || !X->values)
+		goto out;
+	uint32_t a = 0, b = 0;
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		int64_t id = ev->review_ids[i];
+		while (a < tf.n && tf.review_ids[a] < id)
+			a++;
+		while (b < ls.n && ls.review_ids[b] < id)
+			b++;
+		if (a < tf.n && tf.review_ids[a] == id)
+			for (uint64_t p = tf.csr.indptr[a];
+			     p < tf.csr.indptr[a + 1]; p++) {
+				X->indices[at] = tf.csr.indices[p];
+				X->values[at++] = tf.csr.values[p];
+			}
+		if (b < ls.n && ls.review_ids[b] == id)
+			for (uint32_t c = 0; c < ls.dim; c++) {
+				X->indices[at] = nf + c;
+				X->values[at++] = ls.dense[(size_t)b * ls.dim + c];
+			}
+		X->indptr[i + 1] = at;
+	}
+	rc = RL_OK;
+out:
+	if (rc != RL_OK) {
+		rl_csr_free(X);
+		if (rc == RL_ENOMEM)
+			rl_fail(db, rc, "out of memory");
+	}
+	rl_vector_set_free(&tf);
+	rl_vector_set_free(&ls);
+	return rc;
+}
+
+/* ---- the three methods; each fills P [n][L] (zero rows abstain) ---- */
+
+static int by_rules(const rl_evidence *ev, const uint8_t *use_seed,
+		    double *P)
+{
+	uint32_t L = ev->L;
+	uint64_t *hits = calloc(ev->n_rules + 1, sizeof *hits);
+	uint64_t *right = calloc(ev->n_rules + 1, sizeof *right);
+	if (!hits || !right) {
+		free(hits);
+		free(right);
+		return RL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < ev->n; i++) {
+		int32_t s = ev->seed[i];
+		if (s < 0 || !use_seed[i])
+			continue;
+		for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
+			uint32_t r = ev->hit_rule[p];
+			hits[r]++;
+			right[r] += ((uint32_t)s == ev->rule_label[r]) !=
+				    ev->rule_negate[r];
+		}
+	}
+	for (uint32_t i = 0; i < ev->n; i++) {
+		double *p = P + (size_t)i * L, sum = 0;
+		memset(p, 0, L * sizeof *p);
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h];
+			double q = ((double)right[r] + 1) /
+				   ((double)hits[r] + 2);
+			double v = ev->rule_weight[r] * q;
+			if (!ev->rule_negate[r])
+				p[ev->rule_label[r]] += v;
+			else
+				for (uint32_t l = 0; L > 1 && l < L; l++)
+					if (l != ev->rule_label[r])
+						p[l] += v / (L - 1);
+		}
+		for (uint32_t l = 0; l < L; l++)
+			sum += p[l];
+		for (uint32_t l = 0; sum > 0 && l < L; l++)
+			p[l] /= sum;
+	}
+	free(hits);
+	free(right);
+	return RL_OK;
+}
+
+/* Trains on the propagated distributions Pprop of every row that is not
+ * a hidden seed, and predicts every row into P. theta, if not NULL, gets
+ * the model. */
+static int by_model(const rl_evidence *ev, const rl_csr *X,
+		    const uint8_t *use_seed, const double *Pprop,
+		    const rl_eval_opts *o, double *P, double *theta_out)
+{
+	uint32_t n = ev->n, L = ev->L;
+	size_t sz = (size_t)(X->n_cols + 1) * L;
+	float *T = malloc(((size_t)n * L + 1) * sizeof *T);
+	float *w = malloc(((size_t)n + 1) * sizeof *w);
+	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
+	double *mass = calloc((size_t)L + 1, sizeof *mass);
+	int rc = RL_ENOMEM;
+	if (!T || !w || !theta || !mass)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *pp = Pprop + (size_t)i * L;
+		double best = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			T[(size_t)i * L + l] = (float)pp[l];
+			if (pp[l] > best)
+				best = pp[l];
+		}
+		int hidden = ev->seed[i] >= 0 && !use_seed[i];
+		/* A propagated label counts as much as it is sure; a hand
+		 * label fully. */
+		w[i] = hidden ? 0 : ev->seed[i] >= 0 ? 1 : (float)best;
+		for (uint32_t l = 0; l < L; l++)
+			mass[l] += w[i] * pp[l];
+	}
+	/* Balanced class weights, so a big class does not drown the rest. */
+	double total = 0;
+	for (uint32_t l = 0; l < L; l++)
+		total += mass[l];
+	for (uint32_t i = 0; i < n; i++) {
+		if (w[i] <= 0)
+			continue;
+		double cw = 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (mass[l] > 0)
+				cw += T[(size_t)i * L + l] * total /
+				      (L * mass[l]);
+		w[i] *= (float)cw;
+	}
+	if ((rc = rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+				  o->threads, theta, NULL)) != RL_OK)
+		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		rl_logreg_predict(X, i, theta, L, P + (size_t)i * L);
+	rc = RL_OK;
+out:
+	free(T);
+	free(w);
+	if (!theta_out)
+		free(theta);
+	free(mass);
+	return rc;
+}
+
+static int argmax(const double *p, uint32_t L)
+{
+	int best = -1;
+	double bv = 0;
+	for (uint32_t l = 0; l < L; l++)
+		if (p[l] > bv) {
+			bv = p[l];
+			best = (int)l;
+		}
+	return best;
+}
+
+/* ---- scoring ---- */
+
+static int score_alloc(rl_method_score *s, uint32_t L)
+{
+	s->precision = calloc(L, sizeof *s->precision);
+	s->recall = calloc(L, sizeof *s->recall);
+	s->f1 = calloc(L, sizeof *s->f1);
+	s->confusion = calloc((size_t)L * L, sizeof *s->confusion);
+	return s->precision && s->recall && s->f1 && s->confusion
+		? RL_OK : RL_ENOMEM;
+}
+
+static void score_finish(rl_method_score *s, uint32_t L, uint64_t abstain)
+{
+	uint64_t total = abstain, right = 0;
+	double f1 = 0;
+	for (uint32_t g = 0; g < L; g++)
+		for (uint32_t p = 0; p < L; p++)
+			total += s->confusion[g * L + p];
+	for (uint32_t l = 0; l < L; l++) {
+		uint64_t tp = s->confusion[l * L + l], col = 0, row = 0;
+		for (uint32_t m = 0; m < L; m++) {
+			col += s->confusion[m * L + l];
+			row += s->confusion[l * L + m];
+		}
+		right += tp;
+		s->precision[l] = col ? (double)tp / (double)col : 0;
+		/* Abstentions were counted in no row: recall uses the true
+		 * number of seeds of the label, kept apart below. */
+		s->recall[l] = row ? (double)tp / (double)row : 0;
+		(void)row;
+	}
+	for (uint32_t l = 0; l < L; l++) {
+		double p = s->precision[l], r = s->recall[l];
+		s->f1[l] = p + r > 0 ? 2 * p * r / (p + r) : 0;
+		f1 += s->f1[l];
+	}
+	s->accuracy = total ? (double)right / (double)total : 0;
+	s->macro_f1 = L ? f1 / L : 0;
+	s->coverage = total ? 1 - (double)abstain / (double)total : 0;
+}
+
+void rl_eval_report_free(rl_eval_report *r)
+{
+	if (!r)
+		return;
+	for (uint32_t l = 0; r->labels && l < r->n_labels; l++)
+		free(r->labels[l]);
+	free(r->labels);
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		free(r->methods[m].precision);
+		free(r->methods[m].recall);
+		free(r->methods[m].f1);
+		free(r->methods[m].confusion);
+	}
+	free(r);
+}
+
+int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+{
+	rl_eval_opts defaults;
+	if (!o) {
+		rl_eval_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_evidence ev;
+	rl_csr X = { 0 };
+	rl_eval_report *r = NULL;
+	uint32_t *fold = NULL, *per = NULL;
+	uint8_t *use = NULL;
+	double *Pp = NULL, *Pm = NULL, *Pr = NULL;
+	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
+	/* Abstentions per gold label, so recall counts them as misses. */
+	uint64_t *missed[RL_METHOD_COUNT] = { 0 };
+	int rc;
+	*out = NULL;
+	rl_clear_error(db);
+	if ((rc = rl_evidence_load(db, &ev)) != RL_OK)
+		return rc;
+	uint32_t n = ev.n, L = ev.L;
+	rc = RL_ENOMEM;
+	r = calloc(1, sizeof *r);
+	fold = malloc(((size_t)n + 1) * sizeof *fold);
+	per = calloc((size_t)L + 1, sizeof *per);
+	use = malloc((size_t)n + 1);
+	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
+	Pm = malloc(((size_t)n * L + 1) * sizeof *Pm);
+	Pr = malloc(((size_t)n * L + 1) * sizeof *Pr);
+	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr)
+		goto out;
+	r->n_labels = L;
+	r->labels = calloc((size_t)L + 1, sizeof *r->labels);
+	if (!r->labels)
+		goto out;
+	for (uint32_t l = 0; l < L; l++)
+		if (!(r->labels[l] = strdup(ev.label_names[l])))
+			goto out;
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		if (score_alloc(&r->methods[m], L) != RL_OK)
+			goto out;
+		if (!(missed[m] = calloc((size_t)L + 1, sizeof *missed[m])))
+			goto out;
+	}
+	/* Stratified folds: each label's seeds dealt round-robin in a seeded
+	 * shuffle order. */
+	r->min_per_label = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		if (ev.seed[i] >= 0)
+			per[ev.seed[i]]++;
+	uint32_t labelled = 0;
+	for (uint32_t l = 0; l < L; l++)
+		if (per[l]) {
+			labelled++;
+			if (per[l] < r->min_per_label)
+				r->min_per_label = per[l];
+		}
+	r->seeds = ev.n_seeds;
+	uint32_t k = (uint32_t)(o->folds < 2 ? 2 : o->folds);
+	if (r->min_per_label < k)
+		k = r->min_per_label;
+	if (labelled < 2 || k < 2) {
+		rc = rl_fail(db, RL_EEMPTY, "too few hand labels to evaluate: "
+			     "need at least 2 labels with 2 seeds each");
+		goto out;
+	}
+	r->folds = k;
+	{
+		uint64_t *key = malloc(((size_t)n + 1) * sizeof *key);
+		uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
+		uint32_t cnt = 0;
+		if (!key || !order) {
+			free(key);
+			free(order);
+			goto out;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t st = (uint64_t)o->seed * 0x9e3779b97f4a7c15ull ^
+				      (uint64_t)ev.review_ids[i];
+			key[i] = rl_rand_next(&st);
+			if (ev.seed[i] >= 0)
+				order[cnt++] = i;
+		}
+		/* Insertion sort by key: seeds are few. */
+		for (uint32_t a = 1; a < cnt; a++) {
+			uint32_t x = order[a], b = a;
+			while (b > 0 && key[order[b - 1]] > key[x]) {
+				order[b] = order[b - 1];
+				b--;
+			}
+			order[b] = x;
+		}
+		memset(per, 0, ((size_t)L + 1) * sizeof *per);
+		for (uint32_t a = 0; a < cnt; a++) {
+			uint32_t i = order[a];
+			fold[i] = per[ev.seed[i]]++ % k;
+		}
+		free(key);
+		free(order);
+	}
+	if ((rc = load_features(db, &ev, &X)) != RL_OK)
+		goto out;
+	for (uint32_t f = 0; f < k; f++) {
+		for (uint32_t i = 0; i < n; i++)
+			use[i] = ev.seed[i] < 0 || fold[i] != f;
+		if ((rc = by_rules(&ev, use, Pr)) != RL_OK ||
+		    (rc = rl_propagate_run(&ev, use, &o->prop, Pp, NULL)) !=
+		    RL_OK)
+			goto out;
+		if ((rc = by_model(&ev, &X, use, Pp, o, Pm, NULL)) != RL_OK)
+			goto out;
+		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm };
+		for (uint32_t i = 0; i < n; i++) {
+			if (ev.seed[i] < 0 || use[i])
+				continue;
+			uint32_t g = (uint32_t)ev.seed[i];
+			for (int m = 0; m < RL_METHOD_COUNT; m++) {
+				int p = argmax(P[m] + (size_t)i * L, L);
+				if (p < 0) {
+					abstain[m]++;
+					missed[m][g]++;
+				} else {
+					r->methods[m].confusion[g * L +
+						(uint32_t)p]++;
+				}
+			}
+		}
+	}
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		rl_method_score *s = &r->methods[m];
+		score_finish(s, L, abstain[m]);
+		/* Recall and F1 with abstentions as misses. */
+		double f1 = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			uint64_t row = missed[m][l];
+			for (uint32_t p = 0; p < L; p++)
+				row += s->confusion[l * L + p];
+			s->recall[l] = row ? (double)s->confusion[l * L + l] /
+					     (double)row : 0;
+			double p = s->precision[l], rr = s->recall[l];
+			s->f1[l] = p + rr > 0 ? 2 * p * rr / (p + rr) : 0;
+			f1 += s->f1[l];
+		}
+		s->macro_f1 = L ? f1 / L : 0;
+	}
+	r->best = RL_METHOD_RULES;
+	for (int m = 1; m < RL_METHOD_COUNT; m++)
+		if (r->methods[m].macro_f1 > r->methods[r->best].macro_f1 +
+					     1e-12)
+			r->best = (rl_method)m;
+	*out = r;
+	r = NULL;
+	rc = RL_OK;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		free(missed[m]);
+	rl_eval_report_free(r);
+	rl_evidence_free(&ev);
+	rl_csr_free(&X);
+	free(fold);
+	free(per);
+	free(use);
+	free(Pp);
+	free(Pm);
+	free(Pr);
+	return rc;
+}
+
+/* ---- labelling with a chosen method ---- */
+
+int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+		  uint64_t *labelled)
+{
+	rl_eval_opts defaults;
+	if (!o) {
+		rl_eval_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_evidence ev;
+	rl_csr X = { 0 };
+	double *P = NULL, *Pp = NULL;
+	uint8_t *use = NULL;
+	rl_buf params = { 0 };
+	int64_t run_id = 0;
+	double t0 = rl_now();
+	int rc;
+	*labelled = 0;
+	rl_clear_error(db);
+	if ((unsigned)m >= RL_METHOD_COUNT)
+		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
+	if ((rc = rl_store_begin(db)) != RL_OK)
+		return rc;
+	char pj[96];
+	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"l2\":%g}",
+		 rl_method_name(m), o->l2);
+	if ((rc = rl_store_run_start(db, "label", pj, &run_id)) != RL_OK ||
+	    (rc = rl_evidence_load(db, &ev)) != RL_OK)
+		goto fail_noev;
+	uint32_t n = ev.n, L = ev.L;
+	rc = RL_ENOMEM;
+	P = malloc(((size_t)n * L + 1) * sizeof *P);
+	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
+	use = malloc((size_t)n + 1);
+	if (!P || !Pp || !use)
+		goto fail;
+	memset(use, 1, n);
+	if (m == RL_METHOD_RULES) {
+		if ((rc = by_rules(&ev, use, P)) != RL_OK)
+			goto fail;
+	} else {
+		if ((rc = rl_propagate_run(&ev, NULL, &o->prop, Pp, NULL)) !=
+		    RL_OK)
+			goto fail;
+		if (m == RL_METHOD_PROPAGATION) {
+			memcpy(P, Pp, (size_t)n * L * sizeof *P);
+		} else {
+			if ((rc = load_features(db, &ev, &X)) != RL_OK ||
+			    (rc = by_model(&ev, &X, use, Pp, o, P, NULL)) !=
+				    RL_OK)
+				goto fail;
+		}
+	}
+	if ((rc = rl_store_scores_clear(db)) != RL_OK)
+		goto fail;
+	const char *source = m == RL_METHOD_RULES ? "rule"
+			   : m == RL_METHOD_PROPAGATION ? "propagation"
+			   : "model";
+	for (uint32_t i = 0; i < n; i++) {
+		const double *p = P + (size_t)i * L;
+		int best = argmax(p, L);
+		int is_seed = ev.seed[i] >= 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (p[l] > 0 && (rc = rl_store_score_put(db,
+					ev.review_ids[i], ev.label_ids[l],
+					p[l])) != RL_OK)
+				goto fail;
+		if (!is_seed && best < 0)
+			continue;
+		double second = 0;
+		for (uint32_t l = 0; best >= 0 && l < L; l++)
+			if ((int)l != best && p[l] > second)
+				second = p[l];
+		uint32_t lab = is_seed ? (uint32_t)ev.seed[i] : (uint32_t)best;
+		double conf = is_seed ? 1 : p[best];
+		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
+				ev.label_ids[lab], conf,
+				is_seed ? 1 : conf - second,
+				is_seed ? "seed" : source, "{}", run_id)) !=
+		    RL_OK)
+			goto fail;
+		(*labelled)++;
+	}
+	char counts[96];
+	snprintf(counts, sizeof counts, "{\"labelled\":%llu}",
+		 (unsigned long long)*labelled);
+	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
+	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
+		goto fail;
+	rl_evidence_free(&ev);
+	goto out;
+fail:
+	rl_evidence_free(&ev);
+fail_noev:
+	rl_store_rollback(db);
+	*labelled = 0;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_csr_free(&X);
+	free(P);
+	free(Pp);
+	free(use);
+	rl_buf_free(&params);
+	return rc;
+}

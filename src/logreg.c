@@ -1,0 +1,291 @@
+/*
+ * logreg.c - multinomial logistic regression with L2, trained on soft
+ * labels with sample weights by L-BFGS. Kernel: flat arrays only.
+ *
+ * Loss = sum_i w_i * (-sum_l T_il log p_il) + lambda/2 ||W||^2, with
+ * p_i = softmax(x_i W + b); T rows are label distributions, so
+ * propagated labels train the model with their confidence rather than
+ * as hard votes. The bias is not regularised. Gradients are summed over
+ * fixed row ranges per thread and added in thread order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+
+typedef struct lr_job {
+	const rl_csr *X;
+	const float *T;		/* [n][L] */
+	const float *w;		/* [n] */
+	uint32_t L, d;
+	const double *theta;	/* W [d][L] then b [L] */
+	double *grad;		/* [threads][(d + 1) L] */
+	double *loss;		/* [threads] */
+	int failed;
+} lr_job;
+
+static void softmax_row(const rl_csr *X, uint32_t i, const double *theta,
+			uint32_t L, uint32_t d, double *z)
+{
+	const double *b = theta + (size_t)d * L;
+	for (uint32_t l = 0; l < L; l++)
+		z[l] = b[l];
+	for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+		const double *wr = theta + (size_t)X->indices[p] * L;
+		double v = X->values[p];
+		for (uint32_t l = 0; l < L; l++)
+			z[l] += v * wr[l];
+	}
+	double m = z[0];
+	for (uint32_t l = 1; l < L; l++)
+		if (z[l] > m)
+			m = z[l];
+	double s = 0;
+	for (uint32_t l = 0; l < L; l++) {
+		z[l] = exp(z[l] - m);
+		s += z[l];
+	}
+	for (uint32_t l = 0; l < L; l++)
+		z[l] /= s;
+}
+
+static void lr_part(void *ctx, int t, int nt)
+{
+	lr_job *j = ctx;
+	uint32_t n = j->X->n_rows, L = j->L, d = j->d;
+	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
+	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
+				 (uint64_t)nt);
+	double *g = j->grad + (size_t)t * (d + 1) * L;
+	double *z = malloc(L * sizeof *z);
+	double loss = 0;
+	memset(g, 0, (size_t)(d + 1) * L * sizeof *g);
+	if (!z) {
+		j->failed = 1;
+		return;
+	}
+	for (uint32_t i = lo; i < hi; i++) {
+		double wi = j->w[i];
+		if (wi <= 0)
+			continue;
+		softmax_row(j->X, i, j->theta, L, d, z);
+		const float *T = j->T + (size_t)i * L;
+		for (uint32_t l = 0; l < L; l++) {
+			if (T[l] > 0)
+				loss -= wi * T[l] * log(z[l] > 1e-300 ? z[l]
+								       : 1e-300);
+			z[l] = wi * (z[l] - T[l]);
+		}
+		double *gb = g + (size_t)d * L;
+		for (uint32_t l = 0; l < L; l++)
+			gb[l] += z[l];
+		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
+		     p++) {
+			double *gr = g + (size_t)j->X->indices[p] * L;
+			double v = j->X->values[p];
+			for (uint32_t l = 0; l < L; l++)
+				gr[l] += v * z[l];
+		}
+	}
+	free(z);
+	j->loss[t] = loss;
+}
+
+/* Loss and gradient at theta. */
+static int evaluate(lr_job *j, int threads, double lambda, double *f,
+		    double *grad)
+{
+	size_t sz = (size_t)(j->d + 1) * j->L, wsz = (size_t)j->d * j->L;
+	int rc = rl_parallel(threads, lr_part, j);
+	if (rc != RL_OK)
+		return rc;
+	if (j->failed)
+		return RL_ENOMEM;
+	double loss = 0;
+	memcpy(grad, j->grad, sz * sizeof *grad);
+	for (int t = 0; t < threads; t++) {
+		loss += j->loss[t];
+		if (t)
+			for (size_t k = 0; k < sz; k++)
+				grad[k] += j->grad[(size_t)t * sz + k];
+	}
+	for (size_t k = 0; k < wsz; k++) {
+		loss += 0.5 * lambda * j->theta[k] * j->theta[k];
+		grad[k] += lambda * j->theta[k];
+	}
+	*f = loss;
+	return RL_OK;
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
+		    uint32_t L, double lambda, uint32_t max_iter, int threads,
+		    double *theta, uint32_t *iters)
+{
+	enum { M = 10 };
+	uint32_t d = X->n_cols;
+	size_t sz = (size_t)(d + 1) * L;
+	if (threads < 1)
+		threads = 1;
+	double *g = malloc(sz * sizeof *g), *g2 = malloc(sz * sizeof *g2);
+	double *dir = malloc(sz * sizeof *dir), *x2 = malloc(sz * sizeof *x2);
+	double *S = malloc(M * sz * sizeof *S), *Yv = malloc(M * sz * sizeof *Yv);
+	double rho[M], alpha[M];
+	lr_job j = { .X = X, .T = T, .w = w, .L = L, .d = d };
+	j.grad = malloc((size_t)threads * sz * sizeof *j.grad);
+	j.loss = calloc((size_t)threads, sizeof *j.loss);
+	int rc = RL_ENOMEM;
+	uint32_t it = 0, m = 0, head = 0;
+	if (!g || !g2 || !dir || !x2 || !S || !Yv || !j.grad || !j.loss)
+		goto out;
+	memset(theta, 0, sz * sizeof *theta);
+	double f;
+	j.theta = theta;
+	if ((rc = evaluate(&j, threads, lambda, &f, g)) != RL_OK)
+		goto out;
+	for (it = 0; it < max_iter; it++) {
+		double gn = sqrt(dot(g, g, sz));
+		if (gn < 1e-6 * (1 + fabs(f)))
+			break;
+		/* Two-loop recursion: dir = -H g. */
+		memcpy(dir, g, sz * sizeof *dir);
+		for (uint32_t k = 0; k < m; k++) {
+			uint32_t c = (head + M - 1 - k) % M;
+			alpha[c] = rho[c] * dot(S + c * sz, dir, sz);
+			for (size_t q = 0; q < sz; q++)
+				dir[q] -= alpha[c] * Yv[c * sz + q];
+		}
+		if (m) {
+			uint32_t c = (head + M - 1) % M;
+			double gamma = dot(S + c * sz, Yv + c * sz, sz) /
+				       dot(Yv + c * sz, Yv + c * sz, sz);
+			for (size_t q = 0; q < sz; q++)
+				dir[q] *= gamma;
+		} else {
+			for (size_t q = 0; q < sz; q++)
+				dir[q] /= gn;
+		}
+		for (uint32_t k = m; k-- > 0;) {
+			uint32_t c = (head + M - 1 - k) % M;
+			double beta = rho[c] * dot(Yv + c * sz, dir, sz);
+			for (size_t q = 0; q < sz; q++)
+				dir[q] += S[c * sz + q] * (alpha[c] - beta);
+		}
+		for (size_t q = 0; q < sz; q++)
+			dir[q] = -dir[q];
+		double slope = dot(g, dir, sz);
+		if (slope >= 0) {
+			/* Not a descent direction: restart from the gradient. */
+			for (size_t q = 0; q < sz; q++)
+				dir[q] = -g[q] / gn;
+			slope = -gn;
+			m = 0;
+		}
+		/* Backtracking line search (Armijo). */
+		double step = 1, f2 = f;
+		int ok = 0;
+		for (int tries = 0; tries < 30; tries++) {
+			for (size_t q = 0; q < sz; q++)
+				x2[q] = theta[q] + step * dir[q];
+			j.theta = x2;
+			if ((rc = evaluate(&j, threads, lambda, &f2, g2)) !=
+			    RL_OK)
+				goto out;
+			if (f2 <= f + 1e-4 * step * slope) {
+				ok = 1;
+				break;
+			}
+			step *= 0.5;
+		}
+		j.theta = theta;
+		if (!ok)
+			break;
+		double *sv = S + head * sz, *yv = Yv + head * sz;
+		for (size_t q = 0; q < sz; q++) {
+			sv[q] = x2[q] - theta[q];
+			yv[q] = g2[q] - g[q];
+		}
+		double sy = dot(sv, yv, sz);
+		memcpy(theta, x2, sz * sizeof *theta);
+		memcpy(g, g2, sz * sizeof *g);
+		double rel = fabs(f - f2) / (fabs(f) > 1 ? fabs(f) : 1);
+		f = f2;
+		if (sy > 1e-12) {
+			rho[head] = 1 / sy;
+			head = (head + 1) % M;
+			if (m < M)
+				m++;
+		}
+		if (rel < 1e-9)
+			break;
+	}
+	if (iters)
+		*iters = it;
+	rc = RL_OK;
+out:
+	free(g);
+	free(g2);
+	free(dir);
+	free(x2);
+	free(S);
+	free(Yv);
+	free(j.grad);
+	free(j.loss);
+	return rc;
+}
+
+void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
+		       uint32_t L, double *p)
+{
+	softmax_row(X, i, theta, L, X->n_cols, p);
+}
+
+int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
+		double smoothing, double *theta)
+{
+	uint32_t d = X->n_cols;
+	double *tot = calloc((size_t)L + 1, sizeof *tot);
+	double *prior = calloc((size_t)L + 1, sizeof *prior);
+	if (!tot || !prior) {
+		free(tot);
+		free(prior);
+		return RL_ENOMEM;
+	}
+	/* theta: log P(feature | label) [d][L], then log prior [L]. */
+	memset(theta, 0, (size_t)(d + 1) * L * sizeof *theta);
+	for (uint32_t i = 0; i < X->n_rows; i++) {
+		const float *t = T + (size_t)i * L;
+		for (uint32_t l = 0; l < L; l++)
+			prior[l] += w[i] * t[l];
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			double v = X->values[p] > 0 ? X->values[p] : 0;
+			double *row = theta + (size_t)X->indices[p] * L;
+			for (uint32_t l = 0; l < L; l++) {
+				row[l] += w[i] * t[l] * v;
+				tot[l] += w[i] * t[l] * v;
+			}
+		}
+	}
+	double ptot = 0;
+	for (uint32_t l = 0; l < L; l++)
+		ptot += prior[l];
+	for (uint32_t f = 0; f < d; f++)
+		for (uint32_t l = 0; l < L; l++)
+			theta[(size_t)f * L + l] =
+				log((theta[(size_t)f * L + l] + smoothing) /
+				    (tot[l] + smoothing * d));
+	for (uint32_t l = 0; l < L; l++)
+		theta[(size_t)d * L + l] = log((prior[l] + 1) / (ptot + L));
+	free(tot);
+	free(prior);
+	return RL_OK;
+}

@@ -1,0 +1,193 @@
+/*
+ * check_train.c - the classifiers on tiny data with known answers, soft
+ * labels moving the fit as they should, and evaluation: it leaves the
+ * store as it was, scores every method, and labelling with a method
+ * records where each label came from.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "testutil.h"
+
+/* Four rows, two features: feature 0 means class 0, feature 1 class 1. */
+static uint64_t indptr[] = { 0, 1, 2, 3, 4 };
+static uint32_t idx[] = { 0, 0, 1, 1 };
+static float val[] = { 1, 1, 1, 1 };
+
+START_TEST(logreg_separable)
+{
+	rl_csr X = { 4, 2, indptr, idx, val };
+	float T[8] = { 1, 0, 1, 0, 0, 1, 0, 1 };
+	float w[4] = { 1, 1, 1, 1 };
+	double theta[6], p[2];
+	uint32_t it;
+	ck_assert_int_eq(rl_logreg_train(&X, T, w, 2, 0.01, 200, 2, theta,
+					 &it), RL_OK);
+	rl_logreg_predict(&X, 0, theta, 2, p);
+	ck_assert(p[0] > 0.9);
+	rl_logreg_predict(&X, 3, theta, 2, p);
+	ck_assert(p[1] > 0.9);
+	ck_assert_uint_gt(it, 0);
+	/* Soft labels: rows 2 and 3 only half sure of class 1 pull the
+	 * fitted probability towards one half. */
+	float Ts[8] = { 1, 0, 1, 0, 0.5f, 0.5f, 0.5f, 0.5f };
+	double ts[6], q[2];
+	ck_assert_int_eq(rl_logreg_train(&X, Ts, w, 2, 0.01, 200, 1, ts,
+					 NULL), RL_OK);
+	rl_logreg_predict(&X, 3, ts, 2, q);
+	ck_assert_double_eq_tol(q[1], 0.5, 0.05);
+	/* A zero weight removes a row from training. */
+	float w0[4] = { 1, 1, 0, 0 };
+	ck_assert_int_eq(rl_logreg_train(&X, T, w0, 2, 0.01, 200, 1, ts,
+					 NULL), RL_OK);
+	rl_logreg_predict(&X, 3, ts, 2, q);
+	ck_assert(q[1] < 0.9);
+}
+END_TEST
+
+START_TEST(nb_by_hand)
+{
+	rl_csr X = { 4, 2, indptr, idx, val };
+	float T[8] = { 1, 0, 1, 0, 0, 1, 0, 1 };
+	float w[4] = { 1, 1, 1, 1 };
+	double theta[6];
+	ck_assert_int_eq(rl_nb_train(&X, T, w, 2, 1.0, theta), RL_OK);
+	/* class 0: feature 0 seen twice, feature 1 never: (2+1)/(2+2) */
+	ck_assert_double_eq_tol(theta[0 * 2 + 0], log(3.0 / 4), 1e-12);
+	ck_assert_double_eq_tol(theta[1 * 2 + 0], log(1.0 / 4), 1e-12);
+	ck_assert_double_eq_tol(theta[2 * 2 + 0], log(3.0 / 6), 1e-12);
+	double p[2];
+	rl_logreg_predict(&X, 0, theta, 2, p);
+	ck_assert_double_eq_tol(p[0], 0.75, 1e-9);
+}
+END_TEST
+
+static rl_db *db;
+static char db_path[512];
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.tsv",
+		"id\ttext\n"
+		"a1\tcheap price good value\n"
+		"a2\tcheap price low cost\n"
+		"a3\tgood value low cost cheap\n"
+		"a4\tlow price cheap deal\n"
+		"b1\tfast shipping quick delivery\n"
+		"b2\tquick delivery fast courier\n"
+		"b3\tcourier shipping fast\n"
+		"b4\tdelivery was quick shipping\n"
+		"m1\tcheap price, fast shipping\n", 0), NULL, NULL), RL_OK);
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 3;
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+	const char *seeds[] = { "a1", "a2", "a3", "b1", "b2", "b3" };
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(rl_seed_set(db, seeds[i], i < 3 ? "price"
+							      : "shipping"),
+				 RL_OK);
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
+		"price\tcheap\nshipping\tdelivery\n", 0), &ro, NULL), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+START_TEST(eval_changes_nothing)
+{
+	ck_assert_int_eq(rl_propagate(db, NULL, NULL), RL_OK);
+	char *before = tu_digest(db_path);
+	rl_eval_report *r;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	ck_assert_uint_eq(r->folds, 3);
+	ck_assert_uint_eq(r->seeds, 6);
+	ck_assert_uint_eq(r->n_labels, 2);
+	/* This corpus is easy: propagation gets every held-out seed. */
+	ck_assert_double_eq_tol(r->methods[RL_METHOD_PROPAGATION].accuracy,
+				1, 1e-12);
+	ck_assert(r->methods[RL_METHOD_RULES].coverage < 1);
+	uint64_t total = 0;
+	for (int i = 0; i < 4; i++)
+		total += r->methods[RL_METHOD_MODEL].confusion[i];
+	ck_assert_uint_eq(total, 6);
+	rl_eval_report_free(r);
+	rl_eval_report_free(NULL);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Too few seeds for folds is a clear error. */
+	ck_assert_int_eq(rl_seed_unset(db, "a2"), RL_OK);
+	ck_assert_int_eq(rl_seed_unset(db, "a3"), RL_OK);
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "too few"));
+}
+END_TEST
+
+START_TEST(label_with_each_method)
+{
+	uint64_t n;
+	const char *src[] = { "rule", "propagation", "model" };
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		ck_assert_int_eq(rl_label_with(db, (rl_method)m, NULL, &n),
+				 RL_OK);
+		ck_assert_uint_gt(n, 6);
+		char sql[200];
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM assignments "
+			 "WHERE source = '%s'", src[m]);
+		ck_assert_int_gt(tu_int(db_path, sql), 0);
+		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+					"assignments WHERE source = 'seed'"),
+				 6);
+		ck_assert_str_eq(rl_method_name((rl_method)m), m == 0 ? "rules"
+				 : src[m]);
+	}
+	/* b4 is no seed; the model trained on propagated labels calls it
+	 * shipping. */
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT l.name = 'shipping' FROM "
+				"assignments a JOIN reviews r ON r.id = "
+				"a.review_id JOIN labels l ON l.id = "
+				"a.label_id WHERE r.ext_id = 'b4'"), 1);
+	ck_assert_int_eq(rl_label_with(db, (rl_method)7, NULL, &n),
+			 RL_EINVAL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("train");
+	TCase *tc = tcase_create("kernels");
+	tcase_add_test(tc, logreg_separable);
+	tcase_add_test(tc, nb_by_hand);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("eval");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, eval_changes_nothing);
+	tcase_add_test(tc, label_with_each_method);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
