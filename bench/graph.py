@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--peer-max", type=int, default=100000)
     ap.add_argument("--recall-sample", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep", help="leave the last store at this path")
     a = ap.parse_args()
     print("machine: %d cores, %s" % (os.cpu_count(), open(
         "/proc/cpuinfo").read().split("model name")[1].split("\n")[0]
@@ -61,6 +62,9 @@ def main():
                 peak = max(peak, m)
                 print("%-10s %7.1f s  peak %6.0f MB  %s" %
                       (stage, t, m, out.strip()))
+            if a.keep:
+                import shutil
+                shutil.copy(db, a.keep)
             rec = re.search(r"recall@\d+ ([0-9.]+)", out)
             print("revlab tokenize+vectorize+graph: %.1f s, peak %.0f MB, "
                   "recall@10 %s" % (total, peak,

@@ -529,6 +529,26 @@ RL_API void rl_eval_report_free(rl_eval_report *r);
 RL_API int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			 uint64_t *labelled);
 
+/* One prediction: the review's id, its `n` most likely labels, best
+ * first, and their probabilities. Borrowed for the callback. */
+typedef struct rl_prediction {
+	const char *id;
+	const char *const *labels;
+	const double *confidence;
+	int n;
+} rl_prediction;
+
+typedef int (*rl_prediction_fn)(void *ctx, const rl_prediction *p);
+
+/* Labels the reviews of a file (any import format; `io` as for import,
+ * NULL for defaults) that are not in the corpus, with model `model` (0:
+ * the newest), calling fn once per review in file order with its `top`
+ * labels. The file is checked whole before the first call, so a bad file
+ * yields no prediction. *n gets the count. */
+RL_API int rl_predict_file(rl_db *db, const char *path,
+			   const rl_import_opts *io, int64_t model, int top,
+			   rl_prediction_fn fn, void *ctx, uint64_t *n);
+
 /* ---- Keyword suggestions --------------------------------------------- */
 
 typedef struct rl_suggest_opts {

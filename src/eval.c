@@ -40,7 +40,7 @@ void rl_eval_opts_init(rl_eval_opts *o)
 
 /* ---- features: TF-IDF columns, then LSA columns ---- */
 
-static int load_features(rl_db *db, const rl_evidence *ev, rl_csr *X)
+int rl_features_load(rl_db *db, const rl_evidence *ev, rl_csr *X)
 {
 	rl_vector_set tf = { 0 }, ls = { 0 };
 	int rc;
@@ -375,7 +375,7 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		free(key);
 		free(order);
 	}
-	if ((rc = load_features(db, &ev, &X)) != RL_OK)
+	if ((rc = rl_features_load(db, &ev, &X)) != RL_OK)
 		goto out;
 	for (uint32_t f = 0; f < k; f++) {
 		for (uint32_t i = 0; i < n; i++)
@@ -447,6 +447,46 @@ out:
 
 /* ---- labelling with a chosen method ---- */
 
+/* Stores the model with what predict needs to use it: its labels in
+ * order, its weights, and the vectorizer fit its columns belong to. */
+static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
+		      const double *theta, const rl_eval_opts *o,
+		      int64_t run_id, int64_t *id)
+{
+	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 };
+	int rc = rl_store_setting_get(db, "vectorize", &fit);
+	if (rc != RL_OK)
+		goto out;
+	char head[160];
+	snprintf(head, sizeof head, "{\"l2\":%.17g,\"max_iter\":%d,"
+		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
+		 o->l2, o->max_iter, X->n_cols);
+	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
+	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
+	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||
+	    (rc = rl_buf_putc(&labels, '[')) != RL_OK)
+		goto out;
+	for (uint32_t l = 0; l < ev->L && rc == RL_OK; l++) {
+		if (l)
+			rc = rl_buf_putc(&labels, ',');
+		if (rc == RL_OK)
+			rc = rl_json_string(&labels, ev->label_names[l],
+					    strlen(ev->label_names[l]));
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_putc(&labels, ']');
+	if (rc == RL_OK)
+		rc = rl_store_model_put(db, "logreg", params.data, labels.data,
+					theta, (size_t)(X->n_cols + 1) *
+					ev->L * sizeof *theta, "{}", run_id,
+					id);
+out:
+	rl_buf_free(&fit);
+	rl_buf_free(&params);
+	rl_buf_free(&labels);
+	return rc;
+}
+
 int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		  uint64_t *labelled)
 {
@@ -457,10 +497,10 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	}
 	rl_evidence ev;
 	rl_csr X = { 0 };
-	double *P = NULL, *Pp = NULL;
+	double *P = NULL, *Pp = NULL, *theta = NULL;
 	uint8_t *use = NULL;
 	rl_buf params = { 0 };
-	int64_t run_id = 0;
+	int64_t run_id = 0, model_id = 0;
 	double t0 = rl_now();
 	int rc;
 	*labelled = 0;
@@ -493,9 +533,18 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		if (m == RL_METHOD_PROPAGATION) {
 			memcpy(P, Pp, (size_t)n * L * sizeof *P);
 		} else {
-			if ((rc = load_features(db, &ev, &X)) != RL_OK ||
-			    (rc = by_model(&ev, &X, use, Pp, o, P, NULL)) !=
-				    RL_OK)
+			size_t sz;
+			if ((rc = rl_features_load(db, &ev, &X)) != RL_OK)
+				goto fail;
+			sz = (size_t)(X.n_cols + 1) * L;
+			if (!(theta = malloc(sz * sizeof *theta))) {
+				rc = RL_ENOMEM;
+				goto fail;
+			}
+			if ((rc = by_model(&ev, &X, use, Pp, o, P, theta)) !=
+			    RL_OK ||
+			    (rc = save_model(db, &ev, &X, theta, o, run_id,
+					     &model_id)) != RL_OK)
 				goto fail;
 		}
 	}
@@ -524,8 +573,14 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
 				ev.label_ids[lab], conf,
 				is_seed ? 1 : conf - second,
-				is_seed ? "seed" : source, "{}", run_id)) !=
-		    RL_OK)
+				is_seed ? "seed" : source, model_id
+				? "{\"model\":true}" : "{}", run_id)) != RL_OK)
+			goto fail;
+		if (model_id && best >= 0 &&
+		    (rc = rl_store_prediction_put(db, ev.review_ids[i],
+						  model_id,
+						  ev.label_ids[best],
+						  p[best])) != RL_OK)
 			goto fail;
 		(*labelled)++;
 	}
@@ -548,6 +603,7 @@ out:
 	rl_csr_free(&X);
 	free(P);
 	free(Pp);
+	free(theta);
 	free(use);
 	rl_buf_free(&params);
 	return rc;

@@ -42,4 +42,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P,
 		     uint32_t *iters);
 
+/* The classifier's features of every evidence row: TF-IDF columns, then
+ * the LSA columns (n_features + c). */
+int rl_features_load(rl_db *db, const rl_evidence *ev, rl_csr *X);
+
 #endif /* RL_EVIDENCE_H */

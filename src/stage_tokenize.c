@@ -137,6 +137,11 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 			    RL_OK)
 			goto fail;
 	}
+	/* The options go along, so `predict` can tokenize new text exactly
+	 * as the stored tokens were made. */
+	if ((rc = rl_store_setting_set(db, "tokenizer_params", params.data)) !=
+	    RL_OK)
+		goto fail;
 	if ((rc = rl_store_terms_load(db, ts->terms, &ts->next_term)) != RL_OK)
 		goto fail;
 	ts->next_term++;

@@ -85,6 +85,12 @@ enum stmt_id {
 	S_SCORE_PUT,
 	S_ASSIGN_CLEAR,
 	S_ASSIGN_PUT,
+	S_TOKOPTS,
+	S_MODEL_PUT,
+	S_MODEL_GET,
+	S_MODEL_LABELS,
+	S_PRED_CLEAR,
+	S_PRED_PUT,
 	S_COUNT
 };
 
@@ -261,6 +267,29 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT OR REPLACE INTO assignments(review_id, label_id, "
 		"confidence, margin, source, evidence, run_id) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_TOKOPTS] =
+		"SELECT json_extract(value, '$.language'), "
+		"json_extract(value, '$.stopwords'), "
+		"json_extract(value, '$.stem'), "
+		"json_extract(value, '$.negation'), "
+		"json_extract(value, '$.min_len'), "
+		"json_extract(value, '$.lexicon_dir') FROM settings "
+		"WHERE key = 'tokenizer_params'",
+	[S_MODEL_PUT] =
+		"INSERT INTO models(kind, params, labels, weights, metrics, "
+		"run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_MODEL_GET] =
+		"SELECT id, kind, json_extract(params, '$.fit'), "
+		"json_extract(params, '$.n_cols'), weights FROM models "
+		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM "
+		"models))",
+	[S_MODEL_LABELS] =
+		"SELECT j.value FROM models m, json_each(m.labels) j "
+		"WHERE m.id = ?1 ORDER BY j.key",
+	[S_PRED_CLEAR] = "DELETE FROM predictions WHERE model_id = ?1",
+	[S_PRED_PUT] =
+		"INSERT INTO predictions(review_id, model_id, label_id, "
+		"confidence) VALUES (?1, ?2, ?3, ?4)",
 };
 
 struct rl_db {
@@ -1654,4 +1683,135 @@ int rl_store_features_count(rl_db *db, uint32_t *n)
 	int rc = count_of(db, "SELECT count(*) FROM features", &c);
 	*n = (uint32_t)c;
 	return rc;
+}
+
+int rl_store_tokenizer_opts(rl_db *db, rl_tokenize_opts *o, rl_buf *lang,
+			    rl_buf *dir)
+{
+	sqlite3_stmt *s = stmt(db, S_TOKOPTS);
+	if (!s)
+		return RL_EDB;
+	int r = step(db, s);
+	if (r == SQLITE_DONE)
+		return rl_fail(db, RL_ENOTFOUND, "%s: nothing tokenized yet",
+			       db->path);
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	int rc = copy_col(s, 0, lang);
+	if (rc == RL_OK)
+		rc = copy_col(s, 5, dir);
+	o->stopwords = sqlite3_column_int(s, 1);
+	o->stem = sqlite3_column_int(s, 2);
+	o->negation = sqlite3_column_int(s, 3);
+	o->min_len = sqlite3_column_int(s, 4);
+	sqlite3_reset(s);
+	o->language = lang->data;
+	o->lexicon_dir = dir->data;
+	return rc;
+}
+
+int rl_store_model_put(rl_db *db, const char *kind, const char *params,
+		       const char *labels, const void *weights, size_t len,
+		       const char *metrics, int64_t run_id, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(db, S_MODEL_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, params, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 4, weights, len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, metrics, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, run_id);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	return rc;
+}
+
+int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
+{
+	memset(m, 0, sizeof *m);
+	sqlite3_stmt *s = stmt(db, S_MODEL_GET);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, want);
+	int r = step(db, s);
+	if (r == SQLITE_DONE && want)
+		return rl_fail(db, RL_ENOTFOUND, "no model %lld",
+			       (long long)want);
+	if (r == SQLITE_DONE)
+		return rl_fail(db, RL_ENOTFOUND, "no model yet; `revlab run` "
+			       "trains one (or `revlab label-with model`)");
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	m->id = sqlite3_column_int64(s, 0);
+	int rc = copy_col(s, 1, &m->kind);
+	if (rc == RL_OK)
+		rc = copy_col(s, 2, &m->fit);
+	m->n_cols = (uint32_t)sqlite3_column_int64(s, 3);
+	size_t len = (size_t)sqlite3_column_bytes(s, 4);
+	m->n_weights = len / sizeof(double);
+	m->weights = malloc(len ? len : 1);
+	if (rc == RL_OK && !m->weights)
+		rc = RL_ENOMEM;
+	if (rc == RL_OK)
+		memcpy(m->weights, sqlite3_column_blob(s, 4), len);
+	sqlite3_reset(s);
+	if (rc != RL_OK)
+		return rc;
+	s = stmt(db, S_MODEL_LABELS);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, m->id);
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		char **names = realloc(m->labels,
+				       (m->n_labels + 1) * sizeof *names);
+		if (!names) {
+			sqlite3_reset(s);
+			return RL_ENOMEM;
+		}
+		m->labels = names;
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		if (!(names[m->n_labels] = strdup(t ? t : ""))) {
+			sqlite3_reset(s);
+			return RL_ENOMEM;
+		}
+		m->n_labels++;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+void rl_stored_model_free(rl_stored_model *m)
+{
+	for (uint32_t l = 0; m->labels && l < m->n_labels; l++)
+		free(m->labels[l]);
+	free(m->labels);
+	free(m->weights);
+	rl_buf_free(&m->kind);
+	rl_buf_free(&m->fit);
+	memset(m, 0, sizeof *m);
+}
+
+int rl_store_predictions_clear(rl_db *db, int64_t model_id)
+{
+	sqlite3_stmt *s = stmt(db, S_PRED_CLEAR);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, model_id);
+	return exec_stmt(db, s);
+}
+
+int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
+			    int64_t label_id, double confidence)
+{
+	sqlite3_stmt *s = stmt(db, S_PRED_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, model_id);
+	sqlite3_bind_int64(s, 3, label_id);
+	sqlite3_bind_double(s, 4, confidence);
+	return exec_stmt(db, s);
 }

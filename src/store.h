@@ -205,6 +205,34 @@ int rl_store_count_reviews(rl_db *db, uint64_t *n);
 typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
 int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
 
+/* ---- models ---- */
+
+/* The tokenizer options the stored tokens were made with; language and
+ * lexicon_dir point into the two buffers. */
+int rl_store_tokenizer_opts(rl_db *db, rl_tokenize_opts *o, rl_buf *lang,
+			    rl_buf *dir);
+
+int rl_store_model_put(rl_db *db, const char *kind, const char *params,
+		       const char *labels, const void *weights, size_t len,
+		       const char *metrics, int64_t run_id, int64_t *id);
+
+typedef struct rl_stored_model {
+	int64_t id;
+	rl_buf kind, fit;	/* fit: the vectorizer fit it was trained on */
+	uint32_t n_cols;	/* feature columns */
+	double *weights;	/* [n_cols + 1][n_labels] */
+	size_t n_weights;
+	char **labels;
+	uint32_t n_labels;
+} rl_stored_model;
+
+/* Model `want`, or the newest when want is 0. */
+int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m);
+void rl_stored_model_free(rl_stored_model *m);
+int rl_store_predictions_clear(rl_db *db, int64_t model_id);
+int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
+			    int64_t label_id, double confidence);
+
 /* ---- fault injection for tests ---- */
 
 /* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);

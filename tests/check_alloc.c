@@ -170,6 +170,19 @@ static int do_label(void *arg)
 	return rl_label_with(db, RL_METHOD_MODEL, NULL, &n);
 }
 
+static int on_pred(void *ctx, const rl_prediction *p)
+{
+	(void)ctx;
+	(void)p;
+	return 0;
+}
+
+static int do_predict(void *arg)
+{
+	uint64_t n;
+	return rl_predict_file(db, arg, NULL, 0, 2, on_pred, NULL, &n);
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -197,6 +210,7 @@ START_TEST(every_stage)
 	ck_assert_int_eq(rl_seed_set(db, "4", "good"), RL_OK);
 	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_predict, (void *)csv), 1);
 	/* The report writes nothing; it must still fail cleanly. */
 	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
 }

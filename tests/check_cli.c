@@ -222,6 +222,10 @@ START_TEST(seeds_and_rules)
 	const char *seeds = tu_write("seeds.tsv", "b\tfood\nc\tservice\n", 0);
 	ck_assert_int_eq(run(NULL, "seed", db, seeds, NULL), 0);
 	HAS(out_buf, "2 hand labels set");
+	ck_assert_int_eq(run(NULL, "predict", db, tsv, NULL), 1);
+	HAS(err_buf, "no model");
+	ck_assert_int_eq(run(NULL, "eval", db, NULL), 1);
+	HAS(err_buf, "no neighbour graph");
 }
 END_TEST
 

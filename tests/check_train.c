@@ -172,6 +172,61 @@ START_TEST(label_with_each_method)
 }
 END_TEST
 
+typedef struct preds {
+	int n;
+	char first_label[32];
+	double conf;
+} preds;
+
+static int on_pred(void *ctx, const rl_prediction *p)
+{
+	preds *ps = ctx;
+	if (ps->n++ == 0) {
+		snprintf(ps->first_label, sizeof ps->first_label, "%s",
+			 p->labels[0]);
+		ps->conf = p->confidence[0];
+	}
+	ck_assert_int_eq(p->n, 2);
+	ck_assert(p->confidence[0] >= p->confidence[1]);
+	return 0;
+}
+
+START_TEST(predict_new_reviews)
+{
+	preds ps = { 0 };
+	uint64_t n;
+	const char *f = tu_write("new.jsonl",
+		"{\"id\":\"n1\",\"text\":\"Such a cheap price!\"}\n"
+		"{\"id\":\"n2\",\"text\":\"Quick delivery, unknownword\"}\n",
+		0);
+	ck_assert_int_eq(rl_predict_file(db, f, NULL, 0, 2, on_pred, &ps, &n),
+			 RL_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no model"));
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
+	char *before = tu_digest(db_path);
+	ck_assert_int_eq(rl_predict_file(db, f, NULL, 0, 2, on_pred, &ps, &n),
+			 RL_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ps.first_label, "price");
+	ck_assert(ps.conf > 0.5);
+	/* A bad file: an error naming file and line, no prediction made,
+	 * the store untouched. */
+	ps.n = 0;
+	const char *bad = tu_write("bad.jsonl",
+		"{\"id\":\"n1\",\"text\":\"fine\"}\n{\"id\":\"n2\"}\n", 0);
+	ck_assert_int_eq(rl_predict_file(db, bad, NULL, 0, 2, on_pred, &ps,
+					 &n), RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "bad.jsonl:2:"));
+	ck_assert_int_eq(ps.n, 0);
+	ck_assert_int_eq(rl_predict_file(db, f, NULL, 99, 2, on_pred, &ps,
+					 &n), RL_ENOTFOUND);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("train");
@@ -183,6 +238,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, eval_changes_nothing);
 	tcase_add_test(tc, label_with_each_method);
+	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_suggest(int argc, char **argv);
 int cmd_propagate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -152,6 +153,15 @@ static const struct {
 	    "accuracy and coverage per method, per-label precision, recall\n"
 	    "and F1 for the best, and with --json the confusion matrices.\n"
 	    "Changes nothing in the store.\n" }, NULL },
+	{ { "predict", cmd_predict, "label new reviews with the stored model",
+	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
+	    "                      [--text-col C] [--model ID] [--top K]\n"
+	    "\n"
+	    "Labels the reviews in FILE (CSV, TSV or JSONL, as for import;\n"
+	    "'-' for stdin with --format) with the newest model, or model ID,\n"
+	    "and writes id<TAB>label<TAB>confidence lines with a header, the\n"
+	    "K most likely labels with --top K. The file is checked whole\n"
+	    "first: a bad record prints no prediction.\n" }, NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",

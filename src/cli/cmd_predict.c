@@ -1,0 +1,97 @@
+/*
+ * cmd_predict.c - `revlab predict DB FILE [--format F] [--id-col C]
+ * [--text-col C] [--model ID] [--top K]`: label reviews that are not in
+ * the corpus; writes id<TAB>label<TAB>confidence lines with a header.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void tsv_field(const char *s)
+{
+	/* TSV has no quoting: tabs and line breaks inside become spaces. */
+	for (; *s; s++)
+		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+static int print_one(void *ctx, const rl_prediction *p)
+{
+	(void)ctx;
+	tsv_field(p->id);
+	for (int i = 0; i < p->n; i++) {
+		putchar('\t');
+		tsv_field(p->labels[i]);
+		printf("\t%.4f", p->confidence[i]);
+	}
+	putchar('\n');
+	return 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+	enum { O_FORMAT = 256, O_ID, O_TEXT, O_MODEL, O_TOP };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "id-col", required_argument, NULL, O_ID },
+		{ "text-col", required_argument, NULL, O_TEXT },
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "top", required_argument, NULL, O_TOP },
+		{ NULL, 0, NULL, 0 },
+	};
+	rl_import_opts io;
+	rl_import_opts_init(&io);
+	long model = 0, top = 1;
+	char *end;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			if (rl_format_parse(optarg, &io.format) != RL_OK)
+				return cli_usage("predict", "unknown format "
+						 "'%s'", optarg);
+			break;
+		case O_ID: io.id_col = optarg; break;
+		case O_TEXT: io.text_col = optarg; break;
+		case O_MODEL:
+			model = strtol(optarg, &end, 10);
+			if (*end || model < 1)
+				return cli_usage("predict", "bad --model '%s'",
+						 optarg);
+			break;
+		case O_TOP:
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 1 || top > 16)
+				return cli_usage("predict", "--top takes 1 "
+						 "to 16");
+			break;
+		default:
+			return cli_usage("predict", "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("predict", "expected DB FILE");
+	const char *file = argv[optind + 1];
+	if (!strcmp(file, "-"))
+		file = "/dev/stdin";
+	if (!strcmp(file, "/dev/stdin") && io.format == RL_FORMAT_AUTO)
+		return cli_usage("predict", "reading stdin needs --format");
+	rl_db *db = cli_open(argv[optind]);
+	if (!db)
+		return EXIT_FAIL;
+	printf("id");
+	for (long i = 0; i < top; i++)
+		printf(i ? "\tlabel%ld\tconfidence%ld" : "\tlabel\tconfidence",
+		       i + 1, i + 1);
+	printf("\n");
+	uint64_t n = 0;
+	int rc = rl_predict_file(db, file, &io, model, (int)top, print_one,
+				 NULL, &n);
+	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+	rl_db_close(db);
+	return rc;
+}

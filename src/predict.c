@@ -1,0 +1,217 @@
+/*
+ * predict.c - labelling reviews that are not in the corpus with a stored
+ * model.
+ *
+ * The file is read by the import code into a scratch in-memory store, so
+ * it gets the same formats and the same checks, and a bad file is
+ * refused before a single prediction is written. Each text is then
+ * tokenized with the options the corpus was tokenized with, turned into
+ * TF-IDF with the stored vocabulary and into LSA with the stored
+ * projection, exactly as the model's training rows were, and scored.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+
+typedef struct predictor {
+	rl_db *db;
+	rl_stored_model m;
+	rl_tfidf tf;
+	rl_lsa lsa;
+	rl_tokenizer *tk;
+	rl_strmap *terms;
+	uint32_t next_unknown;
+	/* one review at a time */
+	uint32_t *tok;
+	size_t n_tok, cap_tok;
+	int rc;
+	int top;
+	rl_prediction_fn fn;
+	void *ctx;
+	uint64_t done;
+} predictor;
+
+static void on_token(void *ctx, const char *t, size_t len)
+{
+	predictor *p = ctx;
+	if (p->rc != RL_OK)
+		return;
+	if (p->n_tok == p->cap_tok) {
+		size_t cap = p->cap_tok ? p->cap_tok * 2 : 256;
+		uint32_t *a = realloc(p->tok, cap * sizeof *a);
+		if (!a) {
+			p->rc = RL_ENOMEM;
+			return;
+		}
+		p->tok = a;
+		p->cap_tok = cap;
+	}
+	int64_t id = rl_strmap_get(p->terms, t, len);
+	/* An unknown word still separates its neighbours: it gets an id
+	 * no feature uses, so it forms no bigram with them. */
+	p->tok[p->n_tok++] = id >= 0 ? (uint32_t)id : p->next_unknown;
+}
+
+typedef struct ranked {
+	double p;
+	uint32_t l;
+} ranked;
+
+static int by_p(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->p != y->p)
+		return x->p > y->p ? -1 : 1;
+	return x->l < y->l ? -1 : x->l > y->l;
+}
+
+static int on_review(void *ctx, int64_t id, const char *ext_id,
+		     const char *text, size_t len)
+{
+	predictor *p = ctx;
+	uint32_t L = p->m.n_labels, dim = p->lsa.dim;
+	rl_csr x = { 0 }, row = { 0 };
+	float *z = NULL;
+	double *prob = NULL;
+	ranked *rk = NULL;
+	(void)id;
+	p->n_tok = 0;
+	int rc = rl_tokenize_text(p->tk, text, len, on_token, p);
+	if (rc == RL_OK)
+		rc = p->rc;
+	if (rc != RL_OK)
+		goto out;
+	uint64_t off[2] = { 0, p->n_tok };
+	rl_docs d = { p->tok, off, 1 };
+	rc = RL_ENOMEM;
+	z = malloc((dim + 1) * sizeof *z);
+	prob = malloc((L + 1) * sizeof *prob);
+	rk = malloc((L + 1) * sizeof *rk);
+	if (!z || !prob || !rk)
+		goto out;
+	if ((rc = rl_tfidf_transform(&p->tf, &d, 2, &x)) != RL_OK ||
+	    (rc = rl_lsa_transform(&p->lsa, &x, 1, z)) != RL_OK)
+		goto out;
+	/* The model's row: TF-IDF columns, then the LSA columns. */
+	uint64_t nnz = x.indptr[1] + dim;
+	row.n_rows = 1;
+	row.n_cols = p->m.n_cols;
+	row.indptr = malloc(2 * sizeof *row.indptr);
+	row.indices = malloc((nnz + 1) * sizeof *row.indices);
+	row.values = malloc((nnz + 1) * sizeof *row.values);
+	rc = RL_ENOMEM;
+	if (!row.indptr || !row.indices || !row.values)
+		goto out;
+	memcpy(row.indices, x.indices, x.indptr[1] * sizeof *row.indices);
+	memcpy(row.values, x.values, x.indptr[1] * sizeof *row.values);
+	for (uint32_t c = 0; c < dim; c++) {
+		row.indices[x.indptr[1] + c] = p->tf.n_features + c;
+		row.values[x.indptr[1] + c] = z[c];
+	}
+	row.indptr[0] = 0;
+	row.indptr[1] = nnz;
+	rl_logreg_predict(&row, 0, p->m.weights, L, prob);
+	for (uint32_t l = 0; l < L; l++)
+		rk[l] = (ranked){ prob[l], l };
+	qsort(rk, L, sizeof *rk, by_p);
+	const char *names[16];
+	double conf[16];
+	int n_top = p->top < 1 ? 1 : p->top > 16 ? 16 : p->top;
+	if ((uint32_t)n_top > L)
+		n_top = (int)L;
+	for (int i = 0; i < n_top; i++) {
+		names[i] = p->m.labels[rk[i].l];
+		conf[i] = rk[i].p;
+	}
+	rl_prediction pr = { ext_id, names, conf, n_top };
+	rc = p->fn(p->ctx, &pr);
+	p->done++;
+out:
+	rl_csr_free(&x);
+	rl_csr_free(&row);
+	free(z);
+	free(prob);
+	free(rk);
+	return rc;
+}
+
+int rl_predict_file(rl_db *db, const char *path, const rl_import_opts *io,
+		    int64_t model, int top, rl_prediction_fn fn, void *ctx,
+		    uint64_t *n)
+{
+	predictor p = { .db = db, .top = top, .fn = fn, .ctx = ctx };
+	rl_db *scratch = NULL;
+	rl_buf lang = { 0 }, dir = { 0 }, fit = { 0 };
+	char err[512];
+	int64_t max_term = 0, last = 0;
+	int rc;
+	if (n)
+		*n = 0;
+	rl_clear_error(db);
+	if ((rc = rl_store_model_get(db, model, &p.m)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_setting_get(db, "vectorize", &fit)) != RL_OK ||
+	    strcmp(fit.data, p.m.fit.data)) {
+		rc = rl_fail(db, RL_EINVAL, "model %lld was trained on "
+			     "vectors the store no longer has; run `revlab "
+			     "run` to train a new one", (long long)p.m.id);
+		goto out;
+	}
+	if ((rc = rl_store_vectorizer_load(db, 0, 1, &p.tf, &p.lsa)) != RL_OK)
+		goto out;
+	if (p.tf.n_features + p.lsa.dim != p.m.n_cols ||
+	    p.m.n_weights != (size_t)(p.m.n_cols + 1) * p.m.n_labels) {
+		rc = rl_fail(db, RL_EDB, "model %lld does not match the "
+			     "stored vocabulary", (long long)p.m.id);
+		goto out;
+	}
+	rl_tokenize_opts to;
+	rl_tokenize_opts_init(&to);
+	if ((rc = rl_store_tokenizer_opts(db, &to, &lang, &dir)) != RL_OK)
+		goto out;
+	if ((rc = rl_tokenizer_new(&to, &p.tk, err, sizeof err)) != RL_OK) {
+		rl_fail(db, rc, "%s", err);
+		goto out;
+	}
+	if ((rc = rl_strmap_new(&p.terms)) != RL_OK ||
+	    (rc = rl_store_terms_load(db, p.terms, &max_term)) != RL_OK)
+		goto out;
+	p.next_unknown = (uint32_t)max_term + 1;
+
+	/* The whole file into a scratch store first: a bad record stops
+	 * everything before any prediction is made. */
+	if ((rc = rl_db_open(":memory:", RL_OPEN_CREATE, &scratch)) != RL_OK) {
+		rl_fail(db, rc, "%s", rl_db_errmsg(scratch));
+		goto out;
+	}
+	rc = rl_import_file(scratch, path, io, NULL);
+	if (rc != RL_OK) {
+		rl_fail(db, rc, "%s", rl_db_errmsg(scratch));
+		goto out;
+	}
+	rc = rl_store_reviews_batch(scratch, 0, 0, INT_MAX, on_review, &p,
+				    &last);
+	if (rc != RL_OK && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "%s", *rl_db_errmsg(scratch)
+			? rl_db_errmsg(scratch) : rl_strerror(rc));
+	if (n)
+		*n = p.done;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_db_close(scratch);
+	rl_stored_model_free(&p.m);
+	rl_tfidf_free(&p.tf);
+	rl_lsa_free(&p.lsa);
+	rl_tokenizer_free(p.tk);
+	rl_strmap_free(p.terms);
+	free(p.tok);
+	rl_buf_free(&lang);
+	rl_buf_free(&dir);
+	rl_buf_free(&fit);
+	return rc;
+}
