@@ -53,7 +53,15 @@ def revlab(split, rules, params):
     sh(REVLAB, "seed", db, os.path.join(split, "seeds.tsv"))
     sh(REVLAB, "rules", db, rules, "--create-labels")
     sh(REVLAB, "run", "-q", db, *params)
+    out = subprocess.run([REVLAB, "predict", db, os.path.join(split,
+                         "test.tsv")], check=True, capture_output=True,
+                         text=True).stdout
+    tpred = dict(l.split("\t")[:2] for l in out.splitlines()[1:])
+    tgold = read(os.path.join(split, "test_gold.tsv"))
     con = sqlite3.connect(db)
+    method = con.execute("SELECT json_extract(params, '$.method') FROM runs "
+                         "WHERE stage = 'label' ORDER BY id LIMIT 1"
+                         ).fetchone()
     pred = dict(con.execute(
         "SELECT r.ext_id, l.name FROM assignments a JOIN reviews r ON "
         "r.id = a.review_id JOIN labels l ON l.id = a.label_id"))
@@ -61,7 +69,9 @@ def revlab(split, rules, params):
     gold = read(os.path.join(split, "gold.tsv"))
     seeds = read(os.path.join(split, "seeds.tsv"))
     unl = {i: g for i, g in gold.items() if i not in seeds}
-    return {"transductive_f1": round(macro_f1(unl, pred), 4)}
+    return {"transductive_f1": round(macro_f1(unl, pred), 4),
+            "test_f1": round(macro_f1(tgold, tpred), 4),
+            "method": method[0] if method else "propagation"}
 
 
 def main():
@@ -88,20 +98,30 @@ def main():
                 if not a.no_peer:
                     out = subprocess.run(["/usr/bin/python3", os.path.join(
                         SHARED, "tools", "sklearn_baseline.py"), tmp,
-                        "--rules", rules, "--only",
-                        "spread_lr,rules_spread"], check=True,
+                        "--rules", rules], check=True,
                         capture_output=True, text=True).stdout
                     r["sklearn"] = json.loads(out.strip().splitlines()[-1])
                 rows.append(r)
         mean = lambda xs: sum(xs) / len(xs)
-        line = "%-8s draws %d  revlab transductive %.3f" % (
-            name, draws, mean([r["revlab"]["transductive_f1"] for r in rows]))
+        rv = lambda k: mean([r["revlab"][k] for r in rows])
+        line = "%-8s draws %d  revlab test %.3f transductive %.3f (chose %s)" % (
+            name, draws, rv("test_f1"), rv("transductive_f1"),
+            ",".join(sorted(set(r["revlab"]["method"] for r in rows))))
         if not a.no_peer:
-            for m in ("spread_lr", "rules_spread"):
-                v = [r["sklearn"][m]["transductive_f1"] for r in rows
+            best = 0
+            for m in ("seeds_lr", "spread_lr", "rules_spread", "self_train"):
+                v = [r["sklearn"][m]["test_f1"] for r in rows
                      if m in r["sklearn"]]
                 if v:
-                    line += "  sklearn %s %.3f" % (m, mean(v))
+                    line += " | sk %s %.3f" % (m, mean(v))
+                    best = max(best, mean(v))
+            ceil = [r["sklearn"]["full_lr"]["test_f1"] for r in rows
+                    if "full_lr" in r["sklearn"]]
+            line += " | best sklearn %.3f, revlab %+.1f points" % (
+                best, 100 * (rv("test_f1") - best))
+            if ceil:
+                line += ", %.0f%% of ceiling %.3f" % (
+                    100 * rv("test_f1") / mean(ceil), mean(ceil))
         print(line, flush=True)
 
 

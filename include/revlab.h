@@ -529,6 +529,11 @@ RL_API void rl_eval_report_free(rl_eval_report *r);
 RL_API int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			 uint64_t *labelled);
 
+/* Trains the classifier (as RL_METHOD_MODEL does) on the propagated
+ * labels of all hand labels and stores it with its predictions for the
+ * corpus, leaving the assignments alone: what `predict` uses. */
+RL_API int rl_train(rl_db *db, const rl_eval_opts *o);
+
 /* One prediction: the review's id, its `n` most likely labels, best
  * first, and their probabilities. Borrowed for the callback. */
 typedef struct rl_prediction {

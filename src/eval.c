@@ -487,8 +487,10 @@ out:
 	return rc;
 }
 
-int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
-		  uint64_t *labelled)
+/* Labels with method m; with only_model, trains and stores the model
+ * (and its predictions) without touching the assignments. */
+static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+		      uint64_t *labelled, int only_model)
 {
 	rl_eval_opts defaults;
 	if (!o) {
@@ -548,7 +550,7 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 				goto fail;
 		}
 	}
-	if ((rc = rl_store_scores_clear(db)) != RL_OK)
+	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
 		goto fail;
 	const char *source = m == RL_METHOD_RULES ? "rule"
 			   : m == RL_METHOD_PROPAGATION ? "propagation"
@@ -557,6 +559,13 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		const double *p = P + (size_t)i * L;
 		int best = argmax(p, L);
 		int is_seed = ev.seed[i] >= 0;
+		if (only_model) {
+			if (best >= 0 && (rc = rl_store_prediction_put(db,
+					ev.review_ids[i], model_id,
+					ev.label_ids[best], p[best])) != RL_OK)
+				goto fail;
+			continue;
+		}
 		for (uint32_t l = 0; l < L; l++)
 			if (p[l] > 0 && (rc = rl_store_score_put(db,
 					ev.review_ids[i], ev.label_ids[l],
@@ -585,8 +594,8 @@ int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		(*labelled)++;
 	}
 	char counts[96];
-	snprintf(counts, sizeof counts, "{\"labelled\":%llu}",
-		 (unsigned long long)*labelled);
+	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld}",
+		 (unsigned long long)*labelled, (long long)model_id);
 	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
 	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
 		goto fail;
@@ -607,4 +616,16 @@ out:
 	free(use);
 	rl_buf_free(&params);
 	return rc;
+}
+
+int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+		  uint64_t *labelled)
+{
+	return label_with(db, m, o, labelled, 0);
+}
+
+int rl_train(rl_db *db, const rl_eval_opts *o)
+{
+	uint64_t n;
+	return label_with(db, RL_METHOD_MODEL, o, &n, 1);
 }

@@ -79,8 +79,12 @@ int cmd_run(int argc, char **argv)
 				       rl_method_name(er->best),
 				       er->methods[er->best].macro_f1);
 			}
-			erc = rl_label_with(db, er->best, &eo, &n);
+			rl_method best = er->best;
+			erc = rl_label_with(db, best, &eo, &n);
 			rl_eval_report_free(er);
+			/* predict needs a model even when it did not win. */
+			if (erc == RL_OK && best != RL_METHOD_MODEL)
+				erc = rl_train(db, &eo);
 			if (erc != RL_OK) {
 				rc = cli_fail(db, erc);
 				goto out;
