@@ -188,3 +188,20 @@ CREATE TABLE predictions (
 	confidence REAL NOT NULL,
 	PRIMARY KEY (review_id, model_id)
 ) WITHOUT ROWID;
+
+-- What users take away: one row per review with its label, confidence and
+-- where the label came from (seed, rule, propagation, model), its
+-- metadata and text. `revlab export` reads this view; so can sqlite3 or
+-- Datasette. A review that abstained has a NULL label.
+CREATE VIEW labelled_reviews AS
+SELECT r.ext_id AS id,
+       l.name AS label,
+       a.confidence AS confidence,
+       a.source AS source,
+       a.evidence AS evidence,
+       r.meta AS meta,
+       r.text AS text
+FROM reviews r
+LEFT JOIN assignments a ON a.review_id = r.id
+LEFT JOIN labels l ON l.id = a.label_id
+ORDER BY r.id;

@@ -554,6 +554,20 @@ RL_API int rl_predict_file(rl_db *db, const char *path,
 			   const rl_import_opts *io, int64_t model, int top,
 			   rl_prediction_fn fn, void *ctx, uint64_t *n);
 
+/* ---- Export ----------------------------------------------------------- */
+
+/* One row of the labelled table (the labelled_reviews view). label and
+ * source are NULL where the review abstained. Borrowed for the call. */
+typedef struct rl_labelled_row {
+	const char *id, *label, *source, *meta, *text;
+	double confidence;
+} rl_labelled_row;
+
+typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
+
+/* Streams every review's row, in import order. */
+RL_API int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx);
+
 /* ---- Keyword suggestions --------------------------------------------- */
 
 typedef struct rl_suggest_opts {

@@ -514,7 +514,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	char pj[96];
 	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"l2\":%g}",
 		 rl_method_name(m), o->l2);
-	if ((rc = rl_store_run_start(db, "label", pj, &run_id)) != RL_OK ||
+	if ((rc = rl_store_run_start(db, only_model ? "train" : "label", pj,
+				     &run_id)) != RL_OK ||
 	    (rc = rl_evidence_load(db, &ev)) != RL_OK)
 		goto fail_noev;
 	uint32_t n = ev.n, L = ev.L;

@@ -1815,3 +1815,35 @@ int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 	sqlite3_bind_double(s, 4, confidence);
 	return exec_stmt(db, s);
 }
+
+int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB, r;
+	rl_clear_error(db);
+	if (sqlite3_prepare_v2(db->sql, "SELECT id, label, confidence, "
+			       "source, meta, text FROM labelled_reviews",
+			       -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_labelled_row row = {
+			.id = (const char *)sqlite3_column_text(s, 0),
+			.label = (const char *)sqlite3_column_text(s, 1),
+			.confidence = sqlite3_column_double(s, 2),
+			.source = (const char *)sqlite3_column_text(s, 3),
+			.meta = (const char *)sqlite3_column_text(s, 4),
+			.text = (const char *)sqlite3_column_text(s, 5),
+		};
+		int cb = fn(ctx, &row);
+		if (cb) {
+			rc = cb;
+			goto out;
+		}
+	}
+	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -20,6 +20,7 @@ int cmd_suggest(int argc, char **argv);
 int cmd_propagate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -162,6 +163,15 @@ static const struct {
 	    "and writes id<TAB>label<TAB>confidence lines with a header, the\n"
 	    "K most likely labels with --top K. The file is checked whole\n"
 	    "first: a bad record prints no prediction.\n" }, NULL },
+	{ { "export", cmd_export, "the labelled table as CSV, TSV or JSONL",
+	    "usage: revlab export DB [--format csv|tsv|jsonl] [--text]\n"
+	    "                     [-o FILE]\n"
+	    "\n"
+	    "Writes one row per review: id, label, confidence and source\n"
+	    "(seed, rule, propagation, model; empty where the review\n"
+	    "abstained), and with --text the text. CSV is quoted per RFC\n"
+	    "4180; JSONL adds the review's metadata. Inside the store the\n"
+	    "view labelled_reviews has the same columns.\n" }, NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",

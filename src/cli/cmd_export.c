@@ -1,0 +1,136 @@
+/*
+ * cmd_export.c - `revlab export DB [--format csv|tsv|jsonl] [--text]
+ * [-o FILE]`: the labelled table, streamed row by row (memory does not
+ * grow with the store). CSV quoting is libcsv's (RFC 4180).
+ */
+#include <csv.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct exporter {
+	FILE *out;
+	int fmt;	/* 0 csv, 1 tsv, 2 jsonl */
+	int text;
+	unsigned long long rows;
+} exporter;
+
+static void csv_field(FILE *f, const char *s, int last)
+{
+	csv_fwrite(f, s ? s : "", s ? strlen(s) : 0);
+	fputc(last ? '\n' : ',', f);
+}
+
+static void tsv_field(FILE *f, const char *s, int last)
+{
+	/* TSV cannot quote: tabs and line breaks inside become spaces. */
+	for (; s && *s; s++)
+		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+	fputc(last ? '\n' : '\t', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static int write_row(void *ctx, const rl_labelled_row *r)
+{
+	exporter *e = ctx;
+	char conf[32] = "";
+	if (r->label)
+		snprintf(conf, sizeof conf, "%.4f", r->confidence);
+	e->rows++;
+	if (e->fmt == 2) {
+		fputs("{\"id\":", e->out);
+		json_str(e->out, r->id);
+		fputs(",\"label\":", e->out);
+		json_str(e->out, r->label);
+		fprintf(e->out, ",\"confidence\":%s,\"source\":",
+			r->label ? conf : "null");
+		json_str(e->out, r->source);
+		fprintf(e->out, ",\"meta\":%s", r->meta ? r->meta : "{}");
+		if (e->text) {
+			fputs(",\"text\":", e->out);
+			json_str(e->out, r->text);
+		}
+		fputs("}\n", e->out);
+		return ferror(e->out) ? RL_EIO : 0;
+	}
+	void (*field)(FILE *, const char *, int) = e->fmt ? tsv_field
+							  : csv_field;
+	field(e->out, r->id, 0);
+	field(e->out, r->label, 0);
+	field(e->out, conf, 0);
+	field(e->out, r->source, !e->text);
+	if (e->text)
+		field(e->out, r->text, 1);
+	return ferror(e->out) ? RL_EIO : 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	exporter e = { .out = stdout };
+	const char *path = NULL, *out = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--text")) {
+			e.text = 1;
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			const char *f = argv[++i];
+			e.fmt = !strcmp(f, "csv") ? 0 : !strcmp(f, "tsv") ? 1
+				: !strcmp(f, "jsonl") ? 2 : -1;
+			if (e.fmt < 0)
+				return cli_usage("export", "unknown format "
+						 "'%s' (csv, tsv, jsonl)", f);
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (argv[i][0] == '-' || path) {
+			return cli_usage("export", "unexpected '%s'", argv[i]);
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path)
+		return cli_usage("export", "missing DB");
+	rl_db *db = cli_open(path);
+	if (!db)
+		return EXIT_FAIL;
+	if (out && !(e.out = fopen(out, "w"))) {
+		cli_error("%s: %s", out, strerror(errno));
+		rl_db_close(db);
+		return EXIT_FAIL;
+	}
+	if (e.fmt != 2) {
+		void (*field)(FILE *, const char *, int) = e.fmt ? tsv_field
+								 : csv_field;
+		field(e.out, "id", 0);
+		field(e.out, "label", 0);
+		field(e.out, "confidence", 0);
+		field(e.out, "source", !e.text);
+		if (e.text)
+			field(e.out, "text", 1);
+	}
+	int rc = rl_labelled_rows(db, write_row, &e);
+	if (out && fclose(e.out) != 0 && rc == RL_OK)
+		rc = RL_EIO;
+	if (rc == RL_EIO)
+		cli_error("%s: write error", out ? out : "stdout");
+	rc = rc == RL_OK ? EXIT_OK : rc == RL_EIO ? EXIT_FAIL
+						  : cli_fail(db, rc);
+	rl_db_close(db);
+	return rc;
+}
