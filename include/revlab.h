@@ -229,6 +229,8 @@ typedef struct rl_vectorize_opts {
 	int max_features;	/* keep the most frequent; 200000 */
 	int sublinear;		/* tf -> 1 + ln tf; 1 */
 	int dim;		/* LSA dimensions; 100 */
+	int lsa_features;	/* LSA learns from the most frequent
+				   features only; 50000 */
 	int n_iter;		/* power iterations of the randomized SVD; 3 */
 	int seed;		/* of every random choice; 1 */
 	int threads;		/* worker threads; 2 */
@@ -265,7 +267,7 @@ typedef struct rl_graph_opts {
 	int k;			/* neighbours per review; 10 */
 	int exact_below;	/* brute force below this many reviews;
 				   30000 */
-	int pool;		/* NN-descent candidates per review; 0: 3k */
+	int pool;		/* NN-descent candidates per review; 0: 4k */
 	int max_iters;		/* NN-descent rounds; 12 */
 	int recall_sample;	/* reviews whose recall@k is measured
 				   against brute force; 200 */

@@ -403,6 +403,12 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			}
 		}
 	}
+	/* Labels without hand labels cannot be scored; macro-F1 averages
+	 * over those that have some. */
+	memset(per, 0, ((size_t)L + 1) * sizeof *per);
+	for (uint32_t i = 0; i < n; i++)
+		if (ev.seed[i] >= 0)
+			per[ev.seed[i]]++;
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		rl_method_score *s = &r->methods[m];
 		score_finish(s, L, abstain[m]);
@@ -416,9 +422,10 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 					     (double)row : 0;
 			double p = s->precision[l], rr = s->recall[l];
 			s->f1[l] = p + rr > 0 ? 2 * p * rr / (p + rr) : 0;
-			f1 += s->f1[l];
+			if (per[l])
+				f1 += s->f1[l];
 		}
-		s->macro_f1 = L ? f1 / L : 0;
+		s->macro_f1 = labelled ? f1 / labelled : 0;
 	}
 	r->best = RL_METHOD_RULES;
 	for (int m = 1; m < RL_METHOD_COUNT; m++)
@@ -447,6 +454,9 @@ out:
 
 /* ---- labelling with a chosen method ---- */
 
+/* Models kept side by side; older ones (and their predictions) go. */
+#define KEEP_MODELS 5
+
 /* Stores the model with what predict needs to use it: its labels in
  * order, its weights, and the vectorizer fit its columns belong to. */
 static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
@@ -454,7 +464,7 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 		      int64_t run_id, int64_t *id)
 {
 	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 };
-	int rc = rl_store_setting_get(db, "vectorize", &fit);
+	int rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc != RL_OK)
 		goto out;
 	char head[160];
@@ -480,6 +490,8 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 					theta, (size_t)(X->n_cols + 1) *
 					ev->L * sizeof *theta, "{}", run_id,
 					id);
+	if (rc == RL_OK)
+		rc = rl_store_models_prune(db, KEEP_MODELS);
 out:
 	rl_buf_free(&fit);
 	rl_buf_free(&params);

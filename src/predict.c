@@ -30,6 +30,7 @@ typedef struct predictor {
 	size_t n_tok, cap_tok;
 	int rc;
 	int top;
+	int ngram_max;
 	rl_prediction_fn fn;
 	void *ctx;
 	uint64_t done;
@@ -93,7 +94,7 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 	rk = malloc((L + 1) * sizeof *rk);
 	if (!z || !prob || !rk)
 		goto out;
-	if ((rc = rl_tfidf_transform(&p->tf, &d, 2, &x)) != RL_OK ||
+	if ((rc = rl_tfidf_transform(&p->tf, &d, p->ngram_max, &x)) != RL_OK ||
 	    (rc = rl_lsa_transform(&p->lsa, &x, 1, z)) != RL_OK)
 		goto out;
 	/* The model's row: TF-IDF columns, then the LSA columns. */
@@ -154,14 +155,21 @@ int rl_predict_file(rl_db *db, const char *path, const rl_import_opts *io,
 	rl_clear_error(db);
 	if ((rc = rl_store_model_get(db, model, &p.m)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_setting_get(db, "vectorize", &fit)) != RL_OK ||
+	if ((rc = rl_store_setting_get(db, "vectorize_fit", &fit)) != RL_OK ||
 	    strcmp(fit.data, p.m.fit.data)) {
-		rc = rl_fail(db, RL_EINVAL, "model %lld was trained on "
+		rc = rl_fail(db, RL_EINPUT, "model %lld was trained on "
 			     "vectors the store no longer has; run `revlab "
 			     "run` to train a new one", (long long)p.m.id);
 		goto out;
 	}
-	if ((rc = rl_store_vectorizer_load(db, 0, 1, &p.tf, &p.lsa)) != RL_OK)
+	/* The fit's identity records its settings: TF-IDF rows are made as
+	 * they were for training. */
+	const char *sl = strstr(fit.data, "sublinear=");
+	const char *ng = strstr(fit.data, "ngram_max=");
+	int sublinear = sl ? atoi(sl + 10) : 1;
+	p.ngram_max = ng ? atoi(ng + 10) : 2;
+	if ((rc = rl_store_vectorizer_load(db, 0, sublinear, &p.tf,
+					   &p.lsa)) != RL_OK)
 		goto out;
 	if (p.tf.n_features + p.lsa.dim != p.m.n_cols ||
 	    p.m.n_weights != (size_t)(p.m.n_cols + 1) * p.m.n_labels) {

@@ -14,8 +14,12 @@
 /* Label names: non-empty, no tab or line break, not starting with '!'. */
 static int bad_name(const char *s)
 {
-	return !s || !*s || s[0] == '!' || strpbrk(s, "\t\r\n") != NULL ||
-	       rl_utf8_check(s, strlen(s)) < strlen(s);
+	size_t n = s ? strlen(s) : 0;
+	/* Quotes or spaces at either end are a CSV or typing slip, not part
+	 * of a name: refuse rather than create "price" and price. */
+	return n == 0 || s[0] == '!' || strpbrk(s, "\t\r\n") != NULL ||
+	       strchr(" \"'", s[0]) || strchr(" \"'", s[n - 1]) ||
+	       rl_utf8_check(s, n) < n;
 }
 
 int rl_label_add(rl_db *db, const char *name)
@@ -23,8 +27,9 @@ int rl_label_add(rl_db *db, const char *name)
 	rl_clear_error(db);
 	if (bad_name(name))
 		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
-			       "non-empty, without tabs or line breaks, and "
-			       "not start with '!'", name ? name : "");
+			       "non-empty, without tabs or line breaks, quotes "
+			       "or spaces at its ends, and not start with '!'",
+			       name ? name : "");
 	int64_t id;
 	int rc = rl_store_begin(db);
 	if (rc == RL_OK)

@@ -48,7 +48,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	    RL_OK)
 		goto fail;
 	/* The graph is valid for one fit of the vectors and one k. */
-	rc = rl_store_setting_get(db, "vectorize", &stored);
+	rc = rl_store_setting_get(db, "vectorize_fit", &stored);
 	if (rc == RL_ENOTFOUND) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
 			     "vectorize` first");
@@ -112,7 +112,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_knn_opts ko = {
 		.k = k, .threads = o->threads, .seed = (uint64_t)o->seed,
 		.max_iters = (uint32_t)o->max_iters, .delta = 0.001,
-		.pool = o->pool ? (uint32_t)o->pool : 3 * k,
+		.pool = o->pool ? (uint32_t)o->pool : 4 * k,
 		.exact = vs.n < (uint32_t)o->exact_below,
 		.init = same && found ? init : NULL, .n_init = vs.n,
 	};

@@ -17,7 +17,9 @@
 
 #define FIT_KEY "vectorize"
 #define FIT_DOCS_KEY "vectorize_fit_docs"
+#define FIT_ID_KEY "vectorize_fit"
 #define GROWTH_REFIT 1.25
+
 
 /* The settings a fit depends on (not threads or progress), and the
  * tokenizer's fingerprint, as one text. */
@@ -31,14 +33,99 @@ static int fit_fingerprint(rl_db *db, const rl_vectorize_opts *o, rl_buf *b)
 		return rc;
 	char tmp[256];
 	snprintf(tmp, sizeof tmp, "v1 ngram_max=%d min_df=%d max_df=%.17g "
-		 "max_features=%d sublinear=%d dim=%d n_iter=%d seed=%d tok=",
-		 o->ngram_max, o->min_df, o->max_df, o->max_features,
-		 o->sublinear, o->dim, o->n_iter, o->seed);
+		 "max_features=%d sublinear=%d dim=%d lsa_features=%d "
+		 "n_iter=%d seed=%d tok=", o->ngram_max, o->min_df, o->max_df,
+		 o->max_features, o->sublinear, o->dim, o->lsa_features,
+		 o->n_iter, o->seed);
 	b->len = 0;
 	rc = rl_buf_append(b, tmp, strlen(tmp));
 	if (rc == RL_OK)
 		rc = rl_buf_append(b, tok.data, tok.len);
 	rl_buf_free(&tok);
+	return rc;
+}
+
+typedef struct by_df {
+	uint32_t df, col;
+} by_df;
+
+static int df_desc(const void *a, const void *b)
+{
+	const by_df *x = a, *y = b;
+	if (x->df != y->df)
+		return x->df > y->df ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* Fits LSA on the lsa_features most frequent columns only: rare bigrams
+ * add cost, not topics. The other columns get zero components, so the
+ * projection of any TF-IDF row stays one product. */
+static int fit_lsa(const rl_tfidf *tf, const rl_csr *X,
+		   const rl_vectorize_opts *o, rl_lsa *out)
+{
+	uint32_t keep = (uint32_t)o->lsa_features, V = X->n_cols;
+	if (V <= keep)
+		return rl_lsa_fit(X, (uint32_t)o->dim, 10, (uint32_t)o->n_iter,
+				  (uint64_t)o->seed, o->threads, out);
+	by_df *order = malloc(V * sizeof *order);
+	uint32_t *map = malloc(V * sizeof *map);
+	rl_csr sub = { 0 };
+	rl_lsa small = { 0 };
+	int rc = RL_ENOMEM;
+	if (!order || !map)
+		goto out;
+	for (uint32_t c = 0; c < V; c++) {
+		order[c] = (by_df){ tf->df[c], c };
+		map[c] = UINT32_MAX;
+	}
+	qsort(order, V, sizeof *order, df_desc);
+	/* New column numbers in the old order, so rows stay sorted. */
+	for (uint32_t i = 0; i < keep; i++)
+		map[order[i].col] = 0;
+	for (uint32_t c = 0, next = 0; c < V; c++)
+		if (map[c] == 0)
+			map[c] = next++;
+	sub.n_rows = X->n_rows;
+	sub.n_cols = keep;
+	sub.indptr = calloc((size_t)X->n_rows + 1, sizeof *sub.indptr);
+	uint64_t nnz = X->indptr[X->n_rows];
+	sub.indices = malloc((nnz + 1) * sizeof *sub.indices);
+	sub.values = malloc((nnz + 1) * sizeof *sub.values);
+	if (!sub.indptr || !sub.indices || !sub.values)
+		goto out;
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < X->n_rows; i++) {
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++)
+			if (map[X->indices[p]] != UINT32_MAX) {
+				sub.indices[at] = map[X->indices[p]];
+				sub.values[at++] = X->values[p];
+			}
+		sub.indptr[i + 1] = at;
+	}
+	if ((rc = rl_lsa_fit(&sub, (uint32_t)o->dim, 10, (uint32_t)o->n_iter,
+			     (uint64_t)o->seed, o->threads, &small)) != RL_OK)
+		goto out;
+	rc = RL_ENOMEM;
+	out->dim = small.dim;
+	out->n_cols = V;
+	out->components = calloc((size_t)V * small.dim, sizeof(float));
+	out->sigma = malloc(small.dim * sizeof *out->sigma);
+	if (!out->components || !out->sigma) {
+		rl_lsa_free(out);
+		goto out;
+	}
+	memcpy(out->sigma, small.sigma, small.dim * sizeof *out->sigma);
+	for (uint32_t c = 0; c < V; c++)
+		if (map[c] != UINT32_MAX)
+			memcpy(out->components + (size_t)c * small.dim,
+			       small.components + (size_t)map[c] * small.dim,
+			       small.dim * sizeof(float));
+	rc = RL_OK;
+out:
+	free(order);
+	free(map);
+	rl_csr_free(&sub);
+	rl_lsa_free(&small);
 	return rc;
 }
 
@@ -81,7 +168,7 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		o = &defaults;
 	}
 	rl_vectorize_stats s = { 0 };
-	rl_buf fp = { 0 }, stored = { 0 }, params = { 0 };
+	rl_buf fp = { 0 }, stored = { 0 }, params = { 0 }, fitid = { 0 };
 	rl_token_set all = { 0 }, todo = { 0 };
 	rl_tfidf tf = { 0 };
 	rl_lsa lsa = { 0 };
@@ -134,14 +221,21 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		if ((rc = rl_tfidf_transform(&tf, &docs, o->ngram_max, &X)) !=
 		    RL_OK)
 			goto fail;
-		if ((rc = rl_lsa_fit(&X, (uint32_t)o->dim, 10,
-				     (uint32_t)o->n_iter, (uint64_t)o->seed,
-				     o->threads, &lsa)) != RL_OK)
+		if ((rc = fit_lsa(&tf, &X, o, &lsa)) != RL_OK)
 			goto fail;
-		char n[32];
+		char n[32], gen[48];
 		snprintf(n, sizeof n, "%u", all.n);
+		/* The fit's identity: its settings and the run that made it,
+		 * so a graph or model from an earlier fit is never taken for
+		 * one of this fit, even with the same settings. */
+		snprintf(gen, sizeof gen, " run=%lld", (long long)run_id);
+		if ((rc = rl_buf_append(&fitid, fp.data, fp.len)) != RL_OK ||
+		    (rc = rl_buf_append(&fitid, gen, strlen(gen))) != RL_OK)
+			goto fail;
 		if ((rc = rl_store_vectorizer_save(db, &tf, &lsa)) != RL_OK ||
 		    (rc = rl_store_vectors_clear(db)) != RL_OK ||
+		    (rc = rl_store_setting_set(db, FIT_ID_KEY, fitid.data)) !=
+			    RL_OK ||
 		    (rc = rl_store_setting_set(db, FIT_KEY, fp.data)) !=
 			    RL_OK ||
 		    (rc = rl_store_setting_set(db, FIT_DOCS_KEY, n)) != RL_OK)
@@ -191,6 +285,7 @@ out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_buf_free(&fp);
+	rl_buf_free(&fitid);
 	rl_buf_free(&stored);
 	rl_buf_free(&params);
 	rl_token_set_free(&all);

@@ -34,6 +34,7 @@ enum stmt_id {
 	S_DEL_SCORES,
 	S_DEL_ASSIGN,
 	S_DEL_PRED,
+	S_DEL_SCANS,
 	S_JSON_VALID,
 	S_JSON_RECORD,
 	S_TERMS_ALL,
@@ -125,6 +126,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_SCORES] = "DELETE FROM label_scores WHERE review_id = ?1",
 	[S_DEL_ASSIGN] = "DELETE FROM assignments WHERE review_id = ?1",
 	[S_DEL_PRED] = "DELETE FROM predictions WHERE review_id = ?1",
+	[S_DEL_SCANS] = "DELETE FROM rule_scans WHERE review_id = ?1",
 	[S_JSON_VALID] = "SELECT json_valid(?1), CASE WHEN json_valid(?1) "
 			 "THEN json_type(?1) = 'object' ELSE 0 END",
 	[S_JSON_RECORD] =
@@ -260,9 +262,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SCORE_PUT] =
 		"INSERT INTO label_scores(review_id, label_id, score) "
 		"VALUES (?1, ?2, ?3)",
-	[S_ASSIGN_CLEAR] =
-		"DELETE FROM assignments WHERE source IN ('seed', 'rule', "
-		"'propagation')",
+	/* Every labelling replaces the last one whole, whatever its
+	 * source; only labels from named clusters are kept. */
+	[S_ASSIGN_CLEAR] = "DELETE FROM assignments WHERE source <> 'cluster'",
 	[S_ASSIGN_PUT] =
 		"INSERT OR REPLACE INTO assignments(review_id, label_id, "
 		"confidence, margin, source, evidence, run_id) VALUES "
@@ -641,7 +643,7 @@ int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 		return rc;
 	static const enum stmt_id derived[] = {
 		S_DEL_TOKENS, S_DEL_VECTORS, S_DEL_HITS, S_DEL_NEIGHBOURS,
-		S_DEL_SCORES, S_DEL_ASSIGN, S_DEL_PRED,
+		S_DEL_SCORES, S_DEL_ASSIGN, S_DEL_PRED, S_DEL_SCANS,
 	};
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
 		s = stmt(db, derived[i]);
@@ -911,7 +913,7 @@ int rl_store_tokens_load(rl_db *db, const char *missing_kind,
 	uint64_t total = (uint64_t)sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
 	if (n > UINT32_MAX - 1)
-		return rl_fail(db, RL_EINVAL, "%s: too many reviews", db->path);
+		return rl_fail(db, RL_EINPUT, "%s: too many reviews", db->path);
 	out->review_ids = malloc((n ? n : 1) * sizeof *out->review_ids);
 	out->tokens = malloc((total ? total : 1) * sizeof *out->tokens);
 	out->doc_off = calloc(n + 1, sizeof *out->doc_off);
@@ -941,11 +943,11 @@ int rl_store_tokens_load(rl_db *db, const char *missing_kind,
 			p += used;
 		}
 		if (p && p != end) {
+			long long bad = (long long)sqlite3_column_int64(s, 0);
 			sqlite3_reset(s);
 			rl_token_set_free(out);
 			return rl_fail(db, RL_EDB, "%s: review %lld: corrupt "
-				       "tokens", db->path,
-				       (long long)sqlite3_column_int64(s, 0));
+				       "tokens", db->path, bad);
 		}
 		out->review_ids[i] = sqlite3_column_int64(s, 0);
 		out->doc_off[++i] = at;
@@ -1843,6 +1845,23 @@ int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx)
 		}
 	}
 	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rl_store_models_prune(rl_db *db, int keep)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB;
+	if (sqlite3_prepare_v2(db->sql, "DELETE FROM models WHERE id NOT IN "
+			       "(SELECT id FROM models ORDER BY id DESC "
+			       "LIMIT ?1)", -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	sqlite3_bind_int(s, 1, keep);
+	rc = exec_stmt(db, s);
 out:
 	sqlite3_finalize(s);
 	return rc;

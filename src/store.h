@@ -141,7 +141,7 @@ int rl_store_features_count(rl_db *db, uint32_t *n);
 int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
 /* The graph's k: the largest stored rank (0 without a graph). */
 int rl_store_max_rank(rl_db *db, uint64_t *k);
-/* Deletes label scores and the seed/rule/propagation assignments. */
+/* Deletes label scores and every assignment but cluster-named ones. */
 int rl_store_scores_clear(rl_db *db);
 int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
 		       double score);
@@ -230,6 +230,8 @@ typedef struct rl_stored_model {
 int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m);
 void rl_stored_model_free(rl_stored_model *m);
 int rl_store_predictions_clear(rl_db *db, int64_t model_id);
+/* Deletes all but the newest `keep` models (predictions go with them). */
+int rl_store_models_prune(rl_db *db, int keep);
 int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 			    int64_t label_id, double confidence);
 

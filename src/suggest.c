@@ -117,12 +117,16 @@ static void on_token(void *ctx, const char *tok, size_t len)
 	if (s->rc != RL_OK)
 		return;
 	count_term(s, tok, len);
+	if (s->rc != RL_OK)
+		return;
 	if (s->has_prev) {
 		size_t at = s->prev.len;
 		if ((s->rc = rl_buf_putc(&s->prev, ' ')) != RL_OK ||
 		    (s->rc = rl_buf_append(&s->prev, tok, len)) != RL_OK)
 			return;
 		count_term(s, s->prev.data, s->prev.len);
+		if (s->rc != RL_OK)
+			return;
 		s->prev.len = at;
 	}
 	s->prev.len = 0;

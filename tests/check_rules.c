@@ -254,6 +254,16 @@ START_TEST(change_one_rule)
 	ck_assert_int_eq(hits_of_line(1), 4);
 	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
 	ck_assert_uint_eq(st.reviews, 0);
+	/* A review whose text is replaced is matched again. */
+	rl_import_opts io;
+	rl_import_opts_init(&io);
+	io.existing = RL_EXISTING_REPLACE;
+	ck_assert_int_eq(rl_import_file(db, tu_write("rep.tsv", "id\ttext\n"
+						   "r6\tthe food!\n", 0),
+					&io, NULL), RL_OK);
+	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 1);
+	ck_assert_int_eq(hits_of_line(1), 5);
 }
 END_TEST
 
@@ -347,6 +357,8 @@ START_TEST(seed_files)
 	ck_assert_int_eq(rl_label_add(db, "!x"), RL_EINVAL);
 	ck_assert_int_eq(rl_label_add(db, "a\tb"), RL_EINVAL);
 	ck_assert_int_eq(rl_label_add(db, ""), RL_EINVAL);
+	ck_assert_int_eq(rl_label_add(db, "\"price\""), RL_EINVAL);
+	ck_assert_int_eq(rl_label_add(db, "price "), RL_EINVAL);
 }
 END_TEST
 

@@ -100,6 +100,7 @@ static void setup(void)
 	rl_rules_opts ro = { .create_labels = 1 };
 	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
 		"price\tcheap\nshipping\tdelivery\n", 0), &ro, NULL), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "quality"), RL_OK);
 }
 
 static void teardown(void)
@@ -119,13 +120,16 @@ START_TEST(eval_changes_nothing)
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
 	ck_assert_uint_eq(r->folds, 3);
 	ck_assert_uint_eq(r->seeds, 6);
-	ck_assert_uint_eq(r->n_labels, 2);
-	/* This corpus is easy: propagation gets every held-out seed. */
+	ck_assert_uint_eq(r->n_labels, 3);
+	/* This corpus is easy: propagation gets every held-out seed, and a
+	 * declared label without seeds does not drag macro-F1 down. */
 	ck_assert_double_eq_tol(r->methods[RL_METHOD_PROPAGATION].accuracy,
+				1, 1e-12);
+	ck_assert_double_eq_tol(r->methods[RL_METHOD_PROPAGATION].macro_f1,
 				1, 1e-12);
 	ck_assert(r->methods[RL_METHOD_RULES].coverage < 1);
 	uint64_t total = 0;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 9; i++)
 		total += r->methods[RL_METHOD_MODEL].confusion[i];
 	ck_assert_uint_eq(total, 6);
 	rl_eval_report_free(r);
@@ -169,6 +173,14 @@ START_TEST(label_with_each_method)
 				"a.label_id WHERE r.ext_id = 'b4'"), 1);
 	ck_assert_int_eq(rl_label_with(db, (rl_method)7, NULL, &n),
 			 RL_EINVAL);
+	/* A new labelling replaces the last whole: no model labels stay. */
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n),
+			 RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM assignments "
+				"WHERE source = 'model'"), 0);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM assignments "
+				"GROUP BY review_id ORDER BY 1 DESC LIMIT 1"),
+			 1);
 }
 END_TEST
 

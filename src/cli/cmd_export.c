@@ -125,6 +125,8 @@ int cmd_export(int argc, char **argv)
 			field(e.out, "text", 1);
 	}
 	int rc = rl_labelled_rows(db, write_row, &e);
+	if ((fflush(e.out) != 0 || ferror(e.out)) && rc == RL_OK)
+		rc = RL_EIO;
 	if (out && fclose(e.out) != 0 && rc == RL_OK)
 		rc = RL_EIO;
 	if (rc == RL_EIO)

@@ -80,7 +80,9 @@ static int interactive(rl_db *db, unsigned long seed)
 	s.tty = isatty(STDIN_FILENO);
 	if (s.tty && tcgetattr(STDIN_FILENO, &s.saved) == 0) {
 		struct termios raw = s.saved;
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		/* ISIG off too: ^C arrives as a key and quits cleanly, with
+		 * the terminal restored. */
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
 		raw.c_cc[VMIN] = 1;
 		raw.c_cc[VTIME] = 0;
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);

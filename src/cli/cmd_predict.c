@@ -16,9 +16,28 @@ static void tsv_field(const char *s)
 		putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
 }
 
+typedef struct printer {
+	long top;
+	int header_done;
+} printer;
+
+/* The header waits for the first prediction: a bad file prints
+ * nothing, and its columns match the labels the model has. */
+static void header(printer *pr, long n)
+{
+	if (pr->header_done)
+		return;
+	pr->header_done = 1;
+	printf("id");
+	for (long i = 0; i < n; i++)
+		printf(i ? "\tlabel%ld\tconfidence%ld" : "\tlabel\tconfidence",
+		       i + 1, i + 1);
+	printf("\n");
+}
+
 static int print_one(void *ctx, const rl_prediction *p)
 {
-	(void)ctx;
+	header(ctx, p->n);
 	tsv_field(p->id);
 	for (int i = 0; i < p->n; i++) {
 		putchar('\t');
@@ -83,14 +102,17 @@ int cmd_predict(int argc, char **argv)
 	rl_db *db = cli_open(argv[optind]);
 	if (!db)
 		return EXIT_FAIL;
-	printf("id");
-	for (long i = 0; i < top; i++)
-		printf(i ? "\tlabel%ld\tconfidence%ld" : "\tlabel\tconfidence",
-		       i + 1, i + 1);
-	printf("\n");
+	printer pr = { top, 0 };
 	uint64_t n = 0;
 	int rc = rl_predict_file(db, file, &io, model, (int)top, print_one,
-				 NULL, &n);
+				 &pr, &n);
+	if (rc == RL_OK)
+		header(&pr, top);
+	if (rc == RL_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+		cli_error("stdout: write error");
+		rl_db_close(db);
+		return EXIT_FAIL;
+	}
 	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
 	rl_db_close(db);
 	return rc;

@@ -66,6 +66,11 @@ int cmd_run(int argc, char **argv)
 				printf("choose:    too few hand labels to "
 				       "cross-validate; keeping propagation "
 				       "(%s)\n", rl_db_errmsg(db));
+			/* predict still gets a model. */
+			if ((erc = rl_train(db, &eo)) != RL_OK) {
+				rc = cli_fail(db, erc);
+				goto out;
+			}
 		} else if (erc != RL_OK) {
 			rc = cli_fail(db, erc);
 			goto out;
