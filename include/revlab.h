@@ -575,7 +575,8 @@ RL_API int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx);
 typedef struct rl_suggest_opts {
 	int per_label;		/* suggestions per label; 10 */
 	int min_seeds;		/* a term must be in this many of the
-				   label's seeds; 2 */
+				   label's reviews (propagated ones count
+				   their confidence); 2 */
 	double prior;		/* strength of the corpus prior; 100 */
 	const char *lexicon_dir;	/* as for tokenize; NULL: default */
 	const char *language;
@@ -597,7 +598,9 @@ typedef struct rl_suggestion {
 typedef int (*rl_suggest_fn)(void *ctx, const rl_suggestion *s);
 
 /* Ranks the words and word pairs that separate each label (or only
- * `label`) from the others among the hand-labelled reviews, by the
+ * `label`) from the others among the hand-labelled reviews (and, once
+ * propagation has run, the reviews it labelled, weighted by their
+ * confidence), by the
  * log-odds ratio with an informative Dirichlet prior from the whole
  * corpus (Monroe, Colaresi & Quinn 2008), and calls fn with the best,
  * best first per label. RL_EEMPTY without hand labels, RL_ENOTFOUND for

@@ -333,6 +333,32 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 						   ev->hit_rule[h]]);
 			rc = rl_buf_append(&evid, num, (size_t)len);
 		}
+		/* and the neighbours that weigh most on it (up to 3) */
+		if (rc == RL_OK)
+			rc = rl_buf_append(&evid, "],\"neighbours\":[", 16);
+		uint64_t lo = ev->S.indptr[i], hi = ev->S.indptr[i + 1];
+		uint64_t taken[3];
+		int nt = 0;
+		for (int pick = 0; rc == RL_OK && pick < 3; pick++) {
+			uint64_t best_p = hi;
+			for (uint64_t p = lo; p < hi; p++) {
+				int used = 0;
+				for (int t = 0; t < nt; t++)
+					used |= taken[t] == p;
+				if (!used && (best_p == hi ||
+					      ev->S.w[p] > ev->S.w[best_p]))
+					best_p = p;
+			}
+			if (best_p == hi)
+				break;
+			taken[nt++] = best_p;
+			char num[32];
+			int len = snprintf(num, sizeof num, "%s%lld",
+					   pick ? "," : "",
+					   (long long)ev->review_ids[
+						   ev->S.to[best_p]]);
+			rc = rl_buf_append(&evid, num, (size_t)len);
+		}
 		if (rc == RL_OK)
 			rc = rl_buf_append(&evid, "]}", 2);
 		if (rc != RL_OK)

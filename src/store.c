@@ -1866,3 +1866,29 @@ out:
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int rl_store_propagated_each(rl_db *db, rl_soft_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB, r;
+	if (sqlite3_prepare_v2(db->sql, "SELECT review_id, label_id, "
+			       "confidence FROM assignments WHERE source IN "
+			       "('propagation', 'model') ORDER BY review_id",
+			       -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int cb = fn(ctx, sqlite3_column_int64(s, 0),
+			    sqlite3_column_int64(s, 1),
+			    sqlite3_column_double(s, 2));
+		if (cb != RL_OK) {
+			rc = cb;
+			goto out;
+		}
+	}
+	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -201,6 +201,11 @@ int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx);
 /* (review_id, label_id) of every hand label, by review. */
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
 int rl_store_count_reviews(rl_db *db, uint64_t *n);
+/* (review, label, confidence) of every label given by propagation or a
+ * model, by review. */
+typedef int (*rl_soft_fn)(void *ctx, int64_t review, int64_t label,
+			  double confidence);
+int rl_store_propagated_each(rl_db *db, rl_soft_fn fn, void *ctx);
 /* Every label's (id, name), by id; names borrowed during the call. */
 typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
 int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);

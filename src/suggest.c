@@ -5,7 +5,9 @@
  *
  * Terms are counted once per review (document frequency), from tokens
  * made without stemming or negation marks so they can be written back as
- * patterns. The score is the z-score of the log-odds ratio with an
+ * patterns. Hand-labelled reviews count 1; once propagation has run, the
+ * reviews it labelled count with their confidence, which finds keywords
+ * no seed contains. Precision is still reported on the hand labels only. The score is the z-score of the log-odds ratio with an
  * informative Dirichlet prior (Monroe, Colaresi & Quinn 2008): the prior
  * of a term is its share of the whole corpus, so a word frequent
  * everywhere needs much more evidence than a rare one, and ten seeds per
@@ -35,7 +37,8 @@ typedef struct sg {
 	rl_buf names;		/* the terms' text, NUL-separated */
 	size_t *name_off;
 	uint32_t *df;		/* [n_terms] reviews containing it */
-	uint32_t *cnt;		/* [n_terms][n_labels] seeds containing it */
+	double *cnt;		/* [n_terms][n_labels] labelled reviews
+				   containing it, weighted */
 	uint32_t *last;		/* [n_terms] 1 + last review counted */
 	size_t n_terms, cap;
 	/* labels */
@@ -43,6 +46,12 @@ typedef struct sg {
 	char **label_name;
 	size_t n_labels;
 	uint32_t *seeds_per_label;
+	double *mass_per_label;	/* seeds + propagated confidence */
+	/* propagated labels: sorted (review, label index, confidence) */
+	int64_t *soft_review;
+	size_t *soft_label;
+	double *soft_conf;
+	size_t n_soft, cap_soft;
 	/* seeds: sorted (review, label index) */
 	int64_t *seed_review;
 	size_t *seed_label;
@@ -50,6 +59,7 @@ typedef struct sg {
 	/* the review being tokenized */
 	uint32_t doc;
 	int cur_label;		/* label index of the review's seed, or -1 */
+	double cur_weight;	/* 1 for a seed, confidence if propagated */
 	rl_buf prev;		/* previous token, for pairs */
 	int has_prev;
 	uint64_t n_docs;
@@ -77,7 +87,7 @@ static int grow_terms(sg *s)
 	if (!last)
 		return RL_ENOMEM;
 	s->last = last;
-	uint32_t *cnt = realloc(s->cnt, cap * nl * sizeof *cnt);
+	double *cnt = realloc(s->cnt, cap * nl * sizeof *cnt);
 	if (!cnt)
 		return RL_ENOMEM;
 	s->cnt = cnt;
@@ -108,7 +118,8 @@ static void count_term(sg *s, const char *t, size_t len)
 	s->last[idx] = s->doc + 1;
 	s->df[idx]++;
 	if (s->cur_label >= 0)
-		s->cnt[(size_t)idx * s->n_labels + (size_t)s->cur_label]++;
+		s->cnt[(size_t)idx * s->n_labels + (size_t)s->cur_label] +=
+			s->cur_weight;
 }
 
 static void on_token(void *ctx, const char *tok, size_t len)
@@ -148,12 +159,32 @@ static int seed_index(const sg *s, int64_t review)
 		? (int)s->seed_label[lo] : -1;
 }
 
+static int soft_index(const sg *s, int64_t review, double *conf)
+{
+	size_t lo = 0, hi = s->n_soft;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->soft_review[mid] < review)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->n_soft && s->soft_review[lo] == review) {
+		*conf = s->soft_conf[lo];
+		return (int)s->soft_label[lo];
+	}
+	return -1;
+}
+
 static int on_review(void *ctx, int64_t id, const char *ext_id,
 		     const char *text, size_t len)
 {
 	sg *s = ctx;
 	(void)ext_id;
 	s->cur_label = seed_index(s, id);
+	s->cur_weight = 1;
+	if (s->cur_label < 0)
+		s->cur_label = soft_index(s, id, &s->cur_weight);
 	s->has_prev = 0;
 	int rc = rl_tokenize_text(s->tk, text, len, on_token, s);
 	s->doc++;
@@ -180,6 +211,37 @@ static int on_label(void *ctx, int64_t id, const char *name)
 	return RL_OK;
 }
 
+static int on_soft(void *ctx, int64_t review, int64_t label, double conf)
+{
+	sg *s = ctx;
+	size_t li = 0;
+	while (li < s->n_labels && s->label_id[li] != label)
+		li++;
+	if (li == s->n_labels)
+		return RL_OK;
+	if (s->n_soft == s->cap_soft) {
+		size_t cap = s->cap_soft ? s->cap_soft * 2 : 1024;
+		int64_t *r = realloc(s->soft_review, cap * sizeof *r);
+		if (!r)
+			return RL_ENOMEM;
+		s->soft_review = r;
+		size_t *l = realloc(s->soft_label, cap * sizeof *l);
+		if (!l)
+			return RL_ENOMEM;
+		s->soft_label = l;
+		double *c = realloc(s->soft_conf, cap * sizeof *c);
+		if (!c)
+			return RL_ENOMEM;
+		s->soft_conf = c;
+		s->cap_soft = cap;
+	}
+	s->soft_review[s->n_soft] = review;
+	s->soft_label[s->n_soft] = li;
+	s->soft_conf[s->n_soft++] = conf;
+	s->mass_per_label[li] += conf;
+	return RL_OK;
+}
+
 static int on_seed(void *ctx, int64_t review, int64_t label)
 {
 	sg *s = ctx;
@@ -203,6 +265,7 @@ static int on_seed(void *ctx, int64_t review, int64_t label)
 	s->seed_review[s->n_seeds] = review;
 	s->seed_label[s->n_seeds++] = li;
 	s->seeds_per_label[li]++;
+	s->mass_per_label[li] += 1;
 	return RL_OK;
 }
 
@@ -316,11 +379,13 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		goto out;
 	}
 	s.seeds_per_label = calloc(s.n_labels + 1, sizeof *s.seeds_per_label);
-	if (!s.seeds_per_label) {
+	s.mass_per_label = calloc(s.n_labels + 1, sizeof *s.mass_per_label);
+	if (!s.seeds_per_label || !s.mass_per_label) {
 		rc = RL_ENOMEM;
 		goto out;
 	}
-	if ((rc = rl_store_seeds_each(db, on_seed, &s)) != RL_OK)
+	if ((rc = rl_store_seeds_each(db, on_seed, &s)) != RL_OK ||
+	    (rc = rl_store_propagated_each(db, on_soft, &s)) != RL_OK)
 		goto out;
 	if (s.n_seeds == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no hand labels yet; suggestions "
@@ -351,8 +416,11 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 	for (size_t l = 0; l < s.n_labels; l++) {
 		if (want >= 0 && (int)l != want)
 			continue;
-		double ni = s.seeds_per_label[l];
-		double nj = (double)s.n_seeds - ni;
+		double total = 0;
+		for (size_t m = 0; m < s.n_labels; m++)
+			total += s.mass_per_label[m];
+		double ni = s.mass_per_label[l];
+		double nj = total - ni;
 		size_t np = 0;
 		for (size_t t = 0; t < s.n_terms; t++) {
 			double yi = s.cnt[t * s.n_labels + l];
@@ -454,6 +522,10 @@ out:
 	free(s.label_name);
 	free(s.label_id);
 	free(s.seeds_per_label);
+	free(s.mass_per_label);
+	free(s.soft_review);
+	free(s.soft_label);
+	free(s.soft_conf);
 	free(s.seed_review);
 	free(s.seed_label);
 	return rc;

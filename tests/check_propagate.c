@@ -259,11 +259,46 @@ START_TEST(rules_as_evidence)
 			   "r.ext_id = 'z1'");
 	ck_assert_ptr_nonnull(strstr(ev, "\"rules\":["));
 	free(ev);
+	/* a2's evidence names the neighbours that weigh most on it. */
+	ev = tu_text(db_path, "SELECT evidence FROM assignments a JOIN "
+		     "reviews r ON r.id = a.review_id WHERE r.ext_id = 'a2'");
+	ck_assert_ptr_nonnull(strstr(ev, "\"neighbours\":["));
+	ck_assert_ptr_null(strstr(ev, "\"neighbours\":[]"));
+	free(ev);
 	/* Majority voting runs too. */
 	rl_propagate_opts o;
 	rl_propagate_opts_init(&o);
 	o.rule_vote = "majority";
 	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_OK);
+}
+END_TEST
+
+static int find_courier(void *ctx, const rl_suggestion *sg)
+{
+	int *found = ctx;
+	if (!strcmp(sg->label, "shipping") && !strcmp(sg->term, "courier"))
+		*found = 1;
+	return 0;
+}
+
+START_TEST(suggest_from_propagated)
+{
+	/* "courier" is in no hand-labelled review, only in reviews that
+	 * propagation labelled shipping: suggest finds it from those. */
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	rl_suggest_opts so;
+	rl_suggest_opts_init(&so);
+	so.min_seeds = 1;
+	so.per_label = 20;
+	int found = 0;
+	ck_assert_int_eq(rl_suggest(db, "shipping", &so, find_courier,
+				    &found), RL_OK);
+	ck_assert_int_eq(found, 0);
+	ck_assert_int_eq(rl_propagate(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_suggest(db, "shipping", &so, find_courier,
+				    &found), RL_OK);
+	ck_assert_int_eq(found, 1);
 }
 END_TEST
 
@@ -316,6 +351,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_class_and_no_path);
 	tcase_add_test(tc, rules_as_evidence);
 	tcase_add_test(tc, hidden_seeds_change_nothing);
+	tcase_add_test(tc, suggest_from_propagated);
 	suite_add_tcase(s, tc);
 	return s;
 }
