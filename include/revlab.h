@@ -266,7 +266,7 @@ typedef struct rl_graph_opts {
 				   lsa above; 50000 */
 	int k;			/* neighbours per review; 10 */
 	int exact_below;	/* brute force below this many reviews;
-				   30000 */
+				   60000 */
 	int pool;		/* NN-descent candidates per review; 0: 4k */
 	int max_iters;		/* NN-descent rounds; 12 */
 	int recall_sample;	/* reviews whose recall@k is measured

@@ -69,7 +69,7 @@ const rl_param_def rl_graph_params[] = {
 	  2147483647, "with vectors=auto, use tfidf below this many reviews"),
 	P(rl_graph_opts, "int", RL_PT_INT, k, "10", 1, 200,
 	  "neighbours per review"),
-	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "30000", 0,
+	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "60000", 0,
 	  2147483647, "exact (brute force) search below this many reviews"),
 	P(rl_graph_opts, "int", RL_PT_INT, pool, "0", 0, 1000,
 	  "NN-descent candidates kept per review (0: 4k)"),

@@ -74,6 +74,11 @@ const char *const *cli_command_stages(const char *name);
 int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 		   int *quiet, const char **db);
 
+/* The whole of a one-stage command: parse its arguments, open DB, run
+ * `stage`, close. */
+int cli_stage_command(const char *cmd, int argc, char **argv,
+		      int (*stage)(rl_db *, cli_stages *, cli_progress *));
+
 /* Each runs one stage and prints what it did; EXIT_OK or EXIT_FAIL. */
 int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);

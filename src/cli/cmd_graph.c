@@ -5,18 +5,5 @@
 
 int cmd_graph(int argc, char **argv)
 {
-	cli_stages st;
-	int quiet = 0;
-	const char *path;
-	int rc = cli_stage_args("graph", argc, argv, &st, &quiet, &path);
-	if (rc != EXIT_OK)
-		return rc;
-	rl_db *db = cli_open(path);
-	if (!db)
-		return EXIT_FAIL;
-	cli_progress prog;
-	cli_progress_init(&prog, quiet);
-	rc = cli_graph(db, &st, &prog);
-	rl_db_close(db);
-	return rc;
+	return cli_stage_command("graph", argc, argv, cli_graph);
 }

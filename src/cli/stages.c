@@ -181,3 +181,22 @@ int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog)
 		       cli_now() - t0);
 	return EXIT_OK;
 }
+
+int cli_stage_command(const char *cmd, int argc, char **argv,
+		      int (*stage)(rl_db *, cli_stages *, cli_progress *))
+{
+	cli_stages st;
+	int quiet = 0;
+	const char *path;
+	int rc = cli_stage_args(cmd, argc, argv, &st, &quiet, &path);
+	if (rc != EXIT_OK)
+		return rc;
+	rl_db *db = cli_open(path);
+	if (!db)
+		return EXIT_FAIL;
+	cli_progress prog;
+	cli_progress_init(&prog, quiet);
+	rc = stage(db, &st, &prog);
+	rl_db_close(db);
+	return rc;
+}
