@@ -556,6 +556,11 @@ RL_API int rl_predict_file(rl_db *db, const char *path,
 			   const rl_import_opts *io, int64_t model, int top,
 			   rl_prediction_fn fn, void *ctx, uint64_t *n);
 
+/* Calls fn with the stored prediction of model `model` (0: the newest)
+ * for every review of the corpus, in import order, top label only. */
+RL_API int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn,
+			  void *ctx);
+
 /* ---- Export ----------------------------------------------------------- */
 
 /* One row of the labelled table (the labelled_reviews view). label and

@@ -1892,3 +1892,45 @@ out:
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = RL_EDB, r;
+	rl_clear_error(db);
+	if (sqlite3_prepare_v2(db->sql, "SELECT r.ext_id, l.name, "
+			       "p.confidence FROM predictions p JOIN reviews r "
+			       "ON r.id = p.review_id JOIN labels l ON l.id = "
+			       "p.label_id WHERE p.model_id = coalesce(nullif("
+			       "?1, 0), (SELECT max(id) FROM models)) ORDER BY "
+			       "r.id", -1, &s, NULL) != SQLITE_OK) {
+		sql_fail(db, "prepare");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, model);
+	uint64_t n = 0;
+	if ((rc = count_of(db, "SELECT count(*) FROM models", &n)) != RL_OK)
+		goto out;
+	if (n == 0) {
+		rc = rl_fail(db, RL_ENOTFOUND, "no model yet; `revlab run` "
+			     "trains one");
+		goto out;
+	}
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		const char *label = (const char *)sqlite3_column_text(s, 1);
+		double conf = sqlite3_column_double(s, 2);
+		rl_prediction p = {
+			(const char *)sqlite3_column_text(s, 0), &label, &conf,
+			1,
+		};
+		int cb = fn(ctx, &p);
+		if (cb) {
+			rc = cb;
+			goto out;
+		}
+	}
+	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}

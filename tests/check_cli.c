@@ -62,7 +62,7 @@ static int run(const char *in, ...)
 }
 
 #define HAS(buf, s) ck_assert_msg(strstr(buf, s) != NULL, \
-				  "'%s' not in: %s", s, buf)
+				  "'%s' not in: %.400s", s, buf)
 
 START_TEST(help_and_version)
 {
@@ -224,8 +224,50 @@ START_TEST(seeds_and_rules)
 	HAS(out_buf, "2 hand labels set");
 	ck_assert_int_eq(run(NULL, "predict", db, tsv, NULL), 1);
 	HAS(err_buf, "no model");
+	ck_assert_int_eq(run(NULL, "predict", db, NULL), 1);
+	HAS(err_buf, "no model");
 	ck_assert_int_eq(run(NULL, "eval", db, NULL), 1);
 	HAS(err_buf, "no neighbour graph");
+}
+END_TEST
+
+static int lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The README's main job on the bundled example, end to end. */
+START_TEST(example_end_to_end)
+{
+	char db[512], ex[600], f[700];
+	snprintf(db, sizeof db, "%s", tu_path("ex.db"));
+	snprintf(ex, sizeof ex, "%s/../../examples", RL_TEST_DATA_DIR);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	snprintf(f, sizeof f, "%s/reviews.tsv", ex);
+	ck_assert_int_eq(run(NULL, "import", db, f, NULL), 0);
+	snprintf(f, sizeof f, "%s/seeds.tsv", ex);
+	ck_assert_int_eq(run(NULL, "seed", db, f, NULL), 0);
+	snprintf(f, sizeof f, "%s/rules.txt", ex);
+	ck_assert_int_eq(run(NULL, "rules", db, f, NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "cross-validation on 20 hand labels");
+	HAS(out_buf, "choose:");
+	ck_assert_int_eq(run(NULL, "export", db, "--format", "csv", NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 301);
+	HAS(out_buf, "\"id\",\"label\",\"confidence\",\"source\"\n");
+	ck_assert_int_eq(run(NULL, "predict", db, NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 301);
+	snprintf(f, sizeof f, "%s/reviews.tsv", ex);
+	ck_assert_int_eq(run(NULL, "predict", db, f, "--top", "2", NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 301);
+	HAS(out_buf, "id\tlabel\tconfidence\tlabel2\tconfidence2\n");
+	ck_assert_int_eq(run(NULL, "eval", db, "--json", NULL), 0);
+	HAS(out_buf, "\"best\":");
+	ck_assert_int_eq(run(NULL, "suggest", db, "pos", "-n", "3", NULL), 0);
+	HAS(out_buf, "pos\t(?<!\\w)");
 }
 END_TEST
 
@@ -239,6 +281,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pipeline);
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
+	tcase_add_test(tc, example_end_to_end);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -92,8 +92,24 @@ int cmd_predict(int argc, char **argv)
 					 argv[optind - 1]);
 		}
 	}
+	if (argc - optind == 1) {
+		/* The corpus itself: the model's stored predictions. */
+		if (top != 1)
+			return cli_usage("predict", "--top needs a FILE; the "
+					 "store keeps the top label only");
+		rl_db *db = cli_open(argv[optind]);
+		if (!db)
+			return EXIT_FAIL;
+		printer pr = { 1, 0 };
+		int rc = rl_predictions(db, model, print_one, &pr);
+		if (rc == RL_OK)
+			header(&pr, 1);
+		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+		rl_db_close(db);
+		return rc;
+	}
 	if (argc - optind != 2)
-		return cli_usage("predict", "expected DB FILE");
+		return cli_usage("predict", "expected DB [FILE]");
 	const char *file = argv[optind + 1];
 	if (!strcmp(file, "-"))
 		file = "/dev/stdin";

@@ -157,7 +157,10 @@ static const struct {
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
 	    "                      [--text-col C] [--model ID] [--top K]\n"
+	    "       revlab predict DB [--model ID]\n"
 	    "\n"
+	    "Without FILE, prints the model's labels for every review in the\n"
+	    "store (kept in the predictions table).\n"
 	    "Labels the reviews in FILE (CSV, TSV or JSONL, as for import;\n"
 	    "'-' for stdin with --format) with the newest model, or model ID,\n"
 	    "and writes id<TAB>label<TAB>confidence lines with a header, the\n"
