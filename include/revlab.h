@@ -503,6 +503,8 @@ typedef struct rl_method_score {
 	double accuracy;	/* on held-out hand labels; abstain = wrong */
 	double macro_f1;
 	double coverage;	/* share of held-out seeds given a label */
+	double ece;		/* expected calibration error of the
+				   confidence, 10 equal-width bins */
 	double *precision, *recall, *f1;	/* [n_labels] */
 	uint64_t *confusion;	/* [n_labels][n_labels], gold x predicted */
 } rl_method_score;

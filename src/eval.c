@@ -288,6 +288,10 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	uint8_t *use = NULL;
 	double *Pp = NULL, *Pm = NULL, *Pr = NULL;
 	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
+	/* calibration bins per method: count, confidence sum, right */
+	double bin_n[RL_METHOD_COUNT][10] = { { 0 } };
+	double bin_conf[RL_METHOD_COUNT][10] = { { 0 } };
+	double bin_right[RL_METHOD_COUNT][10] = { { 0 } };
 	/* Abstentions per gold label, so recall counts them as misses. */
 	uint64_t *missed[RL_METHOD_COUNT] = { 0 };
 	int rc;
@@ -397,6 +401,12 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 					abstain[m]++;
 					missed[m][g]++;
 				} else {
+					double c = P[m][(size_t)i * L +
+							(uint32_t)p];
+					int b = c >= 1 ? 9 : (int)(c * 10);
+					bin_n[m][b] += 1;
+					bin_conf[m][b] += c;
+					bin_right[m][b] += (uint32_t)p == g;
 					r->methods[m].confusion[g * L +
 						(uint32_t)p]++;
 				}
@@ -426,6 +436,16 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 				f1 += s->f1[l];
 		}
 		s->macro_f1 = labelled ? f1 / labelled : 0;
+		/* ECE: bins weighted by their share of answers. */
+		double answered = 0, ece = 0;
+		for (int b = 0; b < 10; b++)
+			answered += bin_n[m][b];
+		for (int b = 0; answered > 0 && b < 10; b++)
+			if (bin_n[m][b] > 0)
+				ece += bin_n[m][b] / answered *
+				       fabs(bin_conf[m][b] / bin_n[m][b] -
+					    bin_right[m][b] / bin_n[m][b]);
+		s->ece = ece;
 	}
 	r->best = RL_METHOD_RULES;
 	for (int m = 1; m < RL_METHOD_COUNT; m++)

@@ -127,6 +127,9 @@ START_TEST(eval_changes_nothing)
 				1, 1e-12);
 	ck_assert_double_eq_tol(r->methods[RL_METHOD_PROPAGATION].macro_f1,
 				1, 1e-12);
+	/* All right: the calibration error is 1 - mean confidence. */
+	ck_assert(r->methods[RL_METHOD_PROPAGATION].ece >= 0 &&
+		  r->methods[RL_METHOD_PROPAGATION].ece < 0.5);
 	ck_assert(r->methods[RL_METHOD_RULES].coverage < 1);
 	uint64_t total = 0;
 	for (int i = 0; i < 9; i++)

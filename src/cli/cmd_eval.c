@@ -16,9 +16,10 @@ static void print_json(const rl_eval_report *r)
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		const rl_method_score *s = &r->methods[m];
 		printf("%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":%.6f,"
-		       "\"coverage\":%.6f,\"per_label\":{", m ? "," : "",
+		       "\"coverage\":%.6f,\"calibration_error\":%.6f,"
+		       "\"per_label\":{", m ? "," : "",
 		       rl_method_name((rl_method)m), s->accuracy, s->macro_f1,
-		       s->coverage);
+		       s->coverage, s->ece);
 		for (uint32_t l = 0; l < r->n_labels; l++) {
 			printf("%s\"", l ? "," : "");
 			for (const char *c = r->labels[l]; *c; c++)
@@ -50,13 +51,13 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 		"fold's seeds hidden from rule\nquality, propagation and "
 		"training before they are predicted:\n",
 		(unsigned long long)r->seeds, r->folds);
-	fprintf(out, "  %-12s %9s %9s %9s\n", "method", "macro-F1", "accuracy",
-		"coverage");
+	fprintf(out, "  %-12s %9s %9s %9s %12s\n", "method", "macro-F1",
+		"accuracy", "coverage", "calib. err.");
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
-		fprintf(out, "  %-12s %9.3f %9.3f %8.1f%%%s\n",
+		fprintf(out, "  %-12s %9.3f %9.3f %8.1f%% %12.3f%s\n",
 			rl_method_name((rl_method)m),
 			r->methods[m].macro_f1, r->methods[m].accuracy,
-			100 * r->methods[m].coverage,
+			100 * r->methods[m].coverage, r->methods[m].ece,
 			(rl_method)m == r->best ? "  <- best" : "");
 	if (r->min_per_label < 5)
 		fprintf(out, "warning: a label has only %u hand labels; with "
