@@ -107,8 +107,13 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 	rc = RL_ENOMEM;
 	if (!row.indptr || !row.indices || !row.values)
 		goto out;
-	memcpy(row.indices, x.indices, x.indptr[1] * sizeof *row.indices);
-	memcpy(row.values, x.values, x.indptr[1] * sizeof *row.values);
+	/* A text of unknown words has an empty TF-IDF row (and NULL
+	 * arrays). */
+	if (x.indptr[1]) {
+		memcpy(row.indices, x.indices,
+		       x.indptr[1] * sizeof *row.indices);
+		memcpy(row.values, x.values, x.indptr[1] * sizeof *row.values);
+	}
 	for (uint32_t c = 0; c < dim; c++) {
 		row.indices[x.indptr[1] + c] = p->tf.n_features + c;
 		row.values[x.indptr[1] + c] = z[c];
