@@ -55,6 +55,10 @@ typedef struct importer {
 
 	struct csv_parser csv;
 	int csv_live;
+	/* CSV under skip_bad: is a quoted field open in the record so far
+	 * (odd number of quotes), and are we skipping the rest of a bad
+	 * record until that field closes? */
+	int quotes_odd, skip_quoted;
 	rl_buf meta;
 	rl_json_record jr;
 	int rc;			/* a hard error stops the import */
@@ -501,14 +505,41 @@ static int csv_recover(importer *im)
 	return csv_start(im);
 }
 
+static int count_quotes(const char *s, size_t n)
+{
+	int q = 0;
+	for (const char *p = s; (p = memchr(p, '"', (size_t)(s + n - p)));
+	     p++)
+		q++;
+	return q;
+}
+
+/* After a bad line of a CSV record (skip_bad): when a quoted field is
+ * still open, the next lines are the rest of that record, not records of
+ * their own; skip them until the field closes. */
+static int csv_skip_rest(importer *im)
+{
+	im->skip_quoted = im->quotes_odd;
+	return csv_recover(im);
+}
+
 static int import_csv(importer *im)
 {
 	int rc = csv_start(im), too_long;
 	while (rc == RL_OK && (rc = read_line(im, &too_long)) == 1) {
 		rc = RL_OK;
+		int odd = count_quotes(im->line.data, im->line.len) & 1;
+		if (im->skip_quoted) {
+			if (odd)
+				im->skip_quoted = 0;
+			continue;
+		}
+		if (im->rec_line == 0)
+			im->quotes_odd = 0;
+		im->quotes_odd ^= odd;
 		if (!line_ok(im, too_long, &rc)) {
 			if (rc == RL_OK)
-				rc = csv_recover(im);
+				rc = csv_skip_rest(im);
 			continue;
 		}
 		if (im->rec_line == 0) {
@@ -521,7 +552,7 @@ static int import_csv(importer *im)
 			rc = bad(im, im->rec_line, "record longer than %zu "
 				 "bytes", im->o->max_record);
 			if (rc == RL_OK)
-				rc = csv_recover(im);
+				rc = csv_skip_rest(im);
 			continue;
 		}
 		size_t used = csv_parse(&im->csv, im->line.data, im->line.len,

@@ -297,6 +297,28 @@ START_TEST(skip_bad_rows)
 }
 END_TEST
 
+START_TEST(skip_bad_multiline)
+{
+	/* The bad line is inside a quoted field: the lines up to its
+	 * closing quote belong to the bad record and must not come back as
+	 * records of their own. */
+	rl_import_opts o;
+	rl_import_opts_init(&o);
+	o.skip_bad = 1;
+	rl_import_stats st;
+	ck_assert_int_eq(import_text("m.csv", "id,text\n"
+				     "r9,\"bad \xff text\n"
+				     "more, stuff\n"
+				     "end\"\n"
+				     "r10,fine\n", 0, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.bad, 1);
+	ck_assert_uint_eq(st.imported, 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM reviews "
+				"WHERE ext_id = 'r10'"), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM reviews"), 1);
+}
+END_TEST
+
 START_TEST(existing_ids)
 {
 	ck_assert_int_eq(import_text("a.tsv", "id\ttext\n1\tone\n2\ttwo\n", 0,
@@ -409,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, huge_line);
 	tcase_add_test(tc, skip_bad_rows);
 	tcase_add_test(tc, existing_ids);
+	tcase_add_test(tc, skip_bad_multiline);
 	tcase_add_test(tc, stream_and_formats);
 	tcase_add_test(tc, injected_failures);
 	suite_add_tcase(s, tc);
