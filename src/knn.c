@@ -303,20 +303,46 @@ static void offer_tile(const exact_job *j, int32_t *ids, float *sims,
 		       uint32_t pc, uint32_t e, const float *tile)
 {
 	uint32_t k = j->k;
+	float colmax[PW];
+	/* Most pairs beat neither list's worst: test a tile row's (and
+	 * column's) best against the list's worst first, and only then
+	 * look at single pairs. */
+	for (uint32_t c = 0; c < PW; c++)
+		colmax[c] = -INFINITY;
 	for (uint32_t r = 0; r < QR && i0 + r < q1; r++) {
 		uint32_t a = qid[r];
 		int32_t *la = ids + (size_t)(i0 + r) * k;
 		float *sa = sims + (size_t)(i0 + r) * k;
+		const float *tr = tile + r * PW;
+		float rmax = -INFINITY;
+		for (uint32_t c = 0; c < e - pc; c++) {
+			if (tr[c] > rmax)
+				rmax = tr[c];
+			if (tr[c] > colmax[c])
+				colmax[c] = tr[c];
+		}
+		if (rmax < sa[k - 1])
+			continue;
 		for (uint32_t c = pc; c < e; c++) {
-			float s = tile[r * PW + c - pc];
+			float s = tr[c - pc];
 			if (j->rows ? c == a : c <= a)
 				continue;
 			if (better(s, (int32_t)c, sa[k - 1], la[k - 1]))
 				topk_put(la, sa, NULL, k, (int32_t)c, s);
-			if (j->rows)
+		}
+	}
+	if (j->rows)
+		return;
+	for (uint32_t c = pc; c < e; c++) {
+		float *sc = sims + (size_t)c * k;
+		if (colmax[c - pc] < sc[k - 1])
+			continue;
+		int32_t *lc = ids + (size_t)c * k;
+		for (uint32_t r = 0; r < QR && i0 + r < q1; r++) {
+			uint32_t a = qid[r];
+			if (c <= a)
 				continue;
-			int32_t *lc = ids + (size_t)c * k;
-			float *sc = sims + (size_t)c * k;
+			float s = tile[r * PW + c - pc];
 			if (better(s, (int32_t)a, sc[k - 1], lc[k - 1]))
 				topk_put(lc, sc, NULL, k, (int32_t)a, s);
 		}
