@@ -191,17 +191,24 @@ CREATE TABLE predictions (
 
 -- What users take away: one row per review with its label, confidence and
 -- where the label came from (seed, rule, propagation, model), its
--- metadata and text. `revlab export` reads this view; so can sqlite3 or
--- Datasette. A review that abstained has a NULL label.
+-- metadata and text. A hand label always wins, even one set after the
+-- last run. `revlab export` reads this view; so can sqlite3 or Datasette.
+-- A review that abstained has a NULL label.
 CREATE VIEW labelled_reviews AS
 SELECT r.ext_id AS id,
-       l.name AS label,
-       a.confidence AS confidence,
-       a.source AS source,
+       CASE WHEN s.review_id IS NOT NULL THEN sl.name ELSE l.name END
+           AS label,
+       CASE WHEN s.review_id IS NOT NULL THEN 1.0 ELSE a.confidence END
+           AS confidence,
+       CASE WHEN s.review_id IS NOT NULL THEN 'seed' ELSE a.source END
+           AS source,
        a.evidence AS evidence,
        r.meta AS meta,
        r.text AS text
 FROM reviews r
+LEFT JOIN seeds s ON s.review_id = r.id AND s.origin = 'hand'
+LEFT JOIN labels sl ON sl.id = s.label_id
 LEFT JOIN assignments a ON a.review_id = r.id
+    AND (s.review_id IS NULL OR a.source = 'seed')
 LEFT JOIN labels l ON l.id = a.label_id
 ORDER BY r.id;

@@ -574,8 +574,23 @@ typedef struct rl_labelled_row {
 
 typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
 
-/* Streams every review's row, in import order. */
-RL_API int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx);
+/* Which rows to export; NULL fields and a negative min_confidence filter
+ * nothing. A filter on label, source or confidence drops reviews that
+ * abstained. */
+typedef struct rl_export_filter {
+	const char *label;
+	const char *source;	/* seed, rule, propagation, model */
+	double min_confidence;
+} rl_export_filter;
+
+/* Streams the rows passing `f` (NULL: all), in import order. */
+RL_API int rl_labelled_rows(rl_db *db, const rl_export_filter *f,
+			    rl_labelled_fn fn, void *ctx);
+
+/* Writes the rows passing `f` as table labelled_reviews of a new SQLite
+ * file at `path` (RL_EEXIST if the file exists). */
+RL_API int rl_export_sqlite(rl_db *db, const rl_export_filter *f,
+			    const char *path);
 
 /* ---- Keyword suggestions --------------------------------------------- */
 

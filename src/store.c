@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -1818,17 +1819,79 @@ int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 	return exec_stmt(db, s);
 }
 
-int rl_labelled_rows(rl_db *db, rl_labelled_fn fn, void *ctx)
+#define EXPORT_WHERE \
+	" WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR source = ?2) " \
+	"AND (?3 IS NULL OR confidence >= ?3)"
+
+static void bind_filter(sqlite3_stmt *s, const rl_export_filter *f)
+{
+	if (f && f->label)
+		sqlite3_bind_text(s, 1, f->label, -1, SQLITE_STATIC);
+	if (f && f->source)
+		sqlite3_bind_text(s, 2, f->source, -1, SQLITE_STATIC);
+	if (f && f->min_confidence >= 0)
+		sqlite3_bind_double(s, 3, f->min_confidence);
+}
+
+int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, attached = 0;
+	struct stat sb;
+	rl_clear_error(db);
+	if (stat(path, &sb) == 0)
+		return rl_fail(db, RL_EEXIST, "%s: exists; export writes a new "
+			       "file", path);
+	/* The store was opened without permission to create files, which
+	 * ATTACH inherits: make the new file first. */
+	sqlite3 *made = NULL;
+	int mrc = sqlite3_open_v2(path, &made, SQLITE_OPEN_READWRITE |
+				  SQLITE_OPEN_CREATE, NULL);
+	sqlite3_close(made);
+	if (mrc != SQLITE_OK)
+		return rl_fail(db, RL_EIO, "%s: cannot create", path);
+	if (sqlite3_prepare_v2(db->sql, "ATTACH DATABASE ?1 AS export", -1,
+			       &s, NULL) != SQLITE_OK) {
+		rc = sql_fail(db, "prepare");
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if ((rc = exec_stmt(db, s)) != RL_OK)
+		goto out;
+	attached = 1;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db->sql, "CREATE TABLE export.labelled_reviews "
+			       "AS SELECT * FROM labelled_reviews" EXPORT_WHERE,
+			       -1, &s, NULL) != SQLITE_OK) {
+		rc = sql_fail(db, "prepare");
+		goto out;
+	}
+	bind_filter(s, f);
+	rc = exec_stmt(db, s);
+out:
+	sqlite3_finalize(s);
+	if (attached)
+		sqlite3_exec(db->sql, "DETACH DATABASE export", NULL, NULL,
+			     NULL);
+	if (rc != RL_OK)
+		unlink(path);
+	return rc;
+}
+
+int rl_labelled_rows(rl_db *db, const rl_export_filter *f, rl_labelled_fn fn,
+		     void *ctx)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = RL_EDB, r;
 	rl_clear_error(db);
 	if (sqlite3_prepare_v2(db->sql, "SELECT id, label, confidence, "
-			       "source, meta, text FROM labelled_reviews",
-			       -1, &s, NULL) != SQLITE_OK) {
+			       "source, meta, text FROM labelled_reviews"
+			       EXPORT_WHERE, -1, &s, NULL) != SQLITE_OK) {
 		sql_fail(db, "prepare");
 		goto out;
 	}
+	bind_filter(s, f);
 	while ((r = step(db, s)) == SQLITE_ROW) {
 		rl_labelled_row row = {
 			.id = (const char *)sqlite3_column_text(s, 0),

@@ -1,10 +1,12 @@
 /*
- * cmd_export.c - `revlab export DB [--format csv|tsv|jsonl] [--text]
- * [-o FILE]`: the labelled table, streamed row by row (memory does not
- * grow with the store). CSV quoting is libcsv's (RFC 4180).
+ * cmd_export.c - `revlab export DB [--format csv|tsv|jsonl|sqlite]
+ * [--text] [--label L] [--source S] [--min-confidence X] [-o FILE]`: the
+ * labelled table, streamed row by row (memory does not grow with the
+ * store). CSV quoting is libcsv's (RFC 4180).
  */
 #include <csv.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -85,17 +87,38 @@ static int write_row(void *ctx, const rl_labelled_row *r)
 int cmd_export(int argc, char **argv)
 {
 	exporter e = { .out = stdout };
+	rl_export_filter flt = { NULL, NULL, -1 };
 	const char *path = NULL, *out = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--text")) {
 			e.text = 1;
+		} else if (!strcmp(argv[i], "--label") && i + 1 < argc) {
+			flt.label = argv[++i];
+		} else if (!strcmp(argv[i], "--source") && i + 1 < argc) {
+			flt.source = argv[++i];
+			if (strcmp(flt.source, "seed") &&
+			    strcmp(flt.source, "rule") &&
+			    strcmp(flt.source, "propagation") &&
+			    strcmp(flt.source, "model"))
+				return cli_usage("export", "--source is seed, "
+						 "rule, propagation or model");
+		} else if (!strcmp(argv[i], "--min-confidence") &&
+			   i + 1 < argc) {
+			char *end;
+			flt.min_confidence = strtod(argv[++i], &end);
+			if (*end || flt.min_confidence < 0 ||
+			    flt.min_confidence > 1)
+				return cli_usage("export", "--min-confidence "
+						 "takes 0 to 1");
 		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
 			const char *f = argv[++i];
 			e.fmt = !strcmp(f, "csv") ? 0 : !strcmp(f, "tsv") ? 1
-				: !strcmp(f, "jsonl") ? 2 : -1;
+				: !strcmp(f, "jsonl") ? 2
+				: !strcmp(f, "sqlite") ? 3 : -1;
 			if (e.fmt < 0)
 				return cli_usage("export", "unknown format "
-						 "'%s' (csv, tsv, jsonl)", f);
+						 "'%s' (csv, tsv, jsonl, sqlite)",
+						 f);
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
 		} else if (argv[i][0] == '-' || path) {
@@ -106,9 +129,17 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage("export", "missing DB");
+	if (e.fmt == 3 && !out)
+		return cli_usage("export", "--format sqlite needs -o FILE");
 	rl_db *db = cli_open(path);
 	if (!db)
 		return EXIT_FAIL;
+	if (e.fmt == 3) {
+		int rc = rl_export_sqlite(db, &flt, out);
+		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+		rl_db_close(db);
+		return rc;
+	}
 	if (out && !(e.out = fopen(out, "w"))) {
 		cli_error("%s: %s", out, strerror(errno));
 		rl_db_close(db);
@@ -124,7 +155,7 @@ int cmd_export(int argc, char **argv)
 		if (e.text)
 			field(e.out, "text", 1);
 	}
-	int rc = rl_labelled_rows(db, write_row, &e);
+	int rc = rl_labelled_rows(db, &flt, write_row, &e);
 	if ((fflush(e.out) != 0 || ferror(e.out)) && rc == RL_OK)
 		rc = RL_EIO;
 	if (out && fclose(e.out) != 0 && rc == RL_OK)

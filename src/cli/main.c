@@ -167,14 +167,19 @@ static const struct {
 	    "K most likely labels with --top K. The file is checked whole\n"
 	    "first: a bad record prints no prediction.\n" }, NULL },
 	{ { "export", cmd_export, "the labelled table as CSV, TSV or JSONL",
-	    "usage: revlab export DB [--format csv|tsv|jsonl] [--text]\n"
-	    "                     [-o FILE]\n"
+	    "usage: revlab export DB [--format csv|tsv|jsonl|sqlite] [--text]\n"
+	    "                     [--label L] [--source S]\n"
+	    "                     [--min-confidence X] [-o FILE]\n"
 	    "\n"
 	    "Writes one row per review: id, label, confidence and source\n"
 	    "(seed, rule, propagation, model; empty where the review\n"
 	    "abstained), and with --text the text. CSV is quoted per RFC\n"
-	    "4180; JSONL adds the review's metadata. Inside the store the\n"
-	    "view labelled_reviews has the same columns.\n" }, NULL },
+	    "4180; JSONL adds the review's metadata; TSV turns tabs and line\n"
+	    "breaks inside fields into spaces. --format sqlite -o FILE writes\n"
+	    "a new SQLite file with table labelled_reviews (all columns).\n"
+	    "Inside the store the view labelled_reviews has the same rows.\n"
+	    "--label, --source and --min-confidence keep only matching rows.\n" },
+	  NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
