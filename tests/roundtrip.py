@@ -76,6 +76,9 @@ def main():
         p = subprocess.run([revlab, "export", db, "--format", "sqlite",
                             "-o", lite], capture_output=True, text=True)
         assert p.returncode == 1 and "exists" in p.stderr, p.stderr
+        st = json.loads(run(revlab, "stats", db, "--json"))
+        assert st["reviews"] == len(AWKWARD) and st["seeds"] == 2, st
+        assert any(r["stage"] == "import" for r in st["last_runs"]), st
     print("round trip: CSV, JSONL and SQLite exports read back identical")
 
 

@@ -181,7 +181,10 @@ static const struct {
 	    "--label, --source and --min-confidence keep only matching rows.\n" },
 	  NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
-	    "usage: revlab stats DB\n" }, NULL },
+	    "usage: revlab stats DB [--json]\n"
+	    "\n"
+	    "Counts of reviews, tokens, labels, seeds and rules, and what each\n"
+	    "stage last did (its parameters, counts and time).\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
 	    "usage: revlab run DB [-p name=value]... [-q]\n"
 	    "\n"
