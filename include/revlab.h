@@ -494,6 +494,8 @@ typedef struct rl_eval_opts {
 	double l2;		/* L2 strength of the model; 1 */
 	int max_iter;		/* L-BFGS iterations; 200 */
 	int threads;		/* 2 */
+	double temperature;	/* the model's probabilities are
+				   softmax(logits / temperature); 1 */
 	rl_propagate_opts prop;	/* propagation inside each fold */
 } rl_eval_opts;
 
@@ -517,6 +519,10 @@ typedef struct rl_eval_report {
 	uint32_t min_per_label;	/* fewest seeds of any label */
 	rl_method_score methods[RL_METHOD_COUNT];
 	rl_method best;		/* highest macro-F1 */
+	/* Temperature scaling of the model, fitted on its held-out
+	 * predictions (out of sample), and its calibration error after. */
+	double temperature;
+	double model_ece_calibrated;
 } rl_eval_report;
 
 /* Cross-validates every method on the hand labels: in each fold the

@@ -35,6 +35,7 @@ void rl_eval_opts_init(rl_eval_opts *o)
 	o->l2 = 1.0;
 	o->max_iter = 200;
 	o->threads = 2;
+	o->temperature = 1;
 	rl_propagate_opts_init(&o->prop);
 }
 
@@ -192,8 +193,12 @@ static int by_model(const rl_evidence *ev, const rl_csr *X,
 	if ((rc = rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
 				  o->threads, theta, NULL)) != RL_OK)
 		goto out;
-	for (uint32_t i = 0; i < n; i++)
-		rl_logreg_predict(X, i, theta, L, P + (size_t)i * L);
+	for (uint32_t i = 0; i < n; i++) {
+		double *p = P + (size_t)i * L;
+		rl_logreg_predict(X, i, theta, L, p);
+		if (o->temperature != 1)
+			rl_temper(p, L, o->temperature);
+	}
 	rc = RL_OK;
 out:
 	free(T);
@@ -202,6 +207,86 @@ out:
 		free(theta);
 	free(mass);
 	return rc;
+}
+
+void rl_temper(double *p, uint32_t L, double t)
+{
+	/* softmax(z / t) from p = softmax(z): log p differs from z by a
+	 * constant, which the softmax removes. */
+	double m = -INFINITY, s = 0;
+	for (uint32_t l = 0; l < L; l++) {
+		p[l] = log(p[l] > 1e-300 ? p[l] : 1e-300) / t;
+		if (p[l] > m)
+			m = p[l];
+	}
+	for (uint32_t l = 0; l < L; l++)
+		s += p[l] = exp(p[l] - m);
+	for (uint32_t l = 0; l < L; l++)
+		p[l] /= s;
+}
+
+/* Negative log-likelihood of the gold labels under tempered held-out
+ * probabilities ho [m][L]. */
+static double temper_nll(const double *ho, const uint32_t *gold, size_t m,
+			 uint32_t L, double t, double *tmp)
+{
+	double nll = 0;
+	for (size_t i = 0; i < m; i++) {
+		memcpy(tmp, ho + i * L, L * sizeof *tmp);
+		rl_temper(tmp, L, t);
+		nll -= log(tmp[gold[i]] > 1e-300 ? tmp[gold[i]] : 1e-300);
+	}
+	return nll;
+}
+
+/* The temperature that minimises the held-out NLL: golden-section
+ * search on log t in [1/20, 20]. */
+static double fit_temperature(const double *ho, const uint32_t *gold,
+			      size_t m, uint32_t L, double *tmp)
+{
+	const double g = 0.6180339887498949;
+	double a = log(0.05), b = log(20);
+	double c = b - g * (b - a), d = a + g * (b - a);
+	double fc = temper_nll(ho, gold, m, L, exp(c), tmp);
+	double fd = temper_nll(ho, gold, m, L, exp(d), tmp);
+	for (int it = 0; it < 60; it++) {
+		if (fc < fd) {
+			b = d;
+			d = c;
+			fd = fc;
+			c = b - g * (b - a);
+			fc = temper_nll(ho, gold, m, L, exp(c), tmp);
+		} else {
+			a = c;
+			c = d;
+			fc = fd;
+			d = a + g * (b - a);
+			fd = temper_nll(ho, gold, m, L, exp(d), tmp);
+		}
+	}
+	return exp((a + b) / 2);
+}
+
+static double ece_of(const double *ho, const uint32_t *gold, size_t m,
+		     uint32_t L)
+{
+	double bn[10] = { 0 }, bc[10] = { 0 }, br[10] = { 0 }, e = 0;
+	for (size_t i = 0; i < m; i++) {
+		const double *p = ho + i * L;
+		uint32_t best = 0;
+		for (uint32_t l = 1; l < L; l++)
+			if (p[l] > p[best])
+				best = l;
+		int b = p[best] >= 1 ? 9 : (int)(p[best] * 10);
+		bn[b] += 1;
+		bc[b] += p[best];
+		br[b] += best == gold[i];
+	}
+	for (int b = 0; b < 10; b++)
+		if (bn[b] > 0)
+			e += bn[b] / (double)m * fabs(bc[b] / bn[b] -
+						      br[b] / bn[b]);
+	return e;
 }
 
 static int argmax(const double *p, uint32_t L)
@@ -284,7 +369,9 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	rl_evidence ev;
 	rl_csr X = { 0 };
 	rl_eval_report *r = NULL;
-	uint32_t *fold = NULL, *per = NULL;
+	uint32_t *fold = NULL, *per = NULL, *ho_gold = NULL;
+	double *ho = NULL, *tmp = NULL;
+	size_t n_ho = 0;
 	uint8_t *use = NULL;
 	double *Pp = NULL, *Pm = NULL, *Pr = NULL;
 	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
@@ -308,9 +395,14 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
 	Pm = malloc(((size_t)n * L + 1) * sizeof *Pm);
 	Pr = malloc(((size_t)n * L + 1) * sizeof *Pr);
-	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr)
+	ho = malloc(((size_t)n * L + 1) * sizeof *ho);
+	ho_gold = malloc(((size_t)n + 1) * sizeof *ho_gold);
+	tmp = malloc(((size_t)L + 1) * sizeof *tmp);
+	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !ho ||
+	    !ho_gold || !tmp)
 		goto out;
 	r->n_labels = L;
+	r->temperature = 1;
 	r->labels = calloc((size_t)L + 1, sizeof *r->labels);
 	if (!r->labels)
 		goto out;
@@ -395,6 +487,9 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			if (ev.seed[i] < 0 || use[i])
 				continue;
 			uint32_t g = (uint32_t)ev.seed[i];
+			memcpy(ho + n_ho * L, Pm + (size_t)i * L,
+			       L * sizeof *ho);
+			ho_gold[n_ho++] = g;
 			for (int m = 0; m < RL_METHOD_COUNT; m++) {
 				int p = argmax(P[m] + (size_t)i * L, L);
 				if (p < 0) {
@@ -447,6 +542,14 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 					    bin_right[m][b] / bin_n[m][b]);
 		s->ece = ece;
 	}
+	/* Calibrate the model on its own held-out predictions: every
+	 * prediction here was made without its seed. */
+	if (n_ho > 0) {
+		r->temperature = fit_temperature(ho, ho_gold, n_ho, L, tmp);
+		for (size_t i = 0; i < n_ho; i++)
+			rl_temper(ho + i * L, L, r->temperature);
+		r->model_ece_calibrated = ece_of(ho, ho_gold, n_ho, L);
+	}
 	r->best = RL_METHOD_RULES;
 	for (int m = 1; m < RL_METHOD_COUNT; m++)
 		if (r->methods[m].macro_f1 > r->methods[r->best].macro_f1 +
@@ -469,6 +572,9 @@ out:
 	free(Pp);
 	free(Pm);
 	free(Pr);
+	free(ho);
+	free(ho_gold);
+	free(tmp);
 	return rc;
 }
 
@@ -487,10 +593,11 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	int rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc != RL_OK)
 		goto out;
-	char head[160];
+	char head[256];
 	snprintf(head, sizeof head, "{\"l2\":%.17g,\"max_iter\":%d,"
-		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
-		 o->l2, o->max_iter, X->n_cols);
+		 "\"temperature\":%.17g,\"n_cols\":%u,"
+		 "\"features\":\"tfidf+lsa\",\"fit\":", o->l2, o->max_iter,
+		 o->temperature, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
 	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||

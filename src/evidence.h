@@ -46,4 +46,7 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
  * the LSA columns (n_features + c). */
 int rl_features_load(rl_db *db, const rl_evidence *ev, rl_csr *X);
 
+/* p [L] <- softmax(log p / t): temperature scaling of a distribution. */
+void rl_temper(double *p, uint32_t L, double t);
+
 #endif /* RL_EVIDENCE_H */

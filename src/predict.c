@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
 #include "store.h"
@@ -121,6 +122,8 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 	row.indptr[0] = 0;
 	row.indptr[1] = nnz;
 	rl_logreg_predict(&row, 0, p->m.weights, L, prob);
+	if (p->m.temperature != 1)
+		rl_temper(prob, L, p->m.temperature);
 	for (uint32_t l = 0; l < L; l++)
 		rk[l] = (ranked){ prob[l], l };
 	qsort(rk, L, sizeof *rk, by_p);

@@ -283,7 +283,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_MODEL_GET] =
 		"SELECT id, kind, json_extract(params, '$.fit'), "
-		"json_extract(params, '$.n_cols'), weights FROM models "
+		"json_extract(params, '$.n_cols'), weights, "
+		"coalesce(json_extract(params, '$.temperature'), 1) FROM models "
 		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM "
 		"models))",
 	[S_MODEL_LABELS] =
@@ -1753,6 +1754,9 @@ int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
 	if (rc == RL_OK)
 		rc = copy_col(s, 2, &m->fit);
 	m->n_cols = (uint32_t)sqlite3_column_int64(s, 3);
+	m->temperature = sqlite3_column_double(s, 5);
+	if (!(m->temperature > 0))
+		m->temperature = 1;
 	size_t len = (size_t)sqlite3_column_bytes(s, 4);
 	m->n_weights = len / sizeof(double);
 	m->weights = malloc(len ? len : 1);

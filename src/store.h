@@ -225,6 +225,7 @@ typedef struct rl_stored_model {
 	int64_t id;
 	rl_buf kind, fit;	/* fit: the vectorizer fit it was trained on */
 	uint32_t n_cols;	/* feature columns */
+	double temperature;	/* calibration: softmax(logits / t) */
 	double *weights;	/* [n_cols + 1][n_labels] */
 	size_t n_weights;
 	char **labels;

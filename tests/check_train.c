@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
 #include "store.h"
@@ -47,6 +48,21 @@ START_TEST(logreg_separable)
 					 NULL), RL_OK);
 	rl_logreg_predict(&X, 3, ts, 2, q);
 	ck_assert(q[1] < 0.9);
+}
+END_TEST
+
+START_TEST(temperature)
+{
+	double p[3] = { 0.7, 0.2, 0.1 }, q[3];
+	memcpy(q, p, sizeof p);
+	rl_temper(q, 3, 1);
+	for (int i = 0; i < 3; i++)
+		ck_assert_double_eq_tol(q[i], p[i], 1e-12);
+	/* t = 2: softmax(log p / 2) = sqrt(p) / sum sqrt(p). */
+	rl_temper(q, 3, 2);
+	double s = sqrt(0.7) + sqrt(0.2) + sqrt(0.1);
+	ck_assert_double_eq_tol(q[0], sqrt(0.7) / s, 1e-12);
+	ck_assert(q[0] < p[0]);
 }
 END_TEST
 
@@ -119,6 +135,7 @@ START_TEST(eval_changes_nothing)
 	o.folds = 3;
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
 	ck_assert_uint_eq(r->folds, 3);
+	ck_assert(r->temperature > 0.05 && r->temperature < 20);
 	ck_assert_uint_eq(r->seeds, 6);
 	ck_assert_uint_eq(r->n_labels, 3);
 	/* This corpus is easy: propagation gets every held-out seed, and a
@@ -249,6 +266,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("kernels");
 	tcase_add_test(tc, logreg_separable);
 	tcase_add_test(tc, nb_by_hand);
+	tcase_add_test(tc, temperature);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("eval");
 	tcase_add_checked_fixture(tc, setup, teardown);

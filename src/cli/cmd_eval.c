@@ -11,8 +11,11 @@
 static void print_json(const rl_eval_report *r)
 {
 	printf("{\"seeds\":%llu,\"folds\":%u,\"min_per_label\":%u,"
-	       "\"best\":\"%s\",\"methods\":{", (unsigned long long)r->seeds,
-	       r->folds, r->min_per_label, rl_method_name(r->best));
+	       "\"best\":\"%s\",\"model_temperature\":%.6f,"
+	       "\"model_calibration_error_calibrated\":%.6f,\"methods\":{",
+	       (unsigned long long)r->seeds, r->folds, r->min_per_label,
+	       rl_method_name(r->best), r->temperature,
+	       r->model_ece_calibrated);
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		const rl_method_score *s = &r->methods[m];
 		printf("%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":%.6f,"
@@ -59,6 +62,11 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 			r->methods[m].macro_f1, r->methods[m].accuracy,
 			100 * r->methods[m].coverage, r->methods[m].ece,
 			(rl_method)m == r->best ? "  <- best" : "");
+	fprintf(out, "  model calibrated by temperature %.2f, fitted on its "
+		"held-out predictions:\n  calibration error %.3f -> %.3f "
+		"(the second on the same predictions, so optimistic)\n",
+		r->temperature, r->methods[RL_METHOD_MODEL].ece,
+		r->model_ece_calibrated);
 	if (r->min_per_label < 5)
 		fprintf(out, "warning: a label has only %u hand labels; with "
 			"fewer than 5 per label these\nnumbers say little\n",

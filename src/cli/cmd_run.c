@@ -85,6 +85,9 @@ int cmd_run(int argc, char **argv)
 				       er->methods[er->best].macro_f1);
 			}
 			rl_method best = er->best;
+			/* The model's probabilities are calibrated by the
+			 * temperature fitted on its held-out predictions. */
+			eo.temperature = er->temperature;
 			erc = rl_label_with(db, best, &eo, &n);
 			rl_eval_report_free(er);
 			/* predict needs a model even when it did not win. */
