@@ -46,13 +46,16 @@ def sh(*cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
-def revlab(split, rules, params):
+def revlab(split, rules, params, propagation_only=False):
     db = os.path.join(split, "r.db")
     sh(REVLAB, "init", db)
     sh(REVLAB, "import", "-q", db, os.path.join(split, "train.tsv"))
     sh(REVLAB, "seed", db, os.path.join(split, "seeds.tsv"))
     sh(REVLAB, "rules", db, rules, "--create-labels")
     sh(REVLAB, "run", "-q", db, *params)
+    if propagation_only:
+        # The labels of propagation alone, whatever run chose.
+        sh(REVLAB, "propagate", "-q", db, *params)
     out = subprocess.run([REVLAB, "predict", db, os.path.join(split,
                          "test.tsv")], check=True, capture_output=True,
                          text=True).stdout
@@ -80,6 +83,8 @@ def main():
     ap.add_argument("--draws", type=int, default=0)
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("-p", action="append", default=[])
+    ap.add_argument("--propagation-only", action="store_true",
+                    help="score propagation's labels, not run's choice")
     a = ap.parse_args()
     params = sum((["-p", p] for p in a.p), [])
     for name in a.sets.split(","):
@@ -94,7 +99,8 @@ def main():
                                folder, tsv), tmp, "--k", "10", "--draw",
                                str(d)], check=True,
                                stdout=subprocess.DEVNULL)
-                r = {"revlab": revlab(tmp, rules, params)}
+                r = {"revlab": revlab(tmp, rules, params,
+                                      a.propagation_only)}
                 if not a.no_peer:
                     out = subprocess.run(["/usr/bin/python3", os.path.join(
                         SHARED, "tools", "sklearn_baseline.py"), tmp,
