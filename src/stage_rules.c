@@ -31,8 +31,8 @@ typedef struct loader {
 	int64_t *ids;
 	rl_matcher **m;
 	int *lines;
+	char **files;		/* [n_match] rules file of each, for errors */
 	size_t n_match;
-	const char *source;
 	rl_db *db;
 	rl_rules_stats st;
 	/* for rl_rules_apply's batches */
@@ -63,9 +63,12 @@ static void loader_free(loader *ld)
 	for (size_t i = 0; i < ld->n_old; i++)
 		free(ld->old[i].pattern);
 	free(ld->old);
-	for (size_t i = 0; i < ld->n_match; i++)
+	for (size_t i = 0; i < ld->n_match; i++) {
 		rl_matcher_free(ld->m[i]);
+		free(ld->files[i]);
+	}
 	free(ld->m);
+	free(ld->files);
 	free(ld->ids);
 	free(ld->lines);
 	free(ld->batch);
@@ -83,7 +86,7 @@ static int match_review(void *ctx, int64_t id, const char *ext_id,
 					sizeof err);
 		if (r < 0)
 			return rl_fail(ld->db, r, "%s:%d: rule fails on review "
-				       "'%s': %s", ld->source, ld->lines[i],
+				       "'%s': %s", ld->files[i], ld->lines[i],
 				       ext_id, err);
 		if (r == 0)
 			continue;
@@ -97,9 +100,13 @@ static int match_review(void *ctx, int64_t id, const char *ext_id,
 }
 
 static int add_matcher(loader *ld, int64_t id, const char *pattern,
-		       int line)
+		       int line, const char *file)
 {
 	size_t n = ld->n_match + 1;
+	char **files = realloc(ld->files, n * sizeof *files);
+	if (!files)
+		return RL_ENOMEM;
+	ld->files = files;
 	rl_matcher **m = realloc(ld->m, n * sizeof *m);
 	if (!m)
 		return RL_ENOMEM;
@@ -117,8 +124,12 @@ static int add_matcher(loader *ld, int64_t id, const char *pattern,
 	int rc = rl_matcher_new(pattern, &ld->m[ld->n_match], err, sizeof err,
 				&off);
 	if (rc != RL_OK)
-		return rc == RL_EINPUT ? rl_fail(ld->db, rc, "%s:%d: %s",
-						 ld->source, line, err) : rc;
+		return rc == RL_EINPUT ? rl_fail(ld->db, rc, "%s:%d: %s", file,
+						 line, err) : rc;
+	if (!(ld->files[ld->n_match] = strdup(file))) {
+		rl_matcher_free(ld->m[ld->n_match]);
+		return RL_ENOMEM;
+	}
 	ld->ids[ld->n_match] = id;
 	ld->lines[ld->n_match] = line;
 	ld->n_match++;
@@ -131,7 +142,7 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	rl_rules_opts defaults = { 0 };
 	if (!o)
 		o = &defaults;
-	loader ld = { .db = db, .source = path };
+	loader ld = { .db = db };
 	rl_rule_def *defs = NULL;
 	size_t n = 0;
 	char err[1024];
@@ -190,8 +201,8 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 					    d->negate, d->pattern, d->weight,
 					    path)) != RL_OK)
 			goto fail;
-		if (fresh && (rc = add_matcher(&ld, id, d->pattern,
-					       d->line)) != RL_OK)
+		if (fresh && (rc = add_matcher(&ld, id, d->pattern, d->line,
+					       path)) != RL_OK)
 			goto fail;
 	}
 	for (size_t j = 0; j < ld.n_old; j++)
@@ -233,7 +244,8 @@ out:
 static int collect_matcher(void *ctx, const rl_rule_row *r)
 {
 	loader *ld = ctx;
-	return add_matcher(ld, r->id, r->pattern ? r->pattern : "", r->line);
+	return add_matcher(ld, r->id, r->pattern ? r->pattern : "", r->line,
+			   r->source ? r->source : "rules");
 }
 
 static int match_and_note(void *ctx, int64_t id, const char *ext_id,
@@ -250,7 +262,7 @@ static int match_and_note(void *ctx, int64_t id, const char *ext_id,
 
 int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 {
-	loader ld = { .db = db, .source = "rules" };
+	loader ld = { .db = db };
 	int64_t run_id = 0, after = 0;
 	double t0 = rl_now();
 	int rc;

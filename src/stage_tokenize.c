@@ -53,7 +53,8 @@ static void on_token(void *ctx, const char *tok, size_t len)
 	ts->ntok[ts->n]++;
 }
 
-static int on_review(void *ctx, int64_t id, const char *text, size_t len)
+static int on_review(void *ctx, int64_t id, const char *ext_id,
+		     const char *text, size_t len)
 {
 	tok_state *ts = ctx;
 	ts->ids[ts->n] = id;
@@ -61,8 +62,8 @@ static int on_review(void *ctx, int64_t id, const char *text, size_t len)
 	ts->off[ts->n] = ts->blob.len;
 	int rc = rl_tokenize_text(ts->tk, text, len, on_token, ts);
 	if (rc == RL_EINPUT)
-		return rl_fail(ts->db, rc, "review %lld: text is not valid "
-			       "UTF-8", (long long)id);
+		return rl_fail(ts->db, rc, "review '%s': text is not valid "
+			       "UTF-8", ext_id);
 	if (rc != RL_OK)
 		return rc;
 	if (ts->rc != RL_OK)

@@ -145,7 +145,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT count(*) FROM reviews r WHERE NOT EXISTS "
 		"(SELECT 1 FROM review_tokens t WHERE t.review_id = r.id)",
 	[S_UNTOK] =
-		"SELECT r.id, r.text FROM reviews r WHERE r.id > ?1 AND "
+		"SELECT r.id, r.text, r.ext_id FROM reviews r WHERE r.id > ?1 AND "
 		"NOT EXISTS (SELECT 1 FROM review_tokens t "
 		"WHERE t.review_id = r.id) ORDER BY r.id LIMIT ?2",
 	[S_TOKENS_PUT] =
@@ -204,7 +204,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"VALUES (?1, ?2, 'hand')",
 	[S_RULES_ALL] =
 		"SELECT r.id, r.line, r.label_id, l.name, r.negate, r.pattern, "
-		"r.weight FROM rules r JOIN labels l ON l.id = r.label_id "
+		"r.weight, r.source FROM rules r JOIN labels l ON l.id = "
+		"r.label_id "
 		"ORDER BY r.line, r.id",
 	[S_RULE_DELETE] = "DELETE FROM rules WHERE id = ?1",
 	[S_RULE_UPDATE] =
@@ -780,7 +781,8 @@ int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
 		int64_t id = sqlite3_column_int64(s, 0);
 		const char *t = (const char *)sqlite3_column_text(s, 1);
 		size_t n = (size_t)sqlite3_column_bytes(s, 1);
-		int cb = fn(ctx, id, t ? t : "", n);
+		const char *ext = (const char *)sqlite3_column_text(s, 2);
+		int cb = fn(ctx, id, ext ? ext : "", t ? t : "", n);
 		if (cb != RL_OK) {
 			sqlite3_reset(s);
 			return cb;
@@ -1371,6 +1373,7 @@ int rl_store_rules_each(rl_db *db, rl_rule_row_fn fn, void *ctx)
 			.negate = sqlite3_column_int(s, 4),
 			.pattern = (const char *)sqlite3_column_text(s, 5),
 			.weight = sqlite3_column_double(s, 6),
+			.source = (const char *)sqlite3_column_text(s, 7),
 		};
 		int rc = fn(ctx, &row);
 		if (rc != RL_OK) {

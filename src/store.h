@@ -78,8 +78,8 @@ int rl_store_tokens_clear(rl_db *db);
 /* Number of reviews without tokens. */
 int rl_store_untokenized_count(rl_db *db, uint64_t *n);
 
-typedef int (*rl_text_fn)(void *ctx, int64_t id, const char *text,
-			  size_t len);
+typedef int (*rl_text_fn)(void *ctx, int64_t id, const char *ext_id,
+			  const char *text, size_t len);
 /* Calls fn for up to `limit` reviews without tokens and with id > after,
  * in id order; *last gets the last id seen (unchanged if none). */
 int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
@@ -170,6 +170,7 @@ typedef struct rl_rule_row {
 	int line;
 	int64_t label_id;
 	const char *label, *pattern;
+	const char *source;	/* rules file it came from, or NULL */
 	int negate;
 	double weight;
 } rl_rule_row;

@@ -227,6 +227,33 @@ START_TEST(catastrophic_pattern)
 }
 END_TEST
 
+START_TEST(catastrophic_on_apply)
+{
+	/* The pattern loads fine; the long review comes later, and the
+	 * error from `rules apply` still names the rules file and line. */
+	ck_assert_int_eq(load("food\tfood\nfood\t(a+)+$\n", NULL), RL_OK);
+	rl_buf t = { 0 };
+	rl_buf_append(&t, "id\ttext\nslow\t", 13);
+	for (int i = 0; i < 5000; i++)
+		rl_buf_putc(&t, 'a');
+	rl_buf_append(&t, "!\n", 2);
+	ck_assert_int_eq(rl_import_file(db, tu_write("slow.tsv", t.data, 0),
+					NULL, NULL), RL_OK);
+	rl_buf_free(&t);
+	char *before = tu_digest(db_path);
+	ck_assert_int_lt(rl_rules_apply(db, NULL, NULL), 0);
+	char want[600];
+	snprintf(want, sizeof want, "%s:2: rule fails on review 'slow'",
+		 tu_path("rules.txt"));
+	ck_assert_msg(strstr(rl_db_errmsg(db), want) != NULL, "%s",
+		      rl_db_errmsg(db));
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 START_TEST(change_one_rule)
 {
 	rl_rules_stats st;
@@ -444,6 +471,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, column_from_pcre2);
 	tcase_add_test(tc, catastrophic_pattern);
+	tcase_add_test(tc, catastrophic_on_apply);
 	tcase_add_test(tc, change_one_rule);
 	tcase_add_test(tc, coverage_matches_posix);
 	tcase_add_test(tc, seed_files);
