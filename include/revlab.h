@@ -496,6 +496,8 @@ typedef struct rl_eval_opts {
 	int threads;		/* 2 */
 	double temperature;	/* the model's probabilities are
 				   softmax(logits / temperature); 1 */
+	int max_per_label;	/* learning curves: train each fold on at
+				   most this many seeds per label; 0: all */
 	rl_propagate_opts prop;	/* propagation inside each fold */
 } rl_eval_opts;
 

@@ -369,7 +369,8 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	rl_evidence ev;
 	rl_csr X = { 0 };
 	rl_eval_report *r = NULL;
-	uint32_t *fold = NULL, *per = NULL, *ho_gold = NULL;
+	uint32_t *fold = NULL, *per = NULL, *ho_gold = NULL, *order = NULL;
+	uint32_t *taken = NULL, n_order = 0;
 	double *ho = NULL, *tmp = NULL;
 	size_t n_ho = 0;
 	uint8_t *use = NULL;
@@ -440,11 +441,12 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	r->folds = k;
 	{
 		uint64_t *key = malloc(((size_t)n + 1) * sizeof *key);
-		uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
+		order = malloc(((size_t)n + 1) * sizeof *order);
+		taken = calloc((size_t)L + 1, sizeof *taken);
 		uint32_t cnt = 0;
-		if (!key || !order) {
+		if (!key || !order || !taken) {
 			free(key);
-			free(order);
+			rc = RL_ENOMEM;
 			goto out;
 		}
 		for (uint32_t i = 0; i < n; i++) {
@@ -468,14 +470,28 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			uint32_t i = order[a];
 			fold[i] = per[ev.seed[i]]++ % k;
 		}
+		n_order = cnt;
 		free(key);
-		free(order);
 	}
 	if ((rc = rl_features_load(db, &ev, &X)) != RL_OK)
 		goto out;
 	for (uint32_t f = 0; f < k; f++) {
 		for (uint32_t i = 0; i < n; i++)
 			use[i] = ev.seed[i] < 0 || fold[i] != f;
+		/* A learning curve trains on at most max_per_label seeds of
+		 * each label; the others are neither trained on nor scored. */
+		if (o->max_per_label > 0) {
+			memset(taken, 0, ((size_t)L + 1) * sizeof *taken);
+			for (uint32_t a = 0; a < n_order; a++) {
+				uint32_t i = order[a];
+				if (fold[i] == f)
+					continue;
+				if (taken[ev.seed[i]] >= (uint32_t)o->max_per_label)
+					use[i] = 0;
+				else
+					taken[ev.seed[i]]++;
+			}
+		}
 		if ((rc = by_rules(&ev, use, Pr)) != RL_OK ||
 		    (rc = rl_propagate_run(&ev, use, &o->prop, Pp, NULL)) !=
 		    RL_OK)
@@ -484,7 +500,7 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			goto out;
 		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm };
 		for (uint32_t i = 0; i < n; i++) {
-			if (ev.seed[i] < 0 || use[i])
+			if (ev.seed[i] < 0 || fold[i] != f)
 				continue;
 			uint32_t g = (uint32_t)ev.seed[i];
 			memcpy(ho + n_ho * L, Pm + (size_t)i * L,
@@ -575,6 +591,8 @@ out:
 	free(ho);
 	free(ho_gold);
 	free(tmp);
+	free(order);
+	free(taken);
 	return rc;
 }
 

@@ -154,6 +154,16 @@ START_TEST(eval_changes_nothing)
 	ck_assert_uint_eq(total, 6);
 	rl_eval_report_free(r);
 	rl_eval_report_free(NULL);
+	/* A learning-curve point: train on one seed per label; every
+	 * held-out seed is still scored. */
+	o.max_per_label = 1;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	total = 0;
+	for (int i = 0; i < 9; i++)
+		total += r->methods[RL_METHOD_PROPAGATION].confusion[i];
+	ck_assert_uint_eq(total, 6);
+	rl_eval_report_free(r);
+	o.max_per_label = 0;
 	char *after = tu_digest(db_path);
 	ck_assert_str_eq(before, after);
 	free(before);

@@ -73,15 +73,48 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 			r->min_per_label);
 }
 
+/* Macro-F1 of every method against the number of seeds per label each
+ * fold trains on; the held-out seeds stay the same for every size. */
+static int curve(rl_db *db, rl_eval_opts *o)
+{
+	static const int sizes[] = { 1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 100,
+				     200, 500, 1000 };
+	printf("learning curve: macro-F1 on held-out seeds against the seeds "
+	       "per label trained on\n%8s", "seeds");
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		printf(" %12s", rl_method_name((rl_method)m));
+	printf("\n");
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		rl_eval_report *r = NULL;
+		o->max_per_label = sizes[i];
+		int rc = rl_eval(db, o, &r);
+		if (rc != RL_OK)
+			return rc;
+		/* Past the seeds there are, more sizes repeat the last. */
+		uint32_t have = r->min_per_label - r->min_per_label / r->folds;
+		printf("%8d", sizes[i]);
+		for (int m = 0; m < RL_METHOD_COUNT; m++)
+			printf(" %12.3f", r->methods[m].macro_f1);
+		printf("\n");
+		rl_eval_report_free(r);
+		if ((uint32_t)sizes[i] >= have)
+			break;
+	}
+	o->max_per_label = 0;
+	return RL_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	rl_eval_opts o;
 	rl_eval_opts_init(&o);
-	int json = 0;
+	int json = 0, want_curve = 0;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--curve")) {
+			want_curve = 1;
 		} else if (!strcmp(argv[i], "--folds") && i + 1 < argc) {
 			char *end;
 			o.folds = (int)strtol(argv[++i], &end, 10);
@@ -100,7 +133,11 @@ int cmd_eval(int argc, char **argv)
 	if (!db)
 		return EXIT_FAIL;
 	rl_eval_report *r = NULL;
-	int rc = rl_eval(db, &o, &r);
+	int rc = want_curve ? curve(db, &o) : RL_OK;
+	if (rc == RL_OK && want_curve && !json)
+		printf("\n");
+	if (rc == RL_OK)
+		rc = rl_eval(db, &o, &r);
 	if (rc == RL_OK) {
 		if (json) {
 			print_json(r);

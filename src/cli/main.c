@@ -144,7 +144,7 @@ static const struct {
 	    "review's label scores and its label, confidence and margin;\n"
 	    "reviews no evidence reaches abstain.\n" }, propagate_stages },
 	{ { "eval", cmd_eval, "cross-validate the methods on the hand labels",
-	    "usage: revlab eval DB [--folds K] [--json]\n"
+	    "usage: revlab eval DB [--folds K] [--curve] [--json]\n"
 	    "\n"
 	    "Scores rules alone, propagation, and a classifier trained on the\n"
 	    "propagated labels by K-fold cross-validation on the hand labels\n"
@@ -153,6 +153,8 @@ static const struct {
 	    "propagation, class shares and training. Prints macro-F1,\n"
 	    "accuracy and coverage per method, per-label precision, recall\n"
 	    "and F1 for the best, and with --json the confusion matrices.\n"
+	    "--curve adds a learning curve: macro-F1 of each method when each\n"
+	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
 	    "Changes nothing in the store.\n" }, NULL },
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
