@@ -489,10 +489,14 @@ typedef enum rl_method {
 RL_API const char *rl_method_name(rl_method m);
 
 typedef struct rl_eval_opts {
+	const char *model;	/* the classifier: "logreg" (multinomial
+				   logistic regression) or "nb"
+				   (multinomial naive Bayes); "logreg" */
 	int folds;		/* cross-validation folds over the seeds; 5 */
 	int seed;		/* of the fold assignment; 1 */
-	double l2;		/* L2 strength of the model; 1 */
-	int max_iter;		/* L-BFGS iterations; 200 */
+	double l2;		/* logreg: L2 strength; 1 */
+	int max_iter;		/* logreg: L-BFGS iterations; 200 */
+	double smoothing;	/* nb: additive smoothing; 0.1 */
 	int threads;		/* 2 */
 	double temperature;	/* the model's probabilities are
 				   softmax(logits / temperature); 1 */
@@ -502,6 +506,9 @@ typedef struct rl_eval_opts {
 } rl_eval_opts;
 
 RL_API void rl_eval_opts_init(rl_eval_opts *o);
+/* Sets one of the "train" parameters (model, folds, seed, l2, max_iter,
+ * smoothing, threads) from "name=value". */
+RL_API int rl_eval_opts_set(rl_eval_opts *o, const char *assignment);
 
 typedef struct rl_method_score {
 	double accuracy;	/* on held-out hand labels; abstain = wrong */

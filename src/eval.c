@@ -30,13 +30,14 @@ const char *rl_method_name(rl_method m)
 void rl_eval_opts_init(rl_eval_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->folds = 5;
-	o->seed = 1;
-	o->l2 = 1.0;
-	o->max_iter = 200;
-	o->threads = 2;
+	rl_params_defaults(rl_train_params, rl_train_nparams, o);
 	o->temperature = 1;
 	rl_propagate_opts_init(&o->prop);
+}
+
+static int is_nb(const rl_eval_opts *o)
+{
+	return o->model && !strcmp(o->model, "nb");
 }
 
 /* ---- features: TF-IDF columns, then LSA columns ---- */
@@ -190,8 +191,10 @@ static int by_model(const rl_evidence *ev, const rl_csr *X,
 				      (L * mass[l]);
 		w[i] *= (float)cw;
 	}
-	if ((rc = rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
-				  o->threads, theta, NULL)) != RL_OK)
+	rc = is_nb(o) ? rl_nb_train(X, T, w, L, o->smoothing, theta)
+		      : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+					o->threads, theta, NULL);
+	if (rc != RL_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		double *p = P + (size_t)i * L;
@@ -359,6 +362,14 @@ void rl_eval_report_free(rl_eval_report *r)
 	free(r);
 }
 
+static int check_model(rl_db *db, const rl_eval_opts *o)
+{
+	if (o->model && strcmp(o->model, "logreg") && strcmp(o->model, "nb"))
+		return rl_fail(db, RL_EINVAL, "model is logreg or nb, not "
+			       "'%s'", o->model);
+	return RL_OK;
+}
+
 int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 {
 	rl_eval_opts defaults;
@@ -366,6 +377,9 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		rl_eval_opts_init(&defaults);
 		o = &defaults;
 	}
+	*out = NULL;
+	if (check_model(db, o) != RL_OK)
+		return RL_EINVAL;
 	rl_evidence ev;
 	rl_csr X = { 0 };
 	rl_eval_report *r = NULL;
@@ -612,9 +626,10 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	if (rc != RL_OK)
 		goto out;
 	char head[256];
-	snprintf(head, sizeof head, "{\"l2\":%.17g,\"max_iter\":%d,"
-		 "\"temperature\":%.17g,\"n_cols\":%u,"
-		 "\"features\":\"tfidf+lsa\",\"fit\":", o->l2, o->max_iter,
+	snprintf(head, sizeof head, "{\"model\":\"%s\",\"l2\":%.17g,"
+		 "\"max_iter\":%d,\"smoothing\":%.17g,\"temperature\":%.17g,"
+		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
+		 is_nb(o) ? "nb" : "logreg", o->l2, o->max_iter, o->smoothing,
 		 o->temperature, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
 	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
@@ -631,7 +646,8 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	if (rc == RL_OK)
 		rc = rl_buf_putc(&labels, ']');
 	if (rc == RL_OK)
-		rc = rl_store_model_put(db, "logreg", params.data, labels.data,
+		rc = rl_store_model_put(db, is_nb(o) ? "nb" : "logreg",
+					params.data, labels.data,
 					theta, (size_t)(X->n_cols + 1) *
 					ev->L * sizeof *theta, "{}", run_id,
 					id);
@@ -666,6 +682,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
+	if (check_model(db, o) != RL_OK)
+		return RL_EINVAL;
 	if ((rc = rl_store_begin(db)) != RL_OK)
 		return rc;
 	char pj[96];

@@ -93,6 +93,8 @@ extern const rl_param_def rl_graph_params[];
 extern const size_t rl_graph_nparams;
 extern const rl_param_def rl_propagate_params[];
 extern const size_t rl_propagate_nparams;
+extern const rl_param_def rl_train_params[];
+extern const size_t rl_train_nparams;
 
 /* ---- JSON text (json.c) ---- */
 

@@ -106,6 +106,25 @@ const rl_param_def rl_propagate_params[] = {
 const size_t rl_propagate_nparams =
 	sizeof rl_propagate_params / sizeof rl_propagate_params[0];
 
+const rl_param_def rl_train_params[] = {
+	P(rl_eval_opts, "string", RL_PT_STRING, model, "logreg", 0, 0,
+	  "classifier: logreg (logistic regression) or nb (naive Bayes)"),
+	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
+	  "cross-validation folds over the hand labels"),
+	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
+	  "seed of the fold assignment"),
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, l2, "1", 0, 1e6,
+	  "logreg: L2 regularisation strength"),
+	P(rl_eval_opts, "int", RL_PT_INT, max_iter, "200", 1, 100000,
+	  "logreg: L-BFGS iterations at most"),
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, smoothing, "0.1", 1e-9, 100,
+	  "nb: additive smoothing of the feature counts"),
+	P(rl_eval_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
+};
+const size_t rl_train_nparams =
+	sizeof rl_train_params / sizeof rl_train_params[0];
+
 static int set_field(const rl_param_def *d, void *opts, const char *v)
 {
 	char *field = (char *)opts + d->offset;
@@ -216,6 +235,7 @@ const rl_param *rl_param_at(const char *stage, size_t i)
 		{ "vectorize", rl_vectorize_params, &rl_vectorize_nparams },
 		{ "graph", rl_graph_params, &rl_graph_nparams },
 		{ "propagate", rl_propagate_params, &rl_propagate_nparams },
+		{ "train", rl_train_params, &rl_train_nparams },
 	};
 	for (size_t s = 0; stage && s < sizeof stages / sizeof stages[0]; s++)
 		if (!strcmp(stage, stages[s].stage))
@@ -270,4 +290,9 @@ int rl_propagate_opts_set(rl_propagate_opts *o, const char *assignment)
 {
 	return rl_params_set(rl_propagate_params, rl_propagate_nparams, o,
 			     assignment);
+}
+
+int rl_eval_opts_set(rl_eval_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_train_params, rl_train_nparams, o, assignment);
 }

@@ -164,6 +164,17 @@ START_TEST(eval_changes_nothing)
 	ck_assert_uint_eq(total, 6);
 	rl_eval_report_free(r);
 	o.max_per_label = 0;
+	/* Naive Bayes in place of logistic regression, set by name. */
+	ck_assert_int_eq(rl_eval_opts_set(&o, "model=nb"), RL_OK);
+	ck_assert_int_eq(rl_eval_opts_set(&o, "smoothing=0.5"), RL_OK);
+	ck_assert_int_eq(rl_eval_opts_set(&o, "nosuch=1"), RL_EINVAL);
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	ck_assert(r->methods[RL_METHOD_MODEL].coverage > 0.99);
+	rl_eval_report_free(r);
+	o.model = "svm";
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
+	ck_assert_ptr_null(r);
+	o.model = "logreg";
 	char *after = tu_digest(db_path);
 	ck_assert_str_eq(before, after);
 	free(before);

@@ -63,6 +63,7 @@ typedef struct cli_stages {
 	rl_vectorize_opts vec;
 	rl_graph_opts graph;
 	rl_propagate_opts prop;
+	rl_eval_opts train;
 } cli_stages;
 
 /* The stages whose parameters command `name` takes (NULL-terminated). */

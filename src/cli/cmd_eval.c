@@ -115,6 +115,19 @@ int cmd_eval(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(argv[i], "--curve")) {
 			want_curve = 1;
+		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+			const char *a = argv[++i];
+			if (!strncmp(a, "train.", 6))
+				a += 6;
+			if (!strncmp(a, "propagate.", 10)) {
+				if (rl_propagate_opts_set(&o.prop, a + 10) !=
+				    RL_OK)
+					return cli_usage("eval", "bad parameter "
+							 "'%s'", argv[i]);
+			} else if (rl_eval_opts_set(&o, a) != RL_OK) {
+				return cli_usage("eval", "bad parameter '%s'",
+						 argv[i]);
+			}
 		} else if (!strcmp(argv[i], "--folds") && i + 1 < argc) {
 			char *end;
 			o.folds = (int)strtol(argv[++i], &end, 10);

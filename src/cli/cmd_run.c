@@ -55,8 +55,7 @@ int cmd_run(int argc, char **argv)
 	} else {
 		/* Pick the way of combining evidence by cross-validation on
 		 * the hand labels, and label with it. */
-		rl_eval_opts eo;
-		rl_eval_opts_init(&eo);
+		rl_eval_opts eo = st.train;
 		eo.prop = st.prop;
 		eo.prop.progress = NULL;
 		rl_eval_report *er = NULL;

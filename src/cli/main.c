@@ -31,7 +31,8 @@ static const char *const vectorize_stages[] = { "vectorize", NULL };
 static const char *const graph_stages[] = { "graph", NULL };
 static const char *const propagate_stages[] = { "propagate", NULL };
 static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
-					  "propagate", NULL };
+					  "propagate", "train", NULL };
+static const char *const eval_stages[] = { "train", "propagate", NULL };
 
 static const struct {
 	cli_cmd cmd;
@@ -145,6 +146,7 @@ static const struct {
 	    "reviews no evidence reaches abstain.\n" }, propagate_stages },
 	{ { "eval", cmd_eval, "cross-validate the methods on the hand labels",
 	    "usage: revlab eval DB [--folds K] [--curve] [--json]\n"
+	    "                   [-p name=value]...\n"
 	    "\n"
 	    "Scores rules alone, propagation, and a classifier trained on the\n"
 	    "propagated labels by K-fold cross-validation on the hand labels\n"
@@ -155,7 +157,7 @@ static const struct {
 	    "and F1 for the best, and with --json the confusion matrices.\n"
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
 	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
-	    "Changes nothing in the store.\n" }, NULL },
+	    "Changes nothing in the store.\n" }, eval_stages },
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
 	    "                      [--text-col C] [--model ID] [--top K]\n"

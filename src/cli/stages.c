@@ -28,6 +28,8 @@ static int set_in(cli_stages *st, const char *stage, const char *a)
 		return rl_graph_opts_set(&st->graph, a);
 	if (!strcmp(stage, "propagate"))
 		return rl_propagate_opts_set(&st->prop, a);
+	if (!strcmp(stage, "train"))
+		return rl_eval_opts_set(&st->train, a);
 	return RL_EINVAL;
 }
 
@@ -68,6 +70,7 @@ int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 	rl_vectorize_opts_init(&st->vec);
 	rl_graph_opts_init(&st->graph);
 	rl_propagate_opts_init(&st->prop);
+	rl_eval_opts_init(&st->train);
 	int c;
 	optind = 1;
 	opterr = 0;
