@@ -490,13 +490,14 @@ RL_API const char *rl_method_name(rl_method m);
 
 typedef struct rl_eval_opts {
 	const char *model;	/* the classifier: "logreg" (multinomial
-				   logistic regression) or "nb"
-				   (multinomial naive Bayes); "logreg" */
+				   logistic regression), "nb" (multinomial
+				   naive Bayes) or "cnb" (complement naive
+				   Bayes); "logreg" */
 	int folds;		/* cross-validation folds over the seeds; 5 */
 	int seed;		/* of the fold assignment; 1 */
 	double l2;		/* logreg: L2 strength; 1 */
 	int max_iter;		/* logreg: L-BFGS iterations; 200 */
-	double smoothing;	/* nb: additive smoothing; 0.1 */
+	double smoothing;	/* nb, cnb: additive smoothing; 0.1 */
 	int threads;		/* 2 */
 	double temperature;	/* the model's probabilities are
 				   softmax(logits / temperature); 1 */

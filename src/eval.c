@@ -35,9 +35,10 @@ void rl_eval_opts_init(rl_eval_opts *o)
 	rl_propagate_opts_init(&o->prop);
 }
 
-static int is_nb(const rl_eval_opts *o)
+static const char *model_kind(const rl_eval_opts *o)
 {
-	return o->model && !strcmp(o->model, "nb");
+	return o->model && (!strcmp(o->model, "nb") ||
+			    !strcmp(o->model, "cnb")) ? o->model : "logreg";
 }
 
 /* ---- features: TF-IDF columns, then LSA columns ---- */
@@ -191,9 +192,12 @@ static int by_model(const rl_evidence *ev, const rl_csr *X,
 				      (L * mass[l]);
 		w[i] *= (float)cw;
 	}
-	rc = is_nb(o) ? rl_nb_train(X, T, w, L, o->smoothing, theta)
-		      : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
-					o->threads, theta, NULL);
+	const char *kind = model_kind(o);
+	rc = !strcmp(kind, "nb") ? rl_nb_train(X, T, w, L, o->smoothing, theta)
+	   : !strcmp(kind, "cnb") ? rl_cnb_train(X, T, w, L, o->smoothing,
+						 theta)
+	   : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+			     o->threads, theta, NULL);
 	if (rc != RL_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
@@ -243,12 +247,13 @@ static double temper_nll(const double *ho, const uint32_t *gold, size_t m,
 }
 
 /* The temperature that minimises the held-out NLL: golden-section
- * search on log t in [1/20, 20]. */
+ * search on log t in [1/100, 100] (complement NB's scores are small and
+ * need a low one). */
 static double fit_temperature(const double *ho, const uint32_t *gold,
 			      size_t m, uint32_t L, double *tmp)
 {
 	const double g = 0.6180339887498949;
-	double a = log(0.05), b = log(20);
+	double a = log(0.01), b = log(100);
 	double c = b - g * (b - a), d = a + g * (b - a);
 	double fc = temper_nll(ho, gold, m, L, exp(c), tmp);
 	double fd = temper_nll(ho, gold, m, L, exp(d), tmp);
@@ -364,8 +369,9 @@ void rl_eval_report_free(rl_eval_report *r)
 
 static int check_model(rl_db *db, const rl_eval_opts *o)
 {
-	if (o->model && strcmp(o->model, "logreg") && strcmp(o->model, "nb"))
-		return rl_fail(db, RL_EINVAL, "model is logreg or nb, not "
+	if (o->model && strcmp(o->model, "logreg") && strcmp(o->model, "nb") &&
+	    strcmp(o->model, "cnb"))
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb or cnb, not "
 			       "'%s'", o->model);
 	return RL_OK;
 }
@@ -629,7 +635,7 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	snprintf(head, sizeof head, "{\"model\":\"%s\",\"l2\":%.17g,"
 		 "\"max_iter\":%d,\"smoothing\":%.17g,\"temperature\":%.17g,"
 		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
-		 is_nb(o) ? "nb" : "logreg", o->l2, o->max_iter, o->smoothing,
+		 model_kind(o), o->l2, o->max_iter, o->smoothing,
 		 o->temperature, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
 	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
@@ -646,7 +652,7 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	if (rc == RL_OK)
 		rc = rl_buf_putc(&labels, ']');
 	if (rc == RL_OK)
-		rc = rl_store_model_put(db, is_nb(o) ? "nb" : "logreg",
+		rc = rl_store_model_put(db, model_kind(o),
 					params.data, labels.data,
 					theta, (size_t)(X->n_cols + 1) *
 					ev->L * sizeof *theta, "{}", run_id,

@@ -169,6 +169,12 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 		double smoothing, double *theta);
 
+/* Complement naive Bayes: theta [n_cols][L] are the negated, per-label
+ * normalised log weights learned from each label's complement; biases 0.
+ * The argmax of x.theta is the CNB decision. */
+int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
+		 double smoothing, double *theta);
+
 /* p[L] = softmax(x_i theta). */
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);

@@ -289,3 +289,55 @@ int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 	free(prior);
 	return RL_OK;
 }
+
+int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
+		 double smoothing, double *theta)
+{
+	uint32_t d = X->n_cols;
+	double *cnt = calloc((size_t)d * L + 1, sizeof *cnt);
+	double *tot = calloc((size_t)L + 1, sizeof *tot);
+	double *all = calloc((size_t)d + 1, sizeof *all);
+	double *norm = calloc((size_t)L + 1, sizeof *norm);
+	int rc = RL_ENOMEM;
+	if (!cnt || !tot || !all || !norm)
+		goto out;
+	double grand = 0;
+	for (uint32_t i = 0; i < X->n_rows; i++) {
+		const float *t = T + (size_t)i * L;
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			double v = X->values[p] > 0 ? X->values[p] : 0;
+			uint32_t f = X->indices[p];
+			all[f] += w[i] * v;
+			grand += w[i] * v;
+			for (uint32_t l = 0; l < L; l++) {
+				cnt[(size_t)f * L + l] += w[i] * t[l] * v;
+				tot[l] += w[i] * t[l] * v;
+			}
+		}
+	}
+	/* Complement NB (Rennie et al. 2003): each label's weights come
+	 * from the counts of all other labels, which is steadier when
+	 * labels are unbalanced; weights are normalised per label, and the
+	 * sign is flipped so that the usual argmax of x.theta applies. */
+	for (uint32_t f = 0; f < d; f++)
+		for (uint32_t l = 0; l < L; l++) {
+			double c = all[f] - cnt[(size_t)f * L + l];
+			double tc = grand - tot[l];
+			double lw = log((c + smoothing) / (tc + smoothing * d));
+			theta[(size_t)f * L + l] = lw;
+			norm[l] += fabs(lw);
+		}
+	for (uint32_t f = 0; f < d; f++)
+		for (uint32_t l = 0; l < L; l++)
+			theta[(size_t)f * L + l] = norm[l] > 0
+				? -theta[(size_t)f * L + l] / norm[l] : 0;
+	for (uint32_t l = 0; l < L; l++)
+		theta[(size_t)d * L + l] = 0;
+	rc = RL_OK;
+out:
+	free(cnt);
+	free(tot);
+	free(all);
+	free(norm);
+	return rc;
+}

@@ -108,7 +108,7 @@ const size_t rl_propagate_nparams =
 
 const rl_param_def rl_train_params[] = {
 	P(rl_eval_opts, "string", RL_PT_STRING, model, "logreg", 0, 0,
-	  "classifier: logreg (logistic regression) or nb (naive Bayes)"),
+	  "classifier: logreg, nb (naive Bayes) or cnb (complement NB)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
@@ -118,7 +118,7 @@ const rl_param_def rl_train_params[] = {
 	P(rl_eval_opts, "int", RL_PT_INT, max_iter, "200", 1, 100000,
 	  "logreg: L-BFGS iterations at most"),
 	P(rl_eval_opts, "double", RL_PT_DOUBLE, smoothing, "0.1", 1e-9, 100,
-	  "nb: additive smoothing of the feature counts"),
+	  "nb, cnb: additive smoothing of the feature counts"),
 	P(rl_eval_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
 };

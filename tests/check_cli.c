@@ -264,6 +264,10 @@ START_TEST(example_end_to_end)
 	ck_assert_int_eq(run(NULL, "predict", db, f, "--top", "2", NULL), 0);
 	ck_assert_int_eq(lines(out_buf), 301);
 	HAS(out_buf, "id\tlabel\tconfidence\tlabel2\tconfidence2\n");
+	ck_assert_int_eq(run(NULL, "train", db, "-p", "model=cnb", NULL), 0);
+	HAS(out_buf, "cnb model stored");
+	ck_assert_int_eq(run(NULL, "train", db, "-p", "model=svm", NULL), 2);
+	HAS(err_buf, "model is logreg, nb or cnb");
 	ck_assert_int_eq(run(NULL, "eval", db, "--json", NULL), 0);
 	HAS(out_buf, "\"best\":");
 	ck_assert_int_eq(run(NULL, "suggest", db, "pos", "-n", "3", NULL), 0);

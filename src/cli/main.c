@@ -19,6 +19,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_suggest(int argc, char **argv);
 int cmd_propagate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
@@ -158,6 +159,14 @@ static const struct {
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
 	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
 	    "Changes nothing in the store.\n" }, eval_stages },
+	{ { "train", cmd_train, "train and store the classifier for predict",
+	    "usage: revlab train DB [-p name=value]... [-q]\n"
+	    "\n"
+	    "Propagates the hand labels, trains the classifier (-p model=\n"
+	    "logreg|nb|cnb) on the propagated labels weighted by their\n"
+	    "confidence, and stores it with its predictions for the corpus.\n"
+	    "Labels are not changed (`revlab run` does that). The newest five\n"
+	    "models are kept.\n" }, eval_stages },
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
 	    "                      [--text-col C] [--model ID] [--top K]\n"

@@ -1,0 +1,25 @@
+/*
+ * cmd_train.c - `revlab train DB [-p name=value]...`: train the classifier
+ * on the propagated labels and store it (with its predictions for the
+ * corpus) without changing any review's label.
+ */
+#include "cli.h"
+
+static int train(rl_db *db, cli_stages *st, cli_progress *prog)
+{
+	rl_eval_opts o = st->train;
+	o.prop = st->prop;
+	double t0 = cli_now();
+	int rc = rl_train(db, &o);
+	if (rc != RL_OK)
+		return cli_fail(db, rc);
+	if (!prog->quiet)
+		printf("train:     %s model stored (%.2f s); `revlab predict` "
+		       "uses it\n", o.model, cli_now() - t0);
+	return EXIT_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	return cli_stage_command("train", argc, argv, train);
+}
