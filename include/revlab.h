@@ -491,8 +491,9 @@ RL_API const char *rl_method_name(rl_method m);
 typedef struct rl_eval_opts {
 	const char *model;	/* the classifier: "logreg" (multinomial
 				   logistic regression), "nb" (multinomial
-				   naive Bayes) or "cnb" (complement naive
-				   Bayes); "logreg" */
+				   naive Bayes), "cnb" (complement naive
+				   Bayes), or "auto" (logreg here; `revlab
+				   run` picks by cross-validation); "auto" */
 	int folds;		/* cross-validation folds over the seeds; 5 */
 	int seed;		/* of the fold assignment; 1 */
 	double l2;		/* logreg: L2 strength; 1 */

@@ -370,9 +370,9 @@ void rl_eval_report_free(rl_eval_report *r)
 static int check_model(rl_db *db, const rl_eval_opts *o)
 {
 	if (o->model && strcmp(o->model, "logreg") && strcmp(o->model, "nb") &&
-	    strcmp(o->model, "cnb"))
-		return rl_fail(db, RL_EINVAL, "model is logreg, nb or cnb, not "
-			       "'%s'", o->model);
+	    strcmp(o->model, "cnb") && strcmp(o->model, "auto"))
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or auto, "
+			       "not '%s'", o->model);
 	return RL_OK;
 }
 

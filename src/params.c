@@ -107,8 +107,9 @@ const size_t rl_propagate_nparams =
 	sizeof rl_propagate_params / sizeof rl_propagate_params[0];
 
 const rl_param_def rl_train_params[] = {
-	P(rl_eval_opts, "string", RL_PT_STRING, model, "logreg", 0, 0,
-	  "classifier: logreg, nb (naive Bayes) or cnb (complement NB)"),
+	P(rl_eval_opts, "string", RL_PT_STRING, model, "auto", 0, 0,
+	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), or "
+	  "auto (run picks by cross-validation; elsewhere logreg)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,

@@ -267,7 +267,7 @@ START_TEST(example_end_to_end)
 	ck_assert_int_eq(run(NULL, "train", db, "-p", "model=cnb", NULL), 0);
 	HAS(out_buf, "cnb model stored");
 	ck_assert_int_eq(run(NULL, "train", db, "-p", "model=svm", NULL), 2);
-	HAS(err_buf, "model is logreg, nb or cnb");
+	HAS(err_buf, "model is logreg, nb, cnb or auto");
 	ck_assert_int_eq(run(NULL, "eval", db, "--json", NULL), 0);
 	HAS(out_buf, "\"best\":");
 	ck_assert_int_eq(run(NULL, "suggest", db, "pos", "-n", "3", NULL), 0);

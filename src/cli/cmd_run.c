@@ -2,6 +2,8 @@
  * cmd_run.c - `revlab run DB`: the whole pipeline that exists, each stage
  * redoing only what its changed inputs need.
  */
+#include <string.h>
+
 #include "cli.h"
 
 int cmd_run(int argc, char **argv)
@@ -59,7 +61,43 @@ int cmd_run(int argc, char **argv)
 		eo.prop = st.prop;
 		eo.prop.progress = NULL;
 		rl_eval_report *er = NULL;
-		int erc = rl_eval(db, &eo, &er);
+		int erc;
+		if (!strcmp(eo.model, "auto")) {
+			/* The classifier is chosen like the method: by
+			 * cross-validated macro-F1, on the same folds. */
+			static const char *const kinds[] = { "logreg", "nb",
+							     "cnb" };
+			size_t best_k = 0;
+			erc = RL_OK;
+			for (size_t k = 0; erc == RL_OK && k < 3; k++) {
+				rl_eval_report *r = NULL;
+				eo.model = kinds[k];
+				erc = rl_eval(db, &eo, &r);
+				if (erc != RL_OK)
+					break;
+				if (!quiet)
+					printf("classify:  %-6s model macro-F1 "
+					       "%.3f (cross-validated)\n",
+					       kinds[k], r->methods[
+					       RL_METHOD_MODEL].macro_f1);
+				if (!er || r->methods[RL_METHOD_MODEL].macro_f1 >
+					   er->methods[RL_METHOD_MODEL].macro_f1 +
+					   1e-12) {
+					rl_eval_report_free(er);
+					er = r;
+					best_k = k;
+				} else {
+					rl_eval_report_free(r);
+				}
+			}
+			eo.model = kinds[best_k];
+			if (erc != RL_OK) {
+				rl_eval_report_free(er);
+				er = NULL;
+			}
+		} else {
+			erc = rl_eval(db, &eo, &er);
+		}
 		if (erc == RL_EEMPTY) {
 			if (!quiet)
 				printf("choose:    too few hand labels to "
@@ -78,9 +116,12 @@ int cmd_run(int argc, char **argv)
 			if (!quiet) {
 				printf("\n");
 				cli_print_eval(er, stdout);
-				printf("choose:    %s has the best cross-validated "
-				       "macro-F1 (%.3f); labelling with it\n",
+				printf("choose:    %s%s%s has the best "
+				       "cross-validated macro-F1 (%.3f); "
+				       "labelling with it\n",
 				       rl_method_name(er->best),
+				       er->best == RL_METHOD_MODEL ? " " : "",
+				       er->best == RL_METHOD_MODEL ? eo.model : "",
 				       er->methods[er->best].macro_f1);
 			}
 			rl_method best = er->best;

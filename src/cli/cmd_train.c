@@ -3,6 +3,8 @@
  * on the propagated labels and store it (with its predictions for the
  * corpus) without changing any review's label.
  */
+#include <string.h>
+
 #include "cli.h"
 
 static int train(rl_db *db, cli_stages *st, cli_progress *prog)
@@ -15,7 +17,8 @@ static int train(rl_db *db, cli_stages *st, cli_progress *prog)
 		return cli_fail(db, rc);
 	if (!prog->quiet)
 		printf("train:     %s model stored (%.2f s); `revlab predict` "
-		       "uses it\n", o.model, cli_now() - t0);
+		       "uses it\n", strcmp(o.model, "auto") ? o.model : "logreg",
+		       cli_now() - t0);
 	return EXIT_OK;
 }
 
