@@ -7,9 +7,10 @@
  * made without stemming or negation marks so they can be written back as
  * patterns. Hand-labelled reviews count 1; once propagation has run, the
  * reviews it labelled count with their confidence, which finds keywords
- * no seed contains. Precision is still reported on the hand labels only. The score is the z-score of the log-odds ratio with an
- * informative Dirichlet prior (Monroe, Colaresi & Quinn 2008): the prior
- * of a term is its share of the whole corpus, so a word frequent
+ * no seed contains. Precision is still reported on the hand labels only.
+ * The score is the z-score of the log-odds ratio with an informative
+ * Dirichlet prior (Monroe, Colaresi & Quinn 2008): the prior of a term
+ * is its share of the whole corpus, so a word frequent
  * everywhere needs much more evidence than a rare one, and ten seeds per
  * class do not make every rare word look perfect.
  */
