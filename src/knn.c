@@ -1054,7 +1054,7 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr, float *s)
 	if (v->n <= 1 || o->exact || v->n <= o->k + 1) {
 		int rc = exact(v, mf, o->k, NULL, v->n, o->threads, nbr, s);
 		/* Holes (fewer rows than k) get similarity 0, not -inf. */
-		for (size_t i = 0; i < (size_t)v->n * o->k; i++)
+		for (size_t i = 0; rc == RL_OK && i < (size_t)v->n * o->k; i++)
 			if (nbr[i] < 0)
 				s[i] = 0;
 		return rc;
