@@ -104,47 +104,19 @@ static int by_rules(const rl_evidence *ev, const uint8_t *use_seed,
 		    double *P)
 {
 	uint32_t L = ev->L;
-	uint64_t *hits = calloc(ev->n_rules + 1, sizeof *hits);
-	uint64_t *right = calloc(ev->n_rules + 1, sizeof *right);
-	if (!hits || !right) {
-		free(hits);
-		free(right);
-		return RL_ENOMEM;
-	}
-	for (uint32_t i = 0; i < ev->n; i++) {
-		int32_t s = ev->seed[i];
-		if (s < 0 || !use_seed[i])
-			continue;
-		for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
-			uint32_t r = ev->hit_rule[p];
-			hits[r]++;
-			right[r] += ((uint32_t)s == ev->rule_label[r]) !=
-				    ev->rule_negate[r];
-		}
-	}
-	for (uint32_t i = 0; i < ev->n; i++) {
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	int rc = quality ? rl_rule_quality(ev, use_seed, quality) : RL_ENOMEM;
+	for (uint32_t i = 0; rc == RL_OK && i < ev->n; i++) {
 		double *p = P + (size_t)i * L, sum = 0;
 		memset(p, 0, L * sizeof *p);
-		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
-			uint32_t r = ev->hit_rule[h];
-			double q = ((double)right[r] + 1) /
-				   ((double)hits[r] + 2);
-			double v = ev->rule_weight[r] * q;
-			if (!ev->rule_negate[r])
-				p[ev->rule_label[r]] += v;
-			else
-				for (uint32_t l = 0; L > 1 && l < L; l++)
-					if (l != ev->rule_label[r])
-						p[l] += v / (L - 1);
-		}
+		rl_rule_votes(ev, i, quality, 1, p);
 		for (uint32_t l = 0; l < L; l++)
 			sum += p[l];
 		for (uint32_t l = 0; sum > 0 && l < L; l++)
 			p[l] /= sum;
 	}
-	free(hits);
-	free(right);
-	return RL_OK;
+	free(quality);
+	return rc;
 }
 
 /* Trains on the propagated distributions Pprop of every row that is not

@@ -42,6 +42,19 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P,
 		     uint32_t *iters);
 
+/* Each rule's smoothed precision (right + 1) / (matched + 2) on the hand
+ * labels of rows where use_seed is set (all when NULL), into quality
+ * [n_rules]: the one place rule quality is estimated, so evaluation can
+ * hide held-out seeds from it. */
+int rl_rule_quality(const rl_evidence *ev, const uint8_t *use_seed,
+		    double *quality);
+
+/* Adds row i's rule votes to y [L], each strength * weight * quality
+ * (quality NULL: 1, a plain majority vote); a `!label` vote is spread over
+ * the other labels. */
+void rl_rule_votes(const rl_evidence *ev, uint32_t i, const double *quality,
+		   double strength, double *y);
+
 /* The classifier's features of every evidence row: TF-IDF columns, then
  * the LSA columns (n_features + c). */
 int rl_features_load(rl_db *db, const rl_evidence *ev, rl_csr *X);

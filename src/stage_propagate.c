@@ -206,29 +206,20 @@ out:
 	return rc;
 }
 
-int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
-		     const rl_propagate_opts *o, double *P, uint32_t *iters)
+int rl_rule_quality(const rl_evidence *ev, const uint8_t *use_seed,
+		    double *quality)
 {
-	uint32_t n = ev->n, L = ev->L;
-	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
-	uint8_t *clamp = calloc((size_t)n + 1, 1);
-	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
-	double *prior = calloc((size_t)L + 1, sizeof *prior);
 	uint64_t *hits = calloc(ev->n_rules + 1, sizeof *hits);
 	uint64_t *right = calloc(ev->n_rules + 1, sizeof *right);
-	int rc = RL_ENOMEM;
-	if (!Y || !clamp || !quality || !prior || !hits || !right)
-		goto out;
-	int majority = o->rule_vote && !strcmp(o->rule_vote, "majority");
-	int uniform = o->class_prior && !strcmp(o->class_prior, "uniform");
-	/* Rule quality on the hand labels in use, and class shares. */
-	double n_used = 0;
-	for (uint32_t i = 0; i < n; i++) {
+	if (!hits || !right) {
+		free(hits);
+		free(right);
+		return RL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < ev->n; i++) {
 		int32_t s = ev->seed[i];
 		if (s < 0 || (use_seed && !use_seed[i]))
 			continue;
-		prior[s] += 1;
-		n_used += 1;
 		for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
 			uint32_t r = ev->hit_rule[p];
 			hits[r]++;
@@ -237,8 +228,55 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		}
 	}
 	for (uint32_t r = 0; r < ev->n_rules; r++)
-		quality[r] = majority ? 1 : ((double)right[r] + 1) /
-					    ((double)hits[r] + 2);
+		quality[r] = ((double)right[r] + 1) / ((double)hits[r] + 2);
+	free(hits);
+	free(right);
+	return RL_OK;
+}
+
+void rl_rule_votes(const rl_evidence *ev, uint32_t i, const double *quality,
+		   double strength, double *y)
+{
+	uint32_t L = ev->L;
+	for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
+		uint32_t r = ev->hit_rule[p];
+		double v = strength * ev->rule_weight[r] *
+			   (quality ? quality[r] : 1);
+		if (!ev->rule_negate[r]) {
+			y[ev->rule_label[r]] += v;
+		} else if (L > 1) {
+			for (uint32_t l = 0; l < L; l++)
+				if (l != ev->rule_label[r])
+					y[l] += v / (L - 1);
+		}
+	}
+}
+
+int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
+		     const rl_propagate_opts *o, double *P, uint32_t *iters)
+{
+	uint32_t n = ev->n, L = ev->L;
+	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
+	uint8_t *clamp = calloc((size_t)n + 1, 1);
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	double *prior = calloc((size_t)L + 1, sizeof *prior);
+	int rc = RL_ENOMEM;
+	if (!Y || !clamp || !quality || !prior)
+		goto out;
+	int majority = o->rule_vote && !strcmp(o->rule_vote, "majority");
+	int uniform = o->class_prior && !strcmp(o->class_prior, "uniform");
+	/* Rule quality and class shares on the hand labels in use. */
+	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
+	    RL_OK)
+		goto out;
+	double n_used = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t s = ev->seed[i];
+		if (s < 0 || (use_seed && !use_seed[i]))
+			continue;
+		prior[s] += 1;
+		n_used += 1;
+	}
 	for (uint32_t l = 0; l < L; l++)
 		prior[l] = uniform || n_used == 0 ? 1.0 / L : prior[l] / n_used;
 
@@ -250,18 +288,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 			clamp[i] = 1;
 			continue;
 		}
-		for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
-			uint32_t r = ev->hit_rule[p];
-			double v = o->rule_strength * ev->rule_weight[r] *
-				   quality[r];
-			if (!ev->rule_negate[r]) {
-				y[ev->rule_label[r]] += v;
-			} else if (L > 1) {
-				for (uint32_t l = 0; l < L; l++)
-					if (l != ev->rule_label[r])
-						y[l] += v / (L - 1);
-			}
-		}
+		rl_rule_votes(ev, i, majority ? NULL : quality,
+			      o->rule_strength, y);
 	}
 	if ((rc = rl_spread(&ev->S, L, Y, clamp, o->alpha, o->tol,
 			    (uint32_t)o->max_iter, o->threads, P, iters)) !=
@@ -286,8 +314,6 @@ out:
 	free(clamp);
 	free(quality);
 	free(prior);
-	free(hits);
-	free(right);
 	return rc;
 }
 
