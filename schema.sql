@@ -5,7 +5,7 @@
 -- and applies it to a new store. Bump user_version with any change, and
 -- teach store.c to upgrade from the previous version.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Settings that the stored data depends on, e.g. the fingerprint of the
 -- tokenizer that made review_tokens. A stage compares and redoes its work
@@ -188,6 +188,34 @@ CREATE TABLE predictions (
 	confidence REAL NOT NULL,
 	PRIMARY KEY (review_id, model_id)
 ) WITHOUT ROWID;
+
+-- Evaluations, newest last: the whole report of `revlab eval` (and of
+-- the cross-validation `revlab run` makes) as the JSON `eval --json`
+-- prints, so `revlab report` can draw the last one. Added in version 2.
+CREATE TABLE evals (
+	id INTEGER PRIMARY KEY,
+	run_id INTEGER REFERENCES runs(id),
+	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+	result TEXT NOT NULL                -- JSON object
+);
+
+-- The last clustering of the review vectors (spherical k-means): one row
+-- per cluster with its size and most distinctive terms, and each
+-- review's cluster with its cosine to the centroid. Replaced as a whole
+-- by every `revlab clusters`. Added in version 2.
+CREATE TABLE clusters (
+	id INTEGER PRIMARY KEY,             -- cluster number, from 0
+	size INTEGER NOT NULL,
+	terms TEXT NOT NULL DEFAULT '[]',   -- JSON array, most distinctive first
+	run_id INTEGER REFERENCES runs(id)
+);
+CREATE TABLE cluster_members (
+	review_id INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE,
+	cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+	similarity REAL NOT NULL
+);
+CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id,
+	similarity);
 
 -- What users take away: one row per review with its label, confidence and
 -- where the label came from (seed, rule, propagation, model), its

@@ -437,6 +437,45 @@ static int apply_schema(rl_db *db)
 	return rc;
 }
 
+/* Upgrades, one per version step: upgrade[v - 1] takes a version-v store
+ * to v + 1. Each adds what schema.sql added in that version. */
+static const char *const upgrade[] = {
+	/* 1 -> 2: evaluations and clusters */
+	"CREATE TABLE evals (id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id),"
+	" created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ',"
+	" 'now')), result TEXT NOT NULL);"
+	"CREATE TABLE clusters (id INTEGER PRIMARY KEY,"
+	" size INTEGER NOT NULL, terms TEXT NOT NULL DEFAULT '[]',"
+	" run_id INTEGER REFERENCES runs(id));"
+	"CREATE TABLE cluster_members (review_id INTEGER PRIMARY KEY"
+	" REFERENCES reviews(id) ON DELETE CASCADE, cluster_id INTEGER NOT"
+	" NULL REFERENCES clusters(id) ON DELETE CASCADE,"
+	" similarity REAL NOT NULL);"
+	"CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id,"
+	" similarity);"
+	"PRAGMA user_version = 2;",
+};
+
+/* Brings a store made by an older revlab up to RL_SCHEMA_VERSION, all
+ * steps in one transaction, so an interrupted upgrade leaves it as it was. */
+_Static_assert(sizeof upgrade / sizeof upgrade[0] == RL_SCHEMA_VERSION - 1,
+	       "one upgrade per version step");
+
+static int upgrade_schema(rl_db *db, int version)
+{
+	int rc = rl_store_begin(db);
+	if (rc != RL_OK)
+		return rc;
+	for (int v = version; v < RL_SCHEMA_VERSION && rc == RL_OK; v++)
+		rc = exec_sql(db, upgrade[v - 1]);
+	if (rc == RL_OK)
+		rc = rl_store_commit(db);
+	if (rc != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
 int rl_db_open(const char *path, unsigned flags, rl_db **out)
 {
 	int rc = RL_ENOMEM;
@@ -489,6 +528,9 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 			   "PRAGMA synchronous = NORMAL;")) != RL_OK)
 		return rc;
 	if (version == 0 && (rc = apply_schema(db)) != RL_OK)
+		return rc;
+	if (version > 0 && version < RL_SCHEMA_VERSION &&
+	    (rc = upgrade_schema(db, version)) != RL_OK)
 		return rc;
 	return RL_OK;
 }

@@ -79,6 +79,72 @@ START_TEST(refuse_foreign_and_newer)
 }
 END_TEST
 
+/* The schema of a store as a canonical text: every table's and index's
+ * columns, in name order, so an upgraded store can be compared with a new
+ * one regardless of how the DDL was spelled. */
+static char *schema_shape(const char *path)
+{
+	sqlite3 *s = NULL;
+	sqlite3_stmt *q = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(s,
+		"SELECT m.type || ' ' || m.name || ': ' || group_concat("
+		"p.name || ' ' || p.type || ' ' || p.\"notnull\" || ' ' ||"
+		" ifnull(p.dflt_value, '-') || ' ' || p.pk, ', ')"
+		" FROM sqlite_schema m, pragma_table_info(m.name) p"
+		" WHERE m.name NOT LIKE 'sqlite_%' GROUP BY m.name"
+		" UNION ALL SELECT 'index ' || name || ' on ' || tbl_name"
+		" FROM sqlite_schema WHERE type = 'index'"
+		" AND name NOT LIKE 'sqlite_%' ORDER BY 1", -1, &q, NULL),
+		SQLITE_OK);
+	size_t cap = 1 << 14, len = 0;
+	char *out = calloc(1, cap);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(q, 0);
+		size_t n = strlen(row);
+		ck_assert(len + n + 2 < cap);
+		memcpy(out + len, row, n);
+		len += n;
+		out[len++] = '\n';
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(s);
+	return out;
+}
+
+START_TEST(upgrade_from_v1)
+{
+	/* A store made by revlab 1 (its schema.sql, kept in tests/data)
+	 * with a review in it is upgraded on open, keeps its data, and ends
+	 * up with exactly the tables and columns of a new store. */
+	FILE *f = fopen(RL_TEST_DATA_DIR "/schema_v1.sql", "rb");
+	ck_assert_ptr_nonnull(f);
+	char *sql = calloc(1, 1 << 16);
+	size_t n = fread(sql, 1, (1 << 16) - 1, f);
+	fclose(f);
+	ck_assert(n > 0 && n < (1 << 16) - 1);
+	const char *old = tu_path("v1.db");
+	make_sqlite(old, sql);
+	free(sql);
+	make_sqlite(old, "INSERT INTO reviews(ext_id, text) VALUES ('r1', 'ok');");
+	ck_assert_int_eq(tu_int(old, "PRAGMA user_version"), 1);
+
+	rl_db *db = NULL;
+	ck_assert_int_eq(rl_db_open(old, 0, &db), RL_OK);
+	rl_db_close(db);
+	ck_assert_int_eq(tu_int(old, "PRAGMA user_version"), RL_SCHEMA_VERSION);
+	ck_assert_int_eq(tu_int(old, "SELECT count(*) FROM reviews"), 1);
+
+	const char *fresh = tu_path("v2.db");
+	ck_assert_int_eq(rl_db_open(fresh, RL_OPEN_CREATE, &db), RL_OK);
+	rl_db_close(db);
+	char *a = schema_shape(old), *b = schema_shape(fresh);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(strerror_codes)
 {
 	int codes[] = { RL_OK, RL_ENOMEM, RL_EIO, RL_EINPUT, RL_EINVAL,
@@ -369,6 +435,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, open_missing);
 	tcase_add_test(tc, create_and_reopen);
 	tcase_add_test(tc, refuse_foreign_and_newer);
+	tcase_add_test(tc, upgrade_from_v1);
 	tcase_add_test(tc, strerror_codes);
 	suite_add_tcase(s, tc);
 

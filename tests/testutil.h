@@ -62,7 +62,7 @@ __attribute__((unused)) static char *tu_digest(const char *db_path)
 		"settings", "runs", "reviews", "terms", "review_tokens", "rule_scans",
 		"labels", "seeds", "rules", "rule_hits", "features", "projection",
 		"vectors", "neighbours", "label_scores", "assignments",
-		"models", "predictions",
+		"models", "predictions", "clusters", "cluster_members",
 	};
 	sqlite3 *db = NULL;
 	ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY,
