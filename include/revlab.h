@@ -498,6 +498,9 @@ typedef struct rl_eval_opts {
 	int seed;		/* of the fold assignment; 1 */
 	double l2;		/* logreg: L2 strength; 1 */
 	int max_iter;		/* logreg: L-BFGS iterations; 200 */
+	double tol;		/* logreg: stop once the last 10 iterations
+				   lowered the loss by less than this
+				   fraction of it; 0.001 */
 	double smoothing;	/* nb, cnb: additive smoothing; 0.1 */
 	int threads;		/* 2 */
 	double temperature;	/* the model's probabilities are

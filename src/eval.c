@@ -168,7 +168,7 @@ static int by_model(const rl_evidence *ev, const rl_csr *X,
 	rc = !strcmp(kind, "nb") ? rl_nb_train(X, T, w, L, o->smoothing, theta)
 	   : !strcmp(kind, "cnb") ? rl_cnb_train(X, T, w, L, o->smoothing,
 						 theta)
-	   : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+	   : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter, o->tol,
 			     o->threads, theta, NULL);
 	if (rc != RL_OK)
 		goto out;
@@ -605,9 +605,10 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 		goto out;
 	char head[256];
 	snprintf(head, sizeof head, "{\"model\":\"%s\",\"l2\":%.17g,"
-		 "\"max_iter\":%d,\"smoothing\":%.17g,\"temperature\":%.17g,"
+		 "\"max_iter\":%d,\"tol\":%.17g,\"smoothing\":%.17g,"
+		 "\"temperature\":%.17g,"
 		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
-		 model_kind(o), o->l2, o->max_iter, o->smoothing,
+		 model_kind(o), o->l2, o->max_iter, o->tol, o->smoothing,
 		 o->temperature, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
 	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||

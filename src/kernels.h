@@ -51,10 +51,18 @@ typedef struct rl_docs {
 int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
 		 rl_tfidf *out);
 
-/* L2-normalised TF-IDF rows of `docs` under a fitted vocabulary. A
+/* The fitted vocabulary's (term, term) -> feature lookup table. Built
+ * once by a caller that transforms many small batches (predict, a review
+ * at a time) rather than for every call. */
+typedef struct rl_tfidf_index rl_tfidf_index;
+int rl_tfidf_index_new(const rl_tfidf *m, rl_tfidf_index **out);
+void rl_tfidf_index_free(rl_tfidf_index *ix);
+
+/* L2-normalised TF-IDF rows of `docs` under a fitted vocabulary m, looked
+ * up in ix (an index of m, or NULL to build one for this call). A
  * document with no known feature gets an empty row. */
-int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
-		       rl_csr *out);
+int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
+		       const rl_docs *docs, int ngram_max, rl_csr *out);
 
 void rl_tfidf_free(rl_tfidf *m);
 
@@ -158,10 +166,13 @@ int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
 
 /* Multinomial logistic regression, L2 strength lambda, on rows of X with
  * soft targets T [n][L] and weights w [n] (rows with w <= 0 are
- * skipped), by L-BFGS. theta gets W [n_cols][L] then b [L]. */
+ * skipped), by L-BFGS preconditioned with the Hessian's diagonal bound.
+ * Stops after max_iter iterations, or once the last 10 together lowered
+ * the loss by at most tol of it (0: only at the optimum). theta gets
+ * W [n_cols][L] then b [L]; iters (if not NULL) the iterations run. */
 int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
-		    uint32_t L, double lambda, uint32_t max_iter, int threads,
-		    double *theta, uint32_t *iters);
+		    uint32_t L, double lambda, uint32_t max_iter, double tol,
+		    int threads, double *theta, uint32_t *iters);
 
 /* Multinomial naive Bayes on the same inputs (feature values as counts,
  * additive smoothing): theta = log P(feature | label) [n_cols][L] then

@@ -128,10 +128,11 @@ static double dot(const double *a, const double *b, size_t n)
 }
 
 int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
-		    uint32_t L, double lambda, uint32_t max_iter, int threads,
-		    double *theta, uint32_t *iters)
+		    uint32_t L, double lambda, uint32_t max_iter, double tol,
+		    int threads, double *theta, uint32_t *iters)
 {
-	enum { M = 10 };
+	enum { M = 10, WINDOW = 10 };
+	double hist[WINDOW];	/* the loss of the last WINDOW iterations */
 	uint32_t d = X->n_cols;
 	size_t sz = (size_t)(d + 1) * L;
 	if (threads < 1)
@@ -139,14 +140,37 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 	double *g = malloc(sz * sizeof *g), *g2 = malloc(sz * sizeof *g2);
 	double *dir = malloc(sz * sizeof *dir), *x2 = malloc(sz * sizeof *x2);
 	double *S = malloc(M * sz * sizeof *S), *Yv = malloc(M * sz * sizeof *Yv);
+	double *hd = calloc(sz, sizeof *hd);
 	double rho[M], alpha[M];
 	lr_job j = { .X = X, .T = T, .w = w, .L = L, .d = d };
 	j.grad = malloc((size_t)threads * sz * sizeof *j.grad);
 	j.loss = calloc((size_t)threads, sizeof *j.loss);
 	int rc = RL_ENOMEM;
 	uint32_t it = 0, m = 0, head = 0;
-	if (!g || !g2 || !dir || !x2 || !S || !Yv || !j.grad || !j.loss)
+	if (!g || !g2 || !dir || !x2 || !S || !Yv || !hd || !j.grad ||
+	    !j.loss)
 		goto out;
+	/* A diagonal preconditioner: the Hessian's diagonal bound
+	 * lambda + sum_i w_i x_ij^2 / 4 per weight, so rare and frequent
+	 * features, sparse and dense columns, move at their own scale. */
+	{
+		double wsum = 0;
+		for (uint32_t i = 0; i < X->n_rows; i++) {
+			if (w[i] <= 0)
+				continue;
+			wsum += w[i];
+			for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1];
+			     p++)
+				hd[(size_t)X->indices[p] * L] += w[i] *
+					X->values[p] * X->values[p];
+		}
+		for (uint32_t c = 0; c < d; c++)
+			for (uint32_t l = 0; l < L; l++)
+				hd[(size_t)c * L + l] = lambda + 0.25 *
+							hd[(size_t)c * L];
+		for (uint32_t l = 0; l < L; l++)
+			hd[(size_t)d * L + l] = 0.25 * wsum + 1e-12;
+	}
 	memset(theta, 0, sz * sizeof *theta);
 	double f;
 	j.theta = theta;
@@ -166,13 +190,15 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		}
 		if (m) {
 			uint32_t c = (head + M - 1) % M;
-			double gamma = dot(S + c * sz, Yv + c * sz, sz) /
-				       dot(Yv + c * sz, Yv + c * sz, sz);
+			double yhy = 0;
 			for (size_t q = 0; q < sz; q++)
-				dir[q] *= gamma;
+				yhy += Yv[c * sz + q] * Yv[c * sz + q] / hd[q];
+			double gamma = dot(S + c * sz, Yv + c * sz, sz) / yhy;
+			for (size_t q = 0; q < sz; q++)
+				dir[q] *= gamma / hd[q];
 		} else {
 			for (size_t q = 0; q < sz; q++)
-				dir[q] /= gn;
+				dir[q] /= hd[q];
 		}
 		for (uint32_t k = m; k-- > 0;) {
 			uint32_t c = (head + M - 1 - k) % M;
@@ -218,6 +244,7 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		memcpy(theta, x2, sz * sizeof *theta);
 		memcpy(g, g2, sz * sizeof *g);
 		double rel = fabs(f - f2) / (fabs(f) > 1 ? fabs(f) : 1);
+		hist[it % WINDOW] = f;
 		f = f2;
 		if (sy > 1e-12) {
 			rho[head] = 1 / sy;
@@ -226,6 +253,11 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 				m++;
 		}
 		if (rel < 1e-9)
+			break;
+		/* Converged for practical purposes: the last WINDOW
+		 * iterations together gained less than tol of the loss. */
+		if (it + 1 >= WINDOW &&
+		    hist[(it + 1) % WINDOW] - f <= tol * fabs(f))
 			break;
 	}
 	if (iters)
@@ -238,6 +270,7 @@ out:
 	free(x2);
 	free(S);
 	free(Yv);
+	free(hd);
 	free(j.grad);
 	free(j.loss);
 	return rc;

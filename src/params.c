@@ -118,6 +118,9 @@ const rl_param_def rl_train_params[] = {
 	  "logreg: L2 regularisation strength"),
 	P(rl_eval_opts, "int", RL_PT_INT, max_iter, "200", 1, 100000,
 	  "logreg: L-BFGS iterations at most"),
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, tol, "0.001", 0, 1,
+	  "logreg: stop once 10 iterations lowered the loss by less than "
+	  "this fraction"),
 	P(rl_eval_opts, "double", RL_PT_DOUBLE, smoothing, "0.1", 1e-9, 100,
 	  "nb, cnb: additive smoothing of the feature counts"),
 	P(rl_eval_opts, "int", RL_PT_INT, threads, "2", 1, 256,

@@ -22,13 +22,19 @@ typedef struct predictor {
 	rl_db *db;
 	rl_stored_model m;
 	rl_tfidf tf;
+	rl_tfidf_index *ix;
 	rl_lsa lsa;
 	rl_tokenizer *tk;
 	rl_strmap *terms;
 	uint32_t next_unknown;
-	/* one review at a time */
+	/* one review at a time, in buffers kept across reviews */
 	uint32_t *tok;
 	size_t n_tok, cap_tok;
+	rl_csr row;		/* the model's row: TF-IDF then LSA columns */
+	uint64_t cap_row;
+	float *z;		/* [lsa.dim] */
+	double *prob;		/* [n_labels] */
+	struct ranked *rk;	/* [n_labels] */
 	int rc;
 	int top;
 	int ngram_max;
@@ -58,10 +64,11 @@ static void on_token(void *ctx, const char *t, size_t len)
 	p->tok[p->n_tok++] = id >= 0 ? (uint32_t)id : p->next_unknown;
 }
 
-typedef struct ranked {
+struct ranked {
 	double p;
 	uint32_t l;
-} ranked;
+};
+typedef struct ranked ranked;
 
 static int by_p(const void *a, const void *b)
 {
@@ -76,10 +83,8 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 {
 	predictor *p = ctx;
 	uint32_t L = p->m.n_labels, dim = p->lsa.dim;
-	rl_csr x = { 0 }, row = { 0 };
-	float *z = NULL;
-	double *prob = NULL;
-	ranked *rk = NULL;
+	rl_csr x = { 0 };
+	ranked *rk = p->rk;
 	(void)id;
 	p->n_tok = 0;
 	int rc = rl_tokenize_text(p->tk, text, len, on_token, p);
@@ -89,43 +94,43 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 		goto out;
 	uint64_t off[2] = { 0, p->n_tok };
 	rl_docs d = { p->tok, off, 1 };
-	rc = RL_ENOMEM;
-	z = malloc((dim + 1) * sizeof *z);
-	prob = malloc((L + 1) * sizeof *prob);
-	rk = malloc((L + 1) * sizeof *rk);
-	if (!z || !prob || !rk)
-		goto out;
-	if ((rc = rl_tfidf_transform(&p->tf, &d, p->ngram_max, &x)) != RL_OK ||
-	    (rc = rl_lsa_transform(&p->lsa, &x, 1, z)) != RL_OK)
+	if ((rc = rl_tfidf_transform(&p->tf, p->ix, &d, p->ngram_max, &x)) !=
+	    RL_OK || (rc = rl_lsa_transform(&p->lsa, &x, 1, p->z)) != RL_OK)
 		goto out;
 	/* The model's row: TF-IDF columns, then the LSA columns. */
 	uint64_t nnz = x.indptr[1] + dim;
-	row.n_rows = 1;
-	row.n_cols = p->m.n_cols;
-	row.indptr = malloc(2 * sizeof *row.indptr);
-	row.indices = malloc((nnz + 1) * sizeof *row.indices);
-	row.values = malloc((nnz + 1) * sizeof *row.values);
-	rc = RL_ENOMEM;
-	if (!row.indptr || !row.indices || !row.values)
-		goto out;
+	if (nnz > p->cap_row) {
+		uint64_t cap = nnz * 2;
+		uint32_t *ind = realloc(p->row.indices, cap * sizeof *ind);
+		if (ind)
+			p->row.indices = ind;
+		float *val = realloc(p->row.values, cap * sizeof *val);
+		if (val)
+			p->row.values = val;
+		rc = RL_ENOMEM;
+		if (!ind || !val)
+			goto out;
+		p->cap_row = cap;
+	}
 	/* A text of unknown words has an empty TF-IDF row (and NULL
 	 * arrays). */
 	if (x.indptr[1]) {
-		memcpy(row.indices, x.indices,
-		       x.indptr[1] * sizeof *row.indices);
-		memcpy(row.values, x.values, x.indptr[1] * sizeof *row.values);
+		memcpy(p->row.indices, x.indices,
+		       x.indptr[1] * sizeof *p->row.indices);
+		memcpy(p->row.values, x.values,
+		       x.indptr[1] * sizeof *p->row.values);
 	}
 	for (uint32_t c = 0; c < dim; c++) {
-		row.indices[x.indptr[1] + c] = p->tf.n_features + c;
-		row.values[x.indptr[1] + c] = z[c];
+		p->row.indices[x.indptr[1] + c] = p->tf.n_features + c;
+		p->row.values[x.indptr[1] + c] = p->z[c];
 	}
-	row.indptr[0] = 0;
-	row.indptr[1] = nnz;
-	rl_logreg_predict(&row, 0, p->m.weights, L, prob);
+	p->row.indptr[0] = 0;
+	p->row.indptr[1] = nnz;
+	rl_logreg_predict(&p->row, 0, p->m.weights, L, p->prob);
 	if (p->m.temperature != 1)
-		rl_temper(prob, L, p->m.temperature);
+		rl_temper(p->prob, L, p->m.temperature);
 	for (uint32_t l = 0; l < L; l++)
-		rk[l] = (ranked){ prob[l], l };
+		rk[l] = (ranked){ p->prob[l], l };
 	qsort(rk, L, sizeof *rk, by_p);
 	const char *names[16];
 	double conf[16];
@@ -141,10 +146,6 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 	p->done++;
 out:
 	rl_csr_free(&x);
-	rl_csr_free(&row);
-	free(z);
-	free(prob);
-	free(rk);
 	return rc;
 }
 
@@ -185,6 +186,17 @@ int rl_predict_file(rl_db *db, const char *path, const rl_import_opts *io,
 			     "stored vocabulary", (long long)p.m.id);
 		goto out;
 	}
+	uint32_t L = p.m.n_labels;
+	rc = RL_ENOMEM;
+	p.row.n_rows = 1;
+	p.row.n_cols = p.m.n_cols;
+	p.row.indptr = malloc(2 * sizeof *p.row.indptr);
+	p.z = malloc((p.lsa.dim + 1) * sizeof *p.z);
+	p.prob = malloc((L + 1) * sizeof *p.prob);
+	p.rk = malloc((L + 1) * sizeof *p.rk);
+	if (!p.row.indptr || !p.z || !p.prob || !p.rk ||
+	    (rc = rl_tfidf_index_new(&p.tf, &p.ix)) != RL_OK)
+		goto out;
 	rl_tokenize_opts to;
 	rl_tokenize_opts_init(&to);
 	if ((rc = rl_store_tokenizer_opts(db, &to, &lang, &dir)) != RL_OK)
@@ -222,7 +234,12 @@ out:
 	rl_db_close(scratch);
 	rl_stored_model_free(&p.m);
 	rl_tfidf_free(&p.tf);
+	rl_tfidf_index_free(p.ix);
 	rl_lsa_free(&p.lsa);
+	rl_csr_free(&p.row);
+	free(p.z);
+	free(p.prob);
+	free(p.rk);
 	rl_tokenizer_free(p.tk);
 	rl_strmap_free(p.terms);
 	free(p.tok);

@@ -218,8 +218,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 				     "vectorize", o->min_df);
 			goto fail;
 		}
-		if ((rc = rl_tfidf_transform(&tf, &docs, o->ngram_max, &X)) !=
-		    RL_OK)
+		if ((rc = rl_tfidf_transform(&tf, NULL, &docs, o->ngram_max,
+					     &X)) != RL_OK)
 			goto fail;
 		if ((rc = fit_lsa(&tf, &X, o, &lsa)) != RL_OK)
 			goto fail;
@@ -249,8 +249,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 			    RL_OK)
 			goto fail;
 		rl_docs d2 = { todo.tokens, todo.doc_off, todo.n };
-		if ((rc = rl_tfidf_transform(&tf, &d2, o->ngram_max, &X)) !=
-		    RL_OK)
+		if ((rc = rl_tfidf_transform(&tf, NULL, &d2, o->ngram_max,
+					     &X)) != RL_OK)
 			goto fail;
 		work = &todo;
 	}

@@ -236,10 +236,42 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
-		       rl_csr *out)
+struct rl_tfidf_index {
+	keymap map;		/* KEY(term_a, term_b) -> feature */
+};
+
+int rl_tfidf_index_new(const rl_tfidf *m, rl_tfidf_index **out)
 {
-	keymap fmap = { 0 };
+	rl_tfidf_index *ix = calloc(1, sizeof *ix);
+	*out = NULL;
+	if (!ix)
+		return RL_ENOMEM;
+	if (keymap_init(&ix->map, m->n_features) != RL_OK) {
+		rl_tfidf_index_free(ix);
+		return RL_ENOMEM;
+	}
+	for (uint32_t f = 0; f < m->n_features; f++) {
+		uint64_t key = KEY(m->term_a[f], m->term_b[f]);
+		size_t s = keymap_slot(&ix->map, key);
+		ix->map.keys[s] = key;
+		ix->map.vals[s] = f;
+	}
+	*out = ix;
+	return RL_OK;
+}
+
+void rl_tfidf_index_free(rl_tfidf_index *ix)
+{
+	if (!ix)
+		return;
+	keymap_free(&ix->map);
+	free(ix);
+}
+
+int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
+		       const rl_docs *docs, int ngram_max, rl_csr *out)
+{
+	rl_tfidf_index *own = NULL;
 	uint32_t *feats = NULL;
 	size_t feats_cap = 0;
 	uint64_t nnz_cap = 0;
@@ -248,13 +280,14 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
 	out->n_rows = docs->n_docs;
 	out->n_cols = m->n_features;
 	out->indptr = calloc((size_t)docs->n_docs + 1, sizeof *out->indptr);
-	if (!out->indptr || keymap_init(&fmap, m->n_features) != RL_OK)
+	if (!out->indptr)
 		goto out;
-	for (uint32_t f = 0; f < m->n_features; f++) {
-		size_t s = keymap_slot(&fmap, KEY(m->term_a[f], m->term_b[f]));
-		fmap.keys[s] = KEY(m->term_a[f], m->term_b[f]);
-		fmap.vals[s] = f;
+	if (!ix) {
+		if (rl_tfidf_index_new(m, &own) != RL_OK)
+			goto out;
+		ix = own;
 	}
+	const keymap *fmap = &ix->map;
 	uint64_t nnz = 0;
 	for (uint32_t d = 0; d < docs->n_docs; d++) {
 		const uint32_t *t = docs->tokens + docs->doc_off[d];
@@ -270,13 +303,13 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
 				goto out;
 		}
 		for (uint64_t i = 0; i < len; i++) {
-			size_t s = keymap_slot(&fmap, KEY(t[i], RL_NO_TERM));
-			if (fmap.keys[s] != UINT64_MAX)
-				feats[nf++] = fmap.vals[s];
+			size_t s = keymap_slot(fmap, KEY(t[i], RL_NO_TERM));
+			if (fmap->keys[s] != UINT64_MAX)
+				feats[nf++] = fmap->vals[s];
 			if (ngram_max >= 2 && i + 1 < len) {
-				s = keymap_slot(&fmap, KEY(t[i], t[i + 1]));
-				if (fmap.keys[s] != UINT64_MAX)
-					feats[nf++] = fmap.vals[s];
+				s = keymap_slot(fmap, KEY(t[i], t[i + 1]));
+				if (fmap->keys[s] != UINT64_MAX)
+					feats[nf++] = fmap->vals[s];
 			}
 		}
 		qsort(feats, nf, sizeof *feats, cmp_u32);
@@ -321,7 +354,7 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_docs *docs, int ngram_max,
 out:
 	if (rc != RL_OK)
 		rl_csr_free(out);
-	keymap_free(&fmap);
+	rl_tfidf_index_free(own);
 	free(feats);
 	return rc;
 }

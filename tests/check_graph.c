@@ -37,7 +37,7 @@ START_TEST(tfidf_by_hand)
 	ck_assert_double_eq_tol(m.idf[0], log(4.0 / 2) + 1, 1e-6);
 	ck_assert_double_eq_tol(m.idf[1], log(4.0 / 3) + 1, 1e-6);
 	rl_csr X;
-	ck_assert_int_eq(rl_tfidf_transform(&m, &d, 1, &X), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X), RL_OK);
 	/* doc 0: term1 tf 2 -> (1 + ln 2) idf1; term2 tf 1 -> idf2. */
 	double a = (1 + log(2.0)) * (log(2.0) + 1), b = log(4.0 / 3) + 1;
 	double n = sqrt(a * a + b * b);
@@ -45,6 +45,21 @@ START_TEST(tfidf_by_hand)
 	ck_assert_uint_eq(X.indices[0], 0);
 	ck_assert_double_eq_tol(X.values[0], a / n, 1e-6);
 	ck_assert_double_eq_tol(X.values[1], b / n, 1e-6);
+	/* A prebuilt index, reused across calls, gives the same rows. */
+	rl_tfidf_index *ix = NULL;
+	ck_assert_int_eq(rl_tfidf_index_new(&m, &ix), RL_OK);
+	for (int round = 0; round < 2; round++) {
+		rl_csr Y;
+		ck_assert_int_eq(rl_tfidf_transform(&m, ix, &d, 1, &Y), RL_OK);
+		ck_assert_uint_eq(Y.indptr[3], X.indptr[3]);
+		for (uint64_t p = 0; p < X.indptr[3]; p++) {
+			ck_assert_uint_eq(Y.indices[p], X.indices[p]);
+			ck_assert_float_eq(Y.values[p], X.values[p]);
+		}
+		rl_csr_free(&Y);
+	}
+	rl_tfidf_index_free(ix);
+	rl_tfidf_index_free(NULL);
 	rl_csr_free(&X);
 
 	/* Bigrams, and a min_df that keeps only shared features. */
@@ -59,7 +74,7 @@ START_TEST(tfidf_by_hand)
 	uint32_t t2[] = { 9, 9 };
 	uint64_t o2[] = { 0, 2 };
 	rl_docs d2 = { t2, o2, 1 };
-	ck_assert_int_eq(rl_tfidf_transform(&m2, &d2, 2, &X), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m2, NULL, &d2, 2, &X), RL_OK);
 	ck_assert_uint_eq(X.indptr[1], 0);
 	rl_csr_free(&X);
 	rl_tfidf_free(&m);
@@ -114,7 +129,7 @@ START_TEST(lsa_synonyms_meet)
 	rl_csr X;
 	rl_lsa l;
 	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m), RL_OK);
-	ck_assert_int_eq(rl_tfidf_transform(&m, &d, 1, &X), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X), RL_OK);
 	ck_assert_int_eq(rl_lsa_fit(&X, 2, 3, 3, 7, 1, &l), RL_OK);
 	float out[18];
 	ck_assert_int_eq(rl_lsa_transform(&l, &X, 2, out), RL_OK);

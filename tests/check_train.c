@@ -27,7 +27,7 @@ START_TEST(logreg_separable)
 	float w[4] = { 1, 1, 1, 1 };
 	double theta[6], p[2];
 	uint32_t it;
-	ck_assert_int_eq(rl_logreg_train(&X, T, w, 2, 0.01, 200, 2, theta,
+	ck_assert_int_eq(rl_logreg_train(&X, T, w, 2, 0.01, 200, 0, 2, theta,
 					 &it), RL_OK);
 	rl_logreg_predict(&X, 0, theta, 2, p);
 	ck_assert(p[0] > 0.9);
@@ -38,16 +38,54 @@ START_TEST(logreg_separable)
 	 * fitted probability towards one half. */
 	float Ts[8] = { 1, 0, 1, 0, 0.5f, 0.5f, 0.5f, 0.5f };
 	double ts[6], q[2];
-	ck_assert_int_eq(rl_logreg_train(&X, Ts, w, 2, 0.01, 200, 1, ts,
+	ck_assert_int_eq(rl_logreg_train(&X, Ts, w, 2, 0.01, 200, 0, 1, ts,
 					 NULL), RL_OK);
 	rl_logreg_predict(&X, 3, ts, 2, q);
 	ck_assert_double_eq_tol(q[1], 0.5, 0.05);
 	/* A zero weight removes a row from training. */
 	float w0[4] = { 1, 1, 0, 0 };
-	ck_assert_int_eq(rl_logreg_train(&X, T, w0, 2, 0.01, 200, 1, ts,
+	ck_assert_int_eq(rl_logreg_train(&X, T, w0, 2, 0.01, 200, 0, 1, ts,
 					 NULL), RL_OK);
 	rl_logreg_predict(&X, 3, ts, 2, q);
 	ck_assert(q[1] < 0.9);
+}
+END_TEST
+
+START_TEST(logreg_optimum)
+{
+	/* Overlapping classes, three labels, a dense and a sparse column:
+	 * at the solution the gradient of the regularised loss vanishes,
+	 * sum_i w_i (p_il - T_il) x_ij + lambda theta_jl = 0 for each
+	 * weight, and with a tolerance the loss is within it. */
+	uint64_t ip[7] = { 0, 2, 4, 5, 7, 9, 10 };
+	uint32_t ix[10] = { 0, 1, 0, 2, 1, 0, 1, 0, 2, 2 };
+	float v[10] = { 1, 0.5f, 0.3f, 2, 1, 0.7f, 0.1f, 1, 1, 3 };
+	rl_csr X = { 6, 3, ip, ix, v };
+	float T[18] = { 1, 0, 0, 0, 1, 0, 0, 0, 1, 0.6f, 0.4f, 0,
+			1, 0, 0, 0, 0, 1 };
+	float w[6] = { 1, 2, 1, 0.5f, 1, 1 };
+	double lambda = 0.1, theta[12], p[3], grad[12] = { 0 };
+	uint32_t it = 0, it_tol = 0;
+	ck_assert_int_eq(rl_logreg_train(&X, T, w, 3, lambda, 1000, 0, 1,
+					 theta, &it), RL_OK);
+	for (uint32_t i = 0; i < 6; i++) {
+		rl_logreg_predict(&X, i, theta, 3, p);
+		for (uint32_t l = 0; l < 3; l++) {
+			double r = w[i] * (p[l] - T[i * 3 + l]);
+			grad[9 + l] += r;
+			for (uint64_t q = ip[i]; q < ip[i + 1]; q++)
+				grad[ix[q] * 3 + l] += r * v[q];
+		}
+	}
+	for (int k = 0; k < 12; k++)
+		ck_assert_double_eq_tol(grad[k] + (k < 9 ? lambda * theta[k]
+							 : 0), 0, 1e-4);
+	double loose[12];
+	ck_assert_int_eq(rl_logreg_train(&X, T, w, 3, lambda, 1000, 1e-3, 1,
+					 loose, &it_tol), RL_OK);
+	ck_assert_uint_le(it_tol, it);
+	for (int k = 0; k < 12; k++)
+		ck_assert_double_eq_tol(loose[k], theta[k], 0.1);
 }
 END_TEST
 
@@ -300,6 +338,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("train");
 	TCase *tc = tcase_create("kernels");
 	tcase_add_test(tc, logreg_separable);
+	tcase_add_test(tc, logreg_optimum);
 	tcase_add_test(tc, nb_by_hand);
 	tcase_add_test(tc, temperature);
 	tcase_add_test(tc, cnb_separable);
