@@ -27,8 +27,12 @@ REVLAB = os.path.join(TOP, "build", "revlab")
 BENCH = os.path.join(TOP, "build", "bench", "bench_train")
 
 
+CPU = {}
+
+
 def run(cmd, stdout=subprocess.PIPE):
-    """Runs cmd; returns (seconds, peak RSS in MB, stdout)."""
+    """Runs cmd; returns (seconds, peak RSS in MB, stdout); CPU["last"]
+    gets its CPU seconds (user + system)."""
     t0 = time.time()
     p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE,
                          text=True)
@@ -37,6 +41,7 @@ def run(cmd, stdout=subprocess.PIPE):
     _, status, ru = os.wait4(p.pid, 0)
     if os.waitstatus_to_exitcode(status):
         sys.exit("failed: %s\n%s%s" % (" ".join(cmd), out, err))
+    CPU["last"] = ru.ru_utime + ru.ru_stime
     return time.time() - t0, ru.ru_maxrss / 1024.0, out + err
 
 
@@ -141,9 +146,12 @@ def main():
                            check=True)
             with open(os.devnull, "w") as null:
                 t, m, _ = run([REVLAB, "predict", db, new], stdout=null)
-            print("revlab predict: %d new reviews (%.1f MB) in %.2f s = "
-                  "%.0f reviews/s on one core, peak %.0f MB" %
-                  (n, os.path.getsize(new) / 1e6, t, n / t, m))
+            cpu = CPU["last"]
+            print("revlab predict: %d new reviews (%.1f MB) in %.2f s "
+                  "(%.2f s of CPU) = %.0f reviews/s on one core (%.0f per "
+                  "CPU second), peak %.0f MB" %
+                  (n, os.path.getsize(new) / 1e6, t, cpu, n / t, n / cpu,
+                   m))
             sys.stdout.flush()
 
 

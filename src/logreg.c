@@ -17,6 +17,7 @@
 
 typedef struct lr_job {
 	const rl_csr *X;
+	const uint32_t *perm;	/* [n_cols] column -> row of theta, or NULL */
 	const float *T;		/* [n][L] */
 	const float *w;		/* [n] */
 	uint32_t L, d;
@@ -26,14 +27,16 @@ typedef struct lr_job {
 	int failed;
 } lr_job;
 
-static void softmax_row(const rl_csr *X, uint32_t i, const double *theta,
-			uint32_t L, uint32_t d, double *z)
+static inline void softmax_row(const rl_csr *X, uint32_t i,
+			       const double *theta, const uint32_t *perm,
+			       uint32_t L, uint32_t d, double *z)
 {
 	const double *b = theta + (size_t)d * L;
 	for (uint32_t l = 0; l < L; l++)
 		z[l] = b[l];
 	for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
-		const double *wr = theta + (size_t)X->indices[p] * L;
+		uint32_t c = perm ? perm[X->indices[p]] : X->indices[p];
+		const double *wr = theta + (size_t)c * L;
 		double v = X->values[p];
 		for (uint32_t l = 0; l < L; l++)
 			z[l] += v * wr[l];
@@ -70,7 +73,7 @@ static void lr_part(void *ctx, int t, int nt)
 		double wi = j->w[i];
 		if (wi <= 0)
 			continue;
-		softmax_row(j->X, i, j->theta, L, d, z);
+		softmax_row(j->X, i, j->theta, j->perm, L, d, z);
 		const float *T = j->T + (size_t)i * L;
 		for (uint32_t l = 0; l < L; l++) {
 			if (T[l] > 0)
@@ -83,7 +86,7 @@ static void lr_part(void *ctx, int t, int nt)
 			gb[l] += z[l];
 		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
 		     p++) {
-			double *gr = g + (size_t)j->X->indices[p] * L;
+			double *gr = g + (size_t)j->perm[j->X->indices[p]] * L;
 			double v = j->X->values[p];
 			for (uint32_t l = 0; l < L; l++)
 				gr[l] += v * z[l];
@@ -119,6 +122,43 @@ static int evaluate(lr_job *j, int threads, double lambda, double *f,
 	return RL_OK;
 }
 
+typedef struct col_count {
+	uint64_t n;
+	uint32_t col;
+} col_count;
+
+static int by_count(const void *a, const void *b)
+{
+	const col_count *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* perm [d]: each column's row in the solver's weights, most used columns
+ * first. Sparse text features follow Zipf's law, so the rows almost
+ * every review touches end up together in cache instead of scattered
+ * over a weight matrix of megabytes; this is most of a pass's cost. */
+static int order_columns(const rl_csr *X, const float *w, uint32_t *perm)
+{
+	uint32_t d = X->n_cols;
+	col_count *c = calloc((size_t)d + 1, sizeof *c);
+	if (!c)
+		return RL_ENOMEM;
+	for (uint32_t k = 0; k < d; k++)
+		c[k].col = k;
+	for (uint32_t i = 0; i < X->n_rows; i++)
+		if (w[i] > 0)
+			for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1];
+			     p++)
+				c[X->indices[p]].n++;
+	qsort(c, d, sizeof *c, by_count);
+	for (uint32_t k = 0; k < d; k++)
+		perm[c[k].col] = k;
+	free(c);
+	return RL_OK;
+}
+
 static double dot(const double *a, const double *b, size_t n)
 {
 	double s = 0;
@@ -141,15 +181,19 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 	double *dir = malloc(sz * sizeof *dir), *x2 = malloc(sz * sizeof *x2);
 	double *S = malloc(M * sz * sizeof *S), *Yv = malloc(M * sz * sizeof *Yv);
 	double *hd = calloc(sz, sizeof *hd);
+	double *th = malloc(sz * sizeof *th);	/* theta, rows by perm */
+	uint32_t *perm = malloc(((size_t)d + 1) * sizeof *perm);
 	double rho[M], alpha[M];
-	lr_job j = { .X = X, .T = T, .w = w, .L = L, .d = d };
+	lr_job j = { .X = X, .perm = perm, .T = T, .w = w, .L = L, .d = d };
 	j.grad = malloc((size_t)threads * sz * sizeof *j.grad);
 	j.loss = calloc((size_t)threads, sizeof *j.loss);
 	int rc = RL_ENOMEM;
 	uint32_t it = 0, m = 0, head = 0;
-	if (!g || !g2 || !dir || !x2 || !S || !Yv || !hd || !j.grad ||
-	    !j.loss)
+	if (!g || !g2 || !dir || !x2 || !S || !Yv || !hd || !th || !perm ||
+	    !j.grad || !j.loss || order_columns(X, w, perm) != RL_OK) {
+		rc = RL_ENOMEM;
 		goto out;
+	}
 	/* A diagonal preconditioner: the Hessian's diagonal bound
 	 * lambda + sum_i w_i x_ij^2 / 4 per weight, so rare and frequent
 	 * features, sparse and dense columns, move at their own scale. */
@@ -161,8 +205,8 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 			wsum += w[i];
 			for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1];
 			     p++)
-				hd[(size_t)X->indices[p] * L] += w[i] *
-					X->values[p] * X->values[p];
+				hd[(size_t)perm[X->indices[p]] * L] +=
+					w[i] * X->values[p] * X->values[p];
 		}
 		for (uint32_t c = 0; c < d; c++)
 			for (uint32_t l = 0; l < L; l++)
@@ -171,9 +215,9 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		for (uint32_t l = 0; l < L; l++)
 			hd[(size_t)d * L + l] = 0.25 * wsum + 1e-12;
 	}
-	memset(theta, 0, sz * sizeof *theta);
+	memset(th, 0, sz * sizeof *th);
 	double f;
-	j.theta = theta;
+	j.theta = th;
 	if ((rc = evaluate(&j, threads, lambda, &f, g)) != RL_OK)
 		goto out;
 	for (it = 0; it < max_iter; it++) {
@@ -221,7 +265,7 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		int ok = 0;
 		for (int tries = 0; tries < 30; tries++) {
 			for (size_t q = 0; q < sz; q++)
-				x2[q] = theta[q] + step * dir[q];
+				x2[q] = th[q] + step * dir[q];
 			j.theta = x2;
 			if ((rc = evaluate(&j, threads, lambda, &f2, g2)) !=
 			    RL_OK)
@@ -232,16 +276,16 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 			}
 			step *= 0.5;
 		}
-		j.theta = theta;
+		j.theta = th;
 		if (!ok)
 			break;
 		double *sv = S + head * sz, *yv = Yv + head * sz;
 		for (size_t q = 0; q < sz; q++) {
-			sv[q] = x2[q] - theta[q];
+			sv[q] = x2[q] - th[q];
 			yv[q] = g2[q] - g[q];
 		}
 		double sy = dot(sv, yv, sz);
-		memcpy(theta, x2, sz * sizeof *theta);
+		memcpy(th, x2, sz * sizeof *th);
 		memcpy(g, g2, sz * sizeof *g);
 		double rel = fabs(f - f2) / (fabs(f) > 1 ? fabs(f) : 1);
 		hist[it % WINDOW] = f;
@@ -262,6 +306,10 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 	}
 	if (iters)
 		*iters = it;
+	for (uint32_t c = 0; c < d; c++)
+		memcpy(theta + (size_t)c * L, th + (size_t)perm[c] * L,
+		       L * sizeof *theta);
+	memcpy(theta + (size_t)d * L, th + (size_t)d * L, L * sizeof *theta);
 	rc = RL_OK;
 out:
 	free(g);
@@ -271,6 +319,8 @@ out:
 	free(S);
 	free(Yv);
 	free(hd);
+	free(th);
+	free(perm);
 	free(j.grad);
 	free(j.loss);
 	return rc;
@@ -279,7 +329,7 @@ out:
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p)
 {
-	softmax_row(X, i, theta, L, X->n_cols, p);
+	softmax_row(X, i, theta, NULL, L, X->n_cols, p);
 }
 
 int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
@@ -288,25 +338,41 @@ int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 	uint32_t d = X->n_cols;
 	double *tot = calloc((size_t)L + 1, sizeof *tot);
 	double *prior = calloc((size_t)L + 1, sizeof *prior);
-	if (!tot || !prior) {
+	double *share = malloc(((size_t)L + 1) * sizeof *share);
+	uint32_t *on = malloc(((size_t)L + 1) * sizeof *on);
+	if (!tot || !prior || !share || !on) {
 		free(tot);
 		free(prior);
+		free(share);
+		free(on);
 		return RL_ENOMEM;
 	}
 	/* theta: log P(feature | label) [d][L], then log prior [L]. */
 	memset(theta, 0, (size_t)(d + 1) * L * sizeof *theta);
 	for (uint32_t i = 0; i < X->n_rows; i++) {
+		if (w[i] <= 0)
+			continue;
+		/* Only the labels the row has a share of: a hand label or
+		 * a sure propagated one is one label, not L. */
+		uint32_t n_on = 0;
+		double sum = 0;
 		const float *t = T + (size_t)i * L;
-		for (uint32_t l = 0; l < L; l++)
+		for (uint32_t l = 0; l < L; l++) {
 			prior[l] += w[i] * t[l];
+			if (t[l] > 0) {
+				on[n_on] = l;
+				share[n_on++] = w[i] * t[l];
+			}
+		}
 		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
 			double v = X->values[p] > 0 ? X->values[p] : 0;
 			double *row = theta + (size_t)X->indices[p] * L;
-			for (uint32_t l = 0; l < L; l++) {
-				row[l] += w[i] * t[l] * v;
-				tot[l] += w[i] * t[l] * v;
-			}
+			sum += v;
+			for (uint32_t k = 0; k < n_on; k++)
+				row[on[k]] += share[k] * v;
 		}
+		for (uint32_t k = 0; k < n_on; k++)
+			tot[on[k]] += share[k] * sum;
 	}
 	double ptot = 0;
 	for (uint32_t l = 0; l < L; l++)
@@ -320,6 +386,8 @@ int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 		theta[(size_t)d * L + l] = log((prior[l] + 1) / (ptot + L));
 	free(tot);
 	free(prior);
+	free(share);
+	free(on);
 	return RL_OK;
 }
 
@@ -331,22 +399,34 @@ int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 	double *tot = calloc((size_t)L + 1, sizeof *tot);
 	double *all = calloc((size_t)d + 1, sizeof *all);
 	double *norm = calloc((size_t)L + 1, sizeof *norm);
+	double *share = malloc(((size_t)L + 1) * sizeof *share);
+	uint32_t *on = malloc(((size_t)L + 1) * sizeof *on);
 	int rc = RL_ENOMEM;
-	if (!cnt || !tot || !all || !norm)
+	if (!cnt || !tot || !all || !norm || !share || !on)
 		goto out;
 	double grand = 0;
 	for (uint32_t i = 0; i < X->n_rows; i++) {
+		if (w[i] <= 0)
+			continue;
 		const float *t = T + (size_t)i * L;
+		uint32_t n_on = 0;
+		double sum = 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (t[l] > 0) {
+				on[n_on] = l;
+				share[n_on++] = w[i] * t[l];
+			}
 		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
 			double v = X->values[p] > 0 ? X->values[p] : 0;
 			uint32_t f = X->indices[p];
 			all[f] += w[i] * v;
-			grand += w[i] * v;
-			for (uint32_t l = 0; l < L; l++) {
-				cnt[(size_t)f * L + l] += w[i] * t[l] * v;
-				tot[l] += w[i] * t[l] * v;
-			}
+			sum += v;
+			for (uint32_t k = 0; k < n_on; k++)
+				cnt[(size_t)f * L + on[k]] += share[k] * v;
 		}
+		grand += w[i] * sum;
+		for (uint32_t k = 0; k < n_on; k++)
+			tot[on[k]] += share[k] * sum;
 	}
 	/* Complement NB (Rennie et al. 2003): each label's weights come
 	 * from the counts of all other labels, which is steadier when
@@ -372,5 +452,7 @@ out:
 	free(tot);
 	free(all);
 	free(norm);
+	free(share);
+	free(on);
 	return rc;
 }

@@ -158,6 +158,7 @@ int rl_predict_file(rl_db *db, const char *path, const rl_import_opts *io,
 	rl_buf lang = { 0 }, dir = { 0 }, fit = { 0 };
 	char err[512];
 	int64_t max_term = 0, last = 0;
+	uint8_t *used = NULL;
 	int rc;
 	if (n)
 		*n = 0;
@@ -205,8 +206,27 @@ int rl_predict_file(rl_db *db, const char *path, const rl_import_opts *io,
 		rl_fail(db, rc, "%s", err);
 		goto out;
 	}
+	/* Only the terms some feature uses: any other word is unknown to
+	 * the model either way, and a small map is a fast one. */
+	uint32_t top_term = 0;
+	for (uint32_t f = 0; f < p.tf.n_features; f++) {
+		if (p.tf.term_a[f] > top_term)
+			top_term = p.tf.term_a[f];
+		if (p.tf.term_b[f] != RL_NO_TERM && p.tf.term_b[f] > top_term)
+			top_term = p.tf.term_b[f];
+	}
+	if (!(used = calloc((size_t)top_term + 1, 1))) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	for (uint32_t f = 0; f < p.tf.n_features; f++) {
+		used[p.tf.term_a[f]] = 1;
+		if (p.tf.term_b[f] != RL_NO_TERM)
+			used[p.tf.term_b[f]] = 1;
+	}
 	if ((rc = rl_strmap_new(&p.terms)) != RL_OK ||
-	    (rc = rl_store_terms_load(db, p.terms, &max_term)) != RL_OK)
+	    (rc = rl_store_terms_load(db, used, (size_t)top_term + 1,
+				      p.terms, &max_term)) != RL_OK)
 		goto out;
 	p.next_unknown = (uint32_t)max_term + 1;
 
@@ -242,6 +262,7 @@ out:
 	free(p.rk);
 	rl_tokenizer_free(p.tk);
 	rl_strmap_free(p.terms);
+	free(used);
 	free(p.tok);
 	rl_buf_free(&lang);
 	rl_buf_free(&dir);

@@ -143,7 +143,8 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	if ((rc = rl_store_setting_set(db, "tokenizer_params", params.data)) !=
 	    RL_OK)
 		goto fail;
-	if ((rc = rl_store_terms_load(db, ts->terms, &ts->next_term)) != RL_OK)
+	if ((rc = rl_store_terms_load(db, NULL, 0, ts->terms,
+				       &ts->next_term)) != RL_OK)
 		goto fail;
 	ts->next_term++;
 	if ((rc = rl_store_untokenized_count(db, &todo)) != RL_OK)

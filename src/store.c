@@ -762,7 +762,8 @@ int rl_store_json_record(rl_db *db, const char *json, size_t len,
 
 /* ---- tokens ---- */
 
-int rl_store_terms_load(rl_db *db, rl_strmap *m, int64_t *max_id)
+int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
+			rl_strmap *m, int64_t *max_id)
 {
 	sqlite3_stmt *s = stmt(db, S_TERMS_ALL);
 	if (!s)
@@ -771,14 +772,16 @@ int rl_store_terms_load(rl_db *db, rl_strmap *m, int64_t *max_id)
 	int rc;
 	while ((rc = step(db, s)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(s, 0);
+		if (id > *max_id)
+			*max_id = id;
+		if (keep && (id < 0 || (uint64_t)id >= n_keep || !keep[id]))
+			continue;
 		const unsigned char *t = sqlite3_column_text(s, 1);
 		size_t n = (size_t)sqlite3_column_bytes(s, 1);
 		if (rl_strmap_put(m, (const char *)t, n, id) != RL_OK) {
 			sqlite3_reset(s);
 			return RL_ENOMEM;
 		}
-		if (id > *max_id)
-			*max_id = id;
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? RL_OK : RL_EDB;

@@ -70,7 +70,10 @@ int rl_store_json_record(rl_db *db, const char *json, size_t len,
 /* ---- tokens ---- */
 
 /* Loads every term into m (term -> id); *max_id gets the largest id. */
-int rl_store_terms_load(rl_db *db, rl_strmap *m, int64_t *max_id);
+/* Puts the vocabulary's terms into m (only those whose id i < n_keep has
+ * keep[i] set, when keep is not NULL); max_id gets the largest id of all. */
+int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
+			rl_strmap *m, int64_t *max_id);
 int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len);
 /* Deletes every review's tokens and the vocabulary (before a full
  * re-tokenization). */

@@ -314,7 +314,7 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 		}
 		qsort(feats, nf, sizeof *feats, cmp_u32);
 		if (nnz + nf > nnz_cap) {
-			uint64_t cap = nnz_cap ? nnz_cap : 1 << 16;
+			uint64_t cap = nnz_cap ? nnz_cap : 256;
 			while (cap < nnz + nf)
 				cap *= 2;
 			uint32_t *ix = realloc(out->indices, cap * sizeof *ix);
