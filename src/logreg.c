@@ -27,9 +27,9 @@ typedef struct lr_job {
 	int failed;
 } lr_job;
 
-static inline void softmax_row(const rl_csr *X, uint32_t i,
-			       const double *theta, const uint32_t *perm,
-			       uint32_t L, uint32_t d, double *z)
+static inline __attribute__((always_inline)) void
+softmax_row(const rl_csr *X, uint32_t i, const double *theta,
+	    const uint32_t *perm, uint32_t L, uint32_t d, double *z)
 {
 	const double *b = theta + (size_t)d * L;
 	for (uint32_t l = 0; l < L; l++)
@@ -54,21 +54,15 @@ static inline void softmax_row(const rl_csr *X, uint32_t i,
 		z[l] /= s;
 }
 
-static void lr_part(void *ctx, int t, int nt)
+/* The rows lo..hi of one pass: loss into *loss, gradient into g. Always
+ * inlined, so that lr_part's calls with a constant L get loops of known
+ * length, unrolled and vectorised; L is 2 to 8 in nearly every use. */
+static inline __attribute__((always_inline)) double
+lr_rows(const lr_job *j, uint32_t lo, uint32_t hi, uint32_t L, double *g,
+	double *z)
 {
-	lr_job *j = ctx;
-	uint32_t n = j->X->n_rows, L = j->L, d = j->d;
-	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
-	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
-				 (uint64_t)nt);
-	double *g = j->grad + (size_t)t * (d + 1) * L;
-	double *z = malloc(L * sizeof *z);
+	uint32_t d = j->d;
 	double loss = 0;
-	memset(g, 0, (size_t)(d + 1) * L * sizeof *g);
-	if (!z) {
-		j->failed = 1;
-		return;
-	}
 	for (uint32_t i = lo; i < hi; i++) {
 		double wi = j->w[i];
 		if (wi <= 0)
@@ -92,8 +86,34 @@ static void lr_part(void *ctx, int t, int nt)
 				gr[l] += v * z[l];
 		}
 	}
+	return loss;
+}
+
+static void lr_part(void *ctx, int t, int nt)
+{
+	lr_job *j = ctx;
+	uint32_t n = j->X->n_rows, L = j->L, d = j->d;
+	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
+	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
+				 (uint64_t)nt);
+	double *g = j->grad + (size_t)t * (d + 1) * L;
+	double *z = malloc(L * sizeof *z);
+	memset(g, 0, (size_t)(d + 1) * L * sizeof *g);
+	if (!z) {
+		j->failed = 1;
+		return;
+	}
+	switch (L) {
+	case 2: j->loss[t] = lr_rows(j, lo, hi, 2, g, z); break;
+	case 3: j->loss[t] = lr_rows(j, lo, hi, 3, g, z); break;
+	case 4: j->loss[t] = lr_rows(j, lo, hi, 4, g, z); break;
+	case 5: j->loss[t] = lr_rows(j, lo, hi, 5, g, z); break;
+	case 6: j->loss[t] = lr_rows(j, lo, hi, 6, g, z); break;
+	case 7: j->loss[t] = lr_rows(j, lo, hi, 7, g, z); break;
+	case 8: j->loss[t] = lr_rows(j, lo, hi, 8, g, z); break;
+	default: j->loss[t] = lr_rows(j, lo, hi, L, g, z); break;
+	}
 	free(z);
-	j->loss[t] = loss;
 }
 
 /* Loss and gradient at theta. */
