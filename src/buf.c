@@ -5,6 +5,8 @@
  * Used wherever the library builds text or blobs of unknown length: error
  * messages, JSON parameters, the compact token lists stored per review.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,6 +75,21 @@ size_t rl_varint_get(const unsigned char *p, const unsigned char *end,
 		shift += 7;
 	}
 	return 0;
+}
+
+int rl_buf_printf(rl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || rl_buf_reserve(b, (size_t)n + 1) != RL_OK)
+		return RL_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return RL_OK;
 }
 
 void rl_buf_free(rl_buf *b)

@@ -44,6 +44,9 @@ typedef struct rl_buf {
 int rl_buf_reserve(rl_buf *b, size_t extra);
 int rl_buf_append(rl_buf *b, const void *p, size_t n);
 int rl_buf_putc(rl_buf *b, char c);
+/* Appends printf-formatted text. */
+int rl_buf_printf(rl_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Appends an unsigned LEB128 varint. */
 int rl_buf_put_varint(rl_buf *b, uint64_t v);
 /* Reads a varint from p[0..end); returns bytes used, 0 if truncated. */

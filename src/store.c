@@ -93,6 +93,7 @@ enum stmt_id {
 	S_MODEL_LABELS,
 	S_PRED_CLEAR,
 	S_PRED_PUT,
+	S_EVAL_PUT,
 	S_COUNT
 };
 
@@ -295,6 +296,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PRED_PUT] =
 		"INSERT INTO predictions(review_id, model_id, label_id, "
 		"confidence) VALUES (?1, ?2, ?3, ?4)",
+	[S_EVAL_PUT] = "INSERT INTO evals(run_id, result) VALUES (?1, ?2)",
 };
 
 struct rl_db {
@@ -1866,6 +1868,20 @@ int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 	sqlite3_bind_int64(s, 3, label_id);
 	sqlite3_bind_double(s, 4, confidence);
 	return exec_stmt(db, s);
+}
+
+int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
+		      int64_t *id)
+{
+	sqlite3_stmt *s = stmt(db, S_EVAL_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_text(s, 2, result, -1, SQLITE_STATIC);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	return rc;
 }
 
 #define EXPORT_WHERE \

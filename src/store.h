@@ -242,6 +242,12 @@ int rl_store_models_prune(rl_db *db, int keep);
 int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 			    int64_t label_id, double confidence);
 
+/* ---- evaluations ---- */
+
+/* Adds an evaluation report (JSON text) made by run `run_id`. */
+int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
+		      int64_t *id);
+
 /* ---- fault injection for tests ---- */
 
 /* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);

@@ -158,7 +158,9 @@ static const struct {
 	    "and F1 for the best, and with --json the confusion matrices.\n"
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
 	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
-	    "Changes nothing in the store.\n" }, eval_stages },
+	    "Labels and models stay as they were; the report is kept in the\n"
+	    "store's evals table, where `revlab report` finds it.\n" },
+	  eval_stages },
 	{ { "train", cmd_train, "train and store the classifier for predict",
 	    "usage: revlab train DB [-p name=value]... [-q]\n"
 	    "\n"
