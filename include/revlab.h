@@ -690,6 +690,37 @@ typedef int (*rl_suggest_fn)(void *ctx, const rl_suggestion *s);
 RL_API int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		      rl_suggest_fn fn, void *ctx);
 
+/* ---- Report ---------------------------------------------------------- */
+
+typedef struct rl_report_opts {
+	const char *title;	/* heading and page title; "revlab report" */
+	int samples;		/* least confident reviews shown per label;
+				   5 */
+	int text_chars;		/* of each review shown, in characters;
+				   300 */
+} rl_report_opts;
+
+RL_API void rl_report_opts_init(rl_report_opts *o);
+
+/* Writes a report of the store as one self-contained HTML page (inline
+ * CSS and SVG charts; no script, nothing fetched): the corpus counts and
+ * the last labelling run's method; labels by source; each rule's
+ * coverage and precision on the hand labels with its Wilson interval;
+ * the label-by-label matrix of reviews where rules for both labels fire;
+ * from the last stored evaluation the methods' scores, the best one's
+ * confusion matrix, the learning curve and the reliability diagram; the
+ * confidence histogram of the assignments; and the least confident
+ * reviews of each label. What the store lacks yet (labels, rules, an
+ * evaluation) is a note saying how to get it. Reads the store, changes
+ * nothing. The page is built whole before the first byte is written. */
+RL_API int rl_report_write(rl_db *db, const rl_report_opts *o, FILE *out);
+
+/* The same into the file at `path`, atomically: written to a temporary
+ * file beside it and renamed, so a failure leaves no file (and an older
+ * report at `path` untouched). */
+RL_API int rl_report_file(rl_db *db, const rl_report_opts *o,
+			  const char *path);
+
 /* ---- Statistics ------------------------------------------------------ */
 
 typedef struct rl_stats {

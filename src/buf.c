@@ -77,19 +77,28 @@ size_t rl_varint_get(const unsigned char *p, const unsigned char *end,
 	return 0;
 }
 
+int rl_buf_vprintf(rl_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = n < 0 || rl_buf_reserve(b, (size_t)n + 1) != RL_OK
+		 ? RL_ENOMEM : RL_OK;
+	if (rc == RL_OK) {
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return rc;
+}
+
 int rl_buf_printf(rl_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = rl_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || rl_buf_reserve(b, (size_t)n + 1) != RL_OK)
-		return RL_ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return RL_OK;
+	return rc;
 }
 
 void rl_buf_free(rl_buf *b)
