@@ -1970,6 +1970,9 @@ int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
 			double *p = realloc(*v, cap * sizeof *p);
 			if (!p) {
 				sqlite3_reset(s);
+				free(*v);
+				*v = NULL;
+				*n = 0;
 				return RL_ENOMEM;
 			}
 			*v = p;
@@ -1979,7 +1982,14 @@ int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
 	sqlite3_reset(s);
 	/* A path that is not there, or text that is no JSON, is no
 	 * numbers; the caller checks how many it expected. */
-	return r == SQLITE_DONE || r == SQLITE_ERROR ? RL_OK : RL_EDB;
+	if (r == SQLITE_ERROR)
+		rl_clear_error(db);
+	if (r == SQLITE_DONE || r == SQLITE_ERROR)
+		return RL_OK;
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return RL_EDB;
 }
 
 int rl_store_json_strings(rl_db *db, const char *json, const char *path,
@@ -2001,6 +2011,8 @@ int rl_store_json_strings(rl_db *db, const char *json, const char *path,
 		}
 	}
 	sqlite3_reset(s);
+	if (r == SQLITE_ERROR)
+		rl_clear_error(db);
 	return r == SQLITE_DONE || r == SQLITE_ERROR ? RL_OK : RL_EDB;
 }
 
@@ -2015,6 +2027,7 @@ int rl_store_json_text(rl_db *db, const char *json, const char *path,
 	int r = step(db, s);
 	int rc = r == SQLITE_ROW ? copy_col(s, 0, out) : RL_OK;
 	if (r == SQLITE_ERROR) {
+		rl_clear_error(db);
 		out->len = 0;
 		rc = rl_buf_append(out, "", 0);
 	} else if (r != SQLITE_ROW) {

@@ -375,6 +375,34 @@ START_TEST(notes_without_eval)
 	HAS(html, "No evaluation stored yet");
 	ck_assert_int_eq(count(html, "<svg"), 4);
 	free(html);
+	/* A stored evaluation that is not what this revlab writes (damaged,
+	 * or from another version) still gives a page, with gaps noted. */
+	rl_db_close(db);
+	db = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "INSERT INTO evals(result) VALUES "
+				      "('{\"best\":\"<x>\",\"labels\":"
+				      "[1,\"a\"],\"methods\":7}'), "
+				      "('not json')", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_report_file(db, NULL, tu_path("d.html")), RL_OK);
+	html = slurp(tu_path("d.html"));
+	HAS(html, "This evaluation has no confusion matrix");
+	HAS(html, "no learning curve");
+	HAS(html, "<td>&#8211;</td>");
+	free(html);
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM evals WHERE result = "
+				      "'not json'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_report_file(db, NULL, tu_path("e.html")), RL_OK);
+	html = slurp(tu_path("e.html"));
+	HAS(html, "This evaluation has no confusion matrix");
+	ck_assert_int_eq(count(html, "&lt;x&gt;"), 0);
+	free(html);
 }
 END_TEST
 
