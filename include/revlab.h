@@ -700,6 +700,7 @@ typedef struct rl_report_opts {
 				   300 */
 } rl_report_opts;
 
+/* Fills the defaults above. */
 RL_API void rl_report_opts_init(rl_report_opts *o);
 
 /* Writes a report of the store as one self-contained HTML page (inline

@@ -185,7 +185,8 @@ static int on_source(void *ctx, int ncol, const char *const *t,
 	}
 	for (int s = 0; l >= 0 && t[1] && s < SOURCES; s++)
 		if (!strcmp(t[1], source_names[s]))
-			d->by_source[(size_t)l * SOURCES + s] += (uint64_t)num[2];
+			d->by_source[(size_t)l * SOURCES + s] +=
+				(uint64_t)num[2];
 	return RL_OK;
 }
 
@@ -596,10 +597,10 @@ static void chart_rules(page *p, const report_data *d)
 	const rl_rules_report *r = d->rules;
 	out(p, "<section><h2>Rules: coverage and precision</h2>\n");
 	if (!r || r->n == 0) {
-		note(p, "No rules yet. Write a rules file (<code>label&lt;TAB&gt;"
-		     "pattern</code> a line) and load it with <code>revlab "
-		     "rules DB FILE</code>; <code>revlab suggest DB</code> "
-		     "proposes some.");
+		note(p, "No rules yet. Write a rules file (<code>label"
+		     "&lt;TAB&gt;pattern</code> a line) and load it with "
+		     "<code>revlab rules DB FILE</code>; <code>revlab suggest "
+		     "DB</code> proposes some.");
 		out(p, "</section>\n");
 		return;
 	}
@@ -1207,9 +1208,9 @@ static void section_samples(page *p, const report_data *d)
 			out(p, "<h3><span class=\"sw\" style=\"background:%s\">"
 			    "</span>", l >= 0 ? lcolour((size_t)l) : "#888");
 			esc(p, s->label);
-			out(p, "</h3>\n<table class=\"rev\"><thead><tr><th>id</th>"
-			    "<th>confidence</th><th>source</th><th>text</th>"
-			    "</tr></thead><tbody>\n");
+			out(p, "</h3>\n<table class=\"rev\"><thead><tr>"
+			    "<th>id</th><th>confidence</th><th>source</th>"
+			    "<th>text</th></tr></thead><tbody>\n");
 			cur = s->label;
 		}
 		out(p, "<tr><td>");

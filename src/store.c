@@ -332,9 +332,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"JOIN labels lb ON lb.id = b.label_id "
 		"WHERE a.negate = 0 AND b.negate = 0 GROUP BY la.name, lb.name",
 	[S_REPORT_HIST] =
-		"SELECT l.name, min(CAST(a.confidence * ?1 AS INTEGER), ?1 - 1), "
-		"count(*) FROM assignments a JOIN labels l ON l.id = a.label_id "
-		"WHERE a.source <> 'seed' GROUP BY 1, 2",
+		"SELECT l.name, min(CAST(a.confidence * ?1 AS INTEGER), "
+		"?1 - 1), count(*) FROM assignments a JOIN labels l ON "
+		"l.id = a.label_id WHERE a.source <> 'seed' GROUP BY 1, 2",
 	[S_REPORT_LOWEST] =
 		"SELECT label, id, confidence, source, substr(text, 1, ?2), "
 		"length(text) > ?2 FROM (SELECT label, id, confidence, source, "
