@@ -499,18 +499,46 @@ static void svg_open(page *p, int w, int h, const char *title)
 	out(p, "</title>\n");
 }
 
-/* Legend entries in a row from (x, y). */
-static void legend(page *p, int x, int y, const char *const *names,
+static int legend_width(const char *name)
+{
+	size_t c = 0;
+	for (const char *s = name; *s; s++)
+		c += ((unsigned char)*s & 0xc0) != 0x80;
+	return 30 + 8 * (int)(c < 18 ? c : 18);
+}
+
+/* Rows a legend of these names takes from x0 up to x1. */
+static int legend_rows(const char *const *names, size_t n, int x0, int x1)
+{
+	int rows = 1, x = x0;
+	for (size_t i = 0; i < n; i++) {
+		int w = legend_width(names[i]);
+		if (x > x0 && x + w > x1) {
+			rows++;
+			x = x0;
+		}
+		x += w;
+	}
+	return rows;
+}
+
+/* Legend entries from (x0, y), wrapping at x1 into rows 18 apart. */
+static void legend(page *p, int x0, int x1, int y, const char *const *names,
 		   const char *const *colours, size_t n)
 {
+	int x = x0;
 	for (size_t i = 0; i < n; i++) {
+		int w = legend_width(names[i]);
+		if (x > x0 && x + w > x1) {
+			y += 18;
+			x = x0;
+		}
 		out(p, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" "
 		    "rx=\"2\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
 		    "class=\"lg\">", x, y - 10, colours[i], x + 17, y);
 		esc_short(p, names[i], 18);
 		out(p, "</text>\n");
-		x += 30 + 8 * (int)(strlen(names[i]) < 18 ? strlen(names[i])
-							    : 18);
+		x += w;
 	}
 }
 
@@ -559,7 +587,7 @@ static void chart_sources(page *p, const report_data *d)
 	const int x0 = 180, x1 = 900, row = 28, top = 40;
 	int h = top + (int)d->L * row + 50;
 	svg_open(p, 960, h, "Reviews per label, by source");
-	legend(p, x0, 20, source_names, source_colour, SOURCES);
+	legend(p, x0, x1, 20, source_names, source_colour, SOURCES);
 	count_axis(p, x0, x1, top + (int)d->L * row, top - 6, amax,
 		   "reviews");
 	for (uint32_t l = 0; l < d->L; l++) {
@@ -734,13 +762,14 @@ static void shade(char *dst, size_t cap, double t, const int hue[3])
 /* A square matrix heatmap with row and column names and counts. `scale`
  * [n][n] in [0, 1] sets each cell's shade; diag_hue, if not NULL, shades
  * the diagonal apart. */
-static void heatmap(page *p, char *const *names, const int *colour_of,
-		    size_t n, const uint64_t *count, const double *scale,
-		    const int hue[3], const int *diag_hue, const char *rows,
-		    const char *cols, const char *title)
+/* A heatmap's geometry: room for the longest name, at most 18
+ * characters (rotated 45 degrees above). */
+typedef struct grid {
+	int cell, left, top, w, h;
+} grid;
+
+static grid grid_of(char *const *names, size_t n)
 {
-	/* Room for the longest name, at most 18 characters (rotated 45
-	 * degrees above). */
 	size_t longest = 1;
 	for (size_t i = 0; i < n; i++) {
 		size_t c = 0;
@@ -751,13 +780,25 @@ static void heatmap(page *p, char *const *names, const int *colour_of,
 	}
 	if (longest > 18)
 		longest = 18;
-	const int cell = n > 12 ? 30 : n > 6 ? 42 : 56;
-	const int left = 40 + 7 * (int)longest;
-	const int top = 40 + 5 * (int)(longest < 14 ? longest : 14);
-	int w = left + (int)n * cell + 60, h = top + (int)n * cell + 16;
-	if (w < 300)
-		w = 300;
-	svg_open(p, w, h, title);
+	grid g;
+	g.cell = n > 12 ? 30 : n > 6 ? 42 : 56;
+	g.left = 50 + 7 * (int)longest;
+	g.top = 40 + 5 * (int)(longest < 14 ? longest : 14);
+	g.w = g.left + (int)n * g.cell + 60;
+	g.h = g.top + (int)n * g.cell + 16;
+	if (g.w < 300)
+		g.w = 300;
+	return g;
+}
+
+static void heatmap(page *p, char *const *names, const int *colour_of,
+		    size_t n, const uint64_t *count, const double *scale,
+		    const int hue[3], const int *diag_hue, const char *rows,
+		    const char *cols, const char *title)
+{
+	grid g = grid_of(names, n);
+	const int cell = g.cell, left = g.left, top = g.top;
+	svg_open(p, g.w, g.h, title);
 	out(p, "<text x=\"%d\" y=\"16\" class=\"axis\">%s &#8594;</text>\n",
 	    left, cols);
 	out(p, "<text x=\"14\" y=\"%d\" class=\"axis\" transform=\"rotate(-90 "
@@ -768,12 +809,15 @@ static void heatmap(page *p, char *const *names, const int *colour_of,
 			? lcolour((size_t)colour_of[i]) : "#555";
 		int cy = top + (int)i * cell + cell / 2 + 4;
 		int cx = left + (int)i * cell + cell / 2;
-		out(p, "<text x=\"%d\" y=\"%d\" class=\"lab\" "
-		    "text-anchor=\"end\" fill=\"%s\">", left - 8, cy, c);
+		/* Names stay dark to be read; a swatch gives the colour. */
+		out(p, "<rect x=\"%d\" y=\"%d\" width=\"9\" height=\"9\" "
+		    "rx=\"2\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
+		    "class=\"lab\" text-anchor=\"end\">", left - 14, cy - 8, c,
+		    left - 19, cy);
 		esc_short(p, names[i], 18);
 		out(p, "</text><text x=\"%d\" y=\"%d\" class=\"lab\" "
-		    "transform=\"rotate(-45 %d %d)\" fill=\"%s\">", cx, top - 8,
-		    cx, top - 8, c);
+		    "transform=\"rotate(-45 %d %d)\">", cx, top - 8, cx,
+		    top - 8);
 		esc_short(p, names[i], 14);
 		out(p, "</text>\n");
 	}
@@ -783,6 +827,9 @@ static void heatmap(page *p, char *const *names, const int *colour_of,
 			double t = scale[i * n + j];
 			shade(fill, sizeof fill, t, i == j && diag_hue
 			      ? diag_hue : hue);
+			/* Empty cells recede. */
+			if (count[i * n + j] == 0)
+				snprintf(fill, sizeof fill, "#f6f7f9");
 			int x = left + (int)j * cell, y = top + (int)i * cell;
 			out(p, "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
 			    "height=\"%d\" fill=\"%s\" stroke=\"#fff\"><title>",
@@ -794,7 +841,8 @@ static void heatmap(page *p, char *const *names, const int *colour_of,
 			    "class=\"cell\" text-anchor=\"middle\" fill=\"%s\">"
 			    "%llu</text>\n", (unsigned long long)
 			    count[i * n + j], x + cell / 2, y + cell / 2 + 4,
-			    t > 0.55 ? "#fff" : "#222",
+			    count[i * n + j] == 0 ? "#b0b4ba"
+			    : t > 0.55 ? "#fff" : "#222",
 			    (unsigned long long)count[i * n + j]);
 		}
 	out(p, "</svg>\n");
@@ -812,19 +860,31 @@ static void chart_conflicts(page *p, const report_data *d)
 		out(p, "</section>\n");
 		return;
 	}
-	size_t n = d->L < MAX_MATRIX ? d->L : MAX_MATRIX;
-	uint64_t *count = malloc(n * n * sizeof *count);
-	double *scale = malloc(n * n * sizeof *scale);
-	int *colour = malloc(n * sizeof *colour);
-	if (!count || !scale || !colour) {
+	/* Only labels some rule fires for: the others' rows are empty. */
+	size_t n = 0, L = d->L;
+	uint64_t *count = malloc((L * L + 1) * sizeof *count);
+	double *scale = malloc((L * L + 1) * sizeof *scale);
+	int *colour = malloc((L + 1) * sizeof *colour);
+	char **names = malloc((L + 1) * sizeof *names);
+	if (!count || !scale || !colour || !names) {
 		p->rc = RL_ENOMEM;
+		goto out;
+	}
+	for (size_t l = 0; l < L && n < MAX_MATRIX; l++)
+		if (d->rule_labels[l * L + l]) {
+			colour[n] = (int)l;
+			names[n++] = d->labels[l];
+		}
+	if (n < 2) {
+		note(p, "Rules fire for fewer than two labels, so they cannot "
+		     "disagree.");
 		goto out;
 	}
 	uint64_t off = 0, diag = 0;
 	for (size_t i = 0; i < n; i++) {
-		colour[i] = (int)i;
 		for (size_t j = 0; j < n; j++) {
-			uint64_t c = d->rule_labels[i * d->L + j];
+			uint64_t c = d->rule_labels[(size_t)colour[i] * L +
+						    (size_t)colour[j]];
 			count[i * n + j] = c;
 			if (i != j && c > off)
 				off = c;
@@ -839,18 +899,20 @@ static void chart_conflicts(page *p, const report_data *d)
 						    ? (i == j ? diag : off) : 1);
 	out(p, "<p>Off the diagonal: reviews on which rules voting for both "
 	    "labels fire, so the rules disagree. On the diagonal (grey): "
-	    "reviews any rule for the label fires on. Rules that vote "
-	    "against a label (<code>!label</code>) are left out.</p>\n");
-	heatmap(p, d->labels, colour, n, count, scale, red, grey,
+	    "reviews any rule for the label fires on. Labels no rule fires "
+	    "for, and rules that vote against a label (<code>!label</code>), "
+	    "are left out.</p>\n");
+	heatmap(p, names, colour, n, count, scale, red, grey,
 		"rules for this label", "and rules for this label fire",
 		"Reviews where rules for two labels fire");
-	if (n < d->L)
-		out(p, "<p class=\"note\">The first %d labels of %u.</p>\n",
-		    MAX_MATRIX, d->L);
+	if (n == MAX_MATRIX)
+		out(p, "<p class=\"note\">The first %d labels whose rules "
+		    "fire.</p>\n", MAX_MATRIX);
 out:
 	free(count);
 	free(scale);
 	free(colour);
+	free(names);
 	out(p, "</section>\n");
 }
 
@@ -883,14 +945,16 @@ static void eval_table(page *p, const report_data *d)
 static void chart_confusion(page *p, const report_data *d)
 {
 	static const int blue[3] = { 0x08, 0x51, 0x9c };
-	out(p, "<figure><figcaption>Confusion matrix of %s, held-out hand "
-	    "labels</figcaption>\n", d->best);
+	/* As wide as the matrix needs, so a big one gets its own row. */
+	size_t n = d->EL < MAX_MATRIX ? d->EL : MAX_MATRIX;
+	out(p, "<figure style=\"flex-basis:%dpx\"><figcaption>Confusion "
+	    "matrix of %s, held-out hand labels</figcaption>\n",
+	    grid_of(d->elabels, d->confusion ? n : 0).w, d->best);
 	if (!d->confusion) {
 		note(p, "This evaluation has no confusion matrix.");
 		out(p, "</figure>\n");
 		return;
 	}
-	size_t n = d->EL < MAX_MATRIX ? d->EL : MAX_MATRIX;
 	uint64_t *count = malloc(n * n * sizeof *count);
 	double *scale = malloc(n * n * sizeof *scale);
 	int *colour = malloc(n * sizeof *colour);
@@ -999,7 +1063,7 @@ static void chart_curve(page *p, const report_data *d)
 	static const char *const names[RL_METHOD_COUNT] = {
 		"rules", "propagation", "model",
 	};
-	legend(p, x0, 20, names, method_colour, RL_METHOD_COUNT);
+	legend(p, x0, x1, 20, names, method_colour, RL_METHOD_COUNT);
 	out(p, "</svg>\n</figure>\n");
 	free(xy);
 }
@@ -1008,11 +1072,16 @@ static void chart_curve(page *p, const report_data *d)
  * share that was right. On the diagonal is calibrated. */
 static void chart_reliability(page *p, const report_data *d)
 {
-	const int x0 = 70, x1 = 400, y0 = 40, y1 = 370;
+	static const char *const names[] = {
+		"rules", "propagation", "model", "model, calibrated",
+	};
+	const int x0 = 70, x1 = 400;
+	const int y0 = 30 + 18 * legend_rows(names, 4, 20, 430);
+	const int y1 = y0 + 330;
 	const size_t per = (size_t)RL_CALIB_BINS * 5;
 	out(p, "<figure><figcaption>Reliability of the confidence"
 	    "</figcaption>\n");
-	svg_open(p, 440, 440, "Reliability diagram: accuracy against "
+	svg_open(p, 440, y1 + 70, "Reliability diagram: accuracy against "
 		 "confidence");
 	unit_axis_y(p, x0, x1, y0, y1, "share right (held-out)");
 	for (int k = 0; k <= 5; k++) {
@@ -1065,14 +1134,11 @@ static void chart_reliability(page *p, const report_data *d)
 			i++;
 		}
 	}
-	static const char *const names[] = {
-		"rules", "propagation", "model", "model, calibrated",
-	};
 	const char *cols[4] = {
 		method_colour[0], method_colour[1], method_colour[2],
 		method_colour[2],
 	};
-	legend(p, 20, 20, names, cols, 4);
+	legend(p, 20, 430, 20, names, cols, 4);
 	out(p, "</svg>\n</figure>\n");
 }
 
@@ -1136,12 +1202,16 @@ static void chart_hist(page *p, const report_data *d)
 		return;
 	}
 	out(p, "<p>The confidence of the %llu labels revlab inferred (hand "
-	    "labels excluded), in bins of 0.05, stacked by label.</p>\n",
-	    (unsigned long long)total);
+	    "labels excluded), in bins of 0.05, stacked by label%s.</p>\n",
+	    (unsigned long long)total, d->L > N_LABEL_COLOURS
+	    ? " (colours repeat after the tenth label)" : "");
 	double step = nice_step((double)max, 5);
 	double ymax = ceil((double)max / step) * step;
-	const int x0 = 80, x1 = 920, y0 = 50, y1 = 300;
-	svg_open(p, 960, 360, "Confidence of the inferred labels");
+	size_t n = d->L < N_LABEL_COLOURS ? d->L : N_LABEL_COLOURS;
+	const char *const *names = (const char *const *)d->labels;
+	const int x0 = 80, x1 = 920;
+	const int y0 = 32 + 18 * legend_rows(names, n, x0, x1), y1 = y0 + 250;
+	svg_open(p, 960, y1 + 60, "Confidence of the inferred labels");
 	for (double v = 0; v <= ymax + 1e-9; v += step) {
 		double y = y1 - (y1 - y0) * v / ymax;
 		out(p, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
@@ -1181,8 +1251,7 @@ static void chart_hist(page *p, const report_data *d)
 	}
 	out(p, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 	    "stroke=\"#555\"/>\n", x0, y1, x1, y1);
-	size_t n = d->L < N_LABEL_COLOURS ? d->L : N_LABEL_COLOURS;
-	legend(p, x0, 24, (const char *const *)d->labels, label_colour, n);
+	legend(p, x0, x1, 24, names, label_colour, n);
 	out(p, "</svg>\n</section>\n");
 }
 
