@@ -6,7 +6,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-. .ci/deps
+REVLAB_NO_OPTIONAL=1 . .ci/deps
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
 n=${1:-100000}

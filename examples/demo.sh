@@ -1,12 +1,13 @@
 #!/bin/sh
 # The main job on the bundled example: installs what is missing, builds
 # revlab, then labels the 300 example reviews (pos / neg) from 20 hand
-# labels (seeds.tsv) and three keyword rules (rules.txt), and prints the
-# labelled table. gold.tsv scores the result; revlab never sees it.
+# labels (seeds.tsv) and three keyword rules (rules.txt), prints the
+# labelled table and writes the HTML report next to the store. gold.tsv
+# scores the result; revlab never sees it.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-. .ci/deps
+REVLAB_NO_OPTIONAL=1 . .ci/deps
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
 db=build/example.db
@@ -33,3 +34,6 @@ got = [(r[0], r[1]) for r in rows if r[0] not in seeds]
 right = sum(1 for i, l in got if gold[i] == l)
 print("accuracy on the %d reviews that were not hand-labelled: %.1f%%"
       % (len(got), 100.0 * right / len(got)))'
+$revlab eval "$db" --curve >/dev/null
+$revlab report "$db" -o build/example-report.html -q
+echo "report (charts, least confident reviews): $top/build/example-report.html"

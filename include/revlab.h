@@ -507,6 +507,11 @@ typedef struct rl_eval_opts {
 				   softmax(logits / temperature); 1 */
 	int max_per_label;	/* learning curves: train each fold on at
 				   most this many seeds per label; 0: all */
+	int curve;		/* also a learning curve: the methods
+				   trained on 1, 2, 3, 5, 8, 10, ... seeds
+				   per label; 0 */
+	int save;		/* store the report in the evals table for
+				   `revlab report`; 1 */
 	rl_propagate_opts prop;	/* propagation inside each fold */
 } rl_eval_opts;
 
@@ -515,15 +520,34 @@ RL_API void rl_eval_opts_init(rl_eval_opts *o);
  * smoothing, threads) from "name=value". */
 RL_API int rl_eval_opts_set(rl_eval_opts *o, const char *assignment);
 
+/* Equal-width confidence bins of the reliability diagram. */
+#define RL_CALIB_BINS 10
+
+/* The held-out answers whose confidence fell in one bin: how many, their
+ * mean confidence and the share that was right (both 0 when n is 0). */
+typedef struct rl_calib_bin {
+	uint64_t n;
+	double confidence;
+	double accuracy;
+} rl_calib_bin;
+
 typedef struct rl_method_score {
 	double accuracy;	/* on held-out hand labels; abstain = wrong */
 	double macro_f1;
 	double coverage;	/* share of held-out seeds given a label */
 	double ece;		/* expected calibration error of the
-				   confidence, 10 equal-width bins */
+				   confidence, over the bins below */
+	rl_calib_bin bins[RL_CALIB_BINS];	/* bin b: [b/10, (b+1)/10) */
 	double *precision, *recall, *f1;	/* [n_labels] */
 	uint64_t *confusion;	/* [n_labels][n_labels], gold x predicted */
 } rl_method_score;
+
+/* One point of a learning curve: macro-F1 of each method when every fold
+ * trains on at most per_label seeds of each label. */
+typedef struct rl_curve_point {
+	uint32_t per_label;
+	double macro_f1[RL_METHOD_COUNT];
+} rl_curve_point;
 
 typedef struct rl_eval_report {
 	uint32_t n_labels;
@@ -537,15 +561,34 @@ typedef struct rl_eval_report {
 	 * predictions (out of sample), and its calibration error after. */
 	double temperature;
 	double model_ece_calibrated;
+	rl_calib_bin model_calibrated[RL_CALIB_BINS];
+	const char *model;	/* the classifier scored, static text */
+	size_t n_curve;		/* learning curve (opts curve), or 0 */
+	rl_curve_point *curve;	/* [n_curve], fewest seeds first */
+	int64_t id;		/* its row in evals once saved, else 0 */
 } rl_eval_report;
 
 /* Cross-validates every method on the hand labels: in each fold the
  * held-out seeds are hidden from every step that is scored (rule quality,
- * propagation, class shares, training). Changes nothing in the store.
+ * propagation, class shares, training). Labels, rules, models and
+ * assignments stay as they were; with o->save the report is added to the
+ * evals table (and a run to runs) in a short transaction of its own.
  * RL_EEMPTY without a graph or with fewer than 2 seeds per label for 2
  * folds. */
 RL_API int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out);
 RL_API void rl_eval_report_free(rl_eval_report *r);
+
+/* Adds the report to the evals table, as the JSON of
+ * rl_eval_report_json, and sets r->id; one transaction. For a report made
+ * with save off, e.g. the one `revlab run` picks its method by. */
+RL_API int rl_eval_save(rl_db *db, rl_eval_report *r);
+
+/* The report as one line of JSON (what `revlab eval --json` prints and
+ * the evals table holds): counts, the label names, per method its scores,
+ * per-label precision, recall and F1, confusion matrix and reliability
+ * bins, the calibrated model's bins, and the learning curve if any.
+ * *out is NUL-terminated; free it with free(). */
+RL_API int rl_eval_report_json(const rl_eval_report *r, char **out);
 
 /* Labels every review with method m using all hand labels, replacing the
  * assignments of the previous labelling (sources rule, propagation,
@@ -649,6 +692,38 @@ typedef int (*rl_suggest_fn)(void *ctx, const rl_suggestion *s);
  * an unknown label. */
 RL_API int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		      rl_suggest_fn fn, void *ctx);
+
+/* ---- Report ---------------------------------------------------------- */
+
+typedef struct rl_report_opts {
+	const char *title;	/* heading and page title; "revlab report" */
+	int samples;		/* least confident reviews shown per label;
+				   5 */
+	int text_chars;		/* of each review shown, in characters;
+				   300 */
+} rl_report_opts;
+
+/* Fills the defaults above. */
+RL_API void rl_report_opts_init(rl_report_opts *o);
+
+/* Writes a report of the store as one self-contained HTML page (inline
+ * CSS and SVG charts; no script, nothing fetched): the corpus counts and
+ * the last labelling run's method; labels by source; each rule's
+ * coverage and precision on the hand labels with its Wilson interval;
+ * the label-by-label matrix of reviews where rules for both labels fire;
+ * from the last stored evaluation the methods' scores, the best one's
+ * confusion matrix, the learning curve and the reliability diagram; the
+ * confidence histogram of the assignments; and the least confident
+ * reviews of each label. What the store lacks yet (labels, rules, an
+ * evaluation) is a note saying how to get it. Reads the store, changes
+ * nothing. The page is built whole before the first byte is written. */
+RL_API int rl_report_write(rl_db *db, const rl_report_opts *o, FILE *out);
+
+/* The same into the file at `path`, atomically: written to a temporary
+ * file beside it and renamed, so a failure leaves no file (and an older
+ * report at `path` untouched). */
+RL_API int rl_report_file(rl_db *db, const rl_report_opts *o,
+			  const char *path);
 
 /* ---- Statistics ------------------------------------------------------ */
 

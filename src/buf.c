@@ -5,6 +5,8 @@
  * Used wherever the library builds text or blobs of unknown length: error
  * messages, JSON parameters, the compact token lists stored per review.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,6 +75,30 @@ size_t rl_varint_get(const unsigned char *p, const unsigned char *end,
 		shift += 7;
 	}
 	return 0;
+}
+
+int rl_buf_vprintf(rl_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = n < 0 || rl_buf_reserve(b, (size_t)n + 1) != RL_OK
+		 ? RL_ENOMEM : RL_OK;
+	if (rc == RL_OK) {
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return rc;
+}
+
+int rl_buf_printf(rl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = rl_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void rl_buf_free(rl_buf *b)

@@ -32,13 +32,18 @@ void rl_eval_opts_init(rl_eval_opts *o)
 	memset(o, 0, sizeof *o);
 	rl_params_defaults(rl_train_params, rl_train_nparams, o);
 	o->temperature = 1;
+	o->save = 1;
 	rl_propagate_opts_init(&o->prop);
 }
 
+/* Static text, so a report may keep it. */
 static const char *model_kind(const rl_eval_opts *o)
 {
-	return o->model && (!strcmp(o->model, "nb") ||
-			    !strcmp(o->model, "cnb")) ? o->model : "logreg";
+	if (o->model && !strcmp(o->model, "nb"))
+		return "nb";
+	if (o->model && !strcmp(o->model, "cnb"))
+		return "cnb";
+	return "logreg";
 }
 
 /* ---- features: TF-IDF columns, then LSA columns ---- */
@@ -247,10 +252,30 @@ static double fit_temperature(const double *ho, const uint32_t *gold,
 	return exp((a + b) / 2);
 }
 
-static double ece_of(const double *ho, const uint32_t *gold, size_t m,
-		     uint32_t L)
+/* Sums (count, confidence, right) per bin into the mean confidence and
+ * accuracy of each, and returns the expected calibration error. */
+static double bins_finish(const double *bn, const double *bc,
+			  const double *br, rl_calib_bin *bins)
 {
-	double bn[10] = { 0 }, bc[10] = { 0 }, br[10] = { 0 }, e = 0;
+	double answered = 0, e = 0;
+	for (int b = 0; b < RL_CALIB_BINS; b++)
+		answered += bn[b];
+	for (int b = 0; b < RL_CALIB_BINS; b++) {
+		bins[b].n = (uint64_t)bn[b];
+		bins[b].confidence = bn[b] > 0 ? bc[b] / bn[b] : 0;
+		bins[b].accuracy = bn[b] > 0 ? br[b] / bn[b] : 0;
+		if (bn[b] > 0)
+			e += bn[b] / answered * fabs(bins[b].confidence -
+						     bins[b].accuracy);
+	}
+	return e;
+}
+
+static double ece_of(const double *ho, const uint32_t *gold, size_t m,
+		     uint32_t L, rl_calib_bin *bins)
+{
+	double bn[RL_CALIB_BINS] = { 0 }, bc[RL_CALIB_BINS] = { 0 };
+	double br[RL_CALIB_BINS] = { 0 };
 	for (size_t i = 0; i < m; i++) {
 		const double *p = ho + i * L;
 		uint32_t best = 0;
@@ -262,11 +287,7 @@ static double ece_of(const double *ho, const uint32_t *gold, size_t m,
 		bc[b] += p[best];
 		br[b] += best == gold[i];
 	}
-	for (int b = 0; b < 10; b++)
-		if (bn[b] > 0)
-			e += bn[b] / (double)m * fabs(bc[b] / bn[b] -
-						      br[b] / bn[b]);
-	return e;
+	return bins_finish(bn, bc, br, bins);
 }
 
 static int argmax(const double *p, uint32_t L)
@@ -330,6 +351,7 @@ void rl_eval_report_free(rl_eval_report *r)
 	for (uint32_t l = 0; r->labels && l < r->n_labels; l++)
 		free(r->labels[l]);
 	free(r->labels);
+	free(r->curve);
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		free(r->methods[m].precision);
 		free(r->methods[m].recall);
@@ -348,16 +370,9 @@ static int check_model(rl_db *db, const rl_eval_opts *o)
 	return RL_OK;
 }
 
-int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+/* One cross-validation, without curve or saving. */
+static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 {
-	rl_eval_opts defaults;
-	if (!o) {
-		rl_eval_opts_init(&defaults);
-		o = &defaults;
-	}
-	*out = NULL;
-	if (check_model(db, o) != RL_OK)
-		return RL_EINVAL;
 	rl_evidence ev;
 	rl_csr X = { 0 };
 	rl_eval_report *r = NULL;
@@ -369,9 +384,9 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	double *Pp = NULL, *Pm = NULL, *Pr = NULL;
 	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
 	/* calibration bins per method: count, confidence sum, right */
-	double bin_n[RL_METHOD_COUNT][10] = { { 0 } };
-	double bin_conf[RL_METHOD_COUNT][10] = { { 0 } };
-	double bin_right[RL_METHOD_COUNT][10] = { { 0 } };
+	double bin_n[RL_METHOD_COUNT][RL_CALIB_BINS] = { { 0 } };
+	double bin_conf[RL_METHOD_COUNT][RL_CALIB_BINS] = { { 0 } };
+	double bin_right[RL_METHOD_COUNT][RL_CALIB_BINS] = { { 0 } };
 	/* Abstentions per gold label, so recall counts them as misses. */
 	uint64_t *missed[RL_METHOD_COUNT] = { 0 };
 	int rc;
@@ -396,6 +411,7 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		goto out;
 	r->n_labels = L;
 	r->temperature = 1;
+	r->model = model_kind(o);
 	r->labels = calloc((size_t)L + 1, sizeof *r->labels);
 	if (!r->labels)
 		goto out;
@@ -540,15 +556,8 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		}
 		s->macro_f1 = labelled ? f1 / labelled : 0;
 		/* ECE: bins weighted by their share of answers. */
-		double answered = 0, ece = 0;
-		for (int b = 0; b < 10; b++)
-			answered += bin_n[m][b];
-		for (int b = 0; answered > 0 && b < 10; b++)
-			if (bin_n[m][b] > 0)
-				ece += bin_n[m][b] / answered *
-				       fabs(bin_conf[m][b] / bin_n[m][b] -
-					    bin_right[m][b] / bin_n[m][b]);
-		s->ece = ece;
+		s->ece = bins_finish(bin_n[m], bin_conf[m], bin_right[m],
+				     s->bins);
 	}
 	/* Calibrate the model on its own held-out predictions: every
 	 * prediction here was made without its seed. */
@@ -556,7 +565,8 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		r->temperature = fit_temperature(ho, ho_gold, n_ho, L, tmp);
 		for (size_t i = 0; i < n_ho; i++)
 			rl_temper(ho + i * L, L, r->temperature);
-		r->model_ece_calibrated = ece_of(ho, ho_gold, n_ho, L);
+		r->model_ece_calibrated = ece_of(ho, ho_gold, n_ho, L,
+						 r->model_calibrated);
 	}
 	r->best = RL_METHOD_RULES;
 	for (int m = 1; m < RL_METHOD_COUNT; m++)
@@ -586,6 +596,198 @@ out:
 	free(order);
 	free(taken);
 	return rc;
+}
+
+/* ---- learning curve, the report as JSON, saving it ---- */
+
+/* Macro-F1 of every method against the seeds per label each fold trains
+ * on; the held-out seeds stay the same for every size. */
+static int eval_curve(rl_db *db, const rl_eval_opts *o, rl_eval_report *r)
+{
+	static const uint32_t sizes[] = { 1, 2, 3, 5, 8, 10, 15, 20, 30, 50,
+					  100, 200, 500, 1000 };
+	const size_t n_sizes = sizeof sizes / sizeof sizes[0];
+	rl_eval_opts co = *o;
+	int rc = RL_OK;
+	r->curve = calloc(n_sizes, sizeof *r->curve);
+	if (!r->curve)
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	/* Past the seeds there are, more sizes repeat the last point. */
+	uint32_t have = r->min_per_label - r->min_per_label / r->folds;
+	for (size_t i = 0; i < n_sizes && rc == RL_OK; i++) {
+		rl_eval_report *p = NULL;
+		co.max_per_label = (int)sizes[i];
+		if ((rc = eval_once(db, &co, &p)) != RL_OK)
+			break;
+		rl_curve_point *c = &r->curve[r->n_curve++];
+		c->per_label = sizes[i];
+		for (int m = 0; m < RL_METHOD_COUNT; m++)
+			c->macro_f1[m] = p->methods[m].macro_f1;
+		rl_eval_report_free(p);
+		if (sizes[i] >= have)
+			break;
+	}
+	return rc;
+}
+
+static int json_bins(rl_buf *b, const rl_calib_bin *bins)
+{
+	int rc = rl_buf_putc(b, '[');
+	for (int i = 0; i < RL_CALIB_BINS && rc == RL_OK; i++)
+		rc = rl_buf_printf(b, "%s{\"low\":%.1f,\"high\":%.1f,\"n\":%llu,"
+				   "\"confidence\":%.6f,\"accuracy\":%.6f}",
+				   i ? "," : "", i / 10.0, (i + 1) / 10.0,
+				   (unsigned long long)bins[i].n,
+				   bins[i].confidence, bins[i].accuracy);
+	return rc == RL_OK ? rl_buf_putc(b, ']') : rc;
+}
+
+static int json_method(rl_buf *b, const rl_eval_report *r, int m)
+{
+	const rl_method_score *s = &r->methods[m];
+	uint32_t L = r->n_labels;
+	int rc = rl_buf_printf(b, "%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":"
+			       "%.6f,\"coverage\":%.6f,\"calibration_error\":"
+			       "%.6f,\"per_label\":{", m ? "," : "",
+			       rl_method_name((rl_method)m), s->accuracy,
+			       s->macro_f1, s->coverage, s->ece);
+	for (uint32_t l = 0; l < L && rc == RL_OK; l++) {
+		if (l)
+			rc = rl_buf_putc(b, ',');
+		if (rc == RL_OK)
+			rc = rl_json_string(b, r->labels[l],
+					    strlen(r->labels[l]));
+		if (rc == RL_OK)
+			rc = rl_buf_printf(b, ":{\"precision\":%.6f,\"recall\":"
+					   "%.6f,\"f1\":%.6f}",
+					   s->precision[l], s->recall[l],
+					   s->f1[l]);
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_printf(b, "},\"confusion\":[");
+	for (uint32_t g = 0; g < L && rc == RL_OK; g++) {
+		rc = rl_buf_printf(b, "%s[", g ? "," : "");
+		for (uint32_t p = 0; p < L && rc == RL_OK; p++)
+			rc = rl_buf_printf(b, "%s%llu", p ? "," : "",
+					   (unsigned long long)
+					   s->confusion[g * L + p]);
+		if (rc == RL_OK)
+			rc = rl_buf_putc(b, ']');
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_printf(b, "],\"reliability\":");
+	if (rc == RL_OK)
+		rc = json_bins(b, s->bins);
+	return rc == RL_OK ? rl_buf_putc(b, '}') : rc;
+}
+
+int rl_eval_report_json(const rl_eval_report *r, char **out)
+{
+	rl_buf b = { 0 };
+	*out = NULL;
+	int rc = rl_buf_printf(&b, "{\"seeds\":%llu,\"folds\":%u,"
+			       "\"min_per_label\":%u,\"model\":\"%s\","
+			       "\"best\":\"%s\",\"model_temperature\":%.6f,"
+			       "\"model_calibration_error_calibrated\":%.6f,"
+			       "\"labels\":[", (unsigned long long)r->seeds,
+			       r->folds, r->min_per_label,
+			       r->model ? r->model : "logreg",
+			       rl_method_name(r->best), r->temperature,
+			       r->model_ece_calibrated);
+	for (uint32_t l = 0; l < r->n_labels && rc == RL_OK; l++) {
+		if (l)
+			rc = rl_buf_putc(&b, ',');
+		if (rc == RL_OK)
+			rc = rl_json_string(&b, r->labels[l],
+					    strlen(r->labels[l]));
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_printf(&b, "],\"methods\":{");
+	for (int m = 0; m < RL_METHOD_COUNT && rc == RL_OK; m++)
+		rc = json_method(&b, r, m);
+	if (rc == RL_OK)
+		rc = rl_buf_printf(&b, "},\"model_calibrated_reliability\":");
+	if (rc == RL_OK)
+		rc = json_bins(&b, r->model_calibrated);
+	if (rc == RL_OK && r->n_curve)
+		rc = rl_buf_printf(&b, ",\"curve\":[");
+	for (size_t i = 0; i < r->n_curve && rc == RL_OK; i++) {
+		const rl_curve_point *c = &r->curve[i];
+		rc = rl_buf_printf(&b, "%s{\"seeds_per_label\":%u,\"macro_f1\":"
+				   "{", i ? "," : "", c->per_label);
+		for (int m = 0; m < RL_METHOD_COUNT && rc == RL_OK; m++)
+			rc = rl_buf_printf(&b, "%s\"%s\":%.6f", m ? "," : "",
+					   rl_method_name((rl_method)m),
+					   c->macro_f1[m]);
+		if (rc == RL_OK)
+			rc = rl_buf_printf(&b, "}}");
+	}
+	if (rc == RL_OK && r->n_curve)
+		rc = rl_buf_putc(&b, ']');
+	if (rc == RL_OK)
+		rc = rl_buf_putc(&b, '}');
+	if (rc != RL_OK) {
+		rl_buf_free(&b);
+		return RL_ENOMEM;
+	}
+	*out = b.data;
+	return RL_OK;
+}
+
+int rl_eval_save(rl_db *db, rl_eval_report *r)
+{
+	char *json = NULL;
+	int64_t run_id = 0, id = 0;
+	double t0 = rl_now();
+	char params[96], counts[96];
+	rl_clear_error(db);
+	int rc = rl_eval_report_json(r, &json);
+	if (rc != RL_OK)
+		return rl_fail(db, rc, "out of memory");
+	snprintf(params, sizeof params, "{\"model\":\"%s\",\"folds\":%u,"
+		 "\"curve\":%s}", r->model ? r->model : "logreg", r->folds,
+		 r->n_curve ? "true" : "false");
+	if ((rc = rl_store_begin(db)) != RL_OK)
+		goto out;
+	if ((rc = rl_store_run_start(db, "eval", params, &run_id)) != RL_OK ||
+	    (rc = rl_store_eval_put(db, run_id, json, &id)) != RL_OK)
+		goto fail;
+	snprintf(counts, sizeof counts, "{\"seeds\":%llu,\"eval\":%lld}",
+		 (unsigned long long)r->seeds, (long long)id);
+	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
+	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
+		goto fail;
+	r->id = id;
+	goto out;
+fail:
+	rl_store_rollback(db);
+out:
+	free(json);
+	return rc;
+}
+
+int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+{
+	rl_eval_opts defaults;
+	if (!o) {
+		rl_eval_opts_init(&defaults);
+		o = &defaults;
+	}
+	*out = NULL;
+	if (check_model(db, o) != RL_OK)
+		return RL_EINVAL;
+	rl_eval_report *r = NULL;
+	int rc = eval_once(db, o, &r);
+	if (rc == RL_OK && o->curve)
+		rc = eval_curve(db, o, r);
+	if (rc == RL_OK && o->save)
+		rc = rl_eval_save(db, r);
+	if (rc != RL_OK) {
+		rl_eval_report_free(r);
+		return rc;
+	}
+	*out = r;
+	return RL_OK;
 }
 
 /* ---- labelling with a chosen method ---- */

@@ -44,6 +44,10 @@ typedef struct rl_buf {
 int rl_buf_reserve(rl_buf *b, size_t extra);
 int rl_buf_append(rl_buf *b, const void *p, size_t n);
 int rl_buf_putc(rl_buf *b, char c);
+/* Appends printf-formatted text. */
+int rl_buf_vprintf(rl_buf *b, const char *fmt, va_list ap);
+int rl_buf_printf(rl_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Appends an unsigned LEB128 varint. */
 int rl_buf_put_varint(rl_buf *b, uint64_t v);
 /* Reads a varint from p[0..end); returns bytes used, 0 if truncated. */
@@ -101,6 +105,13 @@ extern const size_t rl_train_nparams;
 /* Appends s[0..len) as a JSON string literal, escaping every control
  * character. */
 int rl_json_string(rl_buf *b, const char *s, size_t len);
+
+/* ---- HTML text (report.c) ---- */
+
+/* Appends s[0..len) escaped for HTML text and attribute values (and for
+ * the XML of inline SVG): & < > " ' as entities, control characters other
+ * than tab and line breaks as U+FFFD. */
+int rl_html_escape(rl_buf *b, const char *s, size_t len);
 
 /* ---- clock ---- */
 double rl_now(void);	/* monotonic seconds */

@@ -93,6 +93,16 @@ enum stmt_id {
 	S_MODEL_LABELS,
 	S_PRED_CLEAR,
 	S_PRED_PUT,
+	S_EVAL_PUT,
+	S_EVAL_LAST,
+	S_JSON_NUMBERS,
+	S_JSON_STRINGS,
+	S_JSON_TEXT,
+	S_REPORT_SOURCES,
+	S_REPORT_RULE_LABELS,
+	S_REPORT_HIST,
+	S_REPORT_LOWEST,
+	S_REPORT_LAST_LABEL,
 	S_COUNT
 };
 
@@ -295,6 +305,47 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PRED_PUT] =
 		"INSERT INTO predictions(review_id, model_id, label_id, "
 		"confidence) VALUES (?1, ?2, ?3, ?4)",
+	[S_EVAL_PUT] = "INSERT INTO evals(run_id, result) VALUES (?1, ?2)",
+	[S_EVAL_LAST] =
+		"SELECT id, created, result FROM evals ORDER BY id DESC LIMIT 1",
+	/* Numbers of a JSON subtree in document order: a matrix or a list
+	 * of objects comes out flat, row-major. */
+	[S_JSON_NUMBERS] =
+		"SELECT value FROM json_tree(?1, ?2) WHERE type IN ('integer', "
+		"'real') ORDER BY id",
+	[S_JSON_STRINGS] =
+		"SELECT value FROM json_each(?1, ?2) WHERE type = 'text' "
+		"ORDER BY key",
+	[S_JSON_TEXT] = "SELECT json_extract(?1, ?2)",
+	/* The report's queries: each row's columns go to a callback. */
+	[S_REPORT_SOURCES] =
+		"SELECT label, source, count(*) FROM labelled_reviews "
+		"GROUP BY label, source",
+	/* Reviews where rules voting for both labels fire; the diagonal
+	 * counts those where some rule for the label fires. */
+	[S_REPORT_RULE_LABELS] =
+		"SELECT la.name, lb.name, count(DISTINCT ha.review_id) "
+		"FROM rule_hits ha JOIN rules a ON a.id = ha.rule_id "
+		"JOIN rule_hits hb ON hb.review_id = ha.review_id "
+		"JOIN rules b ON b.id = hb.rule_id "
+		"JOIN labels la ON la.id = a.label_id "
+		"JOIN labels lb ON lb.id = b.label_id "
+		"WHERE a.negate = 0 AND b.negate = 0 GROUP BY la.name, lb.name",
+	[S_REPORT_HIST] =
+		"SELECT l.name, min(CAST(a.confidence * ?1 AS INTEGER), "
+		"?1 - 1), count(*) FROM assignments a JOIN labels l ON "
+		"l.id = a.label_id WHERE a.source <> 'seed' GROUP BY 1, 2",
+	[S_REPORT_LOWEST] =
+		"SELECT label, id, confidence, source, substr(text, 1, ?2), "
+		"length(text) > ?2 FROM (SELECT label, id, confidence, source, "
+		"text, row_number() OVER (PARTITION BY label ORDER BY "
+		"confidence, id) AS rn FROM labelled_reviews WHERE label IS NOT "
+		"NULL AND source <> 'seed') WHERE rn <= ?1 ORDER BY label, rn",
+	[S_REPORT_LAST_LABEL] =
+		"SELECT r.started, json_extract(r.params, '$.method'), "
+		"json_extract(r.counts, '$.labelled'), (SELECT kind FROM models "
+		"m WHERE m.run_id = r.id) FROM runs r WHERE r.stage = 'label' "
+		"AND r.status = 'ok' ORDER BY r.id DESC LIMIT 1",
 };
 
 struct rl_db {
@@ -1869,6 +1920,168 @@ int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 	sqlite3_bind_int64(s, 3, label_id);
 	sqlite3_bind_double(s, 4, confidence);
 	return exec_stmt(db, s);
+}
+
+int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
+		      int64_t *id)
+{
+	sqlite3_stmt *s = stmt(db, S_EVAL_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_text(s, 2, result, -1, SQLITE_STATIC);
+	int rc = exec_stmt(db, s);
+	if (rc == RL_OK)
+		*id = sqlite3_last_insert_rowid(db->sql);
+	return rc;
+}
+
+int rl_store_eval_last(rl_db *db, int64_t *id, rl_buf *created,
+		       rl_buf *result)
+{
+	sqlite3_stmt *s = stmt(db, S_EVAL_LAST);
+	if (!s)
+		return RL_EDB;
+	int r = step(db, s);
+	if (r == SQLITE_DONE)
+		return RL_ENOTFOUND;
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	*id = sqlite3_column_int64(s, 0);
+	int rc = copy_col(s, 1, created);
+	if (rc == RL_OK)
+		rc = copy_col(s, 2, result);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
+			  double **v, size_t *n)
+{
+	sqlite3_stmt *s = stmt(db, S_JSON_NUMBERS);
+	size_t cap = 0;
+	*v = NULL;
+	*n = 0;
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			double *p = realloc(*v, cap * sizeof *p);
+			if (!p) {
+				sqlite3_reset(s);
+				free(*v);
+				*v = NULL;
+				*n = 0;
+				return RL_ENOMEM;
+			}
+			*v = p;
+		}
+		(*v)[(*n)++] = sqlite3_column_double(s, 0);
+	}
+	sqlite3_reset(s);
+	/* A path that is not there, or text that is no JSON, is no
+	 * numbers; the caller checks how many it expected. */
+	if (r == SQLITE_ERROR)
+		rl_clear_error(db);
+	if (r == SQLITE_DONE || r == SQLITE_ERROR)
+		return RL_OK;
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return RL_EDB;
+}
+
+int rl_store_json_strings(rl_db *db, const char *json, const char *path,
+			  rl_name_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_JSON_STRINGS);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	int r;
+	int64_t i = 0;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		int rc = fn(ctx, i++, t ? t : "");
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	if (r == SQLITE_ERROR)
+		rl_clear_error(db);
+	return r == SQLITE_DONE || r == SQLITE_ERROR ? RL_OK : RL_EDB;
+}
+
+int rl_store_json_text(rl_db *db, const char *json, const char *path,
+		       rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_JSON_TEXT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	int r = step(db, s);
+	int rc = r == SQLITE_ROW ? copy_col(s, 0, out) : RL_OK;
+	if (r == SQLITE_ERROR) {
+		rl_clear_error(db);
+		out->len = 0;
+		rc = rl_buf_append(out, "", 0);
+	} else if (r != SQLITE_ROW) {
+		rc = RL_EDB;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int rl_store_report_rows(rl_db *db, rl_report_query q, int64_t a,
+			 int64_t b, rl_row_fn fn, void *ctx)
+{
+	static const enum stmt_id ids[] = {
+		[RL_Q_SOURCES] = S_REPORT_SOURCES,
+		[RL_Q_RULE_LABELS] = S_REPORT_RULE_LABELS,
+		[RL_Q_HIST] = S_REPORT_HIST,
+		[RL_Q_LOWEST] = S_REPORT_LOWEST,
+		[RL_Q_LAST_LABEL] = S_REPORT_LAST_LABEL,
+	};
+	sqlite3_stmt *s = stmt(db, ids[q]);
+	if (!s)
+		return RL_EDB;
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	int r, ncol = sqlite3_column_count(s);
+	const char *text[8];
+	double num[8];
+	if (ncol > 8)
+		ncol = 8;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		/* The number first: reading it never changes the value's
+		 * text, whose pointer then stays good. */
+		for (int c = 0; c < ncol; c++) {
+			num[c] = sqlite3_column_double(s, c);
+			text[c] = (const char *)sqlite3_column_text(s, c);
+		}
+		int rc = fn(ctx, ncol, text, num);
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_read_begin(rl_db *db)
+{
+	return exec_sql(db, "BEGIN");
 }
 
 #define EXPORT_WHERE \

@@ -245,6 +245,54 @@ int rl_store_models_prune(rl_db *db, int keep);
 int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 			    int64_t label_id, double confidence);
 
+/* ---- evaluations ---- */
+
+/* Adds an evaluation report (JSON text) made by run `run_id`. */
+int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
+		      int64_t *id);
+
+/* The newest evaluation: RL_ENOTFOUND if there is none. */
+int rl_store_eval_last(rl_db *db, int64_t *id, rl_buf *created,
+		       rl_buf *result);
+
+/* ---- reading JSON (SQLite's JSON functions) ---- */
+
+/* Every number under `path` of the JSON text, in document order, into a
+ * malloc'd *v of *n; none if the path is missing or the text malformed. */
+int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
+			  double **v, size_t *n);
+/* The text of the value at `path` ("" if missing or malformed). */
+int rl_store_json_text(rl_db *db, const char *json, const char *path,
+		       rl_buf *out);
+/* Calls fn(ctx, index, text) for each string of the array at `path`. */
+int rl_store_json_strings(rl_db *db, const char *json, const char *path,
+			  rl_name_fn fn, void *ctx);
+
+/* ---- the report's queries ---- */
+
+typedef enum rl_report_query {
+	RL_Q_SOURCES,		/* label (NULL: abstained), source, count */
+	RL_Q_RULE_LABELS,	/* label, label, reviews where rules voting
+				   for both fire */
+	RL_Q_HIST,		/* label, bin of a bins (a: bin count),
+				   count; assignments that are no seed */
+	RL_Q_LOWEST,		/* label, id, confidence, source, text (its
+				   first b characters), cut; a per label,
+				   least confident first; no seeds */
+	RL_Q_LAST_LABEL		/* started, method, labelled, model kind of
+				   the last labelling run */
+} rl_report_query;
+
+/* One row: column c as text (NULL for NULL) and as a number. Borrowed. */
+typedef int (*rl_row_fn)(void *ctx, int ncol, const char *const *text,
+			 const double *num);
+int rl_store_report_rows(rl_db *db, rl_report_query q, int64_t a,
+			 int64_t b, rl_row_fn fn, void *ctx);
+
+/* A read transaction, so the report's queries see one state of the
+ * store; end it with rl_store_rollback(). */
+int rl_store_read_begin(rl_db *db);
+
 /* ---- fault injection for tests ---- */
 
 /* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);

@@ -170,6 +170,15 @@ static int do_label(void *arg)
 	return rl_label_with(db, RL_METHOD_MODEL, NULL, &n);
 }
 
+/* The HTML report: a failure leaves no file behind. */
+static int do_html(void *arg)
+{
+	int rc = rl_report_file(db, NULL, arg);
+	if (rc != RL_OK)
+		ck_assert_int_eq(access(arg, F_OK), -1);
+	return rc;
+}
+
 static int on_pred(void *ctx, const rl_prediction *p)
 {
 	(void)ctx;
@@ -213,6 +222,10 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_predict, (void *)csv), 1);
 	/* The report writes nothing; it must still fail cleanly. */
 	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
+	char html[512];
+	snprintf(html, sizeof html, "%s", tu_path("r.html"));
+	ck_assert_int_gt(each_allocation(do_html, html), 1);
+	ck_assert_int_eq(access(html, F_OK), 0);
 }
 END_TEST
 

@@ -272,6 +272,27 @@ START_TEST(example_end_to_end)
 	HAS(out_buf, "\"best\":");
 	ck_assert_int_eq(run(NULL, "suggest", db, "pos", "-n", "3", NULL), 0);
 	HAS(out_buf, "pos\t(?<!\\w)");
+	/* The report: to a file, or '-' for stdout; a bad path fails with
+	 * its name and leaves nothing. */
+	char html[600];
+	snprintf(html, sizeof html, "%s", tu_path("r.html"));
+	ck_assert_int_eq(run(NULL, "report", db, "-o", html, NULL), 0);
+	HAS(err_buf, "report written to");
+	ck_assert_int_eq(access(html, F_OK), 0);
+	ck_assert_int_eq(run(NULL, "report", db, "-o", "-", "--samples", "1",
+			     NULL), 0);
+	HAS(out_buf, "<!DOCTYPE html>");
+	HAS(out_buf, "Least confident reviews per label");
+	snprintf(html, sizeof html, "%s", tu_path("nodir/r.html"));
+	ck_assert_int_eq(run(NULL, "report", db, "-o", html, NULL), 1);
+	HAS(err_buf, "nodir/r.html: cannot create");
+	ck_assert_int_eq(access(tu_path("nodir"), F_OK), -1);
+	ck_assert_int_eq(run(NULL, "report", db, NULL), 2);
+	HAS(err_buf, "missing -o FILE");
+	ck_assert_int_eq(run(NULL, "report", db, "-o", "-", "--samples", "x",
+			     NULL), 2);
+	ck_assert_int_eq(run(NULL, "help", "report", NULL), 0);
+	HAS(out_buf, "self-contained HTML");
 }
 END_TEST
 

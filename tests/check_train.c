@@ -180,7 +180,9 @@ static void teardown(void)
 START_TEST(eval_changes_nothing)
 {
 	ck_assert_int_eq(rl_propagate(db, NULL, NULL), RL_OK);
-	char *before = tu_digest(db_path);
+	/* Everything but the record of what ran must stay; that record
+	 * gains one eval (and its run) per saved evaluation. */
+	char *before = tu_digest_data(db_path);
 	rl_eval_report *r;
 	rl_eval_opts o;
 	rl_eval_opts_init(&o);
@@ -227,15 +229,99 @@ START_TEST(eval_changes_nothing)
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
 	ck_assert_ptr_null(r);
 	o.model = "logreg";
-	char *after = tu_digest(db_path);
+	char *after = tu_digest_data(db_path);
 	ck_assert_str_eq(before, after);
 	free(before);
 	free(after);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM evals"), 3);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM runs WHERE "
+				"stage = 'eval' AND status = 'ok'"), 3);
+	ck_assert_int_eq(tu_int(db_path, "SELECT json_extract(result, "
+				"'$.model') = 'nb' FROM evals ORDER BY id "
+				"DESC LIMIT 1"), 1);
+	/* save off: nothing recorded at all. */
+	before = tu_digest(db_path);
+	o.save = 0;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	ck_assert_int_eq(r->id, 0);
+	rl_eval_report_free(r);
+	after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	o.save = 1;
 	/* Too few seeds for folds is a clear error. */
 	ck_assert_int_eq(rl_seed_unset(db, "a2"), RL_OK);
 	ck_assert_int_eq(rl_seed_unset(db, "a3"), RL_OK);
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EEMPTY);
 	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "too few"));
+}
+END_TEST
+
+/* The stored report is the JSON eval --json prints, with what the
+ * report draws: confusion, reliability bins, learning curve. */
+START_TEST(eval_saved_as_json)
+{
+	rl_eval_report *r;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	o.curve = 1;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	ck_assert_int_gt(r->id, 0);
+	ck_assert_uint_gt(r->n_curve, 0);
+	ck_assert_uint_eq(r->curve[0].per_label, 1);
+	char *json = NULL;
+	ck_assert_int_eq(rl_eval_report_json(r, &json), RL_OK);
+	char *stored = tu_text(db_path, "SELECT result FROM evals");
+	ck_assert_str_eq(json, stored);
+	free(stored);
+	free(json);
+	/* Bins add up to the answered held-out seeds; their ECE is the
+	 * report's. */
+	const rl_method_score *s = &r->methods[RL_METHOD_PROPAGATION];
+	uint64_t answered = 0;
+	double ece = 0;
+	for (int b = 0; b < RL_CALIB_BINS; b++)
+		answered += s->bins[b].n;
+	for (int b = 0; b < RL_CALIB_BINS; b++)
+		ece += (double)s->bins[b].n / (double)answered *
+		       fabs(s->bins[b].confidence - s->bins[b].accuracy);
+	ck_assert_uint_eq(answered, 6);
+	ck_assert_double_eq_tol(ece, s->ece, 1e-12);
+	ck_assert_int_eq(tu_int(db_path, "SELECT json_array_length(result, "
+				"'$.curve') FROM evals"), (long long)r->n_curve);
+	ck_assert_int_eq(tu_int(db_path, "SELECT json_extract(result, "
+				"'$.methods.model.confusion[0][0]') + "
+				"json_extract(result, '$.methods.model."
+				"confusion[1][1]') FROM evals"),
+			 (long long)(r->methods[RL_METHOD_MODEL].confusion[0] +
+				     r->methods[RL_METHOD_MODEL].confusion[4]));
+	ck_assert_int_eq(tu_int(db_path, "SELECT sum(json_extract(value, "
+				"'$.n')) FROM evals, json_each(result, "
+				"'$.methods.rules.reliability')"),
+			 (long long)(6 - (uint64_t)(0.5 + 6 * (1 -
+				     r->methods[RL_METHOD_RULES].coverage))));
+	rl_eval_report_free(r);
+	/* A save failing at any step (begin, run, eval row, run finish,
+	 * commit) leaves neither eval nor run behind. */
+	o.curve = 0;
+	o.save = 0;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	char *before = tu_digest(db_path);
+	for (int n = 1; n <= 5; n++) {
+		rl_store_fail_step(db, n);
+		ck_assert_int_eq(rl_eval_save(db, r), RL_EDB);
+		rl_store_fail_step(db, 0);
+		ck_assert_int_eq(r->id, 0);
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	free(before);
+	ck_assert_int_eq(rl_eval_save(db, r), RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM evals"), 2);
+	rl_eval_report_free(r);
 }
 END_TEST
 
@@ -346,6 +432,7 @@ static Suite *suite(void)
 	tc = tcase_create("eval");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, eval_changes_nothing);
+	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);

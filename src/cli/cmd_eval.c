@@ -1,52 +1,13 @@
 /*
  * cmd_eval.c - `revlab eval DB [--folds K] [--json]`: cross-validation on
  * the hand labels of every way of combining evidence, seeds held out of
- * every step that is scored.
+ * every step that is scored. The report is kept in the store's evals
+ * table, which `revlab report` draws from.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-static void print_json(const rl_eval_report *r)
-{
-	printf("{\"seeds\":%llu,\"folds\":%u,\"min_per_label\":%u,"
-	       "\"best\":\"%s\",\"model_temperature\":%.6f,"
-	       "\"model_calibration_error_calibrated\":%.6f,\"methods\":{",
-	       (unsigned long long)r->seeds, r->folds, r->min_per_label,
-	       rl_method_name(r->best), r->temperature,
-	       r->model_ece_calibrated);
-	for (int m = 0; m < RL_METHOD_COUNT; m++) {
-		const rl_method_score *s = &r->methods[m];
-		printf("%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":%.6f,"
-		       "\"coverage\":%.6f,\"calibration_error\":%.6f,"
-		       "\"per_label\":{", m ? "," : "",
-		       rl_method_name((rl_method)m), s->accuracy, s->macro_f1,
-		       s->coverage, s->ece);
-		for (uint32_t l = 0; l < r->n_labels; l++) {
-			printf("%s\"", l ? "," : "");
-			for (const char *c = r->labels[l]; *c; c++)
-				if (*c == '"' || *c == '\\')
-					printf("\\%c", *c);
-				else
-					putchar(*c);
-			printf("\":{\"precision\":%.6f,\"recall\":%.6f,"
-			       "\"f1\":%.6f}", s->precision[l], s->recall[l],
-			       s->f1[l]);
-		}
-		printf("},\"confusion\":[");
-		for (uint32_t g = 0; g < r->n_labels; g++) {
-			printf("%s[", g ? "," : "");
-			for (uint32_t p = 0; p < r->n_labels; p++)
-				printf("%s%llu", p ? "," : "",
-				       (unsigned long long)
-				       s->confusion[g * r->n_labels + p]);
-			printf("]");
-		}
-		printf("]}");
-	}
-	printf("}}\n");
-}
 
 void cli_print_eval(const rl_eval_report *r, FILE *out)
 {
@@ -74,34 +35,20 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 }
 
 /* Macro-F1 of every method against the number of seeds per label each
- * fold trains on; the held-out seeds stay the same for every size. */
-static int curve(rl_db *db, rl_eval_opts *o)
+ * fold trained on (the held-out seeds were the same for every size). */
+static void print_curve(const rl_eval_report *r)
 {
-	static const int sizes[] = { 1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 100,
-				     200, 500, 1000 };
 	printf("learning curve: macro-F1 on held-out seeds against the seeds "
 	       "per label trained on\n%8s", "seeds");
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
 		printf(" %12s", rl_method_name((rl_method)m));
 	printf("\n");
-	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-		rl_eval_report *r = NULL;
-		o->max_per_label = sizes[i];
-		int rc = rl_eval(db, o, &r);
-		if (rc != RL_OK)
-			return rc;
-		/* Past the seeds there are, more sizes repeat the last. */
-		uint32_t have = r->min_per_label - r->min_per_label / r->folds;
-		printf("%8d", sizes[i]);
+	for (size_t i = 0; i < r->n_curve; i++) {
+		printf("%8u", r->curve[i].per_label);
 		for (int m = 0; m < RL_METHOD_COUNT; m++)
-			printf(" %12.3f", r->methods[m].macro_f1);
+			printf(" %12.3f", r->curve[i].macro_f1[m]);
 		printf("\n");
-		rl_eval_report_free(r);
-		if ((uint32_t)sizes[i] >= have)
-			break;
 	}
-	o->max_per_label = 0;
-	return RL_OK;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -146,15 +93,19 @@ int cmd_eval(int argc, char **argv)
 	if (!db)
 		return EXIT_FAIL;
 	rl_eval_report *r = NULL;
-	int rc = want_curve ? curve(db, &o) : RL_OK;
-	if (rc == RL_OK && want_curve && !json)
-		printf("\n");
-	if (rc == RL_OK)
-		rc = rl_eval(db, &o, &r);
+	char *text = NULL;
+	o.curve = want_curve;
+	int rc = rl_eval(db, &o, &r);
+	if (rc == RL_OK && json)
+		rc = rl_eval_report_json(r, &text);
 	if (rc == RL_OK) {
 		if (json) {
-			print_json(r);
+			printf("%s\n", text);
 		} else {
+			if (r->n_curve) {
+				print_curve(r);
+				printf("\n");
+			}
 			cli_print_eval(r, stdout);
 			const rl_method_score *b = &r->methods[r->best];
 			printf("\nper label (%s):\n", rl_method_name(r->best));
@@ -164,6 +115,7 @@ int cmd_eval(int argc, char **argv)
 				       b->recall[l], b->f1[l]);
 		}
 	}
+	free(text);
 	rl_eval_report_free(r);
 	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
 	rl_db_close(db);

@@ -60,6 +60,8 @@ int cmd_run(int argc, char **argv)
 		rl_eval_opts eo = st.train;
 		eo.prop = st.prop;
 		eo.prop.progress = NULL;
+		/* Only the evaluation the choice rests on is kept. */
+		eo.save = 0;
 		rl_eval_report *er = NULL;
 		int erc;
 		if (!strcmp(eo.model, "auto")) {
@@ -108,7 +110,9 @@ int cmd_run(int argc, char **argv)
 				rc = cli_fail(db, erc);
 				goto out;
 			}
-		} else if (erc != RL_OK) {
+		} else if (erc != RL_OK ||
+			   (erc = rl_eval_save(db, er)) != RL_OK) {
+			rl_eval_report_free(er);
 			rc = cli_fail(db, erc);
 			goto out;
 		} else {

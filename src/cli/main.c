@@ -22,6 +22,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -158,7 +159,9 @@ static const struct {
 	    "and F1 for the best, and with --json the confusion matrices.\n"
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
 	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
-	    "Changes nothing in the store.\n" }, eval_stages },
+	    "Labels and models stay as they were; the report is kept in the\n"
+	    "store's evals table, where `revlab report` finds it.\n" },
+	  eval_stages },
 	{ { "train", cmd_train, "train and store the classifier for predict",
 	    "usage: revlab train DB [-p name=value]... [-q]\n"
 	    "\n"
@@ -192,6 +195,20 @@ static const struct {
 	    "a new SQLite file with table labelled_reviews (all columns).\n"
 	    "Inside the store the view labelled_reviews has the same rows.\n"
 	    "--label, --source and --min-confidence keep only matching rows.\n" },
+	  NULL },
+	{ { "report", cmd_report, "an HTML report of the store, with charts",
+	    "usage: revlab report DB -o FILE [--title T] [--samples N] [-q]\n"
+	    "\n"
+	    "Writes one self-contained HTML page (inline CSS and SVG, no\n"
+	    "scripts, nothing fetched) to FILE, '-' for stdout: corpus counts\n"
+	    "and the last run's method; labels by source; each rule's\n"
+	    "coverage and precision on the hand labels with its 95% Wilson\n"
+	    "interval; which labels' rules fire on the same reviews; from\n"
+	    "the last `revlab eval` (or `revlab run`) the scores, confusion\n"
+	    "matrix, learning curve (eval --curve) and reliability diagram;\n"
+	    "a histogram of the labels' confidence; and the N least\n"
+	    "confident reviews of each label (default 5). The file is\n"
+	    "written whole or not at all. Changes nothing in the store.\n" },
 	  NULL },
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB [--json]\n"
