@@ -705,7 +705,7 @@ typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
  * abstained. */
 typedef struct rl_export_filter {
 	const char *label;
-	const char *source;	/* seed, rule, propagation, model */
+	const char *source;	/* seed, rule, propagation, model, cluster */
 	double min_confidence;
 } rl_export_filter;
 

@@ -101,6 +101,9 @@ static void normalize(const rl_vecs *v, double *C, uint32_t k, double *tmp)
 
 /* ---- the assignment step, on threads ---- */
 
+/* Cosines closer than this are a tie. */
+#define TIE 1e-9
+
 typedef struct assign_job {
 	const rl_vecs *v;
 	const uint32_t *rows;	/* the clustered rows */
@@ -127,12 +130,21 @@ static void assign_part(void *ctx, int t, int nt)
 		for (uint32_t c = 1; c < j->k; c++)
 			if (dots[c] > dots[best])
 				best = c;
-		/* An exact tie keeps a row where it is, so duplicate rows do
-		 * not cycle between equal centroids; a new row takes the
-		 * lowest index. */
+		/* A tie keeps a row where it is, so duplicate rows do not
+		 * cycle between equal centroids; a new row takes the lowest
+		 * index. Ties are within TIE: equal centroids summed in
+		 * another order differ in the last bits. */
+		double floor = dots[best] - TIE;
 		int32_t cur = j->assign[i];
-		if (cur >= 0 && dots[cur] >= dots[best])
+		if (cur >= 0 && dots[cur] >= floor) {
 			best = (uint32_t)cur;
+		} else {
+			for (uint32_t c = 0; c < best; c++)
+				if (dots[c] >= floor) {
+					best = c;
+					break;
+				}
+		}
 		if ((int32_t)best != cur)
 			changed++;
 		j->assign[i] = (int32_t)best;

@@ -199,7 +199,8 @@ typedef struct rl_kmeans_info {
 /* Spherical k-means (cosine) of the rows of v, which are L2-normalised:
  * k-means++ seeding from o->seed, then Lloyd iterations until no row
  * changes cluster or max_iter. A row joins the most similar centroid; on
- * an exact tie it stays where it was, or, new, joins the lowest index.
+ * a tie (cosines within 1e-9) it stays where it was, or, new, joins the
+ * lowest index.
  * An empty cluster takes the row least similar to its centroid from a
  * cluster of two or more (ties: the lowest row), so none ends empty.
  * assign [n] gets each row's cluster (-1 for an all-zero row, which is
