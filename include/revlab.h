@@ -594,7 +594,7 @@ typedef struct rl_clusters_opts {
 	int k;			/* clusters; 0: chosen by silhouette; 0 */
 	int max_k;		/* largest k tried when choosing; 20 */
 	int sample;		/* reviews the choice of k is measured on;
-				   5000 */
+				   2000 */
 	int restarts;		/* seedings tried, the best kept; 3 */
 	int max_iter;		/* Lloyd iterations at most; 100 */
 	int terms;		/* distinctive terms kept per cluster; 10 */

@@ -697,6 +697,8 @@ int rl_kmeans_sweep(const rl_vecs *v, const rl_kmeans_opts *o,
 	for (uint32_t q = 0; q < n_ks; q++) {
 		rl_kmeans_opts ko = *o;
 		ko.k = ks[q];
+		/* One seeding per candidate: the sweep only ranks k. */
+		ko.restarts = 1;
 		sil[q] = -INFINITY;
 		if (ks[q] < 2 || ks[q] > ns)
 			continue;

@@ -133,7 +133,7 @@ const rl_param_def rl_clusters_params[] = {
 	  "clusters (0: chosen by silhouette among 2..max_k)"),
 	P(rl_clusters_opts, "int", RL_PT_INT, max_k, "20", 2, 1000,
 	  "largest k tried when choosing k"),
-	P(rl_clusters_opts, "int", RL_PT_INT, sample, "5000", 10,
+	P(rl_clusters_opts, "int", RL_PT_INT, sample, "2000", 10,
 	  100000000, "reviews the choice of k is measured on"),
 	P(rl_clusters_opts, "int", RL_PT_INT, restarts, "3", 1, 100,
 	  "k-means++ seedings tried; the tightest clustering is kept"),

@@ -192,6 +192,16 @@ static int cluster_run(int argc, char **argv)
 				       s.tried_k[q], s.tried_silhouette[q]);
 			printf("\n           k=%u has the best; -p k=N "
 			       "(or --k N) to choose yourself\n", s.k);
+			double best = 0;
+			for (uint32_t q = 0; q < s.n_tried; q++)
+				if (s.tried_silhouette[q] > best)
+					best = s.tried_silhouette[q];
+			/* Kaufman and Rousseeuw's reading of the scale. */
+			if (best < 0.25)
+				printf("           all below 0.25: no strong "
+				       "cluster structure, so k is a weak "
+				       "guess;\n           compare a few k by "
+				       "their terms\n");
 		}
 		printf("clusters:  %u clusters of %llu reviews on %s "
 		       "vectors, %u iterations%s, mean similarity to the "
