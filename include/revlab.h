@@ -310,6 +310,7 @@ typedef struct rl_label_info {
 	uint64_t rule_votes;	/* reviews a rule votes for it */
 	uint64_t propagated;	/* reviews labelled by propagation */
 	uint64_t model;		/* reviews labelled by a model */
+	uint64_t cluster;	/* cluster-named labels (not hand labels) */
 } rl_label_info;
 
 typedef int (*rl_label_fn)(void *ctx, const rl_label_info *label);

@@ -264,7 +264,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
 		"a.source = 'propagation'), "
 		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
-		"a.source = 'model') FROM labels l ORDER BY l.name",
+		"a.source = 'model'), "
+		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
+		"s.origin = 'cluster') FROM labels l ORDER BY l.name",
 	/* A seeded shuffle: a multiplicative hash of the id, reduced by a
 	 * prime, is a permutation that needs no random column. */
 	[S_UNLABELLED_RANDOM] =
@@ -1657,6 +1659,7 @@ int rl_labels(rl_db *db, rl_label_fn fn, void *ctx)
 			.rule_votes = (uint64_t)sqlite3_column_int64(s, 3),
 			.propagated = (uint64_t)sqlite3_column_int64(s, 4),
 			.model = (uint64_t)sqlite3_column_int64(s, 5),
+			.cluster = (uint64_t)sqlite3_column_int64(s, 6),
 		};
 		int rc = fn(ctx, &li);
 		if (rc) {

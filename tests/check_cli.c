@@ -293,6 +293,15 @@ START_TEST(clusters_cli)
 	ck_assert_int_eq(run(NULL, "export", db, "--source", "cluster", NULL),
 			 0);
 	ck_assert_int_eq(lines(out_buf), 3);
+	ck_assert_int_eq(run(NULL, "labels", db, NULL), 0);
+	HAS(out_buf, "cluster\ntopic                       0        0        0"
+	    "        0        2\n");
+	/* Cluster-named labels alone are enough to run the pipeline; there
+	 * is nothing to cross-validate on. */
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "from 0 hand labels and 2 cluster-named");
+	HAS(out_buf, "too few hand labels to cross-validate");
+	HAS(out_buf, "cluster-named 2\n");
 	ck_assert_int_eq(run(NULL, "help", "clusters", NULL), 0);
 	HAS(out_buf, "never scores them");
 	HAS(out_buf, "max_k");

@@ -111,9 +111,10 @@ static const struct {
 	    "usage: revlab labels DB [--add NAME...]\n"
 	    "\n"
 	    "Without --add, lists every label with its hand labels (seeds),\n"
-	    "the reviews rules vote it for, and the reviews labelled by\n"
-	    "propagation and by a model. Labels are also created on first\n"
-	    "use by `seed` and `label`.\n" }, NULL },
+	    "the reviews rules vote it for, the reviews labelled by\n"
+	    "propagation and by a model, and its cluster-named labels\n"
+	    "(`clusters name`). Labels are also created on first use by\n"
+	    "`seed`, `label` and `clusters name`.\n" }, NULL },
 	{ { "seed", cmd_seed, "hand labels from a file of id, label lines",
 	    "usage: revlab seed DB FILE\n"
 	    "\n"

@@ -162,6 +162,9 @@ int cli_print_stats(rl_db *db, FILE *out)
 		(unsigned long long)st.tokens, (unsigned long long)st.terms,
 		(unsigned long long)st.labels, (unsigned long long)st.seeds,
 		(unsigned long long)st.rules);
+	if (st.cluster_seeds)
+		fprintf(out, "cluster-named %llu\n",
+			(unsigned long long)st.cluster_seeds);
 	fprintf(out, "last runs:\n");
 	if (st.runs == 0)
 		fprintf(out, "  (none)\n");
