@@ -463,7 +463,7 @@ RL_API int rl_propagate_opts_set(rl_propagate_opts *o,
 typedef struct rl_propagate_stats {
 	uint64_t reviews;	/* nodes */
 	uint64_t seeds;		/* clamped hand labels */
-	uint64_t cluster_seeds;	/* cluster-named labels used as evidence */
+	uint64_t cluster_seeds;	/* cluster-named labels, as evidence */
 	uint64_t labelled;	/* reviews given a label */
 	uint64_t abstained;	/* no evidence reached them, or too unsure */
 	uint64_t rule_only;	/* labelled with rule votes as the only

@@ -218,9 +218,9 @@ int rl_silhouette(const rl_vecs *v, const int32_t *assign, uint32_t k,
 		  int threads, double *mean);
 
 /* For each candidate ks[q], the mean silhouette of rl_kmeans with k =
- * ks[q] (one seeding, o->restarts ignored) on a sample of `sample` non-zero rows (0 or more than there are:
- * all) drawn with o->seed, into sil [n_ks]; -INFINITY for a k below 2 or
- * above the sample. */
+ * ks[q] (one seeding, o->restarts ignored) on a sample of `sample`
+ * non-zero rows (0 or more than there are: all) drawn with o->seed, into
+ * sil [n_ks]; -INFINITY for a k below 2 or above the sample. */
 int rl_kmeans_sweep(const rl_vecs *v, const rl_kmeans_opts *o,
 		    const uint32_t *ks, uint32_t n_ks, uint32_t sample,
 		    double *sil);

@@ -393,7 +393,8 @@ int rl_cluster_name(rl_db *db, int64_t cluster, const char *label, size_t n,
 	s.hand = c.hand;
 	for (size_t i = 0; i < c.n; i++) {
 		char ev[96];
-		snprintf(ev, sizeof ev, "{\"cluster\":%lld,\"similarity\":%.4f}",
+		snprintf(ev, sizeof ev,
+			 "{\"cluster\":%lld,\"similarity\":%.4f}",
 			 (long long)cluster, c.sim[i]);
 		if ((rc = rl_store_cluster_seed_set(db, c.ids[i], label_id, ev,
 						    run_id)) != RL_OK)

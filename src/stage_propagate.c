@@ -375,7 +375,8 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 			 * (the store keeps the existing row). */
 			rc = rl_store_assignment_put(db, ev->review_ids[i],
 					ev->label_ids[ev->cseed[i]], 1, 1,
-					"cluster", "{\"cluster\":true}", run_id);
+					"cluster", "{\"cluster\":true}",
+					run_id);
 			if (rc != RL_OK)
 				goto out;
 			st->labelled++;

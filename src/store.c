@@ -323,8 +323,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO clusters(id, size, terms, run_id) VALUES "
 		"(?1, ?2, ?3, ?4)",
 	[S_MEMBER_PUT] =
-		"INSERT INTO cluster_members(review_id, cluster_id, similarity) "
-		"VALUES (?1, ?2, ?3)",
+		"INSERT INTO cluster_members(review_id, cluster_id, "
+		"similarity) VALUES (?1, ?2, ?3)",
 	[S_CLUSTERS_ALL] = "SELECT id, size, terms FROM clusters ORDER BY id",
 	[S_CLUSTER_TERMS] =
 		"SELECT j.value FROM clusters c, json_each(c.terms) j "
@@ -336,10 +336,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	 * before a cluster-named one. */
 	[S_CLUSTER_MEMBERS] =
 		"SELECT m.review_id, r.ext_id, r.text, m.similarity, "
-		"(SELECT l.name FROM seeds s JOIN labels l ON l.id = s.label_id "
-		"WHERE s.review_id = m.review_id ORDER BY s.origin = 'cluster' "
-		"LIMIT 1), (SELECT s.origin FROM seeds s WHERE s.review_id = "
-		"m.review_id ORDER BY s.origin = 'cluster' LIMIT 1) "
+		"(SELECT l.name FROM seeds s JOIN labels l ON "
+		"l.id = s.label_id WHERE s.review_id = m.review_id "
+		"ORDER BY s.origin = 'cluster' LIMIT 1), (SELECT s.origin "
+		"FROM seeds s WHERE s.review_id = m.review_id "
+		"ORDER BY s.origin = 'cluster' LIMIT 1) "
 		"FROM cluster_members m JOIN reviews r ON r.id = m.review_id "
 		"WHERE m.cluster_id = ?1 ORDER BY m.similarity DESC, "
 		"m.review_id LIMIT ?2",

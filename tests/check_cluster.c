@@ -275,7 +275,7 @@ START_TEST(sweep_finds_k)
 	uint32_t ks[] = { 1, 2, 3, 4, 6, 100 };
 	double sil[6];
 	ck_assert_int_eq(rl_kmeans_sweep(&v, &o, ks, 6, 40, sil), RL_OK);
-	ck_assert(isinf(sil[0]) && sil[0] < 0);	/* k = 1: no silhouette */
+	ck_assert(isinf(sil[0]) && sil[0] < 0);	/* k = 1: none */
 	ck_assert(isinf(sil[5]) && sil[5] < 0);	/* above the sample */
 	ck_assert_double_gt(sil[2], sil[1]);
 	ck_assert_double_gt(sil[2], sil[3]);
@@ -665,22 +665,26 @@ START_TEST(cluster_labels_propagate)
 	ck_assert_int_eq(rl_propagate(db, NULL, &ps), RL_OK);
 	ck_assert_uint_eq(ps.seeds, 0);
 	ck_assert_uint_eq(ps.cluster_seeds, 9);
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM labelled_reviews "
-				"WHERE source = 'cluster'"), 9);
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM labelled_reviews "
-				"WHERE source = 'propagation'"), 15);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE source = 'cluster'"),
+			 9);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE source = "
+				"'propagation'"), 15);
 	/* Every review gets its topic's label. */
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM labelled_reviews "
-				"WHERE (id LIKE 'b%' AND label = 'battery') OR "
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE (id LIKE 'b%' AND "
+				"label = 'battery') OR "
 				"(id LIKE 'p%' AND label = 'food') OR "
 				"(id LIKE 's%' AND label = 'shipping')"), 24);
 	/* Labelling by the model keeps them too. */
 	uint64_t n;
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM labelled_reviews "
-				"WHERE source = 'cluster'"), 9);
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM labelled_reviews "
-				"WHERE source = 'model'"), 15);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE source = 'cluster'"),
+			 9);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE source = 'model'"), 15);
 	/* A hand label on a named review wins. */
 	char *id = tu_text(db_path, "SELECT r.ext_id FROM seeds s JOIN reviews "
 			   "r ON r.id = s.review_id JOIN labels l ON l.id = "
@@ -718,7 +722,8 @@ START_TEST(never_gold)
 		{ "s2", "shipping" }, { "s5", "shipping" },
 	};
 	for (size_t i = 0; i < 6; i++)
-		ck_assert_int_eq(rl_seed_set(db, hand[i][0], hand[i][1]), RL_OK);
+		ck_assert_int_eq(rl_seed_set(db, hand[i][0], hand[i][1]),
+				 RL_OK);
 	rl_rules_opts ro = { 0 };
 	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
 		"battery\tbattery\nfood\tpizza\n", 0), &ro, NULL), RL_OK);
@@ -752,7 +757,8 @@ START_TEST(never_gold)
 	ck_assert_uint_eq(r2->n_labels, r1->n_labels);
 	uint32_t L = r1->n_labels;
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
-		const rl_method_score *a = &r1->methods[m], *b = &r2->methods[m];
+		const rl_method_score *a = &r1->methods[m];
+		const rl_method_score *b = &r2->methods[m];
 		/* Answered + abstained = the hand labels, in both. */
 		ck_assert_double_eq_tol((double)confusion_total(a, L),
 					a->coverage * 6, 1e-9);

@@ -149,8 +149,8 @@ static int cluster_run(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage("clusters", argc - optind < 1 ? "missing DB"
-							  : "too many arguments");
+		return cli_usage("clusters", argc - optind < 1
+				 ? "missing DB" : "too many arguments");
 	if (k > 0)
 		st.clusters.k = (int)k;
 	rl_db *db = cli_open(argv[optind]);

@@ -87,8 +87,8 @@ static const struct {
 	  graph_stages },
 	{ { "clusters", cmd_clusters, "clusters of the reviews, for a start "
 	    "without labels",
-	    "usage: revlab clusters DB [--k N] [-n N] [--json] [-p name=value]..."
-	    "\n"
+	    "usage: revlab clusters DB [--k N] [-n N] [--json]\n"
+	    "                      [-p name=value]...\n"
 	    "       revlab clusters show DB [CLUSTER] [-n N] [--json]\n"
 	    "       revlab clusters name DB CLUSTER LABEL [-n N]\n"
 	    "\n"
@@ -211,10 +211,11 @@ static const struct {
 	    "\n"
 	    "Writes one row per review: id, label, confidence and source\n"
 	    "(seed, rule, propagation, model, cluster; empty where the\n"
-	    "review abstained), and with --text the text. CSV is quoted per RFC\n"
-	    "4180; JSONL adds the review's metadata; TSV turns tabs and line\n"
-	    "breaks inside fields into spaces. --format sqlite -o FILE writes\n"
-	    "a new SQLite file with table labelled_reviews (all columns).\n"
+	    "review abstained), and with --text the text. CSV is quoted per\n"
+	    "RFC 4180; JSONL adds the review's metadata; TSV turns tabs and\n"
+	    "line breaks inside fields into spaces. --format sqlite -o FILE\n"
+	    "writes a new SQLite file with table labelled_reviews (all\n"
+	    "columns).\n"
 	    "Inside the store the view labelled_reviews has the same rows.\n"
 	    "--label, --source and --min-confidence keep only matching rows.\n" },
 	  NULL },
