@@ -8,7 +8,11 @@
  * that over the other labels), where quality is the rule's smoothed
  * precision on the hand labels in use ((correct + 1) / (matched + 2)), or
  * 1 with rule_vote=majority. A rule vote never overrides a hand label:
- * hand-labelled rows are clamped.
+ * hand-labelled rows are clamped. A cluster-named label (`revlab
+ * clusters name`) adds cluster_strength to its label, unclamped: in the
+ * scores the graph may outweigh it, as it was named wholesale with its
+ * cluster, but the review's own label stays the named one (source
+ * 'cluster').
  */
 #include <stdlib.h>
 #include <string.h>
