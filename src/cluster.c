@@ -16,8 +16,8 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* Centroids are [k][dim] for dense rows, [dim][k] for sparse ones: a
- * sparse row then reads k contiguous values per entry. */
+/* Centroids are [dim][k]: a row's entry x_d meets the k centroids' d-th
+ * values side by side, a loop without a reduction, which vectorizes. */
 static int is_sparse(const rl_vecs *v)
 {
 	return v->dense == NULL;
@@ -38,7 +38,7 @@ static double sq_norm(const rl_vecs *v, uint32_t i)
 	return s;
 }
 
-/* out[c] = x_i . C_c for the k centroids C (layout above). */
+/* out[c] = x_i . C_c for the k centroids C [dim][k]. */
 static void row_dots(const rl_vecs *v, uint32_t i, const double *C,
 		     uint32_t k, double *out)
 {
@@ -53,12 +53,11 @@ static void row_dots(const rl_vecs *v, uint32_t i, const double *C,
 		}
 	} else {
 		const float *x = v->dense + (size_t)i * v->dim;
-		for (uint32_t j = 0; j < k; j++) {
-			const double *c = C + (size_t)j * v->dim;
-			double s = 0;
-			for (uint32_t d = 0; d < v->dim; d++)
-				s += x[d] * c[d];
-			out[j] = s;
+		for (uint32_t d = 0; d < v->dim; d++) {
+			const double *c = C + (size_t)d * k;
+			double xd = x[d];
+			for (uint32_t j = 0; j < k; j++)
+				out[j] += xd * c[j];
 		}
 	}
 }
@@ -73,9 +72,8 @@ static void add_row(const rl_vecs *v, uint32_t i, double w, double *C,
 			C[(size_t)m->indices[p] * k + c] += w * m->values[p];
 	} else {
 		const float *x = v->dense + (size_t)i * v->dim;
-		double *cc = C + (size_t)c * v->dim;
 		for (uint32_t d = 0; d < v->dim; d++)
-			cc[d] += w * x[d];
+			C[(size_t)d * k + c] += w * x[d];
 	}
 }
 
@@ -85,18 +83,13 @@ static void normalize(const rl_vecs *v, double *C, uint32_t k, double *tmp)
 	size_t dim = v->dim;
 	memset(tmp, 0, k * sizeof *tmp);
 	for (size_t d = 0; d < dim; d++)
-		for (uint32_t c = 0; c < k; c++) {
-			double x = is_sparse(v) ? C[d * k + c] : C[c * dim + d];
-			tmp[c] += x * x;
-		}
+		for (uint32_t c = 0; c < k; c++)
+			tmp[c] += C[d * k + c] * C[d * k + c];
 	for (uint32_t c = 0; c < k; c++)
 		tmp[c] = tmp[c] > 0 ? 1 / sqrt(tmp[c]) : 0;
 	for (size_t d = 0; d < dim; d++)
-		for (uint32_t c = 0; c < k; c++) {
-			double *x = is_sparse(v) ? &C[d * k + c]
-						 : &C[c * dim + d];
-			*x *= tmp[c];
-		}
+		for (uint32_t c = 0; c < k; c++)
+			C[d * k + c] *= tmp[c];
 }
 
 /* ---- the assignment step, on threads ---- */
