@@ -310,6 +310,7 @@ typedef struct rl_label_info {
 	uint64_t rule_votes;	/* reviews a rule votes for it */
 	uint64_t propagated;	/* reviews labelled by propagation */
 	uint64_t model;		/* reviews labelled by a model */
+	uint64_t cluster;	/* cluster-named labels (not hand labels) */
 } rl_label_info;
 
 typedef int (*rl_label_fn)(void *ctx, const rl_label_info *label);
@@ -443,6 +444,8 @@ typedef struct rl_propagate_opts {
 	int max_iter;		/* 200 */
 	double rule_strength;	/* a rule vote's weight next to a seed's 1;
 				   0.5 */
+	double cluster_strength;	/* evidence of a cluster-named label,
+					   not clamped; 1 */
 	const char *rule_vote;	/* "weighted" by each rule's precision on
 				   the seeds, or "majority"; "weighted" */
 	const char *class_prior;	/* "seeds" (their class shares) or
@@ -460,6 +463,7 @@ RL_API int rl_propagate_opts_set(rl_propagate_opts *o,
 typedef struct rl_propagate_stats {
 	uint64_t reviews;	/* nodes */
 	uint64_t seeds;		/* clamped hand labels */
+	uint64_t cluster_seeds;	/* cluster-named labels, as evidence */
 	uint64_t labelled;	/* reviews given a label */
 	uint64_t abstained;	/* no evidence reached them, or too unsure */
 	uint64_t rule_only;	/* labelled with rule votes as the only
@@ -467,11 +471,14 @@ typedef struct rl_propagate_stats {
 	uint32_t iterations;
 } rl_propagate_stats;
 
-/* Spreads the hand labels (clamped) and rule votes (soft evidence, each
+/* Spreads the hand labels (clamped), cluster-named labels (soft evidence
+ * of cluster_strength, not clamped) and rule votes (soft evidence, each
  * weighted by the rule's weight and its precision on the hand labels)
  * over the neighbour graph, and stores each review's label scores and
- * its label, confidence and margin (source 'seed' or 'propagation').
- * RL_EEMPTY without hand labels or without a graph. One transaction. */
+ * its label, confidence and margin (source 'seed' or 'propagation'; a
+ * review with a cluster-named label keeps it, source 'cluster').
+ * RL_EEMPTY without hand or cluster-named labels or without a graph. One
+ * transaction. */
 RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 			rl_propagate_stats *st);
 
@@ -570,9 +577,11 @@ typedef struct rl_eval_report {
 
 /* Cross-validates every method on the hand labels: in each fold the
  * held-out seeds are hidden from every step that is scored (rule quality,
- * propagation, class shares, training). Labels, rules, models and
- * assignments stay as they were; with o->save the report is added to the
- * evals table (and a run to runs) in a short transaction of its own.
+ * propagation, class shares, training). Cluster-named labels are
+ * evidence in every fold and never scored: they were made from the same
+ * data, so they are not gold. Labels, rules, models and assignments stay
+ * as they were; with o->save the report is added to the evals table (and
+ * a run to runs) in a short transaction of its own.
  * RL_EEMPTY without a graph or with fewer than 2 seeds per label for 2
  * folds. */
 RL_API int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out);
@@ -626,6 +635,107 @@ RL_API int rl_predict_file(rl_db *db, const char *path,
 RL_API int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn,
 			  void *ctx);
 
+/* ---- Clusters -------------------------------------------------------- */
+
+typedef struct rl_clusters_opts {
+	int k;			/* clusters; 0: chosen by silhouette; 0 */
+	int max_k;		/* largest k tried when choosing; 20 */
+	int sample;		/* reviews the choice of k is measured on;
+				   2000 */
+	int restarts;		/* seedings tried, the best kept; 3 */
+	int max_iter;		/* Lloyd iterations at most; 100 */
+	int terms;		/* distinctive terms kept per cluster; 10 */
+	const char *vectors;	/* "tfidf", "lsa" or "auto" as for the
+				   graph; "auto" */
+	int auto_tfidf_below;	/* auto: tfidf below this many reviews;
+				   50000 */
+	int seed;		/* of the k-means++ seeding and sample; 1 */
+	int threads;		/* 2 */
+	rl_progress_fn progress;
+	void *ctx;
+} rl_clusters_opts;
+
+RL_API void rl_clusters_opts_init(rl_clusters_opts *o);
+RL_API int rl_clusters_opts_set(rl_clusters_opts *o, const char *assignment);
+
+#define RL_CLUSTERS_TRIED 16
+
+typedef struct rl_clusters_stats {
+	uint32_t k;		/* clusters made */
+	int chosen;		/* k was chosen by silhouette */
+	uint64_t reviews;	/* reviews clustered */
+	uint64_t unclustered;	/* without a vector or with an empty one */
+	uint32_t iterations;	/* Lloyd iterations of the kept run */
+	int converged;		/* assignments stopped changing */
+	double similarity;	/* mean cosine of a review to its centroid */
+	double silhouette;	/* mean silhouette (cosine) of the result */
+	const char *vectors;	/* the kind used, static text */
+	uint32_t n_tried;	/* when chosen: the candidates, with the
+				   mean silhouette on the sample */
+	uint32_t tried_k[RL_CLUSTERS_TRIED];
+	double tried_silhouette[RL_CLUSTERS_TRIED];
+} rl_clusters_stats;
+
+/* Clusters the review vectors by spherical k-means (k-means++ seeding,
+ * fixed seed: same store and options, same clusters) and replaces the
+ * stored clustering: per cluster its size and most distinctive terms
+ * (TF-IDF weight above the corpus mean), per review its cluster and
+ * cosine to the centroid. Clusters are numbered from 0, largest first.
+ * With k = 0 the k with the best mean silhouette among 2, 3, 4, 5, 6, 8,
+ * 10, 12, 15, 20 (up to max_k) on a sample is used. RL_EEMPTY without
+ * vectors, RL_EINVAL for a k above the reviews with features. One
+ * transaction. */
+RL_API int rl_clusters(rl_db *db, const rl_clusters_opts *o,
+		       rl_clusters_stats *st);
+
+/* One stored cluster: its terms (borrowed, most distinctive first, also
+ * as the stored JSON array). */
+typedef struct rl_cluster_info {
+	int64_t id;
+	uint64_t size;
+	const char *const *terms;
+	size_t n_terms;
+	const char *terms_json;
+} rl_cluster_info;
+
+typedef int (*rl_cluster_fn)(void *ctx, const rl_cluster_info *c);
+
+/* Calls fn for every stored cluster, by number. RL_ENOTFOUND before the
+ * first `rl_clusters`. */
+RL_API int rl_clusters_each(rl_db *db, rl_cluster_fn fn, void *ctx);
+
+/* A review of a cluster: its cosine to the centroid and the label it
+ * carries, if any (a hand label first; origin "hand" or "cluster").
+ * Borrowed for the call. */
+typedef struct rl_cluster_member {
+	const char *id, *text;
+	double similarity;
+	const char *label, *origin;
+} rl_cluster_member;
+
+typedef int (*rl_cluster_member_fn)(void *ctx, const rl_cluster_member *m);
+
+/* Calls fn for up to `limit` reviews of cluster `cluster`, most central
+ * first. RL_ENOTFOUND without clusters or for an unknown cluster. */
+RL_API int rl_cluster_members(rl_db *db, int64_t cluster, size_t limit,
+			      rl_cluster_member_fn fn, void *ctx);
+
+typedef struct rl_cluster_name_stats {
+	uint64_t named;		/* reviews given the cluster's label */
+	uint64_t hand;		/* central reviews left alone: they have a
+				   hand label */
+	int label_created;
+} rl_cluster_name_stats;
+
+/* Names cluster `cluster`: its `n` most central reviews get `label` as
+ * labelled evidence of origin 'cluster' (created on first use, as by
+ * rl_seed_set), replacing any cluster-named label they had; a review with
+ * a hand label is left alone. These labels act as evidence for
+ * propagation and training and show as source 'cluster' in the labelled
+ * table, but are never scored as gold by rl_eval. One transaction. */
+RL_API int rl_cluster_name(rl_db *db, int64_t cluster, const char *label,
+			   size_t n, rl_cluster_name_stats *st);
+
 /* ---- Export ----------------------------------------------------------- */
 
 /* One row of the labelled table (the labelled_reviews view). label and
@@ -642,7 +752,7 @@ typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
  * abstained. */
 typedef struct rl_export_filter {
 	const char *label;
-	const char *source;	/* seed, rule, propagation, model */
+	const char *source;	/* seed, rule, propagation, model, cluster */
 	double min_confidence;
 } rl_export_filter;
 
@@ -736,6 +846,7 @@ typedef struct rl_stats {
 	uint64_t seeds;		/* hand labels */
 	uint64_t rules;
 	uint64_t runs;		/* stage runs recorded */
+	uint64_t cluster_seeds;	/* labels given by naming a cluster */
 } rl_stats;
 
 RL_API int rl_stats_get(rl_db *db, rl_stats *st);

@@ -928,18 +928,25 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 					ev.review_ids[i], ev.label_ids[l],
 					p[l])) != RL_OK)
 				goto fail;
-		if (!is_seed && best < 0)
+		if (!is_seed && ev.cseed[i] < 0 && best < 0)
 			continue;
 		double second = 0;
 		for (uint32_t l = 0; best >= 0 && l < L; l++)
 			if ((int)l != best && p[l] > second)
 				second = p[l];
-		uint32_t lab = is_seed ? (uint32_t)ev.seed[i] : (uint32_t)best;
-		double conf = is_seed ? 1 : p[best];
+		/* A named cluster's label stands, like a hand label, but
+		 * keeps its own source. */
+		int is_named = !is_seed && ev.cseed[i] >= 0;
+		uint32_t lab = is_seed ? (uint32_t)ev.seed[i]
+			     : is_named ? (uint32_t)ev.cseed[i]
+			     : (uint32_t)best;
+		double conf = is_seed || is_named ? 1 : p[best];
 		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
 				ev.label_ids[lab], conf,
-				is_seed ? 1 : conf - second,
-				is_seed ? "seed" : source, model_id
+				is_seed || is_named ? 1 : conf - second,
+				is_seed ? "seed"
+					: is_named ? "cluster" : source,
+				is_named ? "{\"cluster\":true}" : model_id
 				? "{\"model\":true}" : "{}", run_id)) != RL_OK)
 			goto fail;
 		if (model_id && best >= 0 &&

@@ -18,6 +18,11 @@ typedef struct rl_evidence {
 	rl_sgraph S;
 	int32_t *seed;		/* [n] label index of the hand label, -1 */
 	uint64_t n_seeds;
+	/* [n] label index of a cluster-named label, -1; only on rows
+	 * without a hand label. Evidence everywhere, gold nowhere: never
+	 * held out, scored or used to measure rule precision. */
+	int32_t *cseed;
+	uint64_t n_cseeds;
 	/* rules */
 	uint32_t n_rules;
 	int64_t *rule_ids;	/* [n_rules] */
@@ -36,8 +41,9 @@ void rl_evidence_free(rl_evidence *ev);
 
 /* Label spreading with the hand labels of rows where use_seed[i] is set
  * (all when NULL): rule qualities are measured on those rows only, so a
- * hidden hand label influences nothing. P gets [n][L] label
- * distributions (all-zero rows abstained); iters the iterations. */
+ * hidden hand label influences nothing. Cluster-named labels always add
+ * o->cluster_strength to their row's evidence, unclamped. P gets [n][L]
+ * label distributions (all-zero rows abstained); iters the iterations. */
 int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P,
 		     uint32_t *iters);

@@ -99,6 +99,22 @@ extern const rl_param_def rl_propagate_params[];
 extern const size_t rl_propagate_nparams;
 extern const rl_param_def rl_train_params[];
 extern const size_t rl_train_nparams;
+extern const rl_param_def rl_clusters_params[];
+extern const size_t rl_clusters_nparams;
+
+/* ---- labels (seeds.c) ---- */
+
+/* Whether a label name is refused: empty, with a tab or line break,
+ * quotes or spaces at its ends, starting with '!', or not UTF-8. */
+int rl_bad_label_name(const char *s);
+
+/* ---- vectors (stage_graph.c) ---- */
+
+/* The kind of vectors ("tfidf" or "lsa", static text) that `want`
+ * ("tfidf", "lsa" or "auto") means for this store: auto is tfidf below
+ * auto_tfidf_below reviews. RL_EINVAL for another `want`. */
+int rl_vectors_kind(rl_db *db, const char *want, int auto_tfidf_below,
+		    const char **kind);
 
 /* ---- JSON text (json.c) ---- */
 

@@ -190,6 +190,59 @@ int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);
 
+/* ---- spherical k-means (cluster.c) ---- */
+
+typedef struct rl_kmeans_opts {
+	uint32_t k;		/* clusters */
+	uint64_t seed;		/* of the k-means++ seeding */
+	uint32_t max_iter;	/* Lloyd iterations at most */
+	uint32_t restarts;	/* seedings tried, the best kept (0 as 1) */
+	int threads;
+} rl_kmeans_opts;
+
+typedef struct rl_kmeans_info {
+	uint32_t clustered;	/* rows with a non-zero vector */
+	uint32_t iters;		/* centroid updates of the kept run */
+	int converged;		/* assignments stopped changing */
+	double similarity;	/* mean cosine of a row to its centroid */
+} rl_kmeans_info;
+
+/* Spherical k-means (cosine) of the rows of v, which are L2-normalised:
+ * k-means++ seeding from o->seed, then Lloyd iterations until no row
+ * changes cluster or max_iter. A row joins the most similar centroid; on
+ * a tie (cosines within 1e-9) it stays where it was, or, new, joins the
+ * lowest index.
+ * An empty cluster takes the row least similar to its centroid from a
+ * cluster of two or more (ties: the lowest row), so none ends empty.
+ * assign [n] gets each row's cluster (-1 for an all-zero row, which is
+ * not clustered) and sim [n] its cosine to the centroid. Deterministic
+ * for a seed, whatever the thread count. RL_EINVAL if k is 0 or more
+ * than the non-zero rows. info may be NULL. */
+int rl_kmeans(const rl_vecs *v, const rl_kmeans_opts *o, int32_t *assign,
+	      float *sim, rl_kmeans_info *info);
+
+/* The mean silhouette (Rousseeuw 1987) with cosine distance 1 - x.y of
+ * the clustered rows (assign >= 0), exact: the mean distance to a
+ * cluster is taken through the cluster's sum vector. A row alone in its
+ * cluster scores 0. */
+int rl_silhouette(const rl_vecs *v, const int32_t *assign, uint32_t k,
+		  int threads, double *mean);
+
+/* For each candidate ks[q], the mean silhouette of rl_kmeans with k =
+ * ks[q] (one seeding, o->restarts ignored) on a sample of `sample`
+ * non-zero rows (0 or more than there are: all) drawn with o->seed, into
+ * sil [n_ks]; -INFINITY for a k below 2 or above the sample. */
+int rl_kmeans_sweep(const rl_vecs *v, const rl_kmeans_opts *o,
+		    const uint32_t *ks, uint32_t n_ks, uint32_t sample,
+		    double *sil);
+
+/* Each cluster's `top` most distinctive columns of X (TF-IDF rows),
+ * into out [k][top] (-1 where fewer): the largest positive differences
+ * between the cluster's mean value and the mean over all clustered rows,
+ * ties to the lower column. Rows with assign < 0 are left out. */
+int rl_cluster_terms(const rl_csr *X, const int32_t *assign, uint32_t k,
+		     uint32_t top, int32_t *out);
+
 /* ---- threads (parallel.c) ---- */
 
 /* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread

@@ -94,6 +94,8 @@ const rl_param_def rl_propagate_params[] = {
 	  "iterations at most"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, rule_strength, "0.5", 0,
 	  100, "weight of a rule vote next to a hand label's 1"),
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, cluster_strength, "1",
+	  0, 100, "weight of a cluster-named label (not clamped)"),
 	P(rl_propagate_opts, "string", RL_PT_STRING, rule_vote, "weighted", 0,
 	  0, "weighted (by precision on seeds) or majority"),
 	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "seeds", 0,
@@ -128,6 +130,31 @@ const rl_param_def rl_train_params[] = {
 };
 const size_t rl_train_nparams =
 	sizeof rl_train_params / sizeof rl_train_params[0];
+
+const rl_param_def rl_clusters_params[] = {
+	P(rl_clusters_opts, "int", RL_PT_INT, k, "0", 0, 1000,
+	  "clusters (0: chosen by silhouette among 2..max_k)"),
+	P(rl_clusters_opts, "int", RL_PT_INT, max_k, "20", 2, 1000,
+	  "largest k tried when choosing k"),
+	P(rl_clusters_opts, "int", RL_PT_INT, sample, "2000", 10,
+	  100000000, "reviews the choice of k is measured on"),
+	P(rl_clusters_opts, "int", RL_PT_INT, restarts, "3", 1, 100,
+	  "k-means++ seedings tried; the tightest clustering is kept"),
+	P(rl_clusters_opts, "int", RL_PT_INT, max_iter, "100", 1, 100000,
+	  "Lloyd iterations at most"),
+	P(rl_clusters_opts, "int", RL_PT_INT, terms, "10", 1, 100,
+	  "distinctive terms stored per cluster"),
+	P(rl_clusters_opts, "string", RL_PT_STRING, vectors, "auto", 0, 0,
+	  "vectors to cluster: tfidf, lsa, or auto (as for the graph)"),
+	P(rl_clusters_opts, "int", RL_PT_INT, auto_tfidf_below, "50000", 0,
+	  2147483647, "with vectors=auto, use tfidf below this many reviews"),
+	P(rl_clusters_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
+	  "seed of the k-means++ seeding and of the sample"),
+	P(rl_clusters_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
+};
+const size_t rl_clusters_nparams =
+	sizeof rl_clusters_params / sizeof rl_clusters_params[0];
 
 static int set_field(const rl_param_def *d, void *opts, const char *v)
 {
@@ -240,6 +267,7 @@ const rl_param *rl_param_at(const char *stage, size_t i)
 		{ "graph", rl_graph_params, &rl_graph_nparams },
 		{ "propagate", rl_propagate_params, &rl_propagate_nparams },
 		{ "train", rl_train_params, &rl_train_nparams },
+		{ "clusters", rl_clusters_params, &rl_clusters_nparams },
 	};
 	for (size_t s = 0; stage && s < sizeof stages / sizeof stages[0]; s++)
 		if (!strcmp(stage, stages[s].stage))
@@ -299,4 +327,16 @@ int rl_propagate_opts_set(rl_propagate_opts *o, const char *assignment)
 int rl_eval_opts_set(rl_eval_opts *o, const char *assignment)
 {
 	return rl_params_set(rl_train_params, rl_train_nparams, o, assignment);
+}
+
+void rl_clusters_opts_init(rl_clusters_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_clusters_params, rl_clusters_nparams, o);
+}
+
+int rl_clusters_opts_set(rl_clusters_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_clusters_params, rl_clusters_nparams, o,
+			     assignment);
 }

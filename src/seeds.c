@@ -12,7 +12,7 @@
 #include "store.h"
 
 /* Label names: non-empty, no tab or line break, not starting with '!'. */
-static int bad_name(const char *s)
+int rl_bad_label_name(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	/* Quotes or spaces at either end are a CSV or typing slip, not part
@@ -25,7 +25,7 @@ static int bad_name(const char *s)
 int rl_label_add(rl_db *db, const char *name)
 {
 	rl_clear_error(db);
-	if (bad_name(name))
+	if (rl_bad_label_name(name))
 		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
 			       "non-empty, without tabs or line breaks, quotes "
 			       "or spaces at its ends, and not start with '!'",
@@ -52,7 +52,7 @@ static int set_one(rl_db *db, const char *ext_id, size_t len,
 			       ext_id);
 	if (rc != RL_OK)
 		return rc;
-	if (bad_name(label))
+	if (rl_bad_label_name(label))
 		return rl_fail(db, RL_EINVAL, "bad label '%s'", label);
 	if ((rc = rl_store_label_get(db, label, 1, &lid, created)) != RL_OK)
 		return rc;

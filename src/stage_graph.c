@@ -16,6 +16,26 @@
 
 #define GRAPH_KEY "graph"
 
+int rl_vectors_kind(rl_db *db, const char *want, int auto_tfidf_below,
+		    const char **kind)
+{
+	if (!strcmp(want, "lsa") || !strcmp(want, "tfidf")) {
+		*kind = !strcmp(want, "lsa") ? "lsa" : "tfidf";
+		return RL_OK;
+	}
+	if (strcmp(want, "auto"))
+		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (tfidf, "
+			       "lsa or auto)", want);
+	/* auto: TF-IDF gave the better neighbours on short review text
+	 * (bench/neighbours.py), while exact sparse search is affordable;
+	 * beyond that, dense LSA scales. */
+	uint64_t n = 0;
+	int rc = rl_store_count_reviews(db, &n);
+	if (rc == RL_OK)
+		*kind = n < (uint64_t)auto_tfidf_below ? "tfidf" : "lsa";
+	return rc;
+}
+
 int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 {
 	rl_graph_opts defaults;
@@ -56,16 +76,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	}
 	if (rc != RL_OK)
 		goto fail;
-	/* auto: TF-IDF gave the better neighbours on short review text
-	 * (bench/neighbours.py), while exact sparse search is affordable;
-	 * beyond that, dense LSA scales. */
-	const char *kind = o->vectors;
-	if (!strcmp(kind, "auto")) {
-		uint64_t n = 0;
-		if ((rc = rl_store_count_reviews(db, &n)) != RL_OK)
-			goto fail;
-		kind = n < (uint64_t)o->auto_tfidf_below ? "tfidf" : "lsa";
-	}
+	const char *kind = NULL;
+	if ((rc = rl_vectors_kind(db, o->vectors, o->auto_tfidf_below,
+				  &kind)) != RL_OK)
+		goto fail;
 	s.vectors = kind;
 	char head[128];
 	snprintf(head, sizeof head, "vectors=%s k=%d fit=", kind, o->k);

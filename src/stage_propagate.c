@@ -8,7 +8,11 @@
  * that over the other labels), where quality is the rule's smoothed
  * precision on the hand labels in use ((correct + 1) / (matched + 2)), or
  * 1 with rule_vote=majority. A rule vote never overrides a hand label:
- * hand-labelled rows are clamped.
+ * hand-labelled rows are clamped. A cluster-named label (`revlab
+ * clusters name`) adds cluster_strength to its label, unclamped: in the
+ * scores the graph may outweigh it, as it was named wholesale with its
+ * cluster, but the review's own label stays the named one (source
+ * 'cluster').
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@ void rl_evidence_free(rl_evidence *ev)
 	free(ev->label_names);
 	rl_sgraph_free(&ev->S);
 	free(ev->seed);
+	free(ev->cseed);
 	free(ev->rule_ids);
 	free(ev->rule_label);
 	free(ev->rule_negate);
@@ -87,6 +92,20 @@ static int on_seed(void *ctx, int64_t review, int64_t label)
 	if (ev->seed[row] < 0)
 		ev->n_seeds++;
 	ev->seed[row] = (int32_t)l;
+	return RL_OK;
+}
+
+static int on_cluster_seed(void *ctx, int64_t review, int64_t label)
+{
+	rl_evidence *ev = ctx;
+	int64_t row = row_of(ev->review_ids, ev->n, review);
+	uint32_t l = label_index(ev, label);
+	/* The store leaves out reviews with a hand label. */
+	if (row < 0 || l == UINT32_MAX || ev->seed[row] >= 0)
+		return RL_OK;
+	if (ev->cseed[row] < 0)
+		ev->n_cseeds++;
+	ev->cseed[row] = (int32_t)l;
 	return RL_OK;
 }
 
@@ -162,11 +181,12 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev)
 	nbr = malloc((size_t)ev->n * k * sizeof *nbr);
 	sim = malloc((size_t)ev->n * k * sizeof *sim);
 	ev->seed = malloc((size_t)ev->n * sizeof *ev->seed);
+	ev->cseed = malloc((size_t)ev->n * sizeof *ev->cseed);
 	ev->hit_ptr = calloc((size_t)ev->n + 1, sizeof *ev->hit_ptr);
-	if (!nbr || !sim || !ev->seed || !ev->hit_ptr)
+	if (!nbr || !sim || !ev->seed || !ev->cseed || !ev->hit_ptr)
 		goto fail;
 	for (uint32_t i = 0; i < ev->n; i++)
-		ev->seed[i] = -1;
+		ev->seed[i] = ev->cseed[i] = -1;
 	if ((rc = rl_store_neighbours_load(db, ev->review_ids, ev->n,
 					   (uint32_t)k, nbr, sim, &found)) !=
 	    RL_OK)
@@ -176,6 +196,8 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev)
 		goto fail;
 	if ((rc = rl_store_labels_each(db, on_label, ev)) != RL_OK ||
 	    (rc = rl_store_seeds_each(db, on_seed, ev)) != RL_OK ||
+	    (rc = rl_store_cluster_seeds_each(db, on_cluster_seed, ev)) !=
+	    RL_OK ||
 	    (rc = rl_store_rules_each(db, on_rule, ev)) != RL_OK)
 		goto fail;
 	/* Hits in CSR by review: count, prefix sums, place. */
@@ -277,6 +299,13 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		prior[s] += 1;
 		n_used += 1;
 	}
+	/* Cluster-named labels shape the class shares too: for a corpus
+	 * labelled only by naming clusters they are all there is. */
+	for (uint32_t i = 0; i < n; i++)
+		if (ev->cseed[i] >= 0) {
+			prior[ev->cseed[i]] += 1;
+			n_used += 1;
+		}
 	for (uint32_t l = 0; l < L; l++)
 		prior[l] = uniform || n_used == 0 ? 1.0 / L : prior[l] / n_used;
 
@@ -290,6 +319,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		}
 		rl_rule_votes(ev, i, majority ? NULL : quality,
 			      o->rule_strength, y);
+		if (ev->cseed[i] >= 0)
+			y[ev->cseed[i]] += o->cluster_strength;
 	}
 	if ((rc = rl_spread(&ev->S, L, Y, clamp, o->alpha, o->tol,
 			    (uint32_t)o->max_iter, o->threads, P, iters)) !=
@@ -343,6 +374,18 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		double conf = p[best];
 		double margin = conf - (second == UINT32_MAX ? 0 : p[second]);
 		int is_seed = ev->seed[i] >= 0;
+		if (!is_seed && ev->cseed[i] >= 0) {
+			/* A named cluster's label stands, as it was written
+			 * (the store keeps the existing row). */
+			rc = rl_store_assignment_put(db, ev->review_ids[i],
+					ev->label_ids[ev->cseed[i]], 1, 1,
+					"cluster", "{\"cluster\":true}",
+					run_id);
+			if (rc != RL_OK)
+				goto out;
+			st->labelled++;
+			continue;
+		}
 		if (!is_seed && (conf <= 0 || conf < o->min_confidence)) {
 			st->abstained++;
 			continue;
@@ -442,9 +485,10 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 				     &run_id)) != RL_OK ||
 	    (rc = rl_evidence_load(db, &ev)) != RL_OK)
 		goto fail_noev;
-	if (ev.n_seeds == 0) {
+	if (ev.n_seeds == 0 && ev.n_cseeds == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no hand labels to propagate; add "
-			     "some with `revlab seed` or `revlab label`");
+			     "some with `revlab seed` or `revlab label`, or "
+			     "name clusters with `revlab clusters name`");
 		goto fail;
 	}
 	P = malloc(((size_t)ev.n * ev.L + 1) * sizeof *P);
@@ -459,13 +503,15 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		goto fail;
 	s.reviews = ev.n;
 	s.seeds = ev.n_seeds;
+	s.cluster_seeds = ev.n_cseeds;
 	if ((rc = save(db, &ev, P, o, run_id, &s)) != RL_OK)
 		goto fail;
 	char counts[256];
 	snprintf(counts, sizeof counts,
-		 "{\"reviews\":%llu,\"seeds\":%llu,\"labelled\":%llu,"
-		 "\"abstained\":%llu,\"iterations\":%u}",
+		 "{\"reviews\":%llu,\"seeds\":%llu,\"cluster_seeds\":%llu,"
+		 "\"labelled\":%llu,\"abstained\":%llu,\"iterations\":%u}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.seeds,
+		 (unsigned long long)s.cluster_seeds,
 		 (unsigned long long)s.labelled,
 		 (unsigned long long)s.abstained, s.iterations);
 	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=

@@ -103,6 +103,20 @@ enum stmt_id {
 	S_REPORT_HIST,
 	S_REPORT_LOWEST,
 	S_REPORT_LAST_LABEL,
+	S_ASSIGN_KEEP,
+	S_FEATURE_NAMES,
+	S_MEMBERS_CLEAR,
+	S_CLUSTERS_CLEAR,
+	S_CLUSTER_PUT,
+	S_MEMBER_PUT,
+	S_CLUSTERS_ALL,
+	S_CLUSTER_TERMS,
+	S_CLUSTER_FIND,
+	S_CLUSTER_MEMBERS,
+	S_CSEED_DROP,
+	S_CASSIGN_DROP,
+	S_CSEED_ADD,
+	S_CSEEDS_ALL,
 	S_COUNT
 };
 
@@ -260,7 +274,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
 		"a.source = 'propagation'), "
 		"(SELECT count(*) FROM assignments a WHERE a.label_id = l.id AND "
-		"a.source = 'model') FROM labels l ORDER BY l.name",
+		"a.source = 'model'), "
+		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
+		"s.origin = 'cluster') FROM labels l ORDER BY l.name",
 	/* A seeded shuffle: a multiplicative hash of the id, reduced by a
 	 * prime, is a permutation that needs no random column. */
 	[S_UNLABELLED_RANDOM] =
@@ -346,6 +362,53 @@ static const char *const stmt_sql[S_COUNT] = {
 		"json_extract(r.counts, '$.labelled'), (SELECT kind FROM models "
 		"m WHERE m.run_id = r.id) FROM runs r WHERE r.stage = 'label' "
 		"AND r.status = 'ok' ORDER BY r.id DESC LIMIT 1",
+	/* A label from a named cluster, once written, stays as it was. */
+	[S_ASSIGN_KEEP] =
+		"INSERT OR IGNORE INTO assignments(review_id, label_id, "
+		"confidence, margin, source, evidence, run_id) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_FEATURE_NAMES] = "SELECT id, feature FROM features ORDER BY id",
+	[S_MEMBERS_CLEAR] = "DELETE FROM cluster_members",
+	[S_CLUSTERS_CLEAR] = "DELETE FROM clusters",
+	[S_CLUSTER_PUT] =
+		"INSERT INTO clusters(id, size, terms, run_id) VALUES "
+		"(?1, ?2, ?3, ?4)",
+	[S_MEMBER_PUT] =
+		"INSERT INTO cluster_members(review_id, cluster_id, "
+		"similarity) VALUES (?1, ?2, ?3)",
+	[S_CLUSTERS_ALL] = "SELECT id, size, terms FROM clusters ORDER BY id",
+	[S_CLUSTER_TERMS] =
+		"SELECT j.value FROM clusters c, json_each(c.terms) j "
+		"WHERE c.id = ?1 ORDER BY j.key",
+	[S_CLUSTER_FIND] =
+		"SELECT (SELECT count(*) FROM clusters), "
+		"(SELECT size FROM clusters WHERE id = ?1)",
+	/* Most central first; the label a review carries, a hand label
+	 * before a cluster-named one. */
+	[S_CLUSTER_MEMBERS] =
+		"SELECT m.review_id, r.ext_id, r.text, m.similarity, "
+		"(SELECT l.name FROM seeds s JOIN labels l ON "
+		"l.id = s.label_id WHERE s.review_id = m.review_id "
+		"ORDER BY s.origin = 'cluster' LIMIT 1), (SELECT s.origin "
+		"FROM seeds s WHERE s.review_id = m.review_id "
+		"ORDER BY s.origin = 'cluster' LIMIT 1) "
+		"FROM cluster_members m JOIN reviews r ON r.id = m.review_id "
+		"WHERE m.cluster_id = ?1 ORDER BY m.similarity DESC, "
+		"m.review_id LIMIT ?2",
+	[S_CSEED_DROP] =
+		"DELETE FROM seeds WHERE review_id = ?1 AND origin = 'cluster'",
+	[S_CASSIGN_DROP] =
+		"DELETE FROM assignments WHERE review_id = ?1 AND "
+		"source = 'cluster'",
+	[S_CSEED_ADD] =
+		"INSERT INTO seeds(review_id, label_id, origin) VALUES "
+		"(?1, ?2, 'cluster')",
+	/* A hand label outweighs a cluster-named one on the same review. */
+	[S_CSEEDS_ALL] =
+		"SELECT review_id, label_id FROM seeds s WHERE origin = "
+		"'cluster' AND NOT EXISTS (SELECT 1 FROM seeds h WHERE "
+		"h.review_id = s.review_id AND h.origin = 'hand') "
+		"ORDER BY review_id, label_id",
 };
 
 struct rl_db {
@@ -936,6 +999,8 @@ int rl_stats_get(rl_db *db, rl_stats *st)
 		{ "SELECT count(*) FROM seeds WHERE origin = 'hand'",
 		  offsetof(rl_stats, seeds) },
 		{ "SELECT count(*) FROM rules", offsetof(rl_stats, rules) },
+		{ "SELECT count(*) FROM seeds WHERE origin = 'cluster'",
+		  offsetof(rl_stats, cluster_seeds) },
 		{ "SELECT count(*) FROM runs WHERE status = 'ok'",
 		  offsetof(rl_stats, runs) },
 	};
@@ -1649,6 +1714,7 @@ int rl_labels(rl_db *db, rl_label_fn fn, void *ctx)
 			.rule_votes = (uint64_t)sqlite3_column_int64(s, 3),
 			.propagated = (uint64_t)sqlite3_column_int64(s, 4),
 			.model = (uint64_t)sqlite3_column_int64(s, 5),
+			.cluster = (uint64_t)sqlite3_column_int64(s, 6),
 		};
 		int rc = fn(ctx, &li);
 		if (rc) {
@@ -1767,7 +1833,8 @@ int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
 			    const char *source, const char *evidence,
 			    int64_t run_id)
 {
-	sqlite3_stmt *s = stmt(db, S_ASSIGN_PUT);
+	sqlite3_stmt *s = stmt(db, strcmp(source, "cluster") ? S_ASSIGN_PUT
+						: S_ASSIGN_KEEP);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
@@ -2260,5 +2327,242 @@ int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
 out:
 	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- clusters ---- */
+
+int rl_store_feature_names(rl_db *db, rl_name_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_FEATURE_NAMES);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int rc = fn(ctx, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1));
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_clusters_clear(rl_db *db)
+{
+	int rc = exec_stmt(db, stmt(db, S_MEMBERS_CLEAR));
+	return rc == RL_OK ? exec_stmt(db, stmt(db, S_CLUSTERS_CLEAR)) : rc;
+}
+
+int rl_store_cluster_put(rl_db *db, int64_t id, uint64_t size,
+			 const char *terms, int64_t run_id)
+{
+	sqlite3_stmt *s = stmt(db, S_CLUSTER_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)size);
+	sqlite3_bind_text(s, 3, terms, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, run_id);
+	return exec_stmt(db, s);
+}
+
+int rl_store_member_put(rl_db *db, int64_t review_id, int64_t cluster,
+			double similarity)
+{
+	sqlite3_stmt *s = stmt(db, S_MEMBER_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, cluster);
+	sqlite3_bind_double(s, 3, similarity);
+	return exec_stmt(db, s);
+}
+
+int rl_store_cluster_find(rl_db *db, int64_t id, uint64_t *n_clusters)
+{
+	sqlite3_stmt *s = stmt(db, S_CLUSTER_FIND);
+	*n_clusters = 0;
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, id);
+	int r = step(db, s);
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	*n_clusters = (uint64_t)sqlite3_column_int64(s, 0);
+	int found = sqlite3_column_type(s, 1) != SQLITE_NULL;
+	sqlite3_reset(s);
+	if (*n_clusters == 0)
+		return rl_fail(db, RL_ENOTFOUND, "%s: no clusters yet; run "
+			       "`revlab clusters %s` first", db->path,
+			       db->path);
+	if (!found)
+		return rl_fail(db, RL_ENOTFOUND, "no cluster %lld: clusters "
+			       "are numbered 0 to %llu", (long long)id,
+			       (unsigned long long)*n_clusters - 1);
+	return RL_OK;
+}
+
+int rl_store_cluster_seed_set(rl_db *db, int64_t review_id, int64_t label_id,
+			      const char *evidence, int64_t run_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (!(s = stmt(db, S_CSEED_DROP)))
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	if ((rc = exec_stmt(db, s)) != RL_OK)
+		return rc;
+	if (!(s = stmt(db, S_CASSIGN_DROP)))
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	if ((rc = exec_stmt(db, s)) != RL_OK)
+		return rc;
+	if (!(s = stmt(db, S_CSEED_ADD)))
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	if ((rc = exec_stmt(db, s)) != RL_OK)
+		return rc;
+	return rl_store_assignment_put(db, review_id, label_id, 1, 1,
+				       "cluster", evidence, run_id);
+}
+
+int rl_store_cluster_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx)
+{
+	return pairs_each(db, S_CSEEDS_ALL, fn, ctx);
+}
+
+int rl_store_cluster_members(rl_db *db, int64_t cluster, size_t limit,
+			     rl_store_member_fn fn, void *ctx)
+{
+	uint64_t n;
+	int rc = rl_store_cluster_find(db, cluster, &n);
+	if (rc != RL_OK)
+		return rc;
+	sqlite3_stmt *s = stmt(db, S_CLUSTER_MEMBERS);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, cluster);
+	sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX
+						   : (int64_t)limit);
+	int r;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		rl_cluster_member m = {
+			.id = (const char *)sqlite3_column_text(s, 1),
+			.text = (const char *)sqlite3_column_text(s, 2),
+			.similarity = sqlite3_column_double(s, 3),
+			.label = (const char *)sqlite3_column_text(s, 4),
+			.origin = (const char *)sqlite3_column_text(s, 5),
+		};
+		rc = fn(ctx, sqlite3_column_int64(s, 0), &m);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+typedef struct public_member {
+	rl_cluster_member_fn fn;
+	void *ctx;
+} public_member;
+
+static int on_public_member(void *ctx, int64_t review_id,
+			    const rl_cluster_member *m)
+{
+	public_member *p = ctx;
+	(void)review_id;
+	return p->fn(p->ctx, m);
+}
+
+int rl_cluster_members(rl_db *db, int64_t cluster, size_t limit,
+		       rl_cluster_member_fn fn, void *ctx)
+{
+	public_member p = { fn, ctx };
+	rl_clear_error(db);
+	return rl_store_cluster_members(db, cluster, limit, on_public_member,
+					&p);
+}
+
+int rl_clusters_each(rl_db *db, rl_cluster_fn fn, void *ctx)
+{
+	const char **terms = NULL;
+	rl_buf text = { 0 };
+	size_t cap = 0;
+	uint64_t n;
+	int rc, r = SQLITE_DONE;
+	rl_clear_error(db);
+	/* Clusters are numbered from 0: cluster 0 exists if any does. */
+	if ((rc = rl_store_cluster_find(db, 0, &n)) != RL_OK)
+		return rc;
+	sqlite3_stmt *s = stmt(db, S_CLUSTERS_ALL);
+	rc = RL_EDB;
+	if (!s)
+		goto out;
+	while ((r = step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		sqlite3_stmt *t = stmt(db, S_CLUSTER_TERMS);
+		size_t n_terms = 0;
+		int tr;
+		rc = RL_EDB;
+		if (!t)
+			goto out;
+		sqlite3_bind_int64(t, 1, id);
+		/* The terms' text, NUL-separated, then pointers into it. */
+		text.len = 0;
+		while ((tr = step(db, t)) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(t, 0);
+			size_t len = (size_t)sqlite3_column_bytes(t, 0);
+			if ((rc = rl_buf_append(&text, v ? v : "", len)) !=
+			    RL_OK || (rc = rl_buf_putc(&text, 0)) != RL_OK) {
+				sqlite3_reset(t);
+				goto out;
+			}
+			n_terms++;
+		}
+		sqlite3_reset(t);
+		if (tr != SQLITE_DONE) {
+			rc = RL_EDB;
+			goto out;
+		}
+		if (n_terms + 1 > cap) {
+			const char **g = realloc(terms, (n_terms + 1) *
+						 sizeof *g);
+			if (!g) {
+				rc = RL_ENOMEM;
+				goto out;
+			}
+			terms = g;
+			cap = n_terms + 1;
+		}
+		const char *at = text.data;
+		for (size_t i = 0; i < n_terms; i++) {
+			terms[i] = at;
+			at += strlen(at) + 1;
+		}
+		terms[n_terms] = NULL;
+		rl_cluster_info ci = {
+			.id = id,
+			.size = (uint64_t)sqlite3_column_int64(s, 1),
+			.terms = terms,
+			.n_terms = n_terms,
+			.terms_json = (const char *)sqlite3_column_text(s, 2),
+		};
+		if ((rc = fn(ctx, &ci)) != 0)
+			goto out;
+	}
+	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+out:
+	if (s)
+		sqlite3_reset(s);
+	if (rc == RL_ENOMEM)
+		rl_fail(db, rc, "out of memory");
+	free(terms);
+	rl_buf_free(&text);
 	return rc;
 }

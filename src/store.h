@@ -214,6 +214,33 @@ int rl_store_propagated_each(rl_db *db, rl_soft_fn fn, void *ctx);
 typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
 int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
 
+/* ---- clusters ---- */
+
+/* Every feature's (id, readable text), by id. */
+int rl_store_feature_names(rl_db *db, rl_name_fn fn, void *ctx);
+/* Deletes the clustering (clusters and members). */
+int rl_store_clusters_clear(rl_db *db);
+int rl_store_cluster_put(rl_db *db, int64_t id, uint64_t size,
+			 const char *terms, int64_t run_id);
+int rl_store_member_put(rl_db *db, int64_t review_id, int64_t cluster,
+			double similarity);
+/* *n_clusters gets the number of clusters; RL_ENOTFOUND, with a message,
+ * when there are none or cluster `id` is not one of them. */
+int rl_store_cluster_find(rl_db *db, int64_t id, uint64_t *n_clusters);
+/* Replaces the review's cluster-named label (seed of origin 'cluster'
+ * and assignment of source 'cluster') by label_id. */
+int rl_store_cluster_seed_set(rl_db *db, int64_t review_id, int64_t label_id,
+			      const char *evidence, int64_t run_id);
+/* (review_id, label_id) of every cluster-named label of a review without
+ * a hand label, by review. */
+int rl_store_cluster_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
+typedef int (*rl_store_member_fn)(void *ctx, int64_t review_id,
+				  const rl_cluster_member *m);
+/* Up to `limit` members of a cluster, most central first (ties by review
+ * id); errors as rl_store_cluster_find. */
+int rl_store_cluster_members(rl_db *db, int64_t cluster, size_t limit,
+			     rl_store_member_fn fn, void *ctx);
+
 /* ---- models ---- */
 
 /* The tokenizer options the stored tokens were made with; language and

@@ -192,6 +192,33 @@ static int do_predict(void *arg)
 	return rl_predict_file(db, arg, NULL, 0, 2, on_pred, NULL, &n);
 }
 
+static int do_clusters(void *arg)
+{
+	rl_clusters_opts o;
+	rl_clusters_opts_init(&o);
+	o.k = *(int *)arg;
+	return rl_clusters(db, &o, NULL);
+}
+
+static int do_name(void *arg)
+{
+	(void)arg;
+	return rl_cluster_name(db, 0, "named", 2, NULL);
+}
+
+static int on_cluster(void *ctx, const rl_cluster_info *c)
+{
+	(void)ctx;
+	(void)c;
+	return 0;
+}
+
+static int do_cluster_list(void *arg)
+{
+	(void)arg;
+	return rl_clusters_each(db, on_cluster, NULL);
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -220,6 +247,21 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_predict, (void *)csv), 1);
+	/* k given, then chosen by silhouette (the sweep allocates too);
+	 * reviews 3 and 4 are unlabelled again, so naming has some. */
+	ck_assert_int_eq(rl_seed_unset(db, "3"), RL_OK);
+	ck_assert_int_eq(rl_seed_unset(db, "4"), RL_OK);
+	int k = 2;
+	ck_assert_int_gt(each_allocation(do_clusters, &k), 1);
+	k = 0;
+	ck_assert_int_gt(each_allocation(do_clusters, &k), 1);
+	ck_assert_int_gt(each_allocation(do_name, NULL), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM seeds WHERE "
+				"origin = 'cluster'"), 2);
+	ck_assert_int_gt(each_allocation(do_cluster_list, NULL), 1);
+	/* Propagation and labelling with cluster-named labels as well. */
+	ck_assert_int_gt(each_allocation(do_propagate, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
 	/* The report writes nothing; it must still fail cleanly. */
 	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
 	char html[512];

@@ -231,6 +231,83 @@ START_TEST(seeds_and_rules)
 }
 END_TEST
 
+static int lines(const char *s);
+
+START_TEST(clusters_cli)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("c.db"));
+	const char *tsv = tu_write("r.tsv", "id\ttext\n"
+				   "b1\tbattery life short\n"
+				   "b2\tbattery charge life\n"
+				   "b3\tthe battery charge\n"
+				   "p1\tpizza pasta restaurant\n"
+				   "p2\tpasta at the restaurant\n"
+				   "p3\tpizza restaurant\n", 0);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
+	ck_assert_int_eq(run(NULL, "clusters", db, NULL), 1);
+	HAS(err_buf, "no vectors; run `revlab vectorize`");
+	ck_assert_int_eq(run(NULL, "clusters", "show", db, NULL), 1);
+	HAS(err_buf, "no clusters yet");
+	ck_assert_int_eq(run(NULL, "clusters", "name", db, "0", "x", NULL), 1);
+	HAS(err_buf, "no clusters yet");
+	ck_assert_int_eq(run(NULL, "tokenize", db, "-q", NULL), 0);
+	ck_assert_int_eq(run(NULL, "vectorize", db, "-q", "-p", "dim=2",
+			     NULL), 0);
+	char *before = tu_digest(db);
+	ck_assert_int_eq(run(NULL, "clusters", db, "--k", "7", NULL), 2);
+	HAS(err_buf, "k=7 is more than the 6 reviews");
+	ck_assert_int_eq(run(NULL, "clusters", db, "--k", "x", NULL), 2);
+	ck_assert_int_eq(run(NULL, "clusters", db, "-p", "colour=red", NULL),
+			 2);
+	ck_assert_int_eq(run(NULL, "clusters", db, "-p", "vectors=bert",
+			     NULL), 2);
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	ck_assert_int_eq(run(NULL, "clusters", db, NULL), 0);
+	HAS(out_buf, "k=2 has the best");
+	HAS(out_buf, "2 clusters of 6 reviews");
+	HAS(out_buf, "cluster 1: 3 reviews");
+	HAS(out_buf, "batteri");
+	ck_assert_int_eq(run(NULL, "clusters", db, "--k", "2", "--json",
+			     NULL), 0);
+	HAS(out_buf, "{\"k\":2,\"chosen\":false");
+	HAS(out_buf, "\"clusters\":[{\"id\":0,\"size\":3");
+	ck_assert_int_eq(run(NULL, "clusters", "show", db, "1", "-n", "2",
+			     NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 2);
+	ck_assert_int_eq(run(NULL, "clusters", "show", db, "2", NULL), 1);
+	HAS(err_buf, "no cluster 2: clusters are numbered 0 to 1");
+	ck_assert_int_eq(run(NULL, "clusters", "name", db, "2", "x", NULL), 1);
+	ck_assert_int_eq(run(NULL, "clusters", "name", db, "0", "!x", NULL),
+			 2);
+	ck_assert_int_eq(run(NULL, "clusters", "name", db, "0", NULL), 2);
+	ck_assert_int_eq(run(NULL, "clusters", "name", db, "0", "topic",
+			     "-n", "2", NULL), 0);
+	HAS(out_buf, "named:     2 reviews of cluster 0 'topic', a new label");
+	ck_assert_int_eq(run(NULL, "clusters", "show", db, NULL), 0);
+	HAS(out_buf, "[cluster: topic]");
+	ck_assert_int_eq(run(NULL, "export", db, "--source", "cluster", NULL),
+			 0);
+	ck_assert_int_eq(lines(out_buf), 3);
+	ck_assert_int_eq(run(NULL, "labels", db, NULL), 0);
+	HAS(out_buf, "cluster\ntopic                       0        0        0"
+	    "        0        2\n");
+	/* Cluster-named labels alone are enough to run the pipeline; there
+	 * is nothing to cross-validate on. */
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "from 0 hand labels and 2 cluster-named");
+	HAS(out_buf, "too few hand labels to cross-validate");
+	HAS(out_buf, "cluster-named 2\n");
+	ck_assert_int_eq(run(NULL, "help", "clusters", NULL), 0);
+	HAS(out_buf, "never scores them");
+	HAS(out_buf, "max_k");
+}
+END_TEST
+
 static int lines(const char *s)
 {
 	int n = 0;
@@ -307,6 +384,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, example_end_to_end);
+	tcase_add_test(tc, clusters_cli);
 	suite_add_tcase(s, tc);
 	return s;
 }

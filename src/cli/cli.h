@@ -51,6 +51,10 @@ void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
 /* Clears a drawn progress line. */
 void cli_progress_end(cli_progress *p);
 
+/* Prints s as a JSON string literal (null for NULL), every control
+ * character escaped. */
+void cli_json_str(FILE *f, const char *s);
+
 /* Seconds since some fixed point. */
 double cli_now(void);
 
@@ -64,6 +68,7 @@ typedef struct cli_stages {
 	rl_graph_opts graph;
 	rl_propagate_opts prop;
 	rl_eval_opts train;
+	rl_clusters_opts clusters;
 } cli_stages;
 
 /* The stages whose parameters command `name` takes (NULL-terminated). */
@@ -74,6 +79,13 @@ const char *const *cli_command_stages(const char *name);
  * and one DB. Returns EXIT_OK or EXIT_USAGE after saying why. */
 int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 		   int *quiet, const char **db);
+
+/* Fills every stage's options with its defaults. */
+void cli_stage_args_init(cli_stages *st);
+
+/* Sets one -p [stage.]name=value of command `cmd`; EXIT_OK, or
+ * EXIT_USAGE after saying why. */
+int cli_stage_param(const char *cmd, cli_stages *st, const char *arg);
 
 /* The whole of a one-stage command: parse its arguments, open DB, run
  * `stage`, close. */

@@ -99,9 +99,11 @@ int cmd_export(int argc, char **argv)
 			if (strcmp(flt.source, "seed") &&
 			    strcmp(flt.source, "rule") &&
 			    strcmp(flt.source, "propagation") &&
-			    strcmp(flt.source, "model"))
+			    strcmp(flt.source, "model") &&
+			    strcmp(flt.source, "cluster"))
 				return cli_usage("export", "--source is seed, "
-						 "rule, propagation or model");
+						 "rule, propagation, model or "
+						 "cluster");
 		} else if (!strcmp(argv[i], "--min-confidence") &&
 			   i + 1 < argc) {
 			char *end;

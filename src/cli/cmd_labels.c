@@ -9,11 +9,12 @@
 static int print_label(void *ctx, const rl_label_info *l)
 {
 	(void)ctx;
-	printf("%-20s %8llu %8llu %8llu %8llu\n", l->name,
+	printf("%-20s %8llu %8llu %8llu %8llu %8llu\n", l->name,
 	       (unsigned long long)l->seeds,
 	       (unsigned long long)l->rule_votes,
 	       (unsigned long long)l->propagated,
-	       (unsigned long long)l->model);
+	       (unsigned long long)l->model,
+	       (unsigned long long)l->cluster);
 	return 0;
 }
 
@@ -33,8 +34,8 @@ int cmd_labels(int argc, char **argv)
 	for (int i = 3; adding && i < argc && rc == RL_OK; i++)
 		rc = rl_label_add(db, argv[i]);
 	if (rc == RL_OK && !adding) {
-		printf("%-20s %8s %8s %8s %8s\n", "label", "seeds", "rules",
-		       "propag.", "model");
+		printf("%-20s %8s %8s %8s %8s %8s\n", "label", "seeds",
+		       "rules", "propag.", "model", "cluster");
 		rc = rl_labels(db, print_label, NULL);
 	}
 	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);

@@ -48,7 +48,7 @@ int cmd_run(int argc, char **argv)
 		rc = cli_fail(db, rc);
 		goto out;
 	}
-	if (stats.seeds == 0) {
+	if (stats.seeds == 0 && stats.cluster_seeds == 0) {
 		if (!quiet)
 			printf("propagate: skipped: no hand labels yet (revlab "
 			       "seed / label)\n");

@@ -26,6 +26,7 @@ int cmd_report(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_clusters(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const char *const tokenize_stages[] = { "tokenize", NULL };
@@ -35,6 +36,7 @@ static const char *const propagate_stages[] = { "propagate", NULL };
 static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
 					  "propagate", "train", NULL };
 static const char *const eval_stages[] = { "train", "propagate", NULL };
+static const char *const clusters_stages[] = { "clusters", NULL };
 
 static const struct {
 	cli_cmd cmd;
@@ -84,13 +86,36 @@ static const struct {
 	    "NN-descent above, with recall@k measured on a sample. Adding\n"
 	    "reviews refines the stored graph instead of rebuilding it.\n" },
 	  graph_stages },
+	{ { "clusters", cmd_clusters, "clusters of the reviews, for a start "
+	    "without labels",
+	    "usage: revlab clusters DB [--k N] [-n N] [--json]\n"
+	    "                      [-p name=value]...\n"
+	    "       revlab clusters show DB [CLUSTER] [-n N] [--json]\n"
+	    "       revlab clusters name DB CLUSTER LABEL [-n N]\n"
+	    "\n"
+	    "Groups the reviews by spherical k-means (cosine, k-means++\n"
+	    "seeding with a fixed seed: the same store gives the same\n"
+	    "clusters) on the vectors the graph uses, and prints each\n"
+	    "cluster's size, its most distinctive terms and its N most\n"
+	    "central reviews (default 3). Without --k, k is the one with the\n"
+	    "best mean silhouette among 2..max_k on a sample, and the scores\n"
+	    "are shown. The clustering replaces the previous one.\n"
+	    "show: the stored clusters, or one cluster's N most central\n"
+	    "reviews (default 20).\n"
+	    "name: gives the N most central reviews of CLUSTER (default 10)\n"
+	    "the label LABEL (created if new) as cluster-named labels:\n"
+	    "evidence for propagation and training, source 'cluster' in the\n"
+	    "export, but never hand labels: eval never scores them, as they\n"
+	    "were made from the same data. Hand labels are left alone.\n" },
+	  clusters_stages },
 	{ { "labels", cmd_labels, "declare labels, list them with counts",
 	    "usage: revlab labels DB [--add NAME...]\n"
 	    "\n"
 	    "Without --add, lists every label with its hand labels (seeds),\n"
-	    "the reviews rules vote it for, and the reviews labelled by\n"
-	    "propagation and by a model. Labels are also created on first\n"
-	    "use by `seed` and `label`.\n" }, NULL },
+	    "the reviews rules vote it for, the reviews labelled by\n"
+	    "propagation and by a model, and its cluster-named labels\n"
+	    "(`clusters name`). Labels are also created on first use by\n"
+	    "`seed`, `label` and `clusters name`.\n" }, NULL },
 	{ { "seed", cmd_seed, "hand labels from a file of id, label lines",
 	    "usage: revlab seed DB FILE\n"
 	    "\n"
@@ -188,11 +213,12 @@ static const struct {
 	    "                     [--min-confidence X] [-o FILE]\n"
 	    "\n"
 	    "Writes one row per review: id, label, confidence and source\n"
-	    "(seed, rule, propagation, model; empty where the review\n"
-	    "abstained), and with --text the text. CSV is quoted per RFC\n"
-	    "4180; JSONL adds the review's metadata; TSV turns tabs and line\n"
-	    "breaks inside fields into spaces. --format sqlite -o FILE writes\n"
-	    "a new SQLite file with table labelled_reviews (all columns).\n"
+	    "(seed, rule, propagation, model, cluster; empty where the\n"
+	    "review abstained), and with --text the text. CSV is quoted per\n"
+	    "RFC 4180; JSONL adds the review's metadata; TSV turns tabs and\n"
+	    "line breaks inside fields into spaces. --format sqlite -o FILE\n"
+	    "writes a new SQLite file with table labelled_reviews (all\n"
+	    "columns).\n"
 	    "Inside the store the view labelled_reviews has the same rows.\n"
 	    "--label, --source and --min-confidence keep only matching rows.\n" },
 	  NULL },

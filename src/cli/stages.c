@@ -30,10 +30,12 @@ static int set_in(cli_stages *st, const char *stage, const char *a)
 		return rl_propagate_opts_set(&st->prop, a);
 	if (!strcmp(stage, "train"))
 		return rl_eval_opts_set(&st->train, a);
+	if (!strcmp(stage, "clusters"))
+		return rl_clusters_opts_set(&st->clusters, a);
 	return RL_EINVAL;
 }
 
-static int set_param(const char *cmd, cli_stages *st, const char *arg)
+int cli_stage_param(const char *cmd, cli_stages *st, const char *arg)
 {
 	const char *const *stages = cli_command_stages(cmd);
 	const char *eq = strchr(arg, '=');
@@ -59,6 +61,16 @@ static int set_param(const char *cmd, cli_stages *st, const char *arg)
 	return EXIT_OK;
 }
 
+void cli_stage_args_init(cli_stages *st)
+{
+	rl_tokenize_opts_init(&st->tok);
+	rl_vectorize_opts_init(&st->vec);
+	rl_graph_opts_init(&st->graph);
+	rl_propagate_opts_init(&st->prop);
+	rl_eval_opts_init(&st->train);
+	rl_clusters_opts_init(&st->clusters);
+}
+
 int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 		   int *quiet, const char **db)
 {
@@ -66,18 +78,14 @@ int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	rl_tokenize_opts_init(&st->tok);
-	rl_vectorize_opts_init(&st->vec);
-	rl_graph_opts_init(&st->graph);
-	rl_propagate_opts_init(&st->prop);
-	rl_eval_opts_init(&st->train);
+	cli_stage_args_init(st);
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "p:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (set_param(cmd, st, optarg) != EXIT_OK)
+			if (cli_stage_param(cmd, st, optarg) != EXIT_OK)
 				return EXIT_USAGE;
 			break;
 		case 'q':
@@ -174,11 +182,15 @@ int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
+	char cluster[64] = "";
+	if (s.cluster_seeds)
+		snprintf(cluster, sizeof cluster, " and %llu cluster-named",
+			 (unsigned long long)s.cluster_seeds);
 	if (!prog->quiet)
-		printf("propagate: %llu reviews from %llu hand labels: %llu "
+		printf("propagate: %llu reviews from %llu hand labels%s: %llu "
 		       "labelled, %llu abstained, %u iterations (%.2f s)\n",
 		       (unsigned long long)s.reviews,
-		       (unsigned long long)s.seeds,
+		       (unsigned long long)s.seeds, cluster,
 		       (unsigned long long)s.labelled,
 		       (unsigned long long)s.abstained, s.iterations,
 		       cli_now() - t0);

@@ -50,6 +50,24 @@ rl_db *cli_open(const char *path)
 	return db;
 }
 
+void cli_json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 double cli_now(void)
 {
 	struct timespec ts;
@@ -144,6 +162,9 @@ int cli_print_stats(rl_db *db, FILE *out)
 		(unsigned long long)st.tokens, (unsigned long long)st.terms,
 		(unsigned long long)st.labels, (unsigned long long)st.seeds,
 		(unsigned long long)st.rules);
+	if (st.cluster_seeds)
+		fprintf(out, "cluster-named %llu\n",
+			(unsigned long long)st.cluster_seeds);
 	fprintf(out, "last runs:\n");
 	if (st.runs == 0)
 		fprintf(out, "  (none)\n");
