@@ -273,6 +273,8 @@ typedef struct exact_job {
 	 * without, thread t keeps [n][k] of its own (t = 0: the output) */
 	int32_t **ids;
 	float **sims;
+	/* dense: every row packed once into panels, [round_pw(n)][dim] */
+	float *packed;
 	/* sparse: the matrix by column, [n_cols + 1] and [nnz] */
 	uint64_t *colptr;
 	uint32_t *colrow;
@@ -359,11 +361,6 @@ static void exact_dense_part(void *ctx, int t, int nt)
 	int32_t *ids = j->ids[t];
 	float *sims = j->sims[t];
 	float tile[QR * PW];
-	float *panel = malloc((size_t)CB * dim * sizeof *panel);
-	if (!panel) {
-		j->failed[t] = 1;
-		return;
-	}
 	uint32_t blo, bhi;
 	if (j->rows) {
 		range(nb, t, nt, &blo, &bhi);
@@ -382,7 +379,8 @@ static void exact_dense_part(void *ctx, int t, int nt)
 		/* All rows: only pairs (a, c > a), offered both ways. */
 		for (uint32_t c0 = j->rows ? 0 : q0; c0 < n; c0 += CB) {
 			uint32_t c1 = c0 + CB < n ? c0 + CB : n;
-			pack(x, dim, NULL, c0, c1 - c0, panel);
+			/* c0 is a multiple of PW: its panels start here. */
+			const float *panel = j->packed + (size_t)c0 * dim;
 			for (uint32_t i0 = q0; i0 < q1; i0 += QR) {
 				uint32_t qid[QR];
 				const float *qp[QR];
@@ -405,7 +403,6 @@ static void exact_dense_part(void *ctx, int t, int nt)
 			}
 		}
 	}
-	free(panel);
 }
 
 /* Inverted index: only rows sharing a column with the query are touched;
@@ -515,7 +512,16 @@ static int exact(const rl_vecs *v, micro_fn mf, uint32_t k,
 				goto out;
 		}
 	}
-	if (!v->dense) {
+	if (v->dense) {
+		/* Packed once, not once per query block: packing was a
+		 * quarter of the search when every block repacked the
+		 * candidates. */
+		j.packed = malloc(((size_t)round_pw(v->n) * v->dim + 1) *
+				  sizeof *j.packed);
+		if (!j.packed)
+			goto out;
+		pack(v->dense, v->dim, NULL, 0, v->n, j.packed);
+	} else {
 		const rl_csr *m = v->csr;
 		uint64_t nnz = m->indptr[v->n];
 		j.colptr = calloc((size_t)m->n_cols + 2, sizeof *j.colptr);
@@ -555,6 +561,7 @@ out:
 	free(j.ids);
 	free(j.sims);
 	free(j.failed);
+	free(j.packed);
 	free(j.colptr);
 	free(j.colrow);
 	free(j.colval);
