@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	t0 = rl_now();
 	/* The train parameter table's defaults: l2 1, tol 0.001. */
 	if (rl_logreg_train(&X, T, w, L, 1.0, (uint32_t)max_iter, 1e-3,
-			    threads, theta, &iters) !=
+			    threads, theta, &iters, NULL, NULL) !=
 	    RL_OK)
 		return 1;
 	score("logreg", rl_now() - t0, &X, theta, gold, test, L);

@@ -514,6 +514,10 @@ typedef struct rl_eval_opts {
 				   softmax(logits / temperature); 1 */
 	int max_per_label;	/* learning curves: train each fold on at
 				   most this many seeds per label; 0: all */
+	rl_progress_fn progress;	/* rl_train and rl_label_with report
+					   "train" (iterations) and "write"
+					   (reviews); NULL */
+	void *ctx;
 	int curve;		/* also a learning curve: the methods
 				   trained on 1, 2, 3, 5, 8, 10, ... seeds
 				   per label; 0 */

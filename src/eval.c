@@ -174,7 +174,7 @@ static int by_model(const rl_evidence *ev, const rl_csr *X,
 	   : !strcmp(kind, "cnb") ? rl_cnb_train(X, T, w, L, o->smoothing,
 						 theta)
 	   : rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter, o->tol,
-			     o->threads, theta, NULL);
+			     o->threads, theta, NULL, o->progress, o->ctx);
 	if (rc != RL_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
@@ -776,6 +776,10 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	*out = NULL;
 	if (check_model(db, o) != RL_OK)
 		return RL_EINVAL;
+	/* Folds train many small models: no progress of their own. */
+	rl_eval_opts quiet = *o;
+	quiet.progress = NULL;
+	o = &quiet;
 	rl_eval_report *r = NULL;
 	int rc = eval_once(db, o, &r);
 	if (rc == RL_OK && o->curve)
@@ -916,6 +920,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		const double *p = P + (size_t)i * L;
 		int best = argmax(p, L);
 		int is_seed = ev.seed[i] >= 0;
+		if (o->progress && i % 4096 == 0)
+			o->progress(o->ctx, "write", i, n);
 		if (only_model) {
 			if (best >= 0 && (rc = rl_store_prediction_put(db,
 					ev.review_ids[i], model_id,

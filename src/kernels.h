@@ -169,10 +169,12 @@ int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
  * skipped), by L-BFGS preconditioned with the Hessian's diagonal bound.
  * Stops after max_iter iterations, or once the last 10 together lowered
  * the loss by at most tol of it (0: only at the optimum). theta gets
- * W [n_cols][L] then b [L]; iters (if not NULL) the iterations run. */
+ * W [n_cols][L] then b [L]; iters (if not NULL) the iterations run;
+ * progress (if not NULL) hears "train" after each iteration. */
 int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		    uint32_t L, double lambda, uint32_t max_iter, double tol,
-		    int threads, double *theta, uint32_t *iters);
+		    int threads, double *theta, uint32_t *iters,
+		    rl_progress_fn progress, void *ctx);
 
 /* Multinomial naive Bayes on the same inputs (feature values as counts,
  * additive smoothing): theta = log P(feature | label) [n_cols][L] then

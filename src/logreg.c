@@ -189,7 +189,8 @@ static double dot(const double *a, const double *b, size_t n)
 
 int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		    uint32_t L, double lambda, uint32_t max_iter, double tol,
-		    int threads, double *theta, uint32_t *iters)
+		    int threads, double *theta, uint32_t *iters,
+		    rl_progress_fn progress, void *ctx)
 {
 	enum { M = 10, WINDOW = 10 };
 	double hist[WINDOW];	/* the loss of the last WINDOW iterations */
@@ -316,6 +317,8 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 			if (m < M)
 				m++;
 		}
+		if (progress)
+			progress(ctx, "train", it + 1, max_iter);
 		if (rel < 1e-9)
 			break;
 		/* Converged for practical purposes: the last WINDOW

@@ -28,7 +28,7 @@ START_TEST(logreg_separable)
 	double theta[6], p[2];
 	uint32_t it;
 	ck_assert_int_eq(rl_logreg_train(&X, T, w, 2, 0.01, 200, 0, 2, theta,
-					 &it), RL_OK);
+					 &it, NULL, NULL), RL_OK);
 	rl_logreg_predict(&X, 0, theta, 2, p);
 	ck_assert(p[0] > 0.9);
 	rl_logreg_predict(&X, 3, theta, 2, p);
@@ -39,13 +39,13 @@ START_TEST(logreg_separable)
 	float Ts[8] = { 1, 0, 1, 0, 0.5f, 0.5f, 0.5f, 0.5f };
 	double ts[6], q[2];
 	ck_assert_int_eq(rl_logreg_train(&X, Ts, w, 2, 0.01, 200, 0, 1, ts,
-					 NULL), RL_OK);
+					 NULL, NULL, NULL), RL_OK);
 	rl_logreg_predict(&X, 3, ts, 2, q);
 	ck_assert_double_eq_tol(q[1], 0.5, 0.05);
 	/* A zero weight removes a row from training. */
 	float w0[4] = { 1, 1, 0, 0 };
 	ck_assert_int_eq(rl_logreg_train(&X, T, w0, 2, 0.01, 200, 0, 1, ts,
-					 NULL), RL_OK);
+					 NULL, NULL, NULL), RL_OK);
 	rl_logreg_predict(&X, 3, ts, 2, q);
 	ck_assert(q[1] < 0.9);
 }
@@ -67,7 +67,7 @@ START_TEST(logreg_optimum)
 	double lambda = 0.1, theta[12], p[3], grad[12] = { 0 };
 	uint32_t it = 0, it_tol = 0;
 	ck_assert_int_eq(rl_logreg_train(&X, T, w, 3, lambda, 1000, 0, 1,
-					 theta, &it), RL_OK);
+					 theta, &it, NULL, NULL), RL_OK);
 	for (uint32_t i = 0; i < 6; i++) {
 		rl_logreg_predict(&X, i, theta, 3, p);
 		for (uint32_t l = 0; l < 3; l++) {
@@ -82,7 +82,7 @@ START_TEST(logreg_optimum)
 							 : 0), 0, 1e-4);
 	double loose[12];
 	ck_assert_int_eq(rl_logreg_train(&X, T, w, 3, lambda, 1000, 1e-3, 1,
-					 loose, &it_tol), RL_OK);
+					 loose, &it_tol, NULL, NULL), RL_OK);
 	ck_assert_uint_le(it_tol, it);
 	for (int k = 0; k < 12; k++)
 		ck_assert_double_eq_tol(loose[k], theta[k], 0.1);
@@ -363,6 +363,51 @@ START_TEST(label_with_each_method)
 }
 END_TEST
 
+typedef struct heard {
+	int train, write, eval_calls;
+	uint64_t last_train, train_total;
+} heard;
+
+static void on_progress(void *ctx, const char *stage, uint64_t done,
+			uint64_t total)
+{
+	heard *h = ctx;
+	if (!strcmp(stage, "train")) {
+		ck_assert_uint_gt(done, h->last_train);
+		h->last_train = done;
+		h->train_total = total;
+		h->train++;
+	} else if (!strcmp(stage, "write")) {
+		ck_assert_uint_lt(done, total);
+		h->write++;
+	}
+}
+
+START_TEST(training_reports_progress)
+{
+	/* rl_train says how training and writing go, iteration by
+	 * iteration; rl_eval, whose folds train many small models, stays
+	 * silent. */
+	heard h = { 0 };
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.model = "logreg";
+	o.progress = on_progress;
+	o.ctx = &h;
+	ck_assert_int_eq(rl_train(db, &o), RL_OK);
+	ck_assert_int_gt(h.train, 0);
+	ck_assert_uint_eq(h.train_total, (uint64_t)o.max_iter);
+	ck_assert_int_gt(h.write, 0);
+	heard quiet = { 0 };
+	o.ctx = &quiet;
+	rl_eval_report *r = NULL;
+	o.folds = 2;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	rl_eval_report_free(r);
+	ck_assert_int_eq(quiet.train + quiet.write, 0);
+}
+END_TEST
+
 typedef struct preds {
 	int n;
 	char first_label[32];
@@ -434,6 +479,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, eval_changes_nothing);
 	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
+	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);
 	return s;

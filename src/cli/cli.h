@@ -41,7 +41,8 @@ rl_db *cli_open(const char *path);
  * on a terminal, periodic plain lines otherwise, nothing when quiet. */
 typedef struct cli_progress {
 	int quiet, tty;
-	double start, last_line;
+	double start, last_line;	/* start of the current stage */
+	char stage[32];			/* its name */
 	int drawn;
 } cli_progress;
 

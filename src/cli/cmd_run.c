@@ -132,18 +132,23 @@ int cmd_run(int argc, char **argv)
 			/* The model's probabilities are calibrated by the
 			 * temperature fitted on its held-out predictions. */
 			eo.temperature = er->temperature;
+			eo.progress = cli_progress_cb;
+			eo.ctx = &prog;
+			double t0 = cli_now();
 			erc = rl_label_with(db, best, &eo, &n);
 			rl_eval_report_free(er);
 			/* predict needs a model even when it did not win. */
 			if (erc == RL_OK && best != RL_METHOD_MODEL)
 				erc = rl_train(db, &eo);
+			cli_progress_end(&prog);
 			if (erc != RL_OK) {
 				rc = cli_fail(db, erc);
 				goto out;
 			}
 			if (!quiet)
-				printf("label:     %llu reviews labelled\n",
-				       (unsigned long long)n);
+				printf("label:     %llu reviews labelled, model "
+				       "stored (%.2f s)\n",
+				       (unsigned long long)n, cli_now() - t0);
 		}
 	}
 	if (!quiet) {

@@ -11,8 +11,13 @@ static int train(rl_db *db, cli_stages *st, cli_progress *prog)
 {
 	rl_eval_opts o = st->train;
 	o.prop = st->prop;
+	o.prop.progress = cli_progress_cb;
+	o.prop.ctx = prog;
+	o.progress = cli_progress_cb;
+	o.ctx = prog;
 	double t0 = cli_now();
 	int rc = rl_train(db, &o);
+	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
 	if (!prog->quiet)

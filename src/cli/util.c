@@ -102,7 +102,13 @@ void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
 	cli_progress *p = ctx;
 	if (p->quiet)
 		return;
-	double now = cli_now(), el = now - p->start;
+	double now = cli_now();
+	/* Rates and ETAs are per stage: `run` shares one cli_progress. */
+	if (strncmp(stage, p->stage, sizeof p->stage - 1)) {
+		snprintf(p->stage, sizeof p->stage, "%s", stage);
+		p->start = now;
+	}
+	double el = now - p->start;
 	/* Only a stage that lasts a while earns a progress line; without a
 	 * terminal, one line every 5 seconds is enough for a log. */
 	if (el < 1.0 || (!p->tty && now - p->last_line < 5.0))
