@@ -348,7 +348,18 @@ static int check_model(rl_db *db, const rl_eval_opts *o)
 	return RL_OK;
 }
 
-int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+void rl_oof_free(rl_oof *oof)
+{
+	if (!oof)
+		return;
+	rl_evidence_free(&oof->ev);
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		free(oof->P[m]);
+	memset(oof, 0, sizeof *oof);
+}
+
+int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
+		rl_oof *oof)
 {
 	rl_eval_opts defaults;
 	if (!o) {
@@ -356,6 +367,8 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		o = &defaults;
 	}
 	*out = NULL;
+	if (oof)
+		memset(oof, 0, sizeof *oof);
 	if (check_model(db, o) != RL_OK)
 		return RL_EINVAL;
 	rl_evidence ev;
@@ -381,6 +394,9 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 		return rc;
 	uint32_t n = ev.n, L = ev.L;
 	rc = RL_ENOMEM;
+	for (int m = 0; oof && m < RL_METHOD_COUNT; m++)
+		if (!(oof->P[m] = calloc((size_t)n * L + 1, sizeof *oof->P[m])))
+			goto out;
 	r = calloc(1, sizeof *r);
 	fold = malloc(((size_t)n + 1) * sizeof *fold);
 	per = calloc((size_t)L + 1, sizeof *per);
@@ -500,6 +516,10 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			ho_gold[n_ho++] = g;
 			for (int m = 0; m < RL_METHOD_COUNT; m++) {
 				int p = argmax(P[m] + (size_t)i * L, L);
+				if (oof)
+					memcpy(oof->P[m] + (size_t)i * L,
+					       P[m] + (size_t)i * L,
+					       L * sizeof *oof->P[m]);
 				if (p < 0) {
 					abstain[m]++;
 					missed[m][g]++;
@@ -565,10 +585,17 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			r->best = (rl_method)m;
 	*out = r;
 	r = NULL;
+	if (oof) {
+		/* The caller gets the rows the predictions belong to. */
+		oof->ev = ev;
+		memset(&ev, 0, sizeof ev);
+	}
 	rc = RL_OK;
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
+	if (rc != RL_OK)
+		rl_oof_free(oof);
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
 		free(missed[m]);
 	rl_eval_report_free(r);
@@ -586,6 +613,11 @@ out:
 	free(order);
 	free(taken);
 	return rc;
+}
+
+int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+{
+	return rl_eval_oof(db, o, out, NULL);
 }
 
 /* ---- labelling with a chosen method ---- */

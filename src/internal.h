@@ -95,6 +95,8 @@ extern const rl_param_def rl_propagate_params[];
 extern const size_t rl_propagate_nparams;
 extern const rl_param_def rl_train_params[];
 extern const size_t rl_train_nparams;
+extern const rl_param_def rl_next_params[];
+extern const size_t rl_next_nparams;
 
 /* ---- JSON text (json.c) ---- */
 

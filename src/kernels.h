@@ -179,6 +179,58 @@ int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);
 
+/* ---- guiding hand labels (guide.c) ---- */
+
+/* What is known of each review when choosing what to label next. */
+typedef struct rl_next_in {
+	uint32_t n, L, k;
+	const double *Pm;	/* [n][L] the model's probabilities */
+	const double *Pp;	/* [n][L] propagation; zero rows abstained */
+	const double *R;	/* [n][L] rule votes; zero rows: no rule */
+	const uint8_t *cand;	/* [n] may be offered (no hand label) */
+	const int32_t *nbr;	/* [n][k] neighbour rows, -1 holes */
+	const float *sim;	/* [n][k] their cosine similarities */
+	double w_disagree;	/* weight of disagreement next to
+				   uncertainty's 1 */
+	double w_explore;	/* weight of "no evidence reaches it" */
+	double density_power;	/* the score is multiplied by density^this */
+} rl_next_in;
+
+/* One chosen review and why: label indices of the model's best two, of
+ * propagation's and of the rules' best (-1: none), its uncertainty
+ * (1 - the model's margin), disagreement (share of answering source pairs
+ * that differ), density (mean similarity to its neighbours over the
+ * densest candidate's) and the score they make. */
+typedef struct rl_next_pick {
+	uint32_t row;
+	double score, uncertainty, disagreement, density;
+	int32_t m1, m2, prop, rule;
+} rl_next_pick;
+
+/* Scores every candidate, score = (uncertainty + w_disagree *
+ * disagreement + w_explore * abstained) / (1 + w_disagree + w_explore) *
+ * density^density_power, and picks up to `limit` into out, best first
+ * (ties by row), passing over a candidate that is a graph neighbour of an
+ * earlier pick while others remain. Deterministic. */
+int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
+		 size_t *n_out);
+
+/* One suspect hand label: row, given and suggested label indices, and
+ * p[suggested] - p[given]. */
+typedef struct rl_suspect_pick {
+	uint32_t row, given, suggested;
+	double margin;
+} rl_suspect_pick;
+
+/* Confident learning (Northcutt, Jiang, Chuang 2021) on out-of-fold
+ * distributions P [n][L] of the rows with given[i] >= 0: label l's
+ * threshold is the mean P[.][l] of the rows given l; a row is suspect
+ * when the likeliest label at or above its threshold is not the given
+ * one. out [n] gets the suspects, largest margin first (ties by row). */
+int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
+		    const int32_t *given, rl_suspect_pick *out,
+		    size_t *n_out);
+
 /* ---- threads (parallel.c) ---- */
 
 /* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread

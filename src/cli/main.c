@@ -25,6 +25,8 @@ int cmd_export(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_next(int argc, char **argv);
+int cmd_suspects(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const char *const tokenize_stages[] = { "tokenize", NULL };
@@ -34,6 +36,7 @@ static const char *const propagate_stages[] = { "propagate", NULL };
 static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
 					  "propagate", "train", NULL };
 static const char *const eval_stages[] = { "train", "propagate", NULL };
+static const char *const next_stages[] = { "next", "propagate", NULL };
 
 static const struct {
 	cli_cmd cmd;
@@ -99,13 +102,40 @@ static const struct {
 	  NULL },
 	{ { "label", cmd_label, "hand-label one review, or many interactively",
 	    "usage: revlab label DB ID LABEL\n"
-	    "       revlab label DB --interactive [--seed N]\n"
+	    "       revlab label DB --interactive [--seed N | --next]\n"
 	    "\n"
 	    "Sets the hand label of review ID, replacing any it had. With\n"
 	    "--interactive, shows unlabelled reviews one at a time (in a\n"
-	    "seeded random order): press a label's number, s to skip, u to\n"
+	    "seeded random order, or with --next in the order of `revlab\n"
+	    "next`, best first): press a label's number, s to skip, u to\n"
 	    "undo the last answer, q to quit. Each answer is saved at once.\n" },
 	  NULL },
+	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
+	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
+	    "\n"
+	    "Ranks the reviews without a hand label by how much a hand label\n"
+	    "would help, and prints the best N (default 20) with the reason:\n"
+	    "the stored model unsure between two labels (1 - its margin),\n"
+	    "the model, propagation and the rules disagreeing, no seed or\n"
+	    "rule reaching the review, times its density (mean similarity to\n"
+	    "its neighbours, relative to the densest), so outliers come\n"
+	    "last. No two picks are graph neighbours of each other while\n"
+	    "others remain, so near-duplicates are not offered together.\n"
+	    "Needs what `revlab run` leaves (graph, model); changes nothing.\n"
+	    "--json prints one object a line. `revlab label DB --interactive\n"
+	    "--next` offers reviews in this order.\n" }, next_stages },
+	{ { "suspects", cmd_suspects, "hand labels that look wrong",
+	    "usage: revlab suspects DB [-n N] [--json] [-p name=value]...\n"
+	    "\n"
+	    "Predicts every hand label by cross-validation (as `revlab eval`:\n"
+	    "each seed by a fit of propagation and the classifier that never\n"
+	    "saw it) and lists the seeds whose given label gets a low\n"
+	    "probability while another label is confident (confident\n"
+	    "learning: a label's bar is the mean probability the seeds given\n"
+	    "it receive), the largest p(suggested) - p(given) first, up to N\n"
+	    "(default 20), with the text, so a person can re-check them.\n"
+	    "Changes nothing. --json prints one object a line.\n" },
+	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove the hand label of a review",
 	    "usage: revlab unlabel DB ID\n" }, NULL },
 	{ { "rules", cmd_rules, "load keyword rules; their stats and matches",
