@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("-p", action="append", default=[])
+    ap.add_argument("--next-only", action="store_true",
+                    help="skip the random baseline (for tuning)")
     a = ap.parse_args()
     params = sum((["-p", p] for p in a.p), [])
     for name in a.sets.split(","):
@@ -83,6 +85,9 @@ def main():
                     SHARED, "data", folder, "reviews.tsv"), tmp, "--k", "2",
                     "--draw", str(d)], check=True, stdout=subprocess.DEVNULL)
                 for s in res:
+                    if s == "random" and a.next_only:
+                        res[s].append([0] * (a.rounds + 1))
+                        continue
                     res[s].append(simulate(tmp, rules, s, a.rounds, a.batch,
                                            d, params))
             print("%s draw %d: next %s | random %s" % (

@@ -590,6 +590,8 @@ typedef struct rl_next_opts {
 				   reaches (propagation abstains); 0.5 */
 	double density;		/* the score is multiplied by the review's
 				   relative density to this power; 1 */
+	int balance;		/* at most limit / labels picks per likeliest
+				   label while others remain; 1 */
 	rl_propagate_opts prop;	/* propagation, redone with the current
 				   hand labels */
 } rl_next_opts;

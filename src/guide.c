@@ -57,22 +57,36 @@ static void score_row(const rl_next_in *in, uint32_t i, rl_next_pick *p)
 {
 	uint32_t L = in->L;
 	const double *pm = in->Pm + (size_t)i * L;
+	const double *pp = in->Pp + (size_t)i * L;
+	int answered = top(pp, L) >= 0;
 	memset(p, 0, sizeof *p);
 	p->row = i;
-	p->m1 = top(pm, L);
-	p->m2 = -1;
-	for (uint32_t l = 0; p->m1 >= 0 && l < L; l++)
-		if ((int32_t)l != p->m1 && (p->m2 < 0 || pm[l] > pm[p->m2]))
+	p->m1 = p->m2 = -1;
+	/* The model and propagation together (their mean where propagation
+	 * answers): either alone is sure of things the other is not. */
+	for (uint32_t l = 0; l < L; l++) {
+		double q = answered ? (pm[l] + pp[l]) / 2 : pm[l];
+		if (q <= 0)
+			continue;
+		if (p->m1 < 0 || q > p->p1) {
+			p->m2 = p->m1;
+			p->p2 = p->p1;
+			p->m1 = (int32_t)l;
+			p->p1 = q;
+		} else if (p->m2 < 0 || q > p->p2) {
 			p->m2 = (int32_t)l;
-	/* Margin sampling: a model torn between two labels learns most from
-	 * being told which. No model output at all is the most unsure. */
-	p->uncertainty = p->m1 < 0 ? 1 : 1 - (pm[p->m1] - (p->m2 >= 0
-							? pm[p->m2] : 0));
+			p->p2 = q;
+		}
+	}
+	/* Margin sampling: evidence torn between two labels learns most from
+	 * being told which. No answer at all is the most unsure. */
+	p->uncertainty = p->m1 < 0 ? 1 : 1 - (p->p1 - p->p2);
+	p->model = top(pm, L);
 	p->prop = top(in->Pp + (size_t)i * L, L);
 	p->rule = top(in->R + (size_t)i * L, L);
 	/* Disagreement: the share of pairs of sources that answer and differ
 	 * (a committee of three; query by committee). */
-	int32_t src[3] = { p->m1, p->prop, p->rule };
+	int32_t src[3] = { p->model, p->prop, p->rule };
 	int pairs = 0, differ = 0;
 	for (int a = 0; a < 3; a++)
 		for (int b = a + 1; b < 3; b++)
@@ -101,10 +115,12 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 	uint8_t *chosen = calloc((size_t)n + 1, 1);
 	uint8_t *near = calloc((size_t)n + 1, 1);
 	uint8_t *taken = calloc((size_t)n + 1, 1);
+	size_t *per = calloc((size_t)in->L + 1, sizeof *per);
 	uint32_t m = 0;
 	double dmax = 0;
 	*n_out = 0;
-	if (!all || !order || !chosen || !near || !taken) {
+	if (!all || !order || !chosen || !near || !taken || !per) {
+		free(per);
 		free(all);
 		free(order);
 		free(chosen);
@@ -135,14 +151,22 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 	}
 	qsort(order, m, sizeof *order, by_score);
 	/* Greedy: skip a review next to an earlier pick (a near-duplicate
-	 * teaches nothing new); when too few remain, take the skipped ones
-	 * in order. */
-	for (int pass = 0; pass < 2 && *n_out < limit; pass++)
+	 * teaches nothing new) and, with balance, one whose likeliest label
+	 * already has its share of the picks (so a big class does not take
+	 * every hand label); when too few remain, relax the first, then the
+	 * second. */
+	size_t quota = in->balance && in->L ? (limit + in->L - 1) / in->L
+					    : limit;
+	for (int pass = 0; pass < 3 && *n_out < limit; pass++)
 		for (uint32_t a = 0; a < m && *n_out < limit; a++) {
 			uint32_t i = order[a].row;
-			if (taken[i] || (pass == 0 && crowded(in, i, chosen,
-							      near)))
+			int32_t c = all[i].m1;
+			if (taken[i] || (pass < 2 && crowded(in, i, chosen,
+							     near)) ||
+			    (pass < 1 && c >= 0 && per[c] >= quota))
 				continue;
+			if (c >= 0)
+				per[c]++;
 			taken[i] = chosen[i] = 1;
 			for (uint32_t j = 0; j < in->k; j++) {
 				int32_t v = in->nbr[(size_t)i * in->k + j];
@@ -156,6 +180,7 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 	free(chosen);
 	free(near);
 	free(taken);
+	free(per);
 	return RL_OK;
 }
 

@@ -194,6 +194,8 @@ typedef struct rl_next_in {
 				   uncertainty's 1 */
 	double w_explore;	/* weight of "no evidence reaches it" */
 	double density_power;	/* the score is multiplied by density^this */
+	int balance;		/* at most limit / L picks per likeliest
+				   label while others remain */
 } rl_next_in;
 
 /* One chosen review and why: label indices of the model's best two, of
@@ -204,7 +206,10 @@ typedef struct rl_next_in {
 typedef struct rl_next_pick {
 	uint32_t row;
 	double score, uncertainty, disagreement, density;
-	int32_t m1, m2, prop, rule;
+	int32_t m1, m2;		/* best two of model and propagation
+				   together */
+	double p1, p2;		/* and their probabilities */
+	int32_t model, prop, rule;	/* each source's best label */
 } rl_next_pick;
 
 /* Scores every candidate, score = (uncertainty + w_disagree *

@@ -135,6 +135,8 @@ const rl_param_def rl_next_params[] = {
 	P(rl_next_opts, "double", RL_PT_DOUBLE, density, "1", 0, 10,
 	  "the score is multiplied by density to this power (0: ignore "
 	  "density)"),
+	P(rl_next_opts, "bool", RL_PT_BOOL, balance, "1", 0, 1,
+	  "share the picks out among the labels they most likely have"),
 };
 const size_t rl_next_nparams =
 	sizeof rl_next_params / sizeof rl_next_params[0];

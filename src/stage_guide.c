@@ -118,39 +118,37 @@ out:
 	return rc;
 }
 
-/* One pick's reason, e.g. "model unsure: price 0.41 vs quality 0.38;
- * rules say shipping; density 0.83". */
-static int reason_of(const rl_evidence *ev, const double *Pm,
-		     const rl_next_pick *p, rl_buf *b)
+/* One pick's reason, e.g. "unsure: price 0.41 vs quality 0.38; rules
+ * say shipping; dense region (density 0.83)". */
+static int reason_of(const rl_evidence *ev, const rl_next_pick *p,
+		     rl_buf *b)
 {
 	char part[512];
-	const double *pm = Pm + (size_t)p->row * ev->L;
 	int len;
 	b->len = 0;
 	if (p->m1 < 0)
-		len = snprintf(part, sizeof part, "the model has no answer");
+		len = snprintf(part, sizeof part, "no answer yet");
 	else if (p->m2 < 0)
-		len = snprintf(part, sizeof part, "model: %s %.2f",
-			       ev->label_names[p->m1], pm[p->m1]);
+		len = snprintf(part, sizeof part, "%s %.2f",
+			       ev->label_names[p->m1], p->p1);
 	else
-		len = snprintf(part, sizeof part, "model %s: %s %.2f vs %s "
-			       "%.2f", p->uncertainty > 0.5 ? "unsure"
-							    : "leans",
-			       ev->label_names[p->m1], pm[p->m1],
-			       ev->label_names[p->m2], pm[p->m2]);
+		len = snprintf(part, sizeof part, "%s: %s %.2f vs %s %.2f",
+			       p->uncertainty > 0.5 ? "unsure" : "leans",
+			       ev->label_names[p->m1], p->p1,
+			       ev->label_names[p->m2], p->p2);
 	int rc = rl_buf_append(b, part, (size_t)len);
+	static const char *const who[3] = { "model says", "propagation says",
+					    "rules say" };
+	int32_t says[3] = { p->model, p->prop, p->rule };
+	for (int w = 0; rc == RL_OK && w < 3; w++) {
+		if (says[w] < 0 || says[w] == p->m1)
+			continue;
+		len = snprintf(part, sizeof part, "; %s %s", who[w],
+			       ev->label_names[says[w]]);
+		rc = rl_buf_append(b, part, (size_t)len);
+	}
 	if (rc == RL_OK && p->prop < 0)
 		rc = rl_buf_append(b, "; no seed or rule reaches it", 28);
-	else if (rc == RL_OK && p->prop != p->m1) {
-		len = snprintf(part, sizeof part, "; propagation says %s",
-			       ev->label_names[p->prop]);
-		rc = rl_buf_append(b, part, (size_t)len);
-	}
-	if (rc == RL_OK && p->rule >= 0 && p->rule != p->m1) {
-		len = snprintf(part, sizeof part, "; rules say %s",
-			       ev->label_names[p->rule]);
-		rc = rl_buf_append(b, part, (size_t)len);
-	}
 	if (rc == RL_OK) {
 		len = snprintf(part, sizeof part, "; %s (density %.2f)",
 			       p->density >= 0.5 ? "dense region"
@@ -225,7 +223,8 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		cand[i] = ev.seed[i] < 0;
 	}
 	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim,
-			  o->disagreement, o->explore, o->density };
+			  o->disagreement, o->explore, o->density,
+			  o->balance };
 	if (limit > n)
 		limit = n;
 	if (!(picks = malloc((limit + 1) * sizeof *picks))) {
@@ -236,7 +235,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		goto out;
 	for (size_t a = 0; a < n_picks; a++) {
 		const rl_next_pick *p = &picks[a];
-		if ((rc = reason_of(&ev, Pm, p, &reason)) != RL_OK)
+		if ((rc = reason_of(&ev, p, &reason)) != RL_OK)
 			goto out;
 		next_call c = { { NULL, NULL, p->score, p->uncertainty,
 				  p->disagreement, p->density, reason.data },

@@ -24,7 +24,8 @@ static float sim[3];
 
 static rl_next_in three(void)
 {
-	rl_next_in in = { 3, 2, 1, Pm, Pp, R, cand, nbr, sim, 0.5, 0.5, 1 };
+	rl_next_in in = { 3, 2, 1, Pm, Pp, R, cand, nbr, sim, 0.5, 0.5, 1,
+			  0 };
 	return in;
 }
 
@@ -65,10 +66,10 @@ END_TEST
 
 START_TEST(disagreement_counts)
 {
-	/* Rows 0 and 1 equally unsure; propagation and a rule contradict
-	 * the model on row 1 only. */
-	static const double m[6] = { 0.7, 0.3, 0.7, 0.3, 0.9, 0.1 };
-	static const double p[6] = { 0.8, 0.2, 0.2, 0.8, 0.9, 0.1 };
+	/* Rows 0 and 1 equally unsure, model and propagation together;
+	 * propagation and a rule contradict the model on row 1 only. */
+	static const double m[6] = { 0.7, 0.3, 1.0, 0.0, 0.9, 0.1 };
+	static const double p[6] = { 0.7, 0.3, 0.4, 0.6, 0.9, 0.1 };
 	rows(m, p);
 	R[3] = 1;
 	rl_next_in in = three();
@@ -81,12 +82,15 @@ START_TEST(disagreement_counts)
 	ck_assert_double_eq_tol(out[0].disagreement, 2.0 / 3, 1e-12);
 	ck_assert_int_eq(out[0].prop, 1);
 	ck_assert_int_eq(out[0].rule, 1);
+	ck_assert_int_eq(out[0].model, 0);
 	ck_assert_uint_eq(out[1].row, 0);
 	ck_assert_double_eq_tol(out[1].disagreement, 0, 1e-12);
-	/* Without its weight, the tie goes to the smaller row. */
+	ck_assert_double_eq_tol(out[0].uncertainty, out[1].uncertainty,
+				1e-12);
+	/* Without its weight, the two score alike. */
 	in.w_disagree = 0;
 	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
-	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_double_eq_tol(out[0].score, out[1].score, 1e-12);
 	/* A review no evidence reaches is explored first. */
 	memset(Pp + 4, 0, 2 * sizeof *Pp);
 	in.w_explore = 5;
@@ -117,6 +121,27 @@ START_TEST(near_duplicates_apart)
 	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_uint_eq(out[2].row, 1);
+}
+END_TEST
+
+START_TEST(balanced_picks)
+{
+	/* Rows 0 and 1 most likely label 0, row 2 label 1 but surer. */
+	static const double m[6] = { 0.5, 0.5, 0.55, 0.45, 0.3, 0.7 };
+	rows(m, m);
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 2, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 1);
+	/* Shared out: one pick per label while both have candidates. */
+	in.balance = 1;
+	ck_assert_int_eq(rl_next_rank(&in, 2, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 2);
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 3);
 }
 END_TEST
 
@@ -304,7 +329,8 @@ START_TEST(next_reads_only)
 			  !strcmp(a.ids[i], "m1") || !strcmp(a.ids[i], "m2"));
 		for (int j = 0; j < i; j++)
 			ck_assert_str_ne(a.ids[i], a.ids[j]);
-		ck_assert_ptr_nonnull(strstr(a.reasons[i], "model"));
+		ck_assert(strstr(a.reasons[i], "unsure") ||
+			  strstr(a.reasons[i], "leans"));
 		ck_assert_ptr_nonnull(strstr(a.reasons[i], "density"));
 	}
 	/* The mixed reviews are the ones a label would settle. */
@@ -374,6 +400,7 @@ static Suite *suite(void)
 	tcase_add_test(k, uncertain_first);
 	tcase_add_test(k, disagreement_counts);
 	tcase_add_test(k, near_duplicates_apart);
+	tcase_add_test(k, balanced_picks);
 	tcase_add_test(k, outliers_demoted);
 	tcase_add_test(k, confident_learning);
 	suite_add_tcase(s, k);
