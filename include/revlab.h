@@ -586,8 +586,9 @@ typedef struct rl_next_opts {
 	double disagreement;	/* weight of model, propagation and rules
 				   disagreeing, next to the model's
 				   uncertainty (1); 0.5 */
-	double explore;		/* weight of a review no seed or rule
-				   reaches (propagation abstains); 0.5 */
+	double explore;		/* weight of novelty, 1 - the review's
+				   closeness to the hand labels (spread over
+				   the graph) over the largest; 0 */
 	double density;		/* the score is multiplied by the review's
 				   relative density to this power; 1 */
 	int balance;		/* at most limit / labels picks per likeliest
@@ -597,17 +598,18 @@ typedef struct rl_next_opts {
 } rl_next_opts;
 
 RL_API void rl_next_opts_init(rl_next_opts *o);
-/* Sets one of the "next" parameters (disagreement, explore, density)
- * from "name=value". */
+/* Sets one of the "next" parameters (disagreement, explore, density,
+ * balance) from "name=value". */
 RL_API int rl_next_opts_set(rl_next_opts *o, const char *assignment);
 
 /* A review worth labelling and why. uncertainty is 1 - the margin
- * between the model's two likeliest labels; disagreement the share of
- * pairs of model, propagation and rules (those that answer) whose best
- * labels differ; density the review's mean similarity to its neighbours
- * over that of the densest candidate. reason says it in words ("model
- * unsure: price 0.41 vs quality 0.38; rules say shipping; dense region
- * (density 0.83)"). Strings are borrowed for the call. */
+ * between the two likeliest labels of the model and propagation together
+ * (their mean); disagreement the share of pairs of model, propagation and
+ * rules (those that answer) whose best labels differ; density the
+ * review's mean similarity to its neighbours over that of the densest
+ * candidate. reason says it in words ("unsure: price 0.41 vs quality
+ * 0.38; rules say shipping; dense region (density 0.83)"). Strings are
+ * borrowed for the call. */
 typedef struct rl_next_item {
 	const char *ext_id;
 	const char *text;
@@ -619,10 +621,11 @@ typedef int (*rl_next_fn)(void *ctx, const rl_next_item *it);
 
 /* Calls fn for up to `limit` reviews without a hand label, those a hand
  * label would help most first: score = (uncertainty + disagreement *
- * o->disagreement + abstained * o->explore) / (1 + o->disagreement +
+ * o->disagreement + novelty * o->explore) / (1 + o->disagreement +
  * o->explore) * density^o->density, chosen greedily so that no pick is a
- * graph neighbour of an earlier one while others remain (near-duplicates
- * are not offered together). Uses the newest stored model, the graph,
+ * graph neighbour of an earlier one (near-duplicates are not offered
+ * together) and, with o->balance, no likeliest label gets more than its
+ * share of the picks, while others remain. Uses the newest stored model, the graph,
  * the rules' hits and propagation redone with the current hand labels;
  * changes nothing. Deterministic. RL_EEMPTY (saying to run `revlab run`)
  * without a graph, hand labels or a model; stops early and returns fn's

@@ -128,12 +128,15 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		free(taken);
 		return RL_ENOMEM;
 	}
+	double rmax = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!in->cand[i])
 			continue;
 		score_row(in, i, &all[i]);
 		if (all[i].density > dmax)
 			dmax = all[i].density;
+		if (in->reach && in->reach[i] > rmax)
+			rmax = in->reach[i];
 	}
 	double wsum = 1 + in->w_disagree + in->w_explore;
 	for (uint32_t i = 0; i < n; i++) {
@@ -143,8 +146,13 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		/* Density relative to the densest candidate: an outlier's label
 		 * teaches little about the rest. */
 		p->density = dmax > 0 ? p->density / dmax : 1;
+		/* Far from every hand label: where the labels so far say
+		 * least, and where a label of a class without seeds hides. */
+		p->novelty = in->reach ? (rmax > 0 ? 1 - in->reach[i] / rmax
+						   : 1)
+				       : p->prop < 0;
 		double base = (p->uncertainty + in->w_disagree * p->disagreement +
-			       in->w_explore * (p->prop < 0)) / wsum;
+			       in->w_explore * p->novelty) / wsum;
 		p->score = base * (in->density_power > 0
 				   ? pow(p->density, in->density_power) : 1);
 		order[m++] = (scored){ p->score, i };

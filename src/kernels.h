@@ -190,9 +190,13 @@ typedef struct rl_next_in {
 	const uint8_t *cand;	/* [n] may be offered (no hand label) */
 	const int32_t *nbr;	/* [n][k] neighbour rows, -1 holes */
 	const float *sim;	/* [n][k] their cosine similarities */
+	const double *reach;	/* [n] closeness to the hand labels (seeds
+				   spread over the graph), or NULL: a row
+				   propagation abstains on is far */
 	double w_disagree;	/* weight of disagreement next to
 				   uncertainty's 1 */
-	double w_explore;	/* weight of "no evidence reaches it" */
+	double w_explore;	/* weight of novelty: 1 - reach / the
+				   largest reach of a candidate */
 	double density_power;	/* the score is multiplied by density^this */
 	int balance;		/* at most limit / L picks per likeliest
 				   label while others remain */
@@ -205,7 +209,7 @@ typedef struct rl_next_in {
  * densest candidate's) and the score they make. */
 typedef struct rl_next_pick {
 	uint32_t row;
-	double score, uncertainty, disagreement, density;
+	double score, uncertainty, disagreement, density, novelty;
 	int32_t m1, m2;		/* best two of model and propagation
 				   together */
 	double p1, p2;		/* and their probabilities */
@@ -213,10 +217,11 @@ typedef struct rl_next_pick {
 } rl_next_pick;
 
 /* Scores every candidate, score = (uncertainty + w_disagree *
- * disagreement + w_explore * abstained) / (1 + w_disagree + w_explore) *
+ * disagreement + w_explore * novelty) / (1 + w_disagree + w_explore) *
  * density^density_power, and picks up to `limit` into out, best first
  * (ties by row), passing over a candidate that is a graph neighbour of an
- * earlier pick while others remain. Deterministic. */
+ * earlier pick, or (balance) whose likeliest label has had ceil(limit /
+ * L) picks, while others remain. Deterministic. */
 int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		 size_t *n_out);
 

@@ -130,8 +130,8 @@ const rl_param_def rl_next_params[] = {
 	P(rl_next_opts, "double", RL_PT_DOUBLE, disagreement, "0.5", 0, 100,
 	  "weight of model, propagation and rules disagreeing, next to "
 	  "the model's uncertainty (1)"),
-	P(rl_next_opts, "double", RL_PT_DOUBLE, explore, "0.5", 0, 100,
-	  "weight of reviews no seed or rule reaches"),
+	P(rl_next_opts, "double", RL_PT_DOUBLE, explore, "0", 0, 100,
+	  "weight of novelty: far from every hand label on the graph"),
 	P(rl_next_opts, "double", RL_PT_DOUBLE, density, "1", 0, 10,
 	  "the score is multiplied by density to this power (0: ignore "
 	  "density)"),

@@ -182,6 +182,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	}
 	rl_evidence ev;
 	double *Pm = NULL, *Pp = NULL, *R = NULL, *quality = NULL;
+	double *Y = NULL, *reach = NULL;
 	int32_t *nbr = NULL;
 	float *sim = NULL;
 	uint8_t *cand = NULL;
@@ -210,7 +211,10 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	nbr = malloc(((size_t)n * k + 1) * sizeof *nbr);
 	sim = malloc(((size_t)n * k + 1) * sizeof *sim);
 	cand = malloc((size_t)n + 1);
-	if (!Pm || !Pp || !R || !quality || !nbr || !sim || !cand)
+	Y = malloc(((size_t)n + 1) * sizeof *Y);
+	reach = malloc(((size_t)n + 1) * sizeof *reach);
+	if (!Pm || !Pp || !R || !quality || !nbr || !sim || !cand || !Y ||
+	    !reach)
 		goto out;
 	if ((rc = model_probs(db, &ev, Pm)) != RL_OK ||
 	    (rc = rl_propagate_run(&ev, NULL, &o->prop, Pp, NULL)) != RL_OK ||
@@ -222,7 +226,14 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		rl_rule_votes(&ev, i, quality, 1, R + (size_t)i * L);
 		cand[i] = ev.seed[i] < 0;
 	}
-	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim,
+	/* Reach: the hand labels spread over the graph as one class. */
+	for (uint32_t i = 0; i < n; i++)
+		Y[i] = !cand[i];
+	if ((rc = rl_spread(&ev.S, 1, Y, NULL, o->prop.alpha, o->prop.tol,
+			    (uint32_t)o->prop.max_iter, o->prop.threads, reach,
+			    NULL)) != RL_OK)
+		goto out;
+	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim, reach,
 			  o->disagreement, o->explore, o->density,
 			  o->balance };
 	if (limit > n)
@@ -256,6 +267,8 @@ out:
 	free(nbr);
 	free(sim);
 	free(cand);
+	free(Y);
+	free(reach);
 	free(picks);
 	rl_buf_free(&reason);
 	return rc;

@@ -24,8 +24,8 @@ static float sim[3];
 
 static rl_next_in three(void)
 {
-	rl_next_in in = { 3, 2, 1, Pm, Pp, R, cand, nbr, sim, 0.5, 0.5, 1,
-			  0 };
+	rl_next_in in = { 3, 2, 1, Pm, Pp, R, cand, nbr, sim, NULL, 0.5, 0.5,
+			  1, 0 };
 	return in;
 }
 
