@@ -106,6 +106,21 @@ static void score_row(const rl_next_in *in, uint32_t i, rl_next_pick *p)
 	p->density = cnt ? s / cnt : 0;
 }
 
+static void take(const rl_next_in *in, const rl_next_pick *all, uint32_t i,
+		 uint8_t *taken, uint8_t *chosen, uint8_t *near, size_t *per,
+		 rl_next_pick *out, size_t *n_out)
+{
+	if (all[i].m1 >= 0)
+		per[all[i].m1]++;
+	taken[i] = chosen[i] = 1;
+	for (uint32_t j = 0; j < in->k; j++) {
+		int32_t v = in->nbr[(size_t)i * in->k + j];
+		if (v >= 0)
+			near[v] = 1;
+	}
+	out[(*n_out)++] = all[i];
+}
+
 int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		 size_t *n_out)
 {
@@ -160,9 +175,8 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 	qsort(order, m, sizeof *order, by_score);
 	/* Greedy: skip a review next to an earlier pick (a near-duplicate
 	 * teaches nothing new) and, with balance, one whose likeliest label
-	 * already has its share of the picks (so a big class does not take
-	 * every hand label); when too few remain, relax the first, then the
-	 * second. */
+	 * already has its share (so a big class does not take every hand
+	 * label); when too few remain, relax the first, then the second. */
 	size_t quota = in->balance && in->L ? (limit + in->L - 1) / in->L
 					    : limit;
 	for (int pass = 0; pass < 3 && *n_out < limit; pass++)
@@ -173,15 +187,7 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 							     near)) ||
 			    (pass < 1 && c >= 0 && per[c] >= quota))
 				continue;
-			if (c >= 0)
-				per[c]++;
-			taken[i] = chosen[i] = 1;
-			for (uint32_t j = 0; j < in->k; j++) {
-				int32_t v = in->nbr[(size_t)i * in->k + j];
-				if (v >= 0)
-					near[v] = 1;
-			}
-			out[(*n_out)++] = all[i];
+			take(in, all, i, taken, chosen, near, per, out, n_out);
 		}
 	free(all);
 	free(order);

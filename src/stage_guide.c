@@ -288,6 +288,28 @@ static int suspect_emit(void *ctx, const char *ext_id, const char *text)
 	return c->fn(c->ctx, &c->s);
 }
 
+/* Each seed's out-of-fold distribution into P [n][L]: the calibrated
+ * model and propagation averaged, so neither's blind spots decide alone. */
+static void oof_probs(const rl_oof *oof, double temperature, double *P)
+{
+	uint32_t n = oof->ev.n, L = oof->ev.L;
+	for (uint32_t i = 0; i < n; i++) {
+		if (oof->ev.seed[i] < 0)
+			continue;
+		double *p = P + (size_t)i * L, sp = 0;
+		const double *pm = oof->P[RL_METHOD_MODEL] + (size_t)i * L;
+		const double *pp = oof->P[RL_METHOD_PROPAGATION] +
+				   (size_t)i * L;
+		memcpy(p, pm, L * sizeof *p);
+		if (temperature != 1)
+			rl_temper(p, L, temperature);
+		for (uint32_t l = 0; l < L; l++)
+			sp += pp[l];
+		for (uint32_t l = 0; sp > 0 && l < L; l++)
+			p[l] = (p[l] + pp[l]) / 2;
+	}
+}
+
 int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 		rl_suspect_fn fn, void *ctx, rl_suspects_stats *st)
 {
@@ -302,33 +324,19 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 	int rc = rl_eval_oof(db, o, &r, &oof);
 	if (rc != RL_OK)
 		return rc;
-	const rl_evidence *ev = &oof.ev;
-	uint32_t n = ev->n, L = ev->L;
+	uint32_t n = oof.ev.n, L = oof.ev.L;
 	rc = RL_ENOMEM;
 	P = calloc((size_t)n * L + 1, sizeof *P);
 	given = malloc(((size_t)n + 1) * sizeof *given);
 	picks = malloc(((size_t)n + 1) * sizeof *picks);
 	if (!P || !given || !picks)
 		goto out;
-	/* Each seed's out-of-fold distribution: the calibrated model and
-	 * propagation averaged, so neither's blind spots decide alone. */
-	for (uint32_t i = 0; i < n; i++) {
-		given[i] = ev->seed[i];
-		if (ev->seed[i] < 0)
-			continue;
-		double *p = P + (size_t)i * L, sp = 0;
-		const double *pm = oof.P[RL_METHOD_MODEL] + (size_t)i * L;
-		const double *pp = oof.P[RL_METHOD_PROPAGATION] + (size_t)i * L;
-		memcpy(p, pm, L * sizeof *p);
-		if (r->temperature != 1)
-			rl_temper(p, L, r->temperature);
-		for (uint32_t l = 0; l < L; l++)
-			sp += pp[l];
-		for (uint32_t l = 0; sp > 0 && l < L; l++)
-			p[l] = (p[l] + pp[l]) / 2;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		given[i] = oof.ev.seed[i];
+	oof_probs(&oof, r->temperature, P);
 	if ((rc = rl_suspect_rank(n, L, P, given, picks, &n_picks)) != RL_OK)
 		goto out;
+	const rl_evidence *ev = &oof.ev;
 	if (st) {
 		st->seeds = ev->n_seeds;
 		st->suspects = n_picks;
