@@ -661,9 +661,8 @@ typedef struct rl_suspects_stats {
  * model and propagation. Confident learning: label l's threshold is the
  * mean probability of l over the seeds given l; a seed is suspect when
  * the likeliest label at or above its threshold is not the one given.
- * Calls fn for up to `limit` suspects, the largest p(suggested) -
- * p(given) first. Changes nothing. RL_EEMPTY as rl_eval. `st` may be
- * NULL. */
+ * Calls fn for up to `limit` suspects, the lowest p(given) first.
+ * Changes nothing. RL_EEMPTY as rl_eval. `st` may be NULL. */
 RL_API int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 		       rl_suspect_fn fn, void *ctx, rl_suspects_stats *st);
 

@@ -242,7 +242,9 @@ int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
 			continue;
 		all[i] = (rl_suspect_pick){ i, (uint32_t)g, (uint32_t)s,
 					    p[s] - p[g] };
-		order[m++] = (scored){ p[s] - p[g], i };
+		/* Most suspect: the given label least likely (self-confidence
+		 * ranking; it found more flips than the margin did). */
+		order[m++] = (scored){ -p[g], i };
 	}
 	qsort(order, m, sizeof *order, by_score);
 	for (uint32_t a = 0; a < m; a++)

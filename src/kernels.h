@@ -236,7 +236,8 @@ typedef struct rl_suspect_pick {
  * distributions P [n][L] of the rows with given[i] >= 0: label l's
  * threshold is the mean P[.][l] of the rows given l; a row is suspect
  * when the likeliest label at or above its threshold is not the given
- * one. out [n] gets the suspects, largest margin first (ties by row). */
+ * one. out [n] gets the suspects, the smallest P[i][given] first (ties
+ * by row). */
 int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
 		    const int32_t *given, rl_suspect_pick *out,
 		    size_t *n_out);

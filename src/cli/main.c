@@ -133,8 +133,8 @@ static const struct {
 	    "saw it) and lists the seeds whose given label gets a low\n"
 	    "probability while another label is confident (confident\n"
 	    "learning: a label's bar is the mean probability the seeds given\n"
-	    "it receive), the largest p(suggested) - p(given) first, up to N\n"
-	    "(default 20), with the text, so a person can re-check them.\n"
+	    "it receive), the lowest p(given) first, up to N (default 20),\n"
+	    "with the text, so a person can re-check them.\n"
 	    "Changes nothing. --json prints one object a line.\n" },
 	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove the hand label of a review",
