@@ -166,7 +166,8 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		p->novelty = in->reach ? (rmax > 0 ? 1 - in->reach[i] / rmax
 						   : 1)
 				       : p->prop < 0;
-		double base = (p->uncertainty + in->w_disagree * p->disagreement +
+		double base = (p->uncertainty +
+			       in->w_disagree * p->disagreement +
 			       in->w_explore * p->novelty) / wsum;
 		p->score = base * (in->density_power > 0
 				   ? pow(p->density, in->density_power) : 1);

@@ -58,8 +58,9 @@ int cmd_suspects(int argc, char **argv)
 			char *end;
 			n = strtol(argv[++i], &end, 10);
 			if (*end || n < 1)
-				return cli_usage("suspects", "-n needs a number "
-						 ">= 1, not '%s'", argv[i]);
+				return cli_usage("suspects", "-n needs a "
+						 "number >= 1, not '%s'",
+						 argv[i]);
 		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
 			const char *a = argv[++i];
 			if (!strncmp(a, "train.", 6))
