@@ -628,8 +628,8 @@ typedef int (*rl_next_fn)(void *ctx, const rl_next_item *it);
  * share of the picks, while others remain. Uses the newest stored model,
  * the graph, the rules' hits and propagation redone with the current hand
  * labels; changes nothing. Deterministic. RL_EEMPTY (saying to run
- * `revlab run`) without a graph, hand labels or a model; stops early and returns fn's
- * value if it is non-zero. */
+ * `revlab run`) without a graph, hand labels or a model; stops early
+ * and returns fn's value if it is non-zero. */
 RL_API int rl_next(rl_db *db, const rl_next_opts *o, size_t limit,
 		   rl_next_fn fn, void *ctx);
 
