@@ -40,14 +40,14 @@ static int by_score(const void *a, const void *b)
 
 /* Does row i have an already chosen row among its neighbours, or is it a
  * neighbour of one? The second is marked in `near` as picks are made. */
-static int crowded(const rl_next_in *in, uint32_t i, const uint8_t *chosen,
+static int crowded(const rl_next_in *in, uint32_t i, const uint8_t *taken,
 		   const uint8_t *near)
 {
 	if (near[i])
 		return 1;
 	for (uint32_t j = 0; j < in->k; j++) {
 		int32_t v = in->nbr[(size_t)i * in->k + j];
-		if (v >= 0 && chosen[v])
+		if (v >= 0 && taken[v])
 			return 1;
 	}
 	return 0;
@@ -107,12 +107,12 @@ static void score_row(const rl_next_in *in, uint32_t i, rl_next_pick *p)
 }
 
 static void take(const rl_next_in *in, const rl_next_pick *all, uint32_t i,
-		 uint8_t *taken, uint8_t *chosen, uint8_t *near, size_t *per,
+		 uint8_t *taken, uint8_t *near, size_t *per,
 		 rl_next_pick *out, size_t *n_out)
 {
 	if (all[i].m1 >= 0)
 		per[all[i].m1]++;
-	taken[i] = chosen[i] = 1;
+	taken[i] = 1;
 	for (uint32_t j = 0; j < in->k; j++) {
 		int32_t v = in->nbr[(size_t)i * in->k + j];
 		if (v >= 0)
@@ -127,18 +127,16 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 	uint32_t n = in->n;
 	rl_next_pick *all = malloc(((size_t)n + 1) * sizeof *all);
 	scored *order = malloc(((size_t)n + 1) * sizeof *order);
-	uint8_t *chosen = calloc((size_t)n + 1, 1);
 	uint8_t *near = calloc((size_t)n + 1, 1);
 	uint8_t *taken = calloc((size_t)n + 1, 1);
 	size_t *per = calloc((size_t)in->L + 1, sizeof *per);
 	uint32_t m = 0;
 	double dmax = 0;
 	*n_out = 0;
-	if (!all || !order || !chosen || !near || !taken || !per) {
+	if (!all || !order || !near || !taken || !per) {
 		free(per);
 		free(all);
 		free(order);
-		free(chosen);
 		free(near);
 		free(taken);
 		return RL_ENOMEM;
@@ -184,15 +182,14 @@ int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		for (uint32_t a = 0; a < m && *n_out < limit; a++) {
 			uint32_t i = order[a].row;
 			int32_t c = all[i].m1;
-			if (taken[i] || (pass < 2 && crowded(in, i, chosen,
+			if (taken[i] || (pass < 2 && crowded(in, i, taken,
 							     near)) ||
 			    (pass < 1 && c >= 0 && per[c] >= quota))
 				continue;
-			take(in, all, i, taken, chosen, near, per, out, n_out);
+			take(in, all, i, taken, near, per, out, n_out);
 		}
 	free(all);
 	free(order);
-	free(chosen);
 	free(near);
 	free(taken);
 	free(per);

@@ -202,11 +202,12 @@ typedef struct rl_next_in {
 				   label while others remain */
 } rl_next_in;
 
-/* One chosen review and why: label indices of the model's best two, of
- * propagation's and of the rules' best (-1: none), its uncertainty
- * (1 - the model's margin), disagreement (share of answering source pairs
- * that differ), density (mean similarity to its neighbours over the
- * densest candidate's) and the score they make. */
+/* One chosen review and why: the best two labels of model and
+ * propagation together and each source's best (label indices, -1:
+ * none), its uncertainty (1 - p1 + p2), disagreement (share of answering
+ * source pairs that differ), density (mean similarity to its neighbours
+ * over the densest candidate's), novelty (1 - reach over the largest)
+ * and the score they make. */
 typedef struct rl_next_pick {
 	uint32_t row;
 	double score, uncertainty, disagreement, density, novelty;
