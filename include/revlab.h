@@ -740,6 +740,92 @@ typedef struct rl_cluster_name_stats {
 RL_API int rl_cluster_name(rl_db *db, int64_t cluster, const char *label,
 			   size_t n, rl_cluster_name_stats *st);
 
+/* ---- Guiding hand labels --------------------------------------------- */
+
+typedef struct rl_next_opts {
+	double disagreement;	/* weight of model, propagation and rules
+				   disagreeing, next to the model's
+				   uncertainty (1); 0.5 */
+	double explore;		/* weight of novelty, 1 - the review's
+				   closeness to the hand labels (spread over
+				   the graph) over the largest; 0 */
+	double density;		/* the score is multiplied by the review's
+				   relative density to this power; 1 */
+	int balance;		/* at most limit / labels picks per likeliest
+				   label while others remain; 1 */
+	rl_propagate_opts prop;	/* propagation, redone with the current
+				   hand labels */
+} rl_next_opts;
+
+RL_API void rl_next_opts_init(rl_next_opts *o);
+/* Sets one of the "next" parameters (disagreement, explore, density,
+ * balance) from "name=value". */
+RL_API int rl_next_opts_set(rl_next_opts *o, const char *assignment);
+
+/* A review worth labelling and why. uncertainty is 1 - the margin
+ * between the two likeliest labels of the model and propagation together
+ * (their mean); disagreement the share of pairs of model, propagation and
+ * rules (those that answer) whose best labels differ; density the
+ * review's mean similarity to its neighbours over that of the densest
+ * candidate. reason says it in words ("unsure: price 0.41 vs quality
+ * 0.38; rules say shipping; dense region (density 0.83)"). Strings are
+ * borrowed for the call. */
+typedef struct rl_next_item {
+	const char *ext_id;
+	const char *text;
+	double score, uncertainty, disagreement, density;
+	const char *reason;
+} rl_next_item;
+
+typedef int (*rl_next_fn)(void *ctx, const rl_next_item *it);
+
+/* Calls fn for up to `limit` reviews without a hand label, those a hand
+ * label would help most first: score = (uncertainty + disagreement *
+ * o->disagreement + novelty * o->explore) / (1 + o->disagreement +
+ * o->explore) * density^o->density, chosen greedily so that no pick is a
+ * graph neighbour of an earlier one (near-duplicates are not offered
+ * together) and, with o->balance, no likeliest label gets more than its
+ * share of the picks, while others remain. Uses the newest stored model,
+ * the graph, the rules' hits and propagation redone with the current hand
+ * labels; changes nothing. Deterministic. RL_EEMPTY (saying to run
+ * `revlab run`) without a graph, hand labels or a model; stops early
+ * and returns fn's value if it is non-zero. */
+RL_API int rl_next(rl_db *db, const rl_next_opts *o, size_t limit,
+		   rl_next_fn fn, void *ctx);
+
+/* A hand label that out-of-fold predictions disagree with: the label
+ * given and the one suggested, with their probabilities, and every
+ * label's probability p [n_labels] (in `labels` order). Borrowed for the
+ * call. */
+typedef struct rl_suspect {
+	const char *ext_id;
+	const char *text;
+	const char *given, *suggested;
+	double p_given, p_suggested;
+	uint32_t n_labels;
+	const char *const *labels;
+	const double *p;
+} rl_suspect;
+
+typedef int (*rl_suspect_fn)(void *ctx, const rl_suspect *s);
+
+typedef struct rl_suspects_stats {
+	uint64_t seeds;		/* hand labels checked */
+	uint64_t suspects;	/* of those, flagged */
+	uint32_t folds;
+} rl_suspects_stats;
+
+/* Checks every hand label against the predictions of fits that never saw
+ * it: the cross-validation of rl_eval (options `o`, NULL for defaults),
+ * each seed's distribution the average of the temperature-calibrated
+ * model and propagation. Confident learning: label l's threshold is the
+ * mean probability of l over the seeds given l; a seed is suspect when
+ * the likeliest label at or above its threshold is not the one given.
+ * Calls fn for up to `limit` suspects, the lowest p(given) first.
+ * Changes nothing. RL_EEMPTY as rl_eval. `st` may be NULL. */
+RL_API int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
+		       rl_suspect_fn fn, void *ctx, rl_suspects_stats *st);
+
 /* ---- Export ----------------------------------------------------------- */
 
 /* One row of the labelled table (the labelled_reviews view). label and

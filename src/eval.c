@@ -370,8 +370,20 @@ static int check_model(rl_db *db, const rl_eval_opts *o)
 	return RL_OK;
 }
 
-/* One cross-validation, without curve or saving. */
-static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+void rl_oof_free(rl_oof *oof)
+{
+	if (!oof)
+		return;
+	rl_evidence_free(&oof->ev);
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		free(oof->P[m]);
+	memset(oof, 0, sizeof *oof);
+}
+
+/* One cross-validation, without curve or saving; oof (if not NULL) gets
+ * the out-of-fold predictions. */
+static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
+		     rl_oof *oof)
 {
 	rl_evidence ev;
 	rl_csr X = { 0 };
@@ -391,11 +403,16 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	uint64_t *missed[RL_METHOD_COUNT] = { 0 };
 	int rc;
 	*out = NULL;
+	if (oof)
+		memset(oof, 0, sizeof *oof);
 	rl_clear_error(db);
 	if ((rc = rl_evidence_load(db, &ev)) != RL_OK)
 		return rc;
 	uint32_t n = ev.n, L = ev.L;
 	rc = RL_ENOMEM;
+	for (int m = 0; oof && m < RL_METHOD_COUNT; m++)
+		if (!(oof->P[m] = calloc((size_t)n * L + 1, sizeof *oof->P[m])))
+			goto out;
 	r = calloc(1, sizeof *r);
 	fold = malloc(((size_t)n + 1) * sizeof *fold);
 	per = calloc((size_t)L + 1, sizeof *per);
@@ -516,6 +533,10 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			ho_gold[n_ho++] = g;
 			for (int m = 0; m < RL_METHOD_COUNT; m++) {
 				int p = argmax(P[m] + (size_t)i * L, L);
+				if (oof)
+					memcpy(oof->P[m] + (size_t)i * L,
+					       P[m] + (size_t)i * L,
+					       L * sizeof *oof->P[m]);
 				if (p < 0) {
 					abstain[m]++;
 					missed[m][g]++;
@@ -575,8 +596,15 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 			r->best = (rl_method)m;
 	*out = r;
 	r = NULL;
+	if (oof) {
+		/* The caller gets the rows the predictions belong to. */
+		oof->ev = ev;
+		memset(&ev, 0, sizeof ev);
+	}
 	rc = RL_OK;
 out:
+	if (rc != RL_OK)
+		rl_oof_free(oof);
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
@@ -617,7 +645,7 @@ static int eval_curve(rl_db *db, const rl_eval_opts *o, rl_eval_report *r)
 	for (size_t i = 0; i < n_sizes && rc == RL_OK; i++) {
 		rl_eval_report *p = NULL;
 		co.max_per_label = (int)sizes[i];
-		if ((rc = eval_once(db, &co, &p)) != RL_OK)
+		if ((rc = eval_once(db, &co, &p, NULL)) != RL_OK)
 			break;
 		rl_curve_point *c = &r->curve[r->n_curve++];
 		c->per_label = sizes[i];
@@ -781,7 +809,7 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	quiet.progress = NULL;
 	o = &quiet;
 	rl_eval_report *r = NULL;
-	int rc = eval_once(db, o, &r);
+	int rc = eval_once(db, o, &r, NULL);
 	if (rc == RL_OK && o->curve)
 		rc = eval_curve(db, o, r);
 	if (rc == RL_OK && o->save)
@@ -792,6 +820,24 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 	}
 	*out = r;
 	return RL_OK;
+}
+
+int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
+		rl_oof *oof)
+{
+	rl_eval_opts defaults;
+	if (!o) {
+		rl_eval_opts_init(&defaults);
+		o = &defaults;
+	}
+	*out = NULL;
+	if (oof)
+		memset(oof, 0, sizeof *oof);
+	if (check_model(db, o) != RL_OK)
+		return RL_EINVAL;
+	rl_eval_opts quiet = *o;
+	quiet.progress = NULL;
+	return eval_once(db, &quiet, out, oof);
 }
 
 /* ---- labelling with a chosen method ---- */

@@ -65,6 +65,21 @@ void rl_rule_votes(const rl_evidence *ev, uint32_t i, const double *quality,
  * the LSA columns (n_features + c). */
 int rl_features_load(rl_db *db, const rl_evidence *ev, rl_csr *X);
 
+/* Out-of-fold predictions of the cross-validation: for every hand-labelled
+ * row i of ev, P[m][i*L ..] is what method m predicted for it in the fold
+ * that hid it (untempered; zero rows abstained or are not seeds). */
+typedef struct rl_oof {
+	rl_evidence ev;
+	double *P[RL_METHOD_COUNT];	/* [n][L] each */
+} rl_oof;
+
+/* rl_eval, also handing back the out-of-fold predictions in *oof (NULL:
+ * not wanted), which the caller frees with rl_oof_free, on success only;
+ * on failure *oof is empty. */
+int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
+		rl_oof *oof);
+void rl_oof_free(rl_oof *oof);
+
 /* p [L] <- softmax(log p / t): temperature scaling of a distribution. */
 void rl_temper(double *p, uint32_t L, double t);
 

@@ -115,6 +115,8 @@ int rl_bad_label_name(const char *s);
  * auto_tfidf_below reviews. RL_EINVAL for another `want`. */
 int rl_vectors_kind(rl_db *db, const char *want, int auto_tfidf_below,
 		    const char **kind);
+extern const rl_param_def rl_next_params[];
+extern const size_t rl_next_nparams;
 
 /* ---- JSON text (json.c) ---- */
 

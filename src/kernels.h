@@ -245,6 +245,70 @@ int rl_kmeans_sweep(const rl_vecs *v, const rl_kmeans_opts *o,
 int rl_cluster_terms(const rl_csr *X, const int32_t *assign, uint32_t k,
 		     uint32_t top, int32_t *out);
 
+/* ---- guiding hand labels (guide.c) ---- */
+
+/* What is known of each review when choosing what to label next. */
+typedef struct rl_next_in {
+	uint32_t n, L, k;
+	const double *Pm;	/* [n][L] the model's probabilities */
+	const double *Pp;	/* [n][L] propagation; zero rows abstained */
+	const double *R;	/* [n][L] rule votes; zero rows: no rule */
+	const uint8_t *cand;	/* [n] may be offered (no hand label) */
+	const int32_t *nbr;	/* [n][k] neighbour rows, -1 holes */
+	const float *sim;	/* [n][k] their cosine similarities */
+	const double *reach;	/* [n] closeness to the hand labels (seeds
+				   spread over the graph), or NULL: a row
+				   propagation abstains on is far */
+	double w_disagree;	/* weight of disagreement next to
+				   uncertainty's 1 */
+	double w_explore;	/* weight of novelty: 1 - reach / the
+				   largest reach of a candidate */
+	double density_power;	/* the score is multiplied by density^this */
+	int balance;		/* at most limit / L picks per likeliest
+				   label while others remain */
+} rl_next_in;
+
+/* One chosen review and why: the best two labels of model and
+ * propagation together and each source's best (label indices, -1:
+ * none), its uncertainty (1 - p1 + p2), disagreement (share of answering
+ * source pairs that differ), density (mean similarity to its neighbours
+ * over the densest candidate's), novelty (1 - reach over the largest)
+ * and the score they make. */
+typedef struct rl_next_pick {
+	uint32_t row;
+	double score, uncertainty, disagreement, density, novelty;
+	int32_t m1, m2;		/* best two of model and propagation
+				   together */
+	double p1, p2;		/* and their probabilities */
+	int32_t model, prop, rule;	/* each source's best label */
+} rl_next_pick;
+
+/* Scores every candidate, score = (uncertainty + w_disagree *
+ * disagreement + w_explore * novelty) / (1 + w_disagree + w_explore) *
+ * density^density_power, and picks up to `limit` into out, best first
+ * (ties by row), passing over a candidate that is a graph neighbour of an
+ * earlier pick, or (balance) whose likeliest label has had ceil(limit /
+ * L) picks, while others remain. Deterministic. */
+int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
+		 size_t *n_out);
+
+/* One suspect hand label: row, given and suggested label indices, and
+ * p[suggested] - p[given]. */
+typedef struct rl_suspect_pick {
+	uint32_t row, given, suggested;
+	double margin;
+} rl_suspect_pick;
+
+/* Confident learning (Northcutt, Jiang, Chuang 2021) on out-of-fold
+ * distributions P [n][L] of the rows with given[i] >= 0: label l's
+ * threshold is the mean P[.][l] of the rows given l; a row is suspect
+ * when the likeliest label at or above its threshold is not the given
+ * one. out [n] gets the suspects, the smallest P[i][given] first (ties
+ * by row). */
+int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
+		    const int32_t *given, rl_suspect_pick *out,
+		    size_t *n_out);
+
 /* ---- threads (parallel.c) ---- */
 
 /* Runs fn(ctx, t, threads) for t = 0 .. threads-1, each on its own thread

@@ -156,6 +156,21 @@ const rl_param_def rl_clusters_params[] = {
 const size_t rl_clusters_nparams =
 	sizeof rl_clusters_params / sizeof rl_clusters_params[0];
 
+const rl_param_def rl_next_params[] = {
+	P(rl_next_opts, "double", RL_PT_DOUBLE, disagreement, "0.5", 0, 100,
+	  "weight of model, propagation and rules disagreeing, next to "
+	  "the model's uncertainty (1)"),
+	P(rl_next_opts, "double", RL_PT_DOUBLE, explore, "0", 0, 100,
+	  "weight of novelty: far from every hand label on the graph"),
+	P(rl_next_opts, "double", RL_PT_DOUBLE, density, "1", 0, 10,
+	  "the score is multiplied by density to this power (0: ignore "
+	  "density)"),
+	P(rl_next_opts, "bool", RL_PT_BOOL, balance, "1", 0, 1,
+	  "share the picks out among the labels they most likely have"),
+};
+const size_t rl_next_nparams =
+	sizeof rl_next_params / sizeof rl_next_params[0];
+
 static int set_field(const rl_param_def *d, void *opts, const char *v)
 {
 	char *field = (char *)opts + d->offset;
@@ -268,6 +283,7 @@ const rl_param *rl_param_at(const char *stage, size_t i)
 		{ "propagate", rl_propagate_params, &rl_propagate_nparams },
 		{ "train", rl_train_params, &rl_train_nparams },
 		{ "clusters", rl_clusters_params, &rl_clusters_nparams },
+		{ "next", rl_next_params, &rl_next_nparams },
 	};
 	for (size_t s = 0; stage && s < sizeof stages / sizeof stages[0]; s++)
 		if (!strcmp(stage, stages[s].stage))

@@ -219,6 +219,35 @@ static int do_cluster_list(void *arg)
 	return rl_clusters_each(db, on_cluster, NULL);
 }
 
+static int on_next(void *ctx, const rl_next_item *it)
+{
+	(void)ctx;
+	(void)it;
+	return 0;
+}
+
+static int do_next(void *arg)
+{
+	(void)arg;
+	return rl_next(db, NULL, 3, on_next, NULL);
+}
+
+static int on_suspect(void *ctx, const rl_suspect *s)
+{
+	(void)ctx;
+	(void)s;
+	return 0;
+}
+
+static int do_suspects(void *arg)
+{
+	(void)arg;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	return rl_suspects(db, &o, 3, on_suspect, NULL, NULL);
+}
+
 START_TEST(every_stage)
 {
 	const char *csv = tu_write("r.csv", "id,text,stars\n"
@@ -247,6 +276,9 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_predict, (void *)csv), 1);
+	/* next and suspects write nothing; they must fail cleanly too. */
+	ck_assert_int_gt(each_allocation(do_next, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_suspects, NULL), 1);
 	/* k given, then chosen by silhouette (the sweep allocates too);
 	 * reviews 3 and 4 are unlabelled again, so naming has some. */
 	ck_assert_int_eq(rl_seed_unset(db, "3"), RL_OK);

@@ -373,6 +373,81 @@ START_TEST(example_end_to_end)
 }
 END_TEST
 
+/* next, suspects and labelling in next order, on the bundled example. */
+START_TEST(guide_commands)
+{
+	char db[512], ex[600], f[700];
+	snprintf(db, sizeof db, "%s", tu_path("g.db"));
+	snprintf(ex, sizeof ex, "%s/../../examples", RL_TEST_DATA_DIR);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	snprintf(f, sizeof f, "%s/reviews.tsv", ex);
+	ck_assert_int_eq(run(NULL, "import", db, f, NULL), 0);
+	/* Before `revlab run`: a clear error, nothing changed. */
+	char *before = tu_digest(db);
+	ck_assert_int_eq(run(NULL, "next", db, NULL), 1);
+	HAS(err_buf, "revlab run");
+	ck_assert_int_eq(run(NULL, "suspects", db, NULL), 1);
+	HAS(err_buf, "revlab: ");
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	snprintf(f, sizeof f, "%s/seeds.tsv", ex);
+	ck_assert_int_eq(run(NULL, "seed", db, f, NULL), 0);
+	snprintf(f, sizeof f, "%s/rules.txt", ex);
+	ck_assert_int_eq(run(NULL, "rules", db, f, NULL), 0);
+	ck_assert_int_eq(run(NULL, "tokenize", "-q", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "vectorize", "-q", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "graph", "-q", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "next", db, NULL), 1);
+	HAS(err_buf, "no model yet; run `revlab run` first");
+	ck_assert_int_eq(run(NULL, "run", "-q", db, NULL), 0);
+	/* Bad arguments are usage errors. */
+	ck_assert_int_eq(run(NULL, "next", db, "-n", "0", NULL), 2);
+	ck_assert_int_eq(run(NULL, "next", db, "-p", "nosuch=1", NULL), 2);
+	ck_assert_int_eq(run(NULL, "next", NULL), 2);
+	ck_assert_int_eq(run(NULL, "suspects", db, "--bogus", NULL), 2);
+	ck_assert_int_eq(run(NULL, "label", db, "--next", NULL), 2);
+	HAS(err_buf, "--next goes with --interactive");
+	before = tu_digest(db);
+	ck_assert_int_eq(run(NULL, "next", db, "-n", "5", NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 15);
+	HAS(out_buf, "  1  ");
+	HAS(out_buf, "density");
+	ck_assert_int_eq(run(NULL, "next", db, "-n", "3", "--json", "-p",
+			     "density=0", NULL), 0);
+	ck_assert_int_eq(lines(out_buf), 3);
+	HAS(out_buf, "{\"rank\":1,\"id\":\"");
+	HAS(out_buf, "\"reason\":\"");
+	ck_assert_int_eq(run(NULL, "suspects", db, NULL), 0);
+	HAS(out_buf, "hand labels suspect (5-fold cross-validation)");
+	ck_assert_int_eq(run(NULL, "suspects", db, "--json", "-n", "1",
+			     NULL), 0);
+	ck_assert_int_le(lines(out_buf), 1);
+	after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Label the first review `next` offers, skip one, quit. */
+	ck_assert_int_eq(run(NULL, "next", db, "-n", "1", "--json", NULL), 0);
+	char first[64] = "";
+	const char *q = strstr(out_buf, "\"id\":\"");
+	ck_assert_ptr_nonnull(q);
+	sscanf(q + 6, "%63[^\"]", first);
+	const char *in = tu_write("answers", "1\ns\nq\n", 0);
+	ck_assert_int_eq(run(in, "label", db, "--interactive", "--next",
+			     NULL), 0);
+	HAS(out_buf, first);
+	HAS(out_buf, "density");
+	HAS(out_buf, "1 hand labels saved");
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM seeds s JOIN reviews "
+		 "r ON r.id = s.review_id WHERE r.ext_id = '%s'", first);
+	ck_assert_int_eq(tu_int(db, sql), 1);
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 21);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -385,6 +460,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, example_end_to_end);
 	tcase_add_test(tc, clusters_cli);
+	tcase_add_test(tc, guide_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,6 +99,10 @@ int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog);
 
+/* Writes at most about `max` bytes of s on one line (line breaks and tabs
+ * as spaces), cut on a character boundary, "..." if cut. */
+void cli_snippet(FILE *f, const char *s, size_t max);
+
 /* Prints the cross-validation table of an evaluation. */
 void cli_print_eval(const rl_eval_report *r, FILE *out);
 

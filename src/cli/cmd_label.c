@@ -1,8 +1,9 @@
 /*
  * cmd_label.c - `revlab label DB ID LABEL`, and `revlab label DB
- * --interactive`: one review at a time on the terminal, label names on
- * number keys, s skip, u undo, q quit. Each answer is saved at once (its
- * own transaction), so quitting or a crash loses nothing.
+ * --interactive [--next]`: one review at a time on the terminal, label
+ * names on number keys, s skip, u undo, q quit. Each answer is saved at
+ * once (its own transaction), so quitting or a crash loses nothing. With
+ * --next the reviews come in `revlab next` order, with the reason.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 typedef struct session {
 	char *names[MAX_LABELS];
 	int n_labels;
-	char *ids[BATCH], *texts[BATCH];
+	char *ids[BATCH], *texts[BATCH], *reasons[BATCH];
 	int n, at;
+	char **skipped;		/* --next: ids passed over this session */
+	int n_skipped;
 	int tty;
 	struct termios saved;
 } session;
@@ -40,13 +43,43 @@ static int add_review(void *ctx, const rl_review_info *r)
 	return 0;
 }
 
+/* A review in `revlab next` order, unless it was skipped already (the
+ * ranking does not know about skips). */
+static int add_next(void *ctx, const rl_next_item *it)
+{
+	session *s = ctx;
+	for (int i = 0; i < s->n_skipped; i++)
+		if (!strcmp(s->skipped[i], it->ext_id))
+			return 0;
+	if (s->n == BATCH)
+		return 0;
+	s->ids[s->n] = strdup(it->ext_id);
+	s->texts[s->n] = strdup(it->text);
+	s->reasons[s->n] = strdup(it->reason);
+	s->n++;
+	return 0;
+}
+
 static void drop_batch(session *s)
 {
 	for (int i = 0; i < s->n; i++) {
 		free(s->ids[i]);
 		free(s->texts[i]);
+		free(s->reasons[i]);
+		s->reasons[i] = NULL;
 	}
 	s->n = s->at = 0;
+}
+
+static void remember_skip(session *s, const char *id)
+{
+	char **a = realloc(s->skipped, (size_t)(s->n_skipped + 1) *
+			   sizeof *a);
+	if (!a)
+		return;
+	s->skipped = a;
+	if ((a[s->n_skipped] = strdup(id)))
+		s->n_skipped++;
 }
 
 /* One answer: a key on a terminal (raw mode), else a line. EOF is quit. */
@@ -64,7 +97,7 @@ static int read_answer(session *s)
 	return line[0] == '\n' ? ' ' : (unsigned char)line[0];
 }
 
-static int interactive(rl_db *db, unsigned long seed)
+static int interactive(rl_db *db, unsigned long seed, int next)
 {
 	session s = { 0 };
 	int rc = rl_labels(db, add_name, &s), done = 0;
@@ -93,18 +126,28 @@ static int interactive(rl_db *db, unsigned long seed)
 		if (s.at == s.n) {
 			drop_batch(&s);
 			/* Labelled reviews leave the pool, so the next batch
-			 * starts with what was skipped: move the seed on. */
-			if ((rc = rl_unlabelled(db, RL_ORDER_RANDOM,
-						seed++, BATCH, add_review,
-						&s)) != RL_OK)
+			 * starts with what was skipped: move the seed on. The
+			 * next order is ranked again with the new labels. */
+			if (next)
+				rc = rl_next(db, NULL, (size_t)(BATCH +
+					     s.n_skipped), add_next, &s);
+			else
+				rc = rl_unlabelled(db, RL_ORDER_RANDOM, seed++,
+						   BATCH, add_review, &s);
+			if (rc != RL_OK)
 				goto out;
 			if (s.n == 0) {
-				printf("every review has a hand label\n");
+				printf(s.n_skipped ? "nothing more to offer; "
+				       "the rest were skipped\n"
+				       : "every review has a hand label\n");
 				break;
 			}
 		}
-		printf("\n\033[1m[%d labelled]\033[0m review %s\n%s\n\n",
-		       done, s.ids[s.at], s.texts[s.at]);
+		printf("\n\033[1m[%d labelled]\033[0m review %s\n",
+		       done, s.ids[s.at]);
+		if (s.reasons[s.at])
+			printf("(%s)\n", s.reasons[s.at]);
+		printf("%s\n\n", s.texts[s.at]);
 		for (int i = 0; i < s.n_labels; i++)
 			printf(" %d %s  ", i + 1, s.names[i]);
 		printf(" s skip  u undo  q quit\n> ");
@@ -112,8 +155,11 @@ static int interactive(rl_db *db, unsigned long seed)
 		int c = read_answer(&s);
 		if (c == 'q')
 			break;
-		if (c == 's')
+		if (c == 's') {
+			if (next)
+				remember_skip(&s, s.ids[s.at]);
 			s.at++;
+		}
 		else if (c == 'u') {
 			if (!last) {
 				printf("nothing to undo\n");
@@ -147,6 +193,9 @@ out:
 	if (s.tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &s.saved);
 	drop_batch(&s);
+	for (int i = 0; i < s.n_skipped; i++)
+		free(s.skipped[i]);
+	free(s.skipped);
 	for (int i = 0; i < s.n_labels; i++)
 		free(s.names[i]);
 	free(last);
@@ -157,13 +206,15 @@ out:
 
 int cmd_label(int argc, char **argv)
 {
-	int inter = 0;
+	int inter = 0, next = 0;
 	unsigned long seed = 1;
 	char *args[3];
 	int n = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--interactive") || !strcmp(argv[i], "-i"))
 			inter = 1;
+		else if (!strcmp(argv[i], "--next"))
+			next = 1;
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoul(argv[++i], NULL, 10);
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -174,6 +225,8 @@ int cmd_label(int argc, char **argv)
 		else
 			return cli_usage("label", "too many arguments");
 	}
+	if (next && !inter)
+		return cli_usage("label", "--next goes with --interactive");
 	if (inter ? n != 1 : n != 3)
 		return cli_usage("label", inter ? "--interactive takes only DB"
 						: "expected DB ID LABEL");
@@ -182,7 +235,7 @@ int cmd_label(int argc, char **argv)
 		return EXIT_FAIL;
 	int rc;
 	if (inter) {
-		rc = interactive(db, seed);
+		rc = interactive(db, seed, next);
 	} else {
 		rc = rl_seed_set(db, args[1], args[2]);
 		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);

@@ -27,6 +27,8 @@ int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
+int cmd_next(int argc, char **argv);
+int cmd_suspects(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const char *const tokenize_stages[] = { "tokenize", NULL };
@@ -37,6 +39,7 @@ static const char *const run_stages[] = { "tokenize", "vectorize", "graph",
 					  "propagate", "train", NULL };
 static const char *const eval_stages[] = { "train", "propagate", NULL };
 static const char *const clusters_stages[] = { "clusters", NULL };
+static const char *const next_stages[] = { "next", "propagate", NULL };
 
 static const struct {
 	cli_cmd cmd;
@@ -125,13 +128,41 @@ static const struct {
 	  NULL },
 	{ { "label", cmd_label, "hand-label one review, or many interactively",
 	    "usage: revlab label DB ID LABEL\n"
-	    "       revlab label DB --interactive [--seed N]\n"
+	    "       revlab label DB --interactive [--seed N | --next]\n"
 	    "\n"
 	    "Sets the hand label of review ID, replacing any it had. With\n"
 	    "--interactive, shows unlabelled reviews one at a time (in a\n"
-	    "seeded random order): press a label's number, s to skip, u to\n"
+	    "seeded random order, or with --next in the order of `revlab\n"
+	    "next`, best first): press a label's number, s to skip, u to\n"
 	    "undo the last answer, q to quit. Each answer is saved at once.\n" },
 	  NULL },
+	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
+	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
+	    "\n"
+	    "Ranks the reviews without a hand label by how much a hand label\n"
+	    "would help, and prints the best N (default 20) with the reason:\n"
+	    "the model and propagation together unsure between two labels\n"
+	    "(1 - their margin), the model, propagation and the rules\n"
+	    "disagreeing, times the review's density (mean similarity to its\n"
+	    "neighbours, relative to the densest), so outliers come last.\n"
+	    "No two picks are graph neighbours (near-duplicates are not\n"
+	    "offered together), and the picks are shared out among the\n"
+	    "labels they most likely have, while others remain. Needs what\n"
+	    "`revlab run` leaves (graph, model); changes nothing.\n"
+	    "--json prints one object a line. `revlab label DB --interactive\n"
+	    "--next` offers reviews in this order.\n" }, next_stages },
+	{ { "suspects", cmd_suspects, "hand labels that look wrong",
+	    "usage: revlab suspects DB [-n N] [--json] [-p name=value]...\n"
+	    "\n"
+	    "Predicts every hand label by cross-validation (as `revlab eval`:\n"
+	    "each seed by a fit of propagation and the classifier that never\n"
+	    "saw it) and lists the seeds whose given label gets a low\n"
+	    "probability while another label is confident (confident\n"
+	    "learning: a label's bar is the mean probability the seeds given\n"
+	    "it receive), the lowest p(given) first, up to N (default 20),\n"
+	    "with the text, so a person can re-check them.\n"
+	    "Changes nothing. --json prints one object a line.\n" },
+	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove the hand label of a review",
 	    "usage: revlab unlabel DB ID\n" }, NULL },
 	{ { "rules", cmd_rules, "load keyword rules; their stats and matches",

@@ -176,3 +176,20 @@ int cli_print_stats(rl_db *db, FILE *out)
 		fprintf(out, "  (none)\n");
 	return rl_runs_last(db, print_run, out);
 }
+
+void cli_snippet(FILE *f, const char *s, size_t max)
+{
+	size_t len = strlen(s), cut = len;
+	if (len > max) {
+		/* Cut on a character boundary, never inside a UTF-8
+		 * sequence. */
+		cut = max;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	for (size_t i = 0; i < cut; i++)
+		fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i],
+		      f);
+	if (cut < len)
+		fputs("...", f);
+}

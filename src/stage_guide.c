@@ -1,0 +1,367 @@
+/*
+ * stage_guide.c - `next` and `suspects`: what the last run left in the
+ * store (the newest model, the graph, seeds and rule hits) turned into
+ * advice for the person labelling. Both only read the store.
+ *
+ * next scores the unlabelled reviews with the stored model's full
+ * probability vectors (recomputed from its weights: the predictions
+ * table keeps only the top label), propagation redone with the current
+ * seeds, the rule votes and the raw neighbour similarities, and lets
+ * guide.c rank them. suspects takes the out-of-fold predictions of the
+ * same cross-validation as `revlab eval`, so every hand label is judged by
+ * fits that never saw it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "store.h"
+
+void rl_next_opts_init(rl_next_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_next_params, rl_next_nparams, o);
+	rl_propagate_opts_init(&o->prop);
+}
+
+int rl_next_opts_set(rl_next_opts *o, const char *assignment)
+{
+	return rl_params_set(rl_next_params, rl_next_nparams, o, assignment);
+}
+
+/* Hands one review's id and text to a callback, by revlab's id. */
+typedef struct text_call {
+	int (*fn)(void *ctx, const char *ext_id, const char *text);
+	void *ctx;
+} text_call;
+
+static int on_text(void *ctx, int64_t id, const char *ext_id,
+		   const char *text, size_t len)
+{
+	text_call *t = ctx;
+	(void)id;
+	(void)len;
+	return t->fn(t->ctx, ext_id, text);
+}
+
+static int with_text(rl_db *db, int64_t id, text_call *t)
+{
+	int64_t last = 0;
+	return rl_store_reviews_batch(db, 0, id - 1, 1, on_text, t, &last);
+}
+
+/* The newest model's probabilities for every row of ev, in ev's label
+ * order (a label the model never knew gets 0), into Pm [n][L]. */
+static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm)
+{
+	rl_stored_model m;
+	rl_buf fit = { 0 };
+	rl_csr X = { 0 };
+	int32_t *map = NULL;
+	double *p = NULL;
+	uint32_t L = ev->L;
+	int rc = rl_store_model_get(db, 0, &m);
+	if (rc == RL_ENOTFOUND) {
+		rc = rl_fail(db, RL_EEMPTY, "no model yet; run `revlab run` "
+			     "first");
+		goto out;
+	}
+	if (rc != RL_OK)
+		goto out;
+	if ((rc = rl_store_setting_get(db, "vectorize_fit", &fit)) != RL_OK ||
+	    strcmp(fit.data, m.fit.data)) {
+		rc = rl_fail(db, RL_EINPUT, "model %lld was trained on vectors "
+			     "the store no longer has; run `revlab run` first",
+			     (long long)m.id);
+		goto out;
+	}
+	if ((rc = rl_features_load(db, ev, &X)) != RL_OK)
+		goto out;
+	if (X.n_cols != m.n_cols ||
+	    m.n_weights != (size_t)(m.n_cols + 1) * m.n_labels) {
+		rc = rl_fail(db, RL_EDB, "model %lld does not match the stored "
+			     "vocabulary; run `revlab run` first",
+			     (long long)m.id);
+		goto out;
+	}
+	rc = RL_ENOMEM;
+	map = malloc(((size_t)m.n_labels + 1) * sizeof *map);
+	p = malloc(((size_t)m.n_labels + 1) * sizeof *p);
+	if (!map || !p)
+		goto out;
+	for (uint32_t j = 0; j < m.n_labels; j++) {
+		map[j] = -1;
+		for (uint32_t l = 0; l < L; l++)
+			if (!strcmp(m.labels[j], ev->label_names[l]))
+				map[j] = (int32_t)l;
+	}
+	for (uint32_t i = 0; i < ev->n; i++) {
+		double *row = Pm + (size_t)i * L;
+		memset(row, 0, L * sizeof *row);
+		rl_logreg_predict(&X, i, m.weights, m.n_labels, p);
+		if (m.temperature != 1)
+			rl_temper(p, m.n_labels, m.temperature);
+		for (uint32_t j = 0; j < m.n_labels; j++)
+			if (map[j] >= 0)
+				row[map[j]] = p[j];
+	}
+	rc = RL_OK;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_stored_model_free(&m);
+	rl_buf_free(&fit);
+	rl_csr_free(&X);
+	free(map);
+	free(p);
+	return rc;
+}
+
+/* One pick's reason, e.g. "unsure: price 0.41 vs quality 0.38; rules
+ * say shipping; dense region (density 0.83)". */
+static int reason_of(const rl_evidence *ev, const rl_next_pick *p,
+		     rl_buf *b)
+{
+	char part[512];
+	int len;
+	b->len = 0;
+	if (p->m1 < 0)
+		len = snprintf(part, sizeof part, "no answer yet");
+	else if (p->m2 < 0)
+		len = snprintf(part, sizeof part, "%s %.2f",
+			       ev->label_names[p->m1], p->p1);
+	else
+		len = snprintf(part, sizeof part, "%s: %s %.2f vs %s %.2f",
+			       p->uncertainty > 0.5 ? "unsure" : "leans",
+			       ev->label_names[p->m1], p->p1,
+			       ev->label_names[p->m2], p->p2);
+	int rc = rl_buf_append(b, part, (size_t)len);
+	static const char *const who[3] = { "model says", "propagation says",
+					    "rules say" };
+	int32_t says[3] = { p->model, p->prop, p->rule };
+	for (int w = 0; rc == RL_OK && w < 3; w++) {
+		if (says[w] < 0 || says[w] == p->m1)
+			continue;
+		len = snprintf(part, sizeof part, "; %s %s", who[w],
+			       ev->label_names[says[w]]);
+		rc = rl_buf_append(b, part, (size_t)len);
+	}
+	if (rc == RL_OK && p->prop < 0)
+		rc = rl_buf_append(b, "; no seed or rule reaches it", 28);
+	if (rc == RL_OK) {
+		len = snprintf(part, sizeof part, "; %s (density %.2f)",
+			       p->density >= 0.5 ? "dense region"
+						 : "sparse region", p->density);
+		rc = rl_buf_append(b, part, (size_t)len + 1);
+	}
+	return rc;
+}
+
+typedef struct next_call {
+	rl_next_item it;
+	rl_next_fn fn;
+	void *ctx;
+} next_call;
+
+static int next_emit(void *ctx, const char *ext_id, const char *text)
+{
+	next_call *c = ctx;
+	c->it.ext_id = ext_id;
+	c->it.text = text;
+	return c->fn(c->ctx, &c->it);
+}
+
+int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
+	    void *ctx)
+{
+	rl_next_opts defaults;
+	if (!o) {
+		rl_next_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_evidence ev;
+	double *Pm = NULL, *Pp = NULL, *R = NULL, *quality = NULL;
+	double *Y = NULL, *reach = NULL;
+	int32_t *nbr = NULL;
+	float *sim = NULL;
+	uint8_t *cand = NULL;
+	rl_next_pick *picks = NULL;
+	rl_buf reason = { 0 };
+	uint64_t k = 0, found = 0;
+	size_t n_picks = 0;
+	int rc;
+	rl_clear_error(db);
+	if ((rc = rl_evidence_load(db, &ev)) != RL_OK)
+		return rc;
+	uint32_t n = ev.n, L = ev.L;
+	if (ev.n_seeds == 0) {
+		rc = rl_fail(db, RL_EEMPTY, "no hand labels yet; add some with "
+			     "`revlab seed` or `revlab label`, then run "
+			     "`revlab run`");
+		goto out;
+	}
+	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)
+		goto out;
+	rc = RL_ENOMEM;
+	Pm = malloc(((size_t)n * L + 1) * sizeof *Pm);
+	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
+	R = calloc((size_t)n * L + 1, sizeof *R);
+	quality = malloc((ev.n_rules + 1) * sizeof *quality);
+	nbr = malloc(((size_t)n * k + 1) * sizeof *nbr);
+	sim = malloc(((size_t)n * k + 1) * sizeof *sim);
+	cand = malloc((size_t)n + 1);
+	Y = malloc(((size_t)n + 1) * sizeof *Y);
+	reach = malloc(((size_t)n + 1) * sizeof *reach);
+	if (!Pm || !Pp || !R || !quality || !nbr || !sim || !cand || !Y ||
+	    !reach)
+		goto out;
+	if ((rc = model_probs(db, &ev, Pm)) != RL_OK ||
+	    (rc = rl_propagate_run(&ev, NULL, &o->prop, Pp, NULL)) != RL_OK ||
+	    (rc = rl_rule_quality(&ev, NULL, quality)) != RL_OK ||
+	    (rc = rl_store_neighbours_load(db, ev.review_ids, n, (uint32_t)k,
+					   nbr, sim, &found)) != RL_OK)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		rl_rule_votes(&ev, i, quality, 1, R + (size_t)i * L);
+		cand[i] = ev.seed[i] < 0;
+	}
+	/* Reach: the hand labels spread over the graph as one class. */
+	for (uint32_t i = 0; i < n; i++)
+		Y[i] = !cand[i];
+	if ((rc = rl_spread(&ev.S, 1, Y, NULL, o->prop.alpha, o->prop.tol,
+			    (uint32_t)o->prop.max_iter, o->prop.threads, reach,
+			    NULL)) != RL_OK)
+		goto out;
+	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim, reach,
+			  o->disagreement, o->explore, o->density,
+			  o->balance };
+	if (limit > n)
+		limit = n;
+	if (!(picks = malloc((limit + 1) * sizeof *picks))) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	if ((rc = rl_next_rank(&in, limit, picks, &n_picks)) != RL_OK)
+		goto out;
+	for (size_t a = 0; a < n_picks; a++) {
+		const rl_next_pick *p = &picks[a];
+		if ((rc = reason_of(&ev, p, &reason)) != RL_OK)
+			goto out;
+		next_call c = { { NULL, NULL, p->score, p->uncertainty,
+				  p->disagreement, p->density, reason.data },
+				fn, ctx };
+		text_call t = { next_emit, &c };
+		if ((rc = with_text(db, ev.review_ids[p->row], &t)) != RL_OK)
+			goto out;
+	}
+	rc = RL_OK;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_evidence_free(&ev);
+	free(Pm);
+	free(Pp);
+	free(R);
+	free(quality);
+	free(nbr);
+	free(sim);
+	free(cand);
+	free(Y);
+	free(reach);
+	free(picks);
+	rl_buf_free(&reason);
+	return rc;
+}
+
+typedef struct suspect_call {
+	rl_suspect s;
+	rl_suspect_fn fn;
+	void *ctx;
+} suspect_call;
+
+static int suspect_emit(void *ctx, const char *ext_id, const char *text)
+{
+	suspect_call *c = ctx;
+	c->s.ext_id = ext_id;
+	c->s.text = text;
+	return c->fn(c->ctx, &c->s);
+}
+
+/* Each seed's out-of-fold distribution into P [n][L]: the calibrated
+ * model and propagation averaged, so neither's blind spots decide alone. */
+static void oof_probs(const rl_oof *oof, double temperature, double *P)
+{
+	uint32_t n = oof->ev.n, L = oof->ev.L;
+	for (uint32_t i = 0; i < n; i++) {
+		if (oof->ev.seed[i] < 0)
+			continue;
+		double *p = P + (size_t)i * L, sp = 0;
+		const double *pm = oof->P[RL_METHOD_MODEL] + (size_t)i * L;
+		const double *pp = oof->P[RL_METHOD_PROPAGATION] +
+				   (size_t)i * L;
+		memcpy(p, pm, L * sizeof *p);
+		if (temperature != 1)
+			rl_temper(p, L, temperature);
+		for (uint32_t l = 0; l < L; l++)
+			sp += pp[l];
+		for (uint32_t l = 0; sp > 0 && l < L; l++)
+			p[l] = (p[l] + pp[l]) / 2;
+	}
+}
+
+int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
+		rl_suspect_fn fn, void *ctx, rl_suspects_stats *st)
+{
+	rl_eval_report *r = NULL;
+	rl_oof oof;
+	double *P = NULL;
+	int32_t *given = NULL;
+	rl_suspect_pick *picks = NULL;
+	size_t n_picks = 0;
+	if (st)
+		memset(st, 0, sizeof *st);
+	int rc = rl_eval_oof(db, o, &r, &oof);
+	if (rc != RL_OK)
+		return rc;
+	uint32_t n = oof.ev.n, L = oof.ev.L;
+	rc = RL_ENOMEM;
+	P = calloc((size_t)n * L + 1, sizeof *P);
+	given = malloc(((size_t)n + 1) * sizeof *given);
+	picks = malloc(((size_t)n + 1) * sizeof *picks);
+	if (!P || !given || !picks)
+		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		given[i] = oof.ev.seed[i];
+	oof_probs(&oof, r->temperature, P);
+	if ((rc = rl_suspect_rank(n, L, P, given, picks, &n_picks)) != RL_OK)
+		goto out;
+	const rl_evidence *ev = &oof.ev;
+	if (st) {
+		st->seeds = ev->n_seeds;
+		st->suspects = n_picks;
+		st->folds = r->folds;
+	}
+	for (size_t a = 0; a < n_picks && a < limit; a++) {
+		const rl_suspect_pick *p = &picks[a];
+		const double *row = P + (size_t)p->row * L;
+		suspect_call c = { { NULL, NULL, ev->label_names[p->given],
+				     ev->label_names[p->suggested],
+				     row[p->given], row[p->suggested], L,
+				     (const char *const *)ev->label_names,
+				     row }, fn, ctx };
+		text_call t = { suspect_emit, &c };
+		if ((rc = with_text(db, ev->review_ids[p->row], &t)) != RL_OK)
+			goto out;
+	}
+	rc = RL_OK;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_eval_report_free(r);
+	rl_oof_free(&oof);
+	free(P);
+	free(given);
+	free(picks);
+	return rc;
+}

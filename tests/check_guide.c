@@ -1,0 +1,419 @@
+/*
+ * check_guide.c - what to label next and which hand labels look wrong:
+ * the ranking kernels on hand-made arrays (uncertain before certain,
+ * disagreement counts, near-duplicates not offered together, outliers
+ * demoted, thresholds of confident learning), and the stages on a tiny
+ * store (a flipped seed found, nothing written, clear errors before
+ * `revlab run`).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "testutil.h"
+
+/* Three rows, two labels, no neighbours unless a test adds them. */
+static double Pm[6], Pp[6], R[6];
+static uint8_t cand[3] = { 1, 1, 1 };
+static int32_t nbr[3] = { -1, -1, -1 };
+static float sim[3];
+
+static rl_next_in three(void)
+{
+	rl_next_in in = { 3, 2, 1, Pm, Pp, R, cand, nbr, sim, NULL, 0.5, 0.5,
+			  1, 0 };
+	return in;
+}
+
+static void rows(const double *m, const double *p)
+{
+	memcpy(Pm, m, sizeof Pm);
+	memcpy(Pp, p, sizeof Pp);
+	memset(R, 0, sizeof R);
+	for (int i = 0; i < 3; i++) {
+		cand[i] = 1;
+		nbr[i] = -1;
+		sim[i] = 0;
+	}
+}
+
+START_TEST(uncertain_first)
+{
+	static const double m[6] = { 0.5, 0.5, 0.95, 0.05, 0.6, 0.4 };
+	rows(m, m);
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 2);
+	ck_assert_uint_eq(out[2].row, 1);
+	ck_assert_double_eq_tol(out[0].uncertainty, 1, 1e-12);
+	ck_assert_double_eq_tol(out[2].uncertainty, 0.1, 1e-12);
+	ck_assert_int_eq(out[0].m1, 0);
+	/* A hand-labelled row is never offered; the limit holds. */
+	cand[0] = 0;
+	ck_assert_int_eq(rl_next_rank(&in, 1, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0].row, 2);
+}
+END_TEST
+
+START_TEST(disagreement_counts)
+{
+	/* Rows 0 and 1 equally unsure, model and propagation together;
+	 * propagation and a rule contradict the model on row 1 only. */
+	static const double m[6] = { 0.7, 0.3, 1.0, 0.0, 0.9, 0.1 };
+	static const double p[6] = { 0.7, 0.3, 0.4, 0.6, 0.9, 0.1 };
+	rows(m, p);
+	R[3] = 1;
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 1);
+	/* model vs propagation, model vs rules differ; propagation and
+	 * rules agree: 2 of 3 pairs. */
+	ck_assert_double_eq_tol(out[0].disagreement, 2.0 / 3, 1e-12);
+	ck_assert_int_eq(out[0].prop, 1);
+	ck_assert_int_eq(out[0].rule, 1);
+	ck_assert_int_eq(out[0].model, 0);
+	ck_assert_uint_eq(out[1].row, 0);
+	ck_assert_double_eq_tol(out[1].disagreement, 0, 1e-12);
+	ck_assert_double_eq_tol(out[0].uncertainty, out[1].uncertainty,
+				1e-12);
+	/* Without its weight, the two score alike. */
+	in.w_disagree = 0;
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_double_eq_tol(out[0].score, out[1].score, 1e-12);
+	/* A review no evidence reaches is explored first. */
+	memset(Pp + 4, 0, 2 * sizeof *Pp);
+	in.w_explore = 5;
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 2);
+	ck_assert_int_eq(out[0].prop, -1);
+}
+END_TEST
+
+START_TEST(near_duplicates_apart)
+{
+	/* Rows 0 and 1, the two most unsure, are each other's neighbour. */
+	static const double m[6] = { 0.5, 0.5, 0.52, 0.48, 0.8, 0.2 };
+	rows(m, m);
+	nbr[0] = 1;
+	nbr[1] = 0;
+	nbr[2] = 1;
+	sim[0] = sim[1] = sim[2] = 0.9f;
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 2, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 2);
+	/* With nothing else left, the skipped ones come last, in score
+	 * order. */
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[2].row, 1);
+}
+END_TEST
+
+START_TEST(balanced_picks)
+{
+	/* Rows 0 and 1 most likely label 0, row 2 label 1 but surer. */
+	static const double m[6] = { 0.5, 0.5, 0.55, 0.45, 0.3, 0.7 };
+	rows(m, m);
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 2, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 1);
+	/* Shared out: one pick per label while both have candidates. */
+	in.balance = 1;
+	ck_assert_int_eq(rl_next_rank(&in, 2, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 0);
+	ck_assert_uint_eq(out[1].row, 2);
+	ck_assert_int_eq(rl_next_rank(&in, 3, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(outliers_demoted)
+{
+	/* Row 0 is the most unsure but far from everything. */
+	static const double m[6] = { 0.5, 0.5, 0.55, 0.45, 0.95, 0.05 };
+	rows(m, m);
+	nbr[0] = 2;
+	nbr[1] = 2;
+	nbr[2] = 1;
+	sim[0] = 0.05f;
+	sim[1] = 0.9f;
+	sim[2] = 0.9f;
+	rl_next_in in = three();
+	rl_next_pick out[3];
+	size_t n;
+	ck_assert_int_eq(rl_next_rank(&in, 1, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 1);
+	ck_assert_double_eq_tol(out[0].density, 1, 1e-6);
+	in.density_power = 0;
+	ck_assert_int_eq(rl_next_rank(&in, 1, out, &n), RL_OK);
+	ck_assert_uint_eq(out[0].row, 0);
+}
+END_TEST
+
+START_TEST(confident_learning)
+{
+	/* Row 3 is given label 1 but looks like label 0; row 1 is unsure of
+	 * its label 0 yet nothing else is confident; row 4 has no label. */
+	static const double P[10] = { 0.9, 0.1, 0.8, 0.2, 0.2, 0.8,
+				      0.88, 0.12, 0.01, 0.99 };
+	static const int32_t given[5] = { 0, 0, 1, 1, -1 };
+	rl_suspect_pick out[5];
+	size_t n;
+	ck_assert_int_eq(rl_suspect_rank(5, 2, P, given, out, &n), RL_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(out[0].row, 3);
+	ck_assert_uint_eq(out[0].given, 1);
+	ck_assert_uint_eq(out[0].suggested, 0);
+	ck_assert_double_eq_tol(out[0].margin, 0.76, 1e-12);
+	/* Two flips: the one the predictions contradict more comes first;
+	 * label 0's bar is its seeds' mean 0.925, which row 6 misses. */
+	static const double Q[14] = { 0.9, 0.1, 0.95, 0.05, 0.1, 0.9,
+				      0.2, 0.8, 0.93, 0.07, 0.97, 0.03,
+				      0.92, 0.08 };
+	static const int32_t given2[7] = { 0, 0, 1, 1, 1, 1, 1 };
+	rl_suspect_pick out2[7];
+	ck_assert_int_eq(rl_suspect_rank(7, 2, Q, given2, out2, &n), RL_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(out2[0].row, 5);
+	ck_assert_uint_eq(out2[1].row, 4);
+}
+END_TEST
+
+/* ---- the stages ---- */
+
+static rl_db *db;
+static char db_path[512];
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.tsv",
+		"id\ttext\n"
+		"p1\tcheap price good value\n"
+		"p2\tcheap price low cost\n"
+		"p3\tgood value low cost cheap\n"
+		"p4\tlow price cheap deal\n"
+		"p5\tvalue for the price, cheap\n"
+		"p6\tcost was low, a cheap deal\n"
+		"p7\tgreat price and low cost\n"
+		"s1\tfast shipping quick delivery\n"
+		"s2\tquick delivery fast courier\n"
+		"s3\tcourier shipping fast\n"
+		"s4\tdelivery was quick shipping\n"
+		"s5\tthe courier was fast, quick delivery\n"
+		"s6\tshipping was quick and fast\n"
+		"s7\tfast delivery by courier\n"
+		"m1\tcheap price, fast shipping\n"
+		"m2\tlow cost delivery\n", 0), NULL, NULL), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+static void build(void)
+{
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 4;
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+}
+
+static void seed_all(const char *flip)
+{
+	static const char *ids[] = { "p1", "p2", "p3", "p4", "p5", "p6",
+				     "s1", "s2", "s3", "s4", "s5", "s6" };
+	for (int i = 0; i < 12; i++) {
+		const char *l = ids[i][0] == 'p' ? "price" : "shipping";
+		if (flip && !strcmp(flip, ids[i]))
+			l = ids[i][0] == 'p' ? "shipping" : "price";
+		ck_assert_int_eq(rl_seed_set(db, ids[i], l), RL_OK);
+	}
+}
+
+typedef struct seen {
+	char ids[16][8];
+	char reasons[16][256];
+	int n, stop_at;
+} seen;
+
+static int on_next(void *ctx, const rl_next_item *it)
+{
+	seen *s = ctx;
+	snprintf(s->ids[s->n], sizeof s->ids[0], "%s", it->ext_id);
+	snprintf(s->reasons[s->n], sizeof s->reasons[0], "%s", it->reason);
+	ck_assert_ptr_nonnull(it->text);
+	ck_assert(it->density >= 0 && it->density <= 1);
+	return ++s->n == s->stop_at ? 42 : 0;
+}
+
+static int on_suspect(void *ctx, const rl_suspect *x)
+{
+	seen *s = ctx;
+	snprintf(s->ids[s->n], sizeof s->ids[0], "%s", x->ext_id);
+	snprintf(s->reasons[s->n], sizeof s->reasons[0], "%s>%s", x->given,
+		 x->suggested);
+	ck_assert(x->p_suggested > x->p_given);
+	double sum = 0;
+	for (uint32_t l = 0; l < x->n_labels; l++)
+		sum += x->p[l];
+	ck_assert_double_eq_tol(sum, 1, 1e-9);
+	s->n++;
+	return 0;
+}
+
+START_TEST(errors_before_run)
+{
+	seen s = { .n = 0 };
+	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "revlab run"));
+	ck_assert_int_eq(rl_suspects(db, NULL, 5, on_suspect, &s, NULL),
+			 RL_EEMPTY);
+	build();
+	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no hand labels"));
+	seed_all(NULL);
+	/* Seeds but no model yet. */
+	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no model yet; run "
+				     "`revlab run`"));
+	/* One seed per label is too few to cross-validate. */
+	for (int i = 2; i <= 6; i++) {
+		char id[4] = { 'p', (char)('0' + i), 0 };
+		ck_assert_int_eq(rl_seed_unset(db, id), RL_OK);
+	}
+	ck_assert_int_eq(rl_suspects(db, NULL, 5, on_suspect, &s, NULL),
+			 RL_EEMPTY);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "too few"));
+	ck_assert_int_eq(s.n, 0);
+}
+END_TEST
+
+START_TEST(next_reads_only)
+{
+	uint64_t n;
+	build();
+	seed_all(NULL);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
+	char *before = tu_digest(db_path);
+	seen a = { .n = 0 }, b = { .n = 0 };
+	ck_assert_int_eq(rl_next(db, NULL, 10, on_next, &a), RL_OK);
+	/* Only the four reviews without a hand label, each once. */
+	ck_assert_int_eq(a.n, 4);
+	for (int i = 0; i < a.n; i++) {
+		ck_assert(!strcmp(a.ids[i], "p7") || !strcmp(a.ids[i], "s7") ||
+			  !strcmp(a.ids[i], "m1") || !strcmp(a.ids[i], "m2"));
+		for (int j = 0; j < i; j++)
+			ck_assert_str_ne(a.ids[i], a.ids[j]);
+		ck_assert(strstr(a.reasons[i], "unsure") ||
+			  strstr(a.reasons[i], "leans"));
+		ck_assert_ptr_nonnull(strstr(a.reasons[i], "density"));
+	}
+	/* The mixed reviews are the ones a label would settle. */
+	ck_assert(!strcmp(a.ids[0], "m1") || !strcmp(a.ids[0], "m2"));
+	/* Deterministic. */
+	ck_assert_int_eq(rl_next(db, NULL, 10, on_next, &b), RL_OK);
+	ck_assert_int_eq(b.n, a.n);
+	for (int i = 0; i < a.n; i++)
+		ck_assert_str_eq(a.ids[i], b.ids[i]);
+	/* The callback can stop it. */
+	seen c = { .stop_at = 2 };
+	ck_assert_int_eq(rl_next(db, NULL, 10, on_next, &c), 42);
+	ck_assert_int_eq(c.n, 2);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Options by name. */
+	rl_next_opts o;
+	rl_next_opts_init(&o);
+	ck_assert_double_eq_tol(o.disagreement, 0.5, 1e-12);
+	ck_assert_int_eq(rl_next_opts_set(&o, "density=0"), RL_OK);
+	ck_assert_int_eq(rl_next_opts_set(&o, "nosuch=1"), RL_EINVAL);
+	ck_assert_int_eq(rl_next_opts_set(&o, "explore=-1"), RL_EINVAL);
+}
+END_TEST
+
+START_TEST(suspects_find_a_flip)
+{
+	uint64_t n;
+	build();
+	seed_all("s4");
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
+	char *before = tu_digest(db_path);
+	seen s = { .n = 0 };
+	rl_suspects_stats st;
+	ck_assert_int_eq(rl_suspects(db, NULL, 10, on_suspect, &s, &st),
+			 RL_OK);
+	ck_assert_uint_eq(st.seeds, 12);
+	ck_assert_uint_ge(st.folds, 2);
+	ck_assert_int_ge(s.n, 1);
+	ck_assert_uint_eq(st.suspects, (uint64_t)s.n);
+	ck_assert_str_eq(s.ids[0], "s4");
+	ck_assert_str_eq(s.reasons[0], "price>shipping");
+	/* The limit holds, and nothing was written. */
+	seen t = { .n = 0 };
+	ck_assert_int_eq(rl_suspects(db, NULL, 1, on_suspect, &t, NULL),
+			 RL_OK);
+	ck_assert_int_eq(t.n, 1);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Without the flip, the clean seeds raise no suspicion. */
+	ck_assert_int_eq(rl_seed_set(db, "s4", "shipping"), RL_OK);
+	seen u = { .n = 0 };
+	ck_assert_int_eq(rl_suspects(db, NULL, 10, on_suspect, &u, &st),
+			 RL_OK);
+	ck_assert_int_eq(u.n, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("guide");
+	TCase *k = tcase_create("kernels");
+	tcase_add_test(k, uncertain_first);
+	tcase_add_test(k, disagreement_counts);
+	tcase_add_test(k, near_duplicates_apart);
+	tcase_add_test(k, balanced_picks);
+	tcase_add_test(k, outliers_demoted);
+	tcase_add_test(k, confident_learning);
+	suite_add_tcase(s, k);
+	TCase *tc = tcase_create("stages");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, errors_before_run);
+	tcase_add_test(tc, next_reads_only);
+	tcase_add_test(tc, suspects_find_a_flip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
