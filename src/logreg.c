@@ -229,12 +229,17 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 				hd[(size_t)perm[X->indices[p]] * L] +=
 					w[i] * X->values[p] * X->values[p];
 		}
-		for (uint32_t c = 0; c < d; c++)
-			for (uint32_t l = 0; l < L; l++)
-				hd[(size_t)c * L + l] = lambda + 0.25 *
-							hd[(size_t)c * L];
+		/* Column c's sum sits in its label-0 slot until spread
+		 * over its L slots (from the last, so it is read first). A
+		 * column no weighted row uses, with lambda 0, has a flat
+		 * direction: scale 1 keeps the division finite. */
+		for (uint32_t c = 0; c < d; c++) {
+			double h = lambda + 0.25 * hd[(size_t)c * L];
+			for (uint32_t l = L; l-- > 0;)
+				hd[(size_t)c * L + l] = h > 0 ? h : 1;
+		}
 		for (uint32_t l = 0; l < L; l++)
-			hd[(size_t)d * L + l] = 0.25 * wsum + 1e-12;
+			hd[(size_t)d * L + l] = wsum > 0 ? 0.25 * wsum : 1;
 	}
 	memset(th, 0, sz * sizeof *th);
 	double f;

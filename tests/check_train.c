@@ -89,6 +89,30 @@ START_TEST(logreg_optimum)
 }
 END_TEST
 
+START_TEST(logreg_unused_column_no_l2)
+{
+	/* Column 1 is used only by a row of weight 0; without L2 its
+	 * direction is flat. Training must still fit the other column. */
+	uint64_t ip[5] = { 0, 1, 2, 3, 4 };
+	uint32_t ix[4] = { 0, 0, 1, 0 };
+	float v[4] = { 1, 1, 1, -1 };
+	rl_csr X = { 4, 2, ip, ix, v };
+	float T[8] = { 1, 0, 1, 0, 0, 1, 0, 1 };
+	float w[4] = { 1, 1, 0, 1 };
+	double theta[6], p[2];
+	uint32_t it = 0;
+	ck_assert_int_eq(rl_logreg_train(&X, T, w, 2, 0, 50, 0, 1, theta, &it,
+					 NULL, NULL), RL_OK);
+	ck_assert_uint_gt(it, 0);
+	for (int k = 0; k < 6; k++)
+		ck_assert(isfinite(theta[k]));
+	rl_logreg_predict(&X, 0, theta, 2, p);
+	ck_assert(p[0] > 0.9);
+	rl_logreg_predict(&X, 3, theta, 2, p);
+	ck_assert(p[1] > 0.9);
+}
+END_TEST
+
 START_TEST(cnb_separable)
 {
 	rl_csr X = { 4, 2, indptr, idx, val };
@@ -470,6 +494,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("kernels");
 	tcase_add_test(tc, logreg_separable);
 	tcase_add_test(tc, logreg_optimum);
+	tcase_add_test(tc, logreg_unused_column_no_l2);
 	tcase_add_test(tc, nb_by_hand);
 	tcase_add_test(tc, temperature);
 	tcase_add_test(tc, cnb_separable);
