@@ -261,7 +261,11 @@ static void list_clear(int32_t *ids, float *sims, size_t len)
 /* ---- exact ---- */
 
 #define QB 96	/* query rows per block */
-#define CB 512	/* candidate rows packed at once: 200 KB at dim 100 */
+#define CB 512	/* candidate rows a query block meets at once: 200 KB
+		   at dim 100 */
+/* Query blocks and candidate chunks start on panel boundaries: the
+ * packed panels of rows c0.. begin at packed + c0 * dim. */
+_Static_assert(QB % PW == 0 && CB % PW == 0, "blocks of whole panels");
 
 typedef struct exact_job {
 	const rl_vecs *v;

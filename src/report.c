@@ -289,6 +289,14 @@ static int eval_numbers(rl_db *db, report_data *d, const char *path,
 		*v = NULL;
 		got = 0;
 	}
+	/* Every number an evaluation stores is a count, a size, a rate or
+	 * a temperature: a damaged or foreign one is clamped to [0, 1e15],
+	 * so that no chart draws NaN and no count overflows. */
+	for (size_t i = 0; rc == RL_OK && *v && i < got; i++)
+		if (!((*v)[i] >= 0))
+			(*v)[i] = 0;
+		else if ((*v)[i] > 1e15)
+			(*v)[i] = 1e15;
 	if (n)
 		*n = got;
 	return rc;
@@ -384,6 +392,10 @@ static int load_eval(rl_db *db, report_data *d)
 	if ((rc = eval_numbers(db, d, "$.curve", 0, &d->curve, &n)) != RL_OK)
 		return rc;
 	d->n_curve = n / (1 + RL_METHOD_COUNT);
+	/* The curve's x axis is logarithmic in seeds per label. */
+	for (size_t i = 0; i < d->n_curve; i++)
+		if (d->curve[i * (1 + RL_METHOD_COUNT)] < 1)
+			d->n_curve = 0;
 	return RL_OK;
 }
 
@@ -1158,8 +1170,10 @@ static void section_eval(page *p, const report_data *d)
 	esc(p, d->eval_created.data);
 	out(p, ": %.0f-fold cross-validation on %.0f hand labels; each "
 	    "fold's hand labels were hidden from rule quality, propagation and "
-	    "training before they were predicted. Classifier: %s.</p>\n",
-	    d->folds, d->seeds, *d->model ? d->model : "logreg");
+	    "training before they were predicted. Classifier: ", d->folds,
+	    d->seeds);
+	esc(p, *d->model ? d->model : "logreg");
+	out(p, ".</p>\n");
 	eval_table(p, d);
 	out(p, "<div class=\"pair\">\n");
 	chart_confusion(p, d);

@@ -53,7 +53,8 @@ static int choose_k(rl_db *db, const rl_vecs *v, const rl_clusters_opts *o,
 	     i++)
 		if (k_candidates[i] <= limit)
 			ks[n++] = k_candidates[i];
-	if (limit > 20)
+	/* The largest k allowed is always tried, e.g. 7 for max_k=7. */
+	if (limit >= 2 && (n == 0 || ks[n - 1] != limit))
 		ks[n++] = limit;
 	if (n == 0) {
 		/* One or two reviews with features: nothing to choose. */

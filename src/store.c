@@ -389,17 +389,17 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT m.review_id, r.ext_id, r.text, m.similarity, "
 		"(SELECT l.name FROM seeds s JOIN labels l ON "
 		"l.id = s.label_id WHERE s.review_id = m.review_id "
-		"ORDER BY s.origin = 'cluster' LIMIT 1), (SELECT s.origin "
-		"FROM seeds s WHERE s.review_id = m.review_id "
-		"ORDER BY s.origin = 'cluster' LIMIT 1) "
-		"FROM cluster_members m JOIN reviews r ON r.id = m.review_id "
+		"ORDER BY s.origin = 'cluster', s.label_id LIMIT 1), "
+		"(SELECT s.origin FROM seeds s WHERE s.review_id = "
+		"m.review_id ORDER BY s.origin = 'cluster', s.label_id "
+		"LIMIT 1) FROM cluster_members m JOIN reviews r ON r.id = m.review_id "
 		"WHERE m.cluster_id = ?1 ORDER BY m.similarity DESC, "
 		"m.review_id LIMIT ?2",
 	[S_CSEED_DROP] =
 		"DELETE FROM seeds WHERE review_id = ?1 AND origin = 'cluster'",
-	[S_CASSIGN_DROP] =
-		"DELETE FROM assignments WHERE review_id = ?1 AND "
-		"source = 'cluster'",
+	/* A named review's label replaces whatever it had (it has no hand
+	 * label): one row per review in labelled_reviews. */
+	[S_CASSIGN_DROP] = "DELETE FROM assignments WHERE review_id = ?1",
 	[S_CSEED_ADD] =
 		"INSERT INTO seeds(review_id, label_id, origin) VALUES "
 		"(?1, ?2, 'cluster')",

@@ -444,6 +444,13 @@ START_TEST(stage_chooses_k)
 	ck_assert_uint_gt(st.n_tried, 3);
 	ck_assert_uint_eq(st.tried_k[0], 2);
 	ck_assert_double_gt(st.silhouette, 0.2);
+	/* The largest k allowed is tried even when no candidate is it. */
+	rl_clusters_opts o;
+	rl_clusters_opts_init(&o);
+	o.max_k = 7;
+	ck_assert_int_eq(rl_clusters(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.tried_k[st.n_tried - 1], 7);
+	ck_assert_uint_eq(st.tried_k[st.n_tried - 2], 6);
 }
 END_TEST
 
@@ -685,6 +692,18 @@ START_TEST(cluster_labels_propagate)
 			 9);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
 				"labelled_reviews WHERE source = 'model'"), 15);
+	/* Naming again after labelling: the named reviews' propagated or
+	 * model labels give way, one row per review, source 'cluster'. */
+	ck_assert_int_eq(rl_cluster_name(db, cluster_of("b1"), "battery", 5,
+					 &ns), RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews"), 24);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM (SELECT id "
+				"FROM labelled_reviews GROUP BY id)"), 24);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"labelled_reviews WHERE source = 'cluster' AND "
+				"label = 'battery'"), 5);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
 	/* A hand label on a named review wins. */
 	char *id = tu_text(db_path, "SELECT r.ext_id FROM seeds s JOIN reviews "
 			   "r ON r.id = s.review_id JOIN labels l ON l.id = "
@@ -694,7 +713,7 @@ START_TEST(cluster_labels_propagate)
 	LABELLED(id, "power:seed");
 	ck_assert_int_eq(rl_propagate(db, NULL, &ps), RL_OK);
 	ck_assert_uint_eq(ps.seeds, 1);
-	ck_assert_uint_eq(ps.cluster_seeds, 8);
+	ck_assert_uint_eq(ps.cluster_seeds, 10);
 	LABELLED(id, "power:seed");
 	free(id);
 	/* Without hand labels, eval has nothing to score. */

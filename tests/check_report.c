@@ -403,6 +403,27 @@ START_TEST(notes_without_eval)
 	HAS(html, "This evaluation has no confusion matrix");
 	ck_assert_int_eq(count(html, "&lt;x&gt;"), 0);
 	free(html);
+	/* A hostile one: markup for a classifier, negative and huge
+	 * counts, a learning curve at 0 seeds per label. The page escapes
+	 * the text, draws no NaN and no curve it cannot place. */
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "INSERT INTO evals(result) VALUES "
+		"('{\"seeds\":4,\"folds\":2,\"model\":\"<img src=//a.bc\","
+		"\"best\":\"model\",\"labels\":[\"a\",\"b\"],\"methods\":"
+		"{\"model\":{\"accuracy\":-1,\"macro_f1\":1e300,"
+		"\"confusion\":[[-5,1e300],[2,-0.0]]}},"
+		"\"curve\":[{\"per_label\":0,\"rules\":0.5,"
+		"\"propagation\":0.5,\"model\":0.5}]}')", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_report_file(db, NULL, tu_path("f.html")), RL_OK);
+	html = slurp(tu_path("f.html"));
+	ck_assert_ptr_null(strstr(html, "<img"));
+	HAS(html, "&lt;img src=//a.bc");
+	ck_assert_ptr_null(strstr(html, "nan"));
+	ck_assert_ptr_null(strstr(html, "inf\""));
+	HAS(html, "no learning curve");
+	free(html);
 }
 END_TEST
 

@@ -99,8 +99,8 @@ int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog);
 
-/* Writes at most about `max` bytes of s on one line (line breaks and tabs
- * as spaces), cut on a character boundary, "..." if cut. */
+/* Writes at most about `max` bytes of s on one line (every control
+ * character as a space), cut on a character boundary, "..." if cut. */
 void cli_snippet(FILE *f, const char *s, size_t max);
 
 /* Prints the cross-validation table of an evaluation. */

@@ -14,21 +14,9 @@
 
 #define SNIPPET 72	/* bytes of review text on one line */
 
-/* Prints at most SNIPPET bytes of s on one line, cut at a character
- * boundary, tabs and line breaks as spaces. */
 static void snippet(const char *s)
 {
-	size_t n = strlen(s), cut = n;
-	if (n > SNIPPET) {
-		cut = SNIPPET;
-		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-			cut--;
-	}
-	for (size_t i = 0; i < cut; i++)
-		putchar(s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' '
-								     : s[i]);
-	if (cut < n)
-		fputs("...", stdout);
+	cli_snippet(stdout, s, SNIPPET);
 	putchar('\n');
 }
 

@@ -187,9 +187,12 @@ void cli_snippet(FILE *f, const char *s, size_t max)
 		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
 			cut--;
 	}
-	for (size_t i = 0; i < cut; i++)
-		fputc(s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i],
-		      f);
+	/* Control characters (line breaks, tabs, escape sequences that
+	 * would drive the terminal) as spaces. */
+	for (size_t i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)s[i];
+		fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+	}
 	if (cut < len)
 		fputs("...", f);
 }
