@@ -66,14 +66,18 @@ CREATE TABLE features (
 	idf REAL NOT NULL
 );
 
--- The LSA projection fitted with the features: float32 components
--- [n_features][dim], row-major, host byte order, and the singular values.
+-- The LSA projection fitted with the features: float32 components,
+-- row-major, host byte order, and the singular values. LSA is fitted on
+-- the most frequent features only and the other rows are zero, so cols
+-- (version 2) lists, as uint32, the features whose rows components holds
+-- ([length of cols][dim]); with cols NULL it holds all ([n_features][dim]).
 CREATE TABLE projection (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	dim INTEGER NOT NULL,
 	n_features INTEGER NOT NULL,
 	components BLOB NOT NULL,
-	sigma BLOB NOT NULL
+	sigma BLOB NOT NULL,
+	cols BLOB
 );
 
 -- One vector per review and kind: 'tfidf' is sparse, a blob of (varint

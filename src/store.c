@@ -198,10 +198,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, term_a, term_b, df, idf FROM features ORDER BY id",
 	[S_PROJ_CLEAR] = "DELETE FROM projection",
 	[S_PROJ_PUT] =
-		"INSERT INTO projection(id, dim, n_features, components, sigma) "
-		"VALUES (1, ?1, ?2, ?3, ?4)",
+		"INSERT INTO projection(id, dim, n_features, components, sigma, "
+		"cols) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
 	[S_PROJ_GET] =
-		"SELECT dim, n_features, components, sigma FROM projection",
+		"SELECT dim, n_features, components, sigma, cols FROM "
+		"projection",
 	[S_VECTORS_CLEAR] = "DELETE FROM vectors",
 	[S_VECTOR_PUT] =
 		"INSERT OR REPLACE INTO vectors(review_id, kind, dim, data) "
@@ -554,7 +555,9 @@ static int apply_schema(rl_db *db)
 /* Upgrades, one per version step: upgrade[v - 1] takes a version-v store
  * to v + 1. Each adds what schema.sql added in that version. */
 static const char *const upgrade[] = {
-	/* 1 -> 2: evaluations and clusters */
+	/* 1 -> 2: evaluations and clusters; projections keep only their
+	 * non-zero rows */
+	"ALTER TABLE projection ADD COLUMN cols BLOB;"
 	"CREATE TABLE evals (id INTEGER PRIMARY KEY,"
 	" run_id INTEGER REFERENCES runs(id),"
 	" created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ',"
@@ -1145,17 +1148,44 @@ int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l)
 	}
 	if (rc != RL_OK || !l)
 		return rc;
+	/* Only the rows that are not zero, and which they are: LSA is fitted
+	 * on the lsa_features most frequent features, so most rows are. */
+	uint32_t *cols = malloc(((size_t)l->n_cols + 1) * sizeof *cols);
+	float *rows = malloc(((size_t)l->n_cols * l->dim + 1) * sizeof *rows);
+	uint32_t kept = 0;
+	if (!cols || !rows) {
+		free(cols);
+		free(rows);
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	}
+	for (uint32_t c = 0; c < l->n_cols; c++) {
+		const float *row = l->components + (size_t)c * l->dim;
+		uint32_t k = 0;
+		while (k < l->dim && row[k] == 0)
+			k++;
+		if (k == l->dim)
+			continue;
+		memcpy(rows + (size_t)kept * l->dim, row,
+		       l->dim * sizeof *rows);
+		cols[kept++] = c;
+	}
 	sqlite3_stmt *s = stmt(db, S_PROJ_PUT);
-	if (!s)
-		return RL_EDB;
-	sqlite3_bind_int64(s, 1, l->dim);
-	sqlite3_bind_int64(s, 2, l->n_cols);
-	sqlite3_bind_blob64(s, 3, l->components,
-			    (uint64_t)l->dim * l->n_cols * sizeof(float),
-			    SQLITE_STATIC);
-	sqlite3_bind_blob64(s, 4, l->sigma, (uint64_t)l->dim * sizeof(double),
-			    SQLITE_STATIC);
-	return exec_stmt(db, s);
+	rc = RL_EDB;
+	if (s) {
+		sqlite3_bind_int64(s, 1, l->dim);
+		sqlite3_bind_int64(s, 2, l->n_cols);
+		sqlite3_bind_blob64(s, 3, rows, (uint64_t)l->dim * kept *
+				    sizeof(float), SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 4, l->sigma,
+				    (uint64_t)l->dim * sizeof(double),
+				    SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 5, cols, (uint64_t)kept * sizeof *cols,
+				    SQLITE_STATIC);
+		rc = exec_stmt(db, s);
+	}
+	free(cols);
+	free(rows);
+	return rc;
 }
 
 int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
@@ -1224,22 +1254,51 @@ int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
 	l->n_cols = (uint32_t)sqlite3_column_int64(s, 1);
 	size_t cbytes = (size_t)l->dim * l->n_cols * sizeof(float);
 	size_t sbytes = (size_t)l->dim * sizeof(double);
-	if (l->n_cols != m->n_features ||
-	    (size_t)sqlite3_column_bytes(s, 2) != cbytes ||
-	    (size_t)sqlite3_column_bytes(s, 3) != sbytes) {
+	/* With cols, components holds only the listed rows (a store made by
+	 * revlab 1 has them all). */
+	int sparse = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	size_t kept = sparse ? (size_t)sqlite3_column_bytes(s, 4) /
+				       sizeof(uint32_t)
+			     : l->n_cols;
+	/* Blobs carry no alignment: read their numbers with memcpy. */
+	const unsigned char *cols = sparse ? sqlite3_column_blob(s, 4) : NULL;
+	int ok = l->n_cols == m->n_features && kept <= l->n_cols &&
+		 (size_t)sqlite3_column_bytes(s, 2) ==
+			 kept * l->dim * sizeof(float) &&
+		 (size_t)sqlite3_column_bytes(s, 3) == sbytes &&
+		 (!sparse || (size_t)sqlite3_column_bytes(s, 4) ==
+				     kept * sizeof(uint32_t));
+	uint32_t prev = 0;
+	for (size_t i = 0; ok && sparse && i < kept; i++) {
+		uint32_t c;
+		memcpy(&c, cols + i * sizeof c, sizeof c);
+		ok = c < l->n_cols && (i == 0 || c > prev);
+		prev = c;
+	}
+	if (!ok) {
 		sqlite3_reset(s);
 		rc = rl_fail(db, RL_EDB, "%s: projection does not match the "
 			     "features", db->path);
 		goto fail;
 	}
-	l->components = malloc(cbytes ? cbytes : 1);
+	l->components = sparse ? calloc(cbytes ? cbytes : 1, 1)
+			       : malloc(cbytes ? cbytes : 1);
 	l->sigma = malloc(sbytes ? sbytes : 1);
 	if (!l->components || !l->sigma) {
 		sqlite3_reset(s);
 		rc = rl_fail(db, RL_ENOMEM, "out of memory");
 		goto fail;
 	}
-	memcpy(l->components, sqlite3_column_blob(s, 2), cbytes);
+	const unsigned char *rows = sqlite3_column_blob(s, 2);
+	for (size_t i = 0; sparse && i < kept; i++) {
+		uint32_t c;
+		memcpy(&c, cols + i * sizeof c, sizeof c);
+		memcpy(l->components + (size_t)c * l->dim,
+		       rows + i * l->dim * sizeof(float),
+		       l->dim * sizeof(float));
+	}
+	if (!sparse && cbytes)
+		memcpy(l->components, rows, cbytes);
 	memcpy(l->sigma, sqlite3_column_blob(s, 3), sbytes);
 	sqlite3_reset(s);
 	return RL_OK;

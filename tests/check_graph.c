@@ -6,6 +6,7 @@
  * reviews with no known term, and injected failures.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,81 @@ START_TEST(stage_graph_duplicates_unknown)
 }
 END_TEST
 
+/* The stored LSA projection as reloaded, checked against the LSA vectors
+ * the stage stored: projecting each stored TF-IDF row with it must give
+ * the stored LSA row. */
+static void projection_reproduces_vectors(void)
+{
+	rl_tfidf tf;
+	rl_lsa lsa;
+	rl_vector_set t = { 0 }, z = { 0 };
+	ck_assert_int_eq(rl_store_vectorizer_load(db, 0, 1, &tf, &lsa), RL_OK);
+	ck_assert_int_eq(rl_store_vectors_load(db, "tfidf", &t), RL_OK);
+	ck_assert_int_eq(rl_store_vectors_load(db, "lsa", &z), RL_OK);
+	ck_assert_uint_eq(t.n, z.n);
+	float *out = malloc((size_t)t.n * lsa.dim * sizeof *out);
+	t.csr.n_cols = tf.n_features;
+	ck_assert_int_eq(rl_lsa_transform(&lsa, &t.csr, 1, out), RL_OK);
+	for (size_t i = 0; i < (size_t)t.n * lsa.dim; i++)
+		ck_assert_float_eq_tol(out[i], z.dense[i], 1e-5);
+	free(out);
+	rl_vector_set_free(&t);
+	rl_vector_set_free(&z);
+	rl_tfidf_free(&tf);
+	rl_lsa_free(&lsa);
+}
+
+START_TEST(stage_projection_stored_sparse)
+{
+	/* LSA fitted on the 4 most frequent features: the projection
+	 * keeps those rows only, and loads back to the same vectors. */
+	add("id\ttext\n"
+	    "a\tcheap price, good value\n"
+	    "b\tcheap price and low cost\n"
+	    "c\tfast shipping, arrived early\n"
+	    "d\tshipping was fast and early\n"
+	    "e\tgood value for the price\n"
+	    "f\tlow cost, good value, fast\n");
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	o.lsa_features = 4;
+	o.dim = 2;
+	rl_vectorize_stats vs;
+	ck_assert_int_eq(rl_vectorize(db, &o, &vs), RL_OK);
+	ck_assert_int_gt(vs.features, 4);
+	ck_assert_int_eq(tu_int(db_path, "SELECT length(cols) / 4 FROM "
+				"projection"), 4);
+	ck_assert_int_eq(tu_int(db_path, "SELECT length(components) FROM "
+				"projection"), 4 * 2 * 4);
+	projection_reproduces_vectors();
+	/* A store of revlab 1 kept every row and no cols: still read. */
+	rl_tfidf tf;
+	rl_lsa lsa;
+	ck_assert_int_eq(rl_store_vectorizer_load(db, 0, 1, &tf, &lsa), RL_OK);
+	sqlite3 *s = NULL;
+	sqlite3_stmt *q = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(s, "UPDATE projection SET "
+					    "components = ?1, cols = NULL",
+					    -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, lsa.components, (int)((size_t)lsa.n_cols *
+			  lsa.dim * sizeof(float)), SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	rl_tfidf_free(&tf);
+	rl_lsa_free(&lsa);
+	projection_reproduces_vectors();
+	/* A damaged list of rows is refused with a clear error. */
+	ck_assert_int_eq(sqlite3_exec(s, "UPDATE projection SET components "
+				      "= zeroblob(16), cols = x'0300000001000000'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_store_vectorizer_load(db, 0, 1, &tf, &lsa),
+			 RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "projection"));
+}
+END_TEST
+
 START_TEST(stage_injected_failures)
 {
 	add("id\ttext\na\tcheap price\nb\tcheap value\nc\tprice value\n");
@@ -582,6 +658,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, stage_empty);
 	tcase_add_test(tc, stage_graph_duplicates_unknown);
+	tcase_add_test(tc, stage_projection_stored_sparse);
 	tcase_add_test(tc, stage_injected_failures);
 	suite_add_tcase(s, tc);
 	return s;
