@@ -290,7 +290,7 @@ static double ece_of(const double *ho, const uint32_t *gold, size_t m,
 	return bins_finish(bn, bc, br, bins);
 }
 
-static int argmax(const double *p, uint32_t L)
+int rl_argmax(const double *p, uint32_t L)
 {
 	int best = -1;
 	double bv = 0;
@@ -532,7 +532,7 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 			       L * sizeof *ho);
 			ho_gold[n_ho++] = g;
 			for (int m = 0; m < RL_METHOD_COUNT; m++) {
-				int p = argmax(P[m] + (size_t)i * L, L);
+				int p = rl_argmax(P[m] + (size_t)i * L, L);
 				if (oof)
 					memcpy(oof->P[m] + (size_t)i * L,
 					       P[m] + (size_t)i * L,
@@ -964,7 +964,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			   : "model";
 	for (uint32_t i = 0; i < n; i++) {
 		const double *p = P + (size_t)i * L;
-		int best = argmax(p, L);
+		int best = rl_argmax(p, L);
 		int is_seed = ev.seed[i] >= 0;
 		if (o->progress && i % 4096 == 0)
 			o->progress(o->ctx, "write", i, n);

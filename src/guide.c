@@ -11,20 +11,6 @@
 
 #include "kernels.h"
 
-/* Index of the largest entry of p [L], -1 for an all-zero row; ties go to
- * the smaller index. */
-static int32_t top(const double *p, uint32_t L)
-{
-	int32_t best = -1;
-	double bv = 0;
-	for (uint32_t l = 0; l < L; l++)
-		if (p[l] > bv) {
-			bv = p[l];
-			best = (int32_t)l;
-		}
-	return best;
-}
-
 typedef struct scored {
 	double score;
 	uint32_t row;
@@ -58,7 +44,7 @@ static void score_row(const rl_next_in *in, uint32_t i, rl_next_pick *p)
 	uint32_t L = in->L;
 	const double *pm = in->Pm + (size_t)i * L;
 	const double *pp = in->Pp + (size_t)i * L;
-	int answered = top(pp, L) >= 0;
+	int answered = rl_argmax(pp, L) >= 0;
 	memset(p, 0, sizeof *p);
 	p->row = i;
 	p->m1 = p->m2 = -1;
@@ -81,9 +67,9 @@ static void score_row(const rl_next_in *in, uint32_t i, rl_next_pick *p)
 	/* Margin sampling: evidence torn between two labels learns most from
 	 * being told which. No answer at all is the most unsure. */
 	p->uncertainty = p->m1 < 0 ? 1 : 1 - (p->p1 - p->p2);
-	p->model = top(pm, L);
-	p->prop = top(in->Pp + (size_t)i * L, L);
-	p->rule = top(in->R + (size_t)i * L, L);
+	p->model = rl_argmax(pm, L);
+	p->prop = rl_argmax(in->Pp + (size_t)i * L, L);
+	p->rule = rl_argmax(in->R + (size_t)i * L, L);
 	/* Disagreement: the share of pairs of sources that answer and differ
 	 * (a committee of three; query by committee). */
 	int32_t src[3] = { p->model, p->prop, p->rule };
@@ -217,7 +203,7 @@ int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
 	 * the model is always unsure of is not held to a high bar. */
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t g = given[i];
-		if (g < 0 || top(P + (size_t)i * L, L) < 0)
+		if (g < 0 || rl_argmax(P + (size_t)i * L, L) < 0)
 			continue;
 		thr[g] += P[(size_t)i * L + (uint32_t)g];
 		cnt[g]++;

@@ -188,6 +188,10 @@ int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 		 double smoothing, double *theta);
 
+/* Index of the largest entry of p [L], -1 for an all-zero row; ties go
+ * to the smaller index. */
+int rl_argmax(const double *p, uint32_t L);
+
 /* p[L] = softmax(x_i theta). */
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);

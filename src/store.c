@@ -1818,9 +1818,12 @@ int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed, size_t limit,
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
-int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx)
+/* Calls fn(ctx, id, name) for each row of statement `which`, which
+ * selects an id and a text. */
+static int names_each(rl_db *db, enum stmt_id which, rl_name_fn fn,
+		      void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, S_LABELS_BY_ID);
+	sqlite3_stmt *s = stmt(db, which);
 	if (!s)
 		return RL_EDB;
 	int r;
@@ -1834,6 +1837,11 @@ int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx)
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx)
+{
+	return names_each(db, S_LABELS_BY_ID, fn, ctx);
 }
 
 int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
@@ -2393,20 +2401,7 @@ out:
 
 int rl_store_feature_names(rl_db *db, rl_name_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = stmt(db, S_FEATURE_NAMES);
-	if (!s)
-		return RL_EDB;
-	int r;
-	while ((r = step(db, s)) == SQLITE_ROW) {
-		int rc = fn(ctx, sqlite3_column_int64(s, 0),
-			    (const char *)sqlite3_column_text(s, 1));
-		if (rc != RL_OK) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+	return names_each(db, S_FEATURE_NAMES, fn, ctx);
 }
 
 int rl_store_clusters_clear(rl_db *db)

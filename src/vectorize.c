@@ -268,6 +268,23 @@ void rl_tfidf_index_free(rl_tfidf_index *ix)
 	free(ix);
 }
 
+/* Sorts a[n] ascending: insertion sort for the few dozen features of a
+ * review (no call per comparison), qsort for long documents. */
+static void sort_u32(uint32_t *a, size_t n)
+{
+	if (n > 64) {
+		qsort(a, n, sizeof *a, cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+}
+
 int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 		       const rl_docs *docs, int ngram_max, rl_csr *out)
 {
@@ -312,7 +329,7 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 					feats[nf++] = fmap->vals[s];
 			}
 		}
-		qsort(feats, nf, sizeof *feats, cmp_u32);
+		sort_u32(feats, nf);
 		if (nnz + nf > nnz_cap) {
 			uint64_t cap = nnz_cap ? nnz_cap : 256;
 			while (cap < nnz + nf)

@@ -32,24 +32,6 @@ static void tsv_field(FILE *f, const char *s, int last)
 	fputc(last ? '\n' : '\t', f);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static int write_row(void *ctx, const rl_labelled_row *r)
 {
 	exporter *e = ctx;
@@ -59,16 +41,16 @@ static int write_row(void *ctx, const rl_labelled_row *r)
 	e->rows++;
 	if (e->fmt == 2) {
 		fputs("{\"id\":", e->out);
-		json_str(e->out, r->id);
+		cli_json_str(e->out, r->id);
 		fputs(",\"label\":", e->out);
-		json_str(e->out, r->label);
+		cli_json_str(e->out, r->label);
 		fprintf(e->out, ",\"confidence\":%s,\"source\":",
 			r->label ? conf : "null");
-		json_str(e->out, r->source);
+		cli_json_str(e->out, r->source);
 		fprintf(e->out, ",\"meta\":%s", r->meta ? r->meta : "{}");
 		if (e->text) {
 			fputs(",\"text\":", e->out);
-			json_str(e->out, r->text);
+			cli_json_str(e->out, r->text);
 		}
 		fputs("}\n", e->out);
 		return ferror(e->out) ? RL_EIO : 0;
