@@ -75,6 +75,8 @@ typedef struct rl_lsa {
 	uint32_t dim, n_cols;
 	float *components;	/* [n_cols][dim] */
 	double *sigma;		/* [dim] singular values, descending */
+	uint8_t *live;		/* [n_cols] 0 where the row is all zero (the
+				   projection skips it), or NULL */
 } rl_lsa;
 
 /* Randomized SVD (Halko, Martinsson, Tropp 2011) with `n_iter` power

@@ -31,6 +31,7 @@ void rl_lsa_free(rl_lsa *m)
 		return;
 	free(m->components);
 	free(m->sigma);
+	free(m->live);
 	memset(m, 0, sizeof *m);
 }
 
@@ -467,6 +468,9 @@ HOT static void project(void *ctx, int t, int nt)
 		memset(acc, 0, dim * sizeof *acc);
 		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
 		     p++) {
+			/* A zero row adds nothing but a cache miss. */
+			if (j->m->live && !j->m->live[j->X->indices[p]])
+				continue;
 			const float *comp = j->m->components +
 					    (size_t)j->X->indices[p] * dim;
 			float x = j->X->values[p];

@@ -70,12 +70,19 @@ struct ranked {
 };
 typedef struct ranked ranked;
 
-static int by_p(const void *a, const void *b)
+/* Sorts rk[L] by probability, highest first, ties by label: insertion
+ * sort, as L is a handful of labels. */
+static void rank_labels(ranked *rk, uint32_t L)
 {
-	const ranked *x = a, *y = b;
-	if (x->p != y->p)
-		return x->p > y->p ? -1 : 1;
-	return x->l < y->l ? -1 : x->l > y->l;
+	for (uint32_t i = 1; i < L; i++) {
+		ranked x = rk[i];
+		uint32_t j = i;
+		for (; j > 0 && (rk[j - 1].p < x.p ||
+				 (rk[j - 1].p == x.p && rk[j - 1].l > x.l));
+		     j--)
+			rk[j] = rk[j - 1];
+		rk[j] = x;
+	}
 }
 
 static int on_review(void *ctx, int64_t id, const char *ext_id,
@@ -131,7 +138,7 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 		rl_temper(p->prob, L, p->m.temperature);
 	for (uint32_t l = 0; l < L; l++)
 		rk[l] = (ranked){ p->prob[l], l };
-	qsort(rk, L, sizeof *rk, by_p);
+	rank_labels(rk, L);
 	const char *names[16];
 	double conf[16];
 	int n_top = p->top < 1 ? 1 : p->top > 16 ? 16 : p->top;

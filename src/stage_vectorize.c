@@ -115,11 +115,17 @@ static int fit_lsa(const rl_tfidf *tf, const rl_csr *X,
 		goto out;
 	}
 	memcpy(out->sigma, small.sigma, small.dim * sizeof *out->sigma);
+	if (!(out->live = calloc(V, 1))) {
+		rl_lsa_free(out);
+		goto out;
+	}
 	for (uint32_t c = 0; c < V; c++)
-		if (map[c] != UINT32_MAX)
+		if (map[c] != UINT32_MAX) {
 			memcpy(out->components + (size_t)c * small.dim,
 			       small.components + (size_t)map[c] * small.dim,
 			       small.dim * sizeof(float));
+			out->live[c] = 1;
+		}
 	rc = RL_OK;
 out:
 	free(order);

@@ -1284,7 +1284,8 @@ int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
 	l->components = sparse ? calloc(cbytes ? cbytes : 1, 1)
 			       : malloc(cbytes ? cbytes : 1);
 	l->sigma = malloc(sbytes ? sbytes : 1);
-	if (!l->components || !l->sigma) {
+	l->live = sparse ? calloc((size_t)l->n_cols + 1, 1) : NULL;
+	if (!l->components || !l->sigma || (sparse && !l->live)) {
 		sqlite3_reset(s);
 		rc = rl_fail(db, RL_ENOMEM, "out of memory");
 		goto fail;
@@ -1296,6 +1297,7 @@ int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
 		memcpy(l->components + (size_t)c * l->dim,
 		       rows + i * l->dim * sizeof(float),
 		       l->dim * sizeof(float));
+		l->live[c] = 1;
 	}
 	if (!sparse && cbytes)
 		memcpy(l->components, rows, cbytes);
