@@ -178,6 +178,9 @@ typedef struct rl_tokenize_opts {
 	int stem;			/* Snowball stemming; 1 */
 	int negation;			/* mark negation scope "not_x"; 1 */
 	int min_len;			/* drop shorter word tokens; 1 */
+	int threads;			/* reviews tokenized at once; the
+					   tokens are the same for any
+					   number; 2 */
 	rl_progress_fn progress;
 	void *ctx;
 } rl_tokenize_opts;

@@ -30,6 +30,8 @@ const rl_param_def rl_tokenize_params[] = {
 	  "prefix words after a negation with not_ up to punctuation"),
 	P(rl_tokenize_opts, "int", RL_PT_INT, min_len, "1", 1, 100,
 	  "drop word tokens shorter than this many characters"),
+	P(rl_tokenize_opts, "int", RL_PT_INT, threads, "2", 1, 256,
+	  "worker threads"),
 	P(rl_tokenize_opts, "string", RL_PT_STRING, lexicon_dir,
 	  RL_LEXICON_DIR_BUILD, 0, 0, "folder holding the lexicons"),
 };

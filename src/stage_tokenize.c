@@ -14,15 +14,26 @@
 #include "store.h"
 
 #define BATCH 2048
+/* Text held before it is tokenized: a batch of long reviews is cut into
+ * pieces of about this many bytes. */
+#define PENDING_BYTES (4u << 20)
 #define FINGERPRINT_KEY "tokenizer"
+
+/* One thread's share of the pending reviews: each token as a varint
+ * length and its bytes. */
+typedef struct tok_part {
+	rl_tokenizer *tk;
+	rl_buf toks;
+	int rc;
+} tok_part;
 
 typedef struct tok_state {
 	rl_db *db;
-	rl_tokenizer *tk;
+	int threads;
+	tok_part *part;		/* [threads] */
 	rl_strmap *terms;
 	int64_t next_term;
 	rl_tokenize_stats st;
-	int rc;
 
 	/* the batch: review i's tokens are blob[off[i]..off[i+1]) */
 	rl_buf blob;
@@ -30,49 +41,127 @@ typedef struct tok_state {
 	int64_t ntok[BATCH];
 	size_t off[BATCH + 1];
 	size_t n;
+
+	/* reviews first..n - 1 are read but not yet tokenized: their text
+	 * and user ids, NUL-terminated, at toff[] and eoff[] */
+	size_t first;
+	rl_buf text, ext;
+	size_t toff[BATCH + 1], eoff[BATCH];
+	size_t tok_end[BATCH];	/* end of review i's tokens in its part */
+	int err[BATCH];
 } tok_state;
 
-static void on_token(void *ctx, const char *tok, size_t len)
+static void on_part_token(void *ctx, const char *tok, size_t len)
+{
+	tok_part *p = ctx;
+	if (p->rc == RL_OK &&
+	    (p->rc = rl_buf_put_varint(&p->toks, len)) == RL_OK)
+		p->rc = rl_buf_append(&p->toks, tok, len);
+}
+
+/* Thread t tokenizes its share of the pending reviews into its part. */
+static void tokenize_part(void *ctx, int t, int nt)
 {
 	tok_state *ts = ctx;
-	if (ts->rc != RL_OK)
-		return;
-	int64_t id = rl_strmap_get(ts->terms, tok, len);
-	if (id < 0) {
-		id = ts->next_term++;
-		if ((ts->rc = rl_strmap_put(ts->terms, tok, len, id)) != RL_OK)
-			return;
-		/* terms is not the table being read, so this is safe while
-		 * the batch's SELECT is open. */
-		if ((ts->rc = rl_store_term_add(ts->db, id, tok, len)) != RL_OK)
-			return;
-		ts->st.new_terms++;
+	tok_part *p = &ts->part[t];
+	size_t m = ts->n - ts->first;
+	size_t lo = ts->first + m * (size_t)t / (size_t)nt;
+	size_t hi = ts->first + m * (size_t)(t + 1) / (size_t)nt;
+	p->toks.len = 0;
+	for (size_t i = lo; i < hi && p->rc == RL_OK; i++) {
+		ts->err[i] = rl_tokenize_text(p->tk, ts->text.data + ts->toff[i],
+					      ts->toff[i + 1] - ts->toff[i] - 1,
+					      on_part_token, p);
+		ts->tok_end[i] = p->toks.len;
 	}
-	if ((ts->rc = rl_buf_put_varint(&ts->blob, (uint64_t)id)) != RL_OK)
-		return;
-	ts->ntok[ts->n]++;
+}
+
+/* Tokenizes the pending reviews on the threads, then, in review order
+ * (so term ids are the same for any thread count), gives new terms their
+ * ids and appends each review's id list to the blob. */
+static int flush_pending(tok_state *ts)
+{
+	if (ts->first == ts->n)
+		return RL_OK;
+	int threads = ts->threads;
+	if ((size_t)threads > ts->n - ts->first)
+		threads = (int)(ts->n - ts->first);
+	int rc = rl_parallel(threads, tokenize_part, ts);
+	for (int t = 0; rc == RL_OK && t < threads; t++)
+		rc = ts->part[t].rc;
+	size_t m = ts->n - ts->first;
+	for (int t = 0; rc == RL_OK && t < threads; t++) {
+		size_t lo = ts->first + m * (size_t)t / (size_t)threads;
+		size_t hi = ts->first + m * (size_t)(t + 1) / (size_t)threads;
+		const unsigned char *p =
+			(const unsigned char *)ts->part[t].toks.data;
+		size_t at = 0;
+		for (size_t i = lo; i < hi && rc == RL_OK; i++) {
+			if (ts->err[i] == RL_EINPUT)
+				return rl_fail(ts->db, RL_EINPUT, "review '%s': "
+					       "text is not valid UTF-8",
+					       ts->ext.data + ts->eoff[i]);
+			if ((rc = ts->err[i]) != RL_OK)
+				break;
+			ts->off[i] = ts->blob.len;
+			ts->ntok[i] = 0;
+			while (at < ts->tok_end[i] && rc == RL_OK) {
+				uint64_t len;
+				size_t used = rl_varint_get(p + at, p +
+							    ts->tok_end[i],
+							    &len);
+				if (used == 0) {
+					rc = RL_EDB;	/* cannot happen */
+					break;
+				}
+				const char *tok = (const char *)p + at + used;
+				at += used + len;
+				int64_t id = rl_strmap_get(ts->terms, tok, len);
+				if (id < 0) {
+					id = ts->next_term++;
+					if ((rc = rl_strmap_put(ts->terms, tok,
+								len, id)) !=
+						    RL_OK ||
+					    /* terms is not the table being
+					     * read, so this is safe while
+					     * the batch's SELECT is open. */
+					    (rc = rl_store_term_add(ts->db, id,
+							tok, len)) != RL_OK)
+						break;
+					ts->st.new_terms++;
+				}
+				rc = rl_buf_put_varint(&ts->blob, (uint64_t)id);
+				ts->ntok[i]++;
+			}
+			ts->off[i + 1] = ts->blob.len;
+			ts->st.tokens += (uint64_t)ts->ntok[i];
+		}
+	}
+	ts->first = ts->n;
+	ts->text.len = 0;
+	ts->ext.len = 0;
+	return rc;
 }
 
 static int on_review(void *ctx, int64_t id, const char *ext_id,
 		     const char *text, size_t len)
 {
 	tok_state *ts = ctx;
-	ts->ids[ts->n] = id;
-	ts->ntok[ts->n] = 0;
-	ts->off[ts->n] = ts->blob.len;
-	int rc = rl_tokenize_text(ts->tk, text, len, on_token, ts);
-	if (rc == RL_EINPUT)
-		return rl_fail(ts->db, rc, "review '%s': text is not valid "
-			       "UTF-8", ext_id);
+	size_t i = ts->n;
+	ts->ids[i] = id;
+	ts->toff[i] = ts->text.len;
+	ts->eoff[i] = ts->ext.len;
+	int rc = rl_buf_append(&ts->text, text, len);
+	if (rc == RL_OK)
+		rc = rl_buf_putc(&ts->text, 0);
+	if (rc == RL_OK)
+		rc = rl_buf_append(&ts->ext, ext_id, strlen(ext_id) + 1);
 	if (rc != RL_OK)
 		return rc;
-	if (ts->rc != RL_OK)
-		return ts->rc;
-	ts->st.tokens += (uint64_t)ts->ntok[ts->n];
 	ts->st.bytes += len;
 	ts->n++;
-	ts->off[ts->n] = ts->blob.len;
-	return RL_OK;
+	ts->toff[ts->n] = ts->text.len;
+	return ts->text.len >= PENDING_BYTES ? flush_pending(ts) : RL_OK;
 }
 
 static int params_json(const rl_tokenize_opts *o, const char *fp,
@@ -112,13 +201,21 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	if (!ts)
 		return rl_fail(db, RL_ENOMEM, "out of memory");
 	ts->db = db;
-	if ((rc = rl_tokenizer_new(o, &ts->tk, err, sizeof err)) != RL_OK) {
-		rl_fail(db, rc, "%s", err);
+	ts->threads = o->threads < 1 ? 1 : o->threads;
+	if (!(ts->part = calloc((size_t)ts->threads, sizeof *ts->part))) {
+		rc = RL_ENOMEM;
 		goto out;
 	}
+	/* A tokenizer each: each keeps its own cache of words. */
+	for (int t = 0; t < ts->threads; t++)
+		if ((rc = rl_tokenizer_new(o, &ts->part[t].tk, err,
+					   sizeof err)) != RL_OK) {
+			rl_fail(db, rc, "%s", err);
+			goto out;
+		}
 	if ((rc = rl_strmap_new(&ts->terms)) != RL_OK)
 		goto out;
-	const char *fp = rl_tokenizer_fingerprint(ts->tk);
+	const char *fp = rl_tokenizer_fingerprint(ts->part[0].tk);
 	if ((rc = params_json(o, fp, &params)) != RL_OK)
 		goto out;
 
@@ -154,10 +251,15 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	double next_progress = 0;
 	for (;;) {
 		ts->n = 0;
+		ts->first = 0;
 		ts->blob.len = 0;
 		ts->off[0] = 0;
+		ts->text.len = 0;
+		ts->ext.len = 0;
 		rc = rl_store_untokenized(db, after, BATCH, on_review, ts,
 					  &after);
+		if (rc == RL_OK)
+			rc = flush_pending(ts);
 		if (rc != RL_OK)
 			goto fail;
 		if (ts->n == 0)
@@ -203,8 +305,14 @@ out:
 	rl_buf_free(&stored);
 	rl_buf_free(&params);
 	rl_buf_free(&ts->blob);
+	rl_buf_free(&ts->text);
+	rl_buf_free(&ts->ext);
 	rl_strmap_free(ts->terms);
-	rl_tokenizer_free(ts->tk);
+	for (int t = 0; ts->part && t < ts->threads; t++) {
+		rl_tokenizer_free(ts->part[t].tk);
+		rl_buf_free(&ts->part[t].toks);
+	}
+	free(ts->part);
 	free(ts);
 	return rc;
 }

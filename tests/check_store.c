@@ -257,6 +257,85 @@ START_TEST(tokenize_incremental)
 }
 END_TEST
 
+START_TEST(tokenize_threads_same_tokens)
+{
+	/* 5,006 reviews (several batches, and pieces of a batch cut by its
+	 * text size) tokenized on 1 and on 3 threads: the same terms, ids
+	 * and token lists; a bad review named whatever thread meets it. */
+	size_t cap = 8 << 20, len = 0;
+	char *tsv = malloc(cap);
+	len += (size_t)snprintf(tsv, cap, "id\ttext\n");
+	/* Six long reviews first: 4.4 MB of text, more than is held
+	 * before tokenizing, so a batch is cut into pieces. */
+	for (int i = 0; i < 6; i++) {
+		len += (size_t)snprintf(tsv + len, cap - len, "long%d\t", i);
+		for (int w = 0; w < 150000; w++)
+			len += (size_t)snprintf(tsv + len, cap - len, "w%d ",
+						(w * 7 + i) % 997);
+		tsv[len++] = '\n';
+	}
+	static const char *const words[] = { "great", "value", "battery",
+		"died", "shipping", "not", "good", "price", "café", "👍" };
+	for (int i = 0; i < 5000; i++) {
+		len += (size_t)snprintf(tsv + len, cap - len, "r%d\t", i);
+		for (int w = 0; w < 3 + i % 7; w++)
+			len += (size_t)snprintf(tsv + len, cap - len, "%s%d ",
+						words[(i * 7 + w * 3) % 10],
+						(i + w) % 50);
+		tsv[len++] = '\n';
+	}
+	tsv[len] = 0;
+	char *digest[2];
+	for (int run = 0; run < 2; run++) {
+		char name[32];
+		snprintf(name, sizeof name, "t%d.db", run);
+		char path[512];
+		snprintf(path, sizeof path, "%s", tu_path(name));
+		rl_db *db = NULL;
+		ck_assert_int_eq(rl_db_open(path, RL_OPEN_CREATE, &db), RL_OK);
+		ck_assert_int_eq(rl_import_file(db, tu_write("many.tsv", tsv, 0),
+						NULL, NULL), RL_OK);
+		rl_tokenize_opts o;
+		rl_tokenize_opts_init(&o);
+		o.threads = run ? 3 : 1;
+		rl_tokenize_stats st;
+		ck_assert_int_eq(rl_tokenize(db, &o, &st), RL_OK);
+		ck_assert_uint_eq(st.reviews, 5006);
+		rl_db_close(db);
+		digest[run] = tu_text(path, "SELECT group_concat(x, ';') FROM "
+				      "(SELECT id || ':' || term AS x FROM terms "
+				      "UNION ALL SELECT review_id || '=' || "
+				      "hex(tokens) FROM review_tokens)");
+	}
+	ck_assert_str_eq(digest[0], digest[1]);
+	free(digest[0]);
+	free(digest[1]);
+	free(tsv);
+
+	/* Invalid UTF-8 in a late review: named, and nothing kept. */
+	rl_db *db = open_with("id\ttext\na\tfine\nb\talso fine\n");
+	rl_db_close(db);
+	sqlite3 *s = NULL;
+	ck_assert_int_eq(sqlite3_open(tu_path("t.db"), &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "INSERT INTO reviews(ext_id, text) "
+				      "VALUES ('bad', CAST(x'61ff62' AS TEXT))",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	char *before = tu_digest(tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(tu_path("t.db"), 0, &db), RL_OK);
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	o.threads = 3;
+	ck_assert_int_eq(rl_tokenize(db, &o, NULL), RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "'bad'"));
+	rl_db_close(db);
+	char *after = tu_digest(tu_path("t.db"));
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 START_TEST(tokenize_empty_store)
 {
 	rl_db *db = open_with(NULL);
@@ -442,6 +521,7 @@ static Suite *suite(void)
 	tc = tcase_create("tokenize");
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, tokenize_incremental);
+	tcase_add_test(tc, tokenize_threads_same_tokens);
 	tcase_add_test(tc, tokenize_empty_store);
 	tcase_add_test(tc, tokenize_bad_lexicon);
 	tcase_add_test(tc, tokenize_injected_failures);
