@@ -59,9 +59,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)ts.reviews, (unsigned long long)ts.tokens,
 	       (unsigned long long)ts.new_terms, (double)ts.bytes / 1e6,
 	       t2 - t1, (double)ts.bytes / 1e6 / (t2 - t1), peak_mb());
-	printf("total:    %.1f MB file in %.2f s = %.1f MB/s (one core), "
-	       "peak RSS %.1f MB\n", (double)is.bytes / 1e6, t2 - t0,
-	       (double)is.bytes / 1e6 / (t2 - t0), peak_mb());
+	printf("total:    %.1f MB file in %.2f s = %.1f MB/s (import on one "
+	       "thread, tokenize on %d), peak RSS %.1f MB\n",
+	       (double)is.bytes / 1e6, t2 - t0,
+	       (double)is.bytes / 1e6 / (t2 - t0), to.threads, peak_mb());
 	rl_db_close(db);
 	return 0;
 fail:
