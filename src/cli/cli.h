@@ -70,6 +70,7 @@ typedef struct cli_stages {
 	rl_propagate_opts prop;
 	rl_eval_opts train;
 	rl_clusters_opts clusters;
+	rl_next_opts next;
 } cli_stages;
 
 /* The stages whose parameters command `name` takes (NULL-terminated). */
@@ -87,6 +88,15 @@ void cli_stage_args_init(cli_stages *st);
 /* Sets one -p [stage.]name=value of command `cmd`; EXIT_OK, or
  * EXIT_USAGE after saying why. */
 int cli_stage_param(const char *cmd, cli_stages *st, const char *arg);
+
+/* Parses arg as a count from lo to 1,000,000 into *out; EXIT_OK, or
+ * EXIT_USAGE after saying why. */
+int cli_parse_count(const char *cmd, const char *arg, long lo, long *out);
+
+/* Parses the arguments of a command that lists things: -p
+ * [stage.]name=value, -n N (at least 1), --json, and one DB. */
+int cli_list_args(const char *cmd, int argc, char **argv, cli_stages *st,
+		  long *n, int *json, const char **db);
 
 /* The whole of a one-stage command: parse its arguments, open DB, run
  * `stage`, close. */

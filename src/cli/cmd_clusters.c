@@ -5,7 +5,6 @@
  * `clusters name DB CLUSTER LABEL` turns a cluster's most central
  * reviews into cluster-named labels (evidence, never gold).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +84,6 @@ static int print_clusters(rl_db *db, int json, int n)
 	return rc;
 }
 
-static int parse_count(const char *cmd, const char *arg, long lo, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < lo || v > 1000000)
-		return cli_usage(cmd, "'%s' is not a number from %ld", arg, lo);
-	*out = v;
-	return EXIT_OK;
-}
-
 static int cluster_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -118,11 +106,11 @@ static int cluster_run(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'k':
-			if (parse_count("clusters", optarg, 1, &k) != EXIT_OK)
+			if (cli_parse_count("clusters", optarg, 1, &k) != EXIT_OK)
 				return EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_count("clusters", optarg, 0, &n) != EXIT_OK)
+			if (cli_parse_count("clusters", optarg, 0, &n) != EXIT_OK)
 				return EXIT_USAGE;
 			break;
 		case 'j':
@@ -229,7 +217,7 @@ static int cluster_show(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
 		if (c == 'n') {
-			if (parse_count("clusters", optarg, 0, &n) != EXIT_OK)
+			if (cli_parse_count("clusters", optarg, 0, &n) != EXIT_OK)
 				return EXIT_USAGE;
 		} else if (c == 'j') {
 			json = 1;
@@ -243,7 +231,7 @@ static int cluster_show(int argc, char **argv)
 		return cli_usage("clusters", left < 1 ? "missing DB"
 						      : "too many arguments");
 	if (left == 2 &&
-	    parse_count("clusters", argv[optind + 1], 0, &id) != EXIT_OK)
+	    cli_parse_count("clusters", argv[optind + 1], 0, &id) != EXIT_OK)
 		return EXIT_USAGE;
 	rl_db *db = cli_open(argv[optind]);
 	if (!db)
@@ -277,14 +265,14 @@ static int cluster_name(int argc, char **argv)
 		if (c != 'n')
 			return cli_usage("clusters", "unknown option '%s'",
 					 argv[optind - 1]);
-		if (parse_count("clusters", optarg, 1, &n) != EXIT_OK)
+		if (cli_parse_count("clusters", optarg, 1, &n) != EXIT_OK)
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 3)
 		return cli_usage("clusters", argc - optind < 3
 				 ? "usage: clusters name DB CLUSTER LABEL"
 				 : "too many arguments");
-	if (parse_count("clusters", argv[optind + 1], 0, &id) != EXIT_OK)
+	if (cli_parse_count("clusters", argv[optind + 1], 0, &id) != EXIT_OK)
 		return EXIT_USAGE;
 	rl_db *db = cli_open(argv[optind]);
 	if (!db)

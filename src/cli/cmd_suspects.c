@@ -46,51 +46,26 @@ static int print_one(void *ctx, const rl_suspect *s)
 
 int cmd_suspects(int argc, char **argv)
 {
-	rl_eval_opts o;
-	rl_eval_opts_init(&o);
+	cli_stages st;
 	printer pr = { 0, 0 };
 	long n = 20;
 	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			pr.json = 1;
-		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			char *end;
-			n = strtol(argv[++i], &end, 10);
-			if (*end || n < 1)
-				return cli_usage("suspects", "-n needs a "
-						 "number >= 1, not '%s'",
-						 argv[i]);
-		} else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
-			const char *a = argv[++i];
-			if (!strncmp(a, "train.", 6))
-				a += 6;
-			int r = !strncmp(a, "propagate.", 10)
-				? rl_propagate_opts_set(&o.prop, a + 10)
-				: rl_eval_opts_set(&o, a);
-			if (r != RL_OK)
-				return cli_usage("suspects", "bad parameter "
-						 "'%s'", argv[i]);
-		} else if ((argv[i][0] == '-' && argv[i][1]) || path) {
-			return cli_usage("suspects", "unexpected '%s'",
-					 argv[i]);
-		} else {
-			path = argv[i];
-		}
-	}
-	if (!path)
-		return cli_usage("suspects", "missing DB");
+	if (cli_list_args("suspects", argc, argv, &st, &n, &pr.json, &path) !=
+	    EXIT_OK)
+		return EXIT_USAGE;
+	rl_eval_opts o = st.train;
+	o.prop = st.prop;
 	rl_db *db = cli_open(path);
 	if (!db)
 		return EXIT_FAIL;
-	rl_suspects_stats st;
-	int rc = rl_suspects(db, &o, (size_t)n, print_one, &pr, &st);
+	rl_suspects_stats ss;
+	int rc = rl_suspects(db, &o, (size_t)n, print_one, &pr, &ss);
 	if (rc == RL_OK && !pr.json)
 		printf("%llu of %llu hand labels suspect (%u-fold "
 		       "cross-validation)%s\n",
-		       (unsigned long long)st.suspects,
-		       (unsigned long long)st.seeds, st.folds,
-		       st.suspects > (uint64_t)n ? "; -n shows more" : "");
+		       (unsigned long long)ss.suspects,
+		       (unsigned long long)ss.seeds, ss.folds,
+		       ss.suspects > (uint64_t)n ? "; -n shows more" : "");
 	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
 	rl_db_close(db);
 	return rc;

@@ -1,8 +1,10 @@
 /*
  * stages.c - what the stage commands (tokenize, vectorize, graph, run)
- * share: parsing -p parameters into each stage's options, and running a
+ * share: parsing -p parameters into each stage's options (and the
+ * arguments of the listing commands next and suspects), and running a
  * stage with a report of what it did and how long it took.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ static int set_in(cli_stages *st, const char *stage, const char *a)
 		return rl_eval_opts_set(&st->train, a);
 	if (!strcmp(stage, "clusters"))
 		return rl_clusters_opts_set(&st->clusters, a);
+	if (!strcmp(stage, "next"))
+		return rl_next_opts_set(&st->next, a);
 	return RL_EINVAL;
 }
 
@@ -69,6 +73,54 @@ void cli_stage_args_init(cli_stages *st)
 	rl_propagate_opts_init(&st->prop);
 	rl_eval_opts_init(&st->train);
 	rl_clusters_opts_init(&st->clusters);
+	rl_next_opts_init(&st->next);
+}
+
+int cli_parse_count(const char *cmd, const char *arg, long lo, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > 1000000)
+		return cli_usage(cmd, "'%s' is not a number from %ld", arg, lo);
+	*out = v;
+	return EXIT_OK;
+}
+
+int cli_list_args(const char *cmd, int argc, char **argv, cli_stages *st,
+		  long *n, int *json, const char **db)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	cli_stage_args_init(st);
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "p:n:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_stage_param(cmd, st, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (cli_parse_count(cmd, optarg, 1, n) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			*json = 1;
+			break;
+		default:
+			return cli_usage(cmd, "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(cmd, argc - optind < 1 ? "missing DB"
+							 : "too many arguments");
+	*db = argv[optind];
+	return EXIT_OK;
 }
 
 int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
