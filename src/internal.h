@@ -134,4 +134,18 @@ int rl_html_escape(rl_buf *b, const char *s, size_t len);
 /* ---- clock ---- */
 double rl_now(void);	/* monotonic seconds */
 
+/* The index of id in ids[n] (ascending), or -1 if it is not there. */
+static inline int64_t rl_find_id(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
+}
+
 #endif /* RL_INTERNAL_H */

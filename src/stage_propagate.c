@@ -41,19 +41,6 @@ void rl_evidence_free(rl_evidence *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-static int64_t row_of(const int64_t *ids, uint32_t n, int64_t id)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
-}
-
 static uint32_t label_index(const rl_evidence *ev, int64_t id)
 {
 	for (uint32_t l = 0; l < ev->L; l++)
@@ -85,7 +72,7 @@ static int on_label(void *ctx, int64_t id, const char *name)
 static int on_seed(void *ctx, int64_t review, int64_t label)
 {
 	rl_evidence *ev = ctx;
-	int64_t row = row_of(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
 	uint32_t l = label_index(ev, label);
 	if (row < 0 || l == UINT32_MAX)
 		return RL_OK;
@@ -98,7 +85,7 @@ static int on_seed(void *ctx, int64_t review, int64_t label)
 static int on_cluster_seed(void *ctx, int64_t review, int64_t label)
 {
 	rl_evidence *ev = ctx;
-	int64_t row = row_of(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
 	uint32_t l = label_index(ev, label);
 	/* The store leaves out reviews with a hand label. */
 	if (row < 0 || l == UINT32_MAX || ev->seed[row] >= 0)
@@ -147,7 +134,7 @@ static int on_hit(void *ctx, int64_t review, int64_t rule)
 {
 	hit_fill *h = ctx;
 	rl_evidence *ev = h->ev;
-	int64_t row = row_of(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
 	uint32_t r = 0;
 	while (r < ev->n_rules && ev->rule_ids[r] != rule)
 		r++;

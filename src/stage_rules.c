@@ -386,16 +386,8 @@ static int collect_seed(void *ctx, int64_t review, int64_t label)
 
 static int64_t seed_of(const reporter *rp, int64_t review)
 {
-	size_t lo = 0, hi = rp->n_seeds;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rp->seed_review[mid] < review)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < rp->n_seeds && rp->seed_review[lo] == review
-		? rp->seed_label[lo] : -1;
+	int64_t i = rl_find_id(rp->seed_review, rp->n_seeds, review);
+	return i >= 0 ? rp->seed_label[i] : -1;
 }
 
 static int disagree(const reporter *rp, size_t i, size_t j)
@@ -453,16 +445,9 @@ static int collect_hit(void *ctx, int64_t review, int64_t rule)
 		rp->n_group = 0;
 		rp->cur = review;
 	}
-	size_t lo = 0, hi = rp->r->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rp->by_id[mid] < rule)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < rp->r->n && rp->by_id[lo] == rule)
-		rp->group[rp->n_group++] = rp->by_id_idx[lo];
+	int64_t i = rl_find_id(rp->by_id, rp->r->n, rule);
+	if (i >= 0)
+		rp->group[rp->n_group++] = rp->by_id_idx[i];
 	return RL_OK;
 }
 

@@ -1466,19 +1466,6 @@ int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 	return exec_stmt(db, s);
 }
 
-static int64_t find_row(const int64_t *ids, uint32_t n, int64_t id)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
-}
-
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 			     uint32_t k, int32_t *init, float *sim,
 			     uint64_t *found)
@@ -1494,9 +1481,9 @@ int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 		return RL_EDB;
 	int r;
 	while ((r = step(db, s)) == SQLITE_ROW) {
-		int64_t row = find_row(ids, n, sqlite3_column_int64(s, 0));
+		int64_t row = rl_find_id(ids, n, sqlite3_column_int64(s, 0));
 		int rank = sqlite3_column_int(s, 1);
-		int64_t nb = find_row(ids, n, sqlite3_column_int64(s, 2));
+		int64_t nb = rl_find_id(ids, n, sqlite3_column_int64(s, 2));
 		if (row < 0 || nb < 0 || rank < 1 || (uint32_t)rank > k)
 			continue;
 		init[(size_t)row * k + (size_t)rank - 1] = (int32_t)nb;

@@ -148,33 +148,17 @@ static void on_token(void *ctx, const char *tok, size_t len)
 
 static int seed_index(const sg *s, int64_t review)
 {
-	size_t lo = 0, hi = s->n_seeds;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->seed_review[mid] < review)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n_seeds && s->seed_review[lo] == review
-		? (int)s->seed_label[lo] : -1;
+	int64_t i = rl_find_id(s->seed_review, s->n_seeds, review);
+	return i >= 0 ? (int)s->seed_label[i] : -1;
 }
 
 static int soft_index(const sg *s, int64_t review, double *conf)
 {
-	size_t lo = 0, hi = s->n_soft;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->soft_review[mid] < review)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < s->n_soft && s->soft_review[lo] == review) {
-		*conf = s->soft_conf[lo];
-		return (int)s->soft_label[lo];
-	}
-	return -1;
+	int64_t i = rl_find_id(s->soft_review, s->n_soft, review);
+	if (i < 0)
+		return -1;
+	*conf = s->soft_conf[i];
+	return (int)s->soft_label[i];
 }
 
 static int on_review(void *ctx, int64_t id, const char *ext_id,
