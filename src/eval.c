@@ -794,20 +794,24 @@ out:
 	return rc;
 }
 
-int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
+/* The options an evaluation runs with: o (defaults for NULL), checked,
+ * and without progress, since folds train many small models. */
+static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 {
-	rl_eval_opts defaults;
-	if (!o) {
-		rl_eval_opts_init(&defaults);
-		o = &defaults;
-	}
+	if (o)
+		*use = *o;
+	else
+		rl_eval_opts_init(use);
+	use->progress = NULL;
+	return check_model(db, use) == RL_OK ? RL_OK : RL_EINVAL;
+}
+
+int rl_eval(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out)
+{
+	rl_eval_opts use, *o = &use;
 	*out = NULL;
-	if (check_model(db, o) != RL_OK)
+	if (eval_opts(db, opts, &use) != RL_OK)
 		return RL_EINVAL;
-	/* Folds train many small models: no progress of their own. */
-	rl_eval_opts quiet = *o;
-	quiet.progress = NULL;
-	o = &quiet;
 	rl_eval_report *r = NULL;
 	int rc = eval_once(db, o, &r, NULL);
 	if (rc == RL_OK && o->curve)
@@ -825,19 +829,13 @@ int rl_eval(rl_db *db, const rl_eval_opts *o, rl_eval_report **out)
 int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 		rl_oof *oof)
 {
-	rl_eval_opts defaults;
-	if (!o) {
-		rl_eval_opts_init(&defaults);
-		o = &defaults;
-	}
+	rl_eval_opts use;
 	*out = NULL;
 	if (oof)
 		memset(oof, 0, sizeof *oof);
-	if (check_model(db, o) != RL_OK)
+	if (eval_opts(db, o, &use) != RL_OK)
 		return RL_EINVAL;
-	rl_eval_opts quiet = *o;
-	quiet.progress = NULL;
-	return eval_once(db, &quiet, out, oof);
+	return eval_once(db, &use, out, oof);
 }
 
 /* ---- labelling with a chosen method ---- */
