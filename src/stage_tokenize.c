@@ -47,7 +47,9 @@ typedef struct tok_state {
 	size_t first;
 	rl_buf text, ext;
 	size_t toff[BATCH + 1], eoff[BATCH];
-	size_t tok_end[BATCH];	/* end of review i's tokens in its part */
+	/* review i's tokens: part[owner[i]].toks[tok_begin[i]..tok_end[i]) */
+	size_t tok_begin[BATCH], tok_end[BATCH];
+	int owner[BATCH];
 	int err[BATCH];
 } tok_state;
 
@@ -69,11 +71,49 @@ static void tokenize_part(void *ctx, int t, int nt)
 	size_t hi = ts->first + m * (size_t)(t + 1) / (size_t)nt;
 	p->toks.len = 0;
 	for (size_t i = lo; i < hi && p->rc == RL_OK; i++) {
+		ts->owner[i] = t;
+		ts->tok_begin[i] = p->toks.len;
 		ts->err[i] = rl_tokenize_text(p->tk, ts->text.data + ts->toff[i],
 					      ts->toff[i + 1] - ts->toff[i] - 1,
 					      on_part_token, p);
 		ts->tok_end[i] = p->toks.len;
 	}
+}
+
+/* Appends review i's term ids to the blob, giving new terms the next ids
+ * (and storing them). */
+static int give_ids(tok_state *ts, size_t i)
+{
+	const unsigned char *p =
+		(const unsigned char *)ts->part[ts->owner[i]].toks.data;
+	const unsigned char *end = p + ts->tok_end[i];
+	int rc = RL_OK;
+	ts->off[i] = ts->blob.len;
+	ts->ntok[i] = 0;
+	for (p += ts->tok_begin[i]; p < end && rc == RL_OK; ts->ntok[i]++) {
+		uint64_t len;
+		size_t used = rl_varint_get(p, end, &len);
+		if (used == 0)
+			return RL_EDB;	/* cannot happen: we wrote it */
+		const char *tok = (const char *)p + used;
+		p += used + len;
+		int64_t id = rl_strmap_get(ts->terms, tok, len);
+		if (id < 0) {
+			id = ts->next_term++;
+			/* terms is not the table being read, so this is
+			 * safe while the batch's SELECT is open. */
+			if ((rc = rl_strmap_put(ts->terms, tok, len, id)) !=
+				    RL_OK ||
+			    (rc = rl_store_term_add(ts->db, id, tok, len)) !=
+				    RL_OK)
+				return rc;
+			ts->st.new_terms++;
+		}
+		rc = rl_buf_put_varint(&ts->blob, (uint64_t)id);
+	}
+	ts->off[i + 1] = ts->blob.len;
+	ts->st.tokens += (uint64_t)ts->ntok[i];
+	return rc;
 }
 
 /* Tokenizes the pending reviews on the threads, then, in review order
@@ -89,53 +129,13 @@ static int flush_pending(tok_state *ts)
 	int rc = rl_parallel(threads, tokenize_part, ts);
 	for (int t = 0; rc == RL_OK && t < threads; t++)
 		rc = ts->part[t].rc;
-	size_t m = ts->n - ts->first;
-	for (int t = 0; rc == RL_OK && t < threads; t++) {
-		size_t lo = ts->first + m * (size_t)t / (size_t)threads;
-		size_t hi = ts->first + m * (size_t)(t + 1) / (size_t)threads;
-		const unsigned char *p =
-			(const unsigned char *)ts->part[t].toks.data;
-		size_t at = 0;
-		for (size_t i = lo; i < hi && rc == RL_OK; i++) {
-			if (ts->err[i] == RL_EINPUT)
-				return rl_fail(ts->db, RL_EINPUT, "review '%s': "
-					       "text is not valid UTF-8",
-					       ts->ext.data + ts->eoff[i]);
-			if ((rc = ts->err[i]) != RL_OK)
-				break;
-			ts->off[i] = ts->blob.len;
-			ts->ntok[i] = 0;
-			while (at < ts->tok_end[i] && rc == RL_OK) {
-				uint64_t len;
-				size_t used = rl_varint_get(p + at, p +
-							    ts->tok_end[i],
-							    &len);
-				if (used == 0) {
-					rc = RL_EDB;	/* cannot happen */
-					break;
-				}
-				const char *tok = (const char *)p + at + used;
-				at += used + len;
-				int64_t id = rl_strmap_get(ts->terms, tok, len);
-				if (id < 0) {
-					id = ts->next_term++;
-					if ((rc = rl_strmap_put(ts->terms, tok,
-								len, id)) !=
-						    RL_OK ||
-					    /* terms is not the table being
-					     * read, so this is safe while
-					     * the batch's SELECT is open. */
-					    (rc = rl_store_term_add(ts->db, id,
-							tok, len)) != RL_OK)
-						break;
-					ts->st.new_terms++;
-				}
-				rc = rl_buf_put_varint(&ts->blob, (uint64_t)id);
-				ts->ntok[i]++;
-			}
-			ts->off[i + 1] = ts->blob.len;
-			ts->st.tokens += (uint64_t)ts->ntok[i];
-		}
+	for (size_t i = ts->first; i < ts->n && rc == RL_OK; i++) {
+		if (ts->err[i] == RL_EINPUT)
+			return rl_fail(ts->db, RL_EINPUT, "review '%s': text is "
+				       "not valid UTF-8",
+				       ts->ext.data + ts->eoff[i]);
+		if ((rc = ts->err[i]) == RL_OK)
+			rc = give_ids(ts, i);
 	}
 	ts->first = ts->n;
 	ts->text.len = 0;
