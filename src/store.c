@@ -1151,24 +1151,26 @@ int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l)
 	/* Only the rows that are not zero, and which they are: LSA is fitted
 	 * on the lsa_features most frequent features, so most rows are. */
 	uint32_t *cols = malloc(((size_t)l->n_cols + 1) * sizeof *cols);
-	float *rows = malloc(((size_t)l->n_cols * l->dim + 1) * sizeof *rows);
 	uint32_t kept = 0;
-	if (!cols || !rows) {
-		free(cols);
-		free(rows);
+	if (!cols)
 		return rl_fail(db, RL_ENOMEM, "out of memory");
-	}
 	for (uint32_t c = 0; c < l->n_cols; c++) {
 		const float *row = l->components + (size_t)c * l->dim;
 		uint32_t k = 0;
 		while (k < l->dim && row[k] == 0)
 			k++;
-		if (k == l->dim)
-			continue;
-		memcpy(rows + (size_t)kept * l->dim, row,
-		       l->dim * sizeof *rows);
-		cols[kept++] = c;
+		if (k < l->dim)
+			cols[kept++] = c;
 	}
+	float *rows = malloc(((size_t)kept * l->dim + 1) * sizeof *rows);
+	if (!rows) {
+		free(cols);
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < kept; i++)
+		memcpy(rows + (size_t)i * l->dim,
+		       l->components + (size_t)cols[i] * l->dim,
+		       l->dim * sizeof *rows);
 	sqlite3_stmt *s = stmt(db, S_PROJ_PUT);
 	rc = RL_EDB;
 	if (s) {
