@@ -454,6 +454,8 @@ typedef struct rl_propagate_opts {
 	const char *class_prior;	/* "seeds" (their class shares) or
 					   "uniform"; "seeds" */
 	double min_confidence;	/* abstain below this; 0 */
+	int neighbours;		/* nearest neighbours used per review, of
+				   those the graph stored; 0: all */
 	int threads;		/* 2 */
 	rl_progress_fn progress;
 	void *ctx;
@@ -487,12 +489,21 @@ RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 
 /* ---- Evaluation and the choice of method ----------------------------- */
 
+/* The neighbour counts `run` chooses among (rl_propagate_opts.neighbours)
+ * for the stored graph of k neighbours: k itself first, then 5, 10, 20,
+ * ... below k. Writes at most max to ks and their count to *n (0 without
+ * a graph). */
+RL_API int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max,
+				size_t *n);
+
 /* The ways revlab can combine evidence into labels. */
 typedef enum rl_method {
 	RL_METHOD_RULES = 0,	/* rule votes alone, weighted by precision */
 	RL_METHOD_PROPAGATION,	/* label spreading of seeds and rule votes */
 	RL_METHOD_MODEL,	/* logistic regression on TF-IDF + LSA,
 				   trained on the propagated soft labels */
+	RL_METHOD_BLEND,	/* the mean of the model's and propagation's
+				   label distributions */
 	RL_METHOD_COUNT
 } rl_method;
 

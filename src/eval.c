@@ -23,6 +23,7 @@ const char *rl_method_name(rl_method m)
 	case RL_METHOD_RULES: return "rules";
 	case RL_METHOD_PROPAGATION: return "propagation";
 	case RL_METHOD_MODEL: return "model";
+	case RL_METHOD_BLEND: return "blend";
 	default: return "unknown";
 	}
 }
@@ -191,6 +192,63 @@ out:
 		free(theta);
 	free(mass);
 	return rc;
+}
+
+/* Row i of P as centred log-probabilities into g; 0 if it abstains. */
+static int centred_logits(const double *p, uint32_t L, double *g)
+{
+	double s = 0, mean = 0;
+	for (uint32_t l = 0; l < L; l++)
+		s += p[l];
+	if (!(s > 0))
+		return 0;
+	for (uint32_t l = 0; l < L; l++)
+		mean += g[l] = log(p[l] / s + 1e-6);
+	for (uint32_t l = 0; l < L; l++)
+		g[l] -= mean / L;
+	return 1;
+}
+
+/* The root mean square of the centred log-probabilities of P's rows:
+ * how sure a method is overall, whatever its calibration. */
+static double logit_spread(uint32_t n, uint32_t L, const double *P,
+			   double *g)
+{
+	double ss = 0, cnt = 0;
+	for (size_t i = 0; i < n; i++)
+		if (centred_logits(P + i * L, L, g))
+			for (uint32_t l = 0; l < L; l++, cnt++)
+				ss += g[l] * g[l];
+	return cnt > 0 && ss > 0 ? sqrt(ss / cnt) : 1;
+}
+
+/* The blend: per row, the model's and propagation's log-probabilities,
+ * each divided by its spread over the corpus so that neither wins by
+ * being overconfident, summed and turned back into a distribution (a
+ * product of experts). A row one of them abstains on keeps the other's;
+ * g needs 2 * L doubles. */
+static void by_blend(uint32_t n, uint32_t L, const double *Pm,
+		     const double *Pp, double *P, double *g)
+{
+	double sm = logit_spread(n, L, Pm, g), sp = logit_spread(n, L, Pp, g);
+	for (size_t i = 0; i < n; i++) {
+		double *p = P + i * L, *h = g + L, top = -INFINITY, s = 0;
+		int hm = centred_logits(Pm + i * L, L, g);
+		int hp = centred_logits(Pp + i * L, L, h);
+		if (!hm && !hp) {
+			memset(p, 0, L * sizeof *p);
+			continue;
+		}
+		for (uint32_t l = 0; l < L; l++) {
+			p[l] = (hm ? g[l] / sm : 0) + (hp ? h[l] / sp : 0);
+			if (p[l] > top)
+				top = p[l];
+		}
+		for (uint32_t l = 0; l < L; l++)
+			s += p[l] = exp(p[l] - top);
+		for (uint32_t l = 0; l < L; l++)
+			p[l] /= s;
+	}
 }
 
 void rl_temper(double *p, uint32_t L, double t)
@@ -393,7 +451,7 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 	double *ho = NULL, *tmp = NULL;
 	size_t n_ho = 0;
 	uint8_t *use = NULL;
-	double *Pp = NULL, *Pm = NULL, *Pr = NULL;
+	double *Pp = NULL, *Pm = NULL, *Pr = NULL, *Pb = NULL;
 	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
 	/* calibration bins per method: count, confidence sum, right */
 	double bin_n[RL_METHOD_COUNT][RL_CALIB_BINS] = { { 0 } };
@@ -406,7 +464,8 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 	if (oof)
 		memset(oof, 0, sizeof *oof);
 	rl_clear_error(db);
-	if ((rc = rl_evidence_load(db, &ev)) != RL_OK)
+	if ((rc = rl_evidence_load(db, &ev, (uint32_t)o->prop.neighbours)) !=
+	    RL_OK)
 		return rc;
 	uint32_t n = ev.n, L = ev.L;
 	rc = RL_ENOMEM;
@@ -420,10 +479,11 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
 	Pm = malloc(((size_t)n * L + 1) * sizeof *Pm);
 	Pr = malloc(((size_t)n * L + 1) * sizeof *Pr);
+	Pb = malloc(((size_t)n * L + 1) * sizeof *Pb);
 	ho = malloc(((size_t)n * L + 1) * sizeof *ho);
 	ho_gold = malloc(((size_t)n + 1) * sizeof *ho_gold);
-	tmp = malloc(((size_t)L + 1) * sizeof *tmp);
-	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !ho ||
+	tmp = malloc((2 * (size_t)L + 1) * sizeof *tmp);
+	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !Pb || !ho ||
 	    !ho_gold || !tmp)
 		goto out;
 	r->n_labels = L;
@@ -523,7 +583,8 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 			goto out;
 		if ((rc = by_model(&ev, &X, use, Pp, o, Pm, NULL)) != RL_OK)
 			goto out;
-		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm };
+		by_blend(n, L, Pm, Pp, Pb, tmp);
+		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm, Pb };
 		for (uint32_t i = 0; i < n; i++) {
 			if (ev.seed[i] < 0 || fold[i] != f)
 				continue;
@@ -618,6 +679,7 @@ out:
 	free(Pp);
 	free(Pm);
 	free(Pr);
+	free(Pb);
 	free(ho);
 	free(ho_gold);
 	free(tmp);
@@ -889,6 +951,28 @@ out:
 	return rc;
 }
 
+/* Where a label of method m came from; a blend's from whichever of the
+ * model (P) and propagation (Pp) gave its label the larger share. */
+static const char *label_source(rl_method m, const double *P,
+				const double *Pp, uint32_t i, uint32_t L,
+				int best)
+{
+	if (m == RL_METHOD_RULES)
+		return "rule";
+	if (m == RL_METHOD_PROPAGATION)
+		return "propagation";
+	if (m == RL_METHOD_MODEL || best < 0)
+		return "model";
+	const double *a = P + (size_t)i * L, *b = Pp + (size_t)i * L;
+	double sa = 0, sb = 0;
+	for (uint32_t l = 0; l < L; l++) {
+		sa += a[l];
+		sb += b[l];
+	}
+	return sb > 0 && b[best] / sb > (sa > 0 ? a[best] / sa : 0)
+	       ? "propagation" : "model";
+}
+
 /* Labels with method m; with only_model, trains and stores the model
  * (and its predictions) without touching the assignments. */
 static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
@@ -901,7 +985,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	}
 	rl_evidence ev;
 	rl_csr X = { 0 };
-	double *P = NULL, *Pp = NULL, *theta = NULL;
+	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
 	uint8_t *use = NULL;
 	rl_buf params = { 0 };
 	int64_t run_id = 0, model_id = 0;
@@ -915,12 +999,14 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		return RL_EINVAL;
 	if ((rc = rl_store_begin(db)) != RL_OK)
 		return rc;
-	char pj[96];
-	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"l2\":%g}",
-		 rl_method_name(m), o->l2);
+	char pj[160];
+	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"model\":\"%s\","
+		 "\"l2\":%g,\"neighbours\":%d}", rl_method_name(m),
+		 model_kind(o), o->l2, o->prop.neighbours);
 	if ((rc = rl_store_run_start(db, only_model ? "train" : "label", pj,
 				     &run_id)) != RL_OK ||
-	    (rc = rl_evidence_load(db, &ev)) != RL_OK)
+	    (rc = rl_evidence_load(db, &ev, (uint32_t)o->prop.neighbours)) !=
+	    RL_OK)
 		goto fail_noev;
 	uint32_t n = ev.n, L = ev.L;
 	rc = RL_ENOMEM;
@@ -955,13 +1041,33 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 				goto fail;
 		}
 	}
+	/* P stays the model's, for its stored predictions; the labels come
+	 * from A. */
+	const double *A = P;
+	if (m == RL_METHOD_BLEND) {
+		double *g = malloc((2 * (size_t)L + 1) * sizeof *g);
+		if (!g || !(Pb = malloc(((size_t)n * L + 1) * sizeof *Pb))) {
+			free(g);
+			rc = RL_ENOMEM;
+			goto fail;
+		}
+		by_blend(n, L, P, Pp, Pb, g);
+		free(g);
+		A = Pb;
+	}
 	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
 		goto fail;
-	const char *source = m == RL_METHOD_RULES ? "rule"
-			   : m == RL_METHOD_PROPAGATION ? "propagation"
-			   : "model";
+	/* The neighbour count labelling used stays the default of the
+	 * stages after it (propagate, next, suspects, train). */
+	if (!only_model && o->prop.neighbours > 0) {
+		char kbuf[16];
+		snprintf(kbuf, sizeof kbuf, "%d", o->prop.neighbours);
+		if ((rc = rl_store_setting_set(db, RL_NEIGHBOURS_KEY, kbuf)) !=
+		    RL_OK)
+			goto fail;
+	}
 	for (uint32_t i = 0; i < n; i++) {
-		const double *p = P + (size_t)i * L;
+		const double *p = A + (size_t)i * L;
 		int best = rl_argmax(p, L);
 		int is_seed = ev.seed[i] >= 0;
 		if (o->progress && i % 4096 == 0)
@@ -994,16 +1100,17 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
 				ev.label_ids[lab], conf,
 				is_seed || is_named ? 1 : conf - second,
-				is_seed ? "seed"
-					: is_named ? "cluster" : source,
-				is_named ? "{\"cluster\":true}" : model_id
-				? "{\"model\":true}" : "{}", run_id)) != RL_OK)
+				is_seed ? "seed" : is_named ? "cluster"
+					: label_source(m, P, Pp, i, L, best),
+				is_named ? "{\"cluster\":true}"
+				: m == RL_METHOD_BLEND ? "{\"blend\":true}"
+				: model_id ? "{\"model\":true}" : "{}",
+				run_id)) != RL_OK)
 			goto fail;
-		if (model_id && best >= 0 &&
-		    (rc = rl_store_prediction_put(db, ev.review_ids[i],
-						  model_id,
-						  ev.label_ids[best],
-						  p[best])) != RL_OK)
+		int mb = model_id ? rl_argmax(P + (size_t)i * L, L) : -1;
+		if (mb >= 0 && (rc = rl_store_prediction_put(db,
+				ev.review_ids[i], model_id, ev.label_ids[mb],
+				P[(size_t)i * L + (uint32_t)mb])) != RL_OK)
 			goto fail;
 		(*labelled)++;
 	}
@@ -1026,6 +1133,7 @@ out:
 	rl_csr_free(&X);
 	free(P);
 	free(Pp);
+	free(Pb);
 	free(theta);
 	free(use);
 	rl_buf_free(&params);

@@ -35,8 +35,16 @@ typedef struct rl_evidence {
 	uint32_t *hit_rule;
 } rl_evidence;
 
-/* Loads the evidence; RL_EEMPTY without a neighbour graph. */
-int rl_evidence_load(rl_db *db, rl_evidence *ev);
+/* Loads the evidence with the k nearest stored neighbours of each review
+ * (all stored when k is 0 or more than the graph has); RL_EEMPTY without
+ * a neighbour graph. */
+int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
+
+/* The setting where labelling records the neighbour count it used; k 0
+ * above means this one when present. */
+#define RL_NEIGHBOURS_KEY "neighbours"
+
+
 void rl_evidence_free(rl_evidence *ev);
 
 /* Label spreading with the hand labels of rows where use_seed[i] is set

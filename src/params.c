@@ -104,6 +104,9 @@ const rl_param_def rl_propagate_params[] = {
 	  0, "class shares to normalise to: seeds or uniform"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
 	  1, "abstain below this confidence"),
+	P(rl_propagate_opts, "int", RL_PT_INT, neighbours, "0", 0, 200,
+	  "nearest neighbours used per review, of those the graph stored "
+	  "(0: all; `run` picks by cross-validation)"),
 	P(rl_propagate_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
 };

@@ -37,7 +37,7 @@ static const char *const source_colour[SOURCES] = {
 	"#3f3f46", "#e69f00", "#0072b2", "#009e73", "#cc79a7",
 };
 static const char *const method_colour[RL_METHOD_COUNT] = {
-	"#e69f00", "#0072b2", "#009e73",
+	"#e69f00", "#0072b2", "#009e73", "#cc79a7",
 };
 static const char *const label_colour[] = {
 	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -388,13 +388,44 @@ static int load_eval(rl_db *db, report_data *d)
 		free(v);
 		v = NULL;
 	}
+	/* The curve point by point and method by method, so one stored by
+	 * a revlab with fewer methods still draws; a method missing there
+	 * is -1. */
 	size_t n = 0;
-	if ((rc = eval_numbers(db, d, "$.curve", 0, &d->curve, &n)) != RL_OK)
-		return rc;
-	d->n_curve = n / (1 + RL_METHOD_COUNT);
+	for (;; n++) {
+		snprintf(path, sizeof path, "$.curve[%zu].seeds_per_label", n);
+		if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) != RL_OK)
+			return rc;
+		if (!v || n == 64)
+			break;
+		free(v);
+		v = NULL;
+	}
+	free(v);
+	v = NULL;
+	const size_t k = 1 + RL_METHOD_COUNT;
+	if (n && !(d->curve = malloc(n * k * sizeof *d->curve)))
+		return RL_ENOMEM;
+	d->n_curve = n;
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 0; m < k; m++) {
+			if (m == 0)
+				snprintf(path, sizeof path,
+					 "$.curve[%zu].seeds_per_label", i);
+			else
+				snprintf(path, sizeof path,
+					 "$.curve[%zu].macro_f1.%s", i,
+					 rl_method_name((rl_method)(m - 1)));
+			if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) !=
+			    RL_OK)
+				return rc;
+			d->curve[i * k + m] = v ? v[0] : -1;
+			free(v);
+			v = NULL;
+		}
 	/* The curve's x axis is logarithmic in seeds per label. */
 	for (size_t i = 0; i < d->n_curve; i++)
-		if (d->curve[i * (1 + RL_METHOD_COUNT)] < 1)
+		if (d->curve[i * k] < 1)
 			d->n_curve = 0;
 	return RL_OK;
 }
@@ -1058,6 +1089,11 @@ static void chart_curve(page *p, const report_data *d)
 	    "hand labels per label trained on (log scale)</text>\n",
 	    (x0 + x1) / 2, y1 + 36);
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		int whole = 1;
+		for (size_t i = 0; i < d->n_curve; i++)
+			whole &= d->curve[i * k + 1 + (size_t)m] >= 0;
+		if (!whole)
+			continue;
 		for (size_t i = 0; i < d->n_curve; i++) {
 			xy[2 * i] = x0 + (x1 - x0) * (log(d->curve[i * k]) -
 						      lo) / (hi - lo);
@@ -1073,7 +1109,7 @@ static void chart_curve(page *p, const report_data *d)
 			    d->curve[i * k], d->curve[i * k + 1 + (size_t)m]);
 	}
 	static const char *const names[RL_METHOD_COUNT] = {
-		"rules", "propagation", "model",
+		"rules", "propagation", "model", "blend",
 	};
 	legend(p, x0, x1, 20, names, method_colour, RL_METHOD_COUNT);
 	out(p, "</svg>\n</figure>\n");

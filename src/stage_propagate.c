@@ -147,7 +147,22 @@ static int on_hit(void *ctx, int64_t review, int64_t rule)
 	return RL_OK;
 }
 
-int rl_evidence_load(rl_db *db, rl_evidence *ev)
+int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max, size_t *n)
+{
+	uint64_t k_stored = 0;
+	*n = 0;
+	rl_clear_error(db);
+	int rc = rl_store_max_rank(db, &k_stored);
+	if (rc != RL_OK)
+		return rc;
+	if (k_stored > 0 && *n < max)
+		ks[(*n)++] = (uint32_t)k_stored;
+	for (uint64_t k = 5; k < k_stored && *n < max; k *= 2)
+		ks[(*n)++] = (uint32_t)k;
+	return RL_OK;
+}
+
+int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 {
 	int32_t *nbr = NULL;
 	float *sim = NULL;
@@ -157,6 +172,20 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev)
 	memset(ev, 0, sizeof *ev);
 	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)
 		return rc;
+	/* Without a count of its own, the one `run` chose last. */
+	if (k_use == 0) {
+		rl_buf b = { 0 };
+		rc = rl_store_setting_get(db, RL_NEIGHBOURS_KEY, &b);
+		if (rc == RL_OK)
+			k_use = (uint32_t)strtoul(b.data, NULL, 10);
+		rl_buf_free(&b);
+		if (rc != RL_OK && rc != RL_ENOTFOUND)
+			return rc;
+	}
+	/* Ranks run from the nearest, so the first k_use are its nearest
+	 * k_use. */
+	if (k_use > 0 && k_use < k)
+		k = k_use;
 	if ((rc = rl_store_review_ids(db, &ev->review_ids, &ev->n)) != RL_OK)
 		goto fail;
 	if (k == 0 || ev->n == 0) {
@@ -470,7 +499,8 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		goto out_nobegin;
 	if ((rc = rl_store_run_start(db, "propagate", params.data,
 				     &run_id)) != RL_OK ||
-	    (rc = rl_evidence_load(db, &ev)) != RL_OK)
+	    (rc = rl_evidence_load(db, &ev, (uint32_t)o->neighbours)) !=
+	    RL_OK)
 		goto fail_noev;
 	if (ev.n_seeds == 0 && ev.n_cseeds == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no hand labels to propagate; add "

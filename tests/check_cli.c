@@ -332,6 +332,14 @@ START_TEST(example_end_to_end)
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
 	HAS(out_buf, "cross-validation on 20 hand labels");
 	HAS(out_buf, "choose:");
+	/* run picks the neighbours per review among those the graph has,
+	 * and shows the blend among the ways of labelling. */
+	HAS(out_buf, "neighbours:  10 per review: macro-F1 ");
+	HAS(out_buf, "neighbours:   5 per review: macro-F1 ");
+	HAS(out_buf, "  blend     ");
+	/* A count given is used as given. */
+	ck_assert_int_eq(run(NULL, "run", db, "-p", "neighbours=5", NULL), 0);
+	ck_assert_ptr_null(strstr(out_buf, "neighbours: "));
 	ck_assert_int_eq(run(NULL, "export", db, "--format", "csv", NULL), 0);
 	ck_assert_int_eq(lines(out_buf), 301);
 	HAS(out_buf, "\"id\",\"label\",\"confidence\",\"source\"\n");

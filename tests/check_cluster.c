@@ -805,7 +805,7 @@ START_TEST(never_gold)
 	}
 	/* The evidence itself: hand rows as before, named rows apart. */
 	rl_evidence ev;
-	ck_assert_int_eq(rl_evidence_load(db, &ev), RL_OK);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
 	ck_assert_uint_eq(ev.n_seeds, 6);
 	ck_assert_uint_eq(ev.n_cseeds, 6);
 	for (uint32_t i = 0; i < ev.n; i++)

@@ -313,7 +313,7 @@ START_TEST(hidden_seeds_change_nothing)
 	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
 		"shipping\tfast\nprice\tcheap\n", 0), &ro, NULL), RL_OK);
 	rl_evidence ev;
-	ck_assert_int_eq(rl_evidence_load(db, &ev), RL_OK);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
 	rl_propagate_opts o;
 	rl_propagate_opts_init(&o);
 	uint8_t use[16];
@@ -327,13 +327,78 @@ START_TEST(hidden_seeds_change_nothing)
 	ck_assert_int_eq(rl_seed_unset(db, "b2"), RL_OK);
 	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
 	ck_assert_int_eq(rl_seed_unset(db, "b1"), RL_OK);
-	ck_assert_int_eq(rl_evidence_load(db, &ev), RL_OK);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
 	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P2, NULL), RL_OK);
 	for (uint32_t i = 0; i < ev.n * ev.L; i++)
 		ck_assert_double_eq_tol(P1[i], P2[i], 1e-12);
 	rl_evidence_free(&ev);
 	free(P1);
 	free(P2);
+}
+END_TEST
+
+/* Propagation can use fewer neighbours than the graph stored: the
+ * nearest ones; labelling records the count it used, and later stages
+ * default to it. */
+START_TEST(fewer_neighbours)
+{
+	uint32_t ks[8];
+	size_t n_ks;
+	ck_assert_int_eq(rl_neighbour_choices(db, ks, 8, &n_ks), RL_OK);
+	ck_assert_uint_eq(n_ks, 1);
+	ck_assert_uint_eq(ks[0], 2);
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 7;
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+	ck_assert_int_eq(rl_neighbour_choices(db, ks, 8, &n_ks), RL_OK);
+	ck_assert_uint_eq(n_ks, 2);
+	ck_assert_uint_eq(ks[0], 7);
+	ck_assert_uint_eq(ks[1], 5);
+	ck_assert_int_eq(rl_neighbour_choices(db, ks, 1, &n_ks), RL_OK);
+	ck_assert_uint_eq(n_ks, 1);
+
+	ck_assert_int_eq(rl_seed_set(db, "a1", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	rl_evidence ev;
+	uint64_t edges[3];
+	const uint32_t use[3] = { 1, 0, 7 };
+	for (int t = 0; t < 3; t++) {
+		ck_assert_int_eq(rl_evidence_load(db, &ev, use[t]), RL_OK);
+		edges[t] = ev.S.indptr[ev.n];
+		rl_evidence_free(&ev);
+	}
+	/* One neighbour each: at most 2 edges per row once symmetric. */
+	ck_assert_uint_le(edges[0], 2 * 8);
+	ck_assert_uint_gt(edges[1], edges[0]);
+	ck_assert_uint_eq(edges[1], edges[2]);
+	/* A count past the graph's is the graph's. */
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 50), RL_OK);
+	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[1]);
+	rl_evidence_free(&ev);
+
+	rl_eval_opts eo;
+	rl_eval_opts_init(&eo);
+	eo.prop.neighbours = 1;
+	uint64_t n;
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, &eo, &n),
+			 RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT value = '1' FROM settings "
+				"WHERE key = 'neighbours'"), 1);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
+	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[0]);
+	rl_evidence_free(&ev);
+	/* An explicit count still wins over the recorded one. */
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 7), RL_OK);
+	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[1]);
+	rl_evidence_free(&ev);
+	/* The option is a parameter like the others. */
+	rl_propagate_opts po;
+	rl_propagate_opts_init(&po);
+	ck_assert_int_eq(po.neighbours, 0);
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "neighbours=5"), RL_OK);
+	ck_assert_int_eq(po.neighbours, 5);
+	ck_assert_int_ne(rl_propagate_opts_set(&po, "neighbours=-1"), RL_OK);
 }
 END_TEST
 
@@ -351,6 +416,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_class_and_no_path);
 	tcase_add_test(tc, rules_as_evidence);
 	tcase_add_test(tc, hidden_seeds_change_nothing);
+	tcase_add_test(tc, fewer_neighbours);
 	tcase_add_test(tc, suggest_from_propagated);
 	suite_add_tcase(s, tc);
 	return s;

@@ -424,6 +424,24 @@ START_TEST(notes_without_eval)
 	ck_assert_ptr_null(strstr(html, "inf\""));
 	HAS(html, "no learning curve");
 	free(html);
+	/* One stored by a revlab that had no blend yet: its curve still
+	 * draws, with the three methods it has. */
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "INSERT INTO evals(result) VALUES "
+		"('{\"seeds\":4,\"folds\":2,\"model\":\"nb\","
+		"\"best\":\"model\",\"labels\":[\"a\",\"b\"],"
+		"\"curve\":[{\"seeds_per_label\":1,\"macro_f1\":{\"rules\":"
+		"0.5,\"propagation\":0.6,\"model\":0.7}},{\"seeds_per_label\":"
+		"2,\"macro_f1\":{\"rules\":0.5,\"propagation\":0.65,"
+		"\"model\":0.8}}]}')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_report_file(db, NULL, tu_path("g.html")), RL_OK);
+	html = slurp(tu_path("g.html"));
+	HAS(html, "aria-label=\"Learning curve: macro-F1");
+	HAS(html, "<title>model, 2 per label: 0.800</title>");
+	HAS(html, "<title>propagation, 1 per label: 0.600</title>");
+	ck_assert_ptr_null(strstr(html, "<title>blend, "));
+	free(html);
 }
 END_TEST
 

@@ -349,17 +349,61 @@ START_TEST(eval_saved_as_json)
 }
 END_TEST
 
+/* Where the model and propagation agree, the blend agrees with both;
+ * where they do not, it takes one of their two labels. */
+static void labels_of(long long *lab)
+{
+	char sql[120];
+	for (int r = 1; r <= 9; r++) {
+		snprintf(sql, sizeof sql, "SELECT label_id FROM assignments "
+			 "WHERE review_id = %d", r);
+		lab[r - 1] = tu_int(db_path, sql);
+	}
+}
+
+START_TEST(blend_between_model_and_propagation)
+{
+	uint64_t n;
+	long long prop[9], model[9], blend[9];
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n),
+			 RL_OK);
+	labels_of(prop);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
+	labels_of(model);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_BLEND, NULL, &n), RL_OK);
+	ck_assert_uint_eq(n, 9);
+	labels_of(blend);
+	for (int r = 0; r < 9; r++) {
+		if (prop[r] == model[r])
+			ck_assert_int_eq(blend[r], prop[r]);
+		ck_assert(blend[r] == prop[r] || blend[r] == model[r]);
+	}
+	/* Its scores are distributions. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM (SELECT "
+				"review_id, sum(score) s FROM label_scores "
+				"GROUP BY review_id) WHERE abs(s - 1) > 1e-9"),
+			 0);
+}
+END_TEST
+
 START_TEST(label_with_each_method)
 {
 	uint64_t n;
-	const char *src[] = { "rule", "propagation", "model" };
+	const char *src[] = { "rule", "propagation", "model", "blend" };
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		ck_assert_int_eq(rl_label_with(db, (rl_method)m, NULL, &n),
 				 RL_OK);
 		ck_assert_uint_gt(n, 6);
 		char sql[200];
+		/* A blend's label comes from the model or propagation,
+		 * whichever was surer of it, and says it was blended. */
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM assignments "
-			 "WHERE source = '%s'", src[m]);
+			 "WHERE %s", m == RL_METHOD_BLEND
+			 ? "source IN ('model', 'propagation') AND "
+			   "json_extract(evidence, '$.blend')" : "source = ");
+		if (m != RL_METHOD_BLEND)
+			snprintf(sql + strlen(sql), sizeof sql - strlen(sql),
+				 "'%s'", src[m]);
 		ck_assert_int_gt(tu_int(db_path, sql), 0);
 		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
 					"assignments WHERE source = 'seed'"),
@@ -367,6 +411,10 @@ START_TEST(label_with_each_method)
 		ck_assert_str_eq(rl_method_name((rl_method)m), m == 0 ? "rules"
 				 : src[m]);
 	}
+	/* The blend stored the model's own predictions, not the blend's. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM predictions "
+				"WHERE model_id = (SELECT max(id) FROM models)"),
+			 9);
 	/* b4 is no seed; the model trained on propagated labels calls it
 	 * shipping. */
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
@@ -504,6 +552,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, eval_changes_nothing);
 	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
+	tcase_add_test(tc, blend_between_model_and_propagation);
 	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);

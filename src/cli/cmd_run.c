@@ -6,6 +6,52 @@
 
 #include "cli.h"
 
+/* The best cross-validated macro-F1 of the ways that use the graph. */
+static double graph_f1(const rl_eval_report *r)
+{
+	double best = 0;
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 > best)
+			best = r->methods[m].macro_f1;
+	return best;
+}
+
+/* Unless the user gave one, picks the neighbours per review propagation
+ * uses, by cross-validation on the hand labels (with naive Bayes as the
+ * classifier, the cheapest, when run is to pick that too). RL_EEMPTY
+ * when the hand labels are too few to cross-validate. */
+static int choose_neighbours(rl_db *db, rl_eval_opts *eo, int quiet)
+{
+	uint32_t ks[8];
+	size_t n_ks = 0;
+	int rc = rl_neighbour_choices(db, ks, 8, &n_ks);
+	if (rc != RL_OK || eo->prop.neighbours > 0 || n_ks < 2)
+		return rc;
+	rl_eval_opts o = *eo;
+	if (!strcmp(o.model, "auto"))
+		o.model = "nb";
+	double best = -1;
+	uint32_t best_k = ks[0];
+	for (size_t i = 0; i < n_ks; i++) {
+		rl_eval_report *r = NULL;
+		o.prop.neighbours = (int)ks[i];
+		if ((rc = rl_eval(db, &o, &r)) != RL_OK)
+			return rc;
+		double f = graph_f1(r);
+		if (!quiet)
+			printf("neighbours: %3u per review: macro-F1 %.3f "
+			       "(best of propagation, %s model and blend, "
+			       "cross-validated)\n", ks[i], f, o.model);
+		rl_eval_report_free(r);
+		if (f > best + 1e-12) {
+			best = f;
+			best_k = ks[i];
+		}
+	}
+	eo->prop.neighbours = (int)best_k;
+	return RL_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	cli_stages st;
@@ -63,8 +109,14 @@ int cmd_run(int argc, char **argv)
 		/* Only the evaluation the choice rests on is kept. */
 		eo.save = 0;
 		rl_eval_report *er = NULL;
-		int erc;
-		if (!strcmp(eo.model, "auto")) {
+		int erc = choose_neighbours(db, &eo, quiet);
+		if (erc != RL_OK && erc != RL_EEMPTY) {
+			rc = cli_fail(db, erc);
+			goto out;
+		}
+		if (erc == RL_EEMPTY) {
+			/* reported below, by the evaluation */
+		} else if (!strcmp(eo.model, "auto")) {
 			/* The classifier is chosen like the method: by
 			 * cross-validated macro-F1, on the same folds. */
 			static const char *const kinds[] = { "logreg", "nb",
@@ -120,13 +172,19 @@ int cmd_run(int argc, char **argv)
 			if (!quiet) {
 				printf("\n");
 				cli_print_eval(er, stdout);
+				int with_model = er->best == RL_METHOD_MODEL ||
+						 er->best == RL_METHOD_BLEND;
 				printf("choose:    %s%s%s has the best "
 				       "cross-validated macro-F1 (%.3f); "
-				       "labelling with it\n",
-				       rl_method_name(er->best),
-				       er->best == RL_METHOD_MODEL ? " " : "",
-				       er->best == RL_METHOD_MODEL ? eo.model : "",
+				       "labelling with it", rl_method_name(
+				       er->best), with_model ? " " : "",
+				       with_model ? eo.model : "",
 				       er->methods[er->best].macro_f1);
+				if (er->best != RL_METHOD_RULES &&
+				    eo.prop.neighbours > 0)
+					printf(", %d neighbours per review",
+					       eo.prop.neighbours);
+				printf("\n");
 			}
 			rl_method best = er->best;
 			/* The model's probabilities are calibrated by the
@@ -138,7 +196,8 @@ int cmd_run(int argc, char **argv)
 			erc = rl_label_with(db, best, &eo, &n);
 			rl_eval_report_free(er);
 			/* predict needs a model even when it did not win. */
-			if (erc == RL_OK && best != RL_METHOD_MODEL)
+			if (erc == RL_OK && best != RL_METHOD_MODEL &&
+			    best != RL_METHOD_BLEND)
 				erc = rl_train(db, &eo);
 			cli_progress_end(&prog);
 			if (erc != RL_OK) {
