@@ -451,11 +451,14 @@ typedef struct rl_propagate_opts {
 					   not clamped; 1 */
 	const char *rule_vote;	/* "weighted" by each rule's precision on
 				   the seeds, or "majority"; "weighted" */
-	const char *class_prior;	/* "seeds" (their class shares) or
-					   "uniform"; "seeds" */
+	const char *class_prior;	/* "seeds" (their class shares),
+					   "uniform", or "auto": the one
+					   labelling last used, else seeds;
+					   "auto" */
 	double min_confidence;	/* abstain below this; 0 */
 	int neighbours;		/* nearest neighbours used per review, of
-				   those the graph stored; 0: all */
+				   those the graph stored; 0: the count
+				   labelling last used, else all */
 	int threads;		/* 2 */
 	rl_progress_fn progress;
 	void *ctx;

@@ -1066,6 +1066,12 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		    RL_OK)
 			goto fail;
 	}
+	if (!only_model && o->prop.class_prior &&
+	    (!strcmp(o->prop.class_prior, "seeds") ||
+	     !strcmp(o->prop.class_prior, "uniform")) &&
+	    (rc = rl_store_setting_set(db, RL_CLASS_PRIOR_KEY,
+				       o->prop.class_prior)) != RL_OK)
+		goto fail;
 	for (uint32_t i = 0; i < n; i++) {
 		const double *p = A + (size_t)i * L;
 		int best = rl_argmax(p, L);

@@ -33,6 +33,9 @@ typedef struct rl_evidence {
 	 * hit_ptr[i+1]) */
 	uint64_t *hit_ptr;
 	uint32_t *hit_rule;
+	/* the class shares labelling last used were uniform (what
+	 * class_prior "auto" means outside `run`) */
+	int uniform_prior;
 } rl_evidence;
 
 /* Loads the evidence with the k nearest stored neighbours of each review
@@ -40,9 +43,10 @@ typedef struct rl_evidence {
  * a neighbour graph. */
 int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
 
-/* The setting where labelling records the neighbour count it used; k 0
- * above means this one when present. */
+/* The settings where labelling records the neighbour count and class
+ * shares it used; k 0 above and class_prior "auto" mean these. */
 #define RL_NEIGHBOURS_KEY "neighbours"
+#define RL_CLASS_PRIOR_KEY "class_prior"
 
 
 void rl_evidence_free(rl_evidence *ev);

@@ -100,8 +100,9 @@ const rl_param_def rl_propagate_params[] = {
 	  0, 100, "weight of a cluster-named label (not clamped)"),
 	P(rl_propagate_opts, "string", RL_PT_STRING, rule_vote, "weighted", 0,
 	  0, "weighted (by precision on seeds) or majority"),
-	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "seeds", 0,
-	  0, "class shares to normalise to: seeds or uniform"),
+	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "auto", 0,
+	  0, "class shares to normalise to: seeds (theirs), uniform, or auto "
+	  "(`run` picks by cross-validation; elsewhere seeds)"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
 	  1, "abstain below this confidence"),
 	P(rl_propagate_opts, "int", RL_PT_INT, neighbours, "0", 0, 200,

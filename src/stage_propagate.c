@@ -172,16 +172,24 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 	memset(ev, 0, sizeof *ev);
 	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)
 		return rc;
-	/* Without a count of its own, the one `run` chose last. */
+	/* Without a count of its own, the one labelling used last; the
+	 * same for the class shares. */
+	rl_buf b = { 0 };
 	if (k_use == 0) {
-		rl_buf b = { 0 };
 		rc = rl_store_setting_get(db, RL_NEIGHBOURS_KEY, &b);
 		if (rc == RL_OK)
 			k_use = (uint32_t)strtoul(b.data, NULL, 10);
-		rl_buf_free(&b);
-		if (rc != RL_OK && rc != RL_ENOTFOUND)
+		if (rc != RL_OK && rc != RL_ENOTFOUND) {
+			rl_buf_free(&b);
 			return rc;
+		}
 	}
+	rc = rl_store_setting_get(db, RL_CLASS_PRIOR_KEY, &b);
+	if (rc == RL_OK)
+		ev->uniform_prior = !strcmp(b.data, "uniform");
+	rl_buf_free(&b);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
 	/* Ranks run from the nearest, so the first k_use are its nearest
 	 * k_use. */
 	if (k_use > 0 && k_use < k)
@@ -302,7 +310,9 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 	if (!Y || !clamp || !quality || !prior)
 		goto out;
 	int majority = o->rule_vote && !strcmp(o->rule_vote, "majority");
-	int uniform = o->class_prior && !strcmp(o->class_prior, "uniform");
+	int uniform = o->class_prior && (!strcmp(o->class_prior, "uniform") ||
+					 (!strcmp(o->class_prior, "auto") &&
+					  ev->uniform_prior));
 	/* Rule quality and class shares on the hand labels in use. */
 	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
 	    RL_OK)
@@ -487,9 +497,10 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		return rl_fail(db, RL_EINVAL, "rule_vote is weighted or "
 			       "majority, not '%s'", o->rule_vote);
 	if (strcmp(o->class_prior, "seeds") && strcmp(o->class_prior,
-						      "uniform"))
-		return rl_fail(db, RL_EINVAL, "class_prior is seeds or "
-			       "uniform, not '%s'", o->class_prior);
+						      "uniform") &&
+	    strcmp(o->class_prior, "auto"))
+		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform "
+			       "or auto, not '%s'", o->class_prior);
 	if ((rc = rl_params_json(rl_propagate_params, rl_propagate_nparams, o,
 				 &params)) != RL_OK) {
 		rl_buf_free(&params);

@@ -334,12 +334,30 @@ START_TEST(example_end_to_end)
 	HAS(out_buf, "choose:");
 	/* run picks the neighbours per review among those the graph has,
 	 * and shows the blend among the ways of labelling. */
-	HAS(out_buf, "neighbours:  10 per review: macro-F1 ");
-	HAS(out_buf, "neighbours:   5 per review: macro-F1 ");
+	HAS(out_buf, "choose:     10 neighbours, seeds   class shares: "
+		"macro-F1 ");
+	HAS(out_buf, "choose:      5 neighbours, seeds   class shares: ");
 	HAS(out_buf, "  blend     ");
-	/* A count given is used as given. */
-	ck_assert_int_eq(run(NULL, "run", db, "-p", "neighbours=5", NULL), 0);
-	ck_assert_ptr_null(strstr(out_buf, "neighbours: "));
+	/* With as many hand labels for every label, the seeds' shares are
+	 * uniform: only one of the two is tried. */
+	ck_assert_ptr_null(strstr(out_buf, "uniform class shares: "));
+	/* What is given is used as given. */
+	ck_assert_int_eq(run(NULL, "run", db, "-p", "neighbours=5", "-p",
+			     "class_prior=seeds", NULL), 0);
+	ck_assert_ptr_null(strstr(out_buf, " class shares: macro-F1"));
+	HAS(out_buf, "5 neighbours per review, seeds class shares");
+	ck_assert_int_eq(run(NULL, "run", db, "-p", "class_prior=even", NULL),
+			 2);
+	HAS(err_buf, "class_prior is seeds, uniform or auto, not 'even'");
+	/* Unbalanced hand labels: both shares are tried. */
+	snprintf(f, sizeof f, "%s", tu_write("more.tsv", "id\tlabel\n"
+		 "amazon:35\tpos\namazon:43\tpos\n", 0));
+	ck_assert_int_eq(run(NULL, "seed", db, f, NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "choose:      5 neighbours, uniform class shares: ");
+	HAS(out_buf, "choose:     10 neighbours, seeds   class shares: ");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "amazon:35", NULL), 0);
+	ck_assert_int_eq(run(NULL, "unlabel", db, "amazon:43", NULL), 0);
 	ck_assert_int_eq(run(NULL, "export", db, "--format", "csv", NULL), 0);
 	ck_assert_int_eq(lines(out_buf), 301);
 	HAS(out_buf, "\"id\",\"label\",\"confidence\",\"source\"\n");

@@ -392,6 +392,36 @@ START_TEST(fewer_neighbours)
 	ck_assert_int_eq(rl_evidence_load(db, &ev, 7), RL_OK);
 	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[1]);
 	rl_evidence_free(&ev);
+	/* The class shares labelling used are what "auto" means after it;
+	 * unbalanced hand labels make the two differ. */
+	ck_assert_int_eq(rl_seed_set(db, "a2", "price"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "a3", "price"), RL_OK);
+	eo.prop.class_prior = "uniform";
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, &eo, &n),
+			 RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT value = 'uniform' FROM "
+				"settings WHERE key = 'class_prior'"), 1);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, 7), RL_OK);
+	ck_assert_int_eq(ev.uniform_prior, 1);
+	double *P[3];
+	const char *cp[3] = { "auto", "uniform", "seeds" };
+	for (int t = 0; t < 3; t++) {
+		rl_propagate_opts o;
+		rl_propagate_opts_init(&o);
+		o.class_prior = cp[t];
+		P[t] = malloc(ev.n * ev.L * sizeof *P[t]);
+		ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P[t], NULL),
+				 RL_OK);
+	}
+	int differ = 0;
+	for (uint32_t i = 0; i < ev.n * ev.L; i++) {
+		ck_assert_double_eq(P[0][i], P[1][i]);
+		differ |= fabs(P[1][i] - P[2][i]) > 1e-6;
+	}
+	ck_assert(differ);
+	for (int t = 0; t < 3; t++)
+		free(P[t]);
+	rl_evidence_free(&ev);
 	/* The option is a parameter like the others. */
 	rl_propagate_opts po;
 	rl_propagate_opts_init(&po);

@@ -16,39 +16,85 @@ static double graph_f1(const rl_eval_report *r)
 	return best;
 }
 
-/* Unless the user gave one, picks the neighbours per review propagation
- * uses, by cross-validation on the hand labels (with naive Bayes as the
- * classifier, the cheapest, when run is to pick that too). RL_EEMPTY
- * when the hand labels are too few to cross-validate. */
-static int choose_neighbours(rl_db *db, rl_eval_opts *eo, int quiet)
+/* The fewest and most hand and cluster-named labels of any label. */
+typedef struct label_span {
+	uint64_t lo, hi;
+	int any;
+} label_span;
+
+static int on_label_span(void *ctx, const rl_label_info *l)
 {
+	label_span *s = ctx;
+	uint64_t c = l->seeds + l->cluster;
+	if (!s->any || c < s->lo)
+		s->lo = c;
+	if (!s->any || c > s->hi)
+		s->hi = c;
+	s->any = 1;
+	return 0;
+}
+
+/* Picks what propagation uses and the user left open: the neighbours
+ * per review (the graph's, or 5, 10, ... below it) and the class shares
+ * it normalises to (the hand labels' or uniform), by cross-validation on
+ * the hand labels (the two shares only when the hand labels are not
+ * balanced already), with naive Bayes as the classifier (the cheapest) when
+ * run is to pick that too. Ties keep the earlier candidate: the graph's
+ * count, the seeds' shares. RL_EEMPTY when the hand labels are too few
+ * to cross-validate. */
+static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
+{
+	static const char *const priors[] = { "seeds", "uniform" };
 	uint32_t ks[8];
-	size_t n_ks = 0;
+	size_t n_ks = 0, n_priors = 2;
 	int rc = rl_neighbour_choices(db, ks, 8, &n_ks);
-	if (rc != RL_OK || eo->prop.neighbours > 0 || n_ks < 2)
+	if (rc != RL_OK)
 		return rc;
+	if (eo->prop.neighbours > 0) {
+		ks[0] = (uint32_t)eo->prop.neighbours;
+		n_ks = 1;
+	}
+	int open_prior = !strcmp(eo->prop.class_prior, "auto");
+	/* With as many hand labels for every label, the two are one. */
+	label_span span = { 0 };
+	if ((rc = rl_labels(db, on_label_span, &span)) != RL_OK)
+		return rc;
+	if (!open_prior || span.lo == span.hi)
+		n_priors = 1;
+	if (n_ks * n_priors < 2) {
+		if (open_prior)
+			eo->prop.class_prior = priors[0];
+		return RL_OK;
+	}
 	rl_eval_opts o = *eo;
 	if (!strcmp(o.model, "auto"))
 		o.model = "nb";
 	double best = -1;
-	uint32_t best_k = ks[0];
-	for (size_t i = 0; i < n_ks; i++) {
-		rl_eval_report *r = NULL;
-		o.prop.neighbours = (int)ks[i];
-		if ((rc = rl_eval(db, &o, &r)) != RL_OK)
-			return rc;
-		double f = graph_f1(r);
-		if (!quiet)
-			printf("neighbours: %3u per review: macro-F1 %.3f "
-			       "(best of propagation, %s model and blend, "
-			       "cross-validated)\n", ks[i], f, o.model);
-		rl_eval_report_free(r);
-		if (f > best + 1e-12) {
-			best = f;
-			best_k = ks[i];
+	size_t best_k = 0, best_p = 0;
+	for (size_t p = 0; p < n_priors; p++)
+		for (size_t i = 0; i < n_ks; i++) {
+			rl_eval_report *r = NULL;
+			o.prop.neighbours = (int)ks[i];
+			if (open_prior)
+				o.prop.class_prior = priors[p];
+			if ((rc = rl_eval(db, &o, &r)) != RL_OK)
+				return rc;
+			double f = graph_f1(r);
+			if (!quiet)
+				printf("choose:    %3u neighbours, %-7s class "
+				       "shares: macro-F1 %.3f (best of "
+				       "propagation, %s model, blend)\n",
+				       ks[i], o.prop.class_prior, f, o.model);
+			rl_eval_report_free(r);
+			if (f > best + 1e-12) {
+				best = f;
+				best_k = i;
+				best_p = p;
+			}
 		}
-	}
-	eo->prop.neighbours = (int)best_k;
+	eo->prop.neighbours = (int)ks[best_k];
+	if (open_prior)
+		eo->prop.class_prior = priors[best_p];
 	return RL_OK;
 }
 
@@ -109,7 +155,7 @@ int cmd_run(int argc, char **argv)
 		/* Only the evaluation the choice rests on is kept. */
 		eo.save = 0;
 		rl_eval_report *er = NULL;
-		int erc = choose_neighbours(db, &eo, quiet);
+		int erc = choose_propagation(db, &eo, quiet);
 		if (erc != RL_OK && erc != RL_EEMPTY) {
 			rc = cli_fail(db, erc);
 			goto out;
@@ -182,8 +228,10 @@ int cmd_run(int argc, char **argv)
 				       er->methods[er->best].macro_f1);
 				if (er->best != RL_METHOD_RULES &&
 				    eo.prop.neighbours > 0)
-					printf(", %d neighbours per review",
-					       eo.prop.neighbours);
+					printf(", %d neighbours per review, "
+					       "%s class shares",
+					       eo.prop.neighbours,
+					       eo.prop.class_prior);
 				printf("\n");
 			}
 			rl_method best = er->best;
