@@ -16,7 +16,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-REVLAB = os.path.join(TOP, "build", "revlab")
+REVLAB = os.environ.get("REVLAB", os.path.join(TOP, "build", "revlab"))
 SHARED = os.path.join(TOP, "..", "shared")
 SETS = {"blitzer": ("blitzer-mds", "reviews.tsv", 3),
         "semeval": ("semeval14-restaurants", "reviews.tsv", 5),

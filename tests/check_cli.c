@@ -334,9 +334,10 @@ START_TEST(example_end_to_end)
 	HAS(out_buf, "choose:");
 	/* run picks the neighbours per review among those the graph has,
 	 * and shows the blend among the ways of labelling. */
-	HAS(out_buf, "choose:     10 neighbours, seeds   class shares: "
-		"macro-F1 ");
-	HAS(out_buf, "choose:      5 neighbours, seeds   class shares: ");
+	HAS(out_buf, "choose:    propagation's settings, by the best "
+		"cross-validated macro-F1\n");
+	HAS(out_buf, "\n            10 neighbours, seeds   class shares: 0.");
+	HAS(out_buf, "\n             5 neighbours, seeds   class shares: 0.");
 	HAS(out_buf, "  blend     ");
 	/* With as many hand labels for every label, the seeds' shares are
 	 * uniform: only one of the two is tried. */
@@ -344,8 +345,8 @@ START_TEST(example_end_to_end)
 	/* What is given is used as given. */
 	ck_assert_int_eq(run(NULL, "run", db, "-p", "neighbours=5", "-p",
 			     "class_prior=seeds", NULL), 0);
-	ck_assert_ptr_null(strstr(out_buf, " class shares: macro-F1"));
-	HAS(out_buf, "5 neighbours per review, seeds class shares");
+	ck_assert_ptr_null(strstr(out_buf, "propagation's settings"));
+	HAS(out_buf, "(5 neighbours per review, seeds class shares)");
 	ck_assert_int_eq(run(NULL, "run", db, "-p", "class_prior=even", NULL),
 			 2);
 	HAS(err_buf, "class_prior is seeds, uniform or auto, not 'even'");
@@ -354,8 +355,8 @@ START_TEST(example_end_to_end)
 		 "amazon:35\tpos\namazon:43\tpos\n", 0));
 	ck_assert_int_eq(run(NULL, "seed", db, f, NULL), 0);
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
-	HAS(out_buf, "choose:      5 neighbours, uniform class shares: ");
-	HAS(out_buf, "choose:     10 neighbours, seeds   class shares: ");
+	HAS(out_buf, "             5 neighbours, uniform class shares: ");
+	HAS(out_buf, "            10 neighbours, seeds   class shares: ");
 	ck_assert_int_eq(run(NULL, "unlabel", db, "amazon:35", NULL), 0);
 	ck_assert_int_eq(run(NULL, "unlabel", db, "amazon:43", NULL), 0);
 	ck_assert_int_eq(run(NULL, "export", db, "--format", "csv", NULL), 0);

@@ -71,6 +71,10 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 		o.model = "nb";
 	double best = -1;
 	size_t best_k = 0, best_p = 0;
+	if (!quiet)
+		printf("choose:    propagation's settings, by the best "
+		       "cross-validated macro-F1\n           of propagation, "
+		       "the %s model and the blend:\n", o.model);
 	for (size_t p = 0; p < n_priors; p++)
 		for (size_t i = 0; i < n_ks; i++) {
 			rl_eval_report *r = NULL;
@@ -81,10 +85,9 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 				return rc;
 			double f = graph_f1(r);
 			if (!quiet)
-				printf("choose:    %3u neighbours, %-7s class "
-				       "shares: macro-F1 %.3f (best of "
-				       "propagation, %s model, blend)\n",
-				       ks[i], o.prop.class_prior, f, o.model);
+				printf("           %3u neighbours, %-7s class "
+				       "shares: %.3f\n", ks[i],
+				       o.prop.class_prior, f);
 			rl_eval_report_free(r);
 			if (f > best + 1e-12) {
 				best = f;
@@ -228,8 +231,8 @@ int cmd_run(int argc, char **argv)
 				       er->methods[er->best].macro_f1);
 				if (er->best != RL_METHOD_RULES &&
 				    eo.prop.neighbours > 0)
-					printf(", %d neighbours per review, "
-					       "%s class shares",
+					printf("\n           (%d neighbours per "
+					       "review, %s class shares)",
 					       eo.prop.neighbours,
 					       eo.prop.class_prior);
 				printf("\n");
