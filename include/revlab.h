@@ -492,6 +492,11 @@ RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 
 /* ---- Evaluation and the choice of method ----------------------------- */
 
+/* The standard error of a cross-validated score whose method got a share
+ * `accuracy` of n held-out hand labels right: sqrt(a (1 - a) / n), as
+ * for a binomial share. What run treats as a tie. */
+RL_API double rl_eval_se(double accuracy, uint64_t n);
+
 /* The neighbour counts `run` chooses among (rl_propagate_opts.neighbours)
  * for the stored graph of k neighbours: k itself first, then 5, 10, 20,
  * ... below k. Writes at most max to ks and their count to *n (0 without
@@ -505,8 +510,8 @@ typedef enum rl_method {
 	RL_METHOD_PROPAGATION,	/* label spreading of seeds and rule votes */
 	RL_METHOD_MODEL,	/* logistic regression on TF-IDF + LSA,
 				   trained on the propagated soft labels */
-	RL_METHOD_BLEND,	/* the mean of the model's and propagation's
-				   label distributions */
+	RL_METHOD_BLEND,	/* model and propagation as a product of
+				   experts, each on a common scale */
 	RL_METHOD_COUNT
 } rl_method;
 
@@ -584,7 +589,14 @@ typedef struct rl_eval_report {
 	uint64_t seeds;
 	uint32_t min_per_label;	/* fewest seeds of any label */
 	rl_method_score methods[RL_METHOD_COUNT];
-	rl_method best;		/* highest macro-F1 */
+	/* The choice, by the one-standard-error rule: of the methods whose
+	 * macro-F1 is within se of the top one's, the first in the order
+	 * blend, model, propagation, rules (the most evidence combined
+	 * first). With few hand labels the scores' differences are mostly
+	 * noise, and the rule keeps to the robust choice. */
+	rl_method best;
+	rl_method top;		/* highest macro-F1 */
+	double se;		/* its standard error, rl_eval_se */
 	/* Temperature scaling of the model, fitted on its held-out
 	 * predictions (out of sample), and its calibration error after. */
 	double temperature;

@@ -209,28 +209,30 @@ static int centred_logits(const double *p, uint32_t L, double *g)
 	return 1;
 }
 
-/* The root mean square of the centred log-probabilities of P's rows:
+/* The mean absolute centred log-probability over the rows of P that are
+ * not clamped hand labels (whose certainty says nothing of the method):
  * how sure a method is overall, whatever its calibration. */
-static double logit_spread(uint32_t n, uint32_t L, const double *P,
-			   double *g)
+static double logit_spread(const rl_evidence *ev, const uint8_t *use_seed,
+			   const double *P, double *g)
 {
-	double ss = 0, cnt = 0;
-	for (size_t i = 0; i < n; i++)
+	uint32_t L = ev->L;
+	double sa = 0, cnt = 0;
+	for (size_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] >= 0 && (!use_seed || use_seed[i]))
+			continue;
 		if (centred_logits(P + i * L, L, g))
 			for (uint32_t l = 0; l < L; l++, cnt++)
-				ss += g[l] * g[l];
-	return cnt > 0 && ss > 0 ? sqrt(ss / cnt) : 1;
+				sa += fabs(g[l]);
+	}
+	return cnt > 0 && sa > 0 ? sa / cnt : 1;
 }
 
-/* The blend: per row, the model's and propagation's log-probabilities,
- * each divided by its spread over the corpus so that neither wins by
- * being overconfident, summed and turned back into a distribution (a
- * product of experts). A row one of them abstains on keeps the other's;
- * g needs 2 * L doubles. */
-static void by_blend(uint32_t n, uint32_t L, const double *Pm,
-		     const double *Pp, double *P, double *g)
+void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
+	      const double *Pm, const double *Pp, double *P, double *g)
 {
-	double sm = logit_spread(n, L, Pm, g), sp = logit_spread(n, L, Pp, g);
+	uint32_t n = ev->n, L = ev->L;
+	double sm = logit_spread(ev, use_seed, Pm, g);
+	double sp = logit_spread(ev, use_seed, Pp, g);
 	for (size_t i = 0; i < n; i++) {
 		double *p = P + i * L, *h = g + L, top = -INFINITY, s = 0;
 		int hm = centred_logits(Pm + i * L, L, g);
@@ -249,6 +251,13 @@ static void by_blend(uint32_t n, uint32_t L, const double *Pm,
 		for (uint32_t l = 0; l < L; l++)
 			p[l] /= s;
 	}
+}
+
+double rl_eval_se(double accuracy, uint64_t n)
+{
+	if (n == 0 || !(accuracy > 0 && accuracy < 1))
+		return 0;
+	return sqrt(accuracy * (1 - accuracy) / (double)n);
 }
 
 void rl_temper(double *p, uint32_t L, double t)
@@ -583,7 +592,7 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 			goto out;
 		if ((rc = by_model(&ev, &X, use, Pp, o, Pm, NULL)) != RL_OK)
 			goto out;
-		by_blend(n, L, Pm, Pp, Pb, tmp);
+		rl_blend(&ev, use, Pm, Pp, Pb, tmp);
 		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm, Pb };
 		for (uint32_t i = 0; i < n; i++) {
 			if (ev.seed[i] < 0 || fold[i] != f)
@@ -650,11 +659,26 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 		r->model_ece_calibrated = ece_of(ho, ho_gold, n_ho, L,
 						 r->model_calibrated);
 	}
-	r->best = RL_METHOD_RULES;
+	r->top = RL_METHOD_RULES;
 	for (int m = 1; m < RL_METHOD_COUNT; m++)
-		if (r->methods[m].macro_f1 > r->methods[r->best].macro_f1 +
+		if (r->methods[m].macro_f1 > r->methods[r->top].macro_f1 +
 					     1e-12)
-			r->best = (rl_method)m;
+			r->top = (rl_method)m;
+	{
+		static const rl_method pref[RL_METHOD_COUNT] = {
+			RL_METHOD_BLEND, RL_METHOD_MODEL,
+			RL_METHOD_PROPAGATION, RL_METHOD_RULES,
+		};
+		const rl_method_score *t = &r->methods[r->top];
+		r->se = rl_eval_se(t->accuracy, r->seeds);
+		r->best = r->top;
+		for (int q = 0; q < RL_METHOD_COUNT; q++)
+			if (r->methods[pref[q]].macro_f1 >=
+			    t->macro_f1 - r->se - 1e-12) {
+				r->best = pref[q];
+				break;
+			}
+	}
 	*out = r;
 	r = NULL;
 	if (oof) {
@@ -777,12 +801,14 @@ int rl_eval_report_json(const rl_eval_report *r, char **out)
 	*out = NULL;
 	int rc = rl_buf_printf(&b, "{\"seeds\":%llu,\"folds\":%u,"
 			       "\"min_per_label\":%u,\"model\":\"%s\","
-			       "\"best\":\"%s\",\"model_temperature\":%.6f,"
+			       "\"best\":\"%s\",\"top\":\"%s\",\"se\":%.6f,"
+			       "\"model_temperature\":%.6f,"
 			       "\"model_calibration_error_calibrated\":%.6f,"
 			       "\"labels\":[", (unsigned long long)r->seeds,
 			       r->folds, r->min_per_label,
 			       r->model ? r->model : "logreg",
-			       rl_method_name(r->best), r->temperature,
+			       rl_method_name(r->best), rl_method_name(r->top),
+			       r->se, r->temperature,
 			       r->model_ece_calibrated);
 	for (uint32_t l = 0; l < r->n_labels && rc == RL_OK; l++) {
 		if (l)
@@ -1051,7 +1077,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			rc = RL_ENOMEM;
 			goto fail;
 		}
-		by_blend(n, L, P, Pp, Pb, g);
+		rl_blend(&ev, NULL, P, Pp, Pb, g);
 		free(g);
 		A = Pb;
 	}
@@ -1061,7 +1087,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	 * stages after it (propagate, next, suspects, train). */
 	if (!only_model && o->prop.neighbours > 0) {
 		char kbuf[16];
-		snprintf(kbuf, sizeof kbuf, "%d", o->prop.neighbours);
+		snprintf(kbuf, sizeof kbuf, "%u", ev.k);
 		if ((rc = rl_store_setting_set(db, RL_NEIGHBOURS_KEY, kbuf)) !=
 		    RL_OK)
 			goto fail;

@@ -12,6 +12,7 @@
 
 typedef struct rl_evidence {
 	uint32_t n, L;
+	uint32_t k;		/* neighbours per review in S's source */
 	int64_t *review_ids;	/* [n], ascending: row i is this review */
 	int64_t *label_ids;	/* [L], ascending */
 	char **label_names;	/* [L] */
@@ -38,15 +39,20 @@ typedef struct rl_evidence {
 	int uniform_prior;
 } rl_evidence;
 
+/* The blend of a model's (Pm) and propagation's (Pp) label distributions
+ * [n][L] into P: per row, each one's log-probabilities (centred), divided
+ * by their mean absolute value over the rows that are not hand labels in
+ * use (use_seed NULL: all hand labels), summed and turned back into a
+ * distribution (a product of experts, neither winning by being
+ * overconfident). A row one abstains on (all zero) keeps the other's; a
+ * row both abstain on stays zero. g needs 2 L doubles. */
+void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
+	      const double *Pm, const double *Pp, double *P, double *g);
+
 /* Loads the evidence with the k nearest stored neighbours of each review
  * (all stored when k is 0 or more than the graph has); RL_EEMPTY without
  * a neighbour graph. */
 int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
-
-/* The settings where labelling records the neighbour count and class
- * shares it used; k 0 above and class_prior "auto" mean these. */
-#define RL_NEIGHBOURS_KEY "neighbours"
-#define RL_CLASS_PRIOR_KEY "class_prior"
 
 
 void rl_evidence_free(rl_evidence *ev);

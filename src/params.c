@@ -102,12 +102,14 @@ const rl_param_def rl_propagate_params[] = {
 	  0, "weighted (by precision on seeds) or majority"),
 	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "auto", 0,
 	  0, "class shares to normalise to: seeds (theirs), uniform, or auto "
-	  "(`run` picks by cross-validation; elsewhere seeds)"),
+	  "(`run` picks by cross-validation; elsewhere the one it last "
+	  "picked, else seeds)"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
 	  1, "abstain below this confidence"),
 	P(rl_propagate_opts, "int", RL_PT_INT, neighbours, "0", 0, 200,
 	  "nearest neighbours used per review, of those the graph stored "
-	  "(0: all; `run` picks by cross-validation)"),
+	  "(0: `run` picks by cross-validation; elsewhere the count it last "
+	  "picked on this graph, else all)"),
 	P(rl_propagate_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
 };

@@ -1120,11 +1120,12 @@ static void chart_curve(page *p, const report_data *d)
  * share that was right. On the diagonal is calibrated. */
 static void chart_reliability(page *p, const report_data *d)
 {
-	static const char *const names[] = {
-		"rules", "propagation", "model", "model, calibrated",
+	static const char *const names[RL_METHOD_COUNT + 1] = {
+		"rules", "propagation", "model", "blend", "model, calibrated",
 	};
 	const int x0 = 70, x1 = 400;
-	const int y0 = 30 + 18 * legend_rows(names, 4, 20, 430);
+	const int y0 = 30 + 18 * legend_rows(names, RL_METHOD_COUNT + 1, 20,
+					     430);
 	const int y1 = y0 + 330;
 	const size_t per = (size_t)RL_CALIB_BINS * 5;
 	out(p, "<figure><figcaption>Reliability of the confidence"
@@ -1182,11 +1183,11 @@ static void chart_reliability(page *p, const report_data *d)
 			i++;
 		}
 	}
-	const char *cols[4] = {
-		method_colour[0], method_colour[1], method_colour[2],
-		method_colour[2],
-	};
-	legend(p, 20, 430, 20, names, cols, 4);
+	const char *cols[RL_METHOD_COUNT + 1];
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		cols[m] = method_colour[m];
+	cols[RL_METHOD_COUNT] = method_colour[RL_METHOD_MODEL];
+	legend(p, 20, 430, 20, names, cols, RL_METHOD_COUNT + 1);
 	out(p, "</svg>\n</figure>\n");
 }
 
@@ -1224,9 +1225,11 @@ static void section_eval(page *p, const report_data *d)
 	    "temperature <code>revlab run</code> applies, fitted on these "
 	    "same predictions, so it is optimistic.</p>\n");
 	out(p, "<p>Calibration error (ECE): ");
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
-		out(p, "%s%s %.3f", m ? ", " : "",
-		    rl_method_name((rl_method)m), d->scores[m][3]);
+	/* (a method an older evaluation did not have is left out) */
+	for (int m = 0, k = 0; m < RL_METHOD_COUNT; m++)
+		if (d->scores[m][3] >= 0)
+			out(p, "%s%s %.3f", k++ ? ", " : "",
+			    rl_method_name((rl_method)m), d->scores[m][3]);
 	out(p, ".</p></div>\n</div>\n</section>\n");
 }
 

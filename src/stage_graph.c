@@ -144,7 +144,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 				     &s.recall)) != RL_OK)
 		goto fail;
 
-	if ((rc = rl_store_neighbours_clear(db)) != RL_OK)
+	/* A new graph: the neighbour count labelling chose on the old one
+	 * no longer holds. */
+	if ((rc = rl_store_neighbours_clear(db)) != RL_OK ||
+	    (rc = rl_store_setting_del(db, RL_NEIGHBOURS_KEY)) != RL_OK)
 		goto fail;
 	for (uint32_t i = 0; i < vs.n; i++) {
 		for (uint32_t j = 0; j < k; j++) {

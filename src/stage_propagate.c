@@ -194,6 +194,7 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 	 * k_use. */
 	if (k_use > 0 && k_use < k)
 		k = k_use;
+	ev->k = (uint32_t)k;
 	if ((rc = rl_store_review_ids(db, &ev->review_ids, &ev->n)) != RL_OK)
 		goto fail;
 	if (k == 0 || ev->n == 0) {

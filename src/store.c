@@ -24,6 +24,7 @@ enum stmt_id {
 	S_RUN_FINISH,
 	S_SETTING_GET,
 	S_SETTING_SET,
+	S_SETTING_DEL,
 	S_REVIEW_INSERT,
 	S_REVIEW_FIND,
 	S_REVIEW_TEXT,
@@ -131,6 +132,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SETTING_SET] =
 		"INSERT INTO settings(key, value) VALUES (?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_SETTING_DEL] = "DELETE FROM settings WHERE key = ?1",
 	[S_REVIEW_INSERT] =
 		"INSERT INTO reviews(ext_id, text, meta, source, source_line, "
 		"import_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -724,6 +726,15 @@ int rl_store_setting_get(rl_db *db, const char *key, rl_buf *out)
 			   (size_t)sqlite3_column_bytes(s, 0));
 	sqlite3_reset(s);
 	return rc;
+}
+
+int rl_store_setting_del(rl_db *db, const char *key)
+{
+	sqlite3_stmt *s = stmt(db, S_SETTING_DEL);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return exec_stmt(db, s);
 }
 
 int rl_store_setting_set(rl_db *db, const char *key, const char *value)

@@ -29,6 +29,13 @@ int rl_store_run_finish(rl_db *db, int64_t run_id, double seconds,
 /* Settings: RL_ENOTFOUND if the key is absent; the value goes to *out. */
 int rl_store_setting_get(rl_db *db, const char *key, rl_buf *out);
 int rl_store_setting_set(rl_db *db, const char *key, const char *value);
+int rl_store_setting_del(rl_db *db, const char *key);
+
+/* The settings where labelling records the neighbour count and class
+ * shares it chose (rl_evidence_load's k 0 and class_prior "auto" mean
+ * these); a new graph drops the neighbour count. */
+#define RL_NEIGHBOURS_KEY "neighbours"
+#define RL_CLASS_PRIOR_KEY "class_prior"
 
 /* ---- reviews ---- */
 

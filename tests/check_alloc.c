@@ -170,6 +170,18 @@ static int do_label(void *arg)
 	return rl_label_with(db, RL_METHOD_MODEL, NULL, &n);
 }
 
+/* The blend, with a neighbour count and class shares to record. */
+static int do_label_blend(void *arg)
+{
+	uint64_t n;
+	rl_eval_opts o;
+	(void)arg;
+	rl_eval_opts_init(&o);
+	o.prop.neighbours = 1;
+	o.prop.class_prior = "uniform";
+	return rl_label_with(db, RL_METHOD_BLEND, &o, &n);
+}
+
 /* The HTML report: a failure leaves no file behind. */
 static int do_html(void *arg)
 {
@@ -275,6 +287,10 @@ START_TEST(every_stage)
 	ck_assert_int_eq(rl_seed_set(db, "4", "good"), RL_OK);
 	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_label_blend, NULL), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM settings "
+				"WHERE key IN ('neighbours', 'class_prior')"),
+			 2);
 	ck_assert_int_gt(each_allocation(do_predict, (void *)csv), 1);
 	/* next and suspects write nothing; they must fail cleanly too. */
 	ck_assert_int_gt(each_allocation(do_next, NULL), 1);

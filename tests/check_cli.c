@@ -336,12 +336,16 @@ START_TEST(example_end_to_end)
 	 * and shows the blend among the ways of labelling. */
 	HAS(out_buf, "choose:    propagation's settings, by the best "
 		"cross-validated macro-F1\n");
-	HAS(out_buf, "\n            10 neighbours, seeds   class shares: 0.");
-	HAS(out_buf, "\n             5 neighbours, seeds   class shares: 0.");
+	HAS(out_buf, "\n            10 neighbours, uniform class shares: 0.");
+	HAS(out_buf, "\n             5 neighbours, uniform class shares: 0.");
+	HAS(out_buf, "           taking 10 neighbours, uniform class shares: "
+		"the first within one\n");
 	HAS(out_buf, "  blend     ");
+	HAS(out_buf, "<- chosen");
+	HAS(out_buf, "choose:    propagation (cross-validated macro-F1 ");
 	/* With as many hand labels for every label, the seeds' shares are
 	 * uniform: only one of the two is tried. */
-	ck_assert_ptr_null(strstr(out_buf, "uniform class shares: "));
+	ck_assert_ptr_null(strstr(out_buf, "seeds   class shares: "));
 	/* What is given is used as given. */
 	ck_assert_int_eq(run(NULL, "run", db, "-p", "neighbours=5", "-p",
 			     "class_prior=seeds", NULL), 0);

@@ -441,6 +441,7 @@ START_TEST(notes_without_eval)
 	HAS(html, "<title>model, 2 per label: 0.800</title>");
 	HAS(html, "<title>propagation, 1 per label: 0.600</title>");
 	ck_assert_ptr_null(strstr(html, "<title>blend, "));
+	ck_assert_ptr_null(strstr(html, "-1.000"));
 	free(html);
 }
 END_TEST

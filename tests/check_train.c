@@ -284,6 +284,41 @@ END_TEST
 
 /* The stored report is the JSON eval --json prints, with what the
  * report draws: confusion, reliability bins, learning curve. */
+/* The choice: the top method, its standard error, and the first method
+ * (blend, model, propagation, rules) within it. */
+START_TEST(one_standard_error_rule)
+{
+	ck_assert_double_eq_tol(rl_eval_se(0.8, 100), 0.04, 1e-12);
+	ck_assert_double_eq(rl_eval_se(1, 10), 0);
+	ck_assert_double_eq(rl_eval_se(0.5, 0), 0);
+	rl_eval_report *r;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	const rl_method_score *m = r->methods;
+	for (int i = 0; i < RL_METHOD_COUNT; i++)
+		ck_assert_double_le(m[i].macro_f1, m[r->top].macro_f1);
+	ck_assert_double_eq_tol(r->se, rl_eval_se(m[r->top].accuracy,
+						  r->seeds), 1e-12);
+	ck_assert_double_ge(m[r->best].macro_f1,
+			    m[r->top].macro_f1 - r->se - 1e-9);
+	const rl_method pref[] = { RL_METHOD_BLEND, RL_METHOD_MODEL,
+				   RL_METHOD_PROPAGATION, RL_METHOD_RULES };
+	for (int q = 0; pref[q] != r->best; q++)
+		ck_assert_double_lt(m[pref[q]].macro_f1,
+				    m[r->top].macro_f1 - r->se);
+	char *json = NULL;
+	ck_assert_int_eq(rl_eval_report_json(r, &json), RL_OK);
+	char want[64];
+	snprintf(want, sizeof want, "\"top\":\"%s\",\"se\":",
+		 rl_method_name(r->top));
+	ck_assert_ptr_nonnull(strstr(json, want));
+	free(json);
+	rl_eval_report_free(r);
+}
+END_TEST
+
 START_TEST(eval_saved_as_json)
 {
 	rl_eval_report *r;
@@ -351,41 +386,6 @@ END_TEST
 
 /* Where the model and propagation agree, the blend agrees with both;
  * where they do not, it takes one of their two labels. */
-static void labels_of(long long *lab)
-{
-	char sql[120];
-	for (int r = 1; r <= 9; r++) {
-		snprintf(sql, sizeof sql, "SELECT label_id FROM assignments "
-			 "WHERE review_id = %d", r);
-		lab[r - 1] = tu_int(db_path, sql);
-	}
-}
-
-START_TEST(blend_between_model_and_propagation)
-{
-	uint64_t n;
-	long long prop[9], model[9], blend[9];
-	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n),
-			 RL_OK);
-	labels_of(prop);
-	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MODEL, NULL, &n), RL_OK);
-	labels_of(model);
-	ck_assert_int_eq(rl_label_with(db, RL_METHOD_BLEND, NULL, &n), RL_OK);
-	ck_assert_uint_eq(n, 9);
-	labels_of(blend);
-	for (int r = 0; r < 9; r++) {
-		if (prop[r] == model[r])
-			ck_assert_int_eq(blend[r], prop[r]);
-		ck_assert(blend[r] == prop[r] || blend[r] == model[r]);
-	}
-	/* Its scores are distributions. */
-	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM (SELECT "
-				"review_id, sum(score) s FROM label_scores "
-				"GROUP BY review_id) WHERE abs(s - 1) > 1e-9"),
-			 0);
-}
-END_TEST
-
 START_TEST(label_with_each_method)
 {
 	uint64_t n;
@@ -552,7 +552,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, eval_changes_nothing);
 	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
-	tcase_add_test(tc, blend_between_model_and_propagation);
+	tcase_add_test(tc, one_standard_error_rule);
 	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);

@@ -22,12 +22,18 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 			rl_method_name((rl_method)m),
 			r->methods[m].macro_f1, r->methods[m].accuracy,
 			100 * r->methods[m].coverage, r->methods[m].ece,
-			(rl_method)m == r->best ? "  <- best" : "");
+			(rl_method)m == r->best ? "  <- chosen" : "");
 	fprintf(out, "  model calibrated by temperature %.2f, fitted on its "
 		"held-out predictions:\n  calibration error %.3f -> %.3f "
 		"(the second on the same predictions, so optimistic)\n",
 		r->temperature, r->methods[RL_METHOD_MODEL].ece,
 		r->model_ece_calibrated);
+	if (r->best != r->top)
+		fprintf(out, "  (%s has the top macro-F1, but %s is within one "
+			"standard error (%.3f) of it\n  and combines more "
+			"evidence: with these few hand labels the difference "
+			"is noise)\n", rl_method_name(r->top),
+			rl_method_name(r->best), r->se);
 	if (r->min_per_label < 5)
 		fprintf(out, "warning: a label has only %u hand labels; with "
 			"fewer than 5 per label these\nnumbers say little\n",

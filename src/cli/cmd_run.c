@@ -6,14 +6,31 @@
 
 #include "cli.h"
 
-/* The best cross-validated macro-F1 of the ways that use the graph. */
-static double graph_f1(const rl_eval_report *r)
+/* The best cross-validated macro-F1 of the ways that use the graph, and
+ * its standard error. */
+static double graph_f1(const rl_eval_report *r, double *se)
 {
-	double best = 0;
+	int best = RL_METHOD_PROPAGATION;
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
-		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 > best)
-			best = r->methods[m].macro_f1;
-	return best;
+		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 >
+					    r->methods[best].macro_f1)
+			best = m;
+	*se = rl_eval_se(r->methods[best].accuracy, r->seeds);
+	return r->methods[best].macro_f1;
+}
+
+/* The one-standard-error rule: of candidates scored f[0..n) in order of
+ * preference, the first within one standard error of the top score. */
+static size_t first_within(const double *f, const double *se, size_t n)
+{
+	size_t top = 0;
+	for (size_t i = 1; i < n; i++)
+		if (f[i] > f[top] + 1e-12)
+			top = i;
+	for (size_t i = 0; i < n; i++)
+		if (f[i] >= f[top] - se[top] - 1e-12)
+			return i;
+	return top;
 }
 
 /* The fewest and most hand and cluster-named labels of any label. */
@@ -36,24 +53,30 @@ static int on_label_span(void *ctx, const rl_label_info *l)
 
 /* Picks what propagation uses and the user left open: the neighbours
  * per review (the graph's, or 5, 10, ... below it) and the class shares
- * it normalises to (the hand labels' or uniform), by cross-validation on
- * the hand labels (the two shares only when the hand labels are not
- * balanced already), with naive Bayes as the classifier (the cheapest) when
- * run is to pick that too. Ties keep the earlier candidate: the graph's
- * count, the seeds' shares. RL_EEMPTY when the hand labels are too few
- * to cross-validate. */
+ * it normalises to (uniform or the hand labels'; both only when the hand
+ * labels are not balanced already), by cross-validation on the hand
+ * labels, with naive Bayes as the classifier (the cheapest) when run is
+ * to pick that too. The one-standard-error rule decides, in the order
+ * uniform shares first (a skewed handful of hand labels says little of
+ * the corpus), then the graph's count. RL_EEMPTY when the hand labels are
+ * too few to cross-validate. */
 static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 {
-	static const char *const priors[] = { "seeds", "uniform" };
+	static const char *const priors[] = { "uniform", "seeds" };
 	uint32_t ks[8];
 	size_t n_ks = 0, n_priors = 2;
 	int rc = rl_neighbour_choices(db, ks, 8, &n_ks);
 	if (rc != RL_OK)
 		return rc;
-	if (eo->prop.neighbours > 0) {
+	/* A count given is used, up to what the graph has; one choice is
+	 * taken, so that no count recorded earlier stays in force. */
+	if (n_ks > 0 && eo->prop.neighbours > 0 &&
+	    (uint32_t)eo->prop.neighbours < ks[0])
 		ks[0] = (uint32_t)eo->prop.neighbours;
-		n_ks = 1;
-	}
+	if (eo->prop.neighbours > 0)
+		n_ks = n_ks > 0;
+	if (n_ks == 1)
+		eo->prop.neighbours = (int)ks[0];
 	int open_prior = !strcmp(eo->prop.class_prior, "auto");
 	/* With as many hand labels for every label, the two are one. */
 	label_span span = { 0 };
@@ -69,12 +92,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 	rl_eval_opts o = *eo;
 	if (!strcmp(o.model, "auto"))
 		o.model = "nb";
-	double best = -1;
-	size_t best_k = 0, best_p = 0;
-	if (!quiet)
-		printf("choose:    propagation's settings, by the best "
-		       "cross-validated macro-F1\n           of propagation, "
-		       "the %s model and the blend:\n", o.model);
+	double fs[16], ses[16];
 	for (size_t p = 0; p < n_priors; p++)
 		for (size_t i = 0; i < n_ks; i++) {
 			rl_eval_report *r = NULL;
@@ -83,21 +101,29 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 				o.prop.class_prior = priors[p];
 			if ((rc = rl_eval(db, &o, &r)) != RL_OK)
 				return rc;
-			double f = graph_f1(r);
+			/* (after the first evaluation, which fails when
+			 * the hand labels are too few) */
+			if (!quiet && p + i == 0)
+				printf("choose:    propagation's settings, by "
+				       "the best cross-validated macro-F1\n"
+				       "           of propagation, the %s "
+				       "model and the blend:\n", o.model);
+			size_t c = p * n_ks + i;
+			fs[c] = graph_f1(r, &ses[c]);
 			if (!quiet)
 				printf("           %3u neighbours, %-7s class "
-				       "shares: %.3f\n", ks[i],
-				       o.prop.class_prior, f);
+				       "shares: %.3f (+-%.3f)\n", ks[i],
+				       o.prop.class_prior, fs[c], ses[c]);
 			rl_eval_report_free(r);
-			if (f > best + 1e-12) {
-				best = f;
-				best_k = i;
-				best_p = p;
-			}
 		}
-	eo->prop.neighbours = (int)ks[best_k];
+	size_t c = first_within(fs, ses, n_priors * n_ks);
+	eo->prop.neighbours = (int)ks[c % n_ks];
 	if (open_prior)
-		eo->prop.class_prior = priors[best_p];
+		eo->prop.class_prior = priors[c / n_ks];
+	if (!quiet)
+		printf("           taking %d neighbours, %s class shares: the "
+		       "first within one\n           standard error of the "
+		       "top\n", eo->prop.neighbours, eo->prop.class_prior);
 	return RL_OK;
 }
 
@@ -168,36 +194,39 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(eo.model, "auto")) {
 			/* The classifier is chosen like the method: by
 			 * cross-validated macro-F1, on the same folds. */
-			static const char *const kinds[] = { "logreg", "nb",
-							     "cnb" };
+			/* In order of preference for few hand labels:
+			 * complement NB (made for skewed, short-text
+			 * training sets), NB (generative models learn
+			 * faster from few examples), logistic regression
+			 * (best given many). */
+			static const char *const kinds[] = { "cnb", "nb",
+							     "logreg" };
+			rl_eval_report *rs[3] = { NULL, NULL, NULL };
+			double f[3], se[3];
 			size_t best_k = 0;
 			erc = RL_OK;
 			for (size_t k = 0; erc == RL_OK && k < 3; k++) {
-				rl_eval_report *r = NULL;
 				eo.model = kinds[k];
-				erc = rl_eval(db, &eo, &r);
+				erc = rl_eval(db, &eo, &rs[k]);
 				if (erc != RL_OK)
 					break;
 				if (!quiet)
 					printf("classify:  %-6s model macro-F1 "
 					       "%.3f (cross-validated)\n",
-					       kinds[k], r->methods[
+					       kinds[k], rs[k]->methods[
 					       RL_METHOD_MODEL].macro_f1);
-				if (!er || r->methods[RL_METHOD_MODEL].macro_f1 >
-					   er->methods[RL_METHOD_MODEL].macro_f1 +
-					   1e-12) {
-					rl_eval_report_free(er);
-					er = r;
-					best_k = k;
-				} else {
-					rl_eval_report_free(r);
-				}
+				const rl_method_score *m =
+					&rs[k]->methods[RL_METHOD_MODEL];
+				f[k] = m->macro_f1;
+				se[k] = rl_eval_se(m->accuracy, rs[k]->seeds);
 			}
+			if (erc == RL_OK)
+				best_k = first_within(f, se, 3);
 			eo.model = kinds[best_k];
-			if (erc != RL_OK) {
-				rl_eval_report_free(er);
-				er = NULL;
-			}
+			er = erc == RL_OK ? rs[best_k] : NULL;
+			for (size_t k = 0; k < 3; k++)
+				if (rs[k] != er)
+					rl_eval_report_free(rs[k]);
 		} else {
 			erc = rl_eval(db, &eo, &er);
 		}
@@ -223,12 +252,15 @@ int cmd_run(int argc, char **argv)
 				cli_print_eval(er, stdout);
 				int with_model = er->best == RL_METHOD_MODEL ||
 						 er->best == RL_METHOD_BLEND;
-				printf("choose:    %s%s%s has the best "
-				       "cross-validated macro-F1 (%.3f); "
-				       "labelling with it", rl_method_name(
-				       er->best), with_model ? " " : "",
+				printf("choose:    %s%s%s (cross-validated "
+				       "macro-F1 %.3f%s); labelling with it",
+				       rl_method_name(er->best),
+				       with_model ? " " : "",
 				       with_model ? eo.model : "",
-				       er->methods[er->best].macro_f1);
+				       er->methods[er->best].macro_f1,
+				       er->best == er->top ? ", the top"
+				       : ", within one standard error of the "
+					 "top");
 				if (er->best != RL_METHOD_RULES &&
 				    eo.prop.neighbours > 0)
 					printf("\n           (%d neighbours per "

@@ -206,11 +206,12 @@ static const struct {
 	    "usage: revlab eval DB [--folds K] [--curve] [--json]\n"
 	    "                   [-p name=value]...\n"
 	    "\n"
-	    "Scores rules alone, propagation, and a classifier trained on the\n"
-	    "propagated labels by K-fold cross-validation on the hand labels\n"
-	    "(default 5). In each fold the held-out seeds are hidden from\n"
-	    "every step that is scored: rule precision estimates,\n"
-	    "propagation, class shares and training. Prints macro-F1,\n"
+	    "Scores rules alone, propagation, a classifier trained on the\n"
+	    "propagated labels, and the blend of classifier and propagation\n"
+	    "by K-fold cross-validation on the hand labels (default 5). In\n"
+	    "each fold the held-out seeds are hidden from every step that is\n"
+	    "scored: rule precision estimates, propagation, class shares and\n"
+	    "training. Prints macro-F1,\n"
 	    "accuracy and coverage per method, per-label precision, recall\n"
 	    "and F1 for the best, and with --json the confusion matrices.\n"
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
@@ -276,10 +277,14 @@ static const struct {
 	    "usage: revlab run DB [-p name=value]... [-q]\n"
 	    "\n"
 	    "Runs the pipeline on the store's reviews, each stage only if its\n"
-	    "inputs changed, and prints what each did. Stages so far:\n"
-	    "tokenize, vectorize, graph, rules, propagate (when there are\n"
-	    "hand labels). -p name=value sets a parameter in\n"
-	    "every stage that has it; -p stage.name=value in one.\n" },
+	    "inputs changed, and prints what each did: tokenize, vectorize,\n"
+	    "graph, rules, propagate; then, with hand labels, it picks by\n"
+	    "cross-validation on them the neighbours per review and class\n"
+	    "shares propagation uses, the classifier, and the way of\n"
+	    "labelling (rules, propagation, model or blend), says why, labels\n"
+	    "every review with it and stores the model for predict.\n"
+	    "-p name=value sets a parameter in every stage that has it;\n"
+	    "-p stage.name=value in one; what is set is not chosen.\n" },
 	  run_stages },
 	{ { "help", cmd_help, "explain a command",
 	    "usage: revlab help [COMMAND]\n" }, NULL },
