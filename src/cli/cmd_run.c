@@ -59,9 +59,13 @@ static int on_label_span(void *ctx, const rl_label_info *l)
  * to pick that too. The one-standard-error rule decides, in the order
  * uniform shares first (a skewed handful of hand labels says little of
  * the corpus), then the graph's count. RL_EEMPTY when the hand labels are
- * too few to cross-validate. */
-static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
+ * too few to cross-validate. *nb gets the evaluation of the settings
+ * taken when it was one with naive Bayes that run would redo, else NULL.
+ */
+static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet,
+			      rl_eval_report **nb)
 {
+	*nb = NULL;
 	static const char *const priors[] = { "uniform", "seeds" };
 	uint32_t ks[8];
 	size_t n_ks = 0, n_priors = 2;
@@ -93,14 +97,18 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 	if (!strcmp(o.model, "auto"))
 		o.model = "nb";
 	double fs[16], ses[16];
+	rl_eval_report *rs[16] = { NULL };
 	for (size_t p = 0; p < n_priors; p++)
 		for (size_t i = 0; i < n_ks; i++) {
 			rl_eval_report *r = NULL;
 			o.prop.neighbours = (int)ks[i];
 			if (open_prior)
 				o.prop.class_prior = priors[p];
-			if ((rc = rl_eval(db, &o, &r)) != RL_OK)
+			if ((rc = rl_eval(db, &o, &r)) != RL_OK) {
+				for (size_t q = 0; q < 16; q++)
+					rl_eval_report_free(rs[q]);
 				return rc;
+			}
 			/* (after the first evaluation, which fails when
 			 * the hand labels are too few) */
 			if (!quiet && p + i == 0)
@@ -114,9 +122,15 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet)
 				printf("           %3u neighbours, %-7s class "
 				       "shares: %.3f (+-%.3f)\n", ks[i],
 				       o.prop.class_prior, fs[c], ses[c]);
-			rl_eval_report_free(r);
+			rs[c] = r;
 		}
 	size_t c = first_within(fs, ses, n_priors * n_ks);
+	if (!strcmp(eo->model, "auto")) {
+		*nb = rs[c];
+		rs[c] = NULL;
+	}
+	for (size_t q = 0; q < 16; q++)
+		rl_eval_report_free(rs[q]);
 	eo->prop.neighbours = (int)ks[c % n_ks];
 	if (open_prior)
 		eo->prop.class_prior = priors[c / n_ks];
@@ -184,7 +198,8 @@ int cmd_run(int argc, char **argv)
 		/* Only the evaluation the choice rests on is kept. */
 		eo.save = 0;
 		rl_eval_report *er = NULL;
-		int erc = choose_propagation(db, &eo, quiet);
+		rl_eval_report *nb_done = NULL;
+		int erc = choose_propagation(db, &eo, quiet, &nb_done);
 		if (erc != RL_OK && erc != RL_EEMPTY) {
 			rc = cli_fail(db, erc);
 			goto out;
@@ -207,9 +222,15 @@ int cmd_run(int argc, char **argv)
 			erc = RL_OK;
 			for (size_t k = 0; erc == RL_OK && k < 3; k++) {
 				eo.model = kinds[k];
-				erc = rl_eval(db, &eo, &rs[k]);
-				if (erc != RL_OK)
+				/* naive Bayes on these settings was just
+				 * scored */
+				if (nb_done && !strcmp(kinds[k], "nb")) {
+					rs[k] = nb_done;
+					nb_done = NULL;
+				} else if ((erc = rl_eval(db, &eo, &rs[k])) !=
+					   RL_OK) {
 					break;
+				}
 				if (!quiet)
 					printf("classify:  %-6s model macro-F1 "
 					       "%.3f (cross-validated)\n",
@@ -222,6 +243,7 @@ int cmd_run(int argc, char **argv)
 			}
 			if (erc == RL_OK)
 				best_k = first_within(f, se, 3);
+			rl_eval_report_free(nb_done);
 			eo.model = kinds[best_k];
 			er = erc == RL_OK ? rs[best_k] : NULL;
 			for (size_t k = 0; k < 3; k++)
