@@ -112,10 +112,11 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet,
 			/* (after the first evaluation, which fails when
 			 * the hand labels are too few) */
 			if (!quiet && p + i == 0)
-				printf("choose:    propagation's settings, by "
-				       "the best cross-validated macro-F1\n"
-				       "           of propagation, the %s "
-				       "model and the blend:\n", o.model);
+				printf("choose:    propagation's settings, each "
+				       "scored by the best cross-validated\n"
+				       "           macro-F1 of propagation, "
+				       "the %s model and the blend:\n",
+				       o.model);
 			size_t c = p * n_ks + i;
 			fs[c] = graph_f1(r, &ses[c]);
 			if (!quiet)
