@@ -42,7 +42,7 @@ extern "C" {
 #define RL_API
 #endif
 
-#define RL_VERSION "0.1.0"
+#define RL_VERSION "0.2.0"
 
 /* Status codes. */
 enum {
