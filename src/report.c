@@ -37,7 +37,7 @@ static const char *const source_colour[SOURCES] = {
 	"#3f3f46", "#e69f00", "#0072b2", "#009e73", "#cc79a7",
 };
 static const char *const method_colour[RL_METHOD_COUNT] = {
-	"#e69f00", "#0072b2", "#009e73", "#cc79a7",
+	"#e69f00", "#0072b2", "#009e73", "#d55e00",
 };
 static const char *const label_colour[] = {
 	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -969,7 +969,7 @@ static void eval_table(page *p, const report_data *d)
 		int best = !strcmp(name, d->best);
 		out(p, "<tr%s><td><span class=\"sw\" style=\"background:%s\">"
 		    "</span>%s%s</td>", best ? " class=\"best\"" : "",
-		    method_colour[m], name, best ? " (best)" : "");
+		    method_colour[m], name, best ? " (chosen)" : "");
 		for (int k = 0; k < 4; k++)
 			if (d->scores[m][k] < 0)
 				out(p, "<td>&#8211;</td>");
@@ -983,7 +983,7 @@ static void eval_table(page *p, const report_data *d)
 	out(p, "</tbody></table>\n");
 }
 
-/* (d) The confusion matrix of the best method: rows are hand labels,
+/* (d) The confusion matrix of the chosen method: rows are hand labels,
  * shaded by the row's share (recall). */
 static void chart_confusion(page *p, const report_data *d)
 {
