@@ -9,7 +9,11 @@ and its labels for the non-seed train reviews are scored against gold
 `revlab predict` exists, test.tsv is scored too (inductive).
 sklearn_baseline.py runs on the same split; the table shows both.
 
-usage: protocol.py [--sets blitzer,semeval,uci] [--draws N] [--no-peer]
+The label files without a rules file of their own (blitzer's sentiment,
+uci's source site, imdb) run without rules, revlab and scikit-learn alike.
+
+usage: protocol.py [--sets blitzer,semeval,uci,blitzer-sentiment,
+                   uci-domain,imdb] [--draws N] [--no-peer]
                    [-p name=value ...]"""
 import argparse, json, os, sqlite3, subprocess, sys, tempfile
 from collections import Counter
@@ -18,9 +22,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 REVLAB = os.environ.get("REVLAB", os.path.join(TOP, "build", "revlab"))
 SHARED = os.path.join(TOP, "..", "shared")
-SETS = {"blitzer": ("blitzer-mds", "reviews.tsv", 3),
-        "semeval": ("semeval14-restaurants", "reviews.tsv", 5),
-        "uci": ("uci-sentiment-sentences", "reviews.tsv", 5)}
+# name: folder, labelled file, draws, its rules file (the given rules are
+# for the main label of a folder; the other label files have none).
+SETS = {"blitzer": ("blitzer-mds", "reviews.tsv", 3, "reviews.rules"),
+        "semeval": ("semeval14-restaurants", "reviews.tsv", 5,
+                    "reviews.rules"),
+        "uci": ("uci-sentiment-sentences", "reviews.tsv", 5, "reviews.rules"),
+        "blitzer-sentiment": ("blitzer-mds", "reviews_sentiment.tsv", 3,
+                              None),
+        "uci-domain": ("uci-sentiment-sentences", "reviews_domain.tsv", 5,
+                       None),
+        "imdb": ("imdb", "reviews.tsv.xz", 5, None)}
 
 
 def read(path):
@@ -51,7 +63,8 @@ def revlab(split, rules, params, propagation_only=False):
     sh(REVLAB, "init", db)
     sh(REVLAB, "import", "-q", db, os.path.join(split, "train.tsv"))
     sh(REVLAB, "seed", db, os.path.join(split, "seeds.tsv"))
-    sh(REVLAB, "rules", db, rules, "--create-labels")
+    if rules:
+        sh(REVLAB, "rules", db, rules, "--create-labels")
     sh(REVLAB, "run", "-q", db, *params)
     if propagation_only:
         # The labels of propagation alone, whatever run chose.
@@ -88,26 +101,39 @@ def main():
     a = ap.parse_args()
     params = sum((["-p", p] for p in a.p), [])
     for name in a.sets.split(","):
-        folder, tsv, draws = SETS[name]
+        folder, tsv, draws, rules = SETS[name]
         draws = a.draws or draws
-        rules = os.path.join(SHARED, "data", folder, "reviews.rules")
+        if rules:
+            rules = os.path.join(SHARED, "data", folder, rules)
+        src = os.path.join(SHARED, "data", folder, tsv)
+        unpacked = None
+        if src.endswith(".xz"):
+            # split.py reads plain TSV.
+            import lzma
+            unpacked = tempfile.NamedTemporaryFile("wb", suffix=".tsv",
+                                                   delete=False)
+            with lzma.open(src) as f:
+                unpacked.write(f.read())
+            unpacked.close()
+            src = unpacked.name
         rows = []
         for d in range(1, draws + 1):
             with tempfile.TemporaryDirectory() as tmp:
                 subprocess.run([sys.executable, os.path.join(SHARED, "tools",
-                               "split.py"), os.path.join(SHARED, "data",
-                               folder, tsv), tmp, "--k", "10", "--draw",
+                               "split.py"), src, tmp, "--k", "10", "--draw",
                                str(d)], check=True,
                                stdout=subprocess.DEVNULL)
                 r = {"revlab": revlab(tmp, rules, params,
                                       a.propagation_only)}
                 if not a.no_peer:
                     out = subprocess.run(["/usr/bin/python3", os.path.join(
-                        SHARED, "tools", "sklearn_baseline.py"), tmp,
-                        "--rules", rules], check=True,
+                        SHARED, "tools", "sklearn_baseline.py"), tmp] +
+                        (["--rules", rules] if rules else []), check=True,
                         capture_output=True, text=True).stdout
                     r["sklearn"] = json.loads(out.strip().splitlines()[-1])
                 rows.append(r)
+        if unpacked:
+            os.unlink(unpacked.name)
         mean = lambda xs: sum(xs) / len(xs)
         rv = lambda k: mean([r["revlab"][k] for r in rows])
         line = "%-8s draws %d  revlab test %.3f transductive %.3f (chose %s)" % (
