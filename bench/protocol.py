@@ -10,10 +10,11 @@ and its labels for the non-seed train reviews are scored against gold
 sklearn_baseline.py runs on the same split; the table shows both.
 
 The label files without a rules file of their own (blitzer's sentiment,
-uci's source site, imdb) run without rules, revlab and scikit-learn alike.
+uci's source site, imdb) run without rules, revlab and scikit-learn alike,
+unless --rules gives one for both.
 
 usage: protocol.py [--sets blitzer,semeval,uci,blitzer-sentiment,
-                   uci-domain,imdb] [--draws N] [--no-peer]
+                   uci-domain,imdb] [--draws N] [--no-peer] [--rules FILE]
                    [-p name=value ...]"""
 import argparse, json, os, sqlite3, subprocess, sys, tempfile
 from collections import Counter
@@ -95,6 +96,8 @@ def main():
     ap.add_argument("--sets", default="blitzer,semeval,uci")
     ap.add_argument("--draws", type=int, default=0)
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--rules", help="this rules file instead of the "
+                    "set's own (or none), for revlab and scikit-learn")
     ap.add_argument("-p", action="append", default=[])
     ap.add_argument("--propagation-only", action="store_true",
                     help="score propagation's labels, not run's choice")
@@ -105,6 +108,8 @@ def main():
         draws = a.draws or draws
         if rules:
             rules = os.path.join(SHARED, "data", folder, rules)
+        if a.rules:
+            rules = a.rules
         src = os.path.join(SHARED, "data", folder, tsv)
         unpacked = None
         if src.endswith(".xz"):
