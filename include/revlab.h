@@ -497,6 +497,11 @@ RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
  * for a binomial share. What run treats as a tie. */
 RL_API double rl_eval_se(double accuracy, uint64_t n);
 
+/* The one-standard-error rule: of n candidates scored score[] with
+ * standard errors se[], in order of preference, the first whose score is
+ * within se of the top one's (of the first top, on ties). */
+RL_API size_t rl_one_se(const double *score, const double *se, size_t n);
+
 /* The neighbour counts `run` chooses among (rl_propagate_opts.neighbours)
  * for the stored graph of k neighbours: k itself first, then 5, 10, 20,
  * ... below k. Writes at most max to ks and their count to *n (0 without

@@ -194,6 +194,20 @@ out:
 	return rc;
 }
 
+/* z [L] <- softmax(z), shifted by its largest entry so exp cannot
+ * overflow. */
+static void softmax_inplace(double *z, uint32_t L)
+{
+	double top = -INFINITY, s = 0;
+	for (uint32_t l = 0; l < L; l++)
+		if (z[l] > top)
+			top = z[l];
+	for (uint32_t l = 0; l < L; l++)
+		s += z[l] = exp(z[l] - top);
+	for (uint32_t l = 0; l < L; l++)
+		z[l] /= s;
+}
+
 /* Row i of P as centred log-probabilities into g; 0 if it abstains. */
 static int centred_logits(const double *p, uint32_t L, double *g)
 {
@@ -234,22 +248,16 @@ void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
 	double sm = logit_spread(ev, use_seed, Pm, g);
 	double sp = logit_spread(ev, use_seed, Pp, g);
 	for (size_t i = 0; i < n; i++) {
-		double *p = P + i * L, *h = g + L, top = -INFINITY, s = 0;
+		double *p = P + i * L, *h = g + L;
 		int hm = centred_logits(Pm + i * L, L, g);
 		int hp = centred_logits(Pp + i * L, L, h);
 		if (!hm && !hp) {
 			memset(p, 0, L * sizeof *p);
 			continue;
 		}
-		for (uint32_t l = 0; l < L; l++) {
+		for (uint32_t l = 0; l < L; l++)
 			p[l] = (hm ? g[l] / sm : 0) + (hp ? h[l] / sp : 0);
-			if (p[l] > top)
-				top = p[l];
-		}
-		for (uint32_t l = 0; l < L; l++)
-			s += p[l] = exp(p[l] - top);
-		for (uint32_t l = 0; l < L; l++)
-			p[l] /= s;
+		softmax_inplace(p, L);
 	}
 }
 
@@ -260,20 +268,25 @@ double rl_eval_se(double accuracy, uint64_t n)
 	return sqrt(accuracy * (1 - accuracy) / (double)n);
 }
 
+size_t rl_one_se(const double *score, const double *se, size_t n)
+{
+	size_t top = 0;
+	for (size_t i = 1; i < n; i++)
+		if (score[i] > score[top] + 1e-12)
+			top = i;
+	for (size_t i = 0; i < n; i++)
+		if (score[i] >= score[top] - se[top] - 1e-12)
+			return i;
+	return top;
+}
+
 void rl_temper(double *p, uint32_t L, double t)
 {
 	/* softmax(z / t) from p = softmax(z): log p differs from z by a
 	 * constant, which the softmax removes. */
-	double m = -INFINITY, s = 0;
-	for (uint32_t l = 0; l < L; l++) {
+	for (uint32_t l = 0; l < L; l++)
 		p[l] = log(p[l] > 1e-300 ? p[l] : 1e-300) / t;
-		if (p[l] > m)
-			m = p[l];
-	}
-	for (uint32_t l = 0; l < L; l++)
-		s += p[l] = exp(p[l] - m);
-	for (uint32_t l = 0; l < L; l++)
-		p[l] /= s;
+	softmax_inplace(p, L);
 }
 
 /* Negative log-likelihood of the gold labels under tempered held-out
@@ -428,13 +441,15 @@ void rl_eval_report_free(rl_eval_report *r)
 	free(r);
 }
 
-static int check_model(rl_db *db, const rl_eval_opts *o)
+/* RL_EINVAL, with the error set, for a classifier or propagation option
+ * that does not exist. */
+static int check_opts(rl_db *db, const rl_eval_opts *o)
 {
 	if (o->model && strcmp(o->model, "logreg") && strcmp(o->model, "nb") &&
 	    strcmp(o->model, "cnb") && strcmp(o->model, "auto"))
 		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or auto, "
 			       "not '%s'", o->model);
-	return RL_OK;
+	return rl_propagate_check(db, &o->prop);
 }
 
 void rl_oof_free(rl_oof *oof)
@@ -664,20 +679,18 @@ static int eval_once(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 		if (r->methods[m].macro_f1 > r->methods[r->top].macro_f1 +
 					     1e-12)
 			r->top = (rl_method)m;
+	r->se = rl_eval_se(r->methods[r->top].accuracy, r->seeds);
 	{
 		static const rl_method pref[RL_METHOD_COUNT] = {
 			RL_METHOD_BLEND, RL_METHOD_MODEL,
 			RL_METHOD_PROPAGATION, RL_METHOD_RULES,
 		};
-		const rl_method_score *t = &r->methods[r->top];
-		r->se = rl_eval_se(t->accuracy, r->seeds);
-		r->best = r->top;
-		for (int q = 0; q < RL_METHOD_COUNT; q++)
-			if (r->methods[pref[q]].macro_f1 >=
-			    t->macro_f1 - r->se - 1e-12) {
-				r->best = pref[q];
-				break;
-			}
+		double f[RL_METHOD_COUNT], se[RL_METHOD_COUNT];
+		for (int q = 0; q < RL_METHOD_COUNT; q++) {
+			f[q] = r->methods[pref[q]].macro_f1;
+			se[q] = r->se;
+		}
+		r->best = pref[rl_one_se(f, se, RL_METHOD_COUNT)];
 	}
 	*out = r;
 	r = NULL;
@@ -891,7 +904,7 @@ static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 	else
 		rl_eval_opts_init(use);
 	use->progress = NULL;
-	return check_model(db, use) == RL_OK ? RL_OK : RL_EINVAL;
+	return check_opts(db, use) == RL_OK ? RL_OK : RL_EINVAL;
 }
 
 int rl_eval(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out)
@@ -1021,7 +1034,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
-	if (check_model(db, o) != RL_OK)
+	if (check_opts(db, o) != RL_OK)
 		return RL_EINVAL;
 	if ((rc = rl_store_begin(db)) != RL_OK)
 		return rc;

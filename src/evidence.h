@@ -53,9 +53,11 @@ void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
  * (all stored when k is 0 or more than the graph has); RL_EEMPTY without
  * a neighbour graph. */
 int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
-
-
 void rl_evidence_free(rl_evidence *ev);
+
+/* RL_EINVAL, with the error set, for a rule_vote or class_prior that
+ * propagation does not know; every caller of rl_propagate_run checks. */
+int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);
 
 /* Label spreading with the hand labels of rows where use_seed[i] is set
  * (all when NULL): rule qualities are measured on those rows only, so a

@@ -391,23 +391,10 @@ static int load_eval(rl_db *db, report_data *d)
 	/* The curve point by point and method by method, so one stored by
 	 * a revlab with fewer methods still draws; a method missing there
 	 * is -1. */
-	size_t n = 0;
-	for (;; n++) {
-		snprintf(path, sizeof path, "$.curve[%zu].seeds_per_label", n);
-		if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) != RL_OK)
-			return rc;
-		if (!v || n == 64)
-			break;
-		free(v);
-		v = NULL;
-	}
-	free(v);
-	v = NULL;
-	const size_t k = 1 + RL_METHOD_COUNT;
-	if (n && !(d->curve = malloc(n * k * sizeof *d->curve)))
+	const size_t k = 1 + RL_METHOD_COUNT, max_points = 64;
+	if (!(d->curve = malloc(max_points * k * sizeof *d->curve)))
 		return RL_ENOMEM;
-	d->n_curve = n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < max_points; i++) {
 		for (size_t m = 0; m < k; m++) {
 			if (m == 0)
 				snprintf(path, sizeof path,
@@ -419,14 +406,19 @@ static int load_eval(rl_db *db, report_data *d)
 			if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) !=
 			    RL_OK)
 				return rc;
+			if (m == 0 && !v)
+				return RL_OK;	/* past the last point */
 			d->curve[i * k + m] = v ? v[0] : -1;
 			free(v);
 			v = NULL;
 		}
-	/* The curve's x axis is logarithmic in seeds per label. */
-	for (size_t i = 0; i < d->n_curve; i++)
-		if (d->curve[i * k] < 1)
+		d->n_curve = i + 1;
+		/* The curve's x axis is logarithmic in seeds per label. */
+		if (d->curve[i * k] < 1) {
 			d->n_curve = 0;
+			return RL_OK;
+		}
+	}
 	return RL_OK;
 }
 
@@ -1108,9 +1100,9 @@ static void chart_curve(page *p, const report_data *d)
 			    method_colour[m], rl_method_name((rl_method)m),
 			    d->curve[i * k], d->curve[i * k + 1 + (size_t)m]);
 	}
-	static const char *const names[RL_METHOD_COUNT] = {
-		"rules", "propagation", "model", "blend",
-	};
+	const char *names[RL_METHOD_COUNT];
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		names[m] = rl_method_name((rl_method)m);
 	legend(p, x0, x1, 20, names, method_colour, RL_METHOD_COUNT);
 	out(p, "</svg>\n</figure>\n");
 	free(xy);
@@ -1120,9 +1112,10 @@ static void chart_curve(page *p, const report_data *d)
  * share that was right. On the diagonal is calibrated. */
 static void chart_reliability(page *p, const report_data *d)
 {
-	static const char *const names[RL_METHOD_COUNT + 1] = {
-		"rules", "propagation", "model", "blend", "model, calibrated",
-	};
+	const char *names[RL_METHOD_COUNT + 1];
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		names[m] = rl_method_name((rl_method)m);
+	names[RL_METHOD_COUNT] = "model, calibrated";
 	const int x0 = 70, x1 = 400;
 	const int y0 = 30 + 18 * legend_rows(names, RL_METHOD_COUNT + 1, 20,
 					     430);

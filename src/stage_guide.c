@@ -192,6 +192,8 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	size_t n_picks = 0;
 	int rc;
 	rl_clear_error(db);
+	if ((rc = rl_propagate_check(db, &o->prop)) != RL_OK)
+		return rc;
 	if ((rc = rl_evidence_load(db, &ev, (uint32_t)o->prop.neighbours)) !=
 	    RL_OK)
 		return rc;

@@ -147,6 +147,22 @@ static int on_hit(void *ctx, int64_t review, int64_t rule)
 	return RL_OK;
 }
 
+int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
+{
+	if (!o->rule_vote || (strcmp(o->rule_vote, "weighted") &&
+			      strcmp(o->rule_vote, "majority")))
+		return rl_fail(db, RL_EINVAL, "rule_vote is weighted or "
+			       "majority, not '%s'", o->rule_vote ? o->rule_vote
+								  : "");
+	if (!o->class_prior || (strcmp(o->class_prior, "seeds") &&
+				strcmp(o->class_prior, "uniform") &&
+				strcmp(o->class_prior, "auto")))
+		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform "
+			       "or auto, not '%s'", o->class_prior ?
+			       o->class_prior : "");
+	return RL_OK;
+}
+
 int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max, size_t *n)
 {
 	uint64_t k_stored = 0;
@@ -493,15 +509,8 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
-	if (strcmp(o->rule_vote, "weighted") && strcmp(o->rule_vote,
-						       "majority"))
-		return rl_fail(db, RL_EINVAL, "rule_vote is weighted or "
-			       "majority, not '%s'", o->rule_vote);
-	if (strcmp(o->class_prior, "seeds") && strcmp(o->class_prior,
-						      "uniform") &&
-	    strcmp(o->class_prior, "auto"))
-		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform "
-			       "or auto, not '%s'", o->class_prior);
+	if ((rc = rl_propagate_check(db, o)) != RL_OK)
+		return rc;
 	if ((rc = rl_params_json(rl_propagate_params, rl_propagate_nparams, o,
 				 &params)) != RL_OK) {
 		rl_buf_free(&params);

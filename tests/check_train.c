@@ -319,6 +319,33 @@ START_TEST(one_standard_error_rule)
 }
 END_TEST
 
+/* A propagation option propagation does not know is refused by every
+ * stage that propagates, and changes nothing. */
+START_TEST(bad_propagation_option)
+{
+	char *before = tu_digest(db_path);
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.prop.class_prior = "even";
+	rl_eval_report *r = NULL;
+	uint64_t n;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(rl_db_errmsg(db), "class_prior is seeds, uniform or "
+			 "auto, not 'even'");
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_BLEND, &o, &n), RL_EINVAL);
+	o.prop.class_prior = "auto";
+	o.prop.rule_vote = "loudest";
+	ck_assert_int_eq(rl_train(db, &o), RL_EINVAL);
+	ck_assert_str_eq(rl_db_errmsg(db), "rule_vote is weighted or majority, "
+			 "not 'loudest'");
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 START_TEST(eval_saved_as_json)
 {
 	rl_eval_report *r;
@@ -413,7 +440,8 @@ START_TEST(label_with_each_method)
 	}
 	/* The blend stored the model's own predictions, not the blend's. */
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM predictions "
-				"WHERE model_id = (SELECT max(id) FROM models)"),
+				"WHERE model_id = (SELECT max(id) FROM "
+				"models)"),
 			 9);
 	/* b4 is no seed; the model trained on propagated labels calls it
 	 * shipping. */
@@ -553,6 +581,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
 	tcase_add_test(tc, one_standard_error_rule);
+	tcase_add_test(tc, bad_propagation_option);
 	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);

@@ -19,20 +19,6 @@ static double graph_f1(const rl_eval_report *r, double *se)
 	return r->methods[best].macro_f1;
 }
 
-/* The one-standard-error rule: of candidates scored f[0..n) in order of
- * preference, the first within one standard error of the top score. */
-static size_t first_within(const double *f, const double *se, size_t n)
-{
-	size_t top = 0;
-	for (size_t i = 1; i < n; i++)
-		if (f[i] > f[top] + 1e-12)
-			top = i;
-	for (size_t i = 0; i < n; i++)
-		if (f[i] >= f[top] - se[top] - 1e-12)
-			return i;
-	return top;
-}
-
 /* The fewest and most hand and cluster-named labels of any label. */
 typedef struct label_span {
 	uint64_t lo, hi;
@@ -112,11 +98,11 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet,
 			/* (after the first evaluation, which fails when
 			 * the hand labels are too few) */
 			if (!quiet && p + i == 0)
-				printf("choose:    propagation's settings, each "
-				       "scored by the best cross-validated\n"
-				       "           macro-F1 of propagation, "
-				       "the %s model and the blend:\n",
-				       o.model);
+				printf("choose:    propagation's settings, "
+				       "each scored by the best "
+				       "cross-validated\n           macro-F1 "
+				       "of propagation, the %s model and the "
+				       "blend:\n", o.model);
 			size_t c = p * n_ks + i;
 			fs[c] = graph_f1(r, &ses[c]);
 			if (!quiet)
@@ -125,7 +111,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet,
 				       o.prop.class_prior, fs[c], ses[c]);
 			rs[c] = r;
 		}
-	size_t c = first_within(fs, ses, n_priors * n_ks);
+	size_t c = rl_one_se(fs, ses, n_priors * n_ks);
 	if (!strcmp(eo->model, "auto")) {
 		*nb = rs[c];
 		rs[c] = NULL;
@@ -140,6 +126,44 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo, int quiet,
 		       "first within one\n           standard error of the "
 		       "top\n", eo->prop.neighbours, eo->prop.class_prior);
 	return RL_OK;
+}
+
+/* Picks the classifier, by the one-standard-error rule in the order of
+ * preference for few hand labels: complement NB (made for skewed,
+ * short-text training sets), NB (generative models learn faster from few
+ * examples), logistic regression (best given many). nb_done, if not NULL,
+ * is naive Bayes's evaluation on these settings already (taken over).
+ * *er gets the evaluation of the one taken, eo->model its name. */
+static int choose_classifier(rl_db *db, rl_eval_opts *eo, int quiet,
+			     rl_eval_report *nb_done, rl_eval_report **er)
+{
+	static const char *const kinds[] = { "cnb", "nb", "logreg" };
+	rl_eval_report *rs[3] = { NULL, NULL, NULL };
+	double f[3], se[3];
+	int rc = RL_OK;
+	for (size_t k = 0; rc == RL_OK && k < 3; k++) {
+		eo->model = kinds[k];
+		if (nb_done && !strcmp(kinds[k], "nb")) {
+			rs[k] = nb_done;
+			nb_done = NULL;
+		} else if ((rc = rl_eval(db, eo, &rs[k])) != RL_OK) {
+			break;
+		}
+		const rl_method_score *m = &rs[k]->methods[RL_METHOD_MODEL];
+		if (!quiet)
+			printf("classify:  %-6s model macro-F1 %.3f "
+			       "(cross-validated)\n", kinds[k], m->macro_f1);
+		f[k] = m->macro_f1;
+		se[k] = rl_eval_se(m->accuracy, rs[k]->seeds);
+	}
+	rl_eval_report_free(nb_done);
+	size_t best = rc == RL_OK ? rl_one_se(f, se, 3) : 0;
+	eo->model = kinds[best];
+	*er = rc == RL_OK ? rs[best] : NULL;
+	for (size_t k = 0; k < 3; k++)
+		if (rs[k] != *er)
+			rl_eval_report_free(rs[k]);
+	return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -208,48 +232,7 @@ int cmd_run(int argc, char **argv)
 		if (erc == RL_EEMPTY) {
 			/* reported below, by the evaluation */
 		} else if (!strcmp(eo.model, "auto")) {
-			/* The classifier is chosen like the method: by
-			 * cross-validated macro-F1, on the same folds. */
-			/* In order of preference for few hand labels:
-			 * complement NB (made for skewed, short-text
-			 * training sets), NB (generative models learn
-			 * faster from few examples), logistic regression
-			 * (best given many). */
-			static const char *const kinds[] = { "cnb", "nb",
-							     "logreg" };
-			rl_eval_report *rs[3] = { NULL, NULL, NULL };
-			double f[3], se[3];
-			size_t best_k = 0;
-			erc = RL_OK;
-			for (size_t k = 0; erc == RL_OK && k < 3; k++) {
-				eo.model = kinds[k];
-				/* naive Bayes on these settings was just
-				 * scored */
-				if (nb_done && !strcmp(kinds[k], "nb")) {
-					rs[k] = nb_done;
-					nb_done = NULL;
-				} else if ((erc = rl_eval(db, &eo, &rs[k])) !=
-					   RL_OK) {
-					break;
-				}
-				if (!quiet)
-					printf("classify:  %-6s model macro-F1 "
-					       "%.3f (cross-validated)\n",
-					       kinds[k], rs[k]->methods[
-					       RL_METHOD_MODEL].macro_f1);
-				const rl_method_score *m =
-					&rs[k]->methods[RL_METHOD_MODEL];
-				f[k] = m->macro_f1;
-				se[k] = rl_eval_se(m->accuracy, rs[k]->seeds);
-			}
-			if (erc == RL_OK)
-				best_k = first_within(f, se, 3);
-			rl_eval_report_free(nb_done);
-			eo.model = kinds[best_k];
-			er = erc == RL_OK ? rs[best_k] : NULL;
-			for (size_t k = 0; k < 3; k++)
-				if (rs[k] != er)
-					rl_eval_report_free(rs[k]);
+			erc = choose_classifier(db, &eo, quiet, nb_done, &er);
 		} else {
 			erc = rl_eval(db, &eo, &er);
 		}
@@ -286,8 +269,8 @@ int cmd_run(int argc, char **argv)
 					 "top");
 				if (er->best != RL_METHOD_RULES &&
 				    eo.prop.neighbours > 0)
-					printf("\n           (%d neighbours per "
-					       "review, %s class shares)",
+					printf("\n           (%d neighbours "
+					       "per review, %s class shares)",
 					       eo.prop.neighbours,
 					       eo.prop.class_prior);
 				printf("\n");

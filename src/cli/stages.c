@@ -87,72 +87,59 @@ int cli_parse_count(const char *cmd, const char *arg, long lo, long *out)
 	return EXIT_OK;
 }
 
-int cli_list_args(const char *cmd, int argc, char **argv, cli_stages *st,
-		  long *n, int *json, const char **db)
+/* The arguments of the stage commands (-p, -q) and of the listing ones
+ * (-p, -n, --json): the options a command has are those whose out
+ * pointer is not NULL. */
+static int parse_args(const char *cmd, int argc, char **argv,
+		      cli_stages *st, int *quiet, long *n, int *json,
+		      const char **db)
 {
 	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* (an option the command lacks is unknown to getopt, so that its
+	 * argument is not taken for it) */
+	const char *shortopts = n ? "p:n:" : "p:q";
 	cli_stage_args_init(st);
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:n:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	       -1) {
+		if (c == 'p') {
 			if (cli_stage_param(cmd, st, optarg) != EXIT_OK)
 				return EXIT_USAGE;
-			break;
-		case 'n':
+		} else if (c == 'n' && n) {
 			if (cli_parse_count(cmd, optarg, 1, n) != EXIT_OK)
 				return EXIT_USAGE;
-			break;
-		case 'j':
+		} else if (c == 'q' && quiet) {
+			*quiet = 1;
+		} else if (c == 'j' && json) {
 			*json = 1;
-			break;
-		default:
+		} else {
 			return cli_usage(cmd, "unknown option '%s'",
 					 argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage(cmd, argc - optind < 1 ? "missing DB"
-							 : "too many arguments");
+		return cli_usage(cmd, argc - optind < 1
+				 ? "missing DB" : "too many arguments");
 	*db = argv[optind];
 	return EXIT_OK;
+}
+
+int cli_list_args(const char *cmd, int argc, char **argv, cli_stages *st,
+		  long *n, int *json, const char **db)
+{
+	return parse_args(cmd, argc, argv, st, NULL, n, json, db);
 }
 
 int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 		   int *quiet, const char **db)
 {
-	static const struct option longopts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
-	};
-	cli_stage_args_init(st);
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:q", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cli_stage_param(cmd, st, optarg) != EXIT_OK)
-				return EXIT_USAGE;
-			break;
-		case 'q':
-			*quiet = 1;
-			break;
-		default:
-			return cli_usage(cmd, "unknown option '%s'",
-					 argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_usage(cmd, argc - optind < 1 ? "missing DB"
-							 : "too many arguments");
-	*db = argv[optind];
-	return EXIT_OK;
+	return parse_args(cmd, argc, argv, st, quiet, NULL, NULL, db);
 }
 
 int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog)
