@@ -260,14 +260,52 @@ static int do_suspects(void *arg)
 	return rl_suspects(db, &o, 3, on_suspect, NULL, NULL);
 }
 
-START_TEST(every_stage)
+/* The inputs every test starts from. */
+static const char *csv, *jl, *seeds, *rules;
+
+static void write_inputs(void)
 {
-	const char *csv = tu_write("r.csv", "id,text,stars\n"
-				   "1,\"Cheap, and it broke\",1\n"
-				   "2,Fast shipping and cheap,5\n"
-				   "3,\"broke fast, cheap price\",2\n", 0);
-	const char *jl = tu_write("r.jsonl", "{\"id\":4,\"text\":\"cheap "
-				  "price\",\"x\":[1]}\n", 0);
+	csv = tu_write("r.csv", "id,text,stars\n"
+		       "1,\"Cheap, and it broke\",1\n"
+		       "2,Fast shipping and cheap,5\n"
+		       "3,\"broke fast, cheap price\",2\n", 0);
+	jl = tu_write("r.jsonl", "{\"id\":4,\"text\":\"cheap "
+		      "price\",\"x\":[1]}\n", 0);
+	seeds = tu_write("s.tsv", "id\tlabel\n1\tbad\n2\tgood\n", 0);
+	rules = tu_write("r.txt", "bad\tbroke\n!good\tbroke\n"
+			 "good\tfast\t2\n", 0);
+}
+
+/* The stages before the one a test fails, run without failures, so that
+ * each test starts where the one before it in the pipeline ended and the
+ * tests can run at once. */
+enum { UPTO_CORPUS = 1, UPTO_EVIDENCE, UPTO_LABELS };
+
+static void prepare(int upto)
+{
+	write_inputs();
+	if (upto < UPTO_CORPUS)
+		return;
+	ck_assert_int_eq(do_import((void *)csv), RL_OK);
+	ck_assert_int_eq(do_import((void *)jl), RL_OK);
+	ck_assert_int_eq(do_tokenize(NULL), RL_OK);
+	ck_assert_int_eq(do_vectorize(NULL), RL_OK);
+	ck_assert_int_eq(do_graph(NULL), RL_OK);
+	if (upto < UPTO_EVIDENCE)
+		return;
+	ck_assert_int_eq(do_seed((void *)seeds), RL_OK);
+	ck_assert_int_eq(do_rules((void *)rules), RL_OK);
+	ck_assert_int_eq(do_apply(NULL), RL_OK);
+	ck_assert_int_eq(do_propagate(NULL), RL_OK);
+	if (upto < UPTO_LABELS)
+		return;
+	ck_assert_int_eq(rl_seed_set(db, "3", "bad"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "4", "good"), RL_OK);
+}
+
+START_TEST(ingest)
+{
+	prepare(0);
 	ck_assert_int_gt(each_allocation(do_import, (void *)csv), 1);
 	ck_assert_int_gt(each_allocation(do_import, (void *)jl), 1);
 	ck_assert_int_gt(each_allocation(do_tokenize, NULL), 1);
@@ -275,16 +313,24 @@ START_TEST(every_stage)
 	ck_assert_int_gt(each_allocation(do_graph, NULL), 1);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
 			 8);
-	const char *seeds = tu_write("s.tsv", "id\tlabel\n1\tbad\n2\tgood\n",
-				     0);
-	const char *rules = tu_write("r.txt", "bad\tbroke\n!good\tbroke\n"
-				     "good\tfast\t2\n", 0);
+}
+END_TEST
+
+START_TEST(evidence)
+{
+	prepare(UPTO_CORPUS);
 	ck_assert_int_gt(each_allocation(do_seed, (void *)seeds), 1);
 	ck_assert_int_gt(each_allocation(do_rules, (void *)rules), 1);
 	ck_assert_int_gt(each_allocation(do_apply, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_propagate, NULL), 1);
-	ck_assert_int_eq(rl_seed_set(db, "3", "bad"), RL_OK);
-	ck_assert_int_eq(rl_seed_set(db, "4", "good"), RL_OK);
+	/* The rules' report writes nothing; it must still fail cleanly. */
+	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
+}
+END_TEST
+
+START_TEST(labelling)
+{
+	prepare(UPTO_LABELS);
 	ck_assert_int_gt(each_allocation(do_eval, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label_blend, NULL), 1);
@@ -295,12 +341,16 @@ START_TEST(every_stage)
 	/* next and suspects write nothing; they must fail cleanly too. */
 	ck_assert_int_gt(each_allocation(do_next, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_suspects, NULL), 1);
-	/* k given, then chosen by silhouette (the sweep allocates too);
-	 * reviews 3 and 4 are unlabelled again, so naming has some. */
-	ck_assert_int_eq(rl_seed_unset(db, "3"), RL_OK);
-	ck_assert_int_eq(rl_seed_unset(db, "4"), RL_OK);
+}
+END_TEST
+
+START_TEST(clusters)
+{
+	/* Reviews 3 and 4 stay unlabelled, so naming has some. */
+	prepare(UPTO_EVIDENCE);
 	int k = 2;
 	ck_assert_int_gt(each_allocation(do_clusters, &k), 1);
+	/* k chosen by silhouette (the sweep allocates too) */
 	k = 0;
 	ck_assert_int_gt(each_allocation(do_clusters, &k), 1);
 	ck_assert_int_gt(each_allocation(do_name, NULL), 1);
@@ -310,8 +360,20 @@ START_TEST(every_stage)
 	/* Propagation and labelling with cluster-named labels as well. */
 	ck_assert_int_gt(each_allocation(do_propagate, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_label, NULL), 1);
-	/* The report writes nothing; it must still fail cleanly. */
-	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
+}
+END_TEST
+
+START_TEST(report)
+{
+	/* An evaluation and a labelling stored, so the page has them all. */
+	prepare(UPTO_LABELS);
+	rl_eval_report *r = NULL;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
+	rl_eval_report_free(r);
+	ck_assert_int_eq(do_label(NULL), RL_OK);
 	char html[512];
 	snprintf(html, sizeof html, "%s", tu_path("r.html"));
 	ck_assert_int_gt(each_allocation(do_html, html), 1);
@@ -319,14 +381,27 @@ START_TEST(every_stage)
 }
 END_TEST
 
+/* One test case per part of the pipeline, so that meson runs them at
+ * once (CK_RUN_CASE picks one; tests/meson.build registers each). */
 static Suite *suite(void)
 {
+	const struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{ "ingest", ingest },
+		{ "evidence", evidence },
+		{ "labelling", labelling },
+		{ "clusters", clusters },
+		{ "report", report },
+	};
 	Suite *s = suite_create("alloc");
-	TCase *tc = tcase_create("alloc");
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, every_stage);
-	suite_add_tcase(s, tc);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 

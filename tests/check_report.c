@@ -450,7 +450,6 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("report");
-	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, escape_hostile_text);
 	tcase_add_test(tc, empty_store);

@@ -86,7 +86,7 @@ def main():
              "--hide-scrollbars", "--window-size=1280,2400",
              "--user-data-dir=" + os.path.join(tmp, "profile"),
              "--screenshot=" + shot, "file://" + page],
-            capture_output=True, timeout=180,
+            capture_output=True, timeout=1800,
             env=dict(os.environ, HOME=tmp))
         assert os.path.exists(shot), "no screenshot: %s" % p.stderr[-800:]
         with open(shot, "rb") as f:
@@ -116,4 +116,7 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cpulimit
+    cpulimit.apply()
     main()

@@ -83,4 +83,7 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cpulimit
+    cpulimit.apply()
     main()

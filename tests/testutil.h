@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static char tu_dir[256];
@@ -160,9 +161,44 @@ __attribute__((unused)) static char *tu_text(const char *db_path, const char *sq
 	return r;
 }
 
-/* Runs a suite and returns the process exit status. */
+/* The CPU seconds a test process may use before it is stopped: what
+ * catches a runaway loop. A wall-clock limit would also catch one, but
+ * fails sound tests whenever the machine is busy, so the suites have none
+ * (Check's CK_DEFAULT_TIMEOUT is 0 and no test case sets one); CPU time
+ * does not grow with the machine's load. The budget is far above any
+ * test's need (the slowest, the sanitizer build's allocation test, takes
+ * about 100 s); RL_TEST_CPU_SCALE multiplies it for slower set-ups such
+ * as valgrind. */
+#define TU_CPU_SECONDS 900
+
+static void tu_cpu_limit(void)
+{
+	const char *scale = getenv("RL_TEST_CPU_SCALE");
+	double f = scale ? atof(scale) : 1;
+	if (f < 1)
+		f = 1;
+	struct rlimit rl;
+	/* (outside a test, so no ck_assert: Check refuses it there) */
+	if (getrlimit(RLIMIT_CPU, &rl) != 0) {
+		perror("getrlimit");
+		exit(EXIT_FAILURE);
+	}
+	rlim_t want = (rlim_t)(TU_CPU_SECONDS * f);
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+		want = rl.rlim_max;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_CPU, &rl) != 0) {
+		perror("setrlimit");
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* Runs a suite under the CPU limit and returns the process exit status.
+ * Each test runs in its own forked process (Check's default), which
+ * starts with no CPU time used. */
 static int tu_run(Suite *s)
 {
+	tu_cpu_limit();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
