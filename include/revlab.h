@@ -492,23 +492,6 @@ RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 
 /* ---- Evaluation and the choice of method ----------------------------- */
 
-/* The standard error of a cross-validated score whose method got a share
- * `accuracy` of n held-out hand labels right: sqrt(a (1 - a) / n), as
- * for a binomial share. What run treats as a tie. */
-RL_API double rl_eval_se(double accuracy, uint64_t n);
-
-/* The one-standard-error rule: of n candidates scored score[] with
- * standard errors se[], in order of preference, the first whose score is
- * within se of the top one's (of the first top, on ties). */
-RL_API size_t rl_one_se(const double *score, const double *se, size_t n);
-
-/* The neighbour counts `run` chooses among (rl_propagate_opts.neighbours)
- * for the stored graph of k neighbours: k itself first, then 5, 10, 20,
- * ... below k. Writes at most max to ks and their count to *n (0 without
- * a graph). */
-RL_API int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max,
-				size_t *n);
-
 /* The ways revlab can combine evidence into labels. */
 typedef enum rl_method {
 	RL_METHOD_RULES = 0,	/* rule votes alone, weighted by precision */
@@ -672,6 +655,122 @@ RL_API int rl_predict_file(rl_db *db, const char *path,
  * for every review of the corpus, in import order, top label only. */
 RL_API int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn,
 			  void *ctx);
+
+/* ---- The whole job -------------------------------------------------- */
+
+/* The steps of rl_run, in order. */
+typedef enum rl_run_step {
+	RL_STEP_TOKENIZE = 0,
+	RL_STEP_VECTORIZE,
+	RL_STEP_GRAPH,
+	RL_STEP_RULES,		/* the rule set matched against new reviews */
+	RL_STEP_PROPAGATE,	/* skipped without hand labels */
+	RL_STEP_SETTINGS,	/* propagation's settings chosen */
+	RL_STEP_CLASSIFIER,	/* the classifier chosen */
+	RL_STEP_LABEL,		/* the way of labelling chosen, and used */
+	RL_STEP_COUNT
+} rl_run_step;
+
+typedef struct rl_run_report rl_run_report;
+
+/* Called after each step that ran, with the report so far (borrowed for
+ * the call): lets a caller show what was done as it is done. */
+typedef void (*rl_run_step_fn)(void *ctx, rl_run_step step,
+			       const rl_run_report *r);
+
+typedef struct rl_run_opts {
+	rl_tokenize_opts tok;
+	rl_vectorize_opts vec;
+	rl_graph_opts graph;
+	rl_propagate_opts prop;	/* class_prior "auto" and neighbours 0
+				   are chosen by cross-validation */
+	rl_eval_opts train;	/* model "auto" is chosen likewise */
+	rl_progress_fn progress;	/* given to every stage; NULL */
+	rl_run_step_fn step;	/* NULL */
+	void *ctx;		/* passed to both */
+} rl_run_opts;
+
+/* Fills every stage's defaults. */
+RL_API void rl_run_opts_init(rl_run_opts *o);
+
+/* Sets "[stage.]name=value": with a stage (tokenize, vectorize, graph,
+ * propagate, train) in that stage's options; without one, in every
+ * stage that has a parameter of that name. RL_EINVAL for an unknown
+ * name or a bad value, before any work. */
+RL_API int rl_run_opts_set(rl_run_opts *o, const char *assignment);
+
+/* One candidate setting of propagation that run scored: the best
+ * cross-validated macro-F1 of the ways that use the graph, and its
+ * standard error. */
+typedef struct rl_run_setting {
+	int neighbours;
+	const char *class_prior;	/* static text */
+	double macro_f1, se;
+} rl_run_setting;
+
+/* One candidate classifier: its model's cross-validated macro-F1. */
+typedef struct rl_run_classifier {
+	const char *kind;	/* static text */
+	double macro_f1, se;
+} rl_run_classifier;
+
+#define RL_RUN_MAX_SETTINGS 16
+#define RL_RUN_MAX_CLASSIFIERS 3
+
+/* What run did and chose, and why. The library allocates it, so fields
+ * added at the end in later versions do not change the layout that
+ * older callers read. */
+struct rl_run_report {
+	int ran[RL_STEP_COUNT];		/* the step ran */
+	double seconds[RL_STEP_COUNT];	/* its wall time */
+	rl_tokenize_stats tokenize;
+	rl_vectorize_stats vectorize;
+	int dim;			/* LSA dimensions used */
+	rl_graph_stats graph;
+	int graph_k;			/* neighbours per review stored */
+	rl_rules_stats rules;
+	rl_propagate_stats propagate;
+	/* Propagation's settings: the candidates in order of preference
+	 * (none when there was nothing to choose), scored with the
+	 * classifier settings_model, and the index taken. */
+	size_t n_settings;
+	rl_run_setting settings[RL_RUN_MAX_SETTINGS];
+	size_t setting_chosen;
+	const char *settings_model;	/* static text */
+	/* The classifiers (none when the caller named one). */
+	size_t n_classifiers;
+	rl_run_classifier classifiers[RL_RUN_MAX_CLASSIFIERS];
+	size_t classifier_chosen;
+	/* The choice of the way of labelling, by the one-standard-error
+	 * rule on the cross-validation eval (owned by the report; NULL when
+	 * the hand labels were too few to cross-validate, and then
+	 * `why_not` says why and propagation's labels stay). */
+	rl_eval_report *eval;
+	char why_not[256];
+	rl_method method;
+	const char *model;		/* the classifier used, static text */
+	int neighbours;			/* propagation's, as used */
+	const char *class_prior;	/* static text */
+	double temperature;		/* the model's calibration */
+	uint64_t labelled;		/* reviews labelled */
+	int model_stored;		/* a model for predict was stored */
+};
+
+/* The whole job that exists, each stage redoing only what its changed
+ * inputs need: tokenize, vectorize, graph, match the rules against new
+ * reviews; then, given hand labels (or cluster-named ones): propagate,
+ * choose propagation's open settings (neighbours per review, class
+ * shares), the classifier and the way of combining evidence by
+ * cross-validation on the hand labels (each fold's held-out labels hidden
+ * from rule quality, propagation and training; the one-standard-error
+ * rule over a fixed order of preference, see rl_eval_report.best), label
+ * every review with it and store a model for prediction. Each stage is
+ * one transaction: a failure leaves the stages before it done and the
+ * failing one undone. RL_EEMPTY for a store without reviews. *out gets
+ * the report (also on some failures, with what was done), freed with
+ * rl_run_report_free. */
+RL_API int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out);
+RL_API void rl_run_report_free(rl_run_report *r);
 
 /* ---- Clusters -------------------------------------------------------- */
 

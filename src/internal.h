@@ -24,6 +24,25 @@ int rl_fail(rl_db *db, int code, const char *fmt, ...)
 /* Clears the handle's detail. */
 void rl_clear_error(rl_db *db);
 
+/* ---- choosing (eval.c, stage_propagate.c), for run.c ---- */
+
+/* The standard error of a cross-validated score whose method got a share
+ * `accuracy` of n held-out hand labels right: sqrt(a (1 - a) / n), as
+ * for a binomial share. What run treats as a tie. */
+double rl_eval_se(double accuracy, uint64_t n);
+
+/* The one-standard-error rule: of n candidates scored score[] with
+ * standard errors se[], in order of preference, the first whose score is
+ * within se of the top one's (of the first top, on ties). */
+size_t rl_one_se(const double *score, const double *se, size_t n);
+
+/* The neighbour counts `run` chooses among (rl_propagate_opts.neighbours)
+ * for the stored graph of k neighbours: k itself first, then 5, 10, 20,
+ * ... below k. Writes at most max to ks and their count to *n (0 without
+ * a graph). */
+int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max,
+				size_t *n);
+
 /* ---- UTF-8 (tokenize.c, the only user of utf8proc) ---- */
 
 /* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len),

@@ -90,6 +90,33 @@ static int each_allocation(stage_fn fn, void *arg)
 	return n;
 }
 
+/* For a call of several stages, each its own transaction (rl_run): a
+ * failure may leave the stages before it done, so instead of an
+ * unchanged store each failure must leave a sound one, and the call
+ * that finally succeeds, after all those partial ones, must label as a
+ * clean call does (the caller compares). */
+static int each_allocation_staged(stage_fn fn, void *arg)
+{
+	int n;
+	for (n = 1; n < 20000; n++) {
+		failed = 0;
+		countdown = n;
+		int rc = fn(arg);
+		countdown = 0;
+		if (!failed) {
+			ck_assert_int_eq(rc, RL_OK);
+			break;
+		}
+		ck_assert_msg(rc < 0, "allocation %d failed, yet rc %d", n,
+			      rc);
+		char *ok = tu_text(db_path, "PRAGMA integrity_check");
+		ck_assert_msg(!strcmp(ok, "ok"), "allocation %d: %s", n, ok);
+		free(ok);
+	}
+	ck_assert_int_lt(n, 20000);
+	return n;
+}
+
 static int do_import(void *arg)
 {
 	return rl_import_file(db, arg, NULL, NULL);
@@ -260,6 +287,22 @@ static int do_suspects(void *arg)
 	return rl_suspects(db, &o, 3, on_suspect, NULL, NULL);
 }
 
+/* The whole job, on a store whose stages before propagation are up to
+ * date, so that a failure anywhere leaves it as it was. */
+static int do_run(void *arg)
+{
+	(void)arg;
+	rl_run_opts o;
+	rl_run_opts_init(&o);
+	o.vec.dim = 4;
+	o.graph.k = 2;
+	o.train.folds = 2;
+	rl_run_report *r = NULL;
+	int rc = rl_run(db, &o, &r);
+	rl_run_report_free(r);
+	return rc;
+}
+
 /* The inputs every test starts from. */
 static const char *csv, *jl, *seeds, *rules;
 
@@ -344,6 +387,34 @@ START_TEST(labelling)
 }
 END_TEST
 
+/* The assignments of the store at path, as canonical text. */
+static char *assignments(const char *path)
+{
+	return tu_text(path, "SELECT group_concat(review_id || ':' || "
+		       "label_id || ':' || printf('%.12f', confidence) || "
+		       "':' || source, ' ') FROM (SELECT * FROM assignments "
+		       "ORDER BY review_id, label_id)");
+}
+
+START_TEST(run)
+{
+	/* A clean run first, on a store of its own, for the answer. */
+	prepare(UPTO_LABELS);
+	ck_assert_int_eq(do_run(NULL), RL_OK);
+	char *clean = assignments(db_path);
+	rl_db_close(db);
+	ck_assert_int_eq(unlink(db_path), 0);
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+	prepare(UPTO_LABELS);
+	ck_assert_int_gt(each_allocation_staged(do_run, NULL), 1);
+	char *got = assignments(db_path);
+	ck_assert_str_eq(got, clean);
+	free(got);
+	free(clean);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 1);
+}
+END_TEST
+
 START_TEST(clusters)
 {
 	/* Reviews 3 and 4 stay unlabelled, so naming has some. */
@@ -392,6 +463,7 @@ static Suite *suite(void)
 		{ "ingest", ingest },
 		{ "evidence", evidence },
 		{ "labelling", labelling },
+		{ "run", run },
 		{ "clusters", clusters },
 		{ "report", report },
 	};

@@ -109,6 +109,12 @@ int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog);
 int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog);
 
+/* Each prints one line of what a stage did, in sec seconds. */
+void cli_print_tokenize(const rl_tokenize_stats *s, double sec);
+void cli_print_vectorize(const rl_vectorize_stats *s, int dim, double sec);
+void cli_print_graph(const rl_graph_stats *s, int k, double sec);
+void cli_print_propagate(const rl_propagate_stats *s, double sec);
+
 /* Writes at most about `max` bytes of s on one line (every control
  * character as a space), cut on a character boundary, "..." if cut. */
 void cli_snippet(FILE *f, const char *s, size_t max);

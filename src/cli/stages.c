@@ -142,6 +142,16 @@ int cli_stage_args(const char *cmd, int argc, char **argv, cli_stages *st,
 	return parse_args(cmd, argc, argv, st, quiet, NULL, NULL, db);
 }
 
+void cli_print_tokenize(const rl_tokenize_stats *s, double sec)
+{
+	printf("tokenize:  %llu reviews, %llu tokens, %llu new terms%s "
+	       "(%.2f s, %.1f MB/s)\n",
+	       (unsigned long long)s->reviews, (unsigned long long)s->tokens,
+	       (unsigned long long)s->new_terms,
+	       s->retokenized_all ? ", all redone: settings changed" : "",
+	       sec, sec > 0 ? (double)s->bytes / sec / 1e6 : 0.0);
+}
+
 int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog)
 {
 	rl_tokenize_stats s;
@@ -152,17 +162,19 @@ int cli_tokenize(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
-	double sec = cli_now() - t0;
 	if (!prog->quiet)
-		printf("tokenize:  %llu reviews, %llu tokens, %llu new terms%s "
-		       "(%.2f s, %.1f MB/s)\n",
-		       (unsigned long long)s.reviews,
-		       (unsigned long long)s.tokens,
-		       (unsigned long long)s.new_terms,
-		       s.retokenized_all ? ", all redone: settings changed"
-					 : "",
-		       sec, sec > 0 ? (double)s.bytes / sec / 1e6 : 0.0);
+		cli_print_tokenize(&s, cli_now() - t0);
 	return EXIT_OK;
+}
+
+void cli_print_vectorize(const rl_vectorize_stats *s, int dim, double sec)
+{
+	printf("vectorize: %llu reviews, %llu features, %llu tf-idf "
+	       "entries, %d-dim lsa%s (%.2f s)\n",
+	       (unsigned long long)s->reviews,
+	       (unsigned long long)s->features,
+	       (unsigned long long)s->nnz, dim,
+	       s->refit ? ", fitted anew" : ", with the stored fit", sec);
 }
 
 int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog)
@@ -176,14 +188,22 @@ int cli_vectorize(rl_db *db, cli_stages *st, cli_progress *prog)
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
 	if (!prog->quiet)
-		printf("vectorize: %llu reviews, %llu features, %llu tf-idf "
-		       "entries, %d-dim lsa%s (%.2f s)\n",
-		       (unsigned long long)s.reviews,
-		       (unsigned long long)s.features,
-		       (unsigned long long)s.nnz, st->vec.dim,
-		       s.refit ? ", fitted anew" : ", with the stored fit",
-		       cli_now() - t0);
+		cli_print_vectorize(&s, st->vec.dim, cli_now() - t0);
 	return EXIT_OK;
+}
+
+void cli_print_graph(const rl_graph_stats *s, int k, double sec)
+{
+	char recall[64] = "";
+	if (!s->exact && s->recall >= 0)
+		snprintf(recall, sizeof recall, ", recall@%d %.3f (sampled)",
+			 k, s->recall);
+	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
+	       "(%.2f s)\n", (unsigned long long)s->reviews,
+	       (unsigned long long)s->edges, s->vectors,
+	       s->exact ? "exact" : s->incremental ? "refined (NN-descent)"
+						   : "NN-descent",
+	       recall, sec);
 }
 
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
@@ -196,19 +216,22 @@ int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
-	if (prog->quiet)
-		return EXIT_OK;
-	char recall[64] = "";
-	if (!s.exact && s.recall >= 0)
-		snprintf(recall, sizeof recall, ", recall@%d %.3f (sampled)",
-			 st->graph.k, s.recall);
-	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
-	       "(%.2f s)\n", (unsigned long long)s.reviews,
-	       (unsigned long long)s.edges, s.vectors,
-	       s.exact ? "exact" : s.incremental ? "refined (NN-descent)"
-						 : "NN-descent",
-	       recall, cli_now() - t0);
+	if (!prog->quiet)
+		cli_print_graph(&s, st->graph.k, cli_now() - t0);
 	return EXIT_OK;
+}
+
+void cli_print_propagate(const rl_propagate_stats *s, double sec)
+{
+	char cluster[64] = "";
+	if (s->cluster_seeds)
+		snprintf(cluster, sizeof cluster, " and %llu cluster-named",
+			 (unsigned long long)s->cluster_seeds);
+	printf("propagate: %llu reviews from %llu hand labels%s: %llu "
+	       "labelled, %llu abstained, %u iterations (%.2f s)\n",
+	       (unsigned long long)s->reviews, (unsigned long long)s->seeds,
+	       cluster, (unsigned long long)s->labelled,
+	       (unsigned long long)s->abstained, s->iterations, sec);
 }
 
 int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog)
@@ -221,18 +244,8 @@ int cli_propagate(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
-	char cluster[64] = "";
-	if (s.cluster_seeds)
-		snprintf(cluster, sizeof cluster, " and %llu cluster-named",
-			 (unsigned long long)s.cluster_seeds);
 	if (!prog->quiet)
-		printf("propagate: %llu reviews from %llu hand labels%s: %llu "
-		       "labelled, %llu abstained, %u iterations (%.2f s)\n",
-		       (unsigned long long)s.reviews,
-		       (unsigned long long)s.seeds, cluster,
-		       (unsigned long long)s.labelled,
-		       (unsigned long long)s.abstained, s.iterations,
-		       cli_now() - t0);
+		cli_print_propagate(&s, cli_now() - t0);
 	return EXIT_OK;
 }
 

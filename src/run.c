@@ -1,0 +1,386 @@
+/*
+ * run.c - the labelling layer: the whole job in one call (rl_run), above
+ * the stages. It owns the order of the stages and every choice `revlab
+ * run` makes: propagation's neighbours and class shares, the classifier
+ * and the way of combining evidence, each by cross-validation on the hand
+ * labels and the one-standard-error rule. It speaks to the stages only
+ * through their public entry points, and reports what it did and why in
+ * an rl_run_report for the caller (the CLI, the Python package) to show.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void rl_run_opts_init(rl_run_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_tokenize_opts_init(&o->tok);
+	rl_vectorize_opts_init(&o->vec);
+	rl_graph_opts_init(&o->graph);
+	rl_propagate_opts_init(&o->prop);
+	rl_eval_opts_init(&o->train);
+}
+
+/* The stages whose parameters run takes, and where each one's options
+ * live in rl_run_opts. */
+static const char *const run_stages[] = {
+	"tokenize", "vectorize", "graph", "propagate", "train"
+};
+
+static int set_in(rl_run_opts *o, size_t stage, const char *a)
+{
+	switch (stage) {
+	case 0: return rl_tokenize_opts_set(&o->tok, a);
+	case 1: return rl_vectorize_opts_set(&o->vec, a);
+	case 2: return rl_graph_opts_set(&o->graph, a);
+	case 3: return rl_propagate_opts_set(&o->prop, a);
+	default: return rl_eval_opts_set(&o->train, a);
+	}
+}
+
+static int has_param(const char *stage, const char *name, size_t len)
+{
+	const rl_param *p;
+	for (size_t i = 0; (p = rl_param_at(stage, i)); i++)
+		if (strlen(p->name) == len && !strncmp(p->name, name, len))
+			return 1;
+	return 0;
+}
+
+int rl_run_opts_set(rl_run_opts *o, const char *a)
+{
+	const char *eq = a ? strchr(a, '=') : NULL;
+	if (!eq)
+		return RL_EINVAL;
+	const char *dot = memchr(a, '.', (size_t)(eq - a));
+	const char *name = dot ? dot + 1 : a;
+	size_t len = (size_t)(eq - name);
+	int matched = 0;
+	for (size_t s = 0; s < sizeof run_stages / sizeof *run_stages; s++) {
+		const char *st = run_stages[s];
+		if (dot && (strlen(st) != (size_t)(dot - a) ||
+			    strncmp(st, a, (size_t)(dot - a))))
+			continue;
+		if (!has_param(st, name, len))
+			continue;
+		matched = 1;
+		int rc = set_in(o, s, name);
+		if (rc != RL_OK)
+			return rc;
+	}
+	return matched ? RL_OK : RL_EINVAL;
+}
+
+void rl_run_report_free(rl_run_report *r)
+{
+	if (!r)
+		return;
+	rl_eval_report_free(r->eval);
+	free(r);
+}
+
+/* The best cross-validated macro-F1 of the ways that use the graph, and
+ * its standard error. */
+static double graph_f1(const rl_eval_report *r, double *se)
+{
+	int best = RL_METHOD_PROPAGATION;
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 >
+					    r->methods[best].macro_f1)
+			best = m;
+	*se = rl_eval_se(r->methods[best].accuracy, r->seeds);
+	return r->methods[best].macro_f1;
+}
+
+/* The fewest and most hand and cluster-named labels of any label. */
+typedef struct label_span {
+	uint64_t lo, hi;
+	int any;
+} label_span;
+
+static int on_label_span(void *ctx, const rl_label_info *l)
+{
+	label_span *s = ctx;
+	uint64_t c = l->seeds + l->cluster;
+	if (!s->any || c < s->lo)
+		s->lo = c;
+	if (!s->any || c > s->hi)
+		s->hi = c;
+	s->any = 1;
+	return 0;
+}
+
+/* Picks what propagation uses and the caller left open: the neighbours
+ * per review (the graph's, or 5, 10, ... below it) and the class shares
+ * it normalises to (uniform or the hand labels'; both only when the hand
+ * labels are not balanced already), by cross-validation on the hand
+ * labels, with naive Bayes as the classifier (the cheapest) when run is
+ * to pick that too. The one-standard-error rule decides, in the order
+ * uniform shares first (a skewed handful of hand labels says little of
+ * the corpus), then the graph's count. RL_EEMPTY when the hand labels are
+ * too few to cross-validate. *nb gets the evaluation of the settings
+ * taken when it was one with naive Bayes that run would redo, else NULL.
+ */
+static int choose_propagation(rl_db *db, rl_eval_opts *eo,
+			      rl_run_report *rep, rl_eval_report **nb)
+{
+	*nb = NULL;
+	static const char *const priors[] = { "uniform", "seeds" };
+	uint32_t ks[8];
+	size_t n_ks = 0, n_priors = 2;
+	int rc = rl_neighbour_choices(db, ks, 8, &n_ks);
+	if (rc != RL_OK)
+		return rc;
+	/* A count given is used, up to what the graph has; one choice is
+	 * taken, so that no count recorded earlier stays in force. */
+	if (n_ks > 0 && eo->prop.neighbours > 0 &&
+	    (uint32_t)eo->prop.neighbours < ks[0])
+		ks[0] = (uint32_t)eo->prop.neighbours;
+	if (eo->prop.neighbours > 0)
+		n_ks = n_ks > 0;
+	if (n_ks == 1)
+		eo->prop.neighbours = (int)ks[0];
+	int open_prior = !strcmp(eo->prop.class_prior, "auto");
+	/* With as many hand labels for every label, the two are one. */
+	label_span span = { 0 };
+	if ((rc = rl_labels(db, on_label_span, &span)) != RL_OK)
+		return rc;
+	if (!open_prior || span.lo == span.hi)
+		n_priors = 1;
+	if (n_ks * n_priors < 2) {
+		if (open_prior)
+			eo->prop.class_prior = priors[0];
+		return RL_OK;
+	}
+	rl_eval_opts o = *eo;
+	if (!strcmp(o.model, "auto"))
+		o.model = "nb";
+	rep->settings_model = o.model;
+	double fs[RL_RUN_MAX_SETTINGS], ses[RL_RUN_MAX_SETTINGS];
+	rl_eval_report *rs[RL_RUN_MAX_SETTINGS] = { NULL };
+	for (size_t p = 0; p < n_priors; p++)
+		for (size_t i = 0; i < n_ks; i++) {
+			rl_eval_report *r = NULL;
+			o.prop.neighbours = (int)ks[i];
+			if (open_prior)
+				o.prop.class_prior = priors[p];
+			if ((rc = rl_eval(db, &o, &r)) != RL_OK) {
+				for (size_t q = 0; q < RL_RUN_MAX_SETTINGS;
+				     q++)
+					rl_eval_report_free(rs[q]);
+				rep->n_settings = 0;
+				return rc;
+			}
+			size_t c = p * n_ks + i;
+			fs[c] = graph_f1(r, &ses[c]);
+			rep->settings[c] = (rl_run_setting){
+				.neighbours = (int)ks[i],
+				.class_prior = o.prop.class_prior,
+				.macro_f1 = fs[c], .se = ses[c] };
+			rep->n_settings = c + 1;
+			rs[c] = r;
+		}
+	size_t c = rl_one_se(fs, ses, n_priors * n_ks);
+	rep->setting_chosen = c;
+	if (!strcmp(eo->model, "auto")) {
+		*nb = rs[c];
+		rs[c] = NULL;
+	}
+	for (size_t q = 0; q < RL_RUN_MAX_SETTINGS; q++)
+		rl_eval_report_free(rs[q]);
+	eo->prop.neighbours = (int)ks[c % n_ks];
+	if (open_prior)
+		eo->prop.class_prior = priors[c / n_ks];
+	return RL_OK;
+}
+
+/* Picks the classifier, by the one-standard-error rule in the order of
+ * preference for few hand labels: complement NB (made for skewed,
+ * short-text training sets), NB (generative models learn faster from few
+ * examples), logistic regression (best given many). nb_done, if not NULL,
+ * is naive Bayes's evaluation on these settings already (taken over).
+ * *er gets the evaluation of the one taken, eo->model its name. */
+static int choose_classifier(rl_db *db, rl_eval_opts *eo,
+			     rl_run_report *rep, rl_eval_report *nb_done,
+			     rl_eval_report **er)
+{
+	static const char *const kinds[RL_RUN_MAX_CLASSIFIERS] = {
+		"cnb", "nb", "logreg"
+	};
+	rl_eval_report *rs[RL_RUN_MAX_CLASSIFIERS] = { NULL };
+	double f[RL_RUN_MAX_CLASSIFIERS], se[RL_RUN_MAX_CLASSIFIERS];
+	int rc = RL_OK;
+	for (size_t k = 0; rc == RL_OK && k < RL_RUN_MAX_CLASSIFIERS; k++) {
+		eo->model = kinds[k];
+		if (nb_done && !strcmp(kinds[k], "nb")) {
+			rs[k] = nb_done;
+			nb_done = NULL;
+		} else if ((rc = rl_eval(db, eo, &rs[k])) != RL_OK) {
+			break;
+		}
+		const rl_method_score *m = &rs[k]->methods[RL_METHOD_MODEL];
+		f[k] = m->macro_f1;
+		se[k] = rl_eval_se(m->accuracy, rs[k]->seeds);
+		rep->classifiers[k] = (rl_run_classifier){
+			.kind = kinds[k], .macro_f1 = f[k], .se = se[k] };
+		rep->n_classifiers = k + 1;
+	}
+	rl_eval_report_free(nb_done);
+	size_t best = rc == RL_OK ? rl_one_se(f, se, RL_RUN_MAX_CLASSIFIERS)
+				  : 0;
+	rep->classifier_chosen = best;
+	eo->model = kinds[best];
+	*er = rc == RL_OK ? rs[best] : NULL;
+	for (size_t k = 0; k < RL_RUN_MAX_CLASSIFIERS; k++)
+		if (rs[k] != *er)
+			rl_eval_report_free(rs[k]);
+	return rc;
+}
+
+/* Marks step s done after t0 and tells the caller. */
+static void step_done(const rl_run_opts *o, rl_run_report *r, rl_run_step s,
+		      double t0)
+{
+	r->ran[s] = 1;
+	r->seconds[s] = now() - t0;
+	if (o->step)
+		o->step(o->ctx, s, r);
+}
+
+/* Chooses how to label by cross-validation and labels with it, or, when
+ * the hand labels are too few to cross-validate, keeps propagation's
+ * labels and stores a model for predict. */
+static int choose_and_label(rl_db *db, const rl_run_opts *o,
+			    rl_run_report *r)
+{
+	rl_eval_opts eo = o->train;
+	eo.prop = o->prop;
+	eo.prop.progress = NULL;
+	/* Only the evaluation the choice rests on is kept. */
+	eo.save = 0;
+	rl_eval_report *er = NULL, *nb_done = NULL;
+	double t0 = now();
+	int rc = choose_propagation(db, &eo, r, &nb_done);
+	if (rc != RL_OK && rc != RL_EEMPTY)
+		return rc;
+	r->neighbours = eo.prop.neighbours;
+	r->class_prior = eo.prop.class_prior;
+	if (rc == RL_OK && r->n_settings > 0)
+		step_done(o, r, RL_STEP_SETTINGS, t0);
+	t0 = now();
+	if (rc == RL_EEMPTY) {
+		/* reported below */
+	} else if (!strcmp(eo.model, "auto")) {
+		rc = choose_classifier(db, &eo, r, nb_done, &er);
+		if (rc == RL_OK)
+			step_done(o, r, RL_STEP_CLASSIFIER, t0);
+	} else {
+		rc = rl_eval(db, &eo, &er);
+	}
+	r->model = eo.model;
+	t0 = now();
+	if (rc == RL_EEMPTY) {
+		/* The reason, before training may overwrite it. */
+		snprintf(r->why_not, sizeof r->why_not, "%s",
+			 rl_db_errmsg(db));
+		r->method = RL_METHOD_PROPAGATION;
+		eo.progress = o->progress;
+		eo.ctx = o->ctx;
+		/* predict still gets a model */
+		if ((rc = rl_train(db, &eo)) != RL_OK)
+			return rc;
+		r->model_stored = 1;
+		r->model = eo.model;
+		step_done(o, r, RL_STEP_LABEL, t0);
+		return RL_OK;
+	}
+	if (rc != RL_OK || (rc = rl_eval_save(db, er)) != RL_OK) {
+		rl_eval_report_free(er);
+		return rc;
+	}
+	r->eval = er;
+	r->method = er->best;
+	r->model = eo.model;
+	/* The model's probabilities are calibrated by the temperature
+	 * fitted on its held-out predictions. */
+	eo.temperature = er->temperature;
+	r->temperature = er->temperature;
+	eo.progress = o->progress;
+	eo.ctx = o->ctx;
+	t0 = now();
+	if ((rc = rl_label_with(db, er->best, &eo, &r->labelled)) != RL_OK)
+		return rc;
+	/* predict needs a model even when it did not win */
+	if (er->best != RL_METHOD_MODEL && er->best != RL_METHOD_BLEND &&
+	    (rc = rl_train(db, &eo)) != RL_OK)
+		return rc;
+	r->model_stored = 1;
+	step_done(o, r, RL_STEP_LABEL, t0);
+	return RL_OK;
+}
+
+int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
+{
+	*out = NULL;
+	rl_run_opts def;
+	if (!o) {
+		rl_run_opts_init(&def);
+		o = &def;
+	}
+	rl_run_report *r = calloc(1, sizeof *r);
+	if (!r)
+		return RL_ENOMEM;
+	*out = r;
+	r->dim = o->vec.dim;
+	r->graph_k = o->graph.k;
+	r->model = o->train.model;
+	r->neighbours = o->prop.neighbours;
+	r->class_prior = o->prop.class_prior;
+	rl_stats stats;
+	int rc = rl_stats_get(db, &stats);
+	if (rc != RL_OK)
+		return rc;
+	if (stats.reviews == 0)
+		return rl_fail(db, RL_EEMPTY, "no reviews");
+	rl_tokenize_opts tok = o->tok;
+	rl_vectorize_opts vec = o->vec;
+	rl_graph_opts graph = o->graph;
+	rl_propagate_opts prop = o->prop;
+	tok.progress = vec.progress = graph.progress = prop.progress =
+		o->progress;
+	tok.ctx = vec.ctx = graph.ctx = prop.ctx = o->ctx;
+	double t0 = now();
+	if ((rc = rl_tokenize(db, &tok, &r->tokenize)) != RL_OK)
+		return rc;
+	step_done(o, r, RL_STEP_TOKENIZE, t0);
+	t0 = now();
+	if ((rc = rl_vectorize(db, &vec, &r->vectorize)) != RL_OK)
+		return rc;
+	step_done(o, r, RL_STEP_VECTORIZE, t0);
+	t0 = now();
+	if ((rc = rl_graph(db, &graph, &r->graph)) != RL_OK)
+		return rc;
+	step_done(o, r, RL_STEP_GRAPH, t0);
+	t0 = now();
+	if ((rc = rl_rules_apply(db, NULL, &r->rules)) != RL_OK)
+		return rc;
+	step_done(o, r, RL_STEP_RULES, t0);
+	if ((rc = rl_stats_get(db, &stats)) != RL_OK)
+		return rc;
+	if (stats.seeds == 0 && stats.cluster_seeds == 0)
+		return RL_OK;
+	t0 = now();
+	if ((rc = rl_propagate(db, &prop, &r->propagate)) != RL_OK)
+		return rc;
+	step_done(o, r, RL_STEP_PROPAGATE, t0);
+	return choose_and_label(db, o, r);
+}

@@ -1,0 +1,241 @@
+/*
+ * check_run.c - the labelling layer, rl_run: it runs the stages in order,
+ * reports what it chose, and labels exactly as the same stages called one
+ * by one with its choices would; its options are set by name; an empty
+ * store, a store without hand labels and one with too few are each
+ * handled as documented.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static char db_path[512];
+static rl_db *db;
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+static void example_path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", RL_EXAMPLES_DIR, name);
+}
+
+/* The bundled example: 300 reviews, 20 hand labels, three rules. */
+static void load_example(rl_db *d, int seeds)
+{
+	char p[512];
+	example_path(p, sizeof p, "reviews.tsv");
+	ck_assert_int_eq(rl_import_file(d, p, NULL, NULL), RL_OK);
+	if (seeds) {
+		example_path(p, sizeof p, "seeds.tsv");
+		ck_assert_int_eq(rl_seed_file(d, p, NULL), RL_OK);
+	}
+	rl_rules_opts ro = { .create_labels = 1 };
+	example_path(p, sizeof p, "rules.txt");
+	ck_assert_int_eq(rl_rules_load(d, p, &ro, NULL), RL_OK);
+}
+
+/* Small, fast settings, the same for both sides of a comparison. */
+static void small_opts(rl_run_opts *o)
+{
+	rl_run_opts_init(o);
+	ck_assert_int_eq(rl_run_opts_set(o, "dim=8"), RL_OK);
+	ck_assert_int_eq(rl_run_opts_set(o, "threads=1"), RL_OK);
+}
+
+typedef struct steps {
+	int n;
+	rl_run_step seen[RL_STEP_COUNT + 4];
+} steps;
+
+static void on_step(void *ctx, rl_run_step s, const rl_run_report *r)
+{
+	steps *st = ctx;
+	ck_assert(r->ran[s]);
+	ck_assert_int_lt(st->n, RL_STEP_COUNT + 4);
+	st->seen[st->n++] = s;
+}
+
+/* The assignments of a store, canonical text. */
+static char *assignments(const char *path)
+{
+	return tu_text(path, "SELECT group_concat(review_id || ':' || "
+		       "label_id || ':' || printf('%.12f', confidence) || "
+		       "':' || source, ' ') FROM (SELECT * FROM assignments "
+		       "ORDER BY review_id, label_id)");
+}
+
+START_TEST(run_labels_as_its_choices_do)
+{
+	load_example(db, 1);
+	rl_run_opts o;
+	small_opts(&o);
+	steps st = { 0 };
+	o.step = on_step;
+	o.ctx = &st;
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert_ptr_nonnull(r);
+	/* Every step ran, once, in order. */
+	ck_assert_int_eq(st.n, RL_STEP_COUNT);
+	for (int i = 0; i < st.n; i++)
+		ck_assert_int_eq(st.seen[i], i);
+	ck_assert_uint_eq(r->tokenize.reviews, 300);
+	ck_assert_uint_eq(r->propagate.seeds, 20);
+	/* The choices are reported, each the one the rule picked. */
+	ck_assert_uint_gt(r->n_settings, 1);
+	ck_assert_uint_lt(r->setting_chosen, r->n_settings);
+	ck_assert_int_eq(r->neighbours,
+			 r->settings[r->setting_chosen].neighbours);
+	ck_assert_str_eq(r->class_prior,
+			 r->settings[r->setting_chosen].class_prior);
+	ck_assert_uint_eq(r->n_classifiers, 3);
+	ck_assert_str_eq(r->model,
+			 r->classifiers[r->classifier_chosen].kind);
+	ck_assert_ptr_nonnull(r->eval);
+	ck_assert_int_eq(r->method, r->eval->best);
+	ck_assert_int_gt(r->eval->id, 0);
+	ck_assert(r->model_stored);
+	ck_assert_uint_gt(r->labelled, 0);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 1);
+
+	/* A second store through the stages one by one, with run's
+	 * choices given: the same labels, to the last digit. */
+	char other[512];
+	snprintf(other, sizeof other, "%s", tu_path("u.db"));
+	rl_db *d2 = NULL;
+	ck_assert_int_eq(rl_db_open(other, RL_OPEN_CREATE, &d2), RL_OK);
+	load_example(d2, 1);
+	ck_assert_int_eq(rl_tokenize(d2, &o.tok, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(d2, &o.vec, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(d2, &o.graph, NULL), RL_OK);
+	ck_assert_int_eq(rl_rules_apply(d2, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_propagate(d2, &o.prop, NULL), RL_OK);
+	rl_eval_opts eo = o.train;
+	eo.prop = o.prop;
+	eo.prop.neighbours = r->neighbours;
+	eo.prop.class_prior = r->class_prior;
+	eo.model = r->model;
+	eo.temperature = r->temperature;
+	uint64_t n = 0;
+	ck_assert_int_eq(rl_label_with(d2, r->method, &eo, &n), RL_OK);
+	ck_assert_uint_eq(n, r->labelled);
+	rl_db_close(d2);
+	char *a = assignments(db_path), *b = assignments(other);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	rl_run_report_free(r);
+}
+END_TEST
+
+START_TEST(opts_by_name)
+{
+	rl_run_opts o;
+	rl_run_opts_init(&o);
+	ck_assert_int_eq(rl_run_opts_set(&o, "k=7"), RL_OK);
+	ck_assert_int_eq(o.graph.k, 7);
+	ck_assert_int_eq(rl_run_opts_set(&o, "train.model=nb"), RL_OK);
+	ck_assert_str_eq(o.train.model, "nb");
+	/* threads is in several stages: set in every one */
+	ck_assert_int_eq(rl_run_opts_set(&o, "threads=1"), RL_OK);
+	ck_assert_int_eq(o.tok.threads, 1);
+	ck_assert_int_eq(o.vec.threads, 1);
+	ck_assert_int_eq(o.graph.threads, 1);
+	ck_assert_int_eq(rl_run_opts_set(&o, "graph.threads=2"), RL_OK);
+	ck_assert_int_eq(o.graph.threads, 2);
+	ck_assert_int_eq(o.tok.threads, 1);
+	ck_assert_int_eq(rl_run_opts_set(&o, "bogus=1"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "tokenize.k=3"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "k"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "k=x"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, NULL), RL_EINVAL);
+	ck_assert_int_eq(o.graph.k, 7);
+}
+END_TEST
+
+START_TEST(empty_store)
+{
+	rl_run_report *r = NULL;
+	char *before = tu_digest(db_path);
+	ck_assert_int_eq(rl_run(db, NULL, &r), RL_EEMPTY);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(!r->ran[RL_STEP_TOKENIZE]);
+	ck_assert_str_eq(rl_db_errmsg(db), "no reviews");
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	rl_run_report_free(r);
+	rl_run_report_free(NULL);
+}
+END_TEST
+
+START_TEST(without_hand_labels)
+{
+	load_example(db, 0);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->ran[RL_STEP_RULES]);
+	ck_assert(!r->ran[RL_STEP_PROPAGATE]);
+	ck_assert(!r->ran[RL_STEP_LABEL]);
+	ck_assert(!r->model_stored);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 0);
+	rl_run_report_free(r);
+}
+END_TEST
+
+START_TEST(too_few_hand_labels)
+{
+	load_example(db, 0);
+	/* One hand label per label: nothing to cross-validate on. */
+	ck_assert_int_eq(rl_seed_set(db, "amazon:110", "neg"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "amazon:35", "pos"), RL_OK);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->ran[RL_STEP_PROPAGATE]);
+	ck_assert(r->ran[RL_STEP_LABEL]);
+	ck_assert_ptr_null(r->eval);
+	ck_assert_int_eq(r->method, RL_METHOD_PROPAGATION);
+	ck_assert_ptr_nonnull(strstr(r->why_not, "too few hand labels"));
+	ck_assert(r->model_stored);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 1);
+	rl_run_report_free(r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("run");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, run_labels_as_its_choices_do);
+	tcase_add_test(tc, opts_by_name);
+	tcase_add_test(tc, empty_store);
+	tcase_add_test(tc, without_hand_labels);
+	tcase_add_test(tc, too_few_hand_labels);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
