@@ -43,6 +43,13 @@ extern "C" {
 #endif
 
 #define RL_VERSION "0.2.0"
+/* The same as numbers, for #if: RL_VERSION_NUMBER is major * 10000 +
+ * minor * 100 + patch (0.2.0 is 200). */
+#define RL_VERSION_MAJOR 0
+#define RL_VERSION_MINOR 2
+#define RL_VERSION_PATCH 0
+#define RL_VERSION_NUMBER \
+	(RL_VERSION_MAJOR * 10000 + RL_VERSION_MINOR * 100 + RL_VERSION_PATCH)
 
 /* Status codes. */
 enum {

@@ -43,6 +43,12 @@ size_t rl_one_se(const double *score, const double *se, size_t n);
 int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max,
 				size_t *n);
 
+/* ---- shipped files (paths.c) ---- */
+
+/* The lexicons folder: the installed one beside the library, or the
+ * source tree's when the library runs from its build tree. Static. */
+const char *rl_lexicon_default_dir(void);
+
 /* ---- UTF-8 (tokenize.c, the only user of utf8proc) ---- */
 
 /* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len),

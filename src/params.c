@@ -33,7 +33,8 @@ const rl_param_def rl_tokenize_params[] = {
 	P(rl_tokenize_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
 	P(rl_tokenize_opts, "string", RL_PT_STRING, lexicon_dir,
-	  RL_LEXICON_DIR_BUILD, 0, 0, "folder holding the lexicons"),
+	  "", 0, 0, "folder holding the lexicons (empty: the installed ones, "
+	  "else the source tree's)"),
 };
 const size_t rl_tokenize_nparams =
 	sizeof rl_tokenize_params / sizeof rl_tokenize_params[0];
@@ -304,6 +305,7 @@ void rl_tokenize_opts_init(rl_tokenize_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	rl_params_defaults(rl_tokenize_params, rl_tokenize_nparams, o);
+	o->lexicon_dir = rl_lexicon_default_dir();
 }
 
 int rl_tokenize_opts_set(rl_tokenize_opts *o, const char *assignment)
