@@ -2,16 +2,12 @@
  * report.c - `revlab report`: the store as one HTML page people would
  * rather look at than a terminal.
  *
- * Two layers, as elsewhere. The stage (load_report) reads what the page
- * shows from the store, through store.c, in one read transaction: counts,
- * labels by source, the rule report of stage_rules.c (so precision and its
- * Wilson interval are computed in one place), which labels' rules fire
- * together, the confidence of the assignments, the least confident
- * reviews, and the last evaluation, which eval.c stored as JSON. The
- * kernel (render) turns that plain data into HTML with inline CSS and
- * SVG charts drawn here: no script and no outside reference, so the file
- * opens anywhere, offline, and can be mailed. Everything user-supplied
- * (review text, labels, ids, patterns) goes through rl_html_escape().
+ * report_data.c loads what the page shows from the store into plain
+ * structs (report.h); this file (render) turns that plain data into HTML
+ * with inline CSS and SVG charts drawn here: no script and no outside
+ * reference, so the file opens anywhere, offline, and can be mailed.
+ * Everything user-supplied (review text, labels, ids, patterns) goes
+ * through rl_html_escape().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,20 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "report.h"
 
-enum { SOURCES = 5, HIST_BINS = 20, MAX_RULE_ROWS = 60, MAX_MATRIX = 30 };
-
-static const char *const source_names[SOURCES] = {
-	"seed", "rule", "propagation", "model", "cluster",
-};
+enum { MAX_RULE_ROWS = 60, MAX_MATRIX = 30 };
 
 /* Sources and methods share colours (rules = rule votes, and so on);
  * labels have their own, the same on every chart. */
-static const char *const source_colour[SOURCES] = {
+static const char *const source_colour[RL_REPORT_SOURCES] = {
 	"#3f3f46", "#e69f00", "#0072b2", "#009e73", "#cc79a7",
 };
 static const char *const method_colour[RL_METHOD_COUNT] = {
@@ -78,388 +69,6 @@ int rl_html_escape(rl_buf *b, const char *s, size_t len)
 		start = i + 1;
 	}
 	return rl_buf_append(b, s + start, len - start);
-}
-
-/* ---- what the page shows ---- */
-
-typedef struct sample {
-	char *label, *id, *source, *text;
-	double confidence;
-	int cut;		/* text was longer */
-} sample;
-
-typedef struct report_data {
-	const rl_report_opts *o;
-	char made[32];		/* UTC */
-	rl_stats st;
-	uint32_t L;
-	char **labels;		/* [L], name order */
-	uint64_t *by_source;	/* [L][SOURCES] reviews by final label */
-	uint64_t abstained;
-	rl_rules_report *rules;
-	uint64_t *rule_labels;	/* [L][L] */
-	uint64_t *hist;		/* [HIST_BINS][L] */
-	sample *samples;
-	size_t n_samples, cap_samples;
-	int has_run;
-	rl_buf run_started, run_method, run_model;
-	uint64_t run_labelled;
-	/* The last evaluation; has_eval 0 without one. */
-	int has_eval;
-	int64_t eval_id;
-	rl_buf eval_created, eval_json;
-	char **elabels;		/* [EL] its labels, in its order */
-	uint32_t EL;
-	size_t cap_elabels;
-	char best[16], model[16];
-	double seeds, folds;
-	double scores[RL_METHOD_COUNT][4];	/* macro-F1, accuracy,
-						   coverage, calib. error */
-	double *confusion;	/* [EL][EL] of the best method, or NULL */
-	/* [RL_METHOD_COUNT + 1][RL_CALIB_BINS][5]: low, high, n, mean
-	 * confidence, accuracy; the last is the calibrated model. */
-	double *bins;
-	double *curve;		/* [n_curve][1 + RL_METHOD_COUNT] */
-	size_t n_curve;
-} report_data;
-
-static void data_free(report_data *d)
-{
-	for (uint32_t l = 0; d->labels && l < d->L; l++)
-		free(d->labels[l]);
-	free(d->labels);
-	free(d->by_source);
-	rl_rules_report_free(d->rules);
-	free(d->rule_labels);
-	free(d->hist);
-	for (size_t i = 0; i < d->n_samples; i++) {
-		free(d->samples[i].label);
-		free(d->samples[i].id);
-		free(d->samples[i].source);
-		free(d->samples[i].text);
-	}
-	free(d->samples);
-	rl_buf_free(&d->run_started);
-	rl_buf_free(&d->run_method);
-	rl_buf_free(&d->run_model);
-	rl_buf_free(&d->eval_created);
-	rl_buf_free(&d->eval_json);
-	for (uint32_t l = 0; d->elabels && l < d->EL; l++)
-		free(d->elabels[l]);
-	free(d->elabels);
-	free(d->confusion);
-	free(d->bins);
-	free(d->curve);
-}
-
-static int label_index(const report_data *d, const char *name)
-{
-	for (uint32_t l = 0; name && l < d->L; l++)
-		if (!strcmp(d->labels[l], name))
-			return (int)l;
-	return -1;
-}
-
-static int on_label(void *ctx, const rl_label_info *li)
-{
-	report_data *d = ctx;
-	char **p = realloc(d->labels, (d->L + 1) * sizeof *p);
-	if (!p)
-		return RL_ENOMEM;
-	d->labels = p;
-	if (!(p[d->L] = strdup(li->name)))
-		return RL_ENOMEM;
-	d->L++;
-	return RL_OK;
-}
-
-static int on_source(void *ctx, int ncol, const char *const *t,
-		     const double *num)
-{
-	report_data *d = ctx;
-	(void)ncol;
-	int l = label_index(d, t[0]);
-	if (!t[0]) {
-		d->abstained += (uint64_t)num[2];
-		return RL_OK;
-	}
-	for (int s = 0; l >= 0 && t[1] && s < SOURCES; s++)
-		if (!strcmp(t[1], source_names[s]))
-			d->by_source[(size_t)l * SOURCES + s] +=
-				(uint64_t)num[2];
-	return RL_OK;
-}
-
-static int on_rule_labels(void *ctx, int ncol, const char *const *t,
-			  const double *num)
-{
-	report_data *d = ctx;
-	(void)ncol;
-	int a = label_index(d, t[0]), b = label_index(d, t[1]);
-	if (a >= 0 && b >= 0)
-		d->rule_labels[(size_t)a * d->L + (size_t)b] = (uint64_t)num[2];
-	return RL_OK;
-}
-
-static int on_hist(void *ctx, int ncol, const char *const *t,
-		   const double *num)
-{
-	report_data *d = ctx;
-	(void)ncol;
-	int l = label_index(d, t[0]);
-	int bin = (int)num[1];
-	if (l >= 0 && bin >= 0 && bin < HIST_BINS)
-		d->hist[(size_t)bin * d->L + (size_t)l] += (uint64_t)num[2];
-	return RL_OK;
-}
-
-static char *dup_or_empty(const char *s)
-{
-	return strdup(s ? s : "");
-}
-
-static int on_lowest(void *ctx, int ncol, const char *const *t,
-		     const double *num)
-{
-	report_data *d = ctx;
-	(void)ncol;
-	if (d->n_samples == d->cap_samples) {
-		size_t cap = d->cap_samples ? d->cap_samples * 2 : 16;
-		sample *p = realloc(d->samples, cap * sizeof *p);
-		if (!p)
-			return RL_ENOMEM;
-		d->samples = p;
-		d->cap_samples = cap;
-	}
-	sample *s = &d->samples[d->n_samples++];
-	memset(s, 0, sizeof *s);
-	s->label = dup_or_empty(t[0]);
-	s->id = dup_or_empty(t[1]);
-	s->confidence = num[2];
-	s->source = dup_or_empty(t[3]);
-	s->text = dup_or_empty(t[4]);
-	s->cut = num[5] != 0;
-	return s->label && s->id && s->source && s->text ? RL_OK : RL_ENOMEM;
-}
-
-static int on_last_label(void *ctx, int ncol, const char *const *t,
-			 const double *num)
-{
-	report_data *d = ctx;
-	(void)ncol;
-	d->has_run = 1;
-	d->run_labelled = (uint64_t)num[2];
-	const char *v[3] = { t[0], t[1], t[3] };
-	rl_buf *b[3] = { &d->run_started, &d->run_method, &d->run_model };
-	for (int i = 0; i < 3; i++)
-		if (rl_buf_append(b[i], v[i] ? v[i] : "",
-				  v[i] ? strlen(v[i]) : 0) != RL_OK)
-			return RL_ENOMEM;
-	return RL_OK;
-}
-
-static int on_elabel(void *ctx, int64_t i, const char *name)
-{
-	report_data *d = ctx;
-	(void)i;
-	if (d->EL == d->cap_elabels) {
-		size_t cap = d->cap_elabels ? d->cap_elabels * 2 : 8;
-		char **p = realloc(d->elabels, cap * sizeof *p);
-		if (!p)
-			return RL_ENOMEM;
-		d->elabels = p;
-		d->cap_elabels = cap;
-	}
-	if (!(d->elabels[d->EL] = strdup(name)))
-		return RL_ENOMEM;
-	d->EL++;
-	return RL_OK;
-}
-
-/* Numbers at `path` of the stored evaluation into *v, which must hold
- * `want` of them (`want` 0: any count, into *n); a report missing them
- * leaves *v NULL. */
-static int eval_numbers(rl_db *db, report_data *d, const char *path,
-			size_t want, double **v, size_t *n)
-{
-	size_t got = 0;
-	int rc = rl_store_json_numbers(db, d->eval_json.data, path, v, &got);
-	if (rc == RL_OK && want && got != want) {
-		free(*v);
-		*v = NULL;
-		got = 0;
-	}
-	/* Every number an evaluation stores is a count, a size, a rate or
-	 * a temperature: a damaged or foreign one is clamped to [0, 1e15],
-	 * so that no chart draws NaN and no count overflows. */
-	for (size_t i = 0; rc == RL_OK && *v && i < got; i++)
-		if (!((*v)[i] >= 0))
-			(*v)[i] = 0;
-		else if ((*v)[i] > 1e15)
-			(*v)[i] = 1e15;
-	if (n)
-		*n = got;
-	return rc;
-}
-
-static int load_eval(rl_db *db, report_data *d)
-{
-	int rc = rl_store_eval_last(db, &d->eval_id, &d->eval_created,
-				    &d->eval_json);
-	if (rc == RL_ENOTFOUND)
-		return RL_OK;
-	if (rc != RL_OK)
-		return rc;
-	d->has_eval = 1;
-	double *v = NULL;
-	char path[96];
-	if ((rc = rl_store_json_strings(db, d->eval_json.data, "$.labels",
-					on_elabel, d)) != RL_OK)
-		return rc;
-	for (int m = 0; m < RL_METHOD_COUNT; m++) {
-		const char *name = rl_method_name((rl_method)m);
-		for (int k = 0; k < 4; k++) {
-			static const char *const key[4] = {
-				"macro_f1", "accuracy", "coverage",
-				"calibration_error",
-			};
-			snprintf(path, sizeof path, "$.methods.%s.%s", name,
-				 key[k]);
-			if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) !=
-			    RL_OK)
-				return rc;
-			d->scores[m][k] = v ? v[0] : -1;
-			free(v);
-			v = NULL;
-		}
-	}
-	rl_buf text = { 0 };
-	if ((rc = rl_store_json_text(db, d->eval_json.data, "$.best",
-				     &text)) == RL_OK)
-		snprintf(d->best, sizeof d->best, "%s", text.data ? text.data
-								   : "");
-	if (rc == RL_OK && (rc = rl_store_json_text(db, d->eval_json.data,
-						    "$.model", &text)) ==
-	    RL_OK)
-		snprintf(d->model, sizeof d->model, "%s", text.data ? text.data
-								    : "");
-	rl_buf_free(&text);
-	if (rc != RL_OK)
-		return rc;
-	/* Only a method this revlab knows names a path below. */
-	int known = 0;
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
-		known |= !strcmp(d->best, rl_method_name((rl_method)m));
-	if (!known)
-		snprintf(d->best, sizeof d->best, "%s", "model");
-	if ((rc = eval_numbers(db, d, "$.seeds", 1, &v, NULL)) != RL_OK)
-		return rc;
-	d->seeds = v ? v[0] : 0;
-	free(v);
-	if ((rc = eval_numbers(db, d, "$.folds", 1, &v, NULL)) != RL_OK)
-		return rc;
-	d->folds = v ? v[0] : 0;
-	free(v);
-	v = NULL;
-	snprintf(path, sizeof path, "$.methods.%s.confusion", d->best);
-	if ((rc = eval_numbers(db, d, path, (size_t)d->EL * d->EL,
-			       &d->confusion, NULL)) != RL_OK)
-		return rc;
-	if (d->EL == 0) {
-		free(d->confusion);
-		d->confusion = NULL;
-	}
-	const size_t per = (size_t)RL_CALIB_BINS * 5;
-	d->bins = calloc((RL_METHOD_COUNT + 1) * per, sizeof *d->bins);
-	if (!d->bins)
-		return RL_ENOMEM;
-	for (int m = 0; m <= RL_METHOD_COUNT; m++) {
-		if (m < RL_METHOD_COUNT)
-			snprintf(path, sizeof path,
-				 "$.methods.%s.reliability",
-				 rl_method_name((rl_method)m));
-		else
-			snprintf(path, sizeof path,
-				 "$.model_calibrated_reliability");
-		if ((rc = eval_numbers(db, d, path, per, &v, NULL)) != RL_OK)
-			return rc;
-		if (v)
-			memcpy(d->bins + (size_t)m * per, v, per * sizeof *v);
-		free(v);
-		v = NULL;
-	}
-	/* The curve point by point and method by method, so one stored by
-	 * a revlab with fewer methods still draws; a method missing there
-	 * is -1. */
-	const size_t k = 1 + RL_METHOD_COUNT, max_points = 64;
-	if (!(d->curve = malloc(max_points * k * sizeof *d->curve)))
-		return RL_ENOMEM;
-	for (size_t i = 0; i < max_points; i++) {
-		for (size_t m = 0; m < k; m++) {
-			if (m == 0)
-				snprintf(path, sizeof path,
-					 "$.curve[%zu].seeds_per_label", i);
-			else
-				snprintf(path, sizeof path,
-					 "$.curve[%zu].macro_f1.%s", i,
-					 rl_method_name((rl_method)(m - 1)));
-			if ((rc = eval_numbers(db, d, path, 1, &v, NULL)) !=
-			    RL_OK)
-				return rc;
-			if (m == 0 && !v)
-				return RL_OK;	/* past the last point */
-			d->curve[i * k + m] = v ? v[0] : -1;
-			free(v);
-			v = NULL;
-		}
-		d->n_curve = i + 1;
-		/* The curve's x axis is logarithmic in seeds per label. */
-		if (d->curve[i * k] < 1) {
-			d->n_curve = 0;
-			return RL_OK;
-		}
-	}
-	return RL_OK;
-}
-
-static int load_report(rl_db *db, const rl_report_opts *o, report_data *d)
-{
-	int rc;
-	d->o = o;
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(d->made, sizeof d->made, "%Y-%m-%d %H:%M UTC", &tm);
-	if ((rc = rl_store_read_begin(db)) != RL_OK)
-		return rc;
-	if ((rc = rl_stats_get(db, &d->st)) != RL_OK ||
-	    (rc = rl_labels(db, on_label, d)) != RL_OK)
-		goto out;
-	size_t L = d->L;
-	d->by_source = calloc(L * SOURCES + 1, sizeof *d->by_source);
-	d->rule_labels = calloc(L * L + 1, sizeof *d->rule_labels);
-	d->hist = calloc(HIST_BINS * L + 1, sizeof *d->hist);
-	if (!d->by_source || !d->rule_labels || !d->hist) {
-		rc = RL_ENOMEM;
-		goto out;
-	}
-	if ((rc = rl_store_report_rows(db, RL_Q_SOURCES, 0, 0, on_source,
-				       d)) != RL_OK ||
-	    (rc = rl_rules_report_get(db, &d->rules)) != RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_RULE_LABELS, 0, 0,
-				       on_rule_labels, d)) != RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_HIST, HIST_BINS, 0, on_hist,
-				       d)) != RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_LOWEST, o->samples,
-				       o->text_chars, on_lowest, d)) !=
-	    RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_LAST_LABEL, 0, 0,
-				       on_last_label, d)) != RL_OK)
-		goto out;
-	rc = load_eval(db, d);
-out:
-	rl_store_rollback(db);
-	return rc;
 }
 
 /* ---- the page ---- */
@@ -594,7 +203,7 @@ static void count_axis(page *p, int x0, int x1, int y, int top, double max,
 }
 
 /* (a) Each label's reviews, stacked by where the label came from. */
-static void chart_sources(page *p, const report_data *d)
+static void chart_sources(page *p, const rl_report_data *d)
 {
 	out(p, "<section><h2>Labels by source</h2>\n");
 	if (d->L == 0) {
@@ -607,8 +216,8 @@ static void chart_sources(page *p, const report_data *d)
 	uint64_t max = 0, total = 0;
 	for (uint32_t l = 0; l < d->L; l++) {
 		uint64_t t = 0;
-		for (int s = 0; s < SOURCES; s++)
-			t += d->by_source[(size_t)l * SOURCES + s];
+		for (int s = 0; s < RL_REPORT_SOURCES; s++)
+			t += d->by_source[(size_t)l * RL_REPORT_SOURCES + s];
 		if (t > max)
 			max = t;
 		total += t;
@@ -622,7 +231,8 @@ static void chart_sources(page *p, const report_data *d)
 	const int x0 = 180, x1 = 900, row = 28, top = 40;
 	int h = top + (int)d->L * row + 50;
 	svg_open(p, 960, h, "Reviews per label, by source");
-	legend(p, x0, x1, 20, source_names, source_colour, SOURCES);
+	legend(p, x0, x1, 20, rl_report_sources, source_colour,
+	       RL_REPORT_SOURCES);
 	count_axis(p, x0, x1, top + (int)d->L * row, top - 6, amax,
 		   "reviews");
 	for (uint32_t l = 0; l < d->L; l++) {
@@ -633,8 +243,9 @@ static void chart_sources(page *p, const report_data *d)
 		    "text-anchor=\"end\">", x0 - 8, y + 18);
 		esc_short(p, d->labels[l], 22);
 		out(p, "</text>\n");
-		for (int s = 0; s < SOURCES; s++) {
-			uint64_t c = d->by_source[(size_t)l * SOURCES + s];
+		for (int s = 0; s < RL_REPORT_SOURCES; s++) {
+			uint64_t c = d->by_source[(size_t)l *
+						  RL_REPORT_SOURCES + s];
 			if (!c)
 				continue;
 			double w = (x1 - x0) * (double)c / amax;
@@ -643,7 +254,7 @@ static void chart_sources(page *p, const report_data *d)
 			    row - 8, source_colour[s]);
 			esc(p, d->labels[l]);
 			out(p, ", %s: %llu reviews</title></rect>\n",
-			    source_names[s], (unsigned long long)c);
+			    rl_report_sources[s], (unsigned long long)c);
 			x += w;
 			t += c;
 		}
@@ -655,7 +266,7 @@ static void chart_sources(page *p, const report_data *d)
 
 /* (b) Per rule: how much it covers, and how often it is right on the
  * hand labels it matches, with the 95% Wilson interval. */
-static void chart_rules(page *p, const report_data *d)
+static void chart_rules(page *p, const rl_report_data *d)
 {
 	const rl_rules_report *r = d->rules;
 	out(p, "<section><h2>Rules: coverage and precision</h2>\n");
@@ -710,7 +321,7 @@ static void chart_rules(page *p, const report_data *d)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const rl_rule_report *x = &r->rules[i];
-		int y = top + (int)i * row, l = label_index(d, x->label);
+		int y = top + (int)i * row, l = rl_report_label(d, x->label);
 		const char *col = l >= 0 ? lcolour((size_t)l) : "#888";
 		double cov = r->reviews ? 100.0 * (double)x->hits /
 					  (double)r->reviews : 0;
@@ -884,7 +495,7 @@ static void heatmap(page *p, char *const *names, const int *colour_of,
 }
 
 /* (c) Reviews where rules for two labels both fire. */
-static void chart_conflicts(page *p, const report_data *d)
+static void chart_conflicts(page *p, const rl_report_data *d)
 {
 	static const int red[3] = { 0xb2, 0x18, 0x2b };
 	static const int grey[3] = { 0x73, 0x73, 0x73 };
@@ -951,7 +562,7 @@ out:
 	out(p, "</section>\n");
 }
 
-static void eval_table(page *p, const report_data *d)
+static void eval_table(page *p, const rl_report_data *d)
 {
 	out(p, "<table class=\"num\"><thead><tr><th>method</th><th>macro-F1"
 	    "</th><th>accuracy</th><th>coverage</th><th>calibration error"
@@ -977,7 +588,7 @@ static void eval_table(page *p, const report_data *d)
 
 /* (d) The confusion matrix of the chosen method: rows are hand labels,
  * shaded by the row's share (recall). */
-static void chart_confusion(page *p, const report_data *d)
+static void chart_confusion(page *p, const rl_report_data *d)
 {
 	static const int blue[3] = { 0x08, 0x51, 0x9c };
 	/* As wide as the matrix needs, so a big one gets its own row. */
@@ -999,7 +610,7 @@ static void chart_confusion(page *p, const report_data *d)
 	}
 	for (size_t i = 0; i < n; i++) {
 		double row = 0;
-		colour[i] = label_index(d, d->elabels[i]);
+		colour[i] = rl_report_label(d, d->elabels[i]);
 		for (size_t j = 0; j < d->EL; j++)
 			row += d->confusion[i * d->EL + j];
 		for (size_t j = 0; j < n; j++) {
@@ -1047,7 +658,7 @@ static void unit_axis_y(page *p, int x0, int x1, int y0, int y1,
 }
 
 /* (d) Learning curve: macro-F1 against seeds per label, log scale. */
-static void chart_curve(page *p, const report_data *d)
+static void chart_curve(page *p, const rl_report_data *d)
 {
 	out(p, "<figure><figcaption>Learning curve</figcaption>\n");
 	if (d->n_curve == 0) {
@@ -1110,7 +721,7 @@ static void chart_curve(page *p, const report_data *d)
 
 /* (f) Reliability: in each confidence bin, mean confidence against the
  * share that was right. On the diagonal is calibrated. */
-static void chart_reliability(page *p, const report_data *d)
+static void chart_reliability(page *p, const rl_report_data *d)
 {
 	const char *names[RL_METHOD_COUNT + 1];
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
@@ -1184,7 +795,7 @@ static void chart_reliability(page *p, const report_data *d)
 	out(p, "</svg>\n</figure>\n");
 }
 
-static void section_eval(page *p, const report_data *d)
+static void section_eval(page *p, const rl_report_data *d)
 {
 	out(p, "<section><h2>Evaluation</h2>\n");
 	if (!d->has_eval) {
@@ -1228,11 +839,11 @@ static void section_eval(page *p, const report_data *d)
 
 /* (e) How sure the labelling is: assignments that are no hand label,
  * by confidence, stacked by label. */
-static void chart_hist(page *p, const report_data *d)
+static void chart_hist(page *p, const rl_report_data *d)
 {
 	out(p, "<section><h2>Confidence of the labels</h2>\n");
 	uint64_t max = 0, total = 0;
-	for (int b = 0; b < HIST_BINS; b++) {
+	for (int b = 0; b < RL_REPORT_HIST_BINS; b++) {
 		uint64_t t = 0;
 		for (uint32_t l = 0; l < d->L; l++)
 			t += d->hist[(size_t)b * d->L + l];
@@ -1276,8 +887,8 @@ static void chart_hist(page *p, const report_data *d)
 	}
 	out(p, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">"
 	    "confidence</text>\n", (x0 + x1) / 2, y1 + 40);
-	double bw = (x1 - x0) / (double)HIST_BINS;
-	for (int b = 0; b < HIST_BINS; b++) {
+	double bw = (x1 - x0) / (double)RL_REPORT_HIST_BINS;
+	for (int b = 0; b < RL_REPORT_HIST_BINS; b++) {
 		double y = y1;
 		for (uint32_t l = 0; l < d->L; l++) {
 			uint64_t c = d->hist[(size_t)b * d->L + l];
@@ -1290,8 +901,9 @@ static void chart_hist(page *p, const report_data *d)
 			    1, y, bw - 2, hgt, lcolour(l));
 			esc(p, d->labels[l]);
 			out(p, ", confidence %.2f&#8211;%.2f: %llu reviews"
-			    "</title></rect>\n", b / (double)HIST_BINS,
-			    (b + 1) / (double)HIST_BINS,
+			    "</title></rect>\n",
+			    b / (double)RL_REPORT_HIST_BINS,
+			    (b + 1) / (double)RL_REPORT_HIST_BINS,
 			    (unsigned long long)c);
 		}
 	}
@@ -1302,7 +914,7 @@ static void chart_hist(page *p, const report_data *d)
 }
 
 /* (g) The reviews to look at first: each label's least confident. */
-static void section_samples(page *p, const report_data *d)
+static void section_samples(page *p, const rl_report_data *d)
 {
 	out(p, "<section><h2>Least confident reviews per label</h2>\n");
 	if (d->n_samples == 0) {
@@ -1315,11 +927,11 @@ static void section_samples(page *p, const report_data *d)
 	    "hand labels.</p>\n", d->o->samples);
 	const char *cur = NULL;
 	for (size_t i = 0; i < d->n_samples; i++) {
-		const sample *s = &d->samples[i];
+		const rl_report_sample *s = &d->samples[i];
 		if (!cur || strcmp(cur, s->label)) {
 			if (cur)
 				out(p, "</tbody></table>\n");
-			int l = label_index(d, s->label);
+			int l = rl_report_label(d, s->label);
 			out(p, "<h3><span class=\"sw\" style=\"background:%s\">"
 			    "</span>", l >= 0 ? lcolour((size_t)l) : "#888");
 			esc(p, s->label);
@@ -1389,7 +1001,7 @@ static const char css[] =
 	"footer{color:#6e7781;font-size:12px;text-align:center;"
 	"padding-bottom:24px}\n";
 
-static void header(page *p, const report_data *d)
+static void header(page *p, const rl_report_data *d)
 {
 	const rl_stats *s = &d->st;
 	out(p, "<header><h1>");
@@ -1429,7 +1041,7 @@ static void header(page *p, const report_data *d)
 	out(p, "</dl>\n</header>\n");
 }
 
-static int render(const report_data *d, rl_buf *b)
+static int render(const rl_report_data *d, rl_buf *b)
 {
 	page p = { { 0 }, RL_OK };
 	out(&p, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
@@ -1460,7 +1072,7 @@ static int render(const report_data *d, rl_buf *b)
 static int build(rl_db *db, const rl_report_opts *o, rl_buf *html)
 {
 	rl_report_opts defaults;
-	report_data d;
+	rl_report_data d;
 	memset(&d, 0, sizeof d);
 	if (!o) {
 		rl_report_opts_init(&defaults);
@@ -1472,10 +1084,10 @@ static int build(rl_db *db, const rl_report_opts *o, rl_buf *html)
 			       "and text_chars >= 1");
 	if (!o->title)
 		return rl_fail(db, RL_EINVAL, "report: no title");
-	int rc = load_report(db, o, &d);
+	int rc = rl_report_load(db, o, &d);
 	if (rc == RL_OK)
 		rc = render(&d, html);
-	data_free(&d);
+	rl_report_data_free(&d);
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	return rc;
