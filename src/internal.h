@@ -149,7 +149,7 @@ extern const size_t rl_next_nparams;
  * character. */
 int rl_json_string(rl_buf *b, const char *s, size_t len);
 
-/* ---- HTML text (report.c) ---- */
+/* ---- HTML text (svg.c) ---- */
 
 /* Appends s[0..len) escaped for HTML text and attribute values (and for
  * the XML of inline SVG): & < > " ' as entities, control characters other

@@ -2,16 +2,16 @@
  * report.c - `revlab report`: the store as one HTML page people would
  * rather look at than a terminal.
  *
- * report_data.c loads what the page shows from the store into plain
- * structs (report.h); this file (render) turns that plain data into HTML
- * with inline CSS and SVG charts drawn here: no script and no outside
- * reference, so the file opens anywhere, offline, and can be mailed.
- * Everything user-supplied (review text, labels, ids, patterns) goes
- * through rl_html_escape().
+ * The page only. report_data.c loads what it shows from the store into
+ * plain structs (report.h); svg.c draws the charts from plain arrays; this
+ * file picks the words and the colours (a label has one colour on every
+ * chart), lays it all out as HTML with inline CSS, and writes the file.
+ * No script and no outside reference, so the file opens anywhere,
+ * offline, and can be mailed. Everything user-supplied (review text,
+ * labels, ids, patterns) goes through rl_html_escape().
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "svg.h"
 
 enum { MAX_RULE_ROWS = 60, MAX_MATRIX = 30 };
 
@@ -44,35 +45,6 @@ void rl_report_opts_init(rl_report_opts *o)
 	o->text_chars = 300;
 }
 
-int rl_html_escape(rl_buf *b, const char *s, size_t len)
-{
-	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e;
-		switch (c) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&#39;"; break;
-		default:
-			/* XML (the SVG) forbids these outright. */
-			e = (c < 0x20 && c != '\t' && c != '\n' &&
-			     c != '\r') || c == 0x7f ? "\xef\xbf\xbd" : NULL;
-		}
-		if (!e)
-			continue;
-		if (rl_buf_append(b, s + start, i - start) != RL_OK ||
-		    rl_buf_append(b, e, strlen(e)) != RL_OK)
-			return RL_ENOMEM;
-		start = i + 1;
-	}
-	return rl_buf_append(b, s + start, len - start);
-}
-
-/* ---- the page ---- */
-
 typedef struct page {
 	rl_buf b;
 	int rc;			/* first failure; later writes are skipped */
@@ -97,109 +69,14 @@ static void esc(page *p, const char *s)
 		p->rc = rl_html_escape(&p->b, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* At most `max` characters of s, escaped, with an ellipsis if cut: long
- * label names must not run over the charts. */
-static void esc_short(page *p, const char *s, size_t max)
-{
-	size_t chars = 0, i = 0;
-	for (; s[i]; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
-			break;
-	if (p->rc == RL_OK)
-		p->rc = rl_html_escape(&p->b, s, i);
-	if (s[i])
-		out(p, "\xe2\x80\xa6");
-}
-
 static const char *lcolour(size_t l)
 {
 	return label_colour[l % N_LABEL_COLOURS];
 }
 
-/* A round axis step giving about `ticks` ticks up to max. */
-static double nice_step(double max, int ticks)
-{
-	if (max <= 0)
-		return 1;
-	double raw = max / ticks, mag = pow(10, floor(log10(raw)));
-	double f = raw / mag;
-	double step = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
-	step *= mag;
-	return step < 1 ? 1 : step;
-}
-
 static void note(page *p, const char *html)
 {
 	out(p, "<p class=\"note\">%s</p>\n", html);
-}
-
-static void svg_open(page *p, int w, int h, const char *title)
-{
-	out(p, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
-	    "%d %d\" role=\"img\" aria-label=\"", w, h, w, h);
-	esc(p, title);
-	out(p, "\"><title>");
-	esc(p, title);
-	out(p, "</title>\n");
-}
-
-static int legend_width(const char *name)
-{
-	size_t c = 0;
-	for (const char *s = name; *s; s++)
-		c += ((unsigned char)*s & 0xc0) != 0x80;
-	return 30 + 8 * (int)(c < 18 ? c : 18);
-}
-
-/* Rows a legend of these names takes from x0 up to x1. */
-static int legend_rows(const char *const *names, size_t n, int x0, int x1)
-{
-	int rows = 1, x = x0;
-	for (size_t i = 0; i < n; i++) {
-		int w = legend_width(names[i]);
-		if (x > x0 && x + w > x1) {
-			rows++;
-			x = x0;
-		}
-		x += w;
-	}
-	return rows;
-}
-
-/* Legend entries from (x0, y), wrapping at x1 into rows 18 apart. */
-static void legend(page *p, int x0, int x1, int y, const char *const *names,
-		   const char *const *colours, size_t n)
-{
-	int x = x0;
-	for (size_t i = 0; i < n; i++) {
-		int w = legend_width(names[i]);
-		if (x > x0 && x + w > x1) {
-			y += 18;
-			x = x0;
-		}
-		out(p, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" "
-		    "rx=\"2\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
-		    "class=\"lg\">", x, y - 10, colours[i], x + 17, y);
-		esc_short(p, names[i], 18);
-		out(p, "</text>\n");
-		x += w;
-	}
-}
-
-/* A horizontal count axis at y over [x0, x1] for 0..max. */
-static void count_axis(page *p, int x0, int x1, int y, int top, double max,
-		       const char *title)
-{
-	double step = nice_step(max, 6);
-	for (double v = 0; v <= max + 1e-9; v += step) {
-		double x = x0 + (x1 - x0) * v / max;
-		out(p, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "class=\"grid\"/><text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%.0f</text>\n", x, top, x, y, x,
-		    y + 16, v);
-	}
-	out(p, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">"
-	    "%s</text>\n", (x0 + x1) / 2, y + 36, title);
 }
 
 /* (a) Each label's reviews, stacked by where the label came from. */
@@ -213,59 +90,107 @@ static void chart_sources(page *p, const rl_report_data *d)
 		out(p, "</section>\n");
 		return;
 	}
-	uint64_t max = 0, total = 0;
-	for (uint32_t l = 0; l < d->L; l++) {
-		uint64_t t = 0;
-		for (int s = 0; s < RL_REPORT_SOURCES; s++)
-			t += d->by_source[(size_t)l * RL_REPORT_SOURCES + s];
-		if (t > max)
-			max = t;
-		total += t;
-	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < (size_t)d->L * RL_REPORT_SOURCES; i++)
+		total += d->by_source[i];
 	out(p, "<p>Each review's final label (a hand label always wins) and "
 	    "where it came from. %llu reviews labelled, %llu abstained "
 	    "(no evidence reached them, or too unsure).</p>\n",
 	    (unsigned long long)total, (unsigned long long)d->abstained);
-	double amax = (double)(max ? max : 1);
-	amax = ceil(amax / nice_step(amax, 6)) * nice_step(amax, 6);
-	const int x0 = 180, x1 = 900, row = 28, top = 40;
-	int h = top + (int)d->L * row + 50;
-	svg_open(p, 960, h, "Reviews per label, by source");
-	legend(p, x0, x1, 20, rl_report_sources, source_colour,
-	       RL_REPORT_SOURCES);
-	count_axis(p, x0, x1, top + (int)d->L * row, top - 6, amax,
-		   "reviews");
-	for (uint32_t l = 0; l < d->L; l++) {
-		int y = top + (int)l * row;
-		double x = x0;
-		uint64_t t = 0;
-		out(p, "<text x=\"%d\" y=\"%d\" class=\"lab\" "
-		    "text-anchor=\"end\">", x0 - 8, y + 18);
-		esc_short(p, d->labels[l], 22);
-		out(p, "</text>\n");
-		for (int s = 0; s < RL_REPORT_SOURCES; s++) {
-			uint64_t c = d->by_source[(size_t)l *
-						  RL_REPORT_SOURCES + s];
-			if (!c)
-				continue;
-			double w = (x1 - x0) * (double)c / amax;
-			out(p, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
-			    "height=\"%d\" fill=\"%s\"><title>", x, y + 4, w,
-			    row - 8, source_colour[s]);
-			esc(p, d->labels[l]);
-			out(p, ", %s: %llu reviews</title></rect>\n",
-			    rl_report_sources[s], (unsigned long long)c);
-			x += w;
-			t += c;
-		}
-		out(p, "<text x=\"%.1f\" y=\"%d\" class=\"val\">%llu</text>\n",
-		    x + 6, y + 18, (unsigned long long)t);
-	}
-	out(p, "</svg>\n</section>\n");
+	rl_svg_bars c = {
+		.title = "Reviews per label, by source",
+		.unit = "reviews",
+		.rows = (const char *const *)d->labels,
+		.series = rl_report_sources,
+		.colours = source_colour,
+		.count = d->by_source,
+		.n_rows = d->L,
+		.n_series = RL_REPORT_SOURCES,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_bars(&p->b, &c);
+	out(p, "</section>\n");
 }
 
-/* (b) Per rule: how much it covers, and how often it is right on the
- * hand labels it matches, with the 95% Wilson interval. */
+/* Ends the text being built in t; returns where the next one starts. */
+static size_t next_text(rl_buf *t, int *rc)
+{
+	if (*rc == RL_OK)
+		*rc = rl_buf_putc(t, '\0');
+	return t->len;
+}
+
+/* A rule's row of the chart; its texts live in t, which must not grow
+ * after this. */
+static int rule_row(const rl_report_data *d, const rl_rule_report *x,
+		    rl_buf *t, rl_svg_range *row)
+{
+	int l = rl_report_label(d, x->label);
+	int rc = rl_buf_printf(t, "line %d", x->line);
+	size_t name = next_text(t, &rc);
+	if (rc == RL_OK && x->negate)
+		rc = rl_buf_append(t, "not ", 4);
+	if (rc == RL_OK)
+		rc = rl_svg_shorten(t, x->label, 12);
+	if (rc == RL_OK)
+		rc = rl_buf_append(t, ": ", 2);
+	if (rc == RL_OK)
+		rc = rl_svg_shorten(t, x->pattern, 16);
+	size_t name_tip = next_text(t, &rc);
+	if (rc == RL_OK)
+		rc = rl_buf_printf(t, "line %d: %s%s\t%s", x->line,
+				   x->negate ? "!" : "", x->label, x->pattern);
+	size_t point_tip = next_text(t, &rc);
+	if (rc == RL_OK && x->precision >= 0)
+		rc = rl_buf_printf(t, "line %d: precision %.2f [%.2f, %.2f], "
+				   "%llu of %llu hand labels", x->line,
+				   x->precision, x->ci_low, x->ci_high,
+				   (unsigned long long)x->seed_correct,
+				   (unsigned long long)x->seed_hits);
+	if (rc != RL_OK)
+		return rc;
+	row->tag = t->data;
+	row->name = t->data + name;
+	row->name_tip = t->data + name_tip;
+	row->point_tip = t->data + point_tip;
+	row->colour = l >= 0 ? lcolour((size_t)l) : "#888";
+	row->count = x->hits;
+	row->point = x->precision;
+	row->lo = x->ci_low;
+	row->hi = x->ci_high;
+	return RL_OK;
+}
+
+/* The chart of the first n rules: how much each covers, and how often it
+ * is right on the hand labels it matches, with the 95% Wilson interval. */
+static void rule_chart(page *p, const rl_report_data *d, size_t n)
+{
+	rl_svg_range *rows = calloc(n + 1, sizeof *rows);
+	rl_buf *texts = calloc(n + 1, sizeof *texts);	/* one per row */
+	int rc = rows && texts ? RL_OK : RL_ENOMEM;
+	for (size_t i = 0; rc == RL_OK && i < n; i++)
+		rc = rule_row(d, &d->rules->rules[i], &texts[i], &rows[i]);
+	rl_svg_ranges c = {
+		.title = "Rule coverage and precision on the hand labels",
+		.bar_title = "coverage (% of reviews)",
+		.point_title = "precision on hand labels, 95% interval",
+		.unit = "reviews",
+		.none = "no hand label matched",
+		.rows = rows,
+		.n = n,
+		.total = d->rules->reviews,
+	};
+	if (rc == RL_OK)
+		rc = rl_svg_draw_ranges(&p->b, &c);
+	for (size_t i = 0; texts && i < n; i++)
+		rl_buf_free(&texts[i]);
+	free(texts);
+	free(rows);
+	if (p->rc == RL_OK)
+		p->rc = rc;
+}
+
+/* (b) The rules, charted and listed. */
 static void chart_rules(page *p, const rl_report_data *d)
 {
 	const rl_rules_report *r = d->rules;
@@ -287,79 +212,8 @@ static void chart_rules(page *p, const rl_report_data *d)
 	    r->reviews ? 100.0 * (double)r->covered / (double)r->reviews : 0,
 	    (unsigned long long)r->conflicted);
 	size_t n = r->n < MAX_RULE_ROWS ? r->n : MAX_RULE_ROWS;
-	double maxcov = 0;
-	for (size_t i = 0; i < n; i++) {
-		double c = r->reviews ? (double)r->rules[i].hits /
-					(double)r->reviews : 0;
-		if (c > maxcov)
-			maxcov = c;
-	}
-	/* Coverage axis in percent, rounded up. */
-	double cmax = maxcov * 100, cstep = nice_step(cmax > 0 ? cmax : 1, 4);
-	cmax = ceil((cmax > 0 ? cmax : 1) / cstep) * cstep;
-	const int row = 24, top = 44, cx0 = 300, cx1 = 560, px0 = 620,
-		  px1 = 920;
-	int h = top + (int)n * row + 50;
-	svg_open(p, 960, h, "Rule coverage and precision on the hand labels");
-	out(p, "<text x=\"%d\" y=\"16\" class=\"axis\">coverage (%% of "
-	    "reviews)</text><text x=\"%d\" y=\"16\" class=\"axis\">precision "
-	    "on hand labels, 95%% interval</text>\n", cx0, px0);
-	int bottom = top + (int)n * row;
-	for (double v = 0; v <= cmax + 1e-9; v += cstep) {
-		double x = cx0 + (cx1 - cx0) * v / cmax;
-		out(p, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "class=\"grid\"/><text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%g%%</text>\n", x, top - 8, x,
-		    bottom, x, bottom + 16, v);
-	}
-	for (int k = 0; k <= 4; k++) {
-		double x = px0 + (px1 - px0) * k / 4.0;
-		out(p, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "class=\"grid\"/><text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%.2f</text>\n", x, top - 8, x,
-		    bottom, x, bottom + 16, k / 4.0);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const rl_rule_report *x = &r->rules[i];
-		int y = top + (int)i * row, l = rl_report_label(d, x->label);
-		const char *col = l >= 0 ? lcolour((size_t)l) : "#888";
-		double cov = r->reviews ? 100.0 * (double)x->hits /
-					  (double)r->reviews : 0;
-		out(p, "<text x=\"10\" y=\"%d\" class=\"tick\">line %d</text>"
-		    "<text x=\"%d\" y=\"%d\" class=\"lab\" text-anchor=\"end\">"
-		    "%s", y + 16, x->line, cx0 - 8, y + 16,
-		    x->negate ? "not " : "");
-		esc_short(p, x->label, 12);
-		out(p, ": ");
-		esc_short(p, x->pattern, 16);
-		out(p, "<title>line %d: ", x->line);
-		esc(p, x->negate ? "!" : "");
-		esc(p, x->label);
-		out(p, "\t");
-		esc(p, x->pattern);
-		out(p, "</title></text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" "
-		    "height=\"%d\" fill=\"%s\"><title>line %d: %llu reviews, "
-		    "%.1f%%</title></rect>\n", cx0, y + 5,
-		    (cx1 - cx0) * cov / cmax, row - 10, col, x->line,
-		    (unsigned long long)x->hits, cov);
-		if (x->precision < 0) {
-			out(p, "<text x=\"%d\" y=\"%d\" class=\"tick\">no hand "
-			    "label matched</text>\n", px0 + 4, y + 16);
-			continue;
-		}
-		double xl = px0 + (px1 - px0) * x->ci_low;
-		double xh = px0 + (px1 - px0) * x->ci_high;
-		double xp = px0 + (px1 - px0) * x->precision;
-		out(p, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "stroke=\"%s\" stroke-width=\"2\"/><circle cx=\"%.1f\" "
-		    "cy=\"%d\" r=\"5\" fill=\"%s\" stroke=\"#fff\"><title>line "
-		    "%d: precision %.2f [%.2f, %.2f], %llu of %llu hand labels"
-		    "</title></circle>\n", xl, y + 12, xh, y + 12, col, xp,
-		    y + 12, col, x->line, x->precision, x->ci_low, x->ci_high,
-		    (unsigned long long)x->seed_correct,
-		    (unsigned long long)x->seed_hits);
-	}
-	out(p, "</svg>\n");
+	if (p->rc == RL_OK)
+		rule_chart(p, d, n);
 	if (n < r->n)
 		out(p, "<p class=\"note\">The chart shows the first %d rules "
 		    "of %zu; the table lists them all.</p>\n", MAX_RULE_ROWS,
@@ -392,108 +246,6 @@ static void chart_rules(page *p, const rl_report_data *d)
 	out(p, "</tbody></table>\n</section>\n");
 }
 
-/* Cell colour: white to `hue` (an RGB triple) by t in [0, 1]. */
-static void shade(char *dst, size_t cap, double t, const int hue[3])
-{
-	if (t < 0)
-		t = 0;
-	if (t > 1)
-		t = 1;
-	snprintf(dst, cap, "#%02x%02x%02x",
-		 (int)lround(255 - (255 - hue[0]) * t),
-		 (int)lround(255 - (255 - hue[1]) * t),
-		 (int)lround(255 - (255 - hue[2]) * t));
-}
-
-/* A square matrix heatmap with row and column names and counts. `scale`
- * [n][n] in [0, 1] sets each cell's shade; diag_hue, if not NULL, shades
- * the diagonal apart. */
-/* A heatmap's geometry: room for the longest name, at most 18
- * characters (rotated 45 degrees above). */
-typedef struct grid {
-	int cell, left, top, w, h;
-} grid;
-
-static grid grid_of(char *const *names, size_t n)
-{
-	size_t longest = 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t c = 0;
-		for (const char *s = names[i]; *s; s++)
-			c += ((unsigned char)*s & 0xc0) != 0x80;
-		if (c > longest)
-			longest = c;
-	}
-	if (longest > 18)
-		longest = 18;
-	grid g;
-	g.cell = n > 12 ? 30 : n > 6 ? 42 : 56;
-	g.left = 50 + 7 * (int)longest;
-	g.top = 40 + 5 * (int)(longest < 14 ? longest : 14);
-	g.w = g.left + (int)n * g.cell + 60;
-	g.h = g.top + (int)n * g.cell + 16;
-	if (g.w < 300)
-		g.w = 300;
-	return g;
-}
-
-static void heatmap(page *p, char *const *names, const int *colour_of,
-		    size_t n, const uint64_t *count, const double *scale,
-		    const int hue[3], const int *diag_hue, const char *rows,
-		    const char *cols, const char *title)
-{
-	grid g = grid_of(names, n);
-	const int cell = g.cell, left = g.left, top = g.top;
-	svg_open(p, g.w, g.h, title);
-	out(p, "<text x=\"%d\" y=\"16\" class=\"axis\">%s &#8594;</text>\n",
-	    left, cols);
-	out(p, "<text x=\"14\" y=\"%d\" class=\"axis\" transform=\"rotate(-90 "
-	    "14 %d)\" text-anchor=\"middle\">%s &#8594;</text>\n", top +
-	    (int)n * cell / 2, top + (int)n * cell / 2, rows);
-	for (size_t i = 0; i < n; i++) {
-		const char *c = colour_of && colour_of[i] >= 0
-			? lcolour((size_t)colour_of[i]) : "#555";
-		int cy = top + (int)i * cell + cell / 2 + 4;
-		int cx = left + (int)i * cell + cell / 2;
-		/* Names stay dark to be read; a swatch gives the colour. */
-		out(p, "<rect x=\"%d\" y=\"%d\" width=\"9\" height=\"9\" "
-		    "rx=\"2\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" "
-		    "class=\"lab\" text-anchor=\"end\">", left - 14, cy - 8, c,
-		    left - 19, cy);
-		esc_short(p, names[i], 18);
-		out(p, "</text><text x=\"%d\" y=\"%d\" class=\"lab\" "
-		    "transform=\"rotate(-45 %d %d)\">", cx, top - 8, cx,
-		    top - 8);
-		esc_short(p, names[i], 14);
-		out(p, "</text>\n");
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++) {
-			char fill[8];
-			double t = scale[i * n + j];
-			shade(fill, sizeof fill, t, i == j && diag_hue
-			      ? diag_hue : hue);
-			/* Empty cells recede. */
-			if (count[i * n + j] == 0)
-				snprintf(fill, sizeof fill, "#f6f7f9");
-			int x = left + (int)j * cell, y = top + (int)i * cell;
-			out(p, "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
-			    "height=\"%d\" fill=\"%s\" stroke=\"#fff\"><title>",
-			    x, y, cell, cell, fill);
-			esc(p, names[i]);
-			out(p, " / ");
-			esc(p, names[j]);
-			out(p, ": %llu</title></rect><text x=\"%d\" y=\"%d\" "
-			    "class=\"cell\" text-anchor=\"middle\" fill=\"%s\">"
-			    "%llu</text>\n", (unsigned long long)
-			    count[i * n + j], x + cell / 2, y + cell / 2 + 4,
-			    count[i * n + j] == 0 ? "#b0b4ba"
-			    : t > 0.55 ? "#fff" : "#222",
-			    (unsigned long long)count[i * n + j]);
-		}
-	out(p, "</svg>\n");
-}
-
 /* (c) Reviews where rules for two labels both fire. */
 static void chart_conflicts(page *p, const rl_report_data *d)
 {
@@ -510,15 +262,18 @@ static void chart_conflicts(page *p, const rl_report_data *d)
 	size_t n = 0, L = d->L;
 	uint64_t *count = malloc((L * L + 1) * sizeof *count);
 	double *scale = malloc((L * L + 1) * sizeof *scale);
-	int *colour = malloc((L + 1) * sizeof *colour);
-	char **names = malloc((L + 1) * sizeof *names);
-	if (!count || !scale || !colour || !names) {
+	size_t *label = malloc((L + 1) * sizeof *label);
+	/* [2][L + 1]: the names, then their swatches */
+	const char **names = malloc(2 * (L + 1) * sizeof *names);
+	if (!count || !scale || !label || !names) {
 		p->rc = RL_ENOMEM;
 		goto out;
 	}
+	const char **swatch = names + L + 1;
 	for (size_t l = 0; l < L && n < MAX_MATRIX; l++)
 		if (d->rule_labels[l * L + l]) {
-			colour[n] = (int)l;
+			label[n] = l;
+			swatch[n] = lcolour(l);
 			names[n++] = d->labels[l];
 		}
 	if (n < 2) {
@@ -529,8 +284,7 @@ static void chart_conflicts(page *p, const rl_report_data *d)
 	uint64_t off = 0, diag = 0;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < n; j++) {
-			uint64_t c = d->rule_labels[(size_t)colour[i] * L +
-						    (size_t)colour[j]];
+			uint64_t c = d->rule_labels[label[i] * L + label[j]];
 			count[i * n + j] = c;
 			if (i != j && c > off)
 				off = c;
@@ -539,25 +293,37 @@ static void chart_conflicts(page *p, const rl_report_data *d)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++) {
+			uint64_t most = i == j ? diag : off;
 			scale[i * n + j] = (double)count[i * n + j] /
-					   (double)((i == j ? diag : off)
-						    ? (i == j ? diag : off) : 1);
+					   (double)(most ? most : 1);
+		}
 	out(p, "<p>Off the diagonal: reviews on which rules voting for both "
 	    "labels fire, so the rules disagree. On the diagonal (grey): "
 	    "reviews any rule for the label fires on. Labels no rule fires "
 	    "for, and rules that vote against a label (<code>!label</code>), "
 	    "are left out.</p>\n");
-	heatmap(p, names, colour, n, count, scale, red, grey,
-		"rules for this label", "and rules for this label fire",
-		"Reviews where rules for two labels fire");
+	rl_svg_matrix c = {
+		.title = "Reviews where rules for two labels fire",
+		.rows_title = "rules for this label",
+		.cols_title = "and rules for this label fire",
+		.names = names,
+		.swatch = swatch,
+		.count = count,
+		.scale = scale,
+		.hue = red,
+		.diag_hue = grey,
+		.n = n,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_matrix(&p->b, &c);
 	if (n == MAX_MATRIX)
 		out(p, "<p class=\"note\">The first %d labels whose rules "
 		    "fire.</p>\n", MAX_MATRIX);
 out:
 	free(count);
 	free(scale);
-	free(colour);
+	free(label);
 	free(names);
 	out(p, "</section>\n");
 }
@@ -591,11 +357,12 @@ static void eval_table(page *p, const rl_report_data *d)
 static void chart_confusion(page *p, const rl_report_data *d)
 {
 	static const int blue[3] = { 0x08, 0x51, 0x9c };
+	const char *const *names = (const char *const *)d->elabels;
 	/* As wide as the matrix needs, so a big one gets its own row. */
 	size_t n = d->EL < MAX_MATRIX ? d->EL : MAX_MATRIX;
 	out(p, "<figure style=\"flex-basis:%dpx\"><figcaption>Confusion "
 	    "matrix of %s, held-out hand labels</figcaption>\n",
-	    grid_of(d->elabels, d->confusion ? n : 0).w, d->best);
+	    rl_svg_matrix_width(names, d->confusion ? n : 0), d->best);
 	if (!d->confusion) {
 		note(p, "This evaluation has no confusion matrix.");
 		out(p, "</figure>\n");
@@ -603,14 +370,15 @@ static void chart_confusion(page *p, const rl_report_data *d)
 	}
 	uint64_t *count = malloc(n * n * sizeof *count);
 	double *scale = malloc(n * n * sizeof *scale);
-	int *colour = malloc(n * sizeof *colour);
-	if (!count || !scale || !colour) {
+	const char **swatch = malloc(n * sizeof *swatch);
+	if (!count || !scale || !swatch) {
 		p->rc = RL_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		double row = 0;
-		colour[i] = rl_report_label(d, d->elabels[i]);
+		int l = rl_report_label(d, d->elabels[i]);
+		swatch[i] = l >= 0 ? lcolour((size_t)l) : NULL;
 		for (size_t j = 0; j < d->EL; j++)
 			row += d->confusion[i * d->EL + j];
 		for (size_t j = 0; j < n; j++) {
@@ -619,42 +387,24 @@ static void chart_confusion(page *p, const rl_report_data *d)
 			scale[i * n + j] = row > 0 ? c / row : 0;
 		}
 	}
-	heatmap(p, d->elabels, colour, n, count, scale, blue, NULL,
-		"hand label", "predicted", "Confusion matrix");
+	rl_svg_matrix c = {
+		.title = "Confusion matrix",
+		.rows_title = "hand label",
+		.cols_title = "predicted",
+		.names = names,
+		.swatch = swatch,
+		.count = count,
+		.scale = scale,
+		.hue = blue,
+		.n = n,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_matrix(&p->b, &c);
 out:
 	free(count);
 	free(scale);
-	free(colour);
+	free(swatch);
 	out(p, "</figure>\n");
-}
-
-/* A polyline of points (x, y) in plot coordinates. */
-static void polyline(page *p, const double *xy, size_t n, const char *c,
-		     int dashed)
-{
-	if (n == 0)
-		return;
-	out(p, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\"%s "
-	    "points=\"", c, dashed ? " stroke-dasharray=\"6 4\"" : "");
-	for (size_t i = 0; i < n; i++)
-		out(p, "%s%.1f,%.1f", i ? " " : "", xy[2 * i], xy[2 * i + 1]);
-	out(p, "\"/>\n");
-}
-
-/* Y axis 0..1 on [y0 (value 1), y1 (value 0)] at x0, gridlines to x1. */
-static void unit_axis_y(page *p, int x0, int x1, int y0, int y1,
-			const char *title)
-{
-	for (int k = 0; k <= 5; k++) {
-		double y = y1 - (y1 - y0) * k / 5.0;
-		out(p, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-		    "class=\"grid\"/><text x=\"%d\" y=\"%.1f\" class=\"tick\" "
-		    "text-anchor=\"end\">%.1f</text>\n", x0, y, x1, y, x0 - 6,
-		    y + 4, k / 5.0);
-	}
-	out(p, "<text x=\"16\" y=\"%d\" class=\"axis\" transform=\"rotate(-90 "
-	    "16 %d)\" text-anchor=\"middle\">%s</text>\n", (y0 + y1) / 2,
-	    (y0 + y1) / 2, title);
 }
 
 /* (d) Learning curve: macro-F1 against seeds per label, log scale. */
@@ -667,132 +417,56 @@ static void chart_curve(page *p, const rl_report_data *d)
 		out(p, "</figure>\n");
 		return;
 	}
-	const int x0 = 70, x1 = 440, y0 = 40, y1 = 300;
-	const size_t k = 1 + RL_METHOD_COUNT;
-	double lo = log(d->curve[0]), hi = log(d->curve[(d->n_curve - 1) * k]);
-	if (hi <= lo)
-		hi = lo + 1;
-	double *xy = malloc(2 * d->n_curve * sizeof *xy);
-	if (!xy) {
-		p->rc = RL_ENOMEM;
-		out(p, "</figure>\n");
-		return;
-	}
-	svg_open(p, 470, 370, "Learning curve: macro-F1 against hand labels "
-		 "per label");
-	unit_axis_y(p, x0, x1, y0, y1, "macro-F1 (held-out)");
-	for (size_t i = 0; i < d->n_curve; i++) {
-		double x = x0 + (x1 - x0) * (log(d->curve[i * k]) - lo) /
-			   (hi - lo);
-		out(p, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%.0f</text>\n", x, y1 + 16,
-		    d->curve[i * k]);
-	}
-	out(p, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">"
-	    "hand labels per label trained on (log scale)</text>\n",
-	    (x0 + x1) / 2, y1 + 36);
-	for (int m = 0; m < RL_METHOD_COUNT; m++) {
-		int whole = 1;
-		for (size_t i = 0; i < d->n_curve; i++)
-			whole &= d->curve[i * k + 1 + (size_t)m] >= 0;
-		if (!whole)
-			continue;
-		for (size_t i = 0; i < d->n_curve; i++) {
-			xy[2 * i] = x0 + (x1 - x0) * (log(d->curve[i * k]) -
-						      lo) / (hi - lo);
-			xy[2 * i + 1] = y1 - (y1 - y0) * d->curve[i * k + 1 +
-								  (size_t)m];
-		}
-		polyline(p, xy, d->n_curve, method_colour[m], 0);
-		for (size_t i = 0; i < d->n_curve; i++)
-			out(p, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" "
-			    "fill=\"%s\"><title>%s, %.0f per label: %.3f"
-			    "</title></circle>\n", xy[2 * i], xy[2 * i + 1],
-			    method_colour[m], rl_method_name((rl_method)m),
-			    d->curve[i * k], d->curve[i * k + 1 + (size_t)m]);
-	}
 	const char *names[RL_METHOD_COUNT];
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
 		names[m] = rl_method_name((rl_method)m);
-	legend(p, x0, x1, 20, names, method_colour, RL_METHOD_COUNT);
-	out(p, "</svg>\n</figure>\n");
-	free(xy);
+	rl_svg_lines c = {
+		.title = "Learning curve: macro-F1 against hand labels per "
+			 "label",
+		.x_title = "hand labels per label trained on (log scale)",
+		.y_title = "macro-F1 (held-out)",
+		.x_unit = "per label",
+		.series = names,
+		.colours = method_colour,
+		.table = d->curve,
+		.n_points = d->n_curve,
+		.n_series = RL_METHOD_COUNT,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_lines(&p->b, &c);
+	out(p, "</figure>\n");
 }
 
 /* (f) Reliability: in each confidence bin, mean confidence against the
  * share that was right. On the diagonal is calibrated. */
 static void chart_reliability(page *p, const rl_report_data *d)
 {
-	const char *names[RL_METHOD_COUNT + 1];
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
+	const char *names[RL_METHOD_COUNT + 1], *cols[RL_METHOD_COUNT + 1];
+	int faint[RL_METHOD_COUNT + 1] = { 0 };
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		names[m] = rl_method_name((rl_method)m);
+		cols[m] = method_colour[m];
+	}
+	/* The model once more, with the temperature run applies. */
 	names[RL_METHOD_COUNT] = "model, calibrated";
-	const int x0 = 70, x1 = 400;
-	const int y0 = 30 + 18 * legend_rows(names, RL_METHOD_COUNT + 1, 20,
-					     430);
-	const int y1 = y0 + 330;
-	const size_t per = (size_t)RL_CALIB_BINS * 5;
+	cols[RL_METHOD_COUNT] = method_colour[RL_METHOD_MODEL];
+	faint[RL_METHOD_COUNT] = 1;
 	out(p, "<figure><figcaption>Reliability of the confidence"
 	    "</figcaption>\n");
-	svg_open(p, 440, y1 + 70, "Reliability diagram: accuracy against "
-		 "confidence");
-	unit_axis_y(p, x0, x1, y0, y1, "share right (held-out)");
-	for (int k = 0; k <= 5; k++) {
-		double x = x0 + (x1 - x0) * k / 5.0;
-		out(p, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-		    "class=\"grid\"/><text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%.1f</text>\n", x, y0, x, y1, x,
-		    y1 + 16, k / 5.0);
-	}
-	out(p, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">"
-	    "mean confidence in the bin</text>\n<line x1=\"%d\" y1=\"%d\" "
-	    "x2=\"%d\" y2=\"%d\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
-	    (x0 + x1) / 2, y1 + 36, x0, y1, x1, y0);
-	double total = 0;
-	for (int m = 0; m <= RL_METHOD_COUNT; m++)
-		for (int b = 0; b < RL_CALIB_BINS; b++)
-			total += d->bins[(size_t)m * per + (size_t)b * 5 + 2];
-	for (int m = 0; m <= RL_METHOD_COUNT; m++) {
-		double xy[2 * RL_CALIB_BINS];
-		size_t n = 0;
-		const char *c = method_colour[m < RL_METHOD_COUNT ? m :
-					      RL_METHOD_MODEL];
-		const char *name = m < RL_METHOD_COUNT
-			? rl_method_name((rl_method)m) : "model, calibrated";
-		for (int b = 0; b < RL_CALIB_BINS; b++) {
-			const double *v = d->bins + (size_t)m * per +
-					  (size_t)b * 5;
-			if (v[2] <= 0)
-				continue;
-			xy[2 * n] = x0 + (x1 - x0) * v[3];
-			xy[2 * n + 1] = y1 - (y1 - y0) * v[4];
-			n++;
-		}
-		polyline(p, xy, n, c, m == RL_METHOD_COUNT);
-		for (int b = 0, i = 0; b < RL_CALIB_BINS; b++) {
-			const double *v = d->bins + (size_t)m * per +
-					  (size_t)b * 5;
-			if (v[2] <= 0)
-				continue;
-			/* Area shows how many answers the bin holds. */
-			double r = 2.5 + 9 * sqrt(v[2] / (total > 0 ? total
-								   : 1));
-			out(p, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" "
-			    "fill=\"%s\" fill-opacity=\"%s\" stroke=\"%s\">"
-			    "<title>%s, confidence %.1f&#8211;%.1f: %.0f "
-			    "answers, mean confidence %.2f, %.2f right"
-			    "</title></circle>\n", xy[2 * i], xy[2 * i + 1],
-			    r, c, m == RL_METHOD_COUNT ? "0.15" : "0.6", c,
-			    name, v[0], v[1], v[2], v[3], v[4]);
-			i++;
-		}
-	}
-	const char *cols[RL_METHOD_COUNT + 1];
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
-		cols[m] = method_colour[m];
-	cols[RL_METHOD_COUNT] = method_colour[RL_METHOD_MODEL];
-	legend(p, 20, 430, 20, names, cols, RL_METHOD_COUNT + 1);
-	out(p, "</svg>\n</figure>\n");
+	rl_svg_reliability c = {
+		.title = "Reliability diagram: accuracy against confidence",
+		.x_title = "mean confidence in the bin",
+		.y_title = "share right (held-out)",
+		.series = names,
+		.colours = cols,
+		.faint = faint,
+		.bins = d->bins,
+		.n_series = RL_METHOD_COUNT + 1,
+		.n_bins = RL_CALIB_BINS,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_reliability(&p->b, &c);
+	out(p, "</figure>\n");
 }
 
 static void section_eval(page *p, const rl_report_data *d)
@@ -842,15 +516,9 @@ static void section_eval(page *p, const rl_report_data *d)
 static void chart_hist(page *p, const rl_report_data *d)
 {
 	out(p, "<section><h2>Confidence of the labels</h2>\n");
-	uint64_t max = 0, total = 0;
-	for (int b = 0; b < RL_REPORT_HIST_BINS; b++) {
-		uint64_t t = 0;
-		for (uint32_t l = 0; l < d->L; l++)
-			t += d->hist[(size_t)b * d->L + l];
-		if (t > max)
-			max = t;
-		total += t;
-	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < (size_t)RL_REPORT_HIST_BINS * d->L; i++)
+		total += d->hist[i];
 	if (total == 0) {
 		note(p, "No labels were inferred yet (hand labels are not "
 		     "counted here): add hand labels and run <code>revlab run "
@@ -862,55 +530,20 @@ static void chart_hist(page *p, const rl_report_data *d)
 	    "labels excluded), in bins of 0.05, stacked by label%s.</p>\n",
 	    (unsigned long long)total, d->L > N_LABEL_COLOURS
 	    ? " (colours repeat after the tenth label)" : "");
-	double step = nice_step((double)max, 5);
-	double ymax = ceil((double)max / step) * step;
-	size_t n = d->L < N_LABEL_COLOURS ? d->L : N_LABEL_COLOURS;
-	const char *const *names = (const char *const *)d->labels;
-	const int x0 = 80, x1 = 920;
-	const int y0 = 32 + 18 * legend_rows(names, n, x0, x1), y1 = y0 + 250;
-	svg_open(p, 960, y1 + 60, "Confidence of the inferred labels");
-	for (double v = 0; v <= ymax + 1e-9; v += step) {
-		double y = y1 - (y1 - y0) * v / ymax;
-		out(p, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-		    "class=\"grid\"/><text x=\"%d\" y=\"%.1f\" class=\"tick\" "
-		    "text-anchor=\"end\">%.0f</text>\n", x0, y, x1, y, x0 - 6,
-		    y + 4, v);
-	}
-	out(p, "<text x=\"18\" y=\"%d\" class=\"axis\" transform=\"rotate(-90 "
-	    "18 %d)\" text-anchor=\"middle\">reviews</text>\n", (y0 + y1) / 2,
-	    (y0 + y1) / 2);
-	for (int k = 0; k <= 10; k++) {
-		double x = x0 + (x1 - x0) * k / 10.0;
-		out(p, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" "
-		    "text-anchor=\"middle\">%.1f</text>\n", x, y1 + 16,
-		    k / 10.0);
-	}
-	out(p, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"middle\">"
-	    "confidence</text>\n", (x0 + x1) / 2, y1 + 40);
-	double bw = (x1 - x0) / (double)RL_REPORT_HIST_BINS;
-	for (int b = 0; b < RL_REPORT_HIST_BINS; b++) {
-		double y = y1;
-		for (uint32_t l = 0; l < d->L; l++) {
-			uint64_t c = d->hist[(size_t)b * d->L + l];
-			if (!c)
-				continue;
-			double hgt = (y1 - y0) * (double)c / ymax;
-			y -= hgt;
-			out(p, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			    "height=\"%.1f\" fill=\"%s\"><title>", x0 + b * bw +
-			    1, y, bw - 2, hgt, lcolour(l));
-			esc(p, d->labels[l]);
-			out(p, ", confidence %.2f&#8211;%.2f: %llu reviews"
-			    "</title></rect>\n",
-			    b / (double)RL_REPORT_HIST_BINS,
-			    (b + 1) / (double)RL_REPORT_HIST_BINS,
-			    (unsigned long long)c);
-		}
-	}
-	out(p, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-	    "stroke=\"#555\"/>\n", x0, y1, x1, y1);
-	legend(p, x0, x1, 24, names, label_colour, n);
-	out(p, "</svg>\n</section>\n");
+	rl_svg_hist c = {
+		.title = "Confidence of the inferred labels",
+		.x_title = "confidence",
+		.unit = "reviews",
+		.series = (const char *const *)d->labels,
+		.colours = label_colour,
+		.count = d->hist,
+		.n_bins = RL_REPORT_HIST_BINS,
+		.n_series = d->L,
+		.n_colours = N_LABEL_COLOURS,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_hist(&p->b, &c);
+	out(p, "</section>\n");
 }
 
 /* (g) The reviews to look at first: each label's least confident. */
