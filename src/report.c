@@ -744,7 +744,8 @@ int rl_report_file(rl_db *db, const rl_report_opts *o, const char *path)
 	rl_buf html = { 0 };
 	char *tmp = NULL;
 	FILE *f = NULL;
-	int fd = -1;
+	int fd = -1, closed;
+	int made = 0;		/* tmp exists and is not the report yet */
 	int rc = build(db, o, &html);
 	if (rc != RL_OK)
 		return rc;
@@ -767,37 +768,38 @@ int rl_report_file(rl_db *db, const rl_report_opts *o, const char *path)
 			     strerror(errno));
 		goto out;
 	}
+	made = 1;
 	if (!(f = fdopen(fd, "w"))) {
 		rc = rl_fail(db, RL_EIO, "%s: %s", tmp, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	fd = -1;
 	if (fwrite(html.data, 1, html.len, f) != html.len ||
 	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		rc = rl_fail(db, RL_EIO, "%s: write error: %s", path,
 			     strerror(errno));
-		goto fail;
+		goto out;
 	}
-	int closed = fclose(f);
+	closed = fclose(f);
 	f = NULL;
 	if (closed != 0) {
 		rc = rl_fail(db, RL_EIO, "%s: write error: %s", path,
 			     strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (rename(tmp, path) != 0) {
 		rc = rl_fail(db, RL_EIO, "%s: cannot replace: %s", path,
 			     strerror(errno));
-		goto fail;
+		goto out;
 	}
-	goto out;
-fail:
+	made = 0;
+out:
 	if (f)
 		fclose(f);
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
-out:
+	if (made)
+		unlink(tmp);
 	free(tmp);
 	rl_buf_free(&html);
 	return rc;
