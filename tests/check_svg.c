@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "svg.h"
+#include "testutil.h"
 
 static int count(const char *hay, const char *needle)
 {
@@ -459,12 +460,7 @@ static Suite *suite(void)
 	return s;
 }
 
-/* No store and no files, so none of testutil.h's fixtures. */
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(suite());
 }

@@ -17,13 +17,13 @@
 static char tu_dir[256];
 
 /* A fresh temporary folder per test (checked fixture). */
-static void tu_setup(void)
+__attribute__((unused)) static void tu_setup(void)
 {
 	snprintf(tu_dir, sizeof tu_dir, "/tmp/revlab-test-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tu_dir));
 }
 
-static void tu_teardown(void)
+__attribute__((unused)) static void tu_teardown(void)
 {
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tu_dir);
@@ -33,7 +33,7 @@ static void tu_teardown(void)
 
 /* Path of `name` inside the test's folder, in one of 8 rotating static
  * buffers: copy it if it must outlive 8 more calls. */
-static const char *tu_path(const char *name)
+__attribute__((unused)) static const char *tu_path(const char *name)
 {
 	static char bufs[8][512];
 	static int next;
