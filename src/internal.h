@@ -59,6 +59,27 @@ size_t rl_utf8_check(const char *s, size_t len);
  * may change: options, lexicon contents, tokenizer version. Borrowed. */
 const char *rl_tokenizer_fingerprint(const rl_tokenizer *tk);
 
+struct rl_lexicon_files;
+
+/* A tokenizer with o's language, stopwords, stem, negation and min_len
+ * around lexicon files already in memory (lexicon.h), as a model carries
+ * them; o->lexicon_dir is not used. origin prefixes the files' names in
+ * messages. Errors as rl_tokenizer_new's. */
+int rl_tokenizer_new_files(const rl_tokenize_opts *o,
+			   const struct rl_lexicon_files *files,
+			   const char *origin, rl_tokenizer **out, char *err,
+			   size_t errlen);
+
+/* A tokenizer making the same tokens as proto, sharing its word sets
+ * (read only; proto must outlive the clone) but with a stemmer, cache
+ * and buffers of its own: tokenizing writes to those, so each thread
+ * tokenizes with its own clone of one shared proto. RL_ENOMEM. */
+int rl_tokenizer_clone(const rl_tokenizer *proto, rl_tokenizer **out);
+
+/* The version of the tokenizer's rules, static text: tokens made under
+ * another may differ. */
+const char *rl_tokenizer_version(void);
+
 /* ---- growable byte buffer (buf.c) ---- */
 
 typedef struct rl_buf {

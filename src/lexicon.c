@@ -130,11 +130,17 @@ static int parse_words(const char *path, const rl_buf *b, rl_strmap *set,
 	return RL_OK;
 }
 
+const char *const rl_lexicon_file_names[RL_LEX_FILES] = {
+	[RL_LEX_STOPWORDS] = "stopwords.txt",
+	[RL_LEX_NEGATIONS] = "negations.txt",
+	[RL_LEX_STEMMER] = "stemmer",
+};
+
 /* Reads <base>/<name> into b. An absent file is fine when optional: then
  * *present is 0 and RL_OK is returned. */
-static int load_file(rl_lexicon *lx, rl_buf *path, size_t base_len,
-		     const char *name, int optional, rl_buf *b, int *present,
-		     char *err, size_t errlen)
+static int load_file(rl_buf *path, size_t base_len, const char *name,
+		     int optional, rl_buf *b, int *present, char *err,
+		     size_t errlen)
 {
 	path->len = base_len;
 	if (rl_buf_append(path, name, strlen(name)) != RL_OK) {
@@ -144,7 +150,7 @@ static int load_file(rl_lexicon *lx, rl_buf *path, size_t base_len,
 	int e = read_file(path->data, b);
 	*present = e == 0;
 	if (e == ENOENT && optional) {
-		hash_file(lx, name, b, 0);
+		b->len = 0;
 		return RL_OK;
 	}
 	if (e == ENOMEM) {
@@ -155,7 +161,6 @@ static int load_file(rl_lexicon *lx, rl_buf *path, size_t base_len,
 		set_err(err, errlen, "%s: %s", path->data, strerror(e));
 		return RL_EIO;
 	}
-	hash_file(lx, name, b, 1);
 	return RL_OK;
 }
 
@@ -182,14 +187,13 @@ static int load_stemmer(rl_lexicon *lx, const char *path, const rl_buf *b,
 	return RL_OK;
 }
 
-int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
-		    char *err, size_t errlen)
+int rl_lexicon_read(rl_lexicon_files *f, const char *dir,
+		    const char *language, char *err, size_t errlen)
 {
-	rl_buf path = { 0 }, file = { 0 }, scratch = { 0 };
-	int rc, present;
+	rl_buf path = { 0 };
+	int rc;
 
-	memset(lx, 0, sizeof *lx);
-	lx->hash = RL_FNV_OFFSET;
+	memset(f, 0, sizeof *f);
 	if (!dir || !*dir) {
 		set_err(err, errlen, "no lexicon folder given");
 		return RL_EINVAL;
@@ -201,9 +205,7 @@ int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
 			language ? language : "");
 		return RL_EINVAL;
 	}
-	if ((rc = rl_strmap_new(&lx->stopwords)) != RL_OK ||
-	    (rc = rl_strmap_new(&lx->negations)) != RL_OK ||
-	    (rc = rl_buf_append(&path, dir, strlen(dir))) != RL_OK ||
+	if ((rc = rl_buf_append(&path, dir, strlen(dir))) != RL_OK ||
 	    (rc = rl_buf_putc(&path, '/')) != RL_OK ||
 	    (rc = rl_buf_append(&path, language, strlen(language))) !=
 		    RL_OK ||
@@ -212,29 +214,92 @@ int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
 		goto out;
 	}
 	size_t base_len = path.len;
+	/* Stop words are required, the rest optional. */
+	for (int i = 0; i < RL_LEX_FILES && rc == RL_OK; i++)
+		rc = load_file(&path, base_len, rl_lexicon_file_names[i],
+			       i != RL_LEX_STOPWORDS, &f->data[i],
+			       &f->present[i], err, errlen);
+out:
+	if (rc != RL_OK)
+		rl_lexicon_files_free(f);
+	rl_buf_free(&path);
+	return rc;
+}
 
-	if ((rc = load_file(lx, &path, base_len, "stopwords.txt", 0, &file,
-			    &present, err, errlen)) != RL_OK ||
-	    (rc = parse_words(path.data, &file, lx->stopwords, &scratch, err,
-			      errlen)) != RL_OK)
+void rl_lexicon_files_free(rl_lexicon_files *f)
+{
+	for (int i = 0; i < RL_LEX_FILES; i++)
+		rl_buf_free(&f->data[i]);
+	memset(f, 0, sizeof *f);
+}
+
+int rl_lexicon_parse(rl_lexicon *lx, const rl_lexicon_files *f,
+		     const char *origin, char *err, size_t errlen)
+{
+	rl_buf name = { 0 }, scratch = { 0 };
+	int rc;
+
+	memset(lx, 0, sizeof *lx);
+	lx->hash = RL_FNV_OFFSET;
+	if ((rc = rl_strmap_new(&lx->stopwords)) != RL_OK ||
+	    (rc = rl_strmap_new(&lx->negations)) != RL_OK) {
+		set_err(err, errlen, "out of memory");
 		goto out;
-	if ((rc = load_file(lx, &path, base_len, "negations.txt", 1, &file,
-			    &present, err, errlen)) != RL_OK)
-		goto out;
-	if (present && (rc = parse_words(path.data, &file, lx->negations,
-					 &scratch, err, errlen)) != RL_OK)
-		goto out;
-	if ((rc = load_file(lx, &path, base_len, "stemmer", 1, &file,
-			    &present, err, errlen)) != RL_OK)
-		goto out;
-	if (present)
-		rc = load_stemmer(lx, path.data, &file, err, errlen);
+	}
+	for (int i = 0; i < RL_LEX_FILES; i++) {
+		const char *file = rl_lexicon_file_names[i];
+		const rl_buf *b = &f->data[i];
+		hash_file(lx, file, b, f->present[i]);
+		name.len = 0;
+		if ((rc = rl_buf_printf(&name, "%s%s", origin, file)) !=
+		    RL_OK) {
+			set_err(err, errlen, "out of memory");
+			goto out;
+		}
+		if (!f->present[i] && i == RL_LEX_STOPWORDS) {
+			set_err(err, errlen, "%s: missing", name.data);
+			rc = RL_EINPUT;
+			goto out;
+		}
+		if (!f->present[i])
+			continue;
+		/* An empty buffer may have no bytes at all. */
+		rl_buf text = { b->data ? b->data : "", b->len, 0 };
+		if (i == RL_LEX_STEMMER)
+			rc = load_stemmer(lx, name.data, &text, err, errlen);
+		else
+			rc = parse_words(name.data, &text,
+					 i == RL_LEX_STOPWORDS ? lx->stopwords
+							       : lx->negations,
+					 &scratch, err, errlen);
+		if (rc != RL_OK)
+			goto out;
+	}
 out:
 	if (rc != RL_OK)
 		rl_lexicon_free(lx);
-	rl_buf_free(&path);
-	rl_buf_free(&file);
+	rl_buf_free(&name);
 	rl_buf_free(&scratch);
+	return rc;
+}
+
+int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
+		    char *err, size_t errlen)
+{
+	rl_lexicon_files f;
+	rl_buf origin = { 0 };
+	memset(lx, 0, sizeof *lx);
+	int rc = rl_lexicon_read(&f, dir, language, err, errlen);
+	if (rc != RL_OK)
+		return rc;
+	if (rl_buf_printf(&origin, "%s/%s/", dir, language) != RL_OK) {
+		set_err(err, errlen, "out of memory");
+		rc = RL_ENOMEM;
+	} else {
+		rc = rl_lexicon_parse(lx, &f, origin.data, err, errlen);
+	}
+	rl_lexicon_files_free(&f);
+	rl_buf_free(&origin);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * lexicon.h - a language's word lists for the tokenizer, read from
  * <lexicon_dir>/<language>/: stop words, negation words and the name of
- * its Snowball stemmer. Only tokenize.c uses this.
+ * its Snowball stemmer. tokenize.c parses them; model.c keeps the files'
+ * bytes, so a saved model tokenizes without the lexicon folder.
  */
 #ifndef RL_LEXICON_H
 #define RL_LEXICON_H
@@ -24,13 +25,36 @@ typedef struct rl_lexicon {
 #define RL_FNV_OFFSET 14695981039346656037ull
 uint64_t rl_fnv1a64(uint64_t h, const void *p, size_t n);
 
-/* Loads <dir>/<language>/: stopwords.txt (required), negations.txt and
- * stemmer (both optional). Word files hold one entry a line; '#' starts a
- * comment; blank lines are ignored; entries are normalised as tokens are.
- * On failure writes a message naming the file into err (errlen bytes,
- * err may be NULL) and returns RL_EIO (unreadable file), RL_EINPUT (bad
- * content), RL_EINVAL (bad language name) or RL_ENOMEM; lx is then left
- * empty. Free with rl_lexicon_free() either way. */
+/* The files of a language's folder, in this order. */
+enum { RL_LEX_STOPWORDS, RL_LEX_NEGATIONS, RL_LEX_STEMMER, RL_LEX_FILES };
+extern const char *const rl_lexicon_file_names[RL_LEX_FILES];
+
+/* The files' bytes as read, present[i] 0 for an absent optional one. */
+typedef struct rl_lexicon_files {
+	rl_buf data[RL_LEX_FILES];
+	int present[RL_LEX_FILES];
+} rl_lexicon_files;
+
+/* Reads <dir>/<language>/: stopwords.txt (required), negations.txt and
+ * stemmer (both optional) into f. On failure writes a message naming the
+ * file into err (errlen bytes, err may be NULL) and returns RL_EIO
+ * (unreadable file), RL_EINVAL (bad language name) or RL_ENOMEM; f is
+ * then empty. */
+int rl_lexicon_read(rl_lexicon_files *f, const char *dir,
+		    const char *language, char *err, size_t errlen);
+void rl_lexicon_files_free(rl_lexicon_files *f);
+
+/* Builds the lexicon from the files' bytes. Word files hold one entry a
+ * line; '#' starts a comment; blank lines are ignored; entries are
+ * normalised as tokens are. Messages name a file as origin followed by
+ * its name ("lexicons/en/stopwords.txt:3: not valid UTF-8"). RL_EINPUT
+ * for bad content or a missing stopwords.txt, RL_ENOMEM; lx is then left
+ * empty. The hash depends on the bytes only, wherever they came from. */
+int rl_lexicon_parse(rl_lexicon *lx, const rl_lexicon_files *f,
+		     const char *origin, char *err, size_t errlen);
+
+/* rl_lexicon_read then rl_lexicon_parse: errors as theirs. Free with
+ * rl_lexicon_free() either way. */
 int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
 		    char *err, size_t errlen);
 

@@ -58,6 +58,9 @@ typedef struct cpbuf {
 
 struct rl_tokenizer {
 	rl_lexicon lex;
+	/* lex's word sets belong to another tokenizer (a clone's); only the
+	 * stemmer, which keeps state while it works, is this one's own. */
+	int borrowed;
 	int stopwords, stem, negation;
 	size_t min_len;		/* in codepoints */
 	cpbuf text;		/* the current text, normalised */
@@ -735,11 +738,62 @@ static void make_fingerprint(rl_tokenizer *tk, const char *language)
 		 (unsigned long long)h);
 }
 
+/* A tokenizer with o's settings around a lexicon: parsed from files
+ * (origin naming them in messages), or, with proto, borrowing proto's
+ * word sets. */
+static int make(const rl_tokenize_opts *o, const rl_lexicon_files *files,
+		const char *origin, const rl_tokenizer *proto,
+		rl_tokenizer **out, char *err, size_t errlen)
+{
+	rl_tokenizer *tk = calloc(1, sizeof *tk);
+	int rc = RL_ENOMEM;
+	if (!tk) {
+		set_err(err, errlen, "out of memory");
+		return rc;
+	}
+	if (proto) {
+		tk->stopwords = proto->stopwords;
+		tk->stem = proto->stem;
+		tk->negation = proto->negation;
+		tk->min_len = proto->min_len;
+		tk->lex = proto->lex;
+		tk->lex.stemmer = NULL;
+		tk->borrowed = 1;
+		memcpy(tk->fingerprint, proto->fingerprint,
+		       sizeof tk->fingerprint);
+		if (*tk->lex.stemmer_name &&
+		    !(tk->lex.stemmer = sb_stemmer_new(tk->lex.stemmer_name,
+							"UTF_8"))) {
+			set_err(err, errlen, "out of memory");
+			goto out;
+		}
+	} else {
+		tk->stopwords = o->stopwords != 0;
+		tk->stem = o->stem != 0;
+		tk->negation = o->negation != 0;
+		tk->min_len = o->min_len > 1 ? (size_t)o->min_len : 1;
+		if ((rc = rl_lexicon_parse(&tk->lex, files, origin, err,
+					   errlen)) != RL_OK)
+			goto out;
+		make_fingerprint(tk, o->language);
+	}
+	if ((rc = rl_strmap_new(&tk->cache)) != RL_OK) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	*out = tk;
+	tk = NULL;
+out:
+	rl_tokenizer_free(tk);
+	return rc;
+}
+
 int rl_tokenizer_new(const rl_tokenize_opts *o, rl_tokenizer **out,
 		     char *err, size_t errlen)
 {
 	rl_tokenize_opts defaults;
-	rl_tokenizer *tk = NULL;
+	rl_lexicon_files files;
+	rl_buf origin = { 0 };
 	int rc;
 
 	if (!out) {
@@ -751,35 +805,50 @@ int rl_tokenizer_new(const rl_tokenize_opts *o, rl_tokenizer **out,
 		rl_tokenize_opts_init(&defaults);
 		o = &defaults;
 	}
-	if (!(tk = calloc(1, sizeof *tk))) {
+	if ((rc = rl_lexicon_read(&files, o->lexicon_dir, o->language, err,
+				  errlen)) != RL_OK)
+		return rc;
+	if ((rc = rl_buf_printf(&origin, "%s/%s/", o->lexicon_dir,
+				o->language)) != RL_OK)
 		set_err(err, errlen, "out of memory");
-		return RL_ENOMEM;
-	}
-	tk->stopwords = o->stopwords != 0;
-	tk->stem = o->stem != 0;
-	tk->negation = o->negation != 0;
-	tk->min_len = o->min_len > 1 ? (size_t)o->min_len : 1;
-	rc = rl_lexicon_load(&tk->lex, o->lexicon_dir, o->language, err,
-			     errlen);
-	if (rc != RL_OK)
-		goto out;
-	if ((rc = rl_strmap_new(&tk->cache)) != RL_OK) {
-		set_err(err, errlen, "out of memory");
-		goto out;
-	}
-	make_fingerprint(tk, o->language);
-	*out = tk;
-	tk = NULL;
-out:
-	rl_tokenizer_free(tk);
+	else
+		rc = make(o, &files, origin.data, NULL, out, err, errlen);
+	rl_lexicon_files_free(&files);
+	rl_buf_free(&origin);
 	return rc;
+}
+
+int rl_tokenizer_new_files(const rl_tokenize_opts *o,
+			   const rl_lexicon_files *files, const char *origin,
+			   rl_tokenizer **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!o->language || !*o->language) {
+		set_err(err, errlen, "no language given");
+		return RL_EINVAL;
+	}
+	return make(o, files, origin, NULL, out, err, errlen);
+}
+
+int rl_tokenizer_clone(const rl_tokenizer *proto, rl_tokenizer **out)
+{
+	*out = NULL;
+	return make(NULL, NULL, NULL, proto, out, NULL, 0);
+}
+
+const char *rl_tokenizer_version(void)
+{
+	return TOKENIZER_VERSION;
 }
 
 void rl_tokenizer_free(rl_tokenizer *tk)
 {
 	if (!tk)
 		return;
-	rl_lexicon_free(&tk->lex);
+	if (tk->borrowed)
+		sb_stemmer_delete(tk->lex.stemmer);
+	else
+		rl_lexicon_free(&tk->lex);
 	free(tk->text.v);
 	rl_buf_free(&tk->tok);
 	rl_strmap_free(tk->cache);
