@@ -23,7 +23,8 @@
  * - The library never prints, exits or reads the environment. Progress and
  *   per-row problems reach the caller through callbacks.
  * - Handles are not shared between threads; separate handles may be used
- *   from separate threads.
+ *   from separate threads. A model (rl_model) is the exception: nothing
+ *   changes it once made, so threads may predict with one at once.
  */
 #ifndef REVLAB_H
 #define REVLAB_H
@@ -59,7 +60,8 @@ enum {
 	RL_EINPUT = -3,		/* malformed input data */
 	RL_EINVAL = -4,		/* bad argument or option value */
 	RL_EDB = -5,		/* the database failed or is not a store */
-	RL_EVERSION = -6,	/* store made by an unknown version */
+	RL_EVERSION = -6,	/* store or model file of an unknown
+				   version */
 	RL_EEXIST = -7,		/* the thing already exists */
 	RL_ENOTFOUND = -8,	/* the thing does not exist */
 	RL_EEMPTY = -9		/* nothing to work on */
@@ -653,7 +655,8 @@ typedef int (*rl_prediction_fn)(void *ctx, const rl_prediction *p);
  * NULL for defaults) that are not in the corpus, with model `model` (0:
  * the newest), calling fn once per review in file order with its `top`
  * labels. The file is checked whole before the first call, so a bad file
- * yields no prediction. *n gets the count. */
+ * yields no prediction. *n gets the count. The same as rl_model_get then
+ * rl_predict_file_model. */
 RL_API int rl_predict_file(rl_db *db, const char *path,
 			   const rl_import_opts *io, int64_t model, int top,
 			   rl_prediction_fn fn, void *ctx, uint64_t *n);
@@ -778,6 +781,100 @@ struct rl_run_report {
  * rl_run_report_free. */
 RL_API int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out);
 RL_API void rl_run_report_free(rl_run_report *r);
+
+/* ---- Models ---------------------------------------------------------- */
+
+/* A trained labeller that lives without the store: tokenizer settings
+ * and the lexicons' contents, the vocabulary with its idf, the TF-IDF
+ * settings, the LSA projection, the classifier's weights and calibration
+ * (temperature), and the label names: all that prediction uses, so a
+ * model predicts exactly what the store would, with no store and no
+ * lexicon folder. Nothing in it changes once made: threads may predict
+ * with one model at once. */
+typedef struct rl_model rl_model;
+
+/* The store's model `id` (0: the newest) as a model object. Reads the
+ * lexicon files the store's tokens were made with. RL_ENOTFOUND without
+ * such a model; RL_EINPUT if the store's vectors or lexicons changed
+ * since it was trained (it would not predict what it learned). The
+ * detail is in rl_db_errmsg(db). Free *out with rl_model_free. */
+RL_API int rl_model_get(rl_db *db, int64_t id, rl_model **out);
+
+/* Writes the model to the file at `path`, atomically: to a temporary
+ * file beside it, synced and renamed, so a failure leaves no file (and
+ * an older one at `path` untouched). The file is one standalone binary
+ * (see model.c) of a few bytes per vocabulary term and LSA weight. On
+ * failure writes a message naming the file into err (errlen bytes; err
+ * may be NULL) and returns RL_EIO or RL_ENOMEM. */
+RL_API int rl_model_save(const rl_model *m, const char *path, char *err,
+			 size_t errlen);
+
+/* Reads a model file written by rl_model_save. The file is untrusted:
+ * every length, count and index is checked. A file that is not a model
+ * is RL_EINPUT ("FILE: not a revlab model file"), one of another format
+ * version RL_EVERSION (saying both versions), a damaged or cut one
+ * RL_EINPUT ("FILE: damaged: checksum mismatch", "FILE: truncated"); an
+ * unreadable one RL_EIO. Messages go to err as for rl_model_save. */
+RL_API int rl_model_load(const char *path, rl_model **out, char *err,
+			 size_t errlen);
+
+/* Frees the model; NULL is harmless. */
+RL_API void rl_model_free(rl_model *m);
+
+/* The number of labels, and label i's name (borrowed from the model; NULL
+ * for i past the last). Predictions index into this order. */
+RL_API size_t rl_model_n_labels(const rl_model *m);
+RL_API const char *rl_model_label(const rl_model *m, size_t i);
+
+/* The classifier: "logreg", "nb" or "cnb" (borrowed). */
+RL_API const char *rl_model_kind(const rl_model *m);
+
+/* What a model holds, for display. Strings are borrowed from the model. */
+typedef struct rl_model_info {
+	const char *kind;	/* as rl_model_kind */
+	const char *made_by;	/* revlab version that made the model
+				   object (for a loaded one: that wrote
+				   the file) */
+	const char *created;	/* when the store trained it, UTC */
+	int64_t store_id;	/* its id in the store it came from */
+	const char *language;	/* of the lexicons */
+	int stopwords, stem, negation, min_len;	/* tokenizer settings */
+	uint32_t n_labels;
+	uint32_t n_terms;	/* words the features are made of */
+	uint32_t n_features;	/* TF-IDF columns: unigrams, bigrams */
+	int ngram_max, sublinear;	/* TF-IDF settings */
+	uint32_t dim;		/* LSA dimensions */
+	double temperature;	/* calibration: softmax(logits / t) */
+} rl_model_info;
+
+RL_API void rl_model_describe(const rl_model *m, rl_model_info *info);
+
+/* Labels n texts (texts[i] of lens[i] bytes of UTF-8; lens NULL: each is
+ * NUL-terminated). labels and conf are [n][top], row-major: each text's
+ * `top` (1 to rl_model_n_labels) likeliest labels, best first (ties by
+ * label index), as indexes into the model's labels, with their
+ * probabilities: the same as prediction through the store. A text of no
+ * known word still gets the model's answer. Const on the model; every
+ * call has scratch of its own, so threads may share a model. A text that
+ * is not UTF-8 fails the call with RL_EINPUT before anything is labelled
+ * ("text 17: not valid UTF-8", counting from 0); RL_EINVAL for a bad
+ * argument; messages go to err as for rl_model_save. */
+RL_API int rl_model_predict(const rl_model *m, const char *const *texts,
+			    const size_t *lens, size_t n, int top,
+			    int32_t *labels, double *conf, char *err,
+			    size_t errlen);
+
+/* rl_predict_file with a model instead of a store: labels the reviews of
+ * the file at `path` (`io` as for import, NULL for defaults), calling fn
+ * once per review in file order with its `top` labels (at least 1, at
+ * most the model's labels). The file is checked whole first, so a bad
+ * file yields no prediction ("FILE:LINE: ..." in err). Stops early and
+ * returns fn's value if it is non-zero. *n (n may be NULL) gets the
+ * count of reviews labelled. */
+RL_API int rl_predict_file_model(const rl_model *m, const char *path,
+				 const rl_import_opts *io, int top,
+				 rl_prediction_fn fn, void *ctx, uint64_t *n,
+				 char *err, size_t errlen);
 
 /* ---- Clusters -------------------------------------------------------- */
 

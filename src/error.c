@@ -20,7 +20,7 @@ const char *rl_strerror(int code)
 	case RL_EINPUT: return "malformed input";
 	case RL_EINVAL: return "invalid argument";
 	case RL_EDB: return "database error";
-	case RL_EVERSION: return "unknown store version";
+	case RL_EVERSION: return "unknown format version";
 	case RL_EEXIST: return "already exists";
 	case RL_ENOTFOUND: return "not found";
 	case RL_EEMPTY: return "nothing to work on";

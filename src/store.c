@@ -40,6 +40,7 @@ enum stmt_id {
 	S_JSON_VALID,
 	S_JSON_RECORD,
 	S_TERMS_ALL,
+	S_TERMS_BY_ID,
 	S_TERM_ADD,
 	S_TOKENS_CLEAR,
 	S_TERMS_CLEAR,
@@ -164,6 +165,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT json_group_object(key, value) FROM json_each(?1) "
 		"WHERE key <> ?2 AND key <> ?3)",
 	[S_TERMS_ALL] = "SELECT id, term FROM terms",
+	[S_TERMS_BY_ID] = "SELECT id, term FROM terms ORDER BY id",
 	[S_TERM_ADD] = "INSERT INTO terms(id, term) VALUES (?1, ?2)",
 	[S_TOKENS_CLEAR] = "DELETE FROM review_tokens",
 	[S_TERMS_CLEAR] = "DELETE FROM terms",
@@ -314,8 +316,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MODEL_GET] =
 		"SELECT id, kind, json_extract(params, '$.fit'), "
 		"json_extract(params, '$.n_cols'), weights, "
-		"coalesce(json_extract(params, '$.temperature'), 1) FROM models "
-		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM "
+		"coalesce(json_extract(params, '$.temperature'), 1), created "
+		"FROM models WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM "
 		"models))",
 	[S_MODEL_LABELS] =
 		"SELECT j.value FROM models m, json_each(m.labels) j "
@@ -913,6 +915,20 @@ int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_terms_each(rl_db *db, rl_name_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_TERMS_BY_ID);
+	if (!s)
+		return RL_EDB;
+	int r = SQLITE_DONE, rc = RL_OK;
+	while (rc == RL_OK && (r = step(db, s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 1);
+		rc = fn(ctx, sqlite3_column_int64(s, 0), t ? t : "");
+	}
+	sqlite3_reset(s);
+	return rc != RL_OK ? rc : r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
 int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len)
@@ -1988,6 +2004,8 @@ int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
 	int rc = copy_col(s, 1, &m->kind);
 	if (rc == RL_OK)
 		rc = copy_col(s, 2, &m->fit);
+	if (rc == RL_OK)
+		rc = copy_col(s, 6, &m->created);
 	m->n_cols = (uint32_t)sqlite3_column_int64(s, 3);
 	m->temperature = sqlite3_column_double(s, 5);
 	if (!(m->temperature > 0))
@@ -2033,6 +2051,7 @@ void rl_stored_model_free(rl_stored_model *m)
 	free(m->weights);
 	rl_buf_free(&m->kind);
 	rl_buf_free(&m->fit);
+	rl_buf_free(&m->created);
 	memset(m, 0, sizeof *m);
 }
 

@@ -82,6 +82,10 @@ int rl_store_json_record(rl_db *db, const char *json, size_t len,
 int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
 			rl_strmap *m, int64_t *max_id);
 int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len);
+/* Calls fn with every term's (id, text), by id; stops at and returns
+ * fn's first status other than RL_OK. */
+typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
+int rl_store_terms_each(rl_db *db, rl_name_fn fn, void *ctx);
 /* Deletes every review's tokens and the vocabulary (before a full
  * re-tokenization). */
 int rl_store_tokens_clear(rl_db *db);
@@ -218,7 +222,6 @@ typedef int (*rl_soft_fn)(void *ctx, int64_t review, int64_t label,
 			  double confidence);
 int rl_store_propagated_each(rl_db *db, rl_soft_fn fn, void *ctx);
 /* Every label's (id, name), by id; names borrowed during the call. */
-typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
 int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
 
 /* ---- clusters ---- */
@@ -262,6 +265,7 @@ int rl_store_model_put(rl_db *db, const char *kind, const char *params,
 typedef struct rl_stored_model {
 	int64_t id;
 	rl_buf kind, fit;	/* fit: the vectorizer fit it was trained on */
+	rl_buf created;		/* UTC, ISO 8601 */
 	uint32_t n_cols;	/* feature columns */
 	double temperature;	/* calibration: softmax(logits / t) */
 	double *weights;	/* [n_cols + 1][n_labels] */
