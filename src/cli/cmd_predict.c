@@ -2,6 +2,8 @@
  * cmd_predict.c - `revlab predict DB FILE [--format F] [--id-col C]
  * [--text-col C] [--model ID] [--top K]`: label reviews that are not in
  * the corpus; writes id<TAB>label<TAB>confidence lines with a header.
+ * `revlab predict --model MODEL FILE ...` does the same with a model file
+ * (`revlab model save`) and no store.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -48,6 +50,56 @@ static int print_one(void *ctx, const rl_prediction *p)
 	return 0;
 }
 
+/* The file to read: "-" is stdin, which needs a format. NULL after
+ * saying why. */
+static const char *input(const char *file, const rl_import_opts *io)
+{
+	if (!strcmp(file, "-"))
+		file = "/dev/stdin";
+	if (!strcmp(file, "/dev/stdin") && io->format == RL_FORMAT_AUTO) {
+		cli_usage("predict", "reading stdin needs --format");
+		return NULL;
+	}
+	return file;
+}
+
+static int done(int rc)
+{
+	if (rc == RL_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+		cli_error("stdout: write error");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* predict --model MODEL FILE: the model file, no store. */
+static int predict_with_file(const char *model_file, int argc, char **argv,
+			     const rl_import_opts *io, long top)
+{
+	if (argc - optind != 1)
+		return cli_usage("predict", "--model %s takes one FILE and no "
+				 "DB", model_file);
+	const char *file = input(argv[optind], io);
+	if (!file)
+		return EXIT_USAGE;
+	rl_model *m = NULL;
+	char err[1024] = "";
+	int rc = rl_model_load(model_file, &m, err, sizeof err);
+	if (rc == RL_OK) {
+		printer pr = { top, 0 };
+		rc = rl_predict_file_model(m, file, io, (int)top, print_one,
+					   &pr, NULL, err, sizeof err);
+		if (rc == RL_OK)
+			header(&pr, top);
+	}
+	rl_model_free(m);
+	if (rc != RL_OK) {
+		cli_error("%s", *err ? err : rl_strerror(rc));
+		return rc == RL_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return done(rc);
+}
+
 int cmd_predict(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_ID, O_TEXT, O_MODEL, O_TOP };
@@ -62,6 +114,7 @@ int cmd_predict(int argc, char **argv)
 	rl_import_opts io;
 	rl_import_opts_init(&io);
 	long model = 0, top = 1;
+	const char *model_file = NULL;
 	char *end;
 	int c;
 	optind = 1;
@@ -76,6 +129,14 @@ int cmd_predict(int argc, char **argv)
 		case O_ID: io.id_col = optarg; break;
 		case O_TEXT: io.text_col = optarg; break;
 		case O_MODEL:
+			/* Digits are a stored model's id; anything else
+			 * names a model file (./12 for a file named 12). */
+			if (optarg[strspn(optarg, "0123456789")]) {
+				model_file = optarg;
+				model = 0;
+				break;
+			}
+			model_file = NULL;
 			model = strtol(optarg, &end, 10);
 			if (*end || model < 1)
 				return cli_usage("predict", "bad --model '%s'",
@@ -92,6 +153,8 @@ int cmd_predict(int argc, char **argv)
 					 argv[optind - 1]);
 		}
 	}
+	if (model_file)
+		return predict_with_file(model_file, argc, argv, &io, top);
 	if (argc - optind == 1) {
 		/* The corpus itself: the model's stored predictions. */
 		if (top != 1)
@@ -110,11 +173,9 @@ int cmd_predict(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return cli_usage("predict", "expected DB [FILE]");
-	const char *file = argv[optind + 1];
-	if (!strcmp(file, "-"))
-		file = "/dev/stdin";
-	if (!strcmp(file, "/dev/stdin") && io.format == RL_FORMAT_AUTO)
-		return cli_usage("predict", "reading stdin needs --format");
+	const char *file = input(argv[optind + 1], &io);
+	if (!file)
+		return EXIT_USAGE;
 	rl_db *db = cli_open(argv[optind]);
 	if (!db)
 		return EXIT_FAIL;
@@ -124,12 +185,7 @@ int cmd_predict(int argc, char **argv)
 				 &pr, &n);
 	if (rc == RL_OK)
 		header(&pr, top);
-	if (rc == RL_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-		cli_error("stdout: write error");
-		rl_db_close(db);
-		return EXIT_FAIL;
-	}
-	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+	rc = rc == RL_OK ? done(rc) : cli_fail(db, rc);
 	rl_db_close(db);
 	return rc;
 }

@@ -21,6 +21,7 @@ int cmd_propagate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
@@ -230,6 +231,8 @@ static const struct {
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
 	    "                      [--text-col C] [--model ID] [--top K]\n"
+	    "       revlab predict --model MODEL FILE [--format F] [--id-col C]\n"
+	    "                      [--text-col C] [--top K]\n"
 	    "       revlab predict DB [--model ID]\n"
 	    "\n"
 	    "Without FILE, prints the model's labels for every review in the\n"
@@ -238,7 +241,24 @@ static const struct {
 	    "'-' for stdin with --format) with the newest model, or model ID,\n"
 	    "and writes id<TAB>label<TAB>confidence lines with a header, the\n"
 	    "K most likely labels with --top K. The file is checked whole\n"
-	    "first: a bad record prints no prediction.\n" }, NULL },
+	    "first: a bad record prints no prediction.\n"
+	    "--model MODEL names a model file (`revlab model save`) instead:\n"
+	    "no store is needed, and the output is the same. A number is a\n"
+	    "stored model's ID; write ./12 for a file named 12.\n" }, NULL },
+	{ { "model", cmd_model, "save a trained model as one file; show one",
+	    "usage: revlab model save DB FILE [--id N]\n"
+	    "       revlab model show FILE\n"
+	    "\n"
+	    "save: writes the store's newest model (or model N) to FILE as one\n"
+	    "standalone binary file, atomically: the classifier with its\n"
+	    "calibration, the vocabulary, the LSA projection, the tokenizer's\n"
+	    "settings and its lexicons. `revlab predict --model FILE IN` then\n"
+	    "labels reviews exactly as `revlab predict DB IN` does, with no\n"
+	    "store and no lexicon folder. Refused if the store's vectors or\n"
+	    "lexicons changed since the model was trained.\n"
+	    "show: what FILE holds: kind, labels, vocabulary size, LSA\n"
+	    "dimensions, tokenizer, and the revlab version that wrote it.\n"
+	    "A damaged, cut or foreign file is refused by name.\n" }, NULL },
 	{ { "export", cmd_export, "the labelled table as CSV, TSV or JSONL",
 	    "usage: revlab export DB [--format csv|tsv|jsonl|sqlite] [--text]\n"
 	    "                     [--label L] [--source S]\n"
