@@ -183,10 +183,8 @@ void rl_model_free(rl_model *m)
 static int finish(rl_model *m, const char *origin, const char *damaged,
 		  char *err, size_t errlen)
 {
-	int rc;
-	if ((rc = rl_strmap_new(&m->terms)) != RL_OK)
-		goto oom;
-	for (uint32_t t = 0; t < m->n_terms; t++) {
+	int rc = rl_strmap_new(&m->terms);
+	for (uint32_t t = 0; rc == RL_OK && t < m->n_terms; t++) {
 		const char *s = m->term_bytes.data + m->term_off[t];
 		size_t len = (size_t)(m->term_off[t + 1] - m->term_off[t]);
 		if (rl_strmap_get(m->terms, s, len) >= 0) {
@@ -194,11 +192,14 @@ static int finish(rl_model *m, const char *origin, const char *damaged,
 				damaged, t);
 			return RL_EINPUT;
 		}
-		if ((rc = rl_strmap_put(m->terms, s, len, t)) != RL_OK)
-			goto oom;
+		rc = rl_strmap_put(m->terms, s, len, t);
 	}
-	if ((rc = rl_tfidf_index_new(&m->tf, &m->ix)) != RL_OK)
-		goto oom;
+	if (rc == RL_OK)
+		rc = rl_tfidf_index_new(&m->tf, &m->ix);
+	if (rc != RL_OK) {
+		set_err(err, errlen, "out of memory");
+		return rc;
+	}
 	rl_tokenize_opts to;
 	rl_tokenize_opts_init(&to);
 	to.language = m->language;
@@ -208,9 +209,6 @@ static int finish(rl_model *m, const char *origin, const char *damaged,
 	to.min_len = m->min_len;
 	return rl_tokenizer_new_files(&to, &m->lex, origin, &m->tk, err,
 				      errlen);
-oom:
-	set_err(err, errlen, "out of memory");
-	return rc;
 }
 
 /* ---- from the store ---- */
@@ -395,14 +393,15 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 		rl_fail(db, rc, "%s", *err ? err : rl_strerror(rc));
 		goto out;
 	}
-	/* Lexicons edited since the fit would tokenize new text otherwise
-	 * than the training text was, and the file would carry them. */
+	/* Lexicons edited (or settings changed) since the fit would tokenize
+	 * new text otherwise than the training text was, and the file would
+	 * carry them. */
 	const char *fp = fit_tokenizer(fit.data);
 	if (fp && strncmp(fp, rl_tokenizer_fingerprint(m->tk), 16)) {
-		rc = rl_fail(db, RL_EINPUT, "the lexicons in %s changed since "
-			     "model %lld was trained; run `revlab run` to "
-			     "train a new one", origin.data,
-			     (long long)m->store_id);
+		rc = rl_fail(db, RL_EINPUT, "the tokenizer's settings or its "
+			     "lexicons in %s changed since model %lld was "
+			     "trained; run `revlab run` to train a new one",
+			     origin.data, (long long)m->store_id);
 		goto out;
 	}
 	*out = m;
@@ -650,20 +649,22 @@ int rl_model_save(const rl_model *m, const char *path, char *err,
 	made = 1;
 	const char *p = w.b.data;
 	size_t left = w.b.len;
-	while (left > 0) {
+	int e = 0;
+	while (left > 0 && !e) {
 		ssize_t k = write(fd, p, left);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		p += k;
-		left -= (size_t)k;
+		if (k > 0) {
+			p += k;
+			left -= (size_t)k;
+		} else if (k == 0) {
+			e = ENOSPC;	/* no room, in other words */
+		} else if (errno != EINTR) {
+			e = errno;
+		}
 	}
-	/* Zero bytes written with no errno is a full disk by another name. */
-	int e = left ? (errno ? errno : ENOSPC) : fsync(fd) ? errno : 0;
+	if (!e && fsync(fd) != 0)
+		e = errno;
 	if (close(fd) != 0 && !e)
 		e = errno;
-	fd = -1;
 	rc = RL_EIO;
 	if (e) {
 		set_err(err, errlen, "%s: write error: %s", path, strerror(e));
@@ -677,8 +678,6 @@ int rl_model_save(const rl_model *m, const char *path, char *err,
 	sync_folder(path);
 	rc = RL_OK;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (rc != RL_OK && made)
 		unlink(tmp);
 	free(tmp);
@@ -742,22 +741,25 @@ static int read_model_file(const char *path, rl_buf *b, char *err,
 		set_err(err, errlen, "%s: damaged: bad size", path);
 		goto out;
 	}
-	if ((rc = rl_buf_append(b, head, HEADER)) != RL_OK)
-		goto oom;
 	/* In steps, not one allocation of what the header claims: memory
 	 * follows the bytes really there. One byte past the size is read to
 	 * see whether the file is longer. */
 	uint64_t limit = size + 1;
-	while (b->len < limit) {
+	rc = rl_buf_append(b, head, HEADER);
+	while (rc == RL_OK && b->len < limit) {
 		uint64_t want = limit - b->len;
 		if (want > (1u << 20))
 			want = 1u << 20;
 		if ((rc = rl_buf_reserve(b, (size_t)want)) != RL_OK)
-			goto oom;
+			break;
 		size_t k = fread(b->data + b->len, 1, (size_t)want, f);
 		b->len += k;
 		if (k < want)
 			break;
+	}
+	if (rc != RL_OK) {
+		set_err(err, errlen, "out of memory");
+		goto out;
 	}
 	rc = RL_EIO;
 	if (ferror(f)) {
@@ -780,9 +782,6 @@ static int read_model_file(const char *path, rl_buf *b, char *err,
 		goto out;
 	}
 	rc = RL_OK;
-	goto out;
-oom:
-	set_err(err, errlen, "out of memory");
 out:
 	fclose(f);
 	return rc;
@@ -1352,9 +1351,11 @@ static int predict_chunk(rl_predictor *p, const char *const *texts,
 		for (uint32_t l = 0; l < L; l++)
 			p->rk[l] = (ranked){ p->prob[l], l };
 		rank_labels(p->rk, L);
+		int32_t *lab = labels + i * (size_t)top;
+		double *cf = conf + i * (size_t)top;
 		for (int j = 0; j < top; j++) {
-			labels[i * (size_t)top + (size_t)j] = (int32_t)p->rk[j].l;
-			conf[i * (size_t)top + (size_t)j] = p->rk[j].p;
+			lab[j] = (int32_t)p->rk[j].l;
+			cf[j] = p->rk[j].p;
 		}
 	}
 out:

@@ -317,8 +317,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, kind, json_extract(params, '$.fit'), "
 		"json_extract(params, '$.n_cols'), weights, "
 		"coalesce(json_extract(params, '$.temperature'), 1), created "
-		"FROM models WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM "
-		"models))",
+		"FROM models WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) "
+		"FROM models))",
 	[S_MODEL_LABELS] =
 		"SELECT j.value FROM models m, json_each(m.labels) j "
 		"WHERE m.id = ?1 ORDER BY j.key",

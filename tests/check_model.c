@@ -32,7 +32,7 @@ static const char *const extra_texts[] = {
 	"The battery died after a week. Not good at all.",
 	"zzzz qqqq",
 	"I don't recommend this \xf0\x9f\x98\xa0",
-	"\xc3\x87" "a marche tr\xc3\xa8s bien",
+	"\303\207a marche tr\303\250s bien",
 	"price",
 	"Not bad",
 	"BAD BAD BAD bad",

@@ -231,8 +231,8 @@ static const struct {
 	{ { "predict", cmd_predict, "label new reviews with the stored model",
 	    "usage: revlab predict DB FILE [--format F] [--id-col C]\n"
 	    "                      [--text-col C] [--model ID] [--top K]\n"
-	    "       revlab predict --model MODEL FILE [--format F] [--id-col C]\n"
-	    "                      [--text-col C] [--top K]\n"
+	    "       revlab predict --model MODEL FILE [--format F]\n"
+	    "                      [--id-col C] [--text-col C] [--top K]\n"
 	    "       revlab predict DB [--model ID]\n"
 	    "\n"
 	    "Without FILE, prints the model's labels for every review in the\n"
