@@ -23,7 +23,7 @@
 #include "model.h"
 #include "testutil.h"
 
-#define EXAMPLES RL_TEST_DATA_DIR "/../../examples"
+#define EXAMPLES RL_EXAMPLES_DIR
 
 /* Texts with known words, none, negation, emoji, accents: as a file for
  * the store's way and as strings for rl_model_predict. */
@@ -869,7 +869,6 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("model");
 	TCase *tc = tcase_create("examples");
-	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_loop_test(tc, same_as_store, 0, 3);
@@ -880,14 +879,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, save_failures_leave_nothing);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("standalone");
-	tcase_set_timeout(tc, 300);
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, lives_without_store_and_lexicons);
 	tcase_add_test(tc, refuses_changed_lexicons);
 	tcase_add_test(tc, every_byte_flipped);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
-	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, cli_model_commands);
 	suite_add_tcase(s, tc);
