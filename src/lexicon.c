@@ -283,26 +283,6 @@ out:
 	return rc;
 }
 
-int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
-		    char *err, size_t errlen)
-{
-	rl_lexicon_files f;
-	rl_buf origin = { 0 };
-	memset(lx, 0, sizeof *lx);
-	int rc = rl_lexicon_read(&f, dir, language, err, errlen);
-	if (rc != RL_OK)
-		return rc;
-	if (rl_buf_printf(&origin, "%s/%s/", dir, language) != RL_OK) {
-		set_err(err, errlen, "out of memory");
-		rc = RL_ENOMEM;
-	} else {
-		rc = rl_lexicon_parse(lx, &f, origin.data, err, errlen);
-	}
-	rl_lexicon_files_free(&f);
-	rl_buf_free(&origin);
-	return rc;
-}
-
 void rl_lexicon_free(rl_lexicon *lx)
 {
 	rl_strmap_free(lx->stopwords);

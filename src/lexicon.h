@@ -53,11 +53,6 @@ void rl_lexicon_files_free(rl_lexicon_files *f);
 int rl_lexicon_parse(rl_lexicon *lx, const rl_lexicon_files *f,
 		     const char *origin, char *err, size_t errlen);
 
-/* rl_lexicon_read then rl_lexicon_parse: errors as theirs. Free with
- * rl_lexicon_free() either way. */
-int rl_lexicon_load(rl_lexicon *lx, const char *dir, const char *language,
-		    char *err, size_t errlen);
-
 /* Frees what the lexicon holds and empties it; safe on an empty one. */
 void rl_lexicon_free(rl_lexicon *lx);
 
