@@ -19,9 +19,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
+#include "stage.h"
 #include "revlab.h"
 
 #define MAX_LABELS 64
@@ -167,11 +167,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rl_db *db = NULL;
-	rl_evidence ev = { .n = n, .review_ids = ids };
 	rl_csr X = { 0 };
 	double t0 = rl_now();
 	if (rl_db_open(path, 0, &db) != RL_OK ||
-	    rl_features_load(db, &ev, &X) != RL_OK) {
+	    rl_features_load(db, ids, n, &X) != RL_OK) {
 		fprintf(stderr, "%s\n", rl_db_errmsg(db));
 		return 1;
 	}

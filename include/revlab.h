@@ -84,18 +84,63 @@ typedef void (*rl_report_fn)(void *ctx, const char *msg);
 /* ---- Parameter tables ------------------------------------------------ */
 
 /* One tunable of a stage: its name for `-p name=value`, its type
- * ("int", "double", "bool" or "string"), its default as text, and a
- * one-line help. */
+ * ("int", "double", "bool", "string" or "enum"), its default as text, a
+ * one-line help, and for an "enum" the values it takes (NULL-terminated,
+ * in the order of the C enum's constants; NULL for other types). */
 typedef struct rl_param {
 	const char *name;
 	const char *type;
 	const char *def;
 	const char *help;
+	const char *const *choices;
 } rl_param;
 
 /* The i-th parameter of `stage` ("tokenize", ...), counting from 0;
  * NULL past the last one or for a stage without parameters. */
 RL_API const rl_param *rl_param_at(const char *stage, size_t i);
+
+/* Settings with a fixed set of values. In options they are these enums;
+ * as `-p name=value` text they are the names the rl_*_name functions
+ * give (a name not in the list is refused, RL_EINVAL). Each name
+ * function returns static text, "unknown" for a value outside the enum. */
+
+/* The class shares propagation normalises to. */
+typedef enum rl_prior {
+	RL_PRIOR_SEEDS = 0,	/* the hand labels' */
+	RL_PRIOR_UNIFORM,	/* equal */
+	RL_PRIOR_AUTO		/* `revlab run` picks by cross-validation;
+				   elsewhere the one labelling last used,
+				   else seeds */
+} rl_prior;
+
+/* How rule votes count in propagation. */
+typedef enum rl_vote {
+	RL_VOTE_WEIGHTED = 0,	/* by each rule's precision on the seeds */
+	RL_VOTE_MAJORITY	/* each vote alike */
+} rl_vote;
+
+/* The classifier trained on propagation's labels. */
+typedef enum rl_classifier {
+	RL_CLASSIFIER_LOGREG = 0,	/* multinomial logistic regression */
+	RL_CLASSIFIER_NB,		/* multinomial naive Bayes */
+	RL_CLASSIFIER_CNB,		/* complement naive Bayes */
+	RL_CLASSIFIER_AUTO		/* `revlab run` picks by
+					   cross-validation; elsewhere
+					   logreg */
+} rl_classifier;
+
+/* The vectors neighbours and clusters are found on. */
+typedef enum rl_vectors {
+	RL_VECTORS_TFIDF = 0,	/* sparse TF-IDF */
+	RL_VECTORS_LSA,		/* dense LSA projection */
+	RL_VECTORS_AUTO		/* tfidf below auto_tfidf_below reviews,
+				   lsa above */
+} rl_vectors;
+
+RL_API const char *rl_prior_name(rl_prior p);
+RL_API const char *rl_vote_name(rl_vote v);
+RL_API const char *rl_classifier_name(rl_classifier c);
+RL_API const char *rl_vectors_name(rl_vectors v);
 
 /* ---- The store ------------------------------------------------------- */
 
@@ -273,7 +318,7 @@ RL_API int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 /* ---- Neighbour graph ------------------------------------------------- */
 
 typedef struct rl_graph_opts {
-	const char *vectors;	/* "tfidf", "lsa" or "auto"; "auto" */
+	rl_vectors vectors;	/* RL_VECTORS_AUTO */
 	int auto_tfidf_below;	/* auto: tfidf below this many reviews,
 				   lsa above; 50000 */
 	int k;			/* neighbours per review; 10 */
@@ -458,12 +503,9 @@ typedef struct rl_propagate_opts {
 				   0.5 */
 	double cluster_strength;	/* evidence of a cluster-named label,
 					   not clamped; 1 */
-	const char *rule_vote;	/* "weighted" by each rule's precision on
-				   the seeds, or "majority"; "weighted" */
-	const char *class_prior;	/* "seeds" (their class shares),
-					   "uniform", or "auto": the one
-					   labelling last used, else seeds;
-					   "auto" */
+	rl_vote rule_vote;	/* RL_VOTE_WEIGHTED */
+	rl_prior class_prior;	/* RL_PRIOR_AUTO: the one labelling last
+				   used, else seeds */
 	double min_confidence;	/* abstain below this; 0 */
 	int neighbours;		/* nearest neighbours used per review, of
 				   those the graph stored; 0: the count
@@ -515,11 +557,9 @@ typedef enum rl_method {
 RL_API const char *rl_method_name(rl_method m);
 
 typedef struct rl_eval_opts {
-	const char *model;	/* the classifier: "logreg" (multinomial
-				   logistic regression), "nb" (multinomial
-				   naive Bayes), "cnb" (complement naive
-				   Bayes), or "auto" (logreg here; `revlab
-				   run` picks by cross-validation); "auto" */
+	rl_classifier model;	/* RL_CLASSIFIER_AUTO (logreg here;
+				   `revlab run` picks by
+				   cross-validation) */
 	int folds;		/* cross-validation folds over the seeds; 5 */
 	int seed;		/* of the fold assignment; 1 */
 	double l2;		/* logreg: L2 strength; 1 */
@@ -599,7 +639,7 @@ typedef struct rl_eval_report {
 	double temperature;
 	double model_ece_calibrated;
 	rl_calib_bin model_calibrated[RL_CALIB_BINS];
-	const char *model;	/* the classifier scored, static text */
+	rl_classifier model;	/* the classifier scored (never auto) */
 	size_t n_curve;		/* learning curve (opts curve), or 0 */
 	rl_curve_point *curve;	/* [n_curve], fewest seeds first */
 	int64_t id;		/* its row in evals once saved, else 0 */
@@ -692,9 +732,11 @@ typedef struct rl_run_opts {
 	rl_tokenize_opts tok;
 	rl_vectorize_opts vec;
 	rl_graph_opts graph;
-	rl_propagate_opts prop;	/* class_prior "auto" and neighbours 0
-				   are chosen by cross-validation */
-	rl_eval_opts train;	/* model "auto" is chosen likewise */
+	rl_propagate_opts prop;	/* class_prior RL_PRIOR_AUTO and
+				   neighbours 0 are chosen by
+				   cross-validation */
+	rl_eval_opts train;	/* model RL_CLASSIFIER_AUTO is chosen
+				   likewise */
 	rl_progress_fn progress;	/* given to every stage; NULL */
 	rl_run_step_fn step;	/* NULL */
 	void *ctx;		/* passed to both */
@@ -714,13 +756,13 @@ RL_API int rl_run_opts_set(rl_run_opts *o, const char *assignment);
  * standard error. */
 typedef struct rl_run_setting {
 	int neighbours;
-	const char *class_prior;	/* static text */
+	rl_prior class_prior;	/* seeds or uniform */
 	double macro_f1, se;
 } rl_run_setting;
 
 /* One candidate classifier: its model's cross-validated macro-F1. */
 typedef struct rl_run_classifier {
-	const char *kind;	/* static text */
+	rl_classifier kind;	/* never auto */
 	double macro_f1, se;
 } rl_run_classifier;
 
@@ -746,7 +788,7 @@ struct rl_run_report {
 	size_t n_settings;
 	rl_run_setting settings[RL_RUN_MAX_SETTINGS];
 	size_t setting_chosen;
-	const char *settings_model;	/* static text */
+	rl_classifier settings_model;	/* never auto */
 	/* The classifiers (none when the caller named one). */
 	size_t n_classifiers;
 	rl_run_classifier classifiers[RL_RUN_MAX_CLASSIFIERS];
@@ -758,9 +800,11 @@ struct rl_run_report {
 	rl_eval_report *eval;
 	char why_not[256];
 	rl_method method;
-	const char *model;		/* the classifier used, static text */
+	rl_classifier model;		/* the classifier used (auto
+					   when none was chosen) */
 	int neighbours;			/* propagation's, as used */
-	const char *class_prior;	/* static text */
+	rl_prior class_prior;		/* as used (auto when none
+					   was chosen) */
 	double temperature;		/* the model's calibration */
 	uint64_t labelled;		/* reviews labelled */
 	int model_stored;		/* a model for predict was stored */
@@ -886,8 +930,7 @@ typedef struct rl_clusters_opts {
 	int restarts;		/* seedings tried, the best kept; 3 */
 	int max_iter;		/* Lloyd iterations at most; 100 */
 	int terms;		/* distinctive terms kept per cluster; 10 */
-	const char *vectors;	/* "tfidf", "lsa" or "auto" as for the
-				   graph; "auto" */
+	rl_vectors vectors;	/* as for the graph; RL_VECTORS_AUTO */
 	int auto_tfidf_below;	/* auto: tfidf below this many reviews;
 				   50000 */
 	int seed;		/* of the k-means++ seeding and sample; 1 */

@@ -17,7 +17,7 @@
 
 #include <csv.h>
 
-#include "internal.h"
+#include "stage.h"
 #include "store.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -755,8 +755,9 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 	importer im = { .db = db, .o = o, .name = name, .in = in,
 			.fmt = o->format };
 	rl_buf params = { 0 };
+	rl_stage stg;
+	char counts[256] = "{}";
 	int rc;
-	double t0 = rl_now();
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
@@ -782,11 +783,9 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 		rc = rl_fail(db, RL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "import", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "import", params.data, &im.run_id)) !=
-	    RL_OK)
-		goto fail;
+	im.run_id = stg.run_id;
 
 	switch (im.fmt) {
 	case RL_FORMAT_CSV: rc = import_csv(&im); break;
@@ -794,16 +793,15 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 	default: rc = import_jsonl(&im); break;
 	}
 	if (rc != RL_OK)
-		goto fail;
+		goto end;
 	if (im.fmt != RL_FORMAT_JSONL && !im.have_header) {
 		rc = rl_fail(db, RL_EINPUT, "%s: empty file: a header line "
 			     "naming the columns is required", name);
-		goto fail;
+		goto end;
 	}
 	if (o->progress)
 		o->progress(o->ctx, "import", im.st.bytes, im.file_size);
 
-	char counts[256];
 	snprintf(counts, sizeof counts,
 		 "{\"rows\":%llu,\"imported\":%llu,\"replaced\":%llu,"
 		 "\"skipped\":%llu,\"bad\":%llu,\"bytes\":%llu}",
@@ -813,16 +811,9 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 		 (unsigned long long)im.st.skipped,
 		 (unsigned long long)im.st.bad,
 		 (unsigned long long)im.st.bytes);
-	if ((rc = rl_store_run_finish(db, im.run_id, rl_now() - t0,
-				      counts)) != RL_OK)
-		goto fail;
-	if ((rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = im.st;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	rl_buf_free(&params);
 	importer_free(&im);

@@ -1,11 +1,14 @@
 /*
  * internal.h - declarations shared inside librevlab, hidden from users.
  *
- * The library has two layers. Kernels (tokenize.c, and later vectorize.c,
- * knn.c, ...) take flat arrays and know nothing of SQLite or files. The
- * stage layer (stage_*.c, import.c) loads a stage's input through store.c,
- * the only file that speaks SQL, runs the kernel and writes back in one
- * transaction. Tests link the static library and may use all of this.
+ * The library has two layers. Kernels (tokenize.c, vectorize.c, lsa.c,
+ * knn.c, propagate.c, votes.c, logreg.c, methods.c, eval.c, cluster.c,
+ * guide.c; declared in kernels.h and evidence.h) take flat arrays and
+ * know nothing of SQLite or files. The stage layer (stage_*.c, import.c,
+ * seeds.c, suggest.c, predict.c; stage.h) loads a stage's input through
+ * store.c, the only file that speaks SQL, runs the kernel and writes back
+ * in one transaction (rl_stage_begin / rl_stage_end). Tests link the
+ * static library and may use all of this.
  */
 #ifndef RL_INTERNAL_H
 #define RL_INTERNAL_H
@@ -116,11 +119,14 @@ size_t rl_strmap_size(const rl_strmap *m);
 /* ---- parameter tables (params.c) ---- */
 
 typedef enum rl_ptype {
-	RL_PT_INT, RL_PT_DOUBLE, RL_PT_BOOL, RL_PT_STRING
+	RL_PT_INT, RL_PT_DOUBLE, RL_PT_BOOL, RL_PT_STRING,
+	RL_PT_ENUM		/* an int-sized enum field; pub.choices are
+				   its values' names, by value */
 } rl_ptype;
 
 typedef struct rl_param_def {
-	rl_param pub;		/* name, type text, default text, help */
+	rl_param pub;		/* name, type text, default text, help,
+				   choices */
 	rl_ptype type;
 	size_t offset;		/* of the field in the options struct */
 	double lo, hi;		/* inclusive range for numbers */
@@ -147,22 +153,14 @@ extern const rl_param_def rl_train_params[];
 extern const size_t rl_train_nparams;
 extern const rl_param_def rl_clusters_params[];
 extern const size_t rl_clusters_nparams;
+extern const rl_param_def rl_next_params[];
+extern const size_t rl_next_nparams;
 
 /* ---- labels (seeds.c) ---- */
 
 /* Whether a label name is refused: empty, with a tab or line break,
  * quotes or spaces at its ends, starting with '!', or not UTF-8. */
 int rl_bad_label_name(const char *s);
-
-/* ---- vectors (stage_graph.c) ---- */
-
-/* The kind of vectors ("tfidf" or "lsa", static text) that `want`
- * ("tfidf", "lsa" or "auto") means for this store: auto is tfidf below
- * auto_tfidf_below reviews. RL_EINVAL for another `want`. */
-int rl_vectors_kind(rl_db *db, const char *want, int auto_tfidf_below,
-		    const char **kind);
-extern const rl_param_def rl_next_params[];
-extern const size_t rl_next_nparams;
 
 /* ---- JSON text (json.c) ---- */
 

@@ -22,6 +22,30 @@ typedef struct rl_csr {
 
 void rl_csr_free(rl_csr *m);
 
+/* Reviews' tokens in flat arrays, in review id order: review i has
+ * tokens[doc_off[i] .. doc_off[i+1]). What the store loads for the
+ * vectorizer; rl_token_set_free (vectorize.c) frees it. */
+typedef struct rl_token_set {
+	int64_t *review_ids;	/* [n] */
+	uint32_t *tokens;
+	uint64_t *doc_off;	/* [n + 1] */
+	uint32_t n;
+} rl_token_set;
+
+void rl_token_set_free(rl_token_set *t);
+
+/* Every vector of a kind in review id order: dense [n][dim] (LSA) or
+ * CSR (TF-IDF). What the store loads for the graph, clustering and
+ * training; rl_vector_set_free (vectorize.c) frees it. */
+typedef struct rl_vector_set {
+	int64_t *review_ids;	/* [n], ascending */
+	uint32_t n, dim;
+	float *dense;
+	rl_csr csr;
+} rl_vector_set;
+
+void rl_vector_set_free(rl_vector_set *v);
+
 /* ---- TF-IDF (vectorize.c) ---- */
 
 #define RL_NO_TERM UINT32_MAX
@@ -194,9 +218,57 @@ int rl_cnb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
  * to the smaller index. */
 int rl_argmax(const double *p, uint32_t L);
 
+/* z [L] <- softmax(z), shifted by its largest entry so exp cannot
+ * overflow. */
+void rl_softmax(double *z, uint32_t L);
+
 /* p[L] = softmax(x_i theta). */
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);
+
+/* ---- cross-validation and calibration (eval.c) ---- */
+
+/* The folds a cross-validation over hand labels seed [n] (a label index
+ * below L, or -1) can have: want (at least 2), but no more than the
+ * fewest hand labels of any label that has some, which go to
+ * *min_per_label. RL_EEMPTY when fewer than 2 labels have hand labels
+ * or that makes fewer than 2 folds. */
+int rl_cv_fold_count(uint32_t n, uint32_t L, const int32_t *seed,
+		     uint32_t want, uint32_t *k, uint32_t *min_per_label);
+
+/* Stratified folds: the hand-labelled rows, shuffled by a hash of
+ * (rng_seed, ids[i]) so a row keeps its place whatever else is
+ * labelled, and each label's dealt round-robin to folds 0 .. k-1.
+ * fold [n] gets each hand-labelled row's fold (other rows are left
+ * alone), order [n] those rows in shuffled order (ties by row), *n_order
+ * their count. */
+int rl_cv_folds(uint32_t n, uint32_t L, const int32_t *seed,
+		const int64_t *ids, uint32_t k, uint64_t rng_seed,
+		uint32_t *fold, uint32_t *order, uint32_t *n_order);
+
+/* p [L] <- softmax(log p / t): temperature scaling of a distribution. */
+void rl_temper(double *p, uint32_t L, double t);
+
+/* The temperature in [1/100, 100] that minimises the negative
+ * log-likelihood of the gold labels gold [m] under the tempered
+ * distributions P [m][L] (golden-section search on log t). tmp needs L
+ * doubles. */
+double rl_fit_temperature(const double *P, const uint32_t *gold, size_t m,
+			  uint32_t L, double *tmp);
+
+/* A reliability diagram being filled: per equal-width confidence bin
+ * (a confidence of 1 goes in the last) the answers, the sum of their
+ * confidences and how many were right. */
+typedef struct rl_calib {
+	double n[RL_CALIB_BINS], conf[RL_CALIB_BINS], right[RL_CALIB_BINS];
+} rl_calib;
+
+void rl_calib_add(rl_calib *c, double confidence, int right);
+
+/* The bins' mean confidence and accuracy into bins; returns the expected
+ * calibration error, each bin's |confidence - accuracy| weighted by its
+ * share of the answers. */
+double rl_calib_finish(const rl_calib *c, rl_calib_bin *bins);
 
 /* ---- spherical k-means (cluster.c) ---- */
 

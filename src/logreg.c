@@ -484,3 +484,15 @@ out:
 	free(on);
 	return rc;
 }
+
+int rl_argmax(const double *p, uint32_t L)
+{
+	int best = -1;
+	double bv = 0;
+	for (uint32_t l = 0; l < L; l++)
+		if (p[l] > bv) {
+			bv = p[l];
+			best = (int)l;
+		}
+	return best;
+}

@@ -17,7 +17,55 @@
 #include "rl_config.h"
 
 #define P(st, type, ptype, field, def, lo, hi, help) \
-	{ { #field, type, def, help }, ptype, offsetof(st, field), lo, hi }
+	{ { #field, type, def, help, NULL }, ptype, offsetof(st, field), lo, \
+	  hi }
+/* An enum-valued field: its values' names, in the enum's order. */
+#define E(st, field, names, def, help) \
+	{ { #field, "enum", def, help, names }, RL_PT_ENUM, \
+	  offsetof(st, field), 0, 0 }
+
+/* The names of the enums' values, indexed by value: the one list the
+ * parameter tables parse and the rl_*_name functions print. */
+static const char *const prior_names[] = { "seeds", "uniform", "auto",
+					   NULL };
+static const char *const vote_names[] = { "weighted", "majority", NULL };
+static const char *const classifier_names[] = { "logreg", "nb", "cnb",
+						"auto", NULL };
+static const char *const vectors_names[] = { "tfidf", "lsa", "auto",
+					     NULL };
+
+/* The table stores an enum through an int. */
+_Static_assert(sizeof(rl_prior) == sizeof(int) &&
+	       sizeof(rl_vote) == sizeof(int) &&
+	       sizeof(rl_classifier) == sizeof(int) &&
+	       sizeof(rl_vectors) == sizeof(int), "enums are not ints");
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? names[v] : "unknown";
+}
+
+#define N_OF(a) (sizeof a / sizeof a[0] - 1)
+
+const char *rl_prior_name(rl_prior p)
+{
+	return name_of(prior_names, N_OF(prior_names), (int)p);
+}
+
+const char *rl_vote_name(rl_vote v)
+{
+	return name_of(vote_names, N_OF(vote_names), (int)v);
+}
+
+const char *rl_classifier_name(rl_classifier c)
+{
+	return name_of(classifier_names, N_OF(classifier_names), (int)c);
+}
+
+const char *rl_vectors_name(rl_vectors v)
+{
+	return name_of(vectors_names, N_OF(vectors_names), (int)v);
+}
 
 const rl_param_def rl_tokenize_params[] = {
 	P(rl_tokenize_opts, "string", RL_PT_STRING, language, "en", 0, 0,
@@ -65,7 +113,7 @@ const size_t rl_vectorize_nparams =
 	sizeof rl_vectorize_params / sizeof rl_vectorize_params[0];
 
 const rl_param_def rl_graph_params[] = {
-	P(rl_graph_opts, "string", RL_PT_STRING, vectors, "auto", 0, 0,
+	E(rl_graph_opts, vectors, vectors_names, "auto",
 	  "vectors to compare: tfidf, lsa, or auto (tfidf up to "
 	  "auto_tfidf_below reviews, lsa above)"),
 	P(rl_graph_opts, "int", RL_PT_INT, auto_tfidf_below, "50000", 0,
@@ -99,10 +147,10 @@ const rl_param_def rl_propagate_params[] = {
 	  100, "weight of a rule vote next to a hand label's 1"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, cluster_strength, "1",
 	  0, 100, "weight of a cluster-named label (not clamped)"),
-	P(rl_propagate_opts, "string", RL_PT_STRING, rule_vote, "weighted", 0,
-	  0, "weighted (by precision on seeds) or majority"),
-	P(rl_propagate_opts, "string", RL_PT_STRING, class_prior, "auto", 0,
-	  0, "class shares to normalise to: seeds (theirs), uniform, or auto "
+	E(rl_propagate_opts, rule_vote, vote_names, "weighted",
+	  "weighted (by precision on seeds) or majority"),
+	E(rl_propagate_opts, class_prior, prior_names, "auto",
+	  "class shares to normalise to: seeds (theirs), uniform, or auto "
 	  "(`run` picks by cross-validation; elsewhere the one it last "
 	  "picked, else seeds)"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
@@ -118,7 +166,7 @@ const size_t rl_propagate_nparams =
 	sizeof rl_propagate_params / sizeof rl_propagate_params[0];
 
 const rl_param_def rl_train_params[] = {
-	P(rl_eval_opts, "string", RL_PT_STRING, model, "auto", 0, 0,
+	E(rl_eval_opts, model, classifier_names, "auto",
 	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), or "
 	  "auto (run picks by cross-validation; elsewhere logreg)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
@@ -153,7 +201,7 @@ const rl_param_def rl_clusters_params[] = {
 	  "Lloyd iterations at most"),
 	P(rl_clusters_opts, "int", RL_PT_INT, terms, "10", 1, 100,
 	  "distinctive terms stored per cluster"),
-	P(rl_clusters_opts, "string", RL_PT_STRING, vectors, "auto", 0, 0,
+	E(rl_clusters_opts, vectors, vectors_names, "auto",
 	  "vectors to cluster: tfidf, lsa, or auto (as for the graph)"),
 	P(rl_clusters_opts, "int", RL_PT_INT, auto_tfidf_below, "50000", 0,
 	  2147483647, "with vectors=auto, use tfidf below this many reviews"),
@@ -188,6 +236,13 @@ static int set_field(const rl_param_def *d, void *opts, const char *v)
 	case RL_PT_STRING:
 		memcpy(field, &v, sizeof v);
 		return RL_OK;
+	case RL_PT_ENUM:
+		for (int i = 0; d->pub.choices[i]; i++)
+			if (!strcmp(v, d->pub.choices[i])) {
+				*(int *)field = i;
+				return RL_OK;
+			}
+		return RL_EINVAL;
 	case RL_PT_BOOL:
 		if (!strcmp(v, "1") || !strcasecmp(v, "true") ||
 		    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
@@ -261,6 +316,15 @@ int rl_params_json(const rl_param_def *t, size_t n, const void *opts,
 			memcpy(&s, field, sizeof s);
 			rc = s ? rl_json_string(b, s, strlen(s))
 			       : rl_buf_append(b, "null", 4);
+			continue;
+		}
+		case RL_PT_ENUM: {
+			int v = *(const int *)field, n = 0;
+			while (t[i].pub.choices[n])
+				n++;
+			const char *s = name_of(t[i].pub.choices, (size_t)n,
+						v);
+			rc = rl_json_string(b, s, strlen(s));
 			continue;
 		}
 		case RL_PT_BOOL:
@@ -348,6 +412,15 @@ int rl_propagate_opts_set(rl_propagate_opts *o, const char *assignment)
 {
 	return rl_params_set(rl_propagate_params, rl_propagate_nparams, o,
 			     assignment);
+}
+
+void rl_eval_opts_init(rl_eval_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	rl_params_defaults(rl_train_params, rl_train_nparams, o);
+	o->temperature = 1;
+	o->save = 1;
+	rl_propagate_opts_init(&o->prop);
 }
 
 int rl_eval_opts_set(rl_eval_opts *o, const char *assignment)

@@ -18,13 +18,20 @@
  *   each class's column so its total over the unlabelled nodes matches a
  *   prior, so a class with many seeds or dense neighbourhoods does not
  *   flood the graph.
+ *
+ * rl_propagate_run puts these together on the evidence (evidence.h):
+ * hand labels are clamped one-hot rows; each rule that matches a review
+ * adds rule_strength * weight * quality to its label (votes.c), where
+ * quality is the rule's smoothed precision on the hand labels in use, or
+ * 1 with rule_vote=majority. A rule vote never overrides a hand label. A
+ * cluster-named label adds cluster_strength to its label, unclamped: the
+ * graph may outweigh it, as it was named wholesale with its cluster.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "kernels.h"
+#include "evidence.h"
 
 typedef struct edge {
 	uint32_t to;
@@ -246,4 +253,99 @@ int rl_class_mass_normalize(uint32_t n, uint32_t L, const uint8_t *clamp,
 	}
 	free(mass);
 	return RL_OK;
+}
+
+void rl_evidence_free(rl_evidence *ev)
+{
+	if (!ev)
+		return;
+	free(ev->review_ids);
+	free(ev->label_ids);
+	for (uint32_t l = 0; ev->label_names && l < ev->L; l++)
+		free(ev->label_names[l]);
+	free(ev->label_names);
+	rl_sgraph_free(&ev->S);
+	free(ev->seed);
+	free(ev->cseed);
+	free(ev->rule_ids);
+	free(ev->rule_label);
+	free(ev->rule_negate);
+	free(ev->rule_weight);
+	free(ev->hit_ptr);
+	free(ev->hit_rule);
+	memset(ev, 0, sizeof *ev);
+}
+
+int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
+		     const rl_propagate_opts *o, double *P, uint32_t *iters)
+{
+	uint32_t n = ev->n, L = ev->L;
+	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
+	uint8_t *clamp = calloc((size_t)n + 1, 1);
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	double *prior = calloc((size_t)L + 1, sizeof *prior);
+	int rc = RL_ENOMEM;
+	if (!Y || !clamp || !quality || !prior)
+		goto out;
+	int majority = o->rule_vote == RL_VOTE_MAJORITY;
+	int uniform = o->class_prior == RL_PRIOR_UNIFORM;
+	/* Rule quality and class shares on the hand labels in use. */
+	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
+	    RL_OK)
+		goto out;
+	double n_used = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t s = ev->seed[i];
+		if (s < 0 || (use_seed && !use_seed[i]))
+			continue;
+		prior[s] += 1;
+		n_used += 1;
+	}
+	/* Cluster-named labels shape the class shares too: for a corpus
+	 * labelled only by naming clusters they are all there is. */
+	for (uint32_t i = 0; i < n; i++)
+		if (ev->cseed[i] >= 0) {
+			prior[ev->cseed[i]] += 1;
+			n_used += 1;
+		}
+	for (uint32_t l = 0; l < L; l++)
+		prior[l] = uniform || n_used == 0 ? 1.0 / L : prior[l] / n_used;
+
+	for (uint32_t i = 0; i < n; i++) {
+		double *y = Y + (size_t)i * L;
+		int32_t s = ev->seed[i];
+		if (s >= 0 && (!use_seed || use_seed[i])) {
+			y[s] = 1;
+			clamp[i] = 1;
+			continue;
+		}
+		rl_rule_votes(ev, i, majority ? NULL : quality,
+			      o->rule_strength, y);
+		if (ev->cseed[i] >= 0)
+			y[ev->cseed[i]] += o->cluster_strength;
+	}
+	if ((rc = rl_spread(&ev->S, L, Y, clamp, o->alpha, o->tol,
+			    (uint32_t)o->max_iter, o->threads, P, iters)) !=
+	    RL_OK)
+		goto out;
+	if ((rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
+		goto out;
+	/* Rows to distributions; all-zero rows stay zero (abstain). */
+	for (uint32_t i = 0; i < n; i++) {
+		double *p = P + (size_t)i * L, s = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			if (p[l] < 0)
+				p[l] = 0;
+			s += p[l];
+		}
+		for (uint32_t l = 0; s > 0 && l < L; l++)
+			p[l] /= s;
+	}
+	rc = RL_OK;
+out:
+	free(Y);
+	free(clamp);
+	free(quality);
+	free(prior);
+	return rc;
 }

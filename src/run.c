@@ -134,7 +134,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 			      rl_run_report *rep, rl_eval_report **nb)
 {
 	*nb = NULL;
-	static const char *const priors[] = { "uniform", "seeds" };
+	static const rl_prior priors[] = { RL_PRIOR_UNIFORM, RL_PRIOR_SEEDS };
 	uint32_t ks[8];
 	size_t n_ks = 0, n_priors = 2;
 	int rc = rl_neighbour_choices(db, ks, 8, &n_ks);
@@ -149,7 +149,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		n_ks = n_ks > 0;
 	if (n_ks == 1)
 		eo->prop.neighbours = (int)ks[0];
-	int open_prior = !strcmp(eo->prop.class_prior, "auto");
+	int open_prior = eo->prop.class_prior == RL_PRIOR_AUTO;
 	/* With as many hand labels for every label, the two are one. */
 	label_span span = { 0 };
 	if ((rc = rl_labels(db, on_label_span, &span)) != RL_OK)
@@ -162,8 +162,8 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		return RL_OK;
 	}
 	rl_eval_opts o = *eo;
-	if (!strcmp(o.model, "auto"))
-		o.model = "nb";
+	if (o.model == RL_CLASSIFIER_AUTO)
+		o.model = RL_CLASSIFIER_NB;
 	rep->settings_model = o.model;
 	double fs[RL_RUN_MAX_SETTINGS], ses[RL_RUN_MAX_SETTINGS];
 	rl_eval_report *rs[RL_RUN_MAX_SETTINGS] = { NULL };
@@ -191,7 +191,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		}
 	size_t c = rl_one_se(fs, ses, n_priors * n_ks);
 	rep->setting_chosen = c;
-	if (!strcmp(eo->model, "auto")) {
+	if (eo->model == RL_CLASSIFIER_AUTO) {
 		*nb = rs[c];
 		rs[c] = NULL;
 	}
@@ -213,15 +213,15 @@ static int choose_classifier(rl_db *db, rl_eval_opts *eo,
 			     rl_run_report *rep, rl_eval_report *nb_done,
 			     rl_eval_report **er)
 {
-	static const char *const kinds[RL_RUN_MAX_CLASSIFIERS] = {
-		"cnb", "nb", "logreg"
+	static const rl_classifier kinds[RL_RUN_MAX_CLASSIFIERS] = {
+		RL_CLASSIFIER_CNB, RL_CLASSIFIER_NB, RL_CLASSIFIER_LOGREG
 	};
 	rl_eval_report *rs[RL_RUN_MAX_CLASSIFIERS] = { NULL };
 	double f[RL_RUN_MAX_CLASSIFIERS], se[RL_RUN_MAX_CLASSIFIERS];
 	int rc = RL_OK;
 	for (size_t k = 0; rc == RL_OK && k < RL_RUN_MAX_CLASSIFIERS; k++) {
 		eo->model = kinds[k];
-		if (nb_done && !strcmp(kinds[k], "nb")) {
+		if (nb_done && kinds[k] == RL_CLASSIFIER_NB) {
 			rs[k] = nb_done;
 			nb_done = NULL;
 		} else if ((rc = rl_eval(db, eo, &rs[k])) != RL_OK) {
@@ -279,7 +279,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	t0 = now();
 	if (rc == RL_EEMPTY) {
 		/* reported below */
-	} else if (!strcmp(eo.model, "auto")) {
+	} else if (eo.model == RL_CLASSIFIER_AUTO) {
 		rc = choose_classifier(db, &eo, r, nb_done, &er);
 		if (rc == RL_OK)
 			step_done(o, r, RL_STEP_CLASSIFIER, t0);

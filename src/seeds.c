@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "stage.h"
 #include "store.h"
 
 /* Label names: non-empty, no tab or line break, not starting with '!'. */
@@ -31,14 +31,12 @@ int rl_label_add(rl_db *db, const char *name)
 			       "or spaces at its ends, and not start with '!'",
 			       name ? name : "");
 	int64_t id;
-	int rc = rl_store_begin(db);
-	if (rc == RL_OK)
-		rc = rl_store_label_get(db, name, 1, &id, NULL);
-	if (rc == RL_OK)
-		rc = rl_store_commit(db);
+	rl_stage st;
+	int rc = rl_stage_begin(db, NULL, NULL, &st);
 	if (rc != RL_OK)
-		rl_store_rollback(db);
-	return rc;
+		return rc;
+	rc = rl_store_label_get(db, name, 1, &id, NULL);
+	return rl_stage_end(db, &st, rc, NULL);
 }
 
 /* Sets one seed inside an open transaction. */
@@ -61,22 +59,21 @@ static int set_one(rl_db *db, const char *ext_id, size_t len,
 
 int rl_seed_set(rl_db *db, const char *ext_id, const char *label)
 {
+	rl_stage st;
 	rl_clear_error(db);
-	int rc = rl_store_begin(db);
-	if (rc == RL_OK)
-		rc = set_one(db, ext_id, strlen(ext_id), label, NULL);
-	if (rc == RL_OK)
-		rc = rl_store_commit(db);
+	int rc = rl_stage_begin(db, NULL, NULL, &st);
 	if (rc != RL_OK)
-		rl_store_rollback(db);
-	return rc;
+		return rc;
+	rc = set_one(db, ext_id, strlen(ext_id), label, NULL);
+	return rl_stage_end(db, &st, rc, NULL);
 }
 
 int rl_seed_unset(rl_db *db, const char *ext_id)
 {
 	int64_t rid;
+	rl_stage st;
 	rl_clear_error(db);
-	int rc = rl_store_begin(db);
+	int rc = rl_stage_begin(db, NULL, NULL, &st);
 	if (rc != RL_OK)
 		return rc;
 	rc = rl_store_review_id(db, ext_id, strlen(ext_id), &rid);
@@ -86,11 +83,7 @@ int rl_seed_unset(rl_db *db, const char *ext_id)
 	    rl_store_changes(db) == 0)
 		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label",
 			     ext_id);
-	if (rc == RL_OK)
-		rc = rl_store_commit(db);
-	if (rc != RL_OK)
-		rl_store_rollback(db);
-	return rc;
+	return rl_stage_end(db, &st, rc, NULL);
 }
 
 int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
@@ -100,8 +93,8 @@ int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
 	size_t cap = 0;
 	ssize_t got;
 	int lineno = 0, rc;
-	int64_t run_id = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	char counts[160] = "{}";
 	rl_buf params = { 0 };
 	const char *dot = strrchr(path, '.');
 	char sep = dot && !strcasecmp(dot, ".csv") ? ',' : '\t';
@@ -115,11 +108,8 @@ int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
 	    (rc = rl_json_string(&params, path, strlen(path))) != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "seed", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "seed", params.data, &run_id)) !=
-	    RL_OK)
-		goto fail;
 	while ((got = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		size_t len = (size_t)got;
@@ -132,14 +122,14 @@ int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
 		    rl_utf8_check(line, len) < len) {
 			rc = rl_fail(db, RL_EINPUT, "%s:%d: invalid UTF-8 or "
 				     "NUL byte", path, lineno);
-			goto fail;
+			goto end;
 		}
 		char *cut = memchr(line, sep, len);
 		if (!cut || memchr(cut + 1, sep, len - (size_t)(cut + 1 -
 								 line))) {
 			rc = rl_fail(db, RL_EINPUT, "%s:%d: expected id%slabel",
 				     path, lineno, sep == ',' ? "," : "<TAB>");
-			goto fail;
+			goto end;
 		}
 		*cut = '\0';
 		const char *label = cut + 1;
@@ -155,30 +145,24 @@ int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st)
 			snprintf(msg, sizeof msg, "%s", rl_db_errmsg(db));
 			rc = rl_fail(db, RL_EINPUT, "%s:%d: %s", path, lineno,
 				     msg);
-			goto fail;
+			goto end;
 		}
 		if (rc != RL_OK)
-			goto fail;
+			goto end;
 		s.set++;
 		s.labels_created += (uint64_t)created;
 	}
 	if (ferror(f)) {
 		rc = rl_fail(db, RL_EIO, "%s: read error", path);
-		goto fail;
+		goto end;
 	}
-	char counts[160];
 	snprintf(counts, sizeof counts, "{\"rows\":%llu,\"set\":%llu,"
 		 "\"labels_created\":%llu}", (unsigned long long)s.rows,
 		 (unsigned long long)s.set,
 		 (unsigned long long)s.labels_created);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");

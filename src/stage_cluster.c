@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "kernels.h"
+#include "stage.h"
 #include "store.h"
 
 /* Candidates for k when none is given (up to max_k, then max_k). */
@@ -93,8 +92,8 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	uint32_t *order = NULL, *renum = NULL, k = 0;
 	uint8_t *needed = NULL;
 	names nm = { 0 };
-	int64_t run_id = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	char counts[256] = "{}";
 	int rc;
 	rl_clear_error(db);
 	if (st)
@@ -102,40 +101,40 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	if ((rc = rl_params_json(rl_clusters_params, rl_clusters_nparams, o,
 				 &params)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "clusters", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "clusters", params.data, &run_id)) !=
-	    RL_OK)
-		goto fail;
 	uint64_t n_reviews = 0;
 	if ((rc = rl_store_count_reviews(db, &n_reviews)) != RL_OK)
-		goto fail;
+		goto end;
 	if (n_reviews == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no reviews to cluster; import "
 			     "some with `revlab import`");
-		goto fail;
+		goto end;
 	}
 	rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc == RL_ENOTFOUND) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
 			     "vectorize` (or `revlab run`) first");
-		goto fail;
+		goto end;
 	}
+	rl_vectors kind = RL_VECTORS_TFIDF;
 	if (rc != RL_OK ||
 	    (rc = rl_vectors_kind(db, o->vectors, o->auto_tfidf_below,
-				  &s.vectors)) != RL_OK ||
-	    (rc = rl_store_vectors_load(db, s.vectors, &vs)) != RL_OK)
-		goto fail;
+				  &kind)) != RL_OK ||
+	    (rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
+		goto end;
+	s.vectors = rl_vectors_name(kind);
 	if (vs.n == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
 			     "vectorize` (or `revlab run`) first");
-		goto fail;
+		goto end;
 	}
 	/* The terms always come from TF-IDF, whatever was clustered. */
 	const rl_vector_set *tv = &vs;
-	if (strcmp(s.vectors, "tfidf")) {
-		if ((rc = rl_store_vectors_load(db, "tfidf", &tf)) != RL_OK)
-			goto fail;
+	if (kind != RL_VECTORS_TFIDF) {
+		if ((rc = rl_store_vectors_load(db, RL_VECTORS_TFIDF, &tf)) !=
+		    RL_OK)
+			goto end;
 		tv = &tf;
 	}
 	rl_vecs v = { .n = vs.n, .dim = vs.dim };
@@ -147,7 +146,7 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	assign = malloc(((size_t)vs.n + 1) * sizeof *assign);
 	sim = malloc(((size_t)vs.n + 1) * sizeof *sim);
 	if (!assign || !sim)
-		goto fail;
+		goto end;
 	/* Reviews with features: k-means reports them with any k. */
 	rl_kmeans_info info;
 	rl_kmeans_opts ko = {
@@ -172,23 +171,23 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 		rc = rl_fail(db, RL_EEMPTY, "no review has a feature to "
 			     "cluster on (%u reviews, all empty vectors)",
 			     vs.n);
-		goto fail;
+		goto end;
 	}
 	if (o->k > 0 && (uint32_t)o->k > m) {
 		rc = rl_fail(db, RL_EINVAL, "k=%d is more than the %u reviews "
 			     "with features", o->k, m);
-		goto fail;
+		goto end;
 	}
 	if (o->progress)
 		o->progress(o->ctx, "clusters", 0, vs.n);
 	k = (uint32_t)o->k;
 	if (k == 0 && (rc = choose_k(db, &v, o, &ko, m, &k, &s)) != RL_OK)
-		goto fail;
+		goto end;
 	ko.k = k;
 	if ((rc = rl_kmeans(&v, &ko, assign, sim, &info)) != RL_OK ||
 	    (rc = rl_silhouette(&v, assign, k, o->threads,
 				&s.silhouette)) != RL_OK)
-		goto fail;
+		goto end;
 
 	/* Renumber: largest first, ties by the old number. */
 	rc = RL_ENOMEM;
@@ -196,7 +195,7 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	order = malloc(((size_t)k + 1) * sizeof *order);
 	renum = malloc(((size_t)k + 1) * sizeof *renum);
 	if (!size || !order || !renum)
-		goto fail;
+		goto end;
 	for (uint32_t i = 0; i < vs.n; i++)
 		if (assign[i] >= 0)
 			size[assign[i]]++;
@@ -219,7 +218,7 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	assign_tf = malloc(((size_t)tv->n + 1) * sizeof *assign_tf);
 	top = malloc(((size_t)k * T + 1) * sizeof *top);
 	if (!assign_tf || !top)
-		goto fail;
+		goto end;
 	for (uint32_t i = 0, j = 0; i < tv->n; i++) {
 		while (j < vs.n && vs.review_ids[j] < tv->review_ids[i])
 			j++;
@@ -228,31 +227,31 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	}
 	uint32_t nf = 0;
 	if ((rc = rl_store_features_count(db, &nf)) != RL_OK)
-		goto fail;
+		goto end;
 	rl_csr X = tv->csr;
 	X.n_rows = tv->n;
 	if (X.n_cols < nf)
 		X.n_cols = nf;
 	if (tv->n && (rc = rl_cluster_terms(&X, assign_tf, k, T, top)) !=
 	    RL_OK)
-		goto fail;
+		goto end;
 	for (size_t q = 0; !tv->n && q < (size_t)k * T; q++)
 		top[q] = -1;
 	rc = RL_ENOMEM;
 	needed = calloc((size_t)X.n_cols + 1, 1);
 	nm.name = calloc((size_t)X.n_cols + 1, sizeof *nm.name);
 	if (!needed || !nm.name)
-		goto fail;
+		goto end;
 	for (size_t q = 0; q < (size_t)k * T; q++)
 		if (top[q] >= 0)
 			needed[top[q]] = 1;
 	nm.needed = needed;
 	nm.n_features = X.n_cols;
 	if ((rc = rl_store_feature_names(db, on_feature, &nm)) != RL_OK)
-		goto fail;
+		goto end;
 
 	if ((rc = rl_store_clusters_clear(db)) != RL_OK)
-		goto fail;
+		goto end;
 	for (uint32_t c = 0; c < k; c++) {
 		const int32_t *t = top + (size_t)c * T;
 		json.len = 0;
@@ -268,15 +267,15 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 			rc = rl_buf_putc(&json, ']');
 		if (rc != RL_OK ||
 		    (rc = rl_store_cluster_put(db, c, size[order[c]],
-					       json.data, run_id)) != RL_OK)
-			goto fail;
+					       json.data, stg.run_id)) != RL_OK)
+			goto end;
 	}
 	for (uint32_t i = 0; i < vs.n; i++) {
 		if (assign[i] < 0)
 			continue;
 		if ((rc = rl_store_member_put(db, vs.review_ids[i], assign[i],
 					      sim[i])) != RL_OK)
-			goto fail;
+			goto end;
 	}
 	s.k = k;
 	s.reviews = m;
@@ -284,7 +283,6 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	s.iterations = info.iters;
 	s.converged = info.converged;
 	s.similarity = info.similarity;
-	char counts[256];
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"unclustered\":%llu,\"k\":%u,"
 		 "\"chosen\":%d,\"vectors\":\"%s\",\"iterations\":%u,"
@@ -292,14 +290,9 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 		 (unsigned long long)s.reviews,
 		 (unsigned long long)s.unclustered, s.k, s.chosen, s.vectors,
 		 s.iterations, s.converged, s.similarity, s.silhouette);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
@@ -361,8 +354,9 @@ int rl_cluster_name(rl_db *db, int64_t cluster, const char *label, size_t n,
 	rl_cluster_name_stats s = { 0 };
 	central c = { 0 };
 	rl_buf params = { 0 };
-	int64_t run_id = 0, label_id = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	int64_t label_id = 0;
+	char counts[96] = "{}";
 	int rc;
 	rl_clear_error(db);
 	if (st)
@@ -382,15 +376,14 @@ int rl_cluster_name(rl_db *db, int64_t cluster, const char *label, size_t n,
 	    (rc = rl_json_string(&params, label, strlen(label))) != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "name-cluster", params.data, &stg)) !=
+	    RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "name-cluster", params.data,
-				     &run_id)) != RL_OK ||
-	    (rc = rl_store_cluster_members(db, cluster, n, on_member, &c)) !=
+	if ((rc = rl_store_cluster_members(db, cluster, n, on_member, &c)) !=
 	    RL_OK ||
 	    (rc = rl_store_label_get(db, label, 1, &label_id,
 				     &s.label_created)) != RL_OK)
-		goto fail;
+		goto end;
 	s.hand = c.hand;
 	for (size_t i = 0; i < c.n; i++) {
 		char ev[96];
@@ -398,21 +391,15 @@ int rl_cluster_name(rl_db *db, int64_t cluster, const char *label, size_t n,
 			 "{\"cluster\":%lld,\"similarity\":%.4f}",
 			 (long long)cluster, c.sim[i]);
 		if ((rc = rl_store_cluster_seed_set(db, c.ids[i], label_id, ev,
-						    run_id)) != RL_OK)
-			goto fail;
+						    stg.run_id)) != RL_OK)
+			goto end;
 		s.named++;
 	}
-	char counts[96];
 	snprintf(counts, sizeof counts, "{\"named\":%llu,\"hand\":%llu}",
 		 (unsigned long long)s.named, (unsigned long long)s.hand);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");

@@ -10,29 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "kernels.h"
+#include "stage.h"
 #include "store.h"
 
 #define GRAPH_KEY "graph"
 
-int rl_vectors_kind(rl_db *db, const char *want, int auto_tfidf_below,
-		    const char **kind)
+int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
+		    rl_vectors *kind)
 {
-	if (!strcmp(want, "lsa") || !strcmp(want, "tfidf")) {
-		*kind = !strcmp(want, "lsa") ? "lsa" : "tfidf";
+	if (want == RL_VECTORS_TFIDF || want == RL_VECTORS_LSA) {
+		*kind = want;
 		return RL_OK;
 	}
-	if (strcmp(want, "auto"))
-		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (tfidf, "
-			       "lsa or auto)", want);
+	if (want != RL_VECTORS_AUTO)
+		return rl_fail(db, RL_EINVAL, "unknown vectors %d (tfidf, lsa "
+			       "or auto)", (int)want);
 	/* auto: TF-IDF gave the better neighbours on short review text
 	 * (bench/neighbours.py), while exact sparse search is affordable;
 	 * beyond that, dense LSA scales. */
 	uint64_t n = 0;
 	int rc = rl_store_count_reviews(db, &n);
 	if (rc == RL_OK)
-		*kind = n < (uint64_t)auto_tfidf_below ? "tfidf" : "lsa";
+		*kind = n < (uint64_t)auto_tfidf_below ? RL_VECTORS_TFIDF
+						       : RL_VECTORS_LSA;
 	return rc;
 }
 
@@ -48,55 +48,51 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_vector_set vs = { 0 };
 	int32_t *nbr = NULL, *init = NULL;
 	float *sim = NULL;
-	int64_t run_id = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	char counts[256] = "{}";
 	int rc;
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
-	if (strcmp(o->vectors, "lsa") && strcmp(o->vectors, "tfidf") &&
-	    strcmp(o->vectors, "auto"))
-		return rl_fail(db, RL_EINVAL, "unknown vectors '%s' (tfidf, "
-			       "lsa or auto)", o->vectors);
+	if ((unsigned)o->vectors > RL_VECTORS_AUTO)
+		return rl_fail(db, RL_EINVAL, "unknown vectors %d (tfidf, lsa "
+			       "or auto)", (int)o->vectors);
 
 	if ((rc = rl_params_json(rl_graph_params, rl_graph_nparams, o,
 				 &params)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "graph", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "graph", params.data, &run_id)) !=
-	    RL_OK)
-		goto fail;
 	/* The graph is valid for one fit of the vectors and one k. */
 	rc = rl_store_setting_get(db, "vectorize_fit", &stored);
 	if (rc == RL_ENOTFOUND) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
 			     "vectorize` first");
-		goto fail;
+		goto end;
 	}
 	if (rc != RL_OK)
-		goto fail;
-	const char *kind = NULL;
+		goto end;
+	rl_vectors kind = RL_VECTORS_TFIDF;
 	if ((rc = rl_vectors_kind(db, o->vectors, o->auto_tfidf_below,
 				  &kind)) != RL_OK)
-		goto fail;
-	s.vectors = kind;
+		goto end;
+	s.vectors = rl_vectors_name(kind);
 	char head[128];
-	snprintf(head, sizeof head, "vectors=%s k=%d fit=", kind, o->k);
+	snprintf(head, sizeof head, "vectors=%s k=%d fit=", s.vectors, o->k);
 	if ((rc = rl_buf_append(&fp, head, strlen(head))) != RL_OK ||
 	    (rc = rl_buf_append(&fp, stored.data, stored.len)) != RL_OK)
-		goto fail;
+		goto end;
 	rc = rl_store_setting_get(db, GRAPH_KEY, &stored);
 	if (rc != RL_OK && rc != RL_ENOTFOUND)
-		goto fail;
+		goto end;
 	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
 
 	if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
-		goto fail;
+		goto end;
 	if (vs.n == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
 			     "vectorize` first");
-		goto fail;
+		goto end;
 	}
 	uint32_t k = (uint32_t)o->k;
 	nbr = malloc((size_t)vs.n * k * sizeof *nbr);
@@ -104,12 +100,12 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	init = malloc((size_t)vs.n * k * sizeof *init);
 	if (!nbr || !sim || !init) {
 		rc = RL_ENOMEM;
-		goto fail;
+		goto end;
 	}
 	uint64_t found = 0;
 	if (same && (rc = rl_store_neighbours_load(db, vs.review_ids, vs.n, k,
 						   init, NULL, &found)) != RL_OK)
-		goto fail;
+		goto end;
 	uint64_t full = (uint64_t)vs.n * (vs.n - 1 < k ? vs.n - 1 : k);
 	if (same && found == full) {
 		/* Up to date: every row has its k neighbours. */
@@ -135,20 +131,20 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if (o->progress)
 		o->progress(o->ctx, "graph", 0, vs.n);
 	if ((rc = rl_knn(&v, &ko, nbr, sim)) != RL_OK)
-		goto fail;
+		goto end;
 	if (s.exact)
 		s.recall = 1;
 	else if (o->recall_sample > 0 &&
 		 (rc = rl_knn_recall(&v, k, nbr, (uint32_t)o->recall_sample,
 				     (uint64_t)o->seed, o->threads,
 				     &s.recall)) != RL_OK)
-		goto fail;
+		goto end;
 
 	/* A new graph: the neighbour count labelling chose on the old one
 	 * no longer holds. */
 	if ((rc = rl_store_neighbours_clear(db)) != RL_OK ||
-	    (rc = rl_store_setting_del(db, RL_NEIGHBOURS_KEY)) != RL_OK)
-		goto fail;
+	    (rc = rl_store_neighbours_del(db)) != RL_OK)
+		goto end;
 	for (uint32_t i = 0; i < vs.n; i++) {
 		for (uint32_t j = 0; j < k; j++) {
 			int32_t b = nbr[(size_t)i * k + j];
@@ -157,30 +153,24 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 			if ((rc = rl_store_neighbour_put(db, vs.review_ids[i],
 					(int)j + 1, vs.review_ids[b],
 					sim[(size_t)i * k + j])) != RL_OK)
-				goto fail;
+				goto end;
 			s.edges++;
 		}
 		if (o->progress && (i & 65535) == 65535)
 			o->progress(o->ctx, "graph", i, vs.n);
 	}
 	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)
-		goto fail;
+		goto end;
 	s.reviews = vs.n;
-done:;
-	char counts[256];
+done:
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
 		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
-		 kind, s.exact, s.incremental, s.recall);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+		 s.vectors, s.exact, s.incremental, s.recall);
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");

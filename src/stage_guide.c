@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence.h"
+#include "stage.h"
 #include "store.h"
 
 void rl_next_opts_init(rl_next_opts *o)
@@ -76,7 +76,7 @@ static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm)
 			     (long long)m.id);
 		goto out;
 	}
-	if ((rc = rl_features_load(db, ev, &X)) != RL_OK)
+	if ((rc = rl_features_load(db, ev->review_ids, ev->n, &X)) != RL_OK)
 		goto out;
 	if (X.n_cols != m.n_cols ||
 	    m.n_weights != (size_t)(m.n_cols + 1) * m.n_labels) {
@@ -180,6 +180,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		rl_next_opts_init(&defaults);
 		o = &defaults;
 	}
+	rl_propagate_opts prop;
 	rl_evidence ev;
 	double *Pm = NULL, *Pp = NULL, *R = NULL, *quality = NULL;
 	double *Y = NULL, *reach = NULL;
@@ -192,9 +193,8 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	size_t n_picks = 0;
 	int rc;
 	rl_clear_error(db);
-	if ((rc = rl_propagate_check(db, &o->prop)) != RL_OK)
-		return rc;
-	if ((rc = rl_evidence_load(db, &ev, (uint32_t)o->prop.neighbours)) !=
+	if ((rc = rl_propagate_prepare(db, &o->prop, &prop)) != RL_OK ||
+	    (rc = rl_evidence_load(db, &ev, (uint32_t)prop.neighbours)) !=
 	    RL_OK)
 		return rc;
 	uint32_t n = ev.n, L = ev.L;
@@ -220,7 +220,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	    !reach)
 		goto out;
 	if ((rc = model_probs(db, &ev, Pm)) != RL_OK ||
-	    (rc = rl_propagate_run(&ev, NULL, &o->prop, Pp, NULL)) != RL_OK ||
+	    (rc = rl_propagate_run(&ev, NULL, &prop, Pp, NULL)) != RL_OK ||
 	    (rc = rl_rule_quality(&ev, NULL, quality)) != RL_OK ||
 	    (rc = rl_store_neighbours_load(db, ev.review_ids, n, (uint32_t)k,
 					   nbr, sim, &found)) != RL_OK)

@@ -1,6 +1,7 @@
 /*
  * stage_rules.c - the rules stage: a rules file -> rules, rule_hits; and
- * the rule-quality report computed from the stored hits and seeds.
+ * the rule-quality report: the stored hits and seeds loaded as evidence
+ * (stage.c), counted by the kernels of votes.c.
  *
  * Loading replaces the rule set in one transaction. A rule whose pattern
  * was already in the set keeps its id and hits (only its line, label and
@@ -10,12 +11,12 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
 #include "rules.h"
+#include "stage.h"
 #include "store.h"
 
 typedef struct old_rule {
@@ -145,10 +146,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	loader ld = { .db = db };
 	rl_rule_def *defs = NULL;
 	size_t n = 0;
-	char err[1024];
+	char err[1024], counts[256] = "{}";
 	rl_buf params = { 0 };
-	int64_t run_id = 0, last = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	int64_t last = 0;
 	int rc;
 	rl_clear_error(db);
 	if (st)
@@ -168,11 +169,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	    (rc = rl_json_string(&params, path, strlen(path))) != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "rules", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "rules", params.data, &run_id)) !=
-	    RL_OK || (rc = rl_store_rules_each(db, collect_old, &ld)) != RL_OK)
-		goto fail;
+	if ((rc = rl_store_rules_each(db, collect_old, &ld)) != RL_OK)
+		goto end;
 	for (size_t i = 0; i < n; i++) {
 		const rl_rule_def *d = &defs[i];
 		int64_t label_id, id = 0;
@@ -184,10 +184,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 				     "--add %s`, or load with --create-labels",
 				     path, d->line, d->negate ? 2 : 1,
 				     d->label, d->label);
-			goto fail;
+			goto end;
 		}
 		if (rc != RL_OK)
-			goto fail;
+			goto end;
 		for (size_t j = 0; j < ld.n_old; j++)
 			if (!ld.old[j].claimed &&
 			    !strcmp(ld.old[j].pattern, d->pattern)) {
@@ -200,36 +200,30 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		if ((rc = rl_store_rule_put(db, &id, d->line, label_id,
 					    d->negate, d->pattern, d->weight,
 					    path)) != RL_OK)
-			goto fail;
+			goto end;
 		if (fresh && (rc = add_matcher(&ld, id, d->pattern, d->line,
 					       path)) != RL_OK)
-			goto fail;
+			goto end;
 	}
 	for (size_t j = 0; j < ld.n_old; j++)
 		if (!ld.old[j].claimed &&
 		    (rc = rl_store_rule_delete(db, ld.old[j].id)) != RL_OK)
-			goto fail;
+			goto end;
 	ld.st.rules = n;
 	ld.st.matched = ld.n_match;
 	if (ld.n_match && (rc = rl_store_reviews_batch(db, 0, 0, INT_MAX,
 						       match_review, &ld,
 						       &last)) != RL_OK)
-		goto fail;
-	char counts[256];
+		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"kept\":%llu,\"matched\":%llu,"
 		 "\"hits\":%llu}", (unsigned long long)ld.st.rules,
 		 (unsigned long long)ld.st.kept,
 		 (unsigned long long)ld.st.matched,
 		 (unsigned long long)ld.st.hits);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = ld.st;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
@@ -263,8 +257,9 @@ static int match_and_note(void *ctx, int64_t id, const char *ext_id,
 int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 {
 	loader ld = { .db = db };
-	int64_t run_id = 0, after = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	int64_t after = 0;
+	char counts[200] = "{}";
 	int rc;
 	(void)o;
 	rl_clear_error(db);
@@ -273,17 +268,16 @@ int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 	ld.batch = malloc(APPLY_BATCH * sizeof *ld.batch);
 	if (!ld.batch)
 		return rl_fail(db, RL_ENOMEM, "out of memory");
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "rules", "{}", &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "rules", "{}", &run_id)) != RL_OK ||
-	    (rc = rl_store_rules_each(db, collect_matcher, &ld)) != RL_OK)
-		goto fail;
+	if ((rc = rl_store_rules_each(db, collect_matcher, &ld)) != RL_OK)
+		goto end;
 	for (;;) {
 		ld.n_batch = 0;
 		rc = rl_store_reviews_batch(db, 1, after, APPLY_BATCH,
 					    match_and_note, &ld, &after);
 		if (rc != RL_OK)
-			goto fail;
+			goto end;
 		if (ld.n_batch == 0)
 			break;
 		/* rule_scans is what the batch query reads, so it is written
@@ -291,24 +285,18 @@ int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 		for (size_t i = 0; i < ld.n_batch; i++)
 			if ((rc = rl_store_scanned_put(db, ld.batch[i])) !=
 			    RL_OK)
-				goto fail;
+				goto end;
 	}
 	ld.st.rules = ld.n_match;
 	ld.st.matched = ld.n_match;
-	char counts[200];
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"reviews\":%llu,\"hits\":%llu}",
 		 (unsigned long long)ld.st.rules,
 		 (unsigned long long)ld.st.reviews,
 		 (unsigned long long)ld.st.hits);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = ld.st;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
@@ -320,18 +308,7 @@ out:
 
 typedef struct reporter {
 	rl_rules_report *r;
-	int64_t *label_of;	/* [n] label id of each rule */
 	size_t cap;
-	/* seeds: sorted (review, label) */
-	int64_t *seed_review, *seed_label;
-	size_t n_seeds, cap_seeds;
-	/* rule ids sorted, with their index in r->rules */
-	int64_t *by_id;
-	size_t *by_id_idx;
-	/* the review being gathered */
-	int64_t cur;
-	size_t *group, n_group;
-	int oom;
 } reporter;
 
 static int collect_rule(void *ctx, const rl_rule_row *row)
@@ -344,10 +321,6 @@ static int collect_rule(void *ctx, const rl_rule_row *row)
 		if (!p)
 			return RL_ENOMEM;
 		r->rules = p;
-		int64_t *l = realloc(rp->label_of, cap * sizeof *l);
-		if (!l)
-			return RL_ENOMEM;
-		rp->label_of = l;
 		rp->cap = cap;
 	}
 	rl_rule_report *x = &r->rules[r->n];
@@ -359,154 +332,74 @@ static int collect_rule(void *ctx, const rl_rule_row *row)
 	x->precision = x->ci_low = x->ci_high = -1;
 	x->label = strdup(row->label ? row->label : "");
 	x->pattern = strdup(row->pattern ? row->pattern : "");
-	rp->label_of[r->n] = row->label_id;
 	r->n++;
 	return x->label && x->pattern ? RL_OK : RL_ENOMEM;
 }
 
-static int collect_seed(void *ctx, int64_t review, int64_t label)
-{
-	reporter *rp = ctx;
-	if (rp->n_seeds == rp->cap_seeds) {
-		size_t cap = rp->cap_seeds ? rp->cap_seeds * 2 : 64;
-		int64_t *a = realloc(rp->seed_review, cap * sizeof *a);
-		if (!a)
-			return RL_ENOMEM;
-		rp->seed_review = a;
-		int64_t *b = realloc(rp->seed_label, cap * sizeof *b);
-		if (!b)
-			return RL_ENOMEM;
-		rp->seed_label = b;
-		rp->cap_seeds = cap;
-	}
-	rp->seed_review[rp->n_seeds] = review;
-	rp->seed_label[rp->n_seeds++] = label;
-	return RL_OK;
-}
-
-static int64_t seed_of(const reporter *rp, int64_t review)
-{
-	int64_t i = rl_find_id(rp->seed_review, rp->n_seeds, review);
-	return i >= 0 ? rp->seed_label[i] : -1;
-}
-
-static int disagree(const reporter *rp, size_t i, size_t j)
-{
-	const rl_rule_report *a = &rp->r->rules[i], *b = &rp->r->rules[j];
-	int same = rp->label_of[i] == rp->label_of[j];
-	if (!a->negate && !b->negate)
-		return !same;
-	return a->negate != b->negate && same;
-}
-
-/* Folds the hits of review rp->cur (rule indices in rp->group). */
-static void fold_group(reporter *rp)
-{
-	rl_rules_report *r = rp->r;
-	size_t n = r->n, g = rp->n_group;
-	if (g == 0)
-		return;
-	int64_t seed = seed_of(rp, rp->cur);
-	int any_conflict = 0;
-	r->covered++;
-	for (size_t a = 0; a < g; a++) {
-		size_t i = rp->group[a];
-		rl_rule_report *x = &r->rules[i];
-		int overlapped = 0, conflicted = 0;
-		x->hits++;
-		for (size_t b = 0; b < g; b++) {
-			size_t j = rp->group[b];
-			if (j == i)
-				continue;
-			overlapped = 1;
-			r->overlap[i * n + j]++;
-			if (disagree(rp, i, j)) {
-				conflicted = 1;
-				r->conflict[i * n + j]++;
-			}
-		}
-		x->overlaps += (uint64_t)overlapped;
-		x->conflicts += (uint64_t)conflicted;
-		any_conflict |= conflicted;
-		if (seed >= 0) {
-			x->seed_hits++;
-			x->seed_correct += (uint64_t)((seed == rp->label_of[i]) !=
-						      x->negate);
-		}
-	}
-	r->conflicted += (uint64_t)any_conflict;
-}
-
-static int collect_hit(void *ctx, int64_t review, int64_t rule)
-{
-	reporter *rp = ctx;
-	if (review != rp->cur) {
-		fold_group(rp);
-		rp->n_group = 0;
-		rp->cur = review;
-	}
-	int64_t i = rl_find_id(rp->by_id, rp->r->n, rule);
-	if (i >= 0)
-		rp->group[rp->n_group++] = rp->by_id_idx[i];
-	return RL_OK;
-}
-
-/* 95% Wilson score interval for c successes of n. */
-static void wilson(uint64_t c, uint64_t n, double *lo, double *hi)
-{
-	const double z = 1.959963984540054;
-	double p = (double)c / (double)n, nn = (double)n;
-	double den = 1 + z * z / nn;
-	double mid = (p + z * z / (2 * nn)) / den;
-	double half = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) /
-		      den;
-	*lo = mid - half < 0 ? 0 : mid - half;
-	*hi = mid + half > 1 ? 1 : mid + half;
-}
-
 int rl_rules_report_get(rl_db *db, rl_rules_report **out)
 {
-	reporter rp = { .cur = -1 };
+	reporter rp = { 0 };
+	rl_evidence ev;
+	uint64_t *cnt = NULL;
+	size_t *at = NULL;
 	int rc = RL_ENOMEM;
 	*out = NULL;
+	memset(&ev, 0, sizeof ev);
 	rl_clear_error(db);
 	rp.r = calloc(1, sizeof *rp.r);
 	if (!rp.r)
 		goto out;
 	if ((rc = rl_store_rules_each(db, collect_rule, &rp)) != RL_OK ||
-	    (rc = rl_store_seeds_each(db, collect_seed, &rp)) != RL_OK ||
-	    (rc = rl_store_count_reviews(db, &rp.r->reviews)) != RL_OK)
+	    (rc = rl_evidence_load_no_graph(db, &ev)) != RL_OK)
 		goto out;
-	size_t n = rp.r->n;
+	rl_rules_report *r = rp.r;
+	size_t n = r->n, m = ev.n_rules;
+	r->reviews = ev.n;
 	rc = RL_ENOMEM;
-	rp.r->overlap = calloc(n * n + 1, sizeof *rp.r->overlap);
-	rp.r->conflict = calloc(n * n + 1, sizeof *rp.r->conflict);
-	rp.group = malloc((n + 1) * sizeof *rp.group);
-	rp.by_id = malloc((n + 1) * sizeof *rp.by_id);
-	rp.by_id_idx = malloc((n + 1) * sizeof *rp.by_id_idx);
-	if (!rp.r->overlap || !rp.r->conflict || !rp.group || !rp.by_id ||
-	    !rp.by_id_idx)
+	r->overlap = calloc(n * n + 1, sizeof *r->overlap);
+	r->conflict = calloc(n * n + 1, sizeof *r->conflict);
+	/* per evidence rule: hits, overlaps, conflicts, seed hits, seed
+	 * right, then the two [m][m] matrices */
+	cnt = malloc((5 * m + 2 * m * m + 1) * sizeof *cnt);
+	at = malloc((m + 1) * sizeof *at);
+	if (!r->overlap || !r->conflict || !cnt || !at)
 		goto out;
-	/* Insertion sort of the rule ids: rule sets are small. */
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i;
-		while (j > 0 && rp.by_id[j - 1] > rp.r->rules[i].id) {
-			rp.by_id[j] = rp.by_id[j - 1];
-			rp.by_id_idx[j] = rp.by_id_idx[j - 1];
-			j--;
-		}
-		rp.by_id[j] = rp.r->rules[i].id;
-		rp.by_id_idx[j] = i;
+	uint64_t *hits = cnt, *overlaps = cnt + m, *conflicts = cnt + 2 * m;
+	uint64_t *seed_hits = cnt + 3 * m, *seed_right = cnt + 4 * m;
+	uint64_t *overlap = cnt + 5 * m, *conflict = overlap + m * m;
+	rl_rule_overlaps(&ev, hits, overlaps, conflicts, overlap, conflict,
+			 &r->covered, &r->conflicted);
+	rl_rule_seed_counts(&ev, NULL, seed_hits, seed_right);
+	/* The evidence's rules are the report's, matched by id (both in
+	 * line order, so this is the identity but for a concurrent
+	 * change). */
+	for (size_t e = 0; e < m; e++) {
+		at[e] = SIZE_MAX;
+		for (size_t i = 0; i < n && at[e] == SIZE_MAX; i++)
+			if (r->rules[i].id == ev.rule_ids[e])
+				at[e] = i;
 	}
-	if ((rc = rl_store_hits_each(db, collect_hit, &rp)) != RL_OK)
-		goto out;
-	fold_group(&rp);
-	for (size_t i = 0; i < n; i++) {
-		rl_rule_report *x = &rp.r->rules[i];
+	for (size_t e = 0; e < m; e++) {
+		if (at[e] == SIZE_MAX)
+			continue;
+		rl_rule_report *x = &r->rules[at[e]];
+		x->hits = hits[e];
+		x->overlaps = overlaps[e];
+		x->conflicts = conflicts[e];
+		x->seed_hits = seed_hits[e];
+		x->seed_correct = seed_right[e];
+		for (size_t f = 0; f < m; f++)
+			if (at[f] != SIZE_MAX) {
+				r->overlap[at[e] * n + at[f]] =
+					overlap[e * m + f];
+				r->conflict[at[e] * n + at[f]] =
+					conflict[e * m + f];
+			}
 		if (x->seed_hits == 0)
 			continue;
 		x->precision = (double)x->seed_correct / (double)x->seed_hits;
-		wilson(x->seed_correct, x->seed_hits, &x->ci_low, &x->ci_high);
+		rl_wilson(x->seed_correct, x->seed_hits, &x->ci_low,
+			  &x->ci_high);
 	}
 	*out = rp.r;
 	rp.r = NULL;
@@ -515,12 +408,9 @@ out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_rules_report_free(rp.r);
-	free(rp.label_of);
-	free(rp.seed_review);
-	free(rp.seed_label);
-	free(rp.group);
-	free(rp.by_id);
-	free(rp.by_id_idx);
+	rl_evidence_free(&ev);
+	free(cnt);
+	free(at);
 	return rc;
 }
 

@@ -2,7 +2,7 @@
  * stage_tokenize.c - the tokenize stage: reviews -> review_tokens, terms.
  *
  * Incremental: only reviews without tokens are read, in batches by id, and
- * their token lists are written back as varint blobs of term ids. When the
+ * their lists of term ids are written back. When the
  * tokenizer's fingerprint (options, lexicon contents, version) differs from
  * the one stored with the tokens, every review is tokenized again, since
  * old and new tokens could not be mixed. One transaction.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "stage.h"
 #include "store.h"
 
 #define BATCH 2048
@@ -35,10 +35,10 @@ typedef struct tok_state {
 	int64_t next_term;
 	rl_tokenize_stats st;
 
-	/* the batch: review i's tokens are blob[off[i]..off[i+1]) */
-	rl_buf blob;
+	/* the batch: review i's term ids are term[off[i]..off[i+1]) */
+	uint32_t *term;
+	size_t cap_term;
 	int64_t ids[BATCH];
-	int64_t ntok[BATCH];
 	size_t off[BATCH + 1];
 	size_t n;
 
@@ -80,17 +80,16 @@ static void tokenize_part(void *ctx, int t, int nt)
 	}
 }
 
-/* Appends review i's term ids to the blob, giving new terms the next ids
- * (and storing them). */
+/* Appends review i's term ids to the batch's, giving new terms the next
+ * ids (and storing them). */
 static int give_ids(tok_state *ts, size_t i)
 {
 	const unsigned char *p =
 		(const unsigned char *)ts->part[ts->owner[i]].toks.data;
 	const unsigned char *end = p + ts->tok_end[i];
+	size_t at = ts->off[i];
 	int rc = RL_OK;
-	ts->off[i] = ts->blob.len;
-	ts->ntok[i] = 0;
-	for (p += ts->tok_begin[i]; p < end && rc == RL_OK; ts->ntok[i]++) {
+	for (p += ts->tok_begin[i]; p < end && rc == RL_OK; at++) {
 		uint64_t len;
 		size_t used = rl_varint_get(p, end, &len);
 		if (used == 0)
@@ -109,10 +108,18 @@ static int give_ids(tok_state *ts, size_t i)
 				return rc;
 			ts->st.new_terms++;
 		}
-		rc = rl_buf_put_varint(&ts->blob, (uint64_t)id);
+		if (at == ts->cap_term) {
+			size_t cap = ts->cap_term ? 2 * ts->cap_term : 4096;
+			uint32_t *t = realloc(ts->term, cap * sizeof *t);
+			if (!t)
+				return RL_ENOMEM;
+			ts->term = t;
+			ts->cap_term = cap;
+		}
+		ts->term[at] = (uint32_t)id;
 	}
-	ts->off[i + 1] = ts->blob.len;
-	ts->st.tokens += (uint64_t)ts->ntok[i];
+	ts->off[i + 1] = at;
+	ts->st.tokens += (uint64_t)(at - ts->off[i]);
 	return rc;
 }
 
@@ -191,8 +198,8 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	rl_buf stored = { 0 }, params = { 0 };
 	char err[512];
 	int rc;
-	double t0 = rl_now();
-	int64_t run_id = 0;
+	rl_stage stg;
+	char counts[256] = "{}";
 	uint64_t todo = 0, done = 0;
 
 	rl_clear_error(db);
@@ -219,40 +226,36 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	if ((rc = params_json(o, fp, &params)) != RL_OK)
 		goto out;
 
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "tokenize", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "tokenize", params.data, &run_id)) !=
-	    RL_OK)
-		goto fail;
 	rc = rl_store_setting_get(db, FINGERPRINT_KEY, &stored);
 	if (rc != RL_OK && rc != RL_ENOTFOUND)
-		goto fail;
+		goto end;
 	if (rc == RL_ENOTFOUND || strcmp(stored.data, fp) != 0) {
 		if (rc == RL_OK)
 			ts->st.retokenized_all = 1;
 		if ((rc = rl_store_tokens_clear(db)) != RL_OK ||
 		    (rc = rl_store_setting_set(db, FINGERPRINT_KEY, fp)) !=
 			    RL_OK)
-			goto fail;
+			goto end;
 	}
 	/* The options go along, so `predict` can tokenize new text exactly
 	 * as the stored tokens were made. */
 	if ((rc = rl_store_setting_set(db, "tokenizer_params", params.data)) !=
 	    RL_OK)
-		goto fail;
+		goto end;
 	if ((rc = rl_store_terms_load(db, NULL, 0, ts->terms,
 				       &ts->next_term)) != RL_OK)
-		goto fail;
+		goto end;
 	ts->next_term++;
 	if ((rc = rl_store_untokenized_count(db, &todo)) != RL_OK)
-		goto fail;
+		goto end;
 
 	int64_t after = 0;
 	double next_progress = 0;
 	for (;;) {
 		ts->n = 0;
 		ts->first = 0;
-		ts->blob.len = 0;
 		ts->off[0] = 0;
 		ts->text.len = 0;
 		ts->ext.len = 0;
@@ -261,15 +264,16 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 		if (rc == RL_OK)
 			rc = flush_pending(ts);
 		if (rc != RL_OK)
-			goto fail;
+			goto end;
 		if (ts->n == 0)
 			break;
 		for (size_t i = 0; i < ts->n; i++) {
-			rc = rl_store_tokens_put(db, ts->ids[i], ts->ntok[i],
-						 ts->blob.data + ts->off[i],
-						 ts->off[i + 1] - ts->off[i]);
+			rc = rl_store_tokens_put(db, ts->ids[i],
+						 ts->term + ts->off[i],
+						 (uint32_t)(ts->off[i + 1] -
+							    ts->off[i]));
 			if (rc != RL_OK)
-				goto fail;
+				goto end;
 		}
 		done += ts->n;
 		ts->st.reviews += ts->n;
@@ -281,7 +285,6 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 	if (o->progress)
 		o->progress(o->ctx, "tokenize", done, todo);
 
-	char counts[256];
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"tokens\":%llu,\"new_terms\":%llu,"
 		 "\"bytes\":%llu,\"retokenized_all\":%d}",
@@ -289,22 +292,15 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 		 (unsigned long long)ts->st.tokens,
 		 (unsigned long long)ts->st.new_terms,
 		 (unsigned long long)ts->st.bytes, ts->st.retokenized_all);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK)
-		goto fail;
-	if ((rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = ts->st;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_buf_free(&stored);
 	rl_buf_free(&params);
-	rl_buf_free(&ts->blob);
+	free(ts->term);
 	rl_buf_free(&ts->text);
 	rl_buf_free(&ts->ext);
 	rl_strmap_free(ts->terms);

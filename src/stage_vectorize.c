@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "kernels.h"
+#include "stage.h"
 #include "store.h"
 
 #define FIT_KEY "vectorize"
@@ -135,36 +134,6 @@ out:
 	return rc;
 }
 
-/* Writes rows of X (and their LSA projection) for the token set's
- * reviews. */
-static int save_vectors(rl_db *db, const rl_token_set *ts, const rl_csr *X,
-			const float *lsa, uint32_t dim)
-{
-	rl_buf blob = { 0 };
-	int rc = RL_OK;
-	for (uint32_t i = 0; i < ts->n && rc == RL_OK; i++) {
-		blob.len = 0;
-		uint32_t prev = 0;
-		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
-			if ((rc = rl_buf_put_varint(&blob, X->indices[p] -
-						    prev)) != RL_OK ||
-			    (rc = rl_buf_append(&blob, &X->values[p], 4)) !=
-				    RL_OK)
-				goto out;
-			prev = X->indices[p];
-		}
-		rc = rl_store_vector_put(db, ts->review_ids[i], "tfidf",
-					 X->n_cols, blob.data, blob.len);
-		if (rc == RL_OK)
-			rc = rl_store_vector_put(db, ts->review_ids[i], "lsa",
-						 dim, lsa + (size_t)i * dim,
-						 dim * sizeof(float));
-	}
-out:
-	rl_buf_free(&blob);
-	return rc;
-}
-
 int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		 rl_vectorize_stats *st)
 {
@@ -180,8 +149,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	rl_lsa lsa = { 0 };
 	rl_csr X = { 0 };
 	float *proj = NULL;
-	int64_t run_id = 0;
-	double t0 = rl_now();
+	rl_stage stg;
+	char counts[256] = "{}";
 	int rc;
 	rl_clear_error(db);
 	if (st)
@@ -190,26 +159,25 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	if ((rc = rl_params_json(rl_vectorize_params, rl_vectorize_nparams, o,
 				 &params)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_begin(db)) != RL_OK)
+	if ((rc = rl_stage_begin(db, "vectorize", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_run_start(db, "vectorize", params.data, &run_id)) !=
-	    RL_OK || (rc = fit_fingerprint(db, o, &fp)) != RL_OK)
-		goto fail;
+	if ((rc = fit_fingerprint(db, o, &fp)) != RL_OK)
+		goto end;
 	rc = rl_store_setting_get(db, FIT_KEY, &stored);
 	if (rc != RL_OK && rc != RL_ENOTFOUND)
-		goto fail;
+		goto end;
 	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
 	uint64_t fit_docs = 0;
 	if (same && rl_store_setting_get(db, FIT_DOCS_KEY, &stored) == RL_OK)
 		fit_docs = strtoull(stored.data, NULL, 10);
 
-	if ((rc = rl_store_tokens_load(db, NULL, &all)) != RL_OK)
-		goto fail;
+	if ((rc = rl_store_tokens_load(db, 0, &all)) != RL_OK)
+		goto end;
 	if (all.n == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no tokenized reviews to "
 			     "vectorize; import reviews and run `revlab "
 			     "tokenize` first");
-		goto fail;
+		goto end;
 	}
 	s.refit = !same || fit_docs == 0 ||
 		  (double)all.n > GROWTH_REFIT * (double)fit_docs;
@@ -217,27 +185,27 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	const rl_token_set *work = &all;
 	if (s.refit) {
 		if ((rc = rl_tfidf_fit(&docs, o, &tf)) != RL_OK)
-			goto fail;
+			goto end;
 		if (tf.n_features == 0) {
 			rc = rl_fail(db, RL_EEMPTY, "no feature occurs in %d "
 				     "or more reviews (min_df); nothing to "
 				     "vectorize", o->min_df);
-			goto fail;
+			goto end;
 		}
 		if ((rc = rl_tfidf_transform(&tf, NULL, &docs, o->ngram_max,
 					     &X)) != RL_OK)
-			goto fail;
+			goto end;
 		if ((rc = fit_lsa(&tf, &X, o, &lsa)) != RL_OK)
-			goto fail;
+			goto end;
 		char n[32], gen[48];
 		snprintf(n, sizeof n, "%u", all.n);
 		/* The fit's identity: its settings and the run that made it,
 		 * so a graph or model from an earlier fit is never taken for
 		 * one of this fit, even with the same settings. */
-		snprintf(gen, sizeof gen, " run=%lld", (long long)run_id);
+		snprintf(gen, sizeof gen, " run=%lld", (long long)stg.run_id);
 		if ((rc = rl_buf_append(&fitid, fp.data, fp.len)) != RL_OK ||
 		    (rc = rl_buf_append(&fitid, gen, strlen(gen))) != RL_OK)
-			goto fail;
+			goto end;
 		if ((rc = rl_store_vectorizer_save(db, &tf, &lsa)) != RL_OK ||
 		    (rc = rl_store_vectors_clear(db)) != RL_OK ||
 		    (rc = rl_store_setting_set(db, FIT_ID_KEY, fitid.data)) !=
@@ -245,48 +213,43 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		    (rc = rl_store_setting_set(db, FIT_KEY, fp.data)) !=
 			    RL_OK ||
 		    (rc = rl_store_setting_set(db, FIT_DOCS_KEY, n)) != RL_OK)
-			goto fail;
+			goto end;
 	} else {
 		/* Only the reviews without vectors, with the stored fit. */
 		rl_token_set_free(&all);
-		if ((rc = rl_store_tokens_load(db, "lsa", &todo)) != RL_OK ||
+		if ((rc = rl_store_tokens_load(db, 1, &todo)) != RL_OK ||
 		    (rc = rl_store_vectorizer_load(db, (uint32_t)fit_docs,
 						   o->sublinear, &tf, &lsa)) !=
 			    RL_OK)
-			goto fail;
+			goto end;
 		rl_docs d2 = { todo.tokens, todo.doc_off, todo.n };
 		if ((rc = rl_tfidf_transform(&tf, NULL, &d2, o->ngram_max,
 					     &X)) != RL_OK)
-			goto fail;
+			goto end;
 		work = &todo;
 	}
 	proj = malloc(((size_t)work->n * lsa.dim + 1) * sizeof *proj);
 	if (!proj) {
 		rc = RL_ENOMEM;
-		goto fail;
+		goto end;
 	}
 	if ((rc = rl_lsa_transform(&lsa, &X, o->threads, proj)) != RL_OK ||
-	    (rc = save_vectors(db, work, &X, proj, lsa.dim)) != RL_OK)
-		goto fail;
+	    (rc = rl_store_vectors_put(db, work->review_ids, &X, proj,
+					lsa.dim)) != RL_OK)
+		goto end;
 	s.reviews = work->n;
 	s.features = tf.n_features;
 	s.nnz = X.indptr ? X.indptr[X.n_rows] : 0;
 
-	char counts[256];
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"features\":%llu,\"nnz\":%llu,"
 		 "\"dim\":%u,\"refit\":%d}",
 		 (unsigned long long)s.reviews,
 		 (unsigned long long)s.features, (unsigned long long)s.nnz,
 		 lsa.dim, s.refit);
-	if ((rc = rl_store_run_finish(db, run_id, rl_now() - t0, counts)) !=
-	    RL_OK || (rc = rl_store_commit(db)) != RL_OK)
-		goto fail;
-	if (st)
+end:
+	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
-	goto out;
-fail:
-	rl_store_rollback(db);
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");

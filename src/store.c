@@ -420,6 +420,7 @@ struct rl_db {
 	sqlite3 *sql;
 	char *path;
 	rl_buf err;
+	rl_buf blob;		/* a blob being encoded, reused */
 	sqlite3_stmt *stmt[S_COUNT];
 	int fail_after;		/* fault injection: steps until failure */
 };
@@ -664,6 +665,7 @@ void rl_db_close(rl_db *db)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->sql);
 	rl_buf_free(&db->err);
+	rl_buf_free(&db->blob);
 	free(db->path);
 	free(db);
 }
@@ -747,6 +749,58 @@ int rl_store_setting_set(rl_db *db, const char *key, const char *value)
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return exec_stmt(db, s);
+}
+
+/* The settings where labelling records the neighbour count and class
+ * shares it chose. */
+#define NEIGHBOURS_KEY "neighbours"
+#define CLASS_PRIOR_KEY "class_prior"
+
+int rl_store_prior_get(rl_db *db, rl_prior *p)
+{
+	rl_buf b = { 0 };
+	int rc = rl_store_setting_get(db, CLASS_PRIOR_KEY, &b);
+	if (rc == RL_OK) {
+		/* A value this version does not know counts as none. */
+		rc = RL_ENOTFOUND;
+		for (int v = RL_PRIOR_SEEDS; v < RL_PRIOR_AUTO; v++)
+			if (!strcmp(b.data, rl_prior_name((rl_prior)v))) {
+				*p = (rl_prior)v;
+				rc = RL_OK;
+			}
+	}
+	rl_buf_free(&b);
+	return rc;
+}
+
+int rl_store_prior_set(rl_db *db, rl_prior p)
+{
+	if (p != RL_PRIOR_SEEDS && p != RL_PRIOR_UNIFORM)
+		return rl_fail(db, RL_EINVAL, "class shares %d cannot be "
+			       "recorded", (int)p);
+	return rl_store_setting_set(db, CLASS_PRIOR_KEY, rl_prior_name(p));
+}
+
+int rl_store_neighbours_get(rl_db *db, uint32_t *k)
+{
+	rl_buf b = { 0 };
+	int rc = rl_store_setting_get(db, NEIGHBOURS_KEY, &b);
+	if (rc == RL_OK)
+		*k = (uint32_t)strtoul(b.data, NULL, 10);
+	rl_buf_free(&b);
+	return rc;
+}
+
+int rl_store_neighbours_set(rl_db *db, uint32_t k)
+{
+	char num[16];
+	snprintf(num, sizeof num, "%u", k);
+	return rl_store_setting_set(db, NEIGHBOURS_KEY, num);
+}
+
+int rl_store_neighbours_del(rl_db *db)
+{
+	return rl_store_setting_del(db, NEIGHBOURS_KEY);
 }
 
 /* ---- reviews ---- */
@@ -982,15 +1036,24 @@ int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
 	return rc == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
-int rl_store_tokens_put(rl_db *db, int64_t review_id, int64_t n_tokens,
-			const void *blob, size_t len)
+/* A review's tokens are stored as the varints of their term ids, in
+ * order (rl_store_tokens_load decodes them). */
+int rl_store_tokens_put(rl_db *db, int64_t review_id, const uint32_t *ids,
+			uint32_t n)
 {
+	int rc = RL_OK;
+	db->blob.len = 0;
+	for (uint32_t i = 0; i < n && rc == RL_OK; i++)
+		rc = rl_buf_put_varint(&db->blob, ids[i]);
+	if (rc != RL_OK)
+		return rl_fail(db, rc, "out of memory");
 	sqlite3_stmt *s = stmt(db, S_TOKENS_PUT);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
-	sqlite3_bind_int64(s, 2, n_tokens);
-	sqlite3_bind_blob64(s, 3, len ? blob : "", len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_blob64(s, 3, db->blob.len ? db->blob.data : "",
+			    db->blob.len, SQLITE_STATIC);
 	return exec_stmt(db, s);
 }
 
@@ -1082,19 +1145,18 @@ out:
 
 /* ---- token sets, vectors, neighbours ---- */
 
-void rl_token_set_free(rl_token_set *t)
+/* The kind a review's vectors are stored under. */
+static const char *kind_text(rl_vectors kind)
 {
-	if (!t)
-		return;
-	free(t->review_ids);
-	free(t->tokens);
-	free(t->doc_off);
-	memset(t, 0, sizeof *t);
+	return kind == RL_VECTORS_LSA ? "lsa" : "tfidf";
 }
 
-int rl_store_tokens_load(rl_db *db, const char *missing_kind,
-			 rl_token_set *out)
+int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out)
 {
+	/* LSA vectors are written last, so a review without one has no
+	 * complete vectors. */
+	const char *missing_kind = unvectorized ? kind_text(RL_VECTORS_LSA)
+						: NULL;
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *s = stmt(db, missing_kind ? S_TOKSET_COUNT_MISSING
 						: S_TOKSET_COUNT_ALL);
@@ -1344,32 +1406,61 @@ int rl_store_vectors_clear(rl_db *db)
 	return exec_stmt(db, stmt(db, S_VECTORS_CLEAR));
 }
 
-int rl_store_vector_put(rl_db *db, int64_t review_id, const char *kind,
-			uint32_t dim, const void *blob, size_t len)
+static int vector_put(rl_db *db, int64_t review_id, rl_vectors kind,
+		      uint32_t dim, const void *blob, size_t len)
 {
 	sqlite3_stmt *s = stmt(db, S_VECTOR_PUT);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind_text(kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, dim);
 	sqlite3_bind_blob64(s, 4, len ? blob : "", len, SQLITE_STATIC);
 	return exec_stmt(db, s);
 }
 
-int rl_store_vectors_load(rl_db *db, const char *kind, rl_vector_set *out)
+/* A TF-IDF row is stored as (varint column delta, 4-byte float) pairs,
+ * columns ascending; an LSA row as its dim floats
+ * (rl_store_vectors_load decodes both). */
+int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
+			 const float *lsa, uint32_t dim)
+{
+	int rc = RL_OK;
+	for (uint32_t i = 0; i < X->n_rows && rc == RL_OK; i++) {
+		uint32_t prev = 0;
+		db->blob.len = 0;
+		for (uint64_t p = X->indptr[i];
+		     rc == RL_OK && p < X->indptr[i + 1]; p++) {
+			if ((rc = rl_buf_put_varint(&db->blob, X->indices[p] -
+						    prev)) == RL_OK)
+				rc = rl_buf_append(&db->blob, &X->values[p], 4);
+			prev = X->indices[p];
+		}
+		if (rc != RL_OK)
+			return rl_fail(db, rc, "out of memory");
+		rc = vector_put(db, ids[i], RL_VECTORS_TFIDF, X->n_cols,
+				db->blob.data, db->blob.len);
+		if (rc == RL_OK)
+			rc = vector_put(db, ids[i], RL_VECTORS_LSA, dim,
+					lsa + (size_t)i * dim,
+					dim * sizeof(float));
+	}
+	return rc;
+}
+
+int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *s = stmt(db, S_VECTORS_COUNT);
 	if (!s)
 		return RL_EDB;
-	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, kind_text(kind), -1, SQLITE_STATIC);
 	if (step(db, s) != SQLITE_ROW)
 		return RL_EDB;
 	uint64_t n = (uint64_t)sqlite3_column_int64(s, 0);
 	uint32_t dim = (uint32_t)sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	int dense = strcmp(kind, "tfidf") != 0;
+	int dense = kind == RL_VECTORS_LSA;
 	int rc = RL_ENOMEM;
 	out->review_ids = malloc((n ? n : 1) * sizeof *out->review_ids);
 	if (!out->review_ids)
@@ -1390,7 +1481,7 @@ int rl_store_vectors_load(rl_db *db, const char *kind, rl_vector_set *out)
 		rc = RL_EDB;
 		goto fail;
 	}
-	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, kind_text(kind), -1, SQLITE_STATIC);
 	uint64_t nnz = 0, cap = 0;
 	uint32_t i = 0;
 	int r;
@@ -1465,16 +1556,6 @@ fail:
 		rl_fail(db, rc, "out of memory");
 	rl_vector_set_free(out);
 	return rc;
-}
-
-void rl_vector_set_free(rl_vector_set *v)
-{
-	if (!v)
-		return;
-	free(v->review_ids);
-	free(v->dense);
-	rl_csr_free(&v->csr);
-	memset(v, 0, sizeof *v);
 }
 
 int rl_store_neighbours_clear(rl_db *db)

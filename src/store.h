@@ -3,14 +3,17 @@
  * only file that speaks SQL or includes sqlite3.h.
  *
  * Stages call these to load their input in bulk and save their output;
- * each stage wraps its work in rl_store_begin() / rl_store_commit(), and
- * rl_store_rollback() on any failure, so the store never holds half a run.
+ * each stage wraps its work in rl_stage_begin() / rl_stage_end() (stage.c,
+ * over rl_store_begin, commit and rollback), so the store never holds
+ * half a run. The blobs' byte formats live here, encoder beside decoder:
+ * callers hand over and get back flat arrays.
  * Text handed to callbacks is borrowed for the duration of the callback.
  */
 #ifndef RL_STORE_H
 #define RL_STORE_H
 
 #include "internal.h"
+#include "kernels.h"
 
 /* The handle's error-message buffer (used by error.c). */
 rl_buf *rl_db_errbuf(rl_db *db);
@@ -31,11 +34,15 @@ int rl_store_setting_get(rl_db *db, const char *key, rl_buf *out);
 int rl_store_setting_set(rl_db *db, const char *key, const char *value);
 int rl_store_setting_del(rl_db *db, const char *key);
 
-/* The settings where labelling records the neighbour count and class
- * shares it chose (rl_evidence_load's k 0 and class_prior "auto" mean
- * these); a new graph drops the neighbour count. */
-#define RL_NEIGHBOURS_KEY "neighbours"
-#define RL_CLASS_PRIOR_KEY "class_prior"
+/* What labelling chose, kept for the stages after it
+ * (rl_propagate_prepare): the class shares (seeds or uniform) and the
+ * neighbours per review. RL_ENOTFOUND when none was recorded; a new
+ * graph drops the neighbour count. */
+int rl_store_prior_get(rl_db *db, rl_prior *p);
+int rl_store_prior_set(rl_db *db, rl_prior p);
+int rl_store_neighbours_get(rl_db *db, uint32_t *k);
+int rl_store_neighbours_set(rl_db *db, uint32_t k);
+int rl_store_neighbours_del(rl_db *db);
 
 /* ---- reviews ---- */
 
@@ -98,27 +105,15 @@ typedef int (*rl_text_fn)(void *ctx, int64_t id, const char *ext_id,
  * in id order; *last gets the last id seen (unchanged if none). */
 int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
 			 void *ctx, int64_t *last);
-int rl_store_tokens_put(rl_db *db, int64_t review_id, int64_t n_tokens,
-			const void *blob, size_t len);
+/* Stores review review_id's tokens, the term ids ids [n] in order. */
+int rl_store_tokens_put(rl_db *db, int64_t review_id, const uint32_t *ids,
+			uint32_t n);
 
 /* ---- token sets, vectors, neighbours ---- */
 
-#include "kernels.h"
-
-/* Reviews' tokens in flat arrays, in review id order: review i has
- * tokens[doc_off[i] .. doc_off[i+1]). */
-typedef struct rl_token_set {
-	int64_t *review_ids;	/* [n] */
-	uint32_t *tokens;
-	uint64_t *doc_off;	/* [n + 1] */
-	uint32_t n;
-} rl_token_set;
-
-/* Loads the tokens of every tokenized review, or with missing_kind only
- * of those without a vector of that kind. */
-int rl_store_tokens_load(rl_db *db, const char *missing_kind,
-			 rl_token_set *out);
-void rl_token_set_free(rl_token_set *t);
+/* Loads the tokens of every tokenized review, or with unvectorized only
+ * of those without vectors. Free with rl_token_set_free. */
+int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out);
 
 /* Replaces the stored vocabulary (features) and, if l, the projection. */
 int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l);
@@ -127,20 +122,15 @@ int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
 			     rl_tfidf *m, rl_lsa *l);
 
 int rl_store_vectors_clear(rl_db *db);
-int rl_store_vector_put(rl_db *db, int64_t review_id, const char *kind,
-			uint32_t dim, const void *blob, size_t len);
+/* Stores the vectors of reviews ids [X->n_rows]: row i of X as the
+ * review's TF-IDF vector, lsa [n_rows][dim] row i as its LSA vector. */
+int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
+			 const float *lsa, uint32_t dim);
 
-/* Every vector of a kind in review id order: dense [n][dim] for "lsa",
- * CSR for "tfidf". */
-typedef struct rl_vector_set {
-	int64_t *review_ids;	/* [n], ascending */
-	uint32_t n, dim;
-	float *dense;
-	rl_csr csr;
-} rl_vector_set;
-
-int rl_store_vectors_load(rl_db *db, const char *kind, rl_vector_set *out);
-void rl_vector_set_free(rl_vector_set *v);
+/* Every vector of a kind (RL_VECTORS_TFIDF or RL_VECTORS_LSA) in review
+ * id order: dense [n][dim] for lsa, CSR for tfidf. Free with
+ * rl_vector_set_free. */
+int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out);
 
 int rl_store_neighbours_clear(rl_db *db);
 int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
 #include "rules.h"
+#include "stage.h"
 #include "store.h"
 
 void rl_suggest_opts_init(rl_suggest_opts *o)
@@ -42,8 +42,10 @@ typedef struct sg {
 				   containing it, weighted */
 	uint32_t *last;		/* [n_terms] 1 + last review counted */
 	size_t n_terms, cap;
-	/* labels */
-	int64_t *label_id;
+	/* labels, hand labels: from the evidence, whose arrays these
+	 * borrow */
+	rl_evidence ev;
+	const int64_t *label_id;
 	char **label_name;
 	size_t n_labels;
 	uint32_t *seeds_per_label;
@@ -53,10 +55,6 @@ typedef struct sg {
 	size_t *soft_label;
 	double *soft_conf;
 	size_t n_soft, cap_soft;
-	/* seeds: sorted (review, label index) */
-	int64_t *seed_review;
-	size_t *seed_label;
-	size_t n_seeds, cap_seeds;
 	/* the review being tokenized */
 	uint32_t doc;
 	int cur_label;		/* label index of the review's seed, or -1 */
@@ -148,8 +146,8 @@ static void on_token(void *ctx, const char *tok, size_t len)
 
 static int seed_index(const sg *s, int64_t review)
 {
-	int64_t i = rl_find_id(s->seed_review, s->n_seeds, review);
-	return i >= 0 ? (int)s->seed_label[i] : -1;
+	int64_t i = rl_find_id(s->ev.review_ids, s->ev.n, review);
+	return i >= 0 ? (int)s->ev.seed[i] : -1;
 }
 
 static int soft_index(const sg *s, int64_t review, double *conf)
@@ -175,25 +173,6 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 	s->doc++;
 	s->n_docs++;
 	return rc != RL_OK ? rc : s->rc;
-}
-
-static int on_label(void *ctx, int64_t id, const char *name)
-{
-	sg *s = ctx;
-	size_t n = s->n_labels + 1;
-	int64_t *ids = realloc(s->label_id, n * sizeof *ids);
-	if (!ids)
-		return RL_ENOMEM;
-	s->label_id = ids;
-	char **names = realloc(s->label_name, n * sizeof *names);
-	if (!names)
-		return RL_ENOMEM;
-	s->label_name = names;
-	s->label_name[s->n_labels] = strdup(name ? name : "");
-	if (!s->label_name[s->n_labels])
-		return RL_ENOMEM;
-	s->label_id[s->n_labels++] = id;
-	return RL_OK;
 }
 
 static int on_soft(void *ctx, int64_t review, int64_t label, double conf)
@@ -224,33 +203,6 @@ static int on_soft(void *ctx, int64_t review, int64_t label, double conf)
 	s->soft_label[s->n_soft] = li;
 	s->soft_conf[s->n_soft++] = conf;
 	s->mass_per_label[li] += conf;
-	return RL_OK;
-}
-
-static int on_seed(void *ctx, int64_t review, int64_t label)
-{
-	sg *s = ctx;
-	size_t li = 0;
-	while (li < s->n_labels && s->label_id[li] != label)
-		li++;
-	if (li == s->n_labels)
-		return RL_OK;
-	if (s->n_seeds == s->cap_seeds) {
-		size_t cap = s->cap_seeds ? s->cap_seeds * 2 : 64;
-		int64_t *r = realloc(s->seed_review, cap * sizeof *r);
-		if (!r)
-			return RL_ENOMEM;
-		s->seed_review = r;
-		size_t *l = realloc(s->seed_label, cap * sizeof *l);
-		if (!l)
-			return RL_ENOMEM;
-		s->seed_label = l;
-		s->cap_seeds = cap;
-	}
-	s->seed_review[s->n_seeds] = review;
-	s->seed_label[s->n_seeds++] = li;
-	s->seeds_per_label[li]++;
-	s->mass_per_label[li] += 1;
 	return RL_OK;
 }
 
@@ -353,8 +305,11 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		goto out;
 	}
 	if ((rc = rl_strmap_new(&s.terms)) != RL_OK ||
-	    (rc = rl_store_labels_each(db, on_label, &s)) != RL_OK)
+	    (rc = rl_evidence_load_no_graph(db, &s.ev)) != RL_OK)
 		goto out;
+	s.label_id = s.ev.label_ids;
+	s.label_name = s.ev.label_names;
+	s.n_labels = s.ev.L;
 	int want = -1;
 	for (size_t i = 0; label && i < s.n_labels; i++)
 		if (!strcmp(s.label_name[i], label))
@@ -369,10 +324,14 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		rc = RL_ENOMEM;
 		goto out;
 	}
-	if ((rc = rl_store_seeds_each(db, on_seed, &s)) != RL_OK ||
-	    (rc = rl_store_propagated_each(db, on_soft, &s)) != RL_OK)
+	for (uint32_t i = 0; i < s.ev.n; i++)
+		if (s.ev.seed[i] >= 0) {
+			s.seeds_per_label[s.ev.seed[i]]++;
+			s.mass_per_label[s.ev.seed[i]] += 1;
+		}
+	if ((rc = rl_store_propagated_each(db, on_soft, &s)) != RL_OK)
 		goto out;
-	if (s.n_seeds == 0) {
+	if (s.ev.n_seeds == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no hand labels yet; suggestions "
 			     "come from them (revlab seed / label)");
 		goto out;
@@ -502,16 +461,11 @@ out:
 	free(s.df);
 	free(s.cnt);
 	free(s.last);
-	for (size_t i = 0; i < s.n_labels; i++)
-		free(s.label_name[i]);
-	free(s.label_name);
-	free(s.label_id);
+	rl_evidence_free(&s.ev);
 	free(s.seeds_per_label);
 	free(s.mass_per_label);
 	free(s.soft_review);
 	free(s.soft_label);
 	free(s.soft_conf);
-	free(s.seed_review);
-	free(s.seed_label);
 	return rc;
 }

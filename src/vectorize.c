@@ -23,6 +23,26 @@ void rl_csr_free(rl_csr *m)
 	memset(m, 0, sizeof *m);
 }
 
+void rl_token_set_free(rl_token_set *t)
+{
+	if (!t)
+		return;
+	free(t->review_ids);
+	free(t->tokens);
+	free(t->doc_off);
+	memset(t, 0, sizeof *t);
+}
+
+void rl_vector_set_free(rl_vector_set *v)
+{
+	if (!v)
+		return;
+	free(v->review_ids);
+	free(v->dense);
+	rl_csr_free(&v->csr);
+	memset(v, 0, sizeof *v);
+}
+
 void rl_tfidf_free(rl_tfidf *m)
 {
 	if (!m)

@@ -205,7 +205,7 @@ static int do_label_blend(void *arg)
 	(void)arg;
 	rl_eval_opts_init(&o);
 	o.prop.neighbours = 1;
-	o.prop.class_prior = "uniform";
+	o.prop.class_prior = RL_PRIOR_UNIFORM;
 	return rl_label_with(db, RL_METHOD_BLEND, &o, &n);
 }
 

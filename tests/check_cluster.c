@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
+#include "stage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -424,7 +425,7 @@ START_TEST(stage_three_topics)
 	free(m1);
 	free(m2);
 	/* LSA vectors find the topics too. */
-	o.vectors = "lsa";
+	o.vectors = RL_VECTORS_LSA;
 	ck_assert_int_eq(rl_clusters(db, &o, &st), RL_OK);
 	ck_assert_str_eq(st.vectors, "lsa");
 	ck_assert_int_eq(clusters_of('b'), 1);
@@ -529,7 +530,7 @@ START_TEST(stage_bad_inputs)
 	bad(RL_EINVAL, rl_clusters(db, &o, NULL));
 	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "24 reviews"));
 	o.k = 3;
-	o.vectors = "bert";
+	o.vectors = (rl_vectors)7;
 	bad(RL_EINVAL, rl_clusters(db, &o, NULL));
 	/* Naming: unknown cluster, bad label, no review. */
 	bad(RL_ENOTFOUND, rl_cluster_name(db, 3, "price", 3, &ns));
@@ -540,7 +541,7 @@ START_TEST(stage_bad_inputs)
 	bad(RL_EINVAL, rl_cluster_name(db, 0, "price", 0, &ns));
 	bad(RL_ENOTFOUND, rl_cluster_members(db, 7, 3, on_member, &s));
 	/* Injected failures of each SQLite step, in turn. */
-	o.vectors = "auto";
+	o.vectors = RL_VECTORS_AUTO;
 	o.k = 2;
 	int n;
 	for (n = 1; n < 200; n++) {

@@ -99,6 +99,9 @@ static void same(const got *a, const got *b)
 
 static char fx_dir[256], fx_db[512];
 static const char *const kinds[] = { "logreg", "nb", "cnb" };
+static const rl_classifier classifiers[] = { RL_CLASSIFIER_LOGREG,
+					     RL_CLASSIFIER_NB,
+					     RL_CLASSIFIER_CNB };
 /* A temperature of each kind's own, so calibration is carried too. */
 static const double temps[] = { 0.7, 1, 3 };
 static int64_t fx_model[3];
@@ -125,7 +128,7 @@ static void fixture_setup(void)
 	ck_assert_int_eq(rl_graph(db, NULL, NULL), RL_OK);
 	for (int k = 0; k < 3; k++) {
 		rl_eval_opts_init(&eo);
-		eo.model = kinds[k];
+		eo.model = classifiers[k];
 		eo.temperature = temps[k];
 		ck_assert_int_eq(rl_train(db, &eo), RL_OK);
 		fx_model[k] = k + 1;

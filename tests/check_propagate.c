@@ -12,6 +12,7 @@
 #include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
+#include "stage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -216,7 +217,7 @@ START_TEST(two_classes_and_abstain)
 	ck_assert_uint_gt(st.abstained, 1);
 	LABEL_IS("a1", "price:seed");
 	/* Bad option values are refused before anything is written. */
-	o.rule_vote = "loud";
+	o.rule_vote = (rl_vote)5;
 	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_EINVAL);
 }
 END_TEST
@@ -268,7 +269,7 @@ START_TEST(rules_as_evidence)
 	/* Majority voting runs too. */
 	rl_propagate_opts o;
 	rl_propagate_opts_init(&o);
-	o.rule_vote = "majority";
+	o.rule_vote = RL_VOTE_MAJORITY;
 	ck_assert_int_eq(rl_propagate(db, &o, &st), RL_OK);
 }
 END_TEST
@@ -424,30 +425,40 @@ START_TEST(fewer_neighbours)
 			 RL_OK);
 	ck_assert_int_eq(tu_int(db_path, "SELECT value = '1' FROM settings "
 				"WHERE key = 'neighbours'"), 1);
-	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
+	rl_propagate_opts po;
+	rl_propagate_opts_init(&po);
+	ck_assert_int_eq(rl_propagate_prepare(db, &po, &po), RL_OK);
+	ck_assert_int_eq(po.neighbours, 1);
+	ck_assert_int_eq(rl_evidence_load(db, &ev, (uint32_t)po.neighbours),
+			 RL_OK);
 	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[0]);
 	rl_evidence_free(&ev);
 	/* An explicit count still wins over the recorded one. */
-	ck_assert_int_eq(rl_evidence_load(db, &ev, 7), RL_OK);
-	ck_assert_uint_eq(ev.S.indptr[ev.n], edges[1]);
-	rl_evidence_free(&ev);
+	po.neighbours = 7;
+	ck_assert_int_eq(rl_propagate_prepare(db, &po, &po), RL_OK);
+	ck_assert_int_eq(po.neighbours, 7);
 	/* The class shares labelling used are what "auto" means after it;
 	 * unbalanced hand labels make the two differ. */
 	ck_assert_int_eq(rl_seed_set(db, "a2", "price"), RL_OK);
 	ck_assert_int_eq(rl_seed_set(db, "a3", "price"), RL_OK);
-	eo.prop.class_prior = "uniform";
+	eo.prop.class_prior = RL_PRIOR_UNIFORM;
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, &eo, &n),
 			 RL_OK);
 	ck_assert_int_eq(tu_int(db_path, "SELECT value = 'uniform' FROM "
 				"settings WHERE key = 'class_prior'"), 1);
+	rl_prior prior = RL_PRIOR_AUTO;
+	ck_assert_int_eq(rl_store_prior_get(db, &prior), RL_OK);
+	ck_assert_int_eq(prior, RL_PRIOR_UNIFORM);
 	ck_assert_int_eq(rl_evidence_load(db, &ev, 7), RL_OK);
-	ck_assert_int_eq(ev.uniform_prior, 1);
 	double *P[3];
-	const char *cp[3] = { "auto", "uniform", "seeds" };
+	const rl_prior cp[3] = { RL_PRIOR_AUTO, RL_PRIOR_UNIFORM,
+				 RL_PRIOR_SEEDS };
 	for (int t = 0; t < 3; t++) {
 		rl_propagate_opts o;
 		rl_propagate_opts_init(&o);
 		o.class_prior = cp[t];
+		ck_assert_int_eq(rl_propagate_prepare(db, &o, &o), RL_OK);
+		ck_assert_int_ne(o.class_prior, RL_PRIOR_AUTO);
 		P[t] = malloc(ev.n * ev.L * sizeof *P[t]);
 		ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P[t], NULL),
 				 RL_OK);
@@ -462,7 +473,6 @@ START_TEST(fewer_neighbours)
 		free(P[t]);
 	rl_evidence_free(&ev);
 	/* The option is a parameter like the others. */
-	rl_propagate_opts po;
 	rl_propagate_opts_init(&po);
 	ck_assert_int_eq(po.neighbours, 0);
 	ck_assert_int_eq(rl_propagate_opts_set(&po, "neighbours=5"), RL_OK);

@@ -100,10 +100,10 @@ START_TEST(run_labels_as_its_choices_do)
 	ck_assert_uint_lt(r->setting_chosen, r->n_settings);
 	ck_assert_int_eq(r->neighbours,
 			 r->settings[r->setting_chosen].neighbours);
-	ck_assert_str_eq(r->class_prior,
+	ck_assert_int_eq(r->class_prior,
 			 r->settings[r->setting_chosen].class_prior);
 	ck_assert_uint_eq(r->n_classifiers, 3);
-	ck_assert_str_eq(r->model,
+	ck_assert_int_eq(r->model,
 			 r->classifiers[r->classifier_chosen].kind);
 	ck_assert_ptr_nonnull(r->eval);
 	ck_assert_int_eq(r->method, r->eval->best);
@@ -149,7 +149,7 @@ START_TEST(opts_by_name)
 	ck_assert_int_eq(rl_run_opts_set(&o, "k=7"), RL_OK);
 	ck_assert_int_eq(o.graph.k, 7);
 	ck_assert_int_eq(rl_run_opts_set(&o, "train.model=nb"), RL_OK);
-	ck_assert_str_eq(o.train.model, "nb");
+	ck_assert_int_eq(o.train.model, RL_CLASSIFIER_NB);
 	/* threads is in several stages: set in every one */
 	ck_assert_int_eq(rl_run_opts_set(&o, "threads=1"), RL_OK);
 	ck_assert_int_eq(o.tok.threads, 1);

@@ -12,6 +12,7 @@
 #include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
+#include "stage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -249,10 +250,13 @@ START_TEST(eval_changes_nothing)
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
 	ck_assert(r->methods[RL_METHOD_MODEL].coverage > 0.99);
 	rl_eval_report_free(r);
-	o.model = "svm";
+	ck_assert_int_eq(o.model, RL_CLASSIFIER_NB);
+	ck_assert_int_eq(rl_eval_opts_set(&o, "model=svm"), RL_EINVAL);
+	ck_assert_int_eq(o.model, RL_CLASSIFIER_NB);
+	o.model = (rl_classifier)9;
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
 	ck_assert_ptr_null(r);
-	o.model = "logreg";
+	o.model = RL_CLASSIFIER_LOGREG;
 	char *after = tu_digest_data(db_path);
 	ck_assert_str_eq(before, after);
 	free(before);
@@ -326,19 +330,19 @@ START_TEST(bad_propagation_option)
 	char *before = tu_digest(db_path);
 	rl_eval_opts o;
 	rl_eval_opts_init(&o);
-	o.prop.class_prior = "even";
+	o.prop.class_prior = (rl_prior)7;
 	rl_eval_report *r = NULL;
 	uint64_t n;
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
 	ck_assert_ptr_null(r);
 	ck_assert_str_eq(rl_db_errmsg(db), "class_prior is seeds, uniform or "
-			 "auto, not 'even'");
+			 "auto, not 7");
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_BLEND, &o, &n), RL_EINVAL);
-	o.prop.class_prior = "auto";
-	o.prop.rule_vote = "loudest";
+	o.prop.class_prior = RL_PRIOR_AUTO;
+	o.prop.rule_vote = (rl_vote)-1;
 	ck_assert_int_eq(rl_train(db, &o), RL_EINVAL);
 	ck_assert_str_eq(rl_db_errmsg(db), "rule_vote is weighted or majority, "
-			 "not 'loudest'");
+			 "not -1");
 	char *after = tu_digest(db_path);
 	ck_assert_str_eq(before, after);
 	free(before);
@@ -491,7 +495,7 @@ START_TEST(training_reports_progress)
 	heard h = { 0 };
 	rl_eval_opts o;
 	rl_eval_opts_init(&o);
-	o.model = "logreg";
+	o.model = RL_CLASSIFIER_LOGREG;
 	o.progress = on_progress;
 	o.ctx = &h;
 	ck_assert_int_eq(rl_train(db, &o), RL_OK);

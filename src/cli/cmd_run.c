@@ -11,15 +11,16 @@ static void print_settings(const rl_run_report *r)
 {
 	printf("choose:    propagation's settings, each scored by the best "
 	       "cross-validated\n           macro-F1 of propagation, the %s "
-	       "model and the blend:\n", r->settings_model);
+	       "model and the blend:\n", rl_classifier_name(r->settings_model));
 	for (size_t c = 0; c < r->n_settings; c++)
 		printf("           %3d neighbours, %-7s class shares: %.3f "
 		       "(+-%.3f)\n", r->settings[c].neighbours,
-		       r->settings[c].class_prior, r->settings[c].macro_f1,
+		       rl_prior_name(r->settings[c].class_prior),
+		       r->settings[c].macro_f1,
 		       r->settings[c].se);
 	printf("           taking %d neighbours, %s class shares: the first "
 	       "within one\n           standard error of the top\n",
-	       r->neighbours, r->class_prior);
+	       r->neighbours, rl_prior_name(r->class_prior));
 }
 
 static void print_label(const rl_run_report *r)
@@ -36,13 +37,15 @@ static void print_label(const rl_run_report *r)
 			 r->method == RL_METHOD_BLEND;
 	printf("choose:    %s%s%s (cross-validated macro-F1 %.3f%s); "
 	       "labelling with it", rl_method_name(r->method),
-	       with_model ? " " : "", with_model ? r->model : "",
+	       with_model ? " " : "",
+	       with_model ? rl_classifier_name(r->model) : "",
 	       er->methods[r->method].macro_f1,
 	       r->method == er->top ? ", the top"
 	       : ", within one standard error of the top");
 	if (r->method != RL_METHOD_RULES && r->neighbours > 0)
 		printf("\n           (%d neighbours per review, %s class "
-		       "shares)", r->neighbours, r->class_prior);
+		       "shares)", r->neighbours,
+		       rl_prior_name(r->class_prior));
 	printf("\n");
 	printf("label:     %llu reviews labelled, model stored (%.2f s)\n",
 	       (unsigned long long)r->labelled, r->seconds[RL_STEP_LABEL]);
@@ -82,7 +85,8 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 	case RL_STEP_CLASSIFIER:
 		for (size_t k = 0; k < r->n_classifiers; k++)
 			printf("classify:  %-6s model macro-F1 %.3f "
-			       "(cross-validated)\n", r->classifiers[k].kind,
+			       "(cross-validated)\n",
+			       rl_classifier_name(r->classifiers[k].kind),
 			       r->classifiers[k].macro_f1);
 		break;
 	case RL_STEP_LABEL:

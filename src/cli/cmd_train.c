@@ -3,8 +3,6 @@
  * on the propagated labels and store it (with its predictions for the
  * corpus) without changing any review's label.
  */
-#include <string.h>
-
 #include "cli.h"
 
 static int train(rl_db *db, cli_stages *st, cli_progress *prog)
@@ -20,9 +18,12 @@ static int train(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
+	/* (auto, left to the library, is logistic regression) */
+	rl_classifier kind = o.model == RL_CLASSIFIER_AUTO
+			     ? RL_CLASSIFIER_LOGREG : o.model;
 	if (!prog->quiet)
 		printf("train:     %s model stored (%.2f s); `revlab predict` "
-		       "uses it\n", strcmp(o.model, "auto") ? o.model : "logreg",
+		       "uses it\n", rl_classifier_name(kind),
 		       cli_now() - t0);
 	return EXIT_OK;
 }

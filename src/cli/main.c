@@ -315,9 +315,14 @@ static void print_params(const char *stage, FILE *out)
 {
 	const rl_param *p;
 	fprintf(out, "\n%s parameters (-p name=value):\n", stage);
-	for (size_t i = 0; (p = rl_param_at(stage, i)); i++)
-		fprintf(out, "  %-12s %-6s %s (default: %s)\n", p->name,
-			p->type, p->help, p->def);
+	for (size_t i = 0; (p = rl_param_at(stage, i)); i++) {
+		fprintf(out, "  %-12s %-6s %s (", p->name, p->type, p->help);
+		for (size_t c = 0; p->choices && p->choices[c]; c++)
+			fprintf(out, "%s%s", c ? ", " : "one of: ",
+				p->choices[c]);
+		fprintf(out, "%sdefault: %s)\n", p->choices ? "; " : "",
+			p->def);
+	}
 }
 
 const char *const *cli_command_stages(const char *name)

@@ -1,0 +1,175 @@
+/*
+ * methods.c - the ways of turning evidence into labels besides
+ * propagation (propagate.c): rules alone, the classifier trained on
+ * propagation's labels, and the blend of the classifier and propagation.
+ * Kernel: the evidence's arrays and the features in, label distributions
+ * out. Cross-validation (eval.c) scores them all alike; labelling
+ * (stage_label.c) applies the one it picks.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+
+const char *rl_method_name(rl_method m)
+{
+	switch (m) {
+	case RL_METHOD_RULES: return "rules";
+	case RL_METHOD_PROPAGATION: return "propagation";
+	case RL_METHOD_MODEL: return "model";
+	case RL_METHOD_BLEND: return "blend";
+	default: return "unknown";
+	}
+}
+
+rl_classifier rl_classifier_of(const rl_eval_opts *o)
+{
+	return o->model == RL_CLASSIFIER_NB || o->model == RL_CLASSIFIER_CNB
+	       ? o->model : RL_CLASSIFIER_LOGREG;
+}
+
+int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
+		    double *P)
+{
+	uint32_t L = ev->L;
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	int rc = quality ? rl_rule_quality(ev, use_seed, quality) : RL_ENOMEM;
+	for (uint32_t i = 0; rc == RL_OK && i < ev->n; i++) {
+		double *p = P + (size_t)i * L, sum = 0;
+		memset(p, 0, L * sizeof *p);
+		rl_rule_votes(ev, i, quality, 1, p);
+		for (uint32_t l = 0; l < L; l++)
+			sum += p[l];
+		for (uint32_t l = 0; sum > 0 && l < L; l++)
+			p[l] /= sum;
+	}
+	free(quality);
+	return rc;
+}
+
+int rl_method_model(const rl_evidence *ev, const rl_csr *X,
+		    const uint8_t *use_seed, const double *Pprop,
+		    const rl_eval_opts *o, double *P, double *theta_out)
+{
+	uint32_t n = ev->n, L = ev->L;
+	size_t sz = (size_t)(X->n_cols + 1) * L;
+	float *T = malloc(((size_t)n * L + 1) * sizeof *T);
+	float *w = malloc(((size_t)n + 1) * sizeof *w);
+	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
+	double *mass = calloc((size_t)L + 1, sizeof *mass);
+	int rc = RL_ENOMEM;
+	if (!T || !w || !theta || !mass)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *pp = Pprop + (size_t)i * L;
+		double best = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			T[(size_t)i * L + l] = (float)pp[l];
+			if (pp[l] > best)
+				best = pp[l];
+		}
+		int hidden = ev->seed[i] >= 0 && !use_seed[i];
+		/* A propagated label counts as much as it is sure; a hand
+		 * label fully. */
+		w[i] = hidden ? 0 : ev->seed[i] >= 0 ? 1 : (float)best;
+		for (uint32_t l = 0; l < L; l++)
+			mass[l] += w[i] * pp[l];
+	}
+	/* Balanced class weights, so a big class does not drown the rest. */
+	double total = 0;
+	for (uint32_t l = 0; l < L; l++)
+		total += mass[l];
+	for (uint32_t i = 0; i < n; i++) {
+		if (w[i] <= 0)
+			continue;
+		double cw = 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (mass[l] > 0)
+				cw += T[(size_t)i * L + l] * total /
+				      (L * mass[l]);
+		w[i] *= (float)cw;
+	}
+	switch (rl_classifier_of(o)) {
+	case RL_CLASSIFIER_NB:
+		rc = rl_nb_train(X, T, w, L, o->smoothing, theta);
+		break;
+	case RL_CLASSIFIER_CNB:
+		rc = rl_cnb_train(X, T, w, L, o->smoothing, theta);
+		break;
+	default:
+		rc = rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+				     o->tol, o->threads, theta, NULL,
+				     o->progress, o->ctx);
+		break;
+	}
+	if (rc != RL_OK)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		double *p = P + (size_t)i * L;
+		rl_logreg_predict(X, i, theta, L, p);
+		if (o->temperature != 1)
+			rl_temper(p, L, o->temperature);
+	}
+	rc = RL_OK;
+out:
+	free(T);
+	free(w);
+	if (!theta_out)
+		free(theta);
+	free(mass);
+	return rc;
+}
+
+/* Row i of P as centred log-probabilities into g; 0 if it abstains. */
+static int centred_logits(const double *p, uint32_t L, double *g)
+{
+	double s = 0, mean = 0;
+	for (uint32_t l = 0; l < L; l++)
+		s += p[l];
+	if (!(s > 0))
+		return 0;
+	for (uint32_t l = 0; l < L; l++)
+		mean += g[l] = log(p[l] / s + 1e-6);
+	for (uint32_t l = 0; l < L; l++)
+		g[l] -= mean / L;
+	return 1;
+}
+
+/* The mean absolute centred log-probability over the rows of P that are
+ * not clamped hand labels (whose certainty says nothing of the method):
+ * how sure a method is overall, whatever its calibration. */
+static double logit_spread(const rl_evidence *ev, const uint8_t *use_seed,
+			   const double *P, double *g)
+{
+	uint32_t L = ev->L;
+	double sa = 0, cnt = 0;
+	for (size_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] >= 0 && (!use_seed || use_seed[i]))
+			continue;
+		if (centred_logits(P + i * L, L, g))
+			for (uint32_t l = 0; l < L; l++, cnt++)
+				sa += fabs(g[l]);
+	}
+	return cnt > 0 && sa > 0 ? sa / cnt : 1;
+}
+
+void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
+	      const double *Pm, const double *Pp, double *P, double *g)
+{
+	uint32_t n = ev->n, L = ev->L;
+	double sm = logit_spread(ev, use_seed, Pm, g);
+	double sp = logit_spread(ev, use_seed, Pp, g);
+	for (size_t i = 0; i < n; i++) {
+		double *p = P + i * L, *h = g + L;
+		int hm = centred_logits(Pm + i * L, L, g);
+		int hp = centred_logits(Pp + i * L, L, h);
+		if (!hm && !hp) {
+			memset(p, 0, L * sizeof *p);
+			continue;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = (hm ? g[l] / sm : 0) + (hp ? h[l] / sp : 0);
+		rl_softmax(p, L);
+	}
+}

@@ -1,0 +1,346 @@
+/*
+ * stage.c - what every stage shares: the envelope of a stage run (one
+ * transaction, recorded in `runs`, committed whole or rolled back), the
+ * one loader of the evidence propagation, rule quality and training work
+ * from, the loader of the classifier's features, and the propagation
+ * options with the choices labelling recorded filled in.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stage.h"
+#include "store.h"
+
+/* ---- the envelope ---- */
+
+int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
+		   rl_stage *s)
+{
+	s->run_id = 0;
+	s->t0 = rl_now();
+	int rc = rl_store_begin(db);
+	if (rc != RL_OK || !stage)
+		return rc;
+	if ((rc = rl_store_run_start(db, stage, params_json ? params_json
+							   : "{}",
+				     &s->run_id)) != RL_OK)
+		rl_store_rollback(db);
+	return rc;
+}
+
+int rl_stage_end(rl_db *db, rl_stage *s, int rc, const char *counts_json)
+{
+	if (rc == RL_OK && s->run_id &&
+	    (rc = rl_store_run_finish(db, s->run_id, rl_now() - s->t0,
+				      counts_json ? counts_json : "{}")) !=
+	    RL_OK)
+		goto fail;
+	if (rc == RL_OK && (rc = rl_store_commit(db)) == RL_OK)
+		return RL_OK;
+fail:
+	rl_store_rollback(db);
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	return rc;
+}
+
+/* ---- the evidence ---- */
+
+static uint32_t label_index(const rl_evidence *ev, int64_t id)
+{
+	for (uint32_t l = 0; l < ev->L; l++)
+		if (ev->label_ids[l] == id)
+			return l;
+	return UINT32_MAX;
+}
+
+static int on_label(void *ctx, int64_t id, const char *name)
+{
+	rl_evidence *ev = ctx;
+	uint32_t L = ev->L + 1;
+	int64_t *ids = realloc(ev->label_ids, L * sizeof *ids);
+	if (!ids)
+		return RL_ENOMEM;
+	ev->label_ids = ids;
+	char **names = realloc(ev->label_names, L * sizeof *names);
+	if (!names)
+		return RL_ENOMEM;
+	ev->label_names = names;
+	names[ev->L] = strdup(name ? name : "");
+	if (!names[ev->L])
+		return RL_ENOMEM;
+	ids[ev->L] = id;
+	ev->L = L;
+	return RL_OK;
+}
+
+static int on_seed(void *ctx, int64_t review, int64_t label)
+{
+	rl_evidence *ev = ctx;
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	uint32_t l = label_index(ev, label);
+	if (row < 0 || l == UINT32_MAX)
+		return RL_OK;
+	if (ev->seed[row] < 0)
+		ev->n_seeds++;
+	ev->seed[row] = (int32_t)l;
+	return RL_OK;
+}
+
+static int on_cluster_seed(void *ctx, int64_t review, int64_t label)
+{
+	rl_evidence *ev = ctx;
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	uint32_t l = label_index(ev, label);
+	/* The store leaves out reviews with a hand label. */
+	if (row < 0 || l == UINT32_MAX || ev->seed[row] >= 0)
+		return RL_OK;
+	if (ev->cseed[row] < 0)
+		ev->n_cseeds++;
+	ev->cseed[row] = (int32_t)l;
+	return RL_OK;
+}
+
+static int on_rule(void *ctx, const rl_rule_row *r)
+{
+	rl_evidence *ev = ctx;
+	uint32_t m = ev->n_rules + 1;
+	int64_t *ids = realloc(ev->rule_ids, m * sizeof *ids);
+	if (!ids)
+		return RL_ENOMEM;
+	ev->rule_ids = ids;
+	uint32_t *lab = realloc(ev->rule_label, m * sizeof *lab);
+	if (!lab)
+		return RL_ENOMEM;
+	ev->rule_label = lab;
+	uint8_t *neg = realloc(ev->rule_negate, m * sizeof *neg);
+	if (!neg)
+		return RL_ENOMEM;
+	ev->rule_negate = neg;
+	double *w = realloc(ev->rule_weight, m * sizeof *w);
+	if (!w)
+		return RL_ENOMEM;
+	ev->rule_weight = w;
+	ids[ev->n_rules] = r->id;
+	lab[ev->n_rules] = label_index(ev, r->label_id);
+	neg[ev->n_rules] = (uint8_t)r->negate;
+	w[ev->n_rules] = r->weight;
+	ev->n_rules = m;
+	return RL_OK;
+}
+
+typedef struct hit_fill {
+	rl_evidence *ev;
+	int count;		/* first pass counts, second places */
+	uint64_t *at;
+} hit_fill;
+
+static int on_hit(void *ctx, int64_t review, int64_t rule)
+{
+	hit_fill *h = ctx;
+	rl_evidence *ev = h->ev;
+	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	uint32_t r = 0;
+	while (r < ev->n_rules && ev->rule_ids[r] != rule)
+		r++;
+	if (row < 0 || r == ev->n_rules || ev->rule_label[r] == UINT32_MAX)
+		return RL_OK;
+	if (h->count)
+		ev->hit_ptr[row + 1]++;
+	else
+		ev->hit_rule[h->at[row]++] = r;
+	return RL_OK;
+}
+
+/* Everything but the graph, into ev (review_ids and n already set). */
+static int load_votes(rl_db *db, rl_evidence *ev)
+{
+	hit_fill h = { .ev = ev };
+	int rc = RL_ENOMEM;
+	ev->seed = malloc(((size_t)ev->n + 1) * sizeof *ev->seed);
+	ev->cseed = malloc(((size_t)ev->n + 1) * sizeof *ev->cseed);
+	ev->hit_ptr = calloc((size_t)ev->n + 1, sizeof *ev->hit_ptr);
+	if (!ev->seed || !ev->cseed || !ev->hit_ptr)
+		goto out;
+	for (uint32_t i = 0; i < ev->n; i++)
+		ev->seed[i] = ev->cseed[i] = -1;
+	if ((rc = rl_store_labels_each(db, on_label, ev)) != RL_OK ||
+	    (rc = rl_store_seeds_each(db, on_seed, ev)) != RL_OK ||
+	    (rc = rl_store_cluster_seeds_each(db, on_cluster_seed, ev)) !=
+	    RL_OK ||
+	    (rc = rl_store_rules_each(db, on_rule, ev)) != RL_OK)
+		goto out;
+	/* Hits in CSR by review: count, prefix sums, place. */
+	h.count = 1;
+	if ((rc = rl_store_hits_each(db, on_hit, &h)) != RL_OK)
+		goto out;
+	for (uint32_t i = 0; i < ev->n; i++)
+		ev->hit_ptr[i + 1] += ev->hit_ptr[i];
+	rc = RL_ENOMEM;
+	ev->hit_rule = malloc((ev->hit_ptr[ev->n] + 1) * sizeof *ev->hit_rule);
+	h.at = malloc(((size_t)ev->n + 1) * sizeof *h.at);
+	if (!ev->hit_rule || !h.at)
+		goto out;
+	memcpy(h.at, ev->hit_ptr, ((size_t)ev->n + 1) * sizeof *h.at);
+	h.count = 0;
+	rc = rl_store_hits_each(db, on_hit, &h);
+out:
+	free(h.at);
+	return rc;
+}
+
+int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
+{
+	int32_t *nbr = NULL;
+	float *sim = NULL;
+	uint64_t k = 0, found = 0;
+	int rc;
+	memset(ev, 0, sizeof *ev);
+	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)
+		return rc;
+	/* Ranks run from the nearest, so the first k_use are its nearest
+	 * k_use. */
+	if (k_use > 0 && k_use < k)
+		k = k_use;
+	ev->k = (uint32_t)k;
+	if ((rc = rl_store_review_ids(db, &ev->review_ids, &ev->n)) != RL_OK)
+		goto out;
+	if (k == 0 || ev->n == 0) {
+		rc = rl_fail(db, RL_EEMPTY, "no neighbour graph; run `revlab "
+			     "graph` (or `revlab run`) first");
+		goto out;
+	}
+	rc = RL_ENOMEM;
+	nbr = malloc((size_t)ev->n * k * sizeof *nbr);
+	sim = malloc((size_t)ev->n * k * sizeof *sim);
+	if (!nbr || !sim)
+		goto out;
+	if ((rc = rl_store_neighbours_load(db, ev->review_ids, ev->n,
+					   (uint32_t)k, nbr, sim, &found)) !=
+	    RL_OK ||
+	    (rc = rl_graph_normalize(ev->n, (uint32_t)k, nbr, sim, &ev->S)) !=
+	    RL_OK)
+		goto out;
+	rc = load_votes(db, ev);
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	if (rc != RL_OK)
+		rl_evidence_free(ev);
+	free(nbr);
+	free(sim);
+	return rc;
+}
+
+int rl_evidence_load_no_graph(rl_db *db, rl_evidence *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	int rc = rl_store_review_ids(db, &ev->review_ids, &ev->n);
+	if (rc == RL_OK)
+		rc = load_votes(db, ev);
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	if (rc != RL_OK)
+		rl_evidence_free(ev);
+	return rc;
+}
+
+/* ---- the classifier's features: TF-IDF columns, then LSA columns ---- */
+
+int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X)
+{
+	rl_vector_set tf = { 0 }, ls = { 0 };
+	int rc;
+	memset(X, 0, sizeof *X);
+	if ((rc = rl_store_vectors_load(db, RL_VECTORS_TFIDF, &tf)) != RL_OK ||
+	    (rc = rl_store_vectors_load(db, RL_VECTORS_LSA, &ls)) != RL_OK)
+		goto out;
+	uint64_t nnz = (tf.csr.indptr ? tf.csr.indptr[tf.n] : 0) +
+		       (uint64_t)ls.n * ls.dim;
+	uint32_t nf = 0;
+	rc = rl_store_features_count(db, &nf);
+	if (rc != RL_OK)
+		goto out;
+	rc = RL_ENOMEM;
+	X->n_rows = n;
+	X->n_cols = nf + ls.dim;
+	X->indptr = calloc((size_t)n + 1, sizeof *X->indptr);
+	X->indices = malloc((nnz + 1) * sizeof *X->indices);
+	X->values = malloc((nnz + 1) * sizeof *X->values);
+	if (!X->indptr || !X->indices || !X->values)
+		goto out;
+	uint32_t a = 0, b = 0;
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t id = ids[i];
+		while (a < tf.n && tf.review_ids[a] < id)
+			a++;
+		while (b < ls.n && ls.review_ids[b] < id)
+			b++;
+		if (a < tf.n && tf.review_ids[a] == id)
+			for (uint64_t p = tf.csr.indptr[a];
+			     p < tf.csr.indptr[a + 1]; p++) {
+				X->indices[at] = tf.csr.indices[p];
+				X->values[at++] = tf.csr.values[p];
+			}
+		if (b < ls.n && ls.review_ids[b] == id)
+			for (uint32_t c = 0; c < ls.dim; c++) {
+				X->indices[at] = nf + c;
+				X->values[at++] =
+					ls.dense[(size_t)b * ls.dim + c];
+			}
+		X->indptr[i + 1] = at;
+	}
+	rc = RL_OK;
+out:
+	if (rc != RL_OK) {
+		rl_csr_free(X);
+		if (rc == RL_ENOMEM)
+			rl_fail(db, rc, "out of memory");
+	}
+	rl_vector_set_free(&tf);
+	rl_vector_set_free(&ls);
+	return rc;
+}
+
+/* ---- propagation's options ---- */
+
+int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
+{
+	/* (The parameter table refuses other names; a caller setting the
+	 * field itself may still pass any number.) */
+	if ((unsigned)o->rule_vote > RL_VOTE_MAJORITY)
+		return rl_fail(db, RL_EINVAL, "rule_vote is weighted or "
+			       "majority, not %d", (int)o->rule_vote);
+	if ((unsigned)o->class_prior > RL_PRIOR_AUTO)
+		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform "
+			       "or auto, not %d", (int)o->class_prior);
+	return RL_OK;
+}
+
+int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
+			 rl_propagate_opts *use)
+{
+	rl_propagate_opts given = *o;
+	*use = given;
+	if (rl_propagate_check(db, o) != RL_OK)
+		return RL_EINVAL;
+	o = &given;
+	/* Without a count of its own, the one labelling used last; the
+	 * same for the class shares. */
+	uint32_t k = 0;
+	int rc = RL_OK;
+	if (o->neighbours == 0 &&
+	    (rc = rl_store_neighbours_get(db, &k)) == RL_OK)
+		use->neighbours = (int)k;
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
+	rl_prior p = RL_PRIOR_SEEDS;
+	rc = RL_OK;
+	if (o->class_prior == RL_PRIOR_AUTO &&
+	    (rc = rl_store_prior_get(db, &p)) != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
+	if (o->class_prior == RL_PRIOR_AUTO)
+		use->class_prior = p;
+	return RL_OK;
+}

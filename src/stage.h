@@ -1,0 +1,87 @@
+/*
+ * stage.h - what the stage layer shares (stage.c): the envelope every
+ * stage that writes runs in, the one loader of the evidence and of the
+ * classifier's features, and the propagation options with the store's
+ * remembered choices filled in. Stage files use these and store.h; the
+ * kernels never see either.
+ */
+#ifndef RL_STAGE_H
+#define RL_STAGE_H
+
+#include "evidence.h"
+
+/* ---- the envelope ---- */
+
+/* A stage run in progress: its row in `runs` and when it began. */
+typedef struct rl_stage {
+	int64_t run_id;		/* 0 when no run is recorded */
+	double t0;
+} rl_stage;
+
+/* Begins the stage's transaction and, unless stage is NULL, records its
+ * run with the parameters params_json ("{}" for NULL). On failure
+ * nothing is left open and the store is unchanged. */
+int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
+		   rl_stage *s);
+
+/* Ends what rl_stage_begin began: with rc RL_OK, finishes the run with
+ * counts_json and its time and commits; otherwise, or if that fails,
+ * rolls back, so the store is as it was. Returns the outcome (rc, or the
+ * failure to finish), with "out of memory" as the detail of an
+ * RL_ENOMEM that has none. */
+int rl_stage_end(rl_db *db, rl_stage *s, int rc, const char *counts_json);
+
+/* ---- loading ---- */
+
+/* Loads the evidence with the k nearest stored neighbours of each review
+ * (all stored when k is 0 or more than the graph has); RL_EEMPTY without
+ * a neighbour graph. On failure ev is empty. */
+int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
+
+/* The same without the graph (ev->S empty, ev->k 0), for stages that
+ * need only the labels, the hand and cluster-named labels and the rules'
+ * hits; works on a store without vectors. */
+int rl_evidence_load_no_graph(rl_db *db, rl_evidence *ev);
+
+/* The classifier's features of the reviews ids [n] (ascending): TF-IDF
+ * columns, then the LSA columns (n_features + c). */
+int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X);
+
+/* RL_EINVAL, with the detail set, for a rule_vote or class_prior outside
+ * its enum; every stage that propagates checks before it begins. */
+int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);
+
+/* The propagation options a stage runs with (use may be o): o checked,
+ * then what labelling last chose put in for what o leaves open:
+ * neighbours 0 becomes the count it used (still 0, all, if none),
+ * class_prior auto the class shares it used (seeds if none). */
+int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
+			 rl_propagate_opts *use);
+
+/* ---- evaluation (stage_eval.c) ---- */
+
+/* Out-of-fold predictions of the cross-validation: for every
+ * hand-labelled row i of ev, P[m][i*L ..] is what method m predicted for
+ * it in the fold that hid it (untempered; zero rows abstained or are not
+ * seeds). */
+typedef struct rl_oof {
+	rl_evidence ev;
+	double *P[RL_METHOD_COUNT];	/* [n][L] each */
+} rl_oof;
+
+/* rl_eval without curve or saving, also handing back the out-of-fold
+ * predictions in *oof (NULL: not wanted), which the caller frees with
+ * rl_oof_free, on success only; on failure *oof is empty. */
+int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
+		rl_oof *oof);
+void rl_oof_free(rl_oof *oof);
+
+/* ---- vectors (stage_graph.c) ---- */
+
+/* The kind of vectors (tfidf or lsa) that `want` means for this store:
+ * auto is tfidf below auto_tfidf_below reviews. RL_EINVAL for a value
+ * outside the enum. */
+int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
+		    rl_vectors *kind);
+
+#endif /* RL_STAGE_H */

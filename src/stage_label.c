@@ -1,0 +1,266 @@
+/*
+ * stage_label.c - labelling with a chosen method (`revlab run` picks it
+ * by cross-validation, stage_eval.c), and training the classifier alone
+ * for `predict`: the evidence and features loaded from the store
+ * (stage.c), the method's kernels run on them (propagate.c, methods.c),
+ * and scores, assignments, the model and its predictions written back in
+ * one transaction. What labelling chose for propagation (neighbours,
+ * class shares) is recorded for the stages after it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stage.h"
+#include "store.h"
+
+/* Models kept side by side; older ones (and their predictions) go. */
+#define KEEP_MODELS 5
+
+/* Stores the model with what predict needs to use it: its labels in
+ * order, its weights, and the vectorizer fit its columns belong to. */
+static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
+		      const double *theta, const rl_eval_opts *o,
+		      int64_t run_id, int64_t *id)
+{
+	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 };
+	const char *kind = rl_classifier_name(rl_classifier_of(o));
+	int rc = rl_store_setting_get(db, "vectorize_fit", &fit);
+	if (rc != RL_OK)
+		goto out;
+	char head[256];
+	snprintf(head, sizeof head, "{\"model\":\"%s\",\"l2\":%.17g,"
+		 "\"max_iter\":%d,\"tol\":%.17g,\"smoothing\":%.17g,"
+		 "\"temperature\":%.17g,"
+		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
+		 kind, o->l2, o->max_iter, o->tol, o->smoothing,
+		 o->temperature, X->n_cols);
+	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
+	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
+	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||
+	    (rc = rl_buf_putc(&labels, '[')) != RL_OK)
+		goto out;
+	for (uint32_t l = 0; l < ev->L && rc == RL_OK; l++) {
+		if (l)
+			rc = rl_buf_putc(&labels, ',');
+		if (rc == RL_OK)
+			rc = rl_json_string(&labels, ev->label_names[l],
+					    strlen(ev->label_names[l]));
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_putc(&labels, ']');
+	if (rc == RL_OK)
+		rc = rl_store_model_put(db, kind,
+					params.data, labels.data,
+					theta, (size_t)(X->n_cols + 1) *
+					ev->L * sizeof *theta, "{}", run_id,
+					id);
+	if (rc == RL_OK)
+		rc = rl_store_models_prune(db, KEEP_MODELS);
+out:
+	rl_buf_free(&fit);
+	rl_buf_free(&params);
+	rl_buf_free(&labels);
+	return rc;
+}
+
+/* Where a label of method m came from; a blend's from whichever of the
+ * model (P) and propagation (Pp) gave its label the larger share. */
+static const char *label_source(rl_method m, const double *P,
+				const double *Pp, uint32_t i, uint32_t L,
+				int best)
+{
+	if (m == RL_METHOD_RULES)
+		return "rule";
+	if (m == RL_METHOD_PROPAGATION)
+		return "propagation";
+	if (m == RL_METHOD_MODEL || best < 0)
+		return "model";
+	const double *a = P + (size_t)i * L, *b = Pp + (size_t)i * L;
+	double sa = 0, sb = 0;
+	for (uint32_t l = 0; l < L; l++) {
+		sa += a[l];
+		sb += b[l];
+	}
+	return sb > 0 && b[best] / sb > (sa > 0 ? a[best] / sa : 0)
+	       ? "propagation" : "model";
+}
+
+/* Labels with method m; with only_model, trains and stores the model
+ * (and its predictions) without touching the assignments. */
+static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+		      uint64_t *labelled, int only_model)
+{
+	rl_eval_opts defaults, run;
+	if (!o) {
+		rl_eval_opts_init(&defaults);
+		o = &defaults;
+	}
+	rl_evidence ev;
+	rl_csr X = { 0 };
+	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
+	uint8_t *use = NULL;
+	rl_stage st;
+	int64_t model_id = 0;
+	char counts[96] = "{}";
+	int rc;
+	memset(&ev, 0, sizeof ev);
+	*labelled = 0;
+	rl_clear_error(db);
+	if ((unsigned)m >= RL_METHOD_COUNT)
+		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
+	if ((unsigned)o->model > RL_CLASSIFIER_AUTO)
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
+			       "auto, not %d", (int)o->model);
+	if ((rc = rl_propagate_check(db, &o->prop)) != RL_OK)
+		return rc;
+	char pj[160];
+	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"model\":\"%s\","
+		 "\"l2\":%g,\"neighbours\":%d}", rl_method_name(m),
+		 rl_classifier_name(rl_classifier_of(o)), o->l2,
+		 o->prop.neighbours);
+	if ((rc = rl_stage_begin(db, only_model ? "train" : "label", pj,
+				 &st)) != RL_OK)
+		goto out;
+	run = *o;
+	if ((rc = rl_propagate_prepare(db, &o->prop, &run.prop)) != RL_OK ||
+	    (rc = rl_evidence_load(db, &ev, (uint32_t)run.prop.neighbours)) !=
+	    RL_OK)
+		goto end;
+	uint32_t n = ev.n, L = ev.L;
+	rc = RL_ENOMEM;
+	P = malloc(((size_t)n * L + 1) * sizeof *P);
+	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
+	use = malloc((size_t)n + 1);
+	if (!P || !Pp || !use)
+		goto end;
+	memset(use, 1, n);
+	if (m == RL_METHOD_RULES) {
+		if ((rc = rl_method_rules(&ev, use, P)) != RL_OK)
+			goto end;
+	} else {
+		if ((rc = rl_propagate_run(&ev, NULL, &run.prop, Pp, NULL)) !=
+		    RL_OK)
+			goto end;
+		if (m == RL_METHOD_PROPAGATION) {
+			memcpy(P, Pp, (size_t)n * L * sizeof *P);
+		} else {
+			size_t sz;
+			if ((rc = rl_features_load(db, ev.review_ids, n, &X)) !=
+			    RL_OK)
+				goto end;
+			sz = (size_t)(X.n_cols + 1) * L;
+			if (!(theta = malloc(sz * sizeof *theta))) {
+				rc = RL_ENOMEM;
+				goto end;
+			}
+			if ((rc = rl_method_model(&ev, &X, use, Pp, &run, P,
+						  theta)) != RL_OK ||
+			    (rc = save_model(db, &ev, &X, theta, &run,
+					     st.run_id, &model_id)) != RL_OK)
+				goto end;
+		}
+	}
+	/* P stays the model's, for its stored predictions; the labels come
+	 * from A. */
+	const double *A = P;
+	if (m == RL_METHOD_BLEND) {
+		double *g = malloc((2 * (size_t)L + 1) * sizeof *g);
+		if (!g || !(Pb = malloc(((size_t)n * L + 1) * sizeof *Pb))) {
+			free(g);
+			rc = RL_ENOMEM;
+			goto end;
+		}
+		rl_blend(&ev, NULL, P, Pp, Pb, g);
+		free(g);
+		A = Pb;
+	}
+	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
+		goto end;
+	/* The neighbour count and class shares labelling used stay the
+	 * defaults of the stages after it (propagate, next, suspects,
+	 * train), when they were chosen rather than left open. */
+	if (!only_model && o->prop.neighbours > 0 &&
+	    (rc = rl_store_neighbours_set(db, ev.k)) != RL_OK)
+		goto end;
+	if (!only_model && o->prop.class_prior != RL_PRIOR_AUTO &&
+	    (rc = rl_store_prior_set(db, o->prop.class_prior)) != RL_OK)
+		goto end;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *p = A + (size_t)i * L;
+		int best = rl_argmax(p, L);
+		int is_seed = ev.seed[i] >= 0;
+		if (o->progress && i % 4096 == 0)
+			o->progress(o->ctx, "write", i, n);
+		if (only_model) {
+			if (best >= 0 && (rc = rl_store_prediction_put(db,
+					ev.review_ids[i], model_id,
+					ev.label_ids[best], p[best])) != RL_OK)
+				goto end;
+			continue;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			if (p[l] > 0 && (rc = rl_store_score_put(db,
+					ev.review_ids[i], ev.label_ids[l],
+					p[l])) != RL_OK)
+				goto end;
+		if (!is_seed && ev.cseed[i] < 0 && best < 0)
+			continue;
+		double second = 0;
+		for (uint32_t l = 0; best >= 0 && l < L; l++)
+			if ((int)l != best && p[l] > second)
+				second = p[l];
+		/* A named cluster's label stands, like a hand label, but
+		 * keeps its own source. */
+		int is_named = !is_seed && ev.cseed[i] >= 0;
+		uint32_t lab = is_seed ? (uint32_t)ev.seed[i]
+			     : is_named ? (uint32_t)ev.cseed[i]
+			     : (uint32_t)best;
+		double conf = is_seed || is_named ? 1 : p[best];
+		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
+				ev.label_ids[lab], conf,
+				is_seed || is_named ? 1 : conf - second,
+				is_seed ? "seed" : is_named ? "cluster"
+					: label_source(m, P, Pp, i, L, best),
+				is_named ? "{\"cluster\":true}"
+				: m == RL_METHOD_BLEND ? "{\"blend\":true}"
+				: model_id ? "{\"model\":true}" : "{}",
+				st.run_id)) != RL_OK)
+			goto end;
+		int mb = model_id ? rl_argmax(P + (size_t)i * L, L) : -1;
+		if (mb >= 0 && (rc = rl_store_prediction_put(db,
+				ev.review_ids[i], model_id, ev.label_ids[mb],
+				P[(size_t)i * L + (uint32_t)mb])) != RL_OK)
+			goto end;
+		(*labelled)++;
+	}
+	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld}",
+		 (unsigned long long)*labelled, (long long)model_id);
+end:
+	rc = rl_stage_end(db, &st, rc, counts);
+	if (rc != RL_OK)
+		*labelled = 0;
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_evidence_free(&ev);
+	rl_csr_free(&X);
+	free(P);
+	free(Pp);
+	free(Pb);
+	free(theta);
+	free(use);
+	return rc;
+}
+
+int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
+		  uint64_t *labelled)
+{
+	return label_with(db, m, o, labelled, 0);
+}
+
+int rl_train(rl_db *db, const rl_eval_opts *o)
+{
+	uint64_t n;
+	return label_with(db, RL_METHOD_MODEL, o, &n, 1);
+}
