@@ -481,6 +481,178 @@ START_TEST(fewer_neighbours)
 }
 END_TEST
 
+/* A path of 4 reviews, a-b-c-d, each linked to the next at similarity
+ * 1, with a hand label at either end (labels 0 and 1): the evidence
+ * propagation takes, built by hand. rule: a rule for label 1 matching
+ * b. */
+typedef struct path4 {
+	rl_evidence ev;
+	int32_t seed[4], cseed[4];
+	uint64_t hit_ptr[5];
+	uint32_t hit_rule[1], rule_label[1];
+	uint8_t rule_negate[1];
+	double rule_weight[1];
+} path4;
+
+static void path4_init(path4 *p, int rule)
+{
+	const int32_t nbr[8] = { 1, -1, 0, 2, 1, 3, 2, -1 };
+	const float sim[8] = { 1, 0, 1, 1, 1, 1, 1, 0 };
+	memset(p, 0, sizeof *p);
+	ck_assert_int_eq(rl_graph_normalize(4, 2, nbr, sim, &p->ev.S), RL_OK);
+	p->ev.n = 4;
+	p->ev.L = 2;
+	p->ev.k = 2;
+	for (int i = 0; i < 4; i++)
+		p->seed[i] = p->cseed[i] = -1;
+	p->seed[0] = 0;
+	p->seed[3] = 1;
+	p->ev.n_seeds = 2;
+	p->ev.seed = p->seed;
+	p->ev.cseed = p->cseed;
+	p->hit_rule[0] = 0;
+	p->rule_label[0] = 1;
+	p->rule_weight[0] = 1;
+	for (int i = 2; rule && i < 5; i++)
+		p->hit_ptr[i] = 1;
+	p->ev.n_rules = rule ? 1 : 0;
+	p->ev.hit_ptr = p->hit_ptr;
+	p->ev.hit_rule = p->hit_rule;
+	p->ev.rule_label = p->rule_label;
+	p->ev.rule_negate = p->rule_negate;
+	p->ev.rule_weight = p->rule_weight;
+}
+
+/* Label spreading on the path, against answers worked out apart from
+ * the code (a plain Python fixed point, then class mass normalisation):
+ * with alpha 1/2, b's row is c/(1 - d^2) [1, d] with d = 1/4, so 0.8
+ * and 0.2. A rule vote for label 1 on b (its quality, with no hand label
+ * to measure it, is (0 + 1) / (0 + 2)) pulls b and c towards 1, less
+ * than a majority vote (quality 1) does. */
+START_TEST(propagation_by_hand)
+{
+	static const double want[3][8] = {
+		{ 1, 0, 0.8, 0.2, 0.2, 0.8, 0, 1 },
+		{ 1, 0, 0.6667223934736309, 0.33327760652636895,
+		  0.28915001062841433, 0.7108499893715857, 0, 1 },
+		{ 1, 0, 0.6242399446719009, 0.3757600553280991,
+		  0.33802880535284247, 0.6619711946471576, 0, 1 },
+	};
+	rl_propagate_opts o;
+	rl_propagate_opts_init(&o);
+	o.alpha = 0.5;
+	o.tol = 1e-13;
+	o.max_iter = 10000;
+	o.class_prior = RL_PRIOR_SEEDS;
+	for (int t = 0; t < 3; t++) {
+		path4 p;
+		double P[8];
+		uint32_t iters = 0;
+		path4_init(&p, t > 0);
+		o.rule_vote = t == 2 ? RL_VOTE_MAJORITY : RL_VOTE_WEIGHTED;
+		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, P, &iters),
+				 RL_OK);
+		ck_assert_uint_gt(iters, 1);
+		for (int i = 0; i < 8; i++)
+			ck_assert_double_eq_tol(P[i], want[t][i], 1e-9);
+		/* Uniform class shares are the seeds' here (one each). */
+		double Q[8];
+		o.class_prior = RL_PRIOR_UNIFORM;
+		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, Q, NULL),
+				 RL_OK);
+		o.class_prior = RL_PRIOR_SEEDS;
+		for (int i = 0; i < 8; i++)
+			ck_assert_double_eq_tol(Q[i], P[i], 1e-12);
+		/* Hiding d's hand label: d is predicted like the others, and
+		 * the class shares of the one hand label left give label 1
+		 * none. */
+		const uint8_t use[4] = { 1, 1, 1, 0 };
+		ck_assert_int_eq(rl_propagate_run(&p.ev, use, &o, Q, NULL),
+				 RL_OK);
+		ck_assert_double_eq_tol(Q[6], 1, 1e-12);
+		ck_assert_double_eq(Q[7], 0);
+		rl_sgraph_free(&p.ev.S);
+	}
+}
+END_TEST
+
+/* Rule quality and the rule report's counts, by hand. Rows 0-4 with hand
+ * labels 0 0 1 - 1; rule 0 votes for label 0 (rows 0 1 2), rule 1 against
+ * label 0 (rows 0 4), rule 2 for label 1 (rows 2 3 4). */
+START_TEST(rule_counts_by_hand)
+{
+	int32_t seed[5] = { 0, 0, 1, -1, 1 };
+	uint64_t hit_ptr[6] = { 0, 2, 3, 5, 6, 8 };
+	uint32_t hit_rule[8] = { 0, 1, 0, 0, 2, 2, 1, 2 };
+	uint32_t rule_label[3] = { 0, 0, 1 };
+	uint8_t rule_negate[3] = { 0, 1, 0 };
+	double rule_weight[3] = { 1, 1, 2 };
+	rl_evidence ev = { .n = 5, .L = 2, .seed = seed, .n_rules = 3,
+			   .rule_label = rule_label, .rule_negate = rule_negate,
+			   .rule_weight = rule_weight, .hit_ptr = hit_ptr,
+			   .hit_rule = hit_rule };
+	uint64_t hits[3], right[3];
+	rl_rule_seed_counts(&ev, NULL, hits, right);
+	const uint64_t want_hits[3] = { 3, 2, 2 }, want_right[3] = { 2, 1, 2 };
+	for (int r = 0; r < 3; r++) {
+		ck_assert_uint_eq(hits[r], want_hits[r]);
+		ck_assert_uint_eq(right[r], want_right[r]);
+	}
+	/* Hiding row 2's hand label takes it out of every count. */
+	const uint8_t use[5] = { 1, 1, 0, 1, 1 };
+	double q[3];
+	ck_assert_int_eq(rl_rule_quality(&ev, use, q), RL_OK);
+	ck_assert_double_eq_tol(q[0], 3.0 / 4, 1e-12);	/* 2 of 2 */
+	ck_assert_double_eq_tol(q[1], 2.0 / 4, 1e-12);	/* 1 of 2 */
+	ck_assert_double_eq_tol(q[2], 2.0 / 3, 1e-12);	/* 1 of 1 */
+	ck_assert_int_eq(rl_rule_quality(&ev, NULL, q), RL_OK);
+	ck_assert_double_eq_tol(q[0], 3.0 / 5, 1e-12);
+	ck_assert_double_eq_tol(q[2], 3.0 / 4, 1e-12);
+	/* Wilson intervals, worked out apart from the code. */
+	double lo, hi;
+	rl_wilson(2, 3, &lo, &hi);
+	ck_assert_double_eq_tol(lo, 0.2076596008020477, 1e-12);
+	ck_assert_double_eq_tol(hi, 0.9385080552796037, 1e-12);
+	rl_wilson(5, 10, &lo, &hi);
+	ck_assert_double_eq_tol(lo, 0.236593090512564, 1e-12);
+	ck_assert_double_eq_tol(hi, 0.7634069094874361, 1e-12);
+	rl_wilson(0, 4, &lo, &hi);
+	ck_assert_double_eq(lo, 0);
+	ck_assert_double_eq_tol(hi, 0.4898908364545973, 1e-12);
+	rl_wilson(4, 4, &lo, &hi);
+	ck_assert_double_eq_tol(lo, 0.5101091635454027, 1e-12);
+	ck_assert_double_eq(hi, 1);
+	/* Votes: row 4's `!0` (weight 1) and `1` (weight 2) both go to
+	 * label 1; with qualities they are scaled by them. */
+	double y[2] = { 0, 0 };
+	rl_rule_votes(&ev, 4, NULL, 1, y);
+	ck_assert_double_eq(y[0], 0);
+	ck_assert_double_eq(y[1], 3);
+	y[1] = 0;
+	rl_rule_votes(&ev, 4, q, 0.5, y);
+	ck_assert_double_eq_tol(y[1], 0.5 * (q[1] + 2 * q[2]), 1e-12);
+	/* How they fire together: rows 0 (0 and !0 disagree) and 2 (0 and 1
+	 * disagree) conflict; row 4 (!0 and 1) agrees. */
+	uint64_t h[3], ov[3], cf[3], om[9], cm[9], covered, conflicted;
+	rl_rule_overlaps(&ev, h, ov, cf, om, cm, &covered, &conflicted);
+	const uint64_t want_h[3] = { 3, 2, 3 }, want_ov[3] = { 2, 2, 2 };
+	const uint64_t want_cf[3] = { 2, 1, 1 };
+	const uint64_t want_om[9] = { 0, 1, 1, 1, 0, 1, 1, 1, 0 };
+	const uint64_t want_cm[9] = { 0, 1, 1, 1, 0, 0, 1, 0, 0 };
+	for (int r = 0; r < 3; r++) {
+		ck_assert_uint_eq(h[r], want_h[r]);
+		ck_assert_uint_eq(ov[r], want_ov[r]);
+		ck_assert_uint_eq(cf[r], want_cf[r]);
+	}
+	for (int i = 0; i < 9; i++) {
+		ck_assert_uint_eq(om[i], want_om[i]);
+		ck_assert_uint_eq(cm[i], want_cm[i]);
+	}
+	ck_assert_uint_eq(covered, 5);
+	ck_assert_uint_eq(conflicted, 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("propagate");
@@ -488,6 +660,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, closed_form);
 	tcase_add_test(tc, clamping_and_mass);
 	tcase_add_test(tc, blend_by_hand);
+	tcase_add_test(tc, propagation_by_hand);
+	tcase_add_test(tc, rule_counts_by_hand);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stage");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -568,6 +568,183 @@ START_TEST(predict_new_reviews)
 }
 END_TEST
 
+/* Stratified folds: each label's hand labels split evenly, the same for
+ * the same seed, and a row keeps its fold when unlabelled rows come. */
+START_TEST(folds_stratified)
+{
+	/* labels 0 (4 rows), 1 (4), 2 (2), and unlabelled rows */
+	const int32_t seed[14] = { 0, 1, -1, 0, 2, 1, 0, -1, 1, 2, 0, 1,
+				   -1, -1 };
+	int64_t ids[14];
+	for (int i = 0; i < 14; i++)
+		ids[i] = 10 + 3 * i;
+	uint32_t k = 0, least = 0;
+	ck_assert_int_eq(rl_cv_fold_count(12, 3, seed, 5, &k, &least), RL_OK);
+	ck_assert_uint_eq(k, 2);
+	ck_assert_uint_eq(least, 2);
+	ck_assert_int_eq(rl_cv_fold_count(12, 3, seed, 1, &k, &least), RL_OK);
+	ck_assert_uint_eq(k, 2);
+	uint32_t fold[14], fold2[14], order[14], n_order = 0;
+	ck_assert_int_eq(rl_cv_folds(12, 3, seed, ids, 2, 7, fold, order,
+				     &n_order), RL_OK);
+	ck_assert_uint_eq(n_order, 10);
+	uint32_t per[3][2] = { { 0 } };
+	for (uint32_t a = 0; a < n_order; a++) {
+		ck_assert_int_ge(seed[order[a]], 0);
+		per[seed[order[a]]][fold[order[a]]]++;
+	}
+	ck_assert_uint_eq(per[0][0], 2);
+	ck_assert_uint_eq(per[0][1], 2);
+	ck_assert_uint_eq(per[1][0], 2);
+	ck_assert_uint_eq(per[1][1], 2);
+	ck_assert_uint_eq(per[2][0], 1);
+	ck_assert_uint_eq(per[2][1], 1);
+	/* The same seed, the same folds, with more unlabelled rows too. */
+	ck_assert_int_eq(rl_cv_folds(14, 3, seed, ids, 2, 7, fold2, order,
+				     &n_order), RL_OK);
+	for (int i = 0; i < 12; i++)
+		if (seed[i] >= 0)
+			ck_assert_uint_eq(fold2[i], fold[i]);
+	/* Another seed deals them otherwise. */
+	int differ = 0;
+	for (uint64_t rs = 8; rs < 16 && !differ; rs++) {
+		ck_assert_int_eq(rl_cv_folds(12, 3, seed, ids, 2, rs, fold2,
+					     order, &n_order), RL_OK);
+		for (int i = 0; i < 12; i++)
+			differ |= seed[i] >= 0 && fold2[i] != fold[i];
+	}
+	ck_assert(differ);
+	/* Too few: one label alone, or a label with one hand label. */
+	const int32_t one[4] = { 0, 0, 0, -1 }, thin[4] = { 0, 0, 1, -1 };
+	ck_assert_int_eq(rl_cv_fold_count(4, 2, one, 5, &k, &least),
+			 RL_EEMPTY);
+	ck_assert_int_eq(rl_cv_fold_count(4, 2, thin, 5, &k, &least),
+			 RL_EEMPTY);
+	ck_assert_uint_eq(least, 1);
+}
+END_TEST
+
+/* The one-standard-error rule on scores by hand: the first candidate
+ * within the top's standard error (only the top's counts). */
+START_TEST(one_se_by_hand)
+{
+	const double f1[3] = { 0.70, 0.80, 0.78 }, se1[3] = { 0.05, 0.05,
+							       0.05 };
+	ck_assert_uint_eq(rl_one_se(f1, se1, 3), 1);
+	const double f2[3] = { 0.77, 0.80, 0.50 };
+	ck_assert_uint_eq(rl_one_se(f2, se1, 3), 0);
+	const double f3[2] = { 0.8, 0.8 }, se3[2] = { 0, 0 };
+	ck_assert_uint_eq(rl_one_se(f3, se3, 2), 0);
+	const double f4[3] = { 0.6, 0.9, 0.85 }, se4[3] = { 0.5, 0.01, 0.5 };
+	ck_assert_uint_eq(rl_one_se(f4, se4, 3), 1);
+	ck_assert_uint_eq(rl_one_se(f4, se4, 1), 0);
+}
+END_TEST
+
+/* Reliability bins and the temperature, by hand. */
+START_TEST(calibration_by_hand)
+{
+	rl_calib c;
+	rl_calib_bin bins[RL_CALIB_BINS];
+	memset(&c, 0, sizeof c);
+	rl_calib_add(&c, 0.95, 1);
+	rl_calib_add(&c, 1.0, 1);
+	rl_calib_add(&c, 0.55, 0);
+	double ece = rl_calib_finish(&c, bins);
+	/* bin 5: 0.55 and never right; bin 9: 0.975 and always right */
+	ck_assert_double_eq_tol(ece, 0.55 / 3 + 2 * 0.025 / 3, 1e-12);
+	ck_assert_uint_eq(bins[9].n, 2);
+	ck_assert_double_eq_tol(bins[9].confidence, 0.975, 1e-12);
+	ck_assert_double_eq(bins[9].accuracy, 1);
+	ck_assert_uint_eq(bins[5].n, 1);
+	ck_assert_uint_eq(bins[0].n, 0);
+	ck_assert_double_eq(bins[0].confidence, 0);
+	/* 0.9 sure and right 3 times in 4: the temperature that makes it
+	 * 0.75 sure, 1 / (1 + (1/9)^(1/t)) = 3/4, is 2. */
+	const double P[8] = { 0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1 };
+	const uint32_t gold[4] = { 0, 0, 0, 1 };
+	double tmp[2];
+	ck_assert_double_eq_tol(rl_fit_temperature(P, gold, 4, 2, tmp), 2,
+				1e-6);
+}
+END_TEST
+
+/* Cross-validation alone, on arrays: two cliques of four reviews, each
+ * clique one label, every review hand-labelled, one feature per clique.
+ * Propagation and the model get every held-out review right; rules,
+ * with none, abstain; the choice is the blend, the first of the ties. */
+START_TEST(cv_by_hand)
+{
+	int32_t nbr[8 * 3], seed[8], cseed[8];
+	float sim[8 * 3];
+	int64_t ids[8], label_ids[2] = { 1, 2 };
+	char n0[] = "a", n1[] = "b";
+	char *names[2] = { n0, n1 };
+	uint64_t hit_ptr[9] = { 0 };
+	for (int i = 0; i < 8; i++) {
+		for (int j = 0, at = 0; j < 4; j++)
+			if ((i / 4) * 4 + j != i) {
+				nbr[i * 3 + at] = (i / 4) * 4 + j;
+				sim[i * 3 + at++] = 1;
+			}
+		seed[i] = i / 4;
+		cseed[i] = -1;
+		ids[i] = i + 1;
+	}
+	rl_evidence ev = { .n = 8, .L = 2, .k = 3, .review_ids = ids,
+			   .label_ids = label_ids, .label_names = names,
+			   .seed = seed, .n_seeds = 8, .cseed = cseed,
+			   .hit_ptr = hit_ptr };
+	ck_assert_int_eq(rl_graph_normalize(8, 3, nbr, sim, &ev.S), RL_OK);
+	uint64_t indptr[9];
+	uint32_t indices[8];
+	float values[8];
+	for (int i = 0; i < 8; i++) {
+		indptr[i] = (uint64_t)i;
+		indices[i] = (uint32_t)(i / 4);
+		values[i] = 1;
+	}
+	indptr[8] = 8;
+	rl_csr X = { 8, 2, indptr, indices, values };
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	o.prop.class_prior = RL_PRIOR_SEEDS;
+	double *oof[RL_METHOD_COUNT];
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		oof[m] = calloc(16, sizeof *oof[m]);
+	rl_eval_report *r = NULL;
+	ck_assert_int_eq(rl_cv(&ev, &X, &o, &r, oof), RL_OK);
+	ck_assert_uint_eq(r->folds, 2);
+	ck_assert_uint_eq(r->seeds, 8);
+	ck_assert_uint_eq(r->min_per_label, 4);
+	ck_assert_int_eq(r->model, RL_CLASSIFIER_LOGREG);
+	ck_assert_str_eq(r->labels[1], "b");
+	ck_assert_double_eq(r->methods[RL_METHOD_RULES].coverage, 0);
+	ck_assert_double_eq(r->methods[RL_METHOD_PROPAGATION].macro_f1, 1);
+	ck_assert_double_eq(r->methods[RL_METHOD_MODEL].macro_f1, 1);
+	ck_assert_double_eq(r->methods[RL_METHOD_BLEND].macro_f1, 1);
+	ck_assert_int_eq(r->top, RL_METHOD_PROPAGATION);
+	ck_assert_int_eq(r->best, RL_METHOD_BLEND);
+	for (int i = 0; i < 8; i++) {
+		const double *p = oof[RL_METHOD_PROPAGATION] + 2 * i;
+		ck_assert_int_eq(rl_argmax(p, 2), i / 4);
+		ck_assert_int_eq(rl_argmax(oof[RL_METHOD_RULES] + 2 * i, 2),
+				 -1);
+	}
+	rl_eval_report_free(r);
+	/* Without hand labels for b there is nothing to cross-validate. */
+	for (int i = 4; i < 8; i++)
+		seed[i] = -1;
+	ev.n_seeds = 4;
+	ck_assert_int_eq(rl_cv(&ev, &X, &o, &r, NULL), RL_EEMPTY);
+	ck_assert_ptr_null(r);
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		free(oof[m]);
+	rl_sgraph_free(&ev.S);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("train");
@@ -578,6 +755,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, nb_by_hand);
 	tcase_add_test(tc, temperature);
 	tcase_add_test(tc, cnb_separable);
+	tcase_add_test(tc, folds_stratified);
+	tcase_add_test(tc, one_se_by_hand);
+	tcase_add_test(tc, calibration_by_hand);
+	tcase_add_test(tc, cv_by_hand);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("eval");
 	tcase_add_checked_fixture(tc, setup, teardown);
