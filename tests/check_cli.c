@@ -77,6 +77,15 @@ START_TEST(help_and_version)
 	HAS(out_buf, "--skip-bad");
 	ck_assert_int_eq(run(NULL, "tokenize", "--help", NULL), 0);
 	HAS(out_buf, "stopwords");
+	/* A setting with a fixed set of values lists them. */
+	ck_assert_int_eq(run(NULL, "help", "propagate", NULL), 0);
+	HAS(out_buf, "  class_prior  enum   ");
+	HAS(out_buf, "(one of: seeds, uniform, auto; default: auto)\n");
+	HAS(out_buf, "(one of: weighted, majority; default: weighted)\n");
+	ck_assert_int_eq(run(NULL, "help", "train", NULL), 0);
+	HAS(out_buf, "(one of: logreg, nb, cnb, auto; default: auto)\n");
+	ck_assert_int_eq(run(NULL, "help", "graph", NULL), 0);
+	HAS(out_buf, "(one of: tfidf, lsa, auto; default: auto)\n");
 	ck_assert_int_eq(run(NULL, NULL), 2);
 	ck_assert_int_eq(run(NULL, "frobnicate", NULL), 2);
 	HAS(err_buf, "revlab: 'frobnicate' is not a revlab command");
@@ -356,6 +365,15 @@ START_TEST(example_end_to_end)
 	ck_assert_int_eq(run(NULL, "run", db, "-p", "class_prior=even", NULL),
 			 2);
 	HAS(err_buf, "bad value in 'class_prior=even'");
+	static const char *const takes_prior[] = { "propagate", "next",
+						   "suspects", "train", NULL };
+	for (int c = 0; takes_prior[c]; c++) {
+		ck_assert_int_eq(run(NULL, takes_prior[c], db, "-p",
+				     "class_prior=even", NULL), 2);
+		HAS(err_buf, "class_prior=even");
+	}
+	ck_assert_int_eq(run(NULL, "eval", db, "-p",
+			     "propagate.class_prior=even", NULL), 2);
 	/* Unbalanced hand labels: both shares are tried. */
 	snprintf(f, sizeof f, "%s", tu_write("more.tsv", "id\tlabel\n"
 		 "amazon:35\tpos\namazon:43\tpos\n", 0));

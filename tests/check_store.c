@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -442,6 +443,222 @@ START_TEST(param_tables)
 }
 END_TEST
 
+/* Settings with a fixed set of values: the table takes each name it
+ * lists, refuses any other (leaving the field alone), lists the names
+ * for help, and writes the name in the runs' JSON. */
+static const rl_param *param_named(const char *stage, const char *name)
+{
+	const rl_param *p;
+	for (size_t i = 0; (p = rl_param_at(stage, i)); i++)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+static void check_choices(const char *stage, const char *name,
+			  const char *const *want, size_t n_want)
+{
+	const rl_param *p = param_named(stage, name);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->type, "enum");
+	ck_assert_ptr_nonnull(p->choices);
+	size_t n = 0;
+	while (p->choices[n]) {
+		ck_assert_uint_lt(n, n_want);
+		ck_assert_str_eq(p->choices[n], want[n]);
+		n++;
+	}
+	ck_assert_uint_eq(n, n_want);
+	/* The default is one of them. */
+	int found = 0;
+	for (size_t c = 0; c < n; c++)
+		found |= !strcmp(p->choices[c], p->def);
+	ck_assert(found);
+}
+
+START_TEST(enum_params)
+{
+	static const char *const priors[] = { "seeds", "uniform", "auto" };
+	static const char *const votes[] = { "weighted", "majority" };
+	static const char *const models[] = { "logreg", "nb", "cnb", "auto" };
+	static const char *const vectors[] = { "tfidf", "lsa", "auto" };
+	check_choices("propagate", "class_prior", priors, 3);
+	check_choices("propagate", "rule_vote", votes, 2);
+	check_choices("train", "model", models, 4);
+	check_choices("graph", "vectors", vectors, 3);
+	check_choices("clusters", "vectors", vectors, 3);
+	/* Other types have none. */
+	ck_assert_ptr_null(param_named("propagate", "alpha")->choices);
+	ck_assert_ptr_null(param_named("tokenize", "language")->choices);
+
+	rl_propagate_opts po;
+	rl_propagate_opts_init(&po);
+	ck_assert_int_eq(po.class_prior, RL_PRIOR_AUTO);
+	ck_assert_int_eq(po.rule_vote, RL_VOTE_WEIGHTED);
+	char a[64];
+	for (int v = 0; v < 3; v++) {
+		snprintf(a, sizeof a, "class_prior=%s", priors[v]);
+		ck_assert_int_eq(rl_propagate_opts_set(&po, a), RL_OK);
+		ck_assert_int_eq(po.class_prior, v);
+		ck_assert_str_eq(rl_prior_name(po.class_prior), priors[v]);
+	}
+	for (int v = 0; v < 2; v++) {
+		snprintf(a, sizeof a, "rule_vote=%s", votes[v]);
+		ck_assert_int_eq(rl_propagate_opts_set(&po, a), RL_OK);
+		ck_assert_int_eq(po.rule_vote, v);
+		ck_assert_str_eq(rl_vote_name(po.rule_vote), votes[v]);
+	}
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "class_prior=uniform"),
+			 RL_OK);
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "class_prior=bogus"),
+			 RL_EINVAL);
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "class_prior=Uniform"),
+			 RL_EINVAL);
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "class_prior="),
+			 RL_EINVAL);
+	ck_assert_int_eq(rl_propagate_opts_set(&po, "rule_vote=loud"),
+			 RL_EINVAL);
+	ck_assert_int_eq(po.class_prior, RL_PRIOR_UNIFORM);
+	ck_assert_int_eq(po.rule_vote, RL_VOTE_MAJORITY);
+	rl_buf b = { 0 };
+	ck_assert_int_eq(rl_params_json(rl_propagate_params,
+					rl_propagate_nparams, &po, &b), RL_OK);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"rule_vote\":\"majority\","
+				     "\"class_prior\":\"uniform\""));
+	rl_buf_free(&b);
+
+	rl_eval_opts eo;
+	rl_eval_opts_init(&eo);
+	ck_assert_int_eq(eo.model, RL_CLASSIFIER_AUTO);
+	for (int v = 0; v < 4; v++) {
+		snprintf(a, sizeof a, "model=%s", models[v]);
+		ck_assert_int_eq(rl_eval_opts_set(&eo, a), RL_OK);
+		ck_assert_str_eq(rl_classifier_name(eo.model), models[v]);
+	}
+	ck_assert_int_eq(rl_eval_opts_set(&eo, "model=svm"), RL_EINVAL);
+	ck_assert_int_eq(eo.model, RL_CLASSIFIER_AUTO);
+
+	rl_graph_opts go;
+	rl_clusters_opts co;
+	rl_graph_opts_init(&go);
+	rl_clusters_opts_init(&co);
+	ck_assert_int_eq(go.vectors, RL_VECTORS_AUTO);
+	ck_assert_int_eq(co.vectors, RL_VECTORS_AUTO);
+	for (int v = 0; v < 3; v++) {
+		snprintf(a, sizeof a, "vectors=%s", vectors[v]);
+		ck_assert_int_eq(rl_graph_opts_set(&go, a), RL_OK);
+		ck_assert_int_eq(rl_clusters_opts_set(&co, a), RL_OK);
+		ck_assert_str_eq(rl_vectors_name(go.vectors), vectors[v]);
+		ck_assert_int_eq(co.vectors, go.vectors);
+	}
+	ck_assert_int_eq(rl_graph_opts_set(&go, "vectors=bert"), RL_EINVAL);
+	ck_assert_int_eq(rl_clusters_opts_set(&co, "vectors=bert"),
+			 RL_EINVAL);
+
+	/* A value outside an enum has no name. */
+	ck_assert_str_eq(rl_prior_name((rl_prior)9), "unknown");
+	ck_assert_str_eq(rl_vote_name((rl_vote)-1), "unknown");
+	ck_assert_str_eq(rl_classifier_name((rl_classifier)4), "unknown");
+	ck_assert_str_eq(rl_vectors_name((rl_vectors)3), "unknown");
+}
+END_TEST
+
+/* What labelling chose, kept through typed calls. */
+START_TEST(chosen_settings)
+{
+	rl_db *db = open_with(NULL);
+	rl_prior p = RL_PRIOR_AUTO;
+	uint32_t k = 99;
+	ck_assert_int_eq(rl_store_prior_get(db, &p), RL_ENOTFOUND);
+	ck_assert_int_eq(p, RL_PRIOR_AUTO);
+	ck_assert_int_eq(rl_store_neighbours_get(db, &k), RL_ENOTFOUND);
+	ck_assert_int_eq(rl_store_prior_set(db, RL_PRIOR_UNIFORM), RL_OK);
+	ck_assert_int_eq(rl_store_prior_get(db, &p), RL_OK);
+	ck_assert_int_eq(p, RL_PRIOR_UNIFORM);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT value = 'uniform' "
+				"FROM settings WHERE key = 'class_prior'"), 1);
+	ck_assert_int_eq(rl_store_prior_set(db, RL_PRIOR_SEEDS), RL_OK);
+	ck_assert_int_eq(rl_store_prior_get(db, &p), RL_OK);
+	ck_assert_int_eq(p, RL_PRIOR_SEEDS);
+	/* auto is no choice to record. */
+	ck_assert_int_eq(rl_store_prior_set(db, RL_PRIOR_AUTO), RL_EINVAL);
+	ck_assert_int_eq(rl_store_neighbours_set(db, 5), RL_OK);
+	ck_assert_int_eq(rl_store_neighbours_get(db, &k), RL_OK);
+	ck_assert_uint_eq(k, 5);
+	ck_assert_int_eq(rl_store_neighbours_del(db), RL_OK);
+	ck_assert_int_eq(rl_store_neighbours_get(db, &k), RL_ENOTFOUND);
+	rl_db_close(db);
+}
+END_TEST
+
+static int stage_runs(void)
+{
+	return tu_int(tu_path("t.db"), "SELECT count(*) FROM runs WHERE "
+		      "stage = 'test'");
+}
+
+/* The envelope of a stage: committed with its run on success, rolled
+ * back whole on failure. */
+START_TEST(stage_envelope)
+{
+	rl_db *db = open_with(NULL);
+	rl_stage st;
+	ck_assert_int_eq(rl_stage_begin(db, "test", "{\"a\":1}", &st),
+			 RL_OK);
+	ck_assert_int_gt(st.run_id, 0);
+	ck_assert_int_eq(rl_store_setting_set(db, "x", "1"), RL_OK);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, "{\"n\":1}"), RL_OK);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT count(*) FROM runs "
+				"WHERE stage = 'test' AND status = 'ok' AND "
+				"json_extract(params, '$.a') = 1 AND "
+				"json_extract(counts, '$.n') = 1"), 1);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT count(*) FROM "
+				"settings WHERE key = 'x'"), 1);
+	/* A failure leaves nothing: no setting, no run. */
+	char *before = tu_digest(tu_path("t.db"));
+	ck_assert_int_eq(rl_stage_begin(db, "test", NULL, &st), RL_OK);
+	ck_assert_int_eq(rl_store_setting_set(db, "y", "1"), RL_OK);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_EINPUT, "{}"), RL_EINPUT);
+	/* An RL_ENOMEM without a detail gets one. */
+	ck_assert_int_eq(rl_stage_begin(db, "test", NULL, &st), RL_OK);
+	rl_clear_error(db);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_ENOMEM, NULL), RL_ENOMEM);
+	ck_assert_str_eq(rl_db_errmsg(db), "out of memory");
+	char *after = tu_digest(tu_path("t.db"));
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	ck_assert_int_eq(stage_runs(), 1);
+	/* Without a stage name: a transaction, no run. */
+	ck_assert_int_eq(rl_stage_begin(db, NULL, NULL, &st), RL_OK);
+	ck_assert_int_eq(st.run_id, 0);
+	ck_assert_int_eq(rl_store_setting_set(db, "z", "1"), RL_OK);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, NULL), RL_OK);
+	ck_assert_int_eq(stage_runs(), 1);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT count(*) FROM "
+				"settings WHERE key = 'z'"), 1);
+	/* A failing commit (an injected step failure recording the run's
+	 * end) rolls back too. */
+	before = tu_digest(tu_path("t.db"));
+	ck_assert_int_eq(rl_stage_begin(db, "test", NULL, &st), RL_OK);
+	ck_assert_int_eq(rl_store_setting_set(db, "w", "1"), RL_OK);
+	rl_store_fail_step(db, 1);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, "{}"), RL_EDB);
+	rl_store_fail_step(db, 0);
+	after = tu_digest(tu_path("t.db"));
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* A stage that cannot begin (one is open) leaves the open one. */
+	ck_assert_int_eq(rl_stage_begin(db, "test", NULL, &st), RL_OK);
+	rl_stage inner;
+	ck_assert_int_ne(rl_stage_begin(db, "test", NULL, &inner), RL_OK);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, "{}"), RL_OK);
+	ck_assert_int_eq(stage_runs(), 2);
+	rl_db_close(db);
+}
+END_TEST
+
 /* ---- helpers ---- */
 
 START_TEST(varints)
@@ -526,10 +743,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, tokenize_bad_lexicon);
 	tcase_add_test(tc, tokenize_injected_failures);
 	tcase_add_test(tc, runs_recorded);
+	tcase_add_test(tc, chosen_settings);
+	tcase_add_test(tc, stage_envelope);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, param_tables);
+	tcase_add_test(tc, enum_params);
 	tcase_add_test(tc, varints);
 	tcase_add_test(tc, strmap);
 	tcase_add_test(tc, json_escaping);
