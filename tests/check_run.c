@@ -150,6 +150,15 @@ START_TEST(opts_by_name)
 	ck_assert_int_eq(o.graph.k, 7);
 	ck_assert_int_eq(rl_run_opts_set(&o, "train.model=nb"), RL_OK);
 	ck_assert_int_eq(o.train.model, RL_CLASSIFIER_NB);
+	/* A setting with a fixed set of values takes only those. */
+	ck_assert_int_eq(rl_run_opts_set(&o, "class_prior=seeds"), RL_OK);
+	ck_assert_int_eq(o.prop.class_prior, RL_PRIOR_SEEDS);
+	ck_assert_int_eq(rl_run_opts_set(&o, "class_prior=bogus"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "model=svm"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "vectors=lsa"), RL_OK);
+	ck_assert_int_eq(o.graph.vectors, RL_VECTORS_LSA);
+	ck_assert_int_eq(o.prop.class_prior, RL_PRIOR_SEEDS);
+	ck_assert_int_eq(o.train.model, RL_CLASSIFIER_NB);
 	/* threads is in several stages: set in every one */
 	ck_assert_int_eq(rl_run_opts_set(&o, "threads=1"), RL_OK);
 	ck_assert_int_eq(o.tok.threads, 1);
