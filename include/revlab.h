@@ -43,11 +43,11 @@ extern "C" {
 #define RL_API
 #endif
 
-#define RL_VERSION "0.2.0"
+#define RL_VERSION "0.3.0"
 /* The same as numbers, for #if: RL_VERSION_NUMBER is major * 10000 +
- * minor * 100 + patch (0.2.0 is 200). */
+ * minor * 100 + patch (0.3.0 is 300). */
 #define RL_VERSION_MAJOR 0
-#define RL_VERSION_MINOR 2
+#define RL_VERSION_MINOR 3
 #define RL_VERSION_PATCH 0
 #define RL_VERSION_NUMBER \
 	(RL_VERSION_MAJOR * 10000 + RL_VERSION_MINOR * 100 + RL_VERSION_PATCH)
@@ -64,7 +64,8 @@ enum {
 				   version */
 	RL_EEXIST = -7,		/* the thing already exists */
 	RL_ENOTFOUND = -8,	/* the thing does not exist */
-	RL_EEMPTY = -9		/* nothing to work on */
+	RL_EEMPTY = -9,		/* nothing to work on */
+	RL_ECANCELED = -10	/* the progress callback asked to stop */
 };
 
 /* Generic text for a status code; never NULL. */
@@ -74,8 +75,11 @@ RL_API const char *rl_strerror(int code);
 RL_API const char *rl_version(void);
 
 /* Progress callback: `stage` names the work, `done` of `total` units
- * (total is 0 when unknown). Called at most a few times a second. */
-typedef void (*rl_progress_fn)(void *ctx, const char *stage, uint64_t done,
+ * (total is 0 when unknown). Called at most a few times a second.
+ * Returning non-zero cancels: the stage stops at once, rolls its
+ * transaction back (the store is as it was before the stage) and
+ * returns RL_ECANCELED. */
+typedef int (*rl_progress_fn)(void *ctx, const char *stage, uint64_t done,
 			       uint64_t total);
 
 /* Problem callback: one line of text describing a skipped input row. */

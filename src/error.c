@@ -24,6 +24,7 @@ const char *rl_strerror(int code)
 	case RL_EEXIST: return "already exists";
 	case RL_ENOTFOUND: return "not found";
 	case RL_EEMPTY: return "nothing to work on";
+	case RL_ECANCELED: return "cancelled";
 	}
 	return "unknown error";
 }
@@ -64,4 +65,12 @@ const char *rl_db_errmsg(const rl_db *db)
 		return "";
 	const rl_buf *b = rl_db_errbuf((rl_db *)db);
 	return b->len ? b->data : "";
+}
+
+int rl_progress_call(rl_db *db, rl_progress_fn fn, void *ctx,
+		     const char *stage, uint64_t done, uint64_t total)
+{
+	if (fn && fn(ctx, stage, done, total))
+		return rl_fail(db, RL_ECANCELED, "%s cancelled", stage);
+	return RL_OK;
 }

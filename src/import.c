@@ -152,15 +152,18 @@ static int hard(importer *im, int code, const char *fmt, ...)
 	return im->rc;
 }
 
-static void progress(importer *im)
+static int progress(importer *im)
 {
 	if (!im->o->progress || (im->st.rows & 1023))
-		return;
+		return RL_OK;
 	double now = rl_now();
 	if (now < im->next_progress)
-		return;
+		return RL_OK;
 	im->next_progress = now + 0.25;
-	im->o->progress(im->o->ctx, "import", im->st.bytes, im->file_size);
+	if (rl_progress_call(im->db, im->o->progress, im->o->ctx, "import",
+			     im->st.bytes, im->file_size) != RL_OK)
+		im->rc = RL_ECANCELED;
+	return im->rc;
 }
 
 /* Reads the next line, newline included, into im->line. Returns 1 for a
@@ -453,7 +456,8 @@ static int end_record(importer *im)
 			im->flen[im->id_idx],
 			im->rec.data + im->foff[im->text_idx],
 			im->flen[im->text_idx], im->meta.data);
-	progress(im);
+	if (rc >= 0 && progress(im) != RL_OK)
+		rc = im->rc;
 out:
 	reset_record(im);
 	return rc;
@@ -688,7 +692,8 @@ static int import_jsonl(importer *im)
 			rc = add_review(im, im->lineno, j->id.data, j->id.len,
 					j->text.data, j->text.len,
 					j->meta.data);
-			progress(im);
+			if (rc >= 0 && progress(im) != RL_OK)
+				rc = im->rc;
 		}
 	}
 	return rc < 0 ? rc : im->rc;
@@ -799,8 +804,9 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 			     "naming the columns is required", name);
 		goto end;
 	}
-	if (o->progress)
-		o->progress(o->ctx, "import", im.st.bytes, im.file_size);
+	if ((rc = rl_progress_call(db, o->progress, o->ctx, "import",
+				   im.st.bytes, im.file_size)) != RL_OK)
+		goto end;
 
 	snprintf(counts, sizeof counts,
 		 "{\"rows\":%llu,\"imported\":%llu,\"replaced\":%llu,"

@@ -24,6 +24,10 @@
 /* Records a formatted message as the handle's detail and returns code. */
 int rl_fail(rl_db *db, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Reports progress to fn (if any); RL_ECANCELED, recorded as the
+ * handle's detail ("graph cancelled"), when fn asks to stop. */
+int rl_progress_call(rl_db *db, rl_progress_fn fn, void *ctx,
+		     const char *stage, uint64_t done, uint64_t total);
 /* Clears the handle's detail. */
 void rl_clear_error(rl_db *db);
 

@@ -322,8 +322,10 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 			if (m < M)
 				m++;
 		}
-		if (progress)
-			progress(ctx, "train", it + 1, max_iter);
+		if (progress && progress(ctx, "train", it + 1, max_iter)) {
+			rc = RL_ECANCELED;
+			goto out;
+		}
 		if (rel < 1e-9)
 			break;
 		/* Converged for practical purposes: the last WINDOW

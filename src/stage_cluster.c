@@ -178,8 +178,9 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 			     "with features", o->k, m);
 		goto end;
 	}
-	if (o->progress)
-		o->progress(o->ctx, "clusters", 0, vs.n);
+	if ((rc = rl_progress_call(db, o->progress, o->ctx, "clusters", 0,
+				   vs.n)) != RL_OK)
+		goto end;
 	k = (uint32_t)o->k;
 	if (k == 0 && (rc = choose_k(db, &v, o, &ko, m, &k, &s)) != RL_OK)
 		goto end;

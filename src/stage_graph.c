@@ -128,8 +128,9 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	};
 	s.exact = ko.exact || vs.n <= k + 1;
 	s.incremental = ko.init != NULL;
-	if (o->progress)
-		o->progress(o->ctx, "graph", 0, vs.n);
+	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
+				   vs.n)) != RL_OK)
+		goto end;
 	if ((rc = rl_knn(&v, &ko, nbr, sim)) != RL_OK)
 		goto end;
 	if (s.exact)
@@ -156,8 +157,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 				goto end;
 			s.edges++;
 		}
-		if (o->progress && (i & 65535) == 65535)
-			o->progress(o->ctx, "graph", i, vs.n);
+		if ((i & 65535) == 65535 &&
+		    (rc = rl_progress_call(db, o->progress, o->ctx, "graph", i,
+					   vs.n)) != RL_OK)
+			goto end;
 	}
 	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)
 		goto end;

@@ -190,8 +190,9 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		const double *p = A + (size_t)i * L;
 		int best = rl_argmax(p, L);
 		int is_seed = ev.seed[i] >= 0;
-		if (o->progress && i % 4096 == 0)
-			o->progress(o->ctx, "write", i, n);
+		if (i % 4096 == 0 && (rc = rl_progress_call(db, o->progress,
+				o->ctx, "write", i, n)) != RL_OK)
+			goto end;
 		if (only_model) {
 			if (best >= 0 && (rc = rl_store_prediction_put(db,
 					ev.review_ids[i], model_id,

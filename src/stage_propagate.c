@@ -175,8 +175,9 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		rc = rl_fail(db, RL_ENOMEM, "out of memory");
 		goto end;
 	}
-	if (o->progress)
-		o->progress(o->ctx, "propagate", 0, ev.n);
+	if ((rc = rl_progress_call(db, o->progress, o->ctx, "propagate", 0,
+				   ev.n)) != RL_OK)
+		goto end;
 	if ((rc = rl_propagate_run(&ev, NULL, &use, P, &s.iterations)) !=
 	    RL_OK)
 		goto end;

@@ -279,11 +279,14 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 		ts->st.reviews += ts->n;
 		if (o->progress && rl_now() >= next_progress) {
 			next_progress = rl_now() + 0.25;
-			o->progress(o->ctx, "tokenize", done, todo);
+			if ((rc = rl_progress_call(db, o->progress, o->ctx,
+					"tokenize", done, todo)) != RL_OK)
+				goto end;
 		}
 	}
-	if (o->progress)
-		o->progress(o->ctx, "tokenize", done, todo);
+	if ((rc = rl_progress_call(db, o->progress, o->ctx, "tokenize", done,
+				   todo)) != RL_OK)
+		goto end;
 
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"tokens\":%llu,\"new_terms\":%llu,"

@@ -230,6 +230,81 @@ START_TEST(too_few_hand_labels)
 }
 END_TEST
 
+/* Cancels at the progress call `at` (counting from 1) of the stage. */
+typedef struct canceller {
+	int calls, at;
+	const char *stage;
+} canceller;
+
+static int cancel_at(void *ctx, const char *stage, uint64_t done,
+		     uint64_t total)
+{
+	canceller *c = ctx;
+	(void)done;
+	(void)total;
+	if (c->stage && strcmp(stage, c->stage))
+		return 0;
+	return ++c->calls >= c->at;
+}
+
+/* A cancelled stage: RL_ECANCELED, the store exactly as before, and the
+ * same stage then runs to the end when not cancelled. */
+START_TEST(cancel_each_stage)
+{
+	char p[512];
+	example_path(p, sizeof p, "reviews.tsv");
+	canceller c = { 0, 1, NULL };
+	char *before = tu_digest(db_path);
+	rl_import_opts io;
+	rl_import_opts_init(&io);
+	io.progress = cancel_at;
+	io.ctx = &c;
+	ck_assert_int_eq(rl_import_file(db, p, &io, NULL), RL_ECANCELED);
+	ck_assert_str_eq(rl_db_errmsg(db), "import cancelled");
+	char *after = tu_digest(db_path);
+	ck_assert_msg(strcmp(before, after) == 0, "import cancelled changed "
+		      "the store");
+	free(after);
+	free(before);
+	load_example(db, 1);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_tokenize_opts tk = o.tok;
+	rl_graph_opts gr = o.graph;
+	rl_propagate_opts pr = o.prop;
+	rl_eval_opts tr = o.train;
+	tk.progress = gr.progress = pr.progress = tr.progress = cancel_at;
+	tk.ctx = gr.ctx = pr.ctx = tr.ctx = &c;
+	/* Each stage cancelled, then run through, in pipeline order. */
+	for (int s = 0; s < 6; s++) {
+		static const char *const names[] = {
+			"tokenize", NULL, "graph", "propagate", "train", "write"
+		};
+		if (!names[s]) {
+			ck_assert_int_eq(rl_vectorize(db, &o.vec, NULL), RL_OK);
+			continue;
+		}
+		for (int cancel = 1; cancel >= 0; cancel--) {
+			c = (canceller){ 0, cancel ? 1 : 1 << 30, names[s] };
+			before = tu_digest(db_path);
+			int rc = s == 0 ? rl_tokenize(db, &tk, NULL)
+				 : s == 2 ? rl_graph(db, &gr, NULL)
+				 : s == 3 ? rl_propagate(db, &pr, NULL)
+				 : rl_train(db, &tr);
+			ck_assert_int_eq(rc, cancel ? RL_ECANCELED : RL_OK);
+			ck_assert_int_ge(c.calls, 1);
+			after = tu_digest(db_path);
+			ck_assert_msg((strcmp(before, after) == 0) == cancel,
+				      "%s %s the store", names[s],
+				      cancel ? "cancelled changed" :
+				      "run left");
+			free(before);
+			free(after);
+		}
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("run");
@@ -240,6 +315,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, empty_store);
 	tcase_add_test(tc, without_hand_labels);
 	tcase_add_test(tc, too_few_hand_labels);
+	tcase_add_test(tc, cancel_each_stage);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -472,8 +472,8 @@ typedef struct heard {
 	uint64_t last_train, train_total;
 } heard;
 
-static void on_progress(void *ctx, const char *stage, uint64_t done,
-			uint64_t total)
+static int on_progress(void *ctx, const char *stage, uint64_t done,
+		       uint64_t total)
 {
 	heard *h = ctx;
 	if (!strcmp(stage, "train")) {
@@ -485,6 +485,7 @@ static void on_progress(void *ctx, const char *stage, uint64_t done,
 		ck_assert_uint_lt(done, total);
 		h->write++;
 	}
+	return 0;
 }
 
 START_TEST(training_reports_progress)

@@ -94,14 +94,27 @@ static char *tu_digest_tables(const char *db_path, int data_only)
 				 SQLITE_OK);
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			for (int c = 0; c < sqlite3_column_count(s); c++) {
-				const char *v =
-					(const char *)sqlite3_column_text(s, c);
+				/* Blobs in hex: their bytes may hold a NUL,
+				 * which would end the digest for strcmp. */
+				int blob = sqlite3_column_type(s, c) ==
+					   SQLITE_BLOB;
+				const unsigned char *v = blob
+					? sqlite3_column_blob(s, c)
+					: sqlite3_column_text(s, c);
 				size_t n = (size_t)sqlite3_column_bytes(s, c);
-				while (len + n + 64 > cap)
+				while (len + 2 * n + 64 > cap)
 					out = realloc(out, cap *= 2);
-				memcpy(out + len, v ? v : "NULL",
-				       v ? n : 4);
-				len += v ? n : 4;
+				if (!v) {
+					memcpy(out + len, "NULL", 4);
+					len += 4;
+				} else if (blob) {
+					for (size_t b = 0; b < n; b++)
+						len += (size_t)sprintf(out + len,
+							"%02x", v[b]);
+				} else {
+					memcpy(out + len, v, n);
+					len += n;
+				}
 				out[len++] = '|';
 			}
 			out[len++] = '\n';

@@ -47,8 +47,11 @@ typedef struct cli_progress {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet);
-void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
-		     uint64_t total);
+/* Returns 1, cancelling the stage, once Ctrl-C was pressed (the handler
+ * is installed by cli_progress_init). */
+int cli_progress_cb(void *ctx, const char *stage, uint64_t done,
+		    uint64_t total);
+int cli_interrupted(void);
 /* Clears a drawn progress line. */
 void cli_progress_end(cli_progress *p);
 

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,8 +76,29 @@ double cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Ctrl-C during a stage: the stage is asked to stop (the library rolls
+ * it back); a second Ctrl-C ends the program at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+int cli_interrupted(void)
+{
+	return interrupted;
+}
+
 void cli_progress_init(cli_progress *p, int quiet)
 {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	memset(p, 0, sizeof *p);
 	p->quiet = quiet;
 	p->tty = isatty(fileno(stderr));
@@ -96,12 +118,14 @@ static void human(char *dst, size_t cap, double x, int bytes)
 		 bytes ? "B" : "");
 }
 
-void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
-		     uint64_t total)
+int cli_progress_cb(void *ctx, const char *stage, uint64_t done,
+		    uint64_t total)
 {
 	cli_progress *p = ctx;
+	if (interrupted)
+		return 1;
 	if (p->quiet)
-		return;
+		return 0;
 	double now = cli_now();
 	/* Rates and ETAs are per stage: `run` shares one cli_progress. */
 	if (strncmp(stage, p->stage, sizeof p->stage - 1)) {
@@ -112,7 +136,7 @@ void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
 	/* Only a stage that lasts a while earns a progress line; without a
 	 * terminal, one line every 5 seconds is enough for a log. */
 	if (el < 1.0 || (!p->tty && now - p->last_line < 5.0))
-		return;
+		return 0;
 	p->last_line = now;
 	int bytes = !strcmp(stage, "import");
 	char d[32], t[32], r[32], eta[32] = "";
@@ -132,6 +156,7 @@ void cli_progress_cb(void *ctx, const char *stage, uint64_t done,
 			d, r, p->tty ? "\033[K" : "\n");
 	p->drawn = p->tty;
 	fflush(stderr);
+	return 0;
 }
 
 void cli_progress_end(cli_progress *p)
