@@ -30,6 +30,8 @@ usage: suite.py [--files a,b,...] [--draws N] [-c NAME=PARAMS ...]
 Files: """
 import argparse, json, lzma, os, sqlite3, subprocess, sys, tempfile, time
 
+from protocol import macro_f1, read, sh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 REVLAB = os.environ.get("REVLAB", os.path.join(TOP, "build", "revlab"))
@@ -48,29 +50,6 @@ FILES = {
     "imdb": ("imdb", "reviews.tsv.xz", 5, None),
 }
 __doc__ += ", ".join(FILES) + " (default: all but imdb)\n"
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        f.readline()
-        return dict(l.rstrip("\n").split("\t", 1) for l in f if l.strip())
-
-
-def macro_f1(gold, pred):
-    classes = sorted(set(gold.values()))
-    f = []
-    for c in classes:
-        tp = sum(1 for i in gold if gold[i] == c and pred.get(i) == c)
-        fp = sum(1 for i in gold if gold[i] != c and pred.get(i) == c)
-        fn = sum(1 for i in gold if gold[i] == c and pred.get(i) != c)
-        p = tp / (tp + fp) if tp + fp else 0
-        r = tp / (tp + fn) if tp + fn else 0
-        f.append(2 * p * r / (p + r) if p + r else 0)
-    return sum(f) / len(f)
-
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
 def run_revlab(split, rules, params):

@@ -15,15 +15,6 @@
 
 static char out_buf[1 << 16], err_buf[1 << 16];
 
-static void slurp(const char *path, char *dst, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(dst, 1, cap - 1, f) : 0;
-	dst[n] = 0;
-	if (f)
-		fclose(f);
-}
-
 /* Runs revlab with the NULL-terminated arguments, stdin from `in` (or
  * /dev/null); returns the exit status, output in out_buf/err_buf. */
 static int run(const char *in, ...)
@@ -38,27 +29,8 @@ static int run(const char *in, ...)
 		argv[argc++] = a;
 	argv[argc] = NULL;
 	va_end(ap);
-	const char *op = tu_path("stdout"), *ep = tu_path("stderr");
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int i = open(in ? in : "/dev/null", O_RDONLY);
-		int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (i < 0 || o < 0 || e < 0)
-			_exit(127);
-		dup2(i, 0);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int status;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	slurp(op, out_buf, sizeof out_buf);
-	slurp(ep, err_buf, sizeof err_buf);
-	ck_assert_msg(WIFEXITED(status), "revlab died: %s", err_buf);
-	return WEXITSTATUS(status);
+	return tu_exec(argv, in, out_buf, sizeof out_buf, err_buf,
+		       sizeof err_buf);
 }
 
 #define HAS(buf, s) ck_assert_msg(strstr(buf, s) != NULL, \

@@ -740,15 +740,6 @@ END_TEST
 
 static char out_buf[1 << 17], err_buf[1 << 16];
 
-static void slurp_into(const char *path, char *dst, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(dst, 1, cap - 1, f) : 0;
-	dst[n] = 0;
-	if (f)
-		fclose(f);
-}
-
 /* Runs revlab with the NULL-terminated arguments; the exit status, the
  * output in out_buf and err_buf (as check_cli.c does). */
 static int run(const char *arg, ...)
@@ -762,29 +753,8 @@ static int run(const char *arg, ...)
 		argv[argc++] = (char *)a;
 	va_end(ap);
 	argv[argc] = NULL;
-	char op[600], ep[600];
-	snprintf(op, sizeof op, "%s", tu_path("stdout"));
-	snprintf(ep, sizeof ep, "%s", tu_path("stderr"));
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int i = open("/dev/null", O_RDONLY);
-		int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (i < 0 || o < 0 || e < 0)
-			_exit(127);
-		dup2(i, 0);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int status;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	slurp_into(op, out_buf, sizeof out_buf);
-	slurp_into(ep, err_buf, sizeof err_buf);
-	ck_assert_msg(WIFEXITED(status), "revlab died: %s", err_buf);
-	return WEXITSTATUS(status);
+	return tu_exec(argv, NULL, out_buf, sizeof out_buf, err_buf,
+		       sizeof err_buf);
 }
 
 #define HAS(buf, s) ck_assert_msg(strstr(buf, s) != NULL, \

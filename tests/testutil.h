@@ -7,11 +7,13 @@
 #define RL_TESTUTIL_H
 
 #include <check.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tu_dir[256];
@@ -136,6 +138,51 @@ __attribute__((unused)) static char *tu_digest(const char *db_path)
 __attribute__((unused)) static char *tu_digest_data(const char *db_path)
 {
 	return tu_digest_tables(db_path, 1);
+}
+
+/* Reads at most cap - 1 bytes of the file at path into dst, terminated. */
+__attribute__((unused)) static void tu_slurp(const char *path, char *dst,
+					     size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(dst, 1, cap - 1, f) : 0;
+	dst[n] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* Runs the program argv[0] with the NULL-terminated argv, stdin from
+ * `in` (or /dev/null), and returns its exit status; its output lands in
+ * out and err (outcap, errcap bytes, terminated). The program must end
+ * by exiting, not by a signal. */
+__attribute__((unused)) static int tu_exec(char *const argv[],
+					   const char *in, char *out,
+					   size_t outcap, char *err,
+					   size_t errcap)
+{
+	char op[600], ep[600];
+	snprintf(op, sizeof op, "%s", tu_path("stdout"));
+	snprintf(ep, sizeof ep, "%s", tu_path("stderr"));
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int i = open(in ? in : "/dev/null", O_RDONLY);
+		int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (i < 0 || o < 0 || e < 0)
+			_exit(127);
+		dup2(i, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	tu_slurp(op, out, outcap);
+	tu_slurp(ep, err, errcap);
+	ck_assert_msg(WIFEXITED(status), "%s died: %s", argv[0], err);
+	return WEXITSTATUS(status);
 }
 
 /* Runs one SQL query returning a single integer. */
