@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "stage.h"
 
 static double now(void)
 {
@@ -345,9 +346,15 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 	r->model = o->train.model;
 	r->neighbours = o->prop.neighbours;
 	r->class_prior = o->prop.class_prior;
-	rl_stats stats;
-	int rc = rl_stats_get(db, &stats);
+	/* Every option checked before any stage commits (the parameter
+	 * table checks what is set by name; a caller may set fields). */
+	int rc = rl_eval_check(db, &o->train);
+	if (rc == RL_OK)
+		rc = rl_propagate_check(db, &o->prop);
 	if (rc != RL_OK)
+		return rc;
+	rl_stats stats;
+	if ((rc = rl_stats_get(db, &stats)) != RL_OK)
 		return rc;
 	if (stats.reviews == 0)
 		return rl_fail(db, RL_EEMPTY, "no reviews");

@@ -318,6 +318,14 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
 	return RL_OK;
 }
 
+int rl_eval_check(rl_db *db, const rl_eval_opts *o)
+{
+	if ((unsigned)o->model > RL_CLASSIFIER_AUTO)
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
+			       "auto, not %d", (int)o->model);
+	return rl_propagate_check(db, &o->prop);
+}
+
 int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 			 rl_propagate_opts *use)
 {

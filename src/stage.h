@@ -50,6 +50,8 @@ int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X);
 /* RL_EINVAL, with the detail set, for a rule_vote or class_prior outside
  * its enum; every stage that propagates checks before it begins. */
 int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);
+/* The same for a classifier's options, its propagation's included. */
+int rl_eval_check(rl_db *db, const rl_eval_opts *o);
 
 /* The propagation options a stage runs with (use may be o): o checked,
  * then what labelling last chose put in for what o leaves open:

@@ -22,9 +22,9 @@ static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 	else
 		rl_eval_opts_init(use);
 	use->progress = NULL;
-	if ((unsigned)use->model > RL_CLASSIFIER_AUTO)
-		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
-			       "auto, not %d", (int)use->model);
+	int rc = rl_eval_check(db, use);
+	if (rc != RL_OK)
+		return rc;
 	return rl_propagate_prepare(db, &use->prop, &use->prop);
 }
 

@@ -109,10 +109,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
-	if ((unsigned)o->model > RL_CLASSIFIER_AUTO)
-		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
-			       "auto, not %d", (int)o->model);
-	if ((rc = rl_propagate_check(db, &o->prop)) != RL_OK)
+	if ((rc = rl_eval_check(db, o)) != RL_OK)
 		return rc;
 	char pj[160];
 	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"model\":\"%s\","

@@ -176,6 +176,31 @@ START_TEST(opts_by_name)
 }
 END_TEST
 
+/* An option set out of range by a caller is refused before any stage
+ * commits. */
+START_TEST(bad_option_before_any_work)
+{
+	load_example(db, 1);
+	char *before = tu_digest(db_path);
+	rl_run_opts o;
+	small_opts(&o);
+	o.train.model = (rl_classifier)42;
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_EINVAL);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "model is"));
+	rl_run_report_free(r);
+	r = NULL;
+	small_opts(&o);
+	o.prop.class_prior = (rl_prior)9;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_EINVAL);
+	rl_run_report_free(r);
+	char *after = tu_digest(db_path);
+	ck_assert_msg(strcmp(before, after) == 0, "the store changed");
+	free(before);
+	free(after);
+}
+END_TEST
+
 START_TEST(empty_store)
 {
 	rl_run_report *r = NULL;
@@ -312,6 +337,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, run_labels_as_its_choices_do);
 	tcase_add_test(tc, opts_by_name);
+	tcase_add_test(tc, bad_option_before_any_work);
 	tcase_add_test(tc, empty_store);
 	tcase_add_test(tc, without_hand_labels);
 	tcase_add_test(tc, too_few_hand_labels);
