@@ -166,8 +166,29 @@ RL_API int rl_db_open(const char *path, unsigned flags, rl_db **out);
 /* Closes the store; NULL is harmless. */
 RL_API void rl_db_close(rl_db *db);
 
+/* The path the store was opened with. Borrowed. */
+RL_API const char *rl_db_path(const rl_db *db);
+
 /* Detail of the last failure on `db`; "" if none. Borrowed. */
 RL_API const char *rl_db_errmsg(const rl_db *db);
+
+/* What the last failure on `db` found missing, when that was its cause:
+ * a front end turns it into advice (the CLI names the command that makes
+ * it), as the library's own message only says what is missing. */
+typedef enum rl_need {
+	RL_NEED_NOTHING = 0,	/* the failure was of another kind */
+	RL_NEED_STORE,		/* the path is not a store (yet) */
+	RL_NEED_REVIEWS,	/* the store has no reviews */
+	RL_NEED_TOKENS,		/* no review is tokenized */
+	RL_NEED_VECTORS,	/* no vectors */
+	RL_NEED_GRAPH,		/* no neighbour graph */
+	RL_NEED_HAND_LABELS,	/* no hand labels */
+	RL_NEED_LABEL,		/* a label that is not declared */
+	RL_NEED_MODEL,		/* no model trained on the current vectors */
+	RL_NEED_CLUSTERS	/* no clusters */
+} rl_need;
+
+RL_API rl_need rl_db_need(const rl_db *db);
 
 /* ---- Import ---------------------------------------------------------- */
 

@@ -342,8 +342,8 @@ static int add_review(importer *im, int64_t line, const char *id,
 	}
 	default:
 		return bad(im, line,
-			   "id '%s' is already in the store (use --replace "
-			   "or --skip-existing)", shown);
+			   "id '%s' is already in the store (replace or "
+			   "skip existing ids to go on)", shown);
 	}
 }
 
@@ -394,11 +394,11 @@ static int header(importer *im)
 			rl_buf_append(&all, im->cols[i], strlen(im->cols[i]));
 		}
 		hard(im, RL_EINPUT,
-		     "%s:%lld: no column named '%s' (columns: %s); name it "
-		     "with %s", im->name, (long long)im->rec_line,
+		     "%s:%lld: no column named '%s' (columns: %s); name "
+		     "the %s column", im->name, (long long)im->rec_line,
 		     have_id ? im->o->text_col : im->o->id_col,
 		     all.data ? all.data : "",
-		     have_id ? "--text-col" : "--id-col");
+		     have_id ? "text" : "id");
 		rl_buf_free(&all);
 		return im->rc;
 	}
@@ -768,7 +768,7 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 		memset(st, 0, sizeof *st);
 	if (im.fmt == RL_FORMAT_AUTO)
 		return rl_fail(db, RL_EINVAL, "%s: cannot tell the format; "
-			       "give --format csv, tsv or jsonl", name);
+			       "give it (csv, tsv or jsonl)", name);
 	if (!o->id_col || !o->text_col || !*o->id_col || !*o->text_col)
 		return rl_fail(db, RL_EINVAL, "empty id or text column name");
 	if (o->max_record < 16)
@@ -839,7 +839,7 @@ int rl_import_file(rl_db *db, const char *path, const rl_import_opts *o,
 		if (copy.format == RL_FORMAT_AUTO)
 			return rl_fail(db, RL_EINVAL,
 				       "%s: cannot tell the format from the "
-				       "name; give --format csv, tsv or jsonl",
+				       "name; give it (csv, tsv or jsonl)",
 				       path);
 	}
 	FILE *f = fopen(path, "rb");

@@ -24,6 +24,11 @@
 /* Records a formatted message as the handle's detail and returns code. */
 int rl_fail(rl_db *db, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for a failure whose cause is something missing that an earlier
+ * step makes (rl_db_need); the message says what is missing, never which
+ * command of a front end makes it. */
+int rl_fail_need(rl_db *db, int code, rl_need need, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Reports progress to fn (if any); RL_ECANCELED, recorded as the
  * handle's detail ("graph cancelled"), when fn asks to stop. */
 int rl_progress_call(rl_db *db, rl_progress_fn fn, void *ctx,

@@ -331,9 +331,9 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 		goto out;
 	if ((rc = rl_store_setting_get(db, "vectorize_fit", &fit)) != RL_OK ||
 	    strcmp(fit.data, sm.fit.data)) {
-		rc = rl_fail(db, RL_EINPUT, "model %lld was trained on "
-			     "vectors the store no longer has; run `revlab "
-			     "run` to train a new one", (long long)sm.id);
+		rc = rl_fail_need(db, RL_EINPUT, RL_NEED_MODEL, "model %lld "
+				  "was trained on vectors the store no longer "
+				  "has", (long long)sm.id);
 		goto out;
 	}
 	if (!(m = calloc(1, sizeof *m))) {
@@ -398,10 +398,10 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 	 * carry them. */
 	const char *fp = fit_tokenizer(fit.data);
 	if (fp && strncmp(fp, rl_tokenizer_fingerprint(m->tk), 16)) {
-		rc = rl_fail(db, RL_EINPUT, "the tokenizer's settings or its "
-			     "lexicons in %s changed since model %lld was "
-			     "trained; run `revlab run` to train a new one",
-			     origin.data, (long long)m->store_id);
+		rc = rl_fail_need(db, RL_EINPUT, RL_NEED_MODEL, "the "
+				  "tokenizer's settings or its lexicons in %s "
+				  "changed since model %lld was trained",
+				  origin.data, (long long)m->store_id);
 		goto out;
 	}
 	*out = m;

@@ -206,8 +206,8 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 	if ((rc = rl_store_review_ids(db, &ev->review_ids, &ev->n)) != RL_OK)
 		goto out;
 	if (k == 0 || ev->n == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no neighbour graph; run `revlab "
-			     "graph` (or `revlab run`) first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_GRAPH,
+				  "no neighbour graph yet");
 		goto out;
 	}
 	rc = RL_ENOMEM;

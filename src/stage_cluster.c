@@ -107,14 +107,14 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 	if ((rc = rl_store_count_reviews(db, &n_reviews)) != RL_OK)
 		goto end;
 	if (n_reviews == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no reviews to cluster; import "
-			     "some with `revlab import`");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_REVIEWS,
+				  "no reviews to cluster");
 		goto end;
 	}
 	rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc == RL_ENOTFOUND) {
-		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
-			     "vectorize` (or `revlab run`) first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_VECTORS,
+				  "no vectors yet");
 		goto end;
 	}
 	rl_vectors kind = RL_VECTORS_TFIDF;
@@ -125,8 +125,8 @@ int rl_clusters(rl_db *db, const rl_clusters_opts *o, rl_clusters_stats *st)
 		goto end;
 	s.vectors = rl_vectors_name(kind);
 	if (vs.n == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
-			     "vectorize` (or `revlab run`) first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_VECTORS,
+				  "no vectors yet");
 		goto end;
 	}
 	/* The terms always come from TF-IDF, whatever was clustered. */

@@ -66,8 +66,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	/* The graph is valid for one fit of the vectors and one k. */
 	rc = rl_store_setting_get(db, "vectorize_fit", &stored);
 	if (rc == RL_ENOTFOUND) {
-		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
-			     "vectorize` first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_VECTORS,
+				  "no vectors yet");
 		goto end;
 	}
 	if (rc != RL_OK)
@@ -90,8 +90,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
 		goto end;
 	if (vs.n == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no vectors; run `revlab "
-			     "vectorize` first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_VECTORS,
+				  "no vectors yet");
 		goto end;
 	}
 	uint32_t k = (uint32_t)o->k;

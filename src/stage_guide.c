@@ -63,26 +63,26 @@ static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm)
 	uint32_t L = ev->L;
 	int rc = rl_store_model_get(db, 0, &m);
 	if (rc == RL_ENOTFOUND) {
-		rc = rl_fail(db, RL_EEMPTY, "no model yet; run `revlab run` "
-			     "first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_MODEL,
+				  "no model yet");
 		goto out;
 	}
 	if (rc != RL_OK)
 		goto out;
 	if ((rc = rl_store_setting_get(db, "vectorize_fit", &fit)) != RL_OK ||
 	    strcmp(fit.data, m.fit.data)) {
-		rc = rl_fail(db, RL_EINPUT, "model %lld was trained on vectors "
-			     "the store no longer has; run `revlab run` first",
-			     (long long)m.id);
+		rc = rl_fail_need(db, RL_EINPUT, RL_NEED_MODEL, "model %lld "
+				  "was trained on vectors the store no longer "
+				  "has", (long long)m.id);
 		goto out;
 	}
 	if ((rc = rl_features_load(db, ev->review_ids, ev->n, &X)) != RL_OK)
 		goto out;
 	if (X.n_cols != m.n_cols ||
 	    m.n_weights != (size_t)(m.n_cols + 1) * m.n_labels) {
-		rc = rl_fail(db, RL_EDB, "model %lld does not match the stored "
-			     "vocabulary; run `revlab run` first",
-			     (long long)m.id);
+		rc = rl_fail_need(db, RL_EDB, RL_NEED_MODEL, "model %lld does "
+				  "not match the stored vocabulary",
+				  (long long)m.id);
 		goto out;
 	}
 	rc = RL_ENOMEM;
@@ -199,9 +199,8 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		return rc;
 	uint32_t n = ev.n, L = ev.L;
 	if (ev.n_seeds == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no hand labels yet; add some with "
-			     "`revlab seed` or `revlab label`, then run "
-			     "`revlab run`");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_HAND_LABELS,
+				  "no hand labels yet");
 		goto out;
 	}
 	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)

@@ -165,9 +165,9 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	    RL_OK)
 		goto end;
 	if (ev.n_seeds == 0 && ev.n_cseeds == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no hand labels to propagate; add "
-			     "some with `revlab seed` or `revlab label`, or "
-			     "name clusters with `revlab clusters name`");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_HAND_LABELS,
+				  "no hand labels (or named clusters) to "
+				  "propagate");
 		goto end;
 	}
 	P = malloc(((size_t)ev.n * ev.L + 1) * sizeof *P);

@@ -179,11 +179,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		rc = rl_store_label_get(db, d->label, o->create_labels,
 					&label_id, NULL);
 		if (rc == RL_ENOTFOUND) {
-			rc = rl_fail(db, RL_EINPUT, "%s:%d:%d: unknown label "
-				     "'%s'; declare it with `revlab labels DB "
-				     "--add %s`, or load with --create-labels",
-				     path, d->line, d->negate ? 2 : 1,
-				     d->label, d->label);
+			rc = rl_fail_need(db, RL_EINPUT, RL_NEED_LABEL,
+					  "%s:%d:%d: unknown label '%s'",
+					  path, d->line, d->negate ? 2 : 1,
+					  d->label);
 			goto end;
 		}
 		if (rc != RL_OK)

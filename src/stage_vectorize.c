@@ -174,9 +174,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	if ((rc = rl_store_tokens_load(db, 0, &all)) != RL_OK)
 		goto end;
 	if (all.n == 0) {
-		rc = rl_fail(db, RL_EEMPTY, "no tokenized reviews to "
-			     "vectorize; import reviews and run `revlab "
-			     "tokenize` first");
+		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_TOKENS,
+				  "no tokenized reviews to vectorize");
 		goto end;
 	}
 	s.refit = !same || fit_docs == 0 ||

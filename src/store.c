@@ -420,6 +420,7 @@ struct rl_db {
 	sqlite3 *sql;
 	char *path;
 	rl_buf err;
+	rl_need need;		/* what the failure in err found missing */
 	rl_buf blob;		/* a blob being encoded, reused */
 	sqlite3_stmt *stmt[S_COUNT];
 	int fail_after;		/* fault injection: steps until failure */
@@ -428,6 +429,16 @@ struct rl_db {
 rl_buf *rl_db_errbuf(rl_db *db)
 {
 	return &db->err;
+}
+
+const char *rl_db_path(const rl_db *db)
+{
+	return db && db->path ? db->path : "";
+}
+
+rl_need *rl_db_needp(rl_db *db)
+{
+	return &db->need;
 }
 
 void rl_store_fail_step(rl_db *db, int n)
@@ -613,9 +624,8 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 	struct stat sb;
 	int exists = stat(path, &sb) == 0;
 	if (!exists && !(flags & RL_OPEN_CREATE))
-		return rl_fail(db, RL_ENOTFOUND,
-			       "%s: no such store; create it with "
-			       "`revlab init %s`", path, path);
+		return rl_fail_need(db, RL_ENOTFOUND, RL_NEED_STORE,
+				    "%s: no such store", path);
 	int oflags = SQLITE_OPEN_READWRITE |
 		     (flags & RL_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &db->sql, oflags, NULL) != SQLITE_OK)
@@ -640,9 +650,8 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 				       "%s: not a revlab store (a SQLite "
 				       "database with other tables)", path);
 		if (!(flags & RL_OPEN_CREATE))
-			return rl_fail(db, RL_EDB,
-				       "%s: not a revlab store; create it "
-				       "with `revlab init`", path);
+			return rl_fail_need(db, RL_EDB, RL_NEED_STORE,
+					    "%s: not a revlab store", path);
 	}
 	/* WAL lets readers (sqlite3, Datasette) look while a stage runs. */
 	if ((rc = exec_sql(db, "PRAGMA foreign_keys = ON;"
@@ -2077,8 +2086,8 @@ int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
 		return rl_fail(db, RL_ENOTFOUND, "no model %lld",
 			       (long long)want);
 	if (r == SQLITE_DONE)
-		return rl_fail(db, RL_ENOTFOUND, "no model yet; `revlab run` "
-			       "trains one (or `revlab label-with model`)");
+		return rl_fail_need(db, RL_ENOTFOUND, RL_NEED_MODEL,
+				    "no model yet");
 	if (r != SQLITE_ROW)
 		return RL_EDB;
 	m->id = sqlite3_column_int64(s, 0);
@@ -2476,8 +2485,8 @@ int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 	if ((rc = count_of(db, "SELECT count(*) FROM models", &n)) != RL_OK)
 		goto out;
 	if (n == 0) {
-		rc = rl_fail(db, RL_ENOTFOUND, "no model yet; `revlab run` "
-			     "trains one");
+		rc = rl_fail_need(db, RL_ENOTFOUND, RL_NEED_MODEL,
+				  "no model yet");
 		goto out;
 	}
 	while ((r = step(db, s)) == SQLITE_ROW) {
@@ -2551,9 +2560,8 @@ int rl_store_cluster_find(rl_db *db, int64_t id, uint64_t *n_clusters)
 	int found = sqlite3_column_type(s, 1) != SQLITE_NULL;
 	sqlite3_reset(s);
 	if (*n_clusters == 0)
-		return rl_fail(db, RL_ENOTFOUND, "%s: no clusters yet; run "
-			       "`revlab clusters %s` first", db->path,
-			       db->path);
+		return rl_fail_need(db, RL_ENOTFOUND, RL_NEED_CLUSTERS,
+				    "%s: no clusters yet", db->path);
 	if (!found)
 		return rl_fail(db, RL_ENOTFOUND, "no cluster %lld: clusters "
 			       "are numbered 0 to %llu", (long long)id,

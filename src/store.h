@@ -15,8 +15,10 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* The handle's error-message buffer (used by error.c). */
+/* The handle's error-message buffer and what its failure found missing
+ * (used by error.c). */
 rl_buf *rl_db_errbuf(rl_db *db);
+rl_need *rl_db_needp(rl_db *db);
 
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). */
 int rl_store_begin(rl_db *db);

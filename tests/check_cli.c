@@ -124,6 +124,7 @@ START_TEST(pipeline)
 	/* Re-importing an id is refused, then allowed by --skip-existing. */
 	ck_assert_int_eq(run(NULL, "import", db, good, NULL), 1);
 	HAS(err_buf, "already in the store");
+	HAS(err_buf, "--replace or --skip-existing");
 	after = tu_digest(db);
 	ck_assert_str_eq(before, after);
 	free(after);
@@ -228,7 +229,9 @@ START_TEST(clusters_cli)
 	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
 	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
 	ck_assert_int_eq(run(NULL, "clusters", db, NULL), 1);
-	HAS(err_buf, "no vectors; run `revlab vectorize`");
+	/* The library says what is missing, the CLI the one command. */
+	HAS(err_buf, "no vectors yet");
+	HAS(err_buf, "`revlab run ");
 	ck_assert_int_eq(run(NULL, "clusters", "show", db, NULL), 1);
 	HAS(err_buf, "no clusters yet");
 	ck_assert_int_eq(run(NULL, "clusters", "name", db, "0", "x", NULL), 1);
@@ -423,7 +426,8 @@ START_TEST(guide_commands)
 	ck_assert_int_eq(run(NULL, "vectorize", "-q", db, NULL), 0);
 	ck_assert_int_eq(run(NULL, "graph", "-q", db, NULL), 0);
 	ck_assert_int_eq(run(NULL, "next", db, NULL), 1);
-	HAS(err_buf, "no model yet; run `revlab run` first");
+	HAS(err_buf, "no model yet");
+	HAS(err_buf, "`revlab run ");
 	ck_assert_int_eq(run(NULL, "run", "-q", db, NULL), 0);
 	/* Bad arguments are usage errors. */
 	ck_assert_int_eq(run(NULL, "next", db, "-n", "0", NULL), 2);

@@ -290,17 +290,18 @@ START_TEST(errors_before_run)
 {
 	seen s = { .n = 0 };
 	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
-	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "revlab run"));
+	ck_assert_int_eq(rl_db_need(db), RL_NEED_GRAPH);
 	ck_assert_int_eq(rl_suspects(db, NULL, 5, on_suspect, &s, NULL),
 			 RL_EEMPTY);
 	build();
 	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
 	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no hand labels"));
+	ck_assert_int_eq(rl_db_need(db), RL_NEED_HAND_LABELS);
 	seed_all(NULL);
 	/* Seeds but no model yet. */
 	ck_assert_int_eq(rl_next(db, NULL, 5, on_next, &s), RL_EEMPTY);
-	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no model yet; run "
-				     "`revlab run`"));
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "no model yet"));
+	ck_assert_int_eq(rl_db_need(db), RL_NEED_MODEL);
 	/* One seed per label is too few to cross-validate. */
 	for (int i = 2; i <= 6; i++) {
 		char id[4] = { 'p', (char)('0' + i), 0 };

@@ -365,7 +365,8 @@ START_TEST(stream_and_formats)
 	rl_import_opts_init(&o);
 	ck_assert_int_eq(rl_import_stream(db, f, "stdin", &o, NULL),
 			 RL_EINVAL);
-	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "--format"));
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "cannot tell the "
+				     "format"));
 	o.format = RL_FORMAT_JSONL;
 	rewind(f);
 	ck_assert_int_eq(rl_import_stream(db, f, "stdin", &o, NULL), RL_OK);

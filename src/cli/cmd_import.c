@@ -73,6 +73,11 @@ int cmd_import(int argc, char **argv)
 	int is_stdin = !strcmp(file, "-");
 	if (is_stdin && o.format == RL_FORMAT_AUTO)
 		return cli_usage("import", "reading stdin needs --format");
+	if (o.format == RL_FORMAT_AUTO &&
+	    rl_format_from_name(file) == RL_FORMAT_AUTO)
+		return cli_usage("import", "%s: cannot tell the format from "
+				 "the name; give --format csv, tsv or jsonl",
+				 file);
 
 	rl_db *db = cli_open(path);
 	if (!db)
@@ -87,7 +92,17 @@ int cmd_import(int argc, char **argv)
 			  : rl_import_file(db, file, &o, &st);
 	cli_progress_end(&prog);
 	if (rc != RL_OK) {
+		/* The library names what to do in its own terms; say it
+		 * with this command's options. */
+		const char *msg = rl_db_errmsg(db);
 		rc = cli_fail(db, rc);
+		if (strstr(msg, "already in the store"))
+			fprintf(stderr, "revlab: --replace or --skip-existing "
+				"to go on\n");
+		else if (strstr(msg, "name the id column"))
+			fprintf(stderr, "revlab: name it with --id-col\n");
+		else if (strstr(msg, "name the text column"))
+			fprintf(stderr, "revlab: name it with --text-col\n");
 		fprintf(stderr, "revlab: nothing imported; the store is "
 			"unchanged\n");
 		rl_db_close(db);

@@ -21,10 +21,54 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The one command that makes what a failure found missing. The
+ * library says what is missing; only the CLI knows its own commands. */
+static void hint(rl_db *db)
+{
+	const char *p = rl_db_path(db);
+	switch (rl_db_need(db)) {
+	case RL_NEED_NOTHING:
+		return;
+	case RL_NEED_STORE:
+		fprintf(stderr, "revlab: create it with `revlab init %s`\n", p);
+		return;
+	case RL_NEED_REVIEWS:
+		fprintf(stderr, "revlab: import some with `revlab import %s "
+			"FILE`\n", p);
+		return;
+	case RL_NEED_TOKENS:
+	case RL_NEED_VECTORS:
+	case RL_NEED_GRAPH:
+		/* run makes every missing stage with the stored settings,
+		 * and labels nothing without hand labels. */
+		fprintf(stderr, "revlab: `revlab run %s` runs every stage "
+			"that is missing (tokenize, vectorize, graph)\n", p);
+		return;
+	case RL_NEED_HAND_LABELS:
+		fprintf(stderr, "revlab: add some with `revlab seed %s FILE` "
+			"or `revlab label %s`\n", p, p);
+		return;
+	case RL_NEED_LABEL:
+		fprintf(stderr, "revlab: declare it with `revlab labels %s "
+			"--add NAME`, or load the rules with "
+			"--create-labels\n", p);
+		return;
+	case RL_NEED_MODEL:
+		fprintf(stderr, "revlab: `revlab run %s` trains one\n", p);
+		return;
+	case RL_NEED_CLUSTERS:
+		fprintf(stderr, "revlab: make them with `revlab clusters "
+			"%s`\n", p);
+		return;
+	}
+}
+
 int cli_fail(rl_db *db, int code)
 {
 	const char *detail = db ? rl_db_errmsg(db) : "";
 	cli_error("%s", *detail ? detail : rl_strerror(code));
+	if (db && *detail)
+		hint(db);
 	return code == RL_EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 
