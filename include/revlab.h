@@ -20,6 +20,12 @@
  * - Options are plain structs filled with defaults by rl_<stage>_opts_init()
  *   and changed field by field, or by name with rl_<stage>_opts_set(), which
  *   is driven by the same parameter table that rl_param_at() lists.
+ * - The ABI: a struct the caller allocates (options, stats) ends with
+ *   reserved space that new fields take, so its size stays the same within
+ *   a major version; leave it zero (the _init functions do). A struct the
+ *   library allocates (reports, infos handed to callbacks) only grows at
+ *   its end; opaque ones (rl_run_report, rl_model) are read through
+ *   accessors.
  * - The library never prints, exits or reads the environment. Progress and
  *   per-row problems reach the caller through callbacks.
  * - Handles are not shared between threads; separate handles may be used
@@ -43,11 +49,11 @@ extern "C" {
 #define RL_API
 #endif
 
-#define RL_VERSION "0.3.0"
+#define RL_VERSION "0.4.0"
 /* The same as numbers, for #if: RL_VERSION_NUMBER is major * 10000 +
- * minor * 100 + patch (0.3.0 is 300). */
+ * minor * 100 + patch (0.4.0 is 400). */
 #define RL_VERSION_MAJOR 0
-#define RL_VERSION_MINOR 3
+#define RL_VERSION_MINOR 4
 #define RL_VERSION_PATCH 0
 #define RL_VERSION_NUMBER \
 	(RL_VERSION_MAJOR * 10000 + RL_VERSION_MINOR * 100 + RL_VERSION_PATCH)
@@ -216,6 +222,7 @@ typedef struct rl_import_opts {
 	rl_progress_fn progress;
 	rl_report_fn report;	/* bad rows when skip_bad is set */
 	void *ctx;		/* passed to both callbacks */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_import_opts;
 
 typedef struct rl_import_stats {
@@ -225,6 +232,7 @@ typedef struct rl_import_stats {
 	uint64_t skipped;	/* existing reviews left alone */
 	uint64_t bad;		/* bad rows skipped (skip_bad) */
 	uint64_t bytes;		/* bytes read */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_import_stats;
 
 RL_API void rl_import_opts_init(rl_import_opts *o);
@@ -262,6 +270,7 @@ typedef struct rl_tokenize_opts {
 					   number; 2 */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_tokenize_opts;
 
 /* Fills defaults. lexicon_dir defaults to the folder given at build time;
@@ -294,6 +303,7 @@ typedef struct rl_tokenize_stats {
 	uint64_t new_terms;	/* terms added to the vocabulary */
 	uint64_t bytes;		/* text bytes read */
 	int retokenized_all;	/* settings changed, so all were redone */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_tokenize_stats;
 
 /* Tokenizes every review of the store that has no tokens yet, or all of
@@ -318,6 +328,7 @@ typedef struct rl_vectorize_opts {
 	int threads;		/* worker threads; 2 */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_vectorize_opts;
 
 RL_API void rl_vectorize_opts_init(rl_vectorize_opts *o);
@@ -329,6 +340,7 @@ typedef struct rl_vectorize_stats {
 	uint64_t features;	/* TF-IDF features in the vocabulary */
 	uint64_t nnz;		/* stored TF-IDF entries */
 	int refit;		/* vocabulary and LSA were fitted anew */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_vectorize_stats;
 
 /* Computes TF-IDF vectors (kind "tfidf") and their LSA projection (kind
@@ -357,6 +369,7 @@ typedef struct rl_graph_opts {
 	int threads;		/* 2 */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_graph_opts;
 
 RL_API void rl_graph_opts_init(rl_graph_opts *o);
@@ -370,6 +383,7 @@ typedef struct rl_graph_stats {
 	double recall;		/* measured recall@k; 1 if exact; -1 if
 				   not measured */
 	const char *vectors;	/* the kind used, static text */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_graph_stats;
 
 /* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors
@@ -413,6 +427,7 @@ typedef struct rl_seed_stats {
 	uint64_t rows;		/* id/label lines read */
 	uint64_t set;		/* hand labels set */
 	uint64_t labels_created;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_seed_stats;
 
 /* Loads hand labels from a file of `id<TAB>label` lines (TSV; CSV with
@@ -445,6 +460,7 @@ typedef struct rl_rules_opts {
 	int create_labels;	/* unknown labels are created, not errors */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_rules_opts;
 
 typedef struct rl_rules_stats {
@@ -453,6 +469,7 @@ typedef struct rl_rules_stats {
 	uint64_t matched;	/* rules matched against the reviews */
 	uint64_t reviews;	/* reviews matched against the rules */
 	uint64_t hits;		/* new (rule, review) hits */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_rules_stats;
 
 /* Replaces the rule set with the rules file at `path`, atomically: a bad
@@ -538,6 +555,7 @@ typedef struct rl_propagate_opts {
 	int threads;		/* 2 */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_propagate_opts;
 
 RL_API void rl_propagate_opts_init(rl_propagate_opts *o);
@@ -553,6 +571,7 @@ typedef struct rl_propagate_stats {
 	uint64_t rule_only;	/* labelled with rule votes as the only
 				   evidence they had themselves */
 	uint32_t iterations;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_propagate_stats;
 
 /* Spreads the hand labels (clamped), cluster-named labels (soft evidence
@@ -608,6 +627,7 @@ typedef struct rl_eval_opts {
 	int save;		/* store the report in the evals table for
 				   `revlab report`; 1 */
 	rl_propagate_opts prop;	/* propagation inside each fold */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_eval_opts;
 
 RL_API void rl_eval_opts_init(rl_eval_opts *o);
@@ -765,6 +785,7 @@ typedef struct rl_run_opts {
 	rl_progress_fn progress;	/* given to every stage; NULL */
 	rl_run_step_fn step;	/* NULL */
 	void *ctx;		/* passed to both */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_run_opts;
 
 /* Fills every stage's defaults. */
@@ -962,6 +983,7 @@ typedef struct rl_clusters_opts {
 	int threads;		/* 2 */
 	rl_progress_fn progress;
 	void *ctx;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_clusters_opts;
 
 RL_API void rl_clusters_opts_init(rl_clusters_opts *o);
@@ -983,6 +1005,7 @@ typedef struct rl_clusters_stats {
 				   mean silhouette on the sample */
 	uint32_t tried_k[RL_CLUSTERS_TRIED];
 	double tried_silhouette[RL_CLUSTERS_TRIED];
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_clusters_stats;
 
 /* Clusters the review vectors by spherical k-means (k-means++ seeding,
@@ -1034,6 +1057,7 @@ typedef struct rl_cluster_name_stats {
 	uint64_t hand;		/* central reviews left alone: they have a
 				   hand label */
 	int label_created;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_cluster_name_stats;
 
 /* Names cluster `cluster`: its `n` most central reviews get `label` as
@@ -1060,6 +1084,7 @@ typedef struct rl_next_opts {
 				   label while others remain; 1 */
 	rl_propagate_opts prop;	/* propagation, redone with the current
 				   hand labels */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_next_opts;
 
 RL_API void rl_next_opts_init(rl_next_opts *o);
@@ -1118,6 +1143,7 @@ typedef struct rl_suspects_stats {
 	uint64_t seeds;		/* hand labels checked */
 	uint64_t suspects;	/* of those, flagged */
 	uint32_t folds;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_suspects_stats;
 
 /* Checks every hand label against the predictions of fits that never saw
@@ -1170,6 +1196,7 @@ typedef struct rl_suggest_opts {
 	double prior;		/* strength of the corpus prior; 100 */
 	const char *lexicon_dir;	/* as for tokenize; NULL: default */
 	const char *language;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_suggest_opts;
 
 RL_API void rl_suggest_opts_init(rl_suggest_opts *o);
@@ -1206,6 +1233,7 @@ typedef struct rl_report_opts {
 				   5 */
 	int text_chars;		/* of each review shown, in characters;
 				   300 */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_report_opts;
 
 /* Fills the defaults above. */
@@ -1242,6 +1270,7 @@ typedef struct rl_stats {
 	uint64_t rules;
 	uint64_t runs;		/* stage runs recorded */
 	uint64_t cluster_seeds;	/* labels given by naming a cluster */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_stats;
 
 RL_API int rl_stats_get(rl_db *db, rl_stats *st);
