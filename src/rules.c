@@ -8,6 +8,14 @@
  * case-insensitive unless the pattern says otherwise ((?-i)), and JIT-
  * compiled where the platform allows. Every match runs under a match
  * limit, so a catastrophic pattern fails with an error instead of hanging.
+ *
+ * PCRE2's limits count backtracking per start position, so a pattern that
+ * does a lot of plain work at every position of a long review (a{1000}
+ * repeated, against a review of a million a's) stays under them and runs
+ * for minutes. Long reviews are therefore matched by a second compile of
+ * the pattern with automatic callouts, which count every step of the
+ * whole match against a budget: deterministic, and only paid where the
+ * risk is (short reviews cannot multiply the work much).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -23,12 +31,26 @@
 
 #define MATCH_LIMIT 1000000u	/* backtracking steps per match */
 #define DEPTH_LIMIT 10000u	/* for the interpreter, if JIT is absent */
+#define LONG_TEXT 16384u	/* bytes from which the budget applies */
+/* Work per long review: a step of the pattern costs CALL_COST (a callout
+ * is about a hundred times dearer than a character compared), and the
+ * characters the match moved over between two steps one each; about a
+ * second of CPU. */
+#define CALL_COST 64u
+#define WORK_BUDGET 1000000000u
 
 struct rl_matcher {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
 	pcre2_jit_stack *stack;
+	char *pattern;		/* for the counted compile, made lazily */
+	pcre2_code *counted;	/* with PCRE2_AUTO_CALLOUT */
+	pcre2_match_data *cmd;
+	pcre2_match_context *cmc;
+	pcre2_jit_stack *cstack;
+	uint64_t work;		/* of the current counted match */
+	size_t pos;		/* where its last step was */
 };
 
 void rl_rule_defs_free(rl_rule_def *defs, size_t n)
@@ -208,6 +230,61 @@ out:
 	return rc;
 }
 
+/* A match context with the limits, and the JIT stack if `code` could be
+ * JIT-compiled (*stack, which the caller frees); NULL if out of memory. */
+static pcre2_match_context *limited_context(pcre2_code *code,
+					    pcre2_jit_stack **stack)
+{
+	int jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
+	if (!mc)
+		return NULL;
+	pcre2_set_match_limit(mc, MATCH_LIMIT);
+	pcre2_set_depth_limit(mc, DEPTH_LIMIT);
+	if (jit) {
+		*stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+		if (!*stack) {
+			pcre2_match_context_free(mc);
+			return NULL;
+		}
+		pcre2_jit_stack_assign(mc, NULL, *stack);
+	}
+	return mc;
+}
+
+/* Counts a step of the counted match, and the text it moved over since
+ * the last (a repeat such as a{1000} is one step); a negative return ends
+ * the match with that code. */
+static int count_step(pcre2_callout_block *cb, void *ctx)
+{
+	rl_matcher *m = ctx;
+	size_t at = cb->current_position;
+	m->work += CALL_COST + (at > m->pos ? at - m->pos : m->pos - at);
+	m->pos = at;
+	return m->work > WORK_BUDGET ? PCRE2_ERROR_CALLOUT : 0;
+}
+
+/* Makes the counted compile of m's pattern (once). */
+static int counted_new(rl_matcher *m)
+{
+	int code;
+	PCRE2_SIZE off;
+	m->counted = pcre2_compile((PCRE2_SPTR)m->pattern,
+				   PCRE2_ZERO_TERMINATED, PCRE2_UTF |
+				   PCRE2_UCP | PCRE2_CASELESS |
+				   PCRE2_AUTO_CALLOUT, &code, &off, NULL);
+	/* The pattern compiled once already: only memory can fail. */
+	if (!m->counted)
+		return RL_ENOMEM;
+	if (!(m->cmc = limited_context(m->counted, &m->cstack)))
+		return RL_ENOMEM;
+	pcre2_set_callout(m->cmc, count_step, m);
+	if (!(m->cmd = pcre2_match_data_create_from_pattern(m->counted,
+							    NULL)))
+		return RL_ENOMEM;
+	return RL_OK;
+}
+
 int rl_matcher_new(const char *pattern, rl_matcher **out, char *err,
 		   size_t errlen, size_t *offset)
 {
@@ -229,21 +306,13 @@ int rl_matcher_new(const char *pattern, rl_matcher **out, char *err,
 		rl_matcher_free(m);
 		return code == PCRE2_ERROR_NOMEMORY ? RL_ENOMEM : RL_EINPUT;
 	}
+	if (!(m->pattern = strdup(pattern)))
+		goto nomem;
 	/* JIT is an optimisation: where it is unavailable the interpreter
 	 * runs, under the depth limit as well. */
-	int jit = pcre2_jit_compile(m->code, PCRE2_JIT_COMPLETE) == 0;
-	m->md = pcre2_match_data_create_from_pattern(m->code, NULL);
-	m->mc = pcre2_match_context_create(NULL);
-	if (!m->md || !m->mc)
+	if (!(m->mc = limited_context(m->code, &m->stack)) ||
+	    !(m->md = pcre2_match_data_create_from_pattern(m->code, NULL)))
 		goto nomem;
-	pcre2_set_match_limit(m->mc, MATCH_LIMIT);
-	pcre2_set_depth_limit(m->mc, DEPTH_LIMIT);
-	if (jit) {
-		m->stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-		if (!m->stack)
-			goto nomem;
-		pcre2_jit_stack_assign(m->mc, NULL, m->stack);
-	}
 	*out = m;
 	return RL_OK;
 nomem:
@@ -259,16 +328,34 @@ void rl_matcher_free(rl_matcher *m)
 	pcre2_match_context_free(m->mc);
 	pcre2_match_data_free(m->md);
 	pcre2_code_free(m->code);
+	pcre2_jit_stack_free(m->cstack);
+	pcre2_match_context_free(m->cmc);
+	pcre2_match_data_free(m->cmd);
+	pcre2_code_free(m->counted);
+	free(m->pattern);
 	free(m);
 }
 
 int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
 		    size_t *start, size_t *end, char *err, size_t errlen)
 {
-	int rc = pcre2_match(m->code, (PCRE2_SPTR)text, len, 0, 0, m->md,
-			     m->mc);
+	int counted = len >= LONG_TEXT;
+	if (counted && !m->counted && counted_new(m) != RL_OK)
+		return RL_ENOMEM;
+	m->work = 0;
+	m->pos = 0;
+	pcre2_match_data *md = counted ? m->cmd : m->md;
+	int rc = pcre2_match(counted ? m->counted : m->code,
+			     (PCRE2_SPTR)text, len, 0, 0, md,
+			     counted ? m->cmc : m->mc);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
+	if (rc == PCRE2_ERROR_CALLOUT) {
+		snprintf(err, errlen, "the pattern needs too much work on a "
+			 "review of %zu bytes (it scans the text again from "
+			 "every position; make it more specific)", len);
+		return RL_EINPUT;
+	}
 	if (rc < 0) {
 		PCRE2_UCHAR buf[256];
 		pcre2_get_error_message(rc, buf, sizeof buf);
@@ -280,7 +367,7 @@ int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
 			   "make it more specific)" : "");
 		return rc == PCRE2_ERROR_NOMEMORY ? RL_ENOMEM : RL_EINPUT;
 	}
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 	*start = ov[0];
 	*end = ov[1];
 	return 1;

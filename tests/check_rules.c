@@ -254,6 +254,56 @@ START_TEST(catastrophic_on_apply)
 }
 END_TEST
 
+/* A long review of n a's, then `tail`. */
+static void long_review(const char *id, size_t n, const char *tail)
+{
+	rl_buf t = { 0 };
+	rl_buf_append(&t, "id\ttext\n", 8);
+	rl_buf_append(&t, id, strlen(id));
+	rl_buf_putc(&t, '\t');
+	for (size_t i = 0; i < n; i++)
+		rl_buf_putc(&t, 'a');
+	rl_buf_append(&t, tail, strlen(tail));
+	rl_buf_putc(&t, '\n');
+	ck_assert_int_eq(rl_import_file(db, tu_write("long.tsv", t.data, 0),
+					NULL, NULL), RL_OK);
+	rl_buf_free(&t);
+}
+
+/* PCRE2's limits count backtracking per start position: a pattern that
+ * works through the rest of the text at every position of a long review
+ * stays under them. The work of the whole match is bounded instead, and
+ * the rule and review that hit the bound are named. */
+START_TEST(work_bound_on_long_review)
+{
+	long_review("huge", 900000, " price");
+	ck_assert_int_eq(load("food\tfood\n", NULL), RL_OK);
+	char *before = tu_digest(db_path);
+	/* Before the bound: minutes of CPU for this one rule. */
+	ck_assert_int_lt(load("food\tfood\nfood\t(a{1000})+b\n", NULL), 0);
+	const char *msg = rl_db_errmsg(db);
+	ck_assert_msg(strstr(msg, ":2: rule fails on review 'huge'") &&
+		      strstr(msg, "too much work"), "message: %s", msg);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Ordinary rules on the same review match, at the same place as
+	 * on a short one. */
+	ck_assert_int_eq(load("price\t\\bprice\\b\nfood\ta{1000}\n", NULL),
+			 RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT h.start FROM rule_hits h "
+				"JOIN reviews v ON v.id = h.review_id JOIN "
+				"rules r ON r.id = h.rule_id WHERE v.ext_id = "
+				"'huge' AND r.line = 1"), 900001);
+	ck_assert_int_eq(tu_int(db_path, "SELECT h.end FROM rule_hits h "
+				"JOIN reviews v ON v.id = h.review_id JOIN "
+				"rules r ON r.id = h.rule_id WHERE v.ext_id = "
+				"'huge' AND r.line = 2"), 1000);
+	ck_assert_int_eq(hits_of_line(1), 2);	/* r5 and huge */
+}
+END_TEST
+
 START_TEST(change_one_rule)
 {
 	rl_rules_stats st;
@@ -472,6 +522,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, column_from_pcre2);
 	tcase_add_test(tc, catastrophic_pattern);
 	tcase_add_test(tc, catastrophic_on_apply);
+	tcase_add_test(tc, work_bound_on_long_review);
 	tcase_add_test(tc, change_one_rule);
 	tcase_add_test(tc, coverage_matches_posix);
 	tcase_add_test(tc, seed_files);
