@@ -308,6 +308,11 @@ static int add_review(importer *im, int64_t line, const char *id,
 		return bad(im, line, "empty text");
 	if (memchr(id, '\0', id_len) || memchr(text, '\0', text_len))
 		return bad(im, line, "NUL character in a field");
+	/* An id is written back in TSV exports and read from seeds files,
+	 * one a line: a tab or line break in it would not survive. */
+	for (size_t i = 0; i < id_len; i++)
+		if (id[i] == '\t' || id[i] == '\n' || id[i] == '\r')
+			return bad(im, line, "id contains a tab or line break");
 
 	rl_review_in r = {
 		.ext_id = id, .id_len = id_len, .text = text,

@@ -167,9 +167,10 @@ extern const size_t rl_next_nparams;
 
 /* ---- labels (seeds.c) ---- */
 
-/* Whether a label name is refused: empty, with a tab or line break,
- * quotes or spaces at its ends, starting with '!', or not UTF-8. */
-int rl_bad_label_name(const char *s);
+/* RL_OK for a good label name; RL_EINVAL, with the reason as the
+ * handle's detail, for one that is empty, has a tab or line break,
+ * quotes or spaces at its ends, starts with '!' or '#', or is not UTF-8. */
+int rl_label_name_check(rl_db *db, const char *s);
 
 /* ---- JSON text (json.c) ---- */
 

@@ -12,28 +12,31 @@
 #include "store.h"
 
 /* Label names: non-empty, no tab or line break, not starting with '!'. */
-int rl_bad_label_name(const char *s)
+int rl_label_name_check(rl_db *db, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	/* Quotes or spaces at either end are a CSV or typing slip, not part
-	 * of a name: refuse rather than create "price" and price. */
-	return n == 0 || s[0] == '!' || strpbrk(s, "\t\r\n") != NULL ||
-	       strchr(" \"'", s[0]) || strchr(" \"'", s[n - 1]) ||
-	       rl_utf8_check(s, n) < n;
+	 * of a name: refuse rather than create "price" and price. '!' and
+	 * '#' start a vote against a label and a comment in a rules file. */
+	if (n == 0 || s[0] == '!' || s[0] == '#' ||
+	    strpbrk(s, "\t\r\n") != NULL || strchr(" \"'", s[0]) ||
+	    strchr(" \"'", s[n - 1]) || rl_utf8_check(s, n) < n)
+		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
+			       "non-empty, without tabs or line breaks, quotes "
+			       "or spaces at its ends, and not start with '!' "
+			       "or '#'", s ? s : "");
+	return RL_OK;
 }
 
 int rl_label_add(rl_db *db, const char *name)
 {
 	rl_clear_error(db);
-	if (rl_bad_label_name(name))
-		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
-			       "non-empty, without tabs or line breaks, quotes "
-			       "or spaces at its ends, and not start with '!'",
-			       name ? name : "");
+	int rc = rl_label_name_check(db, name);
+	if (rc != RL_OK)
+		return rc;
 	int64_t id;
 	rl_stage st;
-	int rc = rl_stage_begin(db, NULL, NULL, &st);
-	if (rc != RL_OK)
+	if ((rc = rl_stage_begin(db, NULL, NULL, &st)) != RL_OK)
 		return rc;
 	rc = rl_store_label_get(db, name, 1, &id, NULL);
 	return rl_stage_end(db, &st, rc, NULL);
@@ -50,8 +53,8 @@ static int set_one(rl_db *db, const char *ext_id, size_t len,
 			       ext_id);
 	if (rc != RL_OK)
 		return rc;
-	if (rl_bad_label_name(label))
-		return rl_fail(db, RL_EINVAL, "bad label '%s'", label);
+	if ((rc = rl_label_name_check(db, label)) != RL_OK)
+		return rc;
 	if ((rc = rl_store_label_get(db, label, 1, &lid, created)) != RL_OK)
 		return rc;
 	return rl_store_seed_set(db, rid, lid);

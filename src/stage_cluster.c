@@ -362,11 +362,8 @@ int rl_cluster_name(rl_db *db, int64_t cluster, const char *label, size_t n,
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
-	if (rl_bad_label_name(label))
-		return rl_fail(db, RL_EINVAL, "bad label name '%s': it must be "
-			       "non-empty, without tabs or line breaks, quotes "
-			       "or spaces at its ends, and not start with '!'",
-			       label ? label : "");
+	if ((rc = rl_label_name_check(db, label)) != RL_OK)
+		return rc;
 	if (n == 0)
 		return rl_fail(db, RL_EINVAL, "name at least one review of the "
 			       "cluster, not 0");

@@ -69,6 +69,20 @@ START_TEST(usage_errors)
 {
 	ck_assert_int_eq(run(NULL, "init", NULL), 2);
 	HAS(err_buf, "missing DB");
+	/* SQLite would open a temporary database for "". */
+	ck_assert_int_eq(run(NULL, "init", "", NULL), 2);
+	HAS(err_buf, "empty DB path");
+	/* strtoull reads -1 as its maximum. */
+	ck_assert_int_eq(run(NULL, "import", "--max-record", "-1", "a.db",
+			     "b.tsv", NULL), 2);
+	HAS(err_buf, "--max-record");
+	/* An empty file becomes a store, and init says so. */
+	char empty[512];
+	snprintf(empty, sizeof empty, "%s", tu_write("empty.db", "", 0));
+	ck_assert_int_eq(run(NULL, "init", empty, NULL), 0);
+	HAS(out_buf, "created a revlab store");
+	ck_assert_int_eq(run(NULL, "init", empty, NULL), 0);
+	HAS(out_buf, "already a revlab store");
 	ck_assert_int_eq(run(NULL, "import", "x.db", NULL), 2);
 	ck_assert_int_eq(run(NULL, "import", "--bogus", "a", "b", NULL), 2);
 	ck_assert_int_eq(run(NULL, "import", "--format", "xml", "a", "b",

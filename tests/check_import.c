@@ -184,6 +184,13 @@ START_TEST(empty_fields)
 	expect_bad("e.csv", "id,text\n1,\n", 0, "2:", "empty text");
 	expect_bad("w.csv", "id,text\n1,\"  \"\n", 0, "2:", "empty text");
 	expect_bad("i.tsv", "id\ttext\n\thello\n", 0, "2:", "empty id");
+	/* An id that a TSV export or a seeds file could not give back. */
+	expect_bad("t.csv", "id,text\n\"a\tb\",hello\n", 0, "2:",
+		   "id contains a tab or line break");
+	expect_bad("n.csv", "id,text\nok,fine\n\"a\nb\",hello\n", 0, "3:",
+		   "id contains a tab or line break");
+	expect_bad("j.jsonl", "{\"id\":\"a\\rb\",\"text\":\"x\"}\n", 0,
+		   "1:", "id contains a tab or line break");
 }
 END_TEST
 

@@ -432,6 +432,9 @@ START_TEST(seed_files)
 	ck_assert_int_eq(rl_seed_unset(db, "r1"), RL_OK);
 	ck_assert_int_eq(rl_seed_unset(db, "r1"), RL_ENOTFOUND);
 	ck_assert_int_eq(rl_label_add(db, "!x"), RL_EINVAL);
+	/* A rules line for it would be a comment. */
+	ck_assert_int_eq(rl_label_add(db, "#x"), RL_EINVAL);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "'#'"));
 	ck_assert_int_eq(rl_label_add(db, "a\tb"), RL_EINVAL);
 	ck_assert_int_eq(rl_label_add(db, ""), RL_EINVAL);
 	ck_assert_int_eq(rl_label_add(db, "\"price\""), RL_EINVAL);

@@ -50,8 +50,10 @@ int cmd_import(int argc, char **argv)
 		case O_SKIP_BAD: o.skip_bad = 1; break;
 		case O_MAX:
 			errno = 0;
+			/* strtoull takes "-1" as its maximum */
 			o.max_record = strtoull(optarg, &end, 10);
-			if (errno || *end || o.max_record < 16)
+			if (errno || *end || o.max_record < 16 ||
+			    strchr(optarg, '-'))
 				return cli_usage("import", "bad --max-record "
 						 "'%s'", optarg);
 			break;

@@ -10,8 +10,11 @@ int cmd_init(int argc, char **argv)
 	if (argc != 2)
 		return cli_usage("init", argc < 2 ? "missing DB"
 						  : "too many arguments");
+	if (!*argv[1])
+		return cli_usage("init", "empty DB path");
+	/* An empty file becomes a store; only a non-empty one may be one. */
 	struct stat sb;
-	int existed = stat(argv[1], &sb) == 0;
+	int existed = stat(argv[1], &sb) == 0 && sb.st_size > 0;
 	rl_db *db = NULL;
 	int rc = rl_db_open(argv[1], RL_OPEN_CREATE, &db);
 	if (rc != RL_OK) {
