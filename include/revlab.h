@@ -23,9 +23,9 @@
  * - The ABI: a struct the caller allocates (options, stats) ends with
  *   reserved space that new fields take, so its size stays the same within
  *   a major version; leave it zero (the _init functions do). A struct the
- *   library allocates (reports, infos handed to callbacks) only grows at
- *   its end; opaque ones (rl_run_report, rl_model) are read through
- *   accessors.
+ *   library allocates (rl_eval_report, rl_run_report, the infos handed to
+ *   callbacks) only grows at its end; the handles (rl_db, rl_model,
+ *   rl_tokenizer) are opaque and read through functions.
  * - The library never prints, exits or reads the environment. Progress and
  *   per-row problems reach the caller through callbacks.
  * - Handles are not shared between threads; separate handles may be used
