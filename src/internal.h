@@ -6,7 +6,8 @@
  * guide.c; declared in kernels.h and evidence.h) take flat arrays and
  * know nothing of SQLite or files. The stage layer (stage_*.c, import.c,
  * seeds.c, suggest.c, predict.c; stage.h) loads a stage's input through
- * store.c, the only file that speaks SQL, runs the kernel and writes back
+ * the store (store.h; store.c and the store_*.c files named for what they
+ * store are the only ones that speak SQL), runs the kernel and writes back
  * in one transaction (rl_stage_begin / rl_stage_end). Tests link the
  * static library and may use all of this.
  */

@@ -1,6 +1,6 @@
 /*
  * report_data.c - loading what `revlab report` shows (report.h) from the
- * store into plain structs, through store.c, in one read transaction.
+ * store into plain structs, through store.h, in one read transaction.
  *
  * Counts, labels by source, the rule report of stage_rules.c (so
  * precision and its Wilson interval are computed in one place), which

@@ -1,12 +1,18 @@
 /*
- * store.h - the store's internal interface, implemented by store.c, the
- * only file that speaks SQL or includes sqlite3.h.
+ * store.h - the store's internal interface. The store is the only part
+ * that speaks SQL or includes sqlite3.h, in files named for what they
+ * store, whose sections this header follows: store.c (the engine: the
+ * handle, transactions, runs, settings, reading JSON), store_corpus.c
+ * (reviews, tokens, vectors, neighbours), store_labels.c (labels, hand
+ * labels, rules, scores and assignments, clusters), store_models.c
+ * (models, predictions, evaluations) and store_read.c (the report's
+ * queries, and the public read queries of revlab.h).
  *
  * Stages call these to load their input in bulk and save their output;
  * each stage wraps its work in rl_stage_begin() / rl_stage_end() (stage.c,
  * over rl_store_begin, commit and rollback), so the store never holds
- * half a run. The blobs' byte formats live here, encoder beside decoder:
- * callers hand over and get back flat arrays.
+ * half a run. The blobs' byte formats live in the file of their table,
+ * encoder beside decoder: callers hand over and get back flat arrays.
  * Text handed to callbacks is borrowed for the duration of the callback.
  */
 #ifndef RL_STORE_H
@@ -14,6 +20,14 @@
 
 #include "internal.h"
 #include "kernels.h"
+
+/* Callbacks over rows: an (id, text) row, and a pair of ids. Each
+ * function that takes one stops at and returns the callback's first
+ * status other than RL_OK. */
+typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
+typedef int (*rl_pair_fn)(void *ctx, int64_t a, int64_t b);
+
+/* ==== store.c: the handle, transactions, runs, settings ==== */
 
 /* The handle's error-message buffer and what its failure found missing
  * (used by error.c). */
@@ -24,6 +38,13 @@ rl_need *rl_db_needp(rl_db *db);
 int rl_store_begin(rl_db *db);
 int rl_store_commit(rl_db *db);
 void rl_store_rollback(rl_db *db);
+
+/* A read transaction, so the report's queries see one state of the
+ * store; end it with rl_store_rollback(). */
+int rl_store_read_begin(rl_db *db);
+
+/* Rows changed by the last statement. */
+int rl_store_changes(rl_db *db);
 
 /* Runs: a row in `runs`, inside the stage's transaction. */
 int rl_store_run_start(rl_db *db, const char *stage, const char *params,
@@ -45,6 +66,46 @@ int rl_store_prior_set(rl_db *db, rl_prior p);
 int rl_store_neighbours_get(rl_db *db, uint32_t *k);
 int rl_store_neighbours_set(rl_db *db, uint32_t k);
 int rl_store_neighbours_del(rl_db *db);
+
+/* The tokenizer options the stored tokens were made with; language and
+ * lexicon_dir point into the two buffers. */
+int rl_store_tokenizer_opts(rl_db *db, rl_tokenize_opts *o, rl_buf *lang,
+			    rl_buf *dir);
+
+/* ---- reading JSON (SQLite's JSON functions) ---- */
+
+/* A JSONL record's fields, parsed by SQLite's JSON functions. The
+ * strings live in the buffers, which the caller owns and reuses. */
+typedef struct rl_json_record {
+	rl_buf id, text, meta;
+	int has_id, has_text;
+	const char *id_type, *text_type;	/* JSON type names, static */
+} rl_json_record;
+
+/* Parses one JSON object text. RL_EINPUT with a message in err (no file or
+ * line; the caller adds them) if it is not valid JSON or not an object. */
+int rl_store_json_record(rl_db *db, const char *json, size_t len,
+			 const char *id_key, const char *text_key,
+			 rl_json_record *out, char *err, size_t errlen);
+
+/* Every number under `path` of the JSON text, in document order, into a
+ * malloc'd *v of *n; none if the path is missing or the text malformed. */
+int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
+			  double **v, size_t *n);
+/* The text of the value at `path` ("" if missing or malformed). */
+int rl_store_json_text(rl_db *db, const char *json, const char *path,
+		       rl_buf *out);
+/* Calls fn(ctx, index, text) for each string of the array at `path`. */
+int rl_store_json_strings(rl_db *db, const char *json, const char *path,
+			  rl_name_fn fn, void *ctx);
+
+/* ---- fault injection for tests ---- */
+
+/* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);
+ * 0 turns it off. */
+void rl_store_fail_step(rl_db *db, int n);
+
+/* ==== store_corpus.c: reviews, tokens, vectors, neighbours ==== */
 
 /* ---- reviews ---- */
 
@@ -69,23 +130,23 @@ int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
 int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 			    int64_t run_id, int *changed);
 
-/* A JSONL record's fields, parsed by SQLite's JSON functions. The
- * strings live in the buffers, which the caller owns and reuses. */
-typedef struct rl_json_record {
-	rl_buf id, text, meta;
-	int has_id, has_text;
-	const char *id_type, *text_type;	/* JSON type names, static */
-} rl_json_record;
+/* revlab's id of the review with external id ext_id, or RL_ENOTFOUND. */
+int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
+		       int64_t *id);
+/* Every review id, ascending (caller frees *ids). */
+int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
+int rl_store_count_reviews(rl_db *db, uint64_t *n);
 
-/* Parses one JSON object text. RL_EINPUT with a message in err (no file or
- * line; the caller adds them) if it is not valid JSON or not an object. */
-int rl_store_json_record(rl_db *db, const char *json, size_t len,
-			 const char *id_key, const char *text_key,
-			 rl_json_record *out, char *err, size_t errlen);
+typedef int (*rl_review_fn)(void *ctx, int64_t id, const char *ext_id,
+			    const char *text, size_t len);
+/* Up to `limit` reviews with id > after (only those not matched against
+ * the rules if `unscanned`), in id order; *last gets the last id. */
+int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
+			   int limit, rl_review_fn fn, void *ctx,
+			   int64_t *last);
 
 /* ---- tokens ---- */
 
-/* Loads every term into m (term -> id); *max_id gets the largest id. */
 /* Puts the vocabulary's terms into m (only those whose id i < n_keep has
  * keep[i] set, when keep is not NULL); max_id gets the largest id of all. */
 int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
@@ -93,7 +154,6 @@ int rl_store_terms_load(rl_db *db, const uint8_t *keep, size_t n_keep,
 int rl_store_term_add(rl_db *db, int64_t id, const char *term, size_t len);
 /* Calls fn with every term's (id, text), by id; stops at and returns
  * fn's first status other than RL_OK. */
-typedef int (*rl_name_fn)(void *ctx, int64_t id, const char *name);
 int rl_store_terms_each(rl_db *db, rl_name_fn fn, void *ctx);
 /* Deletes every review's tokens and the vocabulary (before a full
  * re-tokenization). */
@@ -111,17 +171,20 @@ int rl_store_untokenized(rl_db *db, int64_t after, int limit, rl_text_fn fn,
 int rl_store_tokens_put(rl_db *db, int64_t review_id, const uint32_t *ids,
 			uint32_t n);
 
-/* ---- token sets, vectors, neighbours ---- */
-
 /* Loads the tokens of every tokenized review, or with unvectorized only
  * of those without vectors. Free with rl_token_set_free. */
 int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out);
+
+/* ---- the vectorizer and vectors ---- */
 
 /* Replaces the stored vocabulary (features) and, if l, the projection. */
 int rl_store_vectorizer_save(rl_db *db, const rl_tfidf *m, const rl_lsa *l);
 /* Loads them; RL_ENOTFOUND if no projection was stored. */
 int rl_store_vectorizer_load(rl_db *db, uint32_t n_docs, int sublinear,
 			     rl_tfidf *m, rl_lsa *l);
+int rl_store_features_count(rl_db *db, uint32_t *n);
+/* Every feature's (id, readable text), by id. */
+int rl_store_feature_names(rl_db *db, rl_name_fn fn, void *ctx);
 
 int rl_store_vectors_clear(rl_db *db);
 /* Stores the vectors of reviews ids [X->n_rows]: row i of X as the
@@ -134,6 +197,8 @@ int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
  * rl_vector_set_free. */
 int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out);
 
+/* ---- neighbours ---- */
+
 int rl_store_neighbours_clear(rl_db *db);
 int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 			   int64_t neighbour_id, double similarity);
@@ -142,34 +207,26 @@ int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 			     uint32_t k, int32_t *init, float *sim,
 			     uint64_t *found);
-int rl_store_features_count(rl_db *db, uint32_t *n);
-/* Every review id, ascending (caller frees *ids). */
-int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
 /* The graph's k: the largest stored rank (0 without a graph). */
 int rl_store_max_rank(rl_db *db, uint64_t *k);
-/* Deletes label scores and every assignment but cluster-named ones. */
-int rl_store_scores_clear(rl_db *db);
-int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
-		       double score);
-int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
-			    double confidence, double margin,
-			    const char *source, const char *evidence,
-			    int64_t run_id);
 
-/* ---- labels, seeds, rules ---- */
+/* ==== store_labels.c: labels, seeds, rules, assignments, clusters ==== */
+
+/* ---- labels and hand labels ---- */
 
 /* The id of label `name`; with create, made if missing (*created says
  * so), else RL_ENOTFOUND. */
 int rl_store_label_get(rl_db *db, const char *name, int create, int64_t *id,
 		       int *created);
-/* revlab's id of the review with external id ext_id, or RL_ENOTFOUND. */
-int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
-		       int64_t *id);
+/* Every label's (id, name), by id; names borrowed during the call. */
+int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
 /* Replaces the review's hand labels by label_id; label_id < 0 only
  * removes them (rl_store_changes then tells whether any were). */
 int rl_store_seed_set(rl_db *db, int64_t review_id, int64_t label_id);
-/* Rows changed by the last statement. */
-int rl_store_changes(rl_db *db);
+/* (review_id, label_id) of every hand label, by review. */
+int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
+
+/* ---- rules and their hits ---- */
 
 typedef struct rl_rule_row {
 	int64_t id;
@@ -190,36 +247,30 @@ int rl_store_rule_delete(rl_db *db, int64_t id);
 int rl_store_rule_put(rl_db *db, int64_t *id, int line, int64_t label_id,
 		      int negate, const char *pattern, double weight,
 		      const char *source);
-
-typedef int (*rl_review_fn)(void *ctx, int64_t id, const char *ext_id,
-			    const char *text, size_t len);
-/* Up to `limit` reviews with id > after (only those not matched against
- * the rules if `unscanned`), in id order; *last gets the last id. */
-int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
-			   int limit, rl_review_fn fn, void *ctx,
-			   int64_t *last);
 int rl_store_hit_put(rl_db *db, int64_t rule_id, int64_t review_id,
 		     size_t start, size_t end);
 int rl_store_scanned_put(rl_db *db, int64_t review_id);
-
-typedef int (*rl_pair_fn)(void *ctx, int64_t a, int64_t b);
 /* (review_id, rule_id) of every hit, by review. */
 int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx);
-/* (review_id, label_id) of every hand label, by review. */
-int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
-int rl_store_count_reviews(rl_db *db, uint64_t *n);
+
+/* ---- scores and assignments ---- */
+
+/* Deletes label scores and every assignment but cluster-named ones. */
+int rl_store_scores_clear(rl_db *db);
+int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
+		       double score);
+int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
+			    double confidence, double margin,
+			    const char *source, const char *evidence,
+			    int64_t run_id);
 /* (review, label, confidence) of every label given by propagation or a
  * model, by review. */
 typedef int (*rl_soft_fn)(void *ctx, int64_t review, int64_t label,
 			  double confidence);
 int rl_store_propagated_each(rl_db *db, rl_soft_fn fn, void *ctx);
-/* Every label's (id, name), by id; names borrowed during the call. */
-int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
 
 /* ---- clusters ---- */
 
-/* Every feature's (id, readable text), by id. */
-int rl_store_feature_names(rl_db *db, rl_name_fn fn, void *ctx);
 /* Deletes the clustering (clusters and members). */
 int rl_store_clusters_clear(rl_db *db);
 int rl_store_cluster_put(rl_db *db, int64_t id, uint64_t size,
@@ -243,12 +294,9 @@ typedef int (*rl_store_member_fn)(void *ctx, int64_t review_id,
 int rl_store_cluster_members(rl_db *db, int64_t cluster, size_t limit,
 			     rl_store_member_fn fn, void *ctx);
 
-/* ---- models ---- */
+/* ==== store_models.c: models, predictions, evaluations ==== */
 
-/* The tokenizer options the stored tokens were made with; language and
- * lexicon_dir point into the two buffers. */
-int rl_store_tokenizer_opts(rl_db *db, rl_tokenize_opts *o, rl_buf *lang,
-			    rl_buf *dir);
+/* ---- models and predictions ---- */
 
 int rl_store_model_put(rl_db *db, const char *kind, const char *params,
 		       const char *labels, const void *weights, size_t len,
@@ -285,20 +333,7 @@ int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
 int rl_store_eval_last(rl_db *db, int64_t *id, rl_buf *created,
 		       rl_buf *result);
 
-/* ---- reading JSON (SQLite's JSON functions) ---- */
-
-/* Every number under `path` of the JSON text, in document order, into a
- * malloc'd *v of *n; none if the path is missing or the text malformed. */
-int rl_store_json_numbers(rl_db *db, const char *json, const char *path,
-			  double **v, size_t *n);
-/* The text of the value at `path` ("" if missing or malformed). */
-int rl_store_json_text(rl_db *db, const char *json, const char *path,
-		       rl_buf *out);
-/* Calls fn(ctx, index, text) for each string of the array at `path`. */
-int rl_store_json_strings(rl_db *db, const char *json, const char *path,
-			  rl_name_fn fn, void *ctx);
-
-/* ---- the report's queries ---- */
+/* ==== store_read.c: the report's queries ==== */
 
 typedef enum rl_report_query {
 	RL_Q_SOURCES,		/* label (NULL: abstained), source, count */
@@ -318,15 +353,5 @@ typedef int (*rl_row_fn)(void *ctx, int ncol, const char *const *text,
 			 const double *num);
 int rl_store_report_rows(rl_db *db, rl_report_query q, int64_t a,
 			 int64_t b, rl_row_fn fn, void *ctx);
-
-/* A read transaction, so the report's queries see one state of the
- * store; end it with rl_store_rollback(). */
-int rl_store_read_begin(rl_db *db);
-
-/* ---- fault injection for tests ---- */
-
-/* Makes the n-th SQLite step from now fail with an I/O error (n >= 1);
- * 0 turns it off. */
-void rl_store_fail_step(rl_db *db, int n);
 
 #endif /* RL_STORE_H */
