@@ -20,7 +20,7 @@
 
 #include "revlab.h"
 
-/* ---- errors (error.c) ---- */
+/* ---- errors (error.c; the handle's last failure in store.c) ---- */
 
 /* Records a formatted message as the handle's detail and returns code. */
 int rl_fail(rl_db *db, int code, const char *fmt, ...)

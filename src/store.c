@@ -88,20 +88,67 @@ static sqlite3_stmt *stmt(rl_db *db, enum stmt_id id)
 	return rl_sql_stmt(db, RL_SQL_ENGINE, id, stmt_sql[id]);
 }
 
-rl_buf *rl_db_errbuf(rl_db *db)
-{
-	return &db->err;
-}
-
 const char *rl_db_path(const rl_db *db)
 {
 	return db && db->path ? db->path : "";
 }
 
-rl_need *rl_db_needp(rl_db *db)
+/* ---- the handle's last failure ---- */
+
+static int vfail(rl_db *db, int code, rl_need need, const char *fmt,
+		 va_list ap)
 {
-	return &db->need;
+	if (!db)
+		return code;
+	rl_buf *b = &db->err;
+	char tmp[1024];
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	b->len = 0;
+	/* If even the message cannot be stored, the code still speaks. */
+	if (n >= 0 && rl_buf_append(b, tmp, strlen(tmp)) != RL_OK)
+		b->len = 0;
+	db->need = need;
+	return code;
 }
+
+int rl_fail(rl_db *db, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = vfail(db, code, RL_NEED_NOTHING, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int rl_fail_need(rl_db *db, int code, rl_need need, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = vfail(db, code, need, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void rl_clear_error(rl_db *db)
+{
+	db->err.len = 0;
+	if (db->err.data)
+		db->err.data[0] = '\0';
+	db->need = RL_NEED_NOTHING;
+}
+
+const char *rl_db_errmsg(const rl_db *db)
+{
+	if (!db)
+		return "";
+	return db->err.len ? db->err.data : "";
+}
+
+rl_need rl_db_need(const rl_db *db)
+{
+	return db ? db->need : RL_NEED_NOTHING;
+}
+
 
 void rl_store_fail_step(rl_db *db, int n)
 {

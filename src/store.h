@@ -29,11 +29,6 @@ typedef int (*rl_pair_fn)(void *ctx, int64_t a, int64_t b);
 
 /* ==== store.c: the handle, transactions, runs, settings ==== */
 
-/* The handle's error-message buffer and what its failure found missing
- * (used by error.c). */
-rl_buf *rl_db_errbuf(rl_db *db);
-rl_need *rl_db_needp(rl_db *db);
-
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). */
 int rl_store_begin(rl_db *db);
 int rl_store_commit(rl_db *db);
