@@ -158,7 +158,10 @@ typedef struct rl_db rl_db;
 
 /* Flags for rl_db_open(). */
 enum {
-	RL_OPEN_CREATE = 1	/* create the file and schema if missing */
+	RL_OPEN_CREATE = 1,	/* create the file and schema if missing */
+	RL_OPEN_READONLY = 2	/* only read: works where the file or its
+				   folder cannot be written; every stage
+				   then fails with RL_EDB */
 };
 
 /* The schema version this library reads and writes. */

@@ -363,6 +363,34 @@ static int upgrade_schema(rl_db *db, int version)
 	return rc;
 }
 
+/* Opens db->sql on `path` with SQLite's flags, as an immutable file
+ * (a URI) if asked. */
+static int connect(rl_db *db, const char *path, int oflags, int immutable)
+{
+	char *uri = NULL;
+	if (immutable) {
+		/* file: URIs take the path percent-encoded. */
+		size_t n = strlen(path);
+		if (!(uri = malloc(3 * n + 32)))
+			return RL_ENOMEM;
+		char *u = uri + sprintf(uri, "file:");
+		for (const unsigned char *p = (const unsigned char *)path; *p;
+		     p++)
+			u += strchr("%?#", *p) || *p < 0x20 || *p >= 0x7f
+			     ? sprintf(u, "%%%02X", *p) : sprintf(u, "%c", *p);
+		sprintf(u, "?immutable=1");
+		oflags |= SQLITE_OPEN_URI;
+	}
+	int r = sqlite3_open_v2(uri ? uri : path, &db->sql, oflags, NULL);
+	free(uri);
+	if (r != SQLITE_OK)
+		return rl_fail(db, RL_EDB, "%s: %s", path, db->sql ?
+			       sqlite3_errmsg(db->sql) : "cannot open");
+	sqlite3_busy_timeout(db->sql, 5000);
+	sqlite3_extended_result_codes(db->sql, 1);
+	return RL_OK;
+}
+
 int rl_db_open(const char *path, unsigned flags, rl_db **out)
 {
 	int rc = RL_ENOMEM;
@@ -371,27 +399,41 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 	if (!db)
 		return RL_ENOMEM;
 	*out = db;
-	db->path = strdup(path);
+	db->path = strdup(path ? path : "");
 	if (!db->path)
 		return RL_ENOMEM;
+	/* SQLite would open a private temporary database for "". */
+	if (!*db->path)
+		return rl_fail(db, RL_EINVAL, "empty store path");
+	int ro = (flags & RL_OPEN_READONLY) != 0;
+	if (ro && (flags & RL_OPEN_CREATE))
+		return rl_fail(db, RL_EINVAL, "%s: a store opened read-only "
+			       "cannot be created", path);
 
 	struct stat sb;
 	int exists = stat(path, &sb) == 0;
 	if (!exists && !(flags & RL_OPEN_CREATE))
 		return rl_fail_need(db, RL_ENOTFOUND, RL_NEED_STORE,
 				    "%s: no such store", path);
-	int oflags = SQLITE_OPEN_READWRITE |
+	int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE |
 		     (flags & RL_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &db->sql, oflags, NULL) != SQLITE_OK)
-		return rl_fail(db, exists ? RL_EDB : RL_EIO, "%s: %s", path,
-			       db->sql ? sqlite3_errmsg(db->sql)
-				       : "cannot open");
-	sqlite3_busy_timeout(db->sql, 5000);
-	sqlite3_extended_result_codes(db->sql, 1);
+	if ((rc = connect(db, path, oflags, 0)) != RL_OK)
+		return exists ? rc : RL_EIO;
 
 	int version = 0, tables = 0;
-	if ((rc = user_version(db, &version)) != RL_OK ||
-	    (rc = table_count(db, &tables)) != RL_OK)
+	rc = user_version(db, &version);
+	if (rc != RL_OK && ro) {
+		/* A WAL store needs its -shm file, which SQLite cannot make
+		 * in a folder the user cannot write to; nobody can change
+		 * the store there either, so it is read as immutable. */
+		sqlite3_close(db->sql);
+		db->sql = NULL;
+		if ((rc = connect(db, path, oflags, 1)) != RL_OK)
+			return rc;
+		if ((rc = user_version(db, &version)) == RL_OK)
+			rl_clear_error(db);
+	}
+	if (rc != RL_OK || (rc = table_count(db, &tables)) != RL_OK)
 		return rc;
 	if (version > RL_SCHEMA_VERSION)
 		return rl_fail(db, RL_EVERSION,
@@ -407,6 +449,12 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 			return rl_fail_need(db, RL_EDB, RL_NEED_STORE,
 					    "%s: not a revlab store", path);
 	}
+	if (ro && version < RL_SCHEMA_VERSION)
+		return rl_fail(db, RL_EVERSION, "%s: store version %d needs "
+			       "an upgrade to %d, which needs write access",
+			       path, version, RL_SCHEMA_VERSION);
+	if (ro)
+		return exec_sql(db, "PRAGMA foreign_keys = ON;");
 	/* WAL lets readers (sqlite3, Datasette) look while a stage runs. */
 	if ((rc = exec_sql(db, "PRAGMA foreign_keys = ON;"
 			   "PRAGMA journal_mode = WAL;"

@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "revlab.h"
 #include "testutil.h"
 
 static char out_buf[1 << 16], err_buf[1 << 16];
@@ -94,6 +96,95 @@ START_TEST(usage_errors)
 	ck_assert_int_eq(run(NULL, "tokenize", "-p", "nosuch=1", "a.db",
 			     NULL), 2);
 	HAS(err_buf, "bad parameter 'nosuch=1'");
+}
+END_TEST
+
+/* Copies file `from` to `to` with mode 0755. */
+static void copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	ck_assert_msg(a && b, "cannot copy %s to %s", from, to);
+	char buf[1 << 15];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, b), n);
+	fclose(a);
+	ck_assert_int_eq(fclose(b), 0);
+	ck_assert_int_eq(chmod(to, 0755), 0);
+}
+
+/* Runs `bin` with the NULL-terminated arguments as a user who cannot
+ * write the test's folder: nobody when the suite runs as root (who
+ * writes anywhere), else the user, with the folder made read-only. */
+static int run_unprivileged(const char *bin, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	if (geteuid() == 0) {
+		argv[argc++] = (char *)"/usr/bin/setpriv";
+		argv[argc++] = (char *)"--reuid=65534";
+		argv[argc++] = (char *)"--regid=65534";
+		argv[argc++] = (char *)"--clear-groups";
+	}
+	argv[argc++] = (char *)bin;
+	va_list ap;
+	va_start(ap, bin);
+	char *a;
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	argv[argc] = NULL;
+	va_end(ap);
+	return tu_exec(argv, NULL, out_buf, sizeof out_buf, err_buf,
+		       sizeof err_buf);
+}
+
+/* A store in a folder the user cannot write to can still be read: SQLite
+ * cannot make the WAL's -shm file there, and revlab used to fail with
+ * "attempt to write a readonly database" even for stats. */
+START_TEST(read_only_folder)
+{
+	char ro[600], db[700], bin[700], dir[600], src[700], dst[700];
+	snprintf(ro, sizeof ro, "%s", tu_path("ro"));
+	ck_assert_int_eq(mkdir(ro, 0755), 0);
+	snprintf(db, sizeof db, "%s/s.db", ro);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", "-q", db,
+			     tu_write("r.tsv", "id\ttext\n1\tcheap price\n"
+				      "2\tlate delivery\n", 0), NULL), 0);
+	ck_assert_int_eq(run(NULL, "labels", db, "--add", "price", NULL), 0);
+	/* The program, copied where nobody may run it, with its library
+	 * beside it ($ORIGIN). */
+	snprintf(bin, sizeof bin, "%s", tu_path("revlab"));
+	copy_file(RL_REVLAB_EXE, bin);
+	snprintf(dir, sizeof dir, "%s", RL_REVLAB_EXE);
+	*strrchr(dir, '/') = '\0';
+	snprintf(src, sizeof src, "%.600s/librevlab.so.%d.%d", dir,
+		 RL_VERSION_MAJOR, RL_VERSION_MINOR);
+	snprintf(dst, sizeof dst, "%.600s/librevlab.so.%d.%d", tu_path(""),
+		 RL_VERSION_MAJOR, RL_VERSION_MINOR);
+	copy_file(src, dst);
+	char *before = tu_digest(db);
+	ck_assert_int_eq(chmod(tu_path(""), 0711), 0);
+	ck_assert_int_eq(chmod(db, 0644), 0);
+	ck_assert_int_eq(chmod(ro, 0555), 0);
+
+	ck_assert_int_eq(run_unprivileged(bin, "stats", db, NULL), 0);
+	HAS(out_buf, "reviews    2");
+	ck_assert_int_eq(run_unprivileged(bin, "labels", db, NULL), 0);
+	HAS(out_buf, "price");
+	ck_assert_int_eq(run_unprivileged(bin, "export", db, NULL), 0);
+	HAS(out_buf, "\"1\"");
+	/* What writes fails cleanly. */
+	ck_assert_int_eq(run_unprivileged(bin, "label", db, "1", "price",
+					  NULL), 1);
+	HAS(err_buf, "readonly");
+
+	ck_assert_int_eq(chmod(ro, 0755), 0);
+	ck_assert_int_eq(chmod(tu_path(""), 0700), 0);
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
 }
 END_TEST
 
@@ -497,6 +588,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, pipeline);
+	tcase_add_test(tc, read_only_folder);
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, example_end_to_end);

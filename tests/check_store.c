@@ -33,6 +33,37 @@ START_TEST(open_missing)
 }
 END_TEST
 
+/* "" would be a private temporary database to SQLite; read-only and
+ * create exclude each other; a read-only handle reads and never writes. */
+START_TEST(open_flags)
+{
+	rl_db *db = NULL;
+	ck_assert_int_eq(rl_db_open("", RL_OPEN_CREATE, &db), RL_EINVAL);
+	ck_assert_str_eq(rl_db_errmsg(db), "empty store path");
+	rl_db_close(db);
+	const char *p = tu_path("ro.db");
+	ck_assert_int_eq(rl_db_open(p, RL_OPEN_CREATE | RL_OPEN_READONLY,
+				    &db), RL_EINVAL);
+	rl_db_close(db);
+	ck_assert_int_ne(access(p, F_OK), 0);
+	ck_assert_int_eq(rl_db_open(p, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "price"), RL_OK);
+	rl_db_close(db);
+	char *before = tu_digest(p);
+	ck_assert_int_eq(rl_db_open(p, RL_OPEN_READONLY, &db), RL_OK);
+	rl_stats st;
+	ck_assert_int_eq(rl_stats_get(db, &st), RL_OK);
+	ck_assert_uint_eq(st.labels, 1);
+	ck_assert_int_eq(rl_label_add(db, "shipping"), RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "readonly"));
+	rl_db_close(db);
+	char *after = tu_digest(p);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 START_TEST(create_and_reopen)
 {
 	rl_db *db = NULL;
@@ -730,6 +761,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, open_missing);
 	tcase_add_test(tc, create_and_reopen);
+	tcase_add_test(tc, open_flags);
 	tcase_add_test(tc, refuse_foreign_and_newer);
 	tcase_add_test(tc, upgrade_from_v1);
 	tcase_add_test(tc, strerror_codes);

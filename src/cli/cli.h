@@ -36,6 +36,9 @@ int cli_usage(const char *name, const char *fmt, ...)
 
 /* Opens an existing store; on failure prints why and returns NULL. */
 rl_db *cli_open(const char *path);
+/* The same with rl_db_open's flags: commands that only read open with
+ * RL_OPEN_READONLY, so they work on a store the user cannot write. */
+rl_db *cli_open_as(const char *path, unsigned flags);
 
 /* A progress printer for the library's callbacks: a self-rewriting line
  * on a terminal, periodic plain lines otherwise, nothing when quiet. */

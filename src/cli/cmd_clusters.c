@@ -233,7 +233,7 @@ static int cluster_show(int argc, char **argv)
 	if (left == 2 &&
 	    cli_parse_count("clusters", argv[optind + 1], 0, &id) != EXIT_OK)
 		return EXIT_USAGE;
-	rl_db *db = cli_open(argv[optind]);
+	rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	int rc;

@@ -113,9 +113,11 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage("export", "missing DB");
+	/* A sqlite export attaches its output to the store's connection,
+	 * which must then be writable. */
 	if (e.fmt == 3 && !out)
 		return cli_usage("export", "--format sqlite needs -o FILE");
-	rl_db *db = cli_open(path);
+	rl_db *db = cli_open_as(path, e.fmt == 3 ? 0 : RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	if (e.fmt == 3) {

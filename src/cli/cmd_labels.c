@@ -27,7 +27,7 @@ int cmd_labels(int argc, char **argv)
 		return cli_usage("labels", "unknown argument '%s'", argv[2]);
 	if (adding && argc < 4)
 		return cli_usage("labels", "--add needs label names");
-	rl_db *db = cli_open(argv[1]);
+	rl_db *db = cli_open_as(argv[1], adding ? 0 : RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	int rc = RL_OK;

@@ -33,7 +33,7 @@ static int model_save(int argc, char **argv)
 	if (argc - optind != 2)
 		return cli_usage("model", "save expects DB FILE");
 	const char *path = argv[optind + 1];
-	rl_db *db = cli_open(argv[optind]);
+	rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	rl_model *m = NULL;

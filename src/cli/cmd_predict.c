@@ -160,7 +160,7 @@ int cmd_predict(int argc, char **argv)
 		if (top != 1)
 			return cli_usage("predict", "--top needs a FILE; the "
 					 "store keeps the top label only");
-		rl_db *db = cli_open(argv[optind]);
+		rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 		if (!db)
 			return EXIT_FAIL;
 		printer pr = { 1, 0 };
@@ -176,7 +176,7 @@ int cmd_predict(int argc, char **argv)
 	const char *file = input(argv[optind + 1], &io);
 	if (!file)
 		return EXIT_USAGE;
-	rl_db *db = cli_open(argv[optind]);
+	rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	printer pr = { top, 0 };

@@ -38,7 +38,7 @@ int cmd_report(int argc, char **argv)
 		return cli_usage("report", "missing DB");
 	if (!out)
 		return cli_usage("report", "missing -o FILE ('-' for stdout)");
-	rl_db *db = cli_open(path);
+	rl_db *db = cli_open_as(path, RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	int rc = !strcmp(out, "-") ? rl_report_write(db, &o, stdout)

@@ -179,7 +179,7 @@ static int stats(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage("rules", "missing DB");
-	rl_db *db = cli_open(path);
+	rl_db *db = cli_open_as(path, RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	rl_rules_report *r = NULL;
@@ -240,7 +240,7 @@ static int show(int argc, char **argv)
 	if (*end || line <= 0)
 		return cli_usage("rules", "LINE must be a rules file line "
 				 "number, not '%s'", args[1]);
-	rl_db *db = cli_open(args[0]);
+	rl_db *db = cli_open_as(args[0], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	int rc = rl_rule_hits(db, (int)line, s.wrong, show_hit, &s);

@@ -43,7 +43,7 @@ int cmd_stats(int argc, char **argv)
 	if (argc != 2 && !json)
 		return cli_usage("stats", argc < 2 ? "missing DB"
 						   : "unexpected arguments");
-	rl_db *db = cli_open(argv[1]);
+	rl_db *db = cli_open_as(argv[1], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
 	int rc = json ? print_json(db) : cli_print_stats(db, stdout);

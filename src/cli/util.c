@@ -85,8 +85,13 @@ int cli_usage(const char *name, const char *fmt, ...)
 
 rl_db *cli_open(const char *path)
 {
+	return cli_open_as(path, 0);
+}
+
+rl_db *cli_open_as(const char *path, unsigned flags)
+{
 	rl_db *db = NULL;
-	int rc = rl_db_open(path, 0, &db);
+	int rc = rl_db_open(path, flags, &db);
 	if (rc != RL_OK) {
 		cli_fail(db, rc);
 		rl_db_close(db);
