@@ -105,6 +105,14 @@ START_TEST(run_labels_as_its_choices_do)
 	ck_assert_uint_eq(r->n_classifiers, 3);
 	ck_assert_int_eq(r->model,
 			 r->classifiers[r->classifier_chosen].kind);
+	/* The classifier with the top cross-validated score, the first of
+	 * equals. */
+	for (size_t k = 0; k < r->n_classifiers; k++)
+		ck_assert(k < r->classifier_chosen
+			  ? r->classifiers[k].macro_f1 <
+			    r->classifiers[r->classifier_chosen].macro_f1
+			  : r->classifiers[k].macro_f1 <=
+			    r->classifiers[r->classifier_chosen].macro_f1);
 	ck_assert_ptr_nonnull(r->eval);
 	ck_assert_int_eq(r->method, r->eval->best);
 	ck_assert_int_gt(r->eval->id, 0);

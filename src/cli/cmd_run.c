@@ -85,9 +85,11 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 	case RL_STEP_CLASSIFIER:
 		for (size_t k = 0; k < r->n_classifiers; k++)
 			printf("classify:  %-6s model macro-F1 %.3f "
-			       "(cross-validated)\n",
+			       "(cross-validated)%s\n",
 			       rl_classifier_name(r->classifiers[k].kind),
-			       r->classifiers[k].macro_f1);
+			       r->classifiers[k].macro_f1,
+			       k == r->classifier_chosen ? ": the top, taken"
+							 : "");
 		break;
 	case RL_STEP_LABEL:
 		print_label(r);
