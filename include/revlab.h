@@ -857,6 +857,11 @@ struct rl_run_report {
 	double temperature;		/* the model's calibration */
 	uint64_t labelled;		/* reviews labelled */
 	int model_stored;		/* a model for predict was stored */
+	/* Nothing a labelling depends on changed since the last run that
+	 * labelled (corpus, hand labels, rules, fits, options): propagation,
+	 * the choices and the labelling were skipped, and the store's labels
+	 * and model are those of that run. */
+	int up_to_date;
 };
 
 /* The whole job that exists, each stage redoing only what its changed

@@ -390,9 +390,24 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 		return rc;
 	if (stats.seeds == 0 && stats.cluster_seeds == 0)
 		return RL_OK;
+	/* Nothing changed since the last labelling: nothing to do (a run
+	 * repeated propagation, the cross-validation and the labelling, and
+	 * stored one more model, every time). */
+	char digest[17];
+	int same = 0;
+	if ((rc = rl_labelling_digest(db, &o->prop, &o->train, digest)) !=
+	    RL_OK ||
+	    (rc = rl_labelling_digest_same(db, digest, &same)) != RL_OK)
+		return rc;
+	if (same) {
+		r->up_to_date = 1;
+		return RL_OK;
+	}
 	t0 = now();
 	if ((rc = rl_propagate(db, &prop, &r->propagate)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_PROPAGATE, t0);
-	return choose_and_label(db, o, r);
+	if ((rc = choose_and_label(db, o, r)) != RL_OK)
+		return rc;
+	return rl_labelling_digest_save(db, digest);
 }

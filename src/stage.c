@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "lexicon.h"
 #include "stage.h"
 #include "store.h"
 
@@ -351,4 +354,47 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 	if (o->class_prior == RL_PRIOR_AUTO)
 		use->class_prior = p;
 	return RL_OK;
+}
+
+/* ---- what a labelling depends on ---- */
+
+#define DIGEST_KEY "labelled_inputs"
+
+int rl_labelling_digest(rl_db *db, const rl_propagate_opts *prop,
+			const rl_eval_opts *train, char *out)
+{
+	rl_buf b = { 0 };
+	int rc = rl_store_labelling_inputs(db, &b);
+	if (rc == RL_OK)
+		rc = rl_params_json(rl_propagate_params, rl_propagate_nparams,
+				    prop, &b);
+	if (rc == RL_OK)
+		rc = rl_params_json(rl_train_params, rl_train_nparams, train,
+				    &b);
+	if (rc == RL_OK)
+		rc = rl_buf_append(&b, RL_VERSION, strlen(RL_VERSION));
+	if (rc == RL_OK)
+		snprintf(out, 17, "%016llx", (unsigned long long)
+			 rl_fnv1a64(RL_FNV_OFFSET, b.data, b.len));
+	rl_buf_free(&b);
+	return rc;
+}
+
+int rl_labelling_digest_same(rl_db *db, const char *digest, int *same)
+{
+	rl_buf b = { 0 };
+	int rc = rl_store_setting_get(db, DIGEST_KEY, &b);
+	*same = rc == RL_OK && !strcmp(b.data, digest);
+	rl_buf_free(&b);
+	return rc == RL_ENOTFOUND ? RL_OK : rc;
+}
+
+int rl_labelling_digest_save(rl_db *db, const char *digest)
+{
+	rl_stage st;
+	int rc = rl_stage_begin(db, NULL, NULL, &st);
+	if (rc != RL_OK)
+		return rc;
+	rc = rl_store_setting_set(db, DIGEST_KEY, digest);
+	return rl_stage_end(db, &st, rc, NULL);
 }

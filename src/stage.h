@@ -53,6 +53,18 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);
 /* The same for a classifier's options, its propagation's included. */
 int rl_eval_check(rl_db *db, const rl_eval_opts *o);
 
+/* What a labelling with these options would depend on, as 16 hex digits
+ * (out[17]): the store's labelling inputs (rl_store_labelling_inputs),
+ * the options' parameters and the library's version. The same digest as
+ * the one stored by rl_labelling_digest_save means nothing changed. */
+int rl_labelling_digest(rl_db *db, const rl_propagate_opts *prop,
+			const rl_eval_opts *train, char *out);
+/* Whether `digest` is the one stored, and storing it (its own short
+ * transaction: stored after the labelling committed, so a crash between
+ * the two only makes the next run redo the work). */
+int rl_labelling_digest_same(rl_db *db, const char *digest, int *same);
+int rl_labelling_digest_save(rl_db *db, const char *digest);
+
 /* The propagation options a stage runs with (use may be o): o checked,
  * then what labelling last chose put in for what o leaves open:
  * neighbours 0 becomes the count it used (still 0, all, if none),

@@ -234,6 +234,11 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	}
 	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld}",
 		 (unsigned long long)*labelled, (long long)model_id);
+	/* Each labelling stores a model with a prediction per review; the
+	 * history is kept to a bound (store.h), so the store does not grow
+	 * with every run. */
+	rc = rl_store_history_prune(db, RL_KEEP_MODELS, RL_KEEP_EVALS,
+				    RL_KEEP_RUNS);
 end:
 	rc = rl_stage_end(db, &st, rc, counts);
 	if (rc != RL_OK)

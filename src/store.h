@@ -318,7 +318,16 @@ int rl_store_models_prune(rl_db *db, int keep);
 int rl_store_prediction_put(rl_db *db, int64_t review_id, int64_t model_id,
 			    int64_t label_id, double confidence);
 
-/* ---- evaluations ---- */
+/* The history kept: the newest models (with their predictions; `predict
+ * --model N` names one of them), evaluations and stage runs. Runs that
+ * rows still refer to (an import's reviews, the assignments, a kept model
+ * or evaluation, the clusters) are kept whatever their age. */
+#define RL_KEEP_MODELS 5
+#define RL_KEEP_EVALS 50
+#define RL_KEEP_RUNS 1000
+int rl_store_history_prune(rl_db *db, int models, int evals, int runs);
+
+/* The newest evaluation: RL_ENOTFOUND if there is none. */
 
 /* Adds an evaluation report (JSON text) made by run `run_id`. */
 int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
@@ -328,7 +337,13 @@ int rl_store_eval_put(rl_db *db, int64_t run_id, const char *result,
 int rl_store_eval_last(rl_db *db, int64_t *id, rl_buf *created,
 		       rl_buf *result);
 
-/* ==== store_read.c: the report's queries ==== */
+/* ==== store_read.c: the report's queries, and what labelling reads ==== */
+
+/* Replaces out's content by one text that changes whenever something a
+ * labelling depends on changes: the corpus (size, newest review, newest
+ * import), hand and cluster-named labels, the labels, the rules, and the
+ * fits of tokenizer, vectors and graph. */
+int rl_store_labelling_inputs(rl_db *db, rl_buf *out);
 
 typedef enum rl_report_query {
 	RL_Q_SOURCES,		/* label (NULL: abstained), source, count */

@@ -17,6 +17,9 @@ enum stmt_id {
 	S_PRED_PUT,
 	S_EVAL_PUT,
 	S_EVAL_LAST,
+	S_PRUNE_MODELS,
+	S_PRUNE_EVALS,
+	S_PRUNE_RUNS,
 	S_COUNT
 };
 
@@ -40,6 +43,24 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_EVAL_PUT] = "INSERT INTO evals(run_id, result) VALUES (?1, ?2)",
 	[S_EVAL_LAST] =
 		"SELECT id, created, result FROM evals ORDER BY id DESC LIMIT 1",
+	/* Keep the newest ?1: below the (?1+1)-th newest id (NULL, so
+	 * nothing, when there are fewer). Predictions go with their model
+	 * (ON DELETE CASCADE). */
+	[S_PRUNE_MODELS] =
+		"DELETE FROM models WHERE id <= (SELECT id FROM models ORDER "
+		"BY id DESC LIMIT 1 OFFSET ?1)",
+	[S_PRUNE_EVALS] =
+		"DELETE FROM evals WHERE id <= (SELECT id FROM evals ORDER BY "
+		"id DESC LIMIT 1 OFFSET ?1)",
+	[S_PRUNE_RUNS] =
+		"DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id "
+		"DESC LIMIT 1 OFFSET ?1) AND id NOT IN (SELECT import_run FROM "
+		"reviews WHERE import_run IS NOT NULL) AND id NOT IN (SELECT "
+		"run_id FROM assignments WHERE run_id IS NOT NULL) AND id NOT "
+		"IN (SELECT run_id FROM models WHERE run_id IS NOT NULL) AND id "
+		"NOT IN (SELECT run_id FROM evals WHERE run_id IS NOT NULL) AND "
+		"id NOT IN (SELECT run_id FROM clusters WHERE run_id IS NOT "
+		"NULL)",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -214,4 +235,23 @@ int rl_store_eval_last(rl_db *db, int64_t *id, rl_buf *created,
 		rc = rl_sql_copy_col(s, 2, result);
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* ---- history ---- */
+
+int rl_store_history_prune(rl_db *db, int models, int evals, int runs)
+{
+	const enum stmt_id ids[3] = { S_PRUNE_MODELS, S_PRUNE_EVALS,
+				      S_PRUNE_RUNS };
+	const int keep[3] = { models, evals, runs };
+	/* Models first: a pruned model frees its run for the last. */
+	for (int q = 0; q < 3; q++) {
+		sqlite3_stmt *s = stmt(db, ids[q]);
+		if (s)
+			sqlite3_bind_int(s, 1, keep[q]);
+		int rc = rl_sql_exec(db, s);
+		if (rc != RL_OK)
+			return rc;
+	}
+	return RL_OK;
 }

@@ -24,10 +24,28 @@ enum stmt_id {
 	S_REPORT_HIST,
 	S_REPORT_LOWEST,
 	S_REPORT_LAST_LABEL,
+	S_LABELLING_INPUTS,
 	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
+	/* What a labelling depends on, as one text (rl_store_labelling_
+	 * inputs); the corpus by its size, newest review and newest import
+	 * (a replaced text is a newer import), the rest row by row. */
+	[S_LABELLING_INPUTS] =
+		"SELECT (SELECT count(*) || ',' || ifnull(max(id), 0) || ',' "
+		"|| ifnull(max(import_run), 0) FROM reviews) || ';' || "
+		"(SELECT ifnull(group_concat(review_id || ':' || label_id || "
+		"':' || origin, ','), '') FROM (SELECT * FROM seeds ORDER BY "
+		"review_id, label_id)) || ';' || "
+		"(SELECT ifnull(group_concat(id || ':' || name, char(1)), '') "
+		"FROM (SELECT * FROM labels ORDER BY id)) || ';' || "
+		"(SELECT ifnull(group_concat(id || ':' || label_id || ':' || "
+		"negate || ':' || weight || ':' || pattern, char(1)), '') FROM "
+		"(SELECT * FROM rules ORDER BY id)) || ';' || "
+		"(SELECT ifnull(group_concat(key || '=' || value, char(1)), '') "
+		"FROM (SELECT * FROM settings WHERE key IN ('tokenizer', "
+		"'vectorize', 'vectorize_fit', 'graph') ORDER BY key))",
 	[S_LABELS_LIST] =
 		"SELECT l.id, l.name, "
 		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
@@ -545,4 +563,17 @@ int rl_store_report_rows(rl_db *db, rl_report_query q, int64_t a,
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_labelling_inputs(rl_db *db, rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_LABELLING_INPUTS);
+	if (!s)
+		return RL_EDB;
+	int r = rl_sql_step(db, s);
+	if (r != SQLITE_ROW)
+		return RL_EDB;
+	int rc = rl_sql_copy_col(s, 0, out);
+	sqlite3_reset(s);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store.h"
 #include "testutil.h"
 
 static char db_path[512];
@@ -282,6 +283,73 @@ static int cancel_at(void *ctx, const char *stage, uint64_t done,
 
 /* A cancelled stage: RL_ECANCELED, the store exactly as before, and the
  * same stage then runs to the end when not cancelled. */
+/* A run with nothing changed does nothing: same labels, no model, no
+ * evaluation stored again; any change of what labelling depends on (a
+ * hand label, an option) makes the next run label again. The history
+ * tables stay within their bounds however often run labels. */
+START_TEST(up_to_date_and_history)
+{
+	load_example(db, 1);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->up_to_date);
+	ck_assert(r->model_stored);
+	rl_run_report_free(r);
+	char *before = assignments(db_path);
+	long long models = tu_int(db_path, "SELECT count(*) FROM models");
+	long long evals = tu_int(db_path, "SELECT count(*) FROM evals");
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->up_to_date);
+	ck_assert(!r->ran[RL_STEP_PROPAGATE] && !r->ran[RL_STEP_LABEL]);
+	rl_run_report_free(r);
+	char *after = assignments(db_path);
+	ck_assert_str_eq(before, after);
+	free(after);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"),
+			 models);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM evals"),
+			 evals);
+
+	/* A hand label changed: labelled again. */
+	ck_assert_int_eq(rl_seed_set(db, "amazon:35", "neg"), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->up_to_date);
+	ck_assert(r->ran[RL_STEP_LABEL]);
+	rl_run_report_free(r);
+	/* An option changed: labelled again, each time. */
+	for (int i = 0; i < 2 * RL_KEEP_MODELS; i++) {
+		o.train.model = i % 2 ? RL_CLASSIFIER_NB : RL_CLASSIFIER_LOGREG;
+		ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+		ck_assert(!r->up_to_date);
+		rl_run_report_free(r);
+	}
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"),
+			 RL_KEEP_MODELS);
+	/* Predictions only of the models kept. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(DISTINCT model_id) "
+				"FROM predictions"), RL_KEEP_MODELS);
+	ck_assert_int_le(tu_int(db_path, "SELECT count(*) FROM evals"),
+			 RL_KEEP_EVALS);
+	/* Tighter bounds: only what rows refer to outlives them. */
+	ck_assert_int_eq(rl_store_history_prune(db, 1, 1, 3), RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM evals"), 1);
+	ck_assert_int_le(tu_int(db_path, "SELECT count(*) FROM runs WHERE "
+				"id NOT IN (SELECT import_run FROM reviews) AND "
+				"id NOT IN (SELECT run_id FROM assignments) AND "
+				"id NOT IN (SELECT run_id FROM models) AND id "
+				"NOT IN (SELECT run_id FROM evals)"), 3);
+	ck_assert_int_gt(tu_int(db_path, "SELECT count(*) FROM runs"), 3);
+	/* The import's run stays: its reviews refer to it. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM reviews r "
+				"LEFT JOIN runs u ON u.id = r.import_run WHERE "
+				"u.id IS NULL"), 0);
+	free(before);
+}
+END_TEST
+
 START_TEST(cancel_each_stage)
 {
 	char p[512];
@@ -350,6 +418,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, without_hand_labels);
 	tcase_add_test(tc, too_few_hand_labels);
 	tcase_add_test(tc, cancel_each_stage);
+	tcase_add_test(tc, up_to_date_and_history);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -136,7 +136,11 @@ int cmd_run(int argc, char **argv)
 		rc = cli_fail(db, rc);
 		goto out;
 	}
-	if (!quiet && !r->ran[RL_STEP_PROPAGATE])
+	if (!quiet && r->up_to_date)
+		printf("label:     up to date: nothing it depends on changed "
+		       "since the last run\n           (reviews, hand labels, "
+		       "rules, settings); labels and model kept\n");
+	else if (!quiet && !r->ran[RL_STEP_PROPAGATE])
 		printf("propagate: skipped: no hand labels yet (revlab seed / "
 		       "label)\n");
 	if (!quiet) {
