@@ -210,7 +210,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
  * Not by the one-standard-error rule: with a few hand labels its band
  * covers all three, so a fixed order of preference decided, and on the
  * development suite (docs/measurements.md) the top score gained on five
- * files of eight and lost no more than 0.009 on any. nb_done, if not
+ * files of eight and lost no more than 0.008 on any. nb_done, if not
  * NULL, is naive Bayes's evaluation on these settings already (taken
  * over). *er gets the evaluation of the one taken, eo->model its name. */
 static int choose_classifier(rl_db *db, rl_eval_opts *eo,
