@@ -57,13 +57,14 @@ static double temper_nll(const double *ho, const uint32_t *gold, size_t m,
 	return nll;
 }
 
-/* (The range reaches 1/100: complement NB's scores are small and need a
- * low temperature.) */
+/* (The range reaches 1/10000: complement NB's scores are small, its
+ * probabilities all near 1/L, and need a low temperature; at 1/100 it
+ * stopped at the bound and predict gave 0.51 for every review.) */
 double rl_fit_temperature(const double *ho, const uint32_t *gold,
 			  size_t m, uint32_t L, double *tmp)
 {
 	const double g = 0.6180339887498949;
-	double a = log(0.01), b = log(100);
+	double a = log(1e-4), b = log(100);
 	double c = b - g * (b - a), d = a + g * (b - a);
 	double fc = temper_nll(ho, gold, m, L, exp(c), tmp);
 	double fd = temper_nll(ho, gold, m, L, exp(d), tmp);

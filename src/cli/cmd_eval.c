@@ -23,7 +23,7 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 			r->methods[m].macro_f1, r->methods[m].accuracy,
 			100 * r->methods[m].coverage, r->methods[m].ece,
 			(rl_method)m == r->best ? "  <- chosen" : "");
-	fprintf(out, "  model calibrated by temperature %.2f, fitted on its "
+	fprintf(out, "  model calibrated by temperature %.3g, fitted on its "
 		"held-out predictions:\n  calibration error %.3f -> %.3f "
 		"(the second on the same predictions, so optimistic)\n",
 		r->temperature, r->methods[RL_METHOD_MODEL].ece,
