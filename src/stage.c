@@ -206,7 +206,10 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 	if (k_use > 0 && k_use < k)
 		k = k_use;
 	ev->k = (uint32_t)k;
-	if ((rc = rl_store_review_ids(db, &ev->review_ids, &ev->n)) != RL_OK)
+	/* Only reviews with vectors: one imported while a run went on
+	 * has none, nor neighbours, and is labelled by the next run. */
+	if ((rc = rl_store_review_ids_vectorized(db, &ev->review_ids,
+						 &ev->n)) != RL_OK)
 		goto out;
 	if (k == 0 || ev->n == 0) {
 		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_GRAPH,

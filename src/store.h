@@ -128,8 +128,10 @@ int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 /* revlab's id of the review with external id ext_id, or RL_ENOTFOUND. */
 int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
 		       int64_t *id);
-/* Every review id, ascending (caller frees *ids). */
+/* Every review id, ascending (caller frees *ids); or only of those that
+ * have vectors (and so a place in the graph). */
 int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n);
+int rl_store_review_ids_vectorized(rl_db *db, int64_t **ids, uint32_t *n);
 int rl_store_count_reviews(rl_db *db, uint64_t *n);
 
 typedef int (*rl_review_fn)(void *ctx, int64_t id, const char *ext_id,

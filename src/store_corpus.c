@@ -25,6 +25,7 @@ enum stmt_id {
 	S_DEL_SCANS,
 	S_REVIEW_BY_EXT,
 	S_REVIEW_IDS,
+	S_REVIEW_IDS_VECTORIZED,
 	S_REVIEWS_AFTER,
 	S_UNSCANNED_AFTER,
 	S_TERMS_ALL,
@@ -80,6 +81,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_SCANS] = "DELETE FROM rule_scans WHERE review_id = ?1",
 	[S_REVIEW_BY_EXT] = "SELECT id FROM reviews WHERE ext_id = ?1",
 	[S_REVIEW_IDS] = "SELECT id FROM reviews ORDER BY id",
+	[S_REVIEW_IDS_VECTORIZED] =
+		"SELECT id FROM reviews r WHERE EXISTS (SELECT 1 FROM vectors "
+		"v WHERE v.review_id = r.id) ORDER BY id",
 	[S_REVIEWS_AFTER] =
 		"SELECT id, ext_id, text FROM reviews WHERE id > ?1 "
 		"ORDER BY id LIMIT ?2",
@@ -254,7 +258,9 @@ int rl_store_review_id(rl_db *db, const char *ext_id, size_t len,
 							  : RL_EDB;
 }
 
-int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
+/* The ids that statement q selects, ascending; at most as many as there
+ * are reviews. */
+static int review_ids(rl_db *db, enum stmt_id q, int64_t **ids, uint32_t *n)
 {
 	uint64_t count = 0;
 	*ids = NULL;
@@ -265,7 +271,7 @@ int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
 	*ids = malloc((count ? count : 1) * sizeof **ids);
 	if (!*ids)
 		return rl_fail(db, RL_ENOMEM, "out of memory");
-	sqlite3_stmt *s = stmt(db, S_REVIEW_IDS);
+	sqlite3_stmt *s = stmt(db, q);
 	if (!s)
 		return RL_EDB;
 	int r;
@@ -279,6 +285,16 @@ int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
 		return RL_EDB;
 	}
 	return RL_OK;
+}
+
+int rl_store_review_ids(rl_db *db, int64_t **ids, uint32_t *n)
+{
+	return review_ids(db, S_REVIEW_IDS, ids, n);
+}
+
+int rl_store_review_ids_vectorized(rl_db *db, int64_t **ids, uint32_t *n)
+{
+	return review_ids(db, S_REVIEW_IDS_VECTORIZED, ids, n);
 }
 
 int rl_store_count_reviews(rl_db *db, uint64_t *n)

@@ -463,6 +463,46 @@ START_TEST(confidence_is_calibrated)
 }
 END_TEST
 
+/* Reviews imported while a run went on (after its vectorize step) have
+ * no tokens, vectors or neighbours: the labelling steps leave them for
+ * the next run instead of labelling them from nothing (they used to get
+ * a label with confidence 1.0). A hand label on one of them waits too. */
+START_TEST(reviews_imported_during_a_run)
+{
+	load_example(db, 1);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	rl_run_report_free(r);
+	ck_assert_int_eq(rl_import_file(db, tu_write("late.tsv", "id\ttext\n"
+		"late1\tgreat phone, works well\nlate2\tterrible, broke in "
+		"a day\n", 0), NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "late2", "neg"), RL_OK);
+	rl_propagate_opts po;
+	rl_propagate_opts_init(&po);
+	ck_assert_int_eq(rl_propagate(db, &po, NULL), RL_OK);
+	rl_eval_opts eo;
+	rl_eval_opts_init(&eo);
+	for (int m = RL_METHOD_RULES; m <= RL_METHOD_BLEND; m++) {
+		uint64_t n = 0;
+		ck_assert_int_eq(rl_label_with(db, (rl_method)m, &eo, &n),
+				 RL_OK);
+		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+					"assignments a JOIN reviews v ON v.id = "
+					"a.review_id WHERE v.ext_id = 'late1'"),
+				 0);
+	}
+	/* The next run takes them in. */
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->up_to_date);
+	rl_run_report_free(r);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM assignments a "
+				"JOIN reviews v ON v.id = a.review_id WHERE "
+				"v.ext_id IN ('late1', 'late2')"), 2);
+}
+END_TEST
+
 START_TEST(cancel_each_stage)
 {
 	char p[512];
@@ -531,6 +571,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, without_hand_labels);
 	tcase_add_test(tc, too_few_hand_labels);
 	tcase_add_test(tc, cancel_each_stage);
+	tcase_add_test(tc, reviews_imported_during_a_run);
 	tcase_add_test(tc, confidence_is_calibrated);
 	tcase_add_test(tc, up_to_date_and_history);
 	suite_add_tcase(s, tc);
