@@ -590,7 +590,15 @@ RL_API int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 
 /* ---- Evaluation and the choice of method ----------------------------- */
 
-/* The ways revlab can combine evidence into labels. */
+/* The ways revlab can combine evidence into labels, and after them two
+ * baselines that evaluation scores beside them (in the same folds, by the
+ * same code) so a user sees what the pipeline adds; a baseline is never
+ * chosen and does not label (rl_label_with refuses it). ABI: 0.4.0 added
+ * the baselines, so RL_METHOD_COUNT went from 4 to 6 and with it the
+ * arrays rl_eval_report.methods and rl_curve_point.macro_f1, which moved
+ * the fields of rl_eval_report after methods: the one exception to its
+ * growing at the end, made with the bump to 0.4.0; build again against
+ * 0.4. */
 typedef enum rl_method {
 	RL_METHOD_RULES = 0,	/* rule votes alone, weighted by precision */
 	RL_METHOD_PROPAGATION,	/* label spreading of seeds and rule votes */
@@ -598,8 +606,20 @@ typedef enum rl_method {
 				   trained on the propagated soft labels */
 	RL_METHOD_BLEND,	/* model and propagation as a product of
 				   experts, each on a common scale */
+	RL_METHOD_MAJORITY,	/* baseline: the rules that match a review,
+				   one vote each (a `!label` rule's vote
+				   spread over the other labels), weights
+				   and precision ignored; a tie for the
+				   most votes or no match abstains */
+	RL_METHOD_SEEDS,	/* baseline: the classifier trained on the
+				   hand labels alone, without rules,
+				   propagation or cluster-named labels */
 	RL_METHOD_COUNT
 } rl_method;
+
+/* The methods below this are the candidates `revlab run` chooses among
+ * (rl_eval_report.best and top); the rest are baselines. */
+#define RL_METHOD_CANDIDATES 4
 
 RL_API const char *rl_method_name(rl_method m);
 
@@ -673,14 +693,17 @@ typedef struct rl_eval_report {
 	uint32_t folds;
 	uint64_t seeds;
 	uint32_t min_per_label;	/* fewest seeds of any label */
+	/* [RL_METHOD_COUNT], by rl_method: the baselines too */
 	rl_method_score methods[RL_METHOD_COUNT];
 	/* The choice, by the one-standard-error rule: of the methods whose
 	 * macro-F1 is within se of the top one's, the first in the order
 	 * blend, model, propagation, rules (the most evidence combined
 	 * first). With few hand labels the scores' differences are mostly
-	 * noise, and the rule keeps to the robust choice. */
+	 * noise, and the rule keeps to the robust choice. Only the
+	 * candidates (below RL_METHOD_CANDIDATES) are chosen, never a
+	 * baseline. */
 	rl_method best;
-	rl_method top;		/* highest macro-F1 */
+	rl_method top;		/* highest macro-F1 of the candidates */
 	double se;		/* its standard error, rl_eval_se */
 	/* Temperature scaling of the model, fitted on its held-out
 	 * predictions (out of sample), and its calibration error after. */
@@ -693,9 +716,9 @@ typedef struct rl_eval_report {
 	int64_t id;		/* its row in evals once saved, else 0 */
 } rl_eval_report;
 
-/* Cross-validates every method on the hand labels: in each fold the
- * held-out seeds are hidden from every step that is scored (rule quality,
- * propagation, class shares, training). Cluster-named labels are
+/* Cross-validates every method and baseline on the hand labels: in each
+ * fold the held-out seeds are hidden from every step that is scored (rule
+ * quality, propagation, class shares, training). Cluster-named labels are
  * evidence in every fold and never scored: they were made from the same
  * data, so they are not gold. Labels, rules, models and assignments stay
  * as they were; with o->save the report is added to the evals table (and
@@ -711,7 +734,8 @@ RL_API void rl_eval_report_free(rl_eval_report *r);
 RL_API int rl_eval_save(rl_db *db, rl_eval_report *r);
 
 /* The report as one line of JSON (what `revlab eval --json` prints and
- * the evals table holds): counts, the label names, per method its scores,
+ * the evals table holds): counts, the label names, per method (keyed by
+ * rl_method_name; a baseline's with "baseline":true) its scores,
  * per-label precision, recall and F1, confusion matrix and reliability
  * bins, the calibrated model's bins, and the learning curve if any.
  * *out is NUL-terminated; free it with free(). */
@@ -719,7 +743,8 @@ RL_API int rl_eval_report_json(const rl_eval_report *r, char **out);
 
 /* Labels every review with method m using all hand labels, replacing the
  * assignments of the previous labelling (sources rule, propagation,
- * model); hand labels stay 'seed'. */
+ * model); hand labels stay 'seed'. RL_EINVAL for a baseline
+ * (RL_METHOD_MAJORITY, RL_METHOD_SEEDS): those are for comparison. */
 RL_API int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			 uint64_t *labelled);
 

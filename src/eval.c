@@ -12,7 +12,9 @@
  * nodes), class shares, and the classifier's training rows - and only
  * then are they predicted. The ways of combining evidence are scored
  * alike, so `revlab run` can pick the best for this corpus instead of
- * trusting any stage blindly.
+ * trusting any stage blindly; two baselines (a plain majority vote of the
+ * rules, the classifier on the hand labels alone) are scored in the same
+ * folds beside them, to show what the pipeline adds, and never picked.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -131,6 +133,28 @@ size_t rl_one_se(const double *score, const double *se, size_t n)
 		if (score[i] >= score[top] - se[top] - 1e-12)
 			return i;
 	return top;
+}
+
+void rl_eval_choose(rl_eval_report *r)
+{
+	static const rl_method pref[RL_METHOD_CANDIDATES] = {
+		RL_METHOD_BLEND, RL_METHOD_MODEL, RL_METHOD_PROPAGATION,
+		RL_METHOD_RULES,
+	};
+	double f[RL_METHOD_CANDIDATES], se[RL_METHOD_CANDIDATES];
+	/* Among the candidates only: the baselines are shown, never
+	 * chosen. */
+	r->top = RL_METHOD_RULES;
+	for (int m = 1; m < RL_METHOD_CANDIDATES; m++)
+		if (r->methods[m].macro_f1 > r->methods[r->top].macro_f1 +
+					     1e-12)
+			r->top = (rl_method)m;
+	r->se = rl_eval_se(r->methods[r->top].accuracy, r->seeds);
+	for (int q = 0; q < RL_METHOD_CANDIDATES; q++) {
+		f[q] = r->methods[pref[q]].macro_f1;
+		se[q] = r->se;
+	}
+	r->best = pref[rl_one_se(f, se, RL_METHOD_CANDIDATES)];
 }
 
 /* ---- folds ---- */
@@ -267,7 +291,9 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	double *ho = NULL, *tmp = NULL;
 	size_t n_ho = 0;
 	uint8_t *use = NULL;
-	double *Pp = NULL, *Pm = NULL, *Pr = NULL, *Pb = NULL;
+	double *Pp = NULL, *Pm = NULL, *Pr = NULL, *Pb = NULL, *Pj = NULL;
+	double *Ps = NULL;
+	uint64_t *votes = NULL;
 	uint64_t abstain[RL_METHOD_COUNT] = { 0 };
 	/* the reliability diagram of each method's held-out answers */
 	rl_calib calib[RL_METHOD_COUNT];
@@ -290,13 +316,16 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	Pm = malloc(((size_t)n * L + 1) * sizeof *Pm);
 	Pr = malloc(((size_t)n * L + 1) * sizeof *Pr);
 	Pb = malloc(((size_t)n * L + 1) * sizeof *Pb);
+	Pj = malloc(((size_t)n * L + 1) * sizeof *Pj);
+	Ps = malloc(((size_t)n * L + 1) * sizeof *Ps);
+	votes = malloc(((size_t)L + 1) * sizeof *votes);
 	ho = malloc(((size_t)n * L + 1) * sizeof *ho);
 	ho_gold = malloc(((size_t)n + 1) * sizeof *ho_gold);
 	tmp = malloc((2 * (size_t)L + 1) * sizeof *tmp);
 	order = malloc(((size_t)n + 1) * sizeof *order);
 	taken = calloc((size_t)L + 1, sizeof *taken);
-	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !Pb || !ho ||
-	    !ho_gold || !tmp || !order || !taken)
+	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !Pb || !Pj ||
+	    !Ps || !votes || !ho || !ho_gold || !tmp || !order || !taken)
 		goto out;
 	r->n_labels = L;
 	r->temperature = 1;
@@ -320,6 +349,14 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 			      (uint64_t)o->seed, fold, order, &n_order)) !=
 	    RL_OK)
 		goto out;
+	/* The majority baseline learns nothing, so it is the same in every
+	 * fold; it is still scored on each fold's held-out seeds only. */
+	rl_method_majority(ev, Pj, votes);
+	double *P[RL_METHOD_COUNT] = {
+		[RL_METHOD_RULES] = Pr, [RL_METHOD_PROPAGATION] = Pp,
+		[RL_METHOD_MODEL] = Pm, [RL_METHOD_BLEND] = Pb,
+		[RL_METHOD_MAJORITY] = Pj, [RL_METHOD_SEEDS] = Ps,
+	};
 	for (uint32_t f = 0; f < k; f++) {
 		for (uint32_t i = 0; i < n; i++)
 			use[i] = ev->seed[i] < 0 || fold[i] != f;
@@ -342,10 +379,10 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 		    (rc = rl_propagate_run(ev, use, &o->prop, Pp, NULL)) !=
 		    RL_OK ||
 		    (rc = rl_method_model(ev, X, use, Pp, o, Pm, NULL)) !=
-		    RL_OK)
+		    RL_OK ||
+		    (rc = rl_method_seeds(ev, X, use, o, Ps)) != RL_OK)
 			goto out;
 		rl_blend(ev, use, Pm, Pp, Pb, tmp);
-		double *P[RL_METHOD_COUNT] = { Pr, Pp, Pm, Pb };
 		for (uint32_t i = 0; i < n; i++) {
 			if (ev->seed[i] < 0 || fold[i] != f)
 				continue;
@@ -420,24 +457,7 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 		r->model_ece_calibrated = rl_calib_finish(&c,
 							  r->model_calibrated);
 	}
-	r->top = RL_METHOD_RULES;
-	for (int m = 1; m < RL_METHOD_COUNT; m++)
-		if (r->methods[m].macro_f1 > r->methods[r->top].macro_f1 +
-					     1e-12)
-			r->top = (rl_method)m;
-	r->se = rl_eval_se(r->methods[r->top].accuracy, r->seeds);
-	{
-		static const rl_method pref[RL_METHOD_COUNT] = {
-			RL_METHOD_BLEND, RL_METHOD_MODEL,
-			RL_METHOD_PROPAGATION, RL_METHOD_RULES,
-		};
-		double f[RL_METHOD_COUNT], se[RL_METHOD_COUNT];
-		for (int q = 0; q < RL_METHOD_COUNT; q++) {
-			f[q] = r->methods[pref[q]].macro_f1;
-			se[q] = r->se;
-		}
-		r->best = pref[rl_one_se(f, se, RL_METHOD_COUNT)];
-	}
+	rl_eval_choose(r);
 	*out = r;
 	r = NULL;
 	rc = RL_OK;
@@ -452,6 +472,9 @@ out:
 	free(Pm);
 	free(Pr);
 	free(Pb);
+	free(Pj);
+	free(Ps);
+	free(votes);
 	free(ho);
 	free(ho_gold);
 	free(tmp);
@@ -478,11 +501,13 @@ static int json_method(rl_buf *b, const rl_eval_report *r, int m)
 {
 	const rl_method_score *s = &r->methods[m];
 	uint32_t L = r->n_labels;
-	int rc = rl_buf_printf(b, "%s\"%s\":{\"accuracy\":%.6f,\"macro_f1\":"
-			       "%.6f,\"coverage\":%.6f,\"calibration_error\":"
-			       "%.6f,\"per_label\":{", m ? "," : "",
-			       rl_method_name((rl_method)m), s->accuracy,
-			       s->macro_f1, s->coverage, s->ece);
+	int rc = rl_buf_printf(b, "%s\"%s\":{%s\"accuracy\":%.6f,"
+			       "\"macro_f1\":%.6f,\"coverage\":%.6f,"
+			       "\"calibration_error\":%.6f,\"per_label\":{",
+			       m ? "," : "", rl_method_name((rl_method)m),
+			       m >= RL_METHOD_CANDIDATES ? "\"baseline\":true,"
+			       : "", s->accuracy, s->macro_f1, s->coverage,
+			       s->ece);
 	for (uint32_t l = 0; l < L && rc == RL_OK; l++) {
 		if (l)
 			rc = rl_buf_putc(b, ',');

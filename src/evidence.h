@@ -111,6 +111,21 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 		    const uint8_t *use_seed, const double *Pprop,
 		    const rl_eval_opts *o, double *P, double *theta);
 
+/* Baseline: per row, one vote for the label of each rule it matches (a
+ * `!label` rule's vote split evenly over the other labels), rule weights
+ * and precision ignored, as a distribution into P [n][L]; a row with no
+ * match, or with two labels tied for the most votes, stays zero
+ * (abstains). Uses no hand label. votes needs L slots. */
+void rl_method_majority(const rl_evidence *ev, double *P, uint64_t *votes);
+
+/* Baseline: the classifier rl_classifier_of(o), as rl_method_model, but
+ * trained on the hand labels where use_seed is set alone, each a one-hot
+ * row of weight 1 (balanced by class, as there): no rule votes, no
+ * propagation, no cluster-named labels. P [n][L] gets its prediction of
+ * every row. */
+int rl_method_seeds(const rl_evidence *ev, const rl_csr *X,
+		    const uint8_t *use_seed, const rl_eval_opts *o, double *P);
+
 /* The blend of a model's (Pm) and propagation's (Pp) label distributions
  * [n][L] into P: per row, each one's log-probabilities (centred), divided
  * by their mean absolute value over the rows that are not hand labels in
@@ -123,8 +138,8 @@ void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
 
 /* ---- cross-validation (eval.c) ---- */
 
-/* Cross-validates every method on the hand labels of ev, k =
- * rl_cv_fold_count folds (RL_EEMPTY when too few): in each fold the
+/* Cross-validates every method and baseline on the hand labels of ev, k
+ * = rl_cv_fold_count folds (RL_EEMPTY when too few): in each fold the
  * held-out seeds are hidden from rule quality, propagation, class shares
  * and training, then predicted. X holds the classifier's features of
  * ev's rows; o->prop.class_prior is resolved (not auto). *out gets the
@@ -134,5 +149,11 @@ void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
  * (untempered; other rows are left alone). */
 int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	  rl_eval_report **out, double *const *oof);
+
+/* The choice from r's scores (methods, seeds): r->top, the candidate
+ * with the highest macro-F1, its standard error r->se, and r->best by
+ * the one-standard-error rule (see rl_eval_report). Baselines are never
+ * top or best, however they score. */
+void rl_eval_choose(rl_eval_report *r);
 
 #endif /* RL_EVIDENCE_H */

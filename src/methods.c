@@ -1,10 +1,12 @@
 /*
  * methods.c - the ways of turning evidence into labels besides
  * propagation (propagate.c): rules alone, the classifier trained on
- * propagation's labels, and the blend of the classifier and propagation.
+ * propagation's labels, and the blend of the classifier and propagation;
+ * and the two baselines they are measured against, a plain majority vote
+ * of the rules and the classifier trained on the hand labels alone.
  * Kernel: the evidence's arrays and the features in, label distributions
  * out. Cross-validation (eval.c) scores them all alike; labelling
- * (stage_label.c) applies the one it picks.
+ * (stage_label.c) applies the method it picks, never a baseline.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ const char *rl_method_name(rl_method m)
 	case RL_METHOD_PROPAGATION: return "propagation";
 	case RL_METHOD_MODEL: return "model";
 	case RL_METHOD_BLEND: return "blend";
+	case RL_METHOD_MAJORITY: return "majority";
+	case RL_METHOD_SEEDS: return "seeds-only";
 	default: return "unknown";
 	}
 }
@@ -45,6 +49,56 @@ int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
 			p[l] /= sum;
 	}
 	free(quality);
+	return rc;
+}
+
+void rl_method_majority(const rl_evidence *ev, double *P, uint64_t *votes)
+{
+	uint32_t L = ev->L;
+	/* Counted in units of 1 / (L - 1) vote, so that `!label` votes
+	 * add up exactly and a tie is a tie. */
+	uint64_t whole = L > 1 ? L - 1 : 1;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		double *p = P + (size_t)i * L;
+		uint64_t sum = 0, top = 0;
+		uint32_t at_top = 0;
+		memset(votes, 0, L * sizeof *votes);
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h];
+			if (!ev->rule_negate[r])
+				votes[ev->rule_label[r]] += whole;
+			else if (L > 1)
+				for (uint32_t l = 0; l < L; l++)
+					votes[l] += l != ev->rule_label[r];
+		}
+		for (uint32_t l = 0; l < L; l++) {
+			sum += votes[l];
+			if (votes[l] > top) {
+				top = votes[l];
+				at_top = 1;
+			} else if (votes[l] == top && top > 0) {
+				at_top++;
+			}
+		}
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = at_top == 1 ? (double)votes[l] / (double)sum : 0;
+	}
+}
+
+int rl_method_seeds(const rl_evidence *ev, const rl_csr *X,
+		    const uint8_t *use_seed, const rl_eval_opts *o, double *P)
+{
+	uint32_t n = ev->n, L = ev->L;
+	double *T = calloc((size_t)n * L + 1, sizeof *T);
+	if (!T)
+		return RL_ENOMEM;
+	/* One-hot rows for the hand labels in use, zero rows (weight 0 in
+	 * rl_method_model, so left out of training) for the rest. */
+	for (uint32_t i = 0; i < n; i++)
+		if (ev->seed[i] >= 0 && use_seed[i])
+			T[(size_t)i * L + (uint32_t)ev->seed[i]] = 1;
+	int rc = rl_method_model(ev, X, use_seed, T, o, P, NULL);
+	free(T);
 	return rc;
 }
 

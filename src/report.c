@@ -24,12 +24,13 @@
 enum { MAX_RULE_ROWS = 60, MAX_MATRIX = 30 };
 
 /* Sources and methods share colours (rules = rule votes, and so on);
- * labels have their own, the same on every chart. */
+ * the baselines are greys, drawn faint; labels have their own, the same
+ * on every chart. */
 static const char *const source_colour[RL_REPORT_SOURCES] = {
 	"#3f3f46", "#e69f00", "#0072b2", "#009e73", "#cc79a7",
 };
 static const char *const method_colour[RL_METHOD_COUNT] = {
-	"#e69f00", "#0072b2", "#009e73", "#d55e00",
+	"#e69f00", "#0072b2", "#009e73", "#d55e00", "#8c8c8c", "#4d4d4d",
 };
 static const char *const label_colour[] = {
 	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -336,9 +337,14 @@ static void eval_table(page *p, const rl_report_data *d)
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		const char *name = rl_method_name((rl_method)m);
 		int best = !strcmp(name, d->best);
+		int base = m >= RL_METHOD_CANDIDATES;
+		/* (an evaluation stored before the baselines has none) */
+		if (base && d->scores[m][0] < 0)
+			continue;
 		out(p, "<tr%s><td><span class=\"sw\" style=\"background:%s\">"
-		    "</span>%s%s</td>", best ? " class=\"best\"" : "",
-		    method_colour[m], name, best ? " (chosen)" : "");
+		    "</span>%s%s</td>", best ? " class=\"best\""
+		    : base ? " class=\"baseline\"" : "", method_colour[m],
+		    name, best ? " (chosen)" : base ? " (baseline)" : "");
 		for (int k = 0; k < 4; k++)
 			if (d->scores[m][k] < 0)
 				out(p, "<td>&#8211;</td>");
@@ -418,8 +424,11 @@ static void chart_curve(page *p, const rl_report_data *d)
 		return;
 	}
 	const char *names[RL_METHOD_COUNT];
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
+	int faint[RL_METHOD_COUNT] = { 0 };
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		names[m] = rl_method_name((rl_method)m);
+		faint[m] = m >= RL_METHOD_CANDIDATES;
+	}
 	rl_svg_lines c = {
 		.title = "Learning curve: macro-F1 against hand labels per "
 			 "label",
@@ -428,6 +437,7 @@ static void chart_curve(page *p, const rl_report_data *d)
 		.x_unit = "per label",
 		.series = names,
 		.colours = method_colour,
+		.faint = faint,
 		.table = d->curve,
 		.n_points = d->n_curve,
 		.n_series = RL_METHOD_COUNT,
@@ -446,6 +456,7 @@ static void chart_reliability(page *p, const rl_report_data *d)
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		names[m] = rl_method_name((rl_method)m);
 		cols[m] = method_colour[m];
+		faint[m] = m >= RL_METHOD_CANDIDATES;
 	}
 	/* The model once more, with the temperature run applies. */
 	names[RL_METHOD_COUNT] = "model, calibrated";
@@ -481,6 +492,10 @@ static void section_eval(page *p, const rl_report_data *d)
 		out(p, "</section>\n");
 		return;
 	}
+	/* (an evaluation stored before the baselines has none) */
+	int baselines = 0;
+	for (int m = RL_METHOD_CANDIDATES; m < RL_METHOD_COUNT; m++)
+		baselines |= d->scores[m][0] >= 0;
 	out(p, "<p>Evaluation #%lld of ", (long long)d->eval_id);
 	esc(p, d->eval_created.data);
 	out(p, ": %.0f-fold cross-validation on %.0f hand labels; each "
@@ -488,7 +503,13 @@ static void section_eval(page *p, const rl_report_data *d)
 	    "training before they were predicted. Classifier: ", d->folds,
 	    d->seeds);
 	esc(p, *d->model ? d->model : "logreg");
-	out(p, ".</p>\n");
+	out(p, ".");
+	if (baselines)
+		out(p, " The baselines, scored alike but never chosen, show "
+		    "what the pipeline adds: majority is one vote per "
+		    "matching rule, nothing learned; seeds-only is the "
+		    "classifier trained on the hand labels alone.");
+	out(p, "</p>\n");
 	eval_table(p, d);
 	out(p, "<div class=\"pair\">\n");
 	chart_confusion(p, d);
@@ -499,9 +520,10 @@ static void section_eval(page *p, const rl_report_data *d)
 	    "the held-out answers: how sure the method was on average, "
 	    "against how often it was right. Points under the dashed "
 	    "diagonal are overconfident. The circle's area shows how many "
-	    "answers the bin holds. The calibrated model (faint) has the "
-	    "temperature <code>revlab run</code> applies, fitted on these "
-	    "same predictions, so it is optimistic.</p>\n");
+	    "answers the bin holds.%s The calibrated model (faint) has "
+	    "the temperature <code>revlab run</code> applies, fitted on "
+	    "these same predictions, so it is optimistic.</p>\n",
+	    baselines ? " The baselines are grey and faint." : "");
 	out(p, "<p>Calibration error (ECE): ");
 	/* (a method an older evaluation did not have is left out) */
 	for (int m = 0, k = 0; m < RL_METHOD_COUNT; m++)
@@ -619,6 +641,7 @@ static const char css[] =
 	"th{background:#f6f8fa;font-weight:600}\n"
 	"table.num td{font-variant-numeric:tabular-nums}\n"
 	"tr.best td{font-weight:600}\n"
+	"tr.baseline td{color:#6e7781}\n"
 	"td.pat{font-family:ui-monospace,Menlo,Consolas,monospace;"
 	"word-break:break-all}\n"
 	"table.rev td:last-child{white-space:pre-wrap;overflow-wrap:anywhere;"

@@ -51,8 +51,9 @@ typedef struct rl_report_data {
 	size_t cap_elabels;
 	char best[16], model[16];
 	double seeds, folds;
-	double scores[RL_METHOD_COUNT][4];	/* macro-F1, accuracy,
-						   coverage, calib. error */
+	/* macro-F1, accuracy, coverage, calibration error; -1 where the
+	 * evaluation lacks the method (one stored before the baselines) */
+	double scores[RL_METHOD_COUNT][4];
 	double *confusion;	/* [EL][EL] of the best method, or NULL */
 	/* [RL_METHOD_COUNT + 1][RL_CALIB_BINS][5]: low, high, n, mean
 	 * confidence, accuracy; the last is the calibrated model. */

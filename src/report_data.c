@@ -244,9 +244,10 @@ static int load_eval(rl_db *db, rl_report_data *d)
 	rl_buf_free(&text);
 	if (rc != RL_OK)
 		return rc;
-	/* Only a method this revlab knows names a path below. */
+	/* Only a method this revlab knows names a path below, and only a
+	 * candidate is ever chosen (a baseline there is a damaged report). */
 	int known = 0;
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
+	for (int m = 0; m < RL_METHOD_CANDIDATES; m++)
 		known |= !strcmp(d->best, rl_method_name((rl_method)m));
 	if (!known)
 		snprintf(d->best, sizeof d->best, "%s", "model");

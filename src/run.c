@@ -95,7 +95,7 @@ void rl_run_report_free(rl_run_report *r)
 static double graph_f1(const rl_eval_report *r, double *se)
 {
 	int best = RL_METHOD_PROPAGATION;
-	for (int m = 0; m < RL_METHOD_COUNT; m++)
+	for (int m = 0; m < RL_METHOD_CANDIDATES; m++)
 		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 >
 					    r->methods[best].macro_f1)
 			best = m;

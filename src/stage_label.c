@@ -109,6 +109,10 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
+	if (m >= RL_METHOD_CANDIDATES)
+		return rl_fail(db, RL_EINVAL, "%s is a baseline that eval "
+			       "scores for comparison, not a way to label",
+			       rl_method_name(m));
 	if ((rc = rl_eval_check(db, o)) != RL_OK)
 		return rc;
 	char pj[160];

@@ -351,13 +351,16 @@ static double log_x(const rl_svg_lines *c, size_t i, int x0, int x1,
 int rl_svg_draw_lines(rl_buf *b, const rl_svg_lines *c)
 {
 	pen p = { b, RL_OK };
-	const int x0 = 70, x1 = 440, y0 = 40, y1 = 300;
+	/* A legend of more rows moves the plot down. */
+	const int x0 = 70, x1 = 440;
+	const int y0 = 22 + 18 * legend_rows(c->series, c->n_series, x0, x1);
+	const int y1 = y0 + 260;
 	const size_t k = 1 + c->n_series, n = c->n_points;
 	const double *t = c->table;
 	double lo = n ? log(t[0]) : 0, hi = n ? log(t[(n - 1) * k]) : 1;
 	if (hi <= lo)
 		hi = lo + 1;
-	svg_open(&p, 470, 370, c->title);
+	svg_open(&p, 470, y1 + 70, c->title);
 	unit_axis_y(&p, x0, x1, y0, y1, c->y_title);
 	for (size_t i = 0; i < n; i++)
 		put(&p, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" "
@@ -373,7 +376,8 @@ int rl_svg_draw_lines(rl_buf *b, const rl_svg_lines *c)
 			whole &= t[i * k + 1 + m] >= 0;
 		if (!whole)
 			continue;
-		polyline_open(&p, c->colours[m], 0);
+		int faint = c->faint && c->faint[m];
+		polyline_open(&p, c->colours[m], faint);
 		for (size_t i = 0; i < n; i++)
 			put(&p, "%s%.1f,%.1f", i ? " " : "",
 			    log_x(c, i, x0, x1, lo, hi),
@@ -381,8 +385,10 @@ int rl_svg_draw_lines(rl_buf *b, const rl_svg_lines *c)
 		put(&p, "\"/>\n");
 		for (size_t i = 0; i < n; i++) {
 			put(&p, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" "
-			    "fill=\"%s\"><title>", log_x(c, i, x0, x1, lo, hi),
-			    y1 - (y1 - y0) * t[i * k + 1 + m], c->colours[m]);
+			    "fill=\"%s\"%s><title>",
+			    log_x(c, i, x0, x1, lo, hi),
+			    y1 - (y1 - y0) * t[i * k + 1 + m], c->colours[m],
+			    faint ? " fill-opacity=\"0.4\"" : "");
 			text(&p, c->series[m]);
 			put(&p, ", %.0f ", t[i * k]);
 			text(&p, c->x_unit);

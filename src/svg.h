@@ -60,14 +60,17 @@ typedef struct rl_svg_hist {
 int rl_svg_draw_hist(rl_buf *b, const rl_svg_hist *c);
 
 /* Lines over a logarithmic x axis, y in [0, 1], a point at each x and a
- * legend of every series. A series with a negative y anywhere (a value it
- * does not have) is left out. The tooltip of a point reads "SERIES, X
- * X_UNIT: Y". */
+ * legend of every series (in as many rows as it needs). A series with a
+ * negative y anywhere (a value it does not have) is left out. The tooltip
+ * of a point reads "SERIES, X X_UNIT: Y". */
 typedef struct rl_svg_lines {
 	const char *title, *x_title, *y_title;
 	const char *x_unit;
 	const char *const *series;	/* [n_series] */
 	const char *const *colours;	/* [n_series] */
+	/* [n_series] nonzero: a dashed line and pale points, for a series
+	 * to compare against; or NULL */
+	const int *faint;
 	/* [n_points][1 + n_series]: x (> 0, ascending), then each series'
 	 * y at that x */
 	const double *table;

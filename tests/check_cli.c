@@ -405,6 +405,15 @@ static int lines(const char *s)
 	return n;
 }
 
+/* How often `what` occurs in s. */
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+	for (; (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
+}
+
 /* The README's main job on the bundled example, end to end. */
 START_TEST(example_end_to_end)
 {
@@ -478,6 +487,24 @@ START_TEST(example_end_to_end)
 	HAS(err_buf, "bad value in 'model=svm'");
 	ck_assert_int_eq(run(NULL, "eval", db, "--json", NULL), 0);
 	HAS(out_buf, "\"best\":");
+	HAS(out_buf, "\"majority\":{\"baseline\":true,\"accuracy\":");
+	HAS(out_buf, "\"seeds-only\":{\"baseline\":true,\"accuracy\":");
+	/* The table: the baselines under a line below the methods, marked,
+	 * never chosen, and what the chosen method adds to them. */
+	ck_assert_int_eq(run(NULL, "eval", db, NULL), 0);
+	const char *blend = strstr(out_buf, "\n  blend    ");
+	const char *line = strstr(out_buf, "\n  - - - -");
+	const char *maj = strstr(out_buf, "\n  majority    ");
+	const char *so = strstr(out_buf, "\n  seeds-only  ");
+	ck_assert(blend && line && maj && so);
+	ck_assert(blend < line && line < maj && maj < so);
+	ck_assert(strstr(maj, "  (baseline)\n") + 12 == strchr(maj + 1, '\n'));
+	ck_assert(strstr(so, "  (baseline)\n") + 12 == strchr(so + 1, '\n'));
+	ck_assert_int_eq(count(out_buf, "(baseline)"), 2);
+	ck_assert_int_eq(count(out_buf, "<- chosen"), 1);
+	ck_assert(strstr(out_buf, "<- chosen") < line);
+	HAS(out_buf, "  what the pipeline adds: ");
+	HAS(out_buf, "baseline's\n  (");
 	ck_assert_int_eq(run(NULL, "suggest", db, "pos", "-n", "3", NULL), 0);
 	HAS(out_buf, "pos\t(?<!\\w)");
 	/* The report: to a file, or '-' for stdout; a bad path fails with

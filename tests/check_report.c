@@ -309,6 +309,16 @@ START_TEST(example_report)
 	snprintf(want, sizeof want, "Confusion matrix of %s", best);
 	HAS(html, want);
 	free(best);
+	/* The baselines: rows of their own under the methods, and faint
+	 * dashed lines on the learning curve. */
+	HAS(html, "The baselines, scored alike but never chosen");
+	HAS(html, "<tr class=\"baseline\"><td><span class=\"sw\" "
+		  "style=\"background:#8c8c8c\"></span>majority (baseline)");
+	HAS(html, "</span>seeds-only (baseline)</td>");
+	ck_assert_ptr_null(strstr(html, "(baseline) (chosen)"));
+	HAS(html, "<title>seeds-only, 1 per label: ");
+	HAS(html, "<polyline fill=\"none\" stroke=\"#8c8c8c\" "
+		  "stroke-width=\"2.5\" stroke-dasharray");
 	/* Conflicts between labels: reviews where rules for both fire. */
 	snprintf(want, sizeof want, "neg / pos: %lld</title>", tu_int(db_path,
 		 "SELECT count(DISTINCT a.review_id) FROM rule_hits a JOIN "
@@ -442,6 +452,10 @@ START_TEST(notes_without_eval)
 	HAS(html, "<title>propagation, 1 per label: 0.600</title>");
 	ck_assert_ptr_null(strstr(html, "<title>blend, "));
 	ck_assert_ptr_null(strstr(html, "-1.000"));
+	/* nor baselines, in the table, the text or the curve */
+	ck_assert_ptr_null(strstr(html, "(baseline)"));
+	ck_assert_ptr_null(strstr(html, "The baselines"));
+	ck_assert_ptr_null(strstr(html, "<title>majority, "));
 	free(html);
 }
 END_TEST

@@ -224,6 +224,30 @@ START_TEST(lines_on_a_log_axis)
 		  attr(p - 1, "cy"));
 	/* The legend lists the series left out too. */
 	HAS(b.data, "class=\"lg\">gap</text>");
+	ck_assert_ptr_null(strstr(b.data, "stroke-dasharray=\"6 4\""));
+	rl_buf_free(&b);
+	/* A faint series: dashed, pale points. A legend of two rows moves
+	 * the plot down and makes the chart taller. */
+	static const char *const many[] = { "whole", "gap", "a long name",
+					    "another long name", "more" };
+	static const char *const five[] = { "#0000aa", "#0000bb", "#0000cc",
+					    "#0000dd", "#0000ee" };
+	static const int faint[] = { 1, 0, 0, 0, 0 };
+	static const double t5[] = { 1, 0.5, 0.5, 0.5, 0.5, 0.5,
+				     10, 0.6, 0.6, 0.6, 0.6, 0.6 };
+	rl_svg_lines d = {
+		.title = "t", .x_title = "x", .y_title = "y", .x_unit = "per",
+		.series = many, .colours = five, .faint = faint, .table = t5,
+		.n_points = 2, .n_series = 5,
+	};
+	ck_assert_int_eq(rl_svg_draw_lines(&b, &d), RL_OK);
+	check_chart(b.data);
+	ck_assert_int_eq(count(b.data, "<polyline"), 5);
+	ck_assert_int_eq(count(b.data, "stroke-dasharray=\"6 4\""), 1);
+	HAS(b.data, "stroke=\"#0000aa\" stroke-width=\"2.5\" "
+		    "stroke-dasharray=\"6 4\"");
+	ck_assert_int_eq(count(b.data, "fill-opacity=\"0.4\""), 2);
+	ck_assert_double_eq(attr(b.data, "height"), 370 + 18);
 	rl_buf_free(&b);
 }
 END_TEST

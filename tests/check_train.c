@@ -301,7 +301,8 @@ START_TEST(one_standard_error_rule)
 	o.folds = 3;
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_OK);
 	const rl_method_score *m = r->methods;
-	for (int i = 0; i < RL_METHOD_COUNT; i++)
+	/* (the top of the candidates: a baseline may score higher) */
+	for (int i = 0; i < RL_METHOD_CANDIDATES; i++)
 		ck_assert_double_le(m[i].macro_f1, m[r->top].macro_f1);
 	ck_assert_double_eq_tol(r->se, rl_eval_se(m[r->top].accuracy,
 						  r->seeds), 1e-12);
@@ -415,13 +416,83 @@ START_TEST(eval_saved_as_json)
 }
 END_TEST
 
+/* What the majority baseline predicted for the hand label of review
+ * `ext` (a label name, or "-" for an abstention) in an out-of-fold
+ * evaluation. */
+static const char *oof_majority(const rl_oof *oof, const char *ext)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT id FROM reviews WHERE ext_id = '%s'",
+		 ext);
+	int64_t id = tu_int(db_path, sql);
+	for (uint32_t i = 0; i < oof->ev.n; i++)
+		if (oof->ev.review_ids[i] == id) {
+			int l = rl_argmax(oof->P[RL_METHOD_MAJORITY] +
+					  (size_t)i * oof->ev.L, oof->ev.L);
+			return l < 0 ? "-" : oof->ev.label_names[l];
+		}
+	return "?";
+}
+
+/* The baselines in a stored evaluation, against counts by hand. Rules
+ * cheap (price) and delivery (shipping): the held-out a1-a3 say cheap,
+ * b1 and b2 delivery, b3 neither; five right and one abstention. A rule
+ * `shipping price` ties a1 and a2, which then abstain. The seeds-only
+ * baseline reads no rule: its scores stay as they were. */
+START_TEST(baselines_by_hand)
+{
+	static const char *const ext[6] = { "a1", "a2", "a3", "b1", "b2",
+					    "b3" };
+	static const char *const want1[6] = { "price", "price", "price",
+					      "shipping", "shipping", "-" };
+	static const char *const want2[6] = { "-", "-", "price", "shipping",
+					      "shipping", "-" };
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	rl_eval_report *r = NULL, *r2 = NULL;
+	rl_oof oof, oof2;
+	ck_assert_int_eq(rl_eval_oof(db, &o, &r, &oof), RL_OK);
+	for (int i = 0; i < 6; i++)
+		ck_assert_str_eq(oof_majority(&oof, ext[i]), want1[i]);
+	const rl_method_score *m = &r->methods[RL_METHOD_MAJORITY];
+	ck_assert_double_eq_tol(m->coverage, 5.0 / 6, 1e-12);
+	ck_assert_double_eq_tol(m->accuracy, 5.0 / 6, 1e-12);
+	/* price: F1 1; shipping: P 1, R 2/3, F1 0.8; quality has no hand
+	 * labels and is not averaged */
+	ck_assert_double_eq_tol(m->macro_f1, 0.9, 1e-12);
+	ck_assert_int_lt(r->best, RL_METHOD_CANDIDATES);
+	ck_assert_int_lt(r->top, RL_METHOD_CANDIDATES);
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r2.txt",
+		"price\tcheap\nshipping\tdelivery\nshipping\tprice\n", 0),
+		&ro, NULL), RL_OK);
+	ck_assert_int_eq(rl_eval_oof(db, &o, &r2, &oof2), RL_OK);
+	for (int i = 0; i < 6; i++)
+		ck_assert_str_eq(oof_majority(&oof2, ext[i]), want2[i]);
+	ck_assert_double_eq_tol(r2->methods[RL_METHOD_MAJORITY].coverage,
+				0.5, 1e-12);
+	const rl_method_score *s1 = &r->methods[RL_METHOD_SEEDS];
+	const rl_method_score *s2 = &r2->methods[RL_METHOD_SEEDS];
+	ck_assert_double_eq(s1->macro_f1, s2->macro_f1);
+	ck_assert_mem_eq(s1->confusion, s2->confusion,
+			 9 * sizeof *s1->confusion);
+	ck_assert_mem_eq(oof.P[RL_METHOD_SEEDS], oof2.P[RL_METHOD_SEEDS],
+			 (size_t)oof.ev.n * oof.ev.L * sizeof(double));
+	rl_oof_free(&oof);
+	rl_oof_free(&oof2);
+	rl_eval_report_free(r);
+	rl_eval_report_free(r2);
+}
+END_TEST
+
 /* Where the model and propagation agree, the blend agrees with both;
  * where they do not, it takes one of their two labels. */
 START_TEST(label_with_each_method)
 {
 	uint64_t n;
 	const char *src[] = { "rule", "propagation", "model", "blend" };
-	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+	for (int m = 0; m < RL_METHOD_CANDIDATES; m++) {
 		ck_assert_int_eq(rl_label_with(db, (rl_method)m, NULL, &n),
 				 RL_OK);
 		ck_assert_uint_gt(n, 6);
@@ -456,6 +527,21 @@ START_TEST(label_with_each_method)
 				"a.label_id WHERE r.ext_id = 'b4'"), 1);
 	ck_assert_int_eq(rl_label_with(db, (rl_method)7, NULL, &n),
 			 RL_EINVAL);
+	/* The baselines are for comparison: refused, nothing changed. */
+	char *before = tu_digest(db_path);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_MAJORITY, NULL, &n),
+			 RL_EINVAL);
+	ck_assert_str_eq(rl_db_errmsg(db), "majority is a baseline that eval "
+			 "scores for comparison, not a way to label");
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_SEEDS, NULL, &n),
+			 RL_EINVAL);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "seeds-only is a "
+				     "baseline"));
+	ck_assert_uint_eq(n, 0);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
 	/* A new labelling replaces the last whole: no model labels stay. */
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n),
 			 RL_OK);
@@ -673,7 +759,8 @@ END_TEST
 /* Cross-validation alone, on arrays: two cliques of four reviews, each
  * clique one label, every review hand-labelled, one feature per clique.
  * Propagation and the model get every held-out review right; rules,
- * with none, abstain; the choice is the blend, the first of the ties. */
+ * with none, abstain; the choice is the blend, the first of the ties,
+ * though the seeds-only baseline ties too. */
 START_TEST(cv_by_hand)
 {
 	int32_t nbr[8 * 3], seed[8], cseed[8];
@@ -727,11 +814,19 @@ START_TEST(cv_by_hand)
 	ck_assert_double_eq(r->methods[RL_METHOD_BLEND].macro_f1, 1);
 	ck_assert_int_eq(r->top, RL_METHOD_PROPAGATION);
 	ck_assert_int_eq(r->best, RL_METHOD_BLEND);
+	/* The baselines: no rules, no votes; the feature alone is enough
+	 * for the classifier on the hand labels. */
+	ck_assert_double_eq(r->methods[RL_METHOD_MAJORITY].coverage, 0);
+	ck_assert_double_eq(r->methods[RL_METHOD_SEEDS].macro_f1, 1);
 	for (int i = 0; i < 8; i++) {
 		const double *p = oof[RL_METHOD_PROPAGATION] + 2 * i;
 		ck_assert_int_eq(rl_argmax(p, 2), i / 4);
 		ck_assert_int_eq(rl_argmax(oof[RL_METHOD_RULES] + 2 * i, 2),
 				 -1);
+		ck_assert_int_eq(rl_argmax(oof[RL_METHOD_MAJORITY] + 2 * i,
+					   2), -1);
+		ck_assert_int_eq(rl_argmax(oof[RL_METHOD_SEEDS] + 2 * i, 2),
+				 i / 4);
 	}
 	rl_eval_report_free(r);
 	/* Without hand labels for b there is nothing to cross-validate. */
@@ -742,6 +837,337 @@ START_TEST(cv_by_hand)
 	ck_assert_ptr_null(r);
 	for (int m = 0; m < RL_METHOD_COUNT; m++)
 		free(oof[m]);
+	rl_sgraph_free(&ev.S);
+}
+END_TEST
+
+/* The majority baseline by hand, three labels: rules 0 and 4 vote a, 1
+ * votes b, 2 is `!a` (half a vote each to b and c), 3 votes c. Rule 4's
+ * weight of 5 counts for nothing. */
+START_TEST(majority_by_hand)
+{
+	uint32_t rule_label[5] = { 0, 1, 0, 2, 0 };
+	uint8_t rule_negate[5] = { 0, 0, 1, 0, 0 };
+	double rule_weight[5] = { 1, 1, 1, 1, 5 };
+	/* rows: a; a b (tie); a a b; !a (b c tie); !a b; none; a b c
+	 * (tie, though weighted a would win); a !a */
+	uint64_t hit_ptr[9] = { 0, 1, 3, 6, 7, 9, 9, 12, 14 };
+	uint32_t hit_rule[14] = { 0, 0, 1, 0, 1, 4, 2, 1, 2, 1, 3, 4, 0, 2 };
+	int32_t seed[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+	rl_evidence ev = { .n = 8, .L = 3, .n_rules = 5, .seed = seed,
+			   .rule_label = rule_label, .rule_negate = rule_negate,
+			   .rule_weight = rule_weight, .hit_ptr = hit_ptr,
+			   .hit_rule = hit_rule };
+	const double want[8][3] = {
+		{ 1, 0, 0 }, { 0, 0, 0 }, { 2.0 / 3, 1.0 / 3, 0 },
+		{ 0, 0, 0 }, { 0, 0.75, 0.25 }, { 0, 0, 0 }, { 0, 0, 0 },
+		{ 0.5, 0.25, 0.25 },
+	};
+	double P[24];
+	uint64_t votes[3];
+	rl_method_majority(&ev, P, votes);
+	for (int i = 0; i < 8; i++)
+		for (int l = 0; l < 3; l++)
+			ck_assert_double_eq_tol(P[i * 3 + l], want[i][l],
+						1e-12);
+	ck_assert_int_eq(rl_argmax(P + 3, 3), -1);
+	ck_assert_int_eq(rl_argmax(P + 12, 3), 1);
+	/* Hand labels change nothing: it learns nothing. */
+	double Q[24];
+	for (int i = 0; i < 8; i++)
+		seed[i] = i % 3;
+	rl_method_majority(&ev, Q, votes);
+	ck_assert_mem_eq(P, Q, sizeof P);
+	ck_assert_str_eq(rl_method_name(RL_METHOD_MAJORITY), "majority");
+	ck_assert_str_eq(rl_method_name(RL_METHOD_SEEDS), "seeds-only");
+}
+END_TEST
+
+/* The choice never falls on a baseline, however high it scores. */
+START_TEST(choice_skips_baselines)
+{
+	rl_eval_report r;
+	memset(&r, 0, sizeof r);
+	r.seeds = 100;
+	const double f1[RL_METHOD_COUNT] = { 0.5, 0.6, 0.7, 0.67, 0.99, 0.98 };
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		r.methods[m].macro_f1 = r.methods[m].accuracy = f1[m];
+	rl_eval_choose(&r);
+	ck_assert_int_eq(r.top, RL_METHOD_MODEL);
+	ck_assert_double_eq_tol(r.se, rl_eval_se(0.7, 100), 1e-12);
+	ck_assert_int_eq(r.best, RL_METHOD_BLEND);
+	/* Beyond the blend's reach, the model. */
+	r.methods[RL_METHOD_BLEND].macro_f1 = 0.6;
+	rl_eval_choose(&r);
+	ck_assert_int_eq(r.best, RL_METHOD_MODEL);
+	ck_assert_int_lt(RL_METHOD_CANDIDATES, RL_METHOD_COUNT);
+	ck_assert_int_eq(RL_METHOD_MAJORITY, RL_METHOD_CANDIDATES);
+}
+END_TEST
+
+/* A toy corpus on arrays: 18 rows in three blocks of six, one block per
+ * label; each row's neighbours are two of its block and one of the next
+ * (weaker); the first four of each block and row 4 are hand labels
+ * (five, four and four), row 5 has a cluster-named label; four rules
+ * (a, b, !c, c) with some wrong hits; features: a block column (row 2
+ * has the wrong one, rows 1, 7, 13 none) and a column of the row's own. */
+typedef struct toy {
+	rl_evidence ev;
+	int32_t nbr[18 * 3], seed[18], cseed[18];
+	float sim[18 * 3];
+	int64_t ids[18], label_ids[3], rule_ids[4];
+	char *names[3];
+	uint32_t rule_label[4];
+	uint8_t rule_negate[4];
+	double rule_weight[4];
+	uint64_t hit_ptr[19];
+	uint32_t hit_rule[32];
+	uint64_t indptr[19];
+	uint32_t indices[36];
+	float values[36];
+	rl_csr X;
+} toy;
+
+static void toy_make(toy *t, int with_rules)
+{
+	static char a[] = "a", b[] = "b", c[] = "c";
+	/* the rules that hit each row, in rule order */
+	static const uint8_t hits[18][4] = {
+		{ 1, 0, 1, 0 }, { 1, 0, 0, 0 }, { 1, 0, 0, 0 }, { 0, 0, 0, 1 },
+		{ 1, 0, 0, 0 }, { 0, 0, 0, 0 }, { 0, 1, 1, 0 }, { 1, 1, 0, 0 },
+		{ 0, 1, 0, 0 }, { 0, 0, 0, 0 }, { 0, 1, 0, 0 }, { 0, 0, 0, 0 },
+		{ 0, 0, 1, 1 }, { 0, 1, 0, 1 }, { 0, 0, 1, 0 }, { 0, 0, 0, 1 },
+		{ 0, 0, 0, 1 }, { 0, 0, 0, 0 },
+	};
+	memset(t, 0, sizeof *t);
+	t->names[0] = a;
+	t->names[1] = b;
+	t->names[2] = c;
+	uint64_t h = 0, q = 0;
+	for (uint32_t i = 0; i < 18; i++) {
+		uint32_t blk = i / 6, j = i % 6;
+		t->nbr[i * 3] = (int32_t)(blk * 6 + (j + 1) % 6);
+		t->nbr[i * 3 + 1] = (int32_t)(blk * 6 + (j + 2) % 6);
+		t->nbr[i * 3 + 2] = (int32_t)((i + 6) % 18);
+		t->sim[i * 3] = t->sim[i * 3 + 1] = 1;
+		t->sim[i * 3 + 2] = 0.3f;
+		t->seed[i] = j < 4 || i == 4 ? (int32_t)blk : -1;
+		t->cseed[i] = i == 5 ? 0 : -1;
+		t->ids[i] = 100 + i;
+		t->hit_ptr[i] = h;
+		for (uint32_t r = 0; with_rules && r < 4; r++)
+			if (hits[i][r])
+				t->hit_rule[h++] = r;
+		t->indptr[i] = q;
+		if (i % 6 != 1) {
+			t->indices[q] = i == 2 ? 1 : blk;
+			t->values[q++] = 1;
+		}
+		t->indices[q] = 3 + i;
+		t->values[q++] = 0.5f;
+	}
+	t->hit_ptr[18] = h;
+	t->indptr[18] = q;
+	for (uint32_t l = 0; l < 3; l++)
+		t->label_ids[l] = l + 1;
+	const uint32_t rl[4] = { 0, 1, 2, 2 };
+	for (uint32_t r = 0; r < 4; r++) {
+		t->rule_ids[r] = r + 1;
+		t->rule_label[r] = rl[r];
+		t->rule_negate[r] = r == 2;
+		t->rule_weight[r] = r == 3 ? 2 : 1;
+	}
+	t->ev = (rl_evidence){
+		.n = 18, .L = 3, .k = 3, .review_ids = t->ids,
+		.label_ids = t->label_ids, .label_names = t->names,
+		.seed = t->seed, .n_seeds = 13, .cseed = t->cseed,
+		.n_cseeds = 1, .n_rules = 4, .rule_ids = t->rule_ids,
+		.rule_label = t->rule_label, .rule_negate = t->rule_negate,
+		.rule_weight = t->rule_weight, .hit_ptr = t->hit_ptr,
+		.hit_rule = t->hit_rule,
+	};
+	ck_assert_int_eq(rl_graph_normalize(18, 3, t->nbr, t->sim, &t->ev.S),
+			 RL_OK);
+	t->X = (rl_csr){ 18, 21, t->indptr, t->indices, t->values };
+}
+
+/* Relabels seed i of t as l and, if that keeps every fold, checks that
+ * what each method predicts for the rows of i's fold is exactly a's (the
+ * out-of-fold predictions before); 1 if it checked. */
+static int relabel_keeps_fold(toy *t, const rl_eval_opts *o, uint32_t i,
+			      int32_t l, const uint32_t *fold,
+			      double *const *a, double *const *b)
+{
+	uint32_t fold2[18], order[18], n_order, k, least;
+	int32_t was = t->seed[i];
+	rl_eval_report *r = NULL;
+	t->seed[i] = l;
+	int same = rl_cv_fold_count(18, 3, t->seed, 2, &k, &least) == RL_OK &&
+		   k == 2;
+	ck_assert_int_eq(rl_cv_folds(18, 3, t->seed, t->ids, 2,
+				     (uint64_t)o->seed, fold2, order,
+				     &n_order), RL_OK);
+	for (uint32_t j = 0; j < 18; j++)
+		same &= t->seed[j] < 0 || fold2[j] == fold[j];
+	if (same) {
+		ck_assert_int_eq(rl_cv(&t->ev, &t->X, o, &r, b), RL_OK);
+		rl_eval_report_free(r);
+		for (uint32_t j = 0; j < 18; j++)
+			for (int m = 0; t->seed[j] >= 0 && fold[j] == fold[i] &&
+			     m < RL_METHOD_COUNT; m++)
+				ck_assert_mem_eq(a[m] + j * 3, b[m] + j * 3,
+						 3 * sizeof *a[m]);
+	}
+	t->seed[i] = was;
+	return same;
+}
+
+/* No method and no baseline reads a hand label its fold holds out: with
+ * the folds unchanged, relabelling a held-out seed leaves what every
+ * method predicts for that fold's rows exactly as it was. (The folds
+ * are stratified by label, so only some relabellings keep them; several
+ * fold seeds find enough.) */
+START_TEST(cv_hides_held_out_labels)
+{
+	toy t;
+	toy_make(&t, 1);
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	o.prop.class_prior = RL_PRIOR_SEEDS;
+	double *a[RL_METHOD_COUNT], *b[RL_METHOD_COUNT];
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		a[m] = calloc(18 * 3, sizeof *a[m]);
+		b[m] = calloc(18 * 3, sizeof *b[m]);
+	}
+	rl_eval_report *r = NULL;
+	ck_assert_int_eq(rl_cv(&t.ev, &t.X, &o, &r, a), RL_OK);
+	ck_assert_int_lt(r->best, RL_METHOD_CANDIDATES);
+	ck_assert_int_lt(r->top, RL_METHOD_CANDIDATES);
+	/* Every baseline answered something, and was scored on the 13
+	 * held-out seeds like the methods. */
+	for (int m = RL_METHOD_CANDIDATES; m < RL_METHOD_COUNT; m++) {
+		uint64_t scored = 0;
+		for (int g = 0; g < 9; g++)
+			scored += r->methods[m].confusion[g];
+		ck_assert_uint_gt(scored, 0);
+		ck_assert_double_eq_tol((double)scored / 13,
+					r->methods[m].coverage, 1e-12);
+	}
+	rl_eval_report_free(r);
+	uint32_t fold[18], order[18], n_order;
+	int tried = 0;
+	for (o.seed = 1; o.seed <= 6; o.seed++) {
+		ck_assert_int_eq(rl_cv(&t.ev, &t.X, &o, &r, a), RL_OK);
+		rl_eval_report_free(r);
+		ck_assert_int_eq(rl_cv_folds(18, 3, t.seed, t.ids, 2,
+					     (uint64_t)o.seed, fold, order,
+					     &n_order), RL_OK);
+		for (uint32_t i = 0; i < 18; i++)
+			for (int32_t l = 0; t.seed[i] >= 0 && l < 3; l++)
+				if (l != t.seed[i])
+					tried += relabel_keeps_fold(&t, &o, i,
+								    l, fold,
+								    a, b);
+	}
+	ck_assert_int_ge(tried, 5);
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		free(a[m]);
+		free(b[m]);
+	}
+	rl_sgraph_free(&t.ev.S);
+}
+END_TEST
+
+/* The seeds-only baseline learns from the hand labels in use and nothing
+ * else: not rules, not cluster-named labels, not a hidden seed. */
+START_TEST(seeds_baseline_alone)
+{
+	toy t;
+	toy_make(&t, 1);
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	uint8_t use[18];
+	for (int i = 0; i < 18; i++)
+		use[i] = i != 3 && i != 8;
+	double P[54], Q[54];
+	ck_assert_int_eq(rl_method_seeds(&t.ev, &t.X, use, &o, P), RL_OK);
+	/* It learnt the block columns from the seeds. */
+	ck_assert_int_eq(rl_argmax(P + 0 * 3, 3), 0);
+	ck_assert_int_eq(rl_argmax(P + 9 * 3, 3), 1);
+	ck_assert_int_eq(rl_argmax(P + 17 * 3, 3), 2);
+	memset(t.hit_ptr, 0, sizeof t.hit_ptr);
+	t.cseed[5] = -1;
+	t.seed[3] = 2;
+	t.seed[8] = 0;
+	ck_assert_int_eq(rl_method_seeds(&t.ev, &t.X, use, &o, Q), RL_OK);
+	ck_assert_mem_eq(P, Q, sizeof P);
+	/* Without seed 0 it is another model. */
+	use[0] = 0;
+	ck_assert_int_eq(rl_method_seeds(&t.ev, &t.X, use, &o, Q), RL_OK);
+	ck_assert(memcmp(P, Q, sizeof P) != 0);
+	rl_sgraph_free(&t.ev.S);
+}
+END_TEST
+
+/* Rules that are right on every review and features that say nothing
+ * beyond the row itself: whatever uses the rules gets every held-out
+ * seed right; the classifier on the few hand labels alone cannot. */
+START_TEST(perfect_rules_beat_seeds_only)
+{
+	int32_t nbr[12 * 2], seed[12], cseed[12];
+	float sim[12 * 2];
+	int64_t ids[12], label_ids[2] = { 1, 2 }, rule_ids[2] = { 1, 2 };
+	char n0[] = "a", n1[] = "b";
+	char *names[2] = { n0, n1 };
+	uint32_t rule_label[2] = { 0, 1 }, hit_rule[12];
+	uint8_t rule_negate[2] = { 0, 0 };
+	double rule_weight[2] = { 1, 1 };
+	uint64_t hit_ptr[13], indptr[13];
+	uint32_t indices[12];
+	float values[12];
+	for (int i = 0; i < 12; i++) {
+		/* the next two: one of each label, so the graph says
+		 * nothing */
+		nbr[i * 2] = (i + 1) % 12;
+		nbr[i * 2 + 1] = (i + 2) % 12;
+		sim[i * 2] = sim[i * 2 + 1] = 1;
+		seed[i] = i % 2;
+		cseed[i] = -1;
+		ids[i] = i + 1;
+		hit_ptr[i] = (uint64_t)i;
+		hit_rule[i] = (uint32_t)(i % 2);
+		indptr[i] = (uint64_t)i;
+		indices[i] = (uint32_t)i;
+		values[i] = 1;
+	}
+	hit_ptr[12] = indptr[12] = 12;
+	rl_evidence ev = { .n = 12, .L = 2, .k = 2, .review_ids = ids,
+			   .label_ids = label_ids, .label_names = names,
+			   .seed = seed, .n_seeds = 12, .cseed = cseed,
+			   .n_rules = 2, .rule_ids = rule_ids,
+			   .rule_label = rule_label, .rule_negate = rule_negate,
+			   .rule_weight = rule_weight, .hit_ptr = hit_ptr,
+			   .hit_rule = hit_rule };
+	ck_assert_int_eq(rl_graph_normalize(12, 2, nbr, sim, &ev.S), RL_OK);
+	rl_csr X = { 12, 12, indptr, indices, values };
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	o.prop.class_prior = RL_PRIOR_SEEDS;
+	rl_eval_report *r = NULL;
+	ck_assert_int_eq(rl_cv(&ev, &X, &o, &r, NULL), RL_OK);
+	const rl_method_score *s = r->methods;
+	ck_assert_double_eq(s[RL_METHOD_RULES].macro_f1, 1);
+	ck_assert_double_eq(s[RL_METHOD_MAJORITY].macro_f1, 1);
+	ck_assert_double_eq(s[RL_METHOD_MAJORITY].coverage, 1);
+	ck_assert_double_eq(s[RL_METHOD_PROPAGATION].macro_f1, 1);
+	ck_assert_double_le(s[RL_METHOD_SEEDS].macro_f1, 0.6);
+	ck_assert_double_gt(s[RL_METHOD_BLEND].macro_f1,
+			    s[RL_METHOD_SEEDS].macro_f1 + 0.3);
+	ck_assert_double_eq(s[RL_METHOD_SEEDS].coverage, 1);
+	ck_assert_int_lt(r->best, RL_METHOD_CANDIDATES);
+	rl_eval_report_free(r);
 	rl_sgraph_free(&ev.S);
 }
 END_TEST
@@ -760,6 +1186,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_se_by_hand);
 	tcase_add_test(tc, calibration_by_hand);
 	tcase_add_test(tc, cv_by_hand);
+	tcase_add_test(tc, majority_by_hand);
+	tcase_add_test(tc, choice_skips_baselines);
+	tcase_add_test(tc, cv_hides_held_out_labels);
+	tcase_add_test(tc, seeds_baseline_alone);
+	tcase_add_test(tc, perfect_rules_beat_seeds_only);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("eval");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -767,6 +1198,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, eval_saved_as_json);
 	tcase_add_test(tc, label_with_each_method);
 	tcase_add_test(tc, one_standard_error_rule);
+	tcase_add_test(tc, baselines_by_hand);
 	tcase_add_test(tc, bad_propagation_option);
 	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
