@@ -199,6 +199,22 @@ typedef enum rl_need {
 
 RL_API rl_need rl_db_need(const rl_db *db);
 
+/* ---- Files written whole ------------------------------------------ */
+
+/* A file written whole or not at all (what rl_model_save and
+ * rl_report_file use, and the CLI's `export -o`): the content goes to
+ * rl_outfile_stream, under a new name beside `path`; rl_outfile_commit
+ * syncs it and renames it over `path`. A failed commit (a full disk, say)
+ * or rl_outfile_abort removes the new file and leaves whatever `path`
+ * was. Both free the handle; abort accepts NULL. Failures write a message
+ * naming `path` into err (errlen bytes). */
+typedef struct rl_outfile rl_outfile;
+RL_API int rl_outfile_open(const char *path, rl_outfile **out, char *err,
+			   size_t errlen);
+RL_API FILE *rl_outfile_stream(rl_outfile *o);
+RL_API int rl_outfile_commit(rl_outfile *o, char *err, size_t errlen);
+RL_API void rl_outfile_abort(rl_outfile *o);
+
 /* ---- Import ---------------------------------------------------------- */
 
 typedef enum rl_format {

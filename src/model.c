@@ -593,27 +593,12 @@ static void encode(const rl_model *m, wr *w)
 	w_u32(w, rl_crc32(0, w->b.data, w->b.len));
 }
 
-/* Makes the folder's entry of a renamed file durable too; a file system
- * that cannot sync a folder is no reason to fail. */
-static void sync_folder(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
-			  : strdup(".");
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 int rl_model_save(const rl_model *m, const char *path, char *err,
 		  size_t errlen)
 {
 	wr w = { { 0 }, RL_OK };
-	char *tmp = NULL;
-	int fd = -1, made = 0, rc;
+	rl_outfile *o = NULL;
+	int rc;
 
 	if (!m || !path || !*path) {
 		set_err(err, errlen, "no model or no path");
@@ -625,62 +610,12 @@ int rl_model_save(const rl_model *m, const char *path, char *err,
 							   : rl_strerror(rc));
 		goto out;
 	}
-	size_t n = strlen(path);
-	if (!(tmp = malloc(n + 64))) {
-		set_err(err, errlen, "out of memory");
-		rc = RL_ENOMEM;
+	if ((rc = rl_outfile_open(path, &o, err, errlen)) != RL_OK)
 		goto out;
-	}
-	/* Beside the target, so the rename stays on one file system; a new
-	 * name (O_EXCL) for each try, the mode following the umask. */
-	for (int i = 0; fd < 0 && i < 100; i++) {
-		snprintf(tmp, n + 64, "%s.tmp-%ld-%d", path, (long)getpid(),
-			 i);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot create: %s", path,
-			strerror(errno));
-		rc = RL_EIO;
-		goto out;
-	}
-	made = 1;
-	const char *p = w.b.data;
-	size_t left = w.b.len;
-	int e = 0;
-	while (left > 0 && !e) {
-		ssize_t k = write(fd, p, left);
-		if (k > 0) {
-			p += k;
-			left -= (size_t)k;
-		} else if (k == 0) {
-			e = ENOSPC;	/* no room, in other words */
-		} else if (errno != EINTR) {
-			e = errno;
-		}
-	}
-	if (!e && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && !e)
-		e = errno;
-	rc = RL_EIO;
-	if (e) {
-		set_err(err, errlen, "%s: write error: %s", path, strerror(e));
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		set_err(err, errlen, "%s: cannot replace: %s", path,
-			strerror(errno));
-		goto out;
-	}
-	sync_folder(path);
-	rc = RL_OK;
+	/* A short write shows in the stream's error state at commit. */
+	(void)fwrite(w.b.data, 1, w.b.len, rl_outfile_stream(o));
+	rc = rl_outfile_commit(o, err, errlen);
 out:
-	if (rc != RL_OK && made)
-		unlink(tmp);
-	free(tmp);
 	rl_buf_free(&w.b);
 	return rc;
 }

@@ -765,65 +765,19 @@ int rl_report_write(rl_db *db, const rl_report_opts *o, FILE *f)
 int rl_report_file(rl_db *db, const rl_report_opts *o, const char *path)
 {
 	rl_buf html = { 0 };
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, closed;
-	int made = 0;		/* tmp exists and is not the report yet */
+	rl_outfile *f = NULL;
+	char err[512] = "out of memory";
 	int rc = build(db, o, &html);
 	if (rc != RL_OK)
-		return rc;
-	size_t n = strlen(path);
-	if (!(tmp = malloc(n + 64))) {
-		rc = rl_fail(db, RL_ENOMEM, "out of memory");
-		goto out;
+		goto out;	/* build said why */
+	if ((rc = rl_outfile_open(path, &f, err, sizeof err)) == RL_OK) {
+		/* A short write shows in the stream at commit. */
+		(void)fwrite(html.data, 1, html.len, rl_outfile_stream(f));
+		rc = rl_outfile_commit(f, err, sizeof err);
 	}
-	/* Beside the target, so the rename stays on one file system; the
-	 * name is new (O_EXCL) and the mode follows the umask. */
-	for (int i = 0; fd < 0 && i < 100; i++) {
-		snprintf(tmp, n + 64, "%s.tmp-%ld-%lx-%d", path, (long)getpid(),
-			 (unsigned long)(uintptr_t)&html & 0xffffff, i);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		rc = rl_fail(db, RL_EIO, "%s: cannot create: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	made = 1;
-	if (!(f = fdopen(fd, "w"))) {
-		rc = rl_fail(db, RL_EIO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (fwrite(html.data, 1, html.len, f) != html.len ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = rl_fail(db, RL_EIO, "%s: write error: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	closed = fclose(f);
-	f = NULL;
-	if (closed != 0) {
-		rc = rl_fail(db, RL_EIO, "%s: write error: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		rc = rl_fail(db, RL_EIO, "%s: cannot replace: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	made = 0;
+	if (rc != RL_OK)
+		rl_fail(db, rc, "%s", err);
 out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (made)
-		unlink(tmp);
-	free(tmp);
 	rl_buf_free(&html);
 	return rc;
 }

@@ -481,6 +481,13 @@ int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
 	bind_filter(s, f);
 	rc = rl_sql_exec(db, s);
 out:
+	/* The failure is of the export's file (a full disk, say), so the
+	 * message names it, not the store. */
+	if (rc != RL_OK) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", sqlite3_errmsg(db->sql));
+		rl_fail(db, rc, "%s: cannot write the export: %s", path, why);
+	}
 	sqlite3_finalize(s);
 	if (attached)
 		sqlite3_exec(db->sql, "DETACH DATABASE export", NULL, NULL,

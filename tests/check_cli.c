@@ -414,6 +414,60 @@ static int count(const char *s, const char *what)
 	return n;
 }
 
+/* A full disk while writing `export -o`, `report -o` or `model save`
+ * (here the file-size limit: writes past 2 KB fail with EFBIG) leaves the
+ * old file as it was and no half-written file beside it. */
+START_TEST(full_disk_leaves_old_file)
+{
+	char db[512], f[700], cmd[4000], old_path[600];
+	snprintf(db, sizeof db, "%s", tu_path("fd.db"));
+	snprintf(f, sizeof f, "%s/../../examples/reviews.tsv",
+		 RL_TEST_DATA_DIR);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", "-q", db, f, NULL), 0);
+	snprintf(f, sizeof f, "%s/../../examples/seeds.tsv",
+		 RL_TEST_DATA_DIR);
+	ck_assert_int_eq(run(NULL, "seed", db, f, NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", "-q", db, NULL), 0);
+	const char *what[] = { "export --text %s -o %s", "report %s -o %s",
+			       "model save %s %s" };
+	for (int w = 0; w < 3; w++) {
+		char name[32];
+		snprintf(name, sizeof name, "out%d", w);
+		snprintf(old_path, sizeof old_path, "%s",
+			 tu_write(name, "old content\n", 0));
+		char args[1500];
+		snprintf(args, sizeof args, what[w], db, old_path);
+		snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 2; exec %s "
+			 "%s", RL_REVLAB_EXE, args);
+		char *argv[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
+		ck_assert_int_eq(tu_exec(argv, NULL, out_buf, sizeof out_buf,
+					 err_buf, sizeof err_buf), 1);
+		HAS(err_buf, old_path);
+		char back[64] = "";
+		tu_slurp(old_path, back, sizeof back);
+		ck_assert_str_eq(back, "old content\n");
+	}
+	/* A sqlite export names its own file, not the store, and leaves
+	 * nothing (40 KB in dash's 512-byte blocks: room for the store's
+	 * WAL index, not for the 48 KB export). */
+	snprintf(old_path, sizeof old_path, "%s", tu_path("x.sqlite"));
+	snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 80; exec %s "
+		 "export --text --format sqlite %s -o %s", RL_REVLAB_EXE, db,
+		 old_path);
+	char *sh[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
+	ck_assert_int_eq(tu_exec(sh, NULL, out_buf, sizeof out_buf, err_buf,
+				 sizeof err_buf), 1);
+	HAS(err_buf, "x.sqlite: cannot write the export");
+	ck_assert_int_ne(access(old_path, F_OK), 0);
+	/* Nothing left beside them. */
+	snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp-", tu_path(""));
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
+	tu_exec(argv, NULL, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+	ck_assert_str_eq(out_buf, "0\n");
+}
+END_TEST
+
 /* The README's main job on the bundled example, end to end. */
 START_TEST(example_end_to_end)
 {
@@ -616,6 +670,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, pipeline);
 	tcase_add_test(tc, read_only_folder);
+	tcase_add_test(tc, full_disk_leaves_old_file);
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, example_end_to_end);

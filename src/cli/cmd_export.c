@@ -126,11 +126,17 @@ int cmd_export(int argc, char **argv)
 		rl_db_close(db);
 		return rc;
 	}
-	if (out && !(e.out = fopen(out, "w"))) {
-		cli_error("%s: %s", out, strerror(errno));
+	/* -o FILE is written whole or not at all: a full disk leaves the
+	 * old FILE, not a partial one. */
+	rl_outfile *of = NULL;
+	char err[512];
+	if (out && rl_outfile_open(out, &of, err, sizeof err) != RL_OK) {
+		cli_error("%s", err);
 		rl_db_close(db);
 		return EXIT_FAIL;
 	}
+	if (of)
+		e.out = rl_outfile_stream(of);
 	if (e.fmt != 2) {
 		void (*field)(FILE *, const char *, int) = e.fmt ? tsv_field
 								 : csv_field;
@@ -142,12 +148,20 @@ int cmd_export(int argc, char **argv)
 			field(e.out, "text", 1);
 	}
 	int rc = rl_labelled_rows(db, &flt, write_row, &e);
-	if ((fflush(e.out) != 0 || ferror(e.out)) && rc == RL_OK)
+	if (of) {
+		err[0] = '\0';
+		if (rc == RL_OK)
+			rc = rl_outfile_commit(of, err, sizeof err);
+		else
+			rl_outfile_abort(of);
+		if (rc == RL_EIO && *err)
+			cli_error("%s", err);
+		else if (rc == RL_EIO)
+			cli_error("%s: write error", out);
+	} else if ((fflush(stdout) != 0 || ferror(stdout)) && rc == RL_OK) {
 		rc = RL_EIO;
-	if (out && fclose(e.out) != 0 && rc == RL_OK)
-		rc = RL_EIO;
-	if (rc == RL_EIO)
-		cli_error("%s: write error", out ? out : "stdout");
+		cli_error("stdout: write error");
+	}
 	rc = rc == RL_OK ? EXIT_OK : rc == RL_EIO ? EXIT_FAIL
 						  : cli_fail(db, rc);
 	rl_db_close(db);
