@@ -160,11 +160,15 @@ def main():
         ceil = mean([r["full_lr"]["test_f1"] for r in sk[name]])
         for c, _ in configs:
             f = mean([r["test_f1"] for r in res[name][c]])
+            # The labels given to the corpus against the model's on new
+            # reviews: what the model loses of what the corpus knows.
+            t = mean([r["transductive_f1"] for r in res[name][c]])
             chose = sorted(set(r["chose"] for r in res[name][c]))
             print("%-18s %-12s draws %d  revlab %.3f  floor %.3f  margin "
-                  "%+.3f  %3.0f%% of ceiling %.3f  (%s)" % (
+                  "%+.3f  %3.0f%% of ceiling %.3f  corpus %.3f (gap %+.3f)"
+                  "  (%s)" % (
                       name, c, draws, f, best, f - best, 100 * f / ceil,
-                      ceil, ",".join(chose)), flush=True)
+                      ceil, t, f - t, ",".join(chose)), flush=True)
     # The floor per file: the best scikit-learn pipeline's mean over draws
     # (the same for every configuration).
     floor = {n: mean([max(r[m]["test_f1"] for m in SK if m in r)
