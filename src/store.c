@@ -68,7 +68,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT type FROM json_each(?1) WHERE key = ?3), "
 		"(SELECT value FROM json_each(?1) WHERE key = ?3), "
 		"(SELECT json_group_object(key, value) FROM json_each(?1) "
-		"WHERE key <> ?2 AND key <> ?3)",
+		"WHERE key <> ?2 AND key <> ?3), "
+		/* JSON allows a key twice; which one a reader takes varies, so
+		 * a record with one is refused. */
+		"(SELECT key FROM json_each(?1) GROUP BY key HAVING count(*) > "
+		"1 LIMIT 1)",
 	/* Numbers of a JSON subtree in document order: a matrix or a list
 	 * of objects comes out flat, row-major. */
 	[S_JSON_NUMBERS] =
@@ -693,6 +697,12 @@ int rl_store_json_record(rl_db *db, const char *json, size_t len,
 	sqlite3_bind_text(s, 3, text_key, -1, SQLITE_STATIC);
 	if (rl_sql_step(db, s) != SQLITE_ROW)
 		return RL_EDB;
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+		snprintf(err, errlen, "key '%.100s' appears twice",
+			 (const char *)sqlite3_column_text(s, 5));
+		sqlite3_reset(s);
+		return RL_EINPUT;
+	}
 	out->id_type = type_name(sqlite3_column_text(s, 0));
 	out->text_type = type_name(sqlite3_column_text(s, 2));
 	out->has_id = out->id_type != NULL;

@@ -191,6 +191,10 @@ START_TEST(empty_fields)
 		   "id contains a tab or line break");
 	expect_bad("j.jsonl", "{\"id\":\"a\\rb\",\"text\":\"x\"}\n", 0,
 		   "1:", "id contains a tab or line break");
+	/* Which of two ids JSON readers take varies: refused. */
+	expect_bad("d.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n"
+		   "{\"id\":\"b\",\"id\":\"c\",\"text\":\"y\"}\n", 0, "2:",
+		   "key 'id' appears twice");
 }
 END_TEST
 
