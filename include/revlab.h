@@ -666,7 +666,12 @@ typedef struct rl_eval_opts {
 	int save;		/* store the report in the evals table for
 				   `revlab report`; 1 */
 	rl_propagate_opts prop;	/* propagation inside each fold */
-	uint64_t reserved_[4];	/* zero; room for fields to come */
+	/* rl_label_with: the confidences of a way of labelling other than
+	 * the model (whose own is `temperature`) tempered by this, as
+	 * rl_eval_report's method_temperature fits them; 0 or 1: as they
+	 * are. */
+	double label_temperature;
+	uint64_t reserved_[3];	/* zero; room for fields to come */
 } rl_eval_opts;
 
 RL_API void rl_eval_opts_init(rl_eval_opts *o);
@@ -730,6 +735,10 @@ typedef struct rl_eval_report {
 	size_t n_curve;		/* learning curve (opts curve), or 0 */
 	rl_curve_point *curve;	/* [n_curve], fewest seeds first */
 	int64_t id;		/* its row in evals once saved, else 0 */
+	/* Each method's temperature, fitted like the model's on its own
+	 * held-out answers (abstentions left out), so the confidence the
+	 * labelling stores means the share that is right. */
+	double method_temperature[RL_METHOD_COUNT];
 } rl_eval_report;
 
 /* Cross-validates every method and baseline on the hand labels: in each

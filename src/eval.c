@@ -290,6 +290,11 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	uint32_t *taken = NULL, n_order = 0, k = 0, min_per_label = 0;
 	double *ho = NULL, *tmp = NULL;
 	size_t n_ho = 0;
+	/* Each method's held-out answers, [m][n_seeds][L], and their gold
+	 * labels, for its temperature. */
+	double *hom = NULL;
+	uint32_t *homg = NULL;
+	size_t n_hom[RL_METHOD_COUNT] = { 0 }, cap_hom = ev->n_seeds + 1;
 	uint8_t *use = NULL;
 	double *Pp = NULL, *Pm = NULL, *Pr = NULL, *Pb = NULL, *Pj = NULL;
 	double *Ps = NULL;
@@ -321,11 +326,14 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	votes = malloc(((size_t)L + 1) * sizeof *votes);
 	ho = malloc(((size_t)n * L + 1) * sizeof *ho);
 	ho_gold = malloc(((size_t)n + 1) * sizeof *ho_gold);
+	hom = malloc(RL_METHOD_COUNT * cap_hom * L * sizeof *hom);
+	homg = malloc(RL_METHOD_COUNT * cap_hom * sizeof *homg);
 	tmp = malloc((2 * (size_t)L + 1) * sizeof *tmp);
 	order = malloc(((size_t)n + 1) * sizeof *order);
 	taken = calloc((size_t)L + 1, sizeof *taken);
 	if (!r || !fold || !per || !use || !Pp || !Pm || !Pr || !Pb || !Pj ||
-	    !Ps || !votes || !ho || !ho_gold || !tmp || !order || !taken)
+	    !Ps || !votes || !ho || !ho_gold || !hom || !homg || !tmp ||
+	    !order || !taken)
 		goto out;
 	r->n_labels = L;
 	r->temperature = 1;
@@ -392,6 +400,14 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 			ho_gold[n_ho++] = g;
 			for (int m = 0; m < RL_METHOD_COUNT; m++) {
 				int p = rl_argmax(P[m] + (size_t)i * L, L);
+				if (p >= 0 && n_hom[m] < cap_hom) {
+					size_t at = (size_t)m * cap_hom +
+						    n_hom[m]++;
+					memcpy(hom + at * L,
+					       P[m] + (size_t)i * L,
+					       L * sizeof *hom);
+					homg[at] = g;
+				}
 				if (oof)
 					memcpy(oof[m] + (size_t)i * L,
 					       P[m] + (size_t)i * L,
@@ -440,6 +456,11 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	}
 	/* Calibrate the model on its own held-out predictions: every
 	 * prediction here was made without its seed. */
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		r->method_temperature[m] = n_hom[m] == 0 ? 1 :
+			rl_fit_temperature(hom + (size_t)m * cap_hom * L,
+					   homg + (size_t)m * cap_hom, n_hom[m],
+					   L, tmp);
 	if (n_ho > 0) {
 		rl_calib c;
 		memset(&c, 0, sizeof c);
@@ -475,6 +496,8 @@ out:
 	free(Pj);
 	free(Ps);
 	free(votes);
+	free(hom);
+	free(homg);
 	free(ho);
 	free(ho_gold);
 	free(tmp);

@@ -320,6 +320,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	 * fitted on its held-out predictions. */
 	eo.temperature = er->temperature;
 	r->temperature = er->temperature;
+	eo.label_temperature = er->method_temperature[er->best];
 	eo.progress = o->progress;
 	eo.ctx = o->ctx;
 	t0 = now();

@@ -176,6 +176,17 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		free(g);
 		A = Pb;
 	}
+	/* The way of labelling's own calibration (the model has its own
+	 * temperature, applied inside it), on every row it did not clamp:
+	 * a stored confidence then means the share that is right. */
+	double t = o->label_temperature;
+	if (!only_model && m != RL_METHOD_MODEL && t > 0 && t != 1)
+		for (uint32_t i = 0; i < n; i++) {
+			double *p = (double *)A + (size_t)i * L;
+			if (ev.seed[i] < 0 && ev.cseed[i] < 0 &&
+			    rl_argmax(p, L) >= 0)
+				rl_temper(p, L, t);
+		}
 	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
 		goto end;
 	/* The neighbour count and class shares labelling used stay the
