@@ -81,10 +81,15 @@ RL_API const char *rl_strerror(int code);
 RL_API const char *rl_version(void);
 
 /* Progress callback: `stage` names the work, `done` of `total` units
- * (total is 0 when unknown). Called at most a few times a second.
- * Returning non-zero cancels: the stage stops at once, rolls its
- * transaction back (the store is as it was before the stage) and
- * returns RL_ECANCELED. */
+ * (total is 0 when unknown; the units of one stage's steps may differ:
+ * rows, iterations). Called a few times a second at most, besides a
+ * handful of calls as a long step begins, and only ever on the thread
+ * that called the stage, never on a worker thread, so it may take a
+ * lock such as an interpreter's. Returning non-zero cancels: the stage
+ * stops there (its kernels' long loops are heard within a fraction of a
+ * second; one bulk read or write of the store runs to its end first),
+ * rolls its transaction back (the store is as it was before the stage)
+ * and returns RL_ECANCELED. */
 typedef int (*rl_progress_fn)(void *ctx, const char *stage, uint64_t done,
 			       uint64_t total);
 

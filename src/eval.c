@@ -384,8 +384,8 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 			}
 		}
 		if ((rc = rl_method_rules(ev, use, Pr)) != RL_OK ||
-		    (rc = rl_propagate_run(ev, use, &o->prop, Pp, NULL)) !=
-		    RL_OK ||
+		    (rc = rl_propagate_run(ev, use, &o->prop, Pp, NULL,
+					   NULL)) != RL_OK ||
 		    (rc = rl_method_model(ev, X, use, Pp, o, Pm, NULL)) !=
 		    RL_OK ||
 		    (rc = rl_method_seeds(ev, X, use, o, Ps)) != RL_OK)

@@ -48,10 +48,12 @@ void rl_evidence_free(rl_evidence *ev);
  * labels always add o->cluster_strength to their row's evidence,
  * unclamped. o->class_prior is seeds or uniform (the stage layer turns
  * auto into one of them; here auto is seeds). P gets [n][L] label
- * distributions (all-zero rows abstained); iters the iterations. */
+ * distributions (all-zero rows abstained); iters the iterations. The
+ * spreading steps tick (or NULL; o->progress is the stage's to use) and
+ * returns RL_ECANCELED if it stops. */
 int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P,
-		     uint32_t *iters);
+		     uint32_t *iters, rl_tick *tick);
 
 /* ---- rules as evidence (votes.c) ---- */
 

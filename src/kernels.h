@@ -6,10 +6,63 @@
 #ifndef RL_KERNELS_H
 #define RL_KERNELS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "revlab.h"
+
+/* ---- progress and cancelling (parallel.c) ---- */
+
+/* How a long kernel reports progress and hears a cancel without knowing
+ * of the store: the stage fills in its callback (rl_tick_init), the
+ * kernel calls rl_tick_step after each unit of work (some milliseconds of
+ * it) on the thread that called the kernel, and its other threads only
+ * read `stop`. So the callback runs on the caller's thread alone (a
+ * binding may take a lock in it, such as Python's GIL), and a cancel
+ * reaches every thread within one unit of work. A stage may step the
+ * same tick in its own long loops; it turns the kernel's RL_ECANCELED
+ * into "<stage> cancelled" (rl_stage_end). */
+typedef struct rl_tick {
+	rl_progress_fn fn;	/* NULL: nothing is called, nothing stops */
+	void *ctx;
+	const char *stage;	/* the name fn hears */
+	uint64_t steps;		/* rl_tick_step calls so far */
+	double next;		/* rl_now() from which fn is due again */
+	atomic_int stop;	/* fn asked to stop */
+} rl_tick;
+
+/* Seconds between two calls of fn, but for the counted ones below. */
+#define RL_TICK_EVERY 0.25
+
+void rl_tick_init(rl_tick *t, rl_progress_fn fn, void *ctx,
+		  const char *stage);
+
+/* One unit of work done, `done` of `total` (the kernel's units). Calls
+ * fn when RL_TICK_EVERY seconds have passed since its last call, and
+ * also at the 1st, 2nd, 4th, 8th ... step: a short kernel is heard too,
+ * at places that do not depend on the clock (tests cancel there), and
+ * those few calls cost nothing. From fn's first non-zero answer on,
+ * `stop` is set and it returns RL_ECANCELED; otherwise, and for t NULL,
+ * RL_OK. Only on the thread that called the kernel. */
+int rl_tick_step(rl_tick *t, uint64_t done, uint64_t total);
+
+/* Whether fn asked to stop. Any thread. */
+static inline int rl_tick_stopped(rl_tick *t)
+{
+	return t && atomic_load_explicit(&t->stop, memory_order_relaxed);
+}
+
+/* For a part run by rl_parallel: thread 0, the caller's, steps t; the
+ * others only read its flag. Non-zero: stop now. */
+static inline int rl_tick_part(rl_tick *t, int thread, uint64_t done,
+			       uint64_t total)
+{
+	if (!t)
+		return 0;
+	return thread == 0 ? rl_tick_step(t, done, total) != RL_OK
+			   : rl_tick_stopped(t);
+}
 
 /* A sparse matrix in compressed sparse row form. Row i's entries are
  * indices/values[indptr[i] .. indptr[i+1]), indices ascending. */
@@ -71,9 +124,10 @@ typedef struct rl_docs {
 
 /* Fits the vocabulary: unigrams (and bigrams if o->ngram_max >= 2) kept
  * when min_df <= df <= max_df * n_docs, the max_features most frequent
- * if more remain (ties by ids). Smoothed idf = ln((1 + n)/(1 + df)) + 1. */
+ * if more remain (ties by ids). Smoothed idf = ln((1 + n)/(1 + df)) + 1.
+ * tick (or NULL) hears documents of n_docs; RL_ECANCELED if it stops. */
 int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
-		 rl_tfidf *out);
+		 rl_tfidf *out, rl_tick *tick);
 
 /* The fitted vocabulary's (term, term) -> feature lookup table. Built
  * once by a caller that transforms many small batches (predict, a review
@@ -84,9 +138,11 @@ void rl_tfidf_index_free(rl_tfidf_index *ix);
 
 /* L2-normalised TF-IDF rows of `docs` under a fitted vocabulary m, looked
  * up in ix (an index of m, or NULL to build one for this call). A
- * document with no known feature gets an empty row. */
+ * document with no known feature gets an empty row. tick as for
+ * rl_tfidf_fit. */
 int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
-		       const rl_docs *docs, int ngram_max, rl_csr *out);
+		       const rl_docs *docs, int ngram_max, rl_csr *out,
+		       rl_tick *tick);
 
 void rl_tfidf_free(rl_tfidf *m);
 
@@ -106,14 +162,17 @@ typedef struct rl_lsa {
 /* Randomized SVD (Halko, Martinsson, Tropp 2011) with `n_iter` power
  * iterations, `oversample` extra columns, Gaussian test matrix from
  * `seed`, on `threads` threads. Deterministic for a seed and thread
- * count. */
+ * count. tick (or NULL) hears phases (the range finder, each power
+ * iteration, the SVD) of n_iter + 2; RL_ECANCELED if it stops. */
 int rl_lsa_fit(const rl_csr *X, uint32_t dim, uint32_t oversample,
-	       uint32_t n_iter, uint64_t seed, int threads, rl_lsa *out);
+	       uint32_t n_iter, uint64_t seed, int threads, rl_lsa *out,
+	       rl_tick *tick);
 
 /* out[n_rows][dim]: rows of X projected and L2-normalised (zero rows stay
- * zero). */
+ * zero). tick (or NULL) hears rows of n_rows; RL_ECANCELED if it stops
+ * (out then unspecified). */
 int rl_lsa_transform(const rl_lsa *m, const rl_csr *X, int threads,
-		     float *out);
+		     float *out, rl_tick *tick);
 
 void rl_lsa_free(rl_lsa *m);
 
@@ -147,17 +206,22 @@ typedef struct rl_knn_opts {
 	uint32_t pool;		/* candidates kept per row while searching */
 	const int32_t *init;	/* [n_init][k] or NULL */
 	uint32_t n_init;
+	rl_tick *tick;		/* or NULL; exact search reports rows of
+				   n, NN-descent row visits of (max_iters
+				   + 1) * n, the first n its start */
 } rl_knn_opts;
 
+/* RL_ECANCELED when o->tick stops it (nbr and sim then unspecified). */
 int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
 	   float *sim);
 
 /* Mean recall@k of (nbr) against exact neighbours for `n_sample` rows
  * drawn with `seed`. A returned row outside the exact k that ties the
- * k-th exact similarity counts as found (duplicates make exact ties). */
+ * k-th exact similarity counts as found (duplicates make exact ties).
+ * tick (or NULL) hears rows of n_sample; RL_ECANCELED if it stops. */
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
-		  double *recall);
+		  double *recall, rl_tick *tick);
 
 /* ---- label spreading (propagate.c) ---- */
 
@@ -178,10 +242,13 @@ void rl_sgraph_free(rl_sgraph *g);
 
 /* Iterates F <- alpha S F + Y (rows with clamp[i] set stay Y_i) until no
  * entry moves by tol, at most max_iter times. Y, F are [n][L]. Without
- * clamping the limit is (I - alpha S)^-1 Y. */
+ * clamping the limit is (I - alpha S)^-1 Y. tick (or NULL) hears the
+ * iterations done of max_iter, after each; RL_ECANCELED if it stops
+ * (F then unspecified). */
 int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 	      const uint8_t *clamp, double alpha, double tol,
-	      uint32_t max_iter, int threads, double *F, uint32_t *iters);
+	      uint32_t max_iter, int threads, double *F, uint32_t *iters,
+	      rl_tick *tick);
 
 /* Class mass normalisation of the unclamped rows of F [n][L] towards
  * the class shares prior[L] (summing to 1). */

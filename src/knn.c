@@ -25,6 +25,11 @@
  * offers, and with it not on the thread count. Threads never write the
  * same pool: they buffer pairs and apply only those aimed at their rows,
  * or keep private lists merged at the end.
+ *
+ * Cancelling: every loop that runs long steps the tick (kernels.h) every
+ * few milliseconds of work on thread 0 and reads its stop flag on the
+ * others, so a cancel is heard within one such unit; nothing else
+ * changes, so the result of a run that is not cancelled is the same.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -284,6 +289,7 @@ typedef struct exact_job {
 	uint32_t *colrow;
 	float *colval;
 	int *failed;		/* [threads] */
+	rl_tick *tick;
 } exact_job;
 
 /* First query block of thread t when all rows are answered: block b pairs
@@ -378,6 +384,13 @@ static void exact_dense_part(void *ctx, int t, int nt)
 		bhi = tri_first(n, nb, t + 1, nt);
 		list_clear(ids, sims, (size_t)n * k);
 	}
+	/* Thread 0 tells the pairs of its share done as rows of all: the
+	 * shares are even. */
+	double pairs = 0, paired = 0;
+	for (uint32_t b = blo; b < bhi; b++) {
+		uint32_t q0 = b * QB, q1 = q0 + QB < nq ? q0 + QB : nq;
+		pairs += (double)(q1 - q0) * (n - (j->rows ? 0 : q0));
+	}
 	for (uint32_t b = blo; b < bhi; b++) {
 		uint32_t q0 = b * QB, q1 = q0 + QB < nq ? q0 + QB : nq;
 		/* All rows: only pairs (a, c > a), offered both ways. */
@@ -405,6 +418,11 @@ static void exact_dense_part(void *ctx, int t, int nt)
 						   tile);
 				}
 			}
+			/* A chunk is some milliseconds of work. */
+			paired += (double)(q1 - q0) * (c1 - c0);
+			if (rl_tick_part(j->tick, t, (uint64_t)(nq * paired /
+								 pairs), nq))
+				return;
 		}
 	}
 }
@@ -428,6 +446,12 @@ static void exact_sparse_part(void *ctx, int t, int nt)
 	for (uint32_t qi = lo; qi < hi; qi++) {
 		uint32_t a = j->rows ? j->rows[qi] : qi, nt_ = 0;
 		uint32_t stamp = qi + 1;
+		/* A row can meet most of the others through common terms:
+		 * report every 16. */
+		if (qi > lo && ((qi - lo) & 15) == 0 &&
+		    rl_tick_part(j->tick, t, (uint64_t)(qi - lo) * nq /
+					     (hi - lo), nq))
+			goto out;
 		int32_t *la = j->ids[t] + (size_t)qi * k;
 		float *sa = j->sims[t] + (size_t)qi * k;
 		list_clear(la, sa, k);
@@ -490,15 +514,16 @@ static void merge_part(void *ctx, int t, int nt)
 }
 
 /* Exact neighbours of rows[0..n_rows) (all rows when rows is NULL) into
- * nbr/s ([n_rows][k]); holes are -1 with similarity -inf. */
+ * nbr/s ([n_rows][k]); holes are -1 with similarity -inf. RL_ECANCELED
+ * when tick stops it. */
 static int exact(const rl_vecs *v, micro_fn mf, uint32_t k,
 		 const uint32_t *rows, uint32_t n_rows, int threads,
-		 int32_t *nbr, float *s)
+		 int32_t *nbr, float *s, rl_tick *tick)
 {
 	if (threads < 1)
 		threads = 1;
 	exact_job j = { .v = v, .mf = mf, .k = k, .rows = rows,
-			.n_rows = rows ? n_rows : v->n };
+			.n_rows = rows ? n_rows : v->n, .tick = tick };
 	int rc = RL_ENOMEM;
 	int priv = !rows && v->dense && threads > 1;
 	j.ids = calloc((size_t)threads, sizeof *j.ids);
@@ -550,6 +575,10 @@ static int exact(const rl_vecs *v, micro_fn mf, uint32_t k,
 					       : exact_sparse_part, &j)) !=
 	    RL_OK)
 		goto out;
+	if (rl_tick_stopped(tick)) {
+		rc = RL_ECANCELED;
+		goto out;
+	}
 	for (int t = 0; t < threads; t++)
 		if (j.failed[t]) {
 			rc = RL_ENOMEM;
@@ -613,7 +642,26 @@ typedef struct nnd {
 	uint32_t leaf, tree;
 	uint32_t *perm, *leaf_lo, *leaf_hi, *n_leaves;
 	float *hyper;		/* [threads][dim] */
+	/* progress: the phase running covers row visits base .. base +
+	 * span of total */
+	rl_tick *tick;
+	uint64_t base, span, total;
 } nnd;
+
+/* Thread t's step of the tick: the phase's start plus the part x of all
+ * that thread 0 has done of its share (the shares are even). Non-zero:
+ * stop now. */
+static int nnd_tick(const nnd *d, int t, uint64_t x, uint64_t all)
+{
+	return rl_tick_part(d->tick, t, d->base + (all ? (uint64_t)(
+				    (double)d->span * x / all) : 0),
+			    d->total);
+}
+
+static int nnd_stopped(const nnd *d)
+{
+	return rl_tick_stopped(d->tick) ? RL_ECANCELED : RL_OK;
+}
 
 static float dot_fast(const float *a, const float *b, uint32_t dim)
 {
@@ -640,8 +688,10 @@ static float side(const rl_vecs *v, const float *h, uint32_t x, uint32_t a,
 }
 
 /* Splits rows by random hyperplanes (through the midpoint of two random
- * rows of the node) until nodes hold at most d->leaf rows. */
-static void build_tree(nnd *d, uint32_t tr, float *h)
+ * rows of the node) until nodes hold at most d->leaf rows. Thread t has
+ * built `built` of its `mine` trees; non-zero if the tick stopped it. */
+static int build_tree(nnd *d, uint32_t tr, float *h, int t, uint32_t built,
+		      uint32_t mine)
 {
 	const rl_vecs *v = d->v;
 	uint32_t n = d->n, *perm = d->perm + (size_t)tr * n;
@@ -652,12 +702,19 @@ static void build_tree(nnd *d, uint32_t tr, float *h)
 	/* Smaller half first, so the stack stays under log2(n) + 2. */
 	uint32_t stack[2 * 72];
 	int sp = 0;
+	uint64_t cut = 0;	/* rows split since the last step */
 	for (uint32_t i = 0; i < n; i++)
 		perm[i] = i;
 	stack[sp++] = 0;
 	stack[sp++] = n;
 	while (sp > 0) {
 		uint32_t hi = stack[--sp], lo = stack[--sp], m = hi - lo;
+		if (cut >= 1u << 16) {
+			cut = 0;
+			if (nnd_tick(d, t, built, mine))
+				return 1;
+		}
+		cut += m;
 		if (m <= d->leaf) {
 			llo[nl] = lo;
 			lhi[nl++] = hi;
@@ -700,14 +757,20 @@ static void build_tree(nnd *d, uint32_t tr, float *h)
 		}
 	}
 	d->n_leaves[tr] = nl;
+	return 0;
 }
 
 static void tree_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
+	uint32_t mine = 0, built = 0;
 	for (uint32_t tr = (uint32_t)t; tr < N_TREES; tr += (uint32_t)nt)
-		build_tree(d, tr, d->hyper + (size_t)t *
-				  (d->v->dense ? d->v->dim : 1));
+		mine++;
+	for (uint32_t tr = (uint32_t)t; tr < N_TREES; tr += (uint32_t)nt)
+		if (build_tree(d, tr, d->hyper + (size_t)t *
+				      (d->v->dense ? d->v->dim : 1), t,
+			       built++, mine))
+			return;
 }
 
 /* Exact neighbours within each leaf of tree d->tree. A row lies in one
@@ -719,6 +782,10 @@ static void leaf_part(void *ctx, int t, int nt)
 	const uint32_t *perm = d->perm + (size_t)tr * d->n;
 	range(d->n_leaves[tr], t, nt, &lo, &hi);
 	for (uint32_t l = lo; l < hi; l++) {
+		if (l > lo && ((l - lo) & 63) == 0 &&
+		    nnd_tick(d, t, (uint64_t)tr * (hi - lo) + (l - lo),
+			     (uint64_t)N_TREES * (hi - lo)))
+			return;
 		uint32_t a = d->leaf_lo[(size_t)tr * d->n + l];
 		uint32_t m = d->leaf_hi[(size_t)tr * d->n + l] - a;
 		const uint32_t *g = perm + a;
@@ -746,6 +813,9 @@ static void seed_part(void *ctx, int t, int nt)
 	float *out = d->out[t];
 	range(d->n, t, nt, &lo, &hi);
 	for (uint32_t r = lo; r < hi; r++) {
+		if (r > lo && ((r - lo) & 1023) == 0 &&
+		    nnd_tick(d, t, r - lo, hi - lo))
+			return;
 		int32_t *ids = d->ids + (size_t)r * K;
 		float *sims = d->sims + (size_t)r * K;
 		uint8_t *fr = d->fresh + (size_t)r * K;
@@ -809,6 +879,9 @@ static void join_part(void *ctx, int t, int nt)
 	d->nbuf[t] = 0;
 	for (uint32_t r = d->blo + lo; r < d->blo + hi; r++) {
 		uint32_t nn = d->nnew[r], no = d->nold[r], m = nn + no;
+		if (r > d->blo + lo && ((r - d->blo - lo) & 15) == 0 &&
+		    nnd_tick(d, t, r - d->blo - lo, hi - lo))
+			return;
 		if (nn == 0)
 			continue;
 		memcpy(g, d->cnew + (size_t)r * c, nn * sizeof *g);
@@ -867,11 +940,15 @@ static void apply_part(void *ctx, int t, int nt)
 /* Fills cnew/cold from the pools: every fresh and every old neighbour,
  * plus reverse edges up to as many again. Fresh ones taken are marked
  * joined. Full sampling (rho = 1) costs more per round than sampling half
- * but reaches a recall that sampling never does. */
-static void build_candidates(nnd *d)
+ * but reaches a recall that sampling never does. RL_ECANCELED if the
+ * tick stops it. */
+static int build_candidates(nnd *d)
 {
 	uint32_t c = d->cap, K = d->K;
 	for (uint32_t r = 0; r < d->n; r++) {
+		if ((r & 65535) == 65535 &&
+		    rl_tick_step(d->tick, d->base, d->total) != RL_OK)
+			return RL_ECANCELED;
 		d->nnew[r] = 0;
 		d->nold[r] = 0;
 		for (uint32_t i = 0; i < K; i++) {
@@ -893,6 +970,9 @@ static void build_candidates(nnd *d)
 	memcpy(d->fnew, d->nnew, d->n * sizeof *d->fnew);
 	memcpy(d->fold, d->nold, d->n * sizeof *d->fold);
 	for (uint32_t r = 0; r < d->n; r++) {
+		if ((r & 65535) == 65535 &&
+		    rl_tick_step(d->tick, d->base, d->total) != RL_OK)
+			return RL_ECANCELED;
 		for (uint32_t i = 0; i < d->fnew[r]; i++) {
 			uint32_t u = d->cnew[(size_t)r * c + i];
 			if (d->nnew[u] < c)
@@ -904,12 +984,13 @@ static void build_candidates(nnd *d)
 				d->cold[(size_t)u * c + d->nold[u]++] = r;
 		}
 	}
+	return RL_OK;
 }
 
 static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		   int32_t *nbr, float *out_sim)
 {
-	nnd d = { .v = v, .mf = mf, .o = o, .n = v->n };
+	nnd d = { .v = v, .mf = mf, .o = o, .n = v->n, .tick = o->tick };
 	int threads = o->threads < 1 ? 1 : o->threads;
 	uint32_t k = o->k;
 	d.K = o->pool > k ? o->pool : k;
@@ -968,21 +1049,35 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	list_clear(d.ids, d.sims, (size_t)d.n * d.K);
 
 	/* Start: exact neighbours within the leaves of a forest, the
-	 * earlier graph, random rows for what is left. */
-	if ((rc = rl_parallel(threads, tree_part, &d)) != RL_OK)
+	 * earlier graph, random rows for what is left; a third of the
+	 * start's n row visits each, as progress goes. */
+	d.total = ((uint64_t)o->max_iters + 1) * d.n;
+	d.span = d.n / 3;
+	if ((rc = rl_parallel(threads, tree_part, &d)) != RL_OK ||
+	    (rc = nnd_stopped(&d)) != RL_OK)
 		goto out;
+	d.base = d.span;
 	for (d.tree = 0; d.tree < N_TREES; d.tree++)
-		if ((rc = rl_parallel(threads, leaf_part, &d)) != RL_OK)
+		if ((rc = rl_parallel(threads, leaf_part, &d)) != RL_OK ||
+		    (rc = nnd_stopped(&d)) != RL_OK)
 			goto out;
 	free(d.perm);
 	free(d.leaf_lo);
 	free(d.leaf_hi);
 	d.perm = d.leaf_lo = d.leaf_hi = NULL;
-	if ((rc = rl_parallel(threads, seed_part, &d)) != RL_OK)
+	d.base = 2 * d.span;
+	d.span = d.n - d.base;
+	if ((rc = rl_parallel(threads, seed_part, &d)) != RL_OK ||
+	    (rc = nnd_stopped(&d)) != RL_OK)
 		goto out;
 
 	for (uint32_t it = 0; it < o->max_iters; it++) {
-		build_candidates(&d);
+		/* Round it: n row visits after the start's and the earlier
+		 * rounds'. */
+		uint64_t round = ((uint64_t)it + 1) * d.n;
+		d.base = round;
+		if ((rc = build_candidates(&d)) != RL_OK)
+			goto out;
 		memset(d.updates, 0, (size_t)threads * sizeof *d.updates);
 		for (d.blo = 0; d.blo < d.n; d.blo = d.bhi) {
 			/* Blocks bound the pair buffers' memory by the most
@@ -995,8 +1090,10 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 				bound += nn * (nn + 2 * d.nold[d.bhi]) / 2 + 1;
 				d.bhi++;
 			}
+			d.base = round + d.blo;
+			d.span = d.bhi - d.blo;
 			if ((rc = rl_parallel(threads, join_part, &d)) !=
-			    RL_OK)
+			    RL_OK || (rc = nnd_stopped(&d)) != RL_OK)
 				goto out;
 			for (int t = 0; t < threads; t++)
 				if (d.failed[t]) {
@@ -1004,7 +1101,9 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 					goto out;
 				}
 			if ((rc = rl_parallel(threads, apply_part, &d)) !=
-			    RL_OK)
+			    RL_OK ||
+			    (rc = rl_tick_step(d.tick, round + d.bhi,
+					       d.total)) != RL_OK)
 				goto out;
 		}
 		uint64_t total = 0;
@@ -1063,7 +1162,8 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr, float *s)
 		return RL_EINVAL;
 	micro_fn mf = pick_micro();
 	if (v->n <= 1 || o->exact || v->n <= o->k + 1) {
-		int rc = exact(v, mf, o->k, NULL, v->n, o->threads, nbr, s);
+		int rc = exact(v, mf, o->k, NULL, v->n, o->threads, nbr, s,
+			       o->tick);
 		/* Holes (fewer rows than k) get similarity 0, not -inf. */
 		for (size_t i = 0; rc == RL_OK && i < (size_t)v->n * o->k; i++)
 			if (nbr[i] < 0)
@@ -1075,7 +1175,7 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr, float *s)
 
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
-		  double *recall)
+		  double *recall, rl_tick *tick)
 {
 	if (n_sample > v->n)
 		n_sample = v->n;
@@ -1101,7 +1201,8 @@ int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 	for (uint32_t i = 0; i < n_sample; i++)
 		rows[i] = (uint32_t)((start + (uint64_t)i * v->n / n_sample) %
 				     v->n);
-	if ((rc = exact(v, mf, k, rows, n_sample, threads, tn, ts)) != RL_OK)
+	if ((rc = exact(v, mf, k, rows, n_sample, threads, tn, ts, tick)) !=
+	    RL_OK)
 		goto out;
 	uint64_t hit = 0, want = 0;
 	for (uint32_t i = 0; i < n_sample; i++) {

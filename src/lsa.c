@@ -9,6 +9,8 @@
  * l x l Gram matrix (robust when X has lower rank than l). Every product
  * is split over threads by rows; per-thread partial sums are added in
  * thread order, so results depend only on the seed and thread count.
+ * Every product steps the tick (kernels.h) each 1024 rows, about a
+ * millisecond, so a cancel stops a fit of millions of rows at once.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -109,6 +111,12 @@ static void jacobi_eigen(double *a, uint32_t n, double *w, double *v)
 
 /* ---- threaded dense and sparse products ---- */
 
+/* The tick, and what it hears: the fit's phase `done` of `total`. */
+typedef struct lsa_tick {
+	rl_tick *tick;
+	uint64_t done, total;
+} lsa_tick;
+
 typedef struct job {
 	const rl_csr *X;
 	const float *in;	/* dense input */
@@ -119,12 +127,28 @@ typedef struct job {
 	float *dst;		/* [rows][cols] for mul_small */
 	uint32_t rows, l, cols;
 	int failed;		/* a worker could not allocate */
+	const lsa_tick *tk;	/* or NULL */
 } job;
 
 static void range(uint32_t n, int t, int nt, uint32_t *lo, uint32_t *hi)
 {
 	*lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
 	*hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) / (uint64_t)nt);
+}
+
+/* Thread t at row i of its rows lo..: every 1024 rows, thread 0 steps
+ * the tick and the others read it. Non-zero: stop now. */
+static int part_tick(const job *j, int t, uint32_t i, uint32_t lo)
+{
+	return i > lo && ((i - lo) & 1023) == 0 && j->tk &&
+	       rl_tick_part(j->tk->tick, t, j->tk->done, j->tk->total);
+}
+
+/* RL_ECANCELED once the tick of tk stopped, else rc. */
+static int stopped(const lsa_tick *tk, int rc)
+{
+	return rc == RL_OK && tk && rl_tick_stopped(tk->tick) ? RL_ECANCELED
+							      : rc;
 }
 
 /* out[n][l] = X[n][V] * in[V][l] */
@@ -139,6 +163,8 @@ HOT static void mul_x(void *ctx, int t, int nt)
 		return;
 	}
 	for (uint32_t i = lo; i < hi; i++) {
+		if (part_tick(j, t, i, lo))
+			break;
 		memset(acc, 0, l * sizeof *acc);
 		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
 		     p++) {
@@ -163,6 +189,8 @@ HOT static void mul_xt(void *ctx, int t, int nt)
 	float *z = j->partial + (size_t)t * j->rows * l;
 	memset(z, 0, (size_t)j->rows * l * sizeof *z);
 	for (uint32_t i = lo; i < hi; i++) {
+		if (part_tick(j, t, i, lo))
+			return;
 		const float *q = j->in + (size_t)i * l;
 		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
 		     p++) {
@@ -194,6 +222,8 @@ HOT static void gram_part(void *ctx, int t, int nt)
 	}
 	for (uint32_t b = lo; b < hi; b += GRAM_BLOCK) {
 		uint32_t e = b + GRAM_BLOCK < hi ? b + GRAM_BLOCK : hi;
+		if (part_tick(j, t, b, lo))
+			break;
 		for (uint32_t i = b; i < e; i++) {
 			const float *a = j->out + (size_t)i * l;
 			for (uint32_t r = 0; r < l; r++) {
@@ -228,6 +258,8 @@ HOT static void mix_rows(void *ctx, int t, int nt)
 		return;
 	}
 	for (uint32_t i = lo; i < hi; i++) {
+		if (part_tick(j, t, i, lo))
+			break;
 		float *a = j->out + (size_t)i * l;
 		memset(tmp, 0, l * sizeof *tmp);
 		for (uint32_t r = 0; r < l; r++) {
@@ -250,6 +282,8 @@ HOT static void mul_small(void *ctx, int t, int nt)
 	uint32_t lo, hi, l = j->l, cols = j->cols;
 	range(j->rows, t, nt, &lo, &hi);
 	for (uint32_t i = lo; i < hi; i++) {
+		if (part_tick(j, t, i, lo))
+			return;
 		const float *a = j->out + (size_t)i * l;
 		float *o = j->dst + (size_t)i * cols;
 		memset(o, 0, cols * sizeof *o);
@@ -265,13 +299,14 @@ HOT static void mul_small(void *ctx, int t, int nt)
 }
 
 /* Gram matrix of a[rows][l] into g[l][l] (full, symmetric). */
-static int gram(float *a, uint32_t rows, uint32_t l, int threads, double *g)
+static int gram(float *a, uint32_t rows, uint32_t l, int threads, double *g,
+		const lsa_tick *tk)
 {
-	job j = { .out = a, .rows = rows, .l = l };
+	job j = { .out = a, .rows = rows, .l = l, .tk = tk };
 	j.gram = malloc((size_t)threads * l * l * sizeof *j.gram);
 	if (!j.gram)
 		return RL_ENOMEM;
-	int rc = rl_parallel(threads, gram_part, &j);
+	int rc = stopped(tk, rl_parallel(threads, gram_part, &j));
 	if (rc == RL_OK && j.failed)
 		rc = RL_ENOMEM;
 	if (rc == RL_OK) {
@@ -293,7 +328,7 @@ static int gram(float *a, uint32_t rows, uint32_t l, int threads, double *g)
  * the columns were nearly dependent; intermediate power iterations need
  * only the span, so they do one. */
 static int orthonormalize(float *a, uint32_t rows, uint32_t l, int threads,
-			  int passes)
+			  int passes, const lsa_tick *tk)
 {
 	double *g = malloc((size_t)l * l * sizeof *g);
 	double *v = malloc((size_t)l * l * sizeof *v);
@@ -303,7 +338,7 @@ static int orthonormalize(float *a, uint32_t rows, uint32_t l, int threads,
 	if (!g || !v || !vf || !w)
 		goto out;
 	for (int pass = 0; pass < passes; pass++) {
-		if ((rc = gram(a, rows, l, threads, g)) != RL_OK)
+		if ((rc = gram(a, rows, l, threads, g, tk)) != RL_OK)
 			goto out;
 		jacobi_eigen(g, l, w, v);
 		double floor = w[0] * 1e-10;
@@ -313,8 +348,9 @@ static int orthonormalize(float *a, uint32_t rows, uint32_t l, int threads,
 			for (uint32_t r = 0; r < l; r++)
 				vf[r * l + c] = (float)(v[r * l + c] * s);
 		}
-		job j = { .out = a, .rows = rows, .l = l, .mf = vf };
-		if ((rc = rl_parallel(threads, mix_rows, &j)) != RL_OK)
+		job j = { .out = a, .rows = rows, .l = l, .mf = vf, .tk = tk };
+		if ((rc = stopped(tk, rl_parallel(threads, mix_rows, &j))) !=
+		    RL_OK)
 			goto out;
 		if (j.failed) {
 			rc = RL_ENOMEM;
@@ -331,22 +367,23 @@ out:
 }
 
 static int times_x(const rl_csr *X, const float *in, uint32_t l,
-		   int threads, float *out)
+		   int threads, float *out, const lsa_tick *tk)
 {
-	job j = { .X = X, .in = in, .out = out, .l = l, .rows = X->n_rows };
-	int rc = rl_parallel(threads, mul_x, &j);
+	job j = { .X = X, .in = in, .out = out, .l = l, .rows = X->n_rows,
+		  .tk = tk };
+	int rc = stopped(tk, rl_parallel(threads, mul_x, &j));
 	return rc == RL_OK && j.failed ? RL_ENOMEM : rc;
 }
 
 /* out[V][l] = X^T in, in[n][l] */
 static int times_xt(const rl_csr *X, const float *in, uint32_t l,
-		    int threads, float *out)
+		    int threads, float *out, const lsa_tick *tk)
 {
-	job j = { .X = X, .in = in, .l = l, .rows = X->n_cols };
+	job j = { .X = X, .in = in, .l = l, .rows = X->n_cols, .tk = tk };
 	j.partial = malloc((size_t)threads * X->n_cols * l * sizeof(float));
 	if (!j.partial)
 		return RL_ENOMEM;
-	int rc = rl_parallel(threads, mul_xt, &j);
+	int rc = stopped(tk, rl_parallel(threads, mul_xt, &j));
 	if (rc == RL_OK) {
 		size_t sz = (size_t)X->n_cols * l;
 		memcpy(out, j.partial, sz * sizeof *out);
@@ -366,9 +403,12 @@ static float gaussian(uint64_t *s)
 }
 
 int rl_lsa_fit(const rl_csr *X, uint32_t dim, uint32_t oversample,
-	       uint32_t n_iter, uint64_t seed, int threads, rl_lsa *out)
+	       uint32_t n_iter, uint64_t seed, int threads, rl_lsa *out,
+	       rl_tick *tick)
 {
 	uint32_t l = dim + oversample, V = X->n_cols, n = X->n_rows;
+	/* Phases: the range finder, each power iteration, the SVD. */
+	lsa_tick tk = { tick, 0, (uint64_t)n_iter + 2 };
 	float *omega = NULL, *q = NULL, *uf = NULL;
 	double *g = NULL, *u = NULL, *w = NULL;
 	int rc = RL_ENOMEM;
@@ -395,24 +435,27 @@ int rl_lsa_fit(const rl_csr *X, uint32_t dim, uint32_t oversample,
 	for (size_t i = 0; i < (size_t)V * l; i++)
 		omega[i] = gaussian(&s);
 	/* Q = orth(X omega); then power iterations Q = orth(X orth(X^T Q)). */
-	if ((rc = times_x(X, omega, l, threads, q)) != RL_OK ||
-	    (rc = orthonormalize(q, n, l, threads, n_iter ? 1 : 2)) != RL_OK)
+	if ((rc = times_x(X, omega, l, threads, q, &tk)) != RL_OK ||
+	    (rc = orthonormalize(q, n, l, threads, n_iter ? 1 : 2, &tk)) !=
+		    RL_OK ||
+	    (rc = rl_tick_step(tick, ++tk.done, tk.total)) != RL_OK)
 		goto out;
 	for (uint32_t it = 0; it < n_iter; it++) {
 		int last = it + 1 == n_iter;
 		/* Only the n-side is re-orthonormalized: with Q orthonormal,
 		 * X^T Q stays well scaled, and skipping the V-side (V can be
 		 * 200,000 wide) halves the cost for a few iterations. */
-		if ((rc = times_xt(X, q, l, threads, omega)) != RL_OK ||
-		    (rc = times_x(X, omega, l, threads, q)) != RL_OK ||
-		    (rc = orthonormalize(q, n, l, threads, last ? 2 : 1)) !=
-			    RL_OK)
+		if ((rc = times_xt(X, q, l, threads, omega, &tk)) != RL_OK ||
+		    (rc = times_x(X, omega, l, threads, q, &tk)) != RL_OK ||
+		    (rc = orthonormalize(q, n, l, threads, last ? 2 : 1,
+					 &tk)) != RL_OK ||
+		    (rc = rl_tick_step(tick, ++tk.done, tk.total)) != RL_OK)
 			goto out;
 	}
 	/* Z = X^T Q = B^T, B = Q^T X. B B^T = Z^T Z = U S^2 U^T, and the
 	 * right singular vectors are Z U S^-1. */
-	if ((rc = times_xt(X, q, l, threads, omega)) != RL_OK ||
-	    (rc = gram(omega, V, l, threads, g)) != RL_OK)
+	if ((rc = times_xt(X, q, l, threads, omega, &tk)) != RL_OK ||
+	    (rc = gram(omega, V, l, threads, g, &tk)) != RL_OK)
 		goto out;
 	jacobi_eigen(g, l, w, u);
 	/* components = Z U[:, :dim] S^-1, as one threaded product. */
@@ -424,8 +467,8 @@ int rl_lsa_fit(const rl_csr *X, uint32_t dim, uint32_t oversample,
 			uf[r * dim + c] = keep ? (float)(u[r * l + c] / sig) : 0;
 	}
 	job j = { .out = omega, .rows = V, .l = l, .mf = uf, .cols = dim,
-		  .dst = out->components };
-	if ((rc = rl_parallel(threads, mul_small, &j)) != RL_OK)
+		  .dst = out->components, .tk = &tk };
+	if ((rc = stopped(&tk, rl_parallel(threads, mul_small, &j))) != RL_OK)
 		goto out;
 	if (j.failed) {
 		rc = RL_ENOMEM;
@@ -449,6 +492,7 @@ typedef struct proj_job {
 	const rl_csr *X;
 	float *out;
 	int failed;
+	rl_tick *tick;
 } proj_job;
 
 HOT static void project(void *ctx, int t, int nt)
@@ -465,6 +509,11 @@ HOT static void project(void *ctx, int t, int nt)
 		return;
 	}
 	for (uint32_t i = lo; i < hi; i++) {
+		/* Rows of all done, as thread 0 tells it from its share. */
+		if (i > lo && ((i - lo) & 1023) == 0 &&
+		    rl_tick_part(j->tick, t, (uint64_t)(i - lo) *
+				 j->X->n_rows / (hi - lo), j->X->n_rows))
+			break;
 		memset(acc, 0, dim * sizeof *acc);
 		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
 		     p++) {
@@ -495,11 +544,13 @@ HOT static void project(void *ctx, int t, int nt)
 }
 
 int rl_lsa_transform(const rl_lsa *m, const rl_csr *X, int threads,
-		     float *out)
+		     float *out, rl_tick *tick)
 {
-	proj_job j = { m, X, out, 0 };
+	proj_job j = { m, X, out, 0, tick };
 	if (X->n_cols != m->n_cols)
 		return RL_EINVAL;
 	int rc = rl_parallel(threads < 1 ? 1 : threads, project, &j);
+	if (rc == RL_OK && rl_tick_stopped(tick))
+		rc = RL_ECANCELED;
 	return rc == RL_OK && j.failed ? RL_ENOMEM : rc;
 }

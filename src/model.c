@@ -1246,8 +1246,9 @@ static int predict_chunk(rl_predictor *p, const char *const *texts,
 		goto out;
 	p->off[n] = p->n_tok;
 	rl_docs d = { p->tok, p->off, (uint32_t)n };
-	if ((rc = rl_tfidf_transform(&m->tf, m->ix, &d, m->ngram_max, &x)) !=
-	    RL_OK || (rc = rl_lsa_transform(&m->lsa, &x, 1, p->z)) != RL_OK)
+	if ((rc = rl_tfidf_transform(&m->tf, m->ix, &d, m->ngram_max, &x,
+				     NULL)) != RL_OK ||
+	    (rc = rl_lsa_transform(&m->lsa, &x, 1, p->z, NULL)) != RL_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t a = x.indptr[i], k = x.indptr[i + 1] - a;

@@ -145,6 +145,8 @@ typedef struct spread_job {
 	const uint8_t *clamp;
 	double alpha;
 	double *delta;		/* [threads] largest change */
+	rl_tick *tick;
+	uint32_t it, max_iter;	/* for the tick */
 } spread_job;
 
 static void spread_part(void *ctx, int t, int nt)
@@ -156,6 +158,11 @@ static void spread_part(void *ctx, int t, int nt)
 				 (uint64_t)nt);
 	double worst = 0;
 	for (uint32_t i = lo; i < hi; i++) {
+		/* An iteration over millions of rows is a second: step the
+		 * tick within it too. */
+		if (i > lo && ((i - lo) & 4095) == 0 &&
+		    rl_tick_part(j->tick, t, j->it, j->max_iter))
+			break;
 		double *g = j->G + (size_t)i * L;
 		const double *y = j->Y + (size_t)i * L;
 		if (j->clamp && j->clamp[i]) {
@@ -184,7 +191,8 @@ static void spread_part(void *ctx, int t, int nt)
 
 int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 	      const uint8_t *clamp, double alpha, double tol,
-	      uint32_t max_iter, int threads, double *F, uint32_t *iters)
+	      uint32_t max_iter, int threads, double *F, uint32_t *iters,
+	      rl_tick *tick)
 {
 	size_t sz = (size_t)S->n * L;
 	double *G = malloc((sz ? sz : 1) * sizeof *G);
@@ -196,13 +204,19 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 	if (threads < 1)
 		threads = 1;
 	memcpy(F, Y, sz * sizeof *F);
-	spread_job j = { S, L, Y, F, G, clamp, alpha, delta };
+	spread_job j = { S, L, Y, F, G, clamp, alpha, delta, tick, 0,
+			 max_iter };
 	uint32_t it;
 	for (it = 0; it < max_iter; it++) {
 		j.F = F;
 		j.G = G;
+		j.it = it;
 		if ((rc = rl_parallel(threads, spread_part, &j)) != RL_OK)
 			goto out;
+		if (rl_tick_stopped(tick)) {
+			rc = RL_ECANCELED;
+			goto out;
+		}
 		double worst = 0;
 		for (int t = 0; t < threads; t++)
 			if (delta[t] > worst)
@@ -213,6 +227,8 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 			it++;
 			break;
 		}
+		if ((rc = rl_tick_step(tick, it + 1, max_iter)) != RL_OK)
+			goto out;
 	}
 	if (iters)
 		*iters = it;
@@ -277,7 +293,8 @@ void rl_evidence_free(rl_evidence *ev)
 }
 
 int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
-		     const rl_propagate_opts *o, double *P, uint32_t *iters)
+		     const rl_propagate_opts *o, double *P, uint32_t *iters,
+		     rl_tick *tick)
 {
 	uint32_t n = ev->n, L = ev->L;
 	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
@@ -325,8 +342,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 			y[ev->cseed[i]] += o->cluster_strength;
 	}
 	if ((rc = rl_spread(&ev->S, L, Y, clamp, o->alpha, o->tol,
-			    (uint32_t)o->max_iter, o->threads, P, iters)) !=
-	    RL_OK)
+			    (uint32_t)o->max_iter, o->threads, P, iters,
+			    tick)) != RL_OK)
 		goto out;
 	if ((rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
 		goto out;

@@ -21,6 +21,7 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 {
 	s->run_id = 0;
 	s->t0 = rl_now();
+	s->name = stage;
 	int rc = rl_store_begin(db);
 	if (rc != RL_OK || !stage)
 		return rc;
@@ -44,6 +45,8 @@ fail:
 	rl_store_rollback(db);
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
+	if (rc == RL_ECANCELED && !*rl_db_errmsg(db) && s->name)
+		rl_fail(db, rc, "%s cancelled", s->name);
 	return rc;
 }
 

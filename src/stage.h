@@ -12,10 +12,12 @@
 
 /* ---- the envelope ---- */
 
-/* A stage run in progress: its row in `runs` and when it began. */
+/* A stage run in progress: its row in `runs`, when it began, and its
+ * name (or NULL). */
 typedef struct rl_stage {
 	int64_t run_id;		/* 0 when no run is recorded */
 	double t0;
+	const char *name;
 } rl_stage;
 
 /* Begins the stage's transaction and, unless stage is NULL, records its
@@ -28,7 +30,8 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
  * counts_json and its time and commits; otherwise, or if that fails,
  * rolls back, so the store is as it was. Returns the outcome (rc, or the
  * failure to finish), with "out of memory" as the detail of an
- * RL_ENOMEM that has none. */
+ * RL_ENOMEM that has none and "<stage> cancelled" of an RL_ECANCELED
+ * that has none (a kernel's, stopped by its tick). */
 int rl_stage_end(rl_db *db, rl_stage *s, int rc, const char *counts_json);
 
 /* ---- loading ---- */

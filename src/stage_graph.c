@@ -49,8 +49,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	int32_t *nbr = NULL, *init = NULL;
 	float *sim = NULL;
 	rl_stage stg;
+	rl_tick tick;
 	char counts[256] = "{}";
 	int rc;
+	rl_tick_init(&tick, o->progress, o->ctx, "graph");
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
@@ -125,6 +127,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		.pool = o->pool ? (uint32_t)o->pool : 4 * k,
 		.exact = vs.n < (uint32_t)o->exact_below,
 		.init = same && found ? init : NULL, .n_init = vs.n,
+		.tick = &tick,
 	};
 	s.exact = ko.exact || vs.n <= k + 1;
 	s.incremental = ko.init != NULL;
@@ -138,7 +141,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	else if (o->recall_sample > 0 &&
 		 (rc = rl_knn_recall(&v, k, nbr, (uint32_t)o->recall_sample,
 				     (uint64_t)o->seed, o->threads,
-				     &s.recall)) != RL_OK)
+				     &s.recall, &tick)) != RL_OK)
 		goto end;
 
 	/* A new graph: the neighbour count labelling chose on the old one
@@ -157,9 +160,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 				goto end;
 			s.edges++;
 		}
-		if ((i & 65535) == 65535 &&
-		    (rc = rl_progress_call(db, o->progress, o->ctx, "graph", i,
-					   vs.n)) != RL_OK)
+		/* Writing a million rows takes a while too: the tick
+		 * calls at most a few times a second. */
+		if ((i & 1023) == 1023 &&
+		    (rc = rl_tick_step(&tick, i, vs.n)) != RL_OK)
 			goto end;
 	}
 	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)

@@ -219,7 +219,8 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	    !reach)
 		goto out;
 	if ((rc = model_probs(db, &ev, Pm)) != RL_OK ||
-	    (rc = rl_propagate_run(&ev, NULL, &prop, Pp, NULL)) != RL_OK ||
+	    (rc = rl_propagate_run(&ev, NULL, &prop, Pp, NULL, NULL)) !=
+	    RL_OK ||
 	    (rc = rl_rule_quality(&ev, NULL, quality)) != RL_OK ||
 	    (rc = rl_store_neighbours_load(db, ev.review_ids, n, (uint32_t)k,
 					   nbr, sim, &found)) != RL_OK)
@@ -233,7 +234,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		Y[i] = !cand[i];
 	if ((rc = rl_spread(&ev.S, 1, Y, NULL, o->prop.alpha, o->prop.tol,
 			    (uint32_t)o->prop.max_iter, o->prop.threads, reach,
-			    NULL)) != RL_OK)
+			    NULL, NULL)) != RL_OK)
 		goto out;
 	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim, reach,
 			  o->disagreement, o->explore, o->density,

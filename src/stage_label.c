@@ -101,9 +101,13 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
 	uint8_t *use = NULL;
 	rl_stage st;
+	rl_tick tick;
 	int64_t model_id = 0;
 	char counts[96] = "{}";
 	int rc;
+	/* Spreading over millions of reviews takes a while too; it is
+	 * heard as "propagate", like training as "train". */
+	rl_tick_init(&tick, o->progress, o->ctx, "propagate");
 	memset(&ev, 0, sizeof ev);
 	*labelled = 0;
 	rl_clear_error(db);
@@ -140,8 +144,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		if ((rc = rl_method_rules(&ev, use, P)) != RL_OK)
 			goto end;
 	} else {
-		if ((rc = rl_propagate_run(&ev, NULL, &run.prop, Pp, NULL)) !=
-		    RL_OK)
+		if ((rc = rl_propagate_run(&ev, NULL, &run.prop, Pp, NULL,
+					   &tick)) != RL_OK)
 			goto end;
 		if (m == RL_METHOD_PROPAGATION) {
 			memcpy(P, Pp, (size_t)n * L * sizeof *P);

@@ -31,16 +31,19 @@ int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max, size_t *n)
 	return RL_OK;
 }
 
-/* Writes scores and assignments of every review. */
+/* Writes scores and assignments of every review, stepping tick. */
 static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		const rl_propagate_opts *o, int64_t run_id,
-		rl_propagate_stats *st)
+		rl_propagate_stats *st, rl_tick *tick)
 {
 	uint32_t L = ev->L;
 	rl_buf evid = { 0 };
 	int rc = rl_store_scores_clear(db);
 	for (uint32_t i = 0; i < ev->n && rc == RL_OK; i++) {
 		const double *p = P + (size_t)i * L;
+		if ((i & 1023) == 1023 &&
+		    (rc = rl_tick_step(tick, i, ev->n)) != RL_OK)
+			goto out;
 		uint32_t best = 0, second = UINT32_MAX;
 		for (uint32_t l = 0; l < L; l++) {
 			if (p[l] > 0 && (rc = rl_store_score_put(db,
@@ -143,9 +146,11 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	rl_evidence ev;
 	rl_buf params = { 0 };
 	rl_stage stg;
+	rl_tick tick;
 	double *P = NULL;
 	char counts[256] = "{}";
 	int rc;
+	rl_tick_init(&tick, o->progress, o->ctx, "propagate");
 	memset(&ev, 0, sizeof ev);
 	rl_clear_error(db);
 	if (st)
@@ -178,13 +183,13 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "propagate", 0,
 				   ev.n)) != RL_OK)
 		goto end;
-	if ((rc = rl_propagate_run(&ev, NULL, &use, P, &s.iterations)) !=
-	    RL_OK)
+	if ((rc = rl_propagate_run(&ev, NULL, &use, P, &s.iterations,
+				   &tick)) != RL_OK)
 		goto end;
 	s.reviews = ev.n;
 	s.seeds = ev.n_seeds;
 	s.cluster_seeds = ev.n_cseeds;
-	if ((rc = save(db, &ev, P, o, stg.run_id, &s)) != RL_OK)
+	if ((rc = save(db, &ev, P, o, stg.run_id, &s, &tick)) != RL_OK)
 		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"seeds\":%llu,\"cluster_seeds\":%llu,"

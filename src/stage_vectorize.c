@@ -60,12 +60,12 @@ static int df_desc(const void *a, const void *b)
  * add cost, not topics. The other columns get zero components, so the
  * projection of any TF-IDF row stays one product. */
 static int fit_lsa(const rl_tfidf *tf, const rl_csr *X,
-		   const rl_vectorize_opts *o, rl_lsa *out)
+		   const rl_vectorize_opts *o, rl_lsa *out, rl_tick *tick)
 {
 	uint32_t keep = (uint32_t)o->lsa_features, V = X->n_cols;
 	if (V <= keep)
 		return rl_lsa_fit(X, (uint32_t)o->dim, 10, (uint32_t)o->n_iter,
-				  (uint64_t)o->seed, o->threads, out);
+				  (uint64_t)o->seed, o->threads, out, tick);
 	by_df *order = malloc(V * sizeof *order);
 	uint32_t *map = malloc(V * sizeof *map);
 	rl_csr sub = { 0 };
@@ -102,7 +102,8 @@ static int fit_lsa(const rl_tfidf *tf, const rl_csr *X,
 		sub.indptr[i + 1] = at;
 	}
 	if ((rc = rl_lsa_fit(&sub, (uint32_t)o->dim, 10, (uint32_t)o->n_iter,
-			     (uint64_t)o->seed, o->threads, &small)) != RL_OK)
+			     (uint64_t)o->seed, o->threads, &small, tick)) !=
+	    RL_OK)
 		goto out;
 	rc = RL_ENOMEM;
 	out->dim = small.dim;
@@ -150,8 +151,10 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	rl_csr X = { 0 };
 	float *proj = NULL;
 	rl_stage stg;
+	rl_tick tick;
 	char counts[256] = "{}";
 	int rc;
+	rl_tick_init(&tick, o->progress, o->ctx, "vectorize");
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
@@ -183,7 +186,7 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	rl_docs docs = { all.tokens, all.doc_off, all.n };
 	const rl_token_set *work = &all;
 	if (s.refit) {
-		if ((rc = rl_tfidf_fit(&docs, o, &tf)) != RL_OK)
+		if ((rc = rl_tfidf_fit(&docs, o, &tf, &tick)) != RL_OK)
 			goto end;
 		if (tf.n_features == 0) {
 			rc = rl_fail(db, RL_EEMPTY, "no feature occurs in %d "
@@ -192,9 +195,9 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 			goto end;
 		}
 		if ((rc = rl_tfidf_transform(&tf, NULL, &docs, o->ngram_max,
-					     &X)) != RL_OK)
+					     &X, &tick)) != RL_OK)
 			goto end;
-		if ((rc = fit_lsa(&tf, &X, o, &lsa)) != RL_OK)
+		if ((rc = fit_lsa(&tf, &X, o, &lsa, &tick)) != RL_OK)
 			goto end;
 		char n[32], gen[48];
 		snprintf(n, sizeof n, "%u", all.n);
@@ -223,7 +226,7 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 			goto end;
 		rl_docs d2 = { todo.tokens, todo.doc_off, todo.n };
 		if ((rc = rl_tfidf_transform(&tf, NULL, &d2, o->ngram_max,
-					     &X)) != RL_OK)
+					     &X, &tick)) != RL_OK)
 			goto end;
 		work = &todo;
 	}
@@ -232,7 +235,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		rc = RL_ENOMEM;
 		goto end;
 	}
-	if ((rc = rl_lsa_transform(&lsa, &X, o->threads, proj)) != RL_OK ||
+	if ((rc = rl_lsa_transform(&lsa, &X, o->threads, proj, &tick)) !=
+	    RL_OK ||
 	    (rc = rl_store_vectors_put(db, work->review_ids, &X, proj,
 					lsa.dim)) != RL_OK)
 		goto end;

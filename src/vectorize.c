@@ -187,7 +187,7 @@ static int by_key(const void *a, const void *b)
 }
 
 int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
-		 rl_tfidf *out)
+		 rl_tfidf *out, rl_tick *tick)
 {
 	counting c = { 0 };
 	cand *keep = NULL;
@@ -198,6 +198,12 @@ int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
 	for (uint32_t d = 0; d < docs->n_docs; d++) {
 		const uint32_t *t = docs->tokens + docs->doc_off[d];
 		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
+		/* 4096 reviews are a few milliseconds. */
+		if (d > 0 && (d & 4095) == 0 &&
+		    rl_tick_step(tick, d, docs->n_docs) != RL_OK) {
+			rc = RL_ECANCELED;
+			goto out;
+		}
 		for (uint64_t i = 0; i < len; i++) {
 			if (count_key(&c, KEY(t[i], RL_NO_TERM), d) != RL_OK)
 				goto out;
@@ -306,7 +312,8 @@ static void sort_u32(uint32_t *a, size_t n)
 }
 
 int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
-		       const rl_docs *docs, int ngram_max, rl_csr *out)
+		       const rl_docs *docs, int ngram_max, rl_csr *out,
+		       rl_tick *tick)
 {
 	rl_tfidf_index *own = NULL;
 	uint32_t *feats = NULL;
@@ -329,6 +336,11 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 	for (uint32_t d = 0; d < docs->n_docs; d++) {
 		const uint32_t *t = docs->tokens + docs->doc_off[d];
 		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
+		if (d > 0 && (d & 4095) == 0 &&
+		    rl_tick_step(tick, d, docs->n_docs) != RL_OK) {
+			rc = RL_ECANCELED;
+			goto out;
+		}
 		/* Feature ids of the document, with repeats, then sorted so
 		 * runs give term frequencies. */
 		size_t nf = 0;

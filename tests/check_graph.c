@@ -1,13 +1,16 @@
 /*
  * check_graph.c - the vector and graph kernels against hand-computed
  * answers (TF-IDF weights, LSA singular values, exact neighbours),
- * NN-descent against brute force, and the vectorize and graph stages on
- * small stores: incremental runs, empty input, one review, duplicates,
- * reviews with no known term, and injected failures.
+ * NN-descent against brute force, their progress ticks (same output,
+ * the callback on the caller's thread alone, a clean stop when it asks),
+ * and the vectorize and graph stages on small stores: incremental runs,
+ * empty input, one review, duplicates, reviews with no known term, and
+ * injected failures.
  */
 #include <check.h>
-#include <sqlite3.h>
 #include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +33,7 @@ START_TEST(tfidf_by_hand)
 	o.min_df = 1;
 	o.max_df = 1;
 	rl_tfidf m;
-	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m), RL_OK);
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m, NULL), RL_OK);
 	ck_assert_uint_eq(m.n_features, 4);
 	/* idf = ln(4 / (1 + df)) + 1 */
 	ck_assert_uint_eq(m.df[0], 1);		/* term 1 */
@@ -38,7 +41,7 @@ START_TEST(tfidf_by_hand)
 	ck_assert_double_eq_tol(m.idf[0], log(4.0 / 2) + 1, 1e-6);
 	ck_assert_double_eq_tol(m.idf[1], log(4.0 / 3) + 1, 1e-6);
 	rl_csr X;
-	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X, NULL), RL_OK);
 	/* doc 0: term1 tf 2 -> (1 + ln 2) idf1; term2 tf 1 -> idf2. */
 	double a = (1 + log(2.0)) * (log(2.0) + 1), b = log(4.0 / 3) + 1;
 	double n = sqrt(a * a + b * b);
@@ -51,7 +54,8 @@ START_TEST(tfidf_by_hand)
 	ck_assert_int_eq(rl_tfidf_index_new(&m, &ix), RL_OK);
 	for (int round = 0; round < 2; round++) {
 		rl_csr Y;
-		ck_assert_int_eq(rl_tfidf_transform(&m, ix, &d, 1, &Y), RL_OK);
+		ck_assert_int_eq(rl_tfidf_transform(&m, ix, &d, 1, &Y, NULL),
+				 RL_OK);
 		ck_assert_uint_eq(Y.indptr[3], X.indptr[3]);
 		for (uint64_t p = 0; p < X.indptr[3]; p++) {
 			ck_assert_uint_eq(Y.indices[p], X.indices[p]);
@@ -67,7 +71,7 @@ START_TEST(tfidf_by_hand)
 	o.ngram_max = 2;
 	o.min_df = 2;
 	rl_tfidf m2;
-	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m2), RL_OK);
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m2, NULL), RL_OK);
 	ck_assert_uint_eq(m2.n_features, 2);	/* terms 2 and 3 */
 	ck_assert_uint_eq(m2.term_a[0], 2);
 	ck_assert_uint_eq(m2.term_b[0], RL_NO_TERM);
@@ -75,7 +79,8 @@ START_TEST(tfidf_by_hand)
 	uint32_t t2[] = { 9, 9 };
 	uint64_t o2[] = { 0, 2 };
 	rl_docs d2 = { t2, o2, 1 };
-	ck_assert_int_eq(rl_tfidf_transform(&m2, NULL, &d2, 2, &X), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m2, NULL, &d2, 2, &X, NULL),
+			 RL_OK);
 	ck_assert_uint_eq(X.indptr[1], 0);
 	rl_csr_free(&X);
 	rl_tfidf_free(&m);
@@ -94,11 +99,11 @@ START_TEST(lsa_singular_values)
 	float val[] = { 3, 2, 1 };
 	rl_csr X = { 4, 3, indptr, idx, val };
 	rl_lsa m;
-	ck_assert_int_eq(rl_lsa_fit(&X, 2, 2, 2, 1, 2, &m), RL_OK);
+	ck_assert_int_eq(rl_lsa_fit(&X, 2, 2, 2, 1, 2, &m, NULL), RL_OK);
 	ck_assert_double_eq_tol(m.sigma[0], 3, 1e-4);
 	ck_assert_double_eq_tol(m.sigma[1], 2, 1e-4);
 	float out[8];
-	ck_assert_int_eq(rl_lsa_transform(&m, &X, 1, out), RL_OK);
+	ck_assert_int_eq(rl_lsa_transform(&m, &X, 1, out, NULL), RL_OK);
 	/* Row 0 lies on the first component, row 2 on neither. */
 	ck_assert_double_eq_tol(fabs(out[0]), 1, 1e-4);
 	ck_assert_double_eq_tol(out[1], 0, 1e-4);
@@ -129,11 +134,11 @@ START_TEST(lsa_synonyms_meet)
 	rl_tfidf m;
 	rl_csr X;
 	rl_lsa l;
-	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m), RL_OK);
-	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X), RL_OK);
-	ck_assert_int_eq(rl_lsa_fit(&X, 2, 3, 3, 7, 1, &l), RL_OK);
+	ck_assert_int_eq(rl_tfidf_fit(&d, &o, &m, NULL), RL_OK);
+	ck_assert_int_eq(rl_tfidf_transform(&m, NULL, &d, 1, &X, NULL), RL_OK);
+	ck_assert_int_eq(rl_lsa_fit(&X, 2, 3, 3, 7, 1, &l, NULL), RL_OK);
 	float out[18];
-	ck_assert_int_eq(rl_lsa_transform(&l, &X, 2, out), RL_OK);
+	ck_assert_int_eq(rl_lsa_transform(&l, &X, 2, out, NULL), RL_OK);
 	/* docs 6 ("cheap"), 7 ("price"), 8 ("ship") */
 	float cp = out[12] * out[14] + out[13] * out[15];
 	float cs = out[12] * out[16] + out[13] * out[17];
@@ -245,7 +250,8 @@ START_TEST(descent_recall)
 	float *sim = malloc((size_t)n * k * sizeof *sim);
 	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
 	double recall;
-	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
+			 RL_OK);
 	ck_assert_msg(recall >= 0.95, "recall %f", recall);
 	/* The same graph on one thread: determinism does not hang on the
 	 * thread count here. */
@@ -260,7 +266,8 @@ START_TEST(descent_recall)
 	o.n_init = n;
 	o.threads = 2;
 	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
-	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
+			 RL_OK);
 	ck_assert_msg(recall >= 0.95, "refined recall %f", recall);
 	free(x);
 	free(nbr);
@@ -334,7 +341,8 @@ START_TEST(exact_dense_blocked)
 	/* Duplicates: row 5's nearest is row 4, at similarity 1. */
 	ck_assert_int_eq(nbr[5 * k], 4);
 	double recall;
-	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
+			 RL_OK);
 	ck_assert_double_eq(recall, 1);
 	/* Swapping a neighbour for its duplicate is still a hit. */
 	for (uint32_t i = 0; i < n; i++) {
@@ -348,7 +356,8 @@ START_TEST(exact_dense_blocked)
 		if (at < k && !has5 && i != 5)
 			l[at] = 5;
 	}
-	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
+			 RL_OK);
 	ck_assert_double_eq(recall, 1);
 	free(x);
 	free(want);
@@ -413,7 +422,8 @@ START_TEST(exact_sparse_index)
 	o.delta = 0.001;
 	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
 	double recall;
-	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
+			 RL_OK);
 	ck_assert_msg(recall >= 0.9, "sparse recall %f", recall);
 	free(x);
 	free(indptr);
@@ -423,6 +433,265 @@ START_TEST(exact_sparse_index)
 	free(nbr);
 	free(ws);
 	free(sim);
+}
+END_TEST
+
+/* ---- the tick: progress and cancelling inside the kernels ---- */
+
+/* What a kernel's tick called back: how often, whether ever on another
+ * thread than the one that called the kernel (a binding may take a lock
+ * in the callback), or with done above total. Stops at call `at` (0:
+ * never). */
+typedef struct watch {
+	pthread_t caller;
+	int calls, at, elsewhere, beyond;
+} watch;
+
+static int on_tick(void *ctx, const char *stage, uint64_t done,
+		   uint64_t total)
+{
+	watch *w = ctx;
+	/* No ck_assert here: it must not run on a worker thread. */
+	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
+			strcmp(stage, "test");
+	w->beyond += done > total;
+	return ++w->calls == w->at;
+}
+
+/* A kernel run on a test case: RL_OK or its error, and a hash of all it
+ * made, which it frees. */
+typedef int (*kernel_run)(void *arg, rl_tick *t, uint64_t *hash);
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Runs a kernel without a tick, with one that never stops it (the same
+ * bytes out; every call on this thread), and with one stopping it at
+ * each of its first `at` calls (RL_ECANCELED, no call after; ASan and
+ * valgrind see that nothing leaks). The tick calls on its 1st, 2nd,
+ * 4th ... step whatever the clock, so the case's steps fix `at`. */
+static void check_tick(const char *name, kernel_run run, void *arg, int at)
+{
+	uint64_t plain = 0, heard = 1;
+	rl_tick t;
+	ck_assert_int_eq(run(arg, NULL, &plain), RL_OK);
+	for (int a = 0; a <= at; a++) {
+		watch w = { .caller = pthread_self(), .at = a };
+		rl_tick_init(&t, on_tick, &w, "test");
+		int rc = run(arg, &t, &heard);
+		ck_assert_msg(rc == (a ? RL_ECANCELED : RL_OK),
+			      "%s stopped at call %d: %s", name, a,
+			      rl_strerror(rc));
+		ck_assert_msg(a ? w.calls == a : w.calls >= at,
+			      "%s stopped at call %d: %d calls", name, a,
+			      w.calls);
+		ck_assert_int_eq(w.elsewhere, 0);
+		ck_assert_int_eq(w.beyond, 0);
+		if (!a)
+			ck_assert_msg(heard == plain, "%s changed by its "
+				      "tick", name);
+	}
+}
+
+typedef struct knn_case {
+	rl_knn_opts o;
+	rl_vecs v;
+} knn_case;
+
+static int run_knn(void *arg, rl_tick *t, uint64_t *hash)
+{
+	const knn_case *c = arg;
+	rl_knn_opts o = c->o;
+	const rl_vecs *v = &c->v;
+	size_t len = (size_t)v->n * o.k;
+	int32_t *nbr = malloc(len * sizeof *nbr);
+	float *sim = malloc(len * sizeof *sim);
+	ck_assert(nbr && sim);
+	o.tick = t;
+	int rc = rl_knn(v, &o, nbr, sim);
+	*hash = fnv(fnv(14695981039346656037ull, nbr, len * sizeof *nbr),
+		    sim, len * sizeof *sim);
+	free(nbr);
+	free(sim);
+	return rc;
+}
+
+typedef struct recall_case {
+	const rl_vecs *v;
+	uint32_t k;
+	const int32_t *nbr;
+} recall_case;
+
+static int run_recall(void *arg, rl_tick *t, uint64_t *hash)
+{
+	const recall_case *c = arg;
+	double recall = -1;
+	int rc = rl_knn_recall(c->v, c->k, c->nbr, 200, 3, 2, &recall, t);
+	*hash = fnv(14695981039346656037ull, &recall, sizeof recall);
+	return rc;
+}
+
+/* n L2-normalised sparse rows over `cols` columns, about m entries each
+ * (ascending, no repeats). */
+static void sparse_rows(uint32_t n, uint32_t cols, uint32_t m, uint64_t s,
+			rl_csr *X)
+{
+	X->n_rows = n;
+	X->n_cols = cols;
+	X->indptr = malloc((n + 1) * sizeof *X->indptr);
+	X->indices = malloc((size_t)n * m * sizeof *X->indices);
+	X->values = malloc((size_t)n * m * sizeof *X->values);
+	ck_assert(X->indptr && X->indices && X->values);
+	uint64_t nnz = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		double norm = 0;
+		X->indptr[i] = nnz;
+		/* Ascending columns with random gaps; rows near each other
+		 * share some. */
+		uint32_t c = (uint32_t)(rl_rand_next(&s) % (cols / 2));
+		for (uint32_t j = 0; j < m && c < cols; j++) {
+			float x = (float)(0.1 + rl_rand_unit(&s));
+			X->indices[nnz] = c;
+			X->values[nnz++] = x;
+			norm += x * x;
+			c += 1 + (uint32_t)(rl_rand_next(&s) % 8);
+		}
+		for (uint64_t p = X->indptr[i]; p < nnz; p++)
+			X->values[p] /= (float)sqrt(norm);
+	}
+	X->indptr[n] = nnz;
+}
+
+typedef struct lsa_case {
+	const rl_csr *X;
+	rl_lsa m;		/* fitted, for the transform */
+} lsa_case;
+
+static int run_lsa_fit(void *arg, rl_tick *t, uint64_t *hash)
+{
+	lsa_case *c = arg;
+	rl_lsa m;
+	int rc = rl_lsa_fit(c->X, 8, 4, 3, 5, 2, &m, t);
+	*hash = 14695981039346656037ull;
+	if (rc == RL_OK)
+		*hash = fnv(fnv(*hash, m.components, (size_t)m.n_cols *
+				m.dim * sizeof *m.components),
+			    m.sigma, m.dim * sizeof *m.sigma);
+	rl_lsa_free(&m);
+	return rc;
+}
+
+static int run_lsa_transform(void *arg, rl_tick *t, uint64_t *hash)
+{
+	lsa_case *c = arg;
+	size_t len = (size_t)c->X->n_rows * c->m.dim;
+	float *out = malloc(len * sizeof *out);
+	ck_assert_ptr_nonnull(out);
+	int rc = rl_lsa_transform(&c->m, c->X, 2, out, t);
+	*hash = fnv(14695981039346656037ull, out, len * sizeof *out);
+	free(out);
+	return rc;
+}
+
+static int run_tfidf(void *arg, rl_tick *t, uint64_t *hash)
+{
+	const rl_docs *d = arg;
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	rl_tfidf m;
+	rl_csr X = { 0 };
+	int rc = rl_tfidf_fit(d, &o, &m, t);
+	if (rc == RL_OK)
+		rc = rl_tfidf_transform(&m, NULL, d, 2, &X, t);
+	*hash = 14695981039346656037ull;
+	if (rc == RL_OK) {
+		*hash = fnv(*hash, m.term_a, m.n_features * sizeof *m.term_a);
+		*hash = fnv(*hash, m.term_b, m.n_features * sizeof *m.term_b);
+		*hash = fnv(*hash, m.idf, m.n_features * sizeof *m.idf);
+		*hash = fnv(*hash, X.indptr, (X.n_rows + 1) *
+			    sizeof *X.indptr);
+		*hash = fnv(*hash, X.indices, X.indptr[X.n_rows] *
+			    sizeof *X.indices);
+		*hash = fnv(*hash, X.values, X.indptr[X.n_rows] *
+			    sizeof *X.values);
+	}
+	rl_tfidf_free(&m);
+	rl_csr_free(&X);
+	return rc;
+}
+
+START_TEST(tick_stops_kernels)
+{
+	/* Big enough that the kernels step more than twice on thread 0:
+	 * 2000 dense and 600 sparse rows split over 2 or 3 threads, steps
+	 * every 16 rows of a join or a sparse search, every chunk of a
+	 * dense one. */
+	uint32_t n = 2000, k = 10;
+	knn_case c;
+	float *x = clusters(n, 16, 20, 3);
+	rl_csr X;
+	sparse_rows(600, 400, 12, 4, &X);
+	rl_vecs dense = { .n = n, .dim = 16, .dense = x };
+	rl_vecs sparse = { .n = 600, .dim = 400, .csr = &X };
+	for (int kind = 0; kind < 4; kind++) {
+		static const char *const names[] = {
+			"dense descent", "sparse descent", "dense exact",
+			"sparse exact"
+		};
+		c.o = (rl_knn_opts){ .k = k, .threads = 3, .seed = 1,
+				     .max_iters = 8, .delta = 0.001,
+				     .pool = 20, .exact = kind >= 2 };
+		c.v = kind % 2 ? sparse : dense;
+		check_tick(names[kind], run_knn, &c, 2);
+	}
+	/* Recall: 200 sample rows in 3 blocks, each over 4 chunks. */
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	c.o = (rl_knn_opts){ .k = k, .threads = 2, .seed = 1, .max_iters = 8,
+			     .delta = 0.001, .pool = 20 };
+	ck_assert_int_eq(rl_knn(&dense, &c.o, nbr, sim), RL_OK);
+	recall_case rc = { &dense, k, nbr };
+	check_tick("recall", run_recall, &rc, 2);
+	free(nbr);
+	free(sim);
+	free(x);
+	rl_csr_free(&X);
+
+	/* LSA: 3000 rows, 1500 a thread, so a step in every product
+	 * besides the 5 phases; the transform of 5000 steps twice. */
+	lsa_case lc;
+	sparse_rows(3000, 300, 10, 5, &X);
+	lc.X = &X;
+	check_tick("lsa fit", run_lsa_fit, &lc, 2);
+	rl_csr_free(&X);
+	sparse_rows(5000, 300, 10, 6, &X);
+	ck_assert_int_eq(rl_lsa_fit(&X, 8, 4, 2, 5, 2, &lc.m, NULL), RL_OK);
+	check_tick("lsa transform", run_lsa_transform, &lc, 2);
+	rl_lsa_free(&lc.m);
+	rl_csr_free(&X);
+
+	/* TF-IDF: 10000 documents step twice in the fit and twice in the
+	 * transform; the third call is the transform's first step. */
+	uint32_t nd = 10000;
+	uint64_t *off = malloc((nd + 1) * sizeof *off), s = 8;
+	uint32_t *tok = malloc((size_t)nd * 12 * sizeof *tok);
+	ck_assert(off && tok);
+	off[0] = 0;
+	for (uint32_t i = 0; i < nd; i++) {
+		uint32_t len = 3 + (uint32_t)(rl_rand_next(&s) % 10);
+		for (uint32_t j = 0; j < len; j++)
+			tok[off[i] + j] = (uint32_t)(rl_rand_next(&s) % 500);
+		off[i + 1] = off[i] + len;
+	}
+	rl_docs d = { tok, off, nd };
+	check_tick("tfidf", run_tfidf, &d, 3);
+	free(off);
+	free(tok);
 }
 END_TEST
 
@@ -550,7 +819,7 @@ static void projection_reproduces_vectors(void)
 	ck_assert_uint_eq(t.n, z.n);
 	float *out = malloc((size_t)t.n * lsa.dim * sizeof *out);
 	t.csr.n_cols = tf.n_features;
-	ck_assert_int_eq(rl_lsa_transform(&lsa, &t.csr, 1, out), RL_OK);
+	ck_assert_int_eq(rl_lsa_transform(&lsa, &t.csr, 1, out, NULL), RL_OK);
 	for (size_t i = 0; i < (size_t)t.n * lsa.dim; i++)
 		ck_assert_float_eq_tol(out[i], z.dense[i], 1e-5);
 	free(out);
@@ -659,6 +928,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, descent_recall);
 	tcase_add_test(tc, exact_dense_blocked);
 	tcase_add_test(tc, exact_sparse_index);
+	tcase_add_test(tc, tick_stops_kernels);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stages");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,11 +1,13 @@
 /*
  * check_propagate.c - label spreading against its closed form, the graph
- * normalisation (symmetric, no self-loops), class mass normalisation, and
- * the propagate stage: no seeds, one class, a label with no path, rules
+ * normalisation (symmetric, no self-loops), class mass normalisation,
+ * spreading's progress tick (same result, a clean stop), and the
+ * propagate stage: no seeds, one class, a label with no path, rules
  * that conflict, abstaining, the store unchanged on failure.
  */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +81,7 @@ START_TEST(closed_form)
 	uint32_t it;
 	double alpha = 0.8;
 	ck_assert_int_eq(rl_spread(&S, 2, Y, NULL, alpha, 1e-13, 10000, 2, F,
-				   &it), RL_OK);
+				   &it, NULL), RL_OK);
 	/* (I - alpha S) x = y, per label column. The kernel keeps S in
 	 * double from float similarities, so build the same S here. */
 	for (int l = 0; l < 2; l++) {
@@ -102,6 +104,82 @@ START_TEST(closed_form)
 }
 END_TEST
 
+/* What a tick called back: how often, whether ever on another thread
+ * than the one that called the kernel, or with done above total. Stops
+ * at call `at` (0: never). */
+typedef struct watch {
+	pthread_t caller;
+	int calls, at, elsewhere, beyond;
+} watch;
+
+static int on_tick(void *ctx, const char *stage, uint64_t done,
+		   uint64_t total)
+{
+	watch *w = ctx;
+	/* No ck_assert here: it must not run on a worker thread. */
+	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
+			strcmp(stage, "test");
+	w->beyond += done > total;
+	return ++w->calls == w->at;
+}
+
+/* Spreading with a tick: the same result as without, every call on the
+ * caller's thread, and a clean RL_ECANCELED at each of its first calls
+ * (ASan and valgrind see nothing leak). A ring of 20000 rows, each near
+ * the next two either way, on 2 threads: about 200 iterations, the tick
+ * stepped after each and every 4096 rows within one, so it calls at
+ * least 3 times whatever the clock. */
+START_TEST(spread_stops_on_tick)
+{
+	uint32_t n = 20000, k = 4, L = 2, it0 = 0, it1 = 0;
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	double *Y = calloc((size_t)n * L, sizeof *Y);
+	double *F0 = malloc((size_t)n * L * sizeof *F0);
+	double *F1 = malloc((size_t)n * L * sizeof *F1);
+	uint8_t *clamp = calloc(n, 1);
+	ck_assert(nbr && sim && Y && F0 && F1 && clamp);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < k; j++) {
+			uint32_t d = j / 2 + 1;	/* 1, 1, 2, 2 rows away */
+			uint32_t b = j % 2 ? i + n - d : i + d;
+			nbr[(size_t)i * k + j] = (int32_t)(b % n);
+			sim[(size_t)i * k + j] = 1.0f / (float)d;
+		}
+	rl_sgraph S;
+	ck_assert_int_eq(rl_graph_normalize(n, k, nbr, sim, &S), RL_OK);
+	Y[0] = Y[(size_t)(n / 2) * L + 1] = 1;
+	clamp[0] = clamp[n / 2] = 1;
+	ck_assert_int_eq(rl_spread(&S, L, Y, clamp, 0.9, 1e-9, 1000, 2, F0,
+				   &it0, NULL), RL_OK);
+	rl_tick t;
+	for (int at = 0; at <= 3; at++) {
+		watch w = { .caller = pthread_self(), .at = at };
+		rl_tick_init(&t, on_tick, &w, "test");
+		int rc = rl_spread(&S, L, Y, clamp, 0.9, 1e-9, 1000, 2, F1,
+				   &it1, &t);
+		ck_assert_int_eq(rc, at ? RL_ECANCELED : RL_OK);
+		ck_assert_int_eq(w.elsewhere, 0);
+		ck_assert_int_eq(w.beyond, 0);
+		if (at) {
+			ck_assert_int_eq(w.calls, at);
+			continue;
+		}
+		ck_assert_int_ge(w.calls, 3);
+		ck_assert_uint_eq(it0, it1);
+		ck_assert_int_eq(memcmp(F0, F1, (size_t)n * L * sizeof *F0),
+				 0);
+	}
+	rl_sgraph_free(&S);
+	free(nbr);
+	free(sim);
+	free(Y);
+	free(F0);
+	free(F1);
+	free(clamp);
+}
+END_TEST
+
 START_TEST(clamping_and_mass)
 {
 	/* A path 0-1-2-3; seeds at both ends stay exactly as given. */
@@ -118,7 +196,7 @@ START_TEST(clamping_and_mass)
 	uint8_t clamp[4] = { 1, 0, 0, 1 };
 	double F[8];
 	ck_assert_int_eq(rl_spread(&S, 2, Y, clamp, 0.9, 1e-12, 1000, 1, F,
-				   NULL), RL_OK);
+				   NULL, NULL), RL_OK);
 	ck_assert_double_eq(F[0], 1);
 	ck_assert_double_eq(F[1], 0);
 	ck_assert(F[2] > F[3]);		/* node 1 nearer seed 0 */
@@ -323,13 +401,15 @@ START_TEST(hidden_seeds_change_nothing)
 	for (uint32_t i = 0; i < ev.n; i++)
 		use[i] = 1;
 	use[4] = 0;	/* b2 (rows follow review ids: a1 a2 a3 b1 b2 ..) */
-	ck_assert_int_eq(rl_propagate_run(&ev, use, &o, P1, NULL), RL_OK);
+	ck_assert_int_eq(rl_propagate_run(&ev, use, &o, P1, NULL, NULL),
+			 RL_OK);
 	rl_evidence_free(&ev);
 	ck_assert_int_eq(rl_seed_unset(db, "b2"), RL_OK);
 	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
 	ck_assert_int_eq(rl_seed_unset(db, "b1"), RL_OK);
 	ck_assert_int_eq(rl_evidence_load(db, &ev, 0), RL_OK);
-	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P2, NULL), RL_OK);
+	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P2, NULL, NULL),
+			 RL_OK);
 	for (uint32_t i = 0; i < ev.n * ev.L; i++)
 		ck_assert_double_eq_tol(P1[i], P2[i], 1e-12);
 	rl_evidence_free(&ev);
@@ -460,8 +540,8 @@ START_TEST(fewer_neighbours)
 		ck_assert_int_eq(rl_propagate_prepare(db, &o, &o), RL_OK);
 		ck_assert_int_ne(o.class_prior, RL_PRIOR_AUTO);
 		P[t] = malloc(ev.n * ev.L * sizeof *P[t]);
-		ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P[t], NULL),
-				 RL_OK);
+		ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P[t], NULL,
+						  NULL), RL_OK);
 	}
 	int differ = 0;
 	for (uint32_t i = 0; i < ev.n * ev.L; i++) {
@@ -550,16 +630,16 @@ START_TEST(propagation_by_hand)
 		uint32_t iters = 0;
 		path4_init(&p, t > 0);
 		o.rule_vote = t == 2 ? RL_VOTE_MAJORITY : RL_VOTE_WEIGHTED;
-		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, P, &iters),
-				 RL_OK);
+		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, P, &iters,
+						  NULL), RL_OK);
 		ck_assert_uint_gt(iters, 1);
 		for (int i = 0; i < 8; i++)
 			ck_assert_double_eq_tol(P[i], want[t][i], 1e-9);
 		/* Uniform class shares are the seeds' here (one each). */
 		double Q[8];
 		o.class_prior = RL_PRIOR_UNIFORM;
-		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, Q, NULL),
-				 RL_OK);
+		ck_assert_int_eq(rl_propagate_run(&p.ev, NULL, &o, Q, NULL,
+						  NULL), RL_OK);
 		o.class_prior = RL_PRIOR_SEEDS;
 		for (int i = 0; i < 8; i++)
 			ck_assert_double_eq_tol(Q[i], P[i], 1e-12);
@@ -567,8 +647,8 @@ START_TEST(propagation_by_hand)
 		 * the class shares of the one hand label left give label 1
 		 * none. */
 		const uint8_t use[4] = { 1, 1, 1, 0 };
-		ck_assert_int_eq(rl_propagate_run(&p.ev, use, &o, Q, NULL),
-				 RL_OK);
+		ck_assert_int_eq(rl_propagate_run(&p.ev, use, &o, Q, NULL,
+						  NULL), RL_OK);
 		ck_assert_double_eq_tol(Q[6], 1, 1e-12);
 		ck_assert_double_eq(Q[7], 0);
 		rl_sgraph_free(&p.ev.S);
@@ -659,6 +739,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("kernel");
 	tcase_add_test(tc, closed_form);
 	tcase_add_test(tc, clamping_and_mass);
+	tcase_add_test(tc, spread_stops_on_tick);
 	tcase_add_test(tc, blend_by_hand);
 	tcase_add_test(tc, propagation_by_hand);
 	tcase_add_test(tc, rule_counts_by_hand);

@@ -265,25 +265,25 @@ START_TEST(too_few_hand_labels)
 }
 END_TEST
 
-/* Cancels at the progress call `at` (counting from 1) of the stage. */
+/* Cancels at the progress call `at` (counting from 1) of the stage, and
+ * keeps what that call was told. */
 typedef struct canceller {
 	int calls, at;
 	const char *stage;
+	uint64_t done;
 } canceller;
 
 static int cancel_at(void *ctx, const char *stage, uint64_t done,
 		     uint64_t total)
 {
 	canceller *c = ctx;
-	(void)done;
 	(void)total;
 	if (c->stage && strcmp(stage, c->stage))
 		return 0;
+	c->done = done;
 	return ++c->calls >= c->at;
 }
 
-/* A cancelled stage: RL_ECANCELED, the store exactly as before, and the
- * same stage then runs to the end when not cancelled. */
 /* A run with nothing changed does nothing: same labels, no model, no
  * evaluation stored again; any change of what labelling depends on (a
  * hand label, an option) makes the next run label again. The history
@@ -561,11 +561,20 @@ START_TEST(reviews_imported_during_a_run)
 }
 END_TEST
 
+/* A cancelled stage: RL_ECANCELED, "<stage> cancelled", the store
+ * exactly as before, and the same stage then runs to the end when not
+ * cancelled. Vectorize, graph and propagate are cancelled inside their
+ * kernels' loops (TF-IDF and LSA, the exact search, the spreading), at
+ * the 2nd and then the 3rd call: the one before is the stage's own (a
+ * call of 0 done; vectorize has none) or the kernel's; the kernels call
+ * on their 1st, 2nd and 4th step of work whatever the clock, so on the
+ * 300 example reviews they make these calls (the steps: LSA's 5 phases,
+ * 18 blocks of 16 rows, the iterations). */
 START_TEST(cancel_each_stage)
 {
 	char p[512];
 	example_path(p, sizeof p, "reviews.tsv");
-	canceller c = { 0, 1, NULL };
+	canceller c = { 0, 1, NULL, 0 };
 	char *before = tu_digest(db_path);
 	rl_import_opts io;
 	rl_import_opts_init(&io);
@@ -582,29 +591,36 @@ START_TEST(cancel_each_stage)
 	rl_run_opts o;
 	small_opts(&o);
 	rl_tokenize_opts tk = o.tok;
+	rl_vectorize_opts vc = o.vec;
 	rl_graph_opts gr = o.graph;
 	rl_propagate_opts pr = o.prop;
 	rl_eval_opts tr = o.train;
-	tk.progress = gr.progress = pr.progress = tr.progress = cancel_at;
-	tk.ctx = gr.ctx = pr.ctx = tr.ctx = &c;
+	tk.progress = vc.progress = gr.progress = pr.progress = tr.progress =
+		cancel_at;
+	tk.ctx = vc.ctx = gr.ctx = pr.ctx = tr.ctx = &c;
 	/* Each stage cancelled, then run through, in pipeline order. */
 	for (int s = 0; s < 6; s++) {
 		static const char *const names[] = {
-			"tokenize", NULL, "graph", "propagate", "train", "write"
+			"tokenize", "vectorize", "graph", "propagate",
+			"train", "write"
 		};
-		if (!names[s]) {
-			ck_assert_int_eq(rl_vectorize(db, &o.vec, NULL), RL_OK);
-			continue;
-		}
-		for (int cancel = 1; cancel >= 0; cancel--) {
-			c = (canceller){ 0, cancel ? 1 : 1 << 30, names[s] };
+		/* The calls to cancel at; 0 runs the stage through. */
+		static const int in_stage[] = { 1, 0 };
+		static const int in_kernel[] = { 2, 3, 0 };
+		int kernel = s >= 1 && s <= 3;
+		for (const int *at = kernel ? in_kernel : in_stage;; at++) {
+			int cancel = *at > 0;
+			c = (canceller){ 0, cancel ? *at : 1 << 30, names[s],
+					 0 };
 			before = tu_digest(db_path);
 			int rc = s == 0 ? rl_tokenize(db, &tk, NULL)
+				 : s == 1 ? rl_vectorize(db, &vc, NULL)
 				 : s == 2 ? rl_graph(db, &gr, NULL)
 				 : s == 3 ? rl_propagate(db, &pr, NULL)
 				 : rl_train(db, &tr);
-			ck_assert_int_eq(rc, cancel ? RL_ECANCELED : RL_OK);
-			ck_assert_int_ge(c.calls, 1);
+			ck_assert_msg(rc == (cancel ? RL_ECANCELED : RL_OK),
+				      "%s, cancelled at call %d: %s", names[s],
+				      *at, rl_strerror(rc));
 			after = tu_digest(db_path);
 			ck_assert_msg((strcmp(before, after) == 0) == cancel,
 				      "%s %s the store", names[s],
@@ -612,6 +628,19 @@ START_TEST(cancel_each_stage)
 				      "run left");
 			free(before);
 			free(after);
+			if (!cancel) {
+				ck_assert_int_ge(c.calls, kernel ? 3 : 1);
+				break;
+			}
+			char want[64];
+			snprintf(want, sizeof want, "%s cancelled", names[s]);
+			ck_assert_str_eq(rl_db_errmsg(db), want);
+			/* Nothing is called after the call that cancelled,
+			 * and in a kernel that call was not the stage's own
+			 * first. */
+			ck_assert_int_eq(c.calls, *at);
+			if (kernel)
+				ck_assert_uint_gt(c.done, 0);
 		}
 	}
 }
