@@ -31,6 +31,7 @@ typedef struct importer {
 	FILE *in;
 	rl_format fmt;
 	int64_t run_id;
+	uint64_t changed;	/* reviews replaced with another text */
 	uint64_t file_size;	/* 0 if unknown (a pipe) */
 	double next_progress;
 
@@ -343,6 +344,7 @@ static int add_review(importer *im, int64_t line, const char *id,
 		if (rc != RL_OK)
 			return im->rc = rc;
 		im->st.replaced++;
+		im->changed += changed;
 		return RL_OK;
 	}
 	default:
@@ -809,6 +811,9 @@ int rl_import_stream(rl_db *db, FILE *in, const char *name,
 			     "naming the columns is required", name);
 		goto end;
 	}
+	/* Other reviews' edges to the reviews whose text changed. */
+	if (im.changed && (rc = rl_store_neighbours_prune(db)) != RL_OK)
+		goto end;
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "import",
 				   im.st.bytes, im.file_size)) != RL_OK)
 		goto end;

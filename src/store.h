@@ -120,8 +120,12 @@ int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
 			   int64_t *id, int64_t *run, int64_t *line);
 
 /* Replaces text and metadata of review `id`. If the text changed, every
- * derived row of the review (tokens, vectors, hits, neighbours, scores,
- * assignments, predictions) is deleted; *changed says whether it did. */
+ * derived row of the review (tokens, vectors, hits, its neighbours,
+ * scores, assignments, predictions) is deleted; *changed says whether it
+ * did. The edges of other reviews to it stay until
+ * rl_store_neighbours_prune, called once after the last replacement:
+ * neighbour_id has no index, so deleting them here scanned every edge
+ * for every review replaced. */
 int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 			    int64_t run_id, int *changed);
 
@@ -197,6 +201,9 @@ int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out);
 /* ---- neighbours ---- */
 
 int rl_store_neighbours_clear(rl_db *db);
+/* Deletes the edges to reviews without vectors (those whose text was
+ * replaced), in one pass over the graph. */
+int rl_store_neighbours_prune(rl_db *db);
 int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
 			   int64_t neighbour_id, double similarity);
 /* The stored graph as rows of `ids` (sorted): init[row][rank-1] = row of

@@ -52,6 +52,7 @@ enum stmt_id {
 	S_VECTORS_COUNT,
 	S_VECTORS_ALL,
 	S_NEIGHBOURS_CLEAR,
+	S_NEIGHBOURS_PRUNE,
 	S_NEIGHBOUR_PUT,
 	S_NEIGHBOURS_ALL,
 	S_COUNT
@@ -72,9 +73,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_TOKENS] = "DELETE FROM review_tokens WHERE review_id = ?1",
 	[S_DEL_VECTORS] = "DELETE FROM vectors WHERE review_id = ?1",
 	[S_DEL_HITS] = "DELETE FROM rule_hits WHERE review_id = ?1",
-	[S_DEL_NEIGHBOURS] =
-		"DELETE FROM neighbours WHERE review_id = ?1 "
-		"OR neighbour_id = ?1",
+	[S_DEL_NEIGHBOURS] = "DELETE FROM neighbours WHERE review_id = ?1",
 	[S_DEL_SCORES] = "DELETE FROM label_scores WHERE review_id = ?1",
 	[S_DEL_ASSIGN] = "DELETE FROM assignments WHERE review_id = ?1",
 	[S_DEL_PRED] = "DELETE FROM predictions WHERE review_id = ?1",
@@ -145,6 +144,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT review_id, dim, data FROM vectors WHERE kind = ?1 "
 		"ORDER BY review_id",
 	[S_NEIGHBOURS_CLEAR] = "DELETE FROM neighbours",
+	/* One pass over the edges, each looked up in vectors' key. */
+	[S_NEIGHBOURS_PRUNE] =
+		"DELETE FROM neighbours WHERE NOT EXISTS (SELECT 1 FROM "
+		"vectors v WHERE v.review_id = neighbours.neighbour_id)",
 	[S_NEIGHBOUR_PUT] =
 		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
 		"similarity) VALUES (?1, ?2, ?3, ?4)",
@@ -875,6 +878,11 @@ fail:
 int rl_store_neighbours_clear(rl_db *db)
 {
 	return rl_sql_exec(db, stmt(db, S_NEIGHBOURS_CLEAR));
+}
+
+int rl_store_neighbours_prune(rl_db *db)
+{
+	return rl_sql_exec(db, stmt(db, S_NEIGHBOURS_PRUNE));
 }
 
 int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,

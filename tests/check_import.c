@@ -9,6 +9,8 @@
 
 #include "internal.h"
 #include "store.h"
+/* The handle's SQLite connection, to count the work a replace does. */
+#include "store_impl.h"
 #include "testutil.h"
 
 static char db_path[512];
@@ -424,6 +426,74 @@ START_TEST(injected_failures)
 }
 END_TEST
 
+static int count_ops(void *ctx)
+{
+	(*(long *)ctx)++;
+	return 0;
+}
+
+START_TEST(replace_in_a_graph)
+{
+	/* 600 reviews in a graph of 10 neighbours each; replacing them,
+	 * half with a new text, drops the edges from and to those and keeps
+	 * the others. It used to delete the edges to each changed review
+	 * with a scan of the whole graph (neighbour_id has no index): in a
+	 * labelled store of 20,000 reviews, replacing 1,000 texts took 17 s
+	 * (now 1.4 s). */
+	enum { N = 600 };
+	rl_buf in = { 0 }, again = { 0 };
+	char line[128];
+	ck_assert_int_eq(rl_buf_append(&in, "id\ttext\n", 8), RL_OK);
+	ck_assert_int_eq(rl_buf_append(&again, "id\ttext\n", 8), RL_OK);
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(line, sizeof line, "r%d\tw%d w%d w%d item%d\n",
+				 i, i % 50, i * 7 % 50, i * 13 % 50, i % 100);
+		ck_assert_int_eq(rl_buf_append(&in, line, (size_t)n), RL_OK);
+		if (i % 2 == 0)
+			n = snprintf(line, sizeof line, "r%d\tnew w%d w%d\n", i,
+				     i % 40, i * 3 % 40);
+		ck_assert_int_eq(rl_buf_append(&again, line, (size_t)n),
+				 RL_OK);
+	}
+	ck_assert_int_eq(import_text("a.tsv", in.data, in.len, NULL, NULL),
+			 RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
+			 N * 10);
+	/* Edges between two reviews that keep their text. */
+	const char *kept = "SELECT count(*) FROM neighbours n JOIN reviews a "
+			   "ON a.id = n.review_id JOIN reviews b ON b.id = "
+			   "n.neighbour_id WHERE substr(a.ext_id, 2) % 2 = 1 "
+			   "AND substr(b.ext_id, 2) % 2 = 1";
+	int keep = tu_int(db_path, kept);
+	ck_assert_int_gt(keep, 0);
+
+	rl_import_opts o;
+	rl_import_opts_init(&o);
+	o.existing = RL_EXISTING_REPLACE;
+	rl_import_stats st;
+	long ops = 0;
+	sqlite3_progress_handler(db->sql, 1000, count_ops, &ops);
+	ck_assert_int_eq(import_text("b.tsv", again.data, again.len, &o, &st),
+			 RL_OK);
+	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
+	ck_assert_uint_eq(st.replaced, N);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
+			 keep);
+	ck_assert_int_eq(tu_int(db_path, kept), keep);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM vectors"),
+			 N / 2 * 2);
+	/* A scan of the graph per changed review (N / 2 scans of N * 10
+	 * edges) was 6 million steps of SQLite's virtual machine; one pass
+	 * is 170 thousand. Counted in thousands. */
+	ck_assert_int_lt(ops, 1000);
+	rl_buf_free(&in);
+	rl_buf_free(&again);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("import");
@@ -446,6 +516,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, skip_bad_multiline);
 	tcase_add_test(tc, stream_and_formats);
 	tcase_add_test(tc, injected_failures);
+	tcase_add_test(tc, replace_in_a_graph);
 	suite_add_tcase(s, tc);
 	return s;
 }
