@@ -9,6 +9,8 @@ says why cffi's API mode). Two objects:
 - Model: a trained labeller on its own (Store.model(), Model.load(path)),
   whose predict() labels texts with the GIL released.
 
+revlab.dask.predict labels a dask DataFrame with a saved model file.
+
 Every failure of the library raises revlab.Error (or a subclass by kind)
 carrying the library's message; a failed call leaves the store as it was,
 as every stage of the library commits in one transaction.
