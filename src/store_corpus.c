@@ -816,7 +816,8 @@ int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out)
 			}
 			memcpy(out->dense + (size_t)i * dim, p, len);
 		} else {
-			const unsigned char *end = p + len;
+			/* An empty blob is NULL, and NULL + 0 is undefined. */
+			const unsigned char *end = p ? p + len : p;
 			uint64_t col = 0;
 			while (p && p < end) {
 				uint64_t delta;

@@ -803,6 +803,28 @@ START_TEST(stage_graph_duplicates_unknown)
 }
 END_TEST
 
+/* A review with no known term has an empty TF-IDF row, stored as an
+ * empty blob, which SQLite returns as NULL: loading it must not do
+ * pointer arithmetic on NULL (clang's UBSan: "applying zero offset to
+ * null pointer", found by fuzz/fuzz_report's setup). */
+START_TEST(stage_empty_vector_loads)
+{
+	add("id\ttext\n"
+	    "a\tcheap price, good value\n"
+	    "b\tzebra xylophone\n"
+	    "c\tgood value for the price\n");
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	rl_vector_set t = { 0 };
+	ck_assert_int_eq(rl_store_vectors_load(db, RL_VECTORS_TFIDF, &t),
+			 RL_OK);
+	ck_assert_uint_eq(t.n, 3);
+	ck_assert_uint_gt(t.csr.indptr[1], 0);
+	ck_assert_uint_eq(t.csr.indptr[2], t.csr.indptr[1]);	/* b */
+	ck_assert_uint_gt(t.csr.indptr[3], t.csr.indptr[2]);
+	rl_vector_set_free(&t);
+}
+END_TEST
+
 /* The stored LSA projection as reloaded, checked against the LSA vectors
  * the stage stored: projecting each stored TF-IDF row with it must give
  * the stored LSA row. */
@@ -934,6 +956,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, stage_empty);
 	tcase_add_test(tc, stage_graph_duplicates_unknown);
+	tcase_add_test(tc, stage_empty_vector_loads);
 	tcase_add_test(tc, stage_projection_stored_sparse);
 	tcase_add_test(tc, stage_injected_failures);
 	suite_add_tcase(s, tc);
