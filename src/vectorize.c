@@ -196,7 +196,10 @@ int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
 	if (keymap_init(&c.map, 1 << 16) != RL_OK)
 		goto out;
 	for (uint32_t d = 0; d < docs->n_docs; d++) {
-		const uint32_t *t = docs->tokens + docs->doc_off[d];
+		/* No token at all: tokens may be NULL, and NULL + 0 is
+		 * undefined. */
+		const uint32_t *t = docs->tokens ? docs->tokens +
+				    docs->doc_off[d] : NULL;
 		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
 		/* 4096 reviews are a few milliseconds. */
 		if (d > 0 && (d & 4095) == 0 &&
@@ -334,7 +337,10 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 	const keymap *fmap = &ix->map;
 	uint64_t nnz = 0;
 	for (uint32_t d = 0; d < docs->n_docs; d++) {
-		const uint32_t *t = docs->tokens + docs->doc_off[d];
+		/* No token at all: tokens may be NULL, and NULL + 0 is
+		 * undefined. */
+		const uint32_t *t = docs->tokens ? docs->tokens +
+				    docs->doc_off[d] : NULL;
 		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
 		if (d > 0 && (d & 4095) == 0 &&
 		    rl_tick_step(tick, d, docs->n_docs) != RL_OK) {

@@ -256,6 +256,32 @@ START_TEST(same_as_store)
 }
 END_TEST
 
+/* A fresh model labelling one text of no known word alone: the batch
+ * has no token at all, so the TF-IDF step gets no token array (NULL),
+ * on which it did NULL + 0 (undefined; found by fuzz/fuzz_model under
+ * clang's UBSan). The answer is that of any text of no known word. */
+START_TEST(no_word_alone)
+{
+	rl_model *m = get_model(0);
+	const char *texts[] = { "", "zzzz qqqq", "the" };
+	int32_t lab[3], one;
+	double conf[3], c;
+	char err[256] = "";
+	ck_assert_int_eq(rl_model_predict(m, texts, NULL, 3, 1, lab, conf,
+					  err, sizeof err), RL_OK);
+	rl_model_free(m);
+	for (int i = 0; i < 3; i++) {
+		m = get_model(0);
+		ck_assert_int_eq(rl_model_predict(m, &texts[i], NULL, 1, 1,
+						  &one, &c, err, sizeof err),
+				 RL_OK);
+		ck_assert_int_eq(one, lab[i]);
+		ck_assert(c == conf[i]);
+		rl_model_free(m);
+	}
+}
+END_TEST
+
 /* Texts that are not UTF-8 are named by index; bad arguments refused. */
 START_TEST(bad_texts)
 {
@@ -845,6 +871,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_loop_test(tc, same_as_store, 0, 3);
+	tcase_add_test(tc, no_word_alone);
 	tcase_add_test(tc, bad_texts);
 	tcase_add_test(tc, threads_share_a_model);
 	tcase_add_test(tc, crc32_known_value);
