@@ -17,20 +17,13 @@ usage: grid.py run OUT.json [--files a,b] [--draws N] [--alphas 0,0.5,0.9]
 import argparse, json, os, subprocess, sys, tempfile
 
 from protocol import macro_f1, read, sh
-from suite import FILES, SHARED, REVLAB, SK, source, sklearn, mean
+from suite import FILES, SHARED, REVLAB, SK, new_store, source, sklearn, mean
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_one(split, rules, alphas, models, fold_seeds):
-    db = os.path.join(split, "g.db")
-    if os.path.exists(db):
-        os.unlink(db)
-    sh(REVLAB, "init", db)
-    sh(REVLAB, "import", "-q", db, os.path.join(split, "train.tsv"))
-    sh(REVLAB, "seed", db, os.path.join(split, "seeds.tsv"))
-    if rules:
-        sh(REVLAB, "rules", db, rules, "--create-labels")
+    db = new_store(split, rules, "g.db")
     sh(REVLAB, "run", "-q", db)
     test_gold = read(os.path.join(split, "test_gold.tsv"))
     rows = []

@@ -52,8 +52,9 @@ FILES = {
 __doc__ += ", ".join(FILES) + " (default: all but imdb)\n"
 
 
-def run_revlab(split, rules, params):
-    db = os.path.join(split, "r.db")
+def new_store(split, rules, name="r.db"):
+    """A fresh store of the split's train part, hand labels and rules."""
+    db = os.path.join(split, name)
     if os.path.exists(db):
         os.unlink(db)
     sh(REVLAB, "init", db)
@@ -61,6 +62,11 @@ def run_revlab(split, rules, params):
     sh(REVLAB, "seed", db, os.path.join(split, "seeds.tsv"))
     if rules:
         sh(REVLAB, "rules", db, rules, "--create-labels")
+    return db
+
+
+def run_revlab(split, rules, params):
+    db = new_store(split, rules)
     t0 = time.time()
     sh(REVLAB, "run", "-q", db, *params)
     sec = time.time() - t0

@@ -168,7 +168,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	}
 	/* P stays the model's, for its stored predictions; the labels come
 	 * from A. */
-	const double *A = P;
+	double *A = P;
 	if (m == RL_METHOD_BLEND) {
 		double *g = malloc((2 * (size_t)L + 1) * sizeof *g);
 		if (!g || !(Pb = malloc(((size_t)n * L + 1) * sizeof *Pb))) {
@@ -186,7 +186,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	double t = o->label_temperature;
 	if (!only_model && m != RL_METHOD_MODEL && t > 0 && t != 1)
 		for (uint32_t i = 0; i < n; i++) {
-			double *p = (double *)A + (size_t)i * L;
+			double *p = A + (size_t)i * L;
 			if (ev.seed[i] < 0 && ev.cseed[i] < 0 &&
 			    rl_argmax(p, L) >= 0)
 				rl_temper(p, L, t);

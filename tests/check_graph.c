@@ -438,26 +438,6 @@ END_TEST
 
 /* ---- the tick: progress and cancelling inside the kernels ---- */
 
-/* What a kernel's tick called back: how often, whether ever on another
- * thread than the one that called the kernel (a binding may take a lock
- * in the callback), or with done above total. Stops at call `at` (0:
- * never). */
-typedef struct watch {
-	pthread_t caller;
-	int calls, at, elsewhere, beyond;
-} watch;
-
-static int on_tick(void *ctx, const char *stage, uint64_t done,
-		   uint64_t total)
-{
-	watch *w = ctx;
-	/* No ck_assert here: it must not run on a worker thread. */
-	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
-			strcmp(stage, "test");
-	w->beyond += done > total;
-	return ++w->calls == w->at;
-}
-
 /* A kernel run on a test case: RL_OK or its error, and a hash of all it
  * made, which it frees. */
 typedef int (*kernel_run)(void *arg, rl_tick *t, uint64_t *hash);
@@ -481,8 +461,8 @@ static void check_tick(const char *name, kernel_run run, void *arg, int at)
 	rl_tick t;
 	ck_assert_int_eq(run(arg, NULL, &plain), RL_OK);
 	for (int a = 0; a <= at; a++) {
-		watch w = { .caller = pthread_self(), .at = a };
-		rl_tick_init(&t, on_tick, &w, "test");
+		tu_watch w = { .caller = pthread_self(), .at = a };
+		rl_tick_init(&t, tu_on_tick, &w, "test");
 		int rc = run(arg, &t, &heard);
 		ck_assert_msg(rc == (a ? RL_ECANCELED : RL_OK),
 			      "%s stopped at call %d: %s", name, a,

@@ -104,25 +104,6 @@ START_TEST(closed_form)
 }
 END_TEST
 
-/* What a tick called back: how often, whether ever on another thread
- * than the one that called the kernel, or with done above total. Stops
- * at call `at` (0: never). */
-typedef struct watch {
-	pthread_t caller;
-	int calls, at, elsewhere, beyond;
-} watch;
-
-static int on_tick(void *ctx, const char *stage, uint64_t done,
-		   uint64_t total)
-{
-	watch *w = ctx;
-	/* No ck_assert here: it must not run on a worker thread. */
-	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
-			strcmp(stage, "test");
-	w->beyond += done > total;
-	return ++w->calls == w->at;
-}
-
 /* Spreading with a tick: the same result as without, every call on the
  * caller's thread, and a clean RL_ECANCELED at each of its first calls
  * (ASan and valgrind see nothing leak). A ring of 20000 rows, each near
@@ -154,8 +135,8 @@ START_TEST(spread_stops_on_tick)
 				   &it0, NULL), RL_OK);
 	rl_tick t;
 	for (int at = 0; at <= 3; at++) {
-		watch w = { .caller = pthread_self(), .at = at };
-		rl_tick_init(&t, on_tick, &w, "test");
+		tu_watch w = { .caller = pthread_self(), .at = at };
+		rl_tick_init(&t, tu_on_tick, &w, "test");
 		int rc = rl_spread(&S, L, Y, clamp, 0.9, 1e-9, 1000, 2, F1,
 				   &it1, &t);
 		ck_assert_int_eq(rc, at ? RL_ECANCELED : RL_OK);

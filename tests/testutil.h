@@ -8,7 +8,9 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +185,26 @@ __attribute__((unused)) static int tu_exec(char *const argv[],
 	tu_slurp(ep, err, errcap);
 	ck_assert_msg(WIFEXITED(status), "%s died: %s", argv[0], err);
 	return WEXITSTATUS(status);
+}
+
+/* What a kernel's tick (kernels.h) called back: how often, whether ever
+ * on another thread than the one that called the kernel (a binding may
+ * take a lock in the callback) or for a stage other than "test", or with
+ * done above total. tu_on_tick stops at call `at` (0: never). */
+typedef struct tu_watch {
+	pthread_t caller;
+	int calls, at, elsewhere, beyond;
+} tu_watch;
+
+__attribute__((unused)) static int tu_on_tick(void *ctx, const char *stage,
+					      uint64_t done, uint64_t total)
+{
+	tu_watch *w = ctx;
+	/* No ck_assert here: it must not run on a worker thread. */
+	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
+			strcmp(stage, "test");
+	w->beyond += done > total;
+	return ++w->calls == w->at;
 }
 
 /* Runs one SQL query returning a single integer. */
