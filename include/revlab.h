@@ -164,9 +164,13 @@ typedef struct rl_db rl_db;
 /* Flags for rl_db_open(). */
 enum {
 	RL_OPEN_CREATE = 1,	/* create the file and schema if missing */
-	RL_OPEN_READONLY = 2	/* only read: works where the file or its
+	RL_OPEN_READONLY = 2,	/* only read: works where the file or its
 				   folder cannot be written; every stage
 				   then fails with RL_EDB */
+	RL_OPEN_MULTI_LABEL = 4	/* with RL_OPEN_CREATE, a new store is
+				   multi-label; an existing single-label
+				   store then fails with RL_EINVAL (a
+				   store's mode is chosen when it is made) */
 };
 
 /* The schema version this library reads and writes. */
@@ -179,6 +183,12 @@ RL_API int rl_db_open(const char *path, unsigned flags, rl_db **out);
 
 /* Closes the store; NULL is harmless. */
 RL_API void rl_db_close(rl_db *db);
+
+/* 1 for a multi-label store, where a review carries any number of labels
+ * (hand labels, rules and labelling alike), 0 for a single-label one (one
+ * label per review, the default). Set when the store is made
+ * (RL_OPEN_MULTI_LABEL) and never changed. */
+RL_API int rl_db_multi_label(const rl_db *db);
 
 /* The path the store was opened with. Borrowed. */
 RL_API const char *rl_db_path(const rl_db *db);

@@ -313,12 +313,19 @@ static int table_count(rl_db *db, int *n)
 	return rc;
 }
 
-static int apply_schema(rl_db *db)
+/* The settings key of the store's mode: "multi" in a multi-label store,
+ * missing in a single-label one (as in every store made before there was
+ * a choice). */
+#define MODE_KEY "label_mode"
+
+static int apply_schema(rl_db *db, int multi)
 {
 	int rc = rl_store_begin(db);
 	if (rc != RL_OK)
 		return rc;
 	rc = exec_sql(db, rl_schema_sql);
+	if (rc == RL_OK && multi)
+		rc = rl_store_setting_set(db, MODE_KEY, "multi");
 	if (rc == RL_OK)
 		rc = rl_store_commit(db);
 	if (rc != RL_OK)
@@ -395,6 +402,24 @@ static int connect(rl_db *db, const char *path, int oflags, int immutable)
 	return RL_OK;
 }
 
+/* Reads the store's mode into db->multi; asking a single-label store to
+ * be multi-label (RL_OPEN_MULTI_LABEL) is RL_EINVAL. */
+static int read_mode(rl_db *db, unsigned flags)
+{
+	rl_buf b = { 0 };
+	int rc = rl_store_setting_get(db, MODE_KEY, &b);
+	db->multi = rc == RL_OK && b.data && !strcmp(b.data, "multi");
+	rl_buf_free(&b);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
+	if ((flags & RL_OPEN_MULTI_LABEL) && !db->multi)
+		return rl_fail(db, RL_EINVAL, "%s: a single-label store; a "
+			       "store's mode is chosen when it is made, so "
+			       "make a new multi-label store and import the "
+			       "reviews and hand labels into it", db->path);
+	return RL_OK;
+}
+
 int rl_db_open(const char *path, unsigned flags, rl_db **out)
 {
 	int rc = RL_ENOMEM;
@@ -457,19 +482,28 @@ int rl_db_open(const char *path, unsigned flags, rl_db **out)
 		return rl_fail(db, RL_EVERSION, "%s: store version %d needs "
 			       "an upgrade to %d, which needs write access",
 			       path, version, RL_SCHEMA_VERSION);
-	if (ro)
-		return exec_sql(db, "PRAGMA foreign_keys = ON;");
+	if (ro) {
+		if ((rc = exec_sql(db, "PRAGMA foreign_keys = ON;")) != RL_OK)
+			return rc;
+		return read_mode(db, flags);
+	}
 	/* WAL lets readers (sqlite3, Datasette) look while a stage runs. */
 	if ((rc = exec_sql(db, "PRAGMA foreign_keys = ON;"
 			   "PRAGMA journal_mode = WAL;"
 			   "PRAGMA synchronous = NORMAL;")) != RL_OK)
 		return rc;
-	if (version == 0 && (rc = apply_schema(db)) != RL_OK)
+	if (version == 0 &&
+	    (rc = apply_schema(db, flags & RL_OPEN_MULTI_LABEL)) != RL_OK)
 		return rc;
 	if (version > 0 && version < RL_SCHEMA_VERSION &&
 	    (rc = upgrade_schema(db, version)) != RL_OK)
 		return rc;
-	return RL_OK;
+	return read_mode(db, flags);
+}
+
+int rl_db_multi_label(const rl_db *db)
+{
+	return db && db->multi;
 }
 
 void rl_db_close(rl_db *db)

@@ -36,6 +36,7 @@ struct rl_db {
 	rl_buf blob;		/* a blob being encoded, reused */
 	sqlite3_stmt *stmt[RL_SQL_PARTS][RL_SQL_SLOTS];
 	int fail_after;		/* fault injection: steps until failure */
+	int multi;		/* a multi-label store (rl_db_multi_label) */
 };
 
 /* Records SQLite's last error as the handle's: "path: what: message".

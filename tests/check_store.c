@@ -82,6 +82,36 @@ START_TEST(create_and_reopen)
 }
 END_TEST
 
+/* A store's mode is chosen when it is made, kept on every open (also
+ * read-only), and a single-label store is never made multi-label. */
+START_TEST(label_mode)
+{
+	rl_db *db = NULL;
+	const char *m = tu_path("multi.db"), *s = tu_path("single.db");
+	ck_assert_int_eq(rl_db_open(m, RL_OPEN_CREATE | RL_OPEN_MULTI_LABEL,
+				    &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 1);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_open(m, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 1);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_open(m, RL_OPEN_READONLY, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 1);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_open(s, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 0);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_open(s, RL_OPEN_CREATE | RL_OPEN_MULTI_LABEL,
+				    &db), RL_EINVAL);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "single-label store"));
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_open(s, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 0);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_db_multi_label(NULL), 0);
+}
+END_TEST
+
 START_TEST(refuse_foreign_and_newer)
 {
 	rl_db *db = NULL;
@@ -760,6 +790,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("open");
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, open_missing);
+	tcase_add_test(tc, label_mode);
 	tcase_add_test(tc, create_and_reopen);
 	tcase_add_test(tc, open_flags);
 	tcase_add_test(tc, refuse_foreign_and_newer);

@@ -25,9 +25,10 @@ static int print_json(rl_db *db)
 	int rc = rl_stats_get(db, &st);
 	if (rc != RL_OK)
 		return rc;
-	printf("{\"reviews\":%llu,\"tokenized\":%llu,\"tokens\":%llu,"
+	printf("{\"multi_label\":%s,\"reviews\":%llu,\"tokenized\":%llu,\"tokens\":%llu,"
 	       "\"terms\":%llu,\"labels\":%llu,\"seeds\":%llu,\"rules\":%llu,"
-	       "\"last_runs\":[", (unsigned long long)st.reviews,
+	       "\"last_runs\":[", rl_db_multi_label(db) ? "true" : "false",
+	       (unsigned long long)st.reviews,
 	       (unsigned long long)st.tokenized, (unsigned long long)st.tokens,
 	       (unsigned long long)st.terms, (unsigned long long)st.labels,
 	       (unsigned long long)st.seeds, (unsigned long long)st.rules);

@@ -47,10 +47,14 @@ static const struct {
 	const char *const *stages;	/* whose -p parameters it takes */
 } commands[] = {
 	{ { "init", cmd_init, "create a new, empty store",
-	    "usage: revlab init DB\n"
+	    "usage: revlab init DB [--multi-label]\n"
 	    "\n"
 	    "Creates the store DB (a SQLite file) with revlab's schema.\n"
-	    "Does nothing to a store that already exists.\n" }, NULL },
+	    "Does nothing to a store that already exists.\n"
+	    "--multi-label makes a store where a review can carry any\n"
+	    "number of labels (a single-label one carries one); the mode\n"
+	    "is chosen when the store is made and never changes.\n" },
+	  NULL },
 	{ { "import", cmd_import, "import reviews from CSV, TSV or JSONL",
 	    "usage: revlab import DB FILE [options]\n"
 	    "\n"

@@ -230,6 +230,7 @@ int cli_print_stats(rl_db *db, FILE *out)
 	if (rc != RL_OK)
 		return rc;
 	fprintf(out,
+		"mode       %s\n"
 		"reviews    %llu\n"
 		"tokenized  %llu\n"
 		"tokens     %llu\n"
@@ -237,6 +238,7 @@ int cli_print_stats(rl_db *db, FILE *out)
 		"labels     %llu\n"
 		"seeds      %llu\n"
 		"rules      %llu\n",
+		rl_db_multi_label(db) ? "multi-label" : "single-label",
 		(unsigned long long)st.reviews,
 		(unsigned long long)st.tokenized,
 		(unsigned long long)st.tokens, (unsigned long long)st.terms,
