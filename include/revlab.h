@@ -686,7 +686,17 @@ typedef struct rl_eval_opts {
 	 * rl_eval_report's method_temperature fits them; 0 or 1: as they
 	 * are. */
 	double label_temperature;
-	uint64_t reserved_[3];	/* zero; room for fields to come */
+	/* In a multi-label store, a review is given every label whose
+	 * probability reaches the label's threshold, and its likeliest
+	 * when none does: thresholds [n_labels] are the classifier's (kept
+	 * with the model for predict, used by rl_train and by rl_label_with
+	 * with the model), label_thresholds those of another way of
+	 * labelling, both as rl_eval_report chose them
+	 * (rl_multi_score.threshold); NULL: 0.5 for every label. Ignored
+	 * in a single-label store. Borrowed. */
+	const double *thresholds;
+	const double *label_thresholds;
+	uint64_t reserved_[1];	/* zero; room for fields to come */
 } rl_eval_opts;
 
 RL_API void rl_eval_opts_init(rl_eval_opts *o);
@@ -723,6 +733,19 @@ typedef struct rl_curve_point {
 	double macro_f1[RL_METHOD_COUNT];
 } rl_curve_point;
 
+/* What a multi-label store's evaluation adds per method. Thresholds are
+ * chosen per label on out-of-fold probabilities to maximise the label's
+ * F1; each fold is scored with thresholds chosen on the other folds only,
+ * so no held-out hand label picks the threshold it is scored with;
+ * threshold is then chosen on all folds, for labelling. */
+typedef struct rl_multi_score {
+	double micro_f1;	/* F1 over all (review, label) decisions */
+	double hamming;		/* share of (review, label) pairs wrong */
+	double cardinality;	/* labels per held-out review given */
+	double gold_cardinality;	/* hand labels per held-out review */
+	double *threshold;	/* [n_labels], on tempered probabilities */
+} rl_multi_score;
+
 typedef struct rl_eval_report {
 	uint32_t n_labels;
 	char **labels;		/* [n_labels] */
@@ -754,6 +777,17 @@ typedef struct rl_eval_report {
 	 * held-out answers (abstentions left out), so the confidence the
 	 * labelling stores means the share that is right. */
 	double method_temperature[RL_METHOD_COUNT];
+	/* A multi-label store's report (multi 1): every method's
+	 * probabilities are per label, independent, and a review gets every
+	 * label whose probability reaches the label's threshold (its
+	 * likeliest when none does). methods[m] then holds macro-F1 over
+	 * labels, per-label precision, recall and F1, accuracy as the
+	 * exact-match ratio (all of a review's labels right), coverage as
+	 * the share of held-out reviews given any label, calibration over
+	 * (review, label) pairs, and confusion[g][p] counting reviews that
+	 * carry hand label g and were given p; multi_scores[m] the rest. */
+	int multi;
+	rl_multi_score multi_scores[RL_METHOD_COUNT];
 } rl_eval_report;
 
 /* Cross-validates every method and baseline on the hand labels: in each
@@ -988,6 +1022,13 @@ RL_API void rl_model_free(rl_model *m);
  * for i past the last). Predictions index into this order. */
 RL_API size_t rl_model_n_labels(const rl_model *m);
 RL_API const char *rl_model_label(const rl_model *m, size_t i);
+
+/* A multi-label model's per-label thresholds [rl_model_n_labels]
+ * (borrowed): its probabilities are then per label and independent, and
+ * a text is given every label whose probability reaches the label's
+ * threshold (its likeliest when none does). NULL for a single-label
+ * model, whose probabilities are a distribution over the labels. */
+RL_API const double *rl_model_thresholds(const rl_model *m);
 
 /* The classifier: "logreg", "nb" or "cnb" (borrowed). */
 RL_API const char *rl_model_kind(const rl_model *m);

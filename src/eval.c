@@ -276,6 +276,7 @@ void rl_eval_report_free(rl_eval_report *r)
 		free(r->methods[m].recall);
 		free(r->methods[m].f1);
 		free(r->methods[m].confusion);
+		free(r->multi_scores[m].threshold);
 	}
 	free(r);
 }
@@ -306,6 +307,8 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	uint64_t *missed[RL_METHOD_COUNT] = { 0 };
 	uint32_t n = ev->n, L = ev->L;
 	*out = NULL;
+	if (ev->multi)
+		return rl_cv_multi(ev, X, o, out, oof);
 	memset(calib, 0, sizeof calib);
 	int rc = rl_cv_fold_count(n, L, ev->seed, (uint32_t)(o->folds < 2 ? 2
 							      : o->folds),

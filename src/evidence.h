@@ -18,8 +18,14 @@ typedef struct rl_evidence {
 	int64_t *label_ids;	/* [L], ascending */
 	char **label_names;	/* [L] */
 	rl_sgraph S;		/* empty when loaded without the graph */
-	int32_t *seed;		/* [n] label index of the hand label, -1 */
-	uint64_t n_seeds;
+	/* [n] label index of the hand label, -1. In a multi-label store
+	 * (multi) a review's hand labels are the row of Y, and seed[i] is
+	 * the rarest of them (folds are stratified by it), -1 for none. */
+	int32_t *seed;
+	uint64_t n_seeds;	/* reviews with hand labels */
+	int multi;		/* a multi-label store */
+	uint8_t *Y;		/* multi: [n][L] 1 where row i carries hand
+				   label l; NULL in a single-label store */
 	/* [n] label index of a cluster-named label, -1; only on rows
 	 * without a hand label. Evidence everywhere, gold nowhere: never
 	 * held out, scored or used to measure rule precision. */
@@ -157,5 +163,77 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
  * the one-standard-error rule (see rl_eval_report). Baselines are never
  * top or best, however they score. */
 void rl_eval_choose(rl_eval_report *r);
+
+/* ---- multi-label stores (multi.c) ----
+ *
+ * In a multi-label store every way of labelling gives each (row, label)
+ * an independent probability, P [n][L] (not a distribution: a row may
+ * have several labels near 1); an all-zero row abstains. The functions
+ * above turn to these when ev->multi is set; they share their
+ * arguments' meaning. */
+
+/* Whether row i carries hand label l. */
+static inline int rl_has_label(const rl_evidence *ev, uint32_t i, uint32_t l)
+{
+	return ev->multi ? ev->Y[(size_t)i * ev->L + l] != 0
+			 : ev->seed[i] == (int32_t)l;
+}
+
+/* Label spreading per label, label against its absence: hand labels
+ * clamp both (a hand-labelled review without l is evidence against l),
+ * rule votes for l and against it (`!l`) are soft evidence, each label's
+ * share rescaled to its share among the hand labels in use (uniform:
+ * the mean share), and P[i][l] = for / (for + against). */
+int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		       const rl_propagate_opts *o, double *P,
+		       uint32_t *iters, rl_tick *tick);
+
+/* Rules alone: P[i][l] is the noisy-or of the qualities of the rules for
+ * l that match row i, times (1 - quality) of each `!l` rule matching;
+ * rows no rule matches abstain. */
+int rl_rules_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		   double *P);
+
+/* Baseline: a label is on where more of the rules that match vote for
+ * it than against it (probability 1), off elsewhere; rows no rule
+ * matches abstain. */
+void rl_majority_multi(const rl_evidence *ev, double *P);
+
+/* One-vs-rest: the classifier trained per label on targets T [n][L]
+ * (the probability of l: 1 or 0 on hand labels in use, propagation's on
+ * the rest), row weights as in rl_method_model (a propagated row counts
+ * as sure as it is, max(t, 1 - t) averaged over labels; a row with
+ * all-zero T and no hand label is left out), balanced per label. theta
+ * gets the logit weights [X->n_cols + 1][L] (bias last), P the
+ * probabilities sigmoid(logit / o->temperature). */
+int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
+		   const uint8_t *use_seed, const double *T,
+		   const rl_eval_opts *o, double *P, double *theta);
+
+/* The blend per label: each method's logit scaled by its mean absolute
+ * logit over the rows that are not hand labels in use, summed. */
+void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		    const double *Pm, const double *Pp, double *P);
+
+/* logit(p) / t through the sigmoid, for every entry of p [m]; zeros
+ * (abstentions) stay zero. */
+void rl_temper_multi(double *p, size_t m, double t);
+
+/* The decision on one row of probabilities p [L]: on[l] = 1 where p[l]
+ * reaches thr[l] (NULL: 0.5); when none does, the likeliest label alone
+ * (ties: the lower index); an all-zero row abstains (all off). Returns
+ * how many are on. */
+uint32_t rl_decide_multi(const double *p, uint32_t L, const double *thr,
+			 uint8_t *on);
+
+/* The threshold maximising F1 of m probabilities p with truths y (ties:
+ * the one nearest 0.5); 0.5 when no y is 1. */
+double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
+			double *tmp);
+
+/* rl_cv for a multi-label store (rl_cv calls it). */
+int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
+		const rl_eval_opts *o, rl_eval_report **out,
+		double *const *oof);
 
 #endif /* RL_EVIDENCE_H */

@@ -293,6 +293,10 @@ void rl_softmax(double *z, uint32_t L);
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p);
 
+/* z [L] = x_i theta + b: the logits, with theta as rl_logreg_train's. */
+void rl_linear_logits(const rl_csr *X, uint32_t i, const double *theta,
+		      uint32_t L, double *z);
+
 /* ---- cross-validation and calibration (eval.c) ---- */
 
 /* The folds a cross-validation over hand labels seed [n] (a label index

@@ -362,6 +362,21 @@ void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 	softmax_row(X, i, theta, NULL, L, X->n_cols, p);
 }
 
+void rl_linear_logits(const rl_csr *X, uint32_t i, const double *theta,
+		      uint32_t L, double *z)
+{
+	uint32_t d = X->n_cols;
+	const double *b = theta + (size_t)d * L;
+	for (uint32_t l = 0; l < L; l++)
+		z[l] = b[l];
+	for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+		const double *wr = theta + (size_t)X->indices[p] * L;
+		double v = X->values[p];
+		for (uint32_t l = 0; l < L; l++)
+			z[l] += v * wr[l];
+	}
+}
+
 int rl_nb_train(const rl_csr *X, const float *T, const float *w, uint32_t L,
 		double smoothing, double *theta)
 {

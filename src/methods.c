@@ -36,6 +36,8 @@ rl_classifier rl_classifier_of(const rl_eval_opts *o)
 int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
 		    double *P)
 {
+	if (ev->multi)
+		return rl_rules_multi(ev, use_seed, P);
 	uint32_t L = ev->L;
 	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
 	int rc = quality ? rl_rule_quality(ev, use_seed, quality) : RL_ENOMEM;
@@ -54,6 +56,10 @@ int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
 
 void rl_method_majority(const rl_evidence *ev, double *P, uint64_t *votes)
 {
+	if (ev->multi) {
+		rl_majority_multi(ev, P);
+		return;
+	}
 	uint32_t L = ev->L;
 	/* Counted in units of 1 / (L - 1) vote, so that `!label` votes
 	 * add up exactly and a tie is a tie. */
@@ -95,8 +101,9 @@ int rl_method_seeds(const rl_evidence *ev, const rl_csr *X,
 	/* One-hot rows for the hand labels in use, zero rows (weight 0 in
 	 * rl_method_model, so left out of training) for the rest. */
 	for (uint32_t i = 0; i < n; i++)
-		if (ev->seed[i] >= 0 && use_seed[i])
-			T[(size_t)i * L + (uint32_t)ev->seed[i]] = 1;
+		for (uint32_t l = 0; ev->seed[i] >= 0 && use_seed[i] && l < L;
+		     l++)
+			T[(size_t)i * L + l] = rl_has_label(ev, i, l);
 	int rc = rl_method_model(ev, X, use_seed, T, o, P, NULL);
 	free(T);
 	return rc;
@@ -106,6 +113,8 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 		    const uint8_t *use_seed, const double *Pprop,
 		    const rl_eval_opts *o, double *P, double *theta_out)
 {
+	if (ev->multi)
+		return rl_model_multi(ev, X, use_seed, Pprop, o, P, theta_out);
 	uint32_t n = ev->n, L = ev->L;
 	size_t sz = (size_t)(X->n_cols + 1) * L;
 	float *T = malloc(((size_t)n * L + 1) * sizeof *T);
@@ -211,6 +220,10 @@ static double logit_spread(const rl_evidence *ev, const uint8_t *use_seed,
 void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
 	      const double *Pm, const double *Pp, double *P, double *g)
 {
+	if (ev->multi) {
+		rl_blend_multi(ev, use_seed, Pm, Pp, P);
+		return;
+	}
 	uint32_t n = ev->n, L = ev->L;
 	double sm = logit_spread(ev, use_seed, Pm, g);
 	double sp = logit_spread(ev, use_seed, Pp, g);

@@ -52,6 +52,17 @@
  *
  * A text's probabilities are softmax(x W + b) over x = its TF-IDF row
  * then its LSA row, tempered as softmax(log p / temperature).
+ *
+ * Format version 2 is version 1 and one more section, for a model of a
+ * multi-label store (a file of a single-label one stays version 1, so
+ * older readers read it; they refuse a version-2 file, which they would
+ * misread):
+ *
+ *   MULT  n_labels u32, thresholds f64[n_labels]
+ *
+ * Its probabilities are per label, independent: sigmoid((x W + b) /
+ * temperature); a text is given each label whose probability reaches
+ * the label's threshold, and its likeliest when none does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +80,8 @@
 #include "model.h"
 #include "store.h"
 
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u	/* the newest this library reads */
+#define FORMAT_SINGLE 1u	/* what a single-label model is written as */
 #define HEADER 32
 static const unsigned char magic[8] = {
 	0x89, 'R', 'L', 'M', 0x0d, 0x0a, 0x1a, 0x0a
@@ -77,7 +89,10 @@ static const unsigned char magic[8] = {
 
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | \
 			 (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-enum { S_INFO, S_TOKN, S_LABL, S_VOCA, S_FEAT, S_CLSF, S_PROJ, N_SECTIONS };
+enum { S_INFO, S_TOKN, S_LABL, S_VOCA, S_FEAT, S_CLSF, S_PROJ, S_MULT,
+       N_SECTIONS };
+/* The sections every file has; S_MULT only a multi-label model's. */
+#define N_REQUIRED S_MULT
 static const uint32_t section_tags[N_SECTIONS] = {
 	[S_INFO] = TAG('I', 'N', 'F', 'O'),
 	[S_TOKN] = TAG('T', 'O', 'K', 'N'),
@@ -86,6 +101,7 @@ static const uint32_t section_tags[N_SECTIONS] = {
 	[S_FEAT] = TAG('F', 'E', 'A', 'T'),
 	[S_CLSF] = TAG('C', 'L', 'S', 'F'),
 	[S_PROJ] = TAG('P', 'R', 'O', 'J'),
+	[S_MULT] = TAG('M', 'U', 'L', 'T'),
 };
 
 /* The projection is held dense, [n_features][dim]; the vectorizer never
@@ -121,6 +137,9 @@ struct rl_model {
 	double temperature;
 	uint32_t n_cols;	/* n_features + dim */
 	double *weights;	/* [n_cols + 1][n_labels] */
+	/* a multi-label model's per-label thresholds [n_labels]; NULL for
+	 * a single-label one */
+	double *thresholds;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -174,7 +193,13 @@ void rl_model_free(rl_model *m)
 		free(m->labels[l]);
 	free(m->labels);
 	free(m->weights);
+	free(m->thresholds);
 	free(m);
+}
+
+const double *rl_model_thresholds(const rl_model *m)
+{
+	return m ? m->thresholds : NULL;
 }
 
 /* What both ways of making a model share once its parts are in place:
@@ -355,6 +380,14 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 			     "stored vocabulary", (long long)sm.id);
 		goto out;
 	}
+	if (sm.thresholds && sm.n_thresholds != sm.n_labels) {
+		rc = rl_fail(db, RL_EDB, "model %lld has %u thresholds for %u "
+			     "labels", (long long)sm.id, sm.n_thresholds,
+			     sm.n_labels);
+		goto out;
+	}
+	m->thresholds = sm.thresholds;
+	sm.thresholds = NULL;
 	m->store_id = sm.id;
 	m->temperature = sm.temperature;
 	m->n_cols = sm.n_cols;
@@ -513,8 +546,8 @@ static void encode(const rl_model *m, wr *w)
 	size_t at;
 
 	w_bytes(w, magic, sizeof magic);
-	w_u32(w, FORMAT_VERSION);
-	w_u32(w, N_SECTIONS);
+	w_u32(w, m->thresholds ? FORMAT_VERSION : FORMAT_SINGLE);
+	w_u32(w, m->thresholds ? N_SECTIONS : N_REQUIRED);
 	w_u64(w, 0);		/* size, below */
 	w_u32(w, 0);
 	w_u32(w, 0);		/* header checksum, below */
@@ -584,6 +617,14 @@ static void encode(const rl_model *m, wr *w)
 		for (uint32_t k = 0; l->live[c] && k < l->dim; k++)
 			w_f32(w, l->components[(size_t)c * l->dim + k]);
 	w_end(w, at);
+
+	if (m->thresholds) {
+		at = w_begin(w, S_MULT);
+		w_u32(w, m->n_labels);
+		for (uint32_t k = 0; k < m->n_labels; k++)
+			w_f64(w, m->thresholds[k]);
+		w_end(w, at);
+	}
 
 	if (w->rc != RL_OK)
 		return;
@@ -664,10 +705,10 @@ static int read_model_file(const char *path, rl_buf *b, char *err,
 		goto out;
 	}
 	uint32_t version = get32(head + 8);
-	if (version != FORMAT_VERSION) {
+	if (version < FORMAT_SINGLE || version > FORMAT_VERSION) {
 		set_err(err, errlen, "%s: model file format version %u; this "
-			"library reads version %u", path, version,
-			FORMAT_VERSION);
+			"library reads versions %u to %u", path, version,
+			FORMAT_SINGLE, FORMAT_VERSION);
 		rc = RL_EVERSION;
 		goto out;
 	}
@@ -953,6 +994,23 @@ static int parse_clsf(rl_model *m, rd *r, const char *path, char *err,
 	return RL_OK;
 }
 
+/* A multi-label model's thresholds, one per label, each in (0, 1]. */
+static int parse_mult(rl_model *m, rd *r)
+{
+	if (rd_u32(r) != m->n_labels || rd_left(r) != (uint64_t)m->n_labels * 8)
+		return RL_EINPUT;
+	if (!(m->thresholds = malloc(((size_t)m->n_labels + 1) *
+				     sizeof *m->thresholds)))
+		return RL_ENOMEM;
+	for (uint32_t l = 0; l < m->n_labels; l++) {
+		double t = rd_f64(r);
+		if (!(t > 0 && t <= 1))
+			return RL_EINPUT;
+		m->thresholds[l] = t;
+	}
+	return RL_OK;
+}
+
 static int parse_proj(rl_model *m, rd *r)
 {
 	rl_lsa *l = &m->lsa;
@@ -1014,7 +1072,7 @@ static int parse(rl_model *m, const char *path, const unsigned char *d,
 		set_err(err, errlen, "%s: damaged: bad section table", path);
 		return RL_EINPUT;
 	}
-	for (int s = 0; s < N_SECTIONS; s++) {
+	for (int s = 0; s < N_REQUIRED; s++) {
 		if (seen[s])
 			continue;
 		unsigned char t[4];
@@ -1028,6 +1086,8 @@ static int parse(rl_model *m, const char *path, const unsigned char *d,
 	for (int s = 0; s < N_SECTIONS; s++) {
 		int rc;
 		rd *q = &sec[s];
+		if (!seen[s])
+			continue;
 		switch (s) {
 		case S_INFO: rc = parse_info(m, q); break;
 		case S_TOKN: rc = parse_tokn(m, q, path, err, errlen); break;
@@ -1035,6 +1095,7 @@ static int parse(rl_model *m, const char *path, const unsigned char *d,
 		case S_VOCA: rc = parse_voca(m, q); break;
 		case S_FEAT: rc = parse_feat(m, q); break;
 		case S_CLSF: rc = parse_clsf(m, q, path, err, errlen); break;
+		case S_MULT: rc = parse_mult(m, q); break;
 		default: rc = parse_proj(m, q); break;
 		}
 		if (rc == RL_OK && (q->bad || q->p != q->end))
@@ -1281,9 +1342,18 @@ static int predict_chunk(rl_predictor *p, const char *const *texts,
 			p->row.values[k + c] = z[c];
 		}
 		p->row.indptr[1] = nnz;
-		rl_logreg_predict(&p->row, 0, m->weights, L, p->prob);
-		if (m->temperature != 1)
-			rl_temper(p->prob, L, m->temperature);
+		if (m->thresholds) {
+			rl_linear_logits(&p->row, 0, m->weights, L, p->prob);
+			for (uint32_t l = 0; l < L; l++) {
+				double z = p->prob[l] / m->temperature;
+				p->prob[l] = z >= 0 ? 1 / (1 + exp(-z))
+					     : exp(z) / (1 + exp(z));
+			}
+		} else {
+			rl_logreg_predict(&p->row, 0, m->weights, L, p->prob);
+			if (m->temperature != 1)
+				rl_temper(p->prob, L, m->temperature);
+		}
 		for (uint32_t l = 0; l < L; l++)
 			p->rk[l] = (ranked){ p->prob[l], l };
 		rank_labels(p->rk, L);

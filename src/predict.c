@@ -67,8 +67,11 @@ int rl_predict_file_model(const rl_model *m, const char *path,
 		return RL_EINVAL;
 	}
 	uint32_t L = (uint32_t)rl_model_n_labels(m);
-	if (top < 1)
-		top = 1;
+	/* A multi-label model gives each text the labels its thresholds
+	 * give: all are ranked, then those kept. */
+	const double *thr = rl_model_thresholds(m);
+	if (top < 1 || thr)
+		top = thr ? (int)L : 1;
 	if ((uint32_t)top > L)
 		top = (int)L;
 	rc = RL_ENOMEM;
@@ -109,11 +112,24 @@ int rl_predict_file_model(const rl_model *m, const char *path,
 					   conf, err, errlen)) != RL_OK)
 			goto out;
 		for (size_t i = 0; i < b.n; i++) {
-			for (int j = 0; j < top; j++)
-				names[j] = rl_model_label(
-					m, (size_t)labels[i * top + j]);
+			int kept = 0;
+			double *cf = conf + i * top;
+			/* Ranked best first; with thresholds, those that
+			 * reach theirs, or the first when none does. */
+			for (int j = 0; j < top; j++) {
+				int32_t l = labels[i * top + j];
+				if (thr && !(cf[j] >= thr[l]))
+					continue;
+				names[kept] = rl_model_label(m, (size_t)l);
+				cf[kept++] = cf[j];
+			}
+			if (kept == 0) {
+				names[0] = rl_model_label(m,
+						(size_t)labels[i * top]);
+				kept = 1;
+			}
 			rl_prediction pr = { b.ids.data + b.id_off[i], names,
-					     conf + i * top, top };
+					     cf, kept };
 			if ((rc = fn(ctx, &pr)) != 0)
 				goto out;
 			done++;

@@ -282,6 +282,7 @@ void rl_evidence_free(rl_evidence *ev)
 	free(ev->label_names);
 	rl_sgraph_free(&ev->S);
 	free(ev->seed);
+	free(ev->Y);
 	free(ev->cseed);
 	free(ev->rule_ids);
 	free(ev->rule_label);
@@ -296,6 +297,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P, uint32_t *iters,
 		     rl_tick *tick)
 {
+	if (ev->multi)
+		return rl_propagate_multi(ev, use_seed, o, P, iters, tick);
 	uint32_t n = ev->n, L = ev->L;
 	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
 	uint8_t *clamp = calloc((size_t)n + 1, 1);

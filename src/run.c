@@ -321,6 +321,11 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	eo.temperature = er->temperature;
 	r->temperature = er->temperature;
 	eo.label_temperature = er->method_temperature[er->best];
+	/* A multi-label store's thresholds, chosen by the same folds. */
+	if (er->multi) {
+		eo.thresholds = er->multi_scores[RL_METHOD_MODEL].threshold;
+		eo.label_thresholds = er->multi_scores[er->best].threshold;
+	}
 	eo.progress = o->progress;
 	eo.ctx = o->ctx;
 	t0 = now();

@@ -90,6 +90,31 @@ static int on_seed(void *ctx, int64_t review, int64_t label)
 	if (ev->seed[row] < 0)
 		ev->n_seeds++;
 	ev->seed[row] = (int32_t)l;
+	if (ev->multi)
+		ev->Y[(size_t)row * ev->L + l] = 1;
+	return RL_OK;
+}
+
+/* In a multi-label store, seed[i] becomes the rarest of row i's hand
+ * labels, so folds are stratified by the labels that have fewest. */
+static int rarest_labels(rl_evidence *ev)
+{
+	uint32_t L = ev->L;
+	uint64_t *per = calloc((size_t)L + 1, sizeof *per);
+	if (!per)
+		return RL_ENOMEM;
+	for (uint32_t i = 0; i < ev->n; i++)
+		for (uint32_t l = 0; l < L; l++)
+			per[l] += ev->Y[(size_t)i * L + l];
+	for (uint32_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] < 0)
+			continue;
+		for (uint32_t l = 0; l < L; l++)
+			if (ev->Y[(size_t)i * L + l] &&
+			    per[l] < per[ev->seed[i]])
+				ev->seed[i] = (int32_t)l;
+	}
+	free(per);
 	return RL_OK;
 }
 
@@ -170,8 +195,16 @@ static int load_votes(rl_db *db, rl_evidence *ev)
 		goto out;
 	for (uint32_t i = 0; i < ev->n; i++)
 		ev->seed[i] = ev->cseed[i] = -1;
-	if ((rc = rl_store_labels_each(db, on_label, ev)) != RL_OK ||
-	    (rc = rl_store_seeds_each(db, on_seed, ev)) != RL_OK ||
+	if ((rc = rl_store_labels_each(db, on_label, ev)) != RL_OK)
+		goto out;
+	ev->multi = rl_db_multi_label(db);
+	if (ev->multi &&
+	    !(ev->Y = calloc((size_t)ev->n * ev->L + 1, 1))) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	if ((rc = rl_store_seeds_each(db, on_seed, ev)) != RL_OK ||
+	    (ev->multi && (rc = rarest_labels(ev)) != RL_OK) ||
 	    (rc = rl_store_cluster_seeds_each(db, on_cluster_seed, ev)) !=
 	    RL_OK ||
 	    (rc = rl_store_rules_each(db, on_rule, ev)) != RL_OK)

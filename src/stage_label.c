@@ -36,7 +36,16 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 		 kind, o->l2, o->max_iter, o->tol, o->smoothing,
 		 o->temperature, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
-	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK ||
+	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK)
+		goto out;
+	/* A multi-label model keeps its thresholds for predict. */
+	for (uint32_t l = 0; ev->multi && l < ev->L && rc == RL_OK; l++)
+		rc = rl_buf_printf(&params, "%s%.17g", l ? ","
+				   : ",\"multi\":true,\"thresholds\":[",
+				   o->thresholds ? o->thresholds[l] : 0.5);
+	if (rc == RL_OK && ev->multi)
+		rc = rl_buf_putc(&params, ']');
+	if (rc != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||
 	    (rc = rl_buf_putc(&labels, '[')) != RL_OK)
 		goto out;
@@ -86,6 +95,67 @@ static const char *label_source(rl_method m, const double *P,
 	       ? "propagation" : "model";
 }
 
+/* Row i of a multi-label store: its hand labels ('seed') or cluster-named
+ * label, else every label the decision on A's row gives (thresholds thr,
+ * source by label_source per label), and the model's labels by its own
+ * thresholds (mthr) as its predictions. Counts a labelled review. */
+static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
+			   rl_method m, const double *A, const double *P,
+			   const double *Pp, const double *thr,
+			   const double *mthr, int64_t model_id,
+			   int64_t run_id, int only_model, uint8_t *on,
+			   uint64_t *labelled)
+{
+	uint32_t L = ev->L;
+	const double *p = A + (size_t)i * L;
+	int64_t id = ev->review_ids[i];
+	int rc = RL_OK;
+	if (model_id && rl_decide_multi(P + (size_t)i * L, L, mthr, on))
+		for (uint32_t l = 0; l < L && rc == RL_OK; l++)
+			if (on[l])
+				rc = rl_store_prediction_put(db, id, model_id,
+					ev->label_ids[l], P[(size_t)i * L + l]);
+	if (only_model || rc != RL_OK)
+		return rc;
+	for (uint32_t l = 0; l < L && rc == RL_OK; l++)
+		if (p[l] > 0)
+			rc = rl_store_score_put(db, id, ev->label_ids[l], p[l]);
+	if (rc != RL_OK)
+		return rc;
+	if (ev->seed[i] >= 0) {
+		for (uint32_t l = 0; l < L && rc == RL_OK; l++)
+			if (ev->Y[(size_t)i * L + l])
+				rc = rl_store_assignment_put(db, id,
+					ev->label_ids[l], 1, 1, "seed", "{}",
+					run_id);
+	} else if (ev->cseed[i] >= 0) {
+		rc = rl_store_assignment_put(db, id,
+			ev->label_ids[ev->cseed[i]], 1, 1, "cluster",
+			"{\"cluster\":true}", run_id);
+	} else if (rl_decide_multi(p, L, thr, on)) {
+		for (uint32_t l = 0; l < L && rc == RL_OK; l++) {
+			if (!on[l])
+				continue;
+			const char *src = m == RL_METHOD_RULES ? "rule"
+				: m == RL_METHOD_PROPAGATION ? "propagation"
+				: m == RL_METHOD_MODEL ? "model"
+				: Pp[(size_t)i * L + l] >
+				  P[(size_t)i * L + l] ? "propagation"
+				: "model";
+			rc = rl_store_assignment_put(db, id, ev->label_ids[l],
+				p[l], p[l] - (thr ? thr[l] : 0.5), src,
+				m == RL_METHOD_BLEND ? "{\"blend\":true}"
+				: model_id ? "{\"model\":true}" : "{}",
+				run_id);
+		}
+	} else {
+		return RL_OK;
+	}
+	if (rc == RL_OK)
+		(*labelled)++;
+	return rc;
+}
+
 /* Labels with method m; with only_model, trains and stores the model
  * (and its predictions) without touching the assignments. */
 static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
@@ -99,7 +169,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_evidence ev;
 	rl_csr X = { 0 };
 	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
-	uint8_t *use = NULL;
+	uint8_t *use = NULL, *on = NULL;
 	rl_stage st;
 	rl_tick tick;
 	int64_t model_id = 0;
@@ -137,7 +207,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	P = malloc(((size_t)n * L + 1) * sizeof *P);
 	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
 	use = malloc((size_t)n + 1);
-	if (!P || !Pp || !use)
+	on = malloc((size_t)L + 1);
+	if (!P || !Pp || !use || !on)
 		goto end;
 	memset(use, 1, n);
 	if (m == RL_METHOD_RULES) {
@@ -187,8 +258,12 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	if (!only_model && m != RL_METHOD_MODEL && t > 0 && t != 1)
 		for (uint32_t i = 0; i < n; i++) {
 			double *p = A + (size_t)i * L;
-			if (ev.seed[i] < 0 && ev.cseed[i] < 0 &&
-			    rl_argmax(p, L) >= 0)
+			if (ev.seed[i] >= 0 || ev.cseed[i] >= 0 ||
+			    rl_argmax(p, L) < 0)
+				continue;
+			if (ev.multi)
+				rl_temper_multi(p, L, t);
+			else
 				rl_temper(p, L, t);
 		}
 	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
@@ -209,6 +284,15 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		if (i % 4096 == 0 && (rc = rl_progress_call(db, o->progress,
 				o->ctx, "write", i, n)) != RL_OK)
 			goto end;
+		if (ev.multi) {
+			if ((rc = write_multi_row(db, &ev, i, m, A, P, Pp,
+					m == RL_METHOD_MODEL ? o->thresholds
+					: o->label_thresholds, o->thresholds,
+					model_id, st.run_id, only_model, on,
+					labelled)) != RL_OK)
+				goto end;
+			continue;
+		}
 		if (only_model) {
 			if (best >= 0 && (rc = rl_store_prediction_put(db,
 					ev.review_ids[i], model_id,
@@ -272,6 +356,7 @@ out:
 	free(Pb);
 	free(theta);
 	free(use);
+	free(on);
 	return rc;
 }
 

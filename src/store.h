@@ -314,6 +314,9 @@ typedef struct rl_stored_model {
 	double temperature;	/* calibration: softmax(logits / t) */
 	double *weights;	/* [n_cols + 1][n_labels] */
 	size_t n_weights;
+	double *thresholds;	/* a multi-label model's, [n_thresholds];
+				   NULL for a single-label one */
+	uint32_t n_thresholds;
 	char **labels;
 	uint32_t n_labels;
 } rl_stored_model;

@@ -30,7 +30,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MODEL_GET] =
 		"SELECT id, kind, json_extract(params, '$.fit'), "
 		"json_extract(params, '$.n_cols'), weights, "
-		"coalesce(json_extract(params, '$.temperature'), 1), created "
+		"coalesce(json_extract(params, '$.temperature'), 1), created, "
+		"json_extract(params, '$.thresholds') "
 		"FROM models WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) "
 		"FROM models))",
 	[S_MODEL_LABELS] =
@@ -115,6 +116,26 @@ int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
 	if (rc == RL_OK)
 		rc = rl_sql_copy_col(s, 6, &m->created);
 	m->n_cols = (uint32_t)sqlite3_column_int64(s, 3);
+	/* A multi-label model's thresholds, a JSON array of numbers. */
+	const char *th = (const char *)sqlite3_column_text(s, 7);
+	for (const char *q = th; rc == RL_OK && q && *q && *q != ']';) {
+		char *end;
+		q += strspn(q, "[, ");
+		if (*q == ']' || !*q)
+			break;
+		double v = strtod(q, &end);
+		if (end == q)
+			break;
+		double *t = realloc(m->thresholds, (m->n_thresholds + 1) *
+				    sizeof *t);
+		if (!t) {
+			rc = RL_ENOMEM;
+			break;
+		}
+		m->thresholds = t;
+		t[m->n_thresholds++] = v;
+		q = end;
+	}
 	m->temperature = sqlite3_column_double(s, 5);
 	if (!(m->temperature > 0))
 		m->temperature = 1;
@@ -157,6 +178,7 @@ void rl_stored_model_free(rl_stored_model *m)
 		free(m->labels[l]);
 	free(m->labels);
 	free(m->weights);
+	free(m->thresholds);
 	rl_buf_free(&m->kind);
 	rl_buf_free(&m->fit);
 	rl_buf_free(&m->created);

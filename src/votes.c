@@ -27,7 +27,7 @@ void rl_rule_seed_counts(const rl_evidence *ev, const uint8_t *use_seed,
 		for (uint64_t p = ev->hit_ptr[i]; p < ev->hit_ptr[i + 1]; p++) {
 			uint32_t r = ev->hit_rule[p];
 			hits[r]++;
-			right[r] += ((uint32_t)s == ev->rule_label[r]) !=
+			right[r] += rl_has_label(ev, i, ev->rule_label[r]) !=
 				    ev->rule_negate[r];
 		}
 	}

@@ -515,12 +515,12 @@ START_TEST(refuses_bad_files)
 
 	/* A later format version, checksums right: refused as such. */
 	memcpy(c, d, len);
-	put_le32(c + 8, 2);
+	put_le32(c + 8, 3);
 	reseal(c, len);
 	spit_file(bad, c, len);
 	ck_assert_int_eq(try_load(bad, err, sizeof err), RL_EVERSION);
-	snprintf(want, sizeof want, "%s: model file format version 2; this "
-		 "library reads version 1", bad);
+	snprintf(want, sizeof want, "%s: model file format version 3; this "
+		 "library reads versions 1 to 2", bad);
 	ck_assert_str_eq(err, want);
 
 	/* Sound checksums, unsound content: a count too large. The LABL

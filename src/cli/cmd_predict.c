@@ -21,6 +21,8 @@ static void tsv_field(const char *s)
 typedef struct printer {
 	long top;
 	int header_done;
+	int multi;	/* a multi-label model: labels and confidences
+			   joined by '|', as export writes them */
 } printer;
 
 /* The header waits for the first prediction: a bad file prints
@@ -30,6 +32,10 @@ static void header(printer *pr, long n)
 	if (pr->header_done)
 		return;
 	pr->header_done = 1;
+	if (pr->multi) {
+		printf("id\tlabels\tconfidences\n");
+		return;
+	}
 	printf("id");
 	for (long i = 0; i < n; i++)
 		printf(i ? "\tlabel%ld\tconfidence%ld" : "\tlabel\tconfidence",
@@ -39,8 +45,19 @@ static void header(printer *pr, long n)
 
 static int print_one(void *ctx, const rl_prediction *p)
 {
+	const printer *pr = ctx;
 	header(ctx, p->n);
 	tsv_field(p->id);
+	if (pr->multi) {
+		for (int i = 0; i < p->n; i++) {
+			putchar(i ? '|' : '\t');
+			tsv_field(p->labels[i]);
+		}
+		for (int i = 0; i < p->n; i++)
+			printf("%c%.4f", i ? '|' : '\t', p->confidence[i]);
+		putchar('\n');
+		return 0;
+	}
 	for (int i = 0; i < p->n; i++) {
 		putchar('\t');
 		tsv_field(p->labels[i]);
@@ -86,7 +103,7 @@ static int predict_with_file(const char *model_file, int argc, char **argv,
 	char err[1024] = "";
 	int rc = rl_model_load(model_file, &m, err, sizeof err);
 	if (rc == RL_OK) {
-		printer pr = { top, 0 };
+		printer pr = { top, 0, rl_model_thresholds(m) != NULL };
 		rc = rl_predict_file_model(m, file, io, (int)top, print_one,
 					   &pr, NULL, err, sizeof err);
 		if (rc == RL_OK)
@@ -163,7 +180,7 @@ int cmd_predict(int argc, char **argv)
 		rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 		if (!db)
 			return EXIT_FAIL;
-		printer pr = { 1, 0 };
+		printer pr = { 1, 0, 0 };
 		int rc = rl_predictions(db, model, print_one, &pr);
 		if (rc == RL_OK)
 			header(&pr, 1);
@@ -179,7 +196,7 @@ int cmd_predict(int argc, char **argv)
 	rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
-	printer pr = { top, 0 };
+	printer pr = { top, 0, rl_db_multi_label(db) };
 	uint64_t n = 0;
 	int rc = rl_predict_file(db, file, &io, model, (int)top, print_one,
 				 &pr, &n);

@@ -1,0 +1,422 @@
+/*
+ * multi.c - the ways of labelling in a multi-label store, where a review
+ * carries any number of labels: each (review, label) gets a probability
+ * of its own, and a review gets every label whose probability reaches the
+ * label's threshold (its likeliest when none does). Kernel: the
+ * evidence's arrays in, probabilities [n][L] out; the functions of
+ * propagate.c, methods.c and eval.c turn here when ev->multi is set.
+ *
+ * Choices, deliberately:
+ * - Every label is its own question, label against its absence (one
+ *   against the rest), so a hand-labelled review without l is evidence
+ *   against l: in propagation (it clamps l's "against" column), in the
+ *   classifiers (a negative example) and in rule precision (a rule for l
+ *   hitting it is wrong).
+ * - Propagation spreads 2L columns at once, for and against each label,
+ *   through the same graph and kernel as a single-label store; each
+ *   label's share of "for" is rescaled to its share among the hand
+ *   labels (class mass normalisation per label), then P = for / (for +
+ *   against).
+ * - The classifiers are the single-label ones trained on two classes per
+ *   label; the difference of the two weight columns is the label's logit
+ *   weights, so prediction is one pass over a review's features for all
+ *   labels.
+ * - Thresholds are chosen per label on out-of-fold probabilities, to
+ *   maximise that label's F1 (rare labels need thresholds far below 0.5);
+ *   a fold is scored with thresholds chosen on the other folds only.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+
+/* ---- small pieces ---- */
+
+static double sigmoid(double z)
+{
+	return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+}
+
+static double logit(double p)
+{
+	const double e = 1e-6;
+	p = p < e ? e : p > 1 - e ? 1 - e : p;
+	return log(p / (1 - p));
+}
+
+static int row_zero(const double *p, uint32_t L)
+{
+	for (uint32_t l = 0; l < L; l++)
+		if (p[l] > 0)
+			return 0;
+	return 1;
+}
+
+void rl_temper_multi(double *p, size_t m, double t)
+{
+	if (t == 1)
+		return;
+	for (size_t i = 0; i < m; i++)
+		if (p[i] > 0)
+			p[i] = sigmoid(logit(p[i]) / t);
+}
+
+uint32_t rl_decide_multi(const double *p, uint32_t L, const double *thr,
+			 uint8_t *on)
+{
+	uint32_t k = 0, best = 0;
+	for (uint32_t l = 0; l < L; l++) {
+		on[l] = p[l] > 0 && p[l] >= (thr ? thr[l] : 0.5);
+		k += on[l];
+		if (p[l] > p[best])
+			best = l;
+	}
+	if (k == 0 && L > 0 && p[best] > 0) {
+		on[best] = 1;
+		k = 1;
+	}
+	return k;
+}
+
+typedef struct py {
+	double p;
+	uint8_t y;
+} py;
+
+static int by_p_desc(const void *a, const void *b)
+{
+	const py *x = a, *z = b;
+	return x->p > z->p ? -1 : x->p < z->p;
+}
+
+double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
+			double *tmp)
+{
+	(void)tmp;
+	py *v = malloc((m ? m : 1) * sizeof *v);
+	uint64_t pos = 0;
+	if (!v)
+		return 0.5;
+	for (size_t i = 0; i < m; i++) {
+		v[i] = (py){ p[i], y[i] };
+		pos += y[i] != 0;
+	}
+	if (pos == 0) {
+		free(v);
+		return 0.5;
+	}
+	qsort(v, m, sizeof *v, by_p_desc);
+	/* Cut after each run of equal probabilities: everything above the
+	 * cut is given the label. The threshold sits halfway to the next
+	 * probability below. */
+	double best_f = -1, best_t = 0.5;
+	uint64_t tp = 0, fp = 0;
+	for (size_t a = 0; a < m;) {
+		size_t b = a;
+		while (b < m && v[b].p == v[a].p) {
+			tp += v[b].y != 0;
+			fp += v[b].y == 0;
+			b++;
+		}
+		if (!(v[a].p > 0))
+			break;
+		double f = 2.0 * (double)tp / (double)(2 * tp + fp +
+						       (pos - tp));
+		double t = b < m ? (v[a].p + v[b].p) / 2 : v[a].p;
+		if (f > best_f + 1e-12 ||
+		    (f > best_f - 1e-12 && fabs(t - 0.5) < fabs(best_t - 0.5))) {
+			best_f = f;
+			best_t = t;
+		}
+		a = b;
+	}
+	free(v);
+	return best_t > 1e-9 ? best_t : 1e-9;
+}
+
+/* ---- rules ---- */
+
+int rl_rules_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		   double *P)
+{
+	uint32_t L = ev->L;
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	double *against = malloc(((size_t)L + 1) * sizeof *against);
+	int rc = quality && against ? rl_rule_quality(ev, use_seed, quality)
+				    : RL_ENOMEM;
+	for (uint32_t i = 0; rc == RL_OK && i < ev->n; i++) {
+		double *p = P + (size_t)i * L;
+		/* p holds, per label, the chance that every rule for it is
+		 * wrong, then the noisy-or. */
+		for (uint32_t l = 0; l < L; l++) {
+			p[l] = 2;	/* no rule for l matched */
+			against[l] = 1;
+		}
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h], l = ev->rule_label[r];
+			double miss = pow(1 - quality[r], ev->rule_weight[r]);
+			if (ev->rule_negate[r])
+				against[l] *= miss;
+			else
+				p[l] = (p[l] > 1 ? 1 : p[l]) * miss;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = p[l] > 1 ? 0 : (1 - p[l]) * against[l];
+	}
+	free(quality);
+	free(against);
+	return rc;
+}
+
+void rl_majority_multi(const rl_evidence *ev, double *P)
+{
+	uint32_t L = ev->L;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		double *p = P + (size_t)i * L;
+		memset(p, 0, L * sizeof *p);
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h];
+			p[ev->rule_label[r]] += ev->rule_negate[r] ? -1 : 1;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = p[l] > 0;
+	}
+}
+
+/* ---- propagation ---- */
+
+int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		       const rl_propagate_opts *o, double *P,
+		       uint32_t *iters, rl_tick *tick)
+{
+	uint32_t n = ev->n, L = ev->L, L2 = 2 * ev->L;
+	double *Y = calloc((size_t)n * L2 + 1, sizeof *Y);
+	double *F = malloc(((size_t)n * L2 + 1) * sizeof *F);
+	uint8_t *clamp = calloc((size_t)n + 1, 1);
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	double *prior = calloc((size_t)L + 1, sizeof *prior);
+	double *mass = calloc(2 * (size_t)L + 1, sizeof *mass);
+	int rc = RL_ENOMEM;
+	if (!Y || !F || !clamp || !quality || !prior || !mass)
+		goto out;
+	int majority = o->rule_vote == RL_VOTE_MAJORITY;
+	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
+	    RL_OK)
+		goto out;
+	/* Each label's share among the hand-labelled (and cluster-named)
+	 * reviews in use. */
+	double n_used = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ev->seed[i] >= 0 && (!use_seed || use_seed[i])) {
+			for (uint32_t l = 0; l < L; l++)
+				prior[l] += ev->Y[(size_t)i * L + l];
+			n_used += 1;
+		} else if (ev->seed[i] < 0 && ev->cseed[i] >= 0) {
+			prior[ev->cseed[i]] += 1;
+			n_used += 1;
+		}
+	}
+	double mean = 0;
+	for (uint32_t l = 0; l < L; l++)
+		mean += prior[l] = n_used > 0 ? prior[l] / n_used : 1.0 / L;
+	for (uint32_t l = 0; l < L && o->class_prior == RL_PRIOR_UNIFORM; l++)
+		prior[l] = mean / L;
+
+	for (uint32_t i = 0; i < n; i++) {
+		double *y = Y + (size_t)i * L2;
+		if (ev->seed[i] >= 0 && (!use_seed || use_seed[i])) {
+			for (uint32_t l = 0; l < L; l++) {
+				y[l] = ev->Y[(size_t)i * L + l];
+				y[L + l] = 1 - y[l];
+			}
+			clamp[i] = 1;
+			continue;
+		}
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h];
+			double v = o->rule_strength * ev->rule_weight[r] *
+				   (majority ? 1 : quality[r]);
+			y[(ev->rule_negate[r] ? L : 0) + ev->rule_label[r]] += v;
+		}
+		if (ev->seed[i] < 0 && ev->cseed[i] >= 0)
+			y[ev->cseed[i]] += o->cluster_strength;
+	}
+	if ((rc = rl_spread(&ev->S, L2, Y, clamp, o->alpha, o->tol,
+			    (uint32_t)o->max_iter, o->threads, F, iters,
+			    tick)) != RL_OK)
+		goto out;
+	/* Class mass per label: "for" and "against" as a distribution per
+	 * row, summed over the rows not clamped. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (clamp[i])
+			continue;
+		const double *f = F + (size_t)i * L2;
+		for (uint32_t l = 0; l < L; l++) {
+			double a = f[l] > 0 ? f[l] : 0;
+			double b = f[L + l] > 0 ? f[L + l] : 0;
+			if (a + b > 0) {
+				mass[l] += a / (a + b);
+				mass[L + l] += b / (a + b);
+			}
+		}
+	}
+	for (uint32_t l = 0; l < L; l++) {
+		mass[l] = mass[l] > 0 ? prior[l] / mass[l] : 0;
+		mass[L + l] = mass[L + l] > 0 ? (1 - prior[l]) / mass[L + l]
+					      : 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		double *p = P + (size_t)i * L;
+		const double *f = F + (size_t)i * L2;
+		if (clamp[i]) {
+			for (uint32_t l = 0; l < L; l++)
+				p[l] = ev->Y[(size_t)i * L + l];
+			continue;
+		}
+		int any = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			double a = (f[l] > 0 ? f[l] : 0) * mass[l];
+			double b = (f[L + l] > 0 ? f[L + l] : 0) * mass[L + l];
+			any |= f[l] > 0 || f[L + l] > 0;
+			p[l] = a + b > 0 ? a / (a + b) : -1;
+		}
+		/* A label no evidence reached gets its share; a row none
+		 * reached abstains. A row with evidence is never all zero
+		 * (which would read as abstaining). */
+		int pos = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			p[l] = !any ? 0 : p[l] < 0 ? prior[l] : p[l];
+			pos |= p[l] > 0;
+		}
+		for (uint32_t l = 0; any && !pos && l < L; l++)
+			p[l] = 1e-9 * (prior[l] + 1e-3);
+	}
+	rc = RL_OK;
+out:
+	free(Y);
+	free(F);
+	free(clamp);
+	free(quality);
+	free(prior);
+	free(mass);
+	return rc;
+}
+
+/* ---- classifiers, one against the rest ---- */
+
+int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
+		   const uint8_t *use_seed, const double *T,
+		   const rl_eval_opts *o, double *P, double *theta_out)
+{
+	uint32_t n = ev->n, L = ev->L, d = X->n_cols;
+	size_t sz = (size_t)(d + 1) * L;
+	float *T2 = malloc(((size_t)n * 2 + 1) * sizeof *T2);
+	float *w = malloc(((size_t)n + 1) * sizeof *w);
+	double *th2 = malloc(((size_t)(d + 1) * 2) * sizeof *th2);
+	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
+	double *z = malloc(((size_t)L + 1) * sizeof *z);
+	int rc = RL_ENOMEM;
+	if (!T2 || !w || !th2 || !theta || !z)
+		goto out;
+	for (uint32_t l = 0; l < L; l++) {
+		double mp = 0, mn = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			const double *t = T + (size_t)i * L;
+			int seed = ev->seed[i] >= 0;
+			double tl = t[l] < 0 ? 0 : t[l] > 1 ? 1 : t[l];
+			float wi;
+			if (seed)
+				wi = use_seed[i] ? 1 : 0;
+			else
+				wi = row_zero(t, L) ? 0
+				     : (float)(tl > 0.5 ? tl : 1 - tl);
+			T2[2 * (size_t)i] = (float)tl;
+			T2[2 * (size_t)i + 1] = (float)(1 - tl);
+			w[i] = wi;
+			mp += wi * tl;
+			mn += wi * (1 - tl);
+		}
+		/* Balanced per label: its presence and its absence weigh the
+		 * same in all. */
+		double tot = mp + mn;
+		for (uint32_t i = 0; i < n; i++) {
+			if (w[i] <= 0)
+				continue;
+			double tl = T2[2 * (size_t)i];
+			double cw = (mp > 0 ? tl * tot / (2 * mp) : 0) +
+				    (mn > 0 ? (1 - tl) * tot / (2 * mn) : 0);
+			w[i] *= (float)cw;
+		}
+		switch (rl_classifier_of(o)) {
+		case RL_CLASSIFIER_NB:
+			rc = rl_nb_train(X, T2, w, 2, o->smoothing, th2);
+			break;
+		case RL_CLASSIFIER_CNB:
+			rc = rl_cnb_train(X, T2, w, 2, o->smoothing, th2);
+			break;
+		default:
+			rc = rl_logreg_train(X, T2, w, 2, o->l2,
+					     (uint32_t)o->max_iter, o->tol,
+					     o->threads, th2, NULL,
+					     o->progress, o->ctx);
+			break;
+		}
+		if (rc != RL_OK)
+			goto out;
+		for (uint32_t c = 0; c <= d; c++)
+			theta[(size_t)c * L + l] = th2[2 * (size_t)c] -
+						   th2[2 * (size_t)c + 1];
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		rl_linear_logits(X, i, theta, L, z);
+		for (uint32_t l = 0; l < L; l++)
+			P[(size_t)i * L + l] = sigmoid(z[l] / o->temperature);
+	}
+	rc = RL_OK;
+out:
+	free(T2);
+	free(w);
+	free(th2);
+	if (!theta_out)
+		free(theta);
+	free(z);
+	return rc;
+}
+
+/* ---- the blend ---- */
+
+/* Mean absolute logit of P over the rows that are not hand labels in use
+ * and do not abstain. */
+static double logit_scale(const rl_evidence *ev, const uint8_t *use_seed,
+			  const double *P)
+{
+	uint32_t L = ev->L;
+	double sa = 0, cnt = 0;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		const double *p = P + (size_t)i * L;
+		if ((ev->seed[i] >= 0 && (!use_seed || use_seed[i])) ||
+		    row_zero(p, L))
+			continue;
+		for (uint32_t l = 0; l < L; l++, cnt++)
+			sa += fabs(logit(p[l]));
+	}
+	return cnt > 0 && sa > 0 ? sa / cnt : 1;
+}
+
+void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
+		    const double *Pm, const double *Pp, double *P)
+{
+	uint32_t L = ev->L;
+	double sm = logit_scale(ev, use_seed, Pm);
+	double sp = logit_scale(ev, use_seed, Pp);
+	for (uint32_t i = 0; i < ev->n; i++) {
+		const double *m = Pm + (size_t)i * L, *q = Pp + (size_t)i * L;
+		double *p = P + (size_t)i * L;
+		int hm = !row_zero(m, L), hp = !row_zero(q, L);
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = !hm && !hp ? 0
+			       : sigmoid((hm ? logit(m[l]) / sm : 0) +
+					 (hp ? logit(q[l]) / sp : 0));
+	}
+}
