@@ -561,6 +561,21 @@ static int json_method(rl_buf *b, const rl_eval_report *r, int m)
 		rc = rl_buf_printf(b, "],\"reliability\":");
 	if (rc == RL_OK)
 		rc = json_bins(b, s->bins);
+	/* A multi-label store's scores besides, and the thresholds. */
+	const rl_multi_score *ms = &r->multi_scores[m];
+	if (rc == RL_OK && r->multi)
+		rc = rl_buf_printf(b, ",\"micro_f1\":%.6f,\"exact_match\":%.6f,"
+				   "\"hamming_loss\":%.6f,\"cardinality\":%.6f,"
+				   "\"gold_cardinality\":%.6f,\"temperature\":"
+				   "%.6f,\"thresholds\":[", ms->micro_f1,
+				   s->accuracy, ms->hamming, ms->cardinality,
+				   ms->gold_cardinality,
+				   r->method_temperature[m]);
+	for (uint32_t l = 0; r->multi && l < L && rc == RL_OK; l++)
+		rc = rl_buf_printf(b, "%s%.6f", l ? "," : "",
+				   ms->threshold[l]);
+	if (rc == RL_OK && r->multi)
+		rc = rl_buf_putc(b, ']');
 	return rc == RL_OK ? rl_buf_putc(b, '}') : rc;
 }
 
@@ -568,12 +583,13 @@ int rl_eval_report_json(const rl_eval_report *r, char **out)
 {
 	rl_buf b = { 0 };
 	*out = NULL;
-	int rc = rl_buf_printf(&b, "{\"seeds\":%llu,\"folds\":%u,"
+	int rc = rl_buf_printf(&b, "{%s\"seeds\":%llu,\"folds\":%u,"
 			       "\"min_per_label\":%u,\"model\":\"%s\","
 			       "\"best\":\"%s\",\"top\":\"%s\",\"se\":%.6f,"
 			       "\"model_temperature\":%.6f,"
 			       "\"model_calibration_error_calibrated\":%.6f,"
-			       "\"labels\":[", (unsigned long long)r->seeds,
+			       "\"labels\":[", r->multi ? "\"multi_label\":true,"
+			       : "", (unsigned long long)r->seeds,
 			       r->folds, r->min_per_label,
 			       rl_classifier_name(r->model),
 			       rl_method_name(r->best), rl_method_name(r->top),

@@ -17,6 +17,11 @@
 
 #include "evidence.h"
 
+static double threshold_for(const double *A, const uint8_t *G,
+			    const uint32_t *fold, size_t m, uint32_t L,
+			    uint32_t l, uint32_t skip, double *col,
+			    uint8_t *ycol);
+
 static double sig(double z)
 {
 	return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
@@ -63,6 +68,19 @@ static double fit_temperature(const double *p, const uint8_t *y, size_t m)
 		}
 	}
 	return exp((a + b) / 2);
+}
+
+void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
+			      const uint32_t *fold, size_t m, uint32_t L,
+			      uint32_t f, double *thr)
+{
+	double *col = malloc((m + 1) * sizeof *col);
+	uint8_t *y = malloc(m + 1);
+	for (uint32_t l = 0; l < L; l++)
+		thr[l] = col && y ? threshold_for(A, G, fold, m, L, l, f, col, y)
+				  : 0.5;
+	free(col);
+	free(y);
 }
 
 /* Label l's thresholds fitted on the answers A [m][L] (truths G) of the
@@ -135,6 +153,7 @@ static void score_method(rl_eval_report *r, int m, const double *A,
 		goto out;
 	uint64_t exact = 0, wrong = 0, given = 0, gold = 0, answered = 0;
 	for (uint32_t f = 0; f < k; f++) {
+		/* rl_multi_fold_thresholds, with this call's scratch */
 		for (uint32_t l = 0; l < L; l++)
 			thr[l] = threshold_for(A, G, fold, ns, L, l, f, col,
 					       ycol);

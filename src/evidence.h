@@ -231,6 +231,14 @@ uint32_t rl_decide_multi(const double *p, uint32_t L, const double *thr,
 double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
 			double *tmp);
 
+/* The thresholds [L] fold f's answers are decided with: per label, the
+ * one rl_fit_threshold picks on the answers A [m][L] (truths G [m][L])
+ * of the rows of every other fold (fold [m]); f = UINT32_MAX: of all
+ * rows, the thresholds labelling uses. */
+void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
+			      const uint32_t *fold, size_t m, uint32_t L,
+			      uint32_t f, double *thr);
+
 /* rl_cv for a multi-label store (rl_cv calls it). */
 int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		const rl_eval_opts *o, rl_eval_report **out,

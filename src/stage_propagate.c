@@ -38,6 +38,9 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 {
 	uint32_t L = ev->L;
 	rl_buf evid = { 0 };
+	uint8_t *on = malloc((size_t)L + 1);
+	if (!on)
+		return RL_ENOMEM;
 	int rc = rl_store_scores_clear(db);
 	for (uint32_t i = 0; i < ev->n && rc == RL_OK; i++) {
 		const double *p = P + (size_t)i * L;
@@ -120,6 +123,27 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 			goto out;
 		if (!is_seed && ev->hit_ptr[i + 1] > ev->hit_ptr[i])
 			st->rule_only++;
+		if (ev->multi) {
+			/* Every hand label, or every label propagation
+			 * gives (0.5 each: thresholds are chosen by run's
+			 * cross-validation, which this stage does not do). */
+			if (is_seed)
+				memcpy(on, ev->Y + (size_t)i * L, L);
+			else
+				rl_decide_multi(p, L, NULL, on);
+			for (uint32_t l = 0; l < L && rc == RL_OK; l++)
+				if (on[l])
+					rc = rl_store_assignment_put(db,
+						ev->review_ids[i],
+						ev->label_ids[l],
+						is_seed ? 1.0 : p[l],
+						is_seed ? 1.0 : p[l] - 0.5,
+						is_seed ? "seed"
+						: "propagation", evid.data,
+						run_id);
+			st->labelled++;
+			continue;
+		}
 		rc = rl_store_assignment_put(db, ev->review_ids[i],
 					     ev->label_ids[is_seed
 						? (uint32_t)ev->seed[i] : best],
@@ -131,6 +155,7 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 	}
 out:
 	rl_buf_free(&evid);
+	free(on);
 	return rc;
 }
 

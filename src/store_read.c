@@ -67,13 +67,21 @@ static const char *const stmt_sql[S_COUNT] = {
 		"4294967291, r.id LIMIT ?2",
 	[S_RULE_BY_LINE] = "SELECT id FROM rules WHERE line = ?1",
 	[S_RULE_HITS] =
-		"SELECT r.ext_id, r.text, h.start, h.end, l.name FROM rule_hits h "
+		/* A review's hand labels joined by '|' (several in a
+		 * multi-label store); a hit is wrong on a hand-labelled
+		 * review that carries the rule's label when the rule is
+		 * against it, or lacks it when the rule is for it. */
+		"SELECT r.ext_id, r.text, h.start, h.end, (SELECT "
+		"group_concat(name, '|') FROM (SELECT l.name FROM seeds s "
+		"JOIN labels l ON l.id = s.label_id WHERE s.review_id = r.id "
+		"AND s.origin = 'hand' ORDER BY l.name)) FROM rule_hits h "
 		"JOIN rules u ON u.id = h.rule_id "
 		"JOIN reviews r ON r.id = h.review_id "
-		"LEFT JOIN seeds s ON s.review_id = r.id AND s.origin = 'hand' "
-		"LEFT JOIN labels l ON l.id = s.label_id "
-		"WHERE h.rule_id = ?1 AND (?2 = 0 OR (s.label_id IS NOT NULL AND "
-		"(s.label_id = u.label_id) = u.negate)) ORDER BY r.id",
+		"WHERE h.rule_id = ?1 AND (?2 = 0 OR (EXISTS (SELECT 1 FROM "
+		"seeds s WHERE s.review_id = r.id AND s.origin = 'hand') AND "
+		"EXISTS (SELECT 1 FROM seeds s WHERE s.review_id = r.id AND "
+		"s.origin = 'hand' AND s.label_id = u.label_id) = u.negate)) "
+		"ORDER BY r.id",
 	[S_CLUSTERS_ALL] = "SELECT id, size, terms FROM clusters ORDER BY id",
 	[S_CLUSTER_TERMS] =
 		"SELECT j.value FROM clusters c, json_each(c.terms) j "

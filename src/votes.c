@@ -81,11 +81,13 @@ void rl_rule_votes(const rl_evidence *ev, uint32_t i, const double *quality,
 	}
 }
 
+/* In a multi-label store a review may carry both labels, so only a rule
+ * for a label and one against it disagree. */
 static int disagree(const rl_evidence *ev, uint32_t a, uint32_t b)
 {
 	int same = ev->rule_label[a] == ev->rule_label[b];
 	if (!ev->rule_negate[a] && !ev->rule_negate[b])
-		return !same;
+		return !same && !ev->multi;
 	return ev->rule_negate[a] != ev->rule_negate[b] && same;
 }
 

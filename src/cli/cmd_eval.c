@@ -10,12 +10,56 @@
 
 #include "cli.h"
 
+/* A multi-label store's scores: per method micro-F1, exact match,
+ * Hamming loss and labels per review given against hand-labelled; then
+ * each label's F1 and threshold under the chosen method. */
+static void print_multi(const rl_eval_report *r, FILE *out)
+{
+	fprintf(out, "  %-12s %9s %9s %9s %9s %9s\n", "method", "macro-F1",
+		"micro-F1", "exact", "hamming", "labels");
+	for (int m = 0; m < RL_METHOD_COUNT; m++) {
+		const rl_multi_score *s = &r->multi_scores[m];
+		if (m == RL_METHOD_CANDIDATES)
+			fprintf(out, "  %.62s\n", "- - - - - - - - - - - - - - "
+				"- - - - - - - - - - - - - - - - - - - - - - -");
+		fprintf(out, "  %-12s %9.3f %9.3f %9.3f %9.3f %4.2f/%-4.2f%s\n",
+			rl_method_name((rl_method)m), r->methods[m].macro_f1,
+			s->micro_f1, r->methods[m].accuracy, s->hamming,
+			s->cardinality, s->gold_cardinality,
+			(rl_method)m == r->best ? "  <- chosen"
+			: m >= RL_METHOD_CANDIDATES ? "  (baseline)" : "");
+	}
+	fprintf(out, "  (labels: per held-out review, given/hand-labelled; "
+		"exact: all of a review's\n  labels right; each fold decided "
+		"with thresholds chosen on the other folds)\n");
+	fprintf(out, "  per label under %s:\n    %-40s %6s %6s %6s %9s\n",
+		rl_method_name(r->best), "label", "prec.", "recall", "F1",
+		"threshold");
+	for (uint32_t l = 0; l < r->n_labels; l++)
+		fprintf(out, "    %-40.40s %6.3f %6.3f %6.3f %9.3f\n",
+			r->labels[l], r->methods[r->best].precision[l],
+			r->methods[r->best].recall[l],
+			r->methods[r->best].f1[l],
+			r->multi_scores[r->best].threshold[l]);
+}
+
 void cli_print_eval(const rl_eval_report *r, FILE *out)
 {
-	fprintf(out, "cross-validation on %llu hand labels, %u folds; each "
+	fprintf(out, "cross-validation on %llu %shand labels, %u folds; each "
 		"fold's seeds hidden from rule\nquality, propagation and "
 		"training before they are predicted:\n",
-		(unsigned long long)r->seeds, r->folds);
+		(unsigned long long)r->seeds,
+		r->multi ? "reviews with " : "", r->folds);
+	if (r->multi) {
+		print_multi(r, out);
+		if (r->best != r->top)
+			fprintf(out, "  (%s has the top macro-F1, but %s is "
+				"within one standard error (%.3f) of it\n  and "
+				"combines more evidence)\n",
+				rl_method_name(r->top),
+				rl_method_name(r->best), r->se);
+		return;
+	}
 	fprintf(out, "  %-12s %9s %9s %9s %12s\n", "method", "macro-F1",
 		"accuracy", "coverage", "calib. err.");
 	/* The candidates, then under a line the baselines, never chosen. */
@@ -141,8 +185,10 @@ int cmd_eval(int argc, char **argv)
 			}
 			cli_print_eval(r, stdout);
 			const rl_method_score *b = &r->methods[r->best];
-			printf("\nper label (%s):\n", rl_method_name(r->best));
-			for (uint32_t l = 0; l < r->n_labels; l++)
+			if (!r->multi)
+				printf("\nper label (%s):\n",
+				       rl_method_name(r->best));
+			for (uint32_t l = 0; !r->multi && l < r->n_labels; l++)
 				printf("  %-24s P %.3f  R %.3f  F1 %.3f\n",
 				       r->labels[l], b->precision[l],
 				       b->recall[l], b->f1[l]);
