@@ -449,25 +449,42 @@ typedef int (*rl_label_fn)(void *ctx, const rl_label_info *label);
  * duration of the call. */
 RL_API int rl_labels(rl_db *db, rl_label_fn fn, void *ctx);
 
-/* Sets review `ext_id`'s hand label to `label` (replacing any it had),
- * creating the label on first use. RL_ENOTFOUND for an unknown id. */
+/* Gives review `ext_id` the hand label `label`, creating the label on
+ * first use: in a single-label store it replaces any hand label the
+ * review had; in a multi-label store it is added to the review's hand
+ * labels (nothing changes if the review has it already). A cluster-named
+ * label of the same label becomes a hand label. RL_ENOTFOUND for an
+ * unknown id, RL_EINVAL for a bad label name. */
 RL_API int rl_seed_set(rl_db *db, const char *ext_id, const char *label);
 
-/* Removes the hand label of review `ext_id`. RL_ENOTFOUND if it had none
- * or the id is unknown. */
+/* Removes every hand label of review `ext_id` (its one, in a single-label
+ * store). RL_ENOTFOUND if it had none or the id is unknown. */
 RL_API int rl_seed_unset(rl_db *db, const char *ext_id);
+
+/* Removes the hand label `label` of review `ext_id` and leaves its others
+ * (in a single-label store this is rl_seed_unset, when the label is the
+ * review's). RL_ENOTFOUND for an unknown id or label, or if the review
+ * does not carry that hand label (the detail names the id and the label,
+ * and the hand labels the review has). */
+RL_API int rl_seed_unset_label(rl_db *db, const char *ext_id,
+			       const char *label);
 
 typedef struct rl_seed_stats {
 	uint64_t rows;		/* id/label lines read */
-	uint64_t set;		/* hand labels set */
+	uint64_t set;		/* hand labels set: the file's distinct
+				   (review, label) pairs */
 	uint64_t labels_created;
 	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_seed_stats;
 
 /* Loads hand labels from a file of `id<TAB>label` lines (TSV; CSV with
  * `id,label` when the name ends in .csv), an optional header line
- * `id<TAB>label` first. One transaction: an unknown id, an empty or bad
- * label, or a malformed line is FILE:LINE: message, nothing set. */
+ * `id<TAB>label` first; each line is as rl_seed_set (added in a
+ * multi-label store, so a review listed with two labels has both). A line
+ * repeating an earlier one is harmless. One transaction: an unknown id,
+ * an empty or bad label, a malformed line, or in a single-label store a
+ * second, different label for a review ("FILE:LINE: review ID already has
+ * label A (line N)") is RL_EINPUT with FILE:LINE: message, nothing set. */
 RL_API int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st);
 
 /* Orders in which to offer reviews for hand labelling. */

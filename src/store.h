@@ -224,9 +224,19 @@ int rl_store_label_get(rl_db *db, const char *name, int create, int64_t *id,
 		       int *created);
 /* Every label's (id, name), by id; names borrowed during the call. */
 int rl_store_labels_each(rl_db *db, rl_name_fn fn, void *ctx);
-/* Replaces the review's hand labels by label_id; label_id < 0 only
- * removes them (rl_store_changes then tells whether any were). */
+/* Replaces the review's hand labels by label_id (one it had already
+ * stays as it was); label_id < 0 only removes them (rl_store_changes
+ * then tells whether any were). Cluster-named labels stay. */
 int rl_store_seed_set(rl_db *db, int64_t review_id, int64_t label_id);
+/* Adds label_id to the review's hand labels: nothing changes if it has
+ * it (rl_store_changes is then 0); a cluster-named label of the same
+ * label becomes a hand label. */
+int rl_store_seed_add(rl_db *db, int64_t review_id, int64_t label_id);
+/* Removes one hand label; rl_store_changes tells whether it was there. */
+int rl_store_seed_drop(rl_db *db, int64_t review_id, int64_t label_id);
+/* The review's hand label names, by name, joined by ", " ("" if none),
+ * into out (NUL-terminated). */
+int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out);
 /* (review_id, label_id) of every hand label, by review. */
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
 

@@ -15,6 +15,8 @@ enum stmt_id {
 	S_LABELS_BY_ID,
 	S_SEED_CLEAR,
 	S_SEED_ADD,
+	S_SEED_DROP,
+	S_SEED_NAMES,
 	S_SEEDS_ALL,
 	S_RULES_ALL,
 	S_RULE_DELETE,
@@ -45,11 +47,24 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_LABEL_FIND] = "SELECT id FROM labels WHERE name = ?1",
 	[S_LABEL_ADD] = "INSERT INTO labels(name) VALUES (?1)",
 	[S_LABELS_BY_ID] = "SELECT id, name FROM labels ORDER BY id",
+	/* The review's hand labels but ?2 (all of them for ?2 < 0). */
 	[S_SEED_CLEAR] =
-		"DELETE FROM seeds WHERE review_id = ?1 AND origin = 'hand'",
+		"DELETE FROM seeds WHERE review_id = ?1 AND origin = 'hand' "
+		"AND label_id <> ?2",
+	/* A hand label already there stays as it was; a cluster-named one
+	 * of the same label becomes a hand label, as a new row would. */
 	[S_SEED_ADD] =
-		"INSERT OR REPLACE INTO seeds(review_id, label_id, origin) "
-		"VALUES (?1, ?2, 'hand')",
+		"INSERT INTO seeds(review_id, label_id, origin) "
+		"VALUES (?1, ?2, 'hand') ON CONFLICT(review_id, label_id) DO "
+		"UPDATE SET origin = 'hand', created = excluded.created "
+		"WHERE origin <> 'hand'",
+	[S_SEED_DROP] =
+		"DELETE FROM seeds WHERE review_id = ?1 AND label_id = ?2 AND "
+		"origin = 'hand'",
+	[S_SEED_NAMES] =
+		"SELECT group_concat(name, ', ') FROM (SELECT l.name FROM "
+		"seeds s JOIN labels l ON l.id = s.label_id WHERE "
+		"s.review_id = ?1 AND s.origin = 'hand' ORDER BY l.name)",
 	[S_SEEDS_ALL] =
 		"SELECT review_id, label_id FROM seeds WHERE origin = 'hand' "
 		"ORDER BY review_id",
@@ -199,15 +214,44 @@ int rl_store_seed_set(rl_db *db, int64_t review_id, int64_t label_id)
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
 	int rc = rl_sql_exec(db, s);
 	if (rc != RL_OK || label_id < 0)
 		return rc;
-	s = stmt(db, S_SEED_ADD);
+	return rl_store_seed_add(db, review_id, label_id);
+}
+
+int rl_store_seed_add(rl_db *db, int64_t review_id, int64_t label_id)
+{
+	sqlite3_stmt *s = stmt(db, S_SEED_ADD);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
 	sqlite3_bind_int64(s, 2, label_id);
 	return rl_sql_exec(db, s);
+}
+
+int rl_store_seed_drop(rl_db *db, int64_t review_id, int64_t label_id)
+{
+	sqlite3_stmt *s = stmt(db, S_SEED_DROP);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_SEED_NAMES);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	if (rl_sql_step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	int rc = rl_sql_copy_col(s, 0, out);
+	sqlite3_reset(s);
+	return rc;
 }
 
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx)
