@@ -318,6 +318,135 @@ START_TEST(seeds_and_rules)
 }
 END_TEST
 
+/* The hand labels of review `id`, joined by ',' in name order. */
+static char *hand_labels(const char *db, const char *id)
+{
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT ifnull(group_concat(name), '') "
+		 "FROM (SELECT l.name FROM seeds s JOIN reviews r ON r.id = "
+		 "s.review_id JOIN labels l ON l.id = s.label_id WHERE "
+		 "r.ext_id = '%s' AND s.origin = 'hand' ORDER BY l.name)", id);
+	return tu_text(db, sql);
+}
+
+#define LABELS_ARE(db, id, want) do { \
+	char *got_ = hand_labels(db, id); \
+	ck_assert_msg(!strcmp(got_, want), "review %s has '%s', not '%s'", \
+		      id, got_, want); \
+	free(got_); \
+} while (0)
+
+static const char *six_reviews =
+	"id\ttext\n"
+	"a\tGreat food, slow service\n"
+	"b\tCheap and tasty food\n"
+	"c\tThe waiter was rude\n"
+	"d\tOverpriced for what it is\n"
+	"e\tLovely place\n"
+	"f\tNothing to say\n";
+
+START_TEST(multi_label_hand_labels)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("m.db"));
+	const char *tsv = tu_write("r.tsv", six_reviews, 0);
+	ck_assert_int_eq(run(NULL, "init", db, "--multi-label", NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
+	/* A file giving a review two labels keeps both, and says so. */
+	const char *seeds = tu_write("seeds.tsv", "a\tfood\na\tservice\n"
+				     "b\tfood\na\tfood\n", 0);
+	ck_assert_int_eq(run(NULL, "seed", db, seeds, NULL), 0);
+	HAS(out_buf, "3 hand labels set, 2 new labels");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 3);
+	LABELS_ARE(db, "a", "food,service");
+	/* label adds; the counts per label count a review under each. */
+	ck_assert_int_eq(run(NULL, "label", db, "b", "price", NULL), 0);
+	ck_assert_int_eq(run(NULL, "label", db, "b", "price", NULL), 0);
+	LABELS_ARE(db, "b", "food,price");
+	ck_assert_int_eq(run(NULL, "labels", db, NULL), 0);
+	HAS(out_buf, "food                        2        0");
+	HAS(out_buf, "price                       1        0");
+	HAS(out_buf, "service                     1        0");
+	/* unlabel drops one label, or all; what is not there is an error
+	 * that changes nothing. */
+	char *before = tu_digest(db);
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "price", NULL), 1);
+	HAS(err_buf, "revlab: review 'a' has no hand label 'price' (it has "
+	    "food, service)");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "decor", NULL), 1);
+	HAS(err_buf, "revlab: no label 'decor'");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "zz", "food", NULL), 1);
+	HAS(err_buf, "revlab: no review with id 'zz'");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "zz", NULL), 1);
+	HAS(err_buf, "revlab: no review with id 'zz'");
+	ck_assert_int_eq(run(NULL, "label", db, "zz", "food", NULL), 1);
+	HAS(err_buf, "revlab: no review with id 'zz'");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "food", "x", NULL), 2);
+	HAS(err_buf, "too many arguments");
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "food", NULL), 0);
+	LABELS_ARE(db, "a", "service");
+	LABELS_ARE(db, "b", "food,price");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "b", NULL), 0);
+	LABELS_ARE(db, "b", "");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "b", NULL), 1);
+	HAS(err_buf, "revlab: review 'b' has no hand label");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", NULL), 0);
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 0);
+}
+END_TEST
+
+/* A single-label store refuses a seeds file that gives a review two
+ * labels, naming the second line and the first, and keeps its seeds. */
+START_TEST(single_label_seed_conflict)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("s.db"));
+	const char *tsv = tu_write("r.tsv", six_reviews, 0);
+	ck_assert_int_eq(run(NULL, "init", db, NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
+	ck_assert_int_eq(run(NULL, "label", db, "c", "service", NULL), 0);
+	char *before = tu_digest(db);
+	const char *seeds = tu_write("seeds.tsv", "a\tfood\nb\tfood\n"
+				     "a\tfood\nc\tprice\na\tservice\n", 0);
+	ck_assert_int_eq(run(NULL, "seed", db, seeds, NULL), 1);
+	char want[700];
+	snprintf(want, sizeof want, "revlab: %s:5: review a already has "
+		 "label food (line 1)\n", seeds);
+	HAS(err_buf, want);
+	HAS(err_buf, "the store is unchanged");
+	char *after = tu_digest(db);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* Without the last line: c's label replaced, a's repeat harmless. */
+	seeds = tu_write("seeds.tsv", "a\tfood\nb\tfood\na\tfood\nc\tprice\n",
+			 0);
+	ck_assert_int_eq(run(NULL, "seed", db, seeds, NULL), 0);
+	HAS(out_buf, "3 hand labels set, 2 new labels");
+	LABELS_ARE(db, "a", "food");
+	LABELS_ARE(db, "c", "price");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 3);
+	/* label replaces; unlabel with the wrong label keeps it. */
+	ck_assert_int_eq(run(NULL, "label", db, "a", "price", NULL), 0);
+	LABELS_ARE(db, "a", "price");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "food", NULL), 1);
+	HAS(err_buf, "revlab: review 'a' has no hand label 'food' (it has "
+	    "price)");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "nosuch", NULL), 1);
+	HAS(err_buf, "revlab: no label 'nosuch'");
+	LABELS_ARE(db, "a", "price");
+	ck_assert_int_eq(run(NULL, "unlabel", db, "a", "price", NULL), 0);
+	LABELS_ARE(db, "a", "");
+	ck_assert_int_eq(run(NULL, "labels", db, NULL), 0);
+	HAS(out_buf, "food                        1        0");
+	HAS(out_buf, "price                       1        0");
+}
+END_TEST
+
 static int lines(const char *s);
 
 START_TEST(clusters_cli)
@@ -673,6 +802,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, full_disk_leaves_old_file);
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
+	tcase_add_test(tc, multi_label_hand_labels);
+	tcase_add_test(tc, single_label_seed_conflict);
 	tcase_add_test(tc, example_end_to_end);
 	tcase_add_test(tc, clusters_cli);
 	tcase_add_test(tc, guide_commands);

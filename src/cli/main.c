@@ -122,24 +122,32 @@ static const struct {
 	    "Without --add, lists every label with its hand labels (seeds),\n"
 	    "the reviews rules vote it for, the reviews labelled by\n"
 	    "propagation and by a model, and its cluster-named labels\n"
-	    "(`clusters name`). Labels are also created on first use by\n"
-	    "`seed`, `label` and `clusters name`.\n" }, NULL },
+	    "(`clusters name`); in a multi-label store a review with two\n"
+	    "labels counts under each. Labels are also created on first use\n"
+	    "by `seed`, `label` and `clusters name`.\n" }, NULL },
 	{ { "seed", cmd_seed, "hand labels from a file of id, label lines",
 	    "usage: revlab seed DB FILE\n"
 	    "\n"
 	    "Sets hand labels from FILE: `id<TAB>label` lines (`id,label` for\n"
 	    ".csv), an optional `id<TAB>label` header first, `#` comments.\n"
-	    "One transaction: an unknown id or a bad line sets nothing.\n" },
+	    "In a multi-label store each line adds a label to the review, so\n"
+	    "a review listed with two labels has both; in a single-label\n"
+	    "store it replaces the review's label, and a file giving one\n"
+	    "review two different labels is refused. A repeated line is\n"
+	    "harmless. One transaction: an unknown id or a bad line sets\n"
+	    "nothing.\n" },
 	  NULL },
 	{ { "label", cmd_label, "hand-label one review, or many interactively",
 	    "usage: revlab label DB ID LABEL\n"
 	    "       revlab label DB --interactive [--seed N | --next]\n"
 	    "\n"
-	    "Sets the hand label of review ID, replacing any it had. With\n"
-	    "--interactive, shows unlabelled reviews one at a time (in a\n"
-	    "seeded random order, or with --next in the order of `revlab\n"
-	    "next`, best first): press a label's number, s to skip, u to\n"
-	    "undo the last answer, q to quit. Each answer is saved at once.\n" },
+	    "Gives review ID the hand label LABEL: in a single-label store it\n"
+	    "replaces any it had, in a multi-label store it is added to its\n"
+	    "labels (`revlab unlabel` drops one). With --interactive, shows\n"
+	    "unlabelled reviews one at a time (in a seeded random order, or\n"
+	    "with --next in the order of `revlab next`, best first): press a\n"
+	    "label's number, s to skip, u to undo the last answer, q to quit.\n"
+	    "Each answer is saved at once.\n" },
 	  NULL },
 	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
 	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
@@ -168,8 +176,13 @@ static const struct {
 	    "with the text, so a person can re-check them.\n"
 	    "Changes nothing. --json prints one object a line.\n" },
 	  eval_stages },
-	{ { "unlabel", cmd_unlabel, "remove the hand label of a review",
-	    "usage: revlab unlabel DB ID\n" }, NULL },
+	{ { "unlabel", cmd_unlabel, "remove hand labels of a review",
+	    "usage: revlab unlabel DB ID [LABEL]\n"
+	    "\n"
+	    "Removes the hand label LABEL of review ID, or without LABEL\n"
+	    "every hand label it has (its one, in a single-label store).\n"
+	    "An unknown id or label, or a label the review does not carry,\n"
+	    "is an error that changes nothing.\n" }, NULL },
 	{ { "rules", cmd_rules, "load keyword rules; their stats and matches",
 	    "usage: revlab rules DB FILE [--create-labels]\n"
 	    "       revlab rules stats DB [--json]\n"
