@@ -318,6 +318,17 @@ START_TEST(seeds_and_rules)
 }
 END_TEST
 
+/* The ids `label --interactive` offered, in order, from out_buf: the
+ * words after "labelled]", bold, " review ". */
+static int offered(char ids[][16], int cap)
+{
+	int n = 0;
+	for (const char *p = out_buf; n < cap &&
+	     (p = strstr(p, "labelled]\033[0m review ")); p++)
+		sscanf(p + 21, "%15s", ids[n++]);
+	return n;
+}
+
 /* The hand labels of review `id`, joined by ',' in name order. */
 static char *hand_labels(const char *db, const char *id)
 {
@@ -396,6 +407,68 @@ START_TEST(multi_label_hand_labels)
 	HAS(err_buf, "revlab: review 'b' has no hand label");
 	ck_assert_int_eq(run(NULL, "unlabel", db, "a", NULL), 0);
 	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 0);
+}
+END_TEST
+
+/* `label --interactive` in a multi-label store: numbers toggle labels
+ * (1 food, 2 price, 3 service: by name) on one review, each toggle saved
+ * at once, enter or n moves on, u undoes the last toggle, going back to
+ * the review before when that is where it was. */
+START_TEST(multi_label_interactive)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("m.db"));
+	const char *tsv = tu_write("r.tsv", six_reviews, 0);
+	ck_assert_int_eq(run(NULL, "init", db, "--multi-label", NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, tsv, NULL), 0);
+	ck_assert_int_eq(run(NULL, "labels", db, "--add", "service", "food",
+			     "price", NULL), 0);
+	const char *keys = tu_write("keys",
+		"1\n3\n\n"		/* 1st: food and service */
+		"u\n3\n\n"		/* undo: 1st again; service again */
+		"2\nx\n2\n2\nn\n"	/* 2nd: price, on, off, on */
+		"\n"			/* 3rd: nothing, skipped */
+		"3\nu\nu\n"		/* 4th: service, undone */
+		"1\nn\nu\n"		/* 4th: food; 5th; undo: 4th again */
+		"1\nq\n", 0);		/* 4th: food */
+	ck_assert_int_eq(run(keys, "label", db, "--interactive", NULL), 0);
+	char ids[10][16];
+	ck_assert_int_eq(offered(ids, 9), 8);
+	ck_assert_str_eq(ids[2], ids[0]);
+	ck_assert_str_eq(ids[3], ids[1]);
+	ck_assert_str_eq(ids[7], ids[5]);
+	for (int i = 3; i < 7; i++)
+		for (int j = i + 1; j < 7; j++)
+			ck_assert_str_ne(ids[i], ids[j]);
+	ck_assert_str_ne(ids[0], ids[4]);
+	ck_assert_str_ne(ids[0], ids[5]);
+	ck_assert_str_ne(ids[0], ids[6]);
+	HAS(out_buf, " 1 [ ] food  2 [ ] price  3 [ ] service ");
+	HAS(out_buf, " 1 [x] food  2 [ ] price  3 [x] service ");
+	HAS(out_buf, "press 1-3 to toggle a label");
+	HAS(out_buf, "nothing to undo");
+	char line[64];
+	snprintf(line, sizeof line, "undone: %s - service\n", ids[0]);
+	HAS(out_buf, line);
+	snprintf(line, sizeof line, "%s - price\n", ids[1]);
+	HAS(out_buf, line);
+	snprintf(line, sizeof line, "undone: %s - food\n", ids[5]);
+	HAS(out_buf, line);
+	HAS(out_buf, "4 hand labels saved this session");
+	LABELS_ARE(db, ids[0], "food,service");
+	LABELS_ARE(db, ids[1], "price");
+	LABELS_ARE(db, ids[4], "");
+	LABELS_ARE(db, ids[5], "food");
+	LABELS_ARE(db, ids[6], "");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), 4);
+	/* The labelled ones leave the pool; quitting at once saves none. */
+	ck_assert_int_eq(run(tu_write("q", "q\n", 0), "label", db,
+			     "--interactive", "--seed", "9", NULL), 0);
+	ck_assert_int_eq(offered(ids + 9, 1), 1);
+	ck_assert_str_ne(ids[9], ids[0]);
+	ck_assert_str_ne(ids[9], ids[1]);
+	ck_assert_str_ne(ids[9], ids[5]);
+	HAS(out_buf, "0 hand labels saved this session");
 }
 END_TEST
 
@@ -803,6 +876,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, foreign_database);
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, multi_label_hand_labels);
+	tcase_add_test(tc, multi_label_interactive);
 	tcase_add_test(tc, single_label_seed_conflict);
 	tcase_add_test(tc, example_end_to_end);
 	tcase_add_test(tc, clusters_cli);

@@ -1,7 +1,8 @@
 /*
  * cmd_label.c - `revlab label DB ID LABEL`, and `revlab label DB
  * --interactive [--next]`: one review at a time on the terminal, label
- * names on number keys, s skip, u undo, q quit. Each answer is saved at
+ * names on number keys, s skip, u undo, q quit; in a multi-label store
+ * the numbers toggle labels and enter moves on. Each answer is saved at
  * once (its own transaction), so quitting or a crash loses nothing. With
  * --next the reviews come in `revlab next` order, with the reason.
  */
@@ -97,11 +98,51 @@ static int read_answer(session *s)
 	return line[0] == '\n' ? ' ' : (unsigned char)line[0];
 }
 
+/* The last answer, for undo: the review, and in a multi-label store the
+ * label toggled and whether it was turned on. */
+typedef struct answer {
+	char *id;
+	int label, on;
+} answer;
+
+/* Shows review s->at: its id, the reason it is offered, its text. */
+static void show_review(const session *s, int done)
+{
+	printf("\n\033[1m[%d labelled]\033[0m review %s\n", done,
+	       s->ids[s->at]);
+	if (s->reasons[s->at])
+		printf("(%s)\n", s->reasons[s->at]);
+	printf("%s\n\n", s->texts[s->at]);
+}
+
+/* The keys, with the labels the review carries marked in a multi-label
+ * store (`on`, a bit per label). */
+static void show_keys(const session *s, int multi, unsigned on)
+{
+	for (int i = 0; i < s->n_labels; i++)
+		if (multi)
+			printf(" %d [%c] %s ", i + 1,
+			       on >> i & 1 ? 'x' : ' ', s->names[i]);
+		else
+			printf(" %d %s  ", i + 1, s->names[i]);
+	if (multi)
+		printf("  enter next  u undo  q quit\n> ");
+	else
+		printf(" s skip  u undo  q quit\n> ");
+	fflush(stdout);
+}
+
+/* In a multi-label store a number toggles its label on the review, saved
+ * at once, and enter (or n, or s) moves on: a review can take several
+ * labels. In a single-label store a number labels the review and moves
+ * on. */
 static int interactive(rl_db *db, unsigned long seed, int next)
 {
 	session s = { 0 };
 	int rc = rl_labels(db, add_name, &s), done = 0;
-	char *last = NULL;	/* id labelled last, for undo */
+	int multi = rl_db_multi_label(db), fresh = 1;
+	unsigned on = 0, prev_on = 0;	/* labels of this, the last review */
+	answer last = { NULL, -1, 0 };
 	if (rc != RL_OK)
 		goto out;
 	if (s.n_labels == 0) {
@@ -143,46 +184,83 @@ static int interactive(rl_db *db, unsigned long seed, int next)
 				break;
 			}
 		}
-		printf("\n\033[1m[%d labelled]\033[0m review %s\n",
-		       done, s.ids[s.at]);
-		if (s.reasons[s.at])
-			printf("(%s)\n", s.reasons[s.at]);
-		printf("%s\n\n", s.texts[s.at]);
-		for (int i = 0; i < s.n_labels; i++)
-			printf(" %d %s  ", i + 1, s.names[i]);
-		printf(" s skip  u undo  q quit\n> ");
-		fflush(stdout);
+		if (fresh || !multi)
+			show_review(&s, done);
+		fresh = 0;
+		show_keys(&s, multi, on);
 		int c = read_answer(&s);
 		if (c == 'q')
 			break;
-		if (c == 's') {
-			if (next)
-				remember_skip(&s, s.ids[s.at]);
+		const char *id = s.ids[s.at];
+		if (c == 's' || (multi && (c == 'n' || c == ' ' ||
+					   c == '\n' || c == '\r'))) {
+			/* A review left with no label was skipped. */
+			if (next && !on)
+				remember_skip(&s, id);
+			prev_on = on;
+			on = 0;
+			fresh = 1;
 			s.at++;
-		}
-		else if (c == 'u') {
-			if (!last) {
+		} else if (c == 'u') {
+			if (!last.id) {
 				printf("nothing to undo\n");
 				continue;
 			}
-			if ((rc = rl_seed_unset(db, last)) != RL_OK)
+			int here = !strcmp(id, last.id);
+			/* The review before, when it is still at hand. */
+			int back = !here && s.at > 0 &&
+				   !strcmp(s.ids[s.at - 1], last.id);
+			const char *name = last.label >= 0
+					   ? s.names[last.label] : NULL;
+			if (!multi)
+				rc = rl_seed_unset(db, last.id);
+			else if (last.on)
+				rc = rl_seed_unset_label(db, last.id, name);
+			else
+				rc = rl_seed_set(db, last.id, name);
+			if (rc != RL_OK)
 				goto out;
-			printf("undone: %s\n", last);
-			/* Offer it again, when it is still at hand. */
-			if (s.at > 0 && !strcmp(s.ids[s.at - 1], last))
+			if (multi)
+				printf("undone: %s %c %s\n", last.id,
+				       last.on ? '-' : '+', name);
+			else
+				printf("undone: %s\n", last.id);
+			done += last.on ? -1 : 1;
+			if (back) {
+				/* Offer it again, as it was. */
 				s.at--;
-			free(last);
-			last = NULL;
-			done--;
+				on = prev_on;
+				fresh = 1;
+			}
+			if (multi && (here || back))
+				on ^= 1u << last.label;
+			free(last.id);
+			last.id = NULL;
 		} else if (c >= '1' && c < '1' + s.n_labels) {
-			const char *name = s.names[c - '1'];
-			if ((rc = rl_seed_set(db, s.ids[s.at], name)) != RL_OK)
+			int k = c - '1';
+			int set = !multi || !(on >> k & 1);
+			if (set)
+				rc = rl_seed_set(db, id, s.names[k]);
+			else
+				rc = rl_seed_unset_label(db, id, s.names[k]);
+			if (rc != RL_OK)
 				goto out;
-			free(last);
-			last = strdup(s.ids[s.at]);
-			printf("%s -> %s\n", s.ids[s.at], name);
-			done++;
-			s.at++;
+			free(last.id);
+			last.id = strdup(id);
+			last.label = k;
+			last.on = set;
+			done += set ? 1 : -1;
+			if (multi) {
+				on ^= 1u << k;
+				printf("%s %c %s\n", id, set ? '+' : '-',
+				       s.names[k]);
+			} else {
+				printf("%s -> %s\n", id, s.names[k]);
+				s.at++;
+			}
+		} else if (multi) {
+			printf("press 1-%d to toggle a label, enter or n for "
+			       "the next review, u or q\n", s.n_labels);
 		} else {
 			printf("press 1-%d, s, u or q\n", s.n_labels);
 		}
@@ -198,7 +276,7 @@ out:
 	free(s.skipped);
 	for (int i = 0; i < s.n_labels; i++)
 		free(s.names[i]);
-	free(last);
+	free(last.id);
 	if (rc == EXIT_FAIL)
 		return rc;
 	return rc == RL_OK ? EXIT_OK : cli_fail(db, rc);

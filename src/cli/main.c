@@ -147,7 +147,9 @@ static const struct {
 	    "unlabelled reviews one at a time (in a seeded random order, or\n"
 	    "with --next in the order of `revlab next`, best first): press a\n"
 	    "label's number, s to skip, u to undo the last answer, q to quit.\n"
-	    "Each answer is saved at once.\n" },
+	    "In a multi-label store a number toggles its label on the review\n"
+	    "(the review's labels are marked [x]) and enter or n moves on, so\n"
+	    "a review takes several labels. Each answer is saved at once.\n" },
 	  NULL },
 	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
 	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
