@@ -219,6 +219,31 @@ out:
 	free(fn);
 }
 
+int rl_cv_fold_count_multi(const rl_evidence *ev, uint32_t want,
+			   uint32_t *k, uint32_t *min_per_label)
+{
+	uint32_t L = ev->L, labelled = 0;
+	uint64_t least = UINT64_MAX;
+	uint64_t *per = calloc((size_t)L + 1, sizeof *per);
+	if (!per)
+		return RL_ENOMEM;
+	for (uint32_t i = 0; i < ev->n; i++)
+		for (uint32_t l = 0; ev->seed[i] >= 0 && l < L; l++)
+			per[l] += ev->Y[(size_t)i * L + l];
+	for (uint32_t l = 0; l < L; l++)
+		if (per[l]) {
+			labelled++;
+			if (per[l] < least)
+				least = per[l];
+		}
+	free(per);
+	*k = want < 2 ? 2 : want;
+	if (labelled > 0 && least < *k)
+		*k = (uint32_t)least;
+	*min_per_label = labelled ? (uint32_t)least : 0;
+	return labelled < 2 || *k < 2 || ev->n_seeds < 2 ? RL_EEMPTY : RL_OK;
+}
+
 int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		const rl_eval_opts *o, rl_eval_report **out,
 		double *const *oof)
@@ -231,29 +256,18 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	double *Pr = NULL, *Pp = NULL, *Pm = NULL, *Pb = NULL, *Pj = NULL;
 	double *Ps = NULL, *T = NULL, *A = NULL, *col = NULL, *thr = NULL;
 	*out = NULL;
-	/* Folds: as many as the rarest label's hand labels allow. */
-	int rc = RL_ENOMEM;
+	uint32_t least = 0;
+	int rc = rl_cv_fold_count_multi(ev, o->folds < 2 ? 2
+					    : (uint32_t)o->folds, &k, &least);
+	if (rc != RL_OK)
+		return rc;
+	rc = RL_ENOMEM;
 	per = calloc((size_t)L + 1, sizeof *per);
 	if (!per)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t l = 0; ev->seed[i] >= 0 && l < L; l++)
 			per[l] += ev->Y[(size_t)i * L + l];
-	uint32_t labelled = 0;
-	uint64_t least = UINT64_MAX;
-	for (uint32_t l = 0; l < L; l++)
-		if (per[l]) {
-			labelled++;
-			if (per[l] < least)
-				least = per[l];
-		}
-	k = o->folds < 2 ? 2 : (uint32_t)o->folds;
-	if (labelled > 0 && least < k)
-		k = (uint32_t)least;
-	if (labelled < 2 || k < 2 || ev->n_seeds < 2) {
-		rc = RL_EEMPTY;
-		goto out;
-	}
 	size_t nL = (size_t)n * L + 1;
 	fold = malloc(((size_t)n + 1) * sizeof *fold);
 	order = malloc(((size_t)n + 1) * sizeof *order);
@@ -272,7 +286,7 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		goto out;
 	}
 	rc = RL_ENOMEM;
-	r->min_per_label = least == UINT64_MAX ? 0 : (uint32_t)least;
+	r->min_per_label = least;
 	r->seeds = ev->n_seeds;
 	r->folds = k;
 	if ((rc = rl_cv_folds(n, L, ev->seed, ev->review_ids, k,

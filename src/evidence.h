@@ -239,6 +239,11 @@ void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
 			      const uint32_t *fold, size_t m, uint32_t L,
 			      uint32_t f, double *thr);
 
+/* rl_cv_fold_count for a multi-label store: a label's hand labels are
+ * the reviews that carry it. */
+int rl_cv_fold_count_multi(const rl_evidence *ev, uint32_t want,
+			   uint32_t *k, uint32_t *min_per_label);
+
 /* rl_cv for a multi-label store (rl_cv calls it). */
 int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		const rl_eval_opts *o, rl_eval_report **out,

@@ -186,6 +186,42 @@ void rl_majority_multi(const rl_evidence *ev, double *P)
 
 /* ---- propagation ---- */
 
+/* Per label, the smoothed share (c + 1) / (n + 2) of the n hand-labelled
+ * reviews in use that carry it where a rule for it fires (c), its rules'
+ * recall; 0 for a label no rule votes for. seen needs L bytes. */
+static void rules_recall(const rl_evidence *ev, const uint8_t *use_seed,
+			 double *recall, uint8_t *seen)
+{
+	uint32_t L = ev->L;
+	uint64_t *n = calloc(2 * (size_t)L + 1, sizeof *n);
+	if (!n)
+		return;
+	uint64_t *c = n + L;
+	memset(recall, 0, L * sizeof *recall);
+	for (uint32_t r = 0; r < ev->n_rules; r++)
+		if (!ev->rule_negate[r] && ev->rule_label[r] < L)
+			recall[ev->rule_label[r]] = -1;	/* has a rule */
+	for (uint32_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] < 0 || (use_seed && !use_seed[i]))
+			continue;
+		memset(seen, 0, L);
+		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+			uint32_t r = ev->hit_rule[h];
+			if (!ev->rule_negate[r])
+				seen[ev->rule_label[r]] = 1;
+		}
+		for (uint32_t l = 0; l < L; l++)
+			if (ev->Y[(size_t)i * L + l]) {
+				n[l]++;
+				c[l] += seen[l];
+			}
+	}
+	for (uint32_t l = 0; l < L; l++)
+		recall[l] = recall[l] < 0 ? ((double)c[l] + 1) /
+					    ((double)n[l] + 2) : 0;
+	free(n);
+}
+
 int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
 		       const rl_propagate_opts *o, double *P,
 		       uint32_t *iters, rl_tick *tick)
@@ -197,9 +233,15 @@ int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
 	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
 	double *prior = calloc((size_t)L + 1, sizeof *prior);
 	double *mass = calloc(2 * (size_t)L + 1, sizeof *mass);
+	/* per label: its rules' recall on the hand labels in use (0: no
+	 * rule for it), and the rules for it that hit the row at hand */
+	double *recall = calloc((size_t)L + 1, sizeof *recall);
+	uint8_t *fired = calloc((size_t)L + 1, 1);
 	int rc = RL_ENOMEM;
-	if (!Y || !F || !clamp || !quality || !prior || !mass)
+	if (!Y || !F || !clamp || !quality || !prior || !mass || !recall ||
+	    !fired)
 		goto out;
+	rules_recall(ev, use_seed, recall, fired);
 	int majority = o->rule_vote == RL_VOTE_MAJORITY;
 	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
 	    RL_OK)
@@ -233,12 +275,20 @@ int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
 			clamp[i] = 1;
 			continue;
 		}
+		memset(fired, 0, L);
 		for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
 			uint32_t r = ev->hit_rule[h];
 			double v = o->rule_strength * ev->rule_weight[r] *
 				   (majority ? 1 : quality[r]);
 			y[(ev->rule_negate[r] ? L : 0) + ev->rule_label[r]] += v;
+			if (!ev->rule_negate[r])
+				fired[ev->rule_label[r]] = 1;
 		}
+		/* A label's rules keeping silent is evidence against it, as
+		 * strong as they are likely to speak when it is there. */
+		for (uint32_t l = 0; !majority && l < L; l++)
+			if (!fired[l])
+				y[L + l] += o->rule_strength * recall[l];
 		if (ev->seed[i] < 0 && ev->cseed[i] >= 0)
 			y[ev->cseed[i]] += o->cluster_strength;
 	}
@@ -300,6 +350,8 @@ out:
 	free(quality);
 	free(prior);
 	free(mass);
+	free(recall);
+	free(fired);
 	return rc;
 }
 

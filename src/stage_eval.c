@@ -39,9 +39,10 @@ static int cv_load(rl_db *db, const rl_eval_opts *o, rl_evidence *ev,
 	int rc = rl_evidence_load(db, ev, (uint32_t)o->prop.neighbours);
 	if (rc != RL_OK)
 		return rc;
-	rc = rl_cv_fold_count(ev->n, ev->L, ev->seed,
-			      (uint32_t)(o->folds < 2 ? 2 : o->folds), &k,
-			      &least);
+	uint32_t want = (uint32_t)(o->folds < 2 ? 2 : o->folds);
+	rc = ev->multi ? rl_cv_fold_count_multi(ev, want, &k, &least)
+		       : rl_cv_fold_count(ev->n, ev->L, ev->seed, want, &k,
+					  &least);
 	if (rc == RL_EEMPTY)
 		rc = rl_fail(db, RL_EEMPTY, "too few hand labels to evaluate: "
 			     "need at least 2 labels with 2 seeds each");
