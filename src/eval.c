@@ -583,13 +583,16 @@ int rl_eval_report_json(const rl_eval_report *r, char **out)
 {
 	rl_buf b = { 0 };
 	*out = NULL;
+	char multi[64] = "";
+	if (r->multi)
+		snprintf(multi, sizeof multi, "\"multi_label\":true,"
+			 "\"rule_weight\":%g,", r->rule_weight);
 	int rc = rl_buf_printf(&b, "{%s\"seeds\":%llu,\"folds\":%u,"
 			       "\"min_per_label\":%u,\"model\":\"%s\","
 			       "\"best\":\"%s\",\"top\":\"%s\",\"se\":%.6f,"
 			       "\"model_temperature\":%.6f,"
 			       "\"model_calibration_error_calibrated\":%.6f,"
-			       "\"labels\":[", r->multi ? "\"multi_label\":true,"
-			       : "", (unsigned long long)r->seeds,
+			       "\"labels\":[", multi, (unsigned long long)r->seeds,
 			       r->folds, r->min_per_label,
 			       rl_classifier_name(r->model),
 			       rl_method_name(r->best), rl_method_name(r->top),

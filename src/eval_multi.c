@@ -255,6 +255,8 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	uint8_t *use = NULL, *G = NULL, *ycol = NULL, *on = NULL;
 	double *Pr = NULL, *Pp = NULL, *Pm = NULL, *Pb = NULL, *Pj = NULL;
 	double *Ps = NULL, *T = NULL, *A = NULL, *col = NULL, *thr = NULL;
+	/* the model and the blend at each rule weight, held-out rows */
+	double *AW = NULL, *Pw = NULL, *llr = NULL;
 	*out = NULL;
 	uint32_t least = 0;
 	int rc = rl_cv_fold_count_multi(ev, o->folds < 2 ? 2
@@ -302,7 +304,11 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	ycol = malloc(ns + 1);
 	thr = malloc(((size_t)L + 1) * sizeof *thr);
 	on = malloc((size_t)L + 1);
-	if (!A || !G || !sfold || !col || !ycol || !thr || !on)
+	AW = malloc(2 * RL_RULE_WEIGHTS * nsL * sizeof *AW);
+	Pw = malloc(2 * nL * sizeof *Pw);
+	llr = malloc((2 * (size_t)L + 1) * sizeof *llr);
+	if (!A || !G || !sfold || !col || !ycol || !thr || !on || !AW ||
+	    !Pw || !llr)
 		goto out;
 	for (size_t a = 0; a < ns; a++) {
 		sfold[a] = fold[order[a]];
@@ -346,20 +352,59 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		    RL_OK)
 			goto out;
 		rl_blend_multi(ev, use, Pm, Pp, Pb);
+		/* The model with the rules mixed in at each weight, and the
+		 * blend through each: kept for the held-out rows. */
+		if ((rc = rl_rules_llr(ev, use, llr)) != RL_OK)
+			goto out;
+		for (int w = 0; w < RL_RULE_WEIGHTS; w++) {
+			double *Pmw = Pw, *Pbw = Pw + nL;
+			rl_rules_mix(ev, llr, rl_rule_weights[w], Pm, Pmw, on);
+			rl_blend_multi(ev, use, Pmw, Pp, Pbw);
+			for (size_t a = 0; a < ns; a++) {
+				uint32_t i = order[a];
+				if (fold[i] != f)
+					continue;
+				memcpy(AW + (2 * (size_t)w) * nsL + a * L,
+				       Pmw + (size_t)i * L, L * sizeof *AW);
+				memcpy(AW + (2 * (size_t)w + 1) * nsL + a * L,
+				       Pbw + (size_t)i * L, L * sizeof *AW);
+			}
+		}
 		for (size_t a = 0; a < ns; a++) {
 			uint32_t i = order[a];
 			if (fold[i] != f)
 				continue;
-			for (int m = 0; m < RL_METHOD_COUNT; m++) {
+			for (int m = 0; m < RL_METHOD_COUNT; m++)
 				memcpy(A + m * nsL + a * L,
 				       P[m] + (size_t)i * L, L * sizeof *A);
-				if (oof)
-					memcpy(oof[m] + (size_t)i * L,
-					       P[m] + (size_t)i * L,
-					       L * sizeof *oof[m]);
-			}
 		}
 	}
+	/* The rule weight: the model's best cross-validated macro-F1 (each
+	 * scored as below: tempered, thresholds from the other folds). */
+	int bw = 0;
+	double bf = -1;
+	for (int w = 0; w < RL_RULE_WEIGHTS; w++) {
+		double *Aw = A + RL_METHOD_MODEL * nsL;
+		memcpy(Aw, AW + (2 * (size_t)w) * nsL, ns * L * sizeof *Aw);
+		rl_temper_multi(Aw, ns * L, fit_temperature(Aw, G, ns * L));
+		score_method(r, RL_METHOD_MODEL, Aw, G, sfold, ns, k, per, col,
+			     ycol, thr, on);
+		if (r->methods[RL_METHOD_MODEL].macro_f1 > bf + 1e-9) {
+			bf = r->methods[RL_METHOD_MODEL].macro_f1;
+			bw = w;
+		}
+		memset(r->methods[RL_METHOD_MODEL].confusion, 0,
+		       (size_t)L * L * sizeof(uint64_t));
+	}
+	r->rule_weight = rl_rule_weights[bw];
+	memcpy(A + RL_METHOD_MODEL * nsL, AW + (2 * (size_t)bw) * nsL,
+	       ns * L * sizeof *A);
+	memcpy(A + RL_METHOD_BLEND * nsL, AW + (2 * (size_t)bw + 1) * nsL,
+	       ns * L * sizeof *A);
+	for (size_t a = 0; oof && a < ns; a++)
+		for (int m = 0; m < RL_METHOD_COUNT; m++)
+			memcpy(oof[m] + (size_t)order[a] * L, A + m * nsL + a * L,
+			       L * sizeof *oof[m]);
 	for (int m = 0; m < RL_METHOD_COUNT; m++) {
 		double *Am = A + m * nsL;
 		/* Calibrate, then choose thresholds on the calibrated values:
@@ -402,5 +447,8 @@ out:
 	free(ycol);
 	free(thr);
 	free(on);
+	free(AW);
+	free(Pw);
+	free(llr);
 	return rc;
 }

@@ -231,6 +231,28 @@ uint32_t rl_decide_multi(const double *p, uint32_t L, const double *thr,
 double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
 			double *tmp);
 
+/* The rules beside the classifier, for new reviews as for the corpus:
+ * per label, how much more (or less) likely the label is where a rule for
+ * it fires, and where none does, than it is at all, on the hand labels in
+ * use (smoothed shares; log-odds): llr [L][2], fired then silent, 0 for
+ * a label no rule votes for. The model's probability of l becomes
+ * sigmoid(logit(p) + w llr[l][state]) (naive Bayes' way of adding
+ * evidence), w chosen by cross-validation among RL_RULE_WEIGHTS. */
+#define RL_RULE_WEIGHTS 3
+extern const double rl_rule_weights[RL_RULE_WEIGHTS];	/* 0, 0.5, 1 */
+int rl_rules_llr(const rl_evidence *ev, const uint8_t *use_seed,
+		 double *llr);
+/* fired [L]: 1 where a rule for the label matches row i. */
+void rl_rules_fired(const rl_evidence *ev, uint32_t i, uint8_t *fired);
+/* The mixed logit of one label: z (capped at logit(1 - 1e-6) either
+ * way, as the probabilities are) plus w times llr[0] or llr[1]. */
+double rl_rules_mix_logit(double z, double w, const double *llr,
+			  int fired);
+/* P [n][L] from the model's probabilities Pm with the rules mixed in at
+ * weight w; rows Pm abstains on stay zero. fired needs L bytes. */
+void rl_rules_mix(const rl_evidence *ev, const double *llr, double w,
+		  const double *Pm, double *P, uint8_t *fired);
+
 /* The thresholds [L] fold f's answers are decided with: per label, the
  * one rl_fit_threshold picks on the answers A [m][L] (truths G [m][L])
  * of the rows of every other fold (fold [m]); f = UINT32_MAX: of all

@@ -59,10 +59,16 @@
  * misread):
  *
  *   MULT  n_labels u32, thresholds f64[n_labels]
+ *   RULE  (only when the rules count) rule_weight f64, then per label
+ *         the rules' log-odds f64 where one fires and f64 where none
+ *         does, n_rules u32, per rule label u32 and pattern str
  *
- * Its probabilities are per label, independent: sigmoid((x W + b) /
- * temperature); a text is given each label whose probability reaches
- * the label's threshold, and its likeliest when none does.
+ * Its probabilities are per label, independent: sigmoid((z +
+ * rule_weight llr) / temperature) with z = x W + b (capped at
+ * logit(1 - 1e-6) either way) and llr the label's rules' log-odds as
+ * they fire on the text or not; a text is given each label whose
+ * probability reaches the label's threshold, and its likeliest when none
+ * does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +84,7 @@
 #include "kernels.h"
 #include "lexicon.h"
 #include "model.h"
+#include "rules.h"
 #include "store.h"
 
 #define FORMAT_VERSION 2u	/* the newest this library reads */
@@ -90,7 +97,7 @@ static const unsigned char magic[8] = {
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | \
 			 (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 enum { S_INFO, S_TOKN, S_LABL, S_VOCA, S_FEAT, S_CLSF, S_PROJ, S_MULT,
-       N_SECTIONS };
+       S_RULE, N_SECTIONS };
 /* The sections every file has; S_MULT only a multi-label model's. */
 #define N_REQUIRED S_MULT
 static const uint32_t section_tags[N_SECTIONS] = {
@@ -102,6 +109,7 @@ static const uint32_t section_tags[N_SECTIONS] = {
 	[S_CLSF] = TAG('C', 'L', 'S', 'F'),
 	[S_PROJ] = TAG('P', 'R', 'O', 'J'),
 	[S_MULT] = TAG('M', 'U', 'L', 'T'),
+	[S_RULE] = TAG('R', 'U', 'L', 'E'),
 };
 
 /* The projection is held dense, [n_features][dim]; the vectorizer never
@@ -140,7 +148,19 @@ struct rl_model {
 	/* a multi-label model's per-label thresholds [n_labels]; NULL for
 	 * a single-label one */
 	double *thresholds;
+	/* and the rules it adds (rule_weight > 0 and n_rules > 0) */
+	double rule_weight;
+	double *llr;		/* [n_labels][2]: fired, silent */
+	uint32_t n_rules;
+	uint32_t *rule_label;	/* [n_rules] */
+	char **rule_pattern;	/* [n_rules] */
 };
+
+/* Whether the model adds its rules' evidence. */
+static int has_rules(const rl_model *m)
+{
+	return m->thresholds && m->rule_weight > 0 && m->n_rules > 0;
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -194,6 +214,11 @@ void rl_model_free(rl_model *m)
 	free(m->labels);
 	free(m->weights);
 	free(m->thresholds);
+	free(m->llr);
+	free(m->rule_label);
+	for (uint32_t r = 0; m->rule_pattern && r < m->n_rules; r++)
+		free(m->rule_pattern[r]);
+	free(m->rule_pattern);
 	free(m);
 }
 
@@ -337,6 +362,65 @@ static const char *fit_tokenizer(const char *fit)
 	return t + 5;
 }
 
+typedef struct pattern_fill {
+	rl_model *m;
+	uint32_t n;
+} pattern_fill;
+
+static int on_pattern(void *ctx, int64_t i, const char *pattern)
+{
+	pattern_fill *f = ctx;
+	if ((uint64_t)i >= f->m->n_rules)
+		return RL_EDB;
+	if (!(f->m->rule_pattern[i] = strdup(pattern)))
+		return RL_ENOMEM;
+	f->n++;
+	return RL_OK;
+}
+
+/* A multi-label model's rules from its stored params (stage_label.c
+ * writes them): the weight, the log-odds and the rules themselves. */
+static int stored_rules(rl_db *db, rl_model *m, const char *params)
+{
+	double *w = NULL, *lab = NULL;
+	size_t nw = 0, nl = 0, nlab = 0;
+	uint32_t L = m->n_labels;
+	int rc = rl_store_json_numbers(db, params, "$.rule_weight", &w, &nw);
+	if (rc == RL_OK)
+		rc = rl_store_json_numbers(db, params, "$.rule_llr", &m->llr,
+					   &nl);
+	if (rc == RL_OK)
+		rc = rl_store_json_numbers(db, params, "$.rule_labels", &lab,
+					   &nlab);
+	if (rc != RL_OK)
+		goto out;
+	m->rule_weight = nw == 1 ? w[0] : 0;
+	if (nl != 2 * (size_t)L) {
+		/* a model made before the rules joined it: none */
+		m->rule_weight = 0;
+		goto out;
+	}
+	rc = RL_ENOMEM;
+	m->rule_label = calloc(nlab + 1, sizeof *m->rule_label);
+	m->rule_pattern = calloc(nlab + 1, sizeof *m->rule_pattern);
+	if (!m->rule_label || !m->rule_pattern)
+		goto out;
+	m->n_rules = (uint32_t)nlab;
+	for (size_t r = 0; r < nlab; r++)
+		m->rule_label[r] = lab[r] >= 0 && lab[r] < L ? (uint32_t)lab[r]
+							     : 0;
+	pattern_fill f = { m, 0 };
+	rc = rl_store_json_strings(db, params, "$.rule_patterns", on_pattern,
+				   &f);
+	if (rc == RL_OK && f.n != nlab)
+		rc = rl_fail(db, RL_EDB, "model %lld: %u rule patterns for "
+			     "%zu rules", (long long)m->store_id, f.n, nlab);
+out:
+	free(w);
+	free(lab);
+	return rc;
+}
+
 int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 {
 	rl_stored_model sm;
@@ -392,6 +476,9 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 	m->temperature = sm.temperature;
 	m->n_cols = sm.n_cols;
 	m->n_labels = sm.n_labels;
+	if (m->thresholds && (rc = stored_rules(db, m, sm.params.data)) !=
+	    RL_OK)
+		goto out;
 	m->labels = sm.labels;
 	m->weights = sm.weights;
 	sm.labels = NULL;
@@ -547,7 +634,8 @@ static void encode(const rl_model *m, wr *w)
 
 	w_bytes(w, magic, sizeof magic);
 	w_u32(w, m->thresholds ? FORMAT_VERSION : FORMAT_SINGLE);
-	w_u32(w, m->thresholds ? N_SECTIONS : N_REQUIRED);
+	w_u32(w, !m->thresholds ? N_REQUIRED : has_rules(m) ? N_SECTIONS
+							     : N_SECTIONS - 1);
 	w_u64(w, 0);		/* size, below */
 	w_u32(w, 0);
 	w_u32(w, 0);		/* header checksum, below */
@@ -623,6 +711,18 @@ static void encode(const rl_model *m, wr *w)
 		w_u32(w, m->n_labels);
 		for (uint32_t k = 0; k < m->n_labels; k++)
 			w_f64(w, m->thresholds[k]);
+		w_end(w, at);
+	}
+	if (has_rules(m)) {
+		at = w_begin(w, S_RULE);
+		w_f64(w, m->rule_weight);
+		for (uint32_t k = 0; k < 2 * m->n_labels; k++)
+			w_f64(w, m->llr[k]);
+		w_u32(w, m->n_rules);
+		for (uint32_t r = 0; r < m->n_rules; r++) {
+			w_u32(w, m->rule_label[r]);
+			w_cstr(w, m->rule_pattern[r]);
+		}
 		w_end(w, at);
 	}
 
@@ -1011,6 +1111,50 @@ static int parse_mult(rl_model *m, rd *r)
 	return RL_OK;
 }
 
+/* The rules a multi-label model adds: every number finite, every label
+ * one of the model's, every pattern one this PCRE2 compiles. */
+static int parse_rule(rl_model *m, rd *r)
+{
+	uint32_t L = m->n_labels;
+	if (!m->thresholds)
+		return RL_EINPUT;
+	m->rule_weight = rd_f64(r);
+	if (!isfinite(m->rule_weight) || m->rule_weight < 0 ||
+	    rd_left(r) < (uint64_t)L * 16 + 4)
+		return RL_EINPUT;
+	if (!(m->llr = malloc((2 * (size_t)L + 1) * sizeof *m->llr)))
+		return RL_ENOMEM;
+	for (uint32_t k = 0; k < 2 * L; k++)
+		if (!isfinite(m->llr[k] = rd_f64(r)))
+			return RL_EINPUT;
+	uint32_t n = rd_u32(r);
+	/* each rule takes 8 bytes at least */
+	if (n > rd_left(r) / 8)
+		return RL_EINPUT;
+	m->rule_label = calloc((size_t)n + 1, sizeof *m->rule_label);
+	m->rule_pattern = calloc((size_t)n + 1, sizeof *m->rule_pattern);
+	if (!m->rule_label || !m->rule_pattern)
+		return RL_ENOMEM;
+	for (; m->n_rules < n; m->n_rules++) {
+		uint32_t l = rd_u32(r);
+		char **pat = &m->rule_pattern[m->n_rules];
+		int rc = rd_cstr(r, 0, pat);
+		if (rc != RL_OK)
+			return rc;
+		if (l >= L)
+			return RL_EINPUT;
+		m->rule_label[m->n_rules] = l;
+		rl_matcher *x = NULL;
+		char err[8];
+		size_t off;
+		rc = rl_matcher_new(*pat, &x, err, sizeof err, &off);
+		rl_matcher_free(x);
+		if (rc != RL_OK)
+			return rc == RL_ENOMEM ? rc : RL_EINPUT;
+	}
+	return RL_OK;
+}
+
 static int parse_proj(rl_model *m, rd *r)
 {
 	rl_lsa *l = &m->lsa;
@@ -1096,6 +1240,7 @@ static int parse(rl_model *m, const char *path, const unsigned char *d,
 		case S_FEAT: rc = parse_feat(m, q); break;
 		case S_CLSF: rc = parse_clsf(m, q, path, err, errlen); break;
 		case S_MULT: rc = parse_mult(m, q); break;
+		case S_RULE: rc = parse_rule(m, q); break;
 		default: rc = parse_proj(m, q); break;
 		}
 		if (rc == RL_OK && (q->bad || q->p != q->end))
@@ -1210,6 +1355,8 @@ struct rl_predictor {
 	uint64_t cap_row;
 	double *prob;		/* [n_labels] */
 	ranked *rk;		/* [n_labels] */
+	rl_matcher **rules;	/* [n_rules], when the model adds them */
+	uint8_t *fired;		/* [n_labels] */
 };
 
 void rl_predictor_free(rl_predictor *p)
@@ -1222,6 +1369,10 @@ void rl_predictor_free(rl_predictor *p)
 	rl_csr_free(&p->row);
 	free(p->prob);
 	free(p->rk);
+	for (uint32_t r = 0; p->rules && r < p->m->n_rules; r++)
+		rl_matcher_free(p->rules[r]);
+	free(p->rules);
+	free(p->fired);
 	free(p);
 }
 
@@ -1244,6 +1395,25 @@ int rl_predictor_new(const rl_model *m, rl_predictor **out)
 	    (rc = rl_tokenizer_clone(m->tk, &p->tk)) != RL_OK) {
 		rl_predictor_free(p);
 		return RL_ENOMEM;
+	}
+	/* Each predictor its own matchers: PCRE2's match data is per
+	 * thread. The patterns compiled when the model was made. */
+	if (has_rules(m)) {
+		if (!(p->rules = calloc(m->n_rules, sizeof *p->rules)) ||
+		    !(p->fired = malloc((size_t)m->n_labels + 1))) {
+			rl_predictor_free(p);
+			return RL_ENOMEM;
+		}
+		for (uint32_t r = 0; r < m->n_rules; r++) {
+			char err[8];
+			size_t off;
+			if ((rc = rl_matcher_new(m->rule_pattern[r],
+						 &p->rules[r], err, sizeof err,
+						 &off)) != RL_OK) {
+				rl_predictor_free(p);
+				return rc == RL_ENOMEM ? rc : RL_EINPUT;
+			}
+		}
 	}
 	*out = p;
 	return RL_OK;
@@ -1282,6 +1452,22 @@ static void rank_labels(ranked *rk, uint32_t L)
 		     j--)
 			rk[j] = rk[j - 1];
 		rk[j] = x;
+	}
+}
+
+/* Which labels' rules match the text, into p->fired. A match that
+ * fails (a limit hit) counts as none, as the stage does not store it. */
+static void rules_fired(rl_predictor *p, const char *text, size_t len)
+{
+	const rl_model *m = p->m;
+	memset(p->fired, 0, m->n_labels);
+	for (uint32_t r = 0; r < m->n_rules; r++) {
+		size_t a, b;
+		char err[8];
+		if (!p->fired[m->rule_label[r]] &&
+		    rl_matcher_find(p->rules[r], text, len, &a, &b, err,
+				    sizeof err) > 0)
+			p->fired[m->rule_label[r]] = 1;
 	}
 }
 
@@ -1344,8 +1530,15 @@ static int predict_chunk(rl_predictor *p, const char *const *texts,
 		p->row.indptr[1] = nnz;
 		if (m->thresholds) {
 			rl_linear_logits(&p->row, 0, m->weights, L, p->prob);
+			if (has_rules(m))
+				rules_fired(p, texts[i], lens[i]);
 			for (uint32_t l = 0; l < L; l++) {
-				double z = p->prob[l] / m->temperature;
+				double z = p->prob[l];
+				if (has_rules(m))
+					z = rl_rules_mix_logit(z,
+						m->rule_weight, m->llr + 2 * l,
+						p->fired[l]);
+				z /= m->temperature;
 				p->prob[l] = z >= 0 ? 1 / (1 + exp(-z))
 					     : exp(z) / (1 + exp(z));
 			}

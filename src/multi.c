@@ -472,3 +472,85 @@ void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
 					 (hp ? logit(q[l]) / sp : 0));
 	}
 }
+
+/* ---- the rules beside the classifier ---- */
+
+const double rl_rule_weights[RL_RULE_WEIGHTS] = { 0, 0.5, 1 };
+
+int rl_rules_llr(const rl_evidence *ev, const uint8_t *use_seed, double *llr)
+{
+	uint32_t L = ev->L;
+	/* per label: reviews in use [n, carrying], fired [n, carrying] */
+	uint64_t *c = calloc(4 * (size_t)L + 1, sizeof *c);
+	uint8_t *has = calloc((size_t)L + 1, 1), *fired = malloc((size_t)L + 1);
+	if (!c || !has || !fired) {
+		free(c);
+		free(has);
+		free(fired);
+		return RL_ENOMEM;
+	}
+	for (uint32_t r = 0; r < ev->n_rules; r++)
+		if (!ev->rule_negate[r] && ev->rule_label[r] < L)
+			has[ev->rule_label[r]] = 1;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] < 0 || (use_seed && !use_seed[i]))
+			continue;
+		rl_rules_fired(ev, i, fired);
+		for (uint32_t l = 0; l < L; l++) {
+			uint64_t *k = c + 4 * (size_t)l + 2 * (fired[l] != 0);
+			k[0]++;
+			k[1] += ev->Y[(size_t)i * L + l];
+		}
+	}
+	for (uint32_t l = 0; l < L; l++) {
+		const uint64_t *k = c + 4 * (size_t)l;
+		double n = (double)(k[0] + k[2]), pos = (double)(k[1] + k[3]);
+		double prior = logit((pos + 1) / (n + 2));
+		llr[2 * l] = has[l] ? logit(((double)k[3] + 1) /
+					    ((double)k[2] + 2)) - prior : 0;
+		llr[2 * l + 1] = has[l] ? logit(((double)k[1] + 1) /
+						((double)k[0] + 2)) - prior
+					: 0;
+	}
+	free(c);
+	free(has);
+	free(fired);
+	return RL_OK;
+}
+
+void rl_rules_fired(const rl_evidence *ev, uint32_t i, uint8_t *fired)
+{
+	memset(fired, 0, ev->L);
+	for (uint64_t h = ev->hit_ptr[i]; h < ev->hit_ptr[i + 1]; h++) {
+		uint32_t r = ev->hit_rule[h];
+		if (!ev->rule_negate[r] && ev->rule_label[r] < ev->L)
+			fired[ev->rule_label[r]] = 1;
+	}
+}
+
+double rl_rules_mix_logit(double z, double w, const double *llr,
+			  int fired)
+{
+	const double cap = 13.815510557964274;	/* logit(1 - 1e-6) */
+	z = z > cap ? cap : z < -cap ? -cap : z;
+	return z + w * llr[fired ? 0 : 1];
+}
+
+void rl_rules_mix(const rl_evidence *ev, const double *llr, double w,
+		  const double *Pm, double *P, uint8_t *fired)
+{
+	uint32_t L = ev->L;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		const double *m = Pm + (size_t)i * L;
+		double *p = P + (size_t)i * L;
+		if (row_zero(m, L)) {
+			memset(p, 0, L * sizeof *p);
+			continue;
+		}
+		rl_rules_fired(ev, i, fired);
+		for (uint32_t l = 0; l < L; l++)
+			p[l] = sigmoid(rl_rules_mix_logit(logit(m[l]), w,
+							  llr + 2 * l,
+							  fired[l]));
+	}
+}

@@ -17,11 +17,50 @@
 /* Models kept side by side; older ones (and their predictions) go. */
 #define KEEP_MODELS 5
 
+/* The rules a multi-label model carries: each rule for a label (not
+ * against one), as "rule_labels":[label index...] and
+ * "rule_patterns":[pattern...] for the params. */
+typedef struct rules_json {
+	const rl_evidence *ev;
+	rl_buf labels, patterns;
+	int rc;
+} rules_json;
+
+static int on_rule_json(void *ctx, const rl_rule_row *r)
+{
+	rules_json *j = ctx;
+	uint32_t l = 0;
+	while (l < j->ev->L && j->ev->label_ids[l] != r->label_id)
+		l++;
+	if (r->negate || l == j->ev->L)
+		return RL_OK;
+	int rc = rl_buf_printf(&j->labels, "%s%u", j->labels.len ? "," : "", l);
+	if (rc == RL_OK && j->patterns.len)
+		rc = rl_buf_putc(&j->patterns, ',');
+	if (rc == RL_OK)
+		rc = rl_json_string(&j->patterns, r->pattern, strlen(r->pattern));
+	return rc;
+}
+
+static int rules_to_json(rl_db *db, const rl_evidence *ev, rl_buf *out)
+{
+	rules_json j = { .ev = ev };
+	int rc = rl_store_rules_each(db, on_rule_json, &j);
+	if (rc == RL_OK)
+		rc = rl_buf_printf(out, ",\"rule_labels\":[%s],"
+				   "\"rule_patterns\":[%s]",
+				   j.labels.len ? j.labels.data : "",
+				   j.patterns.len ? j.patterns.data : "");
+	rl_buf_free(&j.labels);
+	rl_buf_free(&j.patterns);
+	return rc;
+}
+
 /* Stores the model with what predict needs to use it: its labels in
  * order, its weights, and the vectorizer fit its columns belong to. */
 static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 		      const double *theta, const rl_eval_opts *o,
-		      int64_t run_id, int64_t *id)
+		      const double *llr, int64_t run_id, int64_t *id)
 {
 	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 };
 	const char *kind = rl_classifier_name(rl_classifier_of(o));
@@ -45,6 +84,16 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 				   o->thresholds ? o->thresholds[l] : 0.5);
 	if (rc == RL_OK && ev->multi)
 		rc = rl_buf_putc(&params, ']');
+	/* and the rules' evidence it adds, by label: fired, silent */
+	if (rc == RL_OK && ev->multi)
+		rc = rl_buf_printf(&params, ",\"rule_weight\":%.17g,"
+				   "\"rule_llr\":[", o->rule_weight);
+	for (uint32_t l = 0; ev->multi && l < 2 * ev->L && rc == RL_OK; l++)
+		rc = rl_buf_printf(&params, "%s%.17g", l ? "," : "", llr[l]);
+	if (rc == RL_OK && ev->multi)
+		rc = rl_buf_putc(&params, ']');
+	if (rc == RL_OK && ev->multi)
+		rc = rules_to_json(db, ev, &params);
 	if (rc != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||
 	    (rc = rl_buf_putc(&labels, '[')) != RL_OK)
@@ -70,6 +119,22 @@ out:
 	rl_buf_free(&fit);
 	rl_buf_free(&params);
 	rl_buf_free(&labels);
+	return rc;
+}
+
+/* P (the classifier's probabilities, untempered) with the rules'
+ * evidence mixed in at o->rule_weight, then tempered by o->temperature;
+ * llr [L][2] gets the rules' log-odds, from every hand label. */
+static int mix_rules(const rl_evidence *ev, const rl_eval_opts *o,
+		     double *P, double *llr)
+{
+	uint8_t *fired = malloc((size_t)ev->L + 1);
+	int rc = fired ? rl_rules_llr(ev, NULL, llr) : RL_ENOMEM;
+	if (rc == RL_OK) {
+		rl_rules_mix(ev, llr, o->rule_weight, P, P, fired);
+		rl_temper_multi(P, (size_t)ev->n * ev->L, o->temperature);
+	}
+	free(fired);
 	return rc;
 }
 
@@ -170,6 +235,7 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_csr X = { 0 };
 	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
 	uint8_t *use = NULL, *on = NULL;
+	double *llr = NULL;
 	rl_stage st;
 	rl_tick tick;
 	int64_t model_id = 0;
@@ -208,7 +274,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
 	use = malloc((size_t)n + 1);
 	on = malloc((size_t)L + 1);
-	if (!P || !Pp || !use || !on)
+	llr = calloc(2 * (size_t)L + 1, sizeof *llr);
+	if (!P || !Pp || !use || !on || !llr)
 		goto end;
 	memset(use, 1, n);
 	if (m == RL_METHOD_RULES) {
@@ -230,9 +297,17 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 				rc = RL_ENOMEM;
 				goto end;
 			}
-			if ((rc = rl_method_model(&ev, &X, use, Pp, &run, P,
+			/* In a multi-label store the rules' evidence joins
+			 * the classifier's before the temperature, as in
+			 * the cross-validation that chose its weight. */
+			rl_eval_opts clf = run;
+			if (ev.multi)
+				clf.temperature = 1;
+			if ((rc = rl_method_model(&ev, &X, use, Pp, &clf, P,
 						  theta)) != RL_OK ||
-			    (rc = save_model(db, &ev, &X, theta, &run,
+			    (ev.multi && (rc = mix_rules(&ev, &run, P,
+						llr)) != RL_OK) ||
+			    (rc = save_model(db, &ev, &X, theta, &run, llr,
 					     st.run_id, &model_id)) != RL_OK)
 				goto end;
 		}
@@ -357,6 +432,7 @@ out:
 	free(theta);
 	free(use);
 	free(on);
+	free(llr);
 	return rc;
 }
 

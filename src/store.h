@@ -320,6 +320,7 @@ typedef struct rl_stored_model {
 	int64_t id;
 	rl_buf kind, fit;	/* fit: the vectorizer fit it was trained on */
 	rl_buf created;		/* UTC, ISO 8601 */
+	rl_buf params;		/* the JSON object of its settings */
 	uint32_t n_cols;	/* feature columns */
 	double temperature;	/* calibration: softmax(logits / t) */
 	double *weights;	/* [n_cols + 1][n_labels] */

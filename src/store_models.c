@@ -31,7 +31,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT id, kind, json_extract(params, '$.fit'), "
 		"json_extract(params, '$.n_cols'), weights, "
 		"coalesce(json_extract(params, '$.temperature'), 1), created, "
-		"json_extract(params, '$.thresholds') "
+		"json_extract(params, '$.thresholds'), params "
 		"FROM models WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) "
 		"FROM models))",
 	[S_MODEL_LABELS] =
@@ -115,6 +115,8 @@ int rl_store_model_get(rl_db *db, int64_t want, rl_stored_model *m)
 		rc = rl_sql_copy_col(s, 2, &m->fit);
 	if (rc == RL_OK)
 		rc = rl_sql_copy_col(s, 6, &m->created);
+	if (rc == RL_OK)
+		rc = rl_sql_copy_col(s, 8, &m->params);
 	m->n_cols = (uint32_t)sqlite3_column_int64(s, 3);
 	/* A multi-label model's thresholds, a JSON array of numbers. */
 	const char *th = (const char *)sqlite3_column_text(s, 7);
@@ -182,6 +184,7 @@ void rl_stored_model_free(rl_stored_model *m)
 	rl_buf_free(&m->kind);
 	rl_buf_free(&m->fit);
 	rl_buf_free(&m->created);
+	rl_buf_free(&m->params);
 	memset(m, 0, sizeof *m);
 }
 
