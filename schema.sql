@@ -5,7 +5,7 @@
 -- and applies it to a new store. Bump user_version with any change, and
 -- teach store.c to upgrade from the previous version.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- Settings that the stored data depends on, e.g. the fingerprint of the
 -- tokenizer that made review_tokens. A stage compares and redoes its work
@@ -184,13 +184,15 @@ CREATE TABLE models (
 	run_id INTEGER REFERENCES runs(id)
 );
 
--- A model's predictions for the reviews in the store.
+-- A model's predictions for the reviews in the store: one row per
+-- review in a single-label store, one per label it predicts in a
+-- multi-label one (the key took label_id in version 3).
 CREATE TABLE predictions (
 	review_id INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
 	model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
 	label_id INTEGER NOT NULL REFERENCES labels(id),
 	confidence REAL NOT NULL,
-	PRIMARY KEY (review_id, model_id)
+	PRIMARY KEY (review_id, model_id, label_id)
 ) WITHOUT ROWID;
 
 -- Evaluations, newest last: the whole report of `revlab eval` (and of
@@ -221,12 +223,17 @@ CREATE TABLE cluster_members (
 CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id,
 	similarity);
 
--- What users take away: one row per review with its label, confidence and
--- where the label came from (seed, rule, propagation, model), its
--- metadata and text. A hand label always wins, even one set after the
--- last run. `revlab export` reads this view; so can sqlite3 or Datasette.
--- A review that abstained has a NULL label.
-CREATE VIEW labelled_reviews AS
+
+-- The labels each review carries, one row per (review, label), in import
+-- order and then label name (byte order); a review that abstained has no
+-- row. A review's hand labels win over what the last run assigned, as in
+-- labelled_reviews: each with confidence 1.0 and source 'seed', even one
+-- set after the last run, whose evidence is then that of the run's other
+-- hand label on the review (in a single-label store, the one it
+-- replaced). Otherwise the review's assignments, each label with its own
+-- confidence and source. In a single-label store these are the rows of
+-- labelled_reviews that have a label. Added in version 3.
+CREATE VIEW review_labels AS
 SELECT r.ext_id AS id,
        CASE WHEN s.review_id IS NOT NULL THEN sl.name ELSE l.name END
            AS label,
@@ -234,13 +241,104 @@ SELECT r.ext_id AS id,
            AS confidence,
        CASE WHEN s.review_id IS NOT NULL THEN 'seed' ELSE a.source END
            AS source,
-       a.evidence AS evidence,
+       CASE WHEN s.review_id IS NOT NULL THEN coalesce(sa.evidence,
+           (SELECT x.evidence FROM assignments x WHERE x.review_id = r.id
+            AND x.source = 'seed')) ELSE a.evidence END AS evidence
+FROM reviews r
+LEFT JOIN seeds s ON s.review_id = r.id AND s.origin = 'hand'
+LEFT JOIN labels sl ON sl.id = s.label_id
+LEFT JOIN assignments sa ON sa.review_id = r.id AND sa.label_id = s.label_id
+    AND sa.source = 'seed'
+LEFT JOIN assignments a ON a.review_id = r.id AND s.review_id IS NULL
+LEFT JOIN labels l ON l.id = a.label_id
+WHERE s.review_id IS NOT NULL OR a.review_id IS NOT NULL
+ORDER BY r.id, label;
+
+-- What users take away: one row per review with its label, confidence and
+-- where the label came from (seed, rule, propagation, model), its
+-- metadata and text. A hand label always wins, even one set after the
+-- last run. `revlab export` reads this view; so can sqlite3 or Datasette.
+-- A review that abstained has a NULL label.
+--
+-- In a multi-label store (settings label_mode = 'multi') a review's
+-- labels are its rows of review_labels (its hand labels if it has any,
+-- else its assignments), shown in one row: label is their names joined
+-- by '|' in name order ('price|shipping'), source their sources joined
+-- alike ('model|rule'), confidence the lowest of theirs (each label is
+-- at least that sure), evidence a JSON object of each label's evidence
+-- by name. A label whose name holds '|' makes the joined text ambiguous;
+-- review_labels is exact. Each of these columns is a subquery over the
+-- review's labels, and in this mode the single-label joins join nothing.
+-- Changed in version 3.
+CREATE VIEW labelled_reviews AS
+SELECT r.ext_id AS id,
+       CASE WHEN EXISTS (SELECT 1 FROM settings
+                         WHERE key = 'label_mode' AND value = 'multi')
+       THEN (SELECT group_concat(label, '|') FROM (
+             SELECT l.name AS label
+             FROM seeds h JOIN labels l ON l.id = h.label_id
+             WHERE h.review_id = r.id AND h.origin = 'hand'
+             UNION ALL
+             SELECT l.name
+             FROM assignments a JOIN labels l ON l.id = a.label_id
+             WHERE a.review_id = r.id AND NOT EXISTS (SELECT 1 FROM seeds h
+                 WHERE h.review_id = r.id AND h.origin = 'hand')
+             ORDER BY 1))
+       WHEN s.review_id IS NOT NULL THEN sl.name ELSE l.name END AS label,
+       CASE WHEN EXISTS (SELECT 1 FROM settings
+                         WHERE key = 'label_mode' AND value = 'multi')
+       THEN (SELECT min(confidence) FROM (
+             SELECT 1.0 AS confidence
+             FROM seeds h WHERE h.review_id = r.id AND h.origin = 'hand'
+             UNION ALL
+             SELECT a.confidence
+             FROM assignments a
+             WHERE a.review_id = r.id AND NOT EXISTS (SELECT 1 FROM seeds h
+                 WHERE h.review_id = r.id AND h.origin = 'hand')))
+       WHEN s.review_id IS NOT NULL THEN 1.0 ELSE a.confidence END
+           AS confidence,
+       CASE WHEN EXISTS (SELECT 1 FROM settings
+                         WHERE key = 'label_mode' AND value = 'multi')
+       THEN (SELECT group_concat(source, '|') FROM (
+             SELECT l.name AS label, 'seed' AS source
+             FROM seeds h JOIN labels l ON l.id = h.label_id
+             WHERE h.review_id = r.id AND h.origin = 'hand'
+             UNION ALL
+             SELECT l.name, a.source
+             FROM assignments a JOIN labels l ON l.id = a.label_id
+             WHERE a.review_id = r.id AND NOT EXISTS (SELECT 1 FROM seeds h
+                 WHERE h.review_id = r.id AND h.origin = 'hand')
+             ORDER BY 1))
+       WHEN s.review_id IS NOT NULL THEN 'seed' ELSE a.source END AS source,
+       CASE WHEN EXISTS (SELECT 1 FROM settings
+                         WHERE key = 'label_mode' AND value = 'multi')
+       THEN (SELECT CASE WHEN count(*) > 0
+                    THEN json_group_object(label, json(evidence)) END FROM (
+             SELECT l.name AS label, coalesce((SELECT x.evidence
+                 FROM assignments x WHERE x.review_id = r.id
+                 AND x.label_id = h.label_id AND x.source = 'seed'),
+                 (SELECT x.evidence FROM assignments x
+                  WHERE x.review_id = r.id AND x.source = 'seed'))
+                 AS evidence
+             FROM seeds h JOIN labels l ON l.id = h.label_id
+             WHERE h.review_id = r.id AND h.origin = 'hand'
+             UNION ALL
+             SELECT l.name, a.evidence
+             FROM assignments a JOIN labels l ON l.id = a.label_id
+             WHERE a.review_id = r.id AND NOT EXISTS (SELECT 1 FROM seeds h
+                 WHERE h.review_id = r.id AND h.origin = 'hand')
+             ORDER BY 1))
+       ELSE a.evidence END AS evidence,
        r.meta AS meta,
        r.text AS text
 FROM reviews r
 LEFT JOIN seeds s ON s.review_id = r.id AND s.origin = 'hand'
+    AND NOT EXISTS (SELECT 1 FROM settings
+                    WHERE key = 'label_mode' AND value = 'multi')
 LEFT JOIN labels sl ON sl.id = s.label_id
 LEFT JOIN assignments a ON a.review_id = r.id
     AND (s.review_id IS NULL OR a.source = 'seed')
+    AND NOT EXISTS (SELECT 1 FROM settings
+                    WHERE key = 'label_mode' AND value = 'multi')
 LEFT JOIN labels l ON l.id = a.label_id
 ORDER BY r.id;

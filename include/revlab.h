@@ -174,7 +174,7 @@ enum {
 };
 
 /* The schema version this library reads and writes. */
-#define RL_SCHEMA_VERSION 2
+#define RL_SCHEMA_VERSION 3
 
 /* Opens the store at `path`. Without RL_OPEN_CREATE the file must exist and
  * be a revlab store of a known version. On failure *out may still hold a

@@ -334,7 +334,9 @@ static int apply_schema(rl_db *db, int multi)
 }
 
 /* Upgrades, one per version step: upgrade[v - 1] takes a version-v store
- * to v + 1. Each adds what schema.sql added in that version. */
+ * to v + 1. Each adds what schema.sql added in that version, but for the
+ * views: they hold no data, so an upgrade drops them all first and makes
+ * them afresh from schema.sql last (upgrade_schema). */
 static const char *const upgrade[] = {
 	/* 1 -> 2: evaluations and clusters; projections keep only their
 	 * non-zero rows */
@@ -353,7 +355,88 @@ static const char *const upgrade[] = {
 	"CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id,"
 	" similarity);"
 	"PRAGMA user_version = 2;",
+	/* 2 -> 3: predictions keyed by label too, so a multi-label model
+	 * stores a row per label it predicts (SQLite cannot change a key:
+	 * a new table, the rows copied); the view review_labels */
+	"CREATE TABLE predictions_v3 (review_id INTEGER NOT NULL"
+	" REFERENCES reviews(id) ON DELETE CASCADE, model_id INTEGER NOT NULL"
+	" REFERENCES models(id) ON DELETE CASCADE, label_id INTEGER NOT NULL"
+	" REFERENCES labels(id), confidence REAL NOT NULL,"
+	" PRIMARY KEY (review_id, model_id, label_id)) WITHOUT ROWID;"
+	"INSERT INTO predictions_v3 SELECT review_id, model_id, label_id,"
+	" confidence FROM predictions;"
+	"DROP TABLE predictions;"
+	"ALTER TABLE predictions_v3 RENAME TO predictions;"
+	"PRAGMA user_version = 3;",
 };
+
+/* Drops every view of the store. */
+static int drop_views(rl_db *db)
+{
+	sqlite3_stmt *s = NULL;
+	rl_buf sql = { 0 };
+	int rc = RL_EDB, r;
+	if (sqlite3_prepare_v2(db->sql, "SELECT 'DROP VIEW \"' || "
+			       "replace(name, '\"', '\"\"') || '\";' FROM "
+			       "sqlite_schema WHERE type = 'view'", -1, &s,
+			       NULL) != SQLITE_OK)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (rl_buf_append(&sql, (const char *)sqlite3_column_text(s, 0),
+				  (size_t)sqlite3_column_bytes(s, 0)) != RL_OK) {
+			rc = RL_ENOMEM;
+			goto out;
+		}
+	if (r == SQLITE_DONE)
+		rc = RL_OK;
+out:
+	if (rc == RL_EDB)
+		rl_fail(db, rc, "%s: %s", db->path, sqlite3_errmsg(db->sql));
+	sqlite3_finalize(s);
+	if (rc == RL_OK && sql.data)
+		rc = exec_sql(db, sql.data);
+	rl_buf_free(&sql);
+	return rc;
+}
+
+/* Whether the statement `sql` (len bytes) creates a view, past its
+ * leading comments. */
+static int creates_view(const char *sql, size_t len)
+{
+	const char *p = sql, *end = sql + len;
+	for (;;) {
+		while (p < end && strchr(" \t\r\n", *p))
+			p++;
+		if (end - p < 2 || p[0] != '-' || p[1] != '-')
+			break;
+		while (p < end && *p != '\n')
+			p++;
+	}
+	return end - p > 12 && !strncmp(p, "CREATE VIEW ", 12);
+}
+
+/* Makes the views of schema.sql, statement by statement: a statement
+ * ends at the first ';' where sqlite3_complete says it does. */
+static int make_views(rl_db *db)
+{
+	char *sql = strdup(rl_schema_sql);
+	if (!sql)
+		return RL_ENOMEM;
+	int rc = RL_OK;
+	char *start = sql;
+	for (char *p = sql; rc == RL_OK && (p = strchr(p, ';')); ) {
+		char keep = *++p;
+		*p = '\0';
+		if (sqlite3_complete(start)) {
+			if (creates_view(start, (size_t)(p - start)))
+				rc = exec_sql(db, start);
+			start = p;
+		}
+		*p = keep;
+	}
+	free(sql);
+	return rc;
+}
 
 /* Brings a store made by an older revlab up to RL_SCHEMA_VERSION, all
  * steps in one transaction, so an interrupted upgrade leaves it as it was. */
@@ -365,10 +448,16 @@ static int upgrade_schema(rl_db *db, int version)
 	int rc = rl_store_begin(db);
 	if (rc != RL_OK)
 		return rc;
+	/* The views go first: ALTER TABLE checks every view there is. */
+	rc = drop_views(db);
 	for (int v = version; v < RL_SCHEMA_VERSION && rc == RL_OK; v++)
 		rc = exec_sql(db, upgrade[v - 1]);
 	if (rc == RL_OK)
+		rc = make_views(db);
+	if (rc == RL_OK)
 		rc = rl_store_commit(db);
+	if (rc == RL_ENOMEM)
+		rl_fail(db, rc, "%s: out of memory", db->path);
 	if (rc != RL_OK)
 		rl_store_rollback(db);
 	return rc;

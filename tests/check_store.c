@@ -207,6 +207,138 @@ START_TEST(upgrade_from_v1)
 }
 END_TEST
 
+/* A store of schema version `v` (tests/data/schema_vV.sql) at path. */
+static void make_old_store(const char *path, int v)
+{
+	char name[600];
+	snprintf(name, sizeof name, "%s/schema_v%d.sql", RL_TEST_DATA_DIR, v);
+	FILE *f = fopen(name, "rb");
+	ck_assert_ptr_nonnull(f);
+	char *sql = calloc(1, 1 << 16);
+	size_t n = fread(sql, 1, (1 << 16) - 1, f);
+	fclose(f);
+	ck_assert(n > 0 && n < (1 << 16) - 1);
+	make_sqlite(path, sql);
+	free(sql);
+	ck_assert_int_eq(tu_int(path, "PRAGMA user_version"), v);
+}
+
+/* Reviews, hand labels (one set after the last run, which replaced the
+ * run's), assignments of every kind, an abstention, a model and its
+ * predictions: what a version-2 store holds after a run. */
+static const char v2_data[] =
+	"INSERT INTO reviews(ext_id, text) VALUES ('r1', 'a'), ('r2', 'b'),"
+	" ('r3', 'c'), ('r4', 'd'), ('r5', 'e');"
+	"INSERT INTO labels(name) VALUES ('zip'), ('alpha'), ('mid');"
+	"INSERT INTO seeds(review_id, label_id) VALUES (1, 1), (4, 3);"
+	"INSERT INTO assignments(review_id, label_id, confidence, margin,"
+	" source, evidence) VALUES (1, 1, 1, 1, 'seed', '{\"m\":1}'),"
+	" (2, 2, 0.75, 0.5, 'propagation', '{}'),"
+	" (3, 3, 0.5, 0.1, 'model', '{\"model\":true}'),"
+	" (4, 2, 1, 1, 'seed', '{\"blend\":true}');"
+	"INSERT INTO models(kind, labels, weights) VALUES ('nb', '[]', x'00');"
+	"INSERT INTO predictions VALUES (2, 1, 2, 0.75), (3, 1, 3, 0.5);";
+
+/* Every row of a view (or query), one line each. */
+static char *rows_of(const char *path, const char *what)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, "SELECT ifnull(group_concat(line, char(10)),"
+		 " '') FROM (SELECT %s AS line FROM %s)",
+		 "id || ',' || ifnull(label, '-') || ',' || ifnull(confidence, "
+		 "'-') || ',' || ifnull(source, '-') || ',' || ifnull(evidence, "
+		 "'-')", what);
+	return tu_text(path, sql);
+}
+
+START_TEST(upgrade_from_v2)
+{
+	/* A single-label store of version 2: labelled_reviews keeps every
+	 * row as it was; predictions keep theirs and take a label more per
+	 * review; review_labels is labelled_reviews without abstentions. */
+	const char *old = tu_path("v2.db");
+	make_old_store(old, 2);
+	make_sqlite(old, v2_data);
+	char *before = rows_of(old, "labelled_reviews");
+	ck_assert_str_eq(before, "r1,zip,1.0,seed,{\"m\":1}\n"
+			 "r2,alpha,0.75,propagation,{}\n"
+			 "r3,mid,0.5,model,{\"model\":true}\n"
+			 "r4,mid,1.0,seed,{\"blend\":true}\n"
+			 "r5,-,-,-,-");
+	rl_db *db = NULL;
+	ck_assert_int_eq(rl_db_open(old, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 0);
+	rl_db_close(db);
+	ck_assert_int_eq(tu_int(old, "PRAGMA user_version"), 3);
+	char *after = rows_of(old, "labelled_reviews");
+	ck_assert_str_eq(after, before);
+	free(after);
+	after = rows_of(old, "review_labels");
+	ck_assert_str_eq(after, "r1,zip,1.0,seed,{\"m\":1}\n"
+			 "r2,alpha,0.75,propagation,{}\n"
+			 "r3,mid,0.5,model,{\"model\":true}\n"
+			 "r4,mid,1.0,seed,{\"blend\":true}");
+	free(after);
+	free(before);
+	ck_assert_int_eq(tu_int(old, "SELECT count(*) FROM predictions WHERE "
+				"(review_id, model_id, label_id, confidence) IN "
+				"(VALUES (2, 1, 2, 0.75), (3, 1, 3, 0.5))"), 2);
+	make_sqlite(old, "INSERT INTO predictions VALUES (2, 1, 1, 0.25)");
+	ck_assert_int_eq(tu_int(old, "SELECT count(*) FROM predictions WHERE "
+				"review_id = 2 AND model_id = 1"), 2);
+
+	/* The tables, columns and view definitions of a new store. */
+	const char *fresh = tu_path("v3.db");
+	ck_assert_int_eq(rl_db_open(fresh, RL_OPEN_CREATE, &db), RL_OK);
+	rl_db_close(db);
+	char *a = schema_shape(old), *b = schema_shape(fresh);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	const char *views = "SELECT group_concat(sql, char(10)) FROM (SELECT "
+			    "sql FROM sqlite_schema WHERE type = 'view' ORDER "
+			    "BY name)";
+	a = tu_text(old, views);
+	b = tu_text(fresh, views);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_nonnull(strstr(a, "CREATE VIEW review_labels"));
+	free(a);
+	free(b);
+
+	/* A multi-label store of version 2 (the mode came before version
+	 * 3): two hand labels on r1, three assignments on r2. */
+	const char *multi = tu_path("v2m.db");
+	make_old_store(multi, 2);
+	make_sqlite(multi, v2_data);
+	make_sqlite(multi, "INSERT INTO settings VALUES ('label_mode', 'multi');"
+		    "INSERT INTO seeds(review_id, label_id) VALUES (1, 3);"
+		    "INSERT INTO assignments(review_id, label_id, confidence,"
+		    " source) VALUES (2, 1, 0.5, 'rule'),"
+		    " (2, 3, 0.625, 'model');");
+	ck_assert_int_eq(rl_db_open(multi, RL_OPEN_MULTI_LABEL, &db), RL_OK);
+	ck_assert_int_eq(rl_db_multi_label(db), 1);
+	rl_db_close(db);
+	a = rows_of(multi, "labelled_reviews");
+	ck_assert_str_eq(a, "r1,mid|zip,1.0,seed|seed,"
+			 "{\"mid\":{\"m\":1},\"zip\":{\"m\":1}}\n"
+			 "r2,alpha|mid|zip,0.5,propagation|model|rule,"
+			 "{\"alpha\":{},\"mid\":{},\"zip\":{}}\n"
+			 "r3,mid,0.5,model,{\"mid\":{\"model\":true}}\n"
+			 "r4,mid,1.0,seed,{\"mid\":{\"blend\":true}}\n"
+			 "r5,-,-,-,-");
+	free(a);
+	a = rows_of(multi, "review_labels");
+	ck_assert_str_eq(a, "r1,mid,1.0,seed,{\"m\":1}\n"
+			 "r1,zip,1.0,seed,{\"m\":1}\n"
+			 "r2,alpha,0.75,propagation,{}\n"
+			 "r2,mid,0.625,model,{}\n"
+			 "r2,zip,0.5,rule,{}\n"
+			 "r3,mid,0.5,model,{\"model\":true}\n"
+			 "r4,mid,1.0,seed,{\"blend\":true}");
+	free(a);
+}
+END_TEST
+
 START_TEST(strerror_codes)
 {
 	int codes[] = { RL_OK, RL_ENOMEM, RL_EIO, RL_EINPUT, RL_EINVAL,
@@ -795,6 +927,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, open_flags);
 	tcase_add_test(tc, refuse_foreign_and_newer);
 	tcase_add_test(tc, upgrade_from_v1);
+	tcase_add_test(tc, upgrade_from_v2);
 	tcase_add_test(tc, strerror_codes);
 	suite_add_tcase(s, tc);
 
