@@ -1302,18 +1302,34 @@ RL_API int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 
 /* ---- Export ----------------------------------------------------------- */
 
-/* One row of the labelled table (the labelled_reviews view). label and
- * source are NULL where the review abstained. Borrowed for the call. */
+/* One row of the labelled table (the labelled_reviews view): one review.
+ * label and source are NULL where the review abstained. Borrowed for the
+ * call.
+ *
+ * The arrays give every label the review carries (that passes the
+ * filter), in name order: in a single-label store the one label (none
+ * where the review abstained), pointing at label, confidence and source;
+ * in a multi-label store (rl_db_multi_label) any number, each with its
+ * own confidence and source, and then label and source are the names and
+ * sources joined by '|' and confidence is the lowest, as the view shows
+ * them. A joined name is ambiguous when a label's name holds '|'; the
+ * arrays are exact. */
 typedef struct rl_labelled_row {
 	const char *id, *label, *source, *meta, *text;
 	double confidence;
+	size_t n_labels;
+	const char *const *labels;	/* [n_labels] */
+	const double *confidences;	/* [n_labels] */
+	const char *const *sources;	/* [n_labels] */
 } rl_labelled_row;
 
 typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
 
 /* Which rows to export; NULL fields and a negative min_confidence filter
  * nothing. A filter on label, source or confidence drops reviews that
- * abstained. */
+ * abstained. In a multi-label store source and min_confidence keep the
+ * labels they match, label keeps the reviews that carry it among those,
+ * and a review left with no label is dropped. */
 typedef struct rl_export_filter {
 	const char *label;
 	const char *source;	/* seed, rule, propagation, model, cluster */
@@ -1325,7 +1341,11 @@ RL_API int rl_labelled_rows(rl_db *db, const rl_export_filter *f,
 			    rl_labelled_fn fn, void *ctx);
 
 /* Writes the rows passing `f` as table labelled_reviews of a new SQLite
- * file at `path` (RL_EEXIST if the file exists). */
+ * file at `path` (RL_EEXIST if the file exists). In a multi-label store
+ * also table review_labels (id, label, confidence, source, evidence):
+ * a row per label of those rows, as the review_labels view has it; and
+ * the labels of labelled_reviews are those that pass `f`, shown as the
+ * view shows them. */
 RL_API int rl_export_sqlite(rl_db *db, const rl_export_filter *f,
 			    const char *path);
 

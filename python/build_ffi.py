@@ -210,6 +210,7 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 typedef struct rl_labelled_row {
     const char *id, *label, *source, *meta, *text;
     double confidence;
+    ...;
 } rl_labelled_row;
 typedef struct rl_export_filter {
     const char *label;

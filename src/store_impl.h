@@ -1,7 +1,7 @@
 /*
  * store_impl.h - what the store's files share, and only they include:
- * store.c (the engine), store_corpus.c, store_labels.c, store_models.c
- * and store_read.c. It holds the handle and the helpers every statement
+ * store.c (the engine), store_corpus.c, store_export.c, store_labels.c,
+ * store_models.c and store_read.c. It holds the handle and the helpers every statement
  * goes through; it is how sqlite3.h reaches those files and no others.
  *
  * Each file keeps its own SQL: an enum stmt_id of its statements, their

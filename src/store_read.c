@@ -2,13 +2,12 @@
  * store_read.c - the store's public read queries (revlab.h): counts and
  * the last run of each stage, labels with their counts, unlabelled
  * reviews, a rule's hits, clusters and their members, a model's
- * predictions, the labelled table (export); and the report's queries
- * (store.h). Each hands its rows to a callback; none changes the store.
+ * predictions; and the report's queries (store.h). Each hands its rows
+ * to a callback; none changes the store. The labelled table (export) is
+ * store_export.c's.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "store_impl.h"
 
@@ -425,109 +424,6 @@ int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 			1,
 		};
 		int cb = fn(ctx, &p);
-		if (cb) {
-			rc = cb;
-			goto out;
-		}
-	}
-	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
-out:
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* ---- the labelled table ---- */
-
-#define EXPORT_WHERE \
-	" WHERE (?1 IS NULL OR label = ?1) AND (?2 IS NULL OR source = ?2) " \
-	"AND (?3 IS NULL OR confidence >= ?3)"
-
-static void bind_filter(sqlite3_stmt *s, const rl_export_filter *f)
-{
-	if (f && f->label)
-		sqlite3_bind_text(s, 1, f->label, -1, SQLITE_STATIC);
-	if (f && f->source)
-		sqlite3_bind_text(s, 2, f->source, -1, SQLITE_STATIC);
-	if (f && f->min_confidence >= 0)
-		sqlite3_bind_double(s, 3, f->min_confidence);
-}
-
-int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, attached = 0;
-	struct stat sb;
-	rl_clear_error(db);
-	if (stat(path, &sb) == 0)
-		return rl_fail(db, RL_EEXIST, "%s: exists; export writes a new "
-			       "file", path);
-	/* The store was opened without permission to create files, which
-	 * ATTACH inherits: make the new file first. */
-	sqlite3 *made = NULL;
-	int mrc = sqlite3_open_v2(path, &made, SQLITE_OPEN_READWRITE |
-				  SQLITE_OPEN_CREATE, NULL);
-	sqlite3_close(made);
-	if (mrc != SQLITE_OK)
-		return rl_fail(db, RL_EIO, "%s: cannot create", path);
-	if (sqlite3_prepare_v2(db->sql, "ATTACH DATABASE ?1 AS export", -1,
-			       &s, NULL) != SQLITE_OK) {
-		rc = rl_sql_fail(db, "prepare");
-		goto out;
-	}
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	if ((rc = rl_sql_exec(db, s)) != RL_OK)
-		goto out;
-	attached = 1;
-	sqlite3_finalize(s);
-	s = NULL;
-	if (sqlite3_prepare_v2(db->sql, "CREATE TABLE export.labelled_reviews "
-			       "AS SELECT * FROM labelled_reviews" EXPORT_WHERE,
-			       -1, &s, NULL) != SQLITE_OK) {
-		rc = rl_sql_fail(db, "prepare");
-		goto out;
-	}
-	bind_filter(s, f);
-	rc = rl_sql_exec(db, s);
-out:
-	/* The failure is of the export's file (a full disk, say), so the
-	 * message names it, not the store. */
-	if (rc != RL_OK) {
-		char why[256];
-		snprintf(why, sizeof why, "%s", sqlite3_errmsg(db->sql));
-		rl_fail(db, rc, "%s: cannot write the export: %s", path, why);
-	}
-	sqlite3_finalize(s);
-	if (attached)
-		sqlite3_exec(db->sql, "DETACH DATABASE export", NULL, NULL,
-			     NULL);
-	if (rc != RL_OK)
-		unlink(path);
-	return rc;
-}
-
-int rl_labelled_rows(rl_db *db, const rl_export_filter *f, rl_labelled_fn fn,
-		     void *ctx)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = RL_EDB, r;
-	rl_clear_error(db);
-	if (sqlite3_prepare_v2(db->sql, "SELECT id, label, confidence, "
-			       "source, meta, text FROM labelled_reviews"
-			       EXPORT_WHERE, -1, &s, NULL) != SQLITE_OK) {
-		rl_sql_fail(db, "prepare");
-		goto out;
-	}
-	bind_filter(s, f);
-	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		rl_labelled_row row = {
-			.id = (const char *)sqlite3_column_text(s, 0),
-			.label = (const char *)sqlite3_column_text(s, 1),
-			.confidence = sqlite3_column_double(s, 2),
-			.source = (const char *)sqlite3_column_text(s, 3),
-			.meta = (const char *)sqlite3_column_text(s, 4),
-			.text = (const char *)sqlite3_column_text(s, 5),
-		};
-		int cb = fn(ctx, &row);
 		if (cb) {
 			rc = cb;
 			goto out;

@@ -282,7 +282,7 @@ static const struct {
 	    "A damaged, cut or foreign file is refused by name.\n" }, NULL },
 	{ { "export", cmd_export, "the labelled table as CSV, TSV or JSONL",
 	    "usage: revlab export DB [--format csv|tsv|jsonl|sqlite] [--text]\n"
-	    "                     [--label L] [--source S]\n"
+	    "                     [--long] [--label L] [--source S]\n"
 	    "                     [--min-confidence X] [-o FILE]\n"
 	    "\n"
 	    "Writes one row per review: id, label, confidence and source\n"
@@ -293,7 +293,17 @@ static const struct {
 	    "writes a new SQLite file with table labelled_reviews (all\n"
 	    "columns).\n"
 	    "Inside the store the view labelled_reviews has the same rows.\n"
-	    "--label, --source and --min-confidence keep only matching rows.\n" },
+	    "--label, --source and --min-confidence keep only matching rows.\n"
+	    "\n"
+	    "In a multi-label store a review's labels, confidences and\n"
+	    "sources are the fields labels, confidences and sources, each\n"
+	    "joined by '|' in label-name order (JSONL: arrays); --long writes\n"
+	    "a row per (review, label) in the columns above instead. The\n"
+	    "sqlite export adds table review_labels, a row per (review,\n"
+	    "label). --source and --min-confidence keep the labels they\n"
+	    "match, --label the reviews carrying L; a review left with no\n"
+	    "label is dropped. A label whose name holds '|' needs --long,\n"
+	    "JSONL or sqlite.\n" },
 	  NULL },
 	{ { "report", cmd_report, "an HTML report of the store, with charts",
 	    "usage: revlab report DB -o FILE [--title T] [--samples N] [-q]\n"
