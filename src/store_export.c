@@ -329,7 +329,6 @@ int rl_labelled_rows(rl_db *db, const rl_export_filter *f, rl_labelled_fn fn,
 typedef struct ml_writer {
 	rl_db *db;
 	sqlite3_stmt *review, *label;
-	rl_buf evidence;
 } ml_writer;
 
 static void bind_opt(sqlite3_stmt *s, int i, const char *t)
@@ -340,44 +339,15 @@ static void bind_opt(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
-/* The review's row of labelled_reviews and a row of review_labels for
- * each of its labels, as the views of schema.sql show them: the
- * evidence by label, each label's as it is. */
+/* A row of review_labels for each of the review's labels, then its row
+ * of labelled_reviews, as the views of schema.sql show them. */
 static int write_review(void *ctx, const ml_review *m)
 {
 	ml_writer *w = ctx;
 	const rl_labelled_row *r = &m->row;
+	sqlite3_stmt *s = w->label;
+	int64_t first = 0;
 	int rc = RL_OK;
-	w->evidence.len = 0;
-	for (size_t k = 0; k < r->n_labels && rc == RL_OK; k++) {
-		const char *e = m->ev[k] ? m->ev[k] : "null";
-		rc = rl_buf_putc(&w->evidence, k ? ',' : '{');
-		if (rc == RL_OK)
-			rc = rl_json_string(&w->evidence, r->labels[k],
-					    strlen(r->labels[k]));
-		if (rc == RL_OK)
-			rc = rl_buf_putc(&w->evidence, ':');
-		if (rc == RL_OK)
-			rc = rl_buf_append(&w->evidence, e, strlen(e));
-	}
-	if (rc == RL_OK && r->n_labels)
-		rc = rl_buf_putc(&w->evidence, '}');
-	if (rc != RL_OK)
-		return rc;
-	sqlite3_stmt *s = w->review;
-	bind_opt(s, 1, r->id);
-	bind_opt(s, 2, r->label);
-	if (r->n_labels)
-		sqlite3_bind_double(s, 3, r->confidence);
-	else
-		sqlite3_bind_null(s, 3);
-	bind_opt(s, 4, r->source);
-	bind_opt(s, 5, r->n_labels ? w->evidence.data : NULL);
-	bind_opt(s, 6, r->meta);
-	bind_opt(s, 7, r->text);
-	if ((rc = rl_sql_exec(w->db, s)) != RL_OK)
-		return rc;
-	s = w->label;
 	for (size_t k = 0; k < r->n_labels && rc == RL_OK; k++) {
 		bind_opt(s, 1, r->id);
 		bind_opt(s, 2, r->labels[k]);
@@ -385,8 +355,26 @@ static int write_review(void *ctx, const ml_review *m)
 		bind_opt(s, 4, r->sources[k]);
 		bind_opt(s, 5, m->ev[k]);
 		rc = rl_sql_exec(w->db, s);
+		if (k == 0)
+			first = sqlite3_last_insert_rowid(w->db->sql);
 	}
-	return rc;
+	if (rc != RL_OK)
+		return rc;
+	s = w->review;
+	bind_opt(s, 1, r->id);
+	bind_opt(s, 2, r->label);
+	if (r->n_labels)
+		sqlite3_bind_double(s, 3, r->confidence);
+	else
+		sqlite3_bind_null(s, 3);
+	bind_opt(s, 4, r->source);
+	if (r->n_labels)
+		sqlite3_bind_int64(s, 5, first);
+	else
+		sqlite3_bind_null(s, 5);
+	bind_opt(s, 6, r->meta);
+	bind_opt(s, 7, r->text);
+	return rl_sql_exec(w->db, s);
 }
 
 /* Both tables of a multi-label export into the attached `export`, in
@@ -401,9 +389,14 @@ static int ml_export(rl_db *db, const rl_export_filter *f)
 			 "CREATE TABLE export.review_labels (id TEXT, label "
 			 "TEXT, confidence REAL, source TEXT, evidence TEXT);",
 			 NULL, NULL, NULL) != SQLITE_OK ||
+	    /* The evidence by label, made by SQLite as the view makes it,
+	     * from the review's rows of review_labels: those from ?5 on. */
 	    sqlite3_prepare_v2(db->sql, "INSERT INTO export.labelled_reviews "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
-			       &w.review, NULL) != SQLITE_OK ||
+			       "VALUES (?1, ?2, ?3, ?4, (SELECT CASE WHEN "
+			       "count(*) > 0 THEN json_group_object(label, "
+			       "json(evidence)) END FROM export.review_labels "
+			       "WHERE rowid >= ?5), ?6, ?7)", -1, &w.review,
+			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db->sql, "INSERT INTO export.review_labels "
 			       "VALUES (?1, ?2, ?3, ?4, ?5)", -1, &w.label,
 			       NULL) != SQLITE_OK) {
@@ -414,7 +407,6 @@ static int ml_export(rl_db *db, const rl_export_filter *f)
 out:
 	sqlite3_finalize(w.review);
 	sqlite3_finalize(w.label);
-	rl_buf_free(&w.evidence);
 	return rc;
 }
 
