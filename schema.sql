@@ -268,7 +268,9 @@ ORDER BY r.id, label;
 -- at least that sure), evidence a JSON object of each label's evidence
 -- by name. A label whose name holds '|' makes the joined text ambiguous;
 -- review_labels is exact. Each of these columns is a subquery over the
--- review's labels, and in this mode the single-label joins join nothing.
+-- review's labels, and in this mode the single-label joins join nothing
+-- (evidence is cast to TEXT so that a table made from the view, as
+-- `export --format sqlite` makes one, declares it TEXT as before).
 -- Changed in version 3.
 CREATE VIEW labelled_reviews AS
 SELECT r.ext_id AS id,
@@ -310,8 +312,8 @@ SELECT r.ext_id AS id,
                  WHERE h.review_id = r.id AND h.origin = 'hand')
              ORDER BY 1))
        WHEN s.review_id IS NOT NULL THEN 'seed' ELSE a.source END AS source,
-       CASE WHEN EXISTS (SELECT 1 FROM settings
-                         WHERE key = 'label_mode' AND value = 'multi')
+       CAST(CASE WHEN EXISTS (SELECT 1 FROM settings
+                              WHERE key = 'label_mode' AND value = 'multi')
        THEN (SELECT CASE WHEN count(*) > 0
                     THEN json_group_object(label, json(evidence)) END FROM (
              SELECT l.name AS label, coalesce((SELECT x.evidence
@@ -328,7 +330,7 @@ SELECT r.ext_id AS id,
              WHERE a.review_id = r.id AND NOT EXISTS (SELECT 1 FROM seeds h
                  WHERE h.review_id = r.id AND h.origin = 'hand')
              ORDER BY 1))
-       ELSE a.evidence END AS evidence,
+       ELSE a.evidence END AS TEXT) AS evidence,
        r.meta AS meta,
        r.text AS text
 FROM reviews r
