@@ -94,10 +94,20 @@ static void chart_sources(page *p, const rl_report_data *d)
 	uint64_t total = 0;
 	for (size_t i = 0; i < (size_t)d->L * RL_REPORT_SOURCES; i++)
 		total += d->by_source[i];
-	out(p, "<p>Each review's final label (a hand label always wins) and "
-	    "where it came from. %llu reviews labelled, %llu abstained "
-	    "(no evidence reached them, or too unsure).</p>\n",
-	    (unsigned long long)total, (unsigned long long)d->abstained);
+	if (d->multi)
+		out(p, "<p>Each label of each review and where it came from: "
+		    "a review's hand labels, if it has any, win over what "
+		    "revlab inferred. %llu labels on %llu reviews, %llu "
+		    "abstained (no evidence reached them, or too unsure)."
+		    "</p>\n", (unsigned long long)total,
+		    (unsigned long long)(d->st.reviews - d->abstained),
+		    (unsigned long long)d->abstained);
+	else
+		out(p, "<p>Each review's final label (a hand label always "
+		    "wins) and where it came from. %llu reviews labelled, "
+		    "%llu abstained (no evidence reached them, or too unsure)."
+		    "</p>\n", (unsigned long long)total,
+		    (unsigned long long)d->abstained);
 	rl_svg_bars c = {
 		.title = "Reviews per label, by source",
 		.unit = "reviews",
@@ -110,6 +120,183 @@ static void chart_sources(page *p, const rl_report_data *d)
 	};
 	if (p->rc == RL_OK)
 		p->rc = rl_svg_draw_bars(&p->b, &c);
+	out(p, "</section>\n");
+}
+
+/* A multi-label store: how many labels each review carries, stacked by
+ * whose labels they are. */
+static void chart_cardinality(page *p, const rl_report_data *d)
+{
+	static const char *const rows[RL_REPORT_CARD] = {
+		"none", "1 label", "2 labels", "3 labels", "4 labels",
+		"5 labels", "6 labels", "7 labels", "8 or more",
+	};
+	static const char *const kinds[RL_REPORT_CARD_KINDS] = {
+		"hand-labelled", "labelled by revlab", "abstained",
+	};
+	static const char *const colours[RL_REPORT_CARD_KINDS] = {
+		"#3f3f46", "#0072b2", "#bbbbbb",
+	};
+	if (!d->multi)
+		return;
+	out(p, "<section><h2>Labels per review</h2>\n");
+	if (d->st.reviews == 0) {
+		note(p, "No reviews yet.");
+		out(p, "</section>\n");
+		return;
+	}
+	double sum[2] = { 0, 0 }, n[2] = { 0, 0 };
+	for (size_t k = 1; k < RL_REPORT_CARD; k++)
+		for (int c = 0; c < 2; c++) {
+			double v = (double)d->cardinality[k *
+					RL_REPORT_CARD_KINDS + (size_t)c];
+			sum[c] += (double)k * v;
+			n[c] += v;
+		}
+	out(p, "<p>How many labels each review carries (its label "
+	    "cardinality): ");
+	for (int c = 0; c < 2; c++) {
+		if (n[c] > 0)
+			out(p, "%s %.2f on average (%.0f reviews)", c
+			    ? "those revlab labelled"
+			    : "hand-labelled reviews carry", sum[c] / n[c],
+			    n[c]);
+		else
+			out(p, "%s", c ? "revlab labelled none"
+				       : "no review is hand-labelled");
+		out(p, "%s", c ? "" : ", ");
+	}
+	out(p, ". A hand-labelled review counts with its hand labels "
+	    "only.</p>\n");
+	/* Up to the most labels a review carries, from "1 label" on. */
+	size_t rows_used = 2;
+	for (size_t k = 2; k < RL_REPORT_CARD; k++)
+		for (size_t c = 0; c < RL_REPORT_CARD_KINDS; c++)
+			if (d->cardinality[k * RL_REPORT_CARD_KINDS + c])
+				rows_used = k + 1;
+	rl_svg_bars c = {
+		.title = "Reviews by how many labels they carry",
+		.unit = "reviews",
+		.rows = rows,
+		.series = kinds,
+		.colours = colours,
+		.count = d->cardinality,
+		.n_rows = rows_used,
+		.n_series = RL_REPORT_CARD_KINDS,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_bars(&p->b, &c);
+	out(p, "</section>\n");
+}
+
+/* One matrix of labels on the same review, of `kind` (0 hand-labelled
+ * reviews, 1 those revlab labelled), over the n labels in label[]. */
+static void together_matrix(page *p, const rl_report_data *d, int kind,
+			    const size_t *label, const char *const *names,
+			    const char *const *swatch, size_t n)
+{
+	static const int teal[3] = { 0x01, 0x66, 0x5e };
+	static const int grey[3] = { 0x73, 0x73, 0x73 };
+	const size_t L = d->L;
+	const uint64_t *t = d->together + (size_t)kind * L * L;
+	uint64_t reviews = 0, diag = 0;
+	for (size_t k = 1; k < RL_REPORT_CARD; k++)
+		reviews += d->cardinality[k * RL_REPORT_CARD_KINDS +
+					  (size_t)kind];
+	out(p, "<figure style=\"flex-basis:%dpx\"><figcaption>%s (%llu)"
+	    "</figcaption>\n", rl_svg_matrix_width(names, n), kind
+	    ? "Reviews revlab labelled" : "Hand-labelled reviews",
+	    (unsigned long long)reviews);
+	if (reviews == 0) {
+		note(p, kind ? "revlab labelled no review yet: <code>revlab "
+			       "run DB</code>." : "No review is hand-labelled "
+			       "yet.");
+		out(p, "</figure>\n");
+		return;
+	}
+	uint64_t *count = malloc((n * n + 1) * sizeof *count);
+	double *scale = malloc((n * n + 1) * sizeof *scale);
+	if (!count || !scale) {
+		p->rc = RL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t[label[i] * L + label[i]] > diag)
+			diag = t[label[i] * L + label[i]];
+	/* Off the diagonal the share of the row label's reviews, so the
+	 * two matrices compare whatever their sizes. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t row = t[label[i] * L + label[i]];
+		for (size_t j = 0; j < n; j++) {
+			uint64_t c = t[label[i] * L + label[j]];
+			count[i * n + j] = c;
+			scale[i * n + j] = (double)c / (double)(i == j
+				? (diag ? diag : 1) : (row ? row : 1));
+		}
+	}
+	rl_svg_matrix c = {
+		.title = kind ? "Labels together on reviews revlab labelled"
+			      : "Labels together on hand-labelled reviews",
+		.rows_title = "reviews with this label",
+		.cols_title = "that also carry this label",
+		.names = names,
+		.swatch = swatch,
+		.count = count,
+		.scale = scale,
+		.hue = teal,
+		.diag_hue = grey,
+		.n = n,
+	};
+	if (p->rc == RL_OK)
+		p->rc = rl_svg_draw_matrix(&p->b, &c);
+out:
+	free(count);
+	free(scale);
+	out(p, "</figure>\n");
+}
+
+/* A multi-label store: which labels go on the same review, on the hand
+ * labels and on revlab's, side by side over the same labels. */
+static void section_together(page *p, const rl_report_data *d)
+{
+	if (!d->multi)
+		return;
+	out(p, "<section><h2>Labels on the same review</h2>\n");
+	size_t L = d->L, n = 0;
+	size_t *label = malloc((L + 1) * sizeof *label);
+	/* [2][L + 1]: the names, then their swatches */
+	const char **names = malloc(2 * (L + 1) * sizeof *names);
+	if (!label || !names) {
+		p->rc = RL_ENOMEM;
+		goto out;
+	}
+	const char **swatch = names + L + 1;
+	for (size_t l = 0; l < L && n < MAX_MATRIX; l++)
+		if (d->together[l * L + l] || d->together[L * L + l * L + l]) {
+			label[n] = l;
+			swatch[n] = lcolour(l);
+			names[n++] = d->labels[l];
+		}
+	if (n == 0) {
+		note(p, "No review carries a label yet.");
+		goto out;
+	}
+	out(p, "<p>How often two labels are on the same review: among the "
+	    "hand-labelled reviews (their hand labels) and among the "
+	    "reviews revlab labelled. A cell counts the reviews with the "
+	    "row's label that also carry the column's, shaded by their "
+	    "share of the row's reviews; the diagonal (grey) counts each "
+	    "label's reviews. Labels on no review are left out.</p>\n"
+	    "<div class=\"pair\">\n");
+	together_matrix(p, d, 0, label, names, swatch, n);
+	together_matrix(p, d, 1, label, names, swatch, n);
+	out(p, "</div>\n");
+	if (n == MAX_MATRIX)
+		out(p, "<p class=\"note\">The first %d labels on some review."
+		    "</p>\n", MAX_MATRIX);
+out:
+	free(label);
+	free(names);
 	out(p, "</section>\n");
 }
 
@@ -252,7 +439,8 @@ static void chart_conflicts(page *p, const rl_report_data *d)
 {
 	static const int red[3] = { 0xb2, 0x18, 0x2b };
 	static const int grey[3] = { 0x73, 0x73, 0x73 };
-	out(p, "<section><h2>Rule conflicts between labels</h2>\n");
+	out(p, "<section><h2>%s</h2>\n", d->multi ? "Rules firing together"
+	    : "Rule conflicts between labels");
 	if (!d->rules || d->rules->n == 0 || d->L < 2) {
 		note(p, d->L < 2 ? "Conflicts need at least two labels."
 				 : "No rules, so no conflicts.");
@@ -300,10 +488,13 @@ static void chart_conflicts(page *p, const rl_report_data *d)
 					   (double)(most ? most : 1);
 		}
 	out(p, "<p>Off the diagonal: reviews on which rules voting for both "
-	    "labels fire, so the rules disagree. On the diagonal (grey): "
-	    "reviews any rule for the label fires on. Labels no rule fires "
-	    "for, and rules that vote against a label (<code>!label</code>), "
-	    "are left out.</p>\n");
+	    "labels fire, %s. On the diagonal (grey): ", d->multi
+	    ? "which in a multi-label store may well carry both: these are "
+	      "the labels whose rules fire together, not only where they "
+	      "disagree" : "so the rules disagree");
+	out(p, "reviews any rule for the label fires on. Labels no rule "
+	    "fires for, and rules that vote against a label (<code>!label"
+	    "</code>), are left out.</p>\n");
 	rl_svg_matrix c = {
 		.title = "Reviews where rules for two labels fire",
 		.rows_title = "rules for this label",
@@ -708,6 +899,8 @@ static int render(const rl_report_data *d, rl_buf *b)
 	    css);
 	header(&p, d);
 	chart_sources(&p, d);
+	chart_cardinality(&p, d);
+	section_together(&p, d);
 	chart_rules(&p, d);
 	chart_conflicts(&p, d);
 	section_eval(&p, d);

@@ -13,6 +13,10 @@
 enum {
 	RL_REPORT_SOURCES = 5,		/* where a label came from */
 	RL_REPORT_HIST_BINS = 20,	/* confidence bins of 0.05 */
+	RL_REPORT_CARD = 9,		/* labels per review: 0 to 7, 8 or
+					   more */
+	RL_REPORT_CARD_KINDS = 3,	/* hand-labelled, labelled by revlab,
+					   abstained */
 };
 
 /* The sources' names, as the store writes them. */
@@ -31,9 +35,23 @@ typedef struct rl_report_data {
 	rl_stats st;
 	uint32_t L;
 	char **labels;		/* [L], name order */
+	int64_t *label_ids;	/* [L] their labels.id */
 	uint64_t *by_source;	/* [L][RL_REPORT_SOURCES] reviews by final
 				   label */
 	uint64_t abstained;
+	/* A multi-label store (multi 1): by_source counts each label of a
+	 * review; the labels that go together, as [2][L][L] counts of
+	 * reviews carrying both labels (the diagonal: the label), among
+	 * the hand-labelled reviews and among those revlab labelled; and
+	 * [RL_REPORT_CARD][RL_REPORT_CARD_KINDS] reviews by how many labels
+	 * they carry (the last row: at least RL_REPORT_CARD - 1). */
+	int multi;
+	uint64_t *together;
+	uint64_t *cardinality;
+	int64_t cur_review;	/* while loading: the review being read */
+	size_t cur_n;		/* its labels so far, in cur_labels [L] */
+	int cur_hand;
+	uint32_t *cur_labels;
 	rl_rules_report *rules;
 	uint64_t *rule_labels;	/* [L][L] */
 	uint64_t *hist;		/* [RL_REPORT_HIST_BINS][L] */

@@ -2,12 +2,13 @@
  * report_data.c - loading what `revlab report` shows (report.h) from the
  * store into plain structs, through store.h, in one read transaction.
  *
- * Counts, labels by source, the rule report of stage_rules.c (so
- * precision and its Wilson interval are computed in one place), which
- * labels' rules fire together, the confidence of the assignments, the
- * least confident reviews, and the last evaluation, which eval.c stored
- * as JSON: a damaged or foreign one is read as far as it makes sense and
- * clamped, so that the page never draws NaN.
+ * Counts, labels by source (in a multi-label store also which labels go
+ * together and how many a review carries), the rule report of
+ * stage_rules.c (so precision and its Wilson interval are computed in one
+ * place), which labels' rules fire together, the confidence of the
+ * assignments, the least confident reviews, and the last evaluation,
+ * which eval.c stored as JSON: a damaged or foreign one is read as far
+ * as it makes sense and clamped, so that the page never draws NaN.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,11 @@ void rl_report_data_free(rl_report_data *d)
 	for (uint32_t l = 0; d->labels && l < d->L; l++)
 		free(d->labels[l]);
 	free(d->labels);
+	free(d->label_ids);
 	free(d->by_source);
+	free(d->together);
+	free(d->cardinality);
+	free(d->cur_labels);
 	rl_rules_report_free(d->rules);
 	free(d->rule_labels);
 	free(d->hist);
@@ -65,6 +70,11 @@ static int on_label(void *ctx, const rl_label_info *li)
 	if (!p)
 		return RL_ENOMEM;
 	d->labels = p;
+	int64_t *ids = realloc(d->label_ids, (d->L + 1) * sizeof *ids);
+	if (!ids)
+		return RL_ENOMEM;
+	d->label_ids = ids;
+	ids[d->L] = li->id;
 	if (!(p[d->L] = strdup(li->name)))
 		return RL_ENOMEM;
 	d->L++;
@@ -85,6 +95,75 @@ static int on_source(void *ctx, int ncol, const char *const *t,
 		if (!strcmp(t[1], rl_report_sources[s]))
 			d->by_source[(size_t)l * RL_REPORT_SOURCES + s] +=
 				(uint64_t)num[2];
+	return RL_OK;
+}
+
+/* The review read so far (a multi-label store's) goes into the counts:
+ * how many labels it carries, and each pair of them. */
+static void review_counted(rl_report_data *d)
+{
+	size_t n = d->cur_n, L = d->L;
+	if (n == 0)
+		return;
+	int kind = d->cur_hand ? 0 : 1;
+	size_t k = n < RL_REPORT_CARD ? n : RL_REPORT_CARD - 1;
+	d->cardinality[k * RL_REPORT_CARD_KINDS + (size_t)kind]++;
+	uint64_t *t = d->together + (size_t)kind * L * L;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			t[(size_t)d->cur_labels[i] * L + d->cur_labels[j]]++;
+	d->cur_n = 0;
+}
+
+/* A label of a review, the rows of a review in a run. */
+static int on_label_pair(void *ctx, int ncol, const char *const *t,
+			 const double *num)
+{
+	rl_report_data *d = ctx;
+	(void)ncol;
+	int64_t review = (int64_t)num[0], label = (int64_t)num[1];
+	if (review != d->cur_review)
+		review_counted(d);
+	d->cur_review = review;
+	d->cur_hand = num[3] != 0;
+	uint32_t l = 0;
+	while (l < d->L && d->label_ids[l] != label)
+		l++;
+	/* (a label made since the labels were read is not drawn) */
+	if (l == d->L || d->cur_n == d->L)
+		return RL_OK;
+	d->cur_labels[d->cur_n++] = l;
+	for (int s = 0; t[2] && s < RL_REPORT_SOURCES; s++)
+		if (!strcmp(t[2], rl_report_sources[s]))
+			d->by_source[(size_t)l * RL_REPORT_SOURCES + s]++;
+	return RL_OK;
+}
+
+/* A multi-label store's labels of every review: by source, together,
+ * and how many per review. */
+static int load_label_pairs(rl_db *db, rl_report_data *d)
+{
+	size_t L = d->L;
+	d->together = calloc(2 * L * L + 1, sizeof *d->together);
+	d->cardinality = calloc(RL_REPORT_CARD * RL_REPORT_CARD_KINDS,
+				sizeof *d->cardinality);
+	d->cur_labels = calloc(L + 1, sizeof *d->cur_labels);
+	if (!d->together || !d->cardinality || !d->cur_labels)
+		return RL_ENOMEM;
+	d->cur_review = -1;
+	int rc = rl_store_report_rows(db, RL_Q_LABEL_PAIRS, 0, 0,
+				      on_label_pair, d);
+	if (rc != RL_OK)
+		return rc;
+	review_counted(d);
+	uint64_t labelled = 0;
+	for (size_t k = 1; k < RL_REPORT_CARD; k++)
+		for (size_t c = 0; c < RL_REPORT_CARD_KINDS; c++)
+			labelled += d->cardinality[k * RL_REPORT_CARD_KINDS +
+						   c];
+	d->abstained = d->st.reviews > labelled ? d->st.reviews - labelled
+						: 0;
+	d->cardinality[2] = d->abstained;
 	return RL_OK;
 }
 
@@ -342,14 +421,19 @@ int rl_report_load(rl_db *db, const rl_report_opts *o, rl_report_data *d)
 		rc = RL_ENOMEM;
 		goto out;
 	}
-	if ((rc = rl_store_report_rows(db, RL_Q_SOURCES, 0, 0, on_source,
-				       d)) != RL_OK ||
+	d->multi = rl_db_multi_label(db);
+	if ((rc = d->multi ? load_label_pairs(db, d)
+			   : rl_store_report_rows(db, RL_Q_SOURCES, 0, 0,
+						  on_source, d)) != RL_OK ||
 	    (rc = rl_rules_report_get(db, &d->rules)) != RL_OK ||
 	    (rc = rl_store_report_rows(db, RL_Q_RULE_LABELS, 0, 0,
 				       on_rule_labels, d)) != RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_HIST, RL_REPORT_HIST_BINS,
+	    (rc = rl_store_report_rows(db, d->multi ? RL_Q_ML_HIST
+						    : RL_Q_HIST,
+				       RL_REPORT_HIST_BINS,
 				       0, on_hist, d)) != RL_OK ||
-	    (rc = rl_store_report_rows(db, RL_Q_LOWEST, o->samples,
+	    (rc = rl_store_report_rows(db, d->multi ? RL_Q_ML_LOWEST
+						    : RL_Q_LOWEST, o->samples,
 				       o->text_chars, on_lowest, d)) !=
 	    RL_OK ||
 	    (rc = rl_store_report_rows(db, RL_Q_LAST_LABEL, 0, 0,

@@ -377,8 +377,17 @@ typedef enum rl_report_query {
 	RL_Q_LOWEST,		/* label, id, confidence, source, text (its
 				   first b characters), cut; a per label,
 				   least confident first; no seeds */
-	RL_Q_LAST_LABEL		/* started, method, labelled, model kind of
+	RL_Q_LAST_LABEL,	/* started, method, labelled, model kind of
 				   the last labelling run */
+	/* A multi-label store's: */
+	RL_Q_LABEL_PAIRS,	/* review id, label id, source, hand (1: a
+				   hand label): every label each review
+				   carries, as review_labels has them, by
+				   review id */
+	RL_Q_ML_HIST,		/* as RL_Q_HIST, of the labels of reviews
+				   without a hand label */
+	RL_Q_ML_LOWEST		/* as RL_Q_LOWEST, of the labels of
+				   reviews without a hand label */
 } rl_report_query;
 
 /* One row: column c as text (NULL for NULL) and as a number. Borrowed. */

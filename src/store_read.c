@@ -23,6 +23,9 @@ enum stmt_id {
 	S_REPORT_HIST,
 	S_REPORT_LOWEST,
 	S_REPORT_LAST_LABEL,
+	S_REPORT_LABEL_PAIRS,
+	S_REPORT_ML_HIST,
+	S_REPORT_ML_LOWEST,
 	S_LABELLING_INPUTS,
 	S_COUNT
 };
@@ -114,6 +117,31 @@ static const char *const stmt_sql[S_COUNT] = {
 		"json_extract(r.counts, '$.labelled'), (SELECT kind FROM models "
 		"m WHERE m.run_id = r.id) FROM runs r WHERE r.stage = 'label' "
 		"AND r.status = 'ok' ORDER BY r.id DESC LIMIT 1",
+	/* A review's hand labels if it has any, else its assignments
+	 * (review_labels in schema.sql; keep the two in step). */
+	[S_REPORT_LABEL_PAIRS] =
+		"SELECT h.review_id, h.label_id, 'seed', 1 FROM seeds h "
+		"WHERE h.origin = 'hand' "
+		"UNION ALL "
+		"SELECT a.review_id, a.label_id, a.source, 0 FROM assignments a "
+		"WHERE NOT EXISTS (SELECT 1 FROM seeds h WHERE h.review_id = "
+		"a.review_id AND h.origin = 'hand') ORDER BY 1",
+	[S_REPORT_ML_HIST] =
+		"SELECT l.name, min(CAST(a.confidence * ?1 AS INTEGER), "
+		"?1 - 1), count(*) FROM assignments a JOIN labels l ON "
+		"l.id = a.label_id WHERE a.source <> 'seed' AND NOT EXISTS "
+		"(SELECT 1 FROM seeds h WHERE h.review_id = a.review_id AND "
+		"h.origin = 'hand') GROUP BY 1, 2",
+	[S_REPORT_ML_LOWEST] =
+		"SELECT label, id, confidence, source, substr(text, 1, ?2), "
+		"length(text) > ?2 FROM (SELECT l.name AS label, r.ext_id AS id, "
+		"a.confidence AS confidence, a.source AS source, r.text AS text, "
+		"row_number() OVER (PARTITION BY a.label_id ORDER BY "
+		"a.confidence, r.ext_id) AS rn FROM assignments a JOIN reviews r "
+		"ON r.id = a.review_id JOIN labels l ON l.id = a.label_id WHERE "
+		"a.source <> 'seed' AND NOT EXISTS (SELECT 1 FROM seeds h WHERE "
+		"h.review_id = a.review_id AND h.origin = 'hand')) WHERE rn <= "
+		"?1 ORDER BY label, rn",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -446,6 +474,9 @@ int rl_store_report_rows(rl_db *db, rl_report_query q, int64_t a,
 		[RL_Q_HIST] = S_REPORT_HIST,
 		[RL_Q_LOWEST] = S_REPORT_LOWEST,
 		[RL_Q_LAST_LABEL] = S_REPORT_LAST_LABEL,
+		[RL_Q_LABEL_PAIRS] = S_REPORT_LABEL_PAIRS,
+		[RL_Q_ML_HIST] = S_REPORT_ML_HIST,
+		[RL_Q_ML_LOWEST] = S_REPORT_ML_LOWEST,
 	};
 	sqlite3_stmt *s = stmt(db, ids[q]);
 	if (!s)

@@ -247,6 +247,10 @@ START_TEST(example_report)
 	ck_assert_int_eq(count(html, "<svg"), 7);
 	ck_assert_int_eq(count(html, "</svg>"), 7);
 	ck_assert_int_eq(count(html, "class=\"note\""), 0);
+	/* A single-label store's page has no multi-label sections. */
+	ck_assert_ptr_null(strstr(html, "Labels per review"));
+	ck_assert_ptr_null(strstr(html, "Labels on the same review"));
+	HAS(html, "<h2>Rule conflicts between labels</h2>");
 	ck_assert_int_eq(count(html, "http:"), 0);
 	ck_assert_int_eq(count(html, "<script"), 0);
 
@@ -460,6 +464,154 @@ START_TEST(notes_without_eval)
 }
 END_TEST
 
+/* The html between two strings (malloc'd), which must both be there. */
+static char *between(const char *html, const char *from, const char *to)
+{
+	const char *a = strstr(html, from);
+	ck_assert_msg(a != NULL, "'%s' not in report", from);
+	const char *b = strstr(a, to);
+	ck_assert_msg(b != NULL, "'%s' not after '%s'", to, from);
+	char *s = strndup(a, (size_t)(b - a));
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* A multi-label store labelled by SQL as a run leaves one: hand labels
+ * (whose reviews' stale assignments must not count), assignments of
+ * several labels and sources, abstentions, a label on no review. */
+START_TEST(multi_label_report)
+{
+	rl_db_close(db);
+	snprintf(db_path, sizeof db_path, "%s", tu_path("m.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE |
+				    RL_OPEN_MULTI_LABEL, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("m.tsv",
+		"id\ttext\n"
+		"r1\tcheap, and the courier was quick\n"
+		"r2\tcheap courier, solid build\n"
+		"r3\tsolid build\n"
+		"r4\tcheap and the courier came\n"
+		"r5\tcourier late\n"
+		"r6\tcheap solid thing\n"
+		"r7\tnothing to say\n"
+		"r8\tmeh\n", 0), NULL, NULL), RL_OK);
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt",
+		"price\tcheap\nship\tcourier\n", 0), &ro, NULL), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "quality"), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "zero"), RL_OK);
+	sqlite3 *s = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s,
+		"CREATE TEMP VIEW l AS SELECT id, name FROM labels;"
+		"CREATE TEMP VIEW r AS SELECT id, ext_id FROM reviews;"
+		"INSERT INTO seeds(review_id, label_id) SELECT r.id, l.id FROM "
+		"r, l WHERE (r.ext_id, l.name) IN (VALUES ('r1', 'price'), "
+		"('r1', 'ship'), ('r2', 'price'), ('r2', 'ship'), "
+		"('r2', 'quality'), ('r3', 'quality'));"
+		"INSERT INTO assignments(review_id, label_id, confidence, "
+		"source) SELECT r.id, l.id, v.column3, v.column4 FROM r, l, "
+		"(VALUES ('r1', 'price', 1, 'seed'), ('r1', 'ship', 1, 'seed'),"
+		" ('r3', 'price', 0.3, 'model'),"
+		" ('r4', 'price', 0.9, 'model'), ('r4', 'ship', 0.6, 'rule'),"
+		" ('r5', 'ship', 0.4, 'propagation'),"
+		" ('r6', 'price', 0.7, 'model'),"
+		" ('r6', 'quality', 0.55, 'cluster')) v "
+		"WHERE r.ext_id = v.column1 AND l.name = v.column2;",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+
+	char *before = tu_digest(db_path);
+	rl_report_opts o;
+	rl_report_opts_init(&o);
+	o.samples = 2;
+	ck_assert_int_eq(rl_report_file(db, &o, tu_path("m.html")), RL_OK);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	char *html = slurp(tu_path("m.html"));
+	/* Each label of a review by its source; a hand-labelled review's
+	 * stale assignment (r3's price) is not counted. */
+	HAS(html, "11 labels on 6 reviews, 2 abstained");
+	HAS(html, "<dt>abstained</dt><dd>2</dd>");
+	HAS(html, "price, seed: 2 reviews");
+	HAS(html, "ship, seed: 2 reviews");
+	HAS(html, "quality, seed: 2 reviews");
+	HAS(html, "price, model: 2 reviews");
+	HAS(html, "ship, rule: 1 reviews");
+	HAS(html, "ship, propagation: 1 reviews");
+	HAS(html, "quality, cluster: 1 reviews");
+	ck_assert_ptr_null(strstr(html, "zero, "));
+	/* How many labels a review carries. */
+	HAS(html, "aria-label=\"Reviews by how many labels they carry\"");
+	HAS(html, "hand-labelled reviews carry 2.00 on average (3 reviews), "
+		  "those revlab labelled 1.67 on average (3 reviews)");
+	HAS(html, "none, abstained: 2 reviews");
+	HAS(html, "1 label, hand-labelled: 1 reviews");
+	HAS(html, "2 labels, hand-labelled: 1 reviews");
+	HAS(html, "3 labels, hand-labelled: 1 reviews");
+	HAS(html, "1 label, labelled by revlab: 1 reviews");
+	HAS(html, "2 labels, labelled by revlab: 2 reviews");
+	/* (no rows past the most labels a review carries) */
+	ck_assert_ptr_null(strstr(html, "4 labels"));
+	/* Labels on the same review, hand labels and revlab's apart. */
+	char *hand = between(html, "aria-label=\"Labels together on "
+			     "hand-labelled reviews\"", "</svg>");
+	HAS(hand, "price / ship: 2</title>");
+	HAS(hand, "ship / price: 2</title>");
+	HAS(hand, "price / quality: 1</title>");
+	HAS(hand, "quality / quality: 2</title>");
+	HAS(hand, "price / price: 2</title>");
+	ck_assert_ptr_null(strstr(hand, "zero"));
+	free(hand);
+	char *mine = between(html, "aria-label=\"Labels together on reviews "
+			     "revlab labelled\"", "</svg>");
+	HAS(mine, "price / ship: 1</title>");
+	HAS(mine, "price / quality: 1</title>");
+	HAS(mine, "ship / quality: 0</title>");
+	HAS(mine, "price / price: 2</title>");
+	HAS(mine, "ship / ship: 2</title>");
+	ck_assert_ptr_null(strstr(mine, "zero"));
+	free(mine);
+	HAS(html, "<figcaption>Hand-labelled reviews (3)</figcaption>");
+	HAS(html, "<figcaption>Reviews revlab labelled (3)</figcaption>");
+	/* Rules for two labels on one review are no conflict here. */
+	HAS(html, "<h2>Rules firing together</h2>");
+	HAS(html, "may well carry both");
+	ck_assert_ptr_null(strstr(html, "Rule conflicts between labels"));
+	/* The confidence of the labels revlab gave: not r3's. */
+	HAS(html, "The confidence of the 5 labels revlab inferred");
+	ck_assert_ptr_null(strstr(html, "price, confidence 0.30"));
+	/* The least confident labels revlab gave, per label: r3's stale
+	 * 0.3 is no label of r3's. */
+	char *low = between(html, "Least confident reviews per label",
+			    "</section>");
+	HAS(low, "<tr><td>r6</td><td>0.700</td><td>model</td>");
+	HAS(low, "<tr><td>r5</td><td>0.400</td><td>propagation</td>");
+	ck_assert_ptr_null(strstr(low, "<td>r3</td>"));
+	free(low);
+	/* The charts: sources, cardinality, the two matrices, rules, rules
+	 * together, the confidence histogram. */
+	ck_assert_int_eq(count(html, "<svg"), 7);
+	free(html);
+
+	/* Nothing labelled yet: the sections say so. */
+	rl_db_close(db);
+	snprintf(db_path, sizeof db_path, "%s", tu_path("e.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE |
+				    RL_OPEN_MULTI_LABEL, &db), RL_OK);
+	ck_assert_int_eq(rl_report_file(db, NULL, tu_path("e.html")), RL_OK);
+	html = slurp(tu_path("e.html"));
+	HAS(html, "<h2>Labels per review</h2>\n<p class=\"note\">No reviews "
+		  "yet.");
+	HAS(html, "<h2>Labels on the same review</h2>\n<p class=\"note\">"
+		  "No review carries a label yet.");
+	ck_assert_int_eq(count(html, "<svg"), 0);
+	free(html);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("report");
@@ -471,6 +623,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hostile_reviews);
 	tcase_add_test(tc, example_report);
 	tcase_add_test(tc, notes_without_eval);
+	tcase_add_test(tc, multi_label_report);
 	suite_add_tcase(s, tc);
 	return s;
 }
