@@ -6,6 +6,7 @@
  * routed through the wrappers below by the linker (-Wl,--wrap=...).
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,29 @@ static int do_label_blend(void *arg)
 static int do_html(void *arg)
 {
 	int rc = rl_report_file(db, NULL, arg);
+	if (rc != RL_OK)
+		ck_assert_int_eq(access(arg, F_OK), -1);
+	return rc;
+}
+
+static int on_row(void *ctx, const rl_labelled_row *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
+/* The labelled table, streamed and as a new SQLite file (a failure
+ * leaves no file behind). */
+static int do_rows(void *arg)
+{
+	(void)arg;
+	return rl_labelled_rows(db, NULL, on_row, NULL);
+}
+
+static int do_export(void *arg)
+{
+	int rc = rl_export_sqlite(db, NULL, arg);
 	if (rc != RL_OK)
 		ck_assert_int_eq(access(arg, F_OK), -1);
 	return rc;
@@ -470,6 +494,33 @@ START_TEST(report)
 	snprintf(html, sizeof html, "%s", tu_path("r.html"));
 	ck_assert_int_gt(each_allocation(do_html, html), 1);
 	ck_assert_int_eq(access(html, F_OK), 0);
+
+	/* A multi-label store's export and page, labelled by SQL: hand
+	 * labels on r1, several labels on r2, r3 abstains. */
+	rl_db_close(db);
+	snprintf(db_path, sizeof db_path, "%s", tu_path("m.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE |
+				    RL_OPEN_MULTI_LABEL, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("m.tsv", "id\ttext\n"
+		"r1\tcheap courier\nr2\tslow\nr3\tok\n", 0), NULL, NULL),
+		RL_OK);
+	sqlite3 *s = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "INSERT INTO labels(name) VALUES "
+		"('ship'), ('price'), ('quality');"
+		"INSERT INTO seeds(review_id, label_id) VALUES (1, 1), (1, 2);"
+		"INSERT INTO assignments(review_id, label_id, confidence, "
+		"source) VALUES (1, 1, 1, 'seed'), (1, 2, 1, 'seed'), "
+		"(2, 1, 0.5, 'model'), (2, 3, 0.75, 'rule')", NULL, NULL,
+		NULL), SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_gt(each_allocation(do_rows, NULL), 1);
+	snprintf(html, sizeof html, "%s", tu_path("m.sqlite"));
+	ck_assert_int_gt(each_allocation(do_export, html), 1);
+	ck_assert_int_eq(tu_int(html, "SELECT count(*) FROM review_labels"),
+			 4);
+	snprintf(html, sizeof html, "%s", tu_path("m.html"));
+	ck_assert_int_gt(each_allocation(do_html, html), 1);
 }
 END_TEST
 
