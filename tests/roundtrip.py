@@ -5,12 +5,12 @@ imported, labelled, exported as CSV and JSONL, read back with Python's csv
 and json modules, and every field must be identical; --format sqlite must
 hold the same rows; filters must filter.
 
-Then a multi-label store, labelled by SQL (hand labels and assignments of
-every source, as a run leaves them), exported in every format, one row
-per review and --long: each review's labels must be what Python works
-out from the tables (hand labels win, else the assignments), in name
-order, and what the store's views say; filters by label, source and
-confidence alike.
+Then a multi-label store, its hand labels set by `revlab seed` and its
+assignments of every source by SQL, as a run leaves them, exported in
+every format, one row per review and --long: each review's labels must
+be what Python works out from the tables (hand labels win, else the
+assignments), in name order, and what the store's views say; filters by
+label, source and confidence alike.
 
 usage: roundtrip.py REVLAB"""
 import csv, io, json, os, sqlite3, subprocess, sys, tempfile
@@ -92,7 +92,7 @@ def main():
 
 
 # Label names a CSV reader could trip on; ids into LABELS below.
-LABELS = ["ship", "price, \"value\"", "qualit\u00e9", "\u65e5\u672c",
+LABELS = ["ship", "price, \"value\" deal", "qualit\u00e9", "\u65e5\u672c",
           "a", "Zed"]
 # Per review of AWKWARD: hand labels, then assignments (label, confidence,
 # source); a run writes a 'seed' assignment for each hand label it saw.
@@ -205,17 +205,20 @@ def multi_label(revlab):
                 f.write(json.dumps({"id": i, "text": t}) + "\n")
         run(revlab, "init", db, "--multi-label")
         run(revlab, "import", db, src)
+        # The hand labels as a person gives them; what a run would
+        # assign, by SQL.
+        run(revlab, "labels", db, "--add", *LABELS)
+        seeds = os.path.join(tmp, "seeds.tsv")
+        with open(seeds, "w", encoding="utf-8") as f:
+            for i, (hand, _) in MULTI.items():
+                f.writelines("%s\t%s\n" % (i, LABELS[l]) for l in hand)
+        run(revlab, "seed", db, seeds)
         con = sqlite3.connect(db)
         with con:
             ids = dict(con.execute("SELECT ext_id, id FROM reviews"))
-            lid = []
-            for name in LABELS:
-                lid.append(con.execute("INSERT INTO labels(name) VALUES "
-                                       "(?)", (name,)).lastrowid)
+            lid = [con.execute("SELECT id FROM labels WHERE name = ?",
+                               (name,)).fetchone()[0] for name in LABELS]
             for i, (hand, assigned) in MULTI.items():
-                for l in hand:
-                    con.execute("INSERT INTO seeds(review_id, label_id) "
-                                "VALUES (?, ?)", (ids[i], lid[l]))
                 for l, c, s in assigned:
                     con.execute("INSERT INTO assignments(review_id, "
                                 "label_id, confidence, margin, source, "
