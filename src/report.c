@@ -237,7 +237,7 @@ static void together_matrix(page *p, const rl_report_data *d, int kind,
 	rl_svg_matrix c = {
 		.title = kind ? "Labels together on reviews revlab labelled"
 			      : "Labels together on hand-labelled reviews",
-		.rows_title = "reviews with this label",
+		.rows_title = "reviews with label",
 		.cols_title = "that also carry this label",
 		.names = names,
 		.swatch = swatch,
