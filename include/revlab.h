@@ -713,10 +713,13 @@ typedef struct rl_eval_opts {
 	 * in a single-label store. Borrowed. */
 	const double *thresholds;
 	const double *label_thresholds;
-	/* In a multi-label store, the weight of the rules' evidence added
-	 * to the classifier's (rl_eval_report.rule_weight, which chose
-	 * it); 0: the classifier alone. The last of the reserved space:
-	 * the next field bumps the ABI. */
+	/* In a multi-label store the model adds the rules' evidence to the
+	 * classifier's, the way naive Bayes adds evidence: per label, the
+	 * log-odds the rules for it move the label by on the hand labels,
+	 * where they fire and where they keep silent, times this weight;
+	 * 1 (0: the classifier alone). The model file carries the rules,
+	 * so new reviews get the same. The last of the reserved space: the
+	 * next field bumps the ABI. */
 	double rule_weight;
 } rl_eval_opts;
 
@@ -809,14 +812,6 @@ typedef struct rl_eval_report {
 	 * carry hand label g and were given p; multi_scores[m] the rest. */
 	int multi;
 	rl_multi_score multi_scores[RL_METHOD_COUNT];
-	/* A multi-label store's model (and the blend through it) adds the
-	 * rules' evidence to the classifier's, the way naive Bayes adds
-	 * evidence: per label, the log-odds the rules for it move the
-	 * label by on the hand labels, where they fire and where they keep
-	 * silent, times this weight, chosen among 0, 0.5 and 1 by the
-	 * model's cross-validated macro-F1 (ties: the smaller). The model
-	 * file carries the rules, so new reviews get the same. */
-	double rule_weight;
 } rl_eval_report;
 
 /* Cross-validates every method and baseline on the hand labels: in each

@@ -583,10 +583,7 @@ int rl_eval_report_json(const rl_eval_report *r, char **out)
 {
 	rl_buf b = { 0 };
 	*out = NULL;
-	char multi[64] = "";
-	if (r->multi)
-		snprintf(multi, sizeof multi, "\"multi_label\":true,"
-			 "\"rule_weight\":%g,", r->rule_weight);
+	const char *multi = r->multi ? "\"multi_label\":true," : "";
 	int rc = rl_buf_printf(&b, "{%s\"seeds\":%llu,\"folds\":%u,"
 			       "\"min_per_label\":%u,\"model\":\"%s\","
 			       "\"best\":\"%s\",\"top\":\"%s\",\"se\":%.6f,"

@@ -255,8 +255,7 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	uint8_t *use = NULL, *G = NULL, *ycol = NULL, *on = NULL;
 	double *Pr = NULL, *Pp = NULL, *Pm = NULL, *Pb = NULL, *Pj = NULL;
 	double *Ps = NULL, *T = NULL, *A = NULL, *col = NULL, *thr = NULL;
-	/* the model and the blend at each rule weight, held-out rows */
-	double *AW = NULL, *Pw = NULL, *llr = NULL;
+	double *llr = NULL;	/* the rules' log-odds [L][2] */
 	*out = NULL;
 	uint32_t least = 0;
 	int rc = rl_cv_fold_count_multi(ev, o->folds < 2 ? 2
@@ -304,11 +303,8 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	ycol = malloc(ns + 1);
 	thr = malloc(((size_t)L + 1) * sizeof *thr);
 	on = malloc((size_t)L + 1);
-	AW = malloc(2 * RL_RULE_WEIGHTS * nsL * sizeof *AW);
-	Pw = malloc(2 * nL * sizeof *Pw);
 	llr = malloc((2 * (size_t)L + 1) * sizeof *llr);
-	if (!A || !G || !sfold || !col || !ycol || !thr || !on || !AW ||
-	    !Pw || !llr)
+	if (!A || !G || !sfold || !col || !ycol || !thr || !on || !llr)
 		goto out;
 	for (size_t a = 0; a < ns; a++) {
 		sfold[a] = fold[order[a]];
@@ -351,25 +347,12 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		    (rc = rl_model_multi(ev, X, use, T, o, Ps, NULL)) !=
 		    RL_OK)
 			goto out;
-		rl_blend_multi(ev, use, Pm, Pp, Pb);
-		/* The model with the rules mixed in at each weight, and the
-		 * blend through each: kept for the held-out rows. */
+		/* The model adds the rules' evidence, as labelling does;
+		 * the blend goes through it. */
 		if ((rc = rl_rules_llr(ev, use, llr)) != RL_OK)
 			goto out;
-		for (int w = 0; w < RL_RULE_WEIGHTS; w++) {
-			double *Pmw = Pw, *Pbw = Pw + nL;
-			rl_rules_mix(ev, llr, rl_rule_weights[w], Pm, Pmw, on);
-			rl_blend_multi(ev, use, Pmw, Pp, Pbw);
-			for (size_t a = 0; a < ns; a++) {
-				uint32_t i = order[a];
-				if (fold[i] != f)
-					continue;
-				memcpy(AW + (2 * (size_t)w) * nsL + a * L,
-				       Pmw + (size_t)i * L, L * sizeof *AW);
-				memcpy(AW + (2 * (size_t)w + 1) * nsL + a * L,
-				       Pbw + (size_t)i * L, L * sizeof *AW);
-			}
-		}
+		rl_rules_mix(ev, llr, o->rule_weight, Pm, Pm, on);
+		rl_blend_multi(ev, use, Pm, Pp, Pb);
 		for (size_t a = 0; a < ns; a++) {
 			uint32_t i = order[a];
 			if (fold[i] != f)
@@ -379,28 +362,6 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 				       P[m] + (size_t)i * L, L * sizeof *A);
 		}
 	}
-	/* The rule weight: the model's best cross-validated macro-F1 (each
-	 * scored as below: tempered, thresholds from the other folds). */
-	int bw = 0;
-	double bf = -1;
-	for (int w = 0; w < RL_RULE_WEIGHTS; w++) {
-		double *Aw = A + RL_METHOD_MODEL * nsL;
-		memcpy(Aw, AW + (2 * (size_t)w) * nsL, ns * L * sizeof *Aw);
-		rl_temper_multi(Aw, ns * L, fit_temperature(Aw, G, ns * L));
-		score_method(r, RL_METHOD_MODEL, Aw, G, sfold, ns, k, per, col,
-			     ycol, thr, on);
-		if (r->methods[RL_METHOD_MODEL].macro_f1 > bf + 1e-9) {
-			bf = r->methods[RL_METHOD_MODEL].macro_f1;
-			bw = w;
-		}
-		memset(r->methods[RL_METHOD_MODEL].confusion, 0,
-		       (size_t)L * L * sizeof(uint64_t));
-	}
-	r->rule_weight = rl_rule_weights[bw];
-	memcpy(A + RL_METHOD_MODEL * nsL, AW + (2 * (size_t)bw) * nsL,
-	       ns * L * sizeof *A);
-	memcpy(A + RL_METHOD_BLEND * nsL, AW + (2 * (size_t)bw + 1) * nsL,
-	       ns * L * sizeof *A);
 	for (size_t a = 0; oof && a < ns; a++)
 		for (int m = 0; m < RL_METHOD_COUNT; m++)
 			memcpy(oof[m] + (size_t)order[a] * L, A + m * nsL + a * L,
@@ -447,8 +408,6 @@ out:
 	free(ycol);
 	free(thr);
 	free(on);
-	free(AW);
-	free(Pw);
 	free(llr);
 	return rc;
 }

@@ -237,9 +237,7 @@ double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
  * use (smoothed shares; log-odds): llr [L][2], fired then silent, 0 for
  * a label no rule votes for. The model's probability of l becomes
  * sigmoid(logit(p) + w llr[l][state]) (naive Bayes' way of adding
- * evidence), w chosen by cross-validation among RL_RULE_WEIGHTS. */
-#define RL_RULE_WEIGHTS 3
-extern const double rl_rule_weights[RL_RULE_WEIGHTS];	/* 0, 0.5, 1 */
+ * evidence, at w = rl_eval_opts.rule_weight, 1). */
 int rl_rules_llr(const rl_evidence *ev, const uint8_t *use_seed,
 		 double *llr);
 /* fired [L]: 1 where a rule for the label matches row i. */

@@ -475,8 +475,6 @@ void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
 
 /* ---- the rules beside the classifier ---- */
 
-const double rl_rule_weights[RL_RULE_WEIGHTS] = { 0, 0.5, 1 };
-
 int rl_rules_llr(const rl_evidence *ev, const uint8_t *use_seed, double *llr)
 {
 	uint32_t L = ev->L;

@@ -184,6 +184,9 @@ const rl_param_def rl_train_params[] = {
 	  "nb, cnb: additive smoothing of the feature counts"),
 	P(rl_eval_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, rule_weight, "1", 0, 100,
+	  "multi-label stores: weight of the rules' log-odds added to the "
+	  "classifier's (0: the classifier alone)"),
 };
 const size_t rl_train_nparams =
 	sizeof rl_train_params / sizeof rl_train_params[0];

@@ -325,7 +325,6 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	if (er->multi) {
 		eo.thresholds = er->multi_scores[RL_METHOD_MODEL].threshold;
 		eo.label_thresholds = er->multi_scores[er->best].threshold;
-		eo.rule_weight = er->rule_weight;
 	}
 	eo.progress = o->progress;
 	eo.ctx = o->ctx;

@@ -248,7 +248,7 @@ START_TEST(run_end_to_end)
 		ck_assert_double_eq(rl_model_thresholds(m)[l],
 				    rl_model_thresholds(m2)[l]);
 	const char *texts[2] = { "a cheap price and fast delivery",
-				 "overpriced, not worth the money" };
+				 "expensive, not worth the money" };
 	int32_t lab[4], lab2[4];
 	double cf[4], cf2[4];
 	ck_assert_int_eq(rl_model_predict(m, texts, NULL, 2, 2, lab, cf, err,
@@ -326,7 +326,10 @@ START_TEST(oof_answers_leak_nothing)
 				double a = oof1[m][(size_t)i * ev.L + l];
 				double b = oof2[m][(size_t)i * ev.L + l];
 				if (fold[i] == 0)
-					ck_assert_double_eq_tol(a, b, 1e-9);
+					ck_assert_msg(fabs(a - b) < 1e-9,
+						      "method %d row %u label "
+						      "%u: %g then %g", m, i, l,
+						      a, b);
 				else
 					moved |= fabs(a - b) > 1e-9;
 			}

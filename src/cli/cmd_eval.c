@@ -29,9 +29,6 @@ static void print_multi(const rl_eval_report *r, FILE *out)
 			(rl_method)m == r->best ? "  <- chosen"
 			: m >= RL_METHOD_CANDIDATES ? "  (baseline)" : "");
 	}
-	fprintf(out, "  the model adds the rules' evidence at weight %g (chosen "
-		"among 0, 0.5, 1 by its\n  cross-validated macro-F1)\n",
-		r->rule_weight);
 	fprintf(out, "  (labels: per held-out review, given/hand-labelled; "
 		"exact: all of a review's\n  labels right; each fold decided "
 		"with thresholds chosen on the other folds)\n");
