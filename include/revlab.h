@@ -1219,7 +1219,9 @@ typedef struct rl_next_opts {
 	double density;		/* the score is multiplied by the review's
 				   relative density to this power; 1 */
 	int balance;		/* at most limit / labels picks per likeliest
-				   label while others remain; 1 */
+				   label (in a multi-label store, per label
+				   a pick is most unsure of) while others
+				   remain; 1 */
 	rl_propagate_opts prop;	/* propagation, redone with the current
 				   hand labels */
 	uint64_t reserved_[4];	/* zero; room for fields to come */
@@ -1236,13 +1238,35 @@ RL_API int rl_next_opts_set(rl_next_opts *o, const char *assignment);
  * rules (those that answer) whose best labels differ; density the
  * review's mean similarity to its neighbours over that of the densest
  * candidate. reason says it in words ("unsure: price 0.41 vs quality
- * 0.38; rules say shipping; dense region (density 0.83)"). Strings are
- * borrowed for the call. */
+ * 0.38; rules say shipping; dense region (density 0.83)").
+ *
+ * In a multi-label store each label is a question of its own. A label's
+ * evidence is the model's probability and propagation's (where it
+ * answers), each mapped piecewise linearly so that its threshold (the
+ * model's, kept with it; propagation's 0.5) falls at 0.5, then averaged;
+ * the label's uncertainty is 1 - |2 evidence - 1|, and the review's the
+ * largest of its labels' (the label a hand label settles most; a mean
+ * would drown it in the many labels plainly absent). Model, propagation
+ * and rules each decide as labelling does (every label at or above its
+ * threshold, the likeliest when none is); disagreement is the mean, over
+ * pairs of those that answer, of the share of the labels either gives
+ * that only one gives. reason: "unsure: shipping 0.47, price 0.58;
+ * likely price; model says price|shipping; rules say shipping; dense
+ * region (density 0.83)", the labels with their evidence.
+ *
+ * unsure [n_unsure] names what the review is unsure of, most unsure
+ * first: the two likeliest labels it is torn between (one if only one
+ * has a probability), or in a multi-label store the labels whose
+ * uncertainty is above 0.5 (evidence within 0.25 of the line), at least
+ * the most unsure one and at most three; none when nothing answers.
+ * Strings are borrowed for the call. */
 typedef struct rl_next_item {
 	const char *ext_id;
 	const char *text;
 	double score, uncertainty, disagreement, density;
 	const char *reason;
+	uint32_t n_unsure;
+	const char *const *unsure;
 } rl_next_item;
 
 typedef int (*rl_next_fn)(void *ctx, const rl_next_item *it);
@@ -1263,8 +1287,18 @@ RL_API int rl_next(rl_db *db, const rl_next_opts *o, size_t limit,
 
 /* A hand label that out-of-fold predictions disagree with: the label
  * given and the one suggested, with their probabilities, and every
- * label's probability p [n_labels] (in `labels` order). Borrowed for the
- * call. */
+ * label's probability p [n_labels] (in `labels` order).
+ *
+ * In a multi-label store a suspect is about one label, and the other
+ * side is NULL: a hand label to drop has `given` (p_given its
+ * probability) and suggested NULL, a missing label to add has
+ * `suggested` (p_suggested its probability) and given NULL (the other
+ * probability is 0); p holds each label's own probability (not a
+ * distribution), bar the mean probability of the label that the
+ * probability crossed (over the hand-labelled reviews without it for a
+ * drop, with it for an add), and hand [n_hand] the review's hand labels.
+ * In a single-label store bar is 0, hand the given label. Borrowed for
+ * the call. */
 typedef struct rl_suspect {
 	const char *ext_id;
 	const char *text;
@@ -1273,6 +1307,9 @@ typedef struct rl_suspect {
 	uint32_t n_labels;
 	const char *const *labels;
 	const double *p;
+	double bar;
+	uint32_t n_hand;
+	const char *const *hand;
 } rl_suspect;
 
 typedef int (*rl_suspect_fn)(void *ctx, const rl_suspect *s);
@@ -1291,6 +1328,17 @@ typedef struct rl_suspects_stats {
  * mean probability of l over the seeds given l; a seed is suspect when
  * the likeliest label at or above its threshold is not the one given.
  * Calls fn for up to `limit` suspects, the lowest p(given) first.
+ *
+ * In a multi-label store, confident learning one label against the rest
+ * (each label's probability the mean of the calibrated model's and
+ * propagation's, out of fold): a hand label l is suspect when its
+ * review's probability of l is at most the mean over the hand-labelled
+ * reviews without l (drop it?), a missing one when it is at least the
+ * mean over those with l (add it?); a label whose mean with it is not
+ * above its mean without it is not judged. The least self-confident
+ * first: p(l) for a drop, 1 - p(l) for an add; st->seeds counts
+ * hand-labelled reviews, st->suspects (review, label) suspects.
+ *
  * Changes nothing. RL_EEMPTY as rl_eval. `st` may be NULL. */
 RL_API int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 		       rl_suspect_fn fn, void *ctx, rl_suspects_stats *st);

@@ -184,6 +184,7 @@ typedef struct rl_next_item {
     const char *text;
     double score, uncertainty, disagreement, density;
     const char *reason;
+    ...;
 } rl_next_item;
 void rl_next_opts_init(rl_next_opts *o);
 int rl_next_opts_set(rl_next_opts *o, const char *assignment);

@@ -414,7 +414,14 @@ typedef struct rl_next_in {
 				   largest reach of a candidate */
 	double density_power;	/* the score is multiplied by density^this */
 	int balance;		/* at most limit / L picks per likeliest
-				   label while others remain */
+				   label (multi: most unsure label) while
+				   others remain */
+	/* A multi-label store: Pm, Pp and R hold each label's own
+	 * probability (R: the rules' noisy-or, rl_rules_multi), and each
+	 * source decides as rl_decide_multi does, the model with thr [L]
+	 * (NULL: 0.5 each), propagation and rules at 0.5. */
+	int multi;
+	const double *thr;
 } rl_next_in;
 
 /* One chosen review and why: the best two labels of model and
@@ -422,7 +429,11 @@ typedef struct rl_next_in {
  * none), its uncertainty (1 - p1 + p2), disagreement (share of answering
  * source pairs that differ), density (mean similarity to its neighbours
  * over the densest candidate's), novelty (1 - reach over the largest)
- * and the score they make. */
+ * and the score they make. In a multi-label store m1 and m2 are the two
+ * labels it is most unsure of, p1 and p2 their evidence (see
+ * rl_next_row_multi), uncertainty the largest of its labels' and
+ * disagreement the mean over answering source pairs of the share of the
+ * labels either gives that only one gives. */
 typedef struct rl_next_pick {
 	uint32_t row;
 	double score, uncertainty, disagreement, density, novelty;
@@ -436,13 +447,28 @@ typedef struct rl_next_pick {
  * disagreement + w_explore * novelty) / (1 + w_disagree + w_explore) *
  * density^density_power, and picks up to `limit` into out, best first
  * (ties by row), passing over a candidate that is a graph neighbour of an
- * earlier pick, or (balance) whose likeliest label has had ceil(limit /
- * L) picks, while others remain. Deterministic. */
+ * earlier pick, or (balance) whose likeliest label (multi: most unsure
+ * label) has had ceil(limit / L) picks, while others remain.
+ * Deterministic. */
 int rl_next_rank(const rl_next_in *in, size_t limit, rl_next_pick *out,
 		 size_t *n_out);
 
+/* Row i of a multi-label store: q [L] each label's evidence, the model's
+ * probability and propagation's (where it answers) each mapped
+ * piecewise linearly so that its threshold falls at 0.5 (0 and 1 stay),
+ * then averaged: 0.5 is the decision line, and 1 - |2 q - 1| the label's
+ * uncertainty. on [4][L] the decisions (rl_decide_multi) of the two
+ * together (q at 0.5), the model, propagation and the rules; a source
+ * that abstains (all-zero row) has none. Returns how many of model and
+ * propagation answer. */
+int rl_next_row_multi(const rl_next_in *in, uint32_t i, double *q,
+		      uint8_t *on);
+
 /* One suspect hand label: row, given and suggested label indices, and
- * p[suggested] - p[given]. */
+ * p[suggested] - p[given]. In a multi-label store a hand label to drop
+ * has suggested RL_NO_LABEL, a missing one to add given RL_NO_LABEL, and
+ * margin is how far its probability is past the label's bar. */
+#define RL_NO_LABEL UINT32_MAX
 typedef struct rl_suspect_pick {
 	uint32_t row, given, suggested;
 	double margin;
@@ -457,6 +483,21 @@ typedef struct rl_suspect_pick {
 int rl_suspect_rank(uint32_t n, uint32_t L, const double *P,
 		    const int32_t *given, rl_suspect_pick *out,
 		    size_t *n_out);
+
+/* Confident learning one label against the rest, for a multi-label
+ * store: on out-of-fold probabilities P [n][L] of the hand-labelled rows
+ * (given[i] >= 0; all-zero rows abstained and are left out) with hand
+ * labels Y [n][L], label l's bars are the mean P[.][l] of the rows that
+ * carry l (bars[l]) and of those that do not (bars[L + l]; bars may be
+ * NULL). A hand label l is suspect (drop it?) where P[i][l] is at most
+ * the second bar, a missing one (add it?) where P[i][l] is at least the
+ * first; a label whose first bar is not above its second, or that lacks
+ * rows on either side, is not judged. out (room for L per hand-labelled
+ * row) gets the suspects, the least self-confident first (P[i][l] of a
+ * hand label, 1 - P[i][l] of a missing one; ties by row, then label). */
+int rl_suspect_rank_multi(uint32_t n, uint32_t L, const double *P,
+			  const uint8_t *Y, const int32_t *given,
+			  rl_suspect_pick *out, size_t *n_out, double *bars);
 
 /* ---- threads (parallel.c) ---- */
 

@@ -9,8 +9,11 @@
  * seeds, the rule votes and the raw neighbour similarities, and lets
  * guide.c rank them. suspects takes the out-of-fold predictions of the
  * same cross-validation as `revlab eval`, so every hand label is judged by
- * fits that never saw it.
+ * fits that never saw it. In a multi-label store both go label by label
+ * (guide.c says how): next with the model's per-label probabilities and
+ * thresholds, suspects with a hand label to drop or a missing one to add.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +55,11 @@ static int with_text(rl_db *db, int64_t id, text_call *t)
 }
 
 /* The newest model's probabilities for every row of ev, in ev's label
- * order (a label the model never knew gets 0), into Pm [n][L]. */
-static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm)
+ * order (a label the model never knew gets 0), into Pm [n][L]; in a
+ * multi-label store each label's own, sigmoid(logit / temperature), and
+ * the model's thresholds into thr [L] (0.5 where it has none). */
+static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm,
+		       double *thr)
 {
 	rl_stored_model m;
 	rl_buf fit = { 0 };
@@ -96,12 +102,26 @@ static int model_probs(rl_db *db, const rl_evidence *ev, double *Pm)
 			if (!strcmp(m.labels[j], ev->label_names[l]))
 				map[j] = (int32_t)l;
 	}
+	for (uint32_t l = 0; l < L; l++)
+		thr[l] = 0.5;
+	for (uint32_t j = 0; ev->multi && j < m.n_labels; j++)
+		if (map[j] >= 0 && m.thresholds && j < m.n_thresholds)
+			thr[map[j]] = m.thresholds[j];
 	for (uint32_t i = 0; i < ev->n; i++) {
 		double *row = Pm + (size_t)i * L;
 		memset(row, 0, L * sizeof *row);
-		rl_logreg_predict(&X, i, m.weights, m.n_labels, p);
-		if (m.temperature != 1)
-			rl_temper(p, m.n_labels, m.temperature);
+		if (ev->multi) {
+			rl_linear_logits(&X, i, m.weights, m.n_labels, p);
+			for (uint32_t j = 0; j < m.n_labels; j++) {
+				double z = p[j] / m.temperature;
+				p[j] = z >= 0 ? 1 / (1 + exp(-z))
+					      : exp(z) / (1 + exp(z));
+			}
+		} else {
+			rl_logreg_predict(&X, i, m.weights, m.n_labels, p);
+			if (m.temperature != 1)
+				rl_temper(p, m.n_labels, m.temperature);
+		}
 		for (uint32_t j = 0; j < m.n_labels; j++)
 			if (map[j] >= 0)
 				row[map[j]] = p[j];
@@ -158,6 +178,96 @@ static int reason_of(const rl_evidence *ev, const rl_next_pick *p,
 	return rc;
 }
 
+/* Appends the names of the labels on [L] marks, joined by '|'. */
+static int append_labels(rl_buf *b, const rl_evidence *ev, const uint8_t *on)
+{
+	int rc = RL_OK, first = 1;
+	for (uint32_t l = 0; rc == RL_OK && l < ev->L; l++) {
+		if (!on[l])
+			continue;
+		if (!first)
+			rc = rl_buf_putc(b, '|');
+		if (rc == RL_OK)
+			rc = rl_buf_append(b, ev->label_names[l],
+					   strlen(ev->label_names[l]));
+		first = 0;
+	}
+	return rc;
+}
+
+/* A pick's reason in a multi-label store, e.g. "unsure: shipping 0.47,
+ * price 0.58; likely price; model says price|shipping; rules say
+ * shipping; dense region (density 0.83)", and into unsure [3] the labels
+ * it is unsure of, most unsure first (those of uncertainty above 0.5, at
+ * least the most unsure; up to three). q [L] and on [4][L] scratch. */
+static int reason_multi(const rl_evidence *ev, const rl_next_in *in,
+			const rl_next_pick *p, double *q, uint8_t *on,
+			const char **unsure, uint32_t *n_unsure, rl_buf *b)
+{
+	uint32_t L = ev->L;
+	char part[512];
+	int len, rc = RL_OK;
+	b->len = 0;
+	*n_unsure = 0;
+	if (!rl_next_row_multi(in, p->row, q, on) || p->m1 < 0)
+		return rl_buf_append(b, "no answer yet", 14);
+	int32_t pick[3] = { p->m1, -1, -1 };
+	int np = 1;
+	for (; np < 3; np++) {
+		double best = 0.5;
+		for (uint32_t l = 0; l < L; l++) {
+			double u = 1 - fabs(2 * q[l] - 1);
+			int taken = 0;
+			for (int a = 0; a < np; a++)
+				taken |= pick[a] == (int32_t)l;
+			if (!taken && u > best) {
+				best = u;
+				pick[np] = (int32_t)l;
+			}
+		}
+		if (pick[np] < 0)
+			break;
+	}
+	rc = rl_buf_append(b, p->uncertainty > 0.5 ? "unsure: " : "leans: ",
+			   8);
+	for (int a = 0; rc == RL_OK && a < np; a++) {
+		const char *name = ev->label_names[pick[a]];
+		unsure[(*n_unsure)++] = name;
+		if (a)
+			rc = rl_buf_append(b, ", ", 2);
+		if (rc == RL_OK)
+			rc = rl_buf_append(b, name, strlen(name));
+		len = snprintf(part, sizeof part, " %.2f", q[pick[a]]);
+		if (rc == RL_OK)
+			rc = rl_buf_append(b, part, (size_t)len);
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_append(b, "; likely ", 9);
+	if (rc == RL_OK)
+		rc = append_labels(b, ev, on);
+	static const char *const who[3] = { "model says", "propagation says",
+					    "rules say" };
+	int32_t says[3] = { p->model, p->prop, p->rule };
+	for (int w = 0; rc == RL_OK && w < 3; w++) {
+		const uint8_t *o = on + (size_t)(w + 1) * L;
+		if (says[w] < 0 || !memcmp(o, on, L))
+			continue;
+		len = snprintf(part, sizeof part, "; %s ", who[w]);
+		rc = rl_buf_append(b, part, (size_t)len);
+		if (rc == RL_OK)
+			rc = append_labels(b, ev, o);
+	}
+	if (rc == RL_OK && p->prop < 0)
+		rc = rl_buf_append(b, "; no seed or rule reaches it", 28);
+	if (rc == RL_OK) {
+		len = snprintf(part, sizeof part, "; %s (density %.2f)",
+			       p->density >= 0.5 ? "dense region"
+						 : "sparse region", p->density);
+		rc = rl_buf_append(b, part, (size_t)len + 1);
+	}
+	return rc;
+}
+
 typedef struct next_call {
 	rl_next_item it;
 	rl_next_fn fn;
@@ -183,7 +293,9 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	rl_propagate_opts prop;
 	rl_evidence ev;
 	double *Pm = NULL, *Pp = NULL, *R = NULL, *quality = NULL;
-	double *Y = NULL, *reach = NULL;
+	double *Y = NULL, *reach = NULL, *thr = NULL, *q = NULL;
+	const char **unsure = NULL;
+	uint8_t *on = NULL;
 	int32_t *nbr = NULL;
 	float *sim = NULL;
 	uint8_t *cand = NULL;
@@ -215,18 +327,27 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 	cand = malloc((size_t)n + 1);
 	Y = malloc(((size_t)n + 1) * sizeof *Y);
 	reach = malloc(((size_t)n + 1) * sizeof *reach);
+	thr = malloc(((size_t)L + 1) * sizeof *thr);
+	q = malloc(((size_t)L + 1) * sizeof *q);
+	on = malloc(4 * (size_t)L + 1);
+	unsure = malloc(((size_t)L + 3) * sizeof *unsure);
 	if (!Pm || !Pp || !R || !quality || !nbr || !sim || !cand || !Y ||
-	    !reach)
+	    !reach || !thr || !q || !on || !unsure)
 		goto out;
-	if ((rc = model_probs(db, &ev, Pm)) != RL_OK ||
+	if ((rc = model_probs(db, &ev, Pm, thr)) != RL_OK ||
 	    (rc = rl_propagate_run(&ev, NULL, &prop, Pp, NULL, NULL)) !=
 	    RL_OK ||
 	    (rc = rl_rule_quality(&ev, NULL, quality)) != RL_OK ||
 	    (rc = rl_store_neighbours_load(db, ev.review_ids, n, (uint32_t)k,
 					   nbr, sim, &found)) != RL_OK)
 		goto out;
+	/* The rules as labelling would use them: votes in a single-label
+	 * store, each label's noisy-or in a multi-label one. */
+	if (ev.multi && (rc = rl_method_rules(&ev, NULL, R)) != RL_OK)
+		goto out;
 	for (uint32_t i = 0; i < n; i++) {
-		rl_rule_votes(&ev, i, quality, 1, R + (size_t)i * L);
+		if (!ev.multi)
+			rl_rule_votes(&ev, i, quality, 1, R + (size_t)i * L);
 		cand[i] = ev.seed[i] < 0;
 	}
 	/* Reach: the hand labels spread over the graph as one class. */
@@ -238,7 +359,7 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		goto out;
 	rl_next_in in = { n, L, (uint32_t)k, Pm, Pp, R, cand, nbr, sim, reach,
 			  o->disagreement, o->explore, o->density,
-			  o->balance };
+			  o->balance, ev.multi, ev.multi ? thr : NULL };
 	if (limit > n)
 		limit = n;
 	if (!(picks = malloc((limit + 1) * sizeof *picks))) {
@@ -249,11 +370,22 @@ int rl_next(rl_db *db, const rl_next_opts *o, size_t limit, rl_next_fn fn,
 		goto out;
 	for (size_t a = 0; a < n_picks; a++) {
 		const rl_next_pick *p = &picks[a];
-		if ((rc = reason_of(&ev, p, &reason)) != RL_OK)
+		uint32_t n_unsure = 0;
+		if (ev.multi)
+			rc = reason_multi(&ev, &in, p, q, on, unsure,
+					  &n_unsure, &reason);
+		else
+			rc = reason_of(&ev, p, &reason);
+		if (rc != RL_OK)
 			goto out;
+		for (int w = 0; !ev.multi && w < 2; w++) {
+			int32_t l = w ? p->m2 : p->m1;
+			if (l >= 0)
+				unsure[n_unsure++] = ev.label_names[l];
+		}
 		next_call c = { { NULL, NULL, p->score, p->uncertainty,
-				  p->disagreement, p->density, reason.data },
-				fn, ctx };
+				  p->disagreement, p->density, reason.data,
+				  n_unsure, unsure }, fn, ctx };
 		text_call t = { next_emit, &c };
 		if ((rc = with_text(db, ev.review_ids[p->row], &t)) != RL_OK)
 			goto out;
@@ -272,6 +404,10 @@ out:
 	free(cand);
 	free(Y);
 	free(reach);
+	free(thr);
+	free(q);
+	free(on);
+	free(unsure);
 	free(picks);
 	rl_buf_free(&reason);
 	return rc;
@@ -292,7 +428,8 @@ static int suspect_emit(void *ctx, const char *ext_id, const char *text)
 }
 
 /* Each seed's out-of-fold distribution into P [n][L]: the calibrated
- * model and propagation averaged, so neither's blind spots decide alone. */
+ * model and propagation averaged, so neither's blind spots decide alone.
+ * In a multi-label store each label's probability, the same way. */
 static void oof_probs(const rl_oof *oof, double temperature, double *P)
 {
 	uint32_t n = oof->ev.n, L = oof->ev.L;
@@ -304,7 +441,9 @@ static void oof_probs(const rl_oof *oof, double temperature, double *P)
 		const double *pp = oof->P[RL_METHOD_PROPAGATION] +
 				   (size_t)i * L;
 		memcpy(p, pm, L * sizeof *p);
-		if (temperature != 1)
+		if (temperature != 1 && oof->ev.multi)
+			rl_temper_multi(p, L, temperature);
+		else if (temperature != 1)
 			rl_temper(p, L, temperature);
 		for (uint32_t l = 0; l < L; l++)
 			sp += pp[l];
@@ -318,8 +457,9 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 {
 	rl_eval_report *r = NULL;
 	rl_oof oof;
-	double *P = NULL;
+	double *P = NULL, *bars = NULL;
 	int32_t *given = NULL;
+	const char **hand = NULL;
 	rl_suspect_pick *picks = NULL;
 	size_t n_picks = 0;
 	if (st)
@@ -327,19 +467,28 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 	int rc = rl_eval_oof(db, o, &r, &oof);
 	if (rc != RL_OK)
 		return rc;
-	uint32_t n = oof.ev.n, L = oof.ev.L;
+	const rl_evidence *ev = &oof.ev;
+	uint32_t n = ev->n, L = ev->L;
+	/* A multi-label store's suspects are (review, label) pairs. */
+	size_t room = ev->multi ? (size_t)ev->n_seeds * L : n;
 	rc = RL_ENOMEM;
 	P = calloc((size_t)n * L + 1, sizeof *P);
 	given = malloc(((size_t)n + 1) * sizeof *given);
-	picks = malloc(((size_t)n + 1) * sizeof *picks);
-	if (!P || !given || !picks)
+	picks = malloc((room + 1) * sizeof *picks);
+	bars = malloc((2 * (size_t)L + 1) * sizeof *bars);
+	hand = malloc(((size_t)L + 1) * sizeof *hand);
+	if (!P || !given || !picks || !bars || !hand)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		given[i] = oof.ev.seed[i];
+		given[i] = ev->seed[i];
 	oof_probs(&oof, r->temperature, P);
-	if ((rc = rl_suspect_rank(n, L, P, given, picks, &n_picks)) != RL_OK)
+	if (ev->multi)
+		rc = rl_suspect_rank_multi(n, L, P, ev->Y, given, picks,
+					   &n_picks, bars);
+	else
+		rc = rl_suspect_rank(n, L, P, given, picks, &n_picks);
+	if (rc != RL_OK)
 		goto out;
-	const rl_evidence *ev = &oof.ev;
 	if (st) {
 		st->seeds = ev->n_seeds;
 		st->suspects = n_picks;
@@ -348,11 +497,23 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 	for (size_t a = 0; a < n_picks && a < limit; a++) {
 		const rl_suspect_pick *p = &picks[a];
 		const double *row = P + (size_t)p->row * L;
-		suspect_call c = { { NULL, NULL, ev->label_names[p->given],
-				     ev->label_names[p->suggested],
-				     row[p->given], row[p->suggested], L,
+		int has_g = p->given != RL_NO_LABEL;
+		int has_s = p->suggested != RL_NO_LABEL;
+		uint32_t n_hand = 0;
+		double bar = 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (rl_has_label(ev, p->row, l))
+				hand[n_hand++] = ev->label_names[l];
+		if (ev->multi)
+			bar = has_g ? bars[L + p->given] : bars[p->suggested];
+		suspect_call c = { { NULL, NULL,
+				     has_g ? ev->label_names[p->given] : NULL,
+				     has_s ? ev->label_names[p->suggested]
+					   : NULL,
+				     has_g ? row[p->given] : 0,
+				     has_s ? row[p->suggested] : 0, L,
 				     (const char *const *)ev->label_names,
-				     row }, fn, ctx };
+				     row, bar, n_hand, hand }, fn, ctx };
 		text_call t = { suspect_emit, &c };
 		if ((rc = with_text(db, ev->review_ids[p->row], &t)) != RL_OK)
 			goto out;
@@ -364,7 +525,9 @@ out:
 	rl_eval_report_free(r);
 	rl_oof_free(&oof);
 	free(P);
+	free(bars);
 	free(given);
+	free(hand);
 	free(picks);
 	return rc;
 }

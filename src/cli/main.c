@@ -164,6 +164,13 @@ static const struct {
 	    "offered together), and the picks are shared out among the\n"
 	    "labels they most likely have, while others remain. Needs what\n"
 	    "`revlab run` leaves (graph, model); changes nothing.\n"
+	    "In a multi-label store each label is its own question: a\n"
+	    "review is as unsure as its most unsure label (the probability\n"
+	    "nearest the label's threshold), the sources disagree on the\n"
+	    "share of the labels either gives that only one gives, the\n"
+	    "picks are shared out by the label they are unsure of, and the\n"
+	    "reason names those labels (\"unsure: shipping 0.47, price\n"
+	    "0.58; likely price; ...\", 0.5 being each label's threshold).\n"
 	    "--json prints one object a line. `revlab label DB --interactive\n"
 	    "--next` offers reviews in this order.\n" }, next_stages },
 	{ { "suspects", cmd_suspects, "hand labels that look wrong",
@@ -176,6 +183,10 @@ static const struct {
 	    "learning: a label's bar is the mean probability the seeds given\n"
 	    "it receive), the lowest p(given) first, up to N (default 20),\n"
 	    "with the text, so a person can re-check them.\n"
+	    "In a multi-label store each label is judged against its\n"
+	    "absence: a hand label whose probability is as low as the\n"
+	    "reviews without it average (\"drop price?\"), or a missing\n"
+	    "one as high as the reviews with it average (\"add shipping?\").\n"
 	    "Changes nothing. --json prints one object a line.\n" },
 	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove hand labels of a review",
