@@ -8,6 +8,15 @@
  * patterns. Hand-labelled reviews count 1; once propagation has run, the
  * reviews it labelled count with their confidence, which finds keywords
  * no seed contains. Precision is still reported on the hand labels only.
+ *
+ * In a multi-label store a review may carry several labels, so each label
+ * is contrasted with the labelled reviews that do not carry it (one
+ * against the rest): a review counts for each of its labels, 1 for a
+ * hand label and its confidence for an assigned one, and among the rest
+ * of a label with its surest label's weight (1 if hand-labelled), as a
+ * review of a single-label store counts among the rest with its one
+ * label's. A suggestion is right on a hand-labelled review that carries
+ * its label.
  * The score is the z-score of the log-odds ratio with an informative
  * Dirichlet prior (Monroe, Colaresi & Quinn 2008): the prior of a term
  * is its share of the whole corpus, so a word frequent
@@ -41,6 +50,11 @@ typedef struct sg {
 	double *cnt;		/* [n_terms][n_labels] labelled reviews
 				   containing it, weighted */
 	uint32_t *last;		/* [n_terms] 1 + last review counted */
+	/* multi-label store only: per term, the weight of the labelled
+	 * reviews containing it, tot [n_terms], and of those carrying each
+	 * label, cv [n_terms][n_labels]; each review weighs its surest
+	 * label's weight */
+	double *tot, *cv;
 	size_t n_terms, cap;
 	/* labels, hand labels: from the evidence, whose arrays these
 	 * borrow */
@@ -50,6 +64,9 @@ typedef struct sg {
 	size_t n_labels;
 	uint32_t *seeds_per_label;
 	double *mass_per_label;	/* seeds + propagated confidence */
+	/* multi: the reviews' weights all_v, and of those carrying each
+	 * label carry_v [n_labels] */
+	double all_v, *carry_v;
 	/* propagated labels: sorted (review, label index, confidence) */
 	int64_t *soft_review;
 	size_t *soft_label;
@@ -59,6 +76,10 @@ typedef struct sg {
 	uint32_t doc;
 	int cur_label;		/* label index of the review's seed, or -1 */
 	double cur_weight;	/* 1 for a seed, confidence if propagated */
+	double *cur_w;		/* multi: [n_labels] the review's weight
+				   per label, 0 where it does not carry
+				   it */
+	double cur_v;		/* multi: its weight among the rest */
 	rl_buf prev;		/* previous token, for pairs */
 	int has_prev;
 	uint64_t n_docs;
@@ -90,6 +111,16 @@ static int grow_terms(sg *s)
 	if (!cnt)
 		return RL_ENOMEM;
 	s->cnt = cnt;
+	if (s->ev.multi) {
+		double *tot = realloc(s->tot, cap * sizeof *tot);
+		if (!tot)
+			return RL_ENOMEM;
+		s->tot = tot;
+		double *cv = realloc(s->cv, cap * nl * sizeof *cv);
+		if (!cv)
+			return RL_ENOMEM;
+		s->cv = cv;
+	}
 	s->cap = cap;
 	return RL_OK;
 }
@@ -110,13 +141,28 @@ static void count_term(sg *s, const char *t, size_t len)
 		s->last[idx] = 0;
 		memset(s->cnt + (size_t)idx * s->n_labels, 0,
 		       s->n_labels * sizeof *s->cnt);
+		if (s->ev.multi) {
+			s->tot[idx] = 0;
+			memset(s->cv + (size_t)idx * s->n_labels, 0,
+			       s->n_labels * sizeof *s->cv);
+		}
 		s->n_terms++;
 	}
 	if (s->last[idx] == s->doc + 1)
 		return;
 	s->last[idx] = s->doc + 1;
 	s->df[idx]++;
-	if (s->cur_label >= 0)
+	if (s->ev.multi) {
+		if (!(s->cur_v > 0))
+			return;
+		size_t at = (size_t)idx * s->n_labels;
+		s->tot[idx] += s->cur_v;
+		for (size_t l = 0; l < s->n_labels; l++)
+			if (s->cur_w[l] > 0) {
+				s->cnt[at + l] += s->cur_w[l];
+				s->cv[at + l] += s->cur_v;
+			}
+	} else if (s->cur_label >= 0)
 		s->cnt[(size_t)idx * s->n_labels + (size_t)s->cur_label] +=
 			s->cur_weight;
 }
@@ -150,6 +196,36 @@ static int seed_index(const sg *s, int64_t review)
 	return i >= 0 ? (int)s->ev.seed[i] : -1;
 }
 
+/* Row of the evidence of a review, -1 if it has none. */
+static int64_t seed_row(const sg *s, int64_t review)
+{
+	return rl_find_id(s->ev.review_ids, s->ev.n, review);
+}
+
+/* Multi-label: review's labels into cur_w and cur_v, its hand labels if
+ * it has any, else its assigned ones (the soft rows from soft_review's
+ * first entry for it). */
+static void multi_weights(sg *s, int64_t review)
+{
+	int64_t i = seed_row(s, review);
+	memset(s->cur_w, 0, s->n_labels * sizeof *s->cur_w);
+	s->cur_v = 0;
+	if (i >= 0 && s->ev.seed[i] >= 0) {
+		for (uint32_t l = 0; l < s->n_labels; l++)
+			s->cur_w[l] = rl_has_label(&s->ev, (uint32_t)i, l);
+		s->cur_v = 1;
+		return;
+	}
+	int64_t a = rl_find_id(s->soft_review, s->n_soft, review);
+	for (size_t j = a < 0 ? s->n_soft : (size_t)a;
+	     j < s->n_soft && s->soft_review[j] == review; j++) {
+		double c = s->soft_conf[j] > 0 ? s->soft_conf[j] : 0;
+		s->cur_w[s->soft_label[j]] = c;
+		if (c > s->cur_v)
+			s->cur_v = c;
+	}
+}
+
 static int soft_index(const sg *s, int64_t review, double *conf)
 {
 	int64_t i = rl_find_id(s->soft_review, s->n_soft, review);
@@ -164,10 +240,14 @@ static int on_review(void *ctx, int64_t id, const char *ext_id,
 {
 	sg *s = ctx;
 	(void)ext_id;
-	s->cur_label = seed_index(s, id);
-	s->cur_weight = 1;
-	if (s->cur_label < 0)
-		s->cur_label = soft_index(s, id, &s->cur_weight);
+	if (s->ev.multi) {
+		multi_weights(s, id);
+	} else {
+		s->cur_label = seed_index(s, id);
+		s->cur_weight = 1;
+		if (s->cur_label < 0)
+			s->cur_label = soft_index(s, id, &s->cur_weight);
+	}
 	s->has_prev = 0;
 	int rc = rl_tokenize_text(s->tk, text, len, on_token, s);
 	s->doc++;
@@ -202,7 +282,8 @@ static int on_soft(void *ctx, int64_t review, int64_t label, double conf)
 	s->soft_review[s->n_soft] = review;
 	s->soft_label[s->n_soft] = li;
 	s->soft_conf[s->n_soft++] = conf;
-	s->mass_per_label[li] += conf;
+	if (!s->ev.multi)
+		s->mass_per_label[li] += conf;
 	return RL_OK;
 }
 
@@ -257,6 +338,7 @@ static int cover_review(void *ctx, int64_t id, const char *ext_id,
 	sg *s = ctx;
 	char err[256];
 	int seed = seed_index(s, id);
+	int64_t row = seed >= 0 ? seed_row(s, id) : -1;
 	for (size_t i = 0; i < s->n_m; i++) {
 		size_t a, b;
 		int r = rl_matcher_find(s->m[i], text, len, &a, &b, err,
@@ -268,7 +350,10 @@ static int cover_review(void *ctx, int64_t id, const char *ext_id,
 		s->cover[i]++;
 		if (seed >= 0) {
 			s->seed_hits[i]++;
-			s->seed_correct[i] += (size_t)seed == s->short_label[i];
+			s->seed_correct[i] += s->ev.multi
+				? rl_has_label(&s->ev, (uint32_t)row,
+					       (uint32_t)s->short_label[i])
+				: (size_t)seed == s->short_label[i];
 		}
 	}
 	return RL_OK;
@@ -320,17 +405,33 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 	}
 	s.seeds_per_label = calloc(s.n_labels + 1, sizeof *s.seeds_per_label);
 	s.mass_per_label = calloc(s.n_labels + 1, sizeof *s.mass_per_label);
-	if (!s.seeds_per_label || !s.mass_per_label) {
+	s.carry_v = calloc(s.n_labels + 1, sizeof *s.carry_v);
+	s.cur_w = calloc(s.n_labels + 1, sizeof *s.cur_w);
+	if (!s.seeds_per_label || !s.mass_per_label || !s.carry_v ||
+	    !s.cur_w) {
 		rc = RL_ENOMEM;
 		goto out;
 	}
-	for (uint32_t i = 0; i < s.ev.n; i++)
+	for (uint32_t i = 0; !s.ev.multi && i < s.ev.n; i++)
 		if (s.ev.seed[i] >= 0) {
 			s.seeds_per_label[s.ev.seed[i]]++;
 			s.mass_per_label[s.ev.seed[i]] += 1;
 		}
 	if ((rc = rl_store_propagated_each(db, on_soft, &s)) != RL_OK)
 		goto out;
+	/* Multi-label: every review's weights, as the counting will see
+	 * them (hand labels win over assignments left from a run before
+	 * they were given). */
+	for (uint32_t i = 0; s.ev.multi && i < s.ev.n; i++) {
+		multi_weights(&s, s.ev.review_ids[i]);
+		s.all_v += s.cur_v;
+		for (size_t l = 0; l < s.n_labels; l++)
+			if (s.cur_w[l] > 0) {
+				s.seeds_per_label[l] += s.ev.seed[i] >= 0;
+				s.mass_per_label[l] += s.cur_w[l];
+				s.carry_v[l] += s.cur_v;
+			}
+	}
 	if (s.ev.n_seeds == 0) {
 		rc = rl_fail(db, RL_EEMPTY, "no hand labels yet; suggestions "
 			     "come from them (revlab seed / label)");
@@ -364,14 +465,19 @@ int rl_suggest(rl_db *db, const char *label, const rl_suggest_opts *o,
 		for (size_t m = 0; m < s.n_labels; m++)
 			total += s.mass_per_label[m];
 		double ni = s.mass_per_label[l];
-		double nj = total - ni;
+		double nj = s.ev.multi ? s.all_v - s.carry_v[l] : total - ni;
+		if (s.ev.multi && nj < 0)	/* rounding */
+			nj = 0;
 		size_t np = 0;
 		for (size_t t = 0; t < s.n_terms; t++) {
 			double yi = s.cnt[t * s.n_labels + l];
 			if (yi < o->min_seeds)
 				continue;
 			double yj = 0;
-			for (size_t m = 0; m < s.n_labels; m++)
+			if (s.ev.multi)
+				yj = fmax(0, s.tot[t] -
+					     s.cv[t * s.n_labels + l]);
+			for (size_t m = 0; !s.ev.multi && m < s.n_labels; m++)
 				if (m != l)
 					yj += s.cnt[t * s.n_labels + m];
 			double aw = a0 * s.df[t] / (double)s.n_docs;
@@ -460,10 +566,14 @@ out:
 	free(s.name_off);
 	free(s.df);
 	free(s.cnt);
+	free(s.tot);
+	free(s.cv);
 	free(s.last);
 	rl_evidence_free(&s.ev);
 	free(s.seeds_per_label);
 	free(s.mass_per_label);
+	free(s.carry_v);
+	free(s.cur_w);
 	free(s.soft_review);
 	free(s.soft_label);
 	free(s.soft_conf);

@@ -7,6 +7,7 @@
  * `revlab run`).
  */
 #include <check.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -791,6 +792,113 @@ START_TEST(multi_next_per_label)
 }
 END_TEST
 
+typedef struct sugs {
+	char what[16][48];	/* "label term" */
+	double z[16];
+	uint64_t hits[16], correct[16];
+	int n;
+} sugs;
+
+static int on_sug(void *ctx, const rl_suggestion *x)
+{
+	sugs *s = ctx;
+	ck_assert_int_lt(s->n, 16);
+	snprintf(s->what[s->n], sizeof s->what[0], "%s %s", x->label, x->term);
+	s->z[s->n] = x->score;
+	s->hits[s->n] = x->seed_hits;
+	s->correct[s->n] = x->seed_correct;
+	s->n++;
+	return 0;
+}
+
+static int sug_at(const sugs *s, const char *what)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->what[i], what))
+			return i;
+	return -1;
+}
+
+/* The z-score of the log-odds with the corpus prior (a0 100, n_docs 7),
+ * as suggest.c computes it. */
+static double zscore(double yi, double yj, double ni, double nj, double df)
+{
+	double aw = 100 * df / 7;
+	double d = log((yi + aw) / (ni + 100 - yi - aw)) -
+		   log((yj + aw) / (nj + 100 - yj - aw));
+	return d / sqrt(1 / (yi + aw) + 1 / (yj + aw));
+}
+
+START_TEST(multi_suggest_one_against_rest)
+{
+	/* r1 and r2 carry price and shipping, r3 and r4 price, r5
+	 * shipping; r6 has assignments (shipping 0.8, price 0.6), r7
+	 * nothing. Shipping is the rarer label, so each of r1 and r2 is
+	 * counted for both labels, not its rarest alone. */
+	rl_db *m = NULL;
+	const char *path = tu_path("sg.db");
+	ck_assert_int_eq(rl_db_open(path, RL_OPEN_CREATE | RL_OPEN_MULTI_LABEL,
+				    &m), RL_OK);
+	ck_assert_int_eq(rl_import_file(m, tu_write("sg.tsv",
+		"id\ttext\n"
+		"r1\tbundle price\n"
+		"r2\tbundle price\n"
+		"r3\tprice cheap\n"
+		"r4\tprice cheap\n"
+		"r5\tfast courier\n"
+		"r6\tcourier\n"
+		"r7\tsomething else\n", 0), NULL, NULL), RL_OK);
+	static const char *const hand[][2] = {
+		{ "r1", "price" }, { "r1", "shipping" }, { "r2", "price" },
+		{ "r2", "shipping" }, { "r3", "price" }, { "r4", "price" },
+		{ "r5", "shipping" } };
+	for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++)
+		ck_assert_int_eq(rl_seed_set(m, hand[i][0], hand[i][1]),
+				 RL_OK);
+	sqlite3 *q = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &q), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(q, "INSERT INTO assignments(review_id, "
+		"label_id, confidence, source) SELECT r.id, l.id, CASE "
+		"l.name WHEN 'price' THEN 0.6 ELSE 0.8 END, 'propagation' "
+		"FROM reviews r, labels l WHERE r.ext_id = 'r6'", NULL, NULL,
+		NULL),
+		SQLITE_OK);
+	sqlite3_close(q);
+	rl_suggest_opts o;
+	rl_suggest_opts_init(&o);
+	o.min_seeds = 1;
+	o.lexicon_dir = RL_LEXICON_DIR;
+	sugs s = { .n = 0 };
+	ck_assert_int_eq(rl_suggest(m, NULL, &o, on_sug, &s), RL_OK);
+	/* price: its reviews weigh 1 + 1 + 1 + 1 + 0.6 (r6) = 4.6, the
+	 * rest r5 (1); "bundle" is in 2 of them and none of the rest. */
+	int at = sug_at(&s, "price bundle");
+	ck_assert_int_ge(at, 0);
+	ck_assert_double_eq_tol(s.z[at], zscore(2, 0, 4.6, 1, 2), 1e-9);
+	ck_assert_uint_eq(s.hits[at], 2);
+	ck_assert_uint_eq(s.correct[at], 2);
+	/* shipping: 1 + 1 + 1 + 0.8 = 3.8, the rest r3 and r4 (2). */
+	at = sug_at(&s, "shipping bundle");
+	ck_assert_int_ge(at, 0);
+	ck_assert_double_eq_tol(s.z[at], zscore(2, 0, 3.8, 2, 2), 1e-9);
+	ck_assert_uint_eq(s.correct[at], 2);
+	/* "courier": r5 and r6 by its confidence 0.8, none of the rest. */
+	at = sug_at(&s, "shipping courier");
+	ck_assert_int_ge(at, 0);
+	ck_assert_double_eq_tol(s.z[at], zscore(1.8, 0, 3.8, 2, 2), 1e-9);
+	ck_assert_uint_eq(s.hits[at], 1);
+	ck_assert_uint_eq(s.correct[at], 1);
+	/* For price it is only r6's 0.6, under min_seeds. */
+	ck_assert_int_lt(sug_at(&s, "price courier"), 0);
+	/* "price" is in every price review and in r1 and r2 among the
+	 * shipping ones, as often as in the rest of shipping (r3, r4): no
+	 * word of shipping's. */
+	ck_assert_int_ge(sug_at(&s, "price price"), 0);
+	ck_assert_int_lt(sug_at(&s, "shipping price"), 0);
+	rl_db_close(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("guide");
@@ -817,6 +925,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tm, setup_multi, teardown);
 	tcase_add_test(tm, multi_suspects_drop_and_add);
 	tcase_add_test(tm, multi_next_per_label);
+	tcase_add_test(tm, multi_suggest_one_against_rest);
 	suite_add_tcase(s, tm);
 	return s;
 }

@@ -223,7 +223,9 @@ static const struct {
 	    "an informative prior from the whole corpus) and prints the best\n"
 	    "N per label (default 10) as rule lines, each with the reviews it\n"
 	    "matches and its precision on the hand labels. Paste the good\n"
-	    "ones into your rules file.\n" }, NULL },
+	    "ones into your rules file. In a multi-label store a review\n"
+	    "counts for each of its labels, and a label is set against the\n"
+	    "reviews that do not carry it.\n" }, NULL },
 	{ { "propagate", cmd_propagate, "spread hand labels and rule votes",
 	    "usage: revlab propagate DB [-p name=value]... [-q]\n"
 	    "\n"
