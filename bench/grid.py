@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """What run could choose, and how well its cross-validation would choose
-it: for every file and draw of the development suite (suite.py), one store
-is built and run with the defaults; then for each setting of a grid
-(propagation strength alpha x classifier) `revlab eval` gives the
-cross-validated score on the hand labels (what run can see) and `revlab
-train` + `predict` the test macro-F1 (what run cannot see). The rows go to
-a JSON file; --rules NAME,... then replays choice rules over it (argmax
-of the cross-validated score, the one-standard-error rule, fixed
+it: for every single-label file and draw of the development suite
+(suite.py), one store is built and run with the defaults; then for each
+setting of a grid (propagation strength alpha x classifier) `revlab eval`
+gives the cross-validated score on the hand labels (what run can see) and
+`revlab train` + `predict` the test macro-F1 (what run cannot see). The
+rows go to a JSON file; --rules NAME,... then replays choice rules over it
+(argmax of the cross-validated score, the one-standard-error rule, fixed
 settings) without running revlab again, with the margin over the
 scikit-learn floor (suite.py's cache) and the leave-one-file-out check.
 
@@ -17,7 +17,8 @@ usage: grid.py run OUT.json [--files a,b] [--draws N] [--alphas 0,0.5,0.9]
 import argparse, json, os, subprocess, sys, tempfile
 
 from protocol import macro_f1, read, sh
-from suite import FILES, SHARED, REVLAB, SK, new_store, source, sklearn, mean
+from suite import (FILES, SHARED, REVLAB, SK, multi, new_store, source,
+                   sklearn, mean)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -214,13 +215,15 @@ def main():
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("cmd", choices=["run", "replay"])
     ap.add_argument("out")
-    ap.add_argument("--files", default=",".join(f for f in FILES
-                                                 if f != "imdb"))
+    ap.add_argument("--files", default=",".join(
+        f for f in FILES if f != "imdb" and not multi(f)))
     ap.add_argument("--draws", type=int, default=0)
     ap.add_argument("--alphas", default="0,0.5,0.9")
     ap.add_argument("--models", default="logreg,nb,cnb")
     ap.add_argument("--fold-seeds", default="1")
     a = ap.parse_args()
+    if any(multi(f) for f in a.files.split(",")):
+        ap.error("the grid is for single-label files only")
     if a.cmd == "run":
         cmd_run(a)
     else:
