@@ -24,7 +24,8 @@ gold, the reviews left with no label, the share given only their likeliest
 label (none reached its threshold), and with -v per draw the per-label
 thresholds: the model's (kept for predict) and those of the way of
 labelling run chose for the corpus (confidence minus margin in the
-assignments table), and per label how many reviews got it against gold.
+assignments table), and per label how many reviews got it against gold,
+and its F1.
 One scorer serves both kinds: a single-label prediction is a set of one,
 and score_multi's macro-F1 over labels is then the usual macro-F1.
 
@@ -110,14 +111,16 @@ def new_store(split, rules, name="r.db", multi_label=False):
 def shape(pred, gold):
     """What a multi-label labelling looks like beside gold, over gold's
     reviews: labels per review, reviews with none, and per label how many
-    reviews have it, predicted and gold."""
+    reviews have it, predicted and gold, and its F1."""
     n = len(gold)
     count = lambda d: Counter(l for i in gold for l in d.get(i, ()))
+    p, g = count(pred), count(gold)
+    tp = Counter(l for i in gold for l in pred.get(i, set()) & gold[i])
     return {"cardinality": sum(len(pred.get(i, ())) for i in gold) / n,
             "gold_cardinality": sum(len(g) for g in gold.values()) / n,
             "no_label": sum(1 for i in gold if not pred.get(i)),
-            "per_label": {l: [c, count(gold)[l]]
-                          for l, c in sorted(count(pred).items())}}
+            "per_label": {l: [p[l], g[l], 2 * tp[l] / (p[l] + g[l])]
+                          for l in sorted(set(p) | set(g))}}
 
 
 def run_revlab(split, rules, params, multi_label=False):
@@ -245,10 +248,10 @@ def print_draw(d, r, sk, name):
         for what in ("test", "corpus"):
             s = r[what + "_shape"]
             line += "\n      %-6s labels/review %.2f (gold %.2f), no " \
-                    "label %d; reviews per label, revlab/gold: %s" % (
+                    "label %d; per label, reviews revlab/gold and F1: %s" % (
                         what, s["cardinality"], s["gold_cardinality"],
                         s["no_label"], "  ".join(
-                            "%s %d/%d" % (l, c[0], c[1])
+                            "%s %d/%d %.2f" % (l, c[0], c[1], c[2])
                             for l, c in s["per_label"].items()))
     print(line, flush=True)
 
