@@ -25,7 +25,8 @@ label (none reached its threshold), and with -v per draw the per-label
 thresholds: the model's (kept for predict) and those of the way of
 labelling run chose for the corpus (confidence minus margin in the
 assignments table), and per label how many reviews got it against gold,
-and its F1.
+and its F1. Every file's draw lines show what run chose from: each way
+of labelling's cross-validated macro-F1 on the hand labels.
 One scorer serves both kinds: a single-label prediction is a set of one,
 and score_multi's macro-F1 over labels is then the usual macro-F1.
 
@@ -151,6 +152,11 @@ def run_revlab(split, rules, params, multi_label=False):
     if row:
         p = json.loads(row[0])
         chose = "%s/%s" % (p.get("method", "?"), p.get("model", "?"))
+    # What run saw: each way of labelling's cross-validated macro-F1.
+    ev = con.execute("SELECT result FROM evals ORDER BY id DESC LIMIT 1"
+                     ).fetchone()
+    ev = json.loads(ev[0]) if ev else {"methods": {}}
+    cv = {m: v["macro_f1"] for m, v in ev["methods"].items()}
     gold = pairs(os.path.join(split, "gold.tsv"))
     seeds = pairs(os.path.join(split, "seeds.tsv"))
     unl = {i: g for i, g in gold.items() if i not in seeds}
@@ -159,7 +165,7 @@ def run_revlab(split, rules, params, multi_label=False):
     r = {"test_f1": test["macro_f1"], "test_micro_f1": test["micro_f1"],
          "transductive_f1": corpus["macro_f1"],
          "transductive_micro_f1": corpus["micro_f1"],
-         "chose": chose, "seconds": sec}
+         "chose": chose, "cv": cv, "seconds": sec}
     if multi_label:
         # Thresholds: the model's as it keeps them for predict; the
         # corpus's as labelling wrote them, confidence - margin on every
@@ -233,8 +239,10 @@ def print_draw(d, r, sk, name):
     """One draw of one file, for -v."""
     floor, best, ceil = floor_ceiling(name, sk)
     line = "    draw %d  revlab %.3f  floor %.3f (%s)  ceiling %.3f  " \
-           "corpus %.3f  %s" % (d, r["test_f1"], floor, best, ceil,
-                                r["transductive_f1"], r["chose"])
+           "corpus %.3f  %s\n      cross-validated: %s" % (
+               d, r["test_f1"], floor, best, ceil, r["transductive_f1"],
+               r["chose"], "  ".join("%s %.3f" % mv for mv in
+                                     r["cv"].items()))
     if "test_shape" in r:
         line += "\n      micro test %.3f corpus %.3f; likeliest only: " \
                 "test %.0f%% corpus %.0f%%" % (
