@@ -123,6 +123,15 @@ double rl_eval_se(double accuracy, uint64_t n)
 	return sqrt(accuracy * (1 - accuracy) / (double)n);
 }
 
+double rl_eval_report_se(const rl_eval_report *r, int m)
+{
+	if (!r->multi)
+		return rl_eval_se(r->methods[m].accuracy, r->seeds);
+	double gold = r->multi_scores[m].gold_cardinality * (double)r->seeds;
+	return rl_eval_se(r->multi_scores[m].micro_f1,
+			  (uint64_t)(gold + 0.5));
+}
+
 size_t rl_one_se(const double *score, const double *se, size_t n)
 {
 	size_t top = 0;
@@ -149,7 +158,7 @@ void rl_eval_choose(rl_eval_report *r)
 		if (r->methods[m].macro_f1 > r->methods[r->top].macro_f1 +
 					     1e-12)
 			r->top = (rl_method)m;
-	r->se = rl_eval_se(r->methods[r->top].accuracy, r->seeds);
+	r->se = rl_eval_report_se(r, r->top);
 	for (int q = 0; q < RL_METHOD_CANDIDATES; q++) {
 		f[q] = r->methods[pref[q]].macro_f1;
 		se[q] = r->se;

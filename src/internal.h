@@ -44,6 +44,13 @@ void rl_clear_error(rl_db *db);
  * for a binomial share. What run treats as a tie. */
 double rl_eval_se(double accuracy, uint64_t n);
 
+/* The standard error of method m's cross-validated score in r: of its
+ * accuracy over the hand-labelled reviews; in a multi-label store of its
+ * micro-F1 over the hand labels (a review's labels are several answers,
+ * and exact match, often 0 there, would claim no error at all). */
+struct rl_eval_report;
+double rl_eval_report_se(const struct rl_eval_report *r, int m);
+
 /* The one-standard-error rule: of n candidates scored score[] with
  * standard errors se[], in order of preference, the first whose score is
  * within se of the top one's (of the first top, on ties). */

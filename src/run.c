@@ -99,7 +99,7 @@ static double graph_f1(const rl_eval_report *r, double *se)
 		if (m != RL_METHOD_RULES && r->methods[m].macro_f1 >
 					    r->methods[best].macro_f1)
 			best = m;
-	*se = rl_eval_se(r->methods[best].accuracy, r->seeds);
+	*se = rl_eval_report_se(r, best);
 	return r->methods[best].macro_f1;
 }
 
@@ -233,7 +233,7 @@ static int choose_classifier(rl_db *db, rl_eval_opts *eo,
 		}
 		const rl_method_score *m = &rs[k]->methods[RL_METHOD_MODEL];
 		f[k] = m->macro_f1;
-		se[k] = rl_eval_se(m->accuracy, rs[k]->seeds);
+		se[k] = rl_eval_report_se(rs[k], RL_METHOD_MODEL);
 		rep->classifiers[k] = (rl_run_classifier){
 			.kind = kinds[k], .macro_f1 = f[k], .se = se[k] };
 		rep->n_classifiers = k + 1;
