@@ -24,10 +24,13 @@ $revlab seed "$db" $ex/seeds.tsv
 $revlab rules "$db" $ex/rules.txt
 $revlab run "$db"
 echo
-echo "== the labelled table (the first 12 reviews revlab labelled; the"
-echo "== hand-labelled ones left out; revlab export for all)"
+echo "== the labelled table: the first 12 reviews revlab labelled (the"
+echo "== hand-labelled ones left out, the sources column too; revlab export"
+echo "== for all)"
 $revlab export "$db" --format tsv --text |
-	awk -F '\t' 'NR == 1 || $4 !~ /seed/' | head -n 13 | cut -c 1-120
+	awk -F '\t' 'NR == 1 || $4 !~ /seed/ {
+		printf "%-5s %-21s %-20s %.60s\n", $1, $2, $3, $5 }' |
+	head -n 13
 echo
 $revlab labels "$db"
 echo

@@ -77,15 +77,14 @@ def measure(store, export_lines):
 
 def main():
     m = measure(sys.argv[1], sys.stdin.readlines())
-    print("against gold, the %d reviews that were not hand-labelled:"
+    print("F1 against gold, the %d reviews that were not hand-labelled:"
           % m["n"])
-    print("  %-12s %8s %8s   %s" % ("", "macro-F1", "micro-F1",
-                                    "F1 per label"))
+    print("  %-12s %8s %8s  %s" % ("", "macro-F1", "micro-F1", " ".join(
+        "%8s" % l for l in m["labels"])))
     for who in ("revlab", "rules alone"):
         macro, micro, per = m[who.split()[0]]
-        print("  %-12s %8.3f %8.3f   %s" % (
-            who, macro, micro,
-            "  ".join("%s %.2f" % (l, per[l]) for l in m["labels"])))
+        print("  %-12s %8.3f %8.3f  %s" % (who, macro, micro, " ".join(
+            "%8.2f" % per[l] for l in m["labels"])))
     print("  labels per review: revlab %.2f, gold %.2f"
           % (m["per_review"], m["gold_per_review"]))
 
