@@ -1054,6 +1054,10 @@ RL_API const char *rl_model_label(const rl_model *m, size_t i);
  * model, whose probabilities are a distribution over the labels. */
 RL_API const double *rl_model_thresholds(const rl_model *m);
 
+/* The rules a multi-label model adds to its classifier's evidence, and
+ * (weight not NULL) the weight they are added at; 0 when it adds none. */
+RL_API size_t rl_model_rules(const rl_model *m, double *weight);
+
 /* The classifier: "logreg", "nb" or "cnb" (borrowed). */
 RL_API const char *rl_model_kind(const rl_model *m);
 

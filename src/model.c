@@ -227,6 +227,14 @@ const double *rl_model_thresholds(const rl_model *m)
 	return m ? m->thresholds : NULL;
 }
 
+size_t rl_model_rules(const rl_model *m, double *weight)
+{
+	int on = m && has_rules(m);
+	if (weight)
+		*weight = on ? m->rule_weight : 0;
+	return on ? m->n_rules : 0;
+}
+
 /* What both ways of making a model share once its parts are in place:
  * the term map, the feature index and the tokenizer. Messages about the
  * lexicons name them by origin. */

@@ -421,9 +421,57 @@ out:
 
 /* ---- predictions ---- */
 
+/* A review's stored predictions gathered for one callback: its labels,
+ * best first (several in a multi-label store). */
+typedef struct pred_group {
+	rl_buf id;
+	char **labels;
+	double *conf;
+	int n, cap;
+} pred_group;
+
+static void group_clear(pred_group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		free(g->labels[i]);
+	g->n = 0;
+}
+
+static int group_add(pred_group *g, const char *label, double conf)
+{
+	if (g->n == g->cap) {
+		int cap = g->cap ? 2 * g->cap : 8;
+		char **l = realloc(g->labels, (size_t)cap * sizeof *l);
+		if (!l)
+			return RL_ENOMEM;
+		g->labels = l;
+		double *c = realloc(g->conf, (size_t)cap * sizeof *c);
+		if (!c)
+			return RL_ENOMEM;
+		g->conf = c;
+		g->cap = cap;
+	}
+	if (!(g->labels[g->n] = strdup(label ? label : "")))
+		return RL_ENOMEM;
+	g->conf[g->n++] = conf;
+	return RL_OK;
+}
+
+static int group_flush(pred_group *g, rl_prediction_fn fn, void *ctx)
+{
+	if (g->n == 0)
+		return RL_OK;
+	rl_prediction p = { g->id.data, (const char *const *)g->labels,
+			    g->conf, g->n };
+	int cb = fn(ctx, &p);
+	group_clear(g);
+	return cb;
+}
+
 int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = NULL;
+	pred_group g = { 0 };
 	int rc = RL_EDB, r;
 	rl_clear_error(db);
 	if (sqlite3_prepare_v2(db->sql, "SELECT r.ext_id, l.name, "
@@ -431,7 +479,8 @@ int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 			       "ON r.id = p.review_id JOIN labels l ON l.id = "
 			       "p.label_id WHERE p.model_id = coalesce(nullif("
 			       "?1, 0), (SELECT max(id) FROM models)) ORDER BY "
-			       "r.id", -1, &s, NULL) != SQLITE_OK) {
+			       "r.id, p.confidence DESC, l.name", -1, &s, NULL) !=
+	    SQLITE_OK) {
 		rl_sql_fail(db, "prepare");
 		goto out;
 	}
@@ -445,21 +494,32 @@ int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn, void *ctx)
 		goto out;
 	}
 	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		const char *label = (const char *)sqlite3_column_text(s, 1);
-		double conf = sqlite3_column_double(s, 2);
-		rl_prediction p = {
-			(const char *)sqlite3_column_text(s, 0), &label, &conf,
-			1,
-		};
-		int cb = fn(ctx, &p);
-		if (cb) {
-			rc = cb;
-			goto out;
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		int cb = RL_OK;
+		if (g.n && strcmp(g.id.data, id)) {
+			cb = group_flush(&g, fn, ctx);
+			if (cb) {
+				rc = cb;
+				goto out;
+			}
 		}
+		if (g.n == 0) {
+			g.id.len = 0;
+			if ((rc = rl_buf_append(&g.id, id, strlen(id) + 1)) !=
+			    RL_OK)
+				goto out;
+		}
+		if ((rc = group_add(&g, (const char *)sqlite3_column_text(s, 1),
+				    sqlite3_column_double(s, 2))) != RL_OK)
+			goto out;
 	}
-	rc = r == SQLITE_DONE ? RL_OK : RL_EDB;
+	rc = r == SQLITE_DONE ? group_flush(&g, fn, ctx) : RL_EDB;
 out:
 	sqlite3_finalize(s);
+	group_clear(&g);
+	free(g.labels);
+	free(g.conf);
+	rl_buf_free(&g.id);
 	return rc;
 }
 

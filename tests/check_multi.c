@@ -196,6 +196,26 @@ static void labels_of(const char *id, char *out, size_t len)
 	sqlite3_close(s);
 }
 
+/* The stored predictions, a callback per review: counts reviews, the
+ * most labels one had, and whether an id came twice. */
+typedef struct pred_seen {
+	int reviews, most, twice;
+	char last[16];
+} pred_seen;
+
+static int on_pred(void *ctx, const rl_prediction *p)
+{
+	pred_seen *s = ctx;
+	s->twice |= !strcmp(s->last, p->id);
+	snprintf(s->last, sizeof s->last, "%s", p->id);
+	s->reviews++;
+	if (p->n > s->most)
+		s->most = p->n;
+	for (int i = 1; i < p->n; i++)
+		ck_assert(p->confidence[i] <= p->confidence[i - 1]);
+	return 0;
+}
+
 START_TEST(run_end_to_end)
 {
 	rl_rules_opts ro = { 0 };
@@ -234,6 +254,13 @@ START_TEST(run_end_to_end)
 	}
 	ck_assert_int_ge(right, 20);
 	rl_run_report_free(r);
+	/* The model's stored labels: one callback per review, several
+	 * labels on the reviews about both things, best first. */
+	pred_seen ps = { 0 };
+	ck_assert_int_eq(rl_predictions(db, 0, on_pred, &ps), RL_OK);
+	ck_assert_int_eq(ps.reviews, 36);
+	ck_assert_int_eq(ps.most, 2);
+	ck_assert_int_eq(ps.twice, 0);
 
 	/* The model: thresholds kept through the file, and a text about
 	 * both things gets both labels. */

@@ -86,6 +86,17 @@ static int model_show(int argc, char **argv)
 	       in.sublinear ? "sublinear" : "raw");
 	printf("lsa         %u dimensions\n", in.dim);
 	printf("temperature %.4g\n", in.temperature);
+	const double *thr = rl_model_thresholds(m);
+	if (thr) {
+		printf("multi-label thresholds:");
+		for (uint32_t l = 0; l < in.n_labels; l++)
+			printf("%s %s %.3f", l ? "," : "", rl_model_label(m, l),
+			       thr[l]);
+		double w = 0;
+		size_t nr = rl_model_rules(m, &w);
+		printf("\nrules       %zu, their log-odds added at weight %g\n",
+		       nr, nr ? w : 0);
+	}
 	printf("tokenizer   %s: stop words %s, stemming %s, negation %s, "
 	       "min_len %d\n", in.language, in.stopwords ? "on" : "off",
 	       in.stem ? "on" : "off", in.negation ? "on" : "off",

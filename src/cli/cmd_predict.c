@@ -102,6 +102,12 @@ static int predict_with_file(const char *model_file, int argc, char **argv,
 	rl_model *m = NULL;
 	char err[1024] = "";
 	int rc = rl_model_load(model_file, &m, err, sizeof err);
+	if (rc == RL_OK && rl_model_thresholds(m) && top != 1) {
+		rl_model_free(m);
+		return cli_usage("predict", "--top does not apply to a "
+				 "multi-label model: every label that reaches "
+				 "its threshold is printed");
+	}
 	if (rc == RL_OK) {
 		printer pr = { top, 0, rl_model_thresholds(m) != NULL };
 		rc = rl_predict_file_model(m, file, io, (int)top, print_one,
@@ -180,7 +186,7 @@ int cmd_predict(int argc, char **argv)
 		rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 		if (!db)
 			return EXIT_FAIL;
-		printer pr = { 1, 0, 0 };
+		printer pr = { 1, 0, rl_db_multi_label(db) };
 		int rc = rl_predictions(db, model, print_one, &pr);
 		if (rc == RL_OK)
 			header(&pr, 1);
@@ -196,6 +202,12 @@ int cmd_predict(int argc, char **argv)
 	rl_db *db = cli_open_as(argv[optind], RL_OPEN_READONLY);
 	if (!db)
 		return EXIT_FAIL;
+	if (rl_db_multi_label(db) && top != 1) {
+		rl_db_close(db);
+		return cli_usage("predict", "--top does not apply to a "
+				 "multi-label store: every label that reaches "
+				 "its threshold is printed");
+	}
 	printer pr = { top, 0, rl_db_multi_label(db) };
 	uint64_t n = 0;
 	int rc = rl_predict_file(db, file, &io, model, (int)top, print_one,

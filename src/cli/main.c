@@ -213,6 +213,9 @@ static const struct {
 	    "interval; totals; the pairwise overlap/conflict matrix.\n"
 	    "show: the reviews a rule (by its line) matches, the match\n"
 	    "highlighted; --wrong only hand-labelled reviews it gets wrong.\n"
+	    "In a multi-label store a rule is right on a hand-labelled review\n"
+	    "that carries its label, and rules for different labels never\n"
+	    "conflict.\n"
 	    "apply: match the rules against reviews imported since.\n" },
 	  NULL },
 	{ { "suggest", cmd_suggest, "keywords that separate labels, as rules",
@@ -252,7 +255,12 @@ static const struct {
 	    "--curve adds a learning curve: macro-F1 of each method when each\n"
 	    "fold trains on 1, 2, 3, 5, 8, 10, ... seeds per label.\n"
 	    "Labels and models stay as they were; the report is kept in the\n"
-	    "store's evals table, where `revlab report` finds it.\n" },
+	    "store's evals table, where `revlab report` finds it.\n"
+	    "In a multi-label store each label is its own question: it\n"
+	    "prints micro- and macro-F1, exact match, Hamming loss and labels\n"
+	    "per review given against hand-labelled, and per label the\n"
+	    "threshold chosen (each fold decided with thresholds chosen on\n"
+	    "the other folds).\n" },
 	  eval_stages },
 	{ { "train", cmd_train, "train and store the classifier for predict",
 	    "usage: revlab train DB [-p name=value]... [-q]\n"
@@ -278,7 +286,11 @@ static const struct {
 	    "first: a bad record prints no prediction.\n"
 	    "--model MODEL names a model file (`revlab model save`) instead:\n"
 	    "no store is needed, and the output is the same. A number is a\n"
-	    "stored model's ID; write ./12 for a file named 12.\n" }, NULL },
+	    "stored model's ID; write ./12 for a file named 12.\n"
+	    "In a multi-label store (or with its model) each line is\n"
+	    "id<TAB>labels<TAB>confidences, every label that reaches its\n"
+	    "threshold (the likeliest when none does) joined by '|', best\n"
+	    "first; --top does not apply.\n" }, NULL },
 	{ { "model", cmd_model, "save a trained model as one file; show one",
 	    "usage: revlab model save DB FILE [--id N]\n"
 	    "       revlab model show FILE\n"
@@ -335,8 +347,9 @@ static const struct {
 	{ { "stats", cmd_stats, "show counts and what each stage last did",
 	    "usage: revlab stats DB [--json]\n"
 	    "\n"
-	    "Counts of reviews, tokens, labels, seeds and rules, and what each\n"
-	    "stage last did (its parameters, counts and time).\n" }, NULL },
+	    "The store's mode (single- or multi-label), counts of reviews,\n"
+	    "tokens, labels, seeds and rules, and what each stage last did\n"
+	    "(its parameters, counts and time).\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
 	    "usage: revlab run DB [-p name=value]... [-q]\n"
 	    "\n"
@@ -347,6 +360,9 @@ static const struct {
 	    "shares propagation uses, the classifier, and the way of\n"
 	    "labelling (rules, propagation, model or blend), says why, labels\n"
 	    "every review with it and stores the model for predict.\n"
+	    "In a multi-label store a review gets every label whose\n"
+	    "probability reaches the label's threshold (chosen by the same\n"
+	    "cross-validation), its likeliest when none does.\n"
 	    "-p name=value sets a parameter in every stage that has it;\n"
 	    "-p stage.name=value in one; what is set is not chosen.\n" },
 	  run_stages },
