@@ -62,30 +62,49 @@ static double temper_nll(const double *ho, const uint32_t *gold, size_t m,
 /* (The range reaches 1/10000: complement NB's scores are small, its
  * probabilities all near 1/L, and need a low temperature; at 1/100 it
  * stopped at the bound and predict gave 0.51 for every review.) */
-double rl_fit_temperature(const double *ho, const uint32_t *gold,
-			  size_t m, uint32_t L, double *tmp)
+double rl_temperature_search(double (*f)(double t, void *ctx), void *ctx)
 {
 	const double g = 0.6180339887498949;
 	double a = log(1e-4), b = log(100);
 	double c = b - g * (b - a), d = a + g * (b - a);
-	double fc = temper_nll(ho, gold, m, L, exp(c), tmp);
-	double fd = temper_nll(ho, gold, m, L, exp(d), tmp);
+	double fc = f(exp(c), ctx), fd = f(exp(d), ctx);
 	for (int it = 0; it < 60; it++) {
 		if (fc < fd) {
 			b = d;
 			d = c;
 			fd = fc;
 			c = b - g * (b - a);
-			fc = temper_nll(ho, gold, m, L, exp(c), tmp);
+			fc = f(exp(c), ctx);
 		} else {
 			a = c;
 			c = d;
 			fc = fd;
 			d = a + g * (b - a);
-			fd = temper_nll(ho, gold, m, L, exp(d), tmp);
+			fd = f(exp(d), ctx);
 		}
 	}
 	return exp((a + b) / 2);
+}
+
+typedef struct temper_args {
+	const double *ho;
+	const uint32_t *gold;
+	size_t m;
+	uint32_t L;
+	double *tmp;
+} temper_args;
+
+static double temper_at(double t, void *ctx)
+{
+	const temper_args *a = ctx;
+	return temper_nll(a->ho, a->gold, a->m, a->L, t, a->tmp);
+}
+
+double rl_fit_temperature(const double *ho, const uint32_t *gold,
+			  size_t m, uint32_t L, double *tmp)
+{
+	temper_args a = { ho, gold, m, L, tmp };
+	return rl_temperature_search(temper_at, &a);
 }
 
 void rl_calib_add(rl_calib *c, double confidence, int right)
@@ -228,6 +247,26 @@ int rl_cv_folds(uint32_t n, uint32_t L, const int32_t *seed,
 	free(key);
 	free(per);
 	return RL_OK;
+}
+
+void rl_cv_fold_use(const rl_evidence *ev, const uint32_t *fold,
+		    const uint32_t *order, uint32_t n_order, uint32_t f,
+		    int max_per_label, uint32_t *taken, uint8_t *use)
+{
+	for (uint32_t i = 0; i < ev->n; i++)
+		use[i] = ev->seed[i] < 0 || fold[i] != f;
+	if (max_per_label <= 0)
+		return;
+	memset(taken, 0, ((size_t)ev->L + 1) * sizeof *taken);
+	for (uint32_t a = 0; a < n_order; a++) {
+		uint32_t i = order[a];
+		if (fold[i] == f)
+			continue;
+		if (taken[ev->seed[i]] >= (uint32_t)max_per_label)
+			use[i] = 0;
+		else
+			taken[ev->seed[i]]++;
+	}
 }
 
 /* ---- scoring ---- */
@@ -378,23 +417,8 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 		[RL_METHOD_MAJORITY] = Pj, [RL_METHOD_SEEDS] = Ps,
 	};
 	for (uint32_t f = 0; f < k; f++) {
-		for (uint32_t i = 0; i < n; i++)
-			use[i] = ev->seed[i] < 0 || fold[i] != f;
-		/* A learning curve trains on at most max_per_label seeds of
-		 * each label; the others are neither trained on nor scored. */
-		if (o->max_per_label > 0) {
-			memset(taken, 0, ((size_t)L + 1) * sizeof *taken);
-			for (uint32_t a = 0; a < n_order; a++) {
-				uint32_t i = order[a];
-				if (fold[i] == f)
-					continue;
-				if (taken[ev->seed[i]] >=
-				    (uint32_t)o->max_per_label)
-					use[i] = 0;
-				else
-					taken[ev->seed[i]]++;
-			}
-		}
+		rl_cv_fold_use(ev, fold, order, n_order, f, o->max_per_label,
+			       taken, use);
 		if ((rc = rl_method_rules(ev, use, Pr)) != RL_OK ||
 		    (rc = rl_propagate_run(ev, use, &o->prop, Pp, NULL,
 					   NULL)) != RL_OK ||

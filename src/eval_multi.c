@@ -44,30 +44,23 @@ static double nll(const double *p, const uint8_t *y, size_t m, double t)
 	return s;
 }
 
-/* The temperature in [1/10000, 100] minimising nll (golden section on
- * log t, as rl_fit_temperature). */
+typedef struct nll_args {
+	const double *p;
+	const uint8_t *y;
+	size_t m;
+} nll_args;
+
+static double nll_at(double t, void *ctx)
+{
+	const nll_args *a = ctx;
+	return nll(a->p, a->y, a->m, t);
+}
+
+/* The temperature minimising nll (rl_temperature_search). */
 static double fit_temperature(const double *p, const uint8_t *y, size_t m)
 {
-	const double g = 0.6180339887498949;
-	double a = log(1e-4), b = log(100);
-	double c = b - g * (b - a), d = a + g * (b - a);
-	double fc = nll(p, y, m, exp(c)), fd = nll(p, y, m, exp(d));
-	for (int it = 0; it < 60; it++) {
-		if (fc < fd) {
-			b = d;
-			d = c;
-			fd = fc;
-			c = b - g * (b - a);
-			fc = nll(p, y, m, exp(c));
-		} else {
-			a = c;
-			c = d;
-			fc = fd;
-			d = a + g * (b - a);
-			fd = nll(p, y, m, exp(d));
-		}
-	}
-	return exp((a + b) / 2);
+	nll_args a = { p, y, m };
+	return rl_temperature_search(nll_at, &a);
 }
 
 void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
@@ -317,23 +310,10 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 		[RL_METHOD_MAJORITY] = Pj, [RL_METHOD_SEEDS] = Ps,
 	};
 	for (uint32_t f = 0; f < k; f++) {
-		for (uint32_t i = 0; i < n; i++)
-			use[i] = ev->seed[i] < 0 || fold[i] != f;
-		/* A learning curve trains on at most max_per_label hand-
-		 * labelled reviews per label (counted by their rarest). */
-		if (o->max_per_label > 0) {
-			memset(taken, 0, ((size_t)L + 1) * sizeof *taken);
-			for (uint32_t a = 0; a < n_order; a++) {
-				uint32_t i = order[a];
-				if (fold[i] == f)
-					continue;
-				if (taken[ev->seed[i]] >=
-				    (uint32_t)o->max_per_label)
-					use[i] = 0;
-				else
-					taken[ev->seed[i]]++;
-			}
-		}
+		/* (a learning curve's cap counts a review by its rarest
+		 * label) */
+		rl_cv_fold_use(ev, fold, order, n_order, f, o->max_per_label,
+			       taken, use);
 		for (uint32_t i = 0; i < n; i++)
 			for (uint32_t l = 0; l < L; l++)
 				T[(size_t)i * L + l] =

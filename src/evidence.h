@@ -158,6 +158,15 @@ void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
 int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	  rl_eval_report **out, double *const *oof);
 
+/* The rows fold f may use, use [n]: every row but the fold's hand
+ * labels; with max_per_label > 0 (a learning curve) also at most that
+ * many hand labels of each label (seed[i], in `order`, the shuffled
+ * hand-labelled rows of rl_cv_folds), the others neither trained on nor
+ * scored. taken needs L + 1 slots. */
+void rl_cv_fold_use(const rl_evidence *ev, const uint32_t *fold,
+		    const uint32_t *order, uint32_t n_order, uint32_t f,
+		    int max_per_label, uint32_t *taken, uint8_t *use);
+
 /* The choice from r's scores (methods, seeds): r->top, the candidate
  * with the highest macro-F1, its standard error r->se, and r->best by
  * the one-standard-error rule (see rl_eval_report). Baselines are never

@@ -327,6 +327,10 @@ void rl_temper(double *p, uint32_t L, double t);
 double rl_fit_temperature(const double *P, const uint32_t *gold, size_t m,
 			  uint32_t L, double *tmp);
 
+/* The t in [1/10000, 100] minimising f(t, ctx), by golden-section
+ * search on log t (60 steps): what both kinds of temperature fit use. */
+double rl_temperature_search(double (*f)(double t, void *ctx), void *ctx);
+
 /* A reliability diagram being filled: per equal-width confidence bin
  * (a confidence of 1 goes in the last) the answers, the sum of their
  * confidences and how many were right. */
