@@ -54,6 +54,7 @@ typedef struct rl_db rl_db;
 int rl_db_open(const char *path, unsigned flags, rl_db **out);
 void rl_db_close(rl_db *db);
 const char *rl_db_path(const rl_db *db);
+int rl_db_multi_label(const rl_db *db);
 const char *rl_db_errmsg(const rl_db *db);
 rl_need rl_db_need(const rl_db *db);
 
@@ -211,6 +212,10 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 typedef struct rl_labelled_row {
     const char *id, *label, *source, *meta, *text;
     double confidence;
+    size_t n_labels;
+    const char *const *labels;
+    const double *confidences;
+    const char *const *sources;
     ...;
 } rl_labelled_row;
 typedef struct rl_export_filter {
@@ -230,6 +235,7 @@ int rl_model_load(const char *path, rl_model **out, char *err,
                   size_t errlen);
 void rl_model_free(rl_model *m);
 size_t rl_model_n_labels(const rl_model *m);
+const double *rl_model_thresholds(const rl_model *m);
 const char *rl_model_label(const rl_model *m, size_t i);
 const char *rl_model_kind(const rl_model *m);
 int rl_model_predict(const rl_model *m, const char *const *texts,

@@ -257,6 +257,12 @@ class Store:
             raise Error("the store is closed")
         return self._db
 
+    @property
+    def multi_label(self):
+        """True for a multi-label store (made with `revlab init
+        --multi-label`), where a review carries any number of labels."""
+        return bool(lib.rl_db_multi_label(self._handle()))
+
     def _check(self, rc, rename=None):
         """Raises for a failed status with the handle's message; `rename`
         (path, name) puts `name` for a temporary file's path in it."""
@@ -412,9 +418,11 @@ class Store:
         """The labelled table as a DataFrame, in import order: id, label,
         confidence, source (label and source None, confidence NaN, where
         the review abstained), and with text=True the text, with
-        meta=True the metadata (a dict per review). Filters as for
-        `revlab export`: a label, a source (seed, rule, propagation,
-        model, cluster), a least confidence."""
+        meta=True the metadata (a dict per review). In a multi-label
+        store the columns are labels, confidences and sources instead,
+        a list each (in label-name order; empty where the review
+        abstained). Filters as for `revlab export`: a label, a source
+        (seed, rule, propagation, model, cluster), a least confidence."""
         db = self._handle()
         f = ffi.new("rl_export_filter *")
         keep = []
@@ -426,7 +434,10 @@ class Store:
             f.source = keep[-1]
         f.min_confidence = -1.0 if min_confidence is None \
             else float(min_confidence)
-        cols = {"id": [], "label": [], "confidence": [], "source": []}
+        multi = self.multi_label
+        cols = {"id": [], "labels": [], "confidences": [], "sources": []} \
+            if multi else {"id": [], "label": [], "confidence": [],
+                           "source": []}
         if text:
             cols["text"] = []
         if meta:
@@ -434,6 +445,19 @@ class Store:
 
         def row(r):
             cols["id"].append(_str(r.id))
+            if multi:
+                n = r.n_labels
+                cols["labels"].append([_str(r.labels[i]) for i in range(n)])
+                cols["confidences"].append([r.confidences[i]
+                                            for i in range(n)])
+                cols["sources"].append([_str(r.sources[i])
+                                        for i in range(n)])
+                if text:
+                    cols["text"].append(_str(r.text))
+                if meta:
+                    m = _str(r.meta)
+                    cols["meta"].append(json.loads(m) if m else {})
+                return
             lab = _str(r.label)
             cols["label"].append(lab)
             cols["confidence"].append(r.confidence if lab is not None
@@ -449,7 +473,8 @@ class Store:
             db, f, lib.rl_py_labelled, h), row)
         self._check(rc)
         df = pd.DataFrame(cols)
-        df["confidence"] = df["confidence"].astype("float64")
+        if not multi:
+            df["confidence"] = df["confidence"].astype("float64")
         return df
 
     def next(self, limit=10, **params):
@@ -600,6 +625,11 @@ class Model:
                        for i in range(n)]
         self.kind = _str(lib.rl_model_kind(self._m))
         self._names = np.array(self.labels, dtype=object)
+        thr = lib.rl_model_thresholds(self._m)
+        # A multi-label model's per-label thresholds, else None.
+        self.thresholds = None if thr == ffi.NULL else \
+            np.array([thr[i] for i in range(n)], dtype=np.float64)
+        self.multi_label = self.thresholds is not None
 
     def __repr__(self):
         return "revlab.Model(%s, labels=%r)" % (self.kind, self.labels)
@@ -667,11 +697,55 @@ class Model:
             return labels[:, 0], conf[:, 0]
         return labels, conf
 
+    def predict_proba(self, texts):
+        """Every label's probability for each of `texts`: a DataFrame
+        [n][labels] in self.labels order (a distribution per row for a
+        single-label model, independent per label for a multi-label
+        one), indexed as a Series' index, else from 0."""
+        index = texts.index if isinstance(texts, pd.Series) else None
+        L = len(self.labels)
+        lab, conf = self.predict_arrays(texts, L)
+        lab = lab.reshape(-1, L)
+        prob = np.empty((lab.shape[0], L), dtype=np.float64)
+        np.put_along_axis(prob, lab.astype(np.intp), conf.reshape(-1, L),
+                          axis=1)
+        return pd.DataFrame(prob, columns=self.labels, index=index)
+
+    def _predict_multi(self, texts):
+        """A multi-label model's labels: every label whose probability
+        reaches its threshold, or the likeliest when none does, best
+        first, as `revlab predict` prints them."""
+        index = texts.index if isinstance(texts, pd.Series) else None
+        L = len(self.labels)
+        lab, conf = self.predict_arrays(texts, L)
+        lab = lab.reshape(-1, L)
+        conf = conf.reshape(-1, L)
+        keep = conf >= self.thresholds[lab]
+        keep[:, 0] |= ~keep.any(axis=1)
+        names, confs = [], []
+        for i in range(lab.shape[0]):
+            k = keep[i]
+            names.append(list(self._names[lab[i][k]]))
+            confs.append(list(conf[i][k]))
+        return pd.DataFrame({"labels": names, "confidences": confs},
+                            index=index)
+
     def predict(self, texts, top=1):
         """Labels `texts` (a list, a pandas Series, any iterable of str):
         returns a DataFrame with columns label and confidence (for top > 1
         label_1, confidence_1, ... best first), indexed as a Series'
-        index, else from 0. See predict_arrays for errors."""
+        index, else from 0. A multi-label model gives columns labels and
+        confidences instead, a list each: every label that reaches its
+        threshold, the likeliest when none does, best first (top does
+        not apply). See predict_arrays for errors."""
+        if self.multi_label:
+            if top != 1:
+                raise ValueError("top does not apply to a multi-label "
+                                 "model: every label that reaches its "
+                                 "threshold is given")
+            if not isinstance(texts, (list, tuple, pd.Series, np.ndarray)):
+                texts = list(texts)
+            return self._predict_multi(texts)
         index = texts.index if isinstance(texts, pd.Series) else None
         if not isinstance(texts, (list, tuple, pd.Series, np.ndarray)):
             texts = list(texts)
