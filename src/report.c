@@ -550,16 +550,20 @@ static void eval_table(page *p, const rl_report_data *d)
 }
 
 /* (d) The confusion matrix of the chosen method: rows are hand labels,
- * shaded by the row's share (recall). */
+ * shaded by the row's share (recall). In a multi-label store a review
+ * counts once for every pair of a hand label it carries and a label it
+ * was given, so a row sums to more than its reviews. */
 static void chart_confusion(page *p, const rl_report_data *d)
 {
 	static const int blue[3] = { 0x08, 0x51, 0x9c };
 	const char *const *names = (const char *const *)d->elabels;
 	/* As wide as the matrix needs, so a big one gets its own row. */
 	size_t n = d->EL < MAX_MATRIX ? d->EL : MAX_MATRIX;
-	out(p, "<figure style=\"flex-basis:%dpx\"><figcaption>Confusion "
-	    "matrix of %s, held-out hand labels</figcaption>\n",
-	    rl_svg_matrix_width(names, d->confusion ? n : 0), d->best);
+	out(p, "<figure style=\"flex-basis:%dpx\"><figcaption>%s of %s, "
+	    "held-out hand labels</figcaption>\n",
+	    rl_svg_matrix_width(names, d->confusion ? n : 0),
+	    d->multi ? "Hand labels against labels given (a review counts "
+	    "for each pair)" : "Confusion matrix", d->best);
 	if (!d->confusion) {
 		note(p, "This evaluation has no confusion matrix.");
 		out(p, "</figure>\n");
@@ -585,9 +589,10 @@ static void chart_confusion(page *p, const rl_report_data *d)
 		}
 	}
 	rl_svg_matrix c = {
-		.title = "Confusion matrix",
+		.title = d->multi ? "Hand labels against labels given"
+				  : "Confusion matrix",
 		.rows_title = "hand label",
-		.cols_title = "predicted",
+		.cols_title = d->multi ? "given" : "predicted",
 		.names = names,
 		.swatch = swatch,
 		.count = count,
