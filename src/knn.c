@@ -724,9 +724,12 @@ static int build_tree(nnd *d, uint32_t tr, float *h, int t, uint32_t built,
 		uint32_t b = perm[lo + rl_rand_next(&rng) % m];
 		uint32_t mid = lo;
 		if (a != b) {
-			const float *xa = v->dense + (size_t)a * v->dim;
-			const float *xb = v->dense + (size_t)b * v->dim;
-			for (uint32_t i = 0; v->dense && i < v->dim; i++)
+			/* Sparse rows: no dense array, and NULL + offset is
+			 * undefined. */
+			const float *x = v->dense;
+			const float *xa = x ? x + (size_t)a * v->dim : NULL;
+			const float *xb = x ? x + (size_t)b * v->dim : NULL;
+			for (uint32_t i = 0; x && i < v->dim; i++)
 				h[i] = xa[i] - xb[i];
 			uint32_t i = lo, j = hi, flip = 0;
 			while (i < j) {

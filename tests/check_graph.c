@@ -436,6 +436,56 @@ START_TEST(exact_sparse_index)
 }
 END_TEST
 
+/* NN-descent on sparse rows: its forest splits a node by the hyperplane
+ * between two of its rows, and with no dense array it still took their
+ * places in one (NULL + offset, undefined; clang's UBSan stops there).
+ * 200 rows in 20 groups of 10 equal rows, more than a leaf holds, so
+ * nodes are split: every row's neighbours are its equals, on 1 thread as
+ * on 2. Then rows with no entry at all (no index array either): each
+ * gets other rows, at similarity 0. */
+START_TEST(descent_sparse_forest)
+{
+	enum { N = 200, K = 4 };
+	uint64_t indptr[N + 1];
+	uint32_t idx[N];
+	float val[N];
+	for (uint32_t i = 0; i < N; i++) {
+		indptr[i] = i;
+		idx[i] = i % 20;
+		val[i] = 1;
+	}
+	indptr[N] = N;
+	rl_csr X = { N, 20, indptr, idx, val };
+	rl_vecs v = { .n = N, .dim = 20, .csr = &X };
+	rl_knn_opts o = { .k = K, .threads = 2, .seed = 1, .max_iters = 10,
+			  .delta = 0.001, .pool = 8 };
+	int32_t nbr[N * K], nbr1[N * K];
+	float sim[N * K];
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	for (uint32_t i = 0; i < N * K; i++) {
+		ck_assert_int_ge(nbr[i], 0);
+		ck_assert_uint_eq((uint32_t)nbr[i] % 20, i / K % 20);
+		ck_assert_uint_ne((uint32_t)nbr[i], i / K);
+		ck_assert_double_eq_tol(sim[i], 1, 1e-6);
+	}
+	o.threads = 1;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	ck_assert_int_eq(memcmp(nbr, nbr1, sizeof nbr), 0);
+
+	uint64_t none[N + 1] = { 0 };
+	rl_csr Z = { N, 20, none, NULL, NULL };
+	v.csr = &Z;
+	o.threads = 2;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr, sim), RL_OK);
+	for (uint32_t i = 0; i < N * K; i++) {
+		ck_assert_int_ge(nbr[i], 0);
+		ck_assert_int_lt(nbr[i], N);
+		ck_assert_uint_ne((uint32_t)nbr[i], i / K);
+		ck_assert(sim[i] == 0);
+	}
+}
+END_TEST
+
 /* ---- the tick: progress and cancelling inside the kernels ---- */
 
 /* A kernel run on a test case: RL_OK or its error, and a hash of all it
@@ -930,6 +980,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, descent_recall);
 	tcase_add_test(tc, exact_dense_blocked);
 	tcase_add_test(tc, exact_sparse_index);
+	tcase_add_test(tc, descent_sparse_forest);
 	tcase_add_test(tc, tick_stops_kernels);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stages");
