@@ -84,6 +84,12 @@ static void tokenize_part(void *ctx, int t, int nt)
  * ids (and storing them). */
 static int give_ids(tok_state *ts, size_t i)
 {
+	/* No token: its part may have no buffer (NULL), and NULL + 0 is
+	 * undefined. */
+	if (ts->tok_begin[i] == ts->tok_end[i]) {
+		ts->off[i + 1] = ts->off[i];
+		return RL_OK;
+	}
 	const unsigned char *p =
 		(const unsigned char *)ts->part[ts->owner[i]].toks.data;
 	const unsigned char *end = p + ts->tok_end[i];
@@ -268,8 +274,10 @@ int rl_tokenize(rl_db *db, const rl_tokenize_opts *o, rl_tokenize_stats *st)
 		if (ts->n == 0)
 			break;
 		for (size_t i = 0; i < ts->n; i++) {
-			rc = rl_store_tokens_put(db, ts->ids[i],
-						 ts->term + ts->off[i],
+			/* A batch of reviews with no token has no term
+			 * array. */
+			rc = rl_store_tokens_put(db, ts->ids[i], ts->term ?
+						 ts->term + ts->off[i] : NULL,
 						 (uint32_t)(ts->off[i + 1] -
 							    ts->off[i]));
 			if (rc != RL_OK)

@@ -540,6 +540,37 @@ START_TEST(tokenize_empty_store)
 }
 END_TEST
 
+/* Reviews with no token (punctuation only): a batch of only those has no
+ * term array, and a thread whose share has none has no token buffer;
+ * reading either did NULL + 0 (undefined; clang's UBSan stops there).
+ * Each such review gets an empty token list. */
+START_TEST(tokenize_no_token)
+{
+	rl_db *db = open_with("id\ttext\na\t!!!\nb\t...\n");
+	rl_tokenize_stats st;
+	ck_assert_int_eq(rl_tokenize(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 2);
+	ck_assert_uint_eq(st.tokens, 0);
+	/* On 2 threads, the second's share has no token. */
+	const char *p = tu_write("more.tsv", "id\ttext\nc\tgreat value\n"
+				 "d\t???\n", 0);
+	ck_assert_int_eq(rl_import_file(db, p, NULL, NULL), RL_OK);
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	o.threads = 2;
+	ck_assert_int_eq(rl_tokenize(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 2);
+	ck_assert_uint_eq(st.tokens, 2);
+	rl_db_close(db);
+	ck_assert_int_eq(tu_int(tu_path("t.db"), "SELECT count(*) FROM "
+				"review_tokens WHERE n_tokens = 0 AND "
+				"length(tokens) = 0"), 3);
+	char *t = tokens_of("c");
+	ck_assert_str_eq(t, "great valu");
+	free(t);
+}
+END_TEST
+
 START_TEST(tokenize_bad_lexicon)
 {
 	rl_db *db = open_with("id\ttext\na\tx\n");
@@ -936,6 +967,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tokenize_incremental);
 	tcase_add_test(tc, tokenize_threads_same_tokens);
 	tcase_add_test(tc, tokenize_empty_store);
+	tcase_add_test(tc, tokenize_no_token);
 	tcase_add_test(tc, tokenize_bad_lexicon);
 	tcase_add_test(tc, tokenize_injected_failures);
 	tcase_add_test(tc, runs_recorded);
