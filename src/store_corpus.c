@@ -490,7 +490,9 @@ int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out)
 	int rc;
 	while ((rc = rl_sql_step(db, s)) == SQLITE_ROW && i < n) {
 		const unsigned char *p = sqlite3_column_blob(s, 2);
-		const unsigned char *end = p + sqlite3_column_bytes(s, 2);
+		/* An empty blob is NULL, and NULL + 0 is undefined. */
+		const unsigned char *end = p ? p + sqlite3_column_bytes(s, 2)
+					     : p;
 		while (p && p < end && at < total) {
 			uint64_t v;
 			size_t used = rl_varint_get(p, end, &v);

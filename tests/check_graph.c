@@ -855,6 +855,27 @@ START_TEST(stage_empty_vector_loads)
 }
 END_TEST
 
+/* A review with no token (punctuation only) has an empty token list,
+ * stored as an empty blob, which SQLite returns as NULL: loading the
+ * tokens must not do pointer arithmetic on NULL (clang's UBSan:
+ * "applying zero offset to null pointer"). */
+START_TEST(stage_empty_tokens_load)
+{
+	add("id\ttext\n"
+	    "a\tcheap price, good value\n"
+	    "b\t!!!\n"
+	    "c\tgood value for the price\n");
+	rl_token_set t = { 0 };
+	ck_assert_int_eq(rl_store_tokens_load(db, 0, &t), RL_OK);
+	ck_assert_uint_eq(t.n, 3);
+	ck_assert_uint_gt(t.doc_off[1], 0);
+	ck_assert_uint_eq(t.doc_off[2], t.doc_off[1]);	/* b */
+	ck_assert_uint_gt(t.doc_off[3], t.doc_off[2]);
+	rl_token_set_free(&t);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+}
+END_TEST
+
 /* The stored LSA projection as reloaded, checked against the LSA vectors
  * the stage stored: projecting each stored TF-IDF row with it must give
  * the stored LSA row. */
@@ -988,6 +1009,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_empty);
 	tcase_add_test(tc, stage_graph_duplicates_unknown);
 	tcase_add_test(tc, stage_empty_vector_loads);
+	tcase_add_test(tc, stage_empty_tokens_load);
 	tcase_add_test(tc, stage_projection_stored_sparse);
 	tcase_add_test(tc, stage_injected_failures);
 	suite_add_tcase(s, tc);
