@@ -17,6 +17,7 @@ as every stage of the library commits in one transaction.
 """
 import json
 import os
+import re
 import tempfile
 
 import numpy as np
@@ -610,6 +611,12 @@ def _run_dict(r):
 
 _ERRLEN = 512
 
+# Texts Model.predict_arrays hands the library in one call: enough that
+# the call's own cost (about 10 microseconds) is nothing beside the
+# labelling, few enough that the texts' UTF-8 copy stays small (some
+# 20 MB of reviews of a few sentences).
+PREDICT_CHUNK = 65536
+
 
 class Model:
     """A trained labeller, without the store: Store.model() or
@@ -658,41 +665,23 @@ class Model:
         """Labels `texts` (str or UTF-8 bytes each): returns (labels,
         confidence), int32 indexes into self.labels and their
         probabilities, each [n] for top=1 or else [n][top], best first.
-        One library call, made without the GIL; a text that is not
-        valid UTF-8 (e.g. a lone surrogate) fails the whole call with
-        InputError ("text N: ..."). None is refused as TypeError."""
-        enc = []
-        for i, t in enumerate(texts):
-            if isinstance(t, str):
-                enc.append(t.encode("utf-8", "surrogatepass"))
-            elif isinstance(t, (bytes, bytearray, memoryview)):
-                enc.append(bytes(t))
-            else:
-                raise TypeError("text %d: %s, not a string"
-                                % (i, type(t).__name__))
-        n = len(enc)
+        The library labels them without the GIL, PREDICT_CHUNK texts a
+        call, so memory beyond the result stays the same for any n; a
+        text that is not valid UTF-8 (e.g. a lone surrogate) fails the
+        whole call with InputError ("text N: ...", N counted from 0).
+        None is refused as TypeError."""
+        if isinstance(texts, (pd.Series, np.ndarray)):
+            texts = texts.tolist()  # iterating a Series is slower
+        elif not isinstance(texts, (list, tuple)):
+            texts = list(texts)
+        n = len(texts)
         labels = np.empty((n, top), dtype=np.int32)
         conf = np.empty((n, top), dtype=np.float64)
-        if n:
-            # One buffer of all the texts and an array of pointers into
-            # it: no C object per text.
-            lens = np.fromiter(map(len, enc), dtype=np.uintp, count=n)
-            blob = np.frombuffer(b"".join(enc) + b"\0", dtype=np.uint8)
-            base = int(ffi.cast("uintptr_t", ffi.from_buffer(blob)))
-            starts = np.zeros(n, dtype=np.uintp)
-            np.cumsum(lens[:-1], out=starts[1:])
-            ptrs = starts + np.uintp(base)
-            err = ffi.new("char[]", _ERRLEN)
-            rc = lib.rl_model_predict(
-                self._m,
-                ffi.cast("const char *const *", ffi.from_buffer(ptrs)),
-                ffi.cast("const size_t *", ffi.from_buffer(lens)), n, top,
-                ffi.cast("int32_t *", ffi.from_buffer(labels)),
-                ffi.cast("double *", ffi.from_buffer(conf)), err, _ERRLEN)
-            del blob
-            if rc != lib.RL_OK:
-                raise _error(rc, ffi.string(err).decode("utf-8",
-                                                        "replace"))
+        err = ffi.new("char[]", _ERRLEN)
+        for a in range(0, n, PREDICT_CHUNK):
+            b = min(n, a + PREDICT_CHUNK)
+            self._predict_chunk(texts, a, b, top, labels[a:b], conf[a:b],
+                                err)
         if top == 1:
             return labels[:, 0], conf[:, 0]
         return labels, conf
@@ -730,6 +719,43 @@ class Model:
         return pd.DataFrame({"labels": names, "confidences": confs},
                             index=index)
 
+    def _predict_chunk(self, texts, a, b, top, labels, conf, err):
+        """texts[a:b] labelled into labels and conf ([b - a][top] each,
+        contiguous): one library call on one buffer of the texts, UTF-8
+        one after another, and an array of pointers into it, so no C
+        object per text."""
+        enc = []
+        for i in range(a, b):
+            t = texts[i]
+            if isinstance(t, str):
+                enc.append(t.encode("utf-8", "surrogatepass"))
+            elif isinstance(t, (bytes, bytearray, memoryview)):
+                enc.append(bytes(t))    # bytes: itself, no copy
+            else:
+                raise TypeError("text %d: %s, not a string"
+                                % (i, type(t).__name__))
+        k = b - a
+        lens = np.fromiter(map(len, enc), dtype=np.uintp, count=k)
+        blob = np.frombuffer(b"".join(enc) + b"\0", dtype=np.uint8)
+        del enc
+        base = int(ffi.cast("uintptr_t", ffi.from_buffer(blob)))
+        ptrs = np.zeros(k, dtype=np.uintp)
+        np.cumsum(lens[:-1], out=ptrs[1:])
+        ptrs += np.uintp(base)
+        rc = lib.rl_model_predict(
+            self._m, ffi.cast("const char *const *", ffi.from_buffer(ptrs)),
+            ffi.cast("const size_t *", ffi.from_buffer(lens)), k, top,
+            ffi.cast("int32_t *", ffi.from_buffer(labels)),
+            ffi.cast("double *", ffi.from_buffer(conf)), err, _ERRLEN)
+        del blob
+        if rc != lib.RL_OK:
+            msg = ffi.string(err).decode("utf-8", "replace")
+            m = re.match(r"text (\d+):", msg)
+            if m:   # the library counts from the chunk's first text
+                msg = "text %d:%s" % (a + int(m.group(1)),
+                                      msg[m.end():])
+            raise _error(rc, msg)
+
     def predict(self, texts, top=1):
         """Labels `texts` (a list, a pandas Series, any iterable of str):
         returns a DataFrame with columns label and confidence (for top > 1
@@ -747,8 +773,6 @@ class Model:
                 texts = list(texts)
             return self._predict_multi(texts)
         index = texts.index if isinstance(texts, pd.Series) else None
-        if not isinstance(texts, (list, tuple, pd.Series, np.ndarray)):
-            texts = list(texts)
         lab, conf = self.predict_arrays(texts, top)
         if top == 1:
             return pd.DataFrame({"label": self._names[lab],

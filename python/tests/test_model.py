@@ -66,6 +66,23 @@ def test_shapes_inputs_and_errors(model, reviews):
         model.predict(["x", None])
 
 
+def test_chunks_equal_one_call(model, reviews, monkeypatch):
+    """predict_arrays hands the library PREDICT_CHUNK texts at a time:
+    the result is the same as from one call, and a bad text is named by
+    its place in the whole input, not in its chunk."""
+    texts = list(reviews["text"][:50])
+    one = model.predict_arrays(texts, top=2)
+    monkeypatch.setattr(revlab, "PREDICT_CHUNK", 7)
+    for got, want in zip(model.predict_arrays(texts, top=2), one):
+        assert np.array_equal(got, want)
+    assert model.predict(pd.Series(texts)).equals(
+        model.predict(texts))
+    with pytest.raises(revlab.InputError, match="^text 23: not valid"):
+        model.predict_arrays(texts[:23] + ["\ud800"] + texts[23:])
+    with pytest.raises(TypeError, match="^text 15: "):
+        model.predict_arrays(texts[:15] + [None])
+
+
 def test_four_threads_equal_one(model, reviews):
     texts = list(reviews["text"]) * 20
     one_l, one_c = model.predict_arrays(texts)
