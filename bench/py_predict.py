@@ -54,7 +54,11 @@ idle waits at the end (an uneven last round) included.
 
 The machine is shared: for each phase the script prints how many
 core-seconds the whole machine was busy (/proc/stat) against what this
-benchmark's own processes used, so load from others shows.
+benchmark's own processes used, so load from others shows. Two more
+rows say what two cores can give here at all: Model.predict_arrays from
+two threads of one process (each on half the texts; the GIL is released
+while the library labels), and a plain CPU-bound Python loop run alone
+and then once on each CPU at the same time.
 
 --keep DIR keeps the corpus, store and model there and reuses them.
 """
@@ -65,6 +69,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -136,6 +141,25 @@ class Phase:
         print("  [%s: %.1f s wall; machine busy %.1f core-s, this "
               "benchmark %.1f, others %.1f]"
               % (self.name, wall, b, c, max(0.0, b - c)), flush=True)
+
+
+SPIN = ("import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\n"
+        "x = 0\nfor i in range(20_000_000):\n    x += i\n")
+
+
+def cores_given():
+    """How many of the two CPUs the machine gives a CPU-bound loop now: a
+    loop alone on CPU 0 against one on each CPU at once (2.0: both
+    whole; 1.0: two loops take twice as long)."""
+    def spin(cpus):
+        t0 = time.perf_counter()
+        ps = [subprocess.Popen([sys.executable, "-c", SPIN, str(c)])
+              for c in cpus]
+        for p in ps:
+            p.wait()
+        return time.perf_counter() - t0
+    one, two = spin([0]), spin([0, 1])
+    return 2 * one / two, one, two
 
 
 def mb(kb):
@@ -425,7 +449,6 @@ def bench(a, d):
     listed = list(texts)
     one("Model.predict_arrays, list in, indexes out, 1 CPU",
         lambda: m.predict_arrays(listed))
-    del listed
     out_py = os.path.join(d, "py.tsv")
 
     def file_to_file():
@@ -434,14 +457,30 @@ def bench(a, d):
         p = m.predict(t["text"])
         p.insert(0, "id", t["id"])
         p.to_csv(out_py, sep="\t", index=False, float_format="%.4f")
-    one("read_csv + Model.predict + to_csv, 1 CPU",
-        file_to_file, reps=1)
+    one("read_csv + Model.predict + to_csv, 1 CPU", file_to_file, reps=1)
     del df, texts
     os.sched_setaffinity(0, every)
+    # Two threads of one process, each on half the texts, the GIL
+    # released while the library labels: the most two cores give this
+    # workload here, without dask.
+    halves = [listed[:n // 2], listed[n // 2:]]
+
+    def two_threads():
+        ts = [threading.Thread(target=m.predict_arrays, args=(h,))
+              for h in halves]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    one("Model.predict_arrays, 2 threads, 2 CPUs", two_threads)
+    del listed, halves
     print("Model.predict labels differing from the CLI's: %d of %d; "
           "confidence off by at most %.5f (the CLI prints 4 decimals)"
           % (diff_one, n, conf_off))
 
+    given, t1, t2 = cores_given()
+    print("a CPU-bound loop: %.2f s alone, %.2f s with one on each CPU at "
+          "once: the machine gives %.2f of 2 cores now" % (t1, t2, given))
     diff_dask = None
     if not a.no_dask:
         diff_dask = cluster_bench(a, model, new, n, cli_labels, one_rate,
