@@ -4,12 +4,13 @@
 Model.predict from one Python process on one core, and by
 revlab.dask.predict on a LocalCluster of two worker processes with one
 thread each (scheduler on 127.0.0.1). Prints each one's data size,
-throughput and peak memory, whether the cluster's labels equal the CLI's,
-the cluster's speed-up over the one process, and the scheduler's overhead
-per partition.
+wall and CPU time, throughput (reviews per second of wall time and per
+CPU second) and peak memory, whether the labels equal the CLI's, the
+cluster's speed-up over the one process, and the scheduler's overhead
+per partition. Exits 1 if any label differs from the CLI's.
 
 usage: PYTHONPATH=build/python /usr/bin/python3 bench/py_predict.py \\
-           build/revlab [--reviews N] [--sample S] [--partitions P] \\
+           build/revlab [--reviews N] [--sample S] [--partitions P,...] \\
            [--reps R] [--cpu C] [--data DIR] [--keep DIR]
 
 The data: bench/gen_corpus.py --labelled makes reviews of 1 to 8 real
@@ -23,24 +24,28 @@ draw (seed 2), a TSV file of id and text.
 What each one does, timed (best of R runs, default 3):
 - cli: `revlab predict --model M FILE > OUT`, pinned to CPU C (the command
   has no thread option; it runs on one thread). Includes loading the
-  model (printed apart as "model load", timed from Python), reading and checking the whole TSV file (into a
-  scratch SQLite store in memory, as import does) and printing every
-  line. Peak memory: the child's max RSS (wait4).
+  model (printed apart as "model load", timed from Python), reading and
+  checking the whole TSV file (into a scratch SQLite store in memory, as
+  import does) and printing every line. CPU time and peak memory: the
+  child's (wait4).
 - Model.predict: this process pinned to CPU C, the texts already in
   memory as the Series of a DataFrame read with pandas (not timed),
   labels out as a DataFrame of label names and confidences; also
   predict_arrays (label indexes, no DataFrame) and, once, read_csv +
   predict + to_csv from file to file, the CLI's job done from Python.
-  Peak memory: this process's VmHWM, reset before the phase (so it
+  CPU time: this process's (process_time). Peak memory: this
+  process's VmHWM, reset before the phase (so it
   counts the texts in memory, as the CLI's counts its scratch store;
   the RSS before the phase is printed beside it).
-- dask: the workers read the TSV into P partitions (dd.read_csv, kept
-  in worker memory with persist(); not timed), each worker loads the
-  model once (client.run; not timed); then
+- dask, for each partition count P (default 16 and 64): the workers
+  read the TSV into P partitions (dd.read_csv, kept in worker memory
+  with persist(); not timed), each worker having loaded the model once
+  (client.run; not timed); then
   revlab.dask.predict(...).persist() until every partition is labelled,
   the labels staying on the workers. The gather of the labels to this
   process is timed apart, then they are checked against the CLI's.
-  Speed-up: its reviews/s over Model.predict's on one core. Peak
+  Speed-up: its reviews/s over Model.predict's on one core. CPU time:
+  the workers' and this process's (the scheduler and client). Peak
   memory: each worker process's VmHWM (its partitions included).
 
 The scheduler overhead per partition is measured two ways. (1) No-op:
@@ -231,7 +236,8 @@ def prepare(a, d):
 # ---- The CLI --------------------------------------------------------------
 
 def run_cli(a, model, new, out):
-    """One `revlab predict --model` on CPU a.cpu: (seconds, max RSS KB)."""
+    """One `revlab predict --model` on CPU a.cpu: (seconds, CPU seconds,
+    max RSS KB)."""
     with open(out, "w") as f:
         t0 = time.perf_counter()
         p = subprocess.Popen([a.exe, "predict", "--model", model, new],
@@ -242,7 +248,7 @@ def run_cli(a, model, new, out):
         p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit("revlab predict failed: %d" % p.returncode)
-    return sec, ru.ru_maxrss
+    return sec, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
 
 
 # ---- The cluster ----------------------------------------------------------
@@ -264,78 +270,91 @@ def _cpu():
     return r.ru_utime + r.ru_stime
 
 
-def cluster_bench(a, model, new, n, cli_labels, one_rate, rows):
+def cluster_bench(a, model, new, n, cli_labels, one, rows):
+    """The LocalCluster's runs, one per partition count of a.partitions;
+    one is the one-process Model.predict (seconds, CPU seconds). Returns
+    the count of labels that differ from the CLI's."""
     import dask.dataframe as dd
     from distributed import Client, LocalCluster, get_task_stream, wait
 
+    diff = 0
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cl, \
             Client(cl) as client:
-        def worker_cpu():
-            return sum(client.run(_cpu).values())
+        def all_cpu():
+            """CPU seconds of the workers and of this process (the
+            scheduler and the client)."""
+            return sum(client.run(_cpu).values()) + _cpu()
 
-        size = os.path.getsize(new)
-        ddf = dd.read_csv(new, sep="\t", quoting=3, dtype=str,
-                          keep_default_na=False,
-                          blocksize=-(-size // a.partitions))
-        with Phase("read into the workers", worker_cpu):
-            ddf = ddf.persist()
-            wait(ddf)
-        P = ddf.npartitions
-        lens = client.compute(ddf.map_partitions(len)).result()
-        print("dask: %d partitions of %d to %d reviews, in 2 workers' "
-              "memory" % (P, min(lens), max(lens)))
         client.run(_load, model)    # each worker loads it once
-
-        best = None
-        for r in range(a.reps):
-            if best is not None:
-                forget(client, res)
-            with Phase("dask predict, run %d" % (r + 1), worker_cpu), \
-                    get_task_stream(client) as ts:
+        size = os.path.getsize(new)
+        for want in a.partitions:
+            ddf = dd.read_csv(new, sep="\t", quoting=3, dtype=str,
+                              keep_default_na=False,
+                              blocksize=max(1, size // want))
+            with Phase("read into the workers", all_cpu):
+                ddf = ddf.persist()
+                wait(ddf)
+            P = ddf.npartitions
+            lens = client.compute(ddf.map_partitions(len)).result()
+            print("dask: %d partitions of %d to %d reviews, in the 2 "
+                  "workers' memory" % (P, min(lens), max(lens)))
+            best = res = None
+            for r in range(a.reps):
+                if res is not None:
+                    forget(client, res)
+                c0 = all_cpu()
+                with Phase("dask predict, %d partitions, run %d"
+                           % (P, r + 1), all_cpu), \
+                        get_task_stream(client) as ts:
+                    t0 = time.perf_counter()
+                    res = revlab.dask.predict(ddf, model).persist()
+                    wait(res)
+                    sec = time.perf_counter() - t0
+                cpu = all_cpu() - c0
+                compute = sum(x["stop"] - x["start"] for t in ts.data
+                              for x in t["startstops"]
+                              if x["action"] == "compute")
+                assert len(ts.data) == P, (len(ts.data), P)
+                if best is None or sec < best[0]:
+                    best = (sec, cpu, (2 * sec - compute) / P,
+                            compute / P)
+            sec, cpu, stream_over, task_mean = best
+            reset_peak()
+            with Phase("gather labels", all_cpu):
                 t0 = time.perf_counter()
-                res = revlab.dask.predict(ddf, model).persist()
-                wait(res)
-                sec = time.perf_counter() - t0
-            compute = sum(s["stop"] - s["start"] for t in ts.data
-                          for s in t["startstops"]
-                          if s["action"] == "compute")
-            assert len(ts.data) == P, (len(ts.data), P)
-            if best is None or sec < best[0]:
-                best = (sec, (2 * sec - compute) / P, compute / P)
-        sec, stream_over, task_mean = best
-        reset_peak()
-        with Phase("gather labels", worker_cpu):
-            t0 = time.perf_counter()
-            got = res.compute()
-            gather = time.perf_counter() - t0
-        diff = int((got["label"].to_numpy() != cli_labels).sum())
-        forget(client, res)
-        with Phase("no-op map", worker_cpu):
-            noop = min(timed_persist(client, ddf.map_partitions(
-                _noop, meta=ddf._meta.iloc[:0, :0]))
-                       for _ in range(a.reps))
-        peaks = sorted(client.run(_peak).values())
-        rate = n / sec
-        rows.append(("revlab.dask.predict, 2 workers, %d partitions, "
-                     "labels on them" % P,
-                     n, sec, rate, "%.0f, %.0f MB (workers)"
-                     % (mb(peaks[0]), mb(peaks[1]))))
-        rows.append(("  + gathering the labels to the client",
-                     n, sec + gather, n / (sec + gather),
-                     "%.0f MB (client)" % mb(status_kb("VmHWM"))))
-        print()
-        print("dask labels differing from the CLI's: %d of %d"
-              % (diff, len(got)))
-        print("dask speed-up over Model.predict on one core: %.2fx "
-              "(labels on the workers), %.2fx (gathered)"
-              % (rate / one_rate, n / (sec + gather) / one_rate))
-        print("scheduler overhead per partition: no-op map %.1f ms "
-              "(%.3f s for %d partitions); task stream %.1f ms of "
-              "worker time not labelling (mean task %.0f ms)"
-              % (1000 * noop / P, noop, P, 1000 * stream_over,
-                 1000 * task_mean))
-        return diff
+                got = res.compute()
+                gather = time.perf_counter() - t0
+            forget(client, res)
+            d = int((got["label"].to_numpy() != cli_labels).sum())
+            diff += d
+            with Phase("no-op map", all_cpu):
+                noop = min(timed_persist(client, ddf.map_partitions(
+                    _noop, meta=ddf._meta.iloc[:0, :0]))
+                           for _ in range(a.reps))
+            forget(client, ddf)
+            peaks = sorted(client.run(_peak).values())
+            rows.append(("revlab.dask.predict, 2 workers, %d partitions"
+                         % P, n, sec, cpu, "%.0f, %.0f MB (workers)"
+                         % (mb(peaks[0]), mb(peaks[1]))))
+            rows.append(("  + gathering the labels to the client", n,
+                         sec + gather, None,
+                         "%.0f MB (client)" % mb(status_kb("VmHWM"))))
+            print("dask, %d partitions: labels differing from the CLI's: "
+                  "%d of %d" % (P, d, len(got)))
+            print("dask, %d partitions: speed-up over Model.predict on one "
+                  "core %.2fx (labels left on the workers), %.2fx "
+                  "(gathered); CPU time %.2fx the one process's"
+                  % (P, one[0] / sec, one[0] / (sec + gather),
+                     cpu / one[1]))
+            print("dask, %d partitions: scheduler overhead per partition: "
+                  "no-op map %.1f ms (%.3f s for %d partitions); task "
+                  "stream %.1f ms of worker time not labelling (mean "
+                  "task %.0f ms)"
+                  % (P, 1000 * noop / P, noop, P, 1000 * stream_over,
+                     1000 * task_mean))
+            del got
+    return diff
 
 
 def forget(client, coll):
@@ -372,13 +391,15 @@ def main():
     ap.add_argument("exe")
     ap.add_argument("--reviews", type=int, default=1_000_000)
     ap.add_argument("--sample", type=int, default=20_000)
-    ap.add_argument("--partitions", type=int, default=16)
+    ap.add_argument("--partitions", default="16,64",
+                    type=lambda v: [int(x) for x in v.split(",") if x],
+                    help="dask partition counts to try, e.g. 16,64; "
+                    "'' for no dask run")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cpu", type=int, default=0)
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..",
                                                      "shared", "data"))
     ap.add_argument("--keep", metavar="DIR")
-    ap.add_argument("--no-dask", action="store_true")
     a = ap.parse_args()
     a.exe = os.path.abspath(a.exe)
     d = a.keep or tempfile.mkdtemp(prefix="revlab-pybench-")
@@ -399,18 +420,19 @@ def bench(a, d):
     print("model: %s, %d labels (%s), %.1f MB, model load %.2f s"
           % (m.kind, len(m.labels), " ".join(m.labels),
              os.path.getsize(model) / 1e6, load))
-    rows = []
+    rows = []   # (what, reviews, seconds, CPU seconds or None, peak)
 
     # The CLI, on one core.
     out = os.path.join(d, "cli.tsv")
     with Phase("cli"):
         runs = [run_cli(a, model, new, out) for _ in range(a.reps)]
-    sec, rss = min(runs)
+    sec, cpu, rss = min(runs)
     cl = pd.read_csv(out, sep="\t", quoting=3, dtype={"id": str},
                      keep_default_na=False)
     n = len(cl)
     cli_labels = cl["label"].to_numpy(dtype=object)
-    rows.append(("revlab predict --model, TSV in and out, 1 CPU", n, sec, n / sec, "%.0f MB" % mb(rss)))
+    rows.append(("revlab predict --model, TSV in and out, 1 CPU", n, sec,
+                 cpu, "%.0f MB" % mb(rss)))
     print("data: %d reviews, %.0f MB of TSV, mean %.0f bytes a text"
           % (n, mbytes, mbytes * 1e6 / n))
 
@@ -426,22 +448,23 @@ def bench(a, d):
           % (n, mb(held)))
 
     def one(name, fn, reps=a.reps):
+        """The best of reps runs of fn: (seconds, CPU seconds, result)."""
         reset_peak()
         with Phase(name):
             best = None
             for _ in range(reps):
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 r = fn()
                 s = time.perf_counter() - t0
                 if best is None or s < best[0]:
-                    best = (s, r)
-        rows.append((name, n, best[0], n / best[0], "%.0f MB (%.0f "
-                     "before)" % (mb(status_kb("VmHWM")), mb(held))))
+                    best = (s, time.process_time() - c0, r)
+        rows.append((name, n, best[0], best[1], "%.0f MB (%.0f before)"
+                     % (mb(status_kb("VmHWM")), mb(held))))
         return best
 
-    sec, got = one("Model.predict, Series in, DataFrame out, 1 CPU",
-                   lambda: m.predict(texts))
-    one_rate = n / sec
+    sec, cpu, got = one("Model.predict, Series in, DataFrame out, 1 CPU",
+                        lambda: m.predict(texts))
+    one_proc = (sec, cpu)
     diff_one = int((got["label"].to_numpy() != cli_labels).sum())
     conf_off = float(np.abs(got["confidence"].to_numpy() -
                             cl["confidence"].to_numpy()).max())
@@ -481,19 +504,22 @@ def bench(a, d):
     given, t1, t2 = cores_given()
     print("a CPU-bound loop: %.2f s alone, %.2f s with one on each CPU at "
           "once: the machine gives %.2f of 2 cores now" % (t1, t2, given))
-    diff_dask = None
-    if not a.no_dask:
-        diff_dask = cluster_bench(a, model, new, n, cli_labels, one_rate,
+    diff_dask = 0
+    if a.partitions:
+        diff_dask = cluster_bench(a, model, new, n, cli_labels, one_proc,
                                   rows)
 
     print()
-    print("%-56s %9s %8s %10s  %s" % ("", "reviews", "seconds",
-                                      "reviews/s", "peak memory"))
-    for name, k, s, r, peak in rows:
-        print("%-56s %9d %8.2f %10.0f  %s" % (name, k, s, r, peak))
-    cli_rate = rows[0][3]
-    print("Model.predict / CLI on one core: %.2f (goal >= 0.90)"
-          % (one_rate / cli_rate))
+    print("%-50s %9s %8s %8s %10s %10s  %s"
+          % ("", "reviews", "seconds", "CPU s", "reviews/s", "per CPU s",
+             "peak memory"))
+    for name, k, s, c, peak in rows:
+        print("%-50s %9d %8.2f %8s %10.0f %10s  %s"
+              % (name, k, s, "%.2f" % c if c else "", k / s,
+                 "%.0f" % (k / c) if c else "", peak))
+    print("Model.predict / CLI on one core: %.2f in reviews/s, %.2f in "
+          "reviews per CPU second (goal >= 0.90)"
+          % (rows[0][2] / one_proc[0], rows[0][3] / one_proc[1]))
     if diff_one or diff_dask:
         sys.exit(1)
 
