@@ -59,11 +59,13 @@ idle waits at the end (an uneven last round) included.
 
 The machine is shared: for each phase the script prints how many
 core-seconds the whole machine was busy (/proc/stat) against what this
-benchmark's own processes used, so load from others shows. Two more
-rows say what two cores can give here at all: Model.predict_arrays from
-two threads of one process (each on half the texts; the GIL is released
-while the library labels), and a plain CPU-bound Python loop run alone
-and then once on each CPU at the same time.
+benchmark's own processes used, so load from others shows. Three more
+measures say what two cores give here at all: two `revlab predict`
+processes at once, one pinned to each CPU, each on the whole file (no
+Python, no dask); Model.predict_arrays from two threads of one process
+(each on half the texts; the GIL is released while the library
+labels); and a plain CPU-bound Python loop run alone and then once on
+each CPU at the same time.
 
 --keep DIR keeps the corpus, store and model there and reuses them.
 """
@@ -235,20 +237,28 @@ def prepare(a, d):
 
 # ---- The CLI --------------------------------------------------------------
 
-def run_cli(a, model, new, out):
-    """One `revlab predict --model` on CPU a.cpu: (seconds, CPU seconds,
-    max RSS KB)."""
-    with open(out, "w") as f:
-        t0 = time.perf_counter()
-        p = subprocess.Popen([a.exe, "predict", "--model", model, new],
-                             stdout=f, preexec_fn=lambda:
-                             os.sched_setaffinity(0, {a.cpu}))
+def run_cli(a, model, new, outs, cpus):
+    """`revlab predict --model` at once on each CPU of cpus, each pinned
+    to its CPU, labelling the whole file into its file of outs: (seconds
+    until the last ends, CPU seconds of all, max RSS KB of the
+    largest)."""
+    files = [open(o, "w") for o in outs]
+    t0 = time.perf_counter()
+    ps = [subprocess.Popen([a.exe, "predict", "--model", model, new],
+                           stdout=f, preexec_fn=lambda c=c:
+                           os.sched_setaffinity(0, {c}))
+          for f, c in zip(files, cpus)]
+    cpu = rss = 0
+    for p in ps:
         _, status, ru = os.wait4(p.pid, 0)
-        sec = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        sys.exit("revlab predict failed: %d" % p.returncode)
-    return sec, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit("revlab predict failed: %d" % status)
+        cpu += ru.ru_utime + ru.ru_stime
+        rss = max(rss, ru.ru_maxrss)
+    sec = time.perf_counter() - t0
+    for f in files:
+        f.close()
+    return sec, cpu, rss
 
 
 # ---- The cluster ----------------------------------------------------------
@@ -425,7 +435,8 @@ def bench(a, d):
     # The CLI, on one core.
     out = os.path.join(d, "cli.tsv")
     with Phase("cli"):
-        runs = [run_cli(a, model, new, out) for _ in range(a.reps)]
+        runs = [run_cli(a, model, new, [out], [a.cpu])
+                for _ in range(a.reps)]
     sec, cpu, rss = min(runs)
     cl = pd.read_csv(out, sep="\t", quoting=3, dtype={"id": str},
                      keep_default_na=False)
@@ -435,6 +446,15 @@ def bench(a, d):
                  cpu, "%.0f MB" % mb(rss)))
     print("data: %d reviews, %.0f MB of TSV, mean %.0f bytes a text"
           % (n, mbytes, mbytes * 1e6 / n))
+    # Two at once, one on each CPU, each labelling the whole file: what
+    # the machine gives two processes of this work with no Python or dask
+    # at all.
+    with Phase("cli x 2"):
+        runs = [run_cli(a, model, new, [out + ".0", out + ".1"], [0, 1])
+                for _ in range(a.reps)]
+    sec, cpu, rss = min(runs)
+    rows.append(("2 x revlab predict at once, 1 CPU each", 2 * n, sec, cpu,
+                 "%.0f MB each" % mb(rss)))
 
     # One Python process on one core.
     every = os.sched_getaffinity(0)
@@ -520,6 +540,8 @@ def bench(a, d):
     print("Model.predict / CLI on one core: %.2f in reviews/s, %.2f in "
           "reviews per CPU second (goal >= 0.90)"
           % (rows[0][2] / one_proc[0], rows[0][3] / one_proc[1]))
+    print("two CLI processes at once / one: %.2fx the reviews/s"
+          % (rows[1][1] / rows[1][2] / (rows[0][1] / rows[0][2])))
     if diff_one or diff_dask:
         sys.exit(1)
 
