@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Benchmark of issue 14's speed requirement: a multi-label run on N
+reviews with L labels against the single-label run on the same corpus,
+time and peak memory (the requirement: within 2x at 1,000,000 reviews
+and 20 labels).
+
+usage: multi_scale.py [N] [--labels L] [--per-label K] [--threads T]
+                      [--data DIR] [--keep DIR] [--only single|multi]
+N (default 1000000) reviews from gen_corpus.py --multi L (default 20):
+1 to 3 topic labels a review. Hand labels: for each label the first K
+(default 20) reviews, in a seeded random order, whose first label it is;
+the single-label store gets those reviews' first label, the multi-label
+store every label they carry. Rules: one a label, its topic's first four
+words as a regex (`price<TAB>\\b(price|cost|expensive|cheap)\\b`), the
+same file for both stores. Each store: init (--multi-label for the
+second), import, seed, rules --create-labels, run, each its own process,
+timed by wall and CPU clock with its peak memory (max RSS, wait4). The
+stages of run are timed by when their lines reach the pipe (run flushes
+after each), with the CPU time and peak memory (VmHWM) read from /proc
+at that moment: settings and classifier are the cross-validations that
+choose propagation's settings and the classifier, label also holds the
+evaluation's save. Prints both stores side by side, the ratios multi /
+single, and whether the run stays within 2x. Data goes to a temporary
+directory under /tmp (or --keep DIR, left in place, with the numbers
+in results.json)."""
+import argparse, json, os, random, shutil, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+REVLAB = os.path.join(TOP, "build", "revlab")
+sys.path.insert(0, HERE)
+import gen_corpus  # noqa: E402  (its TOPICS name the rules' words)
+
+TICK = os.sysconf("SC_CLK_TCK")
+# The first line of each step of `revlab run`, in order.
+STEPS = [("tokenize", "tokenize:"), ("vectorize", "vectorize:"),
+         ("graph", "graph:"), ("rules", "rules:"),
+         ("propagate", "propagate:"),
+         ("settings", "choose:    propagation's settings"),
+         ("classifier", "classify:"), ("label", "label:")]
+
+
+def proc_now(pid):
+    """(CPU seconds so far, peak RSS so far in MB) of a live process."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICK
+    hwm = 0.0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) / 1024.0
+    return cpu, hwm
+
+
+def run(cmd, log):
+    """Runs cmd, its stdout to log as it comes; returns {wall, cpu, peak,
+    load (1-minute average at the end), steps: {name: (wall since the
+    previous step's line, cpu likewise, peak so far)}, failed: None or
+    its error line}. Only run may fail (its steps up to there are still
+    worth a look); any other command failing ends the benchmark."""
+    t0 = time.time()
+    with open(log + ".err", "w") as err:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err,
+                             text=True, bufsize=1)
+        steps, last_t, last_cpu, want = {}, t0, 0.0, 0
+        with open(log, "a") as out:
+            out.write("$ %s\n" % " ".join(cmd))
+            for line in p.stdout:
+                out.write(line)
+                for j in range(want, len(STEPS)):
+                    if line.startswith(STEPS[j][1]):
+                        now = time.time()
+                        try:
+                            cpu, hwm = proc_now(p.pid)
+                        except OSError:
+                            cpu, hwm = last_cpu, float("nan")
+                        steps[STEPS[j][0]] = (now - last_t, cpu - last_cpu,
+                                              hwm)
+                        last_t, last_cpu, want = now, cpu, j + 1
+                        break
+        _, status, ru = os.wait4(p.pid, 0)
+    wall = time.time() - t0
+    failed = None
+    if os.waitstatus_to_exitcode(status):
+        with open(log + ".err") as f:
+            err = [l for l in f.read().splitlines() if l.startswith("revlab")]
+        failed = err[-1] if err else "exit status %d" % (
+            os.waitstatus_to_exitcode(status))
+        if cmd[1] != "run":
+            sys.exit("failed: %s\n%s" % (" ".join(cmd), failed))
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+            "peak": ru.ru_maxrss / 1024.0, "load": os.getloadavg()[0],
+            "steps": steps, "failed": failed}
+
+
+def read_corpus(path):
+    """[(id, [labels])] in file order."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        f.readline()
+        for line in f:
+            i, labels, _ = line.split("\t", 2)
+            rows.append((i, labels.split("|")))
+    return rows
+
+
+def write_inputs(rows, names, per_label, tmp):
+    """Writes seeds_single.tsv, seeds_multi.tsv and rules.txt; returns
+    (single seeds, multi seeds, rules) counts."""
+    order = list(range(len(rows)))
+    random.Random(1).shuffle(order)
+    got = {n: [] for n in names}
+    for j in order:
+        first = rows[j][1][0]
+        if len(got[first]) < per_label:
+            got[first].append(j)
+    short = [n for n in names if len(got[n]) < per_label]
+    if short:
+        sys.exit("too few reviews whose first label is %s" % ", ".join(short))
+    picked = sorted(j for v in got.values() for j in v)
+    n_multi = 0
+    with open(os.path.join(tmp, "seeds_single.tsv"), "w") as s, \
+            open(os.path.join(tmp, "seeds_multi.tsv"), "w") as m:
+        s.write("id\tlabel\n")
+        m.write("id\tlabel\n")
+        for j in picked:
+            i, labels = rows[j]
+            s.write("%s\t%s\n" % (i, labels[0]))
+            for lab in labels:
+                m.write("%s\t%s\n" % (i, lab))
+                n_multi += 1
+    with open(os.path.join(tmp, "rules.txt"), "w") as f:
+        f.write("# one rule a label: its topic's first four words\n")
+        for name, words in gen_corpus.TOPICS[:len(names)]:
+            f.write("%s\t\\b(%s)\\b\n" % (name,
+                                          "|".join(words.split()[:4])))
+    return len(picked), n_multi, len(names)
+
+
+def fmt(r):
+    if r is None:
+        return "%8s %8s %8s" % ("-", "-", "-")
+    return "%8.1f %8.1f %8.0f" % r
+
+
+def ratio(a, b):
+    return ("%6.2f" % (b / a) if a and a > 0 and b is not None and
+            b == b else "     -")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", type=int, nargs="?", default=1000000)
+    ap.add_argument("--labels", type=int, default=20)
+    ap.add_argument("--per-label", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", default=os.path.join(TOP, "..", "shared",
+                                                    "data"))
+    ap.add_argument("--keep", metavar="DIR",
+                    help="work in DIR (under /tmp) and leave it there")
+    ap.add_argument("--only", choices=("single", "multi"))
+    a = ap.parse_args()
+    with open("/proc/cpuinfo") as f:
+        model = f.read().split("model name")[1].split("\n")[0].strip(
+            ": \t")
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024.0 ** 2
+    print("machine: %d cores, %s, %.0f GB; load average %.2f %.2f %.2f" %
+          ((os.cpu_count(), model, mem) + os.getloadavg()))
+    if a.keep:
+        os.makedirs(a.keep, exist_ok=True)
+        tmp = a.keep
+    else:
+        tmp = tempfile.mkdtemp(prefix="multi_scale.", dir="/tmp")
+    try:
+        bench(a, tmp)
+    finally:
+        if not a.keep:
+            shutil.rmtree(tmp)
+
+
+def bench(a, tmp):
+    tsv = os.path.join(tmp, "reviews.tsv")
+    if not os.path.exists(tsv):
+        t0 = time.time()
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
+                        str(a.n), tsv + ".part", "--multi", str(a.labels),
+                        "--data", a.data], check=True)
+        os.rename(tsv + ".part", tsv)
+        print("generated in %.0f s" % (time.time() - t0))
+    rows = read_corpus(tsv)
+    if len(rows) != a.n:
+        sys.exit("%s holds %d reviews, not %d" % (tsv, len(rows), a.n))
+    names = [t[0] for t in gen_corpus.TOPICS[:a.labels]]
+    n_single, n_multi, n_rules = write_inputs(rows, names, a.per_label, tmp)
+    card = sum(len(r[1]) for r in rows) / len(rows)
+    print("== %d reviews (%.1f MB), %d labels, %.2f a review; %d reviews "
+          "hand-labelled (%d labels single, %d multi); %d rules; "
+          "threads=%d" % (a.n, os.path.getsize(tsv) / 1e6, a.labels, card,
+                          n_single, n_single, n_multi, n_rules, a.threads))
+    sys.stdout.flush()
+    del rows
+    p = ["-p", "threads=%d" % a.threads]
+    res = {}
+    for mode in ("single", "multi"):
+        if a.only and a.only != mode:
+            continue
+        db = os.path.join(tmp, mode + ".db")
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f):
+                os.remove(f)
+        log = os.path.join(tmp, mode + ".log")
+        if os.path.exists(log):
+            os.remove(log)
+        r = res[mode] = {"load0": os.getloadavg()[0]}
+        for name, cmd in (
+                ("init", ["init", db] + (["--multi-label"]
+                                         if mode == "multi" else [])),
+                ("import", ["import", "-q", db, tsv]),
+                ("seed", ["seed", db, os.path.join(tmp, "seeds_%s.tsv" %
+                                                   mode)]),
+                ("rules", ["rules", db, os.path.join(tmp, "rules.txt"),
+                           "--create-labels"]),
+                ("run", ["run", db] + p)):
+            r[name] = run([REVLAB] + cmd, log)
+            print("%-6s %-7s %8.1f s wall %8.1f s cpu  peak %6.0f MB  "
+                  "load %.2f" % (mode, name, r[name]["wall"],
+                                 r[name]["cpu"], r[name]["peak"],
+                                 r[name]["load"]))
+            sys.stdout.flush()
+        if r["run"]["failed"]:
+            print("%s: run FAILED: %s" % (mode, r["run"]["failed"]))
+        missing = [s for s, _ in STEPS if s not in r["run"]["steps"]]
+        if missing:
+            print("%s: run printed no line for %s (see %s)" %
+                  (mode, ", ".join(missing), log))
+    with open(os.path.join(tmp, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    table(a, res)
+
+
+def table(a, res):
+    s, m = res.get("single"), res.get("multi")
+    print("\n%d reviews, %d labels; wall s, CPU s, peak MB; load average "
+          "(1 min) single %s, multi %s" % (
+              a.n, a.labels,
+              "%.2f-%.2f" % (s["load0"], s["run"]["load"]) if s else "-",
+              "%.2f-%.2f" % (m["load0"], m["run"]["load"]) if m else "-"))
+    print("%-14s %26s %26s %20s" % ("", "single-label", "multi-label",
+                                    "multi / single"))
+    print("%-14s %8s %8s %8s %8s %8s %8s %6s %6s %6s" % (
+        "command/stage", "wall", "cpu", "peak", "wall", "cpu", "peak",
+        "wall", "cpu", "peak"))
+
+    def line(label, x, y):
+        print("%-14s %s %s %s %s %s" % (
+            label, fmt(x), fmt(y),
+            ratio(x and x[0], y and y[0]), ratio(x and x[1], y and y[1]),
+            ratio(x and x[2], y and y[2])))
+
+    def cmd(r, c):
+        return r and (r[c]["wall"], r[c]["cpu"], r[c]["peak"])
+
+    for c in ("init", "import", "seed", "rules", "run"):
+        line(c, cmd(s, c), cmd(m, c))
+        if c == "run":
+            for st, _ in STEPS:
+                line("  " + st, s and s["run"]["steps"].get(st),
+                     m and m["run"]["steps"].get(st))
+    tot = [r and (sum(r[c]["wall"] for c in ("init", "import", "seed",
+                                             "rules", "run")),
+                  sum(r[c]["cpu"] for c in ("init", "import", "seed",
+                                            "rules", "run")),
+                  max(r[c]["peak"] for c in ("init", "import", "seed",
+                                             "rules", "run")))
+           for r in (s, m)]
+    line("all commands", tot[0], tot[1])
+    if not (s and m):
+        return
+    for r in (s, m):
+        if r["run"]["failed"]:
+            print("%s run FAILED after %.1f s (%s): its times are up to "
+                  "there, so the ratios below are not the requirement's" %
+                  ("single-label" if r is s else "multi-label",
+                   r["run"]["wall"], r["run"]["failed"]))
+    both = [st for st, _ in STEPS
+            if st in s["run"]["steps"] and st in m["run"]["steps"]]
+    upto = [tuple(f([r["run"]["steps"][st][i] for st in both])
+                  for i, f in ((0, sum), (1, sum), (2, max)))
+            for r in (s, m)] if both else None
+    for what, x, y in (("the whole job (all commands)", tot[0], tot[1]),
+                       ("revlab run", cmd(s, "run"), cmd(m, "run")),
+                       ("run's stages both finished (%s to %s)" % (
+                           both[0], both[-1]) if both else "",
+                        upto and upto[0], upto and upto[1])):
+        if not x or (what.startswith("run's") and len(both) == len(STEPS)):
+            continue
+        tw, tc, tp = y[0] / x[0], y[1] / x[1], y[2] / x[2]
+        ok = tw <= 2 and tp <= 2
+        print("%s: multi-label takes %.2fx the wall time (%.2fx the CPU "
+              "time) and %.2fx the peak memory: %s" % (
+                  what, tw, tc, tp,
+                  "within 2x" if ok else "NOT within 2x (%s)" % " and ".join(
+                      k for k, v in (("time", tw), ("memory", tp))
+                      if v > 2)))
+
+
+if __name__ == "__main__":
+    main()
