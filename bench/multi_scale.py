@@ -14,10 +14,10 @@ store every label they carry. Rules: one a label, its topic's first four
 words as a regex (`price<TAB>\\b(price|cost|expensive|cheap)\\b`), the
 same file for both stores. Each store: init (--multi-label for the
 second), import, seed, rules --create-labels, run, each its own process,
-timed by wall and CPU clock with its peak memory (max RSS, wait4). The
-stages of run are timed by when their lines reach the pipe (run flushes
-after each), with the CPU time and peak memory (VmHWM) read from /proc
-at that moment: settings and classifier are the cross-validations that
+timed by wall and CPU clock with its peak memory (max RSS, by
+/usr/bin/time). The stages of run are timed by when their lines reach
+the pipe (run flushes after each), with the CPU time and peak memory
+(VmHWM) read from /proc at that moment: settings and classifier are the cross-validations that
 choose propagation's settings and the classifier, label also holds the
 evaluation's save. Prints both stores side by side, the ratios multi /
 single, and whether the run stays within 2x. Data goes to a temporary
@@ -45,7 +45,7 @@ def proc_now(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICK
-    hwm = 0.0
+    hwm = float("nan")
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             if line.startswith("VmHWM:"):
@@ -54,16 +54,21 @@ def proc_now(pid):
 
 
 def run(cmd, log):
-    """Runs cmd, its stdout to log as it comes; returns {wall, cpu, peak,
-    load (1-minute average at the end), steps: {name: (wall since the
-    previous step's line, cpu likewise, peak so far)}, failed: None or
-    its error line}. Only run may fail (its steps up to there are still
-    worth a look); any other command failing ends the benchmark."""
+    """Runs cmd under /usr/bin/time (whose child's max RSS is the
+    command's own: a child of this process would also count the RSS it
+    inherits from Python), its stdout to log as it comes; returns {wall,
+    cpu, peak, load (1-minute average at the end), steps: {name: (wall
+    since the previous step's line, cpu likewise, peak so far)}, failed:
+    None or its error line}. Only run may fail (its steps up to there
+    are still worth a look); any other command failing ends the
+    benchmark."""
+    tfile = log + ".time"
     t0 = time.time()
     with open(log + ".err", "w") as err:
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err,
-                             text=True, bufsize=1)
-        steps, last_t, last_cpu, want = {}, t0, 0.0, 0
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%e %U %S %M", "-o",
+                              tfile] + cmd, stdout=subprocess.PIPE,
+                             stderr=err, text=True, bufsize=1)
+        steps, last_t, last_cpu, want, pid = {}, t0, 0.0, 0, None
         with open(log, "a") as out:
             out.write("$ %s\n" % " ".join(cmd))
             for line in p.stdout:
@@ -72,60 +77,70 @@ def run(cmd, log):
                     if line.startswith(STEPS[j][1]):
                         now = time.time()
                         try:
-                            cpu, hwm = proc_now(p.pid)
-                        except OSError:
-                            cpu, hwm = last_cpu, float("nan")
+                            if pid is None:
+                                with open("/proc/%d/task/%d/children" %
+                                          (p.pid, p.pid)) as f:
+                                    pid = int(f.read().split()[0])
+                            cpu, hwm = proc_now(pid)
+                        except (OSError, IndexError, ValueError):
+                            cpu, hwm = float("nan"), float("nan")
                         steps[STEPS[j][0]] = (now - last_t, cpu - last_cpu,
                                               hwm)
                         last_t, last_cpu, want = now, cpu, j + 1
                         break
-        _, status, ru = os.wait4(p.pid, 0)
-    wall = time.time() - t0
+        p.wait()
+    with open(tfile) as f:
+        tl = f.read().splitlines()
+    wall, user, system, rss = tl[-1].split()
     failed = None
-    if os.waitstatus_to_exitcode(status):
+    if p.returncode:
         with open(log + ".err") as f:
             err = [l for l in f.read().splitlines() if l.startswith("revlab")]
-        failed = err[-1] if err else "exit status %d" % (
-            os.waitstatus_to_exitcode(status))
+        failed = err[-1] if err else "exit status %d" % p.returncode
         if cmd[1] != "run":
             sys.exit("failed: %s\n%s" % (" ".join(cmd), failed))
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
-            "peak": ru.ru_maxrss / 1024.0, "load": os.getloadavg()[0],
+    return {"wall": float(wall), "cpu": float(user) + float(system),
+            "peak": int(rss) / 1024.0, "load": os.getloadavg()[0],
             "steps": steps, "failed": failed}
 
 
-def read_corpus(path):
-    """[(id, [labels])] in file order."""
-    rows = []
+def write_inputs(path, names, per_label, tmp):
+    """Writes seeds_single.tsv, seeds_multi.tsv and rules.txt from the
+    corpus at path, reading it twice rather than holding it (this
+    process's memory would count in its children's peaks); returns
+    (hand-labelled reviews, multi-label hand labels, labels a review)."""
+    index = {n: k for k, n in enumerate(names)}
+    first = bytearray()
+    n_labels = 0
     with open(path, encoding="utf-8") as f:
         f.readline()
         for line in f:
-            i, labels, _ = line.split("\t", 2)
-            rows.append((i, labels.split("|")))
-    return rows
-
-
-def write_inputs(rows, names, per_label, tmp):
-    """Writes seeds_single.tsv, seeds_multi.tsv and rules.txt; returns
-    (single seeds, multi seeds, rules) counts."""
-    order = list(range(len(rows)))
+            labels = line.split("\t", 2)[1].split("|")
+            first.append(index[labels[0]])
+            n_labels += len(labels)
+    order = list(range(len(first)))
     random.Random(1).shuffle(order)
-    got = {n: [] for n in names}
+    got = [[] for _ in names]
     for j in order:
-        first = rows[j][1][0]
-        if len(got[first]) < per_label:
-            got[first].append(j)
-    short = [n for n in names if len(got[n]) < per_label]
+        if len(got[first[j]]) < per_label:
+            got[first[j]].append(j)
+    del order
+    short = [names[k] for k, v in enumerate(got) if len(v) < per_label]
     if short:
         sys.exit("too few reviews whose first label is %s" % ", ".join(short))
-    picked = sorted(j for v in got.values() for j in v)
+    picked = set(j for v in got for j in v)
     n_multi = 0
-    with open(os.path.join(tmp, "seeds_single.tsv"), "w") as s, \
+    with open(path, encoding="utf-8") as f, \
+            open(os.path.join(tmp, "seeds_single.tsv"), "w") as s, \
             open(os.path.join(tmp, "seeds_multi.tsv"), "w") as m:
+        f.readline()
         s.write("id\tlabel\n")
         m.write("id\tlabel\n")
-        for j in picked:
-            i, labels = rows[j]
+        for j, line in enumerate(f):
+            if j not in picked:
+                continue
+            i, labels, _ = line.split("\t", 2)
+            labels = labels.split("|")
             s.write("%s\t%s\n" % (i, labels[0]))
             for lab in labels:
                 m.write("%s\t%s\n" % (i, lab))
@@ -135,7 +150,7 @@ def write_inputs(rows, names, per_label, tmp):
         for name, words in gen_corpus.TOPICS[:len(names)]:
             f.write("%s\t\\b(%s)\\b\n" % (name,
                                           "|".join(words.split()[:4])))
-    return len(picked), n_multi, len(names)
+    return len(picked), n_multi, n_labels / max(len(first), 1), len(first)
 
 
 def fmt(r):
@@ -189,18 +204,16 @@ def bench(a, tmp):
                         "--data", a.data], check=True)
         os.rename(tsv + ".part", tsv)
         print("generated in %.0f s" % (time.time() - t0))
-    rows = read_corpus(tsv)
-    if len(rows) != a.n:
-        sys.exit("%s holds %d reviews, not %d" % (tsv, len(rows), a.n))
     names = [t[0] for t in gen_corpus.TOPICS[:a.labels]]
-    n_single, n_multi, n_rules = write_inputs(rows, names, a.per_label, tmp)
-    card = sum(len(r[1]) for r in rows) / len(rows)
+    n_single, n_multi, card, n = write_inputs(tsv, names, a.per_label, tmp)
+    if n != a.n:
+        sys.exit("%s holds %d reviews, not %d" % (tsv, n, a.n))
     print("== %d reviews (%.1f MB), %d labels, %.2f a review; %d reviews "
           "hand-labelled (%d labels single, %d multi); %d rules; "
           "threads=%d" % (a.n, os.path.getsize(tsv) / 1e6, a.labels, card,
-                          n_single, n_single, n_multi, n_rules, a.threads))
+                          n_single, n_single, n_multi, len(names),
+                          a.threads))
     sys.stdout.flush()
-    del rows
     p = ["-p", "threads=%d" % a.threads]
     res = {}
     for mode in ("single", "multi"):
