@@ -17,10 +17,11 @@ second), import, seed, rules --create-labels, run, each its own process,
 timed by wall and CPU clock with its peak memory (max RSS, by
 /usr/bin/time). The stages of run are timed by when their lines reach
 the pipe (run flushes after each), with the CPU time and peak memory
-(VmHWM) read from /proc at that moment: settings and classifier are the cross-validations that
-choose propagation's settings and the classifier, label also holds the
-evaluation's save. Prints both stores side by side, the ratios multi /
-single, and whether the run stays within 2x. Data goes to a temporary
+(VmHWM) read from /proc at that moment: settings and classifier are
+the cross-validations that choose propagation's settings and the
+classifier, label also holds the evaluation's save. Prints both stores
+side by side, the ratios multi / single, and whether the run stays
+within 2x. Data goes to a temporary
 directory under /tmp (or --keep DIR, left in place, with the numbers
 in results.json)."""
 import argparse, json, os, random, shutil, subprocess, sys, tempfile, time
