@@ -74,6 +74,7 @@ def run(cmd, log):
             out.write("$ %s\n" % " ".join(cmd))
             for line in p.stdout:
                 out.write(line)
+                out.flush()
                 for j in range(want, len(STEPS)):
                     if line.startswith(STEPS[j][1]):
                         now = time.time()
