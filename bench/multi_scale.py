@@ -6,6 +6,7 @@ and 20 labels).
 
 usage: multi_scale.py [N] [--labels L] [--per-label K] [--threads T]
                       [--data DIR] [--keep DIR] [--only single|multi]
+                      [-p NAME=VALUE]...
 N (default 1000000) reviews from gen_corpus.py --multi L (default 20):
 1 to 3 topic labels a review. Hand labels: for each label the first K
 (default 20) reviews, in a seeded random order, whose first label it is;
@@ -21,10 +22,17 @@ the pipe (run flushes after each), with the CPU time and peak memory
 the cross-validations that choose propagation's settings and the
 classifier, label also holds the evaluation's save. Prints both stores
 side by side, the ratios multi / single, and whether the run stays
-within 2x. Data goes to a temporary
-directory under /tmp (or --keep DIR, left in place, with the numbers
-in results.json)."""
-import argparse, json, os, random, shutil, subprocess, sys, tempfile, time
+within 2x. -p sets a parameter of both runs (`revlab run -p`). Data
+goes to a temporary directory under /tmp (or --keep DIR, left in place,
+with the numbers in results.json).
+
+The single-label store has as many hand labels for every label, so its
+run takes uniform class shares for propagation without trying the hand
+labels' shares; the multi-label store has more for the common labels
+(its hand-labelled reviews carry up to three), so its run tries both:
+four settings in the settings stage against two. -p class_prior=uniform
+makes both try two."""
+import argparse, json, os, random, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -33,6 +41,8 @@ sys.path.insert(0, HERE)
 import gen_corpus  # noqa: E402  (its TOPICS name the rules' words)
 
 TICK = os.sysconf("SC_CLK_TCK")
+# A line of the settings stage: one setting of propagation tried.
+SETTING = re.compile(r"^ +\d+ neighbours, \w+ +class shares: ")
 # The first line of each step of `revlab run`, in order.
 STEPS = [("tokenize", "tokenize:"), ("vectorize", "vectorize:"),
          ("graph", "graph:"), ("rules", "rules:"),
@@ -70,11 +80,13 @@ def run(cmd, log):
                               tfile] + cmd, stdout=subprocess.PIPE,
                              stderr=err, text=True, bufsize=1)
         steps, last_t, last_cpu, want, pid = {}, t0, 0.0, 0, None
+        settings = 0
         with open(log, "a") as out:
             out.write("$ %s\n" % " ".join(cmd))
             for line in p.stdout:
                 out.write(line)
                 out.flush()
+                settings += bool(SETTING.match(line))
                 for j in range(want, len(STEPS)):
                     if line.startswith(STEPS[j][1]):
                         now = time.time()
@@ -103,7 +115,7 @@ def run(cmd, log):
             sys.exit("failed: %s\n%s" % (" ".join(cmd), failed))
     return {"wall": float(wall), "cpu": float(user) + float(system),
             "peak": int(rss) / 1024.0, "load": os.getloadavg()[0],
-            "steps": steps, "failed": failed}
+            "steps": steps, "settings": settings, "failed": failed}
 
 
 def write_inputs(path, names, per_label, tmp):
@@ -177,6 +189,8 @@ def main():
     ap.add_argument("--keep", metavar="DIR",
                     help="work in DIR (under /tmp) and leave it there")
     ap.add_argument("--only", choices=("single", "multi"))
+    ap.add_argument("-p", dest="params", action="append", default=[],
+                    metavar="NAME=VALUE", help="passed to both runs")
     a = ap.parse_args()
     with open("/proc/cpuinfo") as f:
         model = f.read().split("model name")[1].split("\n")[0].strip(
@@ -217,6 +231,8 @@ def bench(a, tmp):
                           a.threads))
     sys.stdout.flush()
     p = ["-p", "threads=%d" % a.threads]
+    for kv in a.params:
+        p += ["-p", kv]
     res = {}
     for mode in ("single", "multi"):
         if a.only and a.only != mode:
@@ -291,6 +307,9 @@ def table(a, res):
                                              "rules", "run")))
            for r in (s, m)]
     line("all commands", tot[0], tot[1])
+    print("settings of propagation tried: single-label %s, multi-label %s"
+          % (s["run"]["settings"] if s else "-",
+             m["run"]["settings"] if m else "-"))
     if not (s and m):
         return
     for r in (s, m):
