@@ -472,6 +472,42 @@ START_TEST(multi_label_interactive)
 }
 END_TEST
 
+/* `label --interactive --next` in a multi-label store (the bundled
+ * multi-label example, labelled by run): it offers first the review
+ * `next` ranks first, and toggles save several labels on it. */
+START_TEST(multi_label_interactive_next)
+{
+	char db[512];
+	snprintf(db, sizeof db, "%s", tu_path("m.db"));
+	ck_assert_int_eq(run(NULL, "init", db, "--multi-label", NULL), 0);
+	ck_assert_int_eq(run(NULL, "import", db, RL_EXAMPLES_DIR
+			     "/multi/reviews.tsv", NULL), 0);
+	ck_assert_int_eq(run(NULL, "seed", db, RL_EXAMPLES_DIR
+			     "/multi/seeds.tsv", NULL), 0);
+	ck_assert_int_eq(run(NULL, "rules", db, RL_EXAMPLES_DIR
+			     "/multi/rules.txt", NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", db, "-q", "-p", "lexicon_dir="
+			     RL_LEXICON_DIR, NULL), 0);
+	int seeds = tu_int(db, "SELECT count(*) FROM seeds");
+	ck_assert_int_eq(run(NULL, "next", db, "-n", "1", "--json", NULL), 0);
+	char first[64] = "";
+	const char *q = strstr(out_buf, "\"id\":\"");
+	ck_assert_ptr_nonnull(q);
+	sscanf(q + 6, "%63[^\"]", first);
+	/* labels by name: 1 price, 2 quality, 3 service, 4 shipping,
+	 * 5 size; toggle price and service, move on, quit */
+	const char *keys = tu_write("keys", "1\n3\n\nq\n", 0);
+	ck_assert_int_eq(run(keys, "label", db, "--interactive", "--next",
+			     NULL), 0);
+	char ids[2][16];
+	ck_assert_int_ge(offered(ids, 2), 1);
+	ck_assert_str_eq(ids[0], first);
+	HAS(out_buf, "2 hand labels saved this session");
+	LABELS_ARE(db, first, "price,service");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM seeds"), seeds + 2);
+}
+END_TEST
+
 /* A single-label store refuses a seeds file that gives a review two
  * labels, naming the second line and the first, and keeps its seeds. */
 START_TEST(single_label_seed_conflict)
@@ -877,6 +913,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, seeds_and_rules);
 	tcase_add_test(tc, multi_label_hand_labels);
 	tcase_add_test(tc, multi_label_interactive);
+	tcase_add_test(tc, multi_label_interactive_next);
 	tcase_add_test(tc, single_label_seed_conflict);
 	tcase_add_test(tc, example_end_to_end);
 	tcase_add_test(tc, clusters_cli);
