@@ -67,7 +67,9 @@ Python, no dask); Model.predict_arrays from two threads of one process
 labels); and a plain CPU-bound Python loop run alone and then once on
 each CPU at the same time.
 
---keep DIR keeps the corpus, store and model there and reuses them.
+--keep DIR keeps the corpus, store and model there and reuses them on
+the next run (with the same --reviews and --sample): making them takes
+about a minute. Otherwise they go to a temporary folder, removed after.
 """
 import argparse
 import os
@@ -87,6 +89,7 @@ import revlab.dask
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no bench/__pycache__
 from crash import RULES  # noqa: E402  the same five-class rules
 
 SEEDS_PER_CLASS = 10
