@@ -139,9 +139,13 @@ typedef enum rl_classifier {
 	RL_CLASSIFIER_LOGREG = 0,	/* multinomial logistic regression */
 	RL_CLASSIFIER_NB,		/* multinomial naive Bayes */
 	RL_CLASSIFIER_CNB,		/* complement naive Bayes */
-	RL_CLASSIFIER_AUTO		/* `revlab run` picks by
+	RL_CLASSIFIER_AUTO,		/* `revlab run` picks by
 					   cross-validation; elsewhere
 					   logreg */
+	RL_CLASSIFIER_POOL		/* the three above trained alike,
+					   their weights summed, each
+					   scaled to the same spread of
+					   logits: one linear model */
 } rl_classifier;
 
 /* The vectors neighbours and clusters are found on. */

@@ -103,6 +103,19 @@ void rl_rule_overlaps(const rl_evidence *ev, uint64_t *hits,
 /* The classifier o->model means: auto is logistic regression. */
 rl_classifier rl_classifier_of(const rl_eval_opts *o);
 
+/* Trains rl_classifier_of(o) on X's rows with soft targets T [n][L] and
+ * row weights w [n] (rows with w <= 0 left out) into theta
+ * [X->n_cols + 1][L], a linear model for rl_logreg_predict. The pool
+ * trains logistic regression, naive Bayes and complement NB and sums
+ * their weights, each divided by the mean absolute spread of its
+ * logits around their mean over labels on up to 4,096 rows spread
+ * evenly over X: a scale read from the features alone, no label, so
+ * that the three count alike whatever their calibration. RL_ENOMEM, or
+ * the classifier's error. */
+int rl_train_classifier(const rl_eval_opts *o, const rl_csr *X,
+			const float *T, const float *w, uint32_t L,
+			double *theta);
+
 /* Rules alone: each row's votes weighted by the rules' quality on the
  * hand labels in use (use_seed, NULL: all), as a distribution into P
  * [n][L]; rows no rule matches stay zero (abstain). */

@@ -29,8 +29,76 @@ const char *rl_method_name(rl_method m)
 
 rl_classifier rl_classifier_of(const rl_eval_opts *o)
 {
-	return o->model == RL_CLASSIFIER_NB || o->model == RL_CLASSIFIER_CNB
-	       ? o->model : RL_CLASSIFIER_LOGREG;
+	return o->model == RL_CLASSIFIER_NB || o->model == RL_CLASSIFIER_CNB ||
+	       o->model == RL_CLASSIFIER_POOL ? o->model
+					      : RL_CLASSIFIER_LOGREG;
+}
+
+/* The mean absolute distance of theta's logits from their mean over
+ * labels, on up to 4,096 of X's rows spread evenly; 0 if all are flat.
+ * z needs L slots. */
+static double logit_scale(const rl_csr *X, const double *theta, uint32_t L,
+			  double *z)
+{
+	uint32_t step = X->n_rows / 4096 + 1;
+	double sum = 0, cnt = 0;
+	for (uint32_t i = 0; i < X->n_rows; i += step) {
+		double mean = 0;
+		rl_linear_logits(X, i, theta, L, z);
+		for (uint32_t l = 0; l < L; l++)
+			mean += z[l] / L;
+		for (uint32_t l = 0; l < L; l++, cnt++)
+			sum += fabs(z[l] - mean);
+	}
+	return cnt > 0 ? sum / cnt : 0;
+}
+
+static int train_pool(const rl_eval_opts *o, const rl_csr *X,
+		      const float *T, const float *w, uint32_t L,
+		      double *theta)
+{
+	static const rl_classifier parts[] = {
+		RL_CLASSIFIER_LOGREG, RL_CLASSIFIER_NB, RL_CLASSIFIER_CNB
+	};
+	size_t sz = (size_t)(X->n_cols + 1) * L;
+	double *part = malloc(sz * sizeof *part);
+	double *z = malloc(((size_t)L + 1) * sizeof *z);
+	int rc = RL_ENOMEM;
+	if (!part || !z)
+		goto out;
+	memset(theta, 0, sz * sizeof *theta);
+	for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+		rl_eval_opts po = *o;
+		po.model = parts[k];
+		if ((rc = rl_train_classifier(&po, X, T, w, L, part)) != RL_OK)
+			goto out;
+		double s = logit_scale(X, part, L, z);
+		for (size_t j = 0; s > 0 && j < sz; j++)
+			theta[j] += part[j] / s;
+	}
+	rc = RL_OK;
+out:
+	free(part);
+	free(z);
+	return rc;
+}
+
+int rl_train_classifier(const rl_eval_opts *o, const rl_csr *X,
+			const float *T, const float *w, uint32_t L,
+			double *theta)
+{
+	switch (rl_classifier_of(o)) {
+	case RL_CLASSIFIER_NB:
+		return rl_nb_train(X, T, w, L, o->smoothing, theta);
+	case RL_CLASSIFIER_CNB:
+		return rl_cnb_train(X, T, w, L, o->smoothing, theta);
+	case RL_CLASSIFIER_POOL:
+		return train_pool(o, X, T, w, L, theta);
+	default:
+		return rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
+				       o->tol, o->threads, theta, NULL,
+				       o->progress, o->ctx);
+	}
 }
 
 int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
@@ -153,20 +221,7 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 				      (L * mass[l]);
 		w[i] *= (float)cw;
 	}
-	switch (rl_classifier_of(o)) {
-	case RL_CLASSIFIER_NB:
-		rc = rl_nb_train(X, T, w, L, o->smoothing, theta);
-		break;
-	case RL_CLASSIFIER_CNB:
-		rc = rl_cnb_train(X, T, w, L, o->smoothing, theta);
-		break;
-	default:
-		rc = rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
-				     o->tol, o->threads, theta, NULL,
-				     o->progress, o->ctx);
-		break;
-	}
-	if (rc != RL_OK)
+	if ((rc = rl_train_classifier(o, X, T, w, L, theta)) != RL_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		double *p = P + (size_t)i * L;

@@ -44,7 +44,7 @@
  *   FEAT  n_features u32, ngram_max u32, sublinear u8, then per feature
  *         term_a u32, term_b u32 (FFFFFFFF for a unigram), idf f32, in
  *         ascending (term_a, term_b) order
- *   CLSF  kind str ("logreg", "nb", "cnb"), temperature f64, n_cols u32
+ *   CLSF  kind str ("logreg", "nb", "cnb", "pool"), temperature f64, n_cols u32
  *         (n_features + dim), n_labels u32, weights f64[n_cols + 1]
  *         [n_labels] row-major, the last row the biases
  *   PROJ  dim u32, n_rows u32, the features with a non-zero LSA row
@@ -121,7 +121,7 @@ static const uint32_t section_tags[N_SECTIONS] = {
 #define CHUNK 256
 
 struct rl_model {
-	char *kind;		/* "logreg", "nb" or "cnb" */
+	char *kind;		/* "logreg", "nb", "cnb" or "pool" */
 	char *made_by;		/* revlab version that made it */
 	char *created;		/* when the store trained it */
 	int64_t store_id;
@@ -1074,14 +1074,15 @@ static int parse_feat(rl_model *m, rd *r)
 static int parse_clsf(rl_model *m, rd *r, const char *path, char *err,
 		      size_t errlen)
 {
-	static const char *const kinds[] = { "logreg", "nb", "cnb" };
+	static const char *const kinds[] = { "logreg", "nb", "cnb", "pool" };
+	const size_t n_kinds = sizeof kinds / sizeof *kinds;
 	int rc = rd_cstr(r, 0, &m->kind);
 	if (rc != RL_OK)
 		return rc;
 	size_t k = 0;
-	while (k < 3 && strcmp(m->kind, kinds[k]))
+	while (k < n_kinds && strcmp(m->kind, kinds[k]))
 		k++;
-	if (k == 3) {
+	if (k == n_kinds) {
 		set_err(err, errlen, "%s: a \"%.32s\" model, which this "
 			"library does not know", path, m->kind);
 		return RL_EVERSION;

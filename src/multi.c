@@ -400,21 +400,7 @@ int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 				    (mn > 0 ? (1 - tl) * tot / (2 * mn) : 0);
 			w[i] *= (float)cw;
 		}
-		switch (rl_classifier_of(o)) {
-		case RL_CLASSIFIER_NB:
-			rc = rl_nb_train(X, T2, w, 2, o->smoothing, th2);
-			break;
-		case RL_CLASSIFIER_CNB:
-			rc = rl_cnb_train(X, T2, w, 2, o->smoothing, th2);
-			break;
-		default:
-			rc = rl_logreg_train(X, T2, w, 2, o->l2,
-					     (uint32_t)o->max_iter, o->tol,
-					     o->threads, th2, NULL,
-					     o->progress, o->ctx);
-			break;
-		}
-		if (rc != RL_OK)
+		if ((rc = rl_train_classifier(o, X, T2, w, 2, th2)) != RL_OK)
 			goto out;
 		for (uint32_t c = 0; c <= d; c++)
 			theta[(size_t)c * L + l] = th2[2 * (size_t)c] -

@@ -30,7 +30,7 @@ static const char *const prior_names[] = { "seeds", "uniform", "auto",
 					   NULL };
 static const char *const vote_names[] = { "weighted", "majority", NULL };
 static const char *const classifier_names[] = { "logreg", "nb", "cnb",
-						"auto", NULL };
+						"auto", "pool", NULL };
 static const char *const vectors_names[] = { "tfidf", "lsa", "auto",
 					     NULL };
 
@@ -167,8 +167,10 @@ const size_t rl_propagate_nparams =
 
 const rl_param_def rl_train_params[] = {
 	E(rl_eval_opts, model, classifier_names, "auto",
-	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), or "
-	  "auto (run picks by cross-validation; elsewhere logreg)"),
+	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), "
+	  "auto (run picks by cross-validation; elsewhere logreg), or "
+	  "pool (the three as one linear model, each scaled to the same "
+	  "spread of logits)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,

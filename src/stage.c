@@ -362,7 +362,7 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
 
 int rl_eval_check(rl_db *db, const rl_eval_opts *o)
 {
-	if ((unsigned)o->model > RL_CLASSIFIER_AUTO)
+	if ((unsigned)o->model > RL_CLASSIFIER_POOL)
 		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
 			       "auto, not %d", (int)o->model);
 	return rl_propagate_check(db, &o->prop);

@@ -128,6 +128,54 @@ START_TEST(cnb_separable)
 }
 END_TEST
 
+START_TEST(pool_by_hand)
+{
+	/* Row 2 has both features, so the parts' logits differ in scale
+	 * and the pool is not a multiple of any one of them. */
+	static uint64_t ip[] = { 0, 1, 2, 4, 5 };
+	static uint32_t ix[] = { 0, 0, 0, 1, 1 };
+	static float vx[] = { 1, 2, 1, 3, 1 };
+	rl_csr X = { 4, 2, ip, ix, vx };
+	float T[8] = { 1, 0, 1, 0, 0, 1, 0, 1 };
+	float w[4] = { 1, 1, 1, 1 };
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.threads = 1;
+	double pool[6], part[6], want[6] = { 0 }, z[2];
+	static const rl_classifier parts[] = {
+		RL_CLASSIFIER_LOGREG, RL_CLASSIFIER_NB, RL_CLASSIFIER_CNB
+	};
+	for (int k = 0; k < 3; k++) {
+		o.model = parts[k];
+		ck_assert_int_eq(rl_train_classifier(&o, &X, T, w, 2, part),
+				 RL_OK);
+		/* Four rows (under 4,096: all of them), two labels: the
+		 * distance of each logit from the row's mean is half the
+		 * gap between the two. */
+		double s = 0;
+		for (uint32_t i = 0; i < 4; i++) {
+			rl_linear_logits(&X, i, part, 2, z);
+			s += fabs(z[0] - z[1]) / 2;
+		}
+		s /= 4;
+		ck_assert(s > 0);
+		for (int j = 0; j < 6; j++)
+			want[j] += part[j] / s;
+	}
+	o.model = RL_CLASSIFIER_POOL;
+	ck_assert_int_eq(rl_train_classifier(&o, &X, T, w, 2, pool), RL_OK);
+	for (int j = 0; j < 6; j++)
+		ck_assert_double_eq_tol(pool[j], want[j], 1e-9);
+	/* And it decides as the three agree. */
+	double p[2];
+	rl_logreg_predict(&X, 0, pool, 2, p);
+	ck_assert(p[0] > p[1]);
+	rl_logreg_predict(&X, 3, pool, 2, p);
+	ck_assert(p[1] > p[0]);
+	ck_assert_str_eq(rl_classifier_name(RL_CLASSIFIER_POOL), "pool");
+}
+END_TEST
+
 START_TEST(temperature)
 {
 	double p[3] = { 0.7, 0.2, 0.1 }, q[3];
@@ -1182,6 +1230,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, nb_by_hand);
 	tcase_add_test(tc, temperature);
 	tcase_add_test(tc, cnb_separable);
+	tcase_add_test(tc, pool_by_hand);
 	tcase_add_test(tc, folds_stratified);
 	tcase_add_test(tc, one_se_by_hand);
 	tcase_add_test(tc, calibration_by_hand);
