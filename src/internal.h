@@ -121,6 +121,32 @@ size_t rl_varint_get(const unsigned char *p, const unsigned char *end,
 		     uint64_t *v);
 void rl_buf_free(rl_buf *b);
 
+/* ---- words for word lists (tokenize.c) ---- */
+
+/* Scratch space for rl_words_each, reused from call to call; zero it to
+ * start, rl_wordbuf_free it at the end. */
+typedef struct rl_wordbuf {
+	int32_t *v;		/* codepoints */
+	size_t cap;
+	rl_buf out;		/* the current word */
+} rl_wordbuf;
+
+/* A word's callback: the normalised word w[0..n) (NUL-terminated,
+ * borrowed until the next call) and its byte range [start, end) in the
+ * text; a non-zero return stops rl_words_each, which returns it. */
+typedef int (*rl_word_fn)(void *ctx, const char *w, size_t n, size_t start,
+			  size_t end);
+
+/* Calls fn for each word of UTF-8 text[0..len), in order: a maximal run
+ * of letters, marks and digits (an apostrophe between two of them joins
+ * them; format characters such as soft hyphens are dropped), or one
+ * ideograph. Each is normalised as the tokenizer normalises (NFKC, case
+ * folding, typographic apostrophes made ASCII) but neither stemmed nor
+ * filtered nor negated. RL_EINPUT for invalid UTF-8, RL_ENOMEM. */
+int rl_words_each(const char *text, size_t len, rl_wordbuf *b,
+		  rl_word_fn fn, void *ctx);
+void rl_wordbuf_free(rl_wordbuf *b);
+
 /* ---- string -> id hash map (strmap.c) ---- */
 
 typedef struct rl_strmap rl_strmap;

@@ -16,11 +16,19 @@
  * the pattern with automatic callouts, which count every step of the
  * whole match against a budget: deterministic, and only paid where the
  * risk is (short reviews cannot multiply the work much).
+ *
+ * A pattern part that starts with '?' is an expression instead (rules.h
+ * has the grammar): a tree of regexes, word lists (wordlist.c) and
+ * comparisons on the review's metadata, parsed by recursive descent into
+ * an array of nodes and evaluated with short cuts in three-valued logic.
+ * No PCRE2 pattern can start with '?' (a quantifier needs something to
+ * repeat), so every rules file written before keeps its meaning.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +36,7 @@
 
 #include "internal.h"
 #include "rules.h"
+#include "wordlist.h"
 
 #define MATCH_LIMIT 1000000u	/* backtracking steps per match */
 #define DEPTH_LIMIT 10000u	/* for the interpreter, if JIT is absent */
@@ -51,7 +60,10 @@ struct rl_matcher {
 	pcre2_jit_stack *cstack;
 	uint64_t work;		/* of the current counted match */
 	size_t pos;		/* where its last step was */
+	struct expr *x;		/* an expression's, else NULL */
 };
+
+static void expr_free(struct expr *x);
 
 void rl_rule_defs_free(rl_rule_def *defs, size_t n)
 {
@@ -199,10 +211,11 @@ int rl_rules_parse(const char *name, FILE *in, rl_rule_def **defs,
 		/* Compile now, so a bad pattern is reported at its place. */
 		rl_matcher *m = NULL;
 		size_t off = 0;
-		rc = rl_matcher_new(d.pattern, &m, msg, sizeof msg, &off);
+		rc = rl_matcher_new_at(d.pattern, name, &m, msg, sizeof msg,
+				       &off);
 		rl_matcher_free(m);
 		if (rc != RL_OK) {
-			if (rc == RL_EINPUT)
+			if (rc == RL_EINPUT || rc == RL_EIO)
 				snprintf(err, errlen, "%s:%d:%zu: %s", name,
 					 lineno, col + off, msg);
 			free(d.label);
@@ -285,8 +298,10 @@ static int counted_new(rl_matcher *m)
 	return RL_OK;
 }
 
-int rl_matcher_new(const char *pattern, rl_matcher **out, char *err,
-		   size_t errlen, size_t *offset)
+/* Compiles a PCRE2 pattern (the whole of a plain rule, or one regex of
+ * an expression). */
+static int re_new(const char *pattern, rl_matcher **out, char *err,
+		  size_t errlen, size_t *offset)
 {
 	int code;
 	PCRE2_SIZE off = 0;
@@ -324,6 +339,7 @@ void rl_matcher_free(rl_matcher *m)
 {
 	if (!m)
 		return;
+	expr_free(m->x);
 	pcre2_jit_stack_free(m->stack);
 	pcre2_match_context_free(m->mc);
 	pcre2_match_data_free(m->md);
@@ -336,8 +352,9 @@ void rl_matcher_free(rl_matcher *m)
 	free(m);
 }
 
-int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
-		    size_t *start, size_t *end, char *err, size_t errlen)
+/* Matches a PCRE2 pattern: rl_matcher_find's contract. */
+static int re_find(rl_matcher *m, const char *text, size_t len,
+		   size_t *start, size_t *end, char *err, size_t errlen)
 {
 	int counted = len >= LONG_TEXT;
 	if (counted && !m->counted && counted_new(m) != RL_OK)
@@ -371,4 +388,581 @@ int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
 	*start = ov[0];
 	*end = ov[1];
 	return 1;
+}
+
+/* ---- expressions ---- */
+
+enum { N_RE, N_WORDS, N_CMP, N_TILDE, N_NOT, N_AND, N_OR };
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+/* Three-valued results: false, true, unknown. */
+enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
+
+#define MAX_DEPTH 64
+
+typedef struct node {
+	int kind;
+	int a, b;		/* children: N_NOT a; N_AND, N_OR a and b */
+	rl_matcher *re;		/* N_RE, N_TILDE */
+	rl_wordlist *wl;	/* N_WORDS */
+	char *field;		/* N_CMP, N_TILDE */
+	int op;
+	char *value;		/* N_CMP: the literal */
+	double num;
+	int is_num;		/* the literal is a number */
+} node;
+
+struct expr {
+	node *v;
+	size_t n, cap;
+	int root;
+	int needs;
+};
+
+static void expr_free(struct expr *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->n; i++) {
+		rl_matcher_free(x->v[i].re);
+		rl_wordlist_free(x->v[i].wl);
+		free(x->v[i].field);
+		free(x->v[i].value);
+	}
+	free(x->v);
+	free(x);
+}
+
+typedef struct parser {
+	const char *s;		/* the whole pattern */
+	size_t p;		/* where the parser is */
+	const char *dir;	/* word lists' folder, NULL for none */
+	int dry;		/* syntax only: no file read, no regex compiled */
+	struct expr *x;
+	char *err;
+	size_t errlen;
+	size_t err_at;
+	int depth;
+} parser;
+
+static int perr(parser *ps, int rc, size_t at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int perr(parser *ps, int rc, size_t at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ps->err, ps->errlen, fmt, ap);
+	va_end(ap);
+	ps->err_at = at;
+	return rc;
+}
+
+static void skip_space(parser *ps)
+{
+	while (ps->s[ps->p] == ' ')
+		ps->p++;
+}
+
+/* A new node; its index in *at. */
+static int node_new(parser *ps, int kind, int *at)
+{
+	struct expr *x = ps->x;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 8;
+		node *v = realloc(x->v, cap * sizeof *v);
+		if (!v)
+			return RL_ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	memset(&x->v[x->n], 0, sizeof x->v[x->n]);
+	x->v[x->n].kind = kind;
+	*at = (int)x->n++;
+	return RL_OK;
+}
+
+/* Characters that end a bare word (a field, value or path). */
+static int bare_stop(char c)
+{
+	return !c || strchr(" ()&|!<>=~\"/@", c) != NULL;
+}
+
+/* A bare word or a "quoted" one (\" and \\ escape) at ps->p, into a new
+ * string *out; what names it in messages. */
+static int word(parser *ps, const char *what, char **out)
+{
+	const char *s = ps->s;
+	size_t at = ps->p;
+	rl_buf b = { 0 };
+	if (s[at] == '"') {
+		size_t i = at + 1;
+		for (;; i++) {
+			if (!s[i]) {
+				rl_buf_free(&b);
+				return perr(ps, RL_EINPUT, at, "missing closing "
+					    "\" of the %s", what);
+			}
+			if (s[i] == '"')
+				break;
+			if (s[i] == '\\' && (s[i + 1] == '"' ||
+					     s[i + 1] == '\\'))
+				i++;
+			if (rl_buf_putc(&b, s[i]) != RL_OK) {
+				rl_buf_free(&b);
+				return RL_ENOMEM;
+			}
+		}
+		ps->p = i + 1;
+	} else {
+		size_t i = at;
+		while (!bare_stop(s[i]))
+			i++;
+		if (i == at)
+			return perr(ps, RL_EINPUT, at, "expected a %s", what);
+		if (rl_buf_append(&b, s + at, i - at) != RL_OK) {
+			rl_buf_free(&b);
+			return RL_ENOMEM;
+		}
+		ps->p = i;
+	}
+	if (!b.data && rl_buf_reserve(&b, 1) != RL_OK)
+		return RL_ENOMEM;
+	b.data[b.len] = '\0';
+	*out = b.data;
+	return RL_OK;
+}
+
+/* A number, all of s but surrounding spaces; 1 if it is one. */
+static int as_number(const char *s, double *v)
+{
+	char *end;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 0;
+	errno = 0;
+	*v = strtod(s, &end);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return !*end && !errno && isfinite(*v);
+}
+
+/* '/' regex '/' at ps->p, compiled into node `at`. */
+static int regex(parser *ps, int at)
+{
+	const char *s = ps->s;
+	size_t open = ps->p, i = open + 1;
+	for (; s[i] && s[i] != '/'; i++)
+		if (s[i] == '\\' && s[i + 1])
+			i++;
+	if (!s[i])
+		return perr(ps, RL_EINPUT, open, "missing closing / of the "
+			    "regex");
+	if (i == open + 1)
+		return perr(ps, RL_EINPUT, open, "empty regex");
+	ps->p = i + 1;
+	if (ps->dry)
+		return RL_OK;
+	/* PCRE2 reads \/ as a slash: the text between goes as it is. */
+	char *pat = strndup(s + open + 1, i - open - 1);
+	if (!pat)
+		return RL_ENOMEM;
+	size_t off = 0;
+	int rc = re_new(pat, &ps->x->v[at].re, ps->err, ps->errlen, &off);
+	free(pat);
+	if (rc != RL_OK)
+		ps->err_at = open + 1 + off;
+	return rc;
+}
+
+/* '@' path at ps->p, loaded into node `at`. */
+static int words(parser *ps, int at)
+{
+	size_t open = ps->p;
+	char *path = NULL, *full = NULL;
+	ps->p++;
+	int rc = word(ps, "word list file after @", &path);
+	if (rc != RL_OK)
+		return rc;
+	ps->x->needs |= RL_PAT_WORDS;
+	if (ps->dry)
+		goto out;
+	if (!ps->dir) {
+		rc = perr(ps, RL_EINPUT, open, "word lists need a rules file "
+			  "to be read from");
+		goto out;
+	}
+	size_t dl = strlen(ps->dir), pl = strlen(path);
+	if (path[0] == '/' || dl == 0) {
+		full = strdup(path);
+	} else if ((full = malloc(dl + pl + 2))) {
+		memcpy(full, ps->dir, dl);
+		full[dl] = '/';
+		memcpy(full + dl + 1, path, pl + 1);
+	}
+	if (!full) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	char msg[384];
+	rc = rl_wordlist_load(full, &ps->x->v[at].wl, msg, sizeof msg);
+	if (rc == RL_EINPUT || rc == RL_EIO)
+		perr(ps, rc, open, "word list: %s", msg);
+out:
+	free(path);
+	free(full);
+	return rc;
+}
+
+/* field op value, or field ~ /regex/, into node `at`. */
+static int comparison(parser *ps, int at)
+{
+	const char *s = ps->s;
+	node *nd = &ps->x->v[at];
+	int rc = word(ps, "condition: /regex/, @wordlist, (, ! or a "
+		      "comparison FIELD OP VALUE", &nd->field);
+	if (rc != RL_OK)
+		return rc;
+	ps->x->needs |= RL_PAT_META;
+	skip_space(ps);
+	size_t op_at = ps->p;
+	const char *o = s + ps->p;
+	if (o[0] == '~') {
+		nd->kind = N_TILDE;
+		ps->p++;
+		skip_space(ps);
+		if (s[ps->p] != '/')
+			return perr(ps, RL_EINPUT, ps->p, "expected /regex/ "
+				    "after ~");
+		return regex(ps, at);
+	}
+	if (o[0] == '!' && o[1] == '=')
+		nd->op = OP_NE, ps->p += 2;
+	else if (o[0] == '<' && o[1] == '=')
+		nd->op = OP_LE, ps->p += 2;
+	else if (o[0] == '>' && o[1] == '=')
+		nd->op = OP_GE, ps->p += 2;
+	else if (o[0] == '<')
+		nd->op = OP_LT, ps->p++;
+	else if (o[0] == '>')
+		nd->op = OP_GT, ps->p++;
+	else if (o[0] == '=')
+		nd->op = OP_EQ, ps->p += 1 + (o[1] == '=');
+	else
+		return perr(ps, RL_EINPUT, op_at, "expected an operator (= != "
+			    "< <= > >= ~) after the field '%s'", nd->field);
+	skip_space(ps);
+	if ((rc = word(ps, "value to compare with", &nd->value)) != RL_OK)
+		return rc;
+	nd->is_num = as_number(nd->value, &nd->num);
+	return RL_OK;
+}
+
+static int parse_or(parser *ps, int *at);
+
+static int parse_unary(parser *ps, int *at)
+{
+	const char *s = ps->s;
+	int rc;
+	skip_space(ps);
+	char c = s[ps->p];
+	if (c == '!' && s[ps->p + 1] != '=') {
+		ps->p++;
+		int a;
+		if (++ps->depth > MAX_DEPTH)
+			return perr(ps, RL_EINPUT, ps->p, "expression nested "
+				    "too deeply");
+		if ((rc = parse_unary(ps, &a)) != RL_OK)
+			return rc;
+		ps->depth--;
+		if ((rc = node_new(ps, N_NOT, at)) != RL_OK)
+			return rc;
+		ps->x->v[*at].a = a;
+		return RL_OK;
+	}
+	if (c == '(') {
+		size_t open = ps->p++;
+		if (++ps->depth > MAX_DEPTH)
+			return perr(ps, RL_EINPUT, open, "expression nested "
+				    "too deeply");
+		if ((rc = parse_or(ps, at)) != RL_OK)
+			return rc;
+		ps->depth--;
+		skip_space(ps);
+		if (s[ps->p] != ')')
+			return s[ps->p] ? perr(ps, RL_EINPUT, ps->p,
+					       "expected ) or & or |")
+					: perr(ps, RL_EINPUT, open,
+					       "this ( is never closed");
+		ps->p++;
+		return RL_OK;
+	}
+	if (c == '/') {
+		if ((rc = node_new(ps, N_RE, at)) != RL_OK)
+			return rc;
+		return regex(ps, *at);
+	}
+	if (c == '@') {
+		if ((rc = node_new(ps, N_WORDS, at)) != RL_OK)
+			return rc;
+		return words(ps, *at);
+	}
+	if (!c)
+		return perr(ps, RL_EINPUT, ps->p, "expected a condition at the "
+			    "end of the expression");
+	if ((rc = node_new(ps, N_CMP, at)) != RL_OK)
+		return rc;
+	return comparison(ps, *at);
+}
+
+static int parse_and(parser *ps, int *at)
+{
+	int rc = parse_unary(ps, at);
+	for (;;) {
+		if (rc != RL_OK)
+			return rc;
+		skip_space(ps);
+		if (ps->s[ps->p] != '&')
+			return RL_OK;
+		ps->p++;
+		int b, n;
+		if ((rc = parse_unary(ps, &b)) != RL_OK ||
+		    (rc = node_new(ps, N_AND, &n)) != RL_OK)
+			return rc;
+		ps->x->v[n].a = *at;
+		ps->x->v[n].b = b;
+		*at = n;
+	}
+}
+
+static int parse_or(parser *ps, int *at)
+{
+	int rc = parse_and(ps, at);
+	for (;;) {
+		if (rc != RL_OK)
+			return rc;
+		skip_space(ps);
+		if (ps->s[ps->p] != '|')
+			return RL_OK;
+		ps->p++;
+		int b, n;
+		if ((rc = parse_and(ps, &b)) != RL_OK ||
+		    (rc = node_new(ps, N_OR, &n)) != RL_OK)
+			return rc;
+		ps->x->v[n].a = *at;
+		ps->x->v[n].b = b;
+		*at = n;
+	}
+}
+
+/* Parses the expression pattern (its '?' included) into *out. */
+static int expr_new(const char *pattern, const char *dir, int dry,
+		    struct expr **out, char *err, size_t errlen,
+		    size_t *offset)
+{
+	parser ps = { .s = pattern, .p = 1, .dir = dir, .dry = dry,
+		      .err = err, .errlen = errlen };
+	int rc = RL_ENOMEM;
+	*out = NULL;
+	if (!(ps.x = calloc(1, sizeof *ps.x)))
+		goto out;
+	ps.x->needs = RL_PAT_EXPR;
+	skip_space(&ps);
+	if (!pattern[ps.p]) {
+		rc = perr(&ps, RL_EINPUT, ps.p, "empty expression after ?");
+		goto out;
+	}
+	if ((rc = parse_or(&ps, &ps.x->root)) != RL_OK)
+		goto out;
+	skip_space(&ps);
+	if (pattern[ps.p]) {
+		rc = perr(&ps, RL_EINPUT, ps.p, pattern[ps.p] == ')' ?
+			  "unmatched )" : "unexpected '%c'; conditions "
+			  "combine with & and |", pattern[ps.p]);
+		goto out;
+	}
+	*out = ps.x;
+	ps.x = NULL;
+out:
+	if (rc == RL_ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	*offset = ps.err_at;
+	expr_free(ps.x);
+	return rc;
+}
+
+int rl_pattern_needs(const char *pattern)
+{
+	if (pattern[0] != '?')
+		return 0;
+	struct expr *x;
+	char err[8];
+	size_t off;
+	if (expr_new(pattern, NULL, 1, &x, err, sizeof err, &off) != RL_OK)
+		return -1;
+	int needs = x->needs;
+	expr_free(x);
+	return needs;
+}
+
+/* The folder of the file at path, "" for the current one; NULL if out
+ * of memory. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? strndup(path, (size_t)(slash - path) + (slash == path))
+		     : strdup("");
+}
+
+int rl_matcher_new_at(const char *pattern, const char *rules_path,
+		      rl_matcher **out, char *err, size_t errlen,
+		      size_t *offset)
+{
+	*out = NULL;
+	*offset = 0;
+	if (pattern[0] != '?')
+		return re_new(pattern, out, err, errlen, offset);
+	char *dir = NULL;
+	if (rules_path && !(dir = dir_of(rules_path)))
+		return RL_ENOMEM;
+	rl_matcher *m = calloc(1, sizeof *m);
+	int rc = RL_ENOMEM;
+	if (m)
+		rc = expr_new(pattern, dir, 0, &m->x, err, errlen, offset);
+	free(dir);
+	if (rc != RL_OK) {
+		rl_matcher_free(m);
+		return rc;
+	}
+	*out = m;
+	return RL_OK;
+}
+
+int rl_matcher_new(const char *pattern, rl_matcher **out, char *err,
+		   size_t errlen, size_t *offset)
+{
+	return rl_matcher_new_at(pattern, NULL, out, err, errlen, offset);
+}
+
+int rl_matcher_needs(const rl_matcher *m)
+{
+	return m && m->x ? m->x->needs : 0;
+}
+
+/* The value of field in meta, or NULL. */
+static const char *meta_get(const rl_meta *meta, const char *field)
+{
+	for (size_t i = 0; meta && i < meta->n; i++)
+		if (!strcmp(meta->key[i], field))
+			return meta->value[i];
+	return NULL;
+}
+
+static int compare(const node *nd, const char *v)
+{
+	double x;
+	int c;
+	if (nd->is_num && as_number(v, &x))
+		c = x < nd->num ? -1 : x > nd->num;
+	else
+		c = strcmp(v, nd->value);
+	switch (nd->op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	default: return c >= 0;
+	}
+}
+
+typedef struct evaluation {
+	const char *text;
+	size_t len;
+	const rl_meta *meta;
+	char *err;
+	size_t errlen;
+} evaluation;
+
+/* V_* of node i, or a negative status; where it is true because of a
+ * regex or word list, *has is set with that match's range. */
+static int eval(struct expr *x, int i, evaluation *e, int *has,
+		size_t *a, size_t *b)
+{
+	node *nd = &x->v[i];
+	int r, s, h2 = 0;
+	size_t a2, b2;
+	const char *v;
+	switch (nd->kind) {
+	case N_RE:
+		r = re_find(nd->re, e->text, e->len, a, b, e->err, e->errlen);
+		*has = r == 1;
+		return r;
+	case N_WORDS:
+		r = rl_wordlist_find(nd->wl, e->text, e->len, a, b);
+		if (r == RL_EINPUT)
+			snprintf(e->err, e->errlen, "text is not UTF-8");
+		*has = r == 1;
+		return r;
+	case N_CMP:
+		v = meta_get(e->meta, nd->field);
+		return v ? compare(nd, v) : V_UNKNOWN;
+	case N_TILDE:
+		if (!(v = meta_get(e->meta, nd->field)))
+			return V_UNKNOWN;
+		r = re_find(nd->re, v, strlen(v), &a2, &b2, e->err, e->errlen);
+		return r;
+	case N_NOT:
+		r = eval(x, nd->a, e, &h2, &a2, &b2);
+		return r < 0 || r == V_UNKNOWN ? r : !r;
+	case N_AND:
+		if ((r = eval(x, nd->a, e, has, a, b)) <= 0)
+			return r;
+		if ((s = eval(x, nd->b, e, &h2, &a2, &b2)) < 0)
+			return s;
+		if (r == V_TRUE && s == V_TRUE) {
+			if (!*has && h2) {
+				*has = 1;
+				*a = a2;
+				*b = b2;
+			}
+			return V_TRUE;
+		}
+		*has = 0;
+		return s == V_FALSE ? V_FALSE : V_UNKNOWN;
+	default:
+		if ((r = eval(x, nd->a, e, has, a, b)) < 0 || r == V_TRUE)
+			return r;
+		*has = 0;
+		if ((s = eval(x, nd->b, e, has, a, b)) < 0 || s == V_TRUE)
+			return s;
+		*has = 0;
+		return r == V_FALSE && s == V_FALSE ? V_FALSE : V_UNKNOWN;
+	}
+}
+
+int rl_matcher_find_meta(rl_matcher *m, const char *text, size_t len,
+			 const rl_meta *meta, size_t *start, size_t *end,
+			 char *err, size_t errlen)
+{
+	if (!m->x)
+		return re_find(m, text, len, start, end, err, errlen);
+	evaluation e = { text, len, meta, err, errlen };
+	int has = 0;
+	size_t a = 0, b = 0;
+	int r = eval(m->x, m->x->root, &e, &has, &a, &b);
+	if (r < 0)
+		return r;
+	if (r != V_TRUE)
+		return 0;
+	*start = has ? a : 0;
+	*end = has ? b : 0;
+	return 1;
+}
+
+int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
+		    size_t *start, size_t *end, char *err, size_t errlen)
+{
+	return rl_matcher_find_meta(m, text, len, NULL, start, end, err,
+				    errlen);
 }

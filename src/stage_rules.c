@@ -6,8 +6,12 @@
  * Loading replaces the rule set in one transaction. A rule whose pattern
  * was already in the set keeps its id and hits (only its line, label and
  * weight are updated), so changing one rule of fifty matches one pattern
- * against the reviews, not fifty. Reviews imported later are matched by
- * rl_rules_apply(), which `revlab run` calls.
+ * against the reviews, not fifty. A rule naming a word list is matched
+ * anew on every load all the same, since the list's file may have
+ * changed under the same rule text. Reviews imported later are matched
+ * by rl_rules_apply(), which `revlab run` calls. The reviews' metadata
+ * is read (and its JSON taken apart by the store) only when some rule
+ * tests it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,6 +39,12 @@ typedef struct loader {
 	char **files;		/* [n_match] rules file of each, for errors */
 	size_t n_match;
 	rl_db *db;
+	int need_meta;		/* some rule tests the metadata */
+	/* the current review's metadata: keys and values back to back,
+	 * each NUL-terminated, at key_at[i] and val_at[i] */
+	rl_buf meta_buf;
+	size_t *key_at, *val_at, n_meta, cap_meta;
+	const char **keys, **values;
 	rl_rules_stats st;
 	/* for rl_rules_apply's batches */
 	int64_t *batch;
@@ -73,18 +83,83 @@ static void loader_free(loader *ld)
 	free(ld->ids);
 	free(ld->lines);
 	free(ld->batch);
+	rl_buf_free(&ld->meta_buf);
+	free(ld->key_at);
+	free(ld->val_at);
+	free(ld->keys);
+	free(ld->values);
+}
+
+/* Notes one metadata field of the current review. */
+static int on_meta(void *ctx, const char *key, const char *value)
+{
+	loader *ld = ctx;
+	if (ld->n_meta == ld->cap_meta) {
+		size_t cap = ld->cap_meta ? ld->cap_meta * 2 : 16;
+		size_t *k = realloc(ld->key_at, cap * sizeof *k);
+		if (k)
+			ld->key_at = k;
+		size_t *v = realloc(ld->val_at, cap * sizeof *v);
+		if (v)
+			ld->val_at = v;
+		const char **kp = realloc(ld->keys, cap * sizeof *kp);
+		if (kp)
+			ld->keys = kp;
+		const char **vp = realloc(ld->values, cap * sizeof *vp);
+		if (vp)
+			ld->values = vp;
+		if (!k || !v || !kp || !vp)
+			return RL_ENOMEM;
+		ld->cap_meta = cap;
+	}
+	ld->key_at[ld->n_meta] = ld->meta_buf.len;
+	if (rl_buf_append(&ld->meta_buf, key, strlen(key) + 1) != RL_OK)
+		return RL_ENOMEM;
+	ld->val_at[ld->n_meta] = ld->meta_buf.len;
+	if (rl_buf_append(&ld->meta_buf, value, strlen(value) + 1) != RL_OK)
+		return RL_ENOMEM;
+	ld->n_meta++;
+	return RL_OK;
+}
+
+/* The review's metadata taken apart into m (borrowing ld's arrays). */
+static int read_meta(loader *ld, const char *ext_id, const char *json,
+		     rl_meta *m)
+{
+	ld->meta_buf.len = 0;
+	ld->n_meta = 0;
+	int rc = rl_store_meta_each(ld->db, json, on_meta, ld);
+	if (rc == RL_EDB)
+		return rl_fail(ld->db, rc, "review '%s': its metadata is not "
+			       "a JSON object", ext_id);
+	if (rc != RL_OK)
+		return rc;
+	for (size_t i = 0; i < ld->n_meta; i++) {
+		ld->keys[i] = ld->meta_buf.data + ld->key_at[i];
+		ld->values[i] = ld->meta_buf.data + ld->val_at[i];
+	}
+	m->n = ld->n_meta;
+	m->key = ld->keys;
+	m->value = ld->values;
+	return RL_OK;
 }
 
 /* Matches the rules in ld against one review, storing hits. */
 static int match_review(void *ctx, int64_t id, const char *ext_id,
-			const char *text, size_t len)
+			const char *text, size_t len, const char *meta_json)
 {
 	loader *ld = ctx;
 	char err[512];
+	rl_meta meta = { 0 };
+	if (ld->need_meta) {
+		int rc = read_meta(ld, ext_id, meta_json, &meta);
+		if (rc != RL_OK)
+			return rc;
+	}
 	for (size_t i = 0; i < ld->n_match; i++) {
 		size_t a, b;
-		int r = rl_matcher_find(ld->m[i], text, len, &a, &b, err,
-					sizeof err);
+		int r = rl_matcher_find_meta(ld->m[i], text, len, &meta, &a,
+					     &b, err, sizeof err);
 		if (r < 0)
 			return rl_fail(ld->db, r, "%s:%d: rule fails on review "
 				       "'%s': %s", ld->files[i], ld->lines[i],
@@ -120,13 +195,15 @@ static int add_matcher(loader *ld, int64_t id, const char *pattern,
 	if (!lines)
 		return RL_ENOMEM;
 	ld->lines = lines;
-	char err[256];
+	char err[512];
 	size_t off;
-	int rc = rl_matcher_new(pattern, &ld->m[ld->n_match], err, sizeof err,
-				&off);
+	int rc = rl_matcher_new_at(pattern, file, &ld->m[ld->n_match], err,
+				   sizeof err, &off);
 	if (rc != RL_OK)
-		return rc == RL_EINPUT ? rl_fail(ld->db, rc, "%s:%d: %s", file,
+		return rc != RL_ENOMEM ? rl_fail(ld->db, rc, "%s:%d: %s", file,
 						 line, err) : rc;
+	if (rl_matcher_needs(ld->m[ld->n_match]) & RL_PAT_META)
+		ld->need_meta = 1;
 	if (!(ld->files[ld->n_match] = strdup(file))) {
 		rl_matcher_free(ld->m[ld->n_match]);
 		return RL_ENOMEM;
@@ -187,7 +264,9 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		}
 		if (rc != RL_OK)
 			goto end;
-		for (size_t j = 0; j < ld.n_old; j++)
+		int needs = rl_pattern_needs(d->pattern);
+		int listed = needs > 0 && (needs & RL_PAT_WORDS);
+		for (size_t j = 0; j < ld.n_old && !listed; j++)
 			if (!ld.old[j].claimed &&
 			    !strcmp(ld.old[j].pattern, d->pattern)) {
 				ld.old[j].claimed = 1;
@@ -210,9 +289,9 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 			goto end;
 	ld.st.rules = n;
 	ld.st.matched = ld.n_match;
-	if (ld.n_match && (rc = rl_store_reviews_batch(db, 0, 0, INT_MAX,
-						       match_review, &ld,
-						       &last)) != RL_OK)
+	if (ld.n_match && (rc = rl_store_reviews_batch_meta(db, 0, 0, INT_MAX,
+							    match_review, &ld,
+							    &last)) != RL_OK)
 		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"kept\":%llu,\"matched\":%llu,"
@@ -242,10 +321,10 @@ static int collect_matcher(void *ctx, const rl_rule_row *r)
 }
 
 static int match_and_note(void *ctx, int64_t id, const char *ext_id,
-			  const char *text, size_t len)
+			  const char *text, size_t len, const char *meta)
 {
 	loader *ld = ctx;
-	int rc = match_review(ctx, id, ext_id, text, len);
+	int rc = match_review(ctx, id, ext_id, text, len, meta);
 	if (rc == RL_OK)
 		ld->batch[ld->n_batch++] = id;
 	return rc;
@@ -273,8 +352,8 @@ int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 		goto end;
 	for (;;) {
 		ld.n_batch = 0;
-		rc = rl_store_reviews_batch(db, 1, after, APPLY_BATCH,
-					    match_and_note, &ld, &after);
+		rc = rl_store_reviews_batch_meta(db, 1, after, APPLY_BATCH,
+						 match_and_note, &ld, &after);
 		if (rc != RL_OK)
 			goto end;
 		if (ld.n_batch == 0)

@@ -122,7 +122,8 @@ int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
 /* Replaces text and metadata of review `id`. If the text changed, every
  * derived row of the review (tokens, vectors, hits, its neighbours,
  * scores, assignments, predictions) is deleted; *changed says whether it
- * did. The edges of other reviews to it stay until
+ * did. If only the metadata changed, its rule hits are deleted and it is
+ * marked unscanned, since rules may test metadata. The edges of other reviews to it stay until
  * rl_store_neighbours_prune, called once after the last replacement:
  * neighbour_id has no index, so deleting them here scanned every edge
  * for every review replaced. */
@@ -145,6 +146,24 @@ typedef int (*rl_review_fn)(void *ctx, int64_t id, const char *ext_id,
 int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
 			   int limit, rl_review_fn fn, void *ctx,
 			   int64_t *last);
+
+/* rl_store_reviews_batch with each review's metadata, the JSON object
+ * text of its other imported columns (borrowed for the call). */
+typedef int (*rl_review_meta_fn)(void *ctx, int64_t id, const char *ext_id,
+				 const char *text, size_t len,
+				 const char *meta);
+int rl_store_reviews_batch_meta(rl_db *db, int unscanned, int64_t after,
+				int limit, rl_review_meta_fn fn, void *ctx,
+				int64_t *last);
+
+/* Calls fn with each key and value of the metadata object meta (JSON
+ * text): strings as they are, numbers as their JSON text, true and false
+ * as those words, arrays and objects as JSON; null values left out. The
+ * strings are borrowed for the call. RL_EDB if meta is not JSON. */
+typedef int (*rl_meta_field_fn)(void *ctx, const char *key,
+				const char *value);
+int rl_store_meta_each(rl_db *db, const char *meta, rl_meta_field_fn fn,
+		       void *ctx);
 
 /* ---- tokens ---- */
 

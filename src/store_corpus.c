@@ -28,6 +28,9 @@ enum stmt_id {
 	S_REVIEW_IDS_VECTORIZED,
 	S_REVIEWS_AFTER,
 	S_UNSCANNED_AFTER,
+	S_REVIEWS_META_AFTER,
+	S_UNSCANNED_META_AFTER,
+	S_META_EACH,
 	S_TERMS_ALL,
 	S_TERMS_BY_ID,
 	S_TERM_ADD,
@@ -66,7 +69,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REVIEW_FIND] =
 		"SELECT id, import_run, source_line FROM reviews "
 		"WHERE ext_id = ?1",
-	[S_REVIEW_TEXT] = "SELECT text FROM reviews WHERE id = ?1",
+	[S_REVIEW_TEXT] = "SELECT text, meta FROM reviews WHERE id = ?1",
 	[S_REVIEW_UPDATE] =
 		"UPDATE reviews SET text = ?2, meta = ?3, source = ?4, "
 		"source_line = ?5, import_run = ?6 WHERE id = ?1",
@@ -90,6 +93,19 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT r.id, r.ext_id, r.text FROM reviews r WHERE r.id > ?1 "
 		"AND NOT EXISTS (SELECT 1 FROM rule_scans s WHERE "
 		"s.review_id = r.id) ORDER BY r.id LIMIT ?2",
+	[S_REVIEWS_META_AFTER] =
+		"SELECT id, ext_id, text, meta FROM reviews WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2",
+	[S_UNSCANNED_META_AFTER] =
+		"SELECT r.id, r.ext_id, r.text, r.meta FROM reviews r WHERE "
+		"r.id > ?1 AND NOT EXISTS (SELECT 1 FROM rule_scans s WHERE "
+		"s.review_id = r.id) ORDER BY r.id LIMIT ?2",
+	/* JSON's true and false as words, nulls left out; numbers in
+	 * their JSON text, nested values as JSON. */
+	[S_META_EACH] =
+		"SELECT key, CASE type WHEN 'true' THEN 'true' WHEN 'false' "
+		"THEN 'false' ELSE value END FROM json_each(?1) "
+		"WHERE type != 'null' AND key IS NOT NULL",
 	[S_TERMS_ALL] = "SELECT id, term FROM terms",
 	[S_TERMS_BY_ID] = "SELECT id, term FROM terms ORDER BY id",
 	[S_TERM_ADD] = "INSERT INTO terms(id, term) VALUES (?1, ?2)",
@@ -221,6 +237,9 @@ int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 	*changed = (size_t)sqlite3_column_bytes(s, 0) != r->text_len ||
 		   memcmp(sqlite3_column_blob(s, 0), r->text,
 			  r->text_len) != 0;
+	const char *old_meta = (const char *)sqlite3_column_text(s, 1);
+	int meta_changed = strcmp(old_meta ? old_meta : "{}",
+				  r->meta ? r->meta : "{}") != 0;
 	sqlite3_reset(s);
 
 	s = stmt(db, S_REVIEW_UPDATE);
@@ -229,7 +248,22 @@ int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 	sqlite3_bind_int64(s, 1, id);
 	bind_review(s, r, 2, run_id);
 	int rc = rl_sql_exec(db, s);
-	if (rc != RL_OK || !*changed)
+	if (rc != RL_OK)
+		return rc;
+	/* Rules may test the metadata: their hits on the review are matched
+	 * again (by `rules apply`) when it changes. */
+	if (!*changed && meta_changed) {
+		static const enum stmt_id by_meta[] = { S_DEL_HITS,
+							S_DEL_SCANS };
+		for (size_t i = 0; i < 2 && rc == RL_OK; i++) {
+			if (!(s = stmt(db, by_meta[i])))
+				return RL_EDB;
+			sqlite3_bind_int64(s, 1, id);
+			rc = rl_sql_exec(db, s);
+		}
+		return rc;
+	}
+	if (!*changed)
 		return rc;
 	static const enum stmt_id derived[] = {
 		S_DEL_TOKENS, S_DEL_VECTORS, S_DEL_HITS, S_DEL_NEIGHBOURS,
@@ -329,6 +363,55 @@ int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
 		*last = id;
 	}
 	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_reviews_batch_meta(rl_db *db, int unscanned, int64_t after,
+				int limit, rl_review_meta_fn fn, void *ctx,
+				int64_t *last)
+{
+	sqlite3_stmt *s = stmt(db, unscanned ? S_UNSCANNED_META_AFTER
+					     : S_REVIEWS_META_AFTER);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const char *ext = (const char *)sqlite3_column_text(s, 1);
+		const char *t = (const char *)sqlite3_column_text(s, 2);
+		size_t n = (size_t)sqlite3_column_bytes(s, 2);
+		const char *meta = (const char *)sqlite3_column_text(s, 3);
+		int rc = fn(ctx, id, ext ? ext : "", t ? t : "", n,
+			    meta ? meta : "{}");
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+		*last = id;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_meta_each(rl_db *db, const char *meta, rl_meta_field_fn fn,
+		       void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_META_EACH);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, meta, -1, SQLITE_STATIC);
+	int r = SQLITE_DONE, rc = RL_OK;
+	while (rc == RL_OK && (r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		const char *v = (const char *)sqlite3_column_text(s, 1);
+		rc = fn(ctx, k ? k : "", v ? v : "");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != RL_OK)
+		return rc;
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 

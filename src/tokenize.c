@@ -711,6 +711,116 @@ int rl_tokenize_text(rl_tokenizer *tk, const char *text, size_t len,
 	return segment(&r);
 }
 
+/* ---- words, for word lists ----------------------------------------- */
+
+static int is_apostrophe(int32_t c)
+{
+	return c == '\'' || c == 0x2019 || c == 0x2018 || c == 0x02BC;
+}
+
+/* A word character of the original text: what the tokenizer's words are
+ * made of (letters, marks, digits), format characters (soft hyphens,
+ * joiners), which the normalised word drops, and 0 for the rest; 2 for an
+ * ideograph, a word by itself. */
+static int word_char(int32_t c)
+{
+	int k = cls(c);
+	if (k == C_IDEO)
+		return 2;
+	return k == C_LETTER || k == C_DIGIT || k == C_MARK ||
+	       k == C_FORMAT;
+}
+
+/* Normalises the word s[0..n) into b->out, without its format
+ * characters. */
+static int word_norm(rl_wordbuf *b, const char *s, size_t n)
+{
+	cpbuf cb = { b->v, 0, b->cap };
+	int rc = RL_OK;
+	b->out.len = 0;
+	if ((rc = normalize_text(&cb, s, n)) != RL_OK)
+		goto out;
+	if ((rc = rl_buf_reserve(&b->out, cb.len * 4 + 1)) != RL_OK)
+		goto out;
+	for (size_t i = 0; i < cb.len; i++)
+		if (cls(cb.v[i]) != C_FORMAT)
+			b->out.len += put_cp(b->out.data + b->out.len,
+					     cb.v[i]);
+	b->out.data[b->out.len] = '\0';
+out:
+	b->v = cb.v;
+	b->cap = cb.cap;
+	return rc;
+}
+
+/* The codepoint at s[i], and its length in *n; s is valid UTF-8. */
+static int32_t cp_at(const char *s, size_t len, size_t i, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (p[i] < 0x80) {
+		*n = 1;
+		return p[i];
+	}
+	utf8proc_int32_t c;
+	utf8proc_ssize_t r = utf8proc_iterate(p + i,
+					      (utf8proc_ssize_t)(len - i), &c);
+	*n = r > 0 ? (size_t)r : 1;
+	return r > 0 ? c : 0xFFFD;
+}
+
+int rl_words_each(const char *text, size_t len, rl_wordbuf *b,
+		  rl_word_fn fn, void *ctx)
+{
+	if (rl_utf8_check(text, len) != len)
+		return RL_EINPUT;
+	size_t i = 0;
+	while (i < len) {
+		size_t n, start = i;
+		int32_t c = cp_at(text, len, i, &n);
+		int k = word_char(c);
+		if (!k || cls(c) == C_FORMAT) {
+			i += n;
+			continue;
+		}
+		i += n;
+		/* A run of word characters; an apostrophe joins two. */
+		while (k == 1 && i < len) {
+			size_t m;
+			int32_t d = cp_at(text, len, i, &m);
+			if (word_char(d) == 1) {
+				i += m;
+				continue;
+			}
+			if (is_apostrophe(d) && i + m < len) {
+				size_t m2;
+				int32_t e = cp_at(text, len, i + m, &m2);
+				if (word_char(e) == 1) {
+					i += m + m2;
+					continue;
+				}
+			}
+			break;
+		}
+		int rc = word_norm(b, text + start, i - start);
+		if (rc != RL_OK)
+			return rc;
+		if (b->out.len == 0)
+			continue;
+		if ((rc = fn(ctx, b->out.data, b->out.len, start, i)) != 0)
+			return rc;
+	}
+	return RL_OK;
+}
+
+void rl_wordbuf_free(rl_wordbuf *b)
+{
+	if (!b)
+		return;
+	free(b->v);
+	rl_buf_free(&b->out);
+	memset(b, 0, sizeof *b);
+}
+
 /* ---- the handle ----------------------------------------------------- */
 
 static void set_err(char *err, size_t errlen, const char *msg)
