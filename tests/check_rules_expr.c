@@ -1,0 +1,367 @@
+/*
+ * check_rules_expr.c - rules beyond one regex: expressions over the
+ * reviews' metadata (numbers, text, missing fields in three-valued
+ * logic), word lists (entries one by case and NFKC form, whole words,
+ * phrases), bad expression lines refused at their position with the
+ * previous rule set kept, and every plain regex keeping its meaning.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "rules.h"
+#include "store.h"
+#include "testutil.h"
+#include "wordlist.h"
+
+static rl_db *db;
+static char db_path[512];
+
+/* d has no rating, f no country, c and d no date; b's rating is the
+ * string "2", e's 10 (above 9 as a number, below as text). */
+static const char *corpus =
+	"{\"id\":\"a\",\"text\":\"The delivery was late again\","
+	"\"rating\":1,\"country\":\"UK\",\"date\":\"2023-05-01\"}\n"
+	"{\"id\":\"b\",\"text\":\"Late but friendly staff\",\"rating\":\"2\","
+	"\"country\":\"US\",\"date\":\"2022-12-31\"}\n"
+	"{\"id\":\"c\",\"text\":\"Great cafe, lovely food\",\"rating\":5,"
+	"\"country\":\"UK\"}\n"
+	"{\"id\":\"d\",\"text\":\"The delay was awful\",\"country\":\"DE\"}\n"
+	"{\"id\":\"e\",\"text\":\"Fine\",\"rating\":10,\"country\":\"uk\","
+	"\"date\":\"2024-01-02\"}\n"
+	"{\"id\":\"f\",\"text\":\"Caf\xc3\xa9 au lait was delicious; "
+	"delivery on time\",\"rating\":9}\n"
+	"{\"id\":\"g\",\"text\":\"Very LATE-Delivery!\",\"rating\":null}\n"
+	"{\"id\":\"h\",\"text\":\"chocolate delivery\",\"rating\":3}\n";
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.jsonl", corpus, 0),
+					NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "late"), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "food"), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+static int load(const char *text)
+{
+	return rl_rules_load(db, tu_write("rules.txt", text, 0), NULL, NULL);
+}
+
+/* The ext ids the rule on `line` hits, in order, comma-separated. */
+static char *hits(int line)
+{
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT coalesce(group_concat(ext_id, ','), "
+		 "'') FROM (SELECT v.ext_id FROM rule_hits h JOIN rules r ON "
+		 "r.id = h.rule_id JOIN reviews v ON v.id = h.review_id WHERE "
+		 "r.line = %d ORDER BY v.ext_id)", line);
+	return tu_text(db_path, sql);
+}
+
+static void expect_hits(int line, const char *want)
+{
+	char *got = hits(line);
+	ck_assert_msg(!strcmp(got, want), "line %d hits '%s', not '%s'",
+		      line, got, want);
+	free(got);
+}
+
+/* "start-end" of the rule on `line`'s hit on review ext. */
+static char *span(int line, const char *ext)
+{
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT h.start || '-' || h.end FROM "
+		 "rule_hits h JOIN rules r ON r.id = h.rule_id JOIN reviews v "
+		 "ON v.id = h.review_id WHERE r.line = %d AND v.ext_id = '%s'",
+		 line, ext);
+	return tu_text(db_path, sql);
+}
+
+static void expect_span(int line, const char *ext, const char *want)
+{
+	char *got = span(line, ext);
+	ck_assert_msg(got && !strcmp(got, want), "line %d on %s: '%s', not "
+		      "'%s'", line, ext, got ? got : "(none)", want);
+	free(got);
+}
+
+START_TEST(metadata)
+{
+	const char *rules =
+		"late\t? rating<=2\n"				/* 1 */
+		"late\t? rating<=2 & /late|delay/\n"		/* 2 */
+		"late\t? !(rating>3)\n"				/* 3 */
+		"late\t? /late|delay/ & !(rating>3)\n"		/* 4 */
+		"late\t? /delay/ | rating>=9\n"			/* 5 */
+		"food\t? country=UK\n"				/* 6 */
+		"food\t? country ~ /^uk$/\n"			/* 7 */
+		"food\t? country != UK\n"			/* 8 */
+		"food\t? date>=2023-01-01\n"			/* 9 */
+		"food\t? \"country\" = \"UK\" & rating < 2\n"	/* 10 */
+		"food\t? rating>=\"9\"\n"			/* 11 */
+		"food\t? !(/delay/ | rating>3)\n"		/* 12 */
+		"food\t? rating=1 | rating=10.0\n";		/* 13 */
+	ck_assert_int_eq(load(rules), RL_OK);
+	expect_hits(1, "a,b");
+	/* d says "delay" but has no rating: no hit */
+	expect_hits(2, "a,b");
+	/* not (unknown) is unknown: d, g stay out */
+	expect_hits(3, "a,b,h");
+	/* a regex is no word list: "late" in h's "chocolate" */
+	expect_hits(4, "a,b,h");
+	/* 10 >= 9 as numbers */
+	expect_hits(5, "d,e,f");
+	/* text compares bytes: "uk" is not "UK"; ~ is caseless */
+	expect_hits(6, "a,c");
+	expect_hits(7, "a,c,e");
+	/* f, g, h have no country */
+	expect_hits(8, "b,d,e");
+	/* ISO dates order as text */
+	expect_hits(9, "a,e");
+	expect_hits(10, "a");
+	/* a quoted number is a number */
+	expect_hits(11, "e,f");
+	/* true or unknown is true: d's delay decides, though it has no
+	 * rating; g has no rating and no delay: unknown */
+	expect_hits(12, "a,b,h");
+	expect_hits(13, "a,e");
+	/* the range is the regex's, 0-0 when only metadata decided */
+	expect_span(2, "a", "17-21");
+	expect_span(1, "a", "0-0");
+	expect_span(5, "d", "4-9");
+	expect_span(5, "e", "0-0");
+}
+END_TEST
+
+START_TEST(metadata_changed)
+{
+	ck_assert_int_eq(load("late\t? rating<=2\n"), RL_OK);
+	expect_hits(1, "a,b");
+	/* Only a's metadata changes: its hit goes at the import and `rules
+	 * apply` matches it again. */
+	rl_import_opts o;
+	rl_import_opts_init(&o);
+	o.existing = RL_EXISTING_REPLACE;
+	ck_assert_int_eq(rl_import_file(db, tu_write("a.jsonl",
+		"{\"id\":\"a\",\"text\":\"The delivery was late again\","
+		"\"rating\":4}\n{\"id\":\"h\",\"text\":\"chocolate delivery\","
+		"\"rating\":0}\n", 0), &o, NULL), RL_OK);
+	expect_hits(1, "b");
+	ck_assert_int_eq(rl_rules_apply(db, NULL, NULL), RL_OK);
+	expect_hits(1, "b,h");
+}
+END_TEST
+
+/* One word list file; the entries of line 2 to 5 are one, by case and
+ * NFKC form (decomposed é, fullwidth letters); 7 and 8 are one phrase. */
+static const char *word_file =
+	"# dishes and delays\n"
+	"Caf\xc3\xa9\n"
+	"CAF\xc3\x89\n"
+	"cafe\xcc\x81\n"
+	"\xef\xbd\x83\xef\xbd\x81\xef\xbd\x86\xc3\xa9\n"
+	"\n"
+	"late delivery\n"
+	"  LATE   Delivery  \n"
+	"au lait\n"
+	"\xef\xac\x81ne\n";	/* the ligature fi: "fine" */
+
+START_TEST(wordlist_normalised)
+{
+	rl_wordlist *w;
+	char err[256];
+	ck_assert_int_eq(rl_wordlist_parse("w.txt", word_file,
+					   strlen(word_file), &w, err,
+					   sizeof err), RL_OK);
+	ck_assert_uint_eq(rl_wordlist_size(w), 4);
+	ck_assert_uint_eq(rl_wordlist_duplicates(w), 4);
+	rl_buf b = { 0 };
+	ck_assert_int_eq(rl_wordlist_dump(w, &b), RL_OK);
+	ck_assert_int_eq(rl_buf_putc(&b, '\0'), RL_OK);
+	ck_assert_str_eq(b.data, "caf\xc3\xa9\nlate delivery\nau lait\n"
+			 "fine\n");
+	rl_buf_free(&b);
+	struct {
+		const char *text;
+		int found;
+		size_t a, b;
+	} cases[] = {
+		{ "the CAF\xc3\x89 was shut", 1, 4, 9 },
+		{ "cafe without accent", 0, 0, 0 },
+		{ "caf\xc3\xa9s are many", 0, 0, 0 },	/* whole words */
+		{ "Very LATE-Delivery!", 1, 5, 18 },
+		{ "chocolate delivery", 0, 0, 0 },
+		{ "late, delivery", 1, 0, 14 },
+		{ "the delivery was late", 0, 0, 0 },
+		{ "FINE", 1, 0, 4 },
+		{ "", 0, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t a = 99, e = 99;
+		int r = rl_wordlist_find(w, cases[i].text,
+					 strlen(cases[i].text), &a, &e);
+		ck_assert_msg(r == cases[i].found, "'%s': %d", cases[i].text,
+			      r);
+		if (r == 1)
+			ck_assert_msg(a == cases[i].a && e == cases[i].b,
+				      "'%s': %zu-%zu", cases[i].text, a, e);
+	}
+	/* A dumped list reads back as the same list. */
+	rl_buf d = { 0 };
+	ck_assert_int_eq(rl_wordlist_dump(w, &d), RL_OK);
+	rl_wordlist *w2;
+	ck_assert_int_eq(rl_wordlist_parse("d.txt", d.data, d.len, &w2, err,
+					   sizeof err), RL_OK);
+	ck_assert_uint_eq(rl_wordlist_size(w2), 4);
+	ck_assert_uint_eq(rl_wordlist_duplicates(w2), 0);
+	rl_buf_free(&d);
+	rl_wordlist_free(w2);
+	rl_wordlist_free(w);
+
+	/* Bad entries name their line and column. */
+	ck_assert_int_eq(rl_wordlist_parse("w.txt", "ok\nfa\xffl\n", 8, &w,
+					   err, sizeof err), RL_EINPUT);
+	ck_assert_str_eq(err, "w.txt:2:3: invalid UTF-8");
+	ck_assert_int_eq(rl_wordlist_parse("w.txt", "ok\n  ---\n", 9, &w,
+					   err, sizeof err), RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err, "w.txt:2:3: no word"));
+}
+END_TEST
+
+START_TEST(wordlist_rules)
+{
+	tu_write("lists-words.txt", word_file, 0);
+	ck_assert_int_eq(load("food\t? @lists-words.txt\n"
+			      "late\t? @\"lists-words.txt\" & !country=UK\n"
+			      "late\t? rating<=3 & @lists-words.txt\n"), RL_OK);
+	/* f: "Café au lait"; g: "LATE-Delivery"; e: "Fine" */
+	expect_hits(1, "e,f,g");
+	/* country=UK is unknown on f and g, and "uk" is not "UK" */
+	expect_hits(2, "e");
+	expect_hits(3, "");
+	expect_span(1, "f", "0-5");
+	expect_span(1, "g", "5-18");
+	/* The list changes under the same rules: loading again matches the
+	 * rules with word lists anew. */
+	tu_write("lists-words.txt", "chocolate\n", 0);
+	rl_rules_stats st;
+	ck_assert_int_eq(rl_rules_load(db, tu_path("rules.txt"), NULL, &st),
+			 RL_OK);
+	ck_assert_int_eq(st.matched, 3);
+	expect_hits(1, "h");
+	expect_hits(3, "h");
+}
+END_TEST
+
+/* Loading `text` fails with a message starting "rules.txt:where" and
+ * containing `what`, and the store is unchanged. */
+static void expect_reject(const char *text, const char *where,
+			  const char *what)
+{
+	char *before = tu_digest(db_path);
+	ck_assert_int_lt(load(text), 0);
+	const char *msg = rl_db_errmsg(db);
+	char want[600];
+	snprintf(want, sizeof want, "%s:%s", tu_path("rules.txt"), where);
+	ck_assert_msg(!strncmp(msg, want, strlen(want)),
+		      "'%s' does not start with '%s'", msg, want);
+	ck_assert_msg(strstr(msg, what) != NULL, "'%s' lacks '%s'", msg,
+		      what);
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+
+START_TEST(bad_expressions)
+{
+	ck_assert_int_eq(load("late\t? rating<=2\nfood\tcafe\n"), RL_OK);
+	/* The pattern starts at column 6 ("food<TAB>"). */
+	expect_reject("food\t? rating<=2 & /late\n", "1:20:",
+		      "missing closing / of the regex");
+	expect_reject("food\t? rating <=\n", "1:17:", "expected a value");
+	expect_reject("food\t? (rating<=2\n", "1:8:", "never closed");
+	expect_reject("food\t? rating<=2 /x/\n", "1:18:", "unexpected '/'");
+	expect_reject("food\t? rating<=2 )\n", "1:18:", "unmatched )");
+	expect_reject("food\t? rating 2\n", "1:15:", "expected an operator");
+	expect_reject("food\t? rating<=\"2\n", "1:16:", "missing closing \"");
+	expect_reject("food\t?\n", "1:7:", "empty expression");
+	expect_reject("food\t? //\n", "1:8:", "empty regex");
+	expect_reject("food\t? /x/ &\n", "1:13:", "expected a condition");
+	expect_reject("food\t? /x/ & & /y/\n", "1:14:", "expected a condition");
+	/* PCRE2's offset inside the regex: "a(" ends at its offset 2 */
+	expect_reject("food\tok\nfood\t? /a(/\n", "2:11:",
+		      "missing closing parenthesis");
+	expect_reject("food\t? @nope.txt\n", "1:8:", "word list:");
+	tu_write("bad.txt", "fine\nfa\xffl\n", 0);
+	expect_reject("food\t? /x/ | @bad.txt\n", "1:14:", "bad.txt:2:3: "
+		      "invalid UTF-8");
+	/* The first rule set is what stays. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rules"), 2);
+	expect_hits(1, "a,b");
+	expect_hits(2, "c");
+}
+END_TEST
+
+START_TEST(pattern_kinds)
+{
+	ck_assert_int_eq(rl_pattern_needs("\\b(late|delay)\\b"), 0);
+	ck_assert_int_eq(rl_pattern_needs("? /a/ & !/b/"), RL_PAT_EXPR);
+	ck_assert_int_eq(rl_pattern_needs("? a=1 | /b/"),
+			 RL_PAT_EXPR | RL_PAT_META);
+	ck_assert_int_eq(rl_pattern_needs("? @w.txt"),
+			 RL_PAT_EXPR | RL_PAT_WORDS);
+	ck_assert_int_eq(rl_pattern_needs("? (a=1"), -1);
+	/* Without a rules file, no word list; with no metadata, a
+	 * condition on it is unknown. */
+	rl_matcher *m;
+	char err[256];
+	size_t off, a, b;
+	ck_assert_int_eq(rl_matcher_new("? @w.txt", &m, err, sizeof err,
+					&off), RL_EINPUT);
+	ck_assert_int_eq(rl_matcher_new("? /late/ & !x>1", &m, err,
+					sizeof err, &off), RL_OK);
+	ck_assert_int_eq(rl_matcher_find(m, "late", 4, &a, &b, err,
+					 sizeof err), 0);
+	const char *k[] = { "x" }, *v[] = { "0" };
+	rl_meta meta = { 1, k, v };
+	ck_assert_int_eq(rl_matcher_find_meta(m, "so late", 7, &meta, &a, &b,
+					      err, sizeof err), 1);
+	ck_assert_uint_eq(a, 3);
+	ck_assert_uint_eq(b, 7);
+	rl_matcher_free(m);
+	/* Every '?' pattern is an expression: PCRE2 refuses them all. */
+	ck_assert_int_eq(rl_matcher_new("?", &m, err, sizeof err, &off),
+			 RL_EINPUT);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("rules_expr");
+	TCase *tc = tcase_create("rules_expr");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, metadata);
+	tcase_add_test(tc, metadata_changed);
+	tcase_add_test(tc, wordlist_normalised);
+	tcase_add_test(tc, wordlist_rules);
+	tcase_add_test(tc, bad_expressions);
+	tcase_add_test(tc, pattern_kinds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
