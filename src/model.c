@@ -61,7 +61,9 @@
  *   MULT  n_labels u32, thresholds f64[n_labels]
  *   RULE  (only when the rules count) rule_weight f64, then per label
  *         the rules' log-odds f64 where one fires and f64 where none
- *         does, n_rules u32, per rule label u32 and pattern str
+ *         does, n_rules u32, per rule label u32 and pattern str (a
+ *         PCRE2 pattern, or a '?' expression of regexes and word lists
+ *         written in, rules.h; rules that test metadata stay out)
  *
  * Its probabilities are per label, independent: sigmoid((z +
  * rule_weight llr) / temperature) with z = x W + b (capped at

@@ -409,6 +409,7 @@ typedef struct node {
 	char *value;		/* N_CMP: the literal */
 	double num;
 	int is_num;		/* the literal is a number */
+	size_t from, to;	/* N_WORDS: its place in the pattern */
 } node;
 
 struct expr {
@@ -484,7 +485,7 @@ static int node_new(parser *ps, int kind, int *at)
 /* Characters that end a bare word (a field, value or path). */
 static int bare_stop(char c)
 {
-	return !c || strchr(" ()&|!<>=~\"/@", c) != NULL;
+	return !c || strchr(" ()&|!<>=~\"/@{}", c) != NULL;
 }
 
 /* A bare word or a "quoted" one (\" and \\ escape) at ps->p, into a new
@@ -584,6 +585,8 @@ static int words(parser *ps, int at)
 	int rc = word(ps, "word list file after @", &path);
 	if (rc != RL_OK)
 		return rc;
+	ps->x->v[at].from = open;
+	ps->x->v[at].to = ps->p;
 	ps->x->needs |= RL_PAT_WORDS;
 	if (ps->dry)
 		goto out;
@@ -611,6 +614,42 @@ static int words(parser *ps, int at)
 out:
 	free(path);
 	free(full);
+	return rc;
+}
+
+/* '{' entry, entry, ... '}' at ps->p, into node `at`: a word list
+ * written in the rule. */
+static int inline_words(parser *ps, int at)
+{
+	const char *s = ps->s;
+	size_t open = ps->p;
+	const char *close = strchr(s + open, '}');
+	node *nd = &ps->x->v[at];
+	if (!close)
+		return perr(ps, RL_EINPUT, open, "missing } of the word list");
+	nd->from = open;
+	nd->to = ps->p = (size_t)(close - s) + 1;
+	size_t n = (size_t)(close - s) - open - 1;
+	size_t i = 0;
+	while (i < n && (s[open + 1 + i] == ' ' || s[open + 1 + i] == ','))
+		i++;
+	if (i == n)
+		return perr(ps, RL_EINPUT, open, "empty word list");
+	if (ps->dry)
+		return RL_OK;
+	/* One entry a line, as in a file. */
+	char *data = strndup(s + open + 1, n);
+	if (!data)
+		return RL_ENOMEM;
+	for (char *p = data; *p; p++)
+		if (*p == ',')
+			*p = '\n';
+	char msg[384];
+	int rc = rl_wordlist_parse("entry", data, n, &nd->wl, msg,
+				   sizeof msg);
+	free(data);
+	if (rc == RL_EINPUT)
+		perr(ps, rc, open, "word list: %s", msg);
 	return rc;
 }
 
@@ -706,6 +745,11 @@ static int parse_unary(parser *ps, int *at)
 		if ((rc = node_new(ps, N_WORDS, at)) != RL_OK)
 			return rc;
 		return words(ps, *at);
+	}
+	if (c == '{') {
+		if ((rc = node_new(ps, N_WORDS, at)) != RL_OK)
+			return rc;
+		return inline_words(ps, *at);
 	}
 	if (!c)
 		return perr(ps, RL_EINPUT, ps->p, "expected a condition at the "
@@ -965,4 +1009,45 @@ int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
 {
 	return rl_matcher_find_meta(m, text, len, NULL, start, end, err,
 				    errlen);
+}
+
+int rl_pattern_embed(const char *pattern, const char *rules_path,
+		     rl_buf *out, char *err, size_t errlen)
+{
+	rl_matcher *m = NULL;
+	rl_buf list = { 0 };
+	size_t off, at = 0;
+	int rc = rl_matcher_new_at(pattern, rules_path, &m, err, errlen, &off);
+	if (rc != RL_OK)
+		return rc;
+	/* Nodes are made in the order the parser meets them, left to
+	 * right. */
+	for (size_t i = 0; m->x && i < m->x->n && rc == RL_OK; i++) {
+		const node *nd = &m->x->v[i];
+		if (nd->kind != N_WORDS)
+			continue;
+		list.len = 0;
+		if ((rc = rl_buf_append(out, pattern + at, nd->from - at)) !=
+		    RL_OK || (rc = rl_buf_putc(out, '{')) != RL_OK ||
+		    (rc = rl_wordlist_dump(nd->wl, &list)) != RL_OK)
+			break;
+		for (size_t k = 0; k < list.len && rc == RL_OK; k++)
+			rc = list.data[k] != '\n' ? rl_buf_putc(out, list.data[k])
+			     : k + 1 < list.len ? rl_buf_append(out, ", ", 2)
+			     : RL_OK;
+		if (rc == RL_OK)
+			rc = rl_buf_putc(out, '}');
+		at = nd->to;
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_append(out, pattern + at, strlen(pattern + at));
+	if (rc == RL_OK)
+		rc = rl_buf_putc(out, '\0');
+	if (rc == RL_OK)
+		out->len--;
+	if (rc == RL_ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	rl_buf_free(&list);
+	rl_matcher_free(m);
+	return rc;
 }

@@ -35,6 +35,7 @@ void rl_rule_defs_free(rl_rule_def *defs, size_t n);
  *   expr    := and { '|' and }
  *   and     := unary { '&' unary }
  *   unary   := '!' unary | '(' expr ')' | '/' regex '/' | '@' path
+ *            | '{' entry { ',' entry } '}'
  *            | field op value | field '~' '/' regex '/'
  *   op      := '=' | '!=' | '<' | '<=' | '>' | '>='
  *
@@ -74,6 +75,13 @@ int rl_matcher_needs(const rl_matcher *m);
 /* RL_PAT_* flags of a pattern, from its syntax alone (no file read, no
  * regex compiled); -1 if the expression does not parse. */
 int rl_pattern_needs(const char *pattern);
+
+/* Writes pattern to out with each word list it names (@path, read
+ * relative to rules_path's folder) written in as {entry, ...}, its
+ * entries normalised: a pattern that needs no file, to carry in a model.
+ * out stays NUL-terminated. Errors as rl_matcher_new_at's, in err. */
+int rl_pattern_embed(const char *pattern, const char *rules_path,
+		     rl_buf *out, char *err, size_t errlen);
 
 /* 1 with the first match's byte range, 0 for no match, or a negative
  * status with a message in err (e.g. the match limit was hit). meta may

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules.h"
 #include "stage.h"
 #include "store.h"
 
@@ -18,11 +19,16 @@
 #define KEEP_MODELS 5
 
 /* The rules a multi-label model carries: each rule for a label (not
- * against one), as "rule_labels":[label index...] and
- * "rule_patterns":[pattern...] for the params. */
+ * against one) that needs only the text, as "rule_labels":[label
+ * index...] and "rule_patterns":[pattern...] for the params. A rule's
+ * word lists are written into its pattern, so the model needs no file;
+ * rules that test metadata are left out, as new texts have none.
+ * carried[l] says whether label l keeps any rule. */
 typedef struct rules_json {
+	rl_db *db;
 	const rl_evidence *ev;
 	rl_buf labels, patterns;
+	uint8_t *carried;	/* [L] */
 	int rc;
 } rules_json;
 
@@ -32,19 +38,39 @@ static int on_rule_json(void *ctx, const rl_rule_row *r)
 	uint32_t l = 0;
 	while (l < j->ev->L && j->ev->label_ids[l] != r->label_id)
 		l++;
-	if (r->negate || l == j->ev->L)
+	int needs = rl_pattern_needs(r->pattern);
+	if (r->negate || l == j->ev->L || needs < 0 || (needs & RL_PAT_META))
 		return RL_OK;
-	int rc = rl_buf_printf(&j->labels, "%s%u", j->labels.len ? "," : "", l);
+	rl_buf emb = { 0 };
+	const char *pat = r->pattern;
+	int rc = RL_OK;
+	if (needs & RL_PAT_WORDS) {
+		char err[512];
+		const char *src = r->source ? r->source : "rules";
+		rc = rl_pattern_embed(r->pattern, src, &emb, err, sizeof err);
+		if (rc != RL_OK && rc != RL_ENOMEM)
+			rc = rl_fail(j->db, rc, "%s:%d: %s (the model carries "
+				     "the rule's word lists)", src, r->line,
+				     err);
+		pat = emb.data;
+	}
+	if (rc == RL_OK)
+		rc = rl_buf_printf(&j->labels, "%s%u", j->labels.len ? "," : "",
+				   l);
 	if (rc == RL_OK && j->patterns.len)
 		rc = rl_buf_putc(&j->patterns, ',');
 	if (rc == RL_OK)
-		rc = rl_json_string(&j->patterns, r->pattern, strlen(r->pattern));
+		rc = rl_json_string(&j->patterns, pat, strlen(pat));
+	if (rc == RL_OK)
+		j->carried[l] = 1;
+	rl_buf_free(&emb);
 	return rc;
 }
 
-static int rules_to_json(rl_db *db, const rl_evidence *ev, rl_buf *out)
+static int rules_to_json(rl_db *db, const rl_evidence *ev, rl_buf *out,
+			 uint8_t *carried)
 {
-	rules_json j = { .ev = ev };
+	rules_json j = { .db = db, .ev = ev, .carried = carried };
 	int rc = rl_store_rules_each(db, on_rule_json, &j);
 	if (rc == RL_OK)
 		rc = rl_buf_printf(out, ",\"rule_labels\":[%s],"
@@ -62,7 +88,8 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 		      const double *theta, const rl_eval_opts *o,
 		      const double *llr, int64_t run_id, int64_t *id)
 {
-	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 };
+	rl_buf fit = { 0 }, params = { 0 }, labels = { 0 }, rules = { 0 };
+	uint8_t *carried = NULL;
 	const char *kind = rl_classifier_name(rl_classifier_of(o));
 	int rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc != RL_OK)
@@ -84,16 +111,22 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 				   o->thresholds ? o->thresholds[l] : 0.5);
 	if (rc == RL_OK && ev->multi)
 		rc = rl_buf_putc(&params, ']');
-	/* and the rules' evidence it adds, by label: fired, silent */
+	/* and the rules' evidence it adds, by label: fired, silent; none
+	 * for a label whose rules all stay behind */
+	if (rc == RL_OK && ev->multi && !(carried = calloc(ev->L + 1, 1)))
+		rc = RL_ENOMEM;
+	if (rc == RL_OK && ev->multi)
+		rc = rules_to_json(db, ev, &rules, carried);
 	if (rc == RL_OK && ev->multi)
 		rc = rl_buf_printf(&params, ",\"rule_weight\":%.17g,"
 				   "\"rule_llr\":[", o->rule_weight);
 	for (uint32_t l = 0; ev->multi && l < 2 * ev->L && rc == RL_OK; l++)
-		rc = rl_buf_printf(&params, "%s%.17g", l ? "," : "", llr[l]);
+		rc = rl_buf_printf(&params, "%s%.17g", l ? "," : "",
+				   carried[l / 2] ? llr[l] : 0.0);
 	if (rc == RL_OK && ev->multi)
 		rc = rl_buf_putc(&params, ']');
 	if (rc == RL_OK && ev->multi)
-		rc = rules_to_json(db, ev, &params);
+		rc = rl_buf_append(&params, rules.data, rules.len);
 	if (rc != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK ||
 	    (rc = rl_buf_putc(&labels, '[')) != RL_OK)
@@ -119,6 +152,8 @@ out:
 	rl_buf_free(&fit);
 	rl_buf_free(&params);
 	rl_buf_free(&labels);
+	rl_buf_free(&rules);
+	free(carried);
 	return rc;
 }
 

@@ -346,6 +346,119 @@ START_TEST(pattern_kinds)
 }
 END_TEST
 
+/* ---- what a multi-label model carries ---- */
+
+static const char *const price[] = {
+	"cheap price for what you get", "the price was great value",
+	"expensive for a small thing", "good value and a fair price",
+	"overpriced and not worth the money", "a bargain at this price",
+};
+static const char *const ship[] = {
+	"arrived late and the box was crushed",
+	"fast delivery arrived in two days",
+	"the parcel never arrived, shipping took weeks",
+	"shipping was quick and tracking worked",
+	"delivery was slow and the courier rude",
+	"shipped the next day, arrived early",
+};
+
+/* A multi-label store of 36 reviews with a stars column: p0..p11 about
+ * price, s0..s11 about shipping, b0..b11 about both; 4 hand labels of
+ * each group. */
+static void multi_setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("m.db"));
+	char *csv = malloc(1 << 16);
+	size_t at = (size_t)sprintf(csv, "id,stars,text\n");
+	for (int i = 0; i < 12; i++)
+		at += (size_t)sprintf(csv + at, "p%d,%d,\"%s\"\n", i, i % 5,
+				      price[i % 6]);
+	for (int i = 0; i < 12; i++)
+		at += (size_t)sprintf(csv + at, "s%d,%d,\"%s\"\n", i, i % 5,
+				      ship[i % 6]);
+	for (int i = 0; i < 12; i++)
+		at += (size_t)sprintf(csv + at, "b%d,%d,\"%s; %s\"\n", i,
+				      i % 5, price[i % 6], ship[(i + 1) % 6]);
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE |
+				    RL_OPEN_MULTI_LABEL, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("r.csv", csv, 0), NULL,
+					NULL), RL_OK);
+	free(csv);
+	char seeds[1024];
+	at = 0;
+	for (int i = 0; i < 4; i++)
+		at += (size_t)sprintf(seeds + at, "p%d\tprice\ns%d\tshipping\n"
+				      "b%d\tprice\nb%d\tshipping\n", i, i, i,
+				      i);
+	ck_assert_int_eq(rl_label_add(db, "price"), RL_OK);
+	ck_assert_int_eq(rl_label_add(db, "shipping"), RL_OK);
+	ck_assert_int_eq(rl_seed_file(db, tu_write("s.tsv", seeds, 0), NULL),
+			 RL_OK);
+}
+
+START_TEST(model_carries_text_rules)
+{
+	/* price's rule names a word list; shipping's only rule tests the
+	 * metadata, which new texts lack. */
+	tu_write("price-words.txt", "Cheap\nPRICE\nvalue\nexpensive\n"
+		 "cheap\n", 0);
+	ck_assert_int_eq(rl_rules_load(db, tu_write("m.rules",
+		"price\t? @price-words.txt\n"
+		"shipping\t? stars<=2 & /arrived|delivery|shipp/\n", 0),
+		NULL, NULL), RL_OK);
+	rl_run_opts o;
+	rl_run_opts_init(&o);
+	o.tok.lexicon_dir = RL_LEXICON_DIR;
+	rl_run_report *r = NULL;
+	int rc = rl_run(db, &o, &r);
+	ck_assert_msg(rc == RL_OK, "run: %s", rl_db_errmsg(db));
+	rl_run_report_free(r);
+	char *pat = tu_text(db_path, "SELECT json_extract(params, "
+			    "'$.rule_patterns') FROM models ORDER BY id DESC "
+			    "LIMIT 1");
+	ck_assert_str_eq(pat, "[\"? {cheap, price, value, expensive}\"]");
+	free(pat);
+	/* shipping keeps no rule, so no rule evidence either */
+	char *llr = tu_text(db_path, "SELECT json_extract(params, "
+			    "'$.rule_llr[2]') || ',' || json_extract(params, "
+			    "'$.rule_llr[3]') || ',' || (json_extract(params, "
+			    "'$.rule_llr[0]') != 0) FROM models ORDER BY id "
+			    "DESC LIMIT 1");
+	ck_assert_str_eq(llr, "0,0,1");
+	free(llr);
+	rl_model *m = NULL, *m2 = NULL;
+	char err[512];
+	double w;
+	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
+	ck_assert_uint_eq(rl_model_rules(m, &w), 1);
+	const char *mf = tu_path("m.rlm");
+	ck_assert_int_eq(rl_model_save(m, mf, err, sizeof err), RL_OK);
+	/* The file needs no word list file. */
+	ck_assert_int_eq(remove(tu_path("price-words.txt")), 0);
+	ck_assert_int_eq(rl_model_load(mf, &m2, err, sizeof err), RL_OK);
+	ck_assert_uint_eq(rl_model_rules(m2, &w), 1);
+	/* The loaded model predicts: a word of the list (through the
+	 * classifier and the rule) makes price likelier. */
+	const char *texts[2] = { "the CHEAP one", "the one" };
+	int32_t lab[4];
+	double cf[4];
+	ck_assert_int_eq(rl_model_predict(m2, texts, NULL, 2, 2, lab, cf, err,
+					  sizeof err), RL_OK);
+	ck_assert_str_eq(rl_model_label(m2, (size_t)lab[0]), "price");
+	double with = -1, without = -1;
+	for (int k = 0; k < 2; k++) {
+		if (!strcmp(rl_model_label(m2, (size_t)lab[k]), "price"))
+			with = cf[k];
+		if (!strcmp(rl_model_label(m2, (size_t)lab[2 + k]), "price"))
+			without = cf[2 + k];
+	}
+	ck_assert_msg(with > without + 0.05, "%g against %g", with, without);
+	rl_model_free(m);
+	rl_model_free(m2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules_expr");
@@ -357,6 +470,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, wordlist_rules);
 	tcase_add_test(tc, bad_expressions);
 	tcase_add_test(tc, pattern_kinds);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("model");
+	tcase_add_checked_fixture(tc, multi_setup, teardown);
+	tcase_add_test(tc, model_carries_text_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
