@@ -555,6 +555,10 @@ typedef struct rl_rule_report {
 	uint64_t seed_hits;	/* hand-labelled reviews matched */
 	uint64_t seed_correct;
 	double precision, ci_low, ci_high;
+	unsigned lint;		/* RL_LINT_* findings, by rl_rules_lint */
+	int subset_of;		/* RL_LINT_REDUNDANT: line of the rule whose
+				   hits hold all of this one's, else 0 */
+	char *source;		/* rules file it came from, or "" */
 } rl_rule_report;
 
 typedef struct rl_rules_report {
@@ -571,6 +575,32 @@ typedef struct rl_rules_report {
  * rl_rules_report_free. */
 RL_API int rl_rules_report_get(rl_db *db, rl_rules_report **out);
 RL_API void rl_rules_report_free(rl_rules_report *r);
+
+/* What `rules lint` finds in a rule set. */
+enum {
+	RL_LINT_NEVER = 1,	/* matches no review */
+	RL_LINT_REDUNDANT = 2,	/* every review it matches, a rule with the
+				   same label and sign matches too (of two
+				   with the same hits, the later one) */
+	RL_LINT_BROAD = 4	/* matches more than max_coverage of the
+				   reviews and its precision's lower bound
+				   is under min_precision, or no hand label
+				   says how precise it is */
+};
+
+typedef struct rl_lint_opts {
+	double max_coverage;	/* share of the reviews; 0.30 */
+	double min_precision;	/* Wilson lower bound on the hand labels;
+				   0.5 */
+	uint64_t reserved_[4];	/* zero; room for fields to come */
+} rl_lint_opts;
+
+RL_API void rl_lint_opts_init(rl_lint_opts *o);
+
+/* Sets each rule's lint and subset_of in r from its counts (NULL o: the
+ * defaults; rl_rules_report_get applies them) and returns the number of
+ * rules with a finding. */
+RL_API size_t rl_rules_lint(rl_rules_report *r, const rl_lint_opts *o);
 
 /* One stored hit: review, its text (borrowed) and the first match's byte
  * range, and its hand label if any (NULL). */

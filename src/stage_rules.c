@@ -410,8 +410,9 @@ static int collect_rule(void *ctx, const rl_rule_row *row)
 	x->precision = x->ci_low = x->ci_high = -1;
 	x->label = strdup(row->label ? row->label : "");
 	x->pattern = strdup(row->pattern ? row->pattern : "");
+	x->source = strdup(row->source ? row->source : "");
 	r->n++;
-	return x->label && x->pattern ? RL_OK : RL_ENOMEM;
+	return x->label && x->pattern && x->source ? RL_OK : RL_ENOMEM;
 }
 
 int rl_rules_report_get(rl_db *db, rl_rules_report **out)
@@ -479,6 +480,7 @@ int rl_rules_report_get(rl_db *db, rl_rules_report **out)
 		rl_wilson(x->seed_correct, x->seed_hits, &x->ci_low,
 			  &x->ci_high);
 	}
+	rl_rules_lint(r, NULL);
 	*out = rp.r;
 	rp.r = NULL;
 	rc = RL_OK;
@@ -499,9 +501,59 @@ void rl_rules_report_free(rl_rules_report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->rules[i].label);
 		free(r->rules[i].pattern);
+		free(r->rules[i].source);
 	}
 	free(r->rules);
 	free(r->overlap);
 	free(r->conflict);
 	free(r);
+}
+
+/* ---- lint ---- */
+
+void rl_lint_opts_init(rl_lint_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->max_coverage = 0.30;
+	o->min_precision = 0.5;
+}
+
+size_t rl_rules_lint(rl_rules_report *r, const rl_lint_opts *o)
+{
+	rl_lint_opts d;
+	size_t n = r->n, flagged = 0;
+	if (!o) {
+		rl_lint_opts_init(&d);
+		o = &d;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rl_rule_report *x = &r->rules[i];
+		x->lint = 0;
+		x->subset_of = 0;
+		if (x->hits == 0) {
+			x->lint |= RL_LINT_NEVER;
+			flagged++;
+			continue;
+		}
+		/* Subset by the overlap counts: all of x's hits are shared
+		 * with y. Of two rules with the same hits, the later one is
+		 * the redundant one. */
+		for (size_t j = 0; j < n && !x->subset_of; j++) {
+			const rl_rule_report *y = &r->rules[j];
+			if (j == i || y->negate != x->negate ||
+			    strcmp(y->label, x->label) ||
+			    r->overlap[i * n + j] != x->hits ||
+			    (y->hits == x->hits && j > i))
+				continue;
+			x->lint |= RL_LINT_REDUNDANT;
+			x->subset_of = y->line;
+		}
+		double cover = r->reviews ? (double)x->hits /
+					    (double)r->reviews : 0;
+		if (cover > o->max_coverage &&
+		    (x->seed_hits == 0 || x->ci_low < o->min_precision))
+			x->lint |= RL_LINT_BROAD;
+		flagged += x->lint != 0;
+	}
+	return flagged;
 }

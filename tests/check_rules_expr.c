@@ -346,6 +346,111 @@ START_TEST(pattern_kinds)
 }
 END_TEST
 
+/* ---- lint ---- */
+
+static const char *lint_rules =
+	"late\t\\blate\\b\n"				/* 1: a b g */
+	"late\t? /\\blate\\b/ & rating<=2\n"		/* 2: a b */
+	"food\tzzz\n"					/* 3: none */
+	"late\t\\blate\\b|qqq\n"			/* 4: a b g */
+	"!late\tdelivery\n"				/* 5: a f g h */
+	"food\t\\blate\\b\n";				/* 6: a b g */
+
+START_TEST(lint_findings)
+{
+	ck_assert_int_eq(load(lint_rules), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "a", "late"), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "f", "food"), RL_OK);
+	rl_rules_report *r = NULL;
+	ck_assert_int_eq(rl_rules_report_get(db, &r), RL_OK);
+	ck_assert_uint_eq(r->n, 6);
+	/* The defaults: 30% of 8 reviews is 2.4; rule 1's precision is
+	 * 1/1 with a lower bound of 0.21, rule 5's 1/2. */
+	unsigned want[6] = {
+		RL_LINT_BROAD, RL_LINT_REDUNDANT, RL_LINT_NEVER,
+		RL_LINT_REDUNDANT | RL_LINT_BROAD, RL_LINT_BROAD,
+		RL_LINT_BROAD,
+	};
+	int subset[6] = { 0, 1, 0, 1, 0, 0 };
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_msg(r->rules[i].lint == want[i], "line %zu: %u",
+			      i + 1, r->rules[i].lint);
+		ck_assert_int_eq(r->rules[i].subset_of, subset[i]);
+	}
+	/* Thresholds: over 40% of the reviews, only rule 5 (50%); with a
+	 * precision bound of 0.1, rule 1 passes (rule 6 has no hand label
+	 * to judge it by, rule 5's bound is 0.09). */
+	rl_lint_opts o;
+	rl_lint_opts_init(&o);
+	o.max_coverage = 0.4;
+	ck_assert_uint_eq(rl_rules_lint(r, &o), 4);
+	ck_assert_uint_eq(r->rules[0].lint, 0);
+	ck_assert_uint_eq(r->rules[4].lint, RL_LINT_BROAD);
+	rl_lint_opts_init(&o);
+	o.min_precision = 0.1;
+	ck_assert_uint_eq(rl_rules_lint(r, &o), 5);
+	ck_assert_uint_eq(r->rules[0].lint, 0);
+	ck_assert_uint_eq(r->rules[3].lint, RL_LINT_REDUNDANT);
+	ck_assert_uint_eq(r->rules[4].lint, RL_LINT_BROAD);
+	ck_assert_uint_eq(r->rules[5].lint, RL_LINT_BROAD);
+	rl_rules_report_free(r);
+}
+END_TEST
+
+START_TEST(lint_cli)
+{
+	ck_assert_int_eq(load(lint_rules), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "a", "late"), RL_OK);
+	rl_db_close(db);
+	db = NULL;
+	char out[8192], err[1024];
+	char *lint[] = { RL_REVLAB_EXE, "rules", "lint", db_path,
+			 "--max-coverage", "0.6", NULL, NULL };
+	ck_assert_int_eq(tu_exec(lint, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	char want[2048];
+	const char *f = tu_path("rules.txt");
+	snprintf(want, sizeof want,
+		 "%s:2: redundant: the 2 reviews it matches are all matched "
+		 "by line 1, for 'late' too\n"
+		 "%s:3: never hits: rule for 'food' matches none of the 8 "
+		 "reviews\n"
+		 "%s:4: redundant: the 3 reviews it matches are all matched "
+		 "by line 1, for 'late' too\n"
+		 "3 of 6 rules with findings\n", f, f, f);
+	ck_assert_str_eq(out, want);
+	char *strict[] = { RL_REVLAB_EXE, "rules", "lint", db_path,
+			   "--strict", NULL };
+	ck_assert_int_eq(tu_exec(strict, NULL, out, sizeof out, err,
+				 sizeof err), 1);
+	/* a, the one hand-labelled review, is late: rule 5 is wrong on it */
+	ck_assert_ptr_nonnull(strstr(out, ":5: too broad: matches 50.0% of "
+				     "the reviews (over 30.0%) and its "
+				     "precision on the hand labels, 0.00 "
+				     "[0.00-0.79] n=1, may be under 0.50\n"));
+	char *json[] = { RL_REVLAB_EXE, "rules", "lint", db_path, "--json",
+			 "--strict", NULL };
+	ck_assert_int_eq(tu_exec(json, NULL, out, sizeof out, err,
+				 sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"lint\":[\"redundant\","
+				     "\"broad\"],\"subset_of\":1}"));
+	char *bad[] = { RL_REVLAB_EXE, "rules", "lint", db_path,
+			"--min-precision", "2", NULL };
+	ck_assert_int_eq(tu_exec(bad, NULL, out, sizeof out, err,
+				 sizeof err), 2);
+	/* A clean rule set passes --strict. */
+	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
+	ck_assert_int_eq(load("late\t\\blate\\b\n"), RL_OK);
+	rl_db_close(db);
+	db = NULL;
+	char *clean[] = { RL_REVLAB_EXE, "rules", "lint", db_path,
+			  "--strict", "--max-coverage", "0.5", NULL };
+	ck_assert_int_eq(tu_exec(clean, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	ck_assert_str_eq(out, "0 of 1 rules with findings\n");
+}
+END_TEST
+
 /* ---- what a multi-label model carries ---- */
 
 static const char *const price[] = {
@@ -470,6 +575,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, wordlist_rules);
 	tcase_add_test(tc, bad_expressions);
 	tcase_add_test(tc, pattern_kinds);
+	tcase_add_test(tc, lint_findings);
+	tcase_add_test(tc, lint_cli);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_checked_fixture(tc, multi_setup, teardown);

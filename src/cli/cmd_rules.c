@@ -1,7 +1,8 @@
 /*
  * cmd_rules.c - `revlab rules DB FILE` (replace the rule set),
- * `revlab rules stats DB [--json]`, `revlab rules show DB LINE [--wrong]
- * [--limit N]` and `revlab rules apply DB`.
+ * `revlab rules stats DB [--json]`, `revlab rules lint DB [--strict]
+ * [--json]` (both with the lint thresholds), `revlab rules show DB LINE
+ * [--wrong] [--limit N]` and `revlab rules apply DB`.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,22 @@ static double share(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0;
 }
 
+/* "lint":[finding...],"subset_of":LINE|null */
+static void print_lint_json(const rl_rule_report *x)
+{
+	printf("\"lint\":[%s%s%s%s%s],\"subset_of\":",
+	       x->lint & RL_LINT_NEVER ? "\"never\"" : "",
+	       x->lint & RL_LINT_NEVER && x->lint & ~RL_LINT_NEVER ? "," : "",
+	       x->lint & RL_LINT_REDUNDANT ? "\"redundant\"" : "",
+	       x->lint & RL_LINT_REDUNDANT && x->lint & RL_LINT_BROAD ? ","
+								      : "",
+	       x->lint & RL_LINT_BROAD ? "\"broad\"" : "");
+	if (x->subset_of)
+		printf("%d", x->subset_of);
+	else
+		printf("null");
+}
+
 static void print_json(const rl_rules_report *r)
 {
 	printf("{\"reviews\":%llu,\"covered\":%llu,\"coverage\":%.6f,"
@@ -92,10 +109,12 @@ static void print_json(const rl_rules_report *r)
 		       (unsigned long long)x->conflicts,
 		       (unsigned long long)x->seed_hits);
 		if (x->precision < 0)
-			printf("\"precision\":null,\"precision_ci\":null}");
+			printf("\"precision\":null,\"precision_ci\":null,");
 		else
-			printf("\"precision\":%.6f,\"precision_ci\":[%.6f,%.6f]}",
+			printf("\"precision\":%.6f,\"precision_ci\":[%.6f,%.6f],",
 			       x->precision, x->ci_low, x->ci_high);
+		print_lint_json(x);
+		printf("}");
 	}
 	printf("],\"overlap\":[");
 	for (size_t i = 0; i < r->n; i++) {
@@ -165,13 +184,80 @@ static void print_text(const rl_rules_report *r)
 	}
 }
 
-static int stats(int argc, char **argv)
+/* One finding a line, FILE:LINE: what and why, for editors and CI. */
+static void print_lint(const rl_rules_report *r, const rl_lint_opts *o,
+		       FILE *out)
 {
-	int json = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const rl_rule_report *x = &r->rules[i];
+		const char *src = x->source[0] ? x->source : "rules";
+		char lab[300];
+		snprintf(lab, sizeof lab, "%s%s", x->negate ? "!" : "",
+			 x->label);
+		if (x->lint & RL_LINT_NEVER)
+			fprintf(out, "%s:%d: never hits: rule for '%s' "
+				"matches none of the %llu reviews\n", src,
+				x->line, lab, (unsigned long long)r->reviews);
+		if (x->lint & RL_LINT_REDUNDANT)
+			fprintf(out, "%s:%d: redundant: the %llu reviews it "
+				"matches are all matched by line %d, for "
+				"'%s' too\n", src, x->line,
+				(unsigned long long)x->hits, x->subset_of,
+				lab);
+		if (!(x->lint & RL_LINT_BROAD))
+			continue;
+		fprintf(out, "%s:%d: too broad: matches %.1f%% of the "
+			"reviews (over %.1f%%) and ", src, x->line,
+			100 * share(x->hits, r->reviews),
+			100 * o->max_coverage);
+		if (x->seed_hits == 0)
+			fprintf(out, "no hand-labelled review, so its "
+				"precision is unknown\n");
+		else
+			fprintf(out, "its precision on the hand labels, %.2f "
+				"[%.2f-%.2f] n=%llu, may be under %.2f\n",
+				x->precision, x->ci_low, x->ci_high,
+				(unsigned long long)x->seed_hits,
+				o->min_precision);
+	}
+}
+
+/* A lint threshold option at argv[*i]; 1 if it was one, -1 if bad. */
+static int lint_option(int argc, char **argv, int *i, rl_lint_opts *o)
+{
+	double *v;
+	if (!strcmp(argv[*i], "--max-coverage"))
+		v = &o->max_coverage;
+	else if (!strcmp(argv[*i], "--min-precision"))
+		v = &o->min_precision;
+	else
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	char *end;
+	*v = strtod(argv[++*i], &end);
+	return *end || end == argv[*i] || !(*v >= 0 && *v <= 1) ? -1 : 1;
+}
+
+/* `rules stats` (lint = 0) and `rules lint`. */
+static int stats(int argc, char **argv, int lint)
+{
+	int json = 0, strict = 0;
 	const char *path = NULL;
+	rl_lint_opts lo;
+	rl_lint_opts_init(&lo);
 	for (int i = 2; i < argc; i++) {
+		const char *opt = argv[i];
+		int k = lint_option(argc, argv, &i, &lo);
+		if (k < 0)
+			return cli_usage("rules", "%s needs a share from 0 to "
+					 "1", opt);
+		if (k)
+			continue;
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (lint && !strcmp(argv[i], "--strict"))
+			strict = 1;
 		else if (argv[i][0] == '-' || path)
 			return cli_usage("rules", "unexpected '%s'", argv[i]);
 		else
@@ -183,15 +269,26 @@ static int stats(int argc, char **argv)
 	if (!db)
 		return EXIT_FAIL;
 	rl_rules_report *r = NULL;
+	size_t found = 0;
 	int rc = rl_rules_report_get(db, &r);
 	if (rc == RL_OK) {
+		found = rl_rules_lint(r, &lo);
 		if (json)
 			print_json(r);
-		else
+		else if (!lint)
 			print_text(r);
+		if (!json && (lint || found)) {
+			if (!lint)
+				printf("\nfindings:\n");
+			print_lint(r, &lo, stdout);
+		}
+		if (lint && !json)
+			printf("%zu of %zu rules with findings\n", found,
+			       r->n);
 	}
 	rl_rules_report_free(r);
-	rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
+	rc = rc != RL_OK ? cli_fail(db, rc)
+	     : strict && found ? EXIT_FAIL : EXIT_OK;
 	rl_db_close(db);
 	return rc;
 }
@@ -274,7 +371,9 @@ static int apply(int argc, char **argv)
 int cmd_rules(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "stats"))
-		return stats(argc, argv);
+		return stats(argc, argv, 0);
+	if (argc >= 2 && !strcmp(argv[1], "lint"))
+		return stats(argc, argv, 1);
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		return show(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "apply"))
