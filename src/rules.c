@@ -893,12 +893,14 @@ int rl_matcher_needs(const rl_matcher *m)
 	return m && m->x ? m->x->needs : 0;
 }
 
-/* The value of field in meta, or NULL. */
+/* The value of field in meta, or NULL if the review has none. An empty
+ * value counts as none: a CSV file has no other way to leave a field
+ * out, and "" would otherwise sort before every number. */
 static const char *meta_get(const rl_meta *meta, const char *field)
 {
 	for (size_t i = 0; meta && i < meta->n; i++)
 		if (!strcmp(meta->key[i], field))
-			return meta->value[i];
+			return meta->value[i][0] ? meta->value[i] : NULL;
 	return NULL;
 }
 

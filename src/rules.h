@@ -41,7 +41,8 @@ void rl_rule_defs_free(rl_rule_def *defs, size_t n);
  *
  * separated by any number of spaces. A comparison is numeric when both
  * sides are numbers, else it compares bytes (so ISO dates order right).
- * A condition on a field the review lacks is unknown, as is its negation;
+ * A condition on a field the review lacks (or has empty) is unknown, as
+ * is its negation;
  * & and | follow Kleene's three-valued logic and a rule matches only
  * where its expression is true. */
 typedef struct rl_matcher rl_matcher;

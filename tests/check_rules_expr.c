@@ -111,6 +111,11 @@ START_TEST(metadata)
 		"food\t? rating>=\"9\"\n"			/* 11 */
 		"food\t? !(/delay/ | rating>3)\n"		/* 12 */
 		"food\t? rating=1 | rating=10.0\n";		/* 13 */
+	/* An empty value is no value: i, a late review with an empty
+	 * rating, is in no rule's hits ("" would sort before "2"). */
+	ck_assert_int_eq(rl_import_file(db, tu_write("i.jsonl",
+		"{\"id\":\"i\",\"text\":\"late\",\"rating\":\"\","
+		"\"country\":\"\"}\n", 0), NULL, NULL), RL_OK);
 	ck_assert_int_eq(load(rules), RL_OK);
 	expect_hits(1, "a,b");
 	/* d says "delay" but has no rating: no hit */
