@@ -437,7 +437,8 @@ typedef struct parser {
 	const char *s;		/* the whole pattern */
 	size_t p;		/* where the parser is */
 	const char *dir;	/* word lists' folder, NULL for none */
-	int dry;		/* syntax only: no file read, no regex compiled */
+	int dry;		/* syntax only: no file read, no regex
+				   compiled */
 	struct expr *x;
 	char *err;
 	size_t errlen;
@@ -500,8 +501,8 @@ static int word(parser *ps, const char *what, char **out)
 		for (;; i++) {
 			if (!s[i]) {
 				rl_buf_free(&b);
-				return perr(ps, RL_EINPUT, at, "missing closing "
-					    "\" of the %s", what);
+				return perr(ps, RL_EINPUT, at, "missing "
+					    "closing \" of the %s", what);
 			}
 			if (s[i] == '"')
 				break;
@@ -1034,7 +1035,8 @@ int rl_pattern_embed(const char *pattern, const char *rules_path,
 		    (rc = rl_wordlist_dump(nd->wl, &list)) != RL_OK)
 			break;
 		for (size_t k = 0; k < list.len && rc == RL_OK; k++)
-			rc = list.data[k] != '\n' ? rl_buf_putc(out, list.data[k])
+			rc = list.data[k] != '\n'
+			     ? rl_buf_putc(out, list.data[k])
 			     : k + 1 < list.len ? rl_buf_append(out, ", ", 2)
 			     : RL_OK;
 		if (rc == RL_OK)

@@ -123,10 +123,10 @@ int rl_store_review_insert(rl_db *db, const rl_review_in *r, int64_t run_id,
  * derived row of the review (tokens, vectors, hits, its neighbours,
  * scores, assignments, predictions) is deleted; *changed says whether it
  * did. If only the metadata changed, its rule hits are deleted and it is
- * marked unscanned, since rules may test metadata. The edges of other reviews to it stay until
- * rl_store_neighbours_prune, called once after the last replacement:
- * neighbour_id has no index, so deleting them here scanned every edge
- * for every review replaced. */
+ * marked unscanned, since rules may test metadata. The edges of other
+ * reviews to it stay until rl_store_neighbours_prune, called once after
+ * the last replacement: neighbour_id has no index, so deleting them here
+ * scanned every edge for every review replaced. */
 int rl_store_review_replace(rl_db *db, int64_t id, const rl_review_in *r,
 			    int64_t run_id, int *changed);
 

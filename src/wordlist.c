@@ -349,7 +349,8 @@ int rl_wordlist_dump(const rl_wordlist *w, rl_buf *out)
 	for (size_t e = 0; e < w->n && rc == RL_OK; e++)
 		for (uint32_t p = w->off[e]; p < w->off[e + 1] && rc == RL_OK;
 		     p++) {
-			const char *word = w->words.data + w->word_at[w->ids[p]];
+			const char *word = w->words.data +
+					   w->word_at[w->ids[p]];
 			rc = rl_buf_append(out, word, strlen(word));
 			if (rc == RL_OK)
 				rc = rl_buf_putc(out, p + 1 < w->off[e + 1]

@@ -111,8 +111,9 @@ static void print_json(const rl_rules_report *r)
 		if (x->precision < 0)
 			printf("\"precision\":null,\"precision_ci\":null,");
 		else
-			printf("\"precision\":%.6f,\"precision_ci\":[%.6f,%.6f],",
-			       x->precision, x->ci_low, x->ci_high);
+			printf("\"precision\":%.6f,\"precision_ci\":"
+			       "[%.6f,%.6f],", x->precision, x->ci_low,
+			       x->ci_high);
 		print_lint_json(x);
 		printf("}");
 	}
