@@ -843,8 +843,9 @@ int rl_pattern_needs(const char *pattern)
 	struct expr *x;
 	char err[8];
 	size_t off;
-	if (expr_new(pattern, NULL, 1, &x, err, sizeof err, &off) != RL_OK)
-		return -1;
+	int rc = expr_new(pattern, NULL, 1, &x, err, sizeof err, &off);
+	if (rc != RL_OK)
+		return rc == RL_ENOMEM ? rc : RL_EINPUT;
 	int needs = x->needs;
 	expr_free(x);
 	return needs;

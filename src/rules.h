@@ -74,7 +74,8 @@ void rl_matcher_free(rl_matcher *m);
 int rl_matcher_needs(const rl_matcher *m);
 
 /* RL_PAT_* flags of a pattern, from its syntax alone (no file read, no
- * regex compiled); -1 if the expression does not parse. */
+ * regex compiled); RL_EINPUT if the expression does not parse,
+ * RL_ENOMEM. */
 int rl_pattern_needs(const char *pattern);
 
 /* Writes pattern to out with each word list it names (@path, read

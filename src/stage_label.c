@@ -39,6 +39,8 @@ static int on_rule_json(void *ctx, const rl_rule_row *r)
 	while (l < j->ev->L && j->ev->label_ids[l] != r->label_id)
 		l++;
 	int needs = rl_pattern_needs(r->pattern);
+	if (needs == RL_ENOMEM)
+		return needs;
 	if (r->negate || l == j->ev->L || needs < 0 || (needs & RL_PAT_META))
 		return RL_OK;
 	rl_buf emb = { 0 };

@@ -265,6 +265,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		if (rc != RL_OK)
 			goto end;
 		int needs = rl_pattern_needs(d->pattern);
+		if (needs == RL_ENOMEM) {
+			rc = needs;
+			goto end;
+		}
 		int listed = needs > 0 && (needs & RL_PAT_WORDS);
 		for (size_t j = 0; j < ld.n_old && !listed; j++)
 			if (!ld.old[j].claimed &&

@@ -524,6 +524,23 @@ START_TEST(report)
 }
 END_TEST
 
+/* Rules beyond one regex: an expression over the metadata (the stars
+ * column), a word list file and an inline one. */
+START_TEST(rule_expressions)
+{
+	prepare(UPTO_CORPUS);
+	tu_write("w.txt", "# words\nCheap\nbroke fast\nFAST shipping\n", 0);
+	const char *expr = tu_write("e.txt",
+		"bad\t? stars<=2 & (@w.txt | {broke, awful})\n"
+		"good\t? !(stars<3) & /fast/\n", 0);
+	ck_assert_int_gt(each_allocation(do_rules, (void *)expr), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rule_hits"),
+			 3);
+	ck_assert_int_gt(each_allocation(do_apply, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_report, NULL), 1);
+}
+END_TEST
+
 /* One test case per part of the pipeline, so that meson runs them at
  * once (CK_RUN_CASE picks one; tests/meson.build registers each). */
 static Suite *suite(void)
@@ -538,6 +555,7 @@ static Suite *suite(void)
 		{ "run", run },
 		{ "clusters", clusters },
 		{ "report", report },
+		{ "rule_expressions", rule_expressions },
 	};
 	Suite *s = suite_create("alloc");
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -326,7 +326,7 @@ START_TEST(pattern_kinds)
 			 RL_PAT_EXPR | RL_PAT_META);
 	ck_assert_int_eq(rl_pattern_needs("? @w.txt"),
 			 RL_PAT_EXPR | RL_PAT_WORDS);
-	ck_assert_int_eq(rl_pattern_needs("? (a=1"), -1);
+	ck_assert_int_eq(rl_pattern_needs("? (a=1"), RL_EINPUT);
 	/* Without a rules file, no word list; with no metadata, a
 	 * condition on it is unknown. */
 	rl_matcher *m;
