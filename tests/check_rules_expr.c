@@ -456,6 +456,26 @@ START_TEST(lint_cli)
 }
 END_TEST
 
+START_TEST(show_expression)
+{
+	ck_assert_int_eq(load("late\t? rating<=1\n"
+			      "late\t? rating<=2 & {LATE}\n"), RL_OK);
+	rl_db_close(db);
+	db = NULL;
+	char out[4096], err[1024];
+	/* metadata alone marks no text; a word list its words */
+	char *one[] = { RL_REVLAB_EXE, "rules", "show", db_path, "1", NULL };
+	ck_assert_int_eq(tu_exec(one, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	ck_assert_str_eq(out, "a: The delivery was late again\n");
+	char *two[] = { RL_REVLAB_EXE, "rules", "show", db_path, "2", NULL };
+	ck_assert_int_eq(tu_exec(two, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	ck_assert_str_eq(out, "a: The delivery was [[late]] again\n"
+			 "b: [[Late]] but friendly staff\n");
+}
+END_TEST
+
 /* ---- what a multi-label model carries ---- */
 
 static const char *const price[] = {
@@ -582,6 +602,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pattern_kinds);
 	tcase_add_test(tc, lint_findings);
 	tcase_add_test(tc, lint_cli);
+	tcase_add_test(tc, show_expression);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_checked_fixture(tc, multi_setup, teardown);

@@ -308,11 +308,14 @@ static int show_hit(void *ctx, const rl_hit_info *h)
 	size_t len = strlen(h->text);
 	size_t a = h->start < len ? h->start : len;
 	size_t b = h->end < len ? h->end : len;
+	/* An expression decided by metadata alone marks no text. */
+	int mark = b > a;
 	printf("%s%s%s%s: %.*s%s%.*s%s%s\n", h->ext_id,
 	       h->seed ? " (seed: " : "", h->seed ? h->seed : "",
 	       h->seed ? ")" : "", (int)a, h->text,
-	       s->colour ? "\033[1;31m" : "[[", (int)(b - a), h->text + a,
-	       s->colour ? "\033[0m" : "]]", h->text + b);
+	       !mark ? "" : s->colour ? "\033[1;31m" : "[[", (int)(b - a),
+	       h->text + a, !mark ? "" : s->colour ? "\033[0m" : "]]",
+	       h->text + b);
 	return 0;
 }
 
