@@ -227,6 +227,7 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	rl_buf params = { 0 };
 	rl_stage stg;
 	int64_t last = 0;
+	char *abs_path = NULL;
 	int rc;
 	rl_clear_error(db);
 	if (st)
@@ -242,6 +243,24 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 			rl_fail(db, rc, "%s", err);
 		return rc;
 	}
+	/* A rule set that names word lists is recorded by the rules file's
+	 * absolute path, so `rules apply` and `run` find the lists from any
+	 * folder. */
+	for (size_t i = 0; i < n && !abs_path && path[0] != '/'; i++) {
+		int needs = rl_pattern_needs(defs[i].pattern);
+		if (needs == RL_ENOMEM) {
+			rc = needs;
+			goto out;
+		}
+		if (needs > 0 && (needs & RL_PAT_WORDS) &&
+		    !(abs_path = realpath(path, NULL))) {
+			rc = errno == ENOMEM ? RL_ENOMEM
+			     : rl_fail(db, RL_EIO, "%s: %s", path,
+				       strerror(errno));
+			goto out;
+		}
+	}
+	const char *source = abs_path ? abs_path : path;
 	if ((rc = rl_buf_append(&params, "{\"file\":", 8)) != RL_OK ||
 	    (rc = rl_json_string(&params, path, strlen(path))) != RL_OK ||
 	    (rc = rl_buf_putc(&params, '}')) != RL_OK)
@@ -281,10 +300,10 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		int fresh = id == 0;
 		if ((rc = rl_store_rule_put(db, &id, d->line, label_id,
 					    d->negate, d->pattern, d->weight,
-					    path)) != RL_OK)
+					    source)) != RL_OK)
 			goto end;
 		if (fresh && (rc = add_matcher(&ld, id, d->pattern, d->line,
-					       path)) != RL_OK)
+					       source)) != RL_OK)
 			goto end;
 	}
 	for (size_t j = 0; j < ld.n_old; j++)
@@ -310,6 +329,7 @@ out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_buf_free(&params);
+	free(abs_path);
 	rl_rule_defs_free(defs, n);
 	loader_free(&ld);
 	return rc;

@@ -268,6 +268,35 @@ START_TEST(wordlist_rules)
 }
 END_TEST
 
+START_TEST(wordlist_from_elsewhere)
+{
+	/* Loaded by a relative path, the rules are recorded by the
+	 * absolute one, so applying them from another folder finds the
+	 * list. */
+	char cwd[1024];
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	tu_write("rw.txt", "late\t? {au lait} | @w2.txt\n", 0);
+	tu_write("w2.txt", "friendly\n", 0);
+	ck_assert_int_eq(chdir(tu_path(".")), 0);
+	ck_assert_int_eq(rl_rules_load(db, "rw.txt", NULL, NULL), RL_OK);
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(rl_rules_apply(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(chdir(cwd), 0);
+	expect_hits(1, "b,f");
+	char *src = tu_text(db_path, "SELECT source FROM rules");
+	ck_assert_int_eq(src[0], '/');
+	free(src);
+	/* A set of regexes keeps the path as given. */
+	tu_write("rr.txt", "late\tlate\n", 0);
+	ck_assert_int_eq(chdir(tu_path(".")), 0);
+	ck_assert_int_eq(rl_rules_load(db, "rr.txt", NULL, NULL), RL_OK);
+	ck_assert_int_eq(chdir(cwd), 0);
+	src = tu_text(db_path, "SELECT source FROM rules");
+	ck_assert_str_eq(src, "rr.txt");
+	free(src);
+}
+END_TEST
+
 /* Loading `text` fails with a message starting "rules.txt:where" and
  * containing `what`, and the store is unchanged. */
 static void expect_reject(const char *text, const char *where,
@@ -598,6 +627,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, metadata_changed);
 	tcase_add_test(tc, wordlist_normalised);
 	tcase_add_test(tc, wordlist_rules);
+	tcase_add_test(tc, wordlist_from_elsewhere);
 	tcase_add_test(tc, bad_expressions);
 	tcase_add_test(tc, pattern_kinds);
 	tcase_add_test(tc, lint_findings);
