@@ -122,11 +122,12 @@ def from_tests():
                     put('seeds', a[1])
                 elif ext in IMPORT:
                     put(IMPORT[ext], a[1])
-        if fn == 'check_rules.c':
+        if fn in ('check_rules.c', 'check_rules_expr.c'):
             for func in ('load', 'expect_reject'):
                 for _, a in calls(src, func):
                     if a and a[0] is not None:
                         put('rules', a[0])
+        if fn == 'check_rules.c':
             # the bad seeds files of seed_files
             m = re.search(r'const char \*bad\[\] = \{(.*?)\};', src, re.S)
             body = m.group(1)
