@@ -398,6 +398,9 @@ enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
 
 #define MAX_DEPTH 64
+/* Conditions and operators in one expression: evaluation recurses down
+ * a chain of & or |, so its length is bounded too. */
+#define MAX_NODES 1000
 
 typedef struct node {
 	int kind;
@@ -469,6 +472,9 @@ static void skip_space(parser *ps)
 static int node_new(parser *ps, int kind, int *at)
 {
 	struct expr *x = ps->x;
+	if (x->n == MAX_NODES)
+		return perr(ps, RL_EINPUT, ps->p, "expression too long (over "
+			    "%d conditions and operators)", MAX_NODES);
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 8;
 		node *v = realloc(x->v, cap * sizeof *v);

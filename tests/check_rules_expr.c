@@ -360,7 +360,7 @@ START_TEST(pattern_kinds)
 	 * condition on it is unknown. */
 	rl_matcher *m;
 	char err[256];
-	size_t off, a, b;
+	size_t off, a, b, b2;
 	ck_assert_int_eq(rl_matcher_new("? @w.txt", &m, err, sizeof err,
 					&off), RL_EINPUT);
 	ck_assert_int_eq(rl_matcher_new("? /late/ & !x>1", &m, err,
@@ -374,6 +374,34 @@ START_TEST(pattern_kinds)
 	ck_assert_uint_eq(a, 3);
 	ck_assert_uint_eq(b, 7);
 	rl_matcher_free(m);
+	/* Nesting and length are bounded, so evaluation's recursion is. */
+	rl_buf pb = { 0 };
+	ck_assert_int_eq(rl_buf_append(&pb, "? ", 2), RL_OK);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(rl_buf_putc(&pb, '('), RL_OK);
+	ck_assert_int_eq(rl_buf_append(&pb, "/a/", 4), RL_OK);
+	ck_assert_int_eq(rl_matcher_new(pb.data, &m, err, sizeof err, &off),
+			 RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err, "nested too deeply"));
+	pb.len = 2;
+	for (int i = 0; i < 600; i++)
+		ck_assert_int_eq(rl_buf_append(&pb, "/a/ & ", 6), RL_OK);
+	ck_assert_int_eq(rl_buf_append(&pb, "/b/", 4), RL_OK);
+	ck_assert_int_eq(rl_matcher_new(pb.data, &m, err, sizeof err, &off),
+			 RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err, "expression too long"));
+	pb.len = 2;
+	for (int i = 0; i < 400; i++)
+		ck_assert_int_eq(rl_buf_append(&pb, "x=1 | ", 6), RL_OK);
+	ck_assert_int_eq(rl_buf_append(&pb, "x=2", 4), RL_OK);
+	ck_assert_int_eq(rl_matcher_new(pb.data, &m, err, sizeof err, &off),
+			 RL_OK);
+	const char *v2[] = { "2" };
+	rl_meta meta2 = { 1, k, v2 };
+	ck_assert_int_eq(rl_matcher_find_meta(m, "", 0, &meta2, &a, &b2, err,
+					      sizeof err), 1);
+	rl_matcher_free(m);
+	rl_buf_free(&pb);
 	/* Every '?' pattern is an expression: PCRE2 refuses them all. */
 	ck_assert_int_eq(rl_matcher_new("?", &m, err, sizeof err, &off),
 			 RL_EINPUT);
