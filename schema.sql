@@ -5,7 +5,7 @@
 -- and applies it to a new store. Bump user_version with any change, and
 -- teach store.c to upgrade from the previous version.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- Settings that the stored data depends on, e.g. the fingerprint of the
 -- tokenizer that made review_tokens. A stage compares and redoes its work
@@ -108,6 +108,27 @@ CREATE TABLE seeds (
 	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
 	PRIMARY KEY (review_id, label_id)
 ) WITHOUT ROWID;
+
+-- What each person said: one row per hand label an annotator gave a
+-- review (annotator '' is the unnamed one: every hand label of a store
+-- made before version 4, and those set without a name). The hand labels
+-- above (seeds of origin 'hand'), which every later stage reads, are
+-- derived from these rows review by review, whenever one changes (the
+-- policy is in docs/design.md): single-label, the label most of the
+-- review's annotators gave, a tie going to the tied label given last;
+-- multi-label, each label a majority of the review's annotators gave
+-- (an annotator of a review gave it at least one label), a tie going
+-- as the review's last answer went. id orders the answers: a later
+-- answer has a larger id. Added in version 4.
+CREATE TABLE annotations (
+	id INTEGER PRIMARY KEY,
+	review_id INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+	label_id INTEGER NOT NULL REFERENCES labels(id),
+	annotator TEXT NOT NULL DEFAULT '',
+	created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+	UNIQUE (review_id, label_id, annotator)
+);
+CREATE INDEX annotations_annotator ON annotations(annotator, review_id);
 
 -- Keyword rules: a PCRE2 pattern voting for (or, negate = 1, against) a
 -- label, with a weight. line is where it stood in the rules file.

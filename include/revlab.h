@@ -178,7 +178,7 @@ enum {
 };
 
 /* The schema version this library reads and writes. */
-#define RL_SCHEMA_VERSION 3
+#define RL_SCHEMA_VERSION 4
 
 /* Opens the store at `path`. Without RL_OPEN_CREATE the file must exist and
  * be a revlab store of a known version. On failure *out may still hold a
@@ -490,6 +490,111 @@ typedef struct rl_seed_stats {
  * second, different label for a review ("FILE:LINE: review ID already has
  * label A (line N)") is RL_EINPUT with FILE:LINE: message, nothing set. */
 RL_API int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st);
+
+/* ---- Annotators ------------------------------------------------------
+ *
+ * A hand label is given by an annotator: a name of at most 100 bytes of
+ * UTF-8 without control characters or spaces at its ends, or "" for the
+ * unnamed annotator (who gave every hand label of a store made before
+ * annotators, and every one set through the functions above). The
+ * library never picks a name itself (the CLI takes REVLAB_ANNOTATOR or
+ * USER). Several annotators may label the same review; each one's
+ * answers are kept (the store's table annotations), and the review's hand
+ * labels, which everything else reads, follow from all of them: in a
+ * single-label store the label most of the review's annotators gave, a
+ * tie going to the tied label given last; in a multi-label store each
+ * label more than half of the review's annotators gave (an annotator of
+ * a review gave it at least one label), at exactly half on or off as the
+ * annotator of the review's last answer has it. With one annotator that
+ * is what they gave. RL_EINVAL for a bad annotator name. ABI: these
+ * functions came after 0.4.0; none before changed. */
+
+/* As rl_seed_set, as annotator `annotator` (NULL: the unnamed one): in
+ * a single-label store it replaces that annotator's answer on the
+ * review. */
+RL_API int rl_seed_set_as(rl_db *db, const char *ext_id, const char *label,
+			  const char *annotator);
+
+/* As rl_seed_unset for one annotator's answers (annotator NULL:
+ * everyone's, which is rl_seed_unset). RL_ENOTFOUND if they gave the
+ * review none; the detail says who gave what. */
+RL_API int rl_seed_unset_as(rl_db *db, const char *ext_id,
+			    const char *annotator);
+
+/* As rl_seed_unset_label for one annotator's answer (annotator NULL:
+ * everyone's, which is rl_seed_unset_label). */
+RL_API int rl_seed_unset_label_as(rl_db *db, const char *ext_id,
+				  const char *label, const char *annotator);
+
+/* As rl_seed_file, the lines' annotator `annotator` (NULL: the unnamed
+ * one) unless a line names its own: a line may have a third field,
+ * `id<TAB>label<TAB>annotator` (commas in a .csv), an empty one meaning
+ * `annotator`; the optional header is then `id<TAB>label<TAB>annotator`.
+ * In a single-label store the conflict refused is a second, different
+ * label from the same annotator ("FILE:LINE: review ID already has label
+ * A from NAME (line N)"); different annotators may disagree. */
+RL_API int rl_seed_file_as(rl_db *db, const char *path, const char *annotator,
+			   rl_seed_stats *st);
+
+/* How far the annotators agree (rl_agreement). A statistic that is
+ * undefined (no shared review; every answer one and the same label) is
+ * NaN. */
+typedef struct rl_agreement_pair {
+	uint32_t a, b;		/* annotator indices, a < b */
+	uint64_t reviews;	/* reviews both labelled */
+	uint64_t agree;		/* of those, given the same answer (the
+				   same label set, in a multi-label store) */
+	double kappa;		/* Cohen's kappa over those reviews */
+} rl_agreement_pair;
+
+/* A review its annotators answered differently: each annotator's answer
+ * (labels joined by '|' in name order), and the hand label(s) it
+ * resolved to, joined alike ("" for none). */
+typedef struct rl_disagreement {
+	const char *id;
+	const char *resolved;
+	uint32_t n;
+	const uint32_t *annotators;	/* [n] indices, ascending */
+	const char *const *answers;	/* [n] */
+} rl_disagreement;
+
+typedef struct rl_agreement_report {
+	int multi;			/* a multi-label store */
+	uint32_t n_annotators;
+	const char *const *annotators;	/* [n_annotators] byte order; ""
+					   is the unnamed annotator */
+	const uint64_t *labelled;	/* [n_annotators] reviews each
+					   labelled */
+	uint32_t n_labels;
+	const char *const *labels;	/* [n_labels], those annotators
+					   gave, by name */
+	uint64_t reviews;	/* reviews with a hand label from anyone */
+	uint64_t shared;	/* of those, labelled by two or more */
+	uint64_t n_answers;	/* (review, annotator) pairs */
+	/* Overall: Krippendorff's alpha (nominal), over the shared
+	 * reviews; in a multi-label store over (review, label) units,
+	 * each label given or not by each annotator of the review. */
+	double alpha;
+	uint32_t n_pairs;
+	const rl_agreement_pair *pairs;	/* [n_pairs] every two annotators,
+					   (0,1), (0,2) ... by index */
+	/* Per label, each as a yes/no question on the reviews (single-
+	 * label: "is the answer l?"): alpha [n_labels] and each pair's
+	 * kappa [n_labels][n_pairs]. */
+	const double *label_alpha;
+	const double *label_kappa;
+	size_t n_disagreements;
+	const rl_disagreement *disagreements;	/* import order */
+} rl_agreement_report;
+
+/* Measures the agreement of the annotators of the store's hand labels
+ * (only reviews two or more of them labelled count) into *out, which the
+ * caller frees with rl_agreement_free. Reads the store, changes nothing.
+ * RL_EEMPTY when no hand label has an annotation. */
+RL_API int rl_agreement(rl_db *db, rl_agreement_report **out);
+
+/* Frees a report of rl_agreement; NULL is harmless. */
+RL_API void rl_agreement_free(rl_agreement_report *a);
 
 /* Orders in which to offer reviews for hand labelling. */
 typedef enum rl_order {

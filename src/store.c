@@ -368,6 +368,21 @@ static const char *const upgrade[] = {
 	"DROP TABLE predictions;"
 	"ALTER TABLE predictions_v3 RENAME TO predictions;"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: annotations, what each annotator said; the hand labels
+	 * there are become the unnamed annotator's, in the order they were
+	 * given */
+	"CREATE TABLE annotations (id INTEGER PRIMARY KEY,"
+	" review_id INTEGER NOT NULL REFERENCES reviews(id) ON DELETE"
+	" CASCADE, label_id INTEGER NOT NULL REFERENCES labels(id),"
+	" annotator TEXT NOT NULL DEFAULT '', created TEXT NOT NULL DEFAULT"
+	" (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" UNIQUE (review_id, label_id, annotator));"
+	"CREATE INDEX annotations_annotator ON annotations(annotator,"
+	" review_id);"
+	"INSERT INTO annotations(review_id, label_id, annotator, created)"
+	" SELECT review_id, label_id, '', created FROM seeds"
+	" WHERE origin = 'hand' ORDER BY created, review_id, label_id;"
+	"PRAGMA user_version = 4;",
 };
 
 /* Drops every view of the store. */

@@ -259,6 +259,47 @@ int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out);
 /* (review_id, label_id) of every hand label, by review. */
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx);
 
+/* ---- annotations: who said what (annotator '' is the unnamed) ---- */
+
+/* Makes the review's hand labels the unnamed annotator's when no
+ * annotation backs any of them yet (see schema.sql). */
+int rl_store_ann_adopt(rl_db *db, int64_t review_id);
+/* Removes annotator's answers on the review but label `keep` (-1: all
+ * of them); annotator NULL: every annotator's. rl_store_changes tells
+ * how many went. */
+int rl_store_ann_clear(rl_db *db, int64_t review_id, const char *annotator,
+		       int64_t keep);
+/* Records that annotator gave the review label_id; nothing changes if
+ * they had (rl_store_changes is then 0). */
+int rl_store_ann_add(rl_db *db, int64_t review_id, int64_t label_id,
+		     const char *annotator);
+/* Removes annotator's label_id on the review (NULL: everyone's). */
+int rl_store_ann_drop(rl_db *db, int64_t review_id, int64_t label_id,
+		      const char *annotator);
+typedef int (*rl_ann_fn)(void *ctx, int64_t label_id, const char *annotator);
+/* The review's annotations, oldest first; strings borrowed for the
+ * call. */
+int rl_store_ann_of(rl_db *db, int64_t review_id, rl_ann_fn fn, void *ctx);
+/* Who gave the review what, "alice: price, shipping; bob: price" by
+ * annotator ("(unnamed)" for ''), into out ("" if nobody). */
+int rl_store_ann_names(rl_db *db, int64_t review_id, rl_buf *out);
+typedef struct rl_ann_row {
+	int64_t review_id;
+	const char *ext_id;
+	int64_t label_id;
+	const char *label;
+	const char *annotator;
+	int64_t order;		/* larger: given later */
+} rl_ann_row;
+typedef int (*rl_ann_row_fn)(void *ctx, const rl_ann_row *row);
+/* Every annotation, by review, then annotator, then label name; strings
+ * borrowed for the call. */
+int rl_store_annotations_each(rl_db *db, rl_ann_row_fn fn, void *ctx);
+/* The review's hand labels' ids, ascending: up to cap into ids, their
+ * number into *n. */
+int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,
+		     size_t *n);
+
 /* ---- rules and their hits ---- */
 
 typedef struct rl_rule_row {

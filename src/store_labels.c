@@ -40,6 +40,14 @@ enum stmt_id {
 	S_CASSIGN_DROP,
 	S_CSEED_ADD,
 	S_CSEEDS_ALL,
+	S_ANN_ADOPT,
+	S_ANN_CLEAR,
+	S_ANN_ADD,
+	S_ANN_DROP,
+	S_ANN_OF,
+	S_ANN_NAMES,
+	S_ANN_ALL,
+	S_SEED_OF,
 	S_COUNT
 };
 
@@ -141,6 +149,45 @@ static const char *const stmt_sql[S_COUNT] = {
 		"'cluster' AND NOT EXISTS (SELECT 1 FROM seeds h WHERE "
 		"h.review_id = s.review_id AND h.origin = 'hand') "
 		"ORDER BY review_id, label_id",
+	/* Hand labels no annotation backs (written to seeds by hand, or
+	 * by an older revlab in a store upgraded since) become the unnamed
+	 * annotator's, once, when the review's annotations are first
+	 * touched: what they were stays what they are. */
+	[S_ANN_ADOPT] =
+		"INSERT INTO annotations(review_id, label_id, annotator) "
+		"SELECT review_id, label_id, '' FROM seeds WHERE review_id = "
+		"?1 AND origin = 'hand' AND NOT EXISTS (SELECT 1 FROM "
+		"annotations WHERE review_id = ?1) ORDER BY label_id",
+	/* Annotator ?2's answers on the review but ?3 (?2 NULL: every
+	 * annotator's). */
+	[S_ANN_CLEAR] =
+		"DELETE FROM annotations WHERE review_id = ?1 AND (?2 IS NULL "
+		"OR annotator = ?2) AND label_id <> ?3",
+	[S_ANN_ADD] =
+		"INSERT OR IGNORE INTO annotations(review_id, label_id, "
+		"annotator) VALUES (?1, ?2, ?3)",
+	[S_ANN_DROP] =
+		"DELETE FROM annotations WHERE review_id = ?1 AND label_id = "
+		"?2 AND (?3 IS NULL OR annotator = ?3)",
+	/* Oldest answer first. */
+	[S_ANN_OF] =
+		"SELECT label_id, annotator FROM annotations WHERE review_id = "
+		"?1 ORDER BY id",
+	[S_ANN_NAMES] =
+		"SELECT group_concat(who || ': ' || names, '; ') FROM (SELECT "
+		"CASE a.annotator WHEN '' THEN '(unnamed)' ELSE a.annotator "
+		"END AS who, group_concat(l.name, ', ') AS names FROM (SELECT "
+		"* FROM annotations WHERE review_id = ?1 ORDER BY label_id) a "
+		"JOIN labels l ON l.id = a.label_id GROUP BY a.annotator "
+		"ORDER BY a.annotator)",
+	[S_ANN_ALL] =
+		"SELECT a.review_id, r.ext_id, a.label_id, l.name, "
+		"a.annotator, a.id FROM annotations a JOIN reviews r ON r.id = "
+		"a.review_id JOIN labels l ON l.id = a.label_id "
+		"ORDER BY a.review_id, a.annotator, l.name",
+	[S_SEED_OF] =
+		"SELECT label_id FROM seeds WHERE review_id = ?1 AND origin = "
+		"'hand' ORDER BY label_id",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -257,6 +304,136 @@ int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out)
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx)
 {
 	return pairs_each(db, S_SEEDS_ALL, fn, ctx);
+}
+
+/* ---- annotations: who said what ---- */
+
+static void bind_opt_text(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int rl_store_ann_adopt(rl_db *db, int64_t review_id)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_ADOPT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_ann_clear(rl_db *db, int64_t review_id, const char *annotator,
+		       int64_t keep)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_CLEAR);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	bind_opt_text(s, 2, annotator);
+	sqlite3_bind_int64(s, 3, keep);
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_ann_add(rl_db *db, int64_t review_id, int64_t label_id,
+		     const char *annotator)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_ADD);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	sqlite3_bind_text(s, 3, annotator, -1, SQLITE_STATIC);
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_ann_drop(rl_db *db, int64_t review_id, int64_t label_id,
+		      const char *annotator)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_DROP);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	bind_opt_text(s, 3, annotator);
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_ann_of(rl_db *db, int64_t review_id, rl_ann_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_OF);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		int rc = fn(ctx, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1));
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_ann_names(rl_db *db, int64_t review_id, rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_NAMES);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	if (rl_sql_step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	int rc = rl_sql_copy_col(s, 0, out);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int rl_store_annotations_each(rl_db *db, rl_ann_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_ALL);
+	if (!s)
+		return RL_EDB;
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		rl_ann_row row = {
+			.review_id = sqlite3_column_int64(s, 0),
+			.ext_id = (const char *)sqlite3_column_text(s, 1),
+			.label_id = sqlite3_column_int64(s, 2),
+			.label = (const char *)sqlite3_column_text(s, 3),
+			.annotator = (const char *)sqlite3_column_text(s, 4),
+			.order = sqlite3_column_int64(s, 5),
+		};
+		int rc = fn(ctx, &row);
+		if (rc != RL_OK) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,
+		     size_t *n)
+{
+	sqlite3_stmt *s = stmt(db, S_SEED_OF);
+	*n = 0;
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		if (*n < cap)
+			ids[*n] = sqlite3_column_int64(s, 0);
+		(*n)++;
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
 /* ---- rules and their hits ---- */

@@ -269,7 +269,8 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(rl_db_open(old, 0, &db), RL_OK);
 	ck_assert_int_eq(rl_db_multi_label(db), 0);
 	rl_db_close(db);
-	ck_assert_int_eq(tu_int(old, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(tu_int(old, "PRAGMA user_version"),
+			 RL_SCHEMA_VERSION);
 	char *after = rows_of(old, "labelled_reviews");
 	ck_assert_str_eq(after, before);
 	free(after);
