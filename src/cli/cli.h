@@ -62,6 +62,11 @@ void cli_progress_end(cli_progress *p);
  * character escaped. */
 void cli_json_str(FILE *f, const char *s);
 
+/* The annotator hand labels are given as: `given` (from --as) if not
+ * NULL, else $REVLAB_ANNOTATOR, else $USER, else "" (the unnamed
+ * annotator). The library never reads the environment; the CLI does. */
+const char *cli_annotator(const char *given);
+
 /* Seconds since some fixed point. */
 double cli_now(void);
 

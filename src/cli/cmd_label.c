@@ -1,10 +1,11 @@
 /*
- * cmd_label.c - `revlab label DB ID LABEL`, and `revlab label DB
- * --interactive [--next]`: one review at a time on the terminal, label
+ * cmd_label.c - `revlab label DB ID LABEL [--as NAME]`, and `revlab label
+ * DB --interactive [--next] [--as NAME]`: one review at a time on the terminal, label
  * names on number keys, s skip, u undo, q quit; in a multi-label store
  * the numbers toggle labels and enter moves on. Each answer is saved at
  * once (its own transaction), so quitting or a crash loses nothing. With
- * --next the reviews come in `revlab next` order, with the reason.
+ * --next the reviews come in `revlab next` order, with the reason. The
+ * answers are NAME's (default: cli_annotator's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,8 @@ static void show_keys(const session *s, int multi, unsigned on)
  * at once, and enter (or n, or s) moves on: a review can take several
  * labels. In a single-label store a number labels the review and moves
  * on. */
-static int interactive(rl_db *db, unsigned long seed, int next)
+static int interactive(rl_db *db, unsigned long seed, int next,
+		       const char *who)
 {
 	session s = { 0 };
 	int rc = rl_labels(db, add_name, &s), done = 0;
@@ -213,11 +215,12 @@ static int interactive(rl_db *db, unsigned long seed, int next)
 			const char *name = last.label >= 0
 					   ? s.names[last.label] : NULL;
 			if (!multi)
-				rc = rl_seed_unset(db, last.id);
+				rc = rl_seed_unset_as(db, last.id, who);
 			else if (last.on)
-				rc = rl_seed_unset_label(db, last.id, name);
+				rc = rl_seed_unset_label_as(db, last.id, name,
+							    who);
 			else
-				rc = rl_seed_set(db, last.id, name);
+				rc = rl_seed_set_as(db, last.id, name, who);
 			if (rc != RL_OK)
 				goto out;
 			if (multi)
@@ -240,9 +243,10 @@ static int interactive(rl_db *db, unsigned long seed, int next)
 			int k = c - '1';
 			int set = !multi || !(on >> k & 1);
 			if (set)
-				rc = rl_seed_set(db, id, s.names[k]);
+				rc = rl_seed_set_as(db, id, s.names[k], who);
 			else
-				rc = rl_seed_unset_label(db, id, s.names[k]);
+				rc = rl_seed_unset_label_as(db, id, s.names[k],
+							    who);
 			if (rc != RL_OK)
 				goto out;
 			free(last.id);
@@ -286,6 +290,7 @@ int cmd_label(int argc, char **argv)
 {
 	int inter = 0, next = 0;
 	unsigned long seed = 1;
+	const char *as = NULL;
 	char *args[3];
 	int n = 0;
 	for (int i = 1; i < argc; i++) {
@@ -295,6 +300,8 @@ int cmd_label(int argc, char **argv)
 			next = 1;
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--as") && i + 1 < argc)
+			as = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage("label", "unknown option '%s'",
 					 argv[i]);
@@ -313,9 +320,9 @@ int cmd_label(int argc, char **argv)
 		return EXIT_FAIL;
 	int rc;
 	if (inter) {
-		rc = interactive(db, seed, next);
+		rc = interactive(db, seed, next, cli_annotator(as));
 	} else {
-		rc = rl_seed_set(db, args[1], args[2]);
+		rc = rl_seed_set_as(db, args[1], args[2], cli_annotator(as));
 		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);
 	}
 	rl_db_close(db);

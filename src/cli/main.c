@@ -30,6 +30,7 @@ int cmd_run(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_next(int argc, char **argv);
 int cmd_suspects(int argc, char **argv);
+int cmd_agreement(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const char *const tokenize_stages[] = { "tokenize", NULL };
@@ -126,7 +127,7 @@ static const struct {
 	    "labels counts under each. Labels are also created on first use\n"
 	    "by `seed`, `label` and `clusters name`.\n" }, NULL },
 	{ { "seed", cmd_seed, "hand labels from a file of id, label lines",
-	    "usage: revlab seed DB FILE\n"
+	    "usage: revlab seed DB FILE [--as NAME]\n"
 	    "\n"
 	    "Sets hand labels from FILE: `id<TAB>label` lines (`id,label` for\n"
 	    ".csv), an optional `id<TAB>label` header first, `#` comments.\n"
@@ -135,11 +136,18 @@ static const struct {
 	    "store it replaces the review's label, and a file giving one\n"
 	    "review two different labels is refused. A repeated line is\n"
 	    "harmless. One transaction: an unknown id or a bad line sets\n"
-	    "nothing.\n" },
+	    "nothing.\n"
+	    "A line may name who gave the label in a third field,\n"
+	    "`id<TAB>label<TAB>annotator` (header `id<TAB>label<TAB>annotator`);\n"
+	    "lines without one (or with it empty) are NAME's, by default\n"
+	    "$REVLAB_ANNOTATOR, else $USER. Annotators may disagree on a\n"
+	    "review: its hand label is then the majority's (`revlab\n"
+	    "agreement` shows who said what).\n" },
 	  NULL },
 	{ { "label", cmd_label, "hand-label one review, or many interactively",
-	    "usage: revlab label DB ID LABEL\n"
-	    "       revlab label DB --interactive [--seed N | --next]\n"
+	    "usage: revlab label DB ID LABEL [--as NAME]\n"
+	    "       revlab label DB --interactive [--seed N | --next] "
+	    "[--as NAME]\n"
 	    "\n"
 	    "Gives review ID the hand label LABEL: in a single-label store it\n"
 	    "replaces any it had, in a multi-label store it is added to its\n"
@@ -149,7 +157,11 @@ static const struct {
 	    "label's number, s to skip, u to undo the last answer, q to quit.\n"
 	    "In a multi-label store a number toggles its label on the review\n"
 	    "(the review's labels are marked [x]) and enter or n moves on, so\n"
-	    "a review takes several labels. Each answer is saved at once.\n" },
+	    "a review takes several labels. Each answer is saved at once.\n"
+	    "The answers are NAME's (default $REVLAB_ANNOTATOR, else $USER):\n"
+	    "each annotator's answers are kept, and a review several of them\n"
+	    "labelled takes the majority's label, a tie going to the label\n"
+	    "given last (see `revlab agreement`).\n" },
 	  NULL },
 	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
 	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
@@ -190,12 +202,29 @@ static const struct {
 	    "Changes nothing. --json prints one object a line.\n" },
 	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove hand labels of a review",
-	    "usage: revlab unlabel DB ID [LABEL]\n"
+	    "usage: revlab unlabel DB ID [LABEL] [--as NAME | --all]\n"
 	    "\n"
 	    "Removes the hand label LABEL of review ID, or without LABEL\n"
 	    "every hand label it has (its one, in a single-label store).\n"
 	    "An unknown id or label, or a label the review does not carry,\n"
-	    "is an error that changes nothing.\n" }, NULL },
+	    "is an error that changes nothing. Only NAME's answers go\n"
+	    "(default $REVLAB_ANNOTATOR, else $USER; --as '' is the unnamed\n"
+	    "annotator of labels set before annotators), or with --all\n"
+	    "everyone's; the review's hand label is then what the others\n"
+	    "said.\n" }, NULL },
+	{ { "agreement", cmd_agreement, "how far the annotators agree",
+	    "usage: revlab agreement DB [-n N] [--json]\n"
+	    "\n"
+	    "On the reviews two or more annotators labelled: Krippendorff's\n"
+	    "alpha (nominal) over all annotators, Cohen's kappa for each pair\n"
+	    "on the reviews both labelled, the same per label as a yes/no\n"
+	    "question, and the reviews they answered differently with who\n"
+	    "said what and the label it resolved to (the first N, default\n"
+	    "20; all with --json). In a multi-label store the overall\n"
+	    "statistics pool every (review, label) as a yes/no answer. A\n"
+	    "statistic that is undefined (no shared review, or one answer\n"
+	    "throughout) shows as - (null in JSON). Changes nothing.\n" },
+	  NULL },
 	{ { "rules", cmd_rules, "load keyword rules; their stats and matches",
 	    "usage: revlab rules DB FILE [--create-labels]\n"
 	    "       revlab rules stats DB [--json] [LINT OPTIONS]\n"

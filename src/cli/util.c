@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -271,4 +272,16 @@ void cli_snippet(FILE *f, const char *s, size_t max)
 	}
 	if (cut < len)
 		fputs("...", f);
+}
+
+const char *cli_annotator(const char *given)
+{
+	const char *e;
+	if (given)
+		return given;
+	if ((e = getenv("REVLAB_ANNOTATOR")) && *e)
+		return e;
+	if ((e = getenv("USER")) && *e)
+		return e;
+	return "";
 }
