@@ -527,9 +527,10 @@ RL_API int rl_seed_unset_label_as(rl_db *db, const char *ext_id,
 				  const char *label, const char *annotator);
 
 /* As rl_seed_file, the lines' annotator `annotator` (NULL: the unnamed
- * one) unless a line names its own: a line may have a third field,
- * `id<TAB>label<TAB>annotator` (commas in a .csv), an empty one meaning
- * `annotator`; the optional header is then `id<TAB>label<TAB>annotator`.
+ * one) unless a line names its own: after the header
+ * `id<TAB>label<TAB>annotator` (commas in a .csv) a line may have a third
+ * field, the annotator, an empty one meaning `annotator`; without that
+ * header a third field is an error, as before.
  * In a single-label store the conflict refused is a second, different
  * label from the same annotator ("FILE:LINE: review ID already has label
  * A from NAME (line N)"); different annotators may disagree. */
@@ -1507,6 +1508,12 @@ typedef struct rl_labelled_row {
 	const char *const *labels;	/* [n_labels] */
 	const double *confidences;	/* [n_labels] */
 	const char *const *sources;	/* [n_labels] */
+	/* Who gave the review which hand labels, a JSON object of each
+	 * annotator's labels by annotator and label name
+	 * ({"alice":["price"],"bob":["shipping"]}; "" is the unnamed
+	 * annotator), whatever the filter; NULL for a review nobody
+	 * labelled. Added after 0.4.0. */
+	const char *annotations;
 } rl_labelled_row;
 
 typedef int (*rl_labelled_fn)(void *ctx, const rl_labelled_row *row);
@@ -1531,7 +1538,9 @@ RL_API int rl_labelled_rows(rl_db *db, const rl_export_filter *f,
  * also table review_labels (id, label, confidence, source, evidence):
  * a row per label of those rows, as the review_labels view has it; and
  * the labels of labelled_reviews are those that pass `f`, shown as the
- * view shows them. */
+ * view shows them. Always also table annotations (id, label, annotator):
+ * who gave each of those rows' reviews which hand label, by review,
+ * annotator and label name. */
 RL_API int rl_export_sqlite(rl_db *db, const rl_export_filter *f,
 			    const char *path);
 

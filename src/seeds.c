@@ -266,15 +266,17 @@ int rl_seed_unset_as(rl_db *db, const char *ext_id, const char *annotator)
 		rc = resolve_review(db, rid);
 		goto out;
 	}
-	by_whom(by, sizeof by, annotator);
+	/* Nobody's answer is there (or the annotator would have had one):
+	 * the message is the one of a store without annotators. */
 	if ((rc = rl_store_ann_names(db, rid, &has)) != RL_OK)
 		goto out;
+	by_whom(by, sizeof by, annotator);
 	if (has.len)
 		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label"
 			     "%s (given: %s)", ext_id, by, has.data);
 	else
-		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label"
-			     "%s", ext_id, by);
+		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label",
+			     ext_id);
 out:
 	rl_buf_free(&has);
 	return rl_stage_end(db, &st, rc, NULL);
@@ -315,12 +317,17 @@ int rl_seed_unset_label_as(rl_db *db, const char *ext_id, const char *label,
 		rc = resolve_review(db, rid);
 		goto out;
 	}
-	/* Say what it has instead: most often a slip of the label. */
-	by_whom(by, sizeof by, annotator);
-	if ((rc = annotator ? rl_store_ann_names(db, rid, &has)
-			    : rl_store_seed_names(db, rid, &has)) != RL_OK)
+	/* Say what it has instead: most often a slip of the label. Who
+	 * said what only when someone else answered too. */
+	uint64_t others = 0;
+	if (annotator && (rc = rl_store_ann_others(db, rid, annotator,
+						   &others)) != RL_OK)
 		goto out;
-	if (has.len && annotator)
+	by_whom(by, sizeof by, others ? annotator : NULL);
+	if ((rc = others ? rl_store_ann_names(db, rid, &has)
+			 : rl_store_seed_names(db, rid, &has)) != RL_OK)
+		goto out;
+	if (has.len && others)
 		rc = rl_fail(db, RL_ENOTFOUND, "review '%s' has no hand label "
 			     "'%s'%s (given: %s)", ext_id, label, by,
 			     has.data);
@@ -410,7 +417,7 @@ int rl_seed_file_as(rl_db *db, const char *path, const char *annotator,
 	char sep = dot && !strcasecmp(dot, ".csv") ? ',' : '\t';
 	const char *sepname = sep == ',' ? "," : "<TAB>";
 	const char *dflt = annotator ? annotator : "";
-	int multi = rl_db_multi_label(db);
+	int multi = rl_db_multi_label(db), with_annotator = 0;
 	seen sn = { 0 };
 	rl_clear_error(db);
 	if (st)
@@ -462,11 +469,22 @@ int rl_seed_file_as(rl_db *db, const char *path, const char *annotator,
 			*cut2 = '\0';
 		const char *label = cut + 1;
 		const char *who = cut2 && cut2[1] ? cut2 + 1 : dflt;
-		/* An optional header line. */
+		/* An optional header line; a third column, the annotator,
+		 * only after the header that names it, so that a stray
+		 * column (a score, say) is not taken for a name. */
 		if (lineno == 1 && !strcmp(line, "id") &&
 		    !strcmp(label, "label") &&
-		    (!cut2 || !strcmp(cut2 + 1, "annotator")))
+		    (!cut2 || !strcmp(cut2 + 1, "annotator"))) {
+			with_annotator = cut2 != NULL;
 			continue;
+		}
+		if (cut2 && !with_annotator) {
+			rc = rl_fail(db, RL_EINPUT, "%s:%d: expected id%slabel "
+				     "(a third column, the annotator, needs "
+				     "the header id%slabel%sannotator)", path,
+				     lineno, sepname, sepname, sepname);
+			goto end;
+		}
 		s.rows++;
 		int created = 0;
 		int64_t rid, lid, first;

@@ -295,6 +295,9 @@ typedef int (*rl_ann_row_fn)(void *ctx, const rl_ann_row *row);
 /* Every annotation, by review, then annotator, then label name; strings
  * borrowed for the call. */
 int rl_store_annotations_each(rl_db *db, rl_ann_row_fn fn, void *ctx);
+/* How many answers on the review are not annotator's, into *n. */
+int rl_store_ann_others(rl_db *db, int64_t review_id, const char *annotator,
+			uint64_t *n);
 /* The review's hand labels' ids, ascending: up to cap into ids, their
  * number into *n. */
 int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,

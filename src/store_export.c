@@ -30,13 +30,25 @@ static void bind_filter(sqlite3_stmt *s, const rl_export_filter *f)
 		sqlite3_bind_double(s, 3, f->min_confidence);
 }
 
+/* The annotations of the review whose row id is the SQL expression
+ * `review`, as rl_labelled_row.annotations has them: NULL for none. */
+#define ANNOTATIONS_OF(review) \
+	"(SELECT CASE WHEN count(*) > 0 THEN json_group_object(annotator, " \
+	"json(labels)) END FROM (SELECT annotator, json_group_array(name) " \
+	"AS labels FROM (SELECT a.annotator, l.name FROM annotations a " \
+	"JOIN labels l ON l.id = a.label_id WHERE a.review_id = " review \
+	" ORDER BY a.annotator, l.name) GROUP BY annotator ORDER BY " \
+	"annotator))"
+
 static int single_rows(rl_db *db, const rl_export_filter *f,
 		       rl_labelled_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = RL_EDB, r;
 	if (sqlite3_prepare_v2(db->sql, "SELECT id, label, confidence, "
-			       "source, meta, text FROM labelled_reviews"
+			       "source, meta, text, " ANNOTATIONS_OF(
+			       "(SELECT x.id FROM reviews x WHERE x.ext_id = "
+			       "v.id)") " FROM labelled_reviews v"
 			       EXPORT_WHERE, -1, &s, NULL) != SQLITE_OK) {
 		rl_sql_fail(db, "prepare");
 		goto out;
@@ -50,6 +62,8 @@ static int single_rows(rl_db *db, const rl_export_filter *f,
 			.source = (const char *)sqlite3_column_text(s, 3),
 			.meta = (const char *)sqlite3_column_text(s, 4),
 			.text = (const char *)sqlite3_column_text(s, 5),
+			.annotations = (const char *)sqlite3_column_text(s,
+									 6),
 		};
 		/* The arrays of a multi-label row, of one label or none. */
 		row.n_labels = row.label != NULL;
@@ -74,7 +88,8 @@ out:
  * review_labels has them (schema.sql; keep the two in step), in no
  * order: the caller sorts the few a review has. */
 static const char reviews_sql[] =
-	"SELECT id, ext_id, meta, text FROM reviews ORDER BY id";
+	"SELECT id, ext_id, meta, text, " ANNOTATIONS_OF("r.id") " FROM "
+	"reviews r ORDER BY id";
 static const char labels_of_sql[] =
 	"SELECT l.name, 1.0, 'seed', coalesce((SELECT x.evidence FROM "
 	"assignments x WHERE x.review_id = ?1 AND x.label_id = h.label_id "
@@ -276,6 +291,7 @@ static int review_done(ml_review *m, int *keep)
 		.labels = m->labels,
 		.confidences = m->confidences,
 		.sources = m->sources,
+		.annotations = (const char *)sqlite3_column_text(s, 4),
 	};
 	m->ev = m->evidences;
 	return RL_OK;
@@ -410,6 +426,21 @@ out:
 	return rc;
 }
 
+/* Table annotations of the export: who gave the exported reviews which
+ * hand label. */
+static int export_annotations(rl_db *db)
+{
+	if (sqlite3_exec(db->sql, "CREATE TABLE export.annotations AS SELECT "
+			 "r.ext_id AS id, l.name AS label, a.annotator AS "
+			 "annotator FROM annotations a JOIN reviews r ON r.id "
+			 "= a.review_id JOIN labels l ON l.id = a.label_id "
+			 "WHERE r.ext_id IN (SELECT id FROM "
+			 "export.labelled_reviews) ORDER BY r.id, a.annotator, "
+			 "l.name", NULL, NULL, NULL) != SQLITE_OK)
+		return rl_sql_fail(db, "export annotations");
+	return RL_OK;
+}
+
 int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
 {
 	sqlite3_stmt *s = NULL;
@@ -442,7 +473,8 @@ int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
 		/* One transaction, or each row would be one; it writes only
 		 * the export's file, the store is read. */
 		if ((rc = rl_store_read_begin(db)) == RL_OK &&
-		    (rc = ml_export(db, f)) == RL_OK)
+		    (rc = ml_export(db, f)) == RL_OK &&
+		    (rc = export_annotations(db)) == RL_OK)
 			rc = rl_store_commit(db);
 		if (rc != RL_OK)
 			rl_store_rollback(db);
@@ -456,6 +488,8 @@ int rl_export_sqlite(rl_db *db, const rl_export_filter *f, const char *path)
 	}
 	bind_filter(s, f);
 	rc = rl_sql_exec(db, s);
+	if (rc == RL_OK)
+		rc = export_annotations(db);
 out:
 	/* The failure is of the export's file (a full disk, say), so the
 	 * message names it, not the store; running out of memory is not. */

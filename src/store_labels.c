@@ -48,6 +48,7 @@ enum stmt_id {
 	S_ANN_NAMES,
 	S_ANN_ALL,
 	S_SEED_OF,
+	S_ANN_OTHERS,
 	S_COUNT
 };
 
@@ -185,6 +186,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"a.annotator, a.id FROM annotations a JOIN reviews r ON r.id = "
 		"a.review_id JOIN labels l ON l.id = a.label_id "
 		"ORDER BY a.review_id, a.annotator, l.name",
+	[S_ANN_OTHERS] =
+		"SELECT count(*) FROM annotations WHERE review_id = ?1 AND "
+		"annotator <> ?2",
 	[S_SEED_OF] =
 		"SELECT label_id FROM seeds WHERE review_id = ?1 AND origin = "
 		"'hand' ORDER BY label_id",
@@ -416,6 +420,22 @@ int rl_store_annotations_each(rl_db *db, rl_ann_row_fn fn, void *ctx)
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_ann_others(rl_db *db, int64_t review_id, const char *annotator,
+			uint64_t *n)
+{
+	sqlite3_stmt *s = stmt(db, S_ANN_OTHERS);
+	*n = 0;
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_text(s, 2, annotator, -1, SQLITE_STATIC);
+	if (rl_sql_step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	*n = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return RL_OK;
 }
 
 int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,

@@ -463,6 +463,88 @@ START_TEST(cli_team)
 }
 END_TEST
 
+/* Each exported row's id and annotations, "id=json" lines. */
+static int on_row(void *ctx, const rl_labelled_row *r)
+{
+	char *b = ctx;
+	size_t at = strlen(b);
+	snprintf(b + at, 4096 - at, "%s=%s\n", r->id,
+		 r->annotations ? r->annotations : "-");
+	return 0;
+}
+
+START_TEST(exports_carry_annotators)
+{
+	tu_setup();
+	rl_db *db = open_with(0);
+	ck_assert_int_eq(rl_seed_file_as(db, tu_write("s.tsv", team_seeds, 0),
+					 NULL, NULL), RL_OK);
+	static char got[4096];
+	got[0] = '\0';
+	ck_assert_int_eq(rl_labelled_rows(db, NULL, on_row, got), RL_OK);
+	ck_assert_str_eq(got, "r1={\"alice\":[\"price\"],\"bob\":[\"price\"]}\n"
+			 "r2={\"alice\":[\"shipping\"],\"bob\":[\"price\"]}\n"
+			 "r3={\"alice\":[\"price\"],\"bob\":[\"shipping\"],"
+			 "\"carol\":[\"shipping\"]}\n"
+			 "r4={\"bob\":[\"shipping\"]}\n"
+			 "r5=-\n");
+	/* A filter on the label keeps the rows, annotations whole. */
+	rl_export_filter f = { "price", NULL, -1 };
+	got[0] = '\0';
+	ck_assert_int_eq(rl_labelled_rows(db, &f, on_row, got), RL_OK);
+	ck_assert_str_eq(got, "r1={\"alice\":[\"price\"],\"bob\":[\"price\"]}\n"
+			 "r2={\"alice\":[\"shipping\"],\"bob\":[\"price\"]}\n");
+	char out[600];
+	snprintf(out, sizeof out, "%s", tu_path("e.db"));
+	ck_assert_int_eq(rl_export_sqlite(db, &f, out), RL_OK);
+	char *t = tu_text(out, "SELECT group_concat(id || ':' || label || ':' "
+			  "|| annotator, ',') FROM annotations");
+	ck_assert_str_eq(t, "r1:price:alice,r1:price:bob,r2:shipping:alice,"
+			 "r2:price:bob");
+	free(t);
+	rl_db_close(db);
+	/* The CLI: a column, or a JSONL field, only when asked. */
+	snprintf(out, sizeof out, "%s", tu_path("t.db"));
+	ck_assert_int_eq(run("export", out, "--label", "shipping", NULL), 0);
+	ck_assert_str_eq(out_buf, "\"id\",\"label\",\"confidence\",\"source\"\n"
+			 "\"r3\",\"shipping\",\"1.0000\",\"seed\"\n"
+			 "\"r4\",\"shipping\",\"1.0000\",\"seed\"\n");
+	ck_assert_int_eq(run("export", out, "--label", "shipping",
+			     "--annotators", "--format", "tsv", "--text",
+			     NULL), 0);
+	ck_assert_str_eq(out_buf, "id\tlabel\tconfidence\tsource\tannotations"
+			 "\ttext\nr3\tshipping\t1.0000\tseed\t{\"alice\":"
+			 "[\"price\"],\"bob\":[\"shipping\"],\"carol\":"
+			 "[\"shipping\"]}\tcheap\nr4\tshipping\t1.0000\tseed\t"
+			 "{\"bob\":[\"shipping\"]}\tlate box\n");
+	ck_assert_int_eq(run("export", out, "--annotators", "--format",
+			     "jsonl", NULL), 0);
+	HAS(out_buf, "{\"id\":\"r4\",\"label\":\"shipping\",\"confidence\":"
+	    "1.0000,\"source\":\"seed\",\"meta\":{},\"annotations\":{\"bob\":"
+	    "[\"shipping\"]}}\n{\"id\":\"r5\",\"label\":null,\"confidence\":"
+	    "null,\"source\":null,\"meta\":{},\"annotations\":null}\n");
+
+	/* A multi-label store: each annotator's labels, in name order. */
+	snprintf(out, sizeof out, "%s", tu_path("m.db"));
+	ck_assert_int_eq(rl_db_open(out, RL_OPEN_CREATE | RL_OPEN_MULTI_LABEL,
+				    &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.tsv", corpus, 0),
+					NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_seed_set_as(db, "r2", "shipping", "bob"), RL_OK);
+	ck_assert_int_eq(rl_seed_set_as(db, "r2", "late", "bob"), RL_OK);
+	ck_assert_int_eq(rl_seed_set_as(db, "r2", "late", "ann"), RL_OK);
+	got[0] = '\0';
+	ck_assert_int_eq(rl_labelled_rows(db, NULL, on_row, got), RL_OK);
+	ck_assert_str_eq(got, "r1=-\nr2={\"ann\":[\"late\"],\"bob\":[\"late\","
+			 "\"shipping\"]}\nr3=-\nr4=-\nr5=-\n");
+	snprintf(out, sizeof out, "%s", tu_path("m2.db"));
+	ck_assert_int_eq(rl_export_sqlite(db, NULL, out), RL_OK);
+	ck_assert_int_eq(tu_int(out, "SELECT count(*) FROM annotations"), 3);
+	rl_db_close(db);
+	tu_teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("agreement");
@@ -476,6 +558,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, single_store);
 	tcase_add_test(tc, multi_store);
 	tcase_add_test(tc, cli_team);
+	tcase_add_test(tc, exports_carry_annotators);
 	suite_add_tcase(s, tc);
 	return s;
 }

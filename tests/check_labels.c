@@ -411,10 +411,15 @@ START_TEST(single_annotators_majority)
 	ck_assert_int_eq(rl_seed_unset_as(db, "r1", "ann"), RL_ENOTFOUND);
 	ck_assert_str_eq(rl_db_errmsg(db), "review 'r1' has no hand label by "
 			 "ann (given: cyd: quality)");
+	ck_assert_int_eq(rl_seed_unset_label_as(db, "r1", "quality", "ann"),
+			 RL_ENOTFOUND);
+	ck_assert_str_eq(rl_db_errmsg(db), "review 'r1' has no hand label "
+			 "'quality' by ann (given: cyd: quality)");
+	/* With nobody else on the review, the message of old. */
 	ck_assert_int_eq(rl_seed_unset_label_as(db, "r1", "price", "cyd"),
 			 RL_ENOTFOUND);
 	ck_assert_str_eq(rl_db_errmsg(db), "review 'r1' has no hand label "
-			 "'price' by cyd (given: cyd: quality)");
+			 "'price' (it has quality)");
 	ck_assert_int_eq(rl_seed_set_as(db, "r1", "price", " x"), RL_EINVAL);
 	ERR_HAS("bad annotator name ' x'");
 	ck_assert_int_eq(rl_seed_set_as(db, "r1", "price", "a\tb"),
@@ -478,21 +483,30 @@ START_TEST(single_seed_file_annotators)
 	ANSWERS_ARE("r1:price:ann\nr1:quality:bob\nr1:quality:dflt\n"
 		    "r2:shipping:ann\nr2:shipping:dflt");
 	char *before = tu_digest(db_path);
-	f = tu_write("c.csv", "r3,price,ann\nr3,shipping,bob\nr3,quality,ann\n",
-		     0);
+	f = tu_write("c.csv", "id,label,annotator\nr3,price,ann\n"
+		     "r3,shipping,bob\nr3,quality,ann\n", 0);
 	ck_assert_int_eq(rl_seed_file_as(db, f, NULL, &st), RL_EINPUT);
 	char want[700];
-	snprintf(want, sizeof want, "%s:3: review r3 already has label price "
-		 "from ann (line 1)", f);
+	snprintf(want, sizeof want, "%s:4: review r3 already has label price "
+		 "from ann (line 2)", f);
 	ck_assert_str_eq(rl_db_errmsg(db), want);
-	f = tu_write("d.tsv", "r3\tprice\tann\textra\n", 0);
+	f = tu_write("d.tsv", "id\tlabel\tannotator\nr3\tprice\tann\textra\n",
+		     0);
 	ck_assert_int_eq(rl_seed_file_as(db, f, NULL, &st), RL_EINPUT);
-	snprintf(want, sizeof want, "%s:1: expected id<TAB>label"
+	snprintf(want, sizeof want, "%s:2: expected id<TAB>label"
 		 "[<TAB>annotator]", f);
 	ck_assert_str_eq(rl_db_errmsg(db), want);
-	f = tu_write("e.tsv", "r3\tprice\tann\nr4\tprice\t x\n", 0);
+	/* A third column without the header that names it. */
+	f = tu_write("n.tsv", "r3\tprice\tann\n", 0);
 	ck_assert_int_eq(rl_seed_file_as(db, f, NULL, &st), RL_EINPUT);
-	snprintf(want, sizeof want, "%s:2: bad annotator name", f);
+	snprintf(want, sizeof want, "%s:1: expected id<TAB>label (a third "
+		 "column, the annotator, needs the header "
+		 "id<TAB>label<TAB>annotator)", f);
+	ck_assert_str_eq(rl_db_errmsg(db), want);
+	f = tu_write("e.tsv", "id\tlabel\tannotator\nr3\tprice\tann\n"
+		     "r4\tprice\t x\n", 0);
+	ck_assert_int_eq(rl_seed_file_as(db, f, NULL, &st), RL_EINPUT);
+	snprintf(want, sizeof want, "%s:3: bad annotator name", f);
 	ERR_HAS(want);
 	char *after = tu_digest(db_path);
 	ck_assert_str_eq(before, after);

@@ -1,12 +1,14 @@
 /*
  * cmd_export.c - `revlab export DB [--format csv|tsv|jsonl|sqlite]
- * [--text] [--long] [--label L] [--source S] [--min-confidence X]
- * [-o FILE]`: the labelled table, streamed row by row (memory does not
+ * [--text] [--long] [--annotators] [--label L] [--source S]
+ * [--min-confidence X] [-o FILE]`: the labelled table, streamed row by row (memory does not
  * grow with the store). CSV quoting is libcsv's (RFC 4180).
  *
  * A multi-label store's row holds a review's labels: joined by '|' in the
  * fields labels, confidences and sources (CSV, TSV), as arrays (JSONL);
  * --long writes a row per label instead, in the single-label columns.
+ * --annotators adds who gave the hand labels: a column (field in JSONL)
+ * annotations, a JSON object of each annotator's labels.
  */
 #include <csv.h>
 #include <errno.h>
@@ -19,6 +21,7 @@ typedef struct exporter {
 	FILE *out;
 	int fmt;	/* 0 csv, 1 tsv, 2 jsonl */
 	int text;
+	int ann;	/* --annotators */
 	int joined;	/* a multi-label store's row per review */
 	unsigned long long rows;
 } exporter;
@@ -55,6 +58,9 @@ static int write_one(exporter *e, const rl_labelled_row *r, const char *label,
 			label ? conf : "null");
 		cli_json_str(e->out, source);
 		fprintf(e->out, ",\"meta\":%s", r->meta ? r->meta : "{}");
+		if (e->ann)
+			fprintf(e->out, ",\"annotations\":%s",
+				r->annotations ? r->annotations : "null");
 		if (e->text) {
 			fputs(",\"text\":", e->out);
 			cli_json_str(e->out, r->text);
@@ -67,7 +73,9 @@ static int write_one(exporter *e, const rl_labelled_row *r, const char *label,
 	field(e->out, r->id, 0);
 	field(e->out, label, 0);
 	field(e->out, conf, 0);
-	field(e->out, source, !e->text);
+	field(e->out, source, !e->text && !e->ann);
+	if (e->ann)
+		field(e->out, r->annotations, !e->text);
 	if (e->text)
 		field(e->out, r->text, 1);
 	return ferror(e->out) ? RL_EIO : 0;
@@ -97,6 +105,9 @@ static int write_joined(exporter *e, const rl_labelled_row *r)
 			cli_json_str(e->out, r->sources[i]);
 		}
 		fprintf(e->out, "],\"meta\":%s", r->meta ? r->meta : "{}");
+		if (e->ann)
+			fprintf(e->out, ",\"annotations\":%s",
+				r->annotations ? r->annotations : "null");
 		if (e->text) {
 			fputs(",\"text\":", e->out);
 			cli_json_str(e->out, r->text);
@@ -120,7 +131,9 @@ static int write_joined(exporter *e, const rl_labelled_row *r)
 	field(e->out, r->id, 0);
 	field(e->out, r->label, 0);
 	field(e->out, conf, 0);
-	field(e->out, r->source, !e->text);
+	field(e->out, r->source, !e->text && !e->ann);
+	if (e->ann)
+		field(e->out, r->annotations, !e->text);
 	if (e->text)
 		field(e->out, r->text, 1);
 	free(conf);
@@ -165,6 +178,8 @@ int cmd_export(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--text")) {
 			e.text = 1;
+		} else if (!strcmp(argv[i], "--annotators")) {
+			e.ann = 1;
 		} else if (!strcmp(argv[i], "--long")) {
 			lng = 1;
 		} else if (!strcmp(argv[i], "--label") && i + 1 < argc) {
@@ -252,7 +267,10 @@ int cmd_export(int argc, char **argv)
 		field(e.out, "id", 0);
 		field(e.out, e.joined ? "labels" : "label", 0);
 		field(e.out, e.joined ? "confidences" : "confidence", 0);
-		field(e.out, e.joined ? "sources" : "source", !e.text);
+		field(e.out, e.joined ? "sources" : "source",
+		      !e.text && !e.ann);
+		if (e.ann)
+			field(e.out, "annotations", !e.text);
 		if (e.text)
 			field(e.out, "text", 1);
 	}
