@@ -1487,6 +1487,39 @@ typedef struct rl_suspects_stats {
 RL_API int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 		       rl_suspect_fn fn, void *ctx, rl_suspects_stats *st);
 
+/* One annotator's hand labels as the out-of-fold predictions of
+ * rl_suspects judge them. Borrowed for the call. */
+typedef struct rl_annotator_disputes {
+	const char *annotator;	/* "" is the unnamed annotator */
+	uint64_t reviews;	/* reviews of theirs judged */
+	uint64_t labels;	/* labels they gave there that were judged */
+	uint64_t disputed;	/* of those, ones the predictions dispute */
+	uint64_t missed;	/* multi-label: labels they did not give
+				   that the predictions say the review
+				   has; 0 in a single-label store */
+	double rate;		/* disputed / labels; 0 for no label */
+} rl_annotator_disputes;
+
+typedef int (*rl_annotator_fn)(void *ctx, const rl_annotator_disputes *a);
+
+/* Ranks the annotators by how often the out-of-fold predictions of
+ * rl_suspects (the same fits, thresholds and bars, made from the
+ * reviews' resolved hand labels) dispute their own answers: in a
+ * single-label store an answer l is disputed when the likeliest label at
+ * or above its threshold is another; in a multi-label store an answer l
+ * when its probability is at most the mean over the reviews without l,
+ * and a label the annotator left out is missed when its probability is
+ * at least the mean over those with it (a label those means do not tell
+ * apart judges nothing). Calls fn for every annotator, the highest rate
+ * first (then most disputed, then by name). A review's annotators are
+ * judged by the same fit, so a minority answer on a review the
+ * predictions side with the majority on counts against its giver.
+ * Changes nothing. RL_EEMPTY as rl_eval; `st` (may be NULL) as
+ * rl_suspects. ABI: added after 0.4.0. */
+RL_API int rl_suspects_by_annotator(rl_db *db, const rl_eval_opts *o,
+				    rl_annotator_fn fn, void *ctx,
+				    rl_suspects_stats *st);
+
 /* ---- Export ----------------------------------------------------------- */
 
 /* One row of the labelled table (the labelled_reviews view): one review.

@@ -12,6 +12,7 @@
 
 #include "agreement.h"
 #include "internal.h"
+#include "kernels.h"
 
 int rl_resolve_single(size_t n, const uint32_t *label, const uint32_t *coder,
 		      uint32_t n_labels, uint32_t n_coders, int32_t *out)
@@ -172,5 +173,71 @@ int rl_kripp_alpha(const rl_coded *d, double *alpha, uint64_t *pairable)
 		*alpha = 1 - (n - 1) * obs / (n * n - sqc);
 	free(nu);
 	free(nc);
+	return RL_OK;
+}
+
+/* Whether row p [L] holds a prediction (not all zero, as rl_argmax
+ * says). */
+static int predicted(const double *p, uint32_t L)
+{
+	return rl_argmax(p, L) >= 0;
+}
+
+int rl_confident_labels(uint32_t n, uint32_t L, const double *P,
+			const int32_t *given, int32_t *conf)
+{
+	double *thr = calloc((size_t)L + 1, sizeof *thr);
+	uint32_t *cnt = calloc((size_t)L + 1, sizeof *cnt);
+	if (!thr || !cnt) {
+		free(thr);
+		free(cnt);
+		return RL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t g = given[i];
+		if (g < 0 || !predicted(P + (size_t)i * L, L))
+			continue;
+		thr[g] += P[(size_t)i * L + (uint32_t)g];
+		cnt[g]++;
+	}
+	for (uint32_t l = 0; l < L; l++)
+		thr[l] = cnt[l] ? thr[l] / cnt[l] : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *p = P + (size_t)i * L;
+		int32_t s = -1;
+		if (predicted(p, L))
+			for (uint32_t l = 0; l < L; l++)
+				if (p[l] > 0 && p[l] >= thr[l] &&
+				    (s < 0 || p[l] > p[s]))
+					s = (int32_t)l;
+		conf[i] = s;
+	}
+	free(thr);
+	free(cnt);
+	return RL_OK;
+}
+
+int rl_label_bars(uint32_t n, uint32_t L, const double *P, const uint8_t *Y,
+		  const int32_t *given, double *bar, uint8_t *judged)
+{
+	uint64_t *cnt = calloc(2 * (size_t)L + 1, sizeof *cnt);
+	if (!cnt)
+		return RL_ENOMEM;
+	memset(bar, 0, 2 * (size_t)L * sizeof *bar);
+	for (uint32_t i = 0; i < n; i++) {
+		const double *p = P + (size_t)i * L;
+		if (given[i] < 0 || !predicted(p, L))
+			continue;
+		for (uint32_t l = 0; l < L; l++) {
+			size_t at = Y[(size_t)i * L + l] ? l : (size_t)L + l;
+			bar[at] += p[l];
+			cnt[at]++;
+		}
+	}
+	for (size_t a = 0; a < 2 * (size_t)L; a++)
+		bar[a] = cnt[a] ? bar[a] / (double)cnt[a] : 0;
+	for (uint32_t l = 0; l < L; l++)
+		judged[l] = cnt[l] && cnt[L + l] && bar[l] > bar[L + l];
+	free(cnt);
 	return RL_OK;
 }

@@ -64,4 +64,26 @@ int rl_cohen_kappa(const rl_coded *d, uint32_t a, uint32_t b, double *kappa,
  * category. *pairable gets the number of items with m_u >= 2. */
 int rl_kripp_alpha(const rl_coded *d, double *alpha, uint64_t *pairable);
 
+/* ---- whom the out-of-fold predictions dispute ---- */
+
+/* Single-label confident learning, the rule of rl_suspect_rank
+ * (guide.c): label l's threshold is the mean P[i][l] over the rows given
+ * l (given [n], -1 for none; rows whose P row is all zero do not count);
+ * conf[i] gets the likeliest label whose probability is positive and at
+ * or above its threshold, -1 if none or if row i's P is all zero. An
+ * answer l on row i is disputed when conf[i] >= 0 and conf[i] != l.
+ * RL_ENOMEM or RL_OK. */
+int rl_confident_labels(uint32_t n, uint32_t L, const double *P,
+			const int32_t *given, int32_t *conf);
+
+/* Multi-label, the bars of rl_suspect_rank_multi (guide.c): over the
+ * rows with hand labels (given[i] >= 0) and a non-zero P row, bar[l] the
+ * mean P[i][l] of those carrying l (Y [n][L]), bar[L + l] of those
+ * without; judged[l] 1 when both sets are non-empty and bar[l] >
+ * bar[L + l]. Then an answer "l" on row i is disputed when P[i][l] <=
+ * bar[L + l], a missing l when P[i][l] >= bar[l]. bar has 2 L slots.
+ * RL_ENOMEM or RL_OK. */
+int rl_label_bars(uint32_t n, uint32_t L, const double *P, const uint8_t *Y,
+		  const int32_t *given, double *bar, uint8_t *judged);
+
 #endif /* RL_AGREEMENT_H */

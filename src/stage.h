@@ -92,6 +92,11 @@ typedef struct rl_oof {
 int rl_eval_oof(rl_db *db, const rl_eval_opts *o, rl_eval_report **out,
 		rl_oof *oof);
 void rl_oof_free(rl_oof *oof);
+/* Each hand-labelled row's out-of-fold distribution into P [n][L], as
+ * rl_suspects judges them (stage_guide.c): the model's, tempered by
+ * `temperature`, averaged with propagation's where that has one; other
+ * rows are left alone. */
+void rl_oof_probs(const rl_oof *oof, double temperature, double *P);
 
 /* ---- vectors (stage_graph.c) ---- */
 

@@ -534,3 +534,210 @@ out:
 	free(when);
 	return rc;
 }
+
+/* ---- whom the out-of-fold predictions dispute ---- */
+
+/* Index of x in the ascending a [n], or -1. */
+static int64_t find_id(const int64_t *a, uint32_t n, int64_t x)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo] == x ? (int64_t)lo : -1;
+}
+
+/* The verdicts, gathered annotator by annotator from the annotations
+ * (which come by review, then annotator). */
+typedef struct judge {
+	const rl_evidence *ev;
+	const double *P;	/* [n][L] out of fold */
+	const int32_t *conf;	/* single-label: [n] rl_confident_labels */
+	const double *bar;	/* multi-label: [2 L] rl_label_bars */
+	const uint8_t *judged;	/* multi-label: [L] */
+	rl_strmap *map;		/* annotator -> index */
+	char **names;
+	rl_annotator_disputes *acc;
+	uint32_t n, cap;
+	/* the (review, annotator) being read */
+	int open;
+	int64_t review;
+	uint32_t who;
+	uint8_t *gave;		/* [L] */
+	int32_t last;		/* single-label: their latest label */
+	int64_t last_order;
+} judge;
+
+/* Judges the answers of the (review, annotator) read. */
+static void judge_flush(judge *j)
+{
+	const rl_evidence *ev = j->ev;
+	uint32_t L = ev->L;
+	if (!j->open)
+		return;
+	j->open = 0;
+	int64_t i = find_id(ev->review_ids, ev->n, j->review);
+	if (i < 0 || ev->seed[i] < 0)
+		return;
+	const double *p = j->P + (size_t)i * L;
+	if (rl_argmax(p, L) < 0)
+		return;
+	rl_annotator_disputes *a = &j->acc[j->who];
+	if (!ev->multi) {
+		if (j->last < 0)
+			return;
+		a->reviews++;
+		a->labels++;
+		a->disputed += j->conf[i] >= 0 && j->conf[i] != j->last;
+		return;
+	}
+	a->reviews++;
+	for (uint32_t l = 0; l < L; l++) {
+		if (!j->judged[l])
+			continue;
+		if (j->gave[l]) {
+			a->labels++;
+			a->disputed += p[l] <= j->bar[L + l];
+		} else {
+			a->missed += p[l] >= j->bar[l];
+		}
+	}
+}
+
+static int judge_row(void *ctx, const rl_ann_row *row)
+{
+	judge *j = ctx;
+	const rl_evidence *ev = j->ev;
+	size_t len = strlen(row->annotator);
+	int64_t who = rl_strmap_get(j->map, row->annotator, len);
+	int rc;
+	if (who < 0) {
+		if (j->n == j->cap) {
+			uint32_t cap = j->cap ? 2 * j->cap : 8;
+			char **nm = realloc(j->names, cap * sizeof *nm);
+			if (nm)
+				j->names = nm;
+			rl_annotator_disputes *ac = realloc(j->acc, cap *
+							    sizeof *ac);
+			if (ac)
+				j->acc = ac;
+			if (!nm || !ac)
+				return RL_ENOMEM;
+			j->cap = cap;
+		}
+		if (!(j->names[j->n] = strdup(row->annotator)))
+			return RL_ENOMEM;
+		memset(&j->acc[j->n], 0, sizeof j->acc[j->n]);
+		who = j->n++;
+		if ((rc = rl_strmap_put(j->map, row->annotator, len, who)) !=
+		    RL_OK)
+			return rc;
+	}
+	if (!j->open || j->review != row->review_id ||
+	    j->who != (uint32_t)who) {
+		judge_flush(j);
+		j->open = 1;
+		j->review = row->review_id;
+		j->who = (uint32_t)who;
+		j->last = -1;
+		memset(j->gave, 0, ev->L);
+	}
+	int64_t l = find_id(ev->label_ids, ev->L, row->label_id);
+	if (l < 0)
+		return RL_OK;
+	j->gave[l] = 1;
+	if (j->last < 0 || row->order > j->last_order) {
+		j->last = (int32_t)l;
+		j->last_order = row->order;
+	}
+	return RL_OK;
+}
+
+static int by_rate(const void *x, const void *y)
+{
+	const rl_annotator_disputes *a = x, *b = y;
+	if (a->rate != b->rate)
+		return a->rate < b->rate ? 1 : -1;
+	if (a->disputed != b->disputed)
+		return a->disputed < b->disputed ? 1 : -1;
+	return strcmp(a->annotator, b->annotator);
+}
+
+int rl_suspects_by_annotator(rl_db *db, const rl_eval_opts *o,
+			     rl_annotator_fn fn, void *ctx,
+			     rl_suspects_stats *st)
+{
+	rl_eval_report *r = NULL;
+	rl_oof oof;
+	judge j = { 0 };
+	double *P = NULL, *bar = NULL;
+	int32_t *conf = NULL;
+	uint8_t *judged = NULL;
+	if (st)
+		memset(st, 0, sizeof *st);
+	int rc = rl_eval_oof(db, o, &r, &oof);
+	if (rc != RL_OK)
+		return rc;
+	const rl_evidence *ev = &oof.ev;
+	uint32_t n = ev->n, L = ev->L;
+	rc = RL_ENOMEM;
+	P = calloc((size_t)n * L + 1, sizeof *P);
+	conf = malloc(((size_t)n + 1) * sizeof *conf);
+	bar = malloc((2 * (size_t)L + 1) * sizeof *bar);
+	judged = malloc((size_t)L + 1);
+	j.gave = malloc((size_t)L + 1);
+	if (!P || !conf || !bar || !judged || !j.gave ||
+	    rl_strmap_new(&j.map) != RL_OK)
+		goto out;
+	rl_oof_probs(&oof, r->temperature, P);
+	rc = ev->multi ? rl_label_bars(n, L, P, ev->Y, ev->seed, bar, judged)
+		       : rl_confident_labels(n, L, P, ev->seed, conf);
+	if (rc != RL_OK)
+		goto out;
+	j.ev = ev;
+	j.P = P;
+	j.conf = conf;
+	j.bar = bar;
+	j.judged = judged;
+	if ((rc = rl_store_read_begin(db)) != RL_OK)
+		goto out;
+	rc = rl_store_annotations_each(db, judge_row, &j);
+	rl_store_rollback(db);
+	if (rc != RL_OK)
+		goto out;
+	judge_flush(&j);
+	for (uint32_t a = 0; a < j.n; a++) {
+		j.acc[a].annotator = j.names[a];
+		j.acc[a].rate = j.acc[a].labels ? (double)j.acc[a].disputed /
+						  (double)j.acc[a].labels : 0;
+	}
+	qsort(j.acc, j.n, sizeof *j.acc, by_rate);
+	if (st) {
+		st->seeds = ev->n_seeds;
+		st->folds = r->folds;
+		for (uint32_t a = 0; a < j.n; a++)
+			st->suspects += j.acc[a].disputed;
+	}
+	for (uint32_t a = 0; a < j.n && rc == RL_OK; a++)
+		rc = fn(ctx, &j.acc[a]);
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_eval_report_free(r);
+	rl_oof_free(&oof);
+	for (uint32_t a = 0; a < j.n; a++)
+		free(j.names[a]);
+	free(j.names);
+	free(j.acc);
+	free(j.gave);
+	rl_strmap_free(j.map);
+	free(P);
+	free(conf);
+	free(bar);
+	free(judged);
+	return rc;
+}

@@ -430,7 +430,7 @@ static int suspect_emit(void *ctx, const char *ext_id, const char *text)
 /* Each seed's out-of-fold distribution into P [n][L]: the calibrated
  * model and propagation averaged, so neither's blind spots decide alone.
  * In a multi-label store each label's probability, the same way. */
-static void oof_probs(const rl_oof *oof, double temperature, double *P)
+void rl_oof_probs(const rl_oof *oof, double temperature, double *P)
 {
 	uint32_t n = oof->ev.n, L = oof->ev.L;
 	for (uint32_t i = 0; i < n; i++) {
@@ -481,7 +481,7 @@ int rl_suspects(rl_db *db, const rl_eval_opts *o, size_t limit,
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
 		given[i] = ev->seed[i];
-	oof_probs(&oof, r->temperature, P);
+	rl_oof_probs(&oof, r->temperature, P);
 	if (ev->multi)
 		rc = rl_suspect_rank_multi(n, L, P, ev->Y, given, picks,
 					   &n_picks, bars);

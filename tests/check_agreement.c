@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agreement.h"
+#include "kernels.h"
 #include "revlab.h"
 #include "testutil.h"
 
@@ -545,6 +546,173 @@ START_TEST(exports_carry_annotators)
 }
 END_TEST
 
+/* rl_confident_labels and rl_label_bars state the rules of guide.c's
+ * rl_suspect_rank and rl_suspect_rank_multi apart from them: on random
+ * predictions, the rows the first flags are those whose confident label
+ * is another, and the bars are the same. */
+START_TEST(dispute_rules_match_suspects)
+{
+	enum { N = 200, L = 4 };
+	static double P[N * L], bars[2 * L], bar[2 * L];
+	static int32_t given[N], conf[N];
+	static uint8_t Y[N * L], judged[L];
+	static rl_suspect_pick picks[N * L];
+	uint64_t x = 17;
+	for (size_t i = 0; i < N; i++) {
+		double sum = 0;
+		for (size_t l = 0; l < L; l++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			P[i * L + l] = (double)(x >> 11) / 9007199254740992.0;
+			sum += P[i * L + l];
+			Y[i * L + l] = (x >> 7) % 3 == 0;
+		}
+		for (size_t l = 0; l < L; l++)
+			P[i * L + l] = i % 17 == 3 ? 0 : P[i * L + l] / sum;
+		given[i] = i % 11 == 5 ? -1 : (int32_t)((x >> 33) % L);
+	}
+	size_t n = 0;
+	ck_assert_int_eq(rl_suspect_rank(N, L, P, given, picks, &n), RL_OK);
+	ck_assert_int_eq(rl_confident_labels(N, L, P, given, conf), RL_OK);
+	uint8_t flagged[N] = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		flagged[picks[k].row] = 1;
+		ck_assert_int_eq(conf[picks[k].row], (int32_t)picks[k].suggested);
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < N; i++) {
+		int disputed = given[i] >= 0 && conf[i] >= 0 &&
+			       conf[i] != given[i];
+		ck_assert_int_eq(disputed, flagged[i]);
+		m += (size_t)disputed;
+	}
+	ck_assert_uint_eq(m, n);
+	ck_assert_uint_gt(n, 10);
+	ck_assert_int_eq(rl_suspect_rank_multi(N, L, P, Y, given, picks, &n,
+					       bars), RL_OK);
+	ck_assert_int_eq(rl_label_bars(N, L, P, Y, given, bar, judged), RL_OK);
+	for (size_t a = 0; a < 2 * L; a++)
+		NEAR(bar[a], bars[a]);
+	size_t drops = 0, adds = 0;
+	for (size_t i = 0; i < N; i++)
+		for (size_t l = 0; l < L; l++) {
+			if (given[i] < 0 || !judged[l] ||
+			    rl_argmax(P + i * L, L) < 0)
+				continue;
+			double p = P[i * L + l];
+			drops += Y[i * L + l] && p <= bar[L + l];
+			adds += !Y[i * L + l] && p >= bar[l];
+		}
+	size_t d2 = 0, a2 = 0;
+	for (size_t k = 0; k < n; k++) {
+		d2 += picks[k].given != RL_NO_LABEL;
+		a2 += picks[k].suggested != RL_NO_LABEL;
+	}
+	ck_assert_uint_eq(drops, d2);
+	ck_assert_uint_eq(adds, a2);
+}
+END_TEST
+
+typedef struct ranked {
+	char names[8][16];
+	rl_annotator_disputes a[8];
+	int n;
+} ranked;
+
+static int on_annotator(void *ctx, const rl_annotator_disputes *a)
+{
+	ranked *r = ctx;
+	snprintf(r->names[r->n], sizeof r->names[0], "%s", a->annotator);
+	r->a[r->n++] = *a;
+	return 0;
+}
+
+/* Three annotators on twelve reviews, price and shipping words apart:
+ * ann and cyd give every review its label, bob too but for s4, which he
+ * calls price. s4 resolves to shipping (2 to 1); the out-of-fold
+ * predictions agree with every resolved label (no suspect) and call s4
+ * shipping, so bob's one answer there is the one disputed. */
+START_TEST(suspects_rank_annotators)
+{
+	tu_setup();
+	rl_db *db = NULL;
+	char path[600];
+	snprintf(path, sizeof path, "%s", tu_path("g.db"));
+	ck_assert_int_eq(rl_db_open(path, RL_OPEN_CREATE, &db), RL_OK);
+	ck_assert_int_eq(rl_import_file(db, tu_write("c.tsv",
+		"id\ttext\n"
+		"p1\tcheap price good value\n"
+		"p2\tcheap price low cost\n"
+		"p3\tgood value low cost cheap\n"
+		"p4\tlow price cheap deal\n"
+		"p5\tvalue for the price, cheap\n"
+		"p6\tcost was low, a cheap deal\n"
+		"p7\tgreat price and low cost\n"
+		"s1\tfast shipping quick delivery\n"
+		"s2\tquick delivery fast courier\n"
+		"s3\tcourier shipping fast\n"
+		"s4\tdelivery was quick shipping\n"
+		"s5\tthe courier was fast, quick delivery\n"
+		"s6\tshipping was quick and fast\n"
+		"s7\tfast delivery by courier\n"
+		"m1\tcheap price, fast shipping\n"
+		"m2\tlow cost delivery\n", 0), NULL, NULL), RL_OK);
+	rl_graph_opts go;
+	rl_graph_opts_init(&go);
+	go.k = 4;
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+	static const char *ids[] = { "p1", "p2", "p3", "p4", "p5", "p6",
+				     "s1", "s2", "s3", "s4", "s5", "s6" };
+	static const char *who[] = { "ann", "bob", "cyd" };
+	for (int w = 0; w < 3; w++)
+		for (int i = 0; i < 12; i++) {
+			const char *l = ids[i][0] == 'p' ? "price"
+							 : "shipping";
+			if (w == 1 && !strcmp(ids[i], "s4"))
+				l = "price";
+			ck_assert_int_eq(rl_seed_set_as(db, ids[i], l, who[w]),
+					 RL_OK);
+		}
+	char *before = tu_digest(path);
+	ranked r = { .n = 0 };
+	rl_suspects_stats st;
+	ck_assert_int_eq(rl_suspects_by_annotator(db, NULL, on_annotator, &r,
+						  &st), RL_OK);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_str_eq(r.names[0], "bob");
+	ck_assert_uint_eq(r.a[0].disputed, 1);
+	ck_assert_uint_eq(r.a[0].labels, 12);
+	ck_assert_uint_eq(r.a[0].reviews, 12);
+	NEAR(r.a[0].rate, 1.0 / 12);
+	ck_assert_str_eq(r.names[1], "ann");
+	ck_assert_str_eq(r.names[2], "cyd");
+	ck_assert_uint_eq(r.a[1].disputed, 0);
+	ck_assert_uint_eq(r.a[2].disputed, 0);
+	ck_assert_uint_eq(st.seeds, 12);
+	ck_assert_uint_eq(st.suspects, 1);
+	/* The resolved labels raise no suspicion, and nothing was written. */
+	rl_suspects_stats s2;
+	ck_assert_int_eq(rl_suspects(db, NULL, 10, NULL, NULL, &s2), RL_OK);
+	ck_assert_uint_eq(s2.suspects, 0);
+	char *after = tu_digest(path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	rl_db_close(db);
+	/* The CLI. */
+	ck_assert_int_eq(run("suspects", path, "--annotators", NULL), 0);
+	HAS(out_buf, "  1  bob                   1 of     12 labels disputed "
+	    "(  8.3%) on 12 reviews\n");
+	HAS(out_buf, "1 disputed answers in 12 hand-labelled reviews");
+	ck_assert_int_eq(run("suspects", path, "--annotators", "--json",
+			     NULL), 0);
+	HAS(out_buf, "{\"rank\":1,\"annotator\":\"bob\",\"reviews\":12,"
+	    "\"labels\":12,\"disputed\":1,\"rate\":0.083333,\"missed\":0}\n");
+	tu_teardown();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("agreement");
@@ -553,12 +721,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, alpha_by_hand);
 	tcase_add_test(tc, large_table_against_references);
 	tcase_add_test(tc, resolve_policy);
+	tcase_add_test(tc, dispute_rules_match_suspects);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
 	tcase_add_test(tc, single_store);
 	tcase_add_test(tc, multi_store);
 	tcase_add_test(tc, cli_team);
 	tcase_add_test(tc, exports_carry_annotators);
+	tcase_add_test(tc, suspects_rank_annotators);
 	suite_add_tcase(s, tc);
 	return s;
 }

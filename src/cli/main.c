@@ -187,7 +187,8 @@ static const struct {
 	    "--json prints one object a line. `revlab label DB --interactive\n"
 	    "--next` offers reviews in this order.\n" }, next_stages },
 	{ { "suspects", cmd_suspects, "hand labels that look wrong",
-	    "usage: revlab suspects DB [-n N] [--json] [-p name=value]...\n"
+	    "usage: revlab suspects DB [-n N] [--json] [--annotators]\n"
+	    "                       [-p name=value]...\n"
 	    "\n"
 	    "Predicts every hand label by cross-validation (as `revlab eval`:\n"
 	    "each seed by a fit of propagation and the classifier that never\n"
@@ -200,7 +201,12 @@ static const struct {
 	    "absence: a hand label whose probability is as low as the\n"
 	    "reviews without it average (\"drop price?\"), or a missing\n"
 	    "one as high as the reviews with it average (\"add shipping?\").\n"
-	    "Changes nothing. --json prints one object a line.\n" },
+	    "Changes nothing. --json prints one object a line.\n"
+	    "With --annotators, ranks the annotators instead: how many of\n"
+	    "their own answers (a minority answer too) the same predictions\n"
+	    "dispute, and the rate, the highest first; in a multi-label\n"
+	    "store also the labels they left out that the predictions say\n"
+	    "the review has (missed).\n" },
 	  eval_stages },
 	{ { "unlabel", cmd_unlabel, "remove hand labels of a review",
 	    "usage: revlab unlabel DB ID [LABEL] [--as NAME | --all]\n"
