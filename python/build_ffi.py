@@ -83,6 +83,8 @@ typedef struct rl_seed_stats {
     ...;
 } rl_seed_stats;
 int rl_seed_file(rl_db *db, const char *path, rl_seed_stats *st);
+int rl_seed_file_as(rl_db *db, const char *path, const char *annotator,
+                    rl_seed_stats *st);
 
 typedef struct rl_rules_opts {
     int create_labels;
@@ -216,6 +218,7 @@ typedef struct rl_labelled_row {
     const char *const *labels;
     const double *confidences;
     const char *const *sources;
+    const char *annotations;
     ...;
 } rl_labelled_row;
 typedef struct rl_export_filter {

@@ -317,16 +317,19 @@ class Store:
         return {k: getattr(st, k) for k in
                 ("rows", "imported", "replaced", "skipped", "bad")}
 
-    def seed(self, data, id="id", label="label"):
+    def seed(self, data, id="id", label="label", annotator=None):
         """Sets hand labels: from a file of `id<TAB>label` lines (a path;
         CSV when it ends in .csv), or from a DataFrame with columns `id`
         and `label`, an iterable of such dicts, or a dict of id -> label.
         One transaction: an unknown id or a bad label sets nothing.
-        Returns the counts as a dict."""
+        The labels are `annotator`'s (None: the unnamed annotator's; a
+        file's lines may name theirs after the header
+        `id<TAB>label<TAB>annotator`). Returns the counts as a dict."""
         db = self._handle()
         st = ffi.new("rl_seed_stats *")
+        who = ffi.NULL if annotator is None else _cstr(annotator)
         if isinstance(data, (str, os.PathLike)):
-            self._check(lib.rl_seed_file(db, _cstr(data), st))
+            self._check(lib.rl_seed_file_as(db, _cstr(data), who, st))
         else:
             df = _records(data, (id, label))
             with _TempFile(".tsv") as t:
@@ -339,8 +342,8 @@ class Store:
                                          lib.RL_EINPUT)
                     t.f.write("%s\t%s\n" % (k, v))
                 t.f.close()
-                self._check(lib.rl_seed_file(db, _cstr(t.path), st),
-                            (t.path, "seeds"))
+                self._check(lib.rl_seed_file_as(db, _cstr(t.path), who,
+                                                st), (t.path, "seeds"))
         return {"rows": st.rows, "set": st.set,
                 "labels_created": st.labels_created}
 
@@ -415,7 +418,7 @@ class Store:
     # -- output
 
     def export(self, label=None, source=None, min_confidence=None,
-               text=False, meta=False):
+               text=False, meta=False, annotators=False):
         """The labelled table as a DataFrame, in import order: id, label,
         confidence, source (label and source None, confidence NaN, where
         the review abstained), and with text=True the text, with
@@ -423,7 +426,10 @@ class Store:
         store the columns are labels, confidences and sources instead,
         a list each (in label-name order; empty where the review
         abstained). Filters as for `revlab export`: a label, a source
-        (seed, rule, propagation, model, cluster), a least confidence."""
+        (seed, rule, propagation, model, cluster), a least confidence.
+        With annotators=True a column annotations: who gave the review's
+        hand labels, a dict of annotator -> list of labels ("" is the
+        unnamed annotator), None where nobody did."""
         db = self._handle()
         f = ffi.new("rl_export_filter *")
         keep = []
@@ -443,9 +449,14 @@ class Store:
             cols["text"] = []
         if meta:
             cols["meta"] = []
+        if annotators:
+            cols["annotations"] = []
 
         def row(r):
             cols["id"].append(_str(r.id))
+            if annotators:
+                a = _str(r.annotations)
+                cols["annotations"].append(json.loads(a) if a else None)
             if multi:
                 n = r.n_labels
                 cols["labels"].append([_str(r.labels[i]) for i in range(n)])

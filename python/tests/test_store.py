@@ -153,3 +153,22 @@ def test_error_kinds(tmp_path, reviews):
     s.close()
     with pytest.raises(revlab.Error, match="closed"):
         s.export()
+
+
+def test_annotators(tmp_path):
+    """Hand labels from several annotators: the review takes the
+    majority's label, and export(annotators=True) says who said what."""
+    db = str(tmp_path / "team.db")
+    with revlab.Store(db) as s:
+        s.import_df(pd.DataFrame({"id": ["a", "b"],
+                                       "text": ["cheap", "late"]}))
+        s.seed({"a": "price", "b": "shipping"}, annotator="ann")
+        s.seed({"a": "shipping"}, annotator="bob")
+        s.seed({"a": "price"}, annotator="cyd")
+        df = s.export(annotators=True)
+    assert list(df.columns) == ["id", "label", "confidence", "source",
+                                "annotations"]
+    assert list(df["label"]) == ["price", "shipping"]
+    assert df["annotations"][0] == {"ann": ["price"], "bob": ["shipping"],
+                                    "cyd": ["price"]}
+    assert df["annotations"][1] == {"ann": ["shipping"]}
