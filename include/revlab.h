@@ -615,6 +615,14 @@ typedef int (*rl_review_info_fn)(void *ctx, const rl_review_info *r);
 RL_API int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed,
 			 size_t limit, rl_review_info_fn fn, void *ctx);
 
+/* Calls fn for up to `limit` reviews that another annotator labelled and
+ * `annotator` (NULL: the unnamed one) has not, in a seeded shuffle as
+ * rl_unlabelled: the reviews a second opinion is wanted on, to measure
+ * agreement. The others' answers are not handed over (a blind second
+ * look). Strings are borrowed for the duration of the call. */
+RL_API int rl_second_opinions(rl_db *db, const char *annotator, uint64_t seed,
+			      size_t limit, rl_review_info_fn fn, void *ctx);
+
 /* ---- Rules ----------------------------------------------------------- */
 
 typedef struct rl_rules_opts {

@@ -49,6 +49,7 @@ enum stmt_id {
 	S_ANN_ALL,
 	S_SEED_OF,
 	S_ANN_OTHERS,
+	S_ANN_SECOND,
 	S_COUNT
 };
 
@@ -189,6 +190,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ANN_OTHERS] =
 		"SELECT count(*) FROM annotations WHERE review_id = ?1 AND "
 		"annotator <> ?2",
+	/* Reviews someone labelled and ?1 did not, shuffled by seed ?2 as
+	 * rl_unlabelled shuffles (store_read.c). */
+	[S_ANN_SECOND] =
+		"SELECT r.ext_id, r.text FROM reviews r WHERE EXISTS (SELECT 1 "
+		"FROM annotations a WHERE a.review_id = r.id AND a.annotator <> "
+		"?1) AND NOT EXISTS (SELECT 1 FROM annotations a WHERE "
+		"a.review_id = r.id AND a.annotator = ?1) ORDER BY (r.id * "
+		"2654435761 + ?2) % 4294967291, r.id LIMIT ?3",
 	[S_SEED_OF] =
 		"SELECT label_id FROM seeds WHERE review_id = ?1 AND origin = "
 		"'hand' ORDER BY label_id",
@@ -436,6 +445,34 @@ int rl_store_ann_others(rl_db *db, int64_t review_id, const char *annotator,
 	*n = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return RL_OK;
+}
+
+int rl_second_opinions(rl_db *db, const char *annotator, uint64_t seed,
+		       size_t limit, rl_review_info_fn fn, void *ctx)
+{
+	rl_clear_error(db);
+	sqlite3_stmt *s = stmt(db, S_ANN_SECOND);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_text(s, 1, annotator ? annotator : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)(seed % 4294967291u));
+	sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX
+						   : (int64_t)limit);
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		rl_review_info ri = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+		};
+		int rc = fn(ctx, &ri);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
 int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,

@@ -256,6 +256,24 @@ static int run(const char *a0, ...)
 		       sizeof err_buf);
 }
 
+/* The same with the file `in` on standard input. */
+static int run_in(const char *in, const char *a0, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = (char *)RL_REVLAB_EXE;
+	argv[argc++] = (char *)a0;
+	va_start(ap, a0);
+	char *a;
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	argv[argc] = NULL;
+	va_end(ap);
+	return tu_exec(argv, in, out_buf, sizeof out_buf, err_buf,
+		       sizeof err_buf);
+}
+
 #define HAS(buf, s) ck_assert_msg(strstr(buf, s) != NULL, \
 				  "'%s' not in: %.600s", s, buf)
 
@@ -459,6 +477,19 @@ START_TEST(cli_team)
 	HAS(err_buf, "bad annotator name");
 	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM annotations WHERE "
 				"annotator = 'dave'"), 1);
+	/* A blind second opinion: carol (whose one answer went with r3's)
+	 * is offered r1, r2, r4 and r5, which others labelled, and calls
+	 * them all price (key 1; labels are numbered by name). */
+	ck_assert_int_eq(run_in(tu_write("keys", "1\n1\n1\n1\n", 0), "label",
+				db, "--interactive", "--second", "--as",
+				"carol", NULL), 0);
+	HAS(out_buf, "no review left that another annotator labelled and "
+	    "carol has not\n4 hand labels saved this session");
+	HAS(out_buf, "r4 -> price\n");
+	ck_assert_int_eq(tu_int(db, "SELECT count(*) FROM annotations WHERE "
+				"annotator = 'carol' AND label_id = (SELECT id "
+				"FROM labels WHERE name = 'price')"), 4);
+	ck_assert_int_eq(run("label", db, "--second", NULL), 2);
 	unsetenv("REVLAB_ANNOTATOR");
 	tu_teardown();
 }

@@ -1,11 +1,13 @@
 /*
  * cmd_label.c - `revlab label DB ID LABEL [--as NAME]`, and `revlab label
- * DB --interactive [--next] [--as NAME]`: one review at a time on the terminal, label
+ * DB --interactive [--next | --second] [--as NAME]`: one review at a time on the terminal, label
  * names on number keys, s skip, u undo, q quit; in a multi-label store
  * the numbers toggle labels and enter moves on. Each answer is saved at
  * once (its own transaction), so quitting or a crash loses nothing. With
- * --next the reviews come in `revlab next` order, with the reason. The
- * answers are NAME's (default: cli_annotator's).
+ * --next the reviews come in `revlab next` order, with the reason; with
+ * --second those another annotator labelled and NAME has not, blind (a
+ * second opinion, for `revlab agreement`). The answers are NAME's
+ * (default: cli_annotator's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +140,7 @@ static void show_keys(const session *s, int multi, unsigned on)
  * labels. In a single-label store a number labels the review and moves
  * on. */
 static int interactive(rl_db *db, unsigned long seed, int next,
-		       const char *who)
+		       int second, const char *who)
 {
 	session s = { 0 };
 	int rc = rl_labels(db, add_name, &s), done = 0;
@@ -174,11 +176,20 @@ static int interactive(rl_db *db, unsigned long seed, int next,
 			if (next)
 				rc = rl_next(db, NULL, (size_t)(BATCH +
 					     s.n_skipped), add_next, &s);
+			else if (second)
+				rc = rl_second_opinions(db, who, seed++, BATCH,
+							add_review, &s);
 			else
 				rc = rl_unlabelled(db, RL_ORDER_RANDOM, seed++,
 						   BATCH, add_review, &s);
 			if (rc != RL_OK)
 				goto out;
+			if (s.n == 0 && second) {
+				printf("no review left that another annotator "
+				       "labelled and %s has not\n",
+				       *who ? who : "the unnamed annotator");
+				break;
+			}
 			if (s.n == 0) {
 				printf(s.n_skipped ? "nothing more to offer; "
 				       "the rest were skipped\n"
@@ -288,7 +299,7 @@ out:
 
 int cmd_label(int argc, char **argv)
 {
-	int inter = 0, next = 0;
+	int inter = 0, next = 0, second = 0;
 	unsigned long seed = 1;
 	const char *as = NULL;
 	char *args[3];
@@ -298,6 +309,8 @@ int cmd_label(int argc, char **argv)
 			inter = 1;
 		else if (!strcmp(argv[i], "--next"))
 			next = 1;
+		else if (!strcmp(argv[i], "--second"))
+			second = 1;
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--as") && i + 1 < argc)
@@ -310,8 +323,12 @@ int cmd_label(int argc, char **argv)
 		else
 			return cli_usage("label", "too many arguments");
 	}
-	if (next && !inter)
-		return cli_usage("label", "--next goes with --interactive");
+	if ((next || second) && !inter)
+		return cli_usage("label", "--%s goes with --interactive",
+				 next ? "next" : "second");
+	if (next && second)
+		return cli_usage("label", "--next and --second exclude each "
+				 "other");
 	if (inter ? n != 1 : n != 3)
 		return cli_usage("label", inter ? "--interactive takes only DB"
 						: "expected DB ID LABEL");
@@ -320,7 +337,8 @@ int cmd_label(int argc, char **argv)
 		return EXIT_FAIL;
 	int rc;
 	if (inter) {
-		rc = interactive(db, seed, next, cli_annotator(as));
+		rc = interactive(db, seed, next, second,
+				 cli_annotator(as));
 	} else {
 		rc = rl_seed_set_as(db, args[1], args[2], cli_annotator(as));
 		rc = rc == RL_OK ? EXIT_OK : cli_fail(db, rc);

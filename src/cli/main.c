@@ -147,8 +147,9 @@ static const struct {
 	  NULL },
 	{ { "label", cmd_label, "hand-label one review, or many interactively",
 	    "usage: revlab label DB ID LABEL [--as NAME]\n"
-	    "       revlab label DB --interactive [--seed N | --next] "
-	    "[--as NAME]\n"
+	    "       revlab label DB --interactive [--seed N | --next | "
+	    "--second]\n"
+	    "                       [--as NAME]\n"
 	    "\n"
 	    "Gives review ID the hand label LABEL: in a single-label store it\n"
 	    "replaces any it had, in a multi-label store it is added to its\n"
@@ -162,7 +163,9 @@ static const struct {
 	    "The answers are NAME's (default $REVLAB_ANNOTATOR, else $USER):\n"
 	    "each annotator's answers are kept, and a review several of them\n"
 	    "labelled takes the majority's label, a tie going to the label\n"
-	    "given last (see `revlab agreement`).\n" },
+	    "given last (see `revlab agreement`). --second offers, instead,\n"
+	    "the reviews another annotator labelled and NAME has not,\n"
+	    "without their answers: a blind second opinion.\n" },
 	  NULL },
 	{ { "next", cmd_next, "the unlabelled reviews worth labelling next",
 	    "usage: revlab next DB [-n N] [--json] [-p name=value]...\n"
