@@ -328,6 +328,39 @@ static int do_suspects(void *arg)
 	return rl_suspects(db, &o, 3, on_suspect, NULL, NULL);
 }
 
+/* Another annotator's answer, arg {id, label, annotator}: the review's
+ * hand label is resolved again from every answer. */
+static int do_second(void *arg)
+{
+	const char *const *a = arg;
+	return rl_seed_set_as(db, a[0], a[1], a[2]);
+}
+
+static int do_agreement(void *arg)
+{
+	(void)arg;
+	rl_agreement_report *a = NULL;
+	int rc = rl_agreement(db, &a);
+	rl_agreement_free(a);
+	return rc;
+}
+
+static int on_annotator(void *ctx, const rl_annotator_disputes *a)
+{
+	(void)ctx;
+	(void)a;
+	return 0;
+}
+
+static int do_by_annotator(void *arg)
+{
+	(void)arg;
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 2;
+	return rl_suspects_by_annotator(db, &o, on_annotator, NULL, NULL);
+}
+
 /* The whole job, on a store whose stages before propagation are up to
  * date, so that a failure anywhere leaves it as it was. */
 static int do_run(void *arg)
@@ -429,6 +462,15 @@ START_TEST(labelling)
 	/* next and suspects write nothing; they must fail cleanly too. */
 	ck_assert_int_gt(each_allocation(do_next, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_suspects, NULL), 1);
+	/* Annotators: a second one's answers, agreement, who is disputed. */
+	static const char *agree[] = { "1", "bad", "bob" },
+			  *other[] = { "4", "bad", "bob" },
+			  *third[] = { "4", "good", "cyd" };
+	ck_assert_int_gt(each_allocation(do_second, (void *)agree), 1);
+	ck_assert_int_gt(each_allocation(do_second, (void *)other), 1);
+	ck_assert_int_gt(each_allocation(do_second, (void *)third), 1);
+	ck_assert_int_gt(each_allocation(do_agreement, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_by_annotator, NULL), 1);
 }
 END_TEST
 
