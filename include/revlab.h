@@ -577,8 +577,8 @@ typedef struct rl_agreement_report {
 	 * each label given or not by each annotator of the review. */
 	double alpha;
 	uint32_t n_pairs;
-	const rl_agreement_pair *pairs;	/* [n_pairs] every two annotators,
-					   (0,1), (0,2) ... by index */
+	/* [n_pairs] every two annotators, (0,1), (0,2) ... by index */
+	const rl_agreement_pair *pairs;
 	/* Per label, each as a yes/no question on the reviews (single-
 	 * label: "is the answer l?"): alpha [n_labels] and each pair's
 	 * kappa [n_labels][n_pairs]. */

@@ -139,7 +139,8 @@ int rl_kripp_alpha(const rl_coded *d, double *alpha, uint64_t *pairable)
 		free(nc);
 		return RL_ENOMEM;
 	}
-	double obs = 0;		/* sum of (m_u^2 - sum_c n_uc^2) / (m_u - 1) */
+	/* the sum of (m_u^2 - sum_c n_uc^2) / (m_u - 1) */
+	double obs = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		uint64_t m = 0, sq = 0;
 		for (uint32_t c = 0; c < d->coders; c++) {

@@ -194,10 +194,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	 * rl_unlabelled shuffles (store_read.c). */
 	[S_ANN_SECOND] =
 		"SELECT r.ext_id, r.text FROM reviews r WHERE EXISTS (SELECT 1 "
-		"FROM annotations a WHERE a.review_id = r.id AND a.annotator <> "
-		"?1) AND NOT EXISTS (SELECT 1 FROM annotations a WHERE "
-		"a.review_id = r.id AND a.annotator = ?1) ORDER BY (r.id * "
-		"2654435761 + ?2) % 4294967291, r.id LIMIT ?3",
+		"FROM annotations a WHERE a.review_id = r.id AND "
+		"a.annotator <> ?1) AND NOT EXISTS (SELECT 1 FROM annotations "
+		"a WHERE a.review_id = r.id AND a.annotator = ?1) ORDER BY "
+		"(r.id * 2654435761 + ?2) % 4294967291, r.id LIMIT ?3",
 	[S_SEED_OF] =
 		"SELECT label_id FROM seeds WHERE review_id = ?1 AND origin = "
 		"'hand' ORDER BY label_id",

@@ -33,8 +33,8 @@ static int32_t *table(const char *const *rows, uint32_t coders, size_t *n)
 	for (uint32_t c = 0; c < coders; c++) {
 		ck_assert_uint_eq(strlen(rows[c]), *n);
 		for (size_t i = 0; i < *n; i++)
-			v[i * coders + c] = rows[c][i] == '.' ? -1
-							      : rows[c][i] - '0';
+			v[i * coders + c] = rows[c][i] == '.'
+					    ? -1 : rows[c][i] - '0';
 	}
 	return v;
 }
@@ -607,7 +607,8 @@ START_TEST(dispute_rules_match_suspects)
 	uint8_t flagged[N] = { 0 };
 	for (size_t k = 0; k < n; k++) {
 		flagged[picks[k].row] = 1;
-		ck_assert_int_eq(conf[picks[k].row], (int32_t)picks[k].suggested);
+		ck_assert_int_eq(conf[picks[k].row],
+				 (int32_t)picks[k].suggested);
 	}
 	size_t m = 0;
 	for (size_t i = 0; i < N; i++) {

@@ -561,8 +561,8 @@ START_TEST(upgrade_from_v3_keeps_labels)
 		"INSERT INTO reviews(ext_id, text) VALUES ('r1', 'a'), "
 		"('r2', 'b'), ('r3', 'c');"
 		"INSERT INTO labels(name) VALUES ('price'), ('quality');"
-		"INSERT INTO seeds(review_id, label_id, origin, created) VALUES "
-		"(1, 1, 'hand', '2026-01-02T00:00:00Z'), "
+		"INSERT INTO seeds(review_id, label_id, origin, created) "
+		"VALUES (1, 1, 'hand', '2026-01-02T00:00:00Z'), "
 		"(2, 2, 'hand', '2026-01-01T00:00:00Z'), "
 		"(3, 1, 'cluster', '2026-01-01T00:00:00Z');",
 		NULL, NULL, NULL), SQLITE_OK);

@@ -1,8 +1,9 @@
 /*
  * cmd_export.c - `revlab export DB [--format csv|tsv|jsonl|sqlite]
  * [--text] [--long] [--annotators] [--label L] [--source S]
- * [--min-confidence X] [-o FILE]`: the labelled table, streamed row by row (memory does not
- * grow with the store). CSV quoting is libcsv's (RFC 4180).
+ * [--min-confidence X] [-o FILE]`: the labelled table, streamed row by
+ * row (memory does not grow with the store). CSV quoting is libcsv's
+ * (RFC 4180).
  *
  * A multi-label store's row holds a review's labels: joined by '|' in the
  * fields labels, confidences and sources (CSV, TSV), as arrays (JSONL);

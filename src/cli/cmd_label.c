@@ -1,13 +1,13 @@
 /*
  * cmd_label.c - `revlab label DB ID LABEL [--as NAME]`, and `revlab label
- * DB --interactive [--next | --second] [--as NAME]`: one review at a time on the terminal, label
- * names on number keys, s skip, u undo, q quit; in a multi-label store
- * the numbers toggle labels and enter moves on. Each answer is saved at
- * once (its own transaction), so quitting or a crash loses nothing. With
- * --next the reviews come in `revlab next` order, with the reason; with
- * --second those another annotator labelled and NAME has not, blind (a
- * second opinion, for `revlab agreement`). The answers are NAME's
- * (default: cli_annotator's).
+ * DB --interactive [--next | --second] [--as NAME]`: one review at a
+ * time on the terminal, label names on number keys, s skip, u undo, q
+ * quit; in a multi-label store the numbers toggle labels and enter moves
+ * on. Each answer is saved at once (its own transaction), so quitting or
+ * a crash loses nothing. With --next the reviews come in `revlab next`
+ * order, with the reason; with --second those another annotator labelled
+ * and NAME has not, blind (a second opinion, for `revlab agreement`).
+ * The answers are NAME's (default: cli_annotator's).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -28,7 +28,8 @@ int cmd_unlabel(int argc, char **argv)
 	if (n < 2)
 		return cli_usage("unlabel", "missing DB or ID");
 	if (all && as)
-		return cli_usage("unlabel", "--all and --as exclude each other");
+		return cli_usage("unlabel", "--all and --as exclude each "
+				 "other");
 	rl_db *db = cli_open(args[0]);
 	if (!db)
 		return EXIT_FAIL;
