@@ -533,7 +533,9 @@ RL_API int rl_seed_unset_label_as(rl_db *db, const char *ext_id,
  * header a third field is an error, as before.
  * In a single-label store the conflict refused is a second, different
  * label from the same annotator ("FILE:LINE: review ID already has label
- * A from NAME (line N)"); different annotators may disagree. */
+ * A from NAME (line N)"); different annotators may disagree.
+ * st->set counts the file's distinct (review, label, annotator)
+ * answers. */
 RL_API int rl_seed_file_as(rl_db *db, const char *path, const char *annotator,
 			   rl_seed_stats *st);
 
