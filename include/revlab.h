@@ -739,7 +739,7 @@ RL_API int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
 
 typedef struct rl_propagate_opts {
 	double alpha;		/* weight of the neighbours vs own evidence;
-				   0.9 */
+				   0.5 */
 	double tol;		/* stop when no score moves more; 1e-6 */
 	int max_iter;		/* 200 */
 	double rule_strength;	/* a rule vote's weight next to a seed's 1;

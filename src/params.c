@@ -137,7 +137,7 @@ const size_t rl_graph_nparams =
 	sizeof rl_graph_params / sizeof rl_graph_params[0];
 
 const rl_param_def rl_propagate_params[] = {
-	P(rl_propagate_opts, "double", RL_PT_DOUBLE, alpha, "0.9", 0, 0.9999,
+	P(rl_propagate_opts, "double", RL_PT_DOUBLE, alpha, "0.5", 0, 0.9999,
 	  "weight of the neighbours against a review's own evidence"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, tol, "1e-6", 1e-15, 1,
 	  "stop when no score moves by more"),
@@ -168,9 +168,9 @@ const size_t rl_propagate_nparams =
 const rl_param_def rl_train_params[] = {
 	E(rl_eval_opts, model, classifier_names, "auto",
 	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), "
-	  "auto (run picks by cross-validation; elsewhere logreg), or "
 	  "pool (the three as one linear model, each scaled to the same "
-	  "spread of logits)"),
+	  "spread of logits), or auto (single-label stores: pool; "
+	  "multi-label: run picks by cross-validation, elsewhere logreg)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,

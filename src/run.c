@@ -270,6 +270,12 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 {
 	rl_eval_opts eo = o->train;
 	eo.prop = o->prop;
+	/* A single-label store trains the pool unless told otherwise:
+	 * choosing one of the three by cross-validation on a few hand
+	 * labels lost to it on the development suite. A multi-label store
+	 * chooses (its one-vs-rest pool lost there). */
+	if (eo.model == RL_CLASSIFIER_AUTO && !rl_db_multi_label(db))
+		eo.model = RL_CLASSIFIER_POOL;
 	eo.prop.progress = NULL;
 	/* Only the evaluation the choice rests on is kept. */
 	eo.save = 0;

@@ -363,9 +363,17 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
 int rl_eval_check(rl_db *db, const rl_eval_opts *o)
 {
 	if ((unsigned)o->model > RL_CLASSIFIER_POOL)
-		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb or "
-			       "auto, not %d", (int)o->model);
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb, auto "
+			       "or pool, not %d", (int)o->model);
 	return rl_propagate_check(db, &o->prop);
+}
+
+rl_classifier rl_classifier_default(const rl_db *db, rl_classifier m)
+{
+	if (m != RL_CLASSIFIER_AUTO)
+		return m;
+	return rl_db_multi_label(db) ? RL_CLASSIFIER_LOGREG
+				     : RL_CLASSIFIER_POOL;
 }
 
 int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,

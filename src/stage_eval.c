@@ -25,6 +25,7 @@ static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 	int rc = rl_eval_check(db, use);
 	if (rc != RL_OK)
 		return rc;
+	use->model = rl_classifier_default(db, use->model);
 	return rl_propagate_prepare(db, &use->prop, &use->prop);
 }
 

@@ -228,8 +228,8 @@ static int reason_multi(const rl_evidence *ev, const rl_next_in *in,
 		if (pick[np] < 0)
 			break;
 	}
-	rc = rl_buf_append(b, p->uncertainty > 0.5 ? "unsure: " : "leans: ",
-			   8);
+	const char *head = p->uncertainty > 0.5 ? "unsure: " : "leans: ";
+	rc = rl_buf_append(b, head, strlen(head));
 	for (int a = 0; rc == RL_OK && a < np; a++) {
 		const char *name = ev->label_names[pick[a]];
 		unsure[(*n_unsure)++] = name;

@@ -292,6 +292,9 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			       rl_method_name(m));
 	if ((rc = rl_eval_check(db, o)) != RL_OK)
 		return rc;
+	rl_eval_opts given = *o;
+	given.model = rl_classifier_default(db, given.model);
+	o = &given;
 	char pj[160];
 	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"model\":\"%s\","
 		 "\"l2\":%g,\"neighbours\":%d}", rl_method_name(m),

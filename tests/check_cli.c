@@ -726,14 +726,14 @@ START_TEST(example_end_to_end)
 	 * and shows the blend among the ways of labelling. */
 	HAS(out_buf, "choose:    propagation's settings, each scored by the "
 		"best cross-validated\n           macro-F1 of propagation, "
-		"the nb model and the blend:\n");
+		"the pool model and the blend:\n");
 	HAS(out_buf, "\n            10 neighbours, uniform class shares: 0.");
 	HAS(out_buf, "\n             5 neighbours, uniform class shares: 0.");
 	HAS(out_buf, "           taking 10 neighbours, uniform class shares: "
 		"the first within one\n");
 	HAS(out_buf, "  blend     ");
 	HAS(out_buf, "<- chosen");
-	HAS(out_buf, "choose:    propagation (cross-validated macro-F1 ");
+	HAS(out_buf, "choose:    blend pool (cross-validated macro-F1 ");
 	/* With as many hand labels for every label, the seeds' shares are
 	 * uniform: only one of the two is tried. */
 	ck_assert_ptr_null(strstr(out_buf, "seeds   class shares: "));

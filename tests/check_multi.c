@@ -232,6 +232,18 @@ START_TEST(run_end_to_end)
 	ck_assert_ptr_nonnull(r->eval);
 	ck_assert_int_eq(r->eval->multi, 1);
 	ck_assert(r->eval->methods[r->method].macro_f1 > 0.8);
+	/* A multi-label store chooses its classifier: the one with the
+	 * top cross-validated score, the first of equals. */
+	ck_assert(r->ran[RL_STEP_CLASSIFIER]);
+	ck_assert_uint_eq(r->n_classifiers, 3);
+	ck_assert_int_eq(r->model,
+			 r->classifiers[r->classifier_chosen].kind);
+	for (size_t k = 0; k < r->n_classifiers; k++)
+		ck_assert(k < r->classifier_chosen
+			  ? r->classifiers[k].macro_f1 <
+			    r->classifiers[r->classifier_chosen].macro_f1
+			  : r->classifiers[k].macro_f1 <=
+			    r->classifiers[r->classifier_chosen].macro_f1);
 	/* Hand labels stand, both of them. */
 	char got[64];
 	labels_of("b0", got, sizeof got);
