@@ -31,13 +31,13 @@ static void print_label(const rl_run_report *r)
 		       "keeping propagation (%s)\n", r->why_not);
 		return;
 	}
-	printf("\n");
 	if (r->model == RL_CLASSIFIER_POOL && r->n_classifiers == 0)
 		printf("classify:  pool: logistic regression, naive Bayes and "
 		       "complement NB as one\n           model, the default "
 		       "of a single-label store (picking one of them\n"
 		       "           on a few hand labels lost to it on the "
 		       "development suite)\n");
+	printf("\n");
 	cli_print_eval(er, stdout);
 	int with_model = r->method == RL_METHOD_MODEL ||
 			 r->method == RL_METHOD_BLEND;
