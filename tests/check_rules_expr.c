@@ -473,11 +473,11 @@ START_TEST(lint_cli)
 	char want[2048];
 	const char *f = tu_path("rules.txt");
 	snprintf(want, sizeof want,
-		 "%s:2: redundant: the 2 reviews it matches are all matched "
+		 "%s:2: redundant: all 2 reviews it matches are matched "
 		 "by line 1, for 'late' too\n"
 		 "%s:3: never hits: rule for 'food' matches none of the 8 "
 		 "reviews\n"
-		 "%s:4: redundant: the 3 reviews it matches are all matched "
+		 "%s:4: redundant: all 3 reviews it matches are matched "
 		 "by line 1, for 'late' too\n"
 		 "3 of 6 rules with findings\n", f, f, f);
 	ck_assert_str_eq(out, want);

@@ -46,6 +46,7 @@ typedef struct cli_progress {
 	int quiet, tty;
 	double start, last_line;	/* start of the current stage */
 	char stage[32];			/* its name */
+	uint64_t done, total;		/* its last count */
 	int drawn;
 } cli_progress;
 

@@ -200,10 +200,13 @@ static void print_lint(const rl_rules_report *r, const rl_lint_opts *o,
 				"matches none of the %llu reviews\n", src,
 				x->line, lab, (unsigned long long)r->reviews);
 		if (x->lint & RL_LINT_REDUNDANT)
-			fprintf(out, "%s:%d: redundant: the %llu reviews it "
-				"matches are all matched by line %d, for "
-				"'%s' too\n", src, x->line,
-				(unsigned long long)x->hits, x->subset_of,
+			fprintf(out, "%s:%d: redundant: %s %llu review%s it "
+				"matches %s matched by line %d, for '%s' "
+				"too\n", src, x->line,
+				x->hits == 1 ? "the" : "all",
+				(unsigned long long)x->hits,
+				x->hits == 1 ? "" : "s",
+				x->hits == 1 ? "is" : "are", x->subset_of,
 				lab);
 		if (!(x->lint & RL_LINT_BROAD))
 			continue;

@@ -177,11 +177,16 @@ int cli_progress_cb(void *ctx, const char *stage, uint64_t done,
 	if (p->quiet)
 		return 0;
 	double now = cli_now();
-	/* Rates and ETAs are per stage: `run` shares one cli_progress. */
-	if (strncmp(stage, p->stage, sizeof p->stage - 1)) {
+	/* Rates and ETAs are per stage: `run` shares one cli_progress. A
+	 * count going back, or a new total, is a new stage of the same
+	 * name (run's labelling propagates again after propagation). */
+	if (strncmp(stage, p->stage, sizeof p->stage - 1) ||
+	    done < p->done || total != p->total) {
 		snprintf(p->stage, sizeof p->stage, "%s", stage);
 		p->start = now;
 	}
+	p->done = done;
+	p->total = total;
 	double el = now - p->start;
 	/* Only a stage that lasts a while earns a progress line; without a
 	 * terminal, one line every 5 seconds is enough for a log. */
