@@ -166,7 +166,7 @@ size_t rl_one_se(const double *score, const double *se, size_t n)
 void rl_eval_choose(rl_eval_report *r)
 {
 	static const rl_method pref[RL_METHOD_CANDIDATES] = {
-		RL_METHOD_BLEND, RL_METHOD_MODEL, RL_METHOD_PROPAGATION,
+		RL_METHOD_MODEL, RL_METHOD_BLEND, RL_METHOD_PROPAGATION,
 		RL_METHOD_RULES,
 	};
 	double f[RL_METHOD_CANDIDATES], se[RL_METHOD_CANDIDATES];

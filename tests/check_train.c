@@ -337,7 +337,7 @@ END_TEST
 /* The stored report is the JSON eval --json prints, with what the
  * report draws: confusion, reliability bins, learning curve. */
 /* The choice: the top method, its standard error, and the first method
- * (blend, model, propagation, rules) within it. */
+ * (model, blend, propagation, rules) within it. */
 START_TEST(one_standard_error_rule)
 {
 	ck_assert_double_eq_tol(rl_eval_se(0.8, 100), 0.04, 1e-12);
@@ -356,7 +356,7 @@ START_TEST(one_standard_error_rule)
 						  r->seeds), 1e-12);
 	ck_assert_double_ge(m[r->best].macro_f1,
 			    m[r->top].macro_f1 - r->se - 1e-9);
-	const rl_method pref[] = { RL_METHOD_BLEND, RL_METHOD_MODEL,
+	const rl_method pref[] = { RL_METHOD_MODEL, RL_METHOD_BLEND,
 				   RL_METHOD_PROPAGATION, RL_METHOD_RULES };
 	for (int q = 0; pref[q] != r->best; q++)
 		ck_assert_double_lt(m[pref[q]].macro_f1,
@@ -861,7 +861,7 @@ START_TEST(cv_by_hand)
 	ck_assert_double_eq(r->methods[RL_METHOD_MODEL].macro_f1, 1);
 	ck_assert_double_eq(r->methods[RL_METHOD_BLEND].macro_f1, 1);
 	ck_assert_int_eq(r->top, RL_METHOD_PROPAGATION);
-	ck_assert_int_eq(r->best, RL_METHOD_BLEND);
+	ck_assert_int_eq(r->best, RL_METHOD_MODEL);
 	/* The baselines: no rules, no votes; the feature alone is enough
 	 * for the classifier on the hand labels. */
 	ck_assert_double_eq(r->methods[RL_METHOD_MAJORITY].coverage, 0);
@@ -943,11 +943,18 @@ START_TEST(choice_skips_baselines)
 	rl_eval_choose(&r);
 	ck_assert_int_eq(r.top, RL_METHOD_MODEL);
 	ck_assert_double_eq_tol(r.se, rl_eval_se(0.7, 100), 1e-12);
-	ck_assert_int_eq(r.best, RL_METHOD_BLEND);
-	/* Beyond the blend's reach, the model. */
-	r.methods[RL_METHOD_BLEND].macro_f1 = 0.6;
-	rl_eval_choose(&r);
 	ck_assert_int_eq(r.best, RL_METHOD_MODEL);
+	/* The blend on top, the model within one standard error of it:
+	 * the model, first in the order. */
+	r.methods[RL_METHOD_MODEL].macro_f1 = 0.67;
+	r.methods[RL_METHOD_BLEND].macro_f1 = 0.7;
+	rl_eval_choose(&r);
+	ck_assert_int_eq(r.top, RL_METHOD_BLEND);
+	ck_assert_int_eq(r.best, RL_METHOD_MODEL);
+	/* Beyond the model's reach, the blend. */
+	r.methods[RL_METHOD_MODEL].macro_f1 = 0.6;
+	rl_eval_choose(&r);
+	ck_assert_int_eq(r.best, RL_METHOD_BLEND);
 	ck_assert_int_lt(RL_METHOD_CANDIDATES, RL_METHOD_COUNT);
 	ck_assert_int_eq(RL_METHOD_MAJORITY, RL_METHOD_CANDIDATES);
 }

@@ -54,8 +54,9 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 		print_multi(r, out);
 		if (r->best != r->top)
 			fprintf(out, "  (%s has the top macro-F1, but %s is "
-				"within one standard error (%.3f) of it\n  and "
-				"combines more evidence)\n",
+				"within one standard error (%.3f) of it,\n  the "
+				"first of those in the order model, blend, "
+				"propagation, rules)\n",
 				rl_method_name(r->top),
 				rl_method_name(r->best), r->se);
 		return;
@@ -96,9 +97,10 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 		r->model_ece_calibrated);
 	if (r->best != r->top)
 		fprintf(out, "  (%s has the top macro-F1, but %s is within one "
-			"standard error (%.3f) of it\n  and combines more "
-			"evidence: with these few hand labels the difference "
-			"is noise)\n", rl_method_name(r->top),
+			"standard error (%.3f) of it,\n  the first of those in "
+			"the order model, blend, propagation, rules: with these "
+			"few hand labels the difference is noise)\n",
+			rl_method_name(r->top),
 			rl_method_name(r->best), r->se);
 	if (r->min_per_label < 5)
 		fprintf(out, "warning: a label has only %u hand labels; with "
