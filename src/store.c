@@ -232,6 +232,25 @@ int rl_sql_bind_text(sqlite3_stmt *s, int i, const char *t, size_t n)
 	return sqlite3_bind_text64(s, i, t, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
+int rl_sql_review_infos(rl_db *db, sqlite3_stmt *s, rl_review_info_fn fn,
+			void *ctx)
+{
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		rl_review_info ri = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+		};
+		int rc = fn(ctx, &ri);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
 int rl_sql_copy_col(sqlite3_stmt *s, int col, rl_buf *b)
 {
 	b->len = 0;

@@ -66,6 +66,13 @@ int rl_sql_bind_text(sqlite3_stmt *s, int i, const char *t, size_t n);
  * terminated. RL_OK or RL_ENOMEM. */
 int rl_sql_copy_col(sqlite3_stmt *s, int col, rl_buf *b);
 
+/* Steps s (bound) through its rows of (external id, text), handing each
+ * to fn as an rl_review_info borrowed for the call; resets s. fn's
+ * nonzero return stops the walk and is returned; else RL_OK, or RL_EDB
+ * if a step fails. */
+int rl_sql_review_infos(rl_db *db, sqlite3_stmt *s, rl_review_info_fn fn,
+			void *ctx);
+
 /* *n gets the one integer that sql (a fixed query, prepared for this
  * call) selects. */
 int rl_sql_count(rl_db *db, const char *sql, uint64_t *n);

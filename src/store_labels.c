@@ -301,9 +301,12 @@ int rl_store_seed_drop(rl_db *db, int64_t review_id, int64_t label_id)
 	return rl_sql_exec(db, s);
 }
 
-int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out)
+/* The one text column statement `which` gives for review_id, into out
+ * (an aggregate, so it always has a row). */
+static int review_text(rl_db *db, enum stmt_id which, int64_t review_id,
+		       rl_buf *out)
 {
-	sqlite3_stmt *s = stmt(db, S_SEED_NAMES);
+	sqlite3_stmt *s = stmt(db, which);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
@@ -312,6 +315,11 @@ int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out)
 	int rc = rl_sql_copy_col(s, 0, out);
 	sqlite3_reset(s);
 	return rc;
+}
+
+int rl_store_seed_names(rl_db *db, int64_t review_id, rl_buf *out)
+{
+	return review_text(db, S_SEED_NAMES, review_id, out);
 }
 
 int rl_store_seeds_each(rl_db *db, rl_pair_fn fn, void *ctx)
@@ -395,15 +403,7 @@ int rl_store_ann_of(rl_db *db, int64_t review_id, rl_ann_fn fn, void *ctx)
 
 int rl_store_ann_names(rl_db *db, int64_t review_id, rl_buf *out)
 {
-	sqlite3_stmt *s = stmt(db, S_ANN_NAMES);
-	if (!s)
-		return RL_EDB;
-	sqlite3_bind_int64(s, 1, review_id);
-	if (rl_sql_step(db, s) != SQLITE_ROW)
-		return RL_EDB;
-	int rc = rl_sql_copy_col(s, 0, out);
-	sqlite3_reset(s);
-	return rc;
+	return review_text(db, S_ANN_NAMES, review_id, out);
 }
 
 int rl_store_annotations_each(rl_db *db, rl_ann_row_fn fn, void *ctx)
@@ -459,20 +459,7 @@ int rl_second_opinions(rl_db *db, const char *annotator, uint64_t seed,
 	sqlite3_bind_int64(s, 2, (int64_t)(seed % 4294967291u));
 	sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX
 						   : (int64_t)limit);
-	int r;
-	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		rl_review_info ri = {
-			(const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-		};
-		int rc = fn(ctx, &ri);
-		if (rc) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+	return rl_sql_review_infos(db, s, fn, ctx);
 }
 
 int rl_store_seed_of(rl_db *db, int64_t review_id, int64_t *ids, size_t cap,

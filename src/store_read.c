@@ -262,20 +262,7 @@ int rl_unlabelled(rl_db *db, rl_order order, uint64_t seed, size_t limit,
 	sqlite3_bind_int64(s, 1, (int64_t)(seed % 4294967291u));
 	sqlite3_bind_int64(s, 2, limit > INT64_MAX ? INT64_MAX
 						   : (int64_t)limit);
-	int r;
-	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		rl_review_info ri = {
-			(const char *)sqlite3_column_text(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-		};
-		int rc = fn(ctx, &ri);
-		if (rc) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+	return rl_sql_review_infos(db, s, fn, ctx);
 }
 
 int rl_rule_hits(rl_db *db, int line, int wrong_only, rl_hit_fn fn,
