@@ -164,7 +164,10 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		return RL_OK;
 	}
 	rl_eval_opts o = *eo;
-	if (o.model == RL_CLASSIFIER_AUTO)
+	/* Settings are scored with naive Bayes, the cheapest fit, when the
+	 * classifier is chosen or is the pool (whose logistic regression
+	 * would double run's time for the same choice). */
+	if (o.model == RL_CLASSIFIER_AUTO || o.model == RL_CLASSIFIER_POOL)
 		o.model = RL_CLASSIFIER_NB;
 	rep->settings_model = o.model;
 	double fs[RL_RUN_MAX_SETTINGS], ses[RL_RUN_MAX_SETTINGS];

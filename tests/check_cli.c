@@ -726,7 +726,7 @@ START_TEST(example_end_to_end)
 	 * and shows the blend among the ways of labelling. */
 	HAS(out_buf, "choose:    propagation's settings, each scored by the "
 		"best cross-validated\n           macro-F1 of propagation, "
-		"the pool model and the blend:\n");
+		"the nb model and the blend:\n");
 	HAS(out_buf, "\n            10 neighbours, uniform class shares: 0.");
 	HAS(out_buf, "\n             5 neighbours, uniform class shares: 0.");
 	HAS(out_buf, "           taking 10 neighbours, uniform class shares: "

@@ -111,7 +111,7 @@ START_TEST(run_labels_as_its_choices_do)
 			 r->settings[r->setting_chosen].class_prior);
 	ck_assert_uint_eq(r->n_classifiers, 0);
 	ck_assert_int_eq(r->model, RL_CLASSIFIER_POOL);
-	ck_assert_int_eq(r->settings_model, RL_CLASSIFIER_POOL);
+	ck_assert_int_eq(r->settings_model, RL_CLASSIFIER_NB);
 	ck_assert_ptr_nonnull(r->eval);
 	ck_assert_int_eq(r->method, r->eval->best);
 	ck_assert_int_gt(r->eval->id, 0);
