@@ -1694,6 +1694,73 @@ typedef int (*rl_run_fn)(void *ctx, const rl_run_info *run);
  * value if it is non-zero. */
 RL_API int rl_runs_last(rl_db *db, rl_run_fn fn, void *ctx);
 
+/* ---- Size on disk and vacuum ---------------------------------------- */
+
+/* What the store takes on disk. file_bytes and wal_bytes are the sizes
+ * of the database file and of its -wal file (0 without one) as the file
+ * system reports them; page_count pages of page_size bytes are the
+ * database as SQLite sees it (pages still in the -wal file included),
+ * free_pages of them unused, which `VACUUM` gives back. */
+typedef struct rl_db_size {
+	uint64_t file_bytes;
+	uint64_t wal_bytes;
+	uint64_t page_size;
+	uint64_t page_count;
+	uint64_t free_pages;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
+} rl_db_size;
+
+/* Fills *out for the store. Changes nothing; works on a store opened
+ * read-only. RL_EIO if the file cannot be examined (stat). */
+RL_API int rl_db_size_get(rl_db *db, rl_db_size *out);
+
+/* One table's share of the file: its pages and those of its indexes.
+ * derived is 1 for the tables `rl_vacuum(db, 1, ...)` empties. */
+typedef struct rl_table_size {
+	const char *name;	/* borrowed for the duration of the call */
+	uint64_t bytes;
+	uint64_t pages;
+	int derived;
+} rl_table_size;
+
+typedef int (*rl_table_size_fn)(void *ctx, const rl_table_size *t);
+
+/* Calls fn for every table of the store, biggest first (ties by name),
+ * measured by SQLite's dbstat virtual table; SQLite's own schema table
+ * is named "sqlite_schema". Stops early and returns fn's value if it is
+ * non-zero. RL_ENOTFOUND, saying so, when the SQLite linked was built
+ * without dbstat (SQLITE_ENABLE_DBSTAT_VTAB); nothing is estimated
+ * then. Changes nothing. */
+RL_API int rl_table_sizes(rl_db *db, rl_table_size_fn fn, void *ctx);
+
+typedef struct rl_vacuum_stats {
+	rl_db_size before;
+	rl_db_size after;
+	uint64_t rows_dropped;	/* with derived: the rows deleted */
+	uint64_t reserved_[4];
+} rl_vacuum_stats;
+
+/* Rebuilds the store's file without its free pages (SQLite's VACUUM),
+ * then checkpoints the -wal file into it and truncates that. With
+ * derived set it first deletes, in one transaction recorded as a run
+ * of stage "vacuum", what `rl_run` makes again from the reviews, hand
+ * labels, rules and settings, unchanged: every review's tokens and
+ * vectors, the neighbour graph (and its setting "graph", so the graph
+ * is built afresh) and the rule hits with the record of which reviews
+ * the rules were matched against. The vocabulary (terms), the
+ * vectorizer's fit (features, projection), the assignments, label
+ * scores, predictions, models, evaluations and clusters stay: they are
+ * results, or what stored models and the labelling depend on, and the
+ * next rl_run rebuilds the rest with them as it was (the next rl_run is
+ * then as slow as a first tokenize, vectorize and graph, and labels
+ * nothing again unless something else changed). Until then the stages
+ * that read vectors or the graph report them missing.
+ * RL_EINVAL on a store opened read-only (nothing changed); a failure
+ * while deleting changes nothing; one in VACUUM itself leaves the
+ * deletions committed and the file as SQLite left it (whole). st may be
+ * NULL. */
+RL_API int rl_vacuum(rl_db *db, int derived, rl_vacuum_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -130,6 +130,9 @@ void cli_print_propagate(const rl_propagate_stats *s, double sec);
 /* Writes at most about `max` bytes of s on one line (every control
  * character as a space), cut on a character boundary, "..." if cut. */
 void cli_snippet(FILE *f, const char *s, size_t max);
+/* Writes a byte count for people into buf: "812 B", "14.2 KB",
+ * "3.1 MB", "1.20 GB" (powers of 1024). */
+void cli_bytes(char *buf, size_t n, uint64_t bytes);
 
 /* Prints the cross-validation table of an evaluation. */
 void cli_print_eval(const rl_eval_report *r, FILE *out);

@@ -26,6 +26,7 @@ int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_vacuum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_next(int argc, char **argv);
@@ -414,6 +415,19 @@ static const struct {
 	    "The store's mode (single- or multi-label), counts of reviews,\n"
 	    "tokens, labels, seeds and rules, and what each stage last did\n"
 	    "(its parameters, counts and time).\n" }, NULL },
+	{ { "vacuum", cmd_vacuum, "shrink the store's file; --derived drops "
+	    "what run remakes",
+	    "usage: revlab vacuum DB [--derived]\n"
+	    "\n"
+	    "Gives the store's free pages back (SQLite's VACUUM), checkpoints\n"
+	    "and empties the -wal file, and prints the size before and after.\n"
+	    "--derived first deletes, in one transaction, what the next\n"
+	    "`revlab run` makes again from the reviews, hand labels, rules\n"
+	    "and settings: the reviews' tokens and vectors, the neighbour\n"
+	    "graph and the rule hits. The labels run assigned, label scores,\n"
+	    "predictions, models, evaluations, clusters, the vocabulary and\n"
+	    "the vectorizer's fit stay, so export, predict and report go on\n"
+	    "working; the next run rebuilds the rest as it was.\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
 	    "usage: revlab run DB [-p name=value]... [-q]\n"
 	    "\n"

@@ -290,3 +290,18 @@ const char *cli_annotator(const char *given)
 		return e;
 	return "";
 }
+
+void cli_bytes(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *const unit[] = { "KB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	int u = -1;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, n, v < 10 ? "%.2f %s" : "%.1f %s", v, unit[u]);
+}
