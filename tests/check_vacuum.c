@@ -6,6 +6,7 @@
  * handle is refused; a failure drops all of it or nothing.
  */
 #include <check.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,77 @@ START_TEST(vacuum_injected_failures)
 }
 END_TEST
 
+/* The number after `key` in the text s. */
+static double json_num(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+	ck_assert_msg(p != NULL, "%s not in %s", key, s);
+	return strtod(p + strlen(key), NULL);
+}
+
+/* The CLI: stats gives the size, its bytes per review the quotient;
+ * vacuum prints before and after; a missing store, a bad option and a
+ * store the user cannot write are errors that change nothing. */
+START_TEST(cli_stats_and_vacuum)
+{
+	load_and_run(db);
+	rl_db_close(db);
+	db = NULL;
+	static char out[1 << 16], err[4096];
+	char *stats[] = { RL_REVLAB_EXE, "stats", db_path, "--json", NULL };
+	ck_assert_int_eq(tu_exec(stats, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	double bytes = json_num(out, "\"size\":{\"bytes\":");
+	double file = json_num(out, "\"file_bytes\":");
+	double wal = json_num(out, "\"wal_bytes\":");
+	double per = json_num(out, "\"bytes_per_review\":");
+	ck_assert(bytes > 0 && bytes == file + wal);
+	struct stat sb;
+	ck_assert_int_eq(stat(db_path, &sb), 0);
+	ck_assert(file == (double)sb.st_size);
+	ck_assert(fabs(per - bytes / 300) <= 0.05);
+	ck_assert_ptr_nonnull(strstr(out, "{\"name\":\"vectors\","));
+	char *text[] = { RL_REVLAB_EXE, "stats", db_path, NULL };
+	ck_assert_int_eq(tu_exec(text, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "size on disk "));
+	ck_assert_ptr_nonnull(strstr(out, " bytes per review\n"));
+
+	char *vac[] = { RL_REVLAB_EXE, "vacuum", db_path, "--derived", NULL };
+	ck_assert_int_eq(tu_exec(vac, NULL, out, sizeof out, err,
+				 sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "dropped "));
+	ck_assert_ptr_nonnull(strstr(out, "\nbefore "));
+	ck_assert_ptr_nonnull(strstr(out, "\nafter  "));
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM vectors"), 0);
+
+	char *before = tu_digest(db_path);
+	char *bad[] = { RL_REVLAB_EXE, "vacuum", db_path, "--all", NULL };
+	ck_assert_int_eq(tu_exec(bad, NULL, out, sizeof out, err,
+				 sizeof err), 2);
+	ck_assert_ptr_nonnull(strstr(err, "--all"));
+	const char *none = tu_path("none.db");
+	char *miss[] = { RL_REVLAB_EXE, "vacuum", (char *)none, NULL };
+	ck_assert_int_eq(tu_exec(miss, NULL, out, sizeof out, err,
+				 sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "none.db: no such store"));
+	ck_assert_int_ne(access(none, F_OK), 0);
+	/* A store whose file the user cannot write (root writes anyway). */
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(db_path, 0444), 0);
+		char *v2[] = { RL_REVLAB_EXE, "vacuum", db_path, NULL };
+		ck_assert_int_ne(tu_exec(v2, NULL, out, sizeof out, err,
+					 sizeof err), 0);
+		ck_assert_ptr_nonnull(strstr(err, db_path));
+		ck_assert_int_eq(chmod(db_path, 0644), 0);
+	}
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
 static Suite *vacuum_suite(void)
 {
 	Suite *s = suite_create("vacuum");
@@ -318,6 +390,7 @@ static Suite *vacuum_suite(void)
 	tcase_add_test(tc, derived_then_run_same);
 	tcase_add_test(tc, vacuum_refused);
 	tcase_add_test(tc, vacuum_injected_failures);
+	tcase_add_test(tc, cli_stats_and_vacuum);
 	suite_add_tcase(s, tc);
 	return s;
 }

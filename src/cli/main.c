@@ -413,8 +413,10 @@ static const struct {
 	    "usage: revlab stats DB [--json]\n"
 	    "\n"
 	    "The store's mode (single- or multi-label), counts of reviews,\n"
-	    "tokens, labels, seeds and rules, and what each stage last did\n"
-	    "(its parameters, counts and time).\n" }, NULL },
+	    "tokens, labels, seeds and rules, what each stage last did\n"
+	    "(its parameters, counts and time), and the store's size on\n"
+	    "disk (file and -wal), per review, with its biggest tables as\n"
+	    "SQLite's dbstat measures them.\n" }, NULL },
 	{ { "vacuum", cmd_vacuum, "shrink the store's file; --derived drops "
 	    "what run remakes",
 	    "usage: revlab vacuum DB [--derived]\n"

@@ -296,7 +296,7 @@ void cli_bytes(char *buf, size_t n, uint64_t bytes)
 	static const char *const unit[] = { "KB", "MB", "GB", "TB" };
 	double v = (double)bytes;
 	int u = -1;
-	while (v >= 1024 && u < 3) {
+	while (v >= 1000 && u < 3) {
 		v /= 1024;
 		u++;
 	}
