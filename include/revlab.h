@@ -1751,10 +1751,12 @@ typedef struct rl_vacuum_stats {
  * vectorizer's fit (features, projection), the assignments, label
  * scores, predictions, models, evaluations and clusters stay: they are
  * results, or what stored models and the labelling depend on, and the
- * next rl_run rebuilds the rest with them as it was (the next rl_run is
- * then as slow as a first tokenize, vectorize and graph, and labels
- * nothing again unless something else changed). Until then the stages
- * that read vectors or the graph report them missing.
+ * next rl_run makes the rest again with them, byte for byte as it was
+ * (the graph: for one built whole). Since a new graph forgets the
+ * neighbour count labelling chose on it, the record that the labels are
+ * current goes too: that rl_run labels again, on the same inputs, and
+ * stores one more model and evaluation. Until then the stages that read
+ * vectors or the graph report them missing.
  * RL_EINVAL on a store opened read-only (nothing changed); a failure
  * while deleting changes nothing; one in VACUUM itself leaves the
  * deletions committed and the file as SQLite left it (whole). st may be
