@@ -502,6 +502,32 @@ START_TEST(run)
 }
 END_TEST
 
+static int do_vacuum(void *arg)
+{
+	return rl_vacuum(db, *(int *)arg, NULL);
+}
+
+/* vacuum keeps every row; vacuum --derived drops its tables whole or
+ * not at all (VACUUM after the drop's commit may fail), and the run
+ * after labels as before. */
+START_TEST(vacuum)
+{
+	prepare(UPTO_LABELS);
+	ck_assert_int_eq(do_run(NULL), RL_OK);
+	char *clean = assignments(db_path);
+	int derived = 0;
+	ck_assert_int_gt(each_allocation(do_vacuum, &derived), 1);
+	derived = 1;
+	ck_assert_int_gt(each_allocation_staged(do_vacuum, &derived), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM vectors"), 0);
+	ck_assert_int_eq(do_run(NULL), RL_OK);
+	char *got = assignments(db_path);
+	ck_assert_str_eq(got, clean);
+	free(got);
+	free(clean);
+}
+END_TEST
+
 START_TEST(clusters)
 {
 	/* Reviews 3 and 4 stay unlabelled, so naming has some. */
@@ -598,6 +624,7 @@ static Suite *suite(void)
 		{ "clusters", clusters },
 		{ "report", report },
 		{ "rule_expressions", rule_expressions },
+		{ "vacuum", vacuum },
 	};
 	Suite *s = suite_create("alloc");
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
