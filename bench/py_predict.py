@@ -342,9 +342,12 @@ def cluster_bench(a, model, new, n, cli_labels, one, rows):
             d = int((got["label"].to_numpy() != cli_labels).sum())
             diff += d
             with Phase("no-op map", all_cpu):
+                # A name of its own each time: reusing the keys of a
+                # collection just cancelled can find it still cancelled.
                 noop = min(timed_persist(client, ddf.map_partitions(
-                    _noop, meta=ddf._meta.iloc[:0, :0]))
-                           for _ in range(a.reps))
+                    _noop, meta=ddf._meta.iloc[:0, :0],
+                    token="noop-%d-%d" % (P, r)))
+                           for r in range(a.reps))
             forget(client, ddf)
             peaks = sorted(client.run(_peak).values())
             rows.append(("revlab.dask.predict, 2 workers, %d partitions"
