@@ -1745,18 +1745,15 @@ typedef struct rl_vacuum_stats {
  * derived set it first deletes, in one transaction recorded as a run
  * of stage "vacuum", what `rl_run` makes again from the reviews, hand
  * labels, rules and settings, unchanged: every review's tokens and
- * vectors, the neighbour graph (and its setting "graph", so the graph
- * is built afresh) and the rule hits with the record of which reviews
- * the rules were matched against. The vocabulary (terms), the
- * vectorizer's fit (features, projection), the assignments, label
- * scores, predictions, models, evaluations and clusters stay: they are
- * results, or what stored models and the labelling depend on, and the
- * next rl_run makes the rest again with them, byte for byte as it was
- * (the graph: for one built whole). Since a new graph forgets the
- * neighbour count labelling chose on it, the record that the labels are
- * current goes too: that rl_run labels again, on the same inputs, and
- * stores one more model and evaluation. Until then the stages that read
- * vectors or the graph report them missing.
+ * vectors, and the rule hits with the record of which reviews the
+ * rules were matched against. The vocabulary (terms), the vectorizer's
+ * fit (features, projection), the neighbour graph, the assignments,
+ * label scores, predictions, models, evaluations and clusters stay: they
+ * are results, or what stored models and the labelling depend on (a
+ * graph built anew forgets the neighbour count labelling chose on it),
+ * and the next rl_run makes the rest again with them, byte for byte as
+ * it was, finds the labels current and does not label again. Until then
+ * the stages that read vectors report them missing.
  * RL_EINVAL on a store opened read-only (nothing changed); a failure
  * while deleting changes nothing; one in VACUUM itself leaves the
  * deletions committed and the file as SQLite left it (whole). st may be

@@ -14,10 +14,12 @@
 #include "store_impl.h"
 
 /* The tables rl_store_drop_derived empties, in the order it does: what
- * tokenize, vectorize, graph and rules apply fill in again for every
- * review missing from them. */
+ * tokenize, vectorize and rules apply fill in again for every review
+ * missing from them. The graph stays: a graph built anew forgets the
+ * neighbour count labelling chose on it (stage_graph.c), which would make
+ * the next run choose again, the most of its time. */
 static const char *const derived_tables[] = {
-	"review_tokens", "vectors", "neighbours", "rule_hits", "rule_scans"
+	"review_tokens", "vectors", "rule_hits", "rule_scans"
 };
 #define N_DERIVED (sizeof derived_tables / sizeof *derived_tables)
 
@@ -153,11 +155,6 @@ int rl_store_drop_derived(rl_db *db, uint64_t *rows)
 		if ((rc = run_one(db, sql, &n)) == RL_OK)
 			*rows += n;
 	}
-	/* Without its fingerprint the graph stage builds the graph afresh
-	 * rather than start from the (now empty) stored one. */
-	if (rc == RL_OK)
-		rc = run_one(db, "DELETE FROM settings WHERE key = 'graph'",
-			     &n);
 	return rc;
 }
 

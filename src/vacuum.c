@@ -30,11 +30,6 @@ int rl_vacuum(rl_db *db, int derived, rl_vacuum_stats *st)
 					 &stg)) != RL_OK)
 			return rc;
 		rc = rl_store_drop_derived(db, &st->rows_dropped);
-		/* A rebuilt graph forgets the neighbour count labelling chose
-		 * on it (stage_graph.c), so the next run labels again and
-		 * chooses it anew, on the same graph. */
-		if (rc == RL_OK)
-			rc = rl_labelling_digest_forget(db);
 		snprintf(counts, sizeof counts, "{\"rows_dropped\":%llu}",
 			 (unsigned long long)st->rows_dropped);
 		if ((rc = rl_stage_end(db, &stg, rc, counts)) != RL_OK) {

@@ -90,16 +90,18 @@ static char *rows(const char *path, const char *sql)
 	return out;
 }
 
-/* The tables vacuum --derived drops, and what the labelling made. */
+/* The tables vacuum --derived drops, the graph it keeps, and what the
+ * labelling made. */
 static const char *const derived_sql =
 	"SELECT 't', review_id, n_tokens, tokens, NULL, NULL FROM "
 	"review_tokens UNION ALL "
 	"SELECT 'v', review_id, kind, dim, data, NULL FROM vectors UNION ALL "
-	"SELECT 'n', review_id, rank, neighbour_id, similarity, NULL FROM "
-	"neighbours UNION ALL "
 	"SELECT 'h', rule_id, review_id, start, end, NULL FROM rule_hits "
 	"UNION ALL SELECT 's', review_id, NULL, NULL, NULL, NULL FROM "
 	"rule_scans ORDER BY 1, 2, 3, 4";
+static const char *const graph_sql =
+	"SELECT review_id, rank, neighbour_id, similarity FROM neighbours "
+	"ORDER BY 1, 2";
 static const char *const labels_sql =
 	"SELECT review_id, label_id, confidence, margin, source, evidence "
 	"FROM assignments ORDER BY 1, 2";
@@ -118,7 +120,6 @@ static int on_table(void *ctx, const rl_table_size *t)
 	c[2] = t->bytes;
 	c[3]++;
 	ck_assert_int_eq(t->derived, !strcmp(t->name, "vectors") ||
-			 !strcmp(t->name, "neighbours") ||
 			 !strcmp(t->name, "review_tokens") ||
 			 !strcmp(t->name, "rule_hits") ||
 			 !strcmp(t->name, "rule_scans"));
@@ -187,20 +188,26 @@ static int on_row(void *ctx, const rl_labelled_row *row)
 }
 
 /* --derived, then run: the derived tables come back byte for byte, the
- * settings as they were, and every review has the label, confidence,
- * margin, source and evidence it had. */
+ * graph and the settings stay as they were, the run labels nothing
+ * again, and every review has the label, confidence, margin, source and
+ * evidence it had. */
 START_TEST(derived_then_run_same)
 {
 	load_and_run(db);
 	char *d0 = rows(db_path, derived_sql), *l0 = rows(db_path, labels_sql);
-	char *s0 = rows(db_path, settings_sql);
+	char *s0 = rows(db_path, settings_sql), *g0 = rows(db_path, graph_sql);
+	ck_assert_uint_gt(strlen(g0), 1000);
+	int models = tu_int(db_path, "SELECT count(*) FROM models");
 	ck_assert_uint_gt(strlen(d0), 1000);
 	rl_vacuum_stats st;
 	ck_assert_int_eq(rl_vacuum(db, 1, &st), RL_OK);
 	ck_assert_uint_gt(st.rows_dropped, 300 * 3);
 	ck_assert_uint_lt(st.after.page_count, st.before.page_count);
 	char *d1 = rows(db_path, derived_sql), *l1 = rows(db_path, labels_sql);
+	char *g1 = rows(db_path, graph_sql);
 	ck_assert_str_eq(d1, "");
+	ck_assert_str_eq(g1, g0);
+	free(g1);
 	/* The labels stay, so export works before the next run. */
 	ck_assert_str_eq(l1, l0);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM runs WHERE "
@@ -219,7 +226,12 @@ START_TEST(derived_then_run_same)
 	rl_run_report *r = NULL;
 	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
 	ck_assert_uint_eq(r->tokenize.reviews, 300);
-	ck_assert(!r->up_to_date);
+	/* The labels were current: nothing chosen or labelled again. */
+	ck_assert(r->up_to_date);
+	ck_assert(!r->ran[RL_STEP_LABEL]);
+	ck_assert(!r->ran[RL_STEP_SETTINGS]);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"),
+			 models);
 	rl_run_report_free(r);
 	d1 = rows(db_path, derived_sql);
 	l1 = rows(db_path, labels_sql);
@@ -227,6 +239,10 @@ START_TEST(derived_then_run_same)
 	ck_assert_str_eq(d1, d0);
 	ck_assert_str_eq(l1, l0);
 	ck_assert_str_eq(s1, s0);
+	g1 = rows(db_path, graph_sql);
+	ck_assert_str_eq(g1, g0);
+	free(g0);
+	free(g1);
 	free(d0);
 	free(d1);
 	free(l0);

@@ -34,8 +34,8 @@ int cmd_vacuum(int argc, char **argv)
 		goto out;
 	}
 	if (derived)
-		printf("dropped %llu rows of tokens, vectors, neighbours and "
-		       "rule hits; `revlab run` makes them again\n",
+		printf("dropped %llu rows of tokens, vectors and rule hits; "
+		       "`revlab run` makes them again\n",
 		       (unsigned long long)st.rows_dropped);
 	print_size("before", &st.before);
 	print_size("after", &st.after);
