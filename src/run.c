@@ -277,8 +277,8 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	 * choosing one of the three by cross-validation on a few hand
 	 * labels lost to it on the development suite. A multi-label store
 	 * chooses (its one-vs-rest pool lost there). */
-	if (eo.model == RL_CLASSIFIER_AUTO && !rl_db_multi_label(db))
-		eo.model = RL_CLASSIFIER_POOL;
+	if (!rl_db_multi_label(db))
+		eo.model = rl_classifier_default(db, eo.model);
 	eo.prop.progress = NULL;
 	/* Only the evaluation the choice rests on is kept. */
 	eo.save = 0;

@@ -445,8 +445,3 @@ int rl_labelling_digest_save(rl_db *db, const char *digest)
 	rc = rl_store_setting_set(db, DIGEST_KEY, digest);
 	return rl_stage_end(db, &st, rc, NULL);
 }
-
-int rl_labelling_digest_forget(rl_db *db)
-{
-	return rl_store_setting_del(db, DIGEST_KEY);
-}

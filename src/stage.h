@@ -73,9 +73,6 @@ int rl_labelling_digest(rl_db *db, const rl_propagate_opts *prop,
  * the two only makes the next run redo the work). */
 int rl_labelling_digest_same(rl_db *db, const char *digest, int *same);
 int rl_labelling_digest_save(rl_db *db, const char *digest);
-/* Forgets the stored digest, inside the caller's transaction, so the
- * next rl_run labels again. */
-int rl_labelling_digest_forget(rl_db *db);
 
 /* The propagation options a stage runs with (use may be o): o checked,
  * then what labelling last chose put in for what o leaves open:

@@ -100,9 +100,8 @@ int rl_store_json_strings(rl_db *db, const char *json, const char *path,
 int rl_store_readonly(rl_db *db);
 /* 1 if `table` is one rl_store_drop_derived empties. */
 int rl_store_is_derived(const char *table);
-/* Deletes every row of review_tokens, vectors, neighbours, rule_hits and
- * rule_scans and the setting "graph", inside the caller's transaction;
- * *rows gets the rows of those tables deleted. */
+/* Deletes every row of review_tokens, vectors, rule_hits and rule_scans
+ * inside the caller's transaction; *rows gets the rows deleted. */
 int rl_store_drop_derived(rl_db *db, uint64_t *rows);
 /* SQLite's VACUUM, then a checkpoint that truncates the -wal file.
  * Outside any transaction. */

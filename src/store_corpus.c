@@ -339,12 +339,14 @@ int rl_store_count_reviews(rl_db *db, uint64_t *n)
 	return rl_sql_count(db, "SELECT count(*) FROM reviews", n);
 }
 
-int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
-			   int limit, rl_review_fn fn, void *ctx,
-			   int64_t *last)
+/* The walk both batch readers share: statement which, bound to (after,
+ * limit), selects id, ext_id, text and (with meta_fn) the metadata; each
+ * row goes to fn or meta_fn, and *last follows the rows handed over. */
+static int reviews_batch(rl_db *db, enum stmt_id which, int64_t after,
+			 int limit, rl_review_fn fn,
+			 rl_review_meta_fn meta_fn, void *ctx, int64_t *last)
 {
-	sqlite3_stmt *s = stmt(db, unscanned ? S_UNSCANNED_AFTER
-					     : S_REVIEWS_AFTER);
+	sqlite3_stmt *s = stmt(db, which);
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, after);
@@ -355,7 +357,16 @@ int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
 		const char *ext = (const char *)sqlite3_column_text(s, 1);
 		const char *t = (const char *)sqlite3_column_text(s, 2);
 		size_t n = (size_t)sqlite3_column_bytes(s, 2);
-		int rc = fn(ctx, id, ext ? ext : "", t ? t : "", n);
+		ext = ext ? ext : "";
+		t = t ? t : "";
+		int rc;
+		if (meta_fn) {
+			const char *meta =
+				(const char *)sqlite3_column_text(s, 3);
+			rc = meta_fn(ctx, id, ext, t, n, meta ? meta : "{}");
+		} else {
+			rc = fn(ctx, id, ext, t, n);
+		}
 		if (rc != RL_OK) {
 			sqlite3_reset(s);
 			return rc;
@@ -366,33 +377,22 @@ int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
 	return r == SQLITE_DONE ? RL_OK : RL_EDB;
 }
 
+int rl_store_reviews_batch(rl_db *db, int unscanned, int64_t after,
+			   int limit, rl_review_fn fn, void *ctx,
+			   int64_t *last)
+{
+	return reviews_batch(db, unscanned ? S_UNSCANNED_AFTER
+					   : S_REVIEWS_AFTER,
+			     after, limit, fn, NULL, ctx, last);
+}
+
 int rl_store_reviews_batch_meta(rl_db *db, int unscanned, int64_t after,
 				int limit, rl_review_meta_fn fn, void *ctx,
 				int64_t *last)
 {
-	sqlite3_stmt *s = stmt(db, unscanned ? S_UNSCANNED_META_AFTER
-					     : S_REVIEWS_META_AFTER);
-	if (!s)
-		return RL_EDB;
-	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int(s, 2, limit);
-	int r;
-	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0);
-		const char *ext = (const char *)sqlite3_column_text(s, 1);
-		const char *t = (const char *)sqlite3_column_text(s, 2);
-		size_t n = (size_t)sqlite3_column_bytes(s, 2);
-		const char *meta = (const char *)sqlite3_column_text(s, 3);
-		int rc = fn(ctx, id, ext ? ext : "", t ? t : "", n,
-			    meta ? meta : "{}");
-		if (rc != RL_OK) {
-			sqlite3_reset(s);
-			return rc;
-		}
-		*last = id;
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+	return reviews_batch(db, unscanned ? S_UNSCANNED_META_AFTER
+					   : S_REVIEWS_META_AFTER,
+			     after, limit, NULL, fn, ctx, last);
 }
 
 int rl_store_meta_each(rl_db *db, const char *meta, rl_meta_field_fn fn,

@@ -388,17 +388,8 @@ int rl_store_ann_of(rl_db *db, int64_t review_id, rl_ann_fn fn, void *ctx)
 	if (!s)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
-	int r;
-	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		int rc = fn(ctx, sqlite3_column_int64(s, 0),
-			    (const char *)sqlite3_column_text(s, 1));
-		if (rc != RL_OK) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+	/* (label id, annotator): the shape rl_sql_names_each walks */
+	return rl_sql_names_each(db, s, fn, ctx);
 }
 
 int rl_store_ann_names(rl_db *db, int64_t review_id, rl_buf *out)

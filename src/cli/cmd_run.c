@@ -31,7 +31,7 @@ static void print_label(const rl_run_report *r)
 		       "keeping propagation (%s)\n", r->why_not);
 		return;
 	}
-	if (r->model == RL_CLASSIFIER_POOL && r->n_classifiers == 0)
+	if (r->model == RL_CLASSIFIER_POOL && !er->multi)
 		printf("classify:  pool: logistic regression, naive Bayes and "
 		       "complement NB as one\n           model, the default "
 		       "of a single-label store (picking one of them\n"

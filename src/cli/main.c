@@ -425,11 +425,12 @@ static const struct {
 	    "and empties the -wal file, and prints the size before and after.\n"
 	    "--derived first deletes, in one transaction, what the next\n"
 	    "`revlab run` makes again from the reviews, hand labels, rules\n"
-	    "and settings: the reviews' tokens and vectors, the neighbour\n"
-	    "graph and the rule hits. The labels run assigned, label scores,\n"
-	    "predictions, models, evaluations, clusters, the vocabulary and\n"
-	    "the vectorizer's fit stay, so export, predict and report go on\n"
-	    "working; the next run rebuilds the rest as it was.\n" }, NULL },
+	    "and settings: the reviews' tokens and vectors and the rule\n"
+	    "hits. The labels run assigned, label scores, predictions,\n"
+	    "models, evaluations, clusters, the neighbour graph, the\n"
+	    "vocabulary and the vectorizer's fit stay, so export, predict\n"
+	    "and report go on working, and the next run rebuilds the rest as\n"
+	    "it was without labelling again.\n" }, NULL },
 	{ { "run", cmd_run, "run every stage whose inputs changed",
 	    "usage: revlab run DB [-p name=value]... [-q]\n"
 	    "\n"
