@@ -123,9 +123,12 @@ RL_API const rl_param *rl_param_at(const char *stage, size_t i);
 typedef enum rl_prior {
 	RL_PRIOR_SEEDS = 0,	/* the hand labels' */
 	RL_PRIOR_UNIFORM,	/* equal */
-	RL_PRIOR_AUTO		/* `revlab run` picks by cross-validation;
-				   elsewhere the one labelling last used,
-				   else seeds */
+	RL_PRIOR_AUTO,		/* `revlab run` picks by cross-validation
+				   (a multi-label store: none); elsewhere
+				   the one labelling last used, else seeds
+				   (multi-label: none) */
+	RL_PRIOR_NONE		/* none: each label keeps the share the
+				   spreading gives it */
 } rl_prior;
 
 /* How rule votes count in propagation. */
@@ -139,13 +142,16 @@ typedef enum rl_classifier {
 	RL_CLASSIFIER_LOGREG = 0,	/* multinomial logistic regression */
 	RL_CLASSIFIER_NB,		/* multinomial naive Bayes */
 	RL_CLASSIFIER_CNB,		/* complement naive Bayes */
-	RL_CLASSIFIER_AUTO,		/* `revlab run` picks by
-					   cross-validation; elsewhere
-					   logreg */
-	RL_CLASSIFIER_POOL		/* the three above trained alike,
+	RL_CLASSIFIER_AUTO,		/* the store's default: the pool
+					   in a single-label store,
+					   logreg in a multi-label one */
+	RL_CLASSIFIER_POOL,		/* the three above trained alike,
 					   their weights summed, each
 					   scaled to the same spread of
 					   logits: one linear model */
+	RL_CLASSIFIER_CHOOSE		/* `revlab run` picks one of the
+					   first three by cross-validation;
+					   elsewhere as auto */
 } rl_classifier;
 
 /* The vectors neighbours and clusters are found on. */
@@ -822,7 +828,8 @@ typedef enum rl_method {
 RL_API const char *rl_method_name(rl_method m);
 
 typedef struct rl_eval_opts {
-	rl_classifier model;	/* RL_CLASSIFIER_AUTO (logreg here;
+	rl_classifier model;	/* RL_CLASSIFIER_AUTO: the store's
+				   default (RL_CLASSIFIER_CHOOSE:
 				   `revlab run` picks by
 				   cross-validation) */
 	int folds;		/* cross-validation folds over the seeds; 5 */
@@ -1057,7 +1064,7 @@ typedef struct rl_run_opts {
 	rl_propagate_opts prop;	/* class_prior RL_PRIOR_AUTO and
 				   neighbours 0 are chosen by
 				   cross-validation */
-	rl_eval_opts train;	/* model RL_CLASSIFIER_AUTO is chosen
+	rl_eval_opts train;	/* model RL_CLASSIFIER_CHOOSE is chosen
 				   likewise */
 	rl_progress_fn progress;	/* given to every stage; NULL */
 	rl_run_step_fn step;	/* NULL */

@@ -9,7 +9,10 @@
  * Thresholds are where a leak would hide: chosen on the answers they are
  * scored with, they flatter every method. So each fold's answers are
  * decided with thresholds chosen on the other folds' answers only; the
- * thresholds kept for labelling are then chosen on all of them.
+ * thresholds kept for labelling are then chosen on all of them. The F1
+ * they maximise is weighted to the share each label has in the corpus by
+ * the method's own answers there (multi.c), which no held-out hand
+ * label reaches: a fold's method is fitted without them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,8 +22,8 @@
 
 static double threshold_for(const double *A, const uint8_t *G,
 			    const uint32_t *fold, size_t m, uint32_t L,
-			    uint32_t l, uint32_t skip, double *col,
-			    uint8_t *ycol);
+			    uint32_t l, uint32_t skip, double share,
+			    double *col, uint8_t *ycol);
 
 static double sig(double z)
 {
@@ -65,23 +68,26 @@ static double fit_temperature(const double *p, const uint8_t *y, size_t m)
 
 void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
 			      const uint32_t *fold, size_t m, uint32_t L,
-			      uint32_t f, double *thr)
+			      uint32_t f, const double *share, double *thr)
 {
 	double *col = malloc((m + 1) * sizeof *col);
 	uint8_t *y = malloc(m + 1);
 	for (uint32_t l = 0; l < L; l++)
-		thr[l] = col && y ? threshold_for(A, G, fold, m, L, l, f, col, y)
+		thr[l] = col && y ? threshold_for(A, G, fold, m, L, l, f,
+						  share ? share[l] : -1, col,
+						  y)
 				  : 0.5;
 	free(col);
 	free(y);
 }
 
 /* Label l's thresholds fitted on the answers A [m][L] (truths G) of the
- * rows whose fold is not `skip` (UINT32_MAX: all rows). */
+ * rows whose fold is not `skip` (UINT32_MAX: all rows), at the label's
+ * share `share` (rl_fit_threshold). */
 static double threshold_for(const double *A, const uint8_t *G,
 			    const uint32_t *fold, size_t m, uint32_t L,
-			    uint32_t l, uint32_t skip, double *col,
-			    uint8_t *ycol)
+			    uint32_t l, uint32_t skip, double share,
+			    double *col, uint8_t *ycol)
 {
 	size_t c = 0;
 	for (size_t i = 0; i < m; i++) {
@@ -90,7 +96,7 @@ static double threshold_for(const double *A, const uint8_t *G,
 		col[c] = A[i * L + l];
 		ycol[c++] = G[i * L + l];
 	}
-	return rl_fit_threshold(col, ycol, c, NULL);
+	return rl_fit_threshold(col, ycol, c, share);
 }
 
 static int report_new(const rl_evidence *ev, const rl_eval_opts *o,
@@ -127,12 +133,13 @@ static int report_new(const rl_evidence *ev, const rl_eval_opts *o,
 }
 
 /* Scores method m's tempered answers A [ns][L] against G: fold f decided
- * with thresholds from the other folds; then the thresholds for
- * labelling from all. */
+ * with thresholds from the other folds, at the shares share [k][L] the
+ * method gave the labels in fold f; then the thresholds for labelling
+ * from all, at the folds' mean share. */
 static void score_method(rl_eval_report *r, int m, const double *A,
 			 const uint8_t *G, const uint32_t *fold, size_t ns,
-			 uint32_t k, const uint64_t *per, double *col,
-			 uint8_t *ycol, double *thr, uint8_t *on)
+			 uint32_t k, const uint64_t *per, const double *share,
+			 double *col, uint8_t *ycol, double *thr, uint8_t *on)
 {
 	uint32_t L = r->n_labels;
 	rl_method_score *s = &r->methods[m];
@@ -148,7 +155,8 @@ static void score_method(rl_eval_report *r, int m, const double *A,
 	for (uint32_t f = 0; f < k; f++) {
 		/* rl_multi_fold_thresholds, with this call's scratch */
 		for (uint32_t l = 0; l < L; l++)
-			thr[l] = threshold_for(A, G, fold, ns, L, l, f, col,
+			thr[l] = threshold_for(A, G, fold, ns, L, l, f,
+					       share[(size_t)f * L + l], col,
 					       ycol);
 		for (size_t i = 0; i < ns; i++) {
 			if (fold[i] != f)
@@ -203,13 +211,40 @@ static void score_method(rl_eval_report *r, int m, const double *A,
 	ms->hamming = ns && L ? (double)wrong / (nsd * L) : 0;
 	ms->cardinality = (double)given / nsd;
 	ms->gold_cardinality = (double)gold / nsd;
-	for (uint32_t l = 0; l < L; l++)
+	for (uint32_t l = 0; l < L; l++) {
+		double mean = 0;
+		for (uint32_t f = 0; f < k; f++)
+			mean += share[(size_t)f * L + l] / k;
 		ms->threshold[l] = threshold_for(A, G, fold, ns, L, l,
-						 UINT32_MAX, col, ycol);
+						 UINT32_MAX, mean, col, ycol);
+	}
 out:
 	free(tp);
 	free(fp);
 	free(fn);
+}
+
+/* Per label, the mean of P [n][L] over the rows without hand labels
+ * (abstentions as 0): the share the method gives it in the corpus,
+ * out [L]; -1 each when every row has hand labels. */
+static void corpus_shares(const rl_evidence *ev, const double *P,
+			  double *out)
+{
+	uint32_t L = ev->L;
+	double rows = 0;
+	for (uint32_t l = 0; l < L; l++)
+		out[l] = 0;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		if (ev->seed[i] >= 0)
+			continue;
+		rows += 1;
+		for (uint32_t l = 0; l < L; l++) {
+			double v = P[(size_t)i * L + l];
+			out[l] += v > 0 ? v : 0;
+		}
+	}
+	for (uint32_t l = 0; l < L; l++)
+		out[l] = rows > 0 ? out[l] / rows : -1;
 }
 
 int rl_cv_fold_count_multi(const rl_evidence *ev, uint32_t want,
@@ -249,6 +284,7 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	double *Pr = NULL, *Pp = NULL, *Pm = NULL, *Pb = NULL, *Pj = NULL;
 	double *Ps = NULL, *T = NULL, *A = NULL, *col = NULL, *thr = NULL;
 	double *llr = NULL;	/* the rules' log-odds [L][2] */
+	double *share = NULL;	/* [method][fold][L] */
 	*out = NULL;
 	uint32_t least = 0;
 	int rc = rl_cv_fold_count_multi(ev, o->folds < 2 ? 2
@@ -297,7 +333,9 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	thr = malloc(((size_t)L + 1) * sizeof *thr);
 	on = malloc((size_t)L + 1);
 	llr = malloc((2 * (size_t)L + 1) * sizeof *llr);
-	if (!A || !G || !sfold || !col || !ycol || !thr || !on || !llr)
+	share = malloc(((size_t)RL_METHOD_COUNT * k * L + 1) * sizeof *share);
+	if (!A || !G || !sfold || !col || !ycol || !thr || !on || !llr ||
+	    !share)
 		goto out;
 	for (size_t a = 0; a < ns; a++) {
 		sfold[a] = fold[order[a]];
@@ -333,6 +371,9 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 			goto out;
 		rl_rules_mix(ev, llr, o->rule_weight, Pm, Pm, on);
 		rl_blend_multi(ev, use, Pm, Pp, Pb);
+		for (int m = 0; m < RL_METHOD_COUNT; m++)
+			corpus_shares(ev, P[m],
+				      share + ((size_t)m * k + f) * L);
 		for (size_t a = 0; a < ns; a++) {
 			uint32_t i = order[a];
 			if (fold[i] != f)
@@ -356,8 +397,8 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 			r->method_temperature[m] = fit_temperature(Am, G,
 								   ns * L);
 		rl_temper_multi(Am, ns * L, r->method_temperature[m]);
-		score_method(r, m, Am, G, sfold, ns, k, per, col, ycol, thr,
-			     on);
+		score_method(r, m, Am, G, sfold, ns, k, per,
+			     share + (size_t)m * k * L, col, ycol, thr, on);
 	}
 	r->temperature = r->method_temperature[RL_METHOD_MODEL];
 	r->model_ece_calibrated = r->methods[RL_METHOD_MODEL].ece;
@@ -389,5 +430,6 @@ out:
 	free(thr);
 	free(on);
 	free(llr);
+	free(share);
 	return rc;
 }

@@ -249,9 +249,11 @@ uint32_t rl_decide_multi(const double *p, uint32_t L, const double *thr,
 			 uint8_t *on);
 
 /* The threshold maximising F1 of m probabilities p with truths y (ties:
- * the one nearest 0.5); 0.5 when no y is 1. */
+ * the one nearest 0.5); 0.5 when no y is 1. With share in (0, 1), the
+ * F1 of the rows weighted so that the positives' share is `share` (when
+ * there are negatives); otherwise the rows as they are. */
 double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
-			double *tmp);
+			double share);
 
 /* The rules beside the classifier, for new reviews as for the corpus:
  * per label, how much more (or less) likely the label is where a rule for
@@ -275,11 +277,12 @@ void rl_rules_mix(const rl_evidence *ev, const double *llr, double w,
 
 /* The thresholds [L] fold f's answers are decided with: per label, the
  * one rl_fit_threshold picks on the answers A [m][L] (truths G [m][L])
- * of the rows of every other fold (fold [m]); f = UINT32_MAX: of all
- * rows, the thresholds labelling uses. */
+ * of the rows of every other fold (fold [m]), at the label's share
+ * share [L] (NULL: unweighted); f = UINT32_MAX: of all rows, the
+ * thresholds labelling uses. */
 void rl_multi_fold_thresholds(const double *A, const uint8_t *G,
 			      const uint32_t *fold, size_t m, uint32_t L,
-			      uint32_t f, double *thr);
+			      uint32_t f, const double *share, double *thr);
 
 /* rl_cv_fold_count for a multi-label store: a label's hand labels are
  * the reviews that carry it. */

@@ -14,9 +14,10 @@
  *   hitting it is wrong).
  * - Propagation spreads 2L columns at once, for and against each label,
  *   through the same graph and kernel as a single-label store; each
- *   label's share of "for" is rescaled to its share among the hand
- *   labels (class mass normalisation per label), then P = for / (for +
- *   against).
+ *   label's share of "for" is left as the spreading gives it
+ *   (class_prior none, the default) or rescaled to its share among the
+ *   hand labels (seeds; uniform: their mean), class mass normalisation
+ *   per label; then P = for / (for + against).
  * - The classifiers are the single-label ones trained on two classes per
  *   label; the difference of the two weight columns is the label's logit
  *   weights, so prediction is one pass over a review's features for all
@@ -24,6 +25,13 @@
  * - Thresholds are chosen per label on out-of-fold probabilities, to
  *   maximise that label's F1 (rare labels need thresholds far below 0.5);
  *   a fold is scored with thresholds chosen on the other folds only.
+ *   The F1 is weighted to the label's share in the corpus as the method
+ *   itself estimates it (its mean probability over the reviews without
+ *   hand labels): hand-labelled reviews are picked for their labels, so
+ *   the rare ones are over-represented among them, and a threshold
+ *   fitted to them as they are gives those labels to most reviews.
+ * - Propagation keeps the shares the spreading gives unless told to
+ *   normalise (class_prior seeds or uniform), for the same reason.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -91,9 +99,8 @@ static int by_p_desc(const void *a, const void *b)
 }
 
 double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
-			double *tmp)
+			double share)
 {
-	(void)tmp;
 	py *v = malloc((m ? m : 1) * sizeof *v);
 	uint64_t pos = 0;
 	if (!v)
@@ -110,6 +117,14 @@ double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
 	/* Cut after each run of equal probabilities: everything above the
 	 * cut is given the label. The threshold sits halfway to the next
 	 * probability below. */
+	/* Weights that give the label the share `share` among these rows:
+	 * F1 as it would be on a corpus where the label is that common. */
+	double wp = 1, wn = 1;
+	if (share > 0 && share < 1 && pos < m) {
+		double ps = (double)pos / (double)m;
+		wp = share / ps;
+		wn = (1 - share) / (1 - ps);
+	}
 	double best_f = -1, best_t = 0.5;
 	uint64_t tp = 0, fp = 0;
 	for (size_t a = 0; a < m;) {
@@ -121,8 +136,9 @@ double rl_fit_threshold(const double *p, const uint8_t *y, size_t m,
 		}
 		if (!(v[a].p > 0))
 			break;
-		double f = 2.0 * (double)tp / (double)(2 * tp + fp +
-						       (pos - tp));
+		double f = 2 * wp * (double)tp /
+			   (2 * wp * (double)tp + wn * (double)fp +
+			    wp * (double)(pos - tp));
 		double t = b < m ? (v[a].p + v[b].p) / 2 : v[a].p;
 		if (f > best_f + 1e-12 ||
 		    (f > best_f - 1e-12 && fabs(t - 0.5) < fabs(best_t - 0.5))) {
@@ -312,6 +328,15 @@ int rl_propagate_multi(const rl_evidence *ev, const uint8_t *use_seed,
 		}
 	}
 	for (uint32_t l = 0; l < L; l++) {
+		if (o->class_prior == RL_PRIOR_NONE) {
+			/* the spreading's own shares, for the rows it
+			 * reached and the labels it did not */
+			double a = mass[l], b = mass[L + l];
+			if (a + b > 0)
+				prior[l] = a / (a + b);
+			mass[l] = mass[L + l] = 1;
+			continue;
+		}
 		mass[l] = mass[l] > 0 ? prior[l] / mass[l] : 0;
 		mass[L + l] = mass[L + l] > 0 ? (1 - prior[l]) / mass[L + l]
 					      : 0;

@@ -27,10 +27,11 @@
 /* The names of the enums' values, indexed by value: the one list the
  * parameter tables parse and the rl_*_name functions print. */
 static const char *const prior_names[] = { "seeds", "uniform", "auto",
-					   NULL };
+					   "none", NULL };
 static const char *const vote_names[] = { "weighted", "majority", NULL };
 static const char *const classifier_names[] = { "logreg", "nb", "cnb",
-						"auto", "pool", NULL };
+						"auto", "pool", "choose",
+						NULL };
 static const char *const vectors_names[] = { "tfidf", "lsa", "auto",
 					     NULL };
 
@@ -150,9 +151,10 @@ const rl_param_def rl_propagate_params[] = {
 	E(rl_propagate_opts, rule_vote, vote_names, "weighted",
 	  "weighted (by precision on seeds) or majority"),
 	E(rl_propagate_opts, class_prior, prior_names, "auto",
-	  "class shares to normalise to: seeds (theirs), uniform, or auto "
-	  "(`run` picks by cross-validation; elsewhere the one it last "
-	  "picked, else seeds)"),
+	  "class shares to normalise to: seeds (theirs), uniform, none "
+	  "(the spreading's own), or auto (`run` picks seeds or uniform by "
+	  "cross-validation, a multi-label store none; elsewhere the one "
+	  "it last used, else seeds)"),
 	P(rl_propagate_opts, "double", RL_PT_DOUBLE, min_confidence, "0", 0,
 	  1, "abstain below this confidence"),
 	P(rl_propagate_opts, "int", RL_PT_INT, neighbours, "0", 0, 200,
@@ -169,8 +171,9 @@ const rl_param_def rl_train_params[] = {
 	E(rl_eval_opts, model, classifier_names, "auto",
 	  "classifier: logreg, nb (naive Bayes), cnb (complement NB), "
 	  "pool (the three as one linear model, each scaled to the same "
-	  "spread of logits), or auto (single-label stores: pool; "
-	  "multi-label: run picks by cross-validation, elsewhere logreg)"),
+	  "spread of logits), auto (single-label stores: pool; "
+	  "multi-label: logreg), or choose (run picks logreg, nb or cnb by "
+	  "cross-validation; elsewhere as auto)"),
 	P(rl_eval_opts, "int", RL_PT_INT, folds, "5", 2, 100,
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,

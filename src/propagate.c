@@ -348,7 +348,8 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 			    (uint32_t)o->max_iter, o->threads, P, iters,
 			    tick)) != RL_OK)
 		goto out;
-	if ((rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
+	if (o->class_prior != RL_PRIOR_NONE &&
+	    (rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
 		goto out;
 	/* Rows to distributions; all-zero rows stay zero (abstain). */
 	for (uint32_t i = 0; i < n; i++) {

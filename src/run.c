@@ -124,9 +124,9 @@ static int on_label_span(void *ctx, const rl_label_info *l)
 /* Picks what propagation uses and the caller left open: the neighbours
  * per review (the graph's, or 5, 10, ... below it) and the class shares
  * it normalises to (uniform or the hand labels'; both only when the hand
- * labels are not balanced already), by cross-validation on the hand
- * labels, with naive Bayes as the classifier (the cheapest) when run is
- * to pick that too. The one-standard-error rule decides, in the order
+ * labels are not balanced already; none in a multi-label store), by
+ * cross-validation on the hand labels, with naive Bayes as the classifier
+ * (the cheapest) when run is to pick that too or trains the pool. The one-standard-error rule decides, in the order
  * uniform shares first (a skewed handful of hand labels says little of
  * the corpus), then the graph's count. RL_EEMPTY when the hand labels are
  * too few to cross-validate. *nb gets the evaluation of the settings
@@ -158,6 +158,15 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		return rc;
 	if (!open_prior || span.lo == span.hi)
 		n_priors = 1;
+	/* A multi-label store's hand labels are label-rich (a reviewer
+	 * picks reviews that show a label): normalising each label to their
+	 * share gave the rare labels to most reviews. It keeps the shares
+	 * the spreading gives (docs/measurements.md, multi-label files). */
+	if (open_prior && rl_db_multi_label(db)) {
+		eo->prop.class_prior = RL_PRIOR_NONE;
+		open_prior = 0;
+		n_priors = 1;
+	}
 	if (n_ks * n_priors < 2) {
 		if (open_prior)
 			eo->prop.class_prior = priors[0];
@@ -167,7 +176,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 	/* Settings are scored with naive Bayes, the cheapest fit, when the
 	 * classifier is chosen or is the pool (whose logistic regression
 	 * would double run's time for the same choice). */
-	if (o.model == RL_CLASSIFIER_AUTO || o.model == RL_CLASSIFIER_POOL)
+	if (o.model == RL_CLASSIFIER_CHOOSE || o.model == RL_CLASSIFIER_POOL)
 		o.model = RL_CLASSIFIER_NB;
 	rep->settings_model = o.model;
 	double fs[RL_RUN_MAX_SETTINGS], ses[RL_RUN_MAX_SETTINGS];
@@ -196,7 +205,7 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 		}
 	size_t c = rl_one_se(fs, ses, n_priors * n_ks);
 	rep->setting_chosen = c;
-	if (eo->model == RL_CLASSIFIER_AUTO) {
+	if (eo->model == RL_CLASSIFIER_CHOOSE) {
 		*nb = rs[c];
 		rs[c] = NULL;
 	}
@@ -273,11 +282,11 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 {
 	rl_eval_opts eo = o->train;
 	eo.prop = o->prop;
-	/* A single-label store trains the pool unless told otherwise:
-	 * choosing one of the three by cross-validation on a few hand
-	 * labels lost to it on the development suite. A multi-label store
-	 * chooses (its one-vs-rest pool lost there). */
-	if (!rl_db_multi_label(db))
+	/* Unless told otherwise, a single-label store trains the pool and
+	 * a multi-label store logistic regression: choosing one of the
+	 * classifiers by cross-validation on a few hand labels lost to
+	 * these on the development suite (docs/measurements.md). */
+	if (eo.model != RL_CLASSIFIER_CHOOSE)
 		eo.model = rl_classifier_default(db, eo.model);
 	eo.prop.progress = NULL;
 	/* Only the evaluation the choice rests on is kept. */
@@ -294,7 +303,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	t0 = now();
 	if (rc == RL_EEMPTY) {
 		/* reported below */
-	} else if (eo.model == RL_CLASSIFIER_AUTO) {
+	} else if (eo.model == RL_CLASSIFIER_CHOOSE) {
 		rc = choose_classifier(db, &eo, r, nb_done, &er);
 		if (rc == RL_OK)
 			step_done(o, r, RL_STEP_CLASSIFIER, t0);

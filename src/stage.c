@@ -354,23 +354,23 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o)
 	if ((unsigned)o->rule_vote > RL_VOTE_MAJORITY)
 		return rl_fail(db, RL_EINVAL, "rule_vote is weighted or "
 			       "majority, not %d", (int)o->rule_vote);
-	if ((unsigned)o->class_prior > RL_PRIOR_AUTO)
-		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform "
-			       "or auto, not %d", (int)o->class_prior);
+	if ((unsigned)o->class_prior > RL_PRIOR_NONE)
+		return rl_fail(db, RL_EINVAL, "class_prior is seeds, uniform, "
+			       "none or auto, not %d", (int)o->class_prior);
 	return RL_OK;
 }
 
 int rl_eval_check(rl_db *db, const rl_eval_opts *o)
 {
-	if ((unsigned)o->model > RL_CLASSIFIER_POOL)
-		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb, auto "
-			       "or pool, not %d", (int)o->model);
+	if ((unsigned)o->model > RL_CLASSIFIER_CHOOSE)
+		return rl_fail(db, RL_EINVAL, "model is logreg, nb, cnb, pool, "
+			       "auto or choose, not %d", (int)o->model);
 	return rl_propagate_check(db, &o->prop);
 }
 
 rl_classifier rl_classifier_default(const rl_db *db, rl_classifier m)
 {
-	if (m != RL_CLASSIFIER_AUTO)
+	if (m != RL_CLASSIFIER_AUTO && m != RL_CLASSIFIER_CHOOSE)
 		return m;
 	return rl_db_multi_label(db) ? RL_CLASSIFIER_LOGREG
 				     : RL_CLASSIFIER_POOL;
@@ -393,7 +393,8 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 		use->neighbours = (int)k;
 	if (rc != RL_OK && rc != RL_ENOTFOUND)
 		return rc;
-	rl_prior p = RL_PRIOR_SEEDS;
+	/* (what run takes in a multi-label store; docs/measurements.md) */
+	rl_prior p = rl_db_multi_label(db) ? RL_PRIOR_NONE : RL_PRIOR_SEEDS;
 	rc = RL_OK;
 	if (o->class_prior == RL_PRIOR_AUTO &&
 	    (rc = rl_store_prior_get(db, &p)) != RL_OK && rc != RL_ENOTFOUND)

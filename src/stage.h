@@ -57,9 +57,9 @@ int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);
 int rl_eval_check(rl_db *db, const rl_eval_opts *o);
 
 /* The classifier a stage trains when given m: m itself, but for auto
- * the store's default, the pool in a single-label store and logistic
- * regression in a multi-label one (where `run` chooses among the three
- * instead). Decided on the development suite (docs/measurements.md). */
+ * (and choose, which only `run` acts on) the store's default, the pool in a single-label store and logistic
+ * regression in a multi-label one. Decided on the development suite
+ * (docs/measurements.md). */
 rl_classifier rl_classifier_default(const rl_db *db, rl_classifier m);
 
 /* What a labelling with these options would depend on, as 16 hex digits

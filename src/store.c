@@ -748,8 +748,9 @@ int rl_store_prior_get(rl_db *db, rl_prior *p)
 	if (rc == RL_OK) {
 		/* A value this version does not know counts as none. */
 		rc = RL_ENOTFOUND;
-		for (int v = RL_PRIOR_SEEDS; v < RL_PRIOR_AUTO; v++)
-			if (!strcmp(b.data, rl_prior_name((rl_prior)v))) {
+		for (int v = RL_PRIOR_SEEDS; v <= RL_PRIOR_NONE; v++)
+			if (v != RL_PRIOR_AUTO &&
+			    !strcmp(b.data, rl_prior_name((rl_prior)v))) {
 				*p = (rl_prior)v;
 				rc = RL_OK;
 			}
@@ -760,7 +761,8 @@ int rl_store_prior_get(rl_db *db, rl_prior *p)
 
 int rl_store_prior_set(rl_db *db, rl_prior p)
 {
-	if (p != RL_PRIOR_SEEDS && p != RL_PRIOR_UNIFORM)
+	if (p != RL_PRIOR_SEEDS && p != RL_PRIOR_UNIFORM &&
+	    p != RL_PRIOR_NONE)
 		return rl_fail(db, RL_EINVAL, "class shares %d cannot be "
 			       "recorded", (int)p);
 	return rl_store_setting_set(db, CLASS_PRIOR_KEY, rl_prior_name(p));

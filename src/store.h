@@ -53,7 +53,7 @@ int rl_store_setting_set(rl_db *db, const char *key, const char *value);
 int rl_store_setting_del(rl_db *db, const char *key);
 
 /* What labelling chose, kept for the stages after it
- * (rl_propagate_prepare): the class shares (seeds or uniform) and the
+ * (rl_propagate_prepare): the class shares (seeds, uniform or none) and the
  * neighbours per review. RL_ENOTFOUND when none was recorded; a new
  * graph drops the neighbour count. */
 int rl_store_prior_get(rl_db *db, rl_prior *p);

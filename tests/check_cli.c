@@ -54,10 +54,11 @@ START_TEST(help_and_version)
 	/* A setting with a fixed set of values lists them. */
 	ck_assert_int_eq(run(NULL, "help", "propagate", NULL), 0);
 	HAS(out_buf, "  class_prior  enum   ");
-	HAS(out_buf, "(one of: seeds, uniform, auto; default: auto)\n");
+	HAS(out_buf, "(one of: seeds, uniform, auto, none; default: auto)\n");
 	HAS(out_buf, "(one of: weighted, majority; default: weighted)\n");
 	ck_assert_int_eq(run(NULL, "help", "train", NULL), 0);
-	HAS(out_buf, "(one of: logreg, nb, cnb, auto, pool; default: auto)\n");
+	HAS(out_buf, "(one of: logreg, nb, cnb, auto, pool, choose; default: "
+		     "auto)\n");
 	ck_assert_int_eq(run(NULL, "help", "graph", NULL), 0);
 	HAS(out_buf, "(one of: tfidf, lsa, auto; default: auto)\n");
 	ck_assert_int_eq(run(NULL, NULL), 2);

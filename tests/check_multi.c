@@ -43,15 +43,25 @@ START_TEST(fit_threshold)
 	 * F1 1, the threshold halfway to the next probability. */
 	const double p[5] = { 0.2, 0.9, 0.1, 0.3, 0.8 };
 	const uint8_t y[5] = { 0, 1, 0, 1, 1 };
-	ck_assert_double_eq_tol(rl_fit_threshold(p, y, 5, NULL), 0.25, 1e-12);
+	ck_assert_double_eq_tol(rl_fit_threshold(p, y, 5, -1), 0.25, 1e-12);
 	/* A rare label: the best cut is far below 0.5. */
 	const double q[6] = { 0.05, 0.04, 0.02, 0.01, 0.01, 0.005 };
 	const uint8_t z[6] = { 1, 1, 0, 0, 0, 0 };
-	ck_assert_double_eq_tol(rl_fit_threshold(q, z, 6, NULL), 0.03, 1e-12);
+	ck_assert_double_eq_tol(rl_fit_threshold(q, z, 6, -1), 0.03, 1e-12);
 	/* No positive: 0.5. */
 	const uint8_t none[6] = { 0 };
-	ck_assert_double_eq_tol(rl_fit_threshold(q, none, 6, NULL), 0.5,
+	ck_assert_double_eq_tol(rl_fit_threshold(q, none, 6, -1), 0.5,
 				1e-12);
+	/* Three positives of four: F1 is best giving the label to all
+	 * (6/7). Weighted to a share of 1/4 (positives count 1/3 each,
+	 * the negative 3), the cut after 0.9 is (F1 0.5 against 0.4 for
+	 * all, 0.286 after 0.5, 0.154 after 0.7). */
+	const double r[4] = { 0.9, 0.7, 0.5, 0.3 };
+	const uint8_t w[4] = { 1, 0, 1, 1 };
+	ck_assert_double_eq_tol(rl_fit_threshold(r, w, 4, -1), 0.3, 1e-12);
+	ck_assert_double_eq_tol(rl_fit_threshold(r, w, 4, 0.25), 0.8, 1e-12);
+	/* The share the rows already have changes nothing. */
+	ck_assert_double_eq_tol(rl_fit_threshold(r, w, 4, 0.75), 0.3, 1e-12);
 }
 END_TEST
 
@@ -65,12 +75,24 @@ START_TEST(fold_thresholds_leak_nothing)
 	uint8_t G[M] = { 1, 1, 0, 0, 1, 1, 0, 0 };
 	const uint32_t fold[M] = { 0, 0, 0, 0, 1, 1, 1, 1 };
 	double t0[L], t1[L], u0[L], u1[L];
-	rl_multi_fold_thresholds(A, G, fold, M, L, 0, t0);
-	rl_multi_fold_thresholds(A, G, fold, M, L, 1, t1);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 0, NULL, t0);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 1, NULL, t1);
 	G[2] = 1;	/* fold 0's truths change */
 	G[1] = 0;
-	rl_multi_fold_thresholds(A, G, fold, M, L, 0, u0);
-	rl_multi_fold_thresholds(A, G, fold, M, L, 1, u1);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 0, NULL, u0);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 1, NULL, u1);
+	ck_assert_double_eq(t0[0], u0[0]);
+	ck_assert(fabs(t1[0] - u1[0]) > 1e-6);
+	/* The same at a share given (weighted F1). */
+	const double share[L] = { 0.25 };
+	G[2] = 0;
+	G[1] = 1;
+	rl_multi_fold_thresholds(A, G, fold, M, L, 0, share, t0);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 1, share, t1);
+	G[2] = 1;
+	G[1] = 0;
+	rl_multi_fold_thresholds(A, G, fold, M, L, 0, share, u0);
+	rl_multi_fold_thresholds(A, G, fold, M, L, 1, share, u1);
 	ck_assert_double_eq(t0[0], u0[0]);
 	ck_assert(fabs(t1[0] - u1[0]) > 1e-6);
 }
@@ -114,6 +136,45 @@ START_TEST(propagate_by_hand)
 	ck_assert_int_eq(rl_propagate_run(&ev, use, &o, P, NULL, NULL),
 			 RL_OK);
 	ck_assert(P[6] == 0 && P[7] == 0 && P[8] == 0 && P[9] == 0);
+	rl_sgraph_free(&ev.S);
+}
+END_TEST
+
+/* Class shares, by hand: 0 {A} - 1 - 3 {B} - 2. The symmetric
+ * normalised graph gives row 1 the weights 1/sqrt(2) from 0 and 1/2 from
+ * 3, so with the spreading's own shares (class_prior none) its A is
+ * (1/sqrt 2) / (1/sqrt 2 + 1/2) = 2 - sqrt 2 and its B sqrt 2 - 1; row 2
+ * hears only 3. Normalised to the hand labels' shares (1/2 each), the
+ * rows' mass of A (0.586 of 2) is scaled up, and row 1's A moves. */
+START_TEST(propagate_class_shares)
+{
+	enum { N = 4, K = 2, LL = 2 };
+	const int32_t nbr[N * K] = { 1, -1, 0, 3, 3, -1, 1, 2 };
+	const float sim[N * K] = { 1, 0, 1, 1, 1, 0, 1, 1 };
+	int32_t seed[N] = { 0, -1, -1, 1 };
+	int32_t cseed[N] = { -1, -1, -1, -1 };
+	uint8_t Y[N * LL] = { 1, 0, 0, 0, 0, 0, 0, 1 };
+	uint64_t hit_ptr[N + 1] = { 0 };
+	rl_evidence ev = { .n = N, .L = LL, .seed = seed, .cseed = cseed,
+			   .multi = 1, .Y = Y, .hit_ptr = hit_ptr,
+			   .n_seeds = 2 };
+	ck_assert_int_eq(rl_graph_normalize(N, K, nbr, sim, &ev.S), RL_OK);
+	rl_propagate_opts o;
+	rl_propagate_opts_init(&o);
+	o.threads = 1;
+	o.tol = 1e-12;
+	o.class_prior = RL_PRIOR_NONE;
+	double P[N * LL];
+	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P, NULL, NULL),
+			 RL_OK);
+	ck_assert_double_eq_tol(P[2], 2 - sqrt(2), 1e-9);
+	ck_assert_double_eq_tol(P[3], sqrt(2) - 1, 1e-9);
+	ck_assert_double_eq_tol(P[4], 0, 1e-12);
+	ck_assert_double_eq_tol(P[5], 1, 1e-12);
+	o.class_prior = RL_PRIOR_SEEDS;
+	ck_assert_int_eq(rl_propagate_run(&ev, NULL, &o, P, NULL, NULL),
+			 RL_OK);
+	ck_assert(P[2] > 2 - sqrt(2) + 0.1);
 	rl_sgraph_free(&ev.S);
 }
 END_TEST
@@ -216,6 +277,35 @@ static int on_pred(void *ctx, const rl_prediction *p)
 	return 0;
 }
 
+/* Asked to choose, run takes the classifier with the top
+ * cross-validated score, the first of equals. */
+START_TEST(run_chooses_classifier)
+{
+	rl_rules_opts ro = { 0 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.rules",
+		"price\t\\b(price|cheap|value|expensive)\\b\n", 0),
+		&ro, NULL), RL_OK);
+	rl_run_opts o;
+	rl_run_opts_init(&o);
+	o.tok.lexicon_dir = RL_LEXICON_DIR;
+	ck_assert_int_eq(rl_run_opts_set(&o, "model=choose"), RL_OK);
+	rl_run_report *r = NULL;
+	int rc = rl_run(db, &o, &r);
+	ck_assert_msg(rc == RL_OK, "run: %s", rl_db_errmsg(db));
+	ck_assert(r->ran[RL_STEP_CLASSIFIER]);
+	ck_assert_uint_eq(r->n_classifiers, 3);
+	ck_assert_int_eq(r->model,
+			 r->classifiers[r->classifier_chosen].kind);
+	for (size_t k = 0; k < r->n_classifiers; k++)
+		ck_assert(k < r->classifier_chosen
+			  ? r->classifiers[k].macro_f1 <
+			    r->classifiers[r->classifier_chosen].macro_f1
+			  : r->classifiers[k].macro_f1 <=
+			    r->classifiers[r->classifier_chosen].macro_f1);
+	rl_run_report_free(r);
+}
+END_TEST
+
 START_TEST(run_end_to_end)
 {
 	rl_rules_opts ro = { 0 };
@@ -232,18 +322,11 @@ START_TEST(run_end_to_end)
 	ck_assert_ptr_nonnull(r->eval);
 	ck_assert_int_eq(r->eval->multi, 1);
 	ck_assert(r->eval->methods[r->method].macro_f1 > 0.8);
-	/* A multi-label store chooses its classifier: the one with the
-	 * top cross-validated score, the first of equals. */
-	ck_assert(r->ran[RL_STEP_CLASSIFIER]);
-	ck_assert_uint_eq(r->n_classifiers, 3);
-	ck_assert_int_eq(r->model,
-			 r->classifiers[r->classifier_chosen].kind);
-	for (size_t k = 0; k < r->n_classifiers; k++)
-		ck_assert(k < r->classifier_chosen
-			  ? r->classifiers[k].macro_f1 <
-			    r->classifiers[r->classifier_chosen].macro_f1
-			  : r->classifiers[k].macro_f1 <=
-			    r->classifiers[r->classifier_chosen].macro_f1);
+	/* A multi-label store's defaults: logistic regression, not
+	 * chosen, and the spreading's own class shares. */
+	ck_assert(!r->ran[RL_STEP_CLASSIFIER]);
+	ck_assert_int_eq(r->model, RL_CLASSIFIER_LOGREG);
+	ck_assert_int_eq(r->class_prior, RL_PRIOR_NONE);
 	/* Hand labels stand, both of them. */
 	char got[64];
 	labels_of("b0", got, sizeof got);
@@ -393,11 +476,13 @@ int main(void)
 	tcase_add_test(tc, decide);
 	tcase_add_test(tc, fit_threshold);
 	tcase_add_test(tc, fold_thresholds_leak_nothing);
+	tcase_add_test(tc, propagate_class_shares);
 	tcase_add_test(tc, propagate_by_hand);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, fixture, teardown);
 	tcase_add_test(tc, run_end_to_end);
+	tcase_add_test(tc, run_chooses_classifier);
 	tcase_add_test(tc, oof_answers_leak_nothing);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

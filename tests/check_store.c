@@ -703,14 +703,15 @@ static void check_choices(const char *stage, const char *name,
 
 START_TEST(enum_params)
 {
-	static const char *const priors[] = { "seeds", "uniform", "auto" };
+	static const char *const priors[] = { "seeds", "uniform", "auto",
+					      "none" };
 	static const char *const votes[] = { "weighted", "majority" };
 	static const char *const models[] = { "logreg", "nb", "cnb", "auto",
-						"pool" };
+						"pool", "choose" };
 	static const char *const vectors[] = { "tfidf", "lsa", "auto" };
-	check_choices("propagate", "class_prior", priors, 3);
+	check_choices("propagate", "class_prior", priors, 4);
 	check_choices("propagate", "rule_vote", votes, 2);
-	check_choices("train", "model", models, 5);
+	check_choices("train", "model", models, 6);
 	check_choices("graph", "vectors", vectors, 3);
 	check_choices("clusters", "vectors", vectors, 3);
 	/* Other types have none. */
@@ -784,7 +785,7 @@ START_TEST(enum_params)
 	/* A value outside an enum has no name. */
 	ck_assert_str_eq(rl_prior_name((rl_prior)9), "unknown");
 	ck_assert_str_eq(rl_vote_name((rl_vote)-1), "unknown");
-	ck_assert_str_eq(rl_classifier_name((rl_classifier)5), "unknown");
+	ck_assert_str_eq(rl_classifier_name((rl_classifier)6), "unknown");
 	ck_assert_str_eq(rl_vectors_name((rl_vectors)3), "unknown");
 }
 END_TEST

@@ -384,8 +384,8 @@ START_TEST(bad_propagation_option)
 	uint64_t n;
 	ck_assert_int_eq(rl_eval(db, &o, &r), RL_EINVAL);
 	ck_assert_ptr_null(r);
-	ck_assert_str_eq(rl_db_errmsg(db), "class_prior is seeds, uniform or "
-			 "auto, not 7");
+	ck_assert_str_eq(rl_db_errmsg(db), "class_prior is seeds, uniform, "
+			 "none or auto, not 7");
 	ck_assert_int_eq(rl_label_with(db, RL_METHOD_BLEND, &o, &n), RL_EINVAL);
 	o.prop.class_prior = RL_PRIOR_AUTO;
 	o.prop.rule_vote = (rl_vote)-1;

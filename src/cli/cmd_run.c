@@ -7,6 +7,12 @@
 
 #include "cli.h"
 
+/* The class shares as the lines below name them. */
+static const char *shares(rl_prior p)
+{
+	return p == RL_PRIOR_NONE ? "its own" : rl_prior_name(p);
+}
+
 static void print_settings(const rl_run_report *r)
 {
 	printf("choose:    propagation's settings, each scored by the best "
@@ -15,12 +21,12 @@ static void print_settings(const rl_run_report *r)
 	for (size_t c = 0; c < r->n_settings; c++)
 		printf("           %3d neighbours, %-7s class shares: %.3f "
 		       "(+-%.3f)\n", r->settings[c].neighbours,
-		       rl_prior_name(r->settings[c].class_prior),
+		       shares(r->settings[c].class_prior),
 		       r->settings[c].macro_f1,
 		       r->settings[c].se);
 	printf("           taking %d neighbours, %s class shares: the first "
 	       "within one\n           standard error of the top\n",
-	       r->neighbours, rl_prior_name(r->class_prior));
+	       r->neighbours, shares(r->class_prior));
 }
 
 static void print_label(const rl_run_report *r)
@@ -37,6 +43,14 @@ static void print_label(const rl_run_report *r)
 		       "of a single-label store (picking one of them\n"
 		       "           on a few hand labels lost to it on the "
 		       "development suite)\n");
+	if (r->model == RL_CLASSIFIER_LOGREG && er->multi &&
+	    r->n_classifiers == 0)
+		printf("classify:  logistic regression, one against the rest "
+		       "per label, the default\n           of a multi-label "
+		       "store (picking one of three on a few hand labels\n"
+		       "           lost to it on the development suite); "
+		       "each label's threshold\n           fitted on the hand "
+		       "labels weighted to its share in the corpus\n");
 	printf("\n");
 	cli_print_eval(er, stdout);
 	int with_model = r->method == RL_METHOD_MODEL ||
@@ -50,8 +64,7 @@ static void print_label(const rl_run_report *r)
 	       : ", within one standard error of the top");
 	if (r->method != RL_METHOD_RULES && r->neighbours > 0)
 		printf("\n           (%d neighbours per review, %s class "
-		       "shares)", r->neighbours,
-		       rl_prior_name(r->class_prior));
+		       "shares)", r->neighbours, shares(r->class_prior));
 	printf("\n");
 	printf("label:     %llu reviews labelled, model stored (%.2f s)\n",
 	       (unsigned long long)r->labelled, r->seconds[RL_STEP_LABEL]);

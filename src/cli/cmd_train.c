@@ -19,10 +19,10 @@ static int train(rl_db *db, cli_stages *st, cli_progress *prog)
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
 	/* (auto, left to the library, is the store's default) */
-	rl_classifier kind = rl_db_multi_label(db) || o.model !=
-			     RL_CLASSIFIER_AUTO ? o.model : RL_CLASSIFIER_POOL;
-	if (kind == RL_CLASSIFIER_AUTO)
-		kind = RL_CLASSIFIER_LOGREG;
+	rl_classifier kind = o.model;
+	if (kind == RL_CLASSIFIER_AUTO || kind == RL_CLASSIFIER_CHOOSE)
+		kind = rl_db_multi_label(db) ? RL_CLASSIFIER_LOGREG
+					     : RL_CLASSIFIER_POOL;
 	if (!prog->quiet)
 		printf("train:     %s model stored (%.2f s); `revlab predict` "
 		       "uses it\n", rl_classifier_name(kind),
