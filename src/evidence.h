@@ -46,6 +46,22 @@ typedef struct rl_evidence {
 /* Frees every array and empties ev (propagate.c). */
 void rl_evidence_free(rl_evidence *ev);
 
+/* ---- the sample cross-validation works on (sample.c) ---- */
+
+/* keep [n]: 1 for the rows cross-validation keeps, *kept of them. All
+ * rows when cap is 0 or n <= cap; else every row with a hand or
+ * cluster-named label, then their neighbours in ev->S up to three hops
+ * until half the room left is taken, then a draw of the rest by a hash
+ * of the review id and seed, about cap rows in all (more when the
+ * labelled rows alone are more). */
+int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
+		 uint8_t *keep, uint32_t *kept);
+/* out: the rows of ev where keep is set, in their order, with the graph
+ * among them (the weights as they are) and copies of the labels and
+ * rules. On failure out is empty. */
+int rl_evidence_subset(const rl_evidence *ev, const uint8_t *keep,
+		       rl_evidence *out);
+
 /* ---- propagation (propagate.c) ---- */
 
 /* Label spreading with the hand labels of rows where use_seed[i] is set

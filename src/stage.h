@@ -83,8 +83,20 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 
 /* ---- evaluation (stage_eval.c) ---- */
 
-/* Out-of-fold predictions of the cross-validation: for every
- * hand-labelled row i of ev, P[m][i*L ..] is what method m predicted for
+/* The reviews of the corpus cross-validation works on at most (about):
+ * past it, the hand-labelled ones, their neighbourhood and a draw of the
+ * rest (rl_cv_sample), so that choosing costs about the same at 10^7
+ * reviews as at 10^5. Every file of the development suite is smaller. */
+#define RL_CV_REVIEWS 200000
+
+/* rl_eval on a sample of at most about cap reviews (0: the whole
+ * corpus); rl_eval is this at RL_CV_REVIEWS. */
+int rl_eval_sampled(rl_db *db, const rl_eval_opts *o, uint32_t cap,
+		    rl_eval_report **out);
+
+/* Out-of-fold predictions of the cross-validation: ev is the evidence it
+ * worked on (a sample of a large corpus); for every hand-labelled row i
+ * of ev, P[m][i*L ..] is what method m predicted for
  * it in the fold that hid it (untempered; zero rows abstained or are not
  * seeds). */
 typedef struct rl_oof {

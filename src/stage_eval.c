@@ -29,17 +29,35 @@ static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 	return rl_propagate_prepare(db, &use->prop, &use->prop);
 }
 
-/* What cross-validation works on: the evidence and, unless the hand
+/* What cross-validation works on: the evidence of at most about cap
+ * reviews of the corpus (rl_cv_sample; 0: all) and, unless the hand
  * labels are too few to make two folds (RL_EEMPTY, said in the detail),
  * the features of its rows. On failure both are empty. */
-static int cv_load(rl_db *db, const rl_eval_opts *o, rl_evidence *ev,
-		   rl_csr *X)
+static int cv_load(rl_db *db, const rl_eval_opts *o, uint32_t cap,
+		   rl_evidence *ev, rl_csr *X)
 {
 	uint32_t k, least;
 	memset(X, 0, sizeof *X);
 	int rc = rl_evidence_load(db, ev, (uint32_t)o->prop.neighbours);
 	if (rc != RL_OK)
 		return rc;
+	if (cap > 0 && ev->n > cap) {
+		uint8_t *keep = malloc((size_t)ev->n + 1);
+		uint32_t kept = 0;
+		rl_evidence sub;
+		rc = keep ? rl_cv_sample(ev, cap, (uint64_t)o->seed, keep,
+					 &kept)
+			  : RL_ENOMEM;
+		if (rc == RL_OK)
+			rc = rl_evidence_subset(ev, keep, &sub);
+		free(keep);
+		if (rc != RL_OK) {
+			rl_evidence_free(ev);
+			return rl_fail(db, rc, "out of memory");
+		}
+		rl_evidence_free(ev);
+		*ev = sub;
+	}
 	uint32_t want = (uint32_t)(o->folds < 2 ? 2 : o->folds);
 	rc = ev->multi ? rl_cv_fold_count_multi(ev, want, &k, &least)
 		       : rl_cv_fold_count(ev->n, ev->L, ev->seed, want, &k,
@@ -116,6 +134,12 @@ out:
 
 int rl_eval(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out)
 {
+	return rl_eval_sampled(db, opts, RL_CV_REVIEWS, out);
+}
+
+int rl_eval_sampled(rl_db *db, const rl_eval_opts *opts, uint32_t cap,
+		    rl_eval_report **out)
+{
 	rl_eval_opts o;
 	rl_evidence ev;
 	rl_csr X;
@@ -123,7 +147,7 @@ int rl_eval(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out)
 	*out = NULL;
 	rl_clear_error(db);
 	int rc = eval_opts(db, opts, &o);
-	if (rc != RL_OK || (rc = cv_load(db, &o, &ev, &X)) != RL_OK)
+	if (rc != RL_OK || (rc = cv_load(db, &o, cap, &ev, &X)) != RL_OK)
 		return rc;
 	rc = rl_cv(&ev, &X, &o, &r, NULL);
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
@@ -164,7 +188,8 @@ int rl_eval_oof(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out,
 		memset(oof, 0, sizeof *oof);
 	rl_clear_error(db);
 	int rc = eval_opts(db, opts, &o);
-	if (rc != RL_OK || (rc = cv_load(db, &o, &got.ev, &X)) != RL_OK)
+	if (rc != RL_OK ||
+	    (rc = cv_load(db, &o, RL_CV_REVIEWS, &got.ev, &X)) != RL_OK)
 		return rc;
 	uint32_t n = got.ev.n, L = got.ev.L;
 	rc = RL_ENOMEM;

@@ -208,6 +208,90 @@ START_TEST(nb_by_hand)
 }
 END_TEST
 
+/* The sample of a path 0 - 1 - ... - 9 with a hand label on row 0, at a
+ * cap of 5: row 0, then half the room left (2 rows) to its neighbourhood,
+ * hop by hop (rows 1, 2), then a draw of the rest; the same every time.
+ * The subset of rows 0, 1, 2, 5 keeps the edges among them, the hits and
+ * hand labels of its rows, in order. */
+START_TEST(cv_sample_by_hand)
+{
+	enum { N = 10, K = 2 };
+	int32_t nbr[N * K];
+	float sim[N * K];
+	for (int i = 0; i < N; i++) {
+		nbr[i * K] = i > 0 ? i - 1 : -1;
+		nbr[i * K + 1] = i < N - 1 ? i + 1 : -1;
+		sim[i * K] = sim[i * K + 1] = 1;
+	}
+	int64_t ids[N], label_ids[2] = { 1, 2 }, rule_ids[2] = { 7, 8 };
+	char *names[2] = { "price", "shipping" };
+	int32_t seed[N], cseed[N];
+	uint64_t hit_ptr[N + 1] = { 0 };
+	uint32_t hit_rule[2] = { 0, 1 }, rule_label[2] = { 0, 1 };
+	uint8_t negate[2] = { 0, 0 };
+	double weight[2] = { 1, 1 };
+	for (int i = 0; i < N; i++) {
+		ids[i] = 100 + i;
+		seed[i] = cseed[i] = -1;
+		/* a hit of rule 0 on row 1, of rule 1 on row 5 */
+		hit_ptr[i + 1] = hit_ptr[i] + (i == 1 || i == 5);
+	}
+	seed[0] = 0;
+	rl_evidence ev = { .n = N, .L = 2, .k = K, .review_ids = ids,
+			   .label_ids = label_ids, .label_names = names,
+			   .seed = seed, .n_seeds = 1, .cseed = cseed,
+			   .n_rules = 2, .rule_ids = rule_ids,
+			   .rule_label = rule_label, .rule_negate = negate,
+			   .rule_weight = weight, .hit_ptr = hit_ptr,
+			   .hit_rule = hit_rule };
+	ck_assert_int_eq(rl_graph_normalize(N, K, nbr, sim, &ev.S), RL_OK);
+	uint8_t keep[N], again[N];
+	uint32_t kept = 0, kept2 = 0;
+	ck_assert_int_eq(rl_cv_sample(&ev, 0, 1, keep, &kept), RL_OK);
+	ck_assert_uint_eq(kept, N);
+	ck_assert_int_eq(rl_cv_sample(&ev, N, 1, keep, &kept), RL_OK);
+	ck_assert_uint_eq(kept, N);
+	ck_assert_int_eq(rl_cv_sample(&ev, 5, 1, keep, &kept), RL_OK);
+	ck_assert(keep[0] && keep[1] && keep[2]);
+	uint32_t count = 0;
+	for (int i = 0; i < N; i++)
+		count += keep[i];
+	ck_assert_uint_eq(count, kept);
+	ck_assert_uint_ge(kept, 3);
+	ck_assert_int_eq(rl_cv_sample(&ev, 5, 1, again, &kept2), RL_OK);
+	ck_assert_uint_eq(kept2, kept);
+	ck_assert_mem_eq(keep, again, N);
+
+	memset(keep, 0, N);
+	keep[0] = keep[1] = keep[2] = keep[5] = 1;
+	rl_evidence sub;
+	ck_assert_int_eq(rl_evidence_subset(&ev, keep, &sub), RL_OK);
+	ck_assert_uint_eq(sub.n, 4);
+	ck_assert_uint_eq(sub.n_seeds, 1);
+	ck_assert_int_eq(sub.seed[0], 0);
+	ck_assert_int_eq(sub.seed[3], -1);
+	ck_assert_int_eq(sub.review_ids[3], 105);
+	ck_assert_str_eq(sub.label_names[1], "shipping");
+	ck_assert_int_eq(sub.rule_ids[1], 8);
+	/* edges 0-1, 1-2 stay, with their weights; 2-3 and 5's go */
+	const uint64_t want_ptr[5] = { 0, 1, 3, 4, 4 };
+	const uint32_t want_to[4] = { 1, 0, 2, 1 };
+	for (int i = 0; i < 5; i++)
+		ck_assert_uint_eq(sub.S.indptr[i], want_ptr[i]);
+	for (int e = 0; e < 4; e++)
+		ck_assert_uint_eq(sub.S.to[e], want_to[e]);
+	ck_assert_double_eq(sub.S.w[0], ev.S.w[ev.S.indptr[0]]);
+	ck_assert_double_eq(sub.S.w[2], ev.S.w[ev.S.indptr[1] + 1]);
+	const uint64_t want_hits[5] = { 0, 0, 1, 1, 2 };
+	for (int i = 0; i < 5; i++)
+		ck_assert_uint_eq(sub.hit_ptr[i], want_hits[i]);
+	ck_assert_uint_eq(sub.hit_rule[0], 0);
+	ck_assert_uint_eq(sub.hit_rule[1], 1);
+	rl_evidence_free(&sub);
+	rl_sgraph_free(&ev.S);
+}
+END_TEST
+
 static rl_db *db;
 static char db_path[512];
 
@@ -374,6 +458,34 @@ END_TEST
 
 /* A propagation option propagation does not know is refused by every
  * stage that propagates, and changes nothing. */
+/* Cross-validation on a sample: at a cap the corpus fits in, the same
+ * report as on the whole corpus; below it, every hand label is still
+ * there, in the same folds. */
+START_TEST(eval_on_a_sample)
+{
+	rl_eval_opts o;
+	rl_eval_opts_init(&o);
+	o.folds = 3;
+	o.save = 0;
+	rl_eval_report *all = NULL, *fit = NULL, *part = NULL;
+	ck_assert_int_eq(rl_eval_sampled(db, &o, 0, &all), RL_OK);
+	ck_assert_int_eq(rl_eval_sampled(db, &o, 9, &fit), RL_OK);
+	ck_assert_int_eq(rl_eval_sampled(db, &o, 7, &part), RL_OK);
+	for (int m = 0; m < RL_METHOD_COUNT; m++)
+		ck_assert_double_eq(all->methods[m].macro_f1,
+				    fit->methods[m].macro_f1);
+	ck_assert_uint_eq(part->seeds, 6);
+	ck_assert_uint_eq(part->folds, 3);
+	uint64_t total = 0;
+	for (int i = 0; i < 9; i++)
+		total += part->methods[RL_METHOD_PROPAGATION].confusion[i];
+	ck_assert_uint_eq(total, 6);
+	rl_eval_report_free(all);
+	rl_eval_report_free(fit);
+	rl_eval_report_free(part);
+}
+END_TEST
+
 START_TEST(bad_propagation_option)
 {
 	char *before = tu_digest(db_path);
@@ -1247,6 +1359,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cv_hides_held_out_labels);
 	tcase_add_test(tc, seeds_baseline_alone);
 	tcase_add_test(tc, perfect_rules_beat_seeds_only);
+	tcase_add_test(tc, cv_sample_by_hand);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("eval");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1256,6 +1369,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_standard_error_rule);
 	tcase_add_test(tc, baselines_by_hand);
 	tcase_add_test(tc, bad_propagation_option);
+	tcase_add_test(tc, eval_on_a_sample);
 	tcase_add_test(tc, training_reports_progress);
 	tcase_add_test(tc, predict_new_reviews);
 	suite_add_tcase(s, tc);
