@@ -174,9 +174,12 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 	}
 	rl_eval_opts o = *eo;
 	/* Settings are scored with naive Bayes, the cheapest fit, when the
-	 * classifier is chosen or is the pool (whose logistic regression
-	 * would double run's time for the same choice). */
-	if (o.model == RL_CLASSIFIER_CHOOSE || o.model == RL_CLASSIFIER_POOL)
+	 * classifier is chosen, is the pool, or is one logistic regression
+	 * per label of a multi-label store: the others' logistic
+	 * regressions would double run's time for the same choice (on
+	 * every draw of the development suite's multi-label files). */
+	if (o.model == RL_CLASSIFIER_CHOOSE || o.model == RL_CLASSIFIER_POOL ||
+	    rl_db_multi_label(db))
 		o.model = RL_CLASSIFIER_NB;
 	rep->settings_model = o.model;
 	double fs[RL_RUN_MAX_SETTINGS], ses[RL_RUN_MAX_SETTINGS];

@@ -327,6 +327,9 @@ START_TEST(run_end_to_end)
 	ck_assert(!r->ran[RL_STEP_CLASSIFIER]);
 	ck_assert_int_eq(r->model, RL_CLASSIFIER_LOGREG);
 	ck_assert_int_eq(r->class_prior, RL_PRIOR_NONE);
+	/* propagation's settings scored with naive Bayes, the cheapest */
+	ck_assert_uint_gt(r->n_settings, 1);
+	ck_assert_int_eq(r->settings_model, RL_CLASSIFIER_NB);
 	/* Hand labels stand, both of them. */
 	char got[64];
 	labels_of("b0", got, sizeof got);
