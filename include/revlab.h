@@ -970,6 +970,12 @@ typedef struct rl_eval_report {
 	 * carry hand label g and were given p; multi_scores[m] the rest. */
 	int multi;
 	rl_multi_score multi_scores[RL_METHOD_COUNT];
+	/* The corpus's reviews (with vectors), and how many of them the
+	 * cross-validation worked on: all, or past 200,000 a sample of
+	 * about 200,000 (the hand-labelled reviews, their neighbourhood
+	 * in the graph and an even draw of the rest). Added after 0.4.0. */
+	uint64_t reviews;
+	uint64_t sampled;
 } rl_eval_report;
 
 /* Cross-validates every method and baseline on the hand labels: in each

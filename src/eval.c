@@ -403,6 +403,7 @@ int rl_cv(const rl_evidence *ev, const rl_csr *X, const rl_eval_opts *o,
 	}
 	r->min_per_label = min_per_label;
 	r->seeds = ev->n_seeds;
+	r->reviews = r->sampled = ev->n;
 	r->folds = k;
 	if ((rc = rl_cv_folds(n, L, ev->seed, ev->review_ids, k,
 			      (uint64_t)o->seed, fold, order, &n_order)) !=
@@ -618,12 +619,14 @@ int rl_eval_report_json(const rl_eval_report *r, char **out)
 	*out = NULL;
 	const char *multi = r->multi ? "\"multi_label\":true," : "";
 	int rc = rl_buf_printf(&b, "{%s\"seeds\":%llu,\"folds\":%u,"
+			       "\"reviews\":%llu,\"sampled\":%llu,"
 			       "\"min_per_label\":%u,\"model\":\"%s\","
 			       "\"best\":\"%s\",\"top\":\"%s\",\"se\":%.6f,"
 			       "\"model_temperature\":%.6f,"
 			       "\"model_calibration_error_calibrated\":%.6f,"
 			       "\"labels\":[", multi, (unsigned long long)r->seeds,
-			       r->folds, r->min_per_label,
+			       r->folds, (unsigned long long)r->reviews,
+			       (unsigned long long)r->sampled, r->min_per_label,
 			       rl_classifier_name(r->model),
 			       rl_method_name(r->best), rl_method_name(r->top),
 			       r->se, r->temperature,

@@ -318,6 +318,7 @@ int rl_cv_multi(const rl_evidence *ev, const rl_csr *X,
 	rc = RL_ENOMEM;
 	r->min_per_label = least;
 	r->seeds = ev->n_seeds;
+	r->reviews = r->sampled = ev->n;
 	r->folds = k;
 	if ((rc = rl_cv_folds(n, L, ev->seed, ev->review_ids, k,
 			      (uint64_t)o->seed, fold, order, &n_order)) !=

@@ -32,15 +32,17 @@ static int eval_opts(rl_db *db, const rl_eval_opts *o, rl_eval_opts *use)
 /* What cross-validation works on: the evidence of at most about cap
  * reviews of the corpus (rl_cv_sample; 0: all) and, unless the hand
  * labels are too few to make two folds (RL_EEMPTY, said in the detail),
- * the features of its rows. On failure both are empty. */
+ * the features of its rows; *reviews gets the corpus's count. On failure
+ * both are empty. */
 static int cv_load(rl_db *db, const rl_eval_opts *o, uint32_t cap,
-		   rl_evidence *ev, rl_csr *X)
+		   rl_evidence *ev, rl_csr *X, uint64_t *reviews)
 {
 	uint32_t k, least;
 	memset(X, 0, sizeof *X);
 	int rc = rl_evidence_load(db, ev, (uint32_t)o->prop.neighbours);
 	if (rc != RL_OK)
 		return rc;
+	*reviews = ev->n;
 	if (cap > 0 && ev->n > cap) {
 		uint8_t *keep = malloc((size_t)ev->n + 1);
 		uint32_t kept = 0;
@@ -147,9 +149,13 @@ int rl_eval_sampled(rl_db *db, const rl_eval_opts *opts, uint32_t cap,
 	*out = NULL;
 	rl_clear_error(db);
 	int rc = eval_opts(db, opts, &o);
-	if (rc != RL_OK || (rc = cv_load(db, &o, cap, &ev, &X)) != RL_OK)
+	uint64_t reviews = 0;
+	if (rc != RL_OK ||
+	    (rc = cv_load(db, &o, cap, &ev, &X, &reviews)) != RL_OK)
 		return rc;
 	rc = rl_cv(&ev, &X, &o, &r, NULL);
+	if (rc == RL_OK)
+		r->reviews = reviews;
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	if (rc == RL_OK && o.curve)
@@ -188,8 +194,9 @@ int rl_eval_oof(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out,
 		memset(oof, 0, sizeof *oof);
 	rl_clear_error(db);
 	int rc = eval_opts(db, opts, &o);
-	if (rc != RL_OK ||
-	    (rc = cv_load(db, &o, RL_CV_REVIEWS, &got.ev, &X)) != RL_OK)
+	uint64_t reviews = 0;
+	if (rc != RL_OK || (rc = cv_load(db, &o, RL_CV_REVIEWS, &got.ev, &X,
+					 &reviews)) != RL_OK)
 		return rc;
 	uint32_t n = got.ev.n, L = got.ev.L;
 	rc = RL_ENOMEM;
@@ -197,6 +204,8 @@ int rl_eval_oof(rl_db *db, const rl_eval_opts *opts, rl_eval_report **out,
 		if (!(got.P[m] = calloc((size_t)n * L + 1, sizeof *got.P[m])))
 			goto out;
 	rc = rl_cv(&got.ev, &X, &o, out, oof ? got.P : NULL);
+	if (rc == RL_OK)
+		(*out)->reviews = reviews;
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");

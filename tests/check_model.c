@@ -620,9 +620,10 @@ static void small_store(const char *db_path, const char *lexdir)
 
 static void copy_lexicons(const char *to)
 {
-	char cmd[1200];
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r '%s/en' '%s/'", to,
-		 RL_LEXICON_DIR, to);
+	char cmd[4096];
+	int n = snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -r '%s/en' "
+			 "'%s/'", to, RL_LEXICON_DIR, to);
+	ck_assert(n > 0 && (size_t)n < sizeof cmd);
 	ck_assert_int_eq(system(cmd), 0);
 }
 

@@ -476,6 +476,11 @@ START_TEST(eval_on_a_sample)
 				    fit->methods[m].macro_f1);
 	ck_assert_uint_eq(part->seeds, 6);
 	ck_assert_uint_eq(part->folds, 3);
+	ck_assert_uint_eq(all->reviews, 9);
+	ck_assert_uint_eq(all->sampled, 9);
+	ck_assert_uint_eq(part->reviews, 9);
+	ck_assert_uint_ge(part->sampled, 6);
+	ck_assert_uint_lt(part->sampled, 9);
 	uint64_t total = 0;
 	for (int i = 0; i < 9; i++)
 		total += part->methods[RL_METHOD_PROPAGATION].confusion[i];

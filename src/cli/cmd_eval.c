@@ -50,6 +50,12 @@ void cli_print_eval(const rl_eval_report *r, FILE *out)
 		"training before they are predicted:\n",
 		(unsigned long long)r->seeds,
 		r->multi ? "reviews with " : "", r->folds);
+	if (r->sampled < r->reviews)
+		fprintf(out, "(on %llu of the corpus's %llu reviews: the "
+			"hand-labelled ones, their neighbourhood\nin the graph "
+			"and an even draw of the rest)\n",
+			(unsigned long long)r->sampled,
+			(unsigned long long)r->reviews);
 	if (r->multi) {
 		print_multi(r, out);
 		if (r->best != r->top)
