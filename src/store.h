@@ -205,8 +205,33 @@ int rl_store_tokens_put(rl_db *db, int64_t review_id, const uint32_t *ids,
 			uint32_t n);
 
 /* Loads the tokens of every tokenized review, or with unvectorized only
- * of those without vectors. Free with rl_token_set_free. */
+ * of those without vectors, as one batch of rl_store_tokens_next. Free
+ * with rl_token_set_free. */
 int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out);
+
+/* How many reviews have tokens (with unvectorized: and no vectors). */
+int rl_store_tokens_count(rl_db *db, int unvectorized, uint64_t *n);
+
+/* A walk over the tokenized reviews (with unvectorized: those without
+ * vectors) in review id order, a batch at a time, so a stage holds one
+ * batch and not the corpus. set is the current batch; its arrays are
+ * reused and grow to the largest batch. Zero it, set unvectorized, and
+ * free it with rl_token_walk_free. */
+typedef struct rl_token_walk {
+	rl_token_set set;	/* the batch */
+	int unvectorized;
+	int64_t after;		/* the last review id handed over */
+	uint32_t cap;		/* room for reviews in set */
+	uint64_t tok_cap;	/* room for tokens in set */
+} rl_token_walk;
+
+/* The next batch of at most `limit` reviews (limit >= 1) into w->set;
+ * w->set.n is 0 once all have been read. On an error (RL_ENOMEM, RL_EDB
+ * with "FILE: review ID: corrupt tokens") the walk must not go on. A
+ * caller that writes vectors between batches of an unvectorized walk
+ * still sees each review once. */
+int rl_store_tokens_next(rl_db *db, rl_token_walk *w, uint32_t limit);
+void rl_token_walk_free(rl_token_walk *w);
 
 /* ---- the vectorizer and vectors ---- */
 

@@ -129,11 +129,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		"v.review_id = t.review_id AND v.kind = ?1)",
 	[S_TOKSET_ALL] =
 		"SELECT review_id, n_tokens, tokens FROM review_tokens "
-		"ORDER BY review_id",
+		"WHERE review_id > ?2 ORDER BY review_id LIMIT ?3",
 	[S_TOKSET_MISSING] =
 		"SELECT review_id, n_tokens, tokens FROM review_tokens t "
-		"WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
-		"v.review_id = t.review_id AND v.kind = ?1) ORDER BY review_id",
+		"WHERE review_id > ?2 AND NOT EXISTS (SELECT 1 FROM vectors v "
+		"WHERE v.review_id = t.review_id AND v.kind = ?1) "
+		"ORDER BY review_id LIMIT ?3",
 	[S_FEATURES_CLEAR] = "DELETE FROM features",
 	[S_FEATURE_ADD] =
 		"INSERT INTO features(id, term_a, term_b, feature, df, idf) "
@@ -534,72 +535,130 @@ static const char *kind_text(rl_vectors kind)
 	return kind == RL_VECTORS_LSA ? "lsa" : "tfidf";
 }
 
-int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out)
+int rl_store_tokens_count(rl_db *db, int unvectorized, uint64_t *n)
 {
-	/* LSA vectors are written last, so a review without one has no
-	 * complete vectors. */
-	const char *missing_kind = unvectorized ? kind_text(RL_VECTORS_LSA)
-						: NULL;
-	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = stmt(db, missing_kind ? S_TOKSET_COUNT_MISSING
+	*n = 0;
+	sqlite3_stmt *s = stmt(db, unvectorized ? S_TOKSET_COUNT_MISSING
 						: S_TOKSET_COUNT_ALL);
 	if (!s)
 		return RL_EDB;
-	if (missing_kind)
-		sqlite3_bind_text(s, 1, missing_kind, -1, SQLITE_STATIC);
-	if (rl_sql_step(db, s) != SQLITE_ROW)
-		return RL_EDB;
-	uint64_t n = (uint64_t)sqlite3_column_int64(s, 0);
-	uint64_t total = (uint64_t)sqlite3_column_int64(s, 1);
+	/* LSA vectors are written last, so a review without one has no
+	 * complete vectors. */
+	if (unvectorized)
+		sqlite3_bind_text(s, 1, kind_text(RL_VECTORS_LSA), -1,
+				  SQLITE_STATIC);
+	int r = rl_sql_step(db, s);
+	if (r == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (n > UINT32_MAX - 1)
-		return rl_fail(db, RL_EINPUT, "%s: too many reviews", db->path);
-	out->review_ids = malloc((n ? n : 1) * sizeof *out->review_ids);
-	out->tokens = malloc((total ? total : 1) * sizeof *out->tokens);
-	out->doc_off = calloc(n + 1, sizeof *out->doc_off);
-	if (!out->review_ids || !out->tokens || !out->doc_off) {
-		rl_token_set_free(out);
-		return rl_fail(db, RL_ENOMEM, "out of memory");
+	return r == SQLITE_ROW ? RL_OK : RL_EDB;
+}
+
+void rl_token_walk_free(rl_token_walk *w)
+{
+	if (!w)
+		return;
+	rl_token_set_free(&w->set);
+	w->cap = 0;
+	w->tok_cap = 0;
+}
+
+/* Room for one more review and `len` more tokens in w's batch. */
+static int walk_room(rl_token_walk *w, uint64_t len)
+{
+	rl_token_set *t = &w->set;
+	if (t->n == w->cap) {
+		if (w->cap >= UINT32_MAX / 2)
+			return RL_ENOMEM;
+		uint32_t cap = w->cap ? w->cap * 2 : 64;
+		int64_t *ids = realloc(t->review_ids, cap * sizeof *ids);
+		if (!ids)
+			return RL_ENOMEM;
+		t->review_ids = ids;
+		uint64_t *off = realloc(t->doc_off,
+					((size_t)cap + 1) * sizeof *off);
+		if (!off)
+			return RL_ENOMEM;
+		t->doc_off = off;
+		w->cap = cap;
 	}
-	s = stmt(db, missing_kind ? S_TOKSET_MISSING : S_TOKSET_ALL);
-	if (!s) {
-		rl_token_set_free(out);
+	uint64_t need = t->doc_off[t->n] + len;
+	if (need > w->tok_cap) {
+		uint64_t cap = w->tok_cap ? w->tok_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		uint32_t *tok = realloc(t->tokens, cap * sizeof *tok);
+		if (!tok)
+			return RL_ENOMEM;
+		t->tokens = tok;
+		w->tok_cap = cap;
+	}
+	return RL_OK;
+}
+
+/* A review's tokens are stored as varints (rl_store_tokens_put). */
+int rl_store_tokens_next(rl_db *db, rl_token_walk *w, uint32_t limit)
+{
+	rl_token_set *t = &w->set;
+	t->n = 0;
+	if (!t->doc_off) {
+		if (!(t->doc_off = calloc(1, sizeof *t->doc_off)))
+			return rl_fail(db, RL_ENOMEM, "out of memory");
+	}
+	t->doc_off[0] = 0;
+	sqlite3_stmt *s = stmt(db, w->unvectorized ? S_TOKSET_MISSING
+						   : S_TOKSET_ALL);
+	if (!s)
 		return RL_EDB;
-	}
-	if (missing_kind)
-		sqlite3_bind_text(s, 1, missing_kind, -1, SQLITE_STATIC);
-	uint64_t at = 0;
-	uint32_t i = 0;
-	int rc;
-	while ((rc = rl_sql_step(db, s)) == SQLITE_ROW && i < n) {
+	if (w->unvectorized)
+		sqlite3_bind_text(s, 1, kind_text(RL_VECTORS_LSA), -1,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, w->after);
+	sqlite3_bind_int64(s, 3, limit);
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
 		const unsigned char *p = sqlite3_column_blob(s, 2);
+		size_t bytes = (size_t)sqlite3_column_bytes(s, 2);
+		/* Each token takes a byte at least. */
+		if (walk_room(w, bytes) != RL_OK) {
+			sqlite3_reset(s);
+			return rl_fail(db, RL_ENOMEM, "out of memory");
+		}
+		uint64_t at = t->doc_off[t->n];
 		/* An empty blob is NULL, and NULL + 0 is undefined. */
-		const unsigned char *end = p ? p + sqlite3_column_bytes(s, 2)
-					     : p;
-		while (p && p < end && at < total) {
+		const unsigned char *end = p ? p + bytes : p;
+		while (p && p < end) {
 			uint64_t v;
 			size_t used = rl_varint_get(p, end, &v);
 			if (!used || v > UINT32_MAX)
 				break;
-			out->tokens[at++] = (uint32_t)v;
+			t->tokens[at++] = (uint32_t)v;
 			p += used;
 		}
 		if (p && p != end) {
-			long long bad = (long long)sqlite3_column_int64(s, 0);
 			sqlite3_reset(s);
-			rl_token_set_free(out);
 			return rl_fail(db, RL_EDB, "%s: review %lld: corrupt "
-				       "tokens", db->path, bad);
+				       "tokens", db->path, (long long)id);
 		}
-		out->review_ids[i] = sqlite3_column_int64(s, 0);
-		out->doc_off[++i] = at;
+		t->review_ids[t->n] = id;
+		t->doc_off[++t->n] = at;
+		w->after = id;
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		rl_token_set_free(out);
-		return RL_EDB;
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_tokens_load(rl_db *db, int unvectorized, rl_token_set *out)
+{
+	rl_token_walk w = { .unvectorized = unvectorized };
+	memset(out, 0, sizeof *out);
+	int rc = rl_store_tokens_next(db, &w, UINT32_MAX - 1);
+	if (rc != RL_OK) {
+		rl_token_walk_free(&w);
+		return rc;
 	}
-	out->n = i;
+	*out = w.set;
 	return RL_OK;
 }
 
