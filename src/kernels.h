@@ -122,6 +122,30 @@ typedef struct rl_docs {
 	uint32_t n_docs;
 } rl_docs;
 
+/* Document frequencies counted a batch of documents at a time, so a
+ * corpus need not be in memory at once: one entry per distinct n-gram
+ * seen (unigrams, and bigrams if ngram_max >= 2), none per document.
+ * Counting the documents in one call or in batches gives the same
+ * counts. */
+typedef struct rl_df_count rl_df_count;
+int rl_df_count_new(int ngram_max, rl_df_count **out);
+void rl_df_count_free(rl_df_count *c);
+
+/* Counts docs as the next documents. tick (or NULL) hears every 4096th
+ * document: the documents counted so far, of `total`; RL_ECANCELED if it
+ * stops (the count is then unusable). RL_ENOMEM leaves it unusable too;
+ * RL_EINVAL if the count would pass UINT32_MAX - 1 documents. */
+int rl_df_count_add(rl_df_count *c, const rl_docs *docs, rl_tick *tick,
+		    uint64_t total);
+
+/* Documents counted so far. */
+uint32_t rl_df_count_docs(const rl_df_count *c);
+
+/* The vocabulary rl_tfidf_fit would fit on all the documents counted
+ * (its n_docs is their number). */
+int rl_df_count_vocab(const rl_df_count *c, const rl_vectorize_opts *o,
+		      rl_tfidf *out);
+
 /* Fits the vocabulary: unigrams (and bigrams if o->ngram_max >= 2) kept
  * when min_df <= df <= max_df * n_docs, the max_features most frequent
  * if more remain (ties by ids). Smoothed idf = ln((1 + n)/(1 + df)) + 1.
@@ -145,6 +169,20 @@ int rl_tfidf_transform(const rl_tfidf *m, const rl_tfidf_index *ix,
 		       rl_tick *tick);
 
 void rl_tfidf_free(rl_tfidf *m);
+
+/* A deterministic draw of `want` of `n` items met one at a time (Knuth's
+ * selection sampling, algorithm S): rl_draw_next says, for each item in
+ * turn, whether it is drawn. Exactly min(want, n) are, every set of them
+ * as likely, all of them when want >= n; the same seed, the same draw.
+ * No memory per item. */
+typedef struct rl_draw {
+	uint64_t n, seen, left;
+	uint64_t rng;
+} rl_draw;
+
+void rl_draw_init(rl_draw *d, uint64_t n, uint64_t want, uint64_t seed);
+/* 1 if the next item is drawn; 0 past the n-th. */
+int rl_draw_next(rl_draw *d);
 
 /* ---- LSA by randomized truncated SVD (lsa.c) ---- */
 

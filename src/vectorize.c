@@ -3,8 +3,10 @@
  * of token ids with document frequencies, and L2-normalised TF-IDF rows.
  *
  * Features are keyed by (term_a << 32 | term_b) in an open-addressing
- * table while counting; the fitted vocabulary is sorted by key so feature
- * numbers do not depend on hash order.
+ * table while counting, a batch of documents at a time if the caller
+ * streams them; the fitted vocabulary is sorted by key so feature
+ * numbers do not depend on hash order. Also the draw of a sample from a
+ * stream of known length (the reviews LSA learns from).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -122,14 +124,16 @@ static int keymap_grow(keymap *m)
 
 #define KEY(a, b) (((uint64_t)(a) << 32) | (uint32_t)(b))
 
-typedef struct counting {
+struct rl_df_count {
 	keymap map;		/* key -> candidate index */
 	uint64_t *key;		/* [n] */
 	uint32_t *df, *last;	/* [n]; last: 1 + last doc counted */
 	size_t n, cap;
-} counting;
+	uint32_t n_docs;	/* documents counted so far */
+	int ngram_max;
+};
 
-static int count_key(counting *c, uint64_t key, uint32_t doc)
+static int count_key(rl_df_count *c, uint64_t key, uint32_t doc)
 {
 	if ((c->map.n + 1) * 2 > c->map.cap && keymap_grow(&c->map) != RL_OK)
 		return RL_ENOMEM;
@@ -167,6 +171,65 @@ static int count_key(counting *c, uint64_t key, uint32_t doc)
 	return RL_OK;
 }
 
+int rl_df_count_new(int ngram_max, rl_df_count **out)
+{
+	rl_df_count *c = calloc(1, sizeof *c);
+	*out = NULL;
+	if (!c)
+		return RL_ENOMEM;
+	c->ngram_max = ngram_max;
+	if (keymap_init(&c->map, 1 << 16) != RL_OK) {
+		rl_df_count_free(c);
+		return RL_ENOMEM;
+	}
+	*out = c;
+	return RL_OK;
+}
+
+void rl_df_count_free(rl_df_count *c)
+{
+	if (!c)
+		return;
+	keymap_free(&c->map);
+	free(c->key);
+	free(c->df);
+	free(c->last);
+	free(c);
+}
+
+uint32_t rl_df_count_docs(const rl_df_count *c)
+{
+	return c->n_docs;
+}
+
+int rl_df_count_add(rl_df_count *c, const rl_docs *docs, rl_tick *tick,
+		    uint64_t total)
+{
+	if (docs->n_docs > UINT32_MAX - 1 - c->n_docs)
+		return RL_EINVAL;
+	for (uint32_t d = 0; d < docs->n_docs; d++) {
+		/* No token at all: tokens may be NULL, and NULL + 0 is
+		 * undefined. */
+		const uint32_t *t = docs->tokens ? docs->tokens +
+				    docs->doc_off[d] : NULL;
+		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
+		uint32_t g = c->n_docs + d;
+		/* 4096 reviews are a few milliseconds. */
+		if (g > 0 && (g & 4095) == 0 &&
+		    rl_tick_step(tick, g, total) != RL_OK)
+			return RL_ECANCELED;
+		for (uint64_t i = 0; i < len; i++) {
+			if (count_key(c, KEY(t[i], RL_NO_TERM), g) != RL_OK)
+				return RL_ENOMEM;
+			if (c->ngram_max >= 2 && i + 1 < len &&
+			    count_key(c, KEY(t[i], t[i + 1]), g) != RL_OK)
+				return RL_ENOMEM;
+		}
+	}
+	c->n_docs += docs->n_docs;
+	return RL_OK;
+}
+
 typedef struct cand {
 	uint64_t key;
 	uint32_t df;
@@ -186,43 +249,20 @@ static int by_key(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
-		 rl_tfidf *out, rl_tick *tick)
+int rl_df_count_vocab(const rl_df_count *c, const rl_vectorize_opts *o,
+		      rl_tfidf *out)
 {
-	counting c = { 0 };
-	cand *keep = NULL;
+	uint32_t n_docs = c->n_docs;
 	int rc = RL_ENOMEM;
 	memset(out, 0, sizeof *out);
-	if (keymap_init(&c.map, 1 << 16) != RL_OK)
-		goto out;
-	for (uint32_t d = 0; d < docs->n_docs; d++) {
-		/* No token at all: tokens may be NULL, and NULL + 0 is
-		 * undefined. */
-		const uint32_t *t = docs->tokens ? docs->tokens +
-				    docs->doc_off[d] : NULL;
-		uint64_t len = docs->doc_off[d + 1] - docs->doc_off[d];
-		/* 4096 reviews are a few milliseconds. */
-		if (d > 0 && (d & 4095) == 0 &&
-		    rl_tick_step(tick, d, docs->n_docs) != RL_OK) {
-			rc = RL_ECANCELED;
-			goto out;
-		}
-		for (uint64_t i = 0; i < len; i++) {
-			if (count_key(&c, KEY(t[i], RL_NO_TERM), d) != RL_OK)
-				goto out;
-			if (o->ngram_max >= 2 && i + 1 < len &&
-			    count_key(&c, KEY(t[i], t[i + 1]), d) != RL_OK)
-				goto out;
-		}
-	}
-	double max_df = o->max_df * docs->n_docs;
-	keep = malloc((c.n ? c.n : 1) * sizeof *keep);
+	double max_df = o->max_df * n_docs;
+	cand *keep = malloc((c->n ? c->n : 1) * sizeof *keep);
 	if (!keep)
 		goto out;
 	size_t n = 0;
-	for (size_t i = 0; i < c.n; i++)
-		if (c.df[i] >= (uint32_t)o->min_df && c.df[i] <= max_df)
-			keep[n++] = (cand){ c.key[i], c.df[i] };
+	for (size_t i = 0; i < c->n; i++)
+		if (c->df[i] >= (uint32_t)o->min_df && c->df[i] <= max_df)
+			keep[n++] = (cand){ c->key[i], c->df[i] };
 	if (o->max_features > 0 && n > (size_t)o->max_features) {
 		qsort(keep, n, sizeof *keep, by_df_desc);
 		n = (size_t)o->max_features;
@@ -230,7 +270,7 @@ int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
 	qsort(keep, n, sizeof *keep, by_key);
 
 	out->n_features = (uint32_t)n;
-	out->n_docs = docs->n_docs;
+	out->n_docs = n_docs;
 	out->sublinear = o->sublinear;
 	out->term_a = malloc((n ? n : 1) * sizeof *out->term_a);
 	out->term_b = malloc((n ? n : 1) * sizeof *out->term_b);
@@ -242,19 +282,56 @@ int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
 		out->term_a[f] = (uint32_t)(keep[f].key >> 32);
 		out->term_b[f] = (uint32_t)keep[f].key;
 		out->df[f] = keep[f].df;
-		out->idf[f] = (float)(log((1.0 + docs->n_docs) /
+		out->idf[f] = (float)(log((1.0 + n_docs) /
 					  (1.0 + keep[f].df)) + 1.0);
 	}
 	rc = RL_OK;
 out:
 	if (rc != RL_OK)
 		rl_tfidf_free(out);
-	keymap_free(&c.map);
-	free(c.key);
-	free(c.df);
-	free(c.last);
 	free(keep);
 	return rc;
+}
+
+int rl_tfidf_fit(const rl_docs *docs, const rl_vectorize_opts *o,
+		 rl_tfidf *out, rl_tick *tick)
+{
+	rl_df_count *c = NULL;
+	memset(out, 0, sizeof *out);
+	int rc = rl_df_count_new(o->ngram_max, &c);
+	if (rc == RL_OK)
+		rc = rl_df_count_add(c, docs, tick, docs->n_docs);
+	if (rc == RL_OK)
+		rc = rl_df_count_vocab(c, o, out);
+	rl_df_count_free(c);
+	return rc;
+}
+
+/* ---- drawing a sample ---- */
+
+void rl_draw_init(rl_draw *d, uint64_t n, uint64_t want, uint64_t seed)
+{
+	d->n = n;
+	d->seen = 0;
+	d->left = want < n ? want : n;
+	/* Its own stream of the seed, apart from LSA's test matrix. */
+	d->rng = seed * 0x9e3779b97f4a7c15ull ^ 0x5bd1e9955bd1e995ull;
+}
+
+int rl_draw_next(rl_draw *d)
+{
+	if (d->seen >= d->n)
+		return 0;
+	uint64_t rest = d->n - d->seen++;
+	if (d->left == 0)
+		return 0;
+	/* With as many left to draw as items left, no number is drawn:
+	 * the draw of a sample covering everything is no draw at all. */
+	if (d->left < rest &&
+	    (double)rest * rl_rand_unit(&d->rng) >= (double)d->left)
+		return 0;
+	d->left--;
+	return 1;
 }
 
 /* ---- transform ---- */
