@@ -372,7 +372,12 @@ typedef struct rl_vectorize_opts {
 	int threads;		/* worker threads; 2 */
 	rl_progress_fn progress;
 	void *ctx;
-	uint64_t reserved_[4];	/* zero; room for fields to come */
+	int lsa_sample;		/* LSA is learned from at most this many
+				   reviews, drawn with seed; 0: all;
+				   500000 */
+	int batch;		/* reviews read, vectorized and written at
+				   a time; 16384 */
+	uint64_t reserved_[3];	/* zero; room for fields to come */
 } rl_vectorize_opts;
 
 RL_API void rl_vectorize_opts_init(rl_vectorize_opts *o);
@@ -392,7 +397,11 @@ typedef struct rl_vectorize_stats {
  * are fitted on the whole corpus when none exists, when the settings
  * changed, or when the corpus grew by more than a quarter since the last
  * fit; otherwise only reviews without vectors are transformed with the
- * stored fit. RL_EEMPTY if no review has tokens. One transaction. */
+ * stored fit. The vocabulary counts every review; the projection is
+ * learned from lsa_sample of them (all if there are no more). Reviews
+ * are read and written `batch` at a time: memory does not grow with the
+ * corpus beyond the LSA sample. RL_EEMPTY if no review has tokens. One
+ * transaction. */
 RL_API int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 			rl_vectorize_stats *st);
 

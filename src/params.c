@@ -109,6 +109,11 @@ const rl_param_def rl_vectorize_params[] = {
 	  "seed of the random projection"),
 	P(rl_vectorize_opts, "int", RL_PT_INT, threads, "2", 1, 256,
 	  "worker threads"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, lsa_sample, "500000", 0,
+	  2147483647, "LSA is learned from this many reviews at most, "
+	  "drawn with seed (0: all)"),
+	P(rl_vectorize_opts, "int", RL_PT_INT, batch, "16384", 1, 10000000,
+	  "reviews read, vectorized and written at a time"),
 };
 const size_t rl_vectorize_nparams =
 	sizeof rl_vectorize_params / sizeof rl_vectorize_params[0];
