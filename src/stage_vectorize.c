@@ -199,6 +199,13 @@ out:
 	return rc;
 }
 
+/* Reviews a batch: the setting, or its default where a caller's options
+ * predate it (zero). */
+static uint32_t batch_size(const rl_vectorize_opts *o)
+{
+	return o->batch > 0 ? (uint32_t)o->batch : 16384;
+}
+
 /* The walk's batch as documents. */
 static rl_docs batch_docs(const rl_token_walk *w)
 {
@@ -214,7 +221,7 @@ static int count_vocab(rl_db *db, const rl_vectorize_opts *o, uint64_t n,
 	rl_df_count *c = NULL;
 	int rc = rl_df_count_new(o->ngram_max, &c);
 	while (rc == RL_OK &&
-	       (rc = rl_store_tokens_next(db, &w, (uint32_t)o->batch)) ==
+	       (rc = rl_store_tokens_next(db, &w, batch_size(o))) ==
 		       RL_OK &&
 	       w.set.n > 0) {
 		rl_docs d = batch_docs(&w);
@@ -244,7 +251,7 @@ static int gather_sample(rl_db *db, const rl_vectorize_opts *o, uint64_t n,
 	uint32_t *tok = NULL, off_cap = 0;
 	uint64_t *off = NULL, tok_cap = 0, done = 0;
 	int rc;
-	while ((rc = rl_store_tokens_next(db, &w, (uint32_t)o->batch)) ==
+	while ((rc = rl_store_tokens_next(db, &w, batch_size(o))) ==
 		       RL_OK &&
 	       w.set.n > 0) {
 		const rl_token_set *t = &w.set;
@@ -313,7 +320,7 @@ static int write_vectors(rl_db *db, const rl_vectorize_opts *o,
 	uint32_t proj_rows = 0;
 	int rc;
 	*done = *nnz = 0;
-	while ((rc = rl_store_tokens_next(db, &w, (uint32_t)o->batch)) ==
+	while ((rc = rl_store_tokens_next(db, &w, batch_size(o))) ==
 		       RL_OK &&
 	       w.set.n > 0) {
 		rl_docs d = batch_docs(&w);

@@ -312,7 +312,8 @@ static void store_is(const reference *r)
 	rl_lsa_free(&lsa);
 }
 
-/* Batches of 1, 7 and all 300 reviews, with an LSA sample of all, of
+/* Batches of 1, 7 and all 300 reviews (0, as options made before the
+ * setting existed have it: the default), with an LSA sample of all, of
  * more than the corpus and of 100 of its 300 reviews: each time the
  * reference, bit for bit. The sample of 100 learns another projection
  * (so the draw is exercised), the same TF-IDF vectors. */
@@ -320,7 +321,7 @@ START_TEST(stream_equals_memory)
 {
 	add_examples(0, 300);
 	static const int samples[] = { 0, 1000, 100 };
-	static const int batches[] = { 1, 7, 1000000 };
+	static const int batches[] = { 1, 7, 0 };
 	float first = 0;
 	for (int s = 0; s < 3; s++) {
 		rl_vectorize_opts o;
