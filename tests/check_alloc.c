@@ -131,6 +131,19 @@ static int do_vectorize(void *arg)
 	return rl_vectorize(db, &o, NULL);
 }
 
+/* Vectorize streaming: batches of 2 reviews, LSA from 3 of them (a new
+ * fit after do_vectorize's, as the sample is part of it). */
+static int do_vectorize_stream(void *arg)
+{
+	(void)arg;
+	rl_vectorize_opts o;
+	rl_vectorize_opts_init(&o);
+	o.dim = 4;
+	o.batch = 2;
+	o.lsa_sample = 3;
+	return rl_vectorize(db, &o, NULL);
+}
+
 static int do_graph(void *arg)
 {
 	(void)arg;
@@ -427,6 +440,7 @@ START_TEST(ingest)
 	ck_assert_int_gt(each_allocation(do_import, (void *)jl), 1);
 	ck_assert_int_gt(each_allocation(do_tokenize, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_vectorize, NULL), 1);
+	ck_assert_int_gt(each_allocation(do_vectorize_stream, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_graph, NULL), 1);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
 			 8);
