@@ -121,12 +121,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_TOKENS_PUT] =
 		"INSERT OR REPLACE INTO review_tokens(review_id, n_tokens, "
 		"tokens) VALUES (?1, ?2, ?3)",
-	[S_TOKSET_COUNT_ALL] =
-		"SELECT count(*), coalesce(sum(n_tokens), 0) FROM review_tokens",
+	[S_TOKSET_COUNT_ALL] = "SELECT count(*) FROM review_tokens",
 	[S_TOKSET_COUNT_MISSING] =
-		"SELECT count(*), coalesce(sum(n_tokens), 0) FROM review_tokens t "
-		"WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE "
-		"v.review_id = t.review_id AND v.kind = ?1)",
+		"SELECT count(*) FROM review_tokens t WHERE NOT EXISTS "
+		"(SELECT 1 FROM vectors v WHERE v.review_id = t.review_id "
+		"AND v.kind = ?1)",
 	[S_TOKSET_ALL] =
 		"SELECT review_id, n_tokens, tokens FROM review_tokens "
 		"WHERE review_id > ?2 ORDER BY review_id LIMIT ?3",
