@@ -980,8 +980,8 @@ typedef struct rl_eval_report {
 	int multi;
 	rl_multi_score multi_scores[RL_METHOD_COUNT];
 	/* The corpus's reviews (with vectors), and how many of them the
-	 * cross-validation worked on: all, or past 200,000 a sample of
-	 * about 200,000 (the hand-labelled reviews, their neighbourhood
+	 * cross-validation worked on: all, or past 100,000 a sample of
+	 * about 100,000 (the hand-labelled reviews, their neighbourhood
 	 * in the graph and an even draw of the rest). Added after 0.4.0. */
 	uint64_t reviews;
 	uint64_t sampled;

@@ -87,7 +87,7 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
  * past it, the hand-labelled ones, their neighbourhood and a draw of the
  * rest (rl_cv_sample), so that choosing costs about the same at 10^7
  * reviews as at 10^5. Every file of the development suite is smaller. */
-#define RL_CV_REVIEWS 200000
+#define RL_CV_REVIEWS 100000
 
 /* rl_eval on a sample of at most about cap reviews (0: the whole
  * corpus); rl_eval is this at RL_CV_REVIEWS. */
