@@ -224,7 +224,18 @@ typedef struct rl_vecs {
 	uint32_t dim;
 	const float *dense;
 	const rl_csr *csr;
+	/* or compact dense rows: q8 [n][dim] int8 and scale [n], row i
+	 * being q8[i] * scale[i] (rl_q8_row); pairs are scored in float
+	 * on the rows so restored */
+	const int8_t *q8;
+	const float *scale;
 } rl_vecs;
+
+/* Row x [dim] as int8 q [dim] times *scale: scale = max |x| / 127, each
+ * q the nearest integer to x / scale (a zero row gets scale 0). On
+ * 100-dimensional LSA rows (largest entry 0.4 on average) a similarity
+ * moves by about 1e-3. */
+void rl_q8_row(const float *x, uint32_t dim, int8_t *q, float *scale);
 
 /* The k most similar other rows of every row: nbr[i][j] (-1 if fewer
  * exist) and sim[i][j], most similar first, ties by smaller index.
@@ -253,6 +264,17 @@ typedef struct rl_knn_opts {
 int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
 	   float *sim);
 
+/* The same with the result allocated (the caller frees both): nbr
+ * [n][k] and sim [n][k]. NN-descent hands back its own pools cut to k,
+ * so the search's memory is not needed twice. */
+int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
+		float **sim);
+
+/* The n_sample (at most n) distinct rows, ascending, that recall is
+ * measured on for this seed, into rows [n_sample]. */
+void rl_knn_sample_rows(uint32_t n, uint32_t n_sample, uint64_t seed,
+			uint32_t *rows);
+
 /* Mean recall@k of (nbr) against exact neighbours for `n_sample` rows
  * drawn with `seed`. A returned row outside the exact k that ties the
  * k-th exact similarity counts as found (duplicates make exact ties).
@@ -260,6 +282,23 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
 		  double *recall, rl_tick *tick);
+
+/* Reads rows first .. first + m - 1 of the float rows into out
+ * [m][dim]; called with first = 0, then each time after the last.
+ * Anything but RL_OK stops the caller, which returns it. */
+typedef int (*rl_rows_fn)(void *ctx, uint32_t first, uint32_t m,
+			  float *out);
+
+/* rl_knn_recall against float rows that need not be in memory: the n
+ * rows are read in chunks through rows(ctx), once; sample [n_sample] are
+ * the rows of rl_knn_sample_rows and q [n_sample][dim] their float rows.
+ * The same result as rl_knn_recall on those rows in memory. tick (or
+ * NULL) hears rows read of n; RL_ECANCELED if it stops. */
+int rl_knn_recall_rows(uint32_t n, uint32_t dim, uint32_t k,
+		       const int32_t *nbr, uint32_t n_sample,
+		       const uint32_t *sample, const float *q,
+		       rl_rows_fn rows, void *ctx, int threads,
+		       double *recall, rl_tick *tick);
 
 /* ---- label spreading (propagate.c) ---- */
 

@@ -18,13 +18,24 @@
  * old ones, until few pools change. An earlier graph can seed the pools,
  * so adding reviews refines instead of rebuilding.
  *
+ * Memory is what bounds it at ten million rows, so the search keeps
+ * little per row (descent() counts the bytes): dense rows may come
+ * compact, int8 with a scale per row (rl_q8_row), restored to float a
+ * block at a time for the same blocked kernel; a pool entry is a row id
+ * with a "new" bit and a 16-bit similarity; the trees are built a few at
+ * a time; the candidates of a round are gathered for one block of rows at
+ * a time (their reverse edges by one scan of all pools), and that block's
+ * pairs reach the pools before the next block gathers. The pools are the
+ * result: the first k of each, scored again in float, cut in place.
+ *
  * Determinism: a pool is the top of everything ever offered to it, ordered
  * by (similarity desc, index asc), and a pair's similarity is the same
  * bits whichever way and wherever it is computed (each lane sums over the
  * dimensions in order). So the result does not depend on the order of
- * offers, and with it not on the thread count. Threads never write the
- * same pool: they buffer pairs and apply only those aimed at their rows,
- * or keep private lists merged at the end.
+ * offers, and with it not on the thread count: blocks are fixed by n
+ * alone. Threads never write the same pool: they buffer pairs and apply
+ * only those aimed at their rows, or keep private lists merged at the
+ * end.
  *
  * Cancelling: every loop that runs long steps the tick (kernels.h) every
  * few milliseconds of work on thread 0 and reads its stop flag on the
@@ -178,26 +189,61 @@ static uint32_t round_pw(uint32_t m)
 	return (m + PW - 1) / PW * PW;
 }
 
+void rl_q8_row(const float *x, uint32_t dim, int8_t *q, float *scale)
+{
+	float m = 0;
+	for (uint32_t d = 0; d < dim; d++)
+		if (fabsf(x[d]) > m)
+			m = fabsf(x[d]);
+	*scale = m / 127;
+	for (uint32_t d = 0; d < dim; d++) {
+		long r = m > 0 ? lrintf(x[d] / *scale) : 0;
+		q[d] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+	}
+}
+
+/* Row r of compact rows restored to float, out [dim]. */
+static void q8_restore(const rl_vecs *v, uint32_t r, float *out)
+{
+	const int8_t *q = v->q8 + (size_t)r * v->dim;
+	float s = v->scale[r];
+	for (uint32_t d = 0; d < v->dim; d++)
+		out[d] = (float)q[d] * s;
+}
+
 /* out[i][j] = sim(ids[i], ids[j]) for i < nq, j < m; out is
- * [nq][round_pw(m)], panel scratch holds round_pw(m) * dim floats. */
+ * [nq][round_pw(m)], panel scratch holds round_pw(m) * dim floats and,
+ * for compact rows, deq scratch m * dim. */
 static void block_sims(const rl_vecs *v, micro_fn mf, const uint32_t *ids,
-		       uint32_t nq, uint32_t m, float *panel, float *out)
+		       uint32_t nq, uint32_t m, float *panel, float *deq,
+		       float *out)
 {
 	uint32_t mp = round_pw(m), dim = v->dim;
-	if (!v->dense) {
+	if (!v->dense && !v->q8) {
 		for (uint32_t i = 0; i < nq; i++)
 			for (uint32_t j = 0; j < m; j++)
 				out[(size_t)i * mp + j] =
 					dot_sparse(v->csr, ids[i], ids[j]);
 		return;
 	}
-	pack(v->dense, dim, ids, 0, m, panel);
+	const float *x = v->dense;
+	const uint32_t *rid = ids;
+	if (v->q8) {
+		/* Restored once per block: the products are then those of
+		 * float rows, same bits in any tile position. */
+		for (uint32_t j = 0; j < m; j++)
+			q8_restore(v, ids[j], deq + (size_t)j * dim);
+		x = deq;
+		rid = NULL;
+	}
+	pack(x, dim, rid, 0, m, panel);
 	float tile[QR * PW];
 	for (uint32_t i0 = 0; i0 < nq; i0 += QR) {
 		const float *q[QR];
-		for (uint32_t r = 0; r < QR; r++)
-			q[r] = v->dense + (size_t)ids[i0 + r < nq ? i0 + r
-							   : nq - 1] * dim;
+		for (uint32_t r = 0; r < QR; r++) {
+			uint32_t i = i0 + r < nq ? i0 + r : nq - 1;
+			q[r] = x + (size_t)(rid ? rid[i] : i) * dim;
+		}
 		for (uint32_t p = 0; p < mp / PW; p++) {
 			mf(q, panel + (size_t)p * dim * PW, dim, tile);
 			for (uint32_t r = 0; r < QR && i0 + r < nq; r++)
@@ -233,20 +279,6 @@ static void topk_put(int32_t *ids, float *sims, uint8_t *fresh, uint32_t k,
 	sims[pos] = s;
 	if (fresh)
 		fresh[pos] = 1;
-}
-
-/* Inserts (id, s) into the sorted list of length k if it beats the worst
- * and is not already there; marks it new. Returns 1 if the list changed. */
-static int list_insert(int32_t *ids, float *sims, uint8_t *fresh,
-		       uint32_t k, int32_t id, float s)
-{
-	if (!better(s, id, sims[k - 1], ids[k - 1]))
-		return 0;
-	for (uint32_t i = 0; i < k; i++)
-		if (ids[i] == id)
-			return 0;
-	topk_put(ids, sims, fresh, k, id, s);
-	return 1;
 }
 
 static void range(uint32_t n, int t, int nt, uint32_t *lo, uint32_t *hi)
@@ -610,11 +642,64 @@ out:
 #define LEAF_PER_POOL 2
 #define N_TREES 6
 /* Upper bound of pairs a join block may buffer (12 bytes each). */
-#define PAIR_BUDGET (1u << 23)
+#define PAIR_BUDGET (1u << 22)
+/* Rows whose candidates are gathered at once: n / CAND_PARTS, at least
+ * CAND_MIN; each such block costs one scan of all pools for its reverse
+ * edges. */
+#define CAND_MIN (1u << 17)
+#define CAND_PARTS 32
+
+/* A pool entry is a row with FRESH set until it has been joined; HOLE
+ * where there is none yet (never FRESH, after every row). */
+#define FRESH 0x80000000u
+#define HOLE 0x7fffffffu
+
+/* A pool's similarities in 16-bit fixed point over [-1, 1]: steps of
+ * 3e-5, finer than what the int8 rows can tell apart; the final k are
+ * scored again in float. */
+typedef uint16_t psim;
+
+static inline psim to_psim(float s)
+{
+	float x = (s + 1.0f) * 32767.5f;
+	if (!(x > 0))
+		return 0;
+	if (x >= 65535.0f)
+		return 65535;
+	return (psim)lrintf(x);
+}
+
+/* Is (s, id) better than (t, jd) in a pool? A hole loses to anything. */
+static inline int pbetter(psim s, uint32_t id, psim t, uint32_t jd)
+{
+	return jd == HOLE || s > t || (s == t && id < jd);
+}
+
+/* Inserts row y (not HOLE) into the pool of K entries, as fresh, if it
+ * beats the worst and is not there yet. Returns 1 if the pool changed.
+ * A row is offered with the same similarity every time (the bits of a
+ * pair do not depend on where it is scored), so if it is in the pool it
+ * sits just before where it would go: no need to look further. */
+static int pool_insert(uint32_t *ids, psim *ps, uint32_t K, uint32_t y,
+		       psim s)
+{
+	if (!pbetter(s, y, ps[K - 1], ids[K - 1] & ~FRESH))
+		return 0;
+	uint32_t pos = K - 1;
+	while (pos > 0 && pbetter(s, y, ps[pos - 1], ids[pos - 1] & ~FRESH))
+		pos--;
+	if (pos > 0 && (ids[pos - 1] & ~FRESH) == y)
+		return 0;
+	memmove(ids + pos + 1, ids + pos, (K - 1 - pos) * sizeof *ids);
+	memmove(ps + pos + 1, ps + pos, (K - 1 - pos) * sizeof *ps);
+	ids[pos] = y | FRESH;
+	ps[pos] = s;
+	return 1;
+}
 
 typedef struct pair {
 	uint32_t a, b;
-	float s;
+	psim s;
 } pair;
 
 typedef struct nnd {
@@ -622,26 +707,30 @@ typedef struct nnd {
 	micro_fn mf;
 	const rl_knn_opts *o;
 	uint32_t n, K, cap;	/* cap: candidates per row and kind, 2K */
-	int32_t *ids;		/* [n][K] pools */
-	float *sims;		/* [n][K] */
-	uint8_t *fresh;		/* [n][K] 1: not yet joined */
-	uint32_t *cnew, *cold;	/* [n][cap] this round's candidates */
-	uint32_t *nnew, *nold;	/* [n] */
-	uint32_t *fnew, *fold;	/* [n] forward parts of them */
-	uint32_t blo, bhi;	/* block being joined */
+	uint32_t *ids;		/* [n][K] pools, best first */
+	psim *ps;		/* [n][K] */
+	/* candidates of the rows clo .. chi - 1: [B][cap] each */
+	uint32_t B, clo, chi;
+	uint32_t *cnew, *cold;
+	uint32_t *nnew, *nold;	/* [B] */
+	uint32_t blo, bhi;	/* rows being joined, within the block */
 	int threads;
 	pair **buf;		/* [threads] pair buffers */
 	size_t *nbuf, *capbuf;
 	uint64_t *updates;	/* [threads] */
 	int *failed;		/* [threads] */
-	/* [threads] scratch: ids, panels, similarities of up to mmax rows */
+	/* [threads] scratch: ids, panels, similarities, restored rows of
+	 * up to mmax rows */
 	uint32_t mmax;
 	uint32_t **gather;
-	float **panel, **out;
-	/* the forest: [N_TREES][n] row orders, leaves as [lo, hi) of them */
-	uint32_t leaf, tree;
-	uint32_t *perm, *leaf_lo, *leaf_hi, *n_leaves;
+	float **panel, **out, **deq;
+	/* the forest, built a group of trees at a time: [group][n] row
+	 * orders, each with a bitmap of where its leaves start */
+	uint32_t leaf, tree0, group, tree;
+	uint32_t *perm;
+	uint64_t *starts;	/* [group][(n + 63) / 64] */
 	float *hyper;		/* [threads][dim] */
+	float *sim;		/* [n][k] the result's similarities */
 	/* progress: the phase running covers row visits base .. base +
 	 * span of total */
 	rl_tick *tick;
@@ -677,47 +766,70 @@ static float dot_fast(const float *a, const float *b, uint32_t dim)
 	return r;
 }
 
+static float dot_q8(const int8_t *a, const float *b, uint32_t dim)
+{
+	float s[8] = { 0 }, r = 0;
+	uint32_t i = 0;
+	for (; i + 8 <= dim; i += 8)
+		for (int l = 0; l < 8; l++)
+			s[l] += (float)a[i + l] * b[i + l];
+	for (; i < dim; i++)
+		r += (float)a[i] * b[i];
+	for (int l = 0; l < 8; l++)
+		r += s[l];
+	return r;
+}
+
 /* Side of row x for the hyperplane between rows a and b (h = xa - xb when
- * dense): > 0 is nearer a. */
+ * dense): > 0 is nearer a. A compact row's scale is positive and does
+ * not change the side. */
 static float side(const rl_vecs *v, const float *h, uint32_t x, uint32_t a,
 		  uint32_t b)
 {
+	if (v->q8)
+		return dot_q8(v->q8 + (size_t)x * v->dim, h, v->dim);
 	if (v->dense)
 		return dot_fast(v->dense + (size_t)x * v->dim, h, v->dim);
 	return dot_sparse(v->csr, x, a) - dot_sparse(v->csr, x, b);
 }
 
+static int dense_rows(const rl_vecs *v)
+{
+	return v->dense || v->q8;
+}
+
 /* Splits rows by random hyperplanes (through the midpoint of two random
- * rows of the node) until nodes hold at most d->leaf rows. Thread t has
- * built `built` of its `mine` trees; non-zero if the tick stopped it. */
-static int build_tree(nnd *d, uint32_t tr, float *h, int t, uint32_t built,
-		      uint32_t mine)
+ * rows of the node) until nodes hold at most d->leaf rows, into slot g of
+ * the group. Non-zero if the tick stopped it. */
+static int build_tree(nnd *d, uint32_t tr, uint32_t g, float *h, int t)
 {
 	const rl_vecs *v = d->v;
-	uint32_t n = d->n, *perm = d->perm + (size_t)tr * n;
-	uint32_t *llo = d->leaf_lo + (size_t)tr * n;
-	uint32_t *lhi = d->leaf_hi + (size_t)tr * n, nl = 0;
+	uint32_t n = d->n, *perm = d->perm + (size_t)g * n;
+	uint64_t *st = d->starts + (size_t)g * ((n + 63) / 64);
 	uint64_t rng = d->o->seed * 0x9e3779b97f4a7c15ull + 0x7f4a7c15ull * tr +
 		       11;
 	/* Smaller half first, so the stack stays under log2(n) + 2. */
 	uint32_t stack[2 * 72];
 	int sp = 0;
-	uint64_t cut = 0;	/* rows split since the last step */
+	uint64_t cut = 0, done = 0;	/* rows split since the last step */
+	float *ra = v->q8 ? h + v->dim : NULL, *rb = ra ? ra + v->dim : NULL;
 	for (uint32_t i = 0; i < n; i++)
 		perm[i] = i;
+	memset(st, 0, (n + 63) / 64 * sizeof *st);
 	stack[sp++] = 0;
 	stack[sp++] = n;
 	while (sp > 0) {
 		uint32_t hi = stack[--sp], lo = stack[--sp], m = hi - lo;
 		if (cut >= 1u << 16) {
+			done += cut;
 			cut = 0;
-			if (nnd_tick(d, t, built, mine))
+			/* About log2(n / leaf) levels of n rows each. */
+			if (nnd_tick(d, t, done, (uint64_t)n * 20))
 				return 1;
 		}
 		cut += m;
 		if (m <= d->leaf) {
-			llo[nl] = lo;
-			lhi[nl++] = hi;
+			st[lo / 64] |= 1ull << (lo % 64);
 			continue;
 		}
 		uint32_t a = perm[lo + rl_rand_next(&rng) % m];
@@ -726,10 +838,16 @@ static int build_tree(nnd *d, uint32_t tr, float *h, int t, uint32_t built,
 		if (a != b) {
 			/* Sparse rows: no dense array, and NULL + offset is
 			 * undefined. */
-			const float *x = v->dense;
-			const float *xa = x ? x + (size_t)a * v->dim : NULL;
-			const float *xb = x ? x + (size_t)b * v->dim : NULL;
-			for (uint32_t i = 0; x && i < v->dim; i++)
+			if (v->q8) {
+				q8_restore(v, a, ra);
+				q8_restore(v, b, rb);
+			}
+			const float *x = v->q8 ? NULL : v->dense;
+			const float *xa = v->q8 ? ra : x ? x + (size_t)a * v->dim
+							 : NULL;
+			const float *xb = v->q8 ? rb : x ? x + (size_t)b * v->dim
+							 : NULL;
+			for (uint32_t i = 0; xa && i < v->dim; i++)
 				h[i] = xa[i] - xb[i];
 			uint32_t i = lo, j = hi, flip = 0;
 			while (i < j) {
@@ -759,50 +877,53 @@ static int build_tree(nnd *d, uint32_t tr, float *h, int t, uint32_t built,
 			stack[sp++] = hi;
 		}
 	}
-	d->n_leaves[tr] = nl;
 	return 0;
 }
 
+/* Thread t builds tree tree0 + t of the group, if there is one. */
 static void tree_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
-	uint32_t mine = 0, built = 0;
-	for (uint32_t tr = (uint32_t)t; tr < N_TREES; tr += (uint32_t)nt)
-		mine++;
-	for (uint32_t tr = (uint32_t)t; tr < N_TREES; tr += (uint32_t)nt)
-		if (build_tree(d, tr, d->hyper + (size_t)t *
-				      (d->v->dense ? d->v->dim : 1), t,
-			       built++, mine))
-			return;
+	(void)nt;
+	if ((uint32_t)t < d->group)
+		build_tree(d, d->tree0 + (uint32_t)t, (uint32_t)t,
+			   d->hyper + (size_t)t * 3 * (dense_rows(d->v) ?
+						       d->v->dim : 1), t);
 }
 
-/* Exact neighbours within each leaf of tree d->tree. A row lies in one
- * leaf per tree, so threads never share a pool. */
+/* Exact neighbours within each leaf of tree d->tree of the group; thread
+ * t takes the leaves starting in its share of positions. A row lies in
+ * one leaf per tree, so threads never share a pool. */
 static void leaf_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
-	uint32_t tr = d->tree, lo, hi, K = d->K;
-	const uint32_t *perm = d->perm + (size_t)tr * d->n;
-	range(d->n_leaves[tr], t, nt, &lo, &hi);
-	for (uint32_t l = lo; l < hi; l++) {
-		if (l > lo && ((l - lo) & 63) == 0 &&
-		    nnd_tick(d, t, (uint64_t)tr * (hi - lo) + (l - lo),
-			     (uint64_t)N_TREES * (hi - lo)))
+	uint32_t n = d->n, K = d->K, lo, hi;
+	const uint32_t *perm = d->perm + (size_t)d->tree * n;
+	const uint64_t *st = d->starts + (size_t)d->tree * ((n + 63) / 64);
+	range(n, t, nt, &lo, &hi);
+	uint32_t steps = 0;
+	for (uint32_t a = lo; a < hi; a++) {
+		if (!(st[a / 64] >> (a % 64) & 1))
+			continue;
+		if ((++steps & 63) == 0 &&
+		    nnd_tick(d, t, (uint64_t)d->tree * (hi - lo) + (a - lo),
+			     (uint64_t)d->group * (hi - lo)))
 			return;
-		uint32_t a = d->leaf_lo[(size_t)tr * d->n + l];
-		uint32_t m = d->leaf_hi[(size_t)tr * d->n + l] - a;
+		uint32_t e = a + 1;
+		while (e < n && !(st[e / 64] >> (e % 64) & 1))
+			e++;
+		uint32_t m = e - a, mp = round_pw(m);
 		const uint32_t *g = perm + a;
-		uint32_t mp = round_pw(m);
-		block_sims(d->v, d->mf, g, m, m, d->panel[t], d->out[t]);
+		block_sims(d->v, d->mf, g, m, m, d->panel[t], d->deq[t],
+			   d->out[t]);
 		for (uint32_t i = 0; i < m; i++)
 			for (uint32_t j = 0; j < m; j++)
 				if (j != i)
-					list_insert(d->ids + (size_t)g[i] * K,
-						    d->sims + (size_t)g[i] * K,
-						    d->fresh + (size_t)g[i] * K,
-						    K, (int32_t)g[j],
-						    d->out[t][(size_t)i * mp +
-							      j]);
+					pool_insert(d->ids + (size_t)g[i] * K,
+						    d->ps + (size_t)g[i] * K,
+						    K, g[j],
+						    to_psim(d->out[t][
+							(size_t)i * mp + j]));
 	}
 }
 
@@ -819,9 +940,8 @@ static void seed_part(void *ctx, int t, int nt)
 		if (r > lo && ((r - lo) & 1023) == 0 &&
 		    nnd_tick(d, t, r - lo, hi - lo))
 			return;
-		int32_t *ids = d->ids + (size_t)r * K;
-		float *sims = d->sims + (size_t)r * K;
-		uint8_t *fr = d->fresh + (size_t)r * K;
+		uint32_t *ids = d->ids + (size_t)r * K;
+		psim *ps = d->ps + (size_t)r * K;
 		uint32_t m = 1;
 		g[0] = r;
 		if (o->init && r < o->n_init)
@@ -836,12 +956,12 @@ static void seed_part(void *ctx, int t, int nt)
 		for (int round = 0; round < 5; round++) {
 			if (m > 1) {
 				block_sims(d->v, d->mf, g, 1, m, d->panel[t],
-					   out);
+					   d->deq[t], out);
 				for (uint32_t i = 1; i < m; i++)
-					list_insert(ids, sims, fr, K,
-						    (int32_t)g[i], out[i]);
+					pool_insert(ids, ps, K, g[i],
+						    to_psim(out[i]));
 			}
-			if (ids[K - 1] >= 0)
+			if (ids[K - 1] != HOLE)
 				break;
 			m = 1;
 			while (m < PW) {
@@ -854,7 +974,7 @@ static void seed_part(void *ctx, int t, int nt)
 	}
 }
 
-static int push_pair(nnd *d, int t, uint32_t a, uint32_t b, float s)
+static int push_pair(nnd *d, int t, uint32_t a, uint32_t b, psim s)
 {
 	if (d->nbuf[t] == d->capbuf[t]) {
 		size_t cap = d->capbuf[t] ? d->capbuf[t] * 2 : 1 << 16;
@@ -868,43 +988,43 @@ static int push_pair(nnd *d, int t, uint32_t a, uint32_t b, float s)
 	return RL_OK;
 }
 
-/* Local join of the rows of the block in thread t's share: pairs among
+/* Local join of the rows blo .. bhi - 1 in thread t's share: pairs among
  * new candidates, and between new and old ones, as one small block of
  * similarities. Only pairs that would enter a pool are kept. */
 static void join_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
-	uint32_t lo, hi, c = d->cap, *g = d->gather[t];
+	uint32_t lo, hi, c = d->cap, K = d->K, *g = d->gather[t];
 	float *out = d->out[t];
-	int32_t *wid = (int32_t *)g + d->mmax;
-	float *wsim = out + (size_t)d->mmax * round_pw(d->mmax);
+	uint32_t *wid = g + d->mmax;
+	psim *wsim = (psim *)(wid + d->mmax);
 	range(d->bhi - d->blo, t, nt, &lo, &hi);
 	d->nbuf[t] = 0;
 	for (uint32_t r = d->blo + lo; r < d->blo + hi; r++) {
-		uint32_t nn = d->nnew[r], no = d->nold[r], m = nn + no;
+		uint32_t b = r - d->clo;
+		uint32_t nn = d->nnew[b], no = d->nold[b], m = nn + no;
 		if (r > d->blo + lo && ((r - d->blo - lo) & 15) == 0 &&
 		    nnd_tick(d, t, r - d->blo - lo, hi - lo))
 			return;
 		if (nn == 0)
 			continue;
-		memcpy(g, d->cnew + (size_t)r * c, nn * sizeof *g);
-		memcpy(g + nn, d->cold + (size_t)r * c, no * sizeof *g);
-		block_sims(d->v, d->mf, g, nn, m, d->panel[t], out);
+		memcpy(g, d->cnew + (size_t)b * c, nn * sizeof *g);
+		memcpy(g + nn, d->cold + (size_t)b * c, no * sizeof *g);
+		block_sims(d->v, d->mf, g, nn, m, d->panel[t], d->deq[t],
+			   out);
 		uint32_t mp = round_pw(m);
 		/* The worst entry of each gathered row's pool, read once. */
 		for (uint32_t i = 0; i < m; i++) {
-			size_t w = (size_t)g[i] * d->K + d->K - 1;
-			wid[i] = d->ids[w];
-			wsim[i] = d->sims[w];
+			size_t w = (size_t)g[i] * K + K - 1;
+			wid[i] = d->ids[w] & ~FRESH;
+			wsim[i] = d->ps[w];
 		}
 		for (uint32_t i = 0; i < nn; i++)
 			for (uint32_t j = i + 1; j < m; j++) {
-				float s = out[(size_t)i * mp + j];
+				psim s = to_psim(out[(size_t)i * mp + j]);
 				if (g[i] == g[j] ||
-				    (!better(s, (int32_t)g[j], wsim[i],
-					     wid[i]) &&
-				     !better(s, (int32_t)g[i], wsim[j],
-					     wid[j])))
+				    (!pbetter(s, g[j], wsim[i], wid[i]) &&
+				     !pbetter(s, g[i], wsim[j], wid[j])))
 					continue;
 				if (push_pair(d, t, g[i], g[j], s) != RL_OK) {
 					d->failed[t] = 1;
@@ -918,7 +1038,7 @@ static void join_part(void *ctx, int t, int nt)
 static void apply_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
-	uint32_t lo, hi;
+	uint32_t lo, hi, K = d->K;
 	range(d->n, t, nt, &lo, &hi);
 	uint64_t changed = 0;
 	for (int b = 0; b < d->threads; b++) {
@@ -929,73 +1049,126 @@ static void apply_part(void *ctx, int t, int nt)
 				uint32_t x = ends[e], y = ends[1 - e];
 				if (x < lo || x >= hi)
 					continue;
-				changed += (uint64_t)list_insert(
-					d->ids + (size_t)x * d->K,
-					d->sims + (size_t)x * d->K,
-					d->fresh + (size_t)x * d->K, d->K,
-					(int32_t)y, p->s);
+				changed += (uint64_t)pool_insert(
+					d->ids + (size_t)x * K,
+					d->ps + (size_t)x * K, K, y, p->s);
 			}
 		}
 	}
 	d->updates[t] += changed;
 }
 
-/* Fills cnew/cold from the pools: every fresh and every old neighbour,
- * plus reverse edges up to as many again. Fresh ones taken are marked
- * joined. Full sampling (rho = 1) costs more per round than sampling half
- * but reaches a recall that sampling never does. RL_ECANCELED if the
- * tick stops it. */
+/* Fills cnew/cold for the rows clo .. chi - 1 from the pools: every
+ * fresh and every old neighbour, then reverse edges (rows whose pool
+ * holds the row, fresh or not, in row order) while there is room. The
+ * fresh ones taken forward are then marked joined. Full sampling
+ * (rho = 1) costs more per round than sampling half but reaches a recall
+ * that sampling never does. RL_ECANCELED if the tick stops it. */
 static int build_candidates(nnd *d)
 {
-	uint32_t c = d->cap, K = d->K;
-	for (uint32_t r = 0; r < d->n; r++) {
-		if ((r & 65535) == 65535 &&
-		    rl_tick_step(d->tick, d->base, d->total) != RL_OK)
-			return RL_ECANCELED;
-		d->nnew[r] = 0;
-		d->nold[r] = 0;
+	uint32_t c = d->cap, K = d->K, clo = d->clo, chi = d->chi;
+	for (uint32_t r = clo; r < chi; r++) {
+		uint32_t b = r - clo;
+		d->nnew[b] = 0;
+		d->nold[b] = 0;
 		for (uint32_t i = 0; i < K; i++) {
-			int32_t id = d->ids[(size_t)r * K + i];
-			if (id < 0)
+			uint32_t e = d->ids[(size_t)r * K + i];
+			if (e == HOLE)
 				break;
-			uint8_t *f = &d->fresh[(size_t)r * K + i];
-			if (*f)
-				d->cnew[(size_t)r * c + d->nnew[r]++] =
-					(uint32_t)id;
+			if (e & FRESH)
+				d->cnew[(size_t)b * c + d->nnew[b]++] =
+					e & ~FRESH;
 			else
-				d->cold[(size_t)r * c + d->nold[r]++] =
-					(uint32_t)id;
-			*f = 0;
+				d->cold[(size_t)b * c + d->nold[b]++] = e;
 		}
 	}
-	/* Reverse edges: r is a candidate of each of its forward
-	 * candidates, while they have room, in row order. */
-	memcpy(d->fnew, d->nnew, d->n * sizeof *d->fnew);
-	memcpy(d->fold, d->nold, d->n * sizeof *d->fold);
-	for (uint32_t r = 0; r < d->n; r++) {
-		if ((r & 65535) == 65535 &&
+	/* One pass over every pool: memory-bound, a few tenths of a second
+	 * at ten million rows. */
+	for (uint32_t x = 0; x < d->n; x++) {
+		if ((x & 262143) == 262143 &&
 		    rl_tick_step(d->tick, d->base, d->total) != RL_OK)
 			return RL_ECANCELED;
-		for (uint32_t i = 0; i < d->fnew[r]; i++) {
-			uint32_t u = d->cnew[(size_t)r * c + i];
-			if (d->nnew[u] < c)
-				d->cnew[(size_t)u * c + d->nnew[u]++] = r;
-		}
-		for (uint32_t i = 0; i < d->fold[r]; i++) {
-			uint32_t u = d->cold[(size_t)r * c + i];
-			if (d->nold[u] < c)
-				d->cold[(size_t)u * c + d->nold[u]++] = r;
+		const uint32_t *p = d->ids + (size_t)x * K;
+		for (uint32_t i = 0; i < K; i++) {
+			uint32_t e = p[i], u = (e & ~FRESH) - clo;
+			if (u >= chi - clo)
+				continue;
+			if (e & FRESH) {
+				if (d->nnew[u] < c)
+					d->cnew[(size_t)u * c +
+						d->nnew[u]++] = x;
+			} else if (d->nold[u] < c) {
+				d->cold[(size_t)u * c + d->nold[u]++] = x;
+			}
 		}
 	}
+	for (size_t i = (size_t)clo * K; i < (size_t)chi * K; i++)
+		if (d->ids[i] != HOLE)
+			d->ids[i] &= ~FRESH;
 	return RL_OK;
 }
 
+/* Thread t's rows of the result: the first k of each pool, scored again
+ * in float and ordered by that score (ties by row). */
+static void final_part(void *ctx, int t, int nt)
+{
+	nnd *d = ctx;
+	uint32_t lo, hi, K = d->K, k = d->o->k, *g = d->gather[t];
+	float *out = d->out[t];
+	range(d->n, t, nt, &lo, &hi);
+	for (uint32_t r = lo; r < hi; r++) {
+		if (r > lo && ((r - lo) & 4095) == 0 &&
+		    nnd_tick(d, t, r - lo, hi - lo))
+			return;
+		uint32_t m = 1;
+		g[0] = r;
+		for (uint32_t i = 0; i < k && i < K; i++) {
+			uint32_t e = d->ids[(size_t)r * K + i];
+			if (e == HOLE)
+				break;
+			g[m++] = e & ~FRESH;
+		}
+		block_sims(d->v, d->mf, g, 1, m, d->panel[t], d->deq[t],
+			   out);
+		int32_t *nb = (int32_t *)g + m;	/* scratch [k] */
+		float *sm = d->sim + (size_t)r * k;
+		for (uint32_t i = 0; i < k; i++) {
+			nb[i] = -1;
+			sm[i] = -INFINITY;
+		}
+		for (uint32_t i = 1; i < m; i++)
+			if (better(out[i], (int32_t)g[i], sm[k - 1],
+				   nb[k - 1]))
+				topk_put(nb, sm, NULL, k, (int32_t)g[i],
+					 out[i]);
+		for (uint32_t i = 0; i < k; i++)
+			if (nb[i] < 0)
+				sm[i] = 0;
+		for (uint32_t i = 0; i < k && i < K; i++)
+			d->ids[(size_t)r * K + i] = nb[i] < 0 ? HOLE
+							      : (uint32_t)nb[i];
+	}
+}
+
+/* Memory, bytes per row at pool K, dimension dim, t threads (k = 10,
+ * K = 20, dim = 100, t = 2 in brackets):
+ *   the rows, kept by the caller: dim + 4 compact, 4 dim float  [104]
+ *   pools: K row ids and K 16-bit similarities, 6 K              [120]
+ *   the forest while it starts the pools: t trees of 4 bytes and
+ *   a bit each, 4.125 t                                           [8]
+ *   candidates of 1/16 of the rows: 2 kinds of 2K ids, 16 K / 16  [20]
+ *   at the end the k float similarities, 4 k (the pools shrink to
+ *   their first k ids)                                             [40]
+ * plus a fixed 50 MB of pair buffers (PAIR_BUDGET) and per-thread
+ * scratch: about 250 bytes a row while joining. */
 static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
-		   int32_t *nbr, float *out_sim)
+		   int32_t **nbr_out, float **sim_out)
 {
 	nnd d = { .v = v, .mf = mf, .o = o, .n = v->n, .tick = o->tick };
 	int threads = o->threads < 1 ? 1 : o->threads;
-	uint32_t k = o->k;
+	uint32_t k = o->k, dim = dense_rows(v) ? v->dim : 1;
+	if (v->n >= HOLE)
+		return RL_EINVAL;
 	d.K = o->pool > k ? o->pool : k;
 	if (d.K > v->n - 1)
 		d.K = v->n - 1;
@@ -1008,18 +1181,16 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		d.mmax = k + 1;
 	if (d.mmax < PW)
 		d.mmax = PW;
+	d.B = d.n / CAND_PARTS > CAND_MIN ? d.n / CAND_PARTS : CAND_MIN;
+	if (d.B > d.n)
+		d.B = d.n;
 	d.threads = threads;
+	d.group = (uint32_t)threads < N_TREES ? (uint32_t)threads : N_TREES;
 	uint32_t c = d.cap, mp = round_pw(d.mmax);
+	size_t words = (d.n + 63) / 64;
 	int rc = RL_ENOMEM;
 	d.ids = malloc((size_t)d.n * d.K * sizeof *d.ids);
-	d.sims = malloc((size_t)d.n * d.K * sizeof *d.sims);
-	d.fresh = calloc((size_t)d.n * d.K, 1);
-	d.cnew = malloc((size_t)d.n * c * sizeof *d.cnew);
-	d.cold = malloc((size_t)d.n * c * sizeof *d.cold);
-	d.nnew = malloc(d.n * sizeof *d.nnew);
-	d.nold = malloc(d.n * sizeof *d.nold);
-	d.fnew = malloc(d.n * sizeof *d.fnew);
-	d.fold = malloc(d.n * sizeof *d.fold);
+	d.ps = malloc((size_t)d.n * d.K * sizeof *d.ps);
 	d.buf = calloc((size_t)threads, sizeof *d.buf);
 	d.nbuf = calloc((size_t)threads, sizeof *d.nbuf);
 	d.capbuf = calloc((size_t)threads, sizeof *d.capbuf);
@@ -1028,86 +1199,112 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	d.gather = calloc((size_t)threads, sizeof *d.gather);
 	d.panel = calloc((size_t)threads, sizeof *d.panel);
 	d.out = calloc((size_t)threads, sizeof *d.out);
-	d.perm = malloc((size_t)N_TREES * d.n * sizeof *d.perm);
-	d.leaf_lo = malloc((size_t)N_TREES * d.n * sizeof *d.leaf_lo);
-	d.leaf_hi = malloc((size_t)N_TREES * d.n * sizeof *d.leaf_hi);
-	d.n_leaves = calloc(N_TREES, sizeof *d.n_leaves);
-	d.hyper = malloc((size_t)threads * (v->dense ? v->dim : 1) *
-			 sizeof *d.hyper);
-	if (!d.ids || !d.sims || !d.fresh || !d.cnew || !d.cold || !d.nnew ||
-	    !d.nold || !d.fnew || !d.fold || !d.buf || !d.nbuf || !d.capbuf ||
+	d.deq = calloc((size_t)threads, sizeof *d.deq);
+	d.perm = malloc((size_t)d.group * d.n * sizeof *d.perm);
+	d.starts = malloc((size_t)d.group * words * sizeof *d.starts);
+	d.hyper = malloc((size_t)threads * 3 * dim * sizeof *d.hyper);
+	if (!d.ids || !d.ps || !d.buf || !d.nbuf || !d.capbuf ||
 	    !d.updates || !d.failed || !d.gather || !d.panel || !d.out ||
-	    !d.perm || !d.leaf_lo || !d.leaf_hi || !d.n_leaves || !d.hyper)
+	    !d.deq || !d.perm || !d.starts || !d.hyper)
 		goto out;
 	for (int t = 0; t < threads; t++) {
-		/* gather and out carry the join's [mmax] worst entries
-		 * after their own data */
-		d.gather[t] = malloc(2 * mp * sizeof **d.gather);
-		d.panel[t] = malloc((size_t)mp * (v->dense ? v->dim : 1) *
-				    sizeof **d.panel);
-		d.out[t] = malloc((size_t)(mp + 1) * mp * sizeof **d.out);
-		if (!d.gather[t] || !d.panel[t] || !d.out[t])
+		/* gather carries the join's [mmax] worst entries after its
+		 * own ids, out the similarities of mmax rows by mp */
+		d.gather[t] = malloc(3 * mp * sizeof **d.gather);
+		d.panel[t] = malloc((size_t)mp * dim * sizeof **d.panel);
+		d.out[t] = malloc((size_t)mp * mp * sizeof **d.out);
+		d.deq[t] = malloc((size_t)mp * dim * sizeof **d.deq);
+		if (!d.gather[t] || !d.panel[t] || !d.out[t] || !d.deq[t])
 			goto out;
 	}
-	list_clear(d.ids, d.sims, (size_t)d.n * d.K);
+	for (size_t i = 0; i < (size_t)d.n * d.K; i++) {
+		d.ids[i] = HOLE;
+		d.ps[i] = 0;
+	}
 
 	/* Start: exact neighbours within the leaves of a forest, the
-	 * earlier graph, random rows for what is left; a third of the
-	 * start's n row visits each, as progress goes. */
+	 * earlier graph, random rows for what is left; the start is the
+	 * first n row visits, as progress goes: each group of trees a
+	 * share of two thirds, the seeding the rest. */
 	d.total = ((uint64_t)o->max_iters + 1) * d.n;
-	d.span = d.n / 3;
-	if ((rc = rl_parallel(threads, tree_part, &d)) != RL_OK ||
-	    (rc = nnd_stopped(&d)) != RL_OK)
-		goto out;
-	d.base = d.span;
-	for (d.tree = 0; d.tree < N_TREES; d.tree++)
-		if ((rc = rl_parallel(threads, leaf_part, &d)) != RL_OK ||
-		    (rc = nnd_stopped(&d)) != RL_OK)
+	uint32_t n_groups = (N_TREES + d.group - 1) / d.group;
+	for (uint32_t gi = 0; gi < n_groups; gi++) {
+		d.tree0 = gi * d.group;
+		uint32_t in = N_TREES - d.tree0 < d.group ? N_TREES - d.tree0
+							  : d.group;
+		d.base = (uint64_t)d.n * 2 * gi / (3 * n_groups);
+		d.span = (uint64_t)d.n / (3 * n_groups);
+		uint32_t group = d.group;
+		d.group = in;
+		rc = rl_parallel(threads, tree_part, &d);
+		d.group = group;
+		if (rc != RL_OK || (rc = nnd_stopped(&d)) != RL_OK)
 			goto out;
+		d.base += d.span;
+		for (d.tree = 0; d.tree < in; d.tree++)
+			if ((rc = rl_parallel(threads, leaf_part, &d)) !=
+			    RL_OK || (rc = nnd_stopped(&d)) != RL_OK)
+				goto out;
+	}
 	free(d.perm);
-	free(d.leaf_lo);
-	free(d.leaf_hi);
-	d.perm = d.leaf_lo = d.leaf_hi = NULL;
-	d.base = 2 * d.span;
+	free(d.starts);
+	d.perm = NULL;
+	d.starts = NULL;
+	d.base = 2 * (uint64_t)d.n / 3;
 	d.span = d.n - d.base;
 	if ((rc = rl_parallel(threads, seed_part, &d)) != RL_OK ||
 	    (rc = nnd_stopped(&d)) != RL_OK)
 		goto out;
 
+	rc = RL_ENOMEM;
+	d.cnew = malloc((size_t)d.B * c * sizeof *d.cnew);
+	d.cold = malloc((size_t)d.B * c * sizeof *d.cold);
+	d.nnew = malloc(d.B * sizeof *d.nnew);
+	d.nold = malloc(d.B * sizeof *d.nold);
+	if (!d.cnew || !d.cold || !d.nnew || !d.nold)
+		goto out;
 	for (uint32_t it = 0; it < o->max_iters; it++) {
 		/* Round it: n row visits after the start's and the earlier
-		 * rounds'. */
+		 * rounds'. A block's pairs reach the pools before the next
+		 * block gathers its candidates, so later blocks already join
+		 * what earlier ones found. */
 		uint64_t round = ((uint64_t)it + 1) * d.n;
-		d.base = round;
-		if ((rc = build_candidates(&d)) != RL_OK)
-			goto out;
 		memset(d.updates, 0, (size_t)threads * sizeof *d.updates);
-		for (d.blo = 0; d.blo < d.n; d.blo = d.bhi) {
-			/* Blocks bound the pair buffers' memory by the most
-			 * pairs their rows could yield. */
-			uint64_t bound = 0;
-			d.bhi = d.blo;
-			while (d.bhi < d.n && (bound == 0 ||
-					       bound < PAIR_BUDGET)) {
-				uint64_t nn = d.nnew[d.bhi];
-				bound += nn * (nn + 2 * d.nold[d.bhi]) / 2 + 1;
-				d.bhi++;
-			}
-			d.base = round + d.blo;
-			d.span = d.bhi - d.blo;
-			if ((rc = rl_parallel(threads, join_part, &d)) !=
-			    RL_OK || (rc = nnd_stopped(&d)) != RL_OK)
+		for (d.clo = 0; d.clo < d.n; d.clo = d.chi) {
+			d.chi = d.n - d.clo < d.B ? d.n : d.clo + d.B;
+			d.base = round + d.clo;
+			if ((rc = build_candidates(&d)) != RL_OK)
 				goto out;
-			for (int t = 0; t < threads; t++)
-				if (d.failed[t]) {
-					rc = RL_ENOMEM;
-					goto out;
+			for (d.blo = d.clo; d.blo < d.chi; d.blo = d.bhi) {
+				/* Sub-blocks bound the pair buffers' memory
+				 * by the most pairs their rows could
+				 * yield. */
+				uint64_t bound = 0;
+				d.bhi = d.blo;
+				while (d.bhi < d.chi &&
+				       (bound == 0 || bound < PAIR_BUDGET)) {
+					uint64_t nn = d.nnew[d.bhi - d.clo];
+					uint64_t no = d.nold[d.bhi - d.clo];
+					bound += nn * (nn + 2 * no) / 2 + 1;
+					d.bhi++;
 				}
-			if ((rc = rl_parallel(threads, apply_part, &d)) !=
-			    RL_OK ||
-			    (rc = rl_tick_step(d.tick, round + d.bhi,
-					       d.total)) != RL_OK)
-				goto out;
+				d.base = round + d.blo;
+				d.span = d.bhi - d.blo;
+				if ((rc = rl_parallel(threads, join_part,
+						      &d)) != RL_OK ||
+				    (rc = nnd_stopped(&d)) != RL_OK)
+					goto out;
+				for (int t = 0; t < threads; t++)
+					if (d.failed[t]) {
+						rc = RL_ENOMEM;
+						goto out;
+					}
+				if ((rc = rl_parallel(threads, apply_part,
+						      &d)) != RL_OK ||
+				    (rc = rl_tick_step(d.tick, round + d.bhi,
+						       d.total)) != RL_OK)
+					goto out;
+			}
 		}
 		uint64_t total = 0;
 		for (int t = 0; t < threads; t++)
@@ -1115,13 +1312,43 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		if ((double)total < o->delta * d.n * d.K)
 			break;
 	}
+	free(d.cnew);
+	free(d.cold);
+	d.cnew = d.cold = NULL;
+	for (int t = 0; t < threads; t++) {
+		free(d.buf[t]);
+		d.buf[t] = NULL;
+	}
+
+	/* The result: float similarities scored again, then the pools cut
+	 * to their first k entries in place (row r's move down to r * k,
+	 * never over a row still to be read). */
+	rc = RL_ENOMEM;
+	d.sim = malloc((size_t)d.n * k * sizeof *d.sim);
+	if (!d.sim)
+		goto out;
+	free(d.ps);
+	d.ps = NULL;
+	d.base = (uint64_t)o->max_iters * d.n;
+	d.span = d.n;
+	if ((rc = rl_parallel(threads, final_part, &d)) != RL_OK ||
+	    (rc = nnd_stopped(&d)) != RL_OK)
+		goto out;
+	int32_t *nbr = (int32_t *)d.ids;
 	for (uint32_t r = 0; r < d.n; r++)
 		for (uint32_t i = 0; i < k; i++) {
-			int32_t id = i < d.K ? d.ids[(size_t)r * d.K + i] : -1;
-			nbr[(size_t)r * k + i] = id;
-			out_sim[(size_t)r * k + i] =
-				id >= 0 ? d.sims[(size_t)r * d.K + i] : 0;
+			uint32_t e = i < d.K ? d.ids[(size_t)r * d.K + i]
+					     : HOLE;
+			nbr[(size_t)r * k + i] = e == HOLE ? -1 : (int32_t)e;
 		}
+	/* k <= K: rl_knn searches fewer than k + 2 rows exactly. */
+	int32_t *p = realloc(nbr, (size_t)d.n * k * sizeof *p);
+	if (p)
+		nbr = p;
+	d.ids = NULL;
+	*nbr_out = nbr;
+	*sim_out = d.sim;
+	d.sim = NULL;
 	rc = RL_OK;
 out:
 	for (int t = 0; t < threads; t++) {
@@ -1133,6 +1360,8 @@ out:
 			free(d.panel[t]);
 		if (d.out)
 			free(d.out[t]);
+		if (d.deq)
+			free(d.deq[t]);
 	}
 	free(d.buf);
 	free(d.nbuf);
@@ -1142,38 +1371,154 @@ out:
 	free(d.gather);
 	free(d.panel);
 	free(d.out);
+	free(d.deq);
 	free(d.perm);
-	free(d.leaf_lo);
-	free(d.leaf_hi);
-	free(d.n_leaves);
+	free(d.starts);
 	free(d.hyper);
 	free(d.ids);
-	free(d.sims);
-	free(d.fresh);
+	free(d.ps);
+	free(d.sim);
 	free(d.cnew);
 	free(d.cold);
 	free(d.nnew);
 	free(d.nold);
-	free(d.fnew);
-	free(d.fold);
 	return rc;
+}
+
+/* Compact rows restored to float, [n][dim] in *buf (the caller frees),
+ * as *plain; other rows are plain already. For exact search, which is
+ * for small inputs. */
+static int restore_all(const rl_vecs *v, rl_vecs *plain, float **buf)
+{
+	*plain = *v;
+	*buf = NULL;
+	if (!v->q8)
+		return RL_OK;
+	*buf = malloc(((size_t)v->n * v->dim + 1) * sizeof **buf);
+	if (!*buf)
+		return RL_ENOMEM;
+	for (uint32_t r = 0; r < v->n; r++)
+		q8_restore(v, r, *buf + (size_t)r * v->dim);
+	plain->dense = *buf;
+	plain->q8 = NULL;
+	plain->scale = NULL;
+	return RL_OK;
+}
+
+static int knn_exact(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
+		     int32_t *nbr, float *s)
+{
+	rl_vecs w;
+	float *buf;
+	int rc = restore_all(v, &w, &buf);
+	if (rc == RL_OK)
+		rc = exact(&w, mf, o->k, NULL, w.n, o->threads, nbr, s,
+			   o->tick);
+	/* Holes (fewer rows than k) get similarity 0, not -inf. */
+	for (size_t i = 0; rc == RL_OK && i < (size_t)v->n * o->k; i++)
+		if (nbr[i] < 0)
+			s[i] = 0;
+	free(buf);
+	return rc;
+}
+
+static int searched_exactly(const rl_vecs *v, const rl_knn_opts *o)
+{
+	return v->n <= 1 || o->exact || v->n <= o->k + 1;
+}
+
+int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
+		float **sim)
+{
+	*nbr = NULL;
+	*sim = NULL;
+	if (o->k == 0)
+		return RL_EINVAL;
+	micro_fn mf = pick_micro();
+	if (!searched_exactly(v, o))
+		return descent(v, mf, o, nbr, sim);
+	size_t len = (size_t)v->n * o->k + 1;
+	int32_t *a = malloc(len * sizeof *a);
+	float *b = malloc(len * sizeof *b);
+	int rc = a && b ? knn_exact(v, mf, o, a, b) : RL_ENOMEM;
+	if (rc != RL_OK) {
+		free(a);
+		free(b);
+		return rc;
+	}
+	*nbr = a;
+	*sim = b;
+	return RL_OK;
 }
 
 int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr, float *s)
 {
 	if (o->k == 0)
 		return RL_EINVAL;
-	micro_fn mf = pick_micro();
-	if (v->n <= 1 || o->exact || v->n <= o->k + 1) {
-		int rc = exact(v, mf, o->k, NULL, v->n, o->threads, nbr, s,
-			       o->tick);
-		/* Holes (fewer rows than k) get similarity 0, not -inf. */
-		for (size_t i = 0; rc == RL_OK && i < (size_t)v->n * o->k; i++)
-			if (nbr[i] < 0)
-				s[i] = 0;
-		return rc;
+	if (searched_exactly(v, o))
+		return knn_exact(v, pick_micro(), o, nbr, s);
+	int32_t *a;
+	float *b;
+	int rc = rl_knn_take(v, o, &a, &b);
+	if (rc == RL_OK) {
+		memcpy(nbr, a, (size_t)v->n * o->k * sizeof *nbr);
+		memcpy(s, b, (size_t)v->n * o->k * sizeof *s);
 	}
-	return descent(v, mf, o, nbr, s);
+	free(a);
+	free(b);
+	return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+void rl_knn_sample_rows(uint32_t n, uint32_t n_sample, uint64_t seed,
+			uint32_t *rows)
+{
+	if (n_sample > n)
+		n_sample = n;
+	if (n_sample == 0)
+		return;
+	/* Distinct sample rows: a seeded partial Fisher-Yates would need
+	 * n memory; stride through a random start instead. */
+	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 3;
+	uint32_t start = (uint32_t)(rl_rand_next(&s) % n);
+	for (uint32_t i = 0; i < n_sample; i++)
+		rows[i] = (uint32_t)((start + (uint64_t)i * n / n_sample) % n);
+	qsort(rows, n_sample, sizeof *rows, cmp_u32);
+}
+
+/* Hits of row `row`'s returned neighbours got [k] among its exact ones
+ * (ex/ts [k], holes -1), gs [k] the similarity of each returned one to
+ * the row: one outside the exact list counts when it ties the k-th
+ * (duplicates make exact ties, and either of them is a right answer).
+ * Adds to *hit and *want. */
+static void score_row(uint32_t n, uint32_t row, uint32_t k,
+		      const int32_t *got, const int32_t *ex, const float *ts,
+		      const float *gs, uint64_t *hit, uint64_t *want)
+{
+	uint32_t w = 0, h = 0;
+	while (w < k && ex[w] >= 0)
+		w++;
+	for (uint32_t b = 0; b < k; b++) {
+		int32_t y = got[b];
+		int in = 0, dup = 0;
+		if (y < 0 || (uint32_t)y >= n || (uint32_t)y == row)
+			continue;
+		for (uint32_t a = 0; a < b && !dup; a++)
+			dup = got[a] == y;
+		for (uint32_t a = 0; a < w && !in; a++)
+			in = ex[a] == y;
+		if (dup)
+			continue;
+		if (in || (w == k && gs[b] >= ts[k - 1]))
+			h++;
+	}
+	*want += w;
+	*hit += h < w ? h : w;
 }
 
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
@@ -1187,68 +1532,186 @@ int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		return RL_OK;
 	micro_fn mf = pick_micro();
 	uint32_t mp = round_pw(k + 1);
+	rl_vecs w;
+	float *buf = NULL;
 	uint32_t *rows = malloc(n_sample * sizeof *rows);
 	int32_t *tn = malloc((size_t)n_sample * k * sizeof *tn);
 	float *ts = malloc((size_t)n_sample * k * sizeof *ts);
 	uint32_t *g = malloc(mp * sizeof *g);
-	float *panel = malloc((size_t)mp * (v->dense ? v->dim : 1) *
+	uint32_t *at = malloc(mp * sizeof *at);
+	float *gs = malloc(k * sizeof *gs);
+	float *panel = malloc((size_t)mp * (v->csr ? 1 : v->dim) *
 			      sizeof *panel);
 	float *out = malloc((size_t)mp * sizeof *out);
 	int rc = RL_ENOMEM;
-	if (!rows || !tn || !ts || !g || !panel || !out)
+	if (!rows || !tn || !ts || !g || !at || !gs || !panel || !out ||
+	    (rc = restore_all(v, &w, &buf)) != RL_OK)
 		goto out;
-	/* Distinct sample rows: a seeded partial Fisher-Yates would need
-	 * n memory; stride through a random start instead. */
-	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 3;
-	uint32_t start = (uint32_t)(rl_rand_next(&s) % v->n);
-	for (uint32_t i = 0; i < n_sample; i++)
-		rows[i] = (uint32_t)((start + (uint64_t)i * v->n / n_sample) %
-				     v->n);
-	if ((rc = exact(v, mf, k, rows, n_sample, threads, tn, ts, tick)) !=
+	rl_knn_sample_rows(v->n, n_sample, seed, rows);
+	if ((rc = exact(&w, mf, k, rows, n_sample, threads, tn, ts, tick)) !=
 	    RL_OK)
 		goto out;
 	uint64_t hit = 0, want = 0;
 	for (uint32_t i = 0; i < n_sample; i++) {
 		const int32_t *got = nbr + (size_t)rows[i] * k;
-		const int32_t *ex = tn + (size_t)i * k;
-		uint32_t m = 1, w = 0, h = 0;
+		uint32_t m = 1;
 		g[0] = rows[i];
-		while (w < k && ex[w] >= 0)
-			w++;
-		/* A returned neighbour outside the exact list still counts
-		 * when it ties the k-th similarity: duplicates make exact
-		 * ties, and either of them is a right answer. */
 		for (uint32_t b = 0; b < k; b++) {
-			int32_t y = got[b];
-			int in = 0, dup = 0;
-			if (y < 0 || (uint32_t)y >= v->n ||
-			    (uint32_t)y == rows[i])
-				continue;
-			for (uint32_t a = 0; a < b && !dup; a++)
-				dup = got[a] == y;
-			for (uint32_t a = 0; a < w && !in; a++)
-				in = ex[a] == y;
-			if (in && !dup)
-				h++;
-			else if (!dup)
-				g[m++] = (uint32_t)y;
+			gs[b] = -INFINITY;
+			if (got[b] >= 0 && (uint32_t)got[b] < v->n) {
+				at[m] = b;
+				g[m++] = (uint32_t)got[b];
+			}
 		}
-		if (w == k && m > 1) {
-			block_sims(v, mf, g, 1, m, panel, out);
-			for (uint32_t a = 1; a < m; a++)
-				h += out[a] >= ts[(size_t)i * k + k - 1];
-		}
-		want += w;
-		hit += h < w ? h : w;
+		block_sims(&w, mf, g, 1, m, panel, NULL, out);
+		for (uint32_t a = 1; a < m; a++)
+			gs[at[a]] = out[a];
+		score_row(v->n, rows[i], k, got, tn + (size_t)i * k,
+			  ts + (size_t)i * k, gs, &hit, &want);
 	}
 	*recall = want ? (double)hit / (double)want : 1;
 	rc = RL_OK;
 out:
+	free(buf);
 	free(rows);
 	free(tn);
 	free(ts);
 	free(g);
+	free(at);
+	free(gs);
 	free(panel);
 	free(out);
+	return rc;
+}
+
+/* ---- recall against float rows read in chunks ---- */
+
+#define CHUNK 8192	/* rows read at once: 3.2 MB at dim 100 */
+
+typedef struct stream_job {
+	micro_fn mf;
+	uint32_t n, dim, k, ns, first, m;
+	const float *q;		/* [ns][dim] the sample rows */
+	const uint32_t *sample;	/* [ns] */
+	const int32_t *nbr;	/* [n][k] the graph measured */
+	const float *x;		/* [m][dim] the chunk */
+	const float *panel;	/* the chunk packed */
+	float **one;		/* [threads] a panel of one row */
+	int32_t *tn;		/* [ns][k] exact lists so far */
+	float *ts;
+	float *gs;		/* [ns][k] returned rows' similarities */
+} stream_job;
+
+/* Thread t's share of the sample against the chunk. */
+static void stream_part(void *ctx, int t, int nt)
+{
+	stream_job *j = ctx;
+	uint32_t lo, hi, k = j->k, dim = j->dim, mp = round_pw(j->m);
+	float tile[QR * PW];
+	range(j->ns, t, nt, &lo, &hi);
+	for (uint32_t i0 = lo; i0 < hi; i0 += QR) {
+		const float *q[QR];
+		for (uint32_t r = 0; r < QR; r++)
+			q[r] = j->q + (size_t)(i0 + r < hi ? i0 + r : hi - 1) *
+				      dim;
+		for (uint32_t p = 0; p < mp / PW; p++) {
+			j->mf(q, j->panel + (size_t)p * dim * PW, dim, tile);
+			for (uint32_t r = 0; r < QR && i0 + r < hi; r++) {
+				uint32_t i = i0 + r;
+				int32_t *la = j->tn + (size_t)i * k;
+				float *sa = j->ts + (size_t)i * k;
+				for (uint32_t c = 0; c < PW &&
+				     p * PW + c < j->m; c++) {
+					uint32_t y = j->first + p * PW + c;
+					float s = tile[r * PW + c];
+					if (y != j->sample[i] &&
+					    better(s, (int32_t)y, sa[k - 1],
+						   la[k - 1]))
+						topk_put(la, sa, NULL, k,
+							 (int32_t)y, s);
+				}
+			}
+		}
+	}
+	/* The returned rows in this chunk, scored alone: a lane's sum does
+	 * not depend on its neighbours, so the bits are those above. */
+	for (uint32_t i = lo; i < hi; i++) {
+		const int32_t *got = j->nbr + (size_t)j->sample[i] * k;
+		for (uint32_t b = 0; b < k; b++) {
+			int32_t y = got[b];
+			if (y < 0 || (uint32_t)y < j->first ||
+			    (uint32_t)y >= j->first + j->m)
+				continue;
+			pack(j->x, dim, NULL, (uint32_t)y - j->first, 1,
+			     j->one[t]);
+			const float *q[QR];
+			for (uint32_t r = 0; r < QR; r++)
+				q[r] = j->q + (size_t)i * dim;
+			j->mf(q, j->one[t], dim, tile);
+			j->gs[(size_t)i * k + b] = tile[0];
+		}
+	}
+}
+
+int rl_knn_recall_rows(uint32_t n, uint32_t dim, uint32_t k,
+		       const int32_t *nbr, uint32_t n_sample,
+		       const uint32_t *sample, const float *q,
+		       rl_rows_fn rows, void *ctx, int threads,
+		       double *recall, rl_tick *tick)
+{
+	*recall = 1;
+	if (n_sample > n)
+		n_sample = n;
+	if (n_sample == 0 || k == 0)
+		return RL_OK;
+	if (threads < 1)
+		threads = 1;
+	stream_job j = { .mf = pick_micro(), .n = n, .dim = dim, .k = k,
+			 .ns = n_sample, .q = q, .sample = sample,
+			 .nbr = nbr };
+	float *x = malloc((size_t)CHUNK * dim * sizeof *x);
+	float *panel = malloc((size_t)CHUNK * dim * sizeof *panel);
+	j.one = calloc((size_t)threads, sizeof *j.one);
+	j.tn = malloc((size_t)n_sample * k * sizeof *j.tn);
+	j.ts = malloc((size_t)n_sample * k * sizeof *j.ts);
+	j.gs = malloc((size_t)n_sample * k * sizeof *j.gs);
+	int rc = RL_ENOMEM;
+	if (!x || !panel || !j.one || !j.tn || !j.ts || !j.gs)
+		goto out;
+	for (int t = 0; t < threads; t++)
+		if (!(j.one[t] = malloc((size_t)dim * PW * sizeof **j.one)))
+			goto out;
+	list_clear(j.tn, j.ts, (size_t)n_sample * k);
+	for (size_t i = 0; i < (size_t)n_sample * k; i++)
+		j.gs[i] = -INFINITY;
+	j.x = x;
+	j.panel = panel;
+	for (uint32_t first = 0; first < n; first += CHUNK) {
+		uint32_t m = n - first < CHUNK ? n - first : CHUNK;
+		if ((rc = rows(ctx, first, m, x)) != RL_OK)
+			goto out;
+		pack(x, dim, NULL, 0, m, panel);
+		j.first = first;
+		j.m = m;
+		if ((rc = rl_parallel(threads, stream_part, &j)) != RL_OK ||
+		    (rc = rl_tick_step(tick, first + m, n)) != RL_OK)
+			goto out;
+	}
+	uint64_t hit = 0, want = 0;
+	for (uint32_t i = 0; i < n_sample; i++)
+		score_row(n, sample[i], k, nbr + (size_t)sample[i] * k,
+			  j.tn + (size_t)i * k, j.ts + (size_t)i * k,
+			  j.gs + (size_t)i * k, &hit, &want);
+	*recall = want ? (double)hit / (double)want : 1;
+	rc = RL_OK;
+out:
+	for (int t = 0; j.one && t < threads; t++)
+		free(j.one[t]);
+	free(j.one);
+	free(x);
+	free(panel);
+	free(j.tn);
+	free(j.ts);
+	free(j.gs);
 	return rc;
 }

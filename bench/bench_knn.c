@@ -1,0 +1,101 @@
+/*
+ * bench_knn.c - the neighbour search alone on a store's LSA vectors:
+ * float rows against the compact int8 rows the graph stage keeps, at a
+ * chosen pool, with recall@k against brute force on float rows.
+ *
+ * usage: bench_knn DB [--n N] [--pool P] [--float] [--iters I]
+ *                     [--sample S] [--threads T]
+ * Loads the first N (all) LSA vectors, searches with NN-descent and
+ * prints the time, the process's peak memory and the recall.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "revlab.h"
+
+static double peak_mb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_knn DB [--n N] [--pool P] "
+			"[--float] [--iters I] [--sample S] [--threads T]\n");
+		return 2;
+	}
+	uint32_t n_max = 0, pool = 20, iters = 12, sample = 1000, k = 10;
+	int use_float = 0, threads = 2;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--float"))
+			use_float = 1;
+		else if (i + 1 < argc && !strcmp(argv[i], "--n"))
+			n_max = (uint32_t)atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--pool"))
+			pool = (uint32_t)atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--iters"))
+			iters = (uint32_t)atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--sample"))
+			sample = (uint32_t)atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--threads"))
+			threads = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "bench_knn: unknown argument %s\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	rl_db *db;
+	rl_vector_set vs;
+	if (rl_db_open(argv[1], 0, &db) != RL_OK ||
+	    rl_store_vectors_load(db, RL_VECTORS_LSA, &vs) != RL_OK) {
+		fprintf(stderr, "bench_knn: %s: cannot load LSA vectors\n",
+			argv[1]);
+		return 1;
+	}
+	rl_db_close(db);
+	uint32_t n = n_max && n_max < vs.n ? n_max : vs.n, dim = vs.dim;
+	rl_vecs f = { .n = n, .dim = dim, .dense = vs.dense }, v = f;
+	int8_t *q8 = NULL;
+	float *scale = NULL;
+	if (!use_float) {
+		q8 = malloc((size_t)n * dim);
+		scale = malloc((size_t)n * sizeof *scale);
+		if (!q8 || !scale)
+			return 1;
+		for (uint32_t r = 0; r < n; r++)
+			rl_q8_row(vs.dense + (size_t)r * dim, dim,
+				  q8 + (size_t)r * dim, &scale[r]);
+		v = (rl_vecs){ .n = n, .dim = dim, .q8 = q8, .scale = scale
+			     };
+	}
+	rl_knn_opts o = { .k = k, .threads = threads, .seed = 1,
+			  .max_iters = iters, .delta = 0.001, .pool = pool };
+	int32_t *nbr;
+	float *sim;
+	double t0 = rl_now();
+	if (rl_knn_take(&v, &o, &nbr, &sim) != RL_OK) {
+		fprintf(stderr, "bench_knn: search failed\n");
+		return 1;
+	}
+	double t1 = rl_now(), recall;
+	rl_knn_recall(&f, k, nbr, sample, 1, threads, &recall, NULL);
+	printf("%u rows, dim %u, %s, pool %u: %.2f s, recall@%u %.4f "
+	       "(%u sampled, %.1f s), peak %.0f MB\n", n, dim,
+	       use_float ? "float" : "int8", pool, t1 - t0, k, recall,
+	       sample, rl_now() - t1, peak_mb());
+	free(nbr);
+	free(sim);
+	free(q8);
+	free(scale);
+	rl_vector_set_free(&vs);
+	return 0;
+}
