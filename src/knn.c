@@ -685,9 +685,17 @@ static int pool_insert(uint32_t *ids, psim *ps, uint32_t K, uint32_t y,
 {
 	if (!pbetter(s, y, ps[K - 1], ids[K - 1] & ~FRESH))
 		return 0;
-	uint32_t pos = K - 1;
-	while (pos > 0 && pbetter(s, y, ps[pos - 1], ids[pos - 1] & ~FRESH))
-		pos--;
+	/* The first entry (s, y) beats: binary search, the pool being
+	 * sorted. */
+	uint32_t lo = 0, hi = K - 1;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (pbetter(s, y, ps[mid], ids[mid] & ~FRESH))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	uint32_t pos = lo;
 	if (pos > 0 && (ids[pos - 1] & ~FRESH) == y)
 		return 0;
 	memmove(ids + pos + 1, ids + pos, (K - 1 - pos) * sizeof *ids);
@@ -1151,16 +1159,16 @@ static void final_part(void *ctx, int t, int nt)
 }
 
 /* Memory, bytes per row at pool K, dimension dim, t threads (k = 10,
- * K = 20, dim = 100, t = 2 in brackets):
+ * K = 40, dim = 100, t = 2 in brackets):
  *   the rows, kept by the caller: dim + 4 compact, 4 dim float  [104]
- *   pools: K row ids and K 16-bit similarities, 6 K              [120]
+ *   pools: K row ids and K 16-bit similarities, 6 K              [240]
  *   the forest while it starts the pools: t trees of 4 bytes and
- *   a bit each, 4.125 t                                           [8]
- *   candidates of 1/16 of the rows: 2 kinds of 2K ids, 16 K / 16  [20]
- *   at the end the k float similarities, 4 k (the pools shrink to
- *   their first k ids)                                             [40]
- * plus a fixed 50 MB of pair buffers (PAIR_BUDGET) and per-thread
- * scratch: about 250 bytes a row while joining. */
+ *   a bit each, 4.125 t, freed before the candidates are made     [8]
+ *   candidates of 1/32 of the rows: 2 kinds of 2K ids, 16 K / 32  [20]
+ *   at the end the k float similarities, 4 k, once the pools'
+ *   similarities are freed (the ids shrink to their first k)      [40]
+ * plus at most 50 MB of pair buffers (PAIR_BUDGET) and per-thread
+ * scratch: about 364 bytes a row while joining. */
 static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		   int32_t **nbr_out, float **sim_out)
 {

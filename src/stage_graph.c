@@ -6,6 +6,24 @@
  * the stored graph when it was built on the same fit), measures recall@k
  * on a sample against brute force, and replaces `neighbours`. Does nothing
  * when the stored graph already covers every vector with these settings.
+ *
+ * LSA vectors searched by NN-descent are never held as float: they are
+ * read a chunk at a time and kept as int8 with a scale per row
+ * (rl_q8_row), and recall is measured against the float vectors read
+ * again in chunks, so it is the recall of what is stored. Memory of the
+ * stage then, bytes per review at dim 100, k 10, the default pool of 4k
+ * and 2 threads:
+ *   review ids 8, compact rows 104                            112
+ *   NN-descent (knn.c's descent() counts them): pools 6 per
+ *   entry, 240; the candidates of a 32nd of the rows, 20; the
+ *   forest, 8, freed before the candidates are made            260
+ *   the earlier graph to start from, 4 k, when there is one    (40)
+ *   the result, cut from the pools once they are freed: 8 k   (80)
+ *   the store's writes: SQLite's page cache, not per review
+ * about 372 bytes a review at the search's peak (3.7 GB at 10^7; the
+ * float rows alone were 400, the whole stage 1,536 before), plus some
+ * 60 MB that do not grow. TF-IDF vectors, and LSA vectors searched
+ * exactly (fewer than exact_below), are loaded whole as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +32,7 @@
 #include "store.h"
 
 #define GRAPH_KEY "graph"
+#define LOAD_CHUNK 4096	/* rows read at once */
 
 int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
 		    rl_vectors *kind)
@@ -36,6 +55,98 @@ int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
 	return rc;
 }
 
+/* LSA rows as the search keeps them: ids [n], q8 [n][dim], scale [n];
+ * and the float rows of the recall sample, rows sample [ns], q
+ * [ns][dim]. */
+typedef struct compact {
+	int64_t *ids;
+	int8_t *q8;
+	float *scale;
+	uint32_t ns;
+	uint32_t *sample;
+	float *q;
+} compact;
+
+static void compact_free(compact *c)
+{
+	free(c->ids);
+	free(c->q8);
+	free(c->scale);
+	free(c->sample);
+	free(c->q);
+	memset(c, 0, sizeof *c);
+}
+
+/* Reads the n LSA vectors of dimension dim into c, a chunk at a time:
+ * each row as int8 and a scale, and the float rows of the ns rows
+ * rl_knn_sample_rows picks for seed. tick hears rows of n. */
+static int compact_load(rl_db *db, uint32_t n, uint32_t dim, uint32_t ns,
+			uint64_t seed, compact *c, rl_tick *tick)
+{
+	rl_vector_walk *w = NULL;
+	float *x = malloc((size_t)LOAD_CHUNK * dim * sizeof *x);
+	int rc = RL_ENOMEM;
+	memset(c, 0, sizeof *c);
+	if (ns > n)
+		ns = n;
+	c->ns = ns;
+	c->ids = malloc((size_t)n * sizeof *c->ids);
+	c->q8 = malloc((size_t)n * dim);
+	c->scale = malloc((size_t)n * sizeof *c->scale);
+	c->sample = malloc((ns ? ns : 1) * sizeof *c->sample);
+	c->q = malloc(((size_t)ns * dim + 1) * sizeof *c->q);
+	if (!x || !c->ids || !c->q8 || !c->scale || !c->sample || !c->q)
+		goto out;
+	rl_knn_sample_rows(n, ns, seed, c->sample);
+	if ((rc = rl_store_lsa_walk_begin(db, dim, &w)) != RL_OK)
+		goto out;
+	uint32_t i = 0, next = 0;
+	while (i < n) {
+		uint32_t want = n - i < LOAD_CHUNK ? n - i : LOAD_CHUNK, got;
+		if ((rc = rl_store_lsa_walk_next(w, want, c->ids + i, x,
+						 &got)) != RL_OK)
+			goto out;
+		if (got < want)
+			break;
+		for (uint32_t j = 0; j < got; j++, i++) {
+			const float *row = x + (size_t)j * dim;
+			rl_q8_row(row, dim, c->q8 + (size_t)i * dim,
+				  &c->scale[i]);
+			if (next < ns && c->sample[next] == i)
+				memcpy(c->q + (size_t)next++ * dim, row,
+				       dim * sizeof *row);
+		}
+		if ((rc = rl_tick_step(tick, i, n)) != RL_OK)
+			goto out;
+	}
+	if (i != n)
+		rc = rl_fail(db, RL_EDB, "%u LSA vectors counted, %u read",
+			     n, i);
+out:
+	rl_store_lsa_walk_end(w);
+	free(x);
+	if (rc != RL_OK)
+		compact_free(c);
+	return rc;
+}
+
+/* rl_rows_fn over a walk of the store's LSA vectors. */
+typedef struct rows_walk {
+	rl_db *db;
+	rl_vector_walk *w;
+} rows_walk;
+
+static int rows_read(void *ctx, uint32_t first, uint32_t m, float *out)
+{
+	rows_walk *r = ctx;
+	uint32_t got;
+	int rc = rl_store_lsa_walk_next(r->w, m, NULL, out, &got);
+	if (rc == RL_OK && got != m)
+		rc = rl_fail(r->db, RL_EDB, "LSA vectors ended at %u while "
+			     "measuring recall", first + got);
+	return rc;
+}
+
 int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 {
 	rl_graph_opts defaults;
@@ -46,6 +157,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_graph_stats s = { .recall = -1 };
 	rl_buf params = { 0 }, fp = { 0 }, stored = { 0 };
 	rl_vector_set vs = { 0 };
+	compact cp = { 0 };
+	rows_walk rw = { .db = db };
 	int32_t *nbr = NULL, *init = NULL;
 	float *sim = NULL;
 	rl_stage stg;
@@ -89,59 +202,96 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		goto end;
 	int same = rc == RL_OK && !strcmp(stored.data, fp.data);
 
-	if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
+	uint32_t k = (uint32_t)o->k;
+	uint64_t n_lsa = 0;
+	uint32_t dim = 0;
+	if (kind == RL_VECTORS_LSA &&
+	    (rc = rl_store_lsa_count(db, &n_lsa, &dim)) != RL_OK)
 		goto end;
-	if (vs.n == 0) {
+	/* NN-descent on LSA vectors: the compact rows. */
+	int compact_rows = kind == RL_VECTORS_LSA && dim > 0 &&
+			   n_lsa >= (uint64_t)o->exact_below &&
+			   n_lsa > (uint64_t)k + 1 && n_lsa < INT32_MAX;
+	const int64_t *ids;
+	uint32_t n;
+	rl_vecs v = { 0 };
+	if (compact_rows) {
+		if ((rc = compact_load(db, (uint32_t)n_lsa, dim,
+				       (uint32_t)o->recall_sample,
+				       (uint64_t)o->seed, &cp, &tick)) != RL_OK)
+			goto end;
+		ids = cp.ids;
+		n = (uint32_t)n_lsa;
+		v = (rl_vecs){ .n = n, .dim = dim, .q8 = cp.q8,
+			       .scale = cp.scale };
+	} else {
+		if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)
+			goto end;
+		ids = vs.review_ids;
+		n = vs.n;
+		v = (rl_vecs){ .n = vs.n, .dim = vs.dim };
+		if (vs.dense)
+			v.dense = vs.dense;
+		else
+			v.csr = &vs.csr;
+	}
+	if (n == 0) {
 		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_VECTORS,
 				  "no vectors yet");
 		goto end;
 	}
-	uint32_t k = (uint32_t)o->k;
-	nbr = malloc((size_t)vs.n * k * sizeof *nbr);
-	sim = malloc((size_t)vs.n * k * sizeof *sim);
-	init = malloc((size_t)vs.n * k * sizeof *init);
-	if (!nbr || !sim || !init) {
-		rc = RL_ENOMEM;
-		goto end;
-	}
 	uint64_t found = 0;
-	if (same && (rc = rl_store_neighbours_load(db, vs.review_ids, vs.n, k,
-						   init, NULL, &found)) != RL_OK)
-		goto end;
-	uint64_t full = (uint64_t)vs.n * (vs.n - 1 < k ? vs.n - 1 : k);
+	if (same) {
+		init = malloc((size_t)n * k * sizeof *init);
+		if (!init) {
+			rc = RL_ENOMEM;
+			goto end;
+		}
+		if ((rc = rl_store_neighbours_load(db, ids, n, k, init, NULL,
+						   &found)) != RL_OK)
+			goto end;
+	}
+	uint64_t full = (uint64_t)n * (n - 1 < k ? n - 1 : k);
 	if (same && found == full) {
 		/* Up to date: every row has its k neighbours. */
-		s.reviews = vs.n;
+		s.reviews = n;
 		s.edges = found;
 		s.incremental = 1;
 		goto done;
 	}
-	rl_vecs v = { .n = vs.n, .dim = vs.dim };
-	if (vs.dense)
-		v.dense = vs.dense;
-	else
-		v.csr = &vs.csr;
 	rl_knn_opts ko = {
 		.k = k, .threads = o->threads, .seed = (uint64_t)o->seed,
 		.max_iters = (uint32_t)o->max_iters, .delta = 0.001,
 		.pool = o->pool ? (uint32_t)o->pool : 4 * k,
-		.exact = vs.n < (uint32_t)o->exact_below,
-		.init = same && found ? init : NULL, .n_init = vs.n,
+		.exact = n < (uint32_t)o->exact_below,
+		.init = same && found ? init : NULL, .n_init = n,
 		.tick = &tick,
 	};
-	s.exact = ko.exact || vs.n <= k + 1;
+	s.exact = ko.exact || n <= k + 1;
 	s.incremental = ko.init != NULL;
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
-				   vs.n)) != RL_OK)
+				   n)) != RL_OK)
 		goto end;
-	if ((rc = rl_knn(&v, &ko, nbr, sim)) != RL_OK)
+	if ((rc = rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
 		goto end;
+	free(init);
+	init = NULL;
 	if (s.exact)
 		s.recall = 1;
-	else if (o->recall_sample > 0 &&
-		 (rc = rl_knn_recall(&v, k, nbr, (uint32_t)o->recall_sample,
-				     (uint64_t)o->seed, o->threads,
-				     &s.recall, &tick)) != RL_OK)
+	else if (o->recall_sample > 0 && compact_rows) {
+		/* Against the float vectors: the recall of what is stored,
+		 * the compact rows' rounding included. */
+		if ((rc = rl_store_lsa_walk_begin(db, dim, &rw.w)) != RL_OK ||
+		    (rc = rl_knn_recall_rows(n, dim, k, nbr, cp.ns, cp.sample,
+					     cp.q, rows_read, &rw, o->threads,
+					     &s.recall, &tick)) != RL_OK)
+			goto end;
+		rl_store_lsa_walk_end(rw.w);
+		rw.w = NULL;
+	} else if (o->recall_sample > 0 &&
+		   (rc = rl_knn_recall(&v, k, nbr, (uint32_t)o->recall_sample,
+				       (uint64_t)o->seed, o->threads,
+				       &s.recall, &tick)) != RL_OK)
 		goto end;
 
 	/* A new graph: the neighbour count labelling chose on the old one
@@ -149,13 +299,13 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if ((rc = rl_store_neighbours_clear(db)) != RL_OK ||
 	    (rc = rl_store_neighbours_del(db)) != RL_OK)
 		goto end;
-	for (uint32_t i = 0; i < vs.n; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t j = 0; j < k; j++) {
 			int32_t b = nbr[(size_t)i * k + j];
 			if (b < 0)
 				continue;
-			if ((rc = rl_store_neighbour_put(db, vs.review_ids[i],
-					(int)j + 1, vs.review_ids[b],
+			if ((rc = rl_store_neighbour_put(db, ids[i],
+					(int)j + 1, ids[b],
 					sim[(size_t)i * k + j])) != RL_OK)
 				goto end;
 			s.edges++;
@@ -163,12 +313,12 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		/* Writing a million rows takes a while too: the tick
 		 * calls at most a few times a second. */
 		if ((i & 1023) == 1023 &&
-		    (rc = rl_tick_step(&tick, i, vs.n)) != RL_OK)
+		    (rc = rl_tick_step(&tick, i, n)) != RL_OK)
 			goto end;
 	}
 	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)
 		goto end;
-	s.reviews = vs.n;
+	s.reviews = n;
 done:
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
@@ -176,6 +326,7 @@ done:
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
 		 s.vectors, s.exact, s.incremental, s.recall);
 end:
+	rl_store_lsa_walk_end(rw.w);
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
 		*st = s;
 out:
@@ -185,6 +336,7 @@ out:
 	rl_buf_free(&fp);
 	rl_buf_free(&stored);
 	rl_vector_set_free(&vs);
+	compact_free(&cp);
 	free(nbr);
 	free(sim);
 	free(init);

@@ -255,6 +255,22 @@ int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
  * rl_vector_set_free. */
 int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out);
 
+/* ---- dense vectors a chunk at a time (store_graph.c) ---- */
+
+/* How many LSA vectors there are, and their dimension (the largest). */
+int rl_store_lsa_count(rl_db *db, uint64_t *n, uint32_t *dim);
+
+/* A walk over the LSA vectors in review id order, each dim floats. */
+typedef struct rl_vector_walk rl_vector_walk;
+int rl_store_lsa_walk_begin(rl_db *db, uint32_t dim, rl_vector_walk **w);
+/* The next rows, up to m: their ids into ids [m] (unless NULL) and their
+ * vectors into x [m][dim]; *got says how many (fewer than m only at the
+ * end). RL_EDB, with the review named, for a vector of another size. */
+int rl_store_lsa_walk_next(rl_vector_walk *w, uint32_t m, int64_t *ids,
+			   float *x, uint32_t *got);
+/* Ends the walk; w may be NULL. */
+void rl_store_lsa_walk_end(rl_vector_walk *w);
+
 /* ---- neighbours ---- */
 
 int rl_store_neighbours_clear(rl_db *db);

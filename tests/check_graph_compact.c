@@ -1,0 +1,446 @@
+/*
+ * check_graph_compact.c - the graph built on compact rows (int8 with a
+ * scale per row), as the graph stage keeps LSA vectors for NN-descent:
+ * the rounding by hand, exact search on compact rows giving the float
+ * rows' graph where similarities are far apart, NN-descent's recall on
+ * generated clusters against the float answer, the same bytes for 1, 2
+ * and 3 threads, recall read in chunks equal to recall in memory, and
+ * the stage on a store: its graph against brute force on the float
+ * vectors, and a cancel at each of its first ticks leaving the store as
+ * it was.
+ */
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+#include "store.h"
+#include "testutil.h"
+
+START_TEST(q8_by_hand)
+{
+	float x[] = { 0.5f, -0.25f, 0.125f, 0, -0.5f };
+	int8_t q[5];
+	float s;
+	rl_q8_row(x, 5, q, &s);
+	ck_assert_float_eq(s, 0.5f / 127);
+	/* 127 * 0.5, 127 * -0.25 / 0.5 = -63.5 (to even: -64), 31.75 */
+	int8_t want[] = { 127, -64, 32, 0, -127 };
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(q[i], want[i]);
+	float z[3] = { 0, 0, 0 };
+	rl_q8_row(z, 3, q, &s);
+	ck_assert_float_eq(s, 0);
+	ck_assert_int_eq(q[0] | q[1] | q[2], 0);
+}
+END_TEST
+
+/* n unit rows of dimension d around c random centres, noise `spread`. */
+static float *clusters(uint32_t n, uint32_t d, uint32_t c, float spread,
+		       uint64_t seed)
+{
+	float *x = malloc((size_t)n * d * sizeof *x);
+	float *centre = malloc((size_t)c * d * sizeof *centre);
+	ck_assert(x && centre);
+	uint64_t s = seed;
+	for (size_t i = 0; i < (size_t)c * d; i++)
+		centre[i] = (float)(rl_rand_unit(&s) - 0.5);
+	for (uint32_t i = 0; i < n; i++) {
+		double norm = 0;
+		float *row = x + (size_t)i * d;
+		for (uint32_t j = 0; j < d; j++) {
+			row[j] = centre[(i % c) * d + j] +
+				 spread * (float)(rl_rand_unit(&s) - 0.5);
+			norm += row[j] * row[j];
+		}
+		for (uint32_t j = 0; j < d; j++)
+			row[j] /= (float)sqrt(norm);
+	}
+	free(centre);
+	return x;
+}
+
+typedef struct q8_rows {
+	int8_t *q8;
+	float *scale;
+} q8_rows;
+
+static rl_vecs compact(const float *x, uint32_t n, uint32_t d, q8_rows *c)
+{
+	c->q8 = malloc((size_t)n * d);
+	c->scale = malloc((size_t)n * sizeof *c->scale);
+	ck_assert(c->q8 && c->scale);
+	for (uint32_t i = 0; i < n; i++)
+		rl_q8_row(x + (size_t)i * d, d, c->q8 + (size_t)i * d,
+			  &c->scale[i]);
+	return (rl_vecs){ .n = n, .dim = d, .q8 = c->q8, .scale = c->scale };
+}
+
+START_TEST(exact_compact_same_graph)
+{
+	/* Rows far apart: 40 random directions in 8 dimensions. Where a
+	 * row's similarities to its k-th and (k+1)-th neighbours (and each
+	 * rank to the next) differ by more than 0.01, some five times what
+	 * int8 rounding moves them, the compact rows give the same list. */
+	uint32_t n = 40, d = 8, k = 5;
+	float *x = clusters(n, d, n, 0, 7);
+	q8_rows c;
+	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
+	rl_knn_opts o = { .k = k, .exact = 1, .threads = 2 };
+	int32_t a[40 * 5], b[40 * 5], a6[40 * 6];
+	float sa[40 * 5], sb[40 * 5], s6[40 * 6];
+	ck_assert_int_eq(rl_knn(&f, &o, a, sa), RL_OK);
+	ck_assert_int_eq(rl_knn(&v, &o, b, sb), RL_OK);
+	o.k = k + 1;
+	ck_assert_int_eq(rl_knn(&f, &o, a6, s6), RL_OK);
+	uint32_t clear = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int apart = 1;
+		for (uint32_t j = 0; j < k; j++)
+			apart &= s6[i * 6 + j] - s6[i * 6 + j + 1] > 0.01f;
+		if (!apart)
+			continue;
+		clear++;
+		for (uint32_t j = 0; j < k; j++) {
+			ck_assert_int_eq(a[i * k + j], b[i * k + j]);
+			ck_assert_float_eq_tol(sa[i * k + j], sb[i * k + j],
+					       0.01);
+		}
+	}
+	/* The check is not empty. */
+	ck_assert_uint_ge(clear, 10);
+	free(x);
+	free(c.q8);
+	free(c.scale);
+}
+END_TEST
+
+START_TEST(descent_compact_recall_threads)
+{
+	/* 4000 rows in 40 clusters of dimension 32: NN-descent on the
+	 * compact rows finds at least 95% of the float rows' exact top 10,
+	 * and the same bytes on 1, 2 and 3 threads. */
+	uint32_t n = 4000, d = 32, k = 10;
+	float *x = clusters(n, d, 40, 0.3f, 42);
+	q8_rows c;
+	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
+	rl_knn_opts o = { .k = k, .threads = 1, .seed = 3, .max_iters = 12,
+			  .delta = 0.001, .pool = 20 };
+	int32_t *nbr[3];
+	float *sim[3];
+	for (int t = 0; t < 3; t++) {
+		o.threads = t + 1;
+		ck_assert_int_eq(rl_knn_take(&v, &o, &nbr[t], &sim[t]), RL_OK);
+	}
+	for (int t = 1; t < 3; t++) {
+		ck_assert(!memcmp(nbr[0], nbr[t], (size_t)n * k *
+				  sizeof *nbr[0]));
+		ck_assert(!memcmp(sim[0], sim[t], (size_t)n * k *
+				  sizeof *sim[0]));
+	}
+	double recall;
+	ck_assert_int_eq(rl_knn_recall(&f, k, nbr[0], n, 1, 2, &recall, NULL),
+			 RL_OK);
+	ck_assert_msg(recall >= 0.95, "recall %f", recall);
+	/* Each row's list is distinct rows, not itself, best first. */
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < k; j++) {
+			int32_t y = nbr[0][i * k + j];
+			ck_assert(y >= 0 && (uint32_t)y < n && (uint32_t)y != i);
+			if (j)
+				ck_assert(sim[0][i * k + j] <=
+					  sim[0][i * k + j - 1]);
+			for (uint32_t l = 0; l < j; l++)
+				ck_assert_int_ne(nbr[0][i * k + l], y);
+		}
+	for (int t = 0; t < 3; t++) {
+		free(nbr[t]);
+		free(sim[t]);
+	}
+	free(x);
+	free(c.q8);
+	free(c.scale);
+}
+END_TEST
+
+typedef struct mem_rows {
+	const float *x;
+	uint32_t dim, next;
+	int fail_at;		/* call that fails, 0: none */
+	int calls;
+} mem_rows;
+
+static int mem_read(void *ctx, uint32_t first, uint32_t m, float *out)
+{
+	mem_rows *r = ctx;
+	ck_assert_uint_eq(first, r->next);
+	if (++r->calls == r->fail_at)
+		return RL_EDB;
+	memcpy(out, r->x + (size_t)first * r->dim,
+	       (size_t)m * r->dim * sizeof *out);
+	r->next = first + m;
+	return RL_OK;
+}
+
+START_TEST(recall_in_chunks)
+{
+	/* 20000 rows (three chunks): the same recall as in memory, for a
+	 * graph that misses some neighbours, and a failing read stops it
+	 * with that read's error. */
+	uint32_t n = 20000, d = 16, k = 10, ns = 300;
+	float *x = clusters(n, d, 200, 0.4f, 5);
+	rl_vecs f = { .n = n, .dim = d, .dense = x };
+	rl_knn_opts o = { .k = k, .threads = 2, .seed = 1, .max_iters = 2,
+			  .delta = 0.001, .pool = 10 };
+	int32_t *nbr;
+	float *sim;
+	ck_assert_int_eq(rl_knn_take(&f, &o, &nbr, &sim), RL_OK);
+	double in_mem, chunked;
+	ck_assert_int_eq(rl_knn_recall(&f, k, nbr, ns, 9, 2, &in_mem, NULL),
+			 RL_OK);
+	uint32_t *rows = malloc(ns * sizeof *rows);
+	float *q = malloc((size_t)ns * d * sizeof *q);
+	ck_assert(rows && q);
+	rl_knn_sample_rows(n, ns, 9, rows);
+	for (uint32_t i = 0; i < ns; i++) {
+		if (i)
+			ck_assert_uint_gt(rows[i], rows[i - 1]);
+		memcpy(q + (size_t)i * d, x + (size_t)rows[i] * d,
+		       d * sizeof *q);
+	}
+	for (int threads = 1; threads <= 3; threads++) {
+		mem_rows r = { .x = x, .dim = d };
+		ck_assert_int_eq(rl_knn_recall_rows(n, d, k, nbr, ns, rows, q,
+						    mem_read, &r, threads,
+						    &chunked, NULL), RL_OK);
+		ck_assert_double_eq(chunked, in_mem);
+	}
+	ck_assert(in_mem > 0.3 && in_mem < 0.999);
+	mem_rows r = { .x = x, .dim = d, .fail_at = 2 };
+	ck_assert_int_eq(rl_knn_recall_rows(n, d, k, nbr, ns, rows, q,
+					    mem_read, &r, 2, &chunked, NULL),
+			 RL_EDB);
+	free(rows);
+	free(q);
+	free(nbr);
+	free(sim);
+	free(x);
+}
+END_TEST
+
+/* ---- the stage ---- */
+
+static rl_db *db;
+static char db_path[512];
+
+static void setup(void)
+{
+	tu_setup();
+	snprintf(db_path, sizeof db_path, "%s", tu_path("t.db"));
+	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
+}
+
+static void teardown(void)
+{
+	rl_db_close(db);
+	tu_teardown();
+}
+
+/* n reviews of 6 words, each from one of 8 topics' 12 words, and
+ * vectors with 16 LSA dimensions. */
+static void make_store(uint32_t n)
+{
+	size_t cap = (size_t)n * 64 + 32, len = 0;
+	char *tsv = malloc(cap);
+	ck_assert_ptr_nonnull(tsv);
+	len += (size_t)snprintf(tsv, cap, "id\ttext\n");
+	uint64_t s = 11;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t topic = i % 8;
+		len += (size_t)snprintf(tsv + len, cap - len, "r%u\t", i);
+		for (int w = 0; w < 6; w++)
+			len += (size_t)snprintf(tsv + len, cap - len, "%sw%u",
+				w ? " " : "", topic * 12 + (uint32_t)(
+					rl_rand_next(&s) % 12));
+		len += (size_t)snprintf(tsv + len, cap - len, "\n");
+	}
+	ck_assert_int_eq(rl_import_file(db, tu_write("in.tsv", tsv, 0), NULL,
+					NULL), RL_OK);
+	free(tsv);
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	rl_vectorize_opts vo;
+	rl_vectorize_opts_init(&vo);
+	vo.dim = 16;
+	vo.ngram_max = 1;
+	ck_assert_int_eq(rl_vectorize(db, &vo, NULL), RL_OK);
+}
+
+static void compact_opts(rl_graph_opts *o)
+{
+	rl_graph_opts_init(o);
+	o->vectors = RL_VECTORS_LSA;
+	o->exact_below = 0;	/* NN-descent, on compact rows */
+	o->recall_sample = 500;
+}
+
+START_TEST(stage_compact_graph)
+{
+	/* 1500 reviews: the stage's graph on compact rows against brute
+	 * force on the float vectors, and the recall it reports is the one
+	 * measured here in memory. */
+	uint32_t n = 1500, k = 10;
+	make_store(n);
+	rl_graph_opts o;
+	compact_opts(&o);
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_int_eq(st.exact, 0);
+	ck_assert_uint_eq(st.reviews, n);
+	ck_assert_uint_eq(st.edges, (uint64_t)n * k);
+	rl_vector_set vs;
+	ck_assert_int_eq(rl_store_vectors_load(db, RL_VECTORS_LSA, &vs),
+			 RL_OK);
+	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	uint64_t found = 0;
+	ck_assert(nbr && sim);
+	ck_assert_int_eq(rl_store_neighbours_load(db, vs.review_ids, n, k, nbr,
+						  sim, &found), RL_OK);
+	ck_assert_uint_eq(found, (uint64_t)n * k);
+	rl_vecs f = { .n = n, .dim = vs.dim, .dense = vs.dense };
+	double all, sampled;
+	ck_assert_int_eq(rl_knn_recall(&f, k, nbr, n, 1, 2, &all, NULL),
+			 RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&f, k, nbr, 500, (uint64_t)o.seed, 2,
+				       &sampled, NULL), RL_OK);
+	ck_assert_msg(all >= 0.95, "recall %f", all);
+	ck_assert_double_eq_tol(st.recall, sampled, 1e-4);
+	/* The stored similarities are those of the float rows, to int8's
+	 * rounding. */
+	for (uint32_t i = 0; i < n; i += 37)
+		for (uint32_t j = 0; j < k; j++) {
+			const float *a = vs.dense + (size_t)i * vs.dim;
+			const float *b = vs.dense +
+					 (size_t)nbr[i * k + j] * vs.dim;
+			double dot = 0;
+			for (uint32_t c = 0; c < vs.dim; c++)
+				dot += a[c] * b[c];
+			ck_assert_double_eq_tol(sim[i * k + j], dot, 0.01);
+		}
+	/* Run again: up to date, nothing to do. */
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_int_eq(st.incremental, 1);
+	free(nbr);
+	free(sim);
+	rl_vector_set_free(&vs);
+}
+END_TEST
+
+typedef struct stopper {
+	int calls, at;
+} stopper;
+
+static int stop_at(void *ctx, const char *stage, uint64_t done,
+		   uint64_t total)
+{
+	stopper *s = ctx;
+	(void)stage;
+	(void)done;
+	(void)total;
+	return ++s->calls == s->at;
+}
+
+START_TEST(stage_compact_cancel)
+{
+	/* A cancel at each of the stage's calls in turn (loading the
+	 * compact rows, the forest, the rounds, recall, the writes):
+	 * RL_ECANCELED and the store as it was (a graph built before
+	 * included), until the call after the last, when it runs
+	 * through. */
+	make_store(1200);
+	rl_graph_opts o;
+	compact_opts(&o);
+	o.k = 5;
+	ck_assert_int_eq(rl_graph(db, &o, NULL), RL_OK);
+	o.k = 10;
+	char *before = tu_digest(db_path);
+	int calls = 0, at;
+	for (at = 1; at <= 40; at++) {
+		stopper s = { 0, at };
+		o.progress = stop_at;
+		o.ctx = &s;
+		int rc = rl_graph(db, &o, NULL);
+		if (rc == RL_OK) {
+			calls = s.calls;
+			break;
+		}
+		ck_assert_int_eq(rc, RL_ECANCELED);
+		ck_assert_str_eq(rl_db_errmsg(db), "graph cancelled");
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	ck_assert_int_ge(calls, 5);
+	ck_assert_int_eq(at, calls + 1);
+	o.progress = NULL;
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.edges, 1200 * 10);
+	free(before);
+}
+END_TEST
+
+START_TEST(stage_compact_store_failures)
+{
+	/* Each SQLite step failing in turn: RL_EDB and the store as it
+	 * was, until the stage gets through. */
+	make_store(40);
+	rl_graph_opts o;
+	compact_opts(&o);
+	o.k = 3;
+	o.recall_sample = 10;
+	char *before = tu_digest(db_path);
+	int n;
+	for (n = 1; n < 1000; n++) {
+		rl_store_fail_step(db, n);
+		int rc = rl_graph(db, &o, NULL);
+		if (rc == RL_OK)
+			break;
+		ck_assert_int_eq(rc, RL_EDB);
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	rl_store_fail_step(db, 0);
+	ck_assert_int_lt(n, 1000);
+	ck_assert_int_gt(n, 40);
+	free(before);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("graph_compact");
+	TCase *tc = tcase_create("kernels");
+	tcase_add_test(tc, q8_by_hand);
+	tcase_add_test(tc, exact_compact_same_graph);
+	tcase_add_test(tc, descent_compact_recall_threads);
+	tcase_add_test(tc, recall_in_chunks);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stage");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, stage_compact_graph);
+	tcase_add_test(tc, stage_compact_cancel);
+	tcase_add_test(tc, stage_compact_store_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
