@@ -4,7 +4,8 @@
  * chosen pool, with recall@k against brute force on float rows.
  *
  * usage: bench_knn DB [--n N] [--pool P] [--float] [--iters I]
- *                     [--sample S] [--threads T]
+ *                     [--sample S] [--threads T] [--block B]
+ *                     [--delta D]
  * Loads the first N (all) LSA vectors, searches with NN-descent and
  * prints the time, the process's peak memory and the recall.
  */
@@ -29,11 +30,13 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_knn DB [--n N] [--pool P] "
-			"[--float] [--iters I] [--sample S] [--threads T]\n");
+			"[--float] [--iters I] [--sample S] [--threads T] "
+			"[--block B] [--delta D]\n");
 		return 2;
 	}
-	uint32_t n_max = 0, pool = 20, iters = 12, sample = 1000, k = 10;
+	uint32_t n_max = 0, block = 0, pool = 20, iters = 12, sample = 1000, k = 10;
 	int use_float = 0, threads = 2;
+	double delta = 0.001;
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--float"))
 			use_float = 1;
@@ -41,6 +44,10 @@ int main(int argc, char **argv)
 			n_max = (uint32_t)atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--pool"))
 			pool = (uint32_t)atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--delta"))
+			delta = atof(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--block"))
+			block = (uint32_t)atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--iters"))
 			iters = (uint32_t)atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--sample"))
@@ -78,7 +85,8 @@ int main(int argc, char **argv)
 			     };
 	}
 	rl_knn_opts o = { .k = k, .threads = threads, .seed = 1,
-			  .max_iters = iters, .delta = 0.001, .pool = pool };
+			  .max_iters = iters, .delta = delta, .pool = pool,
+			  .block = block };
 	int32_t *nbr;
 	float *sim;
 	double t0 = rl_now();
@@ -88,9 +96,9 @@ int main(int argc, char **argv)
 	}
 	double t1 = rl_now(), recall;
 	rl_knn_recall(&f, k, nbr, sample, 1, threads, &recall, NULL);
-	printf("%u rows, dim %u, %s, pool %u: %.2f s, recall@%u %.4f "
+	printf("%u rows, dim %u, %s, pool %u, block %u: %.2f s, recall@%u %.4f "
 	       "(%u sampled, %.1f s), peak %.0f MB\n", n, dim,
-	       use_float ? "float" : "int8", pool, t1 - t0, k, recall,
+	       use_float ? "float" : "int8", pool, block, t1 - t0, k, recall,
 	       sample, rl_now() - t1, peak_mb());
 	free(nbr);
 	free(sim);

@@ -649,10 +649,17 @@ out:
 #define CAND_MIN (1u << 17)
 #define CAND_PARTS 32
 
-/* A pool entry is a row with FRESH set until it has been joined; HOLE
- * where there is none yet (never FRESH, after every row). */
+/* A pool entry is a row and two flags, both set when it enters: FRESH
+ * until its row has joined it (as a new candidate), REV until the row it
+ * names has (as a new reverse edge). Blocks gather at different times, so
+ * one bit would lose one of the two joins: an entry made after its
+ * target's block gathered and joined by its own row's block in the same
+ * round would be old to the target in the next. HOLE where there is no
+ * entry yet (no flags, after every row). */
 #define FRESH 0x80000000u
-#define HOLE 0x7fffffffu
+#define REV 0x40000000u
+#define FLAGS (FRESH | REV)
+#define HOLE 0x3fffffffu
 
 /* A pool's similarities in 16-bit fixed point over [-1, 1]: steps of
  * 3e-5, finer than what the int8 rows can tell apart; the final k are
@@ -683,24 +690,24 @@ static inline int pbetter(psim s, uint32_t id, psim t, uint32_t jd)
 static int pool_insert(uint32_t *ids, psim *ps, uint32_t K, uint32_t y,
 		       psim s)
 {
-	if (!pbetter(s, y, ps[K - 1], ids[K - 1] & ~FRESH))
+	if (!pbetter(s, y, ps[K - 1], ids[K - 1] & ~FLAGS))
 		return 0;
 	/* The first entry (s, y) beats: binary search, the pool being
 	 * sorted. */
 	uint32_t lo = 0, hi = K - 1;
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
-		if (pbetter(s, y, ps[mid], ids[mid] & ~FRESH))
+		if (pbetter(s, y, ps[mid], ids[mid] & ~FLAGS))
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	uint32_t pos = lo;
-	if (pos > 0 && (ids[pos - 1] & ~FRESH) == y)
+	if (pos > 0 && (ids[pos - 1] & ~FLAGS) == y)
 		return 0;
 	memmove(ids + pos + 1, ids + pos, (K - 1 - pos) * sizeof *ids);
 	memmove(ps + pos + 1, ps + pos, (K - 1 - pos) * sizeof *ps);
-	ids[pos] = y | FRESH;
+	ids[pos] = y | FLAGS;
 	ps[pos] = s;
 	return 1;
 }
@@ -1024,7 +1031,7 @@ static void join_part(void *ctx, int t, int nt)
 		/* The worst entry of each gathered row's pool, read once. */
 		for (uint32_t i = 0; i < m; i++) {
 			size_t w = (size_t)g[i] * K + K - 1;
-			wid[i] = d->ids[w] & ~FRESH;
+			wid[i] = d->ids[w] & ~FLAGS;
 			wsim[i] = d->ps[w];
 		}
 		for (uint32_t i = 0; i < nn; i++)
@@ -1068,10 +1075,11 @@ static void apply_part(void *ctx, int t, int nt)
 
 /* Fills cnew/cold for the rows clo .. chi - 1 from the pools: every
  * fresh and every old neighbour, then reverse edges (rows whose pool
- * holds the row, fresh or not, in row order) while there is room. The
- * fresh ones taken forward are then marked joined. Full sampling
- * (rho = 1) costs more per round than sampling half but reaches a recall
- * that sampling never does. RL_ECANCELED if the tick stops it. */
+ * holds the row: new while the entry's REV is set, which this clears)
+ * in row order while there is room; the rows' own entries then lose
+ * FRESH. Full sampling (rho = 1) costs more per round than sampling half
+ * but reaches a recall that sampling never does. RL_ECANCELED if the
+ * tick stops it. */
 static int build_candidates(nnd *d)
 {
 	uint32_t c = d->cap, K = d->K, clo = d->clo, chi = d->chi;
@@ -1085,9 +1093,10 @@ static int build_candidates(nnd *d)
 				break;
 			if (e & FRESH)
 				d->cnew[(size_t)b * c + d->nnew[b]++] =
-					e & ~FRESH;
+					e & ~FLAGS;
 			else
-				d->cold[(size_t)b * c + d->nold[b]++] = e;
+				d->cold[(size_t)b * c + d->nold[b]++] =
+					e & ~FLAGS;
 		}
 	}
 	/* One pass over every pool: memory-bound, a few tenths of a second
@@ -1096,15 +1105,16 @@ static int build_candidates(nnd *d)
 		if ((x & 262143) == 262143 &&
 		    rl_tick_step(d->tick, d->base, d->total) != RL_OK)
 			return RL_ECANCELED;
-		const uint32_t *p = d->ids + (size_t)x * K;
+		uint32_t *p = d->ids + (size_t)x * K;
 		for (uint32_t i = 0; i < K; i++) {
-			uint32_t e = p[i], u = (e & ~FRESH) - clo;
+			uint32_t e = p[i], u = (e & ~FLAGS) - clo;
 			if (u >= chi - clo)
 				continue;
-			if (e & FRESH) {
+			if (e & REV) {
 				if (d->nnew[u] < c)
 					d->cnew[(size_t)u * c +
 						d->nnew[u]++] = x;
+				p[i] &= ~REV;
 			} else if (d->nold[u] < c) {
 				d->cold[(size_t)u * c + d->nold[u]++] = x;
 			}
@@ -1134,7 +1144,7 @@ static void final_part(void *ctx, int t, int nt)
 			uint32_t e = d->ids[(size_t)r * K + i];
 			if (e == HOLE)
 				break;
-			g[m++] = e & ~FRESH;
+			g[m++] = e & ~FLAGS;
 		}
 		block_sims(d->v, d->mf, g, 1, m, d->panel[t], d->deq[t],
 			   out);
@@ -1190,6 +1200,8 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	if (d.mmax < PW)
 		d.mmax = PW;
 	d.B = d.n / CAND_PARTS > CAND_MIN ? d.n / CAND_PARTS : CAND_MIN;
+	if (o->block)
+		d.B = o->block;
 	if (d.B > d.n)
 		d.B = d.n;
 	d.threads = threads;
