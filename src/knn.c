@@ -724,11 +724,18 @@ typedef struct nnd {
 	uint32_t n, K, cap;	/* cap: candidates per row and kind, 2K */
 	uint32_t *ids;		/* [n][K] pools, best first */
 	psim *ps;		/* [n][K] */
-	/* candidates of the rows clo .. chi - 1: [B][cap] each */
+	/* Blocks follow the first tree's order of the rows, so a block is a
+	 * region: its joins mostly reach its own rows, and rows of later
+	 * blocks do not see their pools change much before they gather.
+	 * order [n] the rows in that order, pos [n] its inverse. */
+	uint32_t *order, *pos;
+	/* candidates of the rows at positions clo .. chi - 1 of the order:
+	 * [B][cap] each */
 	uint32_t B, clo, chi;
 	uint32_t *cnew, *cold;
 	uint32_t *nnew, *nold;	/* [B] */
-	uint32_t blo, bhi;	/* rows being joined, within the block */
+	uint32_t blo, bhi;	/* positions being joined, within the
+				   block */
 	int threads;
 	pair **buf;		/* [threads] pair buffers */
 	size_t *nbuf, *capbuf;
@@ -1015,11 +1022,11 @@ static void join_part(void *ctx, int t, int nt)
 	psim *wsim = (psim *)(wid + d->mmax);
 	range(d->bhi - d->blo, t, nt, &lo, &hi);
 	d->nbuf[t] = 0;
-	for (uint32_t r = d->blo + lo; r < d->blo + hi; r++) {
-		uint32_t b = r - d->clo;
+	for (uint32_t q = d->blo + lo; q < d->blo + hi; q++) {
+		uint32_t b = q - d->clo;
 		uint32_t nn = d->nnew[b], no = d->nold[b], m = nn + no;
-		if (r > d->blo + lo && ((r - d->blo - lo) & 15) == 0 &&
-		    nnd_tick(d, t, r - d->blo - lo, hi - lo))
+		if (q > d->blo + lo && ((q - d->blo - lo) & 15) == 0 &&
+		    nnd_tick(d, t, q - d->blo - lo, hi - lo))
 			return;
 		if (nn == 0)
 			continue;
@@ -1083,8 +1090,8 @@ static void apply_part(void *ctx, int t, int nt)
 static int build_candidates(nnd *d)
 {
 	uint32_t c = d->cap, K = d->K, clo = d->clo, chi = d->chi;
-	for (uint32_t r = clo; r < chi; r++) {
-		uint32_t b = r - clo;
+	for (uint32_t q = clo; q < chi; q++) {
+		uint32_t b = q - clo, r = d->order[q];
 		d->nnew[b] = 0;
 		d->nold[b] = 0;
 		for (uint32_t i = 0; i < K; i++) {
@@ -1107,7 +1114,10 @@ static int build_candidates(nnd *d)
 			return RL_ECANCELED;
 		uint32_t *p = d->ids + (size_t)x * K;
 		for (uint32_t i = 0; i < K; i++) {
-			uint32_t e = p[i], u = (e & ~FLAGS) - clo;
+			uint32_t e = p[i];
+			if (e == HOLE)
+				break;
+			uint32_t u = d->pos[e & ~FLAGS] - clo;
 			if (u >= chi - clo)
 				continue;
 			if (e & REV) {
@@ -1120,9 +1130,12 @@ static int build_candidates(nnd *d)
 			}
 		}
 	}
-	for (size_t i = (size_t)clo * K; i < (size_t)chi * K; i++)
-		if (d->ids[i] != HOLE)
-			d->ids[i] &= ~FRESH;
+	for (uint32_t q = clo; q < chi; q++)
+		for (uint32_t i = 0; i < K; i++) {
+			uint32_t *e = &d->ids[(size_t)d->order[q] * K + i];
+			if (*e != HOLE)
+				*e &= ~FRESH;
+		}
 	return RL_OK;
 }
 
@@ -1223,9 +1236,11 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	d.perm = malloc((size_t)d.group * d.n * sizeof *d.perm);
 	d.starts = malloc((size_t)d.group * words * sizeof *d.starts);
 	d.hyper = malloc((size_t)threads * 3 * dim * sizeof *d.hyper);
+	d.order = malloc((size_t)d.n * sizeof *d.order);
+	d.pos = malloc((size_t)d.n * sizeof *d.pos);
 	if (!d.ids || !d.ps || !d.buf || !d.nbuf || !d.capbuf ||
 	    !d.updates || !d.failed || !d.gather || !d.panel || !d.out ||
-	    !d.deq || !d.perm || !d.starts || !d.hyper)
+	    !d.deq || !d.perm || !d.starts || !d.hyper || !d.order || !d.pos)
 		goto out;
 	for (int t = 0; t < threads; t++) {
 		/* gather carries the join's [mmax] worst entries after its
@@ -1265,7 +1280,11 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 			if ((rc = rl_parallel(threads, leaf_part, &d)) !=
 			    RL_OK || (rc = nnd_stopped(&d)) != RL_OK)
 				goto out;
+		if (gi == 0)
+			memcpy(d.order, d.perm, (size_t)d.n * sizeof *d.order);
 	}
+	for (uint32_t q = 0; q < d.n; q++)
+		d.pos[d.order[q]] = q;
 	free(d.perm);
 	free(d.starts);
 	d.perm = NULL;
@@ -1334,7 +1353,10 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	}
 	free(d.cnew);
 	free(d.cold);
+	free(d.order);
+	free(d.pos);
 	d.cnew = d.cold = NULL;
+	d.order = d.pos = NULL;
 	for (int t = 0; t < threads; t++) {
 		free(d.buf[t]);
 		d.buf[t] = NULL;
@@ -1395,6 +1417,8 @@ out:
 	free(d.perm);
 	free(d.starts);
 	free(d.hyper);
+	free(d.order);
+	free(d.pos);
 	free(d.ids);
 	free(d.ps);
 	free(d.sim);
