@@ -1385,8 +1385,11 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		}
 	/* k <= K: rl_knn searches fewer than k + 2 rows exactly. */
 	int32_t *p = realloc(nbr, (size_t)d.n * k * sizeof *p);
-	if (p)
-		nbr = p;
+	if (!p) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	nbr = p;
 	d.ids = NULL;
 	*nbr_out = nbr;
 	*sim_out = d.sim;

@@ -153,6 +153,19 @@ static int do_graph(void *arg)
 	return rl_graph(db, &o, NULL);
 }
 
+/* NN-descent on int8 LSA rows, read a chunk at a time. */
+static int do_graph_compact(void *arg)
+{
+	(void)arg;
+	rl_graph_opts o;
+	rl_graph_opts_init(&o);
+	o.k = 2;
+	o.vectors = RL_VECTORS_LSA;
+	o.exact_below = 0;
+	o.recall_sample = 4;
+	return rl_graph(db, &o, NULL);
+}
+
 static int do_seed(void *arg)
 {
 	return rl_seed_file(db, arg, NULL);
@@ -442,6 +455,9 @@ START_TEST(ingest)
 	ck_assert_int_gt(each_allocation(do_vectorize, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_vectorize_stream, NULL), 1);
 	ck_assert_int_gt(each_allocation(do_graph, NULL), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
+			 8);
+	ck_assert_int_gt(each_allocation(do_graph_compact, NULL), 1);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
 			 8);
 }
