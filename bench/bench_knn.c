@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 			"[--block B] [--delta D]\n");
 		return 2;
 	}
-	uint32_t n_max = 0, block = 0, pool = 20, iters = 12, sample = 1000, k = 10;
+	uint32_t n_max = 0, block = 0, pool = 20, iters = 12, sample = 1000;
+	uint32_t k = 10;
 	int use_float = 0, threads = 2;
 	double delta = 0.001;
 	for (int i = 2; i < argc; i++) {

@@ -253,8 +253,8 @@ typedef struct rl_knn_opts {
 	uint32_t max_iters;	/* NN-descent rounds */
 	double delta;		/* stop when fewer than delta*n*k updates */
 	uint32_t pool;		/* candidates kept per row while searching */
-	uint32_t block;		/* rows whose candidates are gathered at
-				   once; 0: n / 32, at least 131072 */
+	uint32_t block;		/* rows gathered at once; 0: n / 32,
+				   at least 131072 */
 	const int32_t *init;	/* [n_init][k] or NULL */
 	uint32_t n_init;
 	rl_tick *tick;		/* or NULL; exact search reports rows of

@@ -865,10 +865,10 @@ static int build_tree(nnd *d, uint32_t tr, uint32_t g, float *h, int t)
 				q8_restore(v, b, rb);
 			}
 			const float *x = v->q8 ? NULL : v->dense;
-			const float *xa = v->q8 ? ra : x ? x + (size_t)a * v->dim
-							 : NULL;
-			const float *xb = v->q8 ? rb : x ? x + (size_t)b * v->dim
-							 : NULL;
+			const float *xa = v->q8 ? ra
+					  : x ? x + (size_t)a * v->dim : NULL;
+			const float *xb = v->q8 ? rb
+					  : x ? x + (size_t)b * v->dim : NULL;
 			for (uint32_t i = 0; xa && i < v->dim; i++)
 				h[i] = xa[i] - xb[i];
 			uint32_t i = lo, j = hi, flip = 0;
@@ -1188,10 +1188,11 @@ static void final_part(void *ctx, int t, int nt)
  *   the forest while it starts the pools: t trees of 4 bytes and
  *   a bit each, 4.125 t, freed before the candidates are made     [8]
  *   candidates of 1/32 of the rows: 2 kinds of 2K ids, 16 K / 32  [20]
+ *   the blocks' order of the rows and its inverse, 8               [8]
  *   at the end the k float similarities, 4 k, once the pools'
  *   similarities are freed (the ids shrink to their first k)      [40]
  * plus at most 50 MB of pair buffers (PAIR_BUDGET) and per-thread
- * scratch: about 364 bytes a row while joining. */
+ * scratch: about 372 bytes a row while joining. */
 static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		   int32_t **nbr_out, float **sim_out)
 {

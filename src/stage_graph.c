@@ -16,13 +16,15 @@
  *   review ids 8, compact rows 104                            112
  *   NN-descent (knn.c's descent() counts them): pools 6 per
  *   entry, 240; the candidates of a 32nd of the rows, 20; the
- *   forest, 8, freed before the candidates are made            260
+ *   blocks' order, 8; the forest, 8, freed before the
+ *   candidates are made                                        268
  *   the earlier graph to start from, 4 k, when there is one    (40)
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
- * about 372 bytes a review at the search's peak (3.7 GB at 10^7; the
+ * about 380 bytes a review at the search's peak (3.8 GB at 10^7; the
  * float rows alone were 400, the whole stage 1,536 before), plus some
- * 60 MB that do not grow. TF-IDF vectors, and LSA vectors searched
+ * 60 MB that do not grow (at 10^6: 494 bytes a review measured,
+ * docs/measurements.md). TF-IDF vectors, and LSA vectors searched
  * exactly (fewer than exact_below), are loaded whole as before.
  */
 #include <stdlib.h>

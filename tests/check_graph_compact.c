@@ -162,7 +162,8 @@ START_TEST(descent_compact_recall_threads)
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t j = 0; j < k; j++) {
 			int32_t y = nbr[0][i * k + j];
-			ck_assert(y >= 0 && (uint32_t)y < n && (uint32_t)y != i);
+			ck_assert(y >= 0 && (uint32_t)y < n &&
+				  (uint32_t)y != i);
 			if (j)
 				ck_assert(sim[0][i * k + j] <=
 					  sim[0][i * k + j - 1]);
