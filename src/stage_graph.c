@@ -7,8 +7,10 @@
  * on a sample against brute force, and replaces `neighbours`. Does nothing
  * when the stored graph already covers every vector with these settings.
  *
- * LSA vectors searched by NN-descent are never held as float: they are
- * read a chunk at a time and kept as int8 with a scale per row
+ * LSA vectors searched by NN-descent from compact_above reviews on
+ * (3,000,000: their float rows would take 1.2 GB) are never held as
+ * float: they are read a chunk at a time and kept as int8 with a scale
+ * per row
  * (rl_q8_row), and recall is measured against the float vectors read
  * again in chunks, so it is the recall of what is stored. Memory of the
  * stage then, bytes per review at dim 100, k 10, the default pool of 4k
@@ -213,6 +215,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	/* NN-descent on LSA vectors: the compact rows. */
 	int compact_rows = kind == RL_VECTORS_LSA && dim > 0 &&
 			   n_lsa >= (uint64_t)o->exact_below &&
+			   n_lsa >= (uint64_t)o->compact_above &&
 			   n_lsa > (uint64_t)k + 1 && n_lsa < INT32_MAX;
 	const int64_t *ids;
 	uint32_t n;

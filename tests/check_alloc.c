@@ -162,6 +162,7 @@ static int do_graph_compact(void *arg)
 	o.k = 2;
 	o.vectors = RL_VECTORS_LSA;
 	o.exact_below = 0;
+	o.compact_above = 0;
 	o.recall_sample = 4;
 	return rl_graph(db, &o, NULL);
 }

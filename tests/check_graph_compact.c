@@ -296,7 +296,8 @@ static void compact_opts(rl_graph_opts *o)
 {
 	rl_graph_opts_init(o);
 	o->vectors = RL_VECTORS_LSA;
-	o->exact_below = 0;	/* NN-descent, on compact rows */
+	o->exact_below = 0;	/* NN-descent, */
+	o->compact_above = 0;	/* on compact rows */
 	o->recall_sample = 500;
 }
 
