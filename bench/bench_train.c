@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 		return 1;
 	score("cnb", rl_now() - t0, &X, theta, gold, test, L);
 	t0 = rl_now();
-	/* The train parameter table's defaults: l2 1, tol 0.001. */
+	/* l2 1 (liblinear's C = 1, the same objective), tol 0.001. */
 	if (rl_logreg_train(&X, T, w, L, 1.0, (uint32_t)max_iter, 1e-3,
 			    threads, theta, &iters, NULL, NULL) !=
 	    RL_OK)
