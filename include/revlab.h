@@ -848,7 +848,7 @@ typedef struct rl_eval_opts {
 				   cross-validation) */
 	int folds;		/* cross-validation folds over the seeds; 5 */
 	int seed;		/* of the fold assignment; 1 */
-	double l2;		/* logreg: L2 strength; 5 */
+	double l2;		/* logreg: L2 strength; 3 */
 	int max_iter;		/* logreg: L-BFGS iterations; 200 */
 	double tol;		/* logreg: stop once the last 10 iterations
 				   lowered the loss by less than this

@@ -186,7 +186,7 @@ const rl_param_def rl_train_params[] = {
 	  "cross-validation folds over the hand labels"),
 	P(rl_eval_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,
 	  "seed of the fold assignment"),
-	P(rl_eval_opts, "double", RL_PT_DOUBLE, l2, "5", 0, 1e6,
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, l2, "3", 0, 1e6,
 	  "logreg: L2 regularisation strength"),
 	P(rl_eval_opts, "int", RL_PT_INT, max_iter, "200", 1, 100000,
 	  "logreg: L-BFGS iterations at most"),
