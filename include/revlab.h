@@ -1236,7 +1236,7 @@ RL_API const double *rl_model_thresholds(const rl_model *m);
  * (weight not NULL) the weight they are added at; 0 when it adds none. */
 RL_API size_t rl_model_rules(const rl_model *m, double *weight);
 
-/* The classifier: "logreg", "nb" or "cnb" (borrowed). */
+/* The classifier: "logreg", "nb", "cnb" or "pool" (borrowed). */
 RL_API const char *rl_model_kind(const rl_model *m);
 
 /* What a model holds, for display. Strings are borrowed from the model. */

@@ -152,12 +152,6 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 	if (n_ks == 1)
 		eo->prop.neighbours = (int)ks[0];
 	int open_prior = eo->prop.class_prior == RL_PRIOR_AUTO;
-	/* With as many hand labels for every label, the two are one. */
-	label_span span = { 0 };
-	if ((rc = rl_labels(db, on_label_span, &span)) != RL_OK)
-		return rc;
-	if (!open_prior || span.lo == span.hi)
-		n_priors = 1;
 	/* A multi-label store's hand labels are label-rich (a reviewer
 	 * picks reviews that show a label): normalising each label to their
 	 * share gave the rare labels to most reviews. It keeps the shares
@@ -165,7 +159,17 @@ static int choose_propagation(rl_db *db, rl_eval_opts *eo,
 	if (open_prior && rl_db_multi_label(db)) {
 		eo->prop.class_prior = RL_PRIOR_NONE;
 		open_prior = 0;
+	}
+	if (!open_prior) {
 		n_priors = 1;
+	} else {
+		/* With as many hand labels for every label, the two are
+		 * one. */
+		label_span span = { 0 };
+		if ((rc = rl_labels(db, on_label_span, &span)) != RL_OK)
+			return rc;
+		if (span.lo == span.hi)
+			n_priors = 1;
 	}
 	if (n_ks * n_priors < 2) {
 		if (open_prior)

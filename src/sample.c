@@ -40,7 +40,7 @@ static uint64_t mix(uint64_t x)
 int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
 		 uint8_t *keep, uint32_t *kept)
 {
-	uint32_t n = ev->n, c = 0;
+	uint32_t n = ev->n, c;
 	if (cap == 0 || n <= cap) {
 		memset(keep, 1, n);
 		*kept = n;
@@ -89,9 +89,10 @@ int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
 		double p = (double)(cap - c) / (double)(n - c);
 		uint64_t cut = p >= 1 ? UINT64_MAX
 				      : (uint64_t)(p * 18446744073709551615.0);
+		uint64_t salt = mix(seed);
 		for (uint32_t i = 0; i < n; i++)
 			if (!keep[i] &&
-			    mix((uint64_t)ev->review_ids[i] ^ mix(seed)) <= cut) {
+			    mix((uint64_t)ev->review_ids[i] ^ salt) <= cut) {
 				keep[i] = 1;
 				c++;
 			}

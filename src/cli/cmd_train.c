@@ -18,15 +18,16 @@ static int train(rl_db *db, cli_stages *st, cli_progress *prog)
 	cli_progress_end(prog);
 	if (rc != RL_OK)
 		return cli_fail(db, rc);
-	/* (auto, left to the library, is the store's default) */
-	rl_classifier kind = o.model;
-	if (kind == RL_CLASSIFIER_AUTO || kind == RL_CLASSIFIER_CHOOSE)
-		kind = rl_db_multi_label(db) ? RL_CLASSIFIER_LOGREG
-					     : RL_CLASSIFIER_POOL;
+	double sec = cli_now() - t0;
+	/* The kind the library trained (auto is the store's default): the
+	 * newest model's. */
+	rl_model *m = NULL;
+	if ((rc = rl_model_get(db, 0, &m)) != RL_OK)
+		return cli_fail(db, rc);
 	if (!prog->quiet)
 		printf("train:     %s model stored (%.2f s); `revlab predict` "
-		       "uses it\n", rl_classifier_name(kind),
-		       cli_now() - t0);
+		       "uses it\n", rl_model_kind(m), sec);
+	rl_model_free(m);
 	return EXIT_OK;
 }
 
