@@ -45,8 +45,8 @@ Needs Debian's python3-sklearn (apt-get install python3-sklearn) for the
 floor; run it from a built tree (REVLAB names another revlab, SHARED
 another ../shared).
 
-usage: suite.py [--files a,b,...] [--draws N] [-c NAME=PARAMS ...]
-                [--cache DIR] [--json OUT] [-v]
+usage: suite.py [--files a,b,...] [--draws N] [--k K]
+                [-c NAME=PARAMS ...] [--cache DIR] [--json OUT] [-v]
 Files: """
 import argparse, json, lzma, os, sqlite3, subprocess, sys, tempfile, time
 from collections import Counter
@@ -281,6 +281,10 @@ def main():
                                                  if f != "imdb"))
     ap.add_argument("--draws", type=int, default=0,
                     help="draws per file (default: the protocol's)")
+    ap.add_argument("--k", type=int, default=10,
+                    help="hand labels per label (default: the "
+                    "protocol's 10); other values trace how the scores "
+                    "grow with hand labels")
     ap.add_argument("-c", action="append", default=[],
                     help="NAME=PARAMS, a configuration of revlab")
     ap.add_argument("--cache", default=os.path.join(HERE, ".suite-cache"))
@@ -309,10 +313,11 @@ def main():
             for d in range(1, draws + 1):
                 split = os.path.join(tmp, "draw%d" % d)
                 sh(sys.executable, os.path.join(SHARED, "tools",
-                   PROTOCOL[ml][0]), src, split, "--k", "10", "--draw",
+                   PROTOCOL[ml][0]), src, split, "--k", str(a.k), "--draw",
                    str(d))
-                sk[name].append(sklearn(split, rules, a.cache,
-                                        "%s-%d" % (name, d), ml))
+                key = "%s-%d" % (name, d) if a.k == 10 else \
+                    "%s-k%d-%d" % (name, a.k, d)
+                sk[name].append(sklearn(split, rules, a.cache, key, ml))
                 for c, params in configs:
                     res[name][c].append(run_revlab(split, rules, params, ml))
         best = mean([floor_ceiling(name, r)[0] for r in sk[name]])

@@ -82,7 +82,8 @@ RL_API const char *rl_version(void);
 
 /* Progress callback: `stage` names the work, `done` of `total` units
  * (total is 0 when unknown; the units of one stage's steps may differ:
- * rows, iterations). Called a few times a second at most, besides a
+ * rows, iterations). A stage of several passes over the reviews names
+ * each, "vectorize (2/4: LSA sample)", each counting from 0. Called a few times a second at most, besides a
  * handful of calls as a long step begins, and only ever on the thread
  * that called the stage, never on a worker thread, so it may take a
  * lock such as an interpreter's. Returning non-zero cancels: the stage

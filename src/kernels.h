@@ -47,6 +47,11 @@ void rl_tick_init(rl_tick *t, rl_progress_fn fn, void *ctx,
  * RL_OK. Only on the thread that called the kernel. */
 int rl_tick_step(rl_tick *t, uint64_t done, uint64_t total);
 
+/* The next pass of a stage of several, heard as `stage` (a static
+ * string): its steps count from the first again, so its start is heard
+ * whatever the clock. */
+void rl_tick_pass(rl_tick *t, const char *stage);
+
 /* Whether fn asked to stop. Any thread. */
 static inline int rl_tick_stopped(rl_tick *t)
 {

@@ -73,6 +73,13 @@ void rl_tick_init(rl_tick *t, rl_progress_fn fn, void *ctx,
 	atomic_init(&t->stop, 0);
 }
 
+void rl_tick_pass(rl_tick *t, const char *stage)
+{
+	t->stage = stage;
+	t->steps = 0;
+	t->next = 0;
+}
+
 int rl_tick_step(rl_tick *t, uint64_t done, uint64_t total)
 {
 	if (!t)

@@ -409,7 +409,10 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	}
 	s.refit = !same || fit_docs == 0 ||
 		  (double)n_all > GROWTH_REFIT * (double)fit_docs;
+	/* Each pass is heard under its own name, so a count that starts
+	 * again reads as the next pass, with its own rate and ETA. */
 	if (s.refit) {
+		rl_tick_pass(&tick, "vectorize (1/4: word counts)");
 		if ((rc = count_vocab(db, o, n_all, &tf, &tick)) != RL_OK)
 			goto end;
 		if (tf.n_features == 0) {
@@ -419,11 +422,15 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 			goto end;
 		}
 		if ((rc = rl_tfidf_index_new(&tf, &ix)) != RL_OK ||
-		    (rc = lsa_input_init(&in, &tf, o, n_all)) != RL_OK ||
-		    (rc = gather_sample(db, o, n_all, &tf, ix, &in, &tick)) !=
-			    RL_OK ||
-		    (rc = fit_lsa(&in, tf.n_features, o, &lsa, &tick)) !=
-			    RL_OK)
+		    (rc = lsa_input_init(&in, &tf, o, n_all)) != RL_OK)
+			goto end;
+		rl_tick_pass(&tick, "vectorize (2/4: LSA sample)");
+		if ((rc = gather_sample(db, o, n_all, &tf, ix, &in, &tick)) !=
+		    RL_OK)
+			goto end;
+		rl_tick_pass(&tick, "vectorize (3/4: LSA fit)");
+		if ((rc = fit_lsa(&in, tf.n_features, o, &lsa, &tick)) !=
+		    RL_OK)
 			goto end;
 		lsa_input_free(&in);
 		char n[32], gen[48];
@@ -453,6 +460,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 		    (rc = rl_tfidf_index_new(&tf, &ix)) != RL_OK)
 			goto end;
 	}
+	rl_tick_pass(&tick, s.refit ? "vectorize (4/4: vectors)"
+			     : "vectorize");
 	if ((rc = write_vectors(db, o, !s.refit, n_todo, &tf, ix, &lsa,
 				&s.reviews, &s.nnz, &tick)) != RL_OK)
 		goto end;

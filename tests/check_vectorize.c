@@ -506,6 +506,53 @@ START_TEST(cancel_mid_stream)
 }
 END_TEST
 
+/* The names the progress callback heard, each once, in order. */
+typedef struct heard {
+	char names[8][48];
+	int n;
+} heard;
+
+static int hear(void *ctx, const char *stage, uint64_t done,
+		uint64_t total)
+{
+	heard *h = ctx;
+	(void)done;
+	(void)total;
+	if (h->n > 0 && !strcmp(h->names[h->n - 1], stage))
+		return 0;
+	ck_assert_int_lt(h->n, 8);
+	snprintf(h->names[h->n++], sizeof h->names[0], "%s", stage);
+	return 0;
+}
+
+/* A fit is heard as its four passes, so a count that starts again is
+ * the next pass, not the stage going back; an update, which only
+ * writes vectors with the stored fit, as the stage itself. */
+START_TEST(progress_names_passes)
+{
+	static const char *const fit[] = {
+		"vectorize (1/4: word counts)", "vectorize (2/4: LSA sample)",
+		"vectorize (3/4: LSA fit)", "vectorize (4/4: vectors)"
+	};
+	add_examples(0, 40);
+	rl_vectorize_opts o;
+	small_opts(&o);
+	o.batch = 1;
+	heard h = { .n = 0 };
+	o.progress = hear;
+	o.ctx = &h;
+	ck_assert_int_eq(rl_vectorize(db, &o, NULL), RL_OK);
+	ck_assert_int_eq(h.n, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(h.names[i], fit[i]);
+	add_examples(40, 44);
+	h.n = 0;
+	ck_assert_int_eq(rl_vectorize(db, &o, NULL), RL_OK);
+	ck_assert_int_eq(h.n, 1);
+	ck_assert_str_eq(h.names[0], "vectorize");
+}
+END_TEST
+
 /* Each SQLite step failing in turn, batches of 4 reviews and a sample
  * of 10 of 30: RL_EDB and the store as it was, until none is left to
  * fail. Then corrupt tokens in the middle of the stream: a clear error
@@ -563,6 +610,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, update_streams);
 	tcase_add_test(tc, cancel_mid_stream);
 	tcase_add_test(tc, failures_mid_stream);
+	tcase_add_test(tc, progress_names_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
