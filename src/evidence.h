@@ -56,6 +56,13 @@ void rl_evidence_free(rl_evidence *ev);
  * labelled rows alone are more). */
 int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
 		 uint8_t *keep, uint32_t *kept);
+/* The rows labelling trains its classifier on, keep [n], *kept of them:
+ * all when cap is 0 or n <= cap; else every row with a hand or
+ * cluster-named label and a draw of the rest by a hash of the review id
+ * and seed (rl_cv_sample's, given all the room left), about cap rows in
+ * all (more when the labelled rows alone are more). */
+int rl_train_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
+		    uint8_t *keep, uint32_t *kept);
 /* out: the rows of ev where keep is set, in their order, with the graph
  * among them (the weights as they are) and copies of the labels and
  * rules. On failure out is empty. */
@@ -172,6 +179,26 @@ int rl_method_seeds(const rl_evidence *ev, const rl_csr *X,
  * row both abstain on stays zero. g needs 2 L doubles. */
 void rl_blend(const rl_evidence *ev, const uint8_t *use_seed,
 	      const double *Pm, const double *Pp, double *P, double *g);
+
+/* rl_blend in two steps, so that labelling can fit it on a sample and
+ * apply it a batch at a time: gain [2] gets the model's and
+ * propagation's scales (their mean absolute centred log-probability in a
+ * single-label store, mean absolute logit in a multi-label one) over the
+ * rows of ev that are not hand labels in use (and, multi-label, do not
+ * abstain); rl_blend_rows then blends every row of ev with them, as
+ * rl_blend (single-label) and rl_blend_multi do with the scales of their
+ * own rows. g needs 2 L doubles. */
+void rl_blend_gains(const rl_evidence *ev, const uint8_t *use_seed,
+		    const double *Pm, const double *Pp, double *gain,
+		    double *g);
+void rl_blend_rows(const rl_evidence *ev, const double *gain,
+		   const double *Pm, const double *Pp, double *P, double *g);
+
+/* What rl_method_model (rl_model_multi in a multi-label store) predicts
+ * for X's rows with the weights theta it trained: P [X->n_rows][L],
+ * tempered by o->temperature. ev says only L and multi. */
+void rl_method_predict(const rl_evidence *ev, const rl_csr *X,
+		      const double *theta, const rl_eval_opts *o, double *P);
 
 /* ---- cross-validation (eval.c) ---- */
 

@@ -4,7 +4,10 @@
  * label or a cluster-named label, the reviews near them in the graph
  * (through which propagation reaches a held-out hand label), and an even
  * share of the rest (the rows the classifier trains on), up to a cap.
- * Kernel: evidence in, smaller evidence out.
+ * Labelling trains its classifier on a sample of the same kind
+ * (rl_train_sample), without the neighbourhood: propagation has already
+ * reached every review, and the classifier learns best from an even
+ * draw. Kernel: evidence in, smaller evidence out.
  *
  * Choices, deliberately:
  * - Half of the room left after the labelled reviews goes to their
@@ -37,8 +40,11 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
-		 uint8_t *keep, uint32_t *kept)
+/* keep [n] and *kept: every labelled row, up to `hops` hops of their
+ * neighbourhood until half the room left is taken, then the draw of the
+ * rest (rl_cv_sample; hops 0: all the room to the draw). */
+static int sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
+		  int hops, uint8_t *keep, uint32_t *kept)
 {
 	uint32_t n = ev->n, c;
 	if (cap == 0 || n <= cap) {
@@ -62,7 +68,7 @@ int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
 		}
 	c = nf;
 	uint32_t near = c < cap ? c + (cap - c) / 2 : c;
-	for (int hop = 0; hop < HOPS && c < near && ev->S.indptr; hop++) {
+	for (int hop = 0; hop < hops && c < near && ev->S.indptr; hop++) {
 		uint32_t nn = 0;
 		for (uint32_t a = 0; a < nf && c < near; a++) {
 			uint32_t i = front[a];
@@ -99,6 +105,18 @@ int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
 	}
 	*kept = c;
 	return RL_OK;
+}
+
+int rl_cv_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
+		 uint8_t *keep, uint32_t *kept)
+{
+	return sample(ev, cap, seed, HOPS, keep, kept);
+}
+
+int rl_train_sample(const rl_evidence *ev, uint32_t cap, uint64_t seed,
+		    uint8_t *keep, uint32_t *kept)
+{
+	return sample(ev, cap, seed, 0, keep, kept);
 }
 
 /* A copy of n items of size sz from src, or NULL (also for n == 0 with a

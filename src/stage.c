@@ -289,60 +289,25 @@ int rl_evidence_load_no_graph(rl_db *db, rl_evidence *ev)
 
 /* ---- the classifier's features: TF-IDF columns, then LSA columns ---- */
 
+int rl_features_shape(rl_db *db, uint32_t *nf, uint32_t *dim)
+{
+	uint64_t n_lsa;
+	*nf = *dim = 0;
+	int rc = rl_store_features_count(db, nf);
+	if (rc == RL_OK)
+		rc = rl_store_lsa_count(db, &n_lsa, dim);
+	return rc;
+}
+
 int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X)
 {
-	rl_vector_set tf = { 0 }, ls = { 0 };
-	int rc;
-	memset(X, 0, sizeof *X);
-	if ((rc = rl_store_vectors_load(db, RL_VECTORS_TFIDF, &tf)) != RL_OK ||
-	    (rc = rl_store_vectors_load(db, RL_VECTORS_LSA, &ls)) != RL_OK)
-		goto out;
-	uint64_t nnz = (tf.csr.indptr ? tf.csr.indptr[tf.n] : 0) +
-		       (uint64_t)ls.n * ls.dim;
-	uint32_t nf = 0;
-	rc = rl_store_features_count(db, &nf);
-	if (rc != RL_OK)
-		goto out;
-	rc = RL_ENOMEM;
-	X->n_rows = n;
-	X->n_cols = nf + ls.dim;
-	X->indptr = calloc((size_t)n + 1, sizeof *X->indptr);
-	X->indices = malloc((nnz + 1) * sizeof *X->indices);
-	X->values = malloc((nnz + 1) * sizeof *X->values);
-	if (!X->indptr || !X->indices || !X->values)
-		goto out;
-	uint32_t a = 0, b = 0;
-	uint64_t at = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		int64_t id = ids[i];
-		while (a < tf.n && tf.review_ids[a] < id)
-			a++;
-		while (b < ls.n && ls.review_ids[b] < id)
-			b++;
-		if (a < tf.n && tf.review_ids[a] == id)
-			for (uint64_t p = tf.csr.indptr[a];
-			     p < tf.csr.indptr[a + 1]; p++) {
-				X->indices[at] = tf.csr.indices[p];
-				X->values[at++] = tf.csr.values[p];
-			}
-		if (b < ls.n && ls.review_ids[b] == id)
-			for (uint32_t c = 0; c < ls.dim; c++) {
-				X->indices[at] = nf + c;
-				X->values[at++] =
-					ls.dense[(size_t)b * ls.dim + c];
-			}
-		X->indptr[i + 1] = at;
-	}
-	rc = RL_OK;
-out:
+	uint32_t nf, dim;
+	int rc = rl_features_shape(db, &nf, &dim);
 	if (rc != RL_OK) {
-		rl_csr_free(X);
-		if (rc == RL_ENOMEM)
-			rl_fail(db, rc, "out of memory");
+		memset(X, 0, sizeof *X);
+		return rc;
 	}
-	rl_vector_set_free(&tf);
-	rl_vector_set_free(&ls);
-	return rc;
+	return rl_store_features_rows(db, ids, n, nf, dim, X);
 }
 
 /* ---- propagation's options ---- */

@@ -47,8 +47,12 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
 int rl_evidence_load_no_graph(rl_db *db, rl_evidence *ev);
 
 /* The classifier's features of the reviews ids [n] (ascending): TF-IDF
- * columns, then the LSA columns (n_features + c). */
+ * columns, then the LSA columns (n_features + c). Reads only those
+ * reviews' vectors. */
 int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X);
+/* The columns rl_features_load gives: *nf TF-IDF features, then *dim LSA
+ * ones; with rl_store_features_rows, the features a batch at a time. */
+int rl_features_shape(rl_db *db, uint32_t *nf, uint32_t *dim);
 
 /* RL_EINVAL, with the detail set, for a rule_vote or class_prior outside
  * its enum; every stage that propagates checks before it begins. */
@@ -88,6 +92,24 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
  * rest (rl_cv_sample), so that choosing costs about the same at 10^7
  * reviews as at 10^5. Every file of the development suite is smaller. */
 #define RL_CV_REVIEWS 100000
+
+/* Labelling (rl_label_with, rl_train) trains its classifier on at most
+ * about this many reviews: past it, every hand-labelled review and an
+ * even draw of the rest (rl_train_sample). Prediction and the writes go
+ * RL_LABEL_BATCH reviews at a time, their features read a batch at a
+ * time, so that only propagation's distributions are held for every
+ * review. Every file of the development suite is below the cap, and
+ * labels as it did before either. */
+#define RL_LABEL_TRAIN_REVIEWS RL_CV_REVIEWS
+#define RL_LABEL_BATCH 8192
+
+/* rl_label_with (only_model 0) or rl_train (1) with the classifier
+ * trained on at most about cap reviews (0: all) and `batch` reviews
+ * predicted and written at a time (0: RL_LABEL_BATCH); labelled may be
+ * NULL. */
+int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
+		   int only_model, uint32_t cap, uint32_t batch,
+		   uint64_t *labelled);
 
 /* rl_eval on a sample of at most about cap reviews (0: the whole
  * corpus); rl_eval is this at RL_CV_REVIEWS. */

@@ -176,10 +176,10 @@ static int mix_rules(const rl_evidence *ev, const rl_eval_opts *o,
 }
 
 /* Where a label of method m came from; a blend's from whichever of the
- * model (P) and propagation (Pp) gave its label the larger share. */
-static const char *label_source(rl_method m, const double *P,
-				const double *Pp, uint32_t i, uint32_t L,
-				int best)
+ * model (p, its row of probabilities) and propagation (q) gave its label
+ * the larger share. */
+static const char *label_source(rl_method m, const double *p,
+				const double *q, uint32_t L, int best)
 {
 	if (m == RL_METHOD_RULES)
 		return "rule";
@@ -187,36 +187,35 @@ static const char *label_source(rl_method m, const double *P,
 		return "propagation";
 	if (m == RL_METHOD_MODEL || best < 0)
 		return "model";
-	const double *a = P + (size_t)i * L, *b = Pp + (size_t)i * L;
 	double sa = 0, sb = 0;
 	for (uint32_t l = 0; l < L; l++) {
-		sa += a[l];
-		sb += b[l];
+		sa += p[l];
+		sb += q[l];
 	}
-	return sb > 0 && b[best] / sb > (sa > 0 ? a[best] / sa : 0)
+	return sb > 0 && q[best] / sb > (sa > 0 ? p[best] / sa : 0)
 	       ? "propagation" : "model";
 }
 
 /* Row i of a multi-label store: its hand labels ('seed') or cluster-named
- * label, else every label the decision on A's row gives (thresholds thr,
- * source by label_source per label), and the model's labels by its own
- * thresholds (mthr) as its predictions. Counts a labelled review. */
+ * label, else every label the decision on its row a gives (thresholds
+ * thr, source by label_source per label, from the model's row pm and
+ * propagation's pp), and the model's labels by its own thresholds (mthr)
+ * as its predictions. Counts a labelled review. */
 static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
-			   rl_method m, const double *A, const double *P,
-			   const double *Pp, const double *thr,
+			   rl_method m, const double *p, const double *pm,
+			   const double *pp, const double *thr,
 			   const double *mthr, int64_t model_id,
 			   int64_t run_id, int only_model, uint8_t *on,
 			   uint64_t *labelled)
 {
 	uint32_t L = ev->L;
-	const double *p = A + (size_t)i * L;
 	int64_t id = ev->review_ids[i];
 	int rc = RL_OK;
-	if (model_id && rl_decide_multi(P + (size_t)i * L, L, mthr, on))
+	if (model_id && rl_decide_multi(pm, L, mthr, on))
 		for (uint32_t l = 0; l < L && rc == RL_OK; l++)
 			if (on[l])
 				rc = rl_store_prediction_put(db, id, model_id,
-					ev->label_ids[l], P[(size_t)i * L + l]);
+					ev->label_ids[l], pm[l]);
 	if (only_model || rc != RL_OK)
 		return rc;
 	for (uint32_t l = 0; l < L && rc == RL_OK; l++)
@@ -241,8 +240,7 @@ static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
 			const char *src = m == RL_METHOD_RULES ? "rule"
 				: m == RL_METHOD_PROPAGATION ? "propagation"
 				: m == RL_METHOD_MODEL ? "model"
-				: Pp[(size_t)i * L + l] >
-				  P[(size_t)i * L + l] ? "propagation"
+				: pp[l] > pm[l] ? "propagation"
 				: "model";
 			rc = rl_store_assignment_put(db, id, ev->label_ids[l],
 				p[l], p[l] - (thr ? thr[l] : 0.5), src,
@@ -258,10 +256,165 @@ static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
 	return rc;
 }
 
+/* Row i of a single-label store, a its row of the labelling's
+ * distribution, pm the model's (NULL without one), pp propagation's:
+ * its scores and assignment (or, with only_model, the model's
+ * prediction alone), the model's prediction. Counts a labelled review. */
+static int write_row(rl_db *db, const rl_evidence *ev, uint32_t i,
+		     rl_method m, const double *p, const double *pm,
+		     const double *pp, int64_t model_id, int64_t run_id,
+		     int only_model, uint64_t *labelled)
+{
+	uint32_t L = ev->L;
+	int best = rl_argmax(p, L);
+	int is_seed = ev->seed[i] >= 0;
+	int rc = RL_OK;
+	if (only_model)
+		return best >= 0 ? rl_store_prediction_put(db,
+				ev->review_ids[i], model_id,
+				ev->label_ids[best], p[best]) : RL_OK;
+	for (uint32_t l = 0; l < L; l++)
+		if (p[l] > 0 && (rc = rl_store_score_put(db, ev->review_ids[i],
+				ev->label_ids[l], p[l])) != RL_OK)
+			return rc;
+	if (!is_seed && ev->cseed[i] < 0 && best < 0)
+		return RL_OK;
+	double second = 0;
+	for (uint32_t l = 0; best >= 0 && l < L; l++)
+		if ((int)l != best && p[l] > second)
+			second = p[l];
+	/* A named cluster's label stands, like a hand label, but keeps its
+	 * own source. */
+	int is_named = !is_seed && ev->cseed[i] >= 0;
+	uint32_t lab = is_seed ? (uint32_t)ev->seed[i]
+		     : is_named ? (uint32_t)ev->cseed[i] : (uint32_t)best;
+	double conf = is_seed || is_named ? 1 : p[best];
+	if ((rc = rl_store_assignment_put(db, ev->review_ids[i],
+			ev->label_ids[lab], conf,
+			is_seed || is_named ? 1 : conf - second,
+			is_seed ? "seed" : is_named ? "cluster"
+				: label_source(m, pm, pp, L, best),
+			is_named ? "{\"cluster\":true}"
+			: m == RL_METHOD_BLEND ? "{\"blend\":true}"
+			: model_id ? "{\"model\":true}" : "{}",
+			run_id)) != RL_OK)
+		return rc;
+	int mb = model_id ? rl_argmax(pm, L) : -1;
+	if (mb >= 0 && (rc = rl_store_prediction_put(db, ev->review_ids[i],
+			model_id, ev->label_ids[mb], pm[mb])) != RL_OK)
+		return rc;
+	(*labelled)++;
+	return RL_OK;
+}
+
+/* Rows s .. s + b - 1 of ev as evidence of their own, for the kernels
+ * that work row by row (prediction, the rules' mix, the blend's rows):
+ * its arrays point into ev's (hit_ptr's offsets still index ev's
+ * hit_rule), no graph, counts not recounted. Borrowed: never freed. */
+static rl_evidence rows_of(const rl_evidence *ev, uint32_t s, uint32_t b)
+{
+	rl_evidence w = *ev;
+	memset(&w.S, 0, sizeof w.S);
+	w.n = b;
+	w.review_ids += s;
+	w.seed += s;
+	w.cseed += s;
+	w.hit_ptr += s;
+	if (w.Y)
+		w.Y += (size_t)s * ev->L;
+	return w;
+}
+
+/* The classifier trained on the sample of rl_train_sample (all of ev
+ * when n <= cap): its weights into *theta [n_cols + 1][L] (malloc'd),
+ * stored as a model (*model_id); in a multi-label store the rules'
+ * log-odds into llr [L][2]; for a blend, the gains rl_blend_rows uses,
+ * measured on the sample. Only the sample's features are read. F [n][L]
+ * is propagation's distribution over ev. */
+static int train_on_sample(rl_db *db, const rl_evidence *ev, rl_method m,
+			   const rl_eval_opts *run, const double *F,
+			   uint32_t cap, uint32_t nf, uint32_t dim,
+			   int64_t run_id, double **theta, double *llr,
+			   double *gain, int64_t *model_id)
+{
+	uint32_t n = ev->n, L = ev->L, kept = 0;
+	rl_evidence sub;
+	const rl_evidence *tr = ev;
+	rl_csr X = { 0 };
+	const double *Pt = F;
+	double *Pg = NULL, *Ps = NULL, *g = NULL;
+	uint8_t *keep = malloc((size_t)n + 1), *use = NULL;
+	int rc = RL_ENOMEM;
+	memset(&sub, 0, sizeof sub);
+	*theta = NULL;
+	if (!keep)
+		goto out;
+	if ((rc = rl_train_sample(ev, cap, (uint64_t)run->seed, keep,
+				  &kept)) != RL_OK)
+		goto out;
+	if (kept < n) {
+		if ((rc = rl_evidence_subset(ev, keep, &sub)) != RL_OK)
+			goto out;
+		tr = &sub;
+		rc = RL_ENOMEM;
+		if (!(Pg = malloc(((size_t)kept * L + 1) * sizeof *Pg)))
+			goto out;
+		for (uint32_t i = 0, a = 0; i < n; i++)
+			if (keep[i])
+				memcpy(Pg + (size_t)a++ * L, F + (size_t)i * L,
+				       L * sizeof *Pg);
+		Pt = Pg;
+	}
+	rc = RL_ENOMEM;
+	use = malloc((size_t)tr->n + 1);
+	Ps = malloc(((size_t)tr->n * L + 1) * sizeof *Ps);
+	g = malloc((2 * (size_t)L + 1) * sizeof *g);
+	if (!use || !Ps || !g)
+		goto out;
+	memset(use, 1, tr->n);
+	if ((rc = rl_store_features_rows(db, tr->review_ids, tr->n, nf, dim,
+					 &X)) != RL_OK)
+		goto out;
+	if (!(*theta = malloc((size_t)(X.n_cols + 1) * L * sizeof **theta))) {
+		rc = RL_ENOMEM;
+		goto out;
+	}
+	/* In a multi-label store the rules' evidence joins the
+	 * classifier's before the temperature, as in the cross-validation
+	 * that chose its weight. */
+	rl_eval_opts clf = *run;
+	if (ev->multi)
+		clf.temperature = 1;
+	if ((rc = rl_method_model(tr, &X, use, Pt, &clf, Ps, *theta)) !=
+	    RL_OK ||
+	    (ev->multi && (rc = mix_rules(tr, run, Ps, llr)) != RL_OK) ||
+	    (rc = save_model(db, ev, &X, *theta, run, llr, run_id,
+			     model_id)) != RL_OK)
+		goto out;
+	if (m == RL_METHOD_BLEND)
+		rl_blend_gains(tr, NULL, Ps, Pt, gain, g);
+out:
+	if (rc != RL_OK) {
+		free(*theta);
+		*theta = NULL;
+	}
+	rl_evidence_free(&sub);
+	rl_csr_free(&X);
+	free(keep);
+	free(use);
+	free(Pg);
+	free(Ps);
+	free(g);
+	return rc;
+}
+
 /* Labels with method m; with only_model, trains and stores the model
- * (and its predictions) without touching the assignments. */
+ * (and its predictions) without touching the assignments. The
+ * classifier trains on at most about cap reviews (rl_train_sample);
+ * prediction, the blend and the writes go `batch` reviews at a time. */
 static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
-		      uint64_t *labelled, int only_model)
+		      uint64_t *labelled, int only_model, uint32_t cap,
+		      uint32_t batch)
 {
 	rl_eval_opts defaults, run;
 	if (!o) {
@@ -269,10 +422,13 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		o = &defaults;
 	}
 	rl_evidence ev;
-	rl_csr X = { 0 };
-	double *P = NULL, *Pp = NULL, *Pb = NULL, *theta = NULL;
+	rl_csr Xb = { 0 };
+	/* F [n][L]: propagation's distributions (the rules' for the rules
+	 * alone), the one array kept for every review; the rest is per
+	 * batch [batch][L] or per label. */
+	double *F = NULL, *Pm = NULL, *Pb = NULL, *theta = NULL;
+	double *llr = NULL, *g = NULL, gain[2] = { 1, 1 };
 	uint8_t *use = NULL, *on = NULL;
-	double *llr = NULL;
 	rl_stage st;
 	rl_tick tick;
 	int64_t model_id = 0;
@@ -292,6 +448,8 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			       rl_method_name(m));
 	if ((rc = rl_eval_check(db, o)) != RL_OK)
 		return rc;
+	if (batch == 0)
+		batch = RL_LABEL_BATCH;
 	rl_eval_opts given = *o;
 	given.model = rl_classifier_default(db, given.model);
 	o = &given;
@@ -308,79 +466,37 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	    (rc = rl_evidence_load(db, &ev, (uint32_t)run.prop.neighbours)) !=
 	    RL_OK)
 		goto end;
-	uint32_t n = ev.n, L = ev.L;
+	uint32_t n = ev.n, L = ev.L, nf = 0, dim = 0;
+	int with_model = m == RL_METHOD_MODEL || m == RL_METHOD_BLEND;
 	rc = RL_ENOMEM;
-	P = malloc(((size_t)n * L + 1) * sizeof *P);
-	Pp = malloc(((size_t)n * L + 1) * sizeof *Pp);
+	F = malloc(((size_t)n * L + 1) * sizeof *F);
 	use = malloc((size_t)n + 1);
 	on = malloc((size_t)L + 1);
 	llr = calloc(2 * (size_t)L + 1, sizeof *llr);
-	if (!P || !Pp || !use || !on || !llr)
+	g = malloc((2 * (size_t)L + 1) * sizeof *g);
+	if (!F || !use || !on || !llr || !g)
 		goto end;
 	memset(use, 1, n);
-	if (m == RL_METHOD_RULES) {
-		if ((rc = rl_method_rules(&ev, use, P)) != RL_OK)
-			goto end;
-	} else {
-		if ((rc = rl_propagate_run(&ev, NULL, &run.prop, Pp, NULL,
-					   &tick)) != RL_OK)
-			goto end;
-		if (m == RL_METHOD_PROPAGATION) {
-			memcpy(P, Pp, (size_t)n * L * sizeof *P);
-		} else {
-			size_t sz;
-			if ((rc = rl_features_load(db, ev.review_ids, n, &X)) !=
-			    RL_OK)
-				goto end;
-			sz = (size_t)(X.n_cols + 1) * L;
-			if (!(theta = malloc(sz * sizeof *theta))) {
-				rc = RL_ENOMEM;
-				goto end;
-			}
-			/* In a multi-label store the rules' evidence joins
-			 * the classifier's before the temperature, as in
-			 * the cross-validation that chose its weight. */
-			rl_eval_opts clf = run;
-			if (ev.multi)
-				clf.temperature = 1;
-			if ((rc = rl_method_model(&ev, &X, use, Pp, &clf, P,
-						  theta)) != RL_OK ||
-			    (ev.multi && (rc = mix_rules(&ev, &run, P,
-						llr)) != RL_OK) ||
-			    (rc = save_model(db, &ev, &X, theta, &run, llr,
-					     st.run_id, &model_id)) != RL_OK)
-				goto end;
-		}
-	}
-	/* P stays the model's, for its stored predictions; the labels come
-	 * from A. */
-	double *A = P;
-	if (m == RL_METHOD_BLEND) {
-		double *g = malloc((2 * (size_t)L + 1) * sizeof *g);
-		if (!g || !(Pb = malloc(((size_t)n * L + 1) * sizeof *Pb))) {
-			free(g);
-			rc = RL_ENOMEM;
-			goto end;
-		}
-		rl_blend(&ev, NULL, P, Pp, Pb, g);
-		free(g);
-		A = Pb;
-	}
-	/* The way of labelling's own calibration (the model has its own
-	 * temperature, applied inside it), on every row it did not clamp:
-	 * a stored confidence then means the share that is right. */
-	double t = o->label_temperature;
-	if (!only_model && m != RL_METHOD_MODEL && t > 0 && t != 1)
-		for (uint32_t i = 0; i < n; i++) {
-			double *p = A + (size_t)i * L;
-			if (ev.seed[i] >= 0 || ev.cseed[i] >= 0 ||
-			    rl_argmax(p, L) < 0)
-				continue;
-			if (ev.multi)
-				rl_temper_multi(p, L, t);
-			else
-				rl_temper(p, L, t);
-		}
+	if (m == RL_METHOD_RULES)
+		rc = rl_method_rules(&ev, use, F);
+	else
+		rc = rl_propagate_run(&ev, NULL, &run.prop, F, NULL, &tick);
+	if (rc != RL_OK)
+		goto end;
+	/* The graph has done its work: what stays for every review is F
+	 * and the labels. */
+	rl_sgraph_free(&ev.S);
+	if (with_model &&
+	    ((rc = rl_features_shape(db, &nf, &dim)) != RL_OK ||
+	     (rc = train_on_sample(db, &ev, m, &run, F, cap, nf, dim,
+				   st.run_id, &theta, llr, gain,
+				   &model_id)) != RL_OK))
+		goto end;
+	rc = RL_ENOMEM;
+	if (with_model &&
+	    (!(Pm = malloc(((size_t)batch * L + 1) * sizeof *Pm)) ||
+	     !(Pb = malloc(((size_t)batch * L + 1) * sizeof *Pb))))
+		goto end;
 	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
 		goto end;
 	/* The neighbour count and class shares labelling used stay the
@@ -392,64 +508,77 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	if (!only_model && o->prop.class_prior != RL_PRIOR_AUTO &&
 	    (rc = rl_store_prior_set(db, o->prop.class_prior)) != RL_OK)
 		goto end;
-	for (uint32_t i = 0; i < n; i++) {
-		const double *p = A + (size_t)i * L;
-		int best = rl_argmax(p, L);
-		int is_seed = ev.seed[i] >= 0;
-		if (i % 4096 == 0 && (rc = rl_progress_call(db, o->progress,
-				o->ctx, "write", i, n)) != RL_OK)
-			goto end;
-		if (ev.multi) {
-			if ((rc = write_multi_row(db, &ev, i, m, A, P, Pp,
+	rl_eval_opts clf = run;
+	if (ev.multi)
+		clf.temperature = 1;
+	rc = RL_OK;
+	for (uint32_t s = 0; s < n && rc == RL_OK; s += batch) {
+		uint32_t b = n - s < batch ? n - s : batch;
+		rl_evidence w = rows_of(&ev, s, b);
+		double *Fb = F + (size_t)s * L, *A = Fb;
+		/* The model's probabilities of the batch, as it gave them
+		 * in training (the rules mixed in, multi-label). */
+		if (with_model) {
+			if ((rc = rl_store_features_rows(db, w.review_ids, b,
+					nf, dim, &Xb)) != RL_OK)
+				goto end;
+			rl_method_predict(&w, &Xb, theta, &clf, Pm);
+			rl_csr_free(&Xb);
+			if (ev.multi) {
+				rl_rules_mix(&w, llr, run.rule_weight, Pm, Pm,
+					     on);
+				rl_temper_multi(Pm, (size_t)b * L,
+						run.temperature);
+			}
+			A = Pm;
+		}
+		/* Pm stays the model's, for its stored predictions; the
+		 * labels come from A. */
+		if (m == RL_METHOD_BLEND) {
+			rl_blend_rows(&w, gain, Pm, Fb, Pb, g);
+			A = Pb;
+		}
+		/* The way of labelling's own calibration (the model has
+		 * its own temperature, applied inside it), on every row
+		 * it did not clamp: a stored confidence then means the
+		 * share that is right. */
+		double t = o->label_temperature;
+		for (uint32_t r = 0; !only_model && m != RL_METHOD_MODEL &&
+		     t > 0 && t != 1 && r < b; r++) {
+			double *p = A + (size_t)r * L;
+			if (w.seed[r] >= 0 || w.cseed[r] >= 0 ||
+			    rl_argmax(p, L) < 0)
+				continue;
+			if (ev.multi)
+				rl_temper_multi(p, L, t);
+			else
+				rl_temper(p, L, t);
+		}
+		for (uint32_t r = 0; r < b && rc == RL_OK; r++) {
+			uint32_t i = s + r;
+			const double *a = A + (size_t)r * L;
+			const double *pm = with_model ? Pm + (size_t)r * L
+						      : NULL;
+			if (i % 4096 == 0 && (rc = rl_progress_call(db,
+					o->progress, o->ctx, "write", i, n)) !=
+			    RL_OK)
+				goto end;
+			if (ev.multi)
+				rc = write_multi_row(db, &ev, i, m, a, pm,
+					Fb + (size_t)r * L,
 					m == RL_METHOD_MODEL ? o->thresholds
 					: o->label_thresholds, o->thresholds,
 					model_id, st.run_id, only_model, on,
-					labelled)) != RL_OK)
-				goto end;
-			continue;
+					labelled);
+			else
+				rc = write_row(db, &ev, i, m, a, pm,
+					       Fb + (size_t)r * L, model_id,
+					       st.run_id, only_model,
+					       labelled);
 		}
-		if (only_model) {
-			if (best >= 0 && (rc = rl_store_prediction_put(db,
-					ev.review_ids[i], model_id,
-					ev.label_ids[best], p[best])) != RL_OK)
-				goto end;
-			continue;
-		}
-		for (uint32_t l = 0; l < L; l++)
-			if (p[l] > 0 && (rc = rl_store_score_put(db,
-					ev.review_ids[i], ev.label_ids[l],
-					p[l])) != RL_OK)
-				goto end;
-		if (!is_seed && ev.cseed[i] < 0 && best < 0)
-			continue;
-		double second = 0;
-		for (uint32_t l = 0; best >= 0 && l < L; l++)
-			if ((int)l != best && p[l] > second)
-				second = p[l];
-		/* A named cluster's label stands, like a hand label, but
-		 * keeps its own source. */
-		int is_named = !is_seed && ev.cseed[i] >= 0;
-		uint32_t lab = is_seed ? (uint32_t)ev.seed[i]
-			     : is_named ? (uint32_t)ev.cseed[i]
-			     : (uint32_t)best;
-		double conf = is_seed || is_named ? 1 : p[best];
-		if ((rc = rl_store_assignment_put(db, ev.review_ids[i],
-				ev.label_ids[lab], conf,
-				is_seed || is_named ? 1 : conf - second,
-				is_seed ? "seed" : is_named ? "cluster"
-					: label_source(m, P, Pp, i, L, best),
-				is_named ? "{\"cluster\":true}"
-				: m == RL_METHOD_BLEND ? "{\"blend\":true}"
-				: model_id ? "{\"model\":true}" : "{}",
-				st.run_id)) != RL_OK)
-			goto end;
-		int mb = model_id ? rl_argmax(P + (size_t)i * L, L) : -1;
-		if (mb >= 0 && (rc = rl_store_prediction_put(db,
-				ev.review_ids[i], model_id, ev.label_ids[mb],
-				P[(size_t)i * L + (uint32_t)mb])) != RL_OK)
-			goto end;
-		(*labelled)++;
 	}
+	if (rc != RL_OK)
+		goto end;
 	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld}",
 		 (unsigned long long)*labelled, (long long)model_id);
 	/* Each labelling stores a model with a prediction per review; the
@@ -465,25 +594,37 @@ out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_evidence_free(&ev);
-	rl_csr_free(&X);
-	free(P);
-	free(Pp);
+	rl_csr_free(&Xb);
+	free(F);
+	free(Pm);
 	free(Pb);
 	free(theta);
 	free(use);
 	free(on);
 	free(llr);
+	free(g);
 	return rc;
+}
+
+int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
+		   int only_model, uint32_t cap, uint32_t batch,
+		   uint64_t *labelled)
+{
+	uint64_t n;
+	return label_with(db, m, o, labelled ? labelled : &n, only_model, cap,
+			  batch);
 }
 
 int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		  uint64_t *labelled)
 {
-	return label_with(db, m, o, labelled, 0);
+	return label_with(db, m, o, labelled, 0, RL_LABEL_TRAIN_REVIEWS,
+			  RL_LABEL_BATCH);
 }
 
 int rl_train(rl_db *db, const rl_eval_opts *o)
 {
 	uint64_t n;
-	return label_with(db, RL_METHOD_MODEL, o, &n, 1);
+	return label_with(db, RL_METHOD_MODEL, o, &n, 1,
+			  RL_LABEL_TRAIN_REVIEWS, RL_LABEL_BATCH);
 }

@@ -255,6 +255,17 @@ int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
  * rl_vector_set_free. */
 int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out);
 
+/* The classifier's features of the reviews ids [n] (ascending) into X
+ * (X->n_cols = nf + dim): row i holds review ids[i]'s TF-IDF entries,
+ * then its LSA vector at columns nf .. nf + dim - 1; a review without
+ * vectors gets an empty row. Reads those reviews' vectors only (a range
+ * scan when the ids are packed, a look-up each when scattered), so a
+ * batch of a large corpus costs its own size. RL_EDB, with the review
+ * named, for an LSA vector of another size or a corrupt one. On failure
+ * X is empty. */
+int rl_store_features_rows(rl_db *db, const int64_t *ids, uint32_t n,
+			   uint32_t nf, uint32_t dim, rl_csr *X);
+
 /* ---- dense vectors a chunk at a time (store_graph.c) ---- */
 
 /* How many LSA vectors there are, and their dimension (the largest). */

@@ -54,6 +54,7 @@ enum stmt_id {
 	S_VECTOR_PUT,
 	S_VECTORS_COUNT,
 	S_VECTORS_ALL,
+	S_VECTORS_RANGE,
 	S_NEIGHBOURS_CLEAR,
 	S_NEIGHBOURS_PRUNE,
 	S_NEIGHBOUR_PUT,
@@ -159,6 +160,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_VECTORS_ALL] =
 		"SELECT review_id, dim, data FROM vectors WHERE kind = ?1 "
 		"ORDER BY review_id",
+	/* Both kinds of the reviews in an id range, in the key's order:
+	 * a review's 'lsa' row before its 'tfidf' row. */
+	[S_VECTORS_RANGE] =
+		"SELECT review_id, kind, data FROM vectors WHERE review_id "
+		"BETWEEN ?1 AND ?2 AND kind IN ('lsa', 'tfidf') "
+		"ORDER BY review_id, kind",
 	[S_NEIGHBOURS_CLEAR] = "DELETE FROM neighbours",
 	/* One pass over the edges, each looked up in vectors' key. */
 	[S_NEIGHBOURS_PRUNE] =
@@ -1014,6 +1021,151 @@ fail:
 	if (rc == RL_ENOMEM)
 		rl_fail(db, rc, "out of memory");
 	rl_vector_set_free(out);
+	return rc;
+}
+
+/* ---- the classifier's features of chosen reviews ---- */
+
+/* Where rl_store_features_rows is in its merge of the stored rows with
+ * the wanted ids: row `at` of X is being filled; lsa holds its LSA
+ * vector when has_lsa (it goes after the TF-IDF entries). */
+typedef struct feat_walk {
+	rl_db *db;
+	const int64_t *ids;
+	uint32_t n, nf, dim, at;
+	rl_csr *X;
+	uint64_t nnz, cap;
+	float *lsa;
+	int has_lsa;
+} feat_walk;
+
+static int feat_room(feat_walk *w, uint64_t more)
+{
+	if (w->nnz + more <= w->cap)
+		return RL_OK;
+	uint64_t cap = w->cap ? w->cap : 1 << 12;
+	while (cap < w->nnz + more)
+		cap *= 2;
+	uint32_t *ix = realloc(w->X->indices, cap * sizeof *ix);
+	if (ix)
+		w->X->indices = ix;
+	float *v = ix ? realloc(w->X->values, cap * sizeof *v) : NULL;
+	if (!v)
+		return RL_ENOMEM;
+	w->X->values = v;
+	w->cap = cap;
+	return RL_OK;
+}
+
+/* Ends row w->at: its LSA columns after its TF-IDF entries. */
+static int feat_row_end(feat_walk *w)
+{
+	if (w->has_lsa) {
+		int rc = feat_room(w, w->dim);
+		if (rc != RL_OK)
+			return rc;
+		for (uint32_t c = 0; c < w->dim; c++) {
+			w->X->indices[w->nnz] = w->nf + c;
+			w->X->values[w->nnz++] = w->lsa[c];
+		}
+		w->has_lsa = 0;
+	}
+	w->X->indptr[++w->at] = w->nnz;
+	return RL_OK;
+}
+
+/* One stored vector of review id, kind "lsa" or "tfidf": into the row of
+ * id, if it is wanted (rows before it end empty-handed). */
+static int feat_take(feat_walk *w, int64_t id, const char *kind,
+		     const unsigned char *p, size_t len)
+{
+	int rc = RL_OK;
+	while (w->at < w->n && w->ids[w->at] < id && rc == RL_OK)
+		rc = feat_row_end(w);
+	if (rc != RL_OK || w->at == w->n || w->ids[w->at] != id)
+		return rc;
+	if (!strcmp(kind, "lsa")) {
+		if (len != w->dim * sizeof(float))
+			return rl_fail(w->db, RL_EDB, "%s: review %lld: vector "
+				       "of %zu bytes, not %zu", w->db->path,
+				       (long long)id, len,
+				       w->dim * sizeof(float));
+		if (len)
+			memcpy(w->lsa, p, len);
+		w->has_lsa = 1;
+		return RL_OK;
+	}
+	/* An empty blob is NULL, and NULL + 0 is undefined. */
+	const unsigned char *end = p ? p + len : p;
+	uint64_t col = 0;
+	while (p && p < end) {
+		uint64_t delta;
+		size_t used = rl_varint_get(p, end, &delta);
+		if (!used || end - (p + used) < 4)
+			break;
+		p += used;
+		col += delta;
+		if ((rc = feat_room(w, 1)) != RL_OK)
+			return rc;
+		w->X->indices[w->nnz] = (uint32_t)col;
+		memcpy(&w->X->values[w->nnz++], p, 4);
+		p += 4;
+	}
+	if (p && p != end)
+		return rl_fail(w->db, RL_EDB, "%s: review %lld: corrupt "
+			       "vector", w->db->path, (long long)id);
+	return RL_OK;
+}
+
+/* The stored vectors of the reviews with ids in [lo, hi] into w. */
+static int feat_range(feat_walk *w, int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *s = stmt(w->db, S_VECTORS_RANGE);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
+	int r, rc = RL_OK;
+	while (rc == RL_OK && (r = rl_sql_step(w->db, s)) == SQLITE_ROW)
+		rc = feat_take(w, sqlite3_column_int64(s, 0),
+			       (const char *)sqlite3_column_text(s, 1),
+			       sqlite3_column_blob(s, 2),
+			       (size_t)sqlite3_column_bytes(s, 2));
+	sqlite3_reset(s);
+	return rc != RL_OK ? rc : r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_features_rows(rl_db *db, const int64_t *ids, uint32_t n,
+			   uint32_t nf, uint32_t dim, rl_csr *X)
+{
+	feat_walk w = { .db = db, .ids = ids, .n = n, .nf = nf, .dim = dim,
+			.X = X };
+	int rc = RL_ENOMEM;
+	memset(X, 0, sizeof *X);
+	X->n_rows = n;
+	X->n_cols = nf + dim;
+	X->indptr = calloc((size_t)n + 1, sizeof *X->indptr);
+	w.lsa = malloc(((size_t)dim + 1) * sizeof *w.lsa);
+	if (!X->indptr || !w.lsa || feat_room(&w, 1) != RL_OK)
+		goto out;
+	rc = RL_OK;
+	/* Ids packed in their span (a batch of the corpus): one scan of
+	 * the span; scattered ones (a sample): a look-up each, so that
+	 * the rows between are not read. */
+	if (n && (uint64_t)(ids[n - 1] - ids[0]) < 4 * (uint64_t)n)
+		rc = feat_range(&w, ids[0], ids[n - 1]);
+	else
+		for (uint32_t i = 0; i < n && rc == RL_OK; i++)
+			rc = feat_range(&w, ids[i], ids[i]);
+	while (rc == RL_OK && w.at < n)
+		rc = feat_row_end(&w);
+out:
+	free(w.lsa);
+	if (rc != RL_OK) {
+		if (rc == RL_ENOMEM)
+			rl_fail(db, rc, "out of memory");
+		rl_csr_free(X);
+	}
 	return rc;
 }
 
