@@ -559,7 +559,10 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 			const double *a = A + (size_t)r * L;
 			const double *pm = with_model ? Pm + (size_t)r * L
 						      : NULL;
-			if (i % 4096 == 0 && (rc = rl_progress_call(db,
+			/* Heard at every batch and every 4,096 reviews, so
+			 * a front end shows the rate and what is left. */
+			if ((r == 0 || i % 4096 == 0) &&
+			    (rc = rl_progress_call(db,
 					o->progress, o->ctx, "write", i, n)) !=
 			    RL_OK)
 				goto end;
