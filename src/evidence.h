@@ -198,7 +198,7 @@ void rl_blend_rows(const rl_evidence *ev, const double *gain,
  * for X's rows with the weights theta it trained: P [X->n_rows][L],
  * tempered by o->temperature. ev says only L and multi. */
 void rl_method_predict(const rl_evidence *ev, const rl_csr *X,
-		      const double *theta, const rl_eval_opts *o, double *P);
+		       const double *theta, const rl_eval_opts *o, double *P);
 
 /* ---- cross-validation (eval.c) ---- */
 

@@ -316,7 +316,7 @@ static double logit_scale_multi(const rl_evidence *ev,
 }
 
 void rl_method_predict(const rl_evidence *ev, const rl_csr *X,
-		      const double *theta, const rl_eval_opts *o, double *P)
+		       const double *theta, const rl_eval_opts *o, double *P)
 {
 	uint32_t L = ev->L;
 	for (uint32_t i = 0; i < X->n_rows; i++) {

@@ -157,8 +157,8 @@ static void check_whole(int multi)
 	double t = run.label_temperature;
 	for (uint32_t i = 0; i < n; i++) {
 		double *p = Pb + (size_t)i * L;
-		if (ev.seed[i] >= 0 || ev.cseed[i] >= 0 || rl_argmax(p, L) < 0 ||
-		    !(t > 0 && t != 1))
+		if (ev.seed[i] >= 0 || ev.cseed[i] >= 0 ||
+		    rl_argmax(p, L) < 0 || !(t > 0 && t != 1))
 			continue;
 		if (multi)
 			rl_temper_multi(p, L, t);
