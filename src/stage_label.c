@@ -1,11 +1,17 @@
 /*
  * stage_label.c - labelling with a chosen method (`revlab run` picks it
  * by cross-validation, stage_eval.c), and training the classifier alone
- * for `predict`: the evidence and features loaded from the store
- * (stage.c), the method's kernels run on them (propagate.c, methods.c),
- * and scores, assignments, the model and its predictions written back in
- * one transaction. What labelling chose for propagation (neighbours,
- * class shares) is recorded for the stages after it.
+ * for `predict`: the evidence loaded from the store (stage.c), the
+ * method's kernels run on it (propagate.c, methods.c), and scores,
+ * assignments, the model and its predictions written back in one
+ * transaction. What labelling chose for propagation (neighbours, class
+ * shares) is recorded for the stages after it.
+ *
+ * In bounded memory: propagation's distributions are the one array held
+ * for every review; the classifier trains on a sample of at most about
+ * RL_LABEL_TRAIN_REVIEWS reviews (rl_train_sample, only their features
+ * read), and prediction, the blend and the writes go a batch of reviews
+ * at a time, each batch's features read as it comes.
  */
 #include <stdio.h>
 #include <stdlib.h>
