@@ -203,7 +203,7 @@ static const char *label_source(rl_method m, const double *p,
 }
 
 /* Row i of a multi-label store: its hand labels ('seed') or cluster-named
- * label, else every label the decision on its row a gives (thresholds
+ * label, else every label the decision on its row p gives (thresholds
  * thr, source by label_source per label, from the model's row pm and
  * propagation's pp), and the model's labels by its own thresholds (mthr)
  * as its predictions. Counts a labelled review. */
@@ -262,7 +262,7 @@ static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
 	return rc;
 }
 
-/* Row i of a single-label store, a its row of the labelling's
+/* Row i of a single-label store, p its row of the labelling's
  * distribution, pm the model's (NULL without one), pp propagation's:
  * its scores and assignment (or, with only_model, the model's
  * prediction alone), the model's prediction. Counts a labelled review. */
