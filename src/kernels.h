@@ -353,6 +353,23 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		    int threads, double *theta, uint32_t *iters,
 		    rl_progress_fn progress, void *ctx);
 
+/* One-vs-rest logistic regression: L binary fits at once, label l on
+ * targets T [n][L] (in [0, 1]) with weights W [n][L] (entries <= 0
+ * leave the row out of l's fit), L2 strength lambda/2 on each label's
+ * weights (the optimum of rl_logreg_train's two-class fit at lambda,
+ * whose difference of columns is the binary weights; bias free). One
+ * pass over X per round serves every label still fitting; each label
+ * has its own L-BFGS steps and stops by rl_logreg_train's rule on its
+ * own loss, max_iter iterations at most. theta gets the logit weights
+ * W [n_cols][L] then the biases [L]; iters (if not NULL) each label's
+ * iterations [L]; progress (if not NULL) hears "train" after each
+ * round with the most iterations any label has run. RL_ENOMEM,
+ * RL_ECANCELED. */
+int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
+		 uint32_t L, double lambda, uint32_t max_iter, double tol,
+		 int threads, double *theta, uint32_t *iters,
+		 rl_progress_fn progress, void *ctx);
+
 /* Multinomial naive Bayes on the same inputs (feature values as counts,
  * additive smoothing): theta = log P(feature | label) [n_cols][L] then
  * log priors [L], so rl_logreg_predict gives its posterior too. */

@@ -356,6 +356,366 @@ out:
 	return rc;
 }
 
+/* ---- one-vs-rest: L binary logistic regressions in one pass ---- */
+
+/*
+ * Label l's loss is today's two-class softmax fit of l against its
+ * absence (rl_model_multi, before this): sum_i W_il * (softplus(z_il) -
+ * T_il z_il), z_il = x_i v_l + c_l, plus L2. The two-class fit puts
+ * lambda/2 (|w1|^2 + |w2|^2) on its two columns, and only v = w1 - w2
+ * reaches a logit; for a given v the penalty is least at w1 = -w2 = v/2
+ * (where the fit's optimum lies), lambda/4 |v|^2: so here the binary
+ * weights carry L2 of strength lambda/2, and the optimum is the same v.
+ * The bias is not regularised in either.
+ *
+ * The labels' losses share no parameter, so the Hessian of their sum is
+ * block-diagonal by label: the one L-BFGS over all (d + 1) L parameters
+ * keeps its curvature pairs, step length and line search per label
+ * (a quasi-Newton model of that block-diagonal Hessian), and one pass
+ * over X per round evaluates every label still fitting at its own trial
+ * point. Each label follows exactly the iterates its two-class fit
+ * would (v = 2 w1; the preconditioner and the gradient-norm test are
+ * scaled to match), so it stops where that fit stops, by the same rule
+ * on its own loss: no label is stopped early because the others have
+ * converged, none is held back by them, and a label that is done leaves
+ * the pass.
+ */
+
+typedef struct ovr_job {
+	const rl_csr *X;
+	const uint32_t *perm;	/* [n_cols] column -> row of theta */
+	const float *T, *W;	/* [n][L] targets and weights */
+	const uint32_t *act;	/* [La] the labels still fitting */
+	uint32_t L, La, d;
+	const double *theta;	/* packed [d + 1][La], bias row last */
+	double *grad;		/* [threads][(d + 1) La] */
+	double *loss;		/* [threads][La] */
+	int failed;
+} ovr_job;
+
+static void ovr_part(void *ctx, int t, int nt)
+{
+	ovr_job *j = ctx;
+	const rl_csr *X = j->X;
+	uint32_t n = X->n_rows, L = j->L, La = j->La, d = j->d;
+	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
+	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
+				 (uint64_t)nt);
+	double *g = j->grad + (size_t)t * (d + 1) * La;
+	double *loss = j->loss + (size_t)t * La;
+	double *z = malloc(2 * (size_t)La * sizeof *z);
+	memset(g, 0, (size_t)(d + 1) * La * sizeof *g);
+	memset(loss, 0, La * sizeof *loss);
+	if (!z) {
+		j->failed = 1;
+		return;
+	}
+	double *r = z + La;
+	const double *b = j->theta + (size_t)d * La;
+	for (uint32_t i = lo; i < hi; i++) {
+		const float *w = j->W + (size_t)i * L;
+		const float *tt = j->T + (size_t)i * L;
+		int any = 0;
+		for (uint32_t k = 0; k < La; k++)
+			any |= w[j->act[k]] > 0;
+		if (!any)
+			continue;
+		memcpy(z, b, La * sizeof *z);
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			const double *wr = j->theta +
+				(size_t)j->perm[X->indices[p]] * La;
+			double v = X->values[p];
+			for (uint32_t k = 0; k < La; k++)
+				z[k] += v * wr[k];
+		}
+		for (uint32_t k = 0; k < La; k++) {
+			double wk = w[j->act[k]], tk = tt[j->act[k]];
+			if (!(wk > 0)) {
+				r[k] = 0;
+				continue;
+			}
+			/* -t log sigmoid(z) - (1 - t) log sigmoid(-z) */
+			double e = exp(-fabs(z[k]));
+			loss[k] += wk * ((z[k] > 0 ? z[k] : 0) + log1p(e) -
+					 tk * z[k]);
+			r[k] = wk * ((z[k] >= 0 ? 1 : e) / (1 + e) - tk);
+		}
+		double *gb = g + (size_t)d * La;
+		for (uint32_t k = 0; k < La; k++)
+			gb[k] += r[k];
+		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			double *gr = g + (size_t)j->perm[X->indices[p]] * La;
+			double v = X->values[p];
+			for (uint32_t k = 0; k < La; k++)
+				gr[k] += v * r[k];
+		}
+	}
+	free(z);
+}
+
+enum { OVR_M = 10, OVR_WINDOW = 10 };
+
+/* One label's L-BFGS, as rl_logreg_train's loop keeps it. Vectors are
+ * [d + 1], rows in perm order; S and Y [OVR_M][d + 1]. */
+typedef struct ovr_label {
+	double *th, *g, *dir, *hd, *S, *Y;
+	double f, step, slope;
+	double hist[OVR_WINDOW], rho[OVR_M], alpha[OVR_M];
+	uint32_t it, m, head, tries;
+	int fitting;
+} ovr_label;
+
+/* Starts label s's next iteration from its th, g, f: the two-loop
+ * direction and a first trial step of 1. Returns 0 (and the label is
+ * done) at the iteration cap or a gradient of next to nothing. */
+static int ovr_direction(ovr_label *s, size_t sz, uint32_t max_iter)
+{
+	const uint32_t M = OVR_M;
+	double *dir = s->dir;
+	/* The two-class fit's gradient norm: its two columns are g and -g. */
+	double gn = sqrt(2 * dot(s->g, s->g, sz));
+	if (s->it >= max_iter || gn < 1e-6 * (1 + fabs(s->f)))
+		return 0;
+	memcpy(dir, s->g, sz * sizeof *dir);
+	for (uint32_t k = 0; k < s->m; k++) {
+		uint32_t c = (s->head + M - 1 - k) % M;
+		s->alpha[c] = s->rho[c] * dot(s->S + c * sz, dir, sz);
+		for (size_t q = 0; q < sz; q++)
+			dir[q] -= s->alpha[c] * s->Y[c * sz + q];
+	}
+	if (s->m) {
+		uint32_t c = (s->head + M - 1) % M;
+		double yhy = 0;
+		for (size_t q = 0; q < sz; q++)
+			yhy += s->Y[c * sz + q] * s->Y[c * sz + q] / s->hd[q];
+		double gamma = dot(s->S + c * sz, s->Y + c * sz, sz) / yhy;
+		for (size_t q = 0; q < sz; q++)
+			dir[q] *= gamma / s->hd[q];
+	} else {
+		for (size_t q = 0; q < sz; q++)
+			dir[q] /= s->hd[q];
+	}
+	for (uint32_t k = s->m; k-- > 0;) {
+		uint32_t c = (s->head + M - 1 - k) % M;
+		double beta = s->rho[c] * dot(s->Y + c * sz, dir, sz);
+		for (size_t q = 0; q < sz; q++)
+			dir[q] += s->S[c * sz + q] * (s->alpha[c] - beta);
+	}
+	for (size_t q = 0; q < sz; q++)
+		dir[q] = -dir[q];
+	s->slope = dot(s->g, dir, sz);
+	if (s->slope >= 0) {
+		/* Not a descent direction: restart from the gradient (in
+		 * the two-class fit's units, as above). */
+		for (size_t q = 0; q < sz; q++)
+			dir[q] = -2 * s->g[q] / gn;
+		s->slope = -gn;
+		s->m = 0;
+	}
+	s->step = 1;
+	s->tries = 0;
+	return 1;
+}
+
+/* Label s's answer at its trial point th + step dir: loss f2, gradient
+ * g2 [k + q La] for row q. Accepts or halves the step (Armijo, as
+ * rl_logreg_train); after an accepted step checks the stopping rule and
+ * starts the next iteration. Returns 0 once the label is done. */
+static int ovr_advance(ovr_label *s, size_t sz, uint32_t La, uint32_t k,
+		       double f2, const double *g2, uint32_t max_iter,
+		       double tol)
+{
+	const uint32_t M = OVR_M, WINDOW = OVR_WINDOW;
+	if (!(f2 <= s->f + 1e-4 * s->step * s->slope)) {
+		s->step *= 0.5;
+		return ++s->tries < 30;
+	}
+	double *sv = s->S + s->head * sz, *yv = s->Y + s->head * sz;
+	for (size_t q = 0; q < sz; q++) {
+		double gq = g2[k + q * La];
+		sv[q] = s->step * s->dir[q];
+		yv[q] = gq - s->g[q];
+		s->th[q] += sv[q];
+		s->g[q] = gq;
+	}
+	double sy = dot(sv, yv, sz);
+	double rel = fabs(s->f - f2) / (fabs(s->f) > 1 ? fabs(s->f) : 1);
+	s->hist[s->it % WINDOW] = s->f;
+	s->f = f2;
+	if (sy > 1e-12) {
+		s->rho[s->head] = 1 / sy;
+		s->head = (s->head + 1) % M;
+		if (s->m < M)
+			s->m++;
+	}
+	uint32_t it = s->it++;
+	if (rel < 1e-9)
+		return 0;
+	/* The last WINDOW iterations together gained less than tol. */
+	if (it + 1 >= WINDOW && s->hist[(it + 1) % WINDOW] - f2 <=
+	    tol * fabs(f2))
+		return 0;
+	return ovr_direction(s, sz, max_iter);
+}
+
+int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
+		 uint32_t L, double lambda, uint32_t max_iter, double tol,
+		 int threads, double *theta, uint32_t *iters,
+		 rl_progress_fn progress, void *ctx)
+{
+	const uint32_t M = OVR_M;
+	uint32_t d = X->n_cols, n = X->n_rows;
+	size_t sz = (size_t)d + 1, all = sz * L;
+	if (threads < 1)
+		threads = 1;
+	ovr_label *lab = calloc((size_t)L + 1, sizeof *lab);
+	double *vec = malloc((4 + 2 * (size_t)M) * all * sizeof *vec + 1);
+	double *packed = malloc(all * sizeof *packed + 1);
+	uint32_t *perm = malloc(((size_t)d + 1) * sizeof *perm);
+	uint32_t *act = malloc(((size_t)L + 1) * sizeof *act);
+	float *any = malloc(((size_t)n + 1) * sizeof *any);
+	double *f2 = malloc(((size_t)L + 1) * sizeof *f2);
+	ovr_job j = { .X = X, .perm = perm, .T = T, .W = W, .act = act,
+		      .L = L, .d = d, .theta = packed };
+	j.grad = malloc((size_t)threads * all * sizeof *j.grad + 1);
+	j.loss = malloc((size_t)threads * L * sizeof *j.loss + 1);
+	int rc = RL_ENOMEM;
+	if (!lab || !vec || !packed || !perm || !act || !any || !f2 ||
+	    !j.grad || !j.loss)
+		goto out;
+	/* The columns ordered by the rows any label weighs (order_columns
+	 * takes one weight a row). */
+	for (uint32_t i = 0; i < n; i++) {
+		any[i] = 0;
+		for (uint32_t l = 0; l < L; l++)
+			if (W[(size_t)i * L + l] > 0)
+				any[i] = 1;
+	}
+	if ((rc = order_columns(X, any, perm)) != RL_OK)
+		goto out;
+	for (uint32_t l = 0; l < L; l++) {
+		ovr_label *s = &lab[l];
+		double *base = vec + (size_t)l * (4 + 2 * M) * sz;
+		s->th = base;
+		s->g = base + sz;
+		s->dir = base + 2 * sz;
+		s->hd = base + 3 * sz;
+		s->S = base + 4 * sz;
+		s->Y = base + (4 + M) * sz;
+		memset(s->th, 0, 4 * sz * sizeof *s->th);
+	}
+	/* The preconditioner of rl_logreg_train's two-class fit, halved: v
+	 * is twice that fit's first column, so its Hessian is a quarter
+	 * of that column's and its gradient half the two columns' norm,
+	 * and with this diagonal L-BFGS takes the same steps. */
+	double *wsum = f2;
+	memset(wsum, 0, L * sizeof *wsum);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!any[i])
+			continue;
+		const float *w = W + (size_t)i * L;
+		for (uint32_t l = 0; l < L; l++) {
+			if (!(w[l] > 0))
+				continue;
+			wsum[l] += w[l];
+			double *hd = lab[l].hd;
+			for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1];
+			     p++)
+				hd[perm[X->indices[p]]] += w[l] *
+					X->values[p] * X->values[p];
+		}
+	}
+	for (uint32_t l = 0; l < L; l++) {
+		double *hd = lab[l].hd;
+		for (uint32_t c = 0; c < d; c++) {
+			double h = lambda + 0.25 * hd[c];
+			hd[c] = 0.5 * (h > 0 ? h : 1);
+		}
+		hd[d] = 0.5 * (wsum[l] > 0 ? 0.25 * wsum[l] : 1);
+		lab[l].fitting = 1;
+		act[l] = l;
+	}
+	/* The first round evaluates every label at 0 (step 0). */
+	uint32_t La = L, first = 1, shown = 0;
+	while (La > 0) {
+		for (uint32_t k = 0; k < La; k++) {
+			const ovr_label *s = &lab[act[k]];
+			for (size_t q = 0; q < sz; q++)
+				packed[q * La + k] = first ? 0 : s->th[q] +
+					s->step * s->dir[q];
+		}
+		j.La = La;
+		j.failed = 0;
+		if ((rc = rl_parallel(threads, ovr_part, &j)) != RL_OK)
+			goto out;
+		if (j.failed) {
+			rc = RL_ENOMEM;
+			goto out;
+		}
+		size_t pz = sz * La;
+		for (int t = 1; t < threads; t++) {
+			for (size_t q = 0; q < pz; q++)
+				j.grad[q] += j.grad[(size_t)t * pz + q];
+			for (uint32_t k = 0; k < La; k++)
+				j.loss[k] += j.loss[(size_t)t * La + k];
+		}
+		/* L2 on the weights (not the bias row): lambda/4 |v|^2. */
+		for (uint32_t k = 0; k < La; k++)
+			f2[k] = j.loss[k];
+		for (uint32_t c = 0; c < d; c++) {
+			const double *x = packed + (size_t)c * La;
+			double *gr = j.grad + (size_t)c * La;
+			for (uint32_t k = 0; k < La; k++) {
+				f2[k] += 0.25 * lambda * x[k] * x[k];
+				gr[k] += 0.5 * lambda * x[k];
+			}
+		}
+		uint32_t keep = 0;
+		for (uint32_t k = 0; k < La; k++) {
+			ovr_label *s = &lab[act[k]];
+			if (first) {
+				s->f = f2[k];
+				for (size_t q = 0; q < sz; q++)
+					s->g[q] = j.grad[k + q * La];
+				s->fitting = ovr_direction(s, sz, max_iter);
+			} else {
+				s->fitting = ovr_advance(s, sz, La, k, f2[k],
+							 j.grad, max_iter,
+							 tol);
+			}
+			if (s->fitting)
+				act[keep++] = act[k];
+			if (s->it > shown)
+				shown = s->it;
+		}
+		La = keep;
+		first = 0;
+		if (progress && progress(ctx, "train", shown, max_iter)) {
+			rc = RL_ECANCELED;
+			goto out;
+		}
+	}
+	for (uint32_t l = 0; l < L; l++) {
+		for (uint32_t c = 0; c < d; c++)
+			theta[(size_t)c * L + l] = lab[l].th[perm[c]];
+		theta[(size_t)d * L + l] = lab[l].th[d];
+		if (iters)
+			iters[l] = lab[l].it;
+	}
+	rc = RL_OK;
+out:
+	free(lab);
+	free(vec);
+	free(packed);
+	free(perm);
+	free(act);
+	free(any);
+	free(f2);
+	free(j.grad);
+	free(j.loss);
+	return rc;
+}
+
 void rl_logreg_predict(const rl_csr *X, uint32_t i, const double *theta,
 		       uint32_t L, double *p)
 {
