@@ -382,49 +382,79 @@ out:
 
 /* ---- classifiers, one against the rest ---- */
 
+/* Label l's targets and weights (rl_model_multi's contract) into T2
+ * [n][ts] and w [n][ws] at column l (and 1 - T2 in the column after,
+ * with pair): T clipped to [0, 1]; a
+ * hand label in use weighs 1, one not in use 0, another row its
+ * target's distance from the middle plus a half (0 when it abstains);
+ * then presence and absence weigh the same in all. */
+static void label_weights(const rl_evidence *ev, const uint8_t *use_seed,
+			  const double *T, uint32_t l, int pair, size_t ts,
+			  float *T2, size_t ws, float *w)
+{
+	uint32_t n = ev->n, L = ev->L;
+	double mp = 0, mn = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *t = T + (size_t)i * L;
+		double tl = t[l] < 0 ? 0 : t[l] > 1 ? 1 : t[l];
+		float wi;
+		if (ev->seed[i] >= 0)
+			wi = use_seed[i] ? 1 : 0;
+		else
+			wi = row_zero(t, L) ? 0
+			     : (float)(tl > 0.5 ? tl : 1 - tl);
+		T2[(size_t)i * ts] = (float)tl;
+		if (pair)
+			T2[(size_t)i * ts + 1] = (float)(1 - tl);
+		w[(size_t)i * ws] = wi;
+		mp += wi * tl;
+		mn += wi * (1 - tl);
+	}
+	/* Balanced per label: its presence and its absence weigh the
+	 * same in all. */
+	double tot = mp + mn;
+	for (uint32_t i = 0; i < n; i++) {
+		float *wi = w + (size_t)i * ws;
+		if (*wi <= 0)
+			continue;
+		double tl = T2[(size_t)i * ts];
+		double cw = (mp > 0 ? tl * tot / (2 * mp) : 0) +
+			    (mn > 0 ? (1 - tl) * tot / (2 * mn) : 0);
+		*wi *= (float)cw;
+	}
+}
+
 int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 		   const uint8_t *use_seed, const double *T,
 		   const rl_eval_opts *o, double *P, double *theta_out)
 {
 	uint32_t n = ev->n, L = ev->L, d = X->n_cols;
 	size_t sz = (size_t)(d + 1) * L;
-	float *T2 = malloc(((size_t)n * 2 + 1) * sizeof *T2);
-	float *w = malloc(((size_t)n + 1) * sizeof *w);
-	double *th2 = malloc(((size_t)(d + 1) * 2) * sizeof *th2);
+	/* Logistic regression fits all labels at once (rl_ovr_train), the
+	 * others label by label on two classes: [n][L] or [n][2]. */
+	int joint = rl_classifier_of(o) == RL_CLASSIFIER_LOGREG;
+	size_t cols = joint ? L : 2;
+	float *T2 = malloc(((size_t)n * cols + 1) * sizeof *T2);
+	float *w = malloc(((size_t)n * (joint ? L : 1) + 1) * sizeof *w);
+	double *th2 = joint ? NULL
+			    : malloc((size_t)(d + 1) * 2 * sizeof *th2);
 	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
 	double *z = malloc(((size_t)L + 1) * sizeof *z);
 	int rc = RL_ENOMEM;
-	if (!T2 || !w || !th2 || !theta || !z)
+	if (!T2 || !w || (!joint && !th2) || !theta || !z)
 		goto out;
-	for (uint32_t l = 0; l < L; l++) {
-		double mp = 0, mn = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			const double *t = T + (size_t)i * L;
-			int seed = ev->seed[i] >= 0;
-			double tl = t[l] < 0 ? 0 : t[l] > 1 ? 1 : t[l];
-			float wi;
-			if (seed)
-				wi = use_seed[i] ? 1 : 0;
-			else
-				wi = row_zero(t, L) ? 0
-				     : (float)(tl > 0.5 ? tl : 1 - tl);
-			T2[2 * (size_t)i] = (float)tl;
-			T2[2 * (size_t)i + 1] = (float)(1 - tl);
-			w[i] = wi;
-			mp += wi * tl;
-			mn += wi * (1 - tl);
-		}
-		/* Balanced per label: its presence and its absence weigh the
-		 * same in all. */
-		double tot = mp + mn;
-		for (uint32_t i = 0; i < n; i++) {
-			if (w[i] <= 0)
-				continue;
-			double tl = T2[2 * (size_t)i];
-			double cw = (mp > 0 ? tl * tot / (2 * mp) : 0) +
-				    (mn > 0 ? (1 - tl) * tot / (2 * mn) : 0);
-			w[i] *= (float)cw;
-		}
+	if (joint) {
+		for (uint32_t l = 0; l < L; l++)
+			label_weights(ev, use_seed, T, l, 0, L, T2 + l, L,
+				      w + l);
+		if ((rc = rl_ovr_train(X, T2, w, L, o->l2,
+				       (uint32_t)o->max_iter, o->tol,
+				       o->threads, theta, NULL, o->progress,
+				       o->ctx)) != RL_OK)
+			goto out;
+	}
+	for (uint32_t l = 0; !joint && l < L; l++) {
+		label_weights(ev, use_seed, T, l, 1, 2, T2, 1, w);
 		if ((rc = rl_train_classifier(o, X, T2, w, 2, th2)) != RL_OK)
 			goto out;
 		for (uint32_t c = 0; c <= d; c++)
