@@ -424,42 +424,94 @@ static void label_weights(const rl_evidence *ev, const uint8_t *use_seed,
 	}
 }
 
+/* The pool's scale of one label's two-class part (train_pool in
+ * methods.c): the mean distance of its two logits from their mean, on
+ * the same up to 4,096 rows, which is half the mean |logit| of the
+ * difference of its columns. col 0..L-1 of theta [d + 1][L]; out [L],
+ * z [L] scratch. */
+static void pool_scales(const rl_csr *X, const double *theta, uint32_t L,
+			double *out, double *z)
+{
+	uint32_t step = X->n_rows / 4096 + 1;
+	double cnt = 0;
+	memset(out, 0, L * sizeof *out);
+	for (uint32_t i = 0; i < X->n_rows; i += step, cnt += 2) {
+		rl_linear_logits(X, i, theta, L, z);
+		for (uint32_t l = 0; l < L; l++)
+			out[l] += fabs(z[l]);
+	}
+	for (uint32_t l = 0; l < L; l++)
+		out[l] = cnt > 0 ? out[l] / cnt : 0;
+}
+
 int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 		   const uint8_t *use_seed, const double *T,
 		   const rl_eval_opts *o, double *P, double *theta_out)
 {
+	static const rl_classifier pool[] = { RL_CLASSIFIER_NB,
+					      RL_CLASSIFIER_CNB };
 	uint32_t n = ev->n, L = ev->L, d = X->n_cols;
 	size_t sz = (size_t)(d + 1) * L;
-	/* Logistic regression fits all labels at once (rl_ovr_train), the
-	 * others label by label on two classes: [n][L] or [n][2]. */
-	int joint = rl_classifier_of(o) == RL_CLASSIFIER_LOGREG;
-	size_t cols = joint ? L : 2;
-	float *T2 = malloc(((size_t)n * cols + 1) * sizeof *T2);
-	float *w = malloc(((size_t)n * (joint ? L : 1) + 1) * sizeof *w);
-	double *th2 = joint ? NULL
-			    : malloc((size_t)(d + 1) * 2 * sizeof *th2);
+	/* Logistic regression fits all labels at once (rl_ovr_train), on
+	 * targets and weights [n][L]; naive Bayes label by label on two
+	 * classes, [n][2] and [n]. The pool has both. */
+	rl_classifier kind = rl_classifier_of(o);
+	int joint = kind == RL_CLASSIFIER_LOGREG || kind == RL_CLASSIFIER_POOL;
+	int pairs = kind != RL_CLASSIFIER_LOGREG;
+	float *Tj = joint ? malloc(((size_t)n * L + 1) * sizeof *Tj) : NULL;
+	float *wj = joint ? malloc(((size_t)n * L + 1) * sizeof *wj) : NULL;
+	float *T2 = pairs ? malloc(((size_t)n * 2 + 1) * sizeof *T2) : NULL;
+	float *w2 = pairs ? malloc(((size_t)n + 1) * sizeof *w2) : NULL;
+	double *th2 = pairs ? malloc((size_t)(d + 1) * 2 * sizeof *th2)
+			    : NULL;
 	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
 	double *z = malloc(((size_t)L + 1) * sizeof *z);
+	double *sc = malloc(((size_t)L + 1) * sizeof *sc);
 	int rc = RL_ENOMEM;
-	if (!T2 || !w || (!joint && !th2) || !theta || !z)
+	if ((joint && (!Tj || !wj)) || (pairs && (!T2 || !w2 || !th2)) ||
+	    !theta || !z || !sc)
 		goto out;
 	if (joint) {
 		for (uint32_t l = 0; l < L; l++)
-			label_weights(ev, use_seed, T, l, 0, L, T2 + l, L,
-				      w + l);
-		if ((rc = rl_ovr_train(X, T2, w, L, o->l2,
+			label_weights(ev, use_seed, T, l, 0, L, Tj + l, L,
+				      wj + l);
+		if ((rc = rl_ovr_train(X, Tj, wj, L, o->l2,
 				       (uint32_t)o->max_iter, o->tol,
 				       o->threads, theta, NULL, o->progress,
 				       o->ctx)) != RL_OK)
 			goto out;
 	}
-	for (uint32_t l = 0; !joint && l < L; l++) {
-		label_weights(ev, use_seed, T, l, 1, 2, T2, 1, w);
-		if ((rc = rl_train_classifier(o, X, T2, w, 2, th2)) != RL_OK)
-			goto out;
-		for (uint32_t c = 0; c <= d; c++)
-			theta[(size_t)c * L + l] = th2[2 * (size_t)c] -
-						   th2[2 * (size_t)c + 1];
+	if (kind == RL_CLASSIFIER_POOL) {
+		/* train_pool's sum, label by label: each part's difference
+		 * of columns over its scale (pool_scales). */
+		pool_scales(X, theta, L, sc, z);
+		for (size_t q = 0; q < sz; q++)
+			theta[q] = sc[q % L] > 0 ? theta[q] / sc[q % L] : 0;
+	}
+	for (uint32_t l = 0; pairs && l < L; l++) {
+		label_weights(ev, use_seed, T, l, 1, 2, T2, 1, w2);
+		size_t parts = kind == RL_CLASSIFIER_POOL ? 2 : 1;
+		for (size_t k = 0; k < parts; k++) {
+			rl_eval_opts po = *o;
+			if (kind == RL_CLASSIFIER_POOL)
+				po.model = pool[k];
+			rc = rl_train_classifier(&po, X, T2, w2, 2, th2);
+			if (rc != RL_OK)
+				goto out;
+			/* the difference of the columns, in place */
+			for (uint32_t c = 0; c <= d; c++)
+				th2[c] = th2[2 * (size_t)c] -
+					 th2[2 * (size_t)c + 1];
+			if (kind != RL_CLASSIFIER_POOL) {
+				for (uint32_t c = 0; c <= d; c++)
+					theta[(size_t)c * L + l] = th2[c];
+				continue;
+			}
+			double s;
+			pool_scales(X, th2, 1, &s, z);
+			for (uint32_t c = 0; s > 0 && c <= d; c++)
+				theta[(size_t)c * L + l] += th2[c] / s;
+		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		rl_linear_logits(X, i, theta, L, z);
@@ -468,12 +520,15 @@ int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 	}
 	rc = RL_OK;
 out:
+	free(Tj);
+	free(wj);
 	free(T2);
-	free(w);
+	free(w2);
 	free(th2);
 	if (!theta_out)
 		free(theta);
 	free(z);
+	free(sc);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
 #include "testutil.h"
@@ -292,6 +293,115 @@ START_TEST(labels_stop_alone)
 }
 END_TEST
 
+/* rl_model_multi as it was before the joint fit: each label on its own,
+ * two classes (the label and its absence) through rl_train_classifier,
+ * the difference of the columns. theta [d + 1][L]. */
+static void model_multi_before(const rl_evidence *ev, const rl_csr *X,
+			       const uint8_t *use_seed, const double *T,
+			       const rl_eval_opts *o, double *theta)
+{
+	uint32_t n = ev->n, L = ev->L, d = X->n_cols;
+	float *T2 = malloc(2 * (size_t)n * sizeof *T2);
+	float *w = malloc((size_t)n * sizeof *w);
+	double *th2 = malloc(2 * ((size_t)d + 1) * sizeof *th2);
+	ck_assert(T2 && w && th2);
+	for (uint32_t l = 0; l < L; l++) {
+		double mp = 0, mn = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			const double *t = T + (size_t)i * L;
+			double tl = t[l] < 0 ? 0 : t[l] > 1 ? 1 : t[l];
+			int zero = 1;
+			for (uint32_t q = 0; q < L; q++)
+				zero &= !(t[q] > 0);
+			float wi = ev->seed[i] >= 0 ? (use_seed[i] ? 1 : 0)
+				   : zero ? 0 : (float)(tl > 0.5 ? tl : 1 - tl);
+			T2[2 * i] = (float)tl;
+			T2[2 * i + 1] = (float)(1 - tl);
+			w[i] = wi;
+			mp += wi * tl;
+			mn += wi * (1 - tl);
+		}
+		double tot = mp + mn;
+		for (uint32_t i = 0; i < n; i++) {
+			if (w[i] <= 0)
+				continue;
+			double tl = T2[2 * i];
+			w[i] *= (float)((mp > 0 ? tl * tot / (2 * mp) : 0) +
+					(mn > 0 ? (1 - tl) * tot / (2 * mn)
+						: 0));
+		}
+		ck_assert_int_eq(rl_train_classifier(o, X, T2, w, 2, th2),
+				 RL_OK);
+		for (uint32_t c = 0; c <= d; c++)
+			theta[(size_t)c * L + l] = th2[2 * c] - th2[2 * c + 1];
+	}
+	free(T2);
+	free(w);
+	free(th2);
+}
+
+/* rl_model_multi against model_multi_before on evidence with hand labels
+ * in use and hidden, rows that abstain and targets outside [0, 1]: the
+ * weights within 1e-6 of the largest for logistic regression and the
+ * pool (the joint fit: the same steps, other rounding), equal for naive
+ * Bayes (the same code). */
+START_TEST(model_multi_as_before)
+{
+	const uint32_t L = 4;
+	problem p;
+	problem_make(&p, 90, 7, L, 2024);
+	uint32_t n = p.n, d = p.d;
+	int32_t seed[90];
+	uint8_t use[90];
+	double T[90 * 4], P[90 * 4], Pb[90 * 4];
+	double theta[8 * 4], before[8 * 4];
+	for (uint32_t i = 0; i < n; i++) {
+		seed[i] = i % 5 == 0 ? (int32_t)(i % L) : -1;
+		use[i] = i % 10 != 5;
+		for (uint32_t l = 0; l < L; l++) {
+			double t = p.T[(size_t)i * L + l];
+			T[(size_t)i * L + l] = i % 11 == 3 ? 0
+				: i % 13 == 4 ? 1.5 * t - 0.25 : t;
+		}
+	}
+	rl_evidence ev = { .n = n, .L = L, .seed = seed, .multi = 1 };
+	const rl_classifier kinds[] = { RL_CLASSIFIER_AUTO,
+		RL_CLASSIFIER_LOGREG, RL_CLASSIFIER_POOL, RL_CLASSIFIER_NB,
+		RL_CLASSIFIER_CNB };
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		rl_eval_opts o;
+		rl_eval_opts_init(&o);
+		o.model = kinds[k];
+		o.temperature = 1.5;
+		ck_assert_int_eq(rl_model_multi(&ev, &p.X, use, T, &o, P,
+						theta), RL_OK);
+		model_multi_before(&ev, &p.X, use, T, &o, before);
+		double scale = 0, diff = 0;
+		for (size_t q = 0; q < (size_t)(d + 1) * L; q++) {
+			scale = fmax(scale, fabs(before[q]));
+			diff = fmax(diff, fabs(theta[q] - before[q]));
+		}
+		ck_assert_double_gt(scale, 0.1);
+		ck_assert_msg(diff <= (kinds[k] == RL_CLASSIFIER_NB ||
+				       kinds[k] == RL_CLASSIFIER_CNB
+				       ? 0 : 1e-6) * scale,
+			      "model %d: %g apart (scale %g)", kinds[k], diff,
+			      scale);
+		/* P: the sigmoid of the logits over the temperature */
+		ck_assert_int_eq(rl_model_multi(&ev, &p.X, use, T, &o, Pb,
+						NULL), RL_OK);
+		ck_assert_mem_eq(P, Pb, sizeof P);
+		double z[4];
+		rl_linear_logits(&p.X, 7, theta, L, z);
+		for (uint32_t l = 0; l < L; l++)
+			ck_assert_double_eq_tol(P[7 * L + l],
+						1 / (1 + exp(-z[l] / 1.5)),
+						1e-12);
+	}
+	problem_free(&p);
+}
+END_TEST
+
 static int cancel_at(void *ctx, const char *stage, uint64_t done,
 		     uint64_t total)
 {
@@ -356,6 +466,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, same_as_separate_fits_at_optimum);
 	tcase_add_test(tc, same_as_separate_fits_at_tolerance);
 	tcase_add_test(tc, labels_stop_alone);
+	tcase_add_test(tc, model_multi_as_before);
 	tcase_add_test(tc, cancel);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);
