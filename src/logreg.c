@@ -386,7 +386,9 @@ typedef struct ovr_job {
 	const uint32_t *perm;	/* [n_cols] column -> row of theta */
 	const float *T, *W;	/* [n][L] targets and weights */
 	const uint32_t *act;	/* [La] the labels still fitting */
-	uint32_t L, La, d;
+	uint32_t L, La;
+	uint32_t d;		/* columns the weighted rows use (perm's
+				   first d) */
 	const double *theta;	/* packed [d + 1][La], bias row last */
 	double *grad;		/* [threads][(d + 1) La] */
 	double *loss;		/* [threads][La] */
@@ -462,7 +464,6 @@ typedef struct ovr_label {
 	double f, step, slope;
 	double hist[OVR_WINDOW], rho[OVR_M], alpha[OVR_M];
 	uint32_t it, m, head, tries;
-	int fitting;
 } ovr_label;
 
 /* Starts label s's next iteration from its th, g, f: the two-loop
@@ -518,12 +519,11 @@ static int ovr_direction(ovr_label *s, size_t sz, uint32_t max_iter)
 }
 
 /* Label s's answer at its trial point th + step dir: loss f2, gradient
- * g2 [k + q La] for row q. Accepts or halves the step (Armijo, as
+ * g2 [sz]. Accepts or halves the step (Armijo, as
  * rl_logreg_train); after an accepted step checks the stopping rule and
  * starts the next iteration. Returns 0 once the label is done. */
-static int ovr_advance(ovr_label *s, size_t sz, uint32_t La, uint32_t k,
-		       double f2, const double *g2, uint32_t max_iter,
-		       double tol)
+static int ovr_advance(ovr_label *s, size_t sz, double f2,
+		       const double *g2, uint32_t max_iter, double tol)
 {
 	const uint32_t M = OVR_M, WINDOW = OVR_WINDOW;
 	if (!(f2 <= s->f + 1e-4 * s->step * s->slope)) {
@@ -532,7 +532,7 @@ static int ovr_advance(ovr_label *s, size_t sz, uint32_t La, uint32_t k,
 	}
 	double *sv = s->S + s->head * sz, *yv = s->Y + s->head * sz;
 	for (size_t q = 0; q < sz; q++) {
-		double gq = g2[k + q * La];
+		double gq = g2[q];
 		sv[q] = s->step * s->dir[q];
 		yv[q] = gq - s->g[q];
 		s->th[q] += sv[q];
@@ -558,6 +558,31 @@ static int ovr_advance(ovr_label *s, size_t sz, uint32_t La, uint32_t k,
 	return ovr_direction(s, sz, max_iter);
 }
 
+/* Copies (blocks of rows, so both sides stay in cache) between the
+ * labels' own vectors and the pass's packed [sz][La]: to_packed, the
+ * trial points th + step dir of the labels act [La]; otherwise the
+ * packed gradient into gt [La][sz]. */
+static void ovr_transpose(const ovr_label *lab, const uint32_t *act,
+			  uint32_t La, size_t sz, int to_packed,
+			  double *packed, double *gt)
+{
+	enum { B = 256 };
+	for (size_t q0 = 0; q0 < sz; q0 += B) {
+		size_t q1 = q0 + B < sz ? q0 + B : sz;
+		for (uint32_t k = 0; k < La; k++) {
+			const ovr_label *s = &lab[act[k]];
+			double *g = gt + (size_t)k * sz;
+			if (to_packed)
+				for (size_t q = q0; q < q1; q++)
+					packed[q * La + k] = s->th[q] +
+						s->step * s->dir[q];
+			else
+				for (size_t q = q0; q < q1; q++)
+					g[q] = packed[q * La + k];
+		}
+	}
+}
+
 int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 		 uint32_t L, double lambda, uint32_t max_iter, double tol,
 		 int threads, double *theta, uint32_t *iters,
@@ -565,33 +590,50 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 {
 	const uint32_t M = OVR_M;
 	uint32_t d = X->n_cols, n = X->n_rows;
-	size_t sz = (size_t)d + 1, all = sz * L;
 	if (threads < 1)
 		threads = 1;
 	ovr_label *lab = calloc((size_t)L + 1, sizeof *lab);
-	double *vec = malloc((4 + 2 * (size_t)M) * all * sizeof *vec + 1);
-	double *packed = malloc(all * sizeof *packed + 1);
 	uint32_t *perm = malloc(((size_t)d + 1) * sizeof *perm);
 	uint32_t *act = malloc(((size_t)L + 1) * sizeof *act);
 	float *any = malloc(((size_t)n + 1) * sizeof *any);
-	double *f2 = malloc(((size_t)L + 1) * sizeof *f2);
+	uint8_t *used = calloc((size_t)d + 1, 1);
+	double *f2 = calloc((size_t)L + 1, sizeof *f2);
+	double *vec = NULL, *packed = NULL, *gt = NULL;
 	ovr_job j = { .X = X, .perm = perm, .T = T, .W = W, .act = act,
-		      .L = L, .d = d, .theta = packed };
-	j.grad = malloc((size_t)threads * all * sizeof *j.grad + 1);
-	j.loss = malloc((size_t)threads * L * sizeof *j.loss + 1);
+		      .L = L };
 	int rc = RL_ENOMEM;
-	if (!lab || !vec || !packed || !perm || !act || !any || !f2 ||
-	    !j.grad || !j.loss)
+	if (!lab || !perm || !act || !any || !used || !f2)
 		goto out;
 	/* The columns ordered by the rows any label weighs (order_columns
-	 * takes one weight a row). */
+	 * takes one weight a row); those rows use the first du of them. A
+	 * column no such row has gets gradient lambda/2 v from v = 0: it
+	 * stays 0 in every fit, so the fits leave it out altogether. */
+	uint32_t du = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		any[i] = 0;
 		for (uint32_t l = 0; l < L; l++)
 			if (W[(size_t)i * L + l] > 0)
 				any[i] = 1;
+		for (uint64_t p = X->indptr[i]; any[i] && p < X->indptr[i + 1];
+		     p++)
+			if (!used[X->indices[p]]) {
+				used[X->indices[p]] = 1;
+				du++;
+			}
 	}
 	if ((rc = order_columns(X, any, perm)) != RL_OK)
+		goto out;
+	rc = RL_ENOMEM;
+	/* Every vector [sz]: the used columns' weights, then the bias. */
+	size_t sz = (size_t)du + 1, all = sz * L;
+	vec = malloc((4 + 2 * (size_t)M) * all * sizeof *vec + 1);
+	packed = malloc(all * sizeof *packed + 1);
+	gt = malloc(all * sizeof *gt + 1);
+	j.grad = malloc((size_t)threads * all * sizeof *j.grad + 1);
+	j.loss = malloc((size_t)threads * L * sizeof *j.loss + 1);
+	j.d = du;
+	j.theta = packed;
+	if (!vec || !packed || !gt || !j.grad || !j.loss)
 		goto out;
 	for (uint32_t l = 0; l < L; l++) {
 		ovr_label *s = &lab[l];
@@ -609,7 +651,6 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 	 * of that column's and its gradient half the two columns' norm,
 	 * and with this diagonal L-BFGS takes the same steps. */
 	double *wsum = f2;
-	memset(wsum, 0, L * sizeof *wsum);
 	for (uint32_t i = 0; i < n; i++) {
 		if (!any[i])
 			continue;
@@ -627,23 +668,17 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 	}
 	for (uint32_t l = 0; l < L; l++) {
 		double *hd = lab[l].hd;
-		for (uint32_t c = 0; c < d; c++) {
+		for (uint32_t c = 0; c < du; c++) {
 			double h = lambda + 0.25 * hd[c];
 			hd[c] = 0.5 * (h > 0 ? h : 1);
 		}
-		hd[d] = 0.5 * (wsum[l] > 0 ? 0.25 * wsum[l] : 1);
-		lab[l].fitting = 1;
+		hd[du] = 0.5 * (wsum[l] > 0 ? 0.25 * wsum[l] : 1);
 		act[l] = l;
 	}
-	/* The first round evaluates every label at 0 (step 0). */
+	/* The first round evaluates every label at 0 (th, step, dir 0). */
 	uint32_t La = L, first = 1, shown = 0;
 	while (La > 0) {
-		for (uint32_t k = 0; k < La; k++) {
-			const ovr_label *s = &lab[act[k]];
-			for (size_t q = 0; q < sz; q++)
-				packed[q * La + k] = first ? 0 : s->th[q] +
-					s->step * s->dir[q];
-		}
+		ovr_transpose(lab, act, La, sz, 1, packed, NULL);
 		j.La = La;
 		j.failed = 0;
 		if ((rc = rl_parallel(threads, ovr_part, &j)) != RL_OK)
@@ -662,7 +697,7 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 		/* L2 on the weights (not the bias row): lambda/4 |v|^2. */
 		for (uint32_t k = 0; k < La; k++)
 			f2[k] = j.loss[k];
-		for (uint32_t c = 0; c < d; c++) {
+		for (uint32_t c = 0; c < du; c++) {
 			const double *x = packed + (size_t)c * La;
 			double *gr = j.grad + (size_t)c * La;
 			for (uint32_t k = 0; k < La; k++) {
@@ -670,20 +705,21 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 				gr[k] += 0.5 * lambda * x[k];
 			}
 		}
+		ovr_transpose(lab, act, La, sz, 0, j.grad, gt);
 		uint32_t keep = 0;
 		for (uint32_t k = 0; k < La; k++) {
 			ovr_label *s = &lab[act[k]];
+			const double *g2 = gt + (size_t)k * sz;
+			int fitting;
 			if (first) {
 				s->f = f2[k];
-				for (size_t q = 0; q < sz; q++)
-					s->g[q] = j.grad[k + q * La];
-				s->fitting = ovr_direction(s, sz, max_iter);
+				memcpy(s->g, g2, sz * sizeof *g2);
+				fitting = ovr_direction(s, sz, max_iter);
 			} else {
-				s->fitting = ovr_advance(s, sz, La, k, f2[k],
-							 j.grad, max_iter,
-							 tol);
+				fitting = ovr_advance(s, sz, f2[k], g2,
+						      max_iter, tol);
 			}
-			if (s->fitting)
+			if (fitting)
 				act[keep++] = act[k];
 			if (s->it > shown)
 				shown = s->it;
@@ -697,8 +733,9 @@ int rl_ovr_train(const rl_csr *X, const float *T, const float *W,
 	}
 	for (uint32_t l = 0; l < L; l++) {
 		for (uint32_t c = 0; c < d; c++)
-			theta[(size_t)c * L + l] = lab[l].th[perm[c]];
-		theta[(size_t)d * L + l] = lab[l].th[d];
+			theta[(size_t)c * L + l] = perm[c] < du
+				? lab[l].th[perm[c]] : 0;
+		theta[(size_t)d * L + l] = lab[l].th[du];
 		if (iters)
 			iters[l] = lab[l].it;
 	}
@@ -707,9 +744,11 @@ out:
 	free(lab);
 	free(vec);
 	free(packed);
+	free(gt);
 	free(perm);
 	free(act);
 	free(any);
+	free(used);
 	free(f2);
 	free(j.grad);
 	free(j.loss);

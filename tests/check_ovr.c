@@ -50,8 +50,8 @@ void *__wrap_realloc(void *p, size_t n)
 
 /* Three labels whose optima have closed forms (lambda 0, so each fit
  * reproduces its targets wherever it can). Rows: r0 has feature 0 (value
- * 1), r1 no feature, r2 feature 0 again; feature 1 is in no row, so its
- * weights stay 0.
+ * 1), r1 no feature, r2 feature 0 again; feature 1 is only in r3, which
+ * every label leaves out (weight 0), so its weights stay 0.
  * - label 0: r0 target 0.9, r1 0.2, r2 out (weight 0): sigmoid(c) = 0.2
  *   and sigmoid(v + c) = 0.9, so c = -log 4, v = log 9 + log 4 = log 36.
  * - label 1: every target 0.5: v = c = 0.
@@ -59,12 +59,13 @@ void *__wrap_realloc(void *p, size_t n)
  *   r1 target 0.2: c = -log 4 and sigmoid(v + c) = 3/4, v = log 12. */
 START_TEST(known_answers)
 {
-	uint64_t ip[] = { 0, 1, 1, 2 };
-	uint32_t ix[] = { 0, 0 };
-	float v[] = { 1, 1 };
-	rl_csr X = { 3, 2, ip, ix, v };
-	const float T[] = { 0.9f, 0.5f, 1, 0.2f, 0.5f, 0.2f, 0, 0.5f, 0 };
-	const float W[] = { 1, 1, 3, 1, 1, 1, 0, 1, 1 };
+	uint64_t ip[] = { 0, 1, 1, 2, 3 };
+	uint32_t ix[] = { 0, 0, 1 };
+	float v[] = { 1, 1, 2 };
+	rl_csr X = { 4, 2, ip, ix, v };
+	const float T[] = { 0.9f, 0.5f, 1, 0.2f, 0.5f, 0.2f, 0, 0.5f, 0,
+			    1, 1, 1 };
+	const float W[] = { 1, 1, 3, 1, 1, 1, 0, 1, 1, 0, 0, 0 };
 	double theta[9];
 	uint32_t it[3];
 	for (int threads = 1; threads <= 2; threads++) {
