@@ -395,6 +395,24 @@ typedef struct ovr_job {
 	int failed;
 } ovr_job;
 
+/* How many entries ahead the pass asks for a weight row: each entry's
+ * row is a random access into megabytes, and waiting for it is most of
+ * the pass. */
+enum { OVR_AHEAD = 6 };
+
+static inline void prefetch_row(const double *m, const uint32_t *perm,
+				uint32_t col, uint32_t La, int write)
+{
+	const char *r = (const char *)(m + (size_t)perm[col] * La);
+	size_t bytes = La * sizeof *m;
+	for (size_t o = 0; o < bytes; o += 64) {
+		if (write)
+			__builtin_prefetch(r + o, 1);
+		else
+			__builtin_prefetch(r + o, 0);
+	}
+}
+
 static void ovr_part(void *ctx, int t, int nt)
 {
 	ovr_job *j = ctx;
@@ -424,6 +442,9 @@ static void ovr_part(void *ctx, int t, int nt)
 			continue;
 		memcpy(z, b, La * sizeof *z);
 		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			if (p + OVR_AHEAD < X->indptr[i + 1])
+				prefetch_row(j->theta, j->perm,
+					     X->indices[p + OVR_AHEAD], La, 0);
 			const double *wr = j->theta +
 				(size_t)j->perm[X->indices[p]] * La;
 			double v = X->values[p];
@@ -446,6 +467,9 @@ static void ovr_part(void *ctx, int t, int nt)
 		for (uint32_t k = 0; k < La; k++)
 			gb[k] += r[k];
 		for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+			if (p + OVR_AHEAD < X->indptr[i + 1])
+				prefetch_row(g, j->perm,
+					     X->indices[p + OVR_AHEAD], La, 1);
 			double *gr = g + (size_t)j->perm[X->indices[p]] * La;
 			double v = X->values[p];
 			for (uint32_t k = 0; k < La; k++)
