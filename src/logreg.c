@@ -359,13 +359,14 @@ out:
 /* ---- one-vs-rest: L binary logistic regressions in one pass ---- */
 
 /*
- * Label l's loss is today's two-class softmax fit of l against its
- * absence (rl_model_multi, before this): sum_i W_il * (softplus(z_il) -
- * T_il z_il), z_il = x_i v_l + c_l, plus L2. The two-class fit puts
- * lambda/2 (|w1|^2 + |w2|^2) on its two columns, and only v = w1 - w2
- * reaches a logit; for a given v the penalty is least at w1 = -w2 = v/2
- * (where the fit's optimum lies), lambda/4 |v|^2: so here the binary
- * weights carry L2 of strength lambda/2, and the optimum is the same v.
+ * Label l's loss is that of the two-class softmax fit of l against its
+ * absence that rl_model_multi made label by label before: sum_i W_il *
+ * (softplus(z_il) - T_il z_il), z_il = x_i v_l + c_l, plus L2. The
+ * two-class fit puts lambda/2 (|w1|^2 + |w2|^2) on its two columns, and
+ * only v = w1 - w2 reaches a logit; for a given v the penalty is least
+ * at w1 = -w2 = v/2 (where the fit's optimum lies), lambda/4 |v|^2: so
+ * here the binary weights carry L2 of strength lambda/2, and the
+ * optimum is the same v.
  * The bias is not regularised in either.
  *
  * The labels' losses share no parameter, so the Hessian of their sum is
@@ -373,12 +374,13 @@ out:
  * keeps its curvature pairs, step length and line search per label
  * (a quasi-Newton model of that block-diagonal Hessian), and one pass
  * over X per round evaluates every label still fitting at its own trial
- * point. Each label follows exactly the iterates its two-class fit
- * would (v = 2 w1; the preconditioner and the gradient-norm test are
- * scaled to match), so it stops where that fit stops, by the same rule
- * on its own loss: no label is stopped early because the others have
- * converged, none is held back by them, and a label that is done leaves
- * the pass.
+ * point. In exact arithmetic each label follows the iterates its
+ * two-class fit would (v = 2 w1; the preconditioner and the
+ * gradient-norm test are scaled to match), so it stops where that fit
+ * stops, by the same rule on its own loss (rounding apart: 1e-8 of the
+ * weights in the tests): no label is stopped early because the others
+ * have converged, none is held back by them, and a label that is done
+ * leaves the pass.
  */
 
 typedef struct ovr_job {
@@ -482,7 +484,8 @@ static void ovr_part(void *ctx, int t, int nt)
 enum { OVR_M = 10, OVR_WINDOW = 10 };
 
 /* One label's L-BFGS, as rl_logreg_train's loop keeps it. Vectors are
- * [d + 1], rows in perm order; S and Y [OVR_M][d + 1]. */
+ * [du + 1]: the weights of the du columns the weighted rows use, in
+ * perm order, then the bias; S and Y [OVR_M][du + 1]. */
 typedef struct ovr_label {
 	double *th, *g, *dir, *hd, *S, *Y;
 	double f, step, slope;
@@ -595,14 +598,14 @@ static void ovr_transpose(const ovr_label *lab, const uint32_t *act,
 		size_t q1 = q0 + B < sz ? q0 + B : sz;
 		for (uint32_t k = 0; k < La; k++) {
 			const ovr_label *s = &lab[act[k]];
-			double *g = gt + (size_t)k * sz;
 			if (to_packed)
 				for (size_t q = q0; q < q1; q++)
 					packed[q * La + k] = s->th[q] +
 						s->step * s->dir[q];
 			else
 				for (size_t q = q0; q < q1; q++)
-					g[q] = packed[q * La + k];
+					gt[(size_t)k * sz + q] =
+						packed[q * La + k];
 		}
 	}
 }
