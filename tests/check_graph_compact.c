@@ -373,8 +373,11 @@ START_TEST(stage_compact_cancel)
 	/* A cancel at each of the stage's calls in turn (loading the
 	 * compact rows, the forest, the rounds, recall, the writes):
 	 * RL_ECANCELED and the store as it was (a graph built before
-	 * included), until the call after the last, when it runs
-	 * through. */
+	 * included), until the stage makes fewer calls than the one to
+	 * cancel at and runs through. Some calls come by the clock
+	 * (kernels.h), so how many a run makes depends on the machine's
+	 * speed and load: the loop has room for a slow machine, and only
+	 * the calls counted at every power of two are relied on. */
 	make_store(1200);
 	rl_graph_opts o;
 	compact_opts(&o);
@@ -383,7 +386,7 @@ START_TEST(stage_compact_cancel)
 	o.k = 10;
 	char *before = tu_digest(db_path);
 	int calls = 0, at;
-	for (at = 1; at <= 40; at++) {
+	for (at = 1; at <= 100000; at++) {
 		stopper s = { 0, at };
 		o.progress = stop_at;
 		o.ctx = &s;
@@ -399,7 +402,7 @@ START_TEST(stage_compact_cancel)
 		free(after);
 	}
 	ck_assert_int_ge(calls, 5);
-	ck_assert_int_eq(at, calls + 1);
+	ck_assert_int_lt(calls, at);
 	o.progress = NULL;
 	rl_graph_stats st;
 	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
