@@ -280,6 +280,26 @@ int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
 		    const double *Pm, const double *Pp, double *P);
 
+/* The blend's scale of one method's probabilities P [n][L]: their mean
+ * absolute logit over the rows that are not hand labels in use (all
+ * hand-labelled rows when use_seed is NULL) and do not abstain; 1 when
+ * there are none. */
+double rl_logit_scale_multi(const rl_evidence *ev, const uint8_t *use_seed,
+			    const double *P);
+
+/* One row of the blend, the model's m [L] and propagation's q [L] with
+ * their scales sm and sp (rl_logit_scale_multi): sigmoid(logit(m) / sm +
+ * logit(q) / sp) per label, a side that abstains (all zero) left out,
+ * all zero when both do. */
+void rl_blend_row_multi(const double *m, const double *q, uint32_t L,
+			double sm, double sp, double *p);
+
+/* The multi-label model's probabilities of row i of X, p [L]: sigmoid of
+ * each label's logit (theta [X->n_cols + 1][L], bias last) over the
+ * temperature t. */
+void rl_predict_row_multi(const rl_csr *X, uint32_t i, const double *theta,
+			  uint32_t L, double t, double *p);
+
 /* logit(p) / t through the sigmoid, for every entry of p [m]; zeros
  * (abstentions) stay zero. */
 void rl_temper_multi(double *p, size_t m, double t);

@@ -273,47 +273,10 @@ static double logit_spread(const rl_evidence *ev, const uint8_t *use_seed,
 }
 
 /* ---- the pieces of labelling a batch at a time (stage_label.c) ----
- * The multi-label blend and prediction as rl_blend_multi and
- * rl_model_multi compute them (multi.c), split into what is fitted once
- * and what applies per row; check_label.c holds them to those. */
-
-static double sigmoid(double z)
-{
-	return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
-}
-
-static double logit(double p)
-{
-	const double e = 1e-6;
-	p = p < e ? e : p > 1 - e ? 1 - e : p;
-	return log(p / (1 - p));
-}
-
-static int row_zero(const double *p, uint32_t L)
-{
-	for (uint32_t l = 0; l < L; l++)
-		if (p[l] > 0)
-			return 0;
-	return 1;
-}
-
-/* Multi-label: the mean absolute logit of P over the rows that are not
- * hand labels in use and do not abstain (rl_blend_multi's scale). */
-static double logit_scale_multi(const rl_evidence *ev,
-				const uint8_t *use_seed, const double *P)
-{
-	uint32_t L = ev->L;
-	double sa = 0, cnt = 0;
-	for (uint32_t i = 0; i < ev->n; i++) {
-		const double *p = P + (size_t)i * L;
-		if ((ev->seed[i] >= 0 && (!use_seed || use_seed[i])) ||
-		    row_zero(p, L))
-			continue;
-		for (uint32_t l = 0; l < L; l++, cnt++)
-			sa += fabs(logit(p[l]));
-	}
-	return cnt > 0 && sa > 0 ? sa / cnt : 1;
-}
+ * The blend and prediction split into what is fitted once and what
+ * applies per row; a multi-label row is multi.c's (rl_blend_row_multi,
+ * rl_predict_row_multi), the same rl_blend_multi and rl_model_multi
+ * use; check_label.c holds them to those. */
 
 void rl_method_predict(const rl_evidence *ev, const rl_csr *X,
 		       const double *theta, const rl_eval_opts *o, double *P)
@@ -322,9 +285,8 @@ void rl_method_predict(const rl_evidence *ev, const rl_csr *X,
 	for (uint32_t i = 0; i < X->n_rows; i++) {
 		double *p = P + (size_t)i * L;
 		if (ev->multi) {
-			rl_linear_logits(X, i, theta, L, p);
-			for (uint32_t l = 0; l < L; l++)
-				p[l] = sigmoid(p[l] / o->temperature);
+			rl_predict_row_multi(X, i, theta, L, o->temperature,
+					     p);
 			continue;
 		}
 		rl_logreg_predict(X, i, theta, L, p);
@@ -338,8 +300,8 @@ void rl_blend_gains(const rl_evidence *ev, const uint8_t *use_seed,
 		    double *g)
 {
 	if (ev->multi) {
-		gain[0] = logit_scale_multi(ev, use_seed, Pm);
-		gain[1] = logit_scale_multi(ev, use_seed, Pp);
+		gain[0] = rl_logit_scale_multi(ev, use_seed, Pm);
+		gain[1] = rl_logit_scale_multi(ev, use_seed, Pp);
 	} else {
 		gain[0] = logit_spread(ev, use_seed, Pm, g);
 		gain[1] = logit_spread(ev, use_seed, Pp, g);
@@ -354,12 +316,8 @@ void rl_blend_rows(const rl_evidence *ev, const double *gain,
 	for (size_t i = 0; i < n; i++) {
 		double *p = P + i * L, *h = g + L;
 		if (ev->multi) {
-			const double *m = Pm + i * L, *q = Pp + i * L;
-			int hm = !row_zero(m, L), hp = !row_zero(q, L);
-			for (uint32_t l = 0; l < L; l++)
-				p[l] = !hm && !hp ? 0
-				       : sigmoid((hm ? logit(m[l]) / sm : 0) +
-						 (hp ? logit(q[l]) / sp : 0));
+			rl_blend_row_multi(Pm + i * L, Pp + i * L, L, sm, sp,
+					   p);
 			continue;
 		}
 		int hm = centred_logits(Pm + i * L, L, g);

@@ -513,11 +513,9 @@ int rl_model_multi(const rl_evidence *ev, const rl_csr *X,
 				theta[(size_t)c * L + l] += th2[c] / s;
 		}
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		rl_linear_logits(X, i, theta, L, z);
-		for (uint32_t l = 0; l < L; l++)
-			P[(size_t)i * L + l] = sigmoid(z[l] / o->temperature);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		rl_predict_row_multi(X, i, theta, L, o->temperature,
+				     P + (size_t)i * L);
 	rc = RL_OK;
 out:
 	free(Tj);
@@ -536,8 +534,8 @@ out:
 
 /* Mean absolute logit of P over the rows that are not hand labels in use
  * and do not abstain. */
-static double logit_scale(const rl_evidence *ev, const uint8_t *use_seed,
-			  const double *P)
+double rl_logit_scale_multi(const rl_evidence *ev, const uint8_t *use_seed,
+			    const double *P)
 {
 	uint32_t L = ev->L;
 	double sa = 0, cnt = 0;
@@ -556,17 +554,29 @@ void rl_blend_multi(const rl_evidence *ev, const uint8_t *use_seed,
 		    const double *Pm, const double *Pp, double *P)
 {
 	uint32_t L = ev->L;
-	double sm = logit_scale(ev, use_seed, Pm);
-	double sp = logit_scale(ev, use_seed, Pp);
-	for (uint32_t i = 0; i < ev->n; i++) {
-		const double *m = Pm + (size_t)i * L, *q = Pp + (size_t)i * L;
-		double *p = P + (size_t)i * L;
-		int hm = !row_zero(m, L), hp = !row_zero(q, L);
-		for (uint32_t l = 0; l < L; l++)
-			p[l] = !hm && !hp ? 0
-			       : sigmoid((hm ? logit(m[l]) / sm : 0) +
-					 (hp ? logit(q[l]) / sp : 0));
-	}
+	double sm = rl_logit_scale_multi(ev, use_seed, Pm);
+	double sp = rl_logit_scale_multi(ev, use_seed, Pp);
+	for (uint32_t i = 0; i < ev->n; i++)
+		rl_blend_row_multi(Pm + (size_t)i * L, Pp + (size_t)i * L, L,
+				   sm, sp, P + (size_t)i * L);
+}
+
+void rl_blend_row_multi(const double *m, const double *q, uint32_t L,
+			double sm, double sp, double *p)
+{
+	int hm = !row_zero(m, L), hp = !row_zero(q, L);
+	for (uint32_t l = 0; l < L; l++)
+		p[l] = !hm && !hp ? 0
+		       : sigmoid((hm ? logit(m[l]) / sm : 0) +
+				 (hp ? logit(q[l]) / sp : 0));
+}
+
+void rl_predict_row_multi(const rl_csr *X, uint32_t i, const double *theta,
+			  uint32_t L, double t, double *p)
+{
+	rl_linear_logits(X, i, theta, L, p);
+	for (uint32_t l = 0; l < L; l++)
+		p[l] = sigmoid(p[l] / t);
 }
 
 /* ---- the rules beside the classifier ---- */
