@@ -913,6 +913,26 @@ int rl_store_vectors_put(rl_db *db, const int64_t *ids, const rl_csr *X,
 	return rc;
 }
 
+/* The next (column, value) of a TF-IDF row stored as rl_store_vectors_put
+ * writes it, read from *p up to end: 1 with *col advanced by its delta,
+ * *v its value and *p past it; 0 at the end, or at a broken pair (then
+ * *p stops short of end, which the caller reports as corrupt). */
+static int sparse_next(const unsigned char **p, const unsigned char *end,
+		       uint64_t *col, float *v)
+{
+	uint64_t delta;
+	if (!*p || *p >= end)
+		return 0;
+	size_t used = rl_varint_get(*p, end, &delta);
+	if (!used || end - (*p + used) < 4)
+		return 0;
+	*p += used;
+	*col += delta;
+	memcpy(v, *p, 4);
+	*p += 4;
+	return 1;
+}
+
 int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out)
 {
 	memset(out, 0, sizeof *out);
@@ -969,13 +989,8 @@ int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out)
 			/* An empty blob is NULL, and NULL + 0 is undefined. */
 			const unsigned char *end = p ? p + len : p;
 			uint64_t col = 0;
-			while (p && p < end) {
-				uint64_t delta;
-				size_t used = rl_varint_get(p, end, &delta);
-				if (!used || end - (p + used) < 4)
-					break;
-				p += used;
-				col += delta;
+			float val;
+			while (sparse_next(&p, end, &col, &val)) {
 				if (nnz == cap) {
 					cap = cap ? cap * 2 : 1 << 16;
 					uint32_t *ix = realloc(out->csr.indices,
@@ -992,8 +1007,7 @@ int rl_store_vectors_load(rl_db *db, rl_vectors kind, rl_vector_set *out)
 					out->csr.values = v;
 				}
 				out->csr.indices[nnz] = (uint32_t)col;
-				memcpy(&out->csr.values[nnz], p, 4);
-				p += 4;
+				out->csr.values[nnz] = val;
 				if (col + 1 > out->csr.n_cols)
 					out->csr.n_cols = (uint32_t)col + 1;
 				nnz++;
@@ -1098,18 +1112,12 @@ static int feat_take(feat_walk *w, int64_t id, const char *kind,
 	/* An empty blob is NULL, and NULL + 0 is undefined. */
 	const unsigned char *end = p ? p + len : p;
 	uint64_t col = 0;
-	while (p && p < end) {
-		uint64_t delta;
-		size_t used = rl_varint_get(p, end, &delta);
-		if (!used || end - (p + used) < 4)
-			break;
-		p += used;
-		col += delta;
+	float val;
+	while (sparse_next(&p, end, &col, &val)) {
 		if ((rc = feat_room(w, 1)) != RL_OK)
 			return rc;
 		w->X->indices[w->nnz] = (uint32_t)col;
-		memcpy(&w->X->values[w->nnz++], p, 4);
-		p += 4;
+		w->X->values[w->nnz++] = val;
 	}
 	if (p && p != end)
 		return rl_fail(w->db, RL_EDB, "%s: review %lld: corrupt "

@@ -12,38 +12,9 @@
 
 #include "internal.h"
 #include "store.h"
+#include "failalloc.h"
 #include "testutil.h"
 
-static int countdown;	/* fail the allocation that takes it to 0 */
-static int failed;	/* an injected failure happened */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-
-static int fail_now(void)
-{
-	if (countdown > 0 && --countdown == 0) {
-		failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	return fail_now() ? NULL : __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return fail_now() ? NULL : __real_realloc(p, n);
-}
 
 static char db_path[512];
 static rl_db *db;
@@ -57,7 +28,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	countdown = 0;
+	fa_countdown = 0;
 	rl_db_close(db);
 	tu_teardown();
 }
@@ -78,11 +49,11 @@ static int failing_allocations(stage_fn fn, void *arg, int staged)
 	const int limit = staged ? 20000 : 5000;
 	int n;
 	for (n = 1; n < limit; n++) {
-		failed = 0;
-		countdown = n;
+		fa_failed = 0;
+		fa_countdown = n;
 		int rc = fn(arg);
-		countdown = 0;
-		if (!failed) {
+		fa_countdown = 0;
+		if (!fa_failed) {
 			ck_assert_int_eq(rc, RL_OK);
 			break;
 		}

@@ -15,38 +15,9 @@
 #include "evidence.h"
 #include "internal.h"
 #include "kernels.h"
+#include "failalloc.h"
 #include "testutil.h"
 
-static int countdown;	/* fail the allocation that takes it to 0 */
-static int failed;	/* an injected failure happened */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-
-static int fail_now(void)
-{
-	if (countdown > 0 && --countdown == 0) {
-		failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-	return fail_now() ? NULL : __real_calloc(n, m);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return fail_now() ? NULL : __real_realloc(p, n);
-}
 
 /* Three labels whose optima have closed forms (lambda 0, so each fit
  * reproduces its targets wherever it can). Rows: r0 has feature 0 (value
@@ -438,13 +409,13 @@ START_TEST(allocation_failures)
 					      NULL), RL_OK);
 		int n;
 		for (n = 1; n < 1000; n++) {
-			failed = 0;
-			countdown = n;
+			fa_failed = 0;
+			fa_countdown = n;
 			int rc = rl_ovr_train(&p.X, p.T, p.W, 3, 0.5, 100,
 					      1e-3, threads, theta, NULL, NULL,
 					      NULL);
-			countdown = 0;
-			if (!failed) {
+			fa_countdown = 0;
+			if (!fa_failed) {
 				ck_assert_int_eq(rc, RL_OK);
 				break;
 			}
