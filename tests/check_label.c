@@ -5,10 +5,11 @@
  * store the same; a sample below the corpus keeps every hand label and
  * still labels a clear corpus right; the features of chosen reviews are
  * those of the whole set; a cancelled or failing labelling leaves the
- * store as it was.
+ * store as it was; a corrupt stored vector is named, not read.
  */
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -531,6 +532,48 @@ START_TEST(unchanged_multi)
 }
 END_TEST
 
+/* A review's TF-IDF row cut short (a column delta whose varint never
+ * ends): reading the whole set, reading features and labelling with the
+ * model each fail naming the review, and labelling leaves the store as
+ * it was. */
+START_TEST(corrupt_vector_named)
+{
+	open_example("", 0);
+	rl_evidence ev;
+	ck_assert_int_eq(rl_evidence_load_no_graph(db, &ev), RL_OK);
+	int64_t id = ev.review_ids[7];
+	char q[160], want[64];
+	snprintf(q, sizeof q, "UPDATE vectors SET data = x'8080' WHERE "
+		 "review_id = %lld AND kind = 'tfidf'", (long long)id);
+	snprintf(want, sizeof want, "review %lld: corrupt vector",
+		 (long long)id);
+	sqlite3 *s = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(s);
+	char *before = tu_digest(db_path);
+	rl_vector_set tf;
+	ck_assert_int_eq(rl_store_vectors_load(db, RL_VECTORS_TFIDF, &tf),
+			 RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), want));
+	rl_csr X = { 0 };
+	ck_assert_int_eq(rl_features_load(db, ev.review_ids, ev.n, &X),
+			 RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), want));
+	rl_eval_opts o;
+	eval_opts(&o);
+	uint64_t n;
+	ck_assert_int_eq(rl_label_sized(db, RL_METHOD_MODEL, &o, 0, 0, 16,
+					&n), RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), want));
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(after);
+	free(before);
+	rl_evidence_free(&ev);
+}
+END_TEST
+
 static Suite *label_suite(void)
 {
 	Suite *s = suite_create("label");
@@ -546,6 +589,7 @@ static Suite *label_suite(void)
 	tcase_add_test(c, small_sample_labels_right);
 	tcase_add_test(c, unchanged_single);
 	tcase_add_test(c, unchanged_multi);
+	tcase_add_test(c, corrupt_vector_named);
 	suite_add_tcase(s, c);
 	return s;
 }
