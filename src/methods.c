@@ -223,12 +223,7 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 	}
 	if ((rc = rl_train_classifier(o, X, T, w, L, theta)) != RL_OK)
 		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		double *p = P + (size_t)i * L;
-		rl_logreg_predict(X, i, theta, L, p);
-		if (o->temperature != 1)
-			rl_temper(p, L, o->temperature);
-	}
+	rl_method_predict(ev, X, theta, o, P);
 	rc = RL_OK;
 out:
 	free(T);
