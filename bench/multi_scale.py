@@ -22,7 +22,8 @@ the pipe (run flushes after each), with the CPU time and peak memory
 the cross-validations that choose propagation's settings and the
 classifier, label also holds the evaluation's save. Prints both stores
 side by side, the ratios multi / single, and whether the run stays
-within 2x. -p sets a parameter of both runs (`revlab run -p`). Data
+within 2x; for each store, its size on disk (bytes a review) and the
+graph's sampled recall@10. -p sets a parameter of both runs (`revlab run -p`). Data
 goes to a temporary directory under /tmp (or --keep DIR, left in place,
 with the numbers in results.json).
 
@@ -43,6 +44,8 @@ import gen_corpus  # noqa: E402  (its TOPICS name the rules' words)
 TICK = os.sysconf("SC_CLK_TCK")
 # A line of the settings stage: one setting of propagation tried.
 SETTING = re.compile(r"^ +\d+ neighbours, \w+ +class shares: ")
+# The graph line's recall estimate: "recall@10 0.968 (sampled)".
+RECALL = re.compile(r"recall@\d+ ([0-9.]+)")
 # The first line of each step of `revlab run`, in order.
 STEPS = [("tokenize", "tokenize:"), ("vectorize", "vectorize:"),
          ("graph", "graph:"), ("rules", "rules:"),
@@ -167,6 +170,24 @@ def write_inputs(path, names, per_label, tmp):
     return len(picked), n_multi, n_labels / max(len(first), 1), len(first)
 
 
+def store_facts(db, log):
+    """{bytes, bytes_per_review} of the store on disk (`revlab stats
+    --json`'s size: the file and its -wal) and the graph's recall@10 as
+    the run's graph line printed it (sampled against exact search; None
+    when the graph was exact or the line is missing)."""
+    out = subprocess.run([REVLAB, "stats", db, "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    size = json.loads(out)["size"]
+    recall = None
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            m = RECALL.search(line) if line.startswith("graph:") else None
+            if m:
+                recall = m.group(1)
+    return {"bytes": size["bytes"],
+            "bytes_per_review": size["bytes_per_review"], "recall": recall}
+
+
 def fmt(r):
     if r is None:
         return "%8s %8s %8s" % ("-", "-", "-")
@@ -260,6 +281,11 @@ def bench(a, tmp):
                                  r[name]["cpu"], r[name]["peak"],
                                  r[name]["load"]))
             sys.stdout.flush()
+        r["store"] = store_facts(db, log)
+        print("%-6s store   %.2f GB on disk, %.0f bytes a review; graph "
+              "recall@10 %s" % (mode, r["store"]["bytes"] / 1e9,
+                                r["store"]["bytes_per_review"],
+                                r["store"]["recall"] or "1 (exact search)"))
         if r["run"]["failed"]:
             print("%s: run FAILED: %s" % (mode, r["run"]["failed"]))
         missing = [s for s, _ in STEPS if s not in r["run"]["steps"]]
