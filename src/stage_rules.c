@@ -316,6 +316,12 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 							    match_review, &ld,
 							    &last)) != RL_OK)
 		goto end;
+	/* With no rule kept, every rule of the set has now been matched
+	 * against every review, so none is left for `rules apply` (run's
+	 * rules step), which would match them all again. With rules kept,
+	 * a review not scanned before has met only the new ones. */
+	if (ld.st.kept == 0 && (rc = rl_store_scanned_all(db)) != RL_OK)
+		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"kept\":%llu,\"matched\":%llu,"
 		 "\"hits\":%llu}", (unsigned long long)ld.st.rules,

@@ -392,6 +392,9 @@ int rl_store_rule_put(rl_db *db, int64_t *id, int line, int64_t label_id,
 int rl_store_hit_put(rl_db *db, int64_t rule_id, int64_t review_id,
 		     size_t start, size_t end);
 int rl_store_scanned_put(rl_db *db, int64_t review_id);
+/* Marks every review as matched against the rule set (after a load that
+ * matched every rule of the set against every review). */
+int rl_store_scanned_all(rl_db *db);
 /* (review_id, rule_id) of every hit, by review. */
 int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx);
 

@@ -24,6 +24,7 @@ enum stmt_id {
 	S_RULE_INSERT,
 	S_HIT_PUT,
 	S_SCANNED_PUT,
+	S_SCANNED_ALL,
 	S_HITS_BY_REVIEW,
 	S_SCORES_CLEAR,
 	S_SCORE_PUT,
@@ -95,6 +96,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"end) VALUES (?1, ?2, ?3, ?4)",
 	[S_SCANNED_PUT] =
 		"INSERT OR IGNORE INTO rule_scans(review_id) VALUES (?1)",
+	[S_SCANNED_ALL] =
+		"INSERT OR IGNORE INTO rule_scans(review_id) "
+		"SELECT id FROM reviews",
 	[S_HITS_BY_REVIEW] =
 		"SELECT review_id, rule_id FROM rule_hits "
 		"ORDER BY review_id, rule_id",
@@ -557,6 +561,11 @@ int rl_store_scanned_put(rl_db *db, int64_t review_id)
 		return RL_EDB;
 	sqlite3_bind_int64(s, 1, review_id);
 	return rl_sql_exec(db, s);
+}
+
+int rl_store_scanned_all(rl_db *db)
+{
+	return rl_sql_exec(db, stmt(db, S_SCANNED_ALL));
 }
 
 int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx)

@@ -322,12 +322,14 @@ START_TEST(change_one_rule)
 				"pattern = 'food'"), 3);
 	ck_assert_int_eq(hits_of_line(2), 2);	/* r1 r2 */
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rules"), 3);
-	/* Reviews imported later are matched by apply. */
+	/* Reviews imported later are matched by apply, and only they:
+	 * the first load matched every rule against every review, and the
+	 * second every new rule. */
 	ck_assert_int_eq(rl_import_file(db, tu_write("more.tsv", "id\ttext\n"
 						   "r7\tfood and service\n",
 						   0), NULL, NULL), RL_OK);
 	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
-	ck_assert_uint_eq(st.reviews, 7);
+	ck_assert_uint_eq(st.reviews, 1);
 	ck_assert_int_eq(hits_of_line(1), 4);
 	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
 	ck_assert_uint_eq(st.reviews, 0);
@@ -341,6 +343,34 @@ START_TEST(change_one_rule)
 	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
 	ck_assert_uint_eq(st.reviews, 1);
 	ck_assert_int_eq(hits_of_line(1), 5);
+}
+END_TEST
+
+/* A load that matches the whole rule set leaves nothing to apply; one
+ * that keeps rules leaves the reviews imported since the last apply,
+ * which have not met the kept rules, and apply matches them against
+ * every rule. */
+START_TEST(load_marks_reviews_scanned)
+{
+	rl_rules_stats st;
+	ck_assert_int_eq(load("food\tfood\n", &st), RL_OK);
+	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 0);
+	ck_assert_int_eq(rl_import_file(db, tu_write("new.tsv", "id\ttext\n"
+						   "n1\tfood, waiter\n", 0),
+					NULL, NULL), RL_OK);
+	long long food = hits_of_line(1);
+	ck_assert_int_eq(load("food\tfood\nservice\twaiter\n", &st),
+			 RL_OK);
+	ck_assert_uint_eq(st.kept, 1);
+	ck_assert_int_eq(hits_of_line(2), 2);	/* r2 and n1 */
+	ck_assert_int_eq(hits_of_line(1), food);	/* n1 not yet */
+	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 1);
+	ck_assert_int_eq(hits_of_line(1), food + 1);
+	ck_assert_int_eq(hits_of_line(2), 2);
+	ck_assert_int_eq(rl_rules_apply(db, NULL, &st), RL_OK);
+	ck_assert_uint_eq(st.reviews, 0);
 }
 END_TEST
 
@@ -527,6 +557,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, catastrophic_on_apply);
 	tcase_add_test(tc, work_bound_on_long_review);
 	tcase_add_test(tc, change_one_rule);
+	tcase_add_test(tc, load_marks_reviews_scanned);
 	tcase_add_test(tc, coverage_matches_posix);
 	tcase_add_test(tc, seed_files);
 	tcase_add_test(tc, labels_and_unlabelled);
