@@ -5,7 +5,7 @@
 -- and applies it to a new store. Bump user_version with any change, and
 -- teach store.c to upgrade from the previous version.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- Settings that the stored data depends on, e.g. the fingerprint of the
 -- tokenizer that made review_tokens. A stage compares and redoes its work
@@ -167,6 +167,16 @@ CREATE TABLE neighbours (
 	similarity REAL NOT NULL,
 	PRIMARY KEY (review_id, rank)
 ) WITHOUT ROWID;
+
+-- Reviews whose neighbour list a refinement of the graph changed (the
+-- new ones among them) since labelling last read this table; labelling
+-- started from the last one's scores relabels them. Meaningful only
+-- while the setting 'graph_changes' is 'tracked': a graph built afresh
+-- sets it to 'all' (everything changed) and labelling over the whole
+-- corpus back to 'tracked', emptying the table.
+CREATE TABLE graph_changes (
+	review_id INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE
+);
 
 -- Propagated label scores: the label distribution per review.
 CREATE TABLE label_scores (

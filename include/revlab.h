@@ -185,7 +185,7 @@ enum {
 };
 
 /* The schema version this library reads and writes. */
-#define RL_SCHEMA_VERSION 4
+#define RL_SCHEMA_VERSION 5
 
 /* Opens the store at `path`. Without RL_OPEN_CREATE the file must exist and
  * be a revlab store of a known version. On failure *out may still hold a
@@ -442,7 +442,10 @@ typedef struct rl_graph_stats {
 	double recall;		/* measured recall@k; 1 if exact; -1 if
 				   not measured */
 	const char *vectors;	/* the kind used, static text */
-	uint64_t reserved_[4];	/* zero; room for fields to come */
+	uint64_t changed;	/* refined (few reviews new): the reviews
+				   whose lists were written again, the new
+				   ones among them; recall then -1 */
+	uint64_t reserved_[3];	/* zero; room for fields to come */
 } rl_graph_stats;
 
 /* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors

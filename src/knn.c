@@ -660,6 +660,8 @@ out:
 #define REV 0x40000000u
 #define FLAGS (FRESH | REV)
 #define HOLE 0x3fffffffu
+/* Rounds of PW random rows a new row probes when refining. */
+#define PROBE_ROUNDS 32
 
 /* A pool's similarities in 16-bit fixed point over [-1, 1]: steps of
  * 3e-5, finer than what the int8 rows can tell apart; the final k are
@@ -722,6 +724,10 @@ typedef struct nnd {
 	micro_fn mf;
 	const rl_knn_opts *o;
 	uint32_t n, K, cap;	/* cap: candidates per row and kind, 2K */
+	/* refining (rl_knn_opts.refine): isnew [n] 1 for a new row, NULL
+	 * otherwise; an old row's pool is its first k entries (pool_len) */
+	uint8_t *isnew;
+	uint32_t n_new;
 	uint32_t *ids;		/* [n][K] pools, best first */
 	psim *ps;		/* [n][K] */
 	/* Blocks follow the first tree's order of the rows, so a block is a
@@ -772,6 +778,22 @@ static int nnd_tick(const nnd *d, int t, uint64_t x, uint64_t all)
 static int nnd_stopped(const nnd *d)
 {
 	return rl_tick_stopped(d->tick) ? RL_ECANCELED : RL_OK;
+}
+
+/* The entries of row r's pool in use: K, but an old row's k when
+ * refining, so that it takes a new row in only when nearer than its
+ * k-th. */
+static inline uint32_t pool_len(const nnd *d, uint32_t r)
+{
+	if (d->isnew && !d->isnew[r] && d->o->k < d->K)
+		return d->o->k;
+	return d->K;
+}
+
+/* Refining, a pair of two old rows is known already. */
+static inline int both_old(const nnd *d, uint32_t a, uint32_t b)
+{
+	return d->isnew && !d->isnew[a] && !d->isnew[b];
 }
 
 static float dot_fast(const float *a, const float *b, uint32_t dim)
@@ -963,7 +985,7 @@ static void seed_part(void *ctx, int t, int nt)
 		    nnd_tick(d, t, r - lo, hi - lo))
 			return;
 		uint32_t *ids = d->ids + (size_t)r * K;
-		psim *ps = d->ps + (size_t)r * K;
+		psim *ps = d->ps + (size_t)r * K, L = pool_len(d, r);
 		uint32_t m = 1;
 		g[0] = r;
 		if (o->init && r < o->n_init)
@@ -975,15 +997,18 @@ static void seed_part(void *ctx, int t, int nt)
 			}
 		uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + 7;
 		s ^= (uint64_t)r * 0xd1b54a32d192ed03ull;
-		for (int round = 0; round < 5; round++) {
+		/* A new row, refining, probes PROBE_ROUNDS * PW random rows
+		 * for its start: there is no forest to start it near. */
+		int probe = d->isnew && d->isnew[r] ? PROBE_ROUNDS : 0;
+		for (int round = 0; round < 5 || round < probe; round++) {
 			if (m > 1) {
 				block_sims(d->v, d->mf, g, 1, m, d->panel[t],
 					   d->deq[t], out);
 				for (uint32_t i = 1; i < m; i++)
-					pool_insert(ids, ps, K, g[i],
+					pool_insert(ids, ps, L, g[i],
 						    to_psim(out[i]));
 			}
-			if (ids[K - 1] != HOLE)
+			if (ids[L - 1] != HOLE && round + 1 >= probe)
 				break;
 			m = 1;
 			while (m < PW) {
@@ -993,6 +1018,11 @@ static void seed_part(void *ctx, int t, int nt)
 					g[m++] = y;
 			}
 		}
+		/* An old row's list is known to every row it names: nothing
+		 * in it is news to a join. */
+		if (d->isnew && !d->isnew[r])
+			for (uint32_t i = 0; i < L && ids[i] != HOLE; i++)
+				ids[i] &= ~FLAGS;
 	}
 }
 
@@ -1037,14 +1067,14 @@ static void join_part(void *ctx, int t, int nt)
 		uint32_t mp = round_pw(m);
 		/* The worst entry of each gathered row's pool, read once. */
 		for (uint32_t i = 0; i < m; i++) {
-			size_t w = (size_t)g[i] * K + K - 1;
+			size_t w = (size_t)g[i] * K + pool_len(d, g[i]) - 1;
 			wid[i] = d->ids[w] & ~FLAGS;
 			wsim[i] = d->ps[w];
 		}
 		for (uint32_t i = 0; i < nn; i++)
 			for (uint32_t j = i + 1; j < m; j++) {
 				psim s = to_psim(out[(size_t)i * mp + j]);
-				if (g[i] == g[j] ||
+				if (g[i] == g[j] || both_old(d, g[i], g[j]) ||
 				    (!pbetter(s, g[j], wsim[i], wid[i]) &&
 				     !pbetter(s, g[i], wsim[j], wid[j])))
 					continue;
@@ -1073,7 +1103,8 @@ static void apply_part(void *ctx, int t, int nt)
 					continue;
 				changed += (uint64_t)pool_insert(
 					d->ids + (size_t)x * K,
-					d->ps + (size_t)x * K, K, y, p->s);
+					d->ps + (size_t)x * K, pool_len(d, x),
+					y, p->s);
 			}
 		}
 	}
@@ -1181,6 +1212,29 @@ static void final_part(void *ctx, int t, int nt)
 	}
 }
 
+/* Refining: marks the new rows of d (those without a full list in
+ * o->init, or past it) in d->isnew. */
+static int mark_new(nnd *d)
+{
+	const rl_knn_opts *o = d->o;
+	uint32_t k = o->k, full = k < d->n - 1 ? k : d->n - 1;
+	d->isnew = malloc(d->n);
+	if (!d->isnew)
+		return RL_ENOMEM;
+	d->n_new = 0;
+	for (uint32_t r = 0; r < d->n; r++) {
+		uint32_t have = 0;
+		for (uint32_t i = 0; r < o->n_init && i < k; i++) {
+			int32_t y = o->init[(size_t)r * k + i];
+			have += y >= 0 && (uint32_t)y < d->n &&
+				(uint32_t)y != r;
+		}
+		d->isnew[r] = have < full;
+		d->n_new += d->isnew[r];
+	}
+	return RL_OK;
+}
+
 /* Memory, bytes per row at pool K, dimension dim, t threads (k = 10,
  * K = 40, dim = 100, t = 2 in brackets):
  *   the rows, kept by the caller: dim + 4 compact, 4 dim float  [104]
@@ -1257,13 +1311,20 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		d.ids[i] = HOLE;
 		d.ps[i] = 0;
 	}
+	if (o->refine && o->init && (rc = mark_new(&d)) != RL_OK)
+		goto out;
 
 	/* Start: exact neighbours within the leaves of a forest, the
 	 * earlier graph, random rows for what is left; the start is the
 	 * first n row visits, as progress goes: each group of trees a
 	 * share of two thirds, the seeding the rest. */
 	d.total = ((uint64_t)o->max_iters + 1) * d.n;
-	uint32_t n_groups = (N_TREES + d.group - 1) / d.group;
+	/* Refining, the old rows' lists are the start and the new rows
+	 * find their way from random rows through them. */
+	uint32_t n_groups = d.isnew ? 0 : (N_TREES + d.group - 1) / d.group;
+	if (d.isnew)
+		for (uint32_t q = 0; q < d.n; q++)
+			d.order[q] = q;
 	for (uint32_t gi = 0; gi < n_groups; gi++) {
 		d.tree0 = gi * d.group;
 		uint32_t in = N_TREES - d.tree0 < d.group ? N_TREES - d.tree0
@@ -1349,7 +1410,7 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		uint64_t total = 0;
 		for (int t = 0; t < threads; t++)
 			total += d.updates[t];
-		if ((double)total < o->delta * d.n * d.K)
+		if ((double)total < o->delta * (d.isnew ? d.n_new : d.n) * d.K)
 			break;
 	}
 	free(d.cnew);
@@ -1430,6 +1491,7 @@ out:
 	free(d.cold);
 	free(d.nnew);
 	free(d.nold);
+	free(d.isnew);
 	return rc;
 }
 

@@ -7,6 +7,14 @@
  * on a sample against brute force, and replaces `neighbours`. Does nothing
  * when the stored graph already covers every vector with these settings.
  *
+ * When at most a quarter of the reviews lack a full stored list (reviews
+ * added since, or whose text was replaced), the graph is refined instead
+ * (rl_knn_opts.refine): the others keep their lists but for new reviews
+ * nearer than their k-th, the search costs about the new reviews' share
+ * of a whole one, and only the lists that changed are written again, each
+ * recorded in graph_changes for labelling. Recall is then not measured
+ * (a sample of all rows would cost as much as the refinement).
+ *
  * LSA vectors searched by NN-descent from compact_above reviews on
  * (3,000,000: their float rows would take 1.2 GB) are never held as
  * float: they are read a chunk at a time and kept as int8 with a scale
@@ -151,6 +159,45 @@ static int rows_read(void *ctx, uint32_t first, uint32_t m, float *out)
 	return rc;
 }
 
+/* Refine when at most one row in REFINE_SHARE lacks a full list. */
+#define REFINE_SHARE 4
+
+/* Does row [k] of an earlier graph over n rows lack a neighbour? */
+static int row_incomplete(const int32_t *row, uint32_t k, uint32_t n)
+{
+	uint32_t have = 0, full = n - 1 < k ? n - 1 : k;
+	for (uint32_t j = 0; j < k; j++)
+		have += row[j] >= 0;
+	return have < full;
+}
+
+/* Writes the rows of a refined graph nbr, sim [n][k] that differ from
+ * the earlier init [n][k] (the new rows among them), each recorded in
+ * graph_changes; *changed counts them. */
+static int write_changes(rl_db *db, const int64_t *ids, uint32_t n,
+			 uint32_t k, const int32_t *init, const int32_t *nbr,
+			 const float *sim, uint64_t *changed, rl_tick *tick)
+{
+	int64_t *row = malloc((k ? k : 1) * sizeof *row);
+	int rc = row ? RL_OK : RL_ENOMEM;
+	*changed = 0;
+	for (uint32_t i = 0; rc == RL_OK && i < n; i++) {
+		const int32_t *a = init + (size_t)i * k;
+		const int32_t *b = nbr + (size_t)i * k;
+		if (!memcmp(a, b, k * sizeof *a))
+			continue;
+		for (uint32_t j = 0; j < k; j++)
+			row[j] = b[j] < 0 ? -1 : ids[b[j]];
+		rc = rl_store_neighbours_replace(db, ids[i], k, row,
+						 sim + (size_t)i * k);
+		(*changed)++;
+		if (rc == RL_OK && (i & 1023) == 1023)
+			rc = rl_tick_step(tick, i, n);
+	}
+	free(row);
+	return rc;
+}
+
 int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 {
 	rl_graph_opts defaults;
@@ -168,7 +215,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_stage stg;
 	rl_tick tick;
 	char counts[256] = "{}";
-	int rc;
+	int rc, refine = 0;
 	rl_tick_init(&tick, o->progress, o->ctx, "graph");
 	rl_clear_error(db);
 	if (st)
@@ -257,6 +304,11 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 			goto end;
 	}
 	uint64_t full = (uint64_t)n * (n - 1 < k ? n - 1 : k);
+	/* Rows without a full list: the new reviews, those whose text was
+	 * replaced, and those that lost a neighbour to a replacement. */
+	uint32_t n_new = 0;
+	for (uint32_t i = 0; same && i < n; i++)
+		n_new += row_incomplete(init + (size_t)i * k, k, n);
 	if (same && found == full) {
 		/* Up to date: every row has its k neighbours. */
 		s.reviews = n;
@@ -274,11 +326,27 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	};
 	s.exact = ko.exact || n <= k + 1;
 	s.incremental = ko.init != NULL;
+	/* Few rows new: the others keep their lists and take a new row in
+	 * only when it is nearer than their k-th, and the search costs
+	 * about the new rows' share of one from scratch. */
+	refine = ko.init && !s.exact && (uint64_t)n_new * REFINE_SHARE <= n;
+	ko.refine = refine;
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
 				   n)) != RL_OK)
 		goto end;
 	if ((rc = rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
 		goto end;
+	if (refine) {
+		/* The recall of a sample of all rows would cost as much as
+		 * the refinement; not measured (-1). */
+		if ((rc = write_changes(db, ids, n, k, init, nbr, sim,
+					&s.changed, &tick)) != RL_OK)
+			goto end;
+		for (size_t e = 0; e < (size_t)n * k; e++)
+			s.edges += nbr[e] >= 0;
+		s.reviews = n;
+		goto done;
+	}
 	free(init);
 	init = NULL;
 	if (s.exact)
@@ -302,7 +370,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	/* A new graph: the neighbour count labelling chose on the old one
 	 * no longer holds. */
 	if ((rc = rl_store_neighbours_clear(db)) != RL_OK ||
-	    (rc = rl_store_neighbours_del(db)) != RL_OK)
+	    (rc = rl_store_neighbours_del(db)) != RL_OK ||
+	    (rc = rl_store_graph_changes_clear(db, "all")) != RL_OK)
 		goto end;
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t j = 0; j < k; j++) {
@@ -327,9 +396,11 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 done:
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
-		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f}",
+		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f,"
+		 "\"refined\":%d,\"changed\":%llu}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
-		 s.vectors, s.exact, s.incremental, s.recall);
+		 s.vectors, s.exact, s.incremental, s.recall, refine,
+		 (unsigned long long)s.changed);
 end:
 	rl_store_lsa_walk_end(rw.w);
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)

@@ -298,6 +298,25 @@ int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 /* The graph's k: the largest stored rank (0 without a graph). */
 int rl_store_max_rank(rl_db *db, uint64_t *k);
 
+/* ---- the graph's changes (store_graph.c) ---- */
+
+/* The setting saying whether graph_changes names every review whose
+ * neighbour list changed since labelling last read it ("tracked") or
+ * the whole graph changed ("all", or no setting: an older store). */
+#define GRAPH_CHANGES_KEY "graph_changes"
+
+/* Replaces review_id's neighbour list by nb [k] (review ids, -1 for none)
+ * with similarities sim [k], and records it in graph_changes. */
+int rl_store_neighbours_replace(rl_db *db, int64_t review_id, uint32_t k,
+				const int64_t *nb, const float *sim);
+/* Empties graph_changes and sets GRAPH_CHANGES_KEY to mode ("all" after
+ * a graph built afresh, "tracked" after a labelling of every review). */
+int rl_store_graph_changes_clear(rl_db *db, const char *mode);
+/* *tracked 1 when graph_changes is tracked, and then its reviews, in
+ * ascending order, into *ids [*n] (the caller frees); else *ids NULL. */
+int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
+			   uint32_t *n);
+
 /* ==== store_labels.c: labels, seeds, rules, assignments, clusters ==== */
 
 /* ---- labels and hand labels ---- */

@@ -5,6 +5,9 @@
  * A walk is one statement kept open between chunks; it is prepared for
  * the walk rather than kept in the handle's cache, and every step goes
  * through rl_sql_step, so tests can make any of them fail.
+ *
+ * And the writes of a refined graph: a review's list replaced and
+ * recorded in graph_changes, which labelling reads and empties.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +99,106 @@ void rl_store_lsa_walk_end(rl_vector_walk *w)
 		return;
 	sqlite3_finalize(w->s);
 	free(w);
+}
+
+/* ---- the graph's changes (a refinement's, for labelling) ---- */
+
+enum stmt_id {
+	S_ROW_DEL,
+	S_ROW_PUT,
+	S_CHANGE_PUT,
+	S_CHANGES_CLEAR,
+	S_CHANGES_ALL,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_ROW_DEL] = "DELETE FROM neighbours WHERE review_id = ?1",
+	[S_ROW_PUT] =
+		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
+		"similarity) VALUES (?1, ?2, ?3, ?4)",
+	[S_CHANGE_PUT] =
+		"INSERT OR IGNORE INTO graph_changes(review_id) VALUES (?1)",
+	[S_CHANGES_CLEAR] = "DELETE FROM graph_changes",
+	[S_CHANGES_ALL] = "SELECT review_id FROM graph_changes ORDER BY "
+			  "review_id",
+};
+
+_Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
+
+static sqlite3_stmt *stmt(rl_db *db, enum stmt_id id)
+{
+	return rl_sql_stmt(db, RL_SQL_GRAPH, id, stmt_sql[id]);
+}
+
+int rl_store_neighbours_replace(rl_db *db, int64_t review_id, uint32_t k,
+				const int64_t *nb, const float *sim)
+{
+	sqlite3_stmt *s = stmt(db, S_ROW_DEL);
+	if (s)
+		sqlite3_bind_int64(s, 1, review_id);
+	int rc = rl_sql_exec(db, s);
+	for (uint32_t j = 0; rc == RL_OK && j < k; j++) {
+		if (nb[j] < 0)
+			continue;
+		if (!(s = stmt(db, S_ROW_PUT)))
+			return RL_EDB;
+		sqlite3_bind_int64(s, 1, review_id);
+		sqlite3_bind_int(s, 2, (int)j + 1);
+		sqlite3_bind_int64(s, 3, nb[j]);
+		sqlite3_bind_double(s, 4, sim[j]);
+		rc = rl_sql_exec(db, s);
+	}
+	if (rc == RL_OK && (s = stmt(db, S_CHANGE_PUT)))
+		sqlite3_bind_int64(s, 1, review_id);
+	return rc == RL_OK ? rl_sql_exec(db, s) : rc;
+}
+
+int rl_store_graph_changes_clear(rl_db *db, const char *mode)
+{
+	int rc = rl_sql_exec(db, stmt(db, S_CHANGES_CLEAR));
+	return rc == RL_OK ? rl_store_setting_set(db, GRAPH_CHANGES_KEY, mode)
+			   : rc;
+}
+
+int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
+			   uint32_t *n)
+{
+	rl_buf b = { 0 };
+	*ids = NULL;
+	*n = 0;
+	int rc = rl_store_setting_get(db, GRAPH_CHANGES_KEY, &b);
+	*tracked = rc == RL_OK && !strcmp(b.data, "tracked");
+	rl_buf_free(&b);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
+	if (!*tracked)
+		return RL_OK;
+	sqlite3_stmt *s = stmt(db, S_CHANGES_ALL);
+	if (!s)
+		return RL_EDB;
+	size_t cap = 0;
+	int r;
+	rc = RL_OK;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			int64_t *p = realloc(*ids, cap * sizeof *p);
+			if (!p) {
+				rc = RL_ENOMEM;
+				break;
+			}
+			*ids = p;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc == RL_OK && r != SQLITE_DONE)
+		rc = RL_EDB;
+	if (rc != RL_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc;
 }

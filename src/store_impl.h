@@ -22,6 +22,7 @@ typedef enum rl_sql_part {
 	RL_SQL_LABELS,		/* store_labels.c */
 	RL_SQL_MODELS,		/* store_models.c */
 	RL_SQL_READ,		/* store_read.c */
+	RL_SQL_GRAPH,		/* store_graph.c */
 	RL_SQL_PARTS
 } rl_sql_part;
 

@@ -263,16 +263,17 @@ static void teardown(void)
 	tu_teardown();
 }
 
-/* n reviews of 6 words, each from one of 8 topics' 12 words, and
- * vectors with 16 LSA dimensions. */
-static void make_store(uint32_t n)
+/* Reviews first .. first + n - 1 of 6 words, each from one of 8
+ * topics' 12 words, and vectors with 16 LSA dimensions (fitted when
+ * first is 0, the fit kept after). */
+static void add_reviews(uint32_t first, uint32_t n)
 {
 	size_t cap = (size_t)n * 64 + 32, len = 0;
 	char *tsv = malloc(cap);
 	ck_assert_ptr_nonnull(tsv);
 	len += (size_t)snprintf(tsv, cap, "id\ttext\n");
-	uint64_t s = 11;
-	for (uint32_t i = 0; i < n; i++) {
+	uint64_t s = 11 + first;
+	for (uint32_t i = first; i < first + n; i++) {
 		uint32_t topic = i % 8;
 		len += (size_t)snprintf(tsv + len, cap - len, "r%u\t", i);
 		for (int w = 0; w < 6; w++)
@@ -290,6 +291,11 @@ static void make_store(uint32_t n)
 	vo.dim = 16;
 	vo.ngram_max = 1;
 	ck_assert_int_eq(rl_vectorize(db, &vo, NULL), RL_OK);
+}
+
+static void make_store(uint32_t n)
+{
+	add_reviews(0, n);
 }
 
 static void compact_opts(rl_graph_opts *o)
@@ -411,6 +417,129 @@ START_TEST(stage_compact_cancel)
 }
 END_TEST
 
+/* The stored graph as rows of the LSA vectors' order, and those vectors
+ * (the caller frees both with *vs). */
+static int32_t *stored_graph(rl_vector_set *vs, uint32_t k)
+{
+	ck_assert_int_eq(rl_store_vectors_load(db, RL_VECTORS_LSA, vs),
+			 RL_OK);
+	int32_t *nbr = malloc((size_t)vs->n * k * sizeof *nbr);
+	uint64_t found;
+	ck_assert_ptr_nonnull(nbr);
+	ck_assert_int_eq(rl_store_neighbours_load(db, vs->review_ids, vs->n,
+						  k, nbr, NULL, &found),
+			 RL_OK);
+	return nbr;
+}
+
+START_TEST(stage_refine_after_adding)
+{
+	/* 2000 reviews and a graph; 20 added: the graph is refined from
+	 * them (a cancel at each call in turn leaves the store as it
+	 * was), the rows it did not write again keep their lists, the
+	 * rows it did are in graph_changes with the new ones, the
+	 * neighbour count labelling chose stays, and recall@10 against
+	 * brute force is within 0.01 of a search from scratch's. */
+	uint32_t n0 = 2000, n = 2020, k = 10;
+	make_store(n0);
+	rl_graph_opts o;
+	rl_graph_opts_init(&o);
+	o.vectors = RL_VECTORS_LSA;
+	o.exact_below = 0;
+	o.recall_sample = 0;
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.changed, 0);
+	ck_assert_int_eq(rl_store_neighbours_set(db, 5), RL_OK);
+	ck_assert_int_eq(rl_store_graph_changes_clear(db, "tracked"), RL_OK);
+	rl_vector_set v0;
+	int32_t *g0 = stored_graph(&v0, k);
+	add_reviews(n0, n - n0);
+	char *before = tu_digest(db_path);
+	int at, calls = 0;
+	for (at = 1; at <= 100000; at++) {
+		stopper s = { 0, at };
+		o.progress = stop_at;
+		o.ctx = &s;
+		int rc = rl_graph(db, &o, &st);
+		if (rc == RL_OK) {
+			calls = s.calls;
+			break;
+		}
+		ck_assert_int_eq(rc, RL_ECANCELED);
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	ck_assert_int_ge(calls, 3);
+	ck_assert_int_eq(st.incremental, 1);
+	ck_assert_uint_ge(st.changed, n - n0);
+	ck_assert_uint_lt(st.changed, n0 / 4);
+	ck_assert_uint_eq(st.edges, (uint64_t)n * k);
+	uint32_t kept = 0;
+	ck_assert_int_eq(rl_store_neighbours_get(db, &kept), RL_OK);
+	ck_assert_uint_eq(kept, 5);
+
+	rl_vector_set vs;
+	int32_t *g = stored_graph(&vs, k);
+	ck_assert_uint_eq(vs.n, n);
+	int tracked;
+	int64_t *ch;
+	uint32_t n_ch;
+	ck_assert_int_eq(rl_store_graph_changes(db, &tracked, &ch, &n_ch),
+			 RL_OK);
+	ck_assert_int_eq(tracked, 1);
+	ck_assert_uint_eq(n_ch, st.changed);
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int in = c < n_ch && ch[c] == vs.review_ids[i];
+		c += in;
+		if (i >= n0) {
+			ck_assert_msg(in, "new row %u not recorded", i);
+			continue;
+		}
+		/* (the first n0 rows are the same reviews, in order) */
+		ck_assert_int_eq(vs.review_ids[i], v0.review_ids[i]);
+		int same = !memcmp(g + (size_t)i * k, g0 + (size_t)i * k,
+				   k * sizeof *g);
+		ck_assert_int_eq(same, !in);
+	}
+	ck_assert_uint_eq(c, n_ch);
+
+	rl_vecs f = { .n = n, .dim = vs.dim, .dense = vs.dense };
+	rl_knn_opts ko = { .k = k, .threads = 2, .seed = (uint64_t)o.seed,
+			   .max_iters = (uint32_t)o.max_iters, .delta = 0.001,
+			   .pool = 4 * k };
+	int32_t *fresh = malloc((size_t)n * k * sizeof *fresh);
+	float *sim = malloc((size_t)n * k * sizeof *sim);
+	ck_assert(fresh && sim);
+	ck_assert_int_eq(rl_knn(&f, &ko, fresh, sim), RL_OK);
+	double rr, rf;
+	ck_assert_int_eq(rl_knn_recall(&f, k, g, n, 1, 2, &rr, NULL), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&f, k, fresh, n, 1, 2, &rf, NULL),
+			 RL_OK);
+	ck_assert_msg(rr >= rf - 0.01, "refined %f, from scratch %f", rr, rf);
+
+	/* A graph built afresh (another k) is no refinement: every review
+	 * counts as changed. */
+	o.progress = NULL;
+	o.k = 8;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	free(ch);
+	ck_assert_int_eq(rl_store_graph_changes(db, &tracked, &ch, &n_ch),
+			 RL_OK);
+	ck_assert_int_eq(tracked, 0);
+	ck_assert_ptr_null(ch);
+	free(g0);
+	free(g);
+	free(fresh);
+	free(sim);
+	rl_vector_set_free(&v0);
+	rl_vector_set_free(&vs);
+	free(before);
+}
+END_TEST
+
 START_TEST(stage_compact_store_failures)
 {
 	/* Each SQLite step failing in turn: RL_EDB and the store as it
@@ -453,6 +582,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_compact_graph);
 	tcase_add_test(tc, stage_compact_cancel);
 	tcase_add_test(tc, stage_compact_store_failures);
+	tcase_add_test(tc, stage_refine_after_adding);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -198,6 +198,9 @@ void cli_print_graph(const rl_graph_stats *s, int k, double sec)
 	if (!s->exact && s->recall >= 0)
 		snprintf(recall, sizeof recall, ", recall@%d %.3f (sampled)",
 			 k, s->recall);
+	else if (s->changed)
+		snprintf(recall, sizeof recall, " from the new reviews, %llu "
+			 "lists changed", (unsigned long long)s->changed);
 	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
 	       "(%.2f s)\n", (unsigned long long)s->reviews,
 	       (unsigned long long)s->edges, s->vectors,
