@@ -1167,6 +1167,17 @@ struct rl_run_report {
 	 * the choices and the labelling were skipped, and the store's labels
 	 * and model are those of that run. */
 	int up_to_date;
+	/* The hand labels, rules, fits and options were those the stored
+	 * choice rests on (made at `reused_when`, UTC), on a corpus grown
+	 * by at most a quarter since: its way of labelling, classifier,
+	 * neighbours, class shares and calibration were taken without
+	 * propagating and cross-validating again (eval NULL). With the
+	 * model, new_only: only the reviews without a label (the new ones)
+	 * were labelled, by the stored model; else all, as chosen. Added
+	 * after 0.4.0. */
+	int reused;
+	char reused_when[32];
+	int new_only;
 };
 
 /* The whole job that exists, each stage redoing only what its changed

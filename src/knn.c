@@ -958,14 +958,20 @@ static void leaf_part(void *ctx, int t, int nt)
 			e++;
 		uint32_t m = e - a, mp = round_pw(m);
 		const uint32_t *g = perm + a;
+		/* Refining, a leaf of old rows only has nothing new. */
+		int any = !d->isnew;
+		for (uint32_t i = 0; !any && i < m; i++)
+			any = d->isnew[g[i]];
+		if (!any)
+			continue;
 		block_sims(d->v, d->mf, g, m, m, d->panel[t], d->deq[t],
 			   d->out[t]);
 		for (uint32_t i = 0; i < m; i++)
 			for (uint32_t j = 0; j < m; j++)
-				if (j != i)
+				if (j != i && !both_old(d, g[i], g[j]))
 					pool_insert(d->ids + (size_t)g[i] * K,
 						    d->ps + (size_t)g[i] * K,
-						    K, g[j],
+						    pool_len(d, g[i]), g[j],
 						    to_psim(d->out[t][
 							(size_t)i * mp + j]));
 	}
@@ -1018,11 +1024,12 @@ static void seed_part(void *ctx, int t, int nt)
 					g[m++] = y;
 			}
 		}
-		/* An old row's list is known to every row it names: nothing
-		 * in it is news to a join. */
+		/* An old row's list is known to every old row it names:
+		 * only the new rows the forest put in are news to a join. */
 		if (d->isnew && !d->isnew[r])
 			for (uint32_t i = 0; i < L && ids[i] != HOLE; i++)
-				ids[i] &= ~FLAGS;
+				if (!d->isnew[ids[i] & ~FLAGS])
+					ids[i] &= ~FLAGS;
 	}
 }
 
@@ -1319,12 +1326,7 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	 * first n row visits, as progress goes: each group of trees a
 	 * share of two thirds, the seeding the rest. */
 	d.total = ((uint64_t)o->max_iters + 1) * d.n;
-	/* Refining, the old rows' lists are the start and the new rows
-	 * find their way from random rows through them. */
-	uint32_t n_groups = d.isnew ? 0 : (N_TREES + d.group - 1) / d.group;
-	if (d.isnew)
-		for (uint32_t q = 0; q < d.n; q++)
-			d.order[q] = q;
+	uint32_t n_groups = (N_TREES + d.group - 1) / d.group;
 	for (uint32_t gi = 0; gi < n_groups; gi++) {
 		d.tree0 = gi * d.group;
 		uint32_t in = N_TREES - d.tree0 < d.group ? N_TREES - d.tree0

@@ -281,11 +281,56 @@ static void step_done(const rl_run_opts *o, rl_run_report *r, rl_run_step s,
 		o->step(o->ctx, s, r);
 }
 
+/* A choice is reused while the corpus grows by at most a
+ * 1 / REUSE_GROWTH share of what it was when the choice was made. */
+#define REUSE_GROWTH 4
+
+/* Labels with the stored choice c, taken as it is: only the reviews
+ * without a label with the stored model when it labels with the model,
+ * else every review as chosen. */
+static int reuse_choice(rl_db *db, const rl_run_opts *o, rl_run_report *r,
+			const rl_choice *c)
+{
+	rl_eval_opts eo = o->train;
+	eo.prop = o->prop;
+	eo.model = c->model;
+	eo.prop.neighbours = c->neighbours;
+	eo.prop.class_prior = c->class_prior;
+	eo.prop.progress = NULL;
+	eo.temperature = c->temperature;
+	eo.label_temperature = c->label_temperature;
+	eo.save = 0;
+	eo.progress = o->progress;
+	eo.ctx = o->ctx;
+	r->reused = 1;
+	snprintf(r->reused_when, sizeof r->reused_when, "%s", c->when);
+	r->method = c->method;
+	r->model = c->model;
+	r->neighbours = c->neighbours;
+	r->class_prior = c->class_prior;
+	r->temperature = c->temperature;
+	double t0 = now();
+	int rc = RL_OK, done = 0;
+	if (c->method == RL_METHOD_MODEL &&
+	    (rc = rl_label_new(db, &eo, &r->labelled, &done)) != RL_OK)
+		return rc;
+	r->new_only = done;
+	if (!done &&
+	    (rc = rl_label_with(db, c->method, &eo, &r->labelled)) != RL_OK)
+		return rc;
+	r->model_stored = !done && (c->method == RL_METHOD_MODEL ||
+				    c->method == RL_METHOD_BLEND);
+	step_done(o, r, RL_STEP_LABEL, t0);
+	return RL_OK;
+}
+
 /* Chooses how to label by cross-validation and labels with it, or, when
  * the hand labels are too few to cross-validate, keeps propagation's
- * labels and stores a model for predict. */
+ * labels and stores a model for predict. The choice is stored, with
+ * inputs (rl_choice_inputs), for the runs after. */
 static int choose_and_label(rl_db *db, const rl_run_opts *o,
-			    rl_run_report *r)
+			    rl_run_report *r, const char *inputs,
+			    uint64_t reviews)
 {
 	rl_eval_opts eo = o->train;
 	eo.prop = o->prop;
@@ -362,7 +407,18 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 		return rc;
 	r->model_stored = 1;
 	step_done(o, r, RL_STEP_LABEL, t0);
-	return RL_OK;
+	if (rl_db_multi_label(db))
+		return RL_OK;
+	rl_choice c = {
+		.method = er->best, .model = eo.model,
+		.neighbours = eo.prop.neighbours,
+		.class_prior = eo.prop.class_prior,
+		.temperature = er->temperature,
+		.label_temperature = er->method_temperature[er->best],
+		.reviews = reviews,
+	};
+	snprintf(c.inputs, sizeof c.inputs, "%s", inputs);
+	return rl_choice_save(db, &c);
 }
 
 int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
@@ -394,6 +450,25 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 		return rc;
 	if (stats.reviews == 0)
 		return rl_fail(db, RL_EEMPTY, "no reviews");
+	/* A store labelled by a revlab that kept no choice, as it was
+	 * labelled: the choice that labelling made is taken up. */
+	char inputs[17], digest[17];
+	rl_choice c;
+	int same = 0, adopted;
+	if (!rl_db_multi_label(db) &&
+	    (rc = rl_choice_load(db, &c)) == RL_ENOTFOUND) {
+		if ((rc = rl_labelling_digest(db, &o->prop, &o->train,
+					      digest)) != RL_OK ||
+		    (rc = rl_labelling_digest_same(db, digest, &same)) !=
+		    RL_OK ||
+		    (same && ((rc = rl_choice_inputs(db, &o->prop, &o->train,
+						     inputs)) != RL_OK ||
+			      (rc = rl_choice_adopt(db, inputs, &adopted)) !=
+			      RL_OK)))
+			return rc;
+	} else if (rc != RL_OK && !rl_db_multi_label(db)) {
+		return rc;
+	}
 	rl_tokenize_opts tok = o->tok;
 	rl_vectorize_opts vec = o->vec;
 	rl_graph_opts graph = o->graph;
@@ -424,21 +499,38 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 	/* Nothing changed since the last labelling: nothing to do (a run
 	 * repeated propagation, the cross-validation and the labelling, and
 	 * stored one more model, every time). */
-	char digest[17];
-	int same = 0;
+	same = 0;
 	if ((rc = rl_labelling_digest(db, &o->prop, &o->train, digest)) !=
 	    RL_OK ||
-	    (rc = rl_labelling_digest_same(db, digest, &same)) != RL_OK)
+	    (rc = rl_labelling_digest_same(db, digest, &same)) != RL_OK ||
+	    (rc = rl_choice_inputs(db, &o->prop, &o->train, inputs)) != RL_OK)
 		return rc;
 	if (same) {
 		r->up_to_date = 1;
 		return RL_OK;
 	}
+	/* Hand labels, rules, fits and options as when the stored choice
+	 * was made, on a corpus not grown too far: the choice stands (a
+	 * cross-validation on the same hand labels would score nearly the
+	 * same), and propagation runs only inside labelling, if at all. */
+	int reuse = 0;
+	if (!rl_db_multi_label(db)) {
+		rc = rl_choice_load(db, &c);
+		if (rc != RL_OK && rc != RL_ENOTFOUND)
+			return rc;
+		reuse = rc == RL_OK && !strcmp(c.inputs, inputs) &&
+			stats.reviews <= c.reviews + c.reviews / REUSE_GROWTH;
+	}
+	if (reuse) {
+		if ((rc = reuse_choice(db, o, r, &c)) != RL_OK)
+			return rc;
+		return rl_labelling_digest_save(db, digest);
+	}
 	t0 = now();
 	if ((rc = rl_propagate(db, &prop, &r->propagate)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_PROPAGATE, t0);
-	if ((rc = choose_and_label(db, o, r)) != RL_OK)
+	if ((rc = choose_and_label(db, o, r, inputs, stats.reviews)) != RL_OK)
 		return rc;
 	return rl_labelling_digest_save(db, digest);
 }

@@ -114,6 +114,49 @@ int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
 		   int only_model, uint32_t cap, uint32_t batch,
 		   uint64_t *labelled);
 
+/* ---- run's choice, kept for the next run (stage_label.c) ---- */
+
+/* What `run` chose by cross-validation, and what it rests on. */
+typedef struct rl_choice {
+	char inputs[17];	/* rl_choice_inputs when it was made */
+	rl_method method;	/* the way of labelling */
+	rl_classifier model;	/* the classifier (never auto or choose) */
+	int neighbours;		/* propagation's, as used */
+	rl_prior class_prior;	/* as used */
+	double temperature;	/* the model's calibration */
+	double label_temperature;	/* the way of labelling's */
+	uint64_t reviews;	/* the corpus's size then */
+	char when[32];		/* UTC, ISO 8601 */
+} rl_choice;
+
+/* What a choice rests on, as 16 hex digits (out[17]): the hand and
+ * cluster-named labels, the labels, the rules, the fits of tokenizer,
+ * vectors and graph (rl_store_labelling_inputs without the corpus), the
+ * options' parameters and the library's version. */
+int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
+		     const rl_eval_opts *train, char *out);
+/* Stores c (its `when` set to now) in a short transaction of its own. */
+int rl_choice_save(rl_db *db, rl_choice *c);
+/* The stored choice; RL_ENOTFOUND when there is none. */
+int rl_choice_load(rl_db *db, rl_choice *c);
+/* A store labelled by a revlab that kept no choice, and exactly as it
+ * was labelled: the choice read from the last evaluation (when it
+ * labelled with the model, whose calibration it holds) and the
+ * neighbour count and class shares labelling recorded, with `inputs`,
+ * stored. *adopted 0 when that cannot be told. */
+int rl_choice_adopt(rl_db *db, const char *inputs, int *adopted);
+
+/* Labels the reviews that have no label yet (with vectors) with the
+ * newest stored model, as rl_label_with labels with the model but
+ * without training, at the model's own calibration (as `predict` with
+ * it gives): each review's scores, assignment and the model's
+ * prediction, in one transaction; the rest stay as they are, and
+ * graph_changes is emptied. *done 0 (and the store untouched) when the
+ * newest model is not one of o's classifier on the current fit and
+ * labels (single-label only): the caller labels in full instead. */
+int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
+		 int *done);
+
 /* rl_eval on a sample of at most about cap reviews (0: the whole
  * corpus); rl_eval is this at RL_CV_REVIEWS. */
 int rl_eval_sampled(rl_db *db, const rl_eval_opts *o, uint32_t cap,

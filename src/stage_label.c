@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lexicon.h"
 #include "rules.h"
 #include "stage.h"
 #include "store.h"
@@ -503,7 +505,10 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	    (!(Pm = malloc(((size_t)batch * L + 1) * sizeof *Pm)) ||
 	     !(Pb = malloc(((size_t)batch * L + 1) * sizeof *Pb))))
 		goto end;
-	if (!only_model && (rc = rl_store_scores_clear(db)) != RL_OK)
+	/* Every review labelled: the graph's changes are all taken in. */
+	if (!only_model && ((rc = rl_store_scores_clear(db)) != RL_OK ||
+			    (rc = rl_store_graph_changes_clear(db, "tracked"))
+			    != RL_OK))
 		goto end;
 	/* The neighbour count and class shares labelling used stay the
 	 * defaults of the stages after it (propagate, next, suspects,
@@ -636,4 +641,263 @@ int rl_train(rl_db *db, const rl_eval_opts *o)
 	uint64_t n;
 	return label_with(db, RL_METHOD_MODEL, o, &n, 1,
 			  RL_LABEL_TRAIN_REVIEWS, RL_LABEL_BATCH);
+}
+
+/* ---- run's choice, kept for the next run ---- */
+
+#define CHOICE_KEY "run_choice"
+
+int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
+		     const rl_eval_opts *train, char *out)
+{
+	rl_buf b = { 0 };
+	/* The thread counts change no result. */
+	rl_propagate_opts p = *prop;
+	rl_eval_opts t = *train;
+	p.threads = t.threads = 1;
+	int rc = rl_store_labelling_inputs(db, &b);
+	/* The corpus comes first, up to the first ';': left out, so that
+	 * reviews added keep the choice. */
+	const char *semi = rc == RL_OK ? memchr(b.data, ';', b.len) : NULL;
+	size_t skip = semi ? (size_t)(semi - b.data) + 1 : 0;
+	if (rc == RL_OK)
+		rc = rl_params_json(rl_propagate_params, rl_propagate_nparams,
+				    &p, &b);
+	if (rc == RL_OK)
+		rc = rl_params_json(rl_train_params, rl_train_nparams, &t, &b);
+	if (rc == RL_OK)
+		rc = rl_buf_append(&b, RL_VERSION, strlen(RL_VERSION));
+	if (rc == RL_OK)
+		snprintf(out, 17, "%016llx", (unsigned long long)
+			 rl_fnv1a64(RL_FNV_OFFSET, b.data + skip,
+				    b.len - skip));
+	rl_buf_free(&b);
+	return rc;
+}
+
+int rl_choice_save(rl_db *db, rl_choice *c)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(c->when, sizeof c->when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char text[256];
+	snprintf(text, sizeof text, "1 %s %d %d %d %d %.17g %.17g %llu %s",
+		 c->inputs, (int)c->method, (int)c->model, c->neighbours,
+		 (int)c->class_prior, c->temperature, c->label_temperature,
+		 (unsigned long long)c->reviews, c->when);
+	rl_stage st;
+	int rc = rl_stage_begin(db, NULL, NULL, &st);
+	if (rc != RL_OK)
+		return rc;
+	rc = rl_store_setting_set(db, CHOICE_KEY, text);
+	return rl_stage_end(db, &st, rc, NULL);
+}
+
+int rl_choice_load(rl_db *db, rl_choice *c)
+{
+	rl_buf b = { 0 };
+	memset(c, 0, sizeof *c);
+	int rc = rl_store_setting_get(db, CHOICE_KEY, &b);
+	if (rc == RL_OK) {
+		int method, model, prior;
+		unsigned long long reviews;
+		if (sscanf(b.data, "1 %16s %d %d %d %d %lg %lg %llu %31s",
+			   c->inputs, &method, &model, &c->neighbours, &prior,
+			   &c->temperature, &c->label_temperature, &reviews,
+			   c->when) != 9 ||
+		    method < 0 || method >= RL_METHOD_CANDIDATES ||
+		    model < 0 || model > RL_CLASSIFIER_POOL ||
+		    model == RL_CLASSIFIER_AUTO ||
+		    prior < 0 || prior > RL_PRIOR_NONE) {
+			/* Not one this revlab wrote: none. */
+			rc = RL_ENOTFOUND;
+		} else {
+			c->method = (rl_method)method;
+			c->model = (rl_classifier)model;
+			c->class_prior = (rl_prior)prior;
+			c->reviews = reviews;
+		}
+	}
+	rl_buf_free(&b);
+	return rc;
+}
+
+/* The text after "key": in the JSON object text (a flat look-up: the
+ * keys read here occur once, at the top level), or NULL. */
+static const char *json_after(const char *text, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(text, pat);
+	return p ? p + strlen(pat) : NULL;
+}
+
+int rl_choice_adopt(rl_db *db, const char *inputs, int *adopted)
+{
+	rl_buf created = { 0 }, result = { 0 };
+	int64_t id = 0;
+	rl_choice c;
+	uint32_t k = 0;
+	rl_prior prior = RL_PRIOR_AUTO;
+	*adopted = 0;
+	memset(&c, 0, sizeof c);
+	int rc = rl_store_eval_last(db, &id, &created, &result);
+	if (rc == RL_ENOTFOUND) {
+		rc = RL_OK;
+		goto out;
+	}
+	if (rc != RL_OK)
+		goto out;
+	const char *best = json_after(result.data, "best");
+	const char *model = json_after(result.data, "model");
+	const char *temp = json_after(result.data, "model_temperature");
+	const char *n = json_after(result.data, "reviews");
+	/* Only a choice of the model: the eval holds its calibration, not
+	 * the other ways'. */
+	if (!best || strncmp(best, "\"model\"", 7) || !model || !temp ||
+	    json_after(result.data, "multi"))
+		goto out;
+	c.method = RL_METHOD_MODEL;
+	c.model = RL_CLASSIFIER_AUTO;
+	for (int m = 0; m <= RL_CLASSIFIER_POOL; m++) {
+		const char *name = rl_classifier_name((rl_classifier)m);
+		size_t len = strlen(name);
+		if (m != RL_CLASSIFIER_AUTO && model[0] == '"' &&
+		    !strncmp(model + 1, name, len) && model[len + 1] == '"')
+			c.model = (rl_classifier)m;
+	}
+	c.temperature = strtod(temp, NULL);
+	c.label_temperature = 1;
+	c.reviews = n ? strtoull(n, NULL, 10) : 0;
+	if (c.model == RL_CLASSIFIER_AUTO || !(c.temperature > 0))
+		goto out;
+	if ((rc = rl_store_neighbours_get(db, &k)) != RL_OK &&
+	    rc != RL_ENOTFOUND)
+		goto out;
+	if ((rc = rl_store_prior_get(db, &prior)) != RL_OK &&
+	    rc != RL_ENOTFOUND)
+		goto out;
+	rc = RL_OK;
+	c.neighbours = (int)k;
+	c.class_prior = prior == RL_PRIOR_AUTO ? RL_PRIOR_SEEDS : prior;
+	snprintf(c.inputs, sizeof c.inputs, "%s", inputs);
+	if ((rc = rl_choice_save(db, &c)) == RL_OK)
+		*adopted = 1;
+out:
+	rl_buf_free(&created);
+	rl_buf_free(&result);
+	return rc;
+}
+
+int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
+		 int *done)
+{
+	rl_evidence ev, sub;
+	rl_stored_model sm;
+	rl_buf fit = { 0 };
+	rl_csr Xb = { 0 };
+	int64_t *ids = NULL;
+	uint8_t *keep = NULL;
+	double *Pm = NULL;
+	uint32_t m = 0, nf = 0, dim = 0, batch = RL_LABEL_BATCH;
+	rl_stage st;
+	char counts[96] = "{}";
+	int rc;
+	memset(&ev, 0, sizeof ev);
+	memset(&sub, 0, sizeof sub);
+	memset(&sm, 0, sizeof sm);
+	*labelled = 0;
+	*done = 0;
+	rl_clear_error(db);
+	if (rl_db_multi_label(db))
+		return RL_OK;
+	rl_eval_opts clf = *o;
+	clf.model = rl_classifier_default(db, clf.model);
+	char pj[160];
+	snprintf(pj, sizeof pj, "{\"method\":\"model\",\"model\":\"%s\","
+		 "\"new_only\":true}", rl_classifier_name(clf.model));
+	if ((rc = rl_stage_begin(db, "label", pj, &st)) != RL_OK)
+		goto out;
+	rc = rl_store_model_get(db, 0, &sm);
+	if (rc == RL_ENOTFOUND) {
+		rc = RL_OK;
+		goto end;
+	}
+	if (rc != RL_OK ||
+	    (rc = rl_store_setting_get(db, "vectorize_fit", &fit)) != RL_OK ||
+	    (rc = rl_features_shape(db, &nf, &dim)) != RL_OK ||
+	    (rc = rl_evidence_load_no_graph(db, &ev)) != RL_OK)
+		goto end;
+	/* The model labelling stored with this choice: its classifier, on
+	 * these features and labels. */
+	int fits = !sm.thresholds && sm.n_cols == nf + dim &&
+		   !strcmp(sm.kind.data, rl_classifier_name(clf.model)) &&
+		   !strcmp(sm.fit.data, fit.data) && sm.n_labels == ev.L &&
+		   sm.n_weights == ((size_t)sm.n_cols + 1) * ev.L;
+	for (uint32_t l = 0; fits && l < ev.L; l++)
+		fits = !strcmp(sm.labels[l], ev.label_names[l]);
+	if (!fits)
+		goto end;
+	/* As `predict` with the stored model gives them. */
+	clf.temperature = sm.temperature;
+	if ((rc = rl_store_unlabelled_ids(db, &ids, &m)) != RL_OK)
+		goto end;
+	rc = RL_ENOMEM;
+	keep = calloc((size_t)ev.n + 1, 1);
+	Pm = malloc(((size_t)batch * ev.L + 1) * sizeof *Pm);
+	if (!keep || !Pm)
+		goto end;
+	for (uint32_t j = 0; j < m; j++) {
+		int64_t i = rl_find_id(ev.review_ids, ev.n, ids[j]);
+		if (i >= 0)
+			keep[i] = 1;
+	}
+	if ((rc = rl_evidence_subset(&ev, keep, &sub)) != RL_OK)
+		goto end;
+	uint32_t L = ev.L;
+	for (uint32_t s = 0; s < sub.n && rc == RL_OK; s += batch) {
+		uint32_t b = sub.n - s < batch ? sub.n - s : batch;
+		rl_evidence w = rows_of(&sub, s, b);
+		if ((rc = rl_store_features_rows(db, w.review_ids, b, nf, dim,
+						 &Xb)) != RL_OK)
+			goto end;
+		rl_method_predict(&w, &Xb, sm.weights, &clf, Pm);
+		rl_csr_free(&Xb);
+		for (uint32_t r = 0; r < b && rc == RL_OK; r++) {
+			const double *p = Pm + (size_t)r * L;
+			if (r == 0 || (s + r) % 4096 == 0)
+				rc = rl_progress_call(db, o->progress, o->ctx,
+						      "write", s + r, sub.n);
+			if (rc == RL_OK)
+				rc = write_row(db, &sub, s + r,
+					       RL_METHOD_MODEL, p, p, p,
+					       sm.id, st.run_id, 0, labelled);
+		}
+	}
+	if (rc == RL_OK)
+		rc = rl_store_graph_changes_clear(db, "tracked");
+	if (rc == RL_OK)
+		*done = 1;
+	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld,"
+		 "\"new_only\":1}", (unsigned long long)*labelled,
+		 (long long)sm.id);
+end:
+	rc = rl_stage_end(db, &st, rc, counts);
+	if (rc != RL_OK) {
+		*labelled = 0;
+		*done = 0;
+	}
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_evidence_free(&ev);
+	rl_evidence_free(&sub);
+	rl_stored_model_free(&sm);
+	rl_buf_free(&fit);
+	rl_csr_free(&Xb);
+	free(ids);
+	free(keep);
+	free(Pm);
+	return rc;
 }

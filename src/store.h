@@ -316,6 +316,9 @@ int rl_store_graph_changes_clear(rl_db *db, const char *mode);
  * ascending order, into *ids [*n] (the caller frees); else *ids NULL. */
 int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
 			   uint32_t *n);
+/* The reviews with vectors but no assignment (added since the last
+ * labelling), ascending, into *ids [*n] (the caller frees). */
+int rl_store_unlabelled_ids(rl_db *db, int64_t **ids, uint32_t *n);
 
 /* ==== store_labels.c: labels, seeds, rules, assignments, clusters ==== */
 

@@ -109,6 +109,7 @@ enum stmt_id {
 	S_CHANGE_PUT,
 	S_CHANGES_CLEAR,
 	S_CHANGES_ALL,
+	S_UNLABELLED,
 	S_COUNT
 };
 
@@ -122,6 +123,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CHANGES_CLEAR] = "DELETE FROM graph_changes",
 	[S_CHANGES_ALL] = "SELECT review_id FROM graph_changes ORDER BY "
 			  "review_id",
+	[S_UNLABELLED] =
+		"SELECT r.id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM "
+		"assignments a WHERE a.review_id = r.id) AND EXISTS (SELECT 1 "
+		"FROM vectors v WHERE v.review_id = r.id) ORDER BY r.id",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -161,25 +166,15 @@ int rl_store_graph_changes_clear(rl_db *db, const char *mode)
 			   : rc;
 }
 
-int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
-			   uint32_t *n)
+/* The ids s selects, into *ids [*n] (the caller frees). */
+static int ids_of(rl_db *db, sqlite3_stmt *s, int64_t **ids, uint32_t *n)
 {
-	rl_buf b = { 0 };
+	size_t cap = 0;
+	int r, rc = RL_OK;
 	*ids = NULL;
 	*n = 0;
-	int rc = rl_store_setting_get(db, GRAPH_CHANGES_KEY, &b);
-	*tracked = rc == RL_OK && !strcmp(b.data, "tracked");
-	rl_buf_free(&b);
-	if (rc != RL_OK && rc != RL_ENOTFOUND)
-		return rc;
-	if (!*tracked)
-		return RL_OK;
-	sqlite3_stmt *s = stmt(db, S_CHANGES_ALL);
 	if (!s)
 		return RL_EDB;
-	size_t cap = 0;
-	int r;
-	rc = RL_OK;
 	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 1024;
@@ -201,4 +196,25 @@ int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
 		*n = 0;
 	}
 	return rc;
+}
+
+int rl_store_unlabelled_ids(rl_db *db, int64_t **ids, uint32_t *n)
+{
+	return ids_of(db, stmt(db, S_UNLABELLED), ids, n);
+}
+
+int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
+			   uint32_t *n)
+{
+	rl_buf b = { 0 };
+	*ids = NULL;
+	*n = 0;
+	int rc = rl_store_setting_get(db, GRAPH_CHANGES_KEY, &b);
+	*tracked = rc == RL_OK && !strcmp(b.data, "tracked");
+	rl_buf_free(&b);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		return rc;
+	if (!*tracked)
+		return RL_OK;
+	return ids_of(db, stmt(db, S_CHANGES_ALL), ids, n);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stage.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -647,6 +648,309 @@ START_TEST(cancel_each_stage)
 }
 END_TEST
 
+/* The example's reviews split in two files: its header, the
+ * hand-labelled reviews and the first others up to `first` reviews in
+ * first.tsv, the rest in rest.tsv; *n_rest counts the rest. */
+static void split_example(size_t first, const char **a, const char **b,
+			  size_t *n_rest)
+{
+	char p[512], line[4096], seeds[64][64];
+	size_t n_seeds = 0, in_first = 0;
+	example_path(p, sizeof p, "seeds.tsv");
+	FILE *f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	while (n_seeds < 64 && fgets(line, sizeof line, f)) {
+		*strchr(line, '\t') = 0;
+		snprintf(seeds[n_seeds++], sizeof seeds[0], "%.60s\t", line);
+	}
+	fclose(f);
+	example_path(p, sizeof p, "reviews.tsv");
+	char *one = NULL, *two = NULL;
+	size_t l1 = 0, l2 = 0;
+	FILE *o1 = open_memstream(&one, &l1), *o2 = open_memstream(&two, &l2);
+	ck_assert(o1 && o2 && (f = fopen(p, "r")));
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	fputs(line, o1);
+	fputs(line, o2);
+	*n_rest = 0;
+	/* two passes: the hand-labelled reviews first */
+	for (int pass = 0; pass < 2; pass++) {
+		rewind(f);
+		ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+		while (fgets(line, sizeof line, f)) {
+			int seeded = 0;
+			for (size_t i = 0; i < n_seeds; i++)
+				seeded |= !strncmp(line, seeds[i],
+						   strlen(seeds[i]));
+			if (seeded != !pass)
+				continue;
+			if (seeded || in_first < first) {
+				fputs(line, o1);
+				in_first++;
+			} else {
+				fputs(line, o2);
+				(*n_rest)++;
+			}
+		}
+	}
+	fclose(f);
+	fclose(o1);
+	fclose(o2);
+	*a = tu_write("first.tsv", one, 0);
+	*b = tu_write("rest.tsv", two, 0);
+	free(one);
+	free(two);
+}
+
+static void seeds_and_rules(rl_db *d)
+{
+	char p[512];
+	example_path(p, sizeof p, "seeds.tsv");
+	ck_assert_int_eq(rl_seed_file(d, p, NULL), RL_OK);
+	rl_rules_opts ro = { .create_labels = 1 };
+	example_path(p, sizeof p, "rules.txt");
+	ck_assert_int_eq(rl_rules_load(d, p, &ro, NULL), RL_OK);
+}
+
+/* The label of each review of a store, by external id: "id label\n"
+ * lines, in id order. */
+static char *labels_by_ext(const char *path, const char *where)
+{
+	char sql[4096 + 512];
+	snprintf(sql, sizeof sql, "SELECT group_concat(ext_id || ' ' || "
+		 "name, char(10)) FROM (SELECT r.ext_id, l.name FROM "
+		 "assignments a JOIN reviews r ON r.id = a.review_id JOIN "
+		 "labels l ON l.id = a.label_id WHERE %s ORDER BY r.ext_id)",
+		 where);
+	return tu_text(path, sql);
+}
+
+START_TEST(reuse_after_adding_reviews)
+{
+	/* 250 of the example's reviews labelled by run, then the other
+	 * 50 added (a fifth more): run reuses the choice (the model), and
+	 * labels the new reviews about as a run from scratch on all 300
+	 * does: 40 of the 50 the same, and 36 of 50 right against the
+	 * example's gold labels either way (the stored model was trained
+	 * on 250 reviews' propagation from 20 hand labels, the other on
+	 * 300's; a label of these reviews is often a close call). */
+	const char *p1, *p2;
+	size_t n_rest;
+	split_example(250, &p1, &p2, &n_rest);
+	ck_assert_uint_eq(n_rest, 50);
+	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
+	seeds_and_rules(db);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL, *r2 = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	long long models = tu_int(db_path, "SELECT count(*) FROM models");
+	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r2), RL_OK);
+	ck_assert(r2->reused);
+	ck_assert_ptr_null(r2->eval);
+	ck_assert(!r2->ran[RL_STEP_PROPAGATE] && !r2->ran[RL_STEP_SETTINGS]);
+	ck_assert(r2->ran[RL_STEP_LABEL]);
+	ck_assert_int_eq(r2->method, r->method);
+	ck_assert_int_eq(r2->model, r->model);
+	ck_assert_int_eq(r2->neighbours, r->neighbours);
+	ck_assert_int_eq(r2->class_prior, r->class_prior);
+	ck_assert_str_ne(r2->reused_when, "");
+	if (r->method == RL_METHOD_MODEL) {
+		/* Only the new reviews, by the stored model. */
+		ck_assert(r2->new_only);
+		ck_assert_uint_eq(r2->labelled, n_rest);
+		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+					"models"), models);
+	} else {
+		ck_assert(!r2->new_only);
+		ck_assert_uint_eq(r2->labelled, 300);
+	}
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(DISTINCT review_id) "
+				"FROM assignments"), 300);
+	rl_run_report_free(r2);
+	ck_assert_int_eq(rl_run(db, &o, &r2), RL_OK);
+	ck_assert(r2->up_to_date);
+	rl_run_report_free(r2);
+
+	/* From scratch on all 300. */
+	rl_db *full = NULL;
+	const char *fp = tu_path("full.db");
+	ck_assert_int_eq(rl_db_open(fp, RL_OPEN_CREATE, &full), RL_OK);
+	load_example(full, 1);
+	ck_assert_int_eq(rl_run(full, &o, &r2), RL_OK);
+	ck_assert_int_eq(r2->method, r->method);
+	rl_run_report_free(r2);
+	rl_db_close(full);
+	/* The new reviews, named by their external ids in both stores. */
+	char *all = tu_text(db_path, "SELECT group_concat(ext_id, ' ') FROM "
+			    "(SELECT ext_id FROM reviews WHERE id > 250)");
+	char where[4096];
+	snprintf(where, sizeof where, "instr(' %s ', ' ' || r.ext_id || "
+		 "' ') > 0", all);
+	char *inc = labels_by_ext(db_path, where);
+	char *fresh = labels_by_ext(fp, where);
+	size_t same = 0, n = 0;
+	for (char *x = inc, *y = fresh; x && y && *x && *y; n++) {
+		char *ex = strchr(x, '\n'), *ey = strchr(y, '\n');
+		size_t lx = ex ? (size_t)(ex - x) : strlen(x);
+		size_t ly = ey ? (size_t)(ey - y) : strlen(y);
+		same += lx == ly && !memcmp(x, y, lx);
+		x = ex ? ex + 1 : x + lx;
+		y = ey ? ey + 1 : y + ly;
+	}
+	ck_assert_uint_eq(n, 50);
+	ck_assert_msg(same >= 38, "%zu of 50 new reviews labelled as from "
+		      "scratch", same);
+	free(inc);
+	free(all);
+	free(fresh);
+	rl_run_report_free(r);
+}
+END_TEST
+
+START_TEST(label_new_as_predict_does)
+{
+	/* The reviews without a label, labelled by the newest stored
+	 * model without training: its label and calibrated confidence are
+	 * those `predict` with that model gives; the others stay. */
+	const char *p1, *p2;
+	size_t n_rest;
+	split_example(280, &p1, &p2, &n_rest);
+	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
+	seeds_and_rules(db);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	char *before = assignments(db_path);
+	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_vectorize(db, &o.vec, NULL), RL_OK);
+	rl_eval_opts eo = o.train;
+	eo.model = r->model;
+	uint64_t n = 0;
+	int done = 0;
+	ck_assert_int_eq(rl_label_new(db, &eo, &n, &done), RL_OK);
+	ck_assert_int_eq(done, 1);
+	ck_assert_uint_eq(n, n_rest);
+	/* The old rows as they were. */
+	char *old = tu_text(db_path, "SELECT group_concat(review_id || ':' "
+			    "|| label_id || ':' || printf('%.12f', "
+			    "confidence) || ':' || source, ' ') FROM (SELECT "
+			    "* FROM assignments WHERE review_id <= 280 ORDER "
+			    "BY review_id, label_id)");
+	ck_assert_str_eq(old, before);
+	rl_model *m = NULL;
+	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
+	for (int64_t id = 281; id <= 300; id++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "SELECT text FROM reviews WHERE id "
+			 "= %lld", (long long)id);
+		char *text = tu_text(db_path, sql);
+		const char *texts[1] = { text };
+		int32_t lab;
+		double conf;
+		char err[256];
+		ck_assert_int_eq(rl_model_predict(m, texts, NULL, 1, 1, &lab,
+						  &conf, err, sizeof err),
+				 RL_OK);
+		snprintf(sql, sizeof sql, "SELECT l.name || ' ' || printf("
+			 "'%%.9f', a.confidence) FROM assignments a JOIN "
+			 "labels l ON l.id = a.label_id WHERE a.review_id = "
+			 "%lld", (long long)id);
+		char *got = tu_text(db_path, sql), want[128];
+		snprintf(want, sizeof want, "%s %.9f",
+			 rl_model_label(m, (size_t)lab), conf);
+		ck_assert_str_eq(got, want);
+		free(got);
+		free(text);
+	}
+	rl_model_free(m);
+	/* Nothing left to label: nothing done, nothing written. */
+	char *now = assignments(db_path);
+	ck_assert_int_eq(rl_label_new(db, &eo, &n, &done), RL_OK);
+	ck_assert_uint_eq(n, 0);
+	char *again = assignments(db_path);
+	ck_assert_str_eq(now, again);
+	/* Another classifier than the newest model's: not done. */
+	eo.model = r->model == RL_CLASSIFIER_NB ? RL_CLASSIFIER_LOGREG
+						: RL_CLASSIFIER_NB;
+	ck_assert_int_eq(rl_label_new(db, &eo, &n, &done), RL_OK);
+	ck_assert_int_eq(done, 0);
+	free(now);
+	free(again);
+	free(old);
+	free(before);
+	rl_run_report_free(r);
+}
+END_TEST
+
+START_TEST(choose_again_on_any_change)
+{
+	/* The choice is reused while hand labels, rules, fits and options
+	 * (but the thread counts) stay, and the corpus grows by at most a
+	 * quarter; any change chooses again. */
+	load_example(db, 1);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused);
+	rl_run_report_free(r);
+	int late = 0;
+	char name[32], tsv[256];
+#define ADD_ONE() do { \
+		snprintf(name, sizeof name, "late%d.tsv", late); \
+		snprintf(tsv, sizeof tsv, "id\ttext\nlate%d\tthe phone %s " \
+			 "number %d\n", late, late % 2 ? "broke" : "works", \
+			 late); \
+		late++; \
+		ck_assert_int_eq(rl_import_file(db, tu_write(name, tsv, 0), \
+						NULL, NULL), RL_OK); \
+	} while (0)
+	ADD_ONE();
+	o.train.threads = o.prop.threads = 2;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert_msg(r->reused, "threads chose again");
+	rl_run_report_free(r);
+	/* a hand label */
+	ADD_ONE();
+	ck_assert_int_eq(rl_seed_set(db, "amazon:43", "pos"), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	rl_run_report_free(r);
+	ADD_ONE();
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->reused);
+	rl_run_report_free(r);
+	/* a rule */
+	ADD_ONE();
+	rl_rules_opts ro = { .create_labels = 1 };
+	ck_assert_int_eq(rl_rules_load(db, tu_write("r.txt", "pos\t\\bgreat"
+					"\\b\nneg\t\\bbroke\\b\n", 0), &ro,
+				       NULL), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	rl_run_report_free(r);
+	/* an option */
+	ADD_ONE();
+	o.train.l2 = 1;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	rl_run_report_free(r);
+	/* the corpus grown by more than a quarter: 80 more */
+	for (int i = 0; i < 80; i++)
+		ADD_ONE();
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	rl_run_report_free(r);
+#undef ADD_ONE
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("run");
@@ -663,6 +967,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, confidence_is_calibrated);
 	tcase_add_test(tc, corpus_confidence_is_calibrated);
 	tcase_add_test(tc, up_to_date_and_history);
+	tcase_add_test(tc, reuse_after_adding_reviews);
+	tcase_add_test(tc, label_new_as_predict_does);
+	tcase_add_test(tc, choose_again_on_any_change);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,30 @@ static void print_settings(const rl_run_report *r)
 static void print_label(const rl_run_report *r)
 {
 	const rl_eval_report *er = r->eval;
+	int with_model = r->method == RL_METHOD_MODEL ||
+			 r->method == RL_METHOD_BLEND;
+	if (r->reused) {
+		printf("choose:    reusing the choice of %s: hand labels, "
+		       "rules and settings\n           unchanged: %s%s%s",
+		       r->reused_when, rl_method_name(r->method),
+		       with_model ? " " : "",
+		       with_model ? rl_classifier_name(r->model) : "");
+		if (r->method != RL_METHOD_RULES && r->neighbours > 0)
+			printf(" (%d neighbours per review, %s class shares)",
+			       r->neighbours, shares(r->class_prior));
+		printf("\n");
+		if (r->new_only)
+			printf("label:     %llu new reviews labelled by the "
+			       "stored model (%.2f s)\n",
+			       (unsigned long long)r->labelled,
+			       r->seconds[RL_STEP_LABEL]);
+		else
+			printf("label:     %llu reviews labelled%s (%.2f s)\n",
+			       (unsigned long long)r->labelled,
+			       r->model_stored ? ", model stored" : "",
+			       r->seconds[RL_STEP_LABEL]);
+		return;
+	}
 	if (!er) {
 		printf("choose:    too few hand labels to cross-validate; "
 		       "keeping propagation (%s)\n", r->why_not);
@@ -53,8 +77,6 @@ static void print_label(const rl_run_report *r)
 		       "labels weighted to its share in the corpus\n");
 	printf("\n");
 	cli_print_eval(er, stdout);
-	int with_model = r->method == RL_METHOD_MODEL ||
-			 r->method == RL_METHOD_BLEND;
 	printf("choose:    %s%s%s (cross-validated macro-F1 %.3f%s); "
 	       "labelling with it", rl_method_name(r->method),
 	       with_model ? " " : "",
@@ -159,7 +181,7 @@ int cmd_run(int argc, char **argv)
 		printf("label:     up to date: nothing it depends on changed "
 		       "since the last run\n           (reviews, hand labels, "
 		       "rules, settings); labels and model kept\n");
-	else if (!quiet && !r->ran[RL_STEP_PROPAGATE])
+	else if (!quiet && !r->ran[RL_STEP_PROPAGATE] && !r->reused)
 		printf("propagate: skipped: no hand labels yet (revlab seed / "
 		       "label)\n");
 	if (!quiet) {
