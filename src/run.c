@@ -451,16 +451,15 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 	if (stats.reviews == 0)
 		return rl_fail(db, RL_EEMPTY, "no reviews");
 	/* A store labelled by a revlab that kept no choice, as it was
-	 * labelled: the choice that labelling made is taken up. */
+	 * labelled but for reviews imported since: the choice that
+	 * labelling made is taken up. */
 	char inputs[17], digest[17];
 	rl_choice c;
 	int same = 0, adopted;
 	if (!rl_db_multi_label(db) &&
 	    (rc = rl_choice_load(db, &c)) == RL_ENOTFOUND) {
-		if ((rc = rl_labelling_digest(db, &o->prop, &o->train,
-					      digest)) != RL_OK ||
-		    (rc = rl_labelling_digest_same(db, digest, &same)) !=
-		    RL_OK ||
+		if ((rc = rl_labelled_as_now(db, &o->prop, &o->train,
+					     &same)) != RL_OK ||
 		    (same && ((rc = rl_choice_inputs(db, &o->prop, &o->train,
 						     inputs)) != RL_OK ||
 			      (rc = rl_choice_adopt(db, inputs, &adopted)) !=

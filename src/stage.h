@@ -139,8 +139,14 @@ int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
 int rl_choice_save(rl_db *db, rl_choice *c);
 /* The stored choice; RL_ENOTFOUND when there is none. */
 int rl_choice_load(rl_db *db, rl_choice *c);
-/* A store labelled by a revlab that kept no choice, and exactly as it
- * was labelled: the choice read from the last evaluation (when it
+/* *same 1 when the last labelling was of the hand labels, rules, fits
+ * and options there are now (the reviews imported since left out): its
+ * stored rl_labelling_digest is the one these give over the reviews
+ * imported before it began. */
+int rl_labelled_as_now(rl_db *db, const rl_propagate_opts *prop,
+		       const rl_eval_opts *train, int *same);
+/* A store labelled by a revlab that kept no choice, as it was labelled
+ * but for reviews imported since (rl_labelled_as_now): the choice read from the last evaluation (when it
  * labelled with the model, whose calibration it holds) and the
  * neighbour count and class shares labelling recorded, with `inputs`,
  * stored. *adopted 0 when that cannot be told. */

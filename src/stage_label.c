@@ -647,6 +647,52 @@ int rl_train(rl_db *db, const rl_eval_opts *o)
 
 #define CHOICE_KEY "run_choice"
 
+/* rl_labelling_digest (stage.c) of inputs text b (the corpus part up to
+ * the first ';', then the rest) and the options, into out[17]. */
+static int inputs_digest(rl_buf *b, const rl_propagate_opts *prop,
+			 const rl_eval_opts *train, size_t skip, char *out)
+{
+	int rc = rl_params_json(rl_propagate_params, rl_propagate_nparams,
+				prop, b);
+	if (rc == RL_OK)
+		rc = rl_params_json(rl_train_params, rl_train_nparams, train, b);
+	if (rc == RL_OK)
+		rc = rl_buf_append(b, RL_VERSION, strlen(RL_VERSION));
+	if (rc == RL_OK)
+		snprintf(out, 17, "%016llx", (unsigned long long)
+			 rl_fnv1a64(RL_FNV_OFFSET, b->data + skip,
+				    b->len - skip));
+	return rc;
+}
+
+int rl_labelled_as_now(rl_db *db, const rl_propagate_opts *prop,
+		       const rl_eval_opts *train, int *same)
+{
+	rl_buf b = { 0 }, now = { 0 }, stored = { 0 };
+	char digest[17];
+	*same = 0;
+	int rc = rl_store_corpus_before_label(db, &b);
+	if (rc == RL_OK)
+		rc = rl_store_labelling_inputs(db, &now);
+	const char *semi = rc == RL_OK ? memchr(now.data, ';', now.len) : NULL;
+	if (rc == RL_OK && semi)
+		rc = rl_buf_append(&b, semi, now.len - (size_t)(semi -
+								now.data));
+	if (rc == RL_OK && semi)
+		rc = inputs_digest(&b, prop, train, 0, digest);
+	/* (stage.c's key) */
+	if (rc == RL_OK && semi)
+		rc = rl_store_setting_get(db, "labelled_inputs", &stored);
+	if (rc == RL_OK && semi)
+		*same = !strcmp(stored.data, digest);
+	if (rc == RL_ENOTFOUND)
+		rc = RL_OK;
+	rl_buf_free(&b);
+	rl_buf_free(&now);
+	rl_buf_free(&stored);
+	return rc;
+}
+
 int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
 		     const rl_eval_opts *train, char *out)
 {
@@ -661,16 +707,7 @@ int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
 	const char *semi = rc == RL_OK ? memchr(b.data, ';', b.len) : NULL;
 	size_t skip = semi ? (size_t)(semi - b.data) + 1 : 0;
 	if (rc == RL_OK)
-		rc = rl_params_json(rl_propagate_params, rl_propagate_nparams,
-				    &p, &b);
-	if (rc == RL_OK)
-		rc = rl_params_json(rl_train_params, rl_train_nparams, &t, &b);
-	if (rc == RL_OK)
-		rc = rl_buf_append(&b, RL_VERSION, strlen(RL_VERSION));
-	if (rc == RL_OK)
-		snprintf(out, 17, "%016llx", (unsigned long long)
-			 rl_fnv1a64(RL_FNV_OFFSET, b.data + skip,
-				    b.len - skip));
+		rc = inputs_digest(&b, &p, &t, skip, out);
 	rl_buf_free(&b);
 	return rc;
 }

@@ -319,6 +319,10 @@ int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
 /* The reviews with vectors but no assignment (added since the last
  * labelling), ascending, into *ids [*n] (the caller frees). */
 int rl_store_unlabelled_ids(rl_db *db, int64_t **ids, uint32_t *n);
+/* The corpus's part of rl_store_labelling_inputs (count, newest id,
+ * newest import) over the reviews imported before the last labelling
+ * began. */
+int rl_store_corpus_before_label(rl_db *db, rl_buf *out);
 
 /* ==== store_labels.c: labels, seeds, rules, assignments, clusters ==== */
 

@@ -110,6 +110,7 @@ enum stmt_id {
 	S_CHANGES_CLEAR,
 	S_CHANGES_ALL,
 	S_UNLABELLED,
+	S_CORPUS_BEFORE_LABEL,
 	S_COUNT
 };
 
@@ -127,6 +128,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT r.id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM "
 		"assignments a WHERE a.review_id = r.id) AND EXISTS (SELECT 1 "
 		"FROM vectors v WHERE v.review_id = r.id) ORDER BY r.id",
+	/* The corpus part of rl_store_labelling_inputs as it was when the
+	 * last labelling began: the reviews imported before it. */
+	[S_CORPUS_BEFORE_LABEL] =
+		"SELECT count(*) || ',' || ifnull(max(id), 0) || ',' || "
+		"ifnull(max(import_run), 0) FROM reviews WHERE import_run < "
+		"(SELECT ifnull(max(id), 0) FROM runs WHERE stage = 'label')",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -195,6 +202,16 @@ static int ids_of(rl_db *db, sqlite3_stmt *s, int64_t **ids, uint32_t *n)
 		*ids = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+int rl_store_corpus_before_label(rl_db *db, rl_buf *out)
+{
+	sqlite3_stmt *s = stmt(db, S_CORPUS_BEFORE_LABEL);
+	if (!s || rl_sql_step(db, s) != SQLITE_ROW)
+		return RL_EDB;
+	int rc = rl_sql_copy_col(s, 0, out);
+	sqlite3_reset(s);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -888,6 +889,51 @@ START_TEST(label_new_as_predict_does)
 }
 END_TEST
 
+START_TEST(takes_up_an_older_stores_choice)
+{
+	/* A store labelled by a revlab that kept no choice (its setting
+	 * deleted here), then reviews added: run takes up the choice its
+	 * last labelling made (the model, from its evaluation) and labels
+	 * only the new reviews; with a hand label changed as well, it
+	 * cannot tell, and chooses again. */
+	const char *p1, *p2;
+	size_t n_rest;
+	split_example(250, &p1, &p2, &n_rest);
+	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
+	seeds_and_rules(db);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert_int_eq(r->method, RL_METHOD_MODEL);
+	rl_run_report_free(r);
+	sqlite3 *s;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM settings WHERE key = "
+				      "'run_choice'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->reused && r->new_only);
+	ck_assert_uint_eq(r->labelled, n_rest);
+	rl_run_report_free(r);
+
+	/* again, with a hand label changed too */
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM settings WHERE key = "
+				      "'run_choice'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(s);
+	ck_assert_int_eq(rl_import_file(db, tu_write("x.tsv", "id\ttext\n"
+		"x1\tgreat phone\n", 0), NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_seed_set(db, "amazon:43", "pos"), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(!r->reused && r->eval);
+	rl_run_report_free(r);
+}
+END_TEST
+
 START_TEST(choose_again_on_any_change)
 {
 	/* The choice is reused while hand labels, rules, fits and options
@@ -970,6 +1016,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reuse_after_adding_reviews);
 	tcase_add_test(tc, label_new_as_predict_does);
 	tcase_add_test(tc, choose_again_on_any_change);
+	tcase_add_test(tc, takes_up_an_older_stores_choice);
 	suite_add_tcase(s, tc);
 	return s;
 }
