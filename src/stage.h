@@ -135,7 +135,8 @@ typedef struct rl_choice {
  * options' parameters and the library's version. */
 int rl_choice_inputs(rl_db *db, const rl_propagate_opts *prop,
 		     const rl_eval_opts *train, char *out);
-/* Stores c (its `when` set to now) in a short transaction of its own. */
+/* Stores c (its `when` set to now unless given) in a short transaction
+ * of its own. */
 int rl_choice_save(rl_db *db, rl_choice *c);
 /* The stored choice; RL_ENOTFOUND when there is none. */
 int rl_choice_load(rl_db *db, rl_choice *c);

@@ -717,7 +717,8 @@ int rl_choice_save(rl_db *db, rl_choice *c)
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
-	strftime(c->when, sizeof c->when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!c->when[0] || strchr(c->when, ' '))
+		strftime(c->when, sizeof c->when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	char text[256];
 	snprintf(text, sizeof text, "1 %s %d %d %d %d %.17g %.17g %llu %s",
 		 c->inputs, (int)c->method, (int)c->model, c->neighbours,
@@ -819,6 +820,8 @@ int rl_choice_adopt(rl_db *db, const char *inputs, int *adopted)
 	c.neighbours = (int)k;
 	c.class_prior = prior == RL_PRIOR_AUTO ? RL_PRIOR_SEEDS : prior;
 	snprintf(c.inputs, sizeof c.inputs, "%s", inputs);
+	/* made when that evaluation was */
+	snprintf(c.when, sizeof c.when, "%s", created.data);
 	if ((rc = rl_choice_save(db, &c)) == RL_OK)
 		*adopted = 1;
 out:
