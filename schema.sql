@@ -178,6 +178,15 @@ CREATE TABLE graph_changes (
 	review_id INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE
 );
 
+-- Propagation's spread of each review before it is normalised (one
+-- float32 a label, in the labels' id order), as the last labelling with
+-- propagation or the blend left it: the next one, while run reuses its
+-- choice, starts from it and labels again only what moved.
+CREATE TABLE spread (
+	review_id INTEGER PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE,
+	scores BLOB NOT NULL
+);
+
 -- Propagated label scores: the label distribution per review.
 CREATE TABLE label_scores (
 	review_id INTEGER NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,

@@ -1171,10 +1171,12 @@ struct rl_run_report {
 	 * choice rests on (made at `reused_when`, UTC), on a corpus grown
 	 * by at most a quarter since: its way of labelling, classifier,
 	 * neighbours, class shares and calibration were taken without
-	 * propagating and cross-validating again (eval NULL). With the
-	 * model, new_only: only the reviews without a label (the new ones)
-	 * were labelled, by the stored model; else all, as chosen. Added
-	 * after 0.4.0. */
+	 * propagating and cross-validating again (eval NULL). new_only:
+	 * only what changed was labelled, the rest kept: with the model
+	 * the reviews without a label (the new ones), by the stored model;
+	 * with propagation or the blend, started from the stored spread,
+	 * also those whose neighbours changed or whose distribution moved;
+	 * else every review, as chosen. Added after 0.4.0. */
 	int reused;
 	char reused_when[32];
 	int new_only;

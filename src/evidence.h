@@ -83,6 +83,19 @@ int rl_evidence_subset(const rl_evidence *ev, const uint8_t *keep,
 int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		     const rl_propagate_opts *o, double *P,
 		     uint32_t *iters, rl_tick *tick);
+/* The same (single-label), with warm: P holds on entry an earlier
+ * spread [n][L] before normalising, as raw gave it (rows all zero, and
+ * the clamped ones, start from their own evidence), which the spreading
+ * starts from: the same limit in fewer iterations. raw (or NULL) gets
+ * the spread before normalising, [n][L], for the next warm start. */
+int rl_propagate_from(const rl_evidence *ev, const uint8_t *use_seed,
+		      const rl_propagate_opts *o, int warm, float *raw,
+		      double *P, uint32_t *iters, rl_tick *tick);
+/* What rl_propagate_from does to a spread P [n][L] of ev after
+ * spreading (single-label): class mass normalisation and each row made
+ * a distribution. */
+int rl_propagate_normalize(const rl_evidence *ev, const uint8_t *use_seed,
+			   const rl_propagate_opts *o, double *P);
 
 /* ---- rules as evidence (votes.c) ---- */
 

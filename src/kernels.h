@@ -343,6 +343,12 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 	      const uint8_t *clamp, double alpha, double tol,
 	      uint32_t max_iter, int threads, double *F, uint32_t *iters,
 	      rl_tick *tick);
+/* The same started from F as given (an earlier fixed point, warm)
+ * instead of Y: the same limit, in fewer iterations the nearer F is. */
+int rl_spread_from(const rl_sgraph *S, uint32_t L, const double *Y,
+		   const uint8_t *clamp, double alpha, double tol,
+		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
+		   rl_tick *tick);
 
 /* Class mass normalisation of the unclamped rows of F [n][L] towards
  * the class shares prior[L] (summing to 1). */

@@ -194,6 +194,16 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 	      uint32_t max_iter, int threads, double *F, uint32_t *iters,
 	      rl_tick *tick)
 {
+	memcpy(F, Y, (size_t)S->n * L * sizeof *F);
+	return rl_spread_from(S, L, Y, clamp, alpha, tol, max_iter, threads,
+			      F, iters, tick);
+}
+
+int rl_spread_from(const rl_sgraph *S, uint32_t L, const double *Y,
+		   const uint8_t *clamp, double alpha, double tol,
+		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
+		   rl_tick *tick)
+{
 	size_t sz = (size_t)S->n * L;
 	double *G = malloc((sz ? sz : 1) * sizeof *G);
 	double *delta = calloc((size_t)(threads < 1 ? 1 : threads),
@@ -203,7 +213,6 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 		goto out;
 	if (threads < 1)
 		threads = 1;
-	memcpy(F, Y, sz * sizeof *F);
 	spread_job j = { S, L, Y, F, G, clamp, alpha, delta, tick, 0,
 			 max_iter };
 	uint32_t it;
@@ -293,27 +302,19 @@ void rl_evidence_free(rl_evidence *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
-		     const rl_propagate_opts *o, double *P, uint32_t *iters,
-		     rl_tick *tick)
+/* The spread P [n][L] of ev as propagation gives it: class mass
+ * normalised towards the shares of the hand labels in use (and the
+ * cluster-named ones; uniform when asked, or none), clamped rows left
+ * alone, then each row a distribution (all-zero rows stay zero: they
+ * abstain). prior [L] is scratch. */
+static int normalize(const rl_evidence *ev, const uint8_t *use_seed,
+		     const rl_propagate_opts *o, const uint8_t *clamp,
+		     double *prior, double *P)
 {
-	if (ev->multi)
-		return rl_propagate_multi(ev, use_seed, o, P, iters, tick);
 	uint32_t n = ev->n, L = ev->L;
-	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
-	uint8_t *clamp = calloc((size_t)n + 1, 1);
-	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
-	double *prior = calloc((size_t)L + 1, sizeof *prior);
-	int rc = RL_ENOMEM;
-	if (!Y || !clamp || !quality || !prior)
-		goto out;
-	int majority = o->rule_vote == RL_VOTE_MAJORITY;
 	int uniform = o->class_prior == RL_PRIOR_UNIFORM;
-	/* Rule quality and class shares on the hand labels in use. */
-	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
-	    RL_OK)
-		goto out;
 	double n_used = 0;
+	memset(prior, 0, L * sizeof *prior);
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t s = ev->seed[i];
 		if (s < 0 || (use_seed && !use_seed[i]))
@@ -330,6 +331,49 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		}
 	for (uint32_t l = 0; l < L; l++)
 		prior[l] = uniform || n_used == 0 ? 1.0 / L : prior[l] / n_used;
+	int rc;
+	if (o->class_prior != RL_PRIOR_NONE &&
+	    (rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
+		return rc;
+	for (uint32_t i = 0; i < n; i++) {
+		double *p = P + (size_t)i * L, s = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			if (p[l] < 0)
+				p[l] = 0;
+			s += p[l];
+		}
+		for (uint32_t l = 0; s > 0 && l < L; l++)
+			p[l] /= s;
+	}
+	return RL_OK;
+}
+
+int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
+		     const rl_propagate_opts *o, double *P, uint32_t *iters,
+		     rl_tick *tick)
+{
+	return rl_propagate_from(ev, use_seed, o, 0, NULL, P, iters, tick);
+}
+
+int rl_propagate_from(const rl_evidence *ev, const uint8_t *use_seed,
+		      const rl_propagate_opts *o, int warm, float *raw,
+		      double *P, uint32_t *iters, rl_tick *tick)
+{
+	if (ev->multi)
+		return rl_propagate_multi(ev, use_seed, o, P, iters, tick);
+	uint32_t n = ev->n, L = ev->L;
+	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
+	uint8_t *clamp = calloc((size_t)n + 1, 1);
+	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
+	double *prior = calloc((size_t)L + 1, sizeof *prior);
+	int rc = RL_ENOMEM;
+	if (!Y || !clamp || !quality || !prior)
+		goto out;
+	int majority = o->rule_vote == RL_VOTE_MAJORITY;
+	/* Rule quality and class shares on the hand labels in use. */
+	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
+	    RL_OK)
+		goto out;
 
 	for (uint32_t i = 0; i < n; i++) {
 		double *y = Y + (size_t)i * L;
@@ -344,29 +388,42 @@ int rl_propagate_run(const rl_evidence *ev, const uint8_t *use_seed,
 		if (ev->cseed[i] >= 0)
 			y[ev->cseed[i]] += o->cluster_strength;
 	}
-	if ((rc = rl_spread(&ev->S, L, Y, clamp, o->alpha, o->tol,
-			    (uint32_t)o->max_iter, o->threads, P, iters,
-			    tick)) != RL_OK)
-		goto out;
-	if (o->class_prior != RL_PRIOR_NONE &&
-	    (rc = rl_class_mass_normalize(n, L, clamp, prior, P)) != RL_OK)
-		goto out;
-	/* Rows to distributions; all-zero rows stay zero (abstain). */
+	/* A warm start's rows without one (all zero) start from Y. */
 	for (uint32_t i = 0; i < n; i++) {
 		double *p = P + (size_t)i * L, s = 0;
-		for (uint32_t l = 0; l < L; l++) {
-			if (p[l] < 0)
-				p[l] = 0;
-			s += p[l];
-		}
-		for (uint32_t l = 0; s > 0 && l < L; l++)
-			p[l] /= s;
+		for (uint32_t l = 0; warm && l < L; l++)
+			s += fabs(p[l]);
+		if (!warm || s == 0 || clamp[i])
+			memcpy(p, Y + (size_t)i * L, L * sizeof *p);
 	}
-	rc = RL_OK;
+	if ((rc = rl_spread_from(&ev->S, L, Y, clamp, o->alpha, o->tol,
+				 (uint32_t)o->max_iter, o->threads, P, iters,
+				 tick)) != RL_OK)
+		goto out;
+	for (size_t e = 0; raw && e < (size_t)n * L; e++)
+		raw[e] = (float)P[e];
+	rc = normalize(ev, use_seed, o, clamp, prior, P);
 out:
 	free(Y);
 	free(clamp);
 	free(quality);
+	free(prior);
+	return rc;
+}
+
+int rl_propagate_normalize(const rl_evidence *ev, const uint8_t *use_seed,
+			   const rl_propagate_opts *o, double *P)
+{
+	uint8_t *clamp = calloc((size_t)ev->n + 1, 1);
+	double *prior = calloc((size_t)ev->L + 1, sizeof *prior);
+	int rc = RL_ENOMEM;
+	if (clamp && prior) {
+		for (uint32_t i = 0; i < ev->n; i++)
+			clamp[i] = ev->seed[i] >= 0 &&
+				   (!use_seed || use_seed[i]);
+		rc = normalize(ev, use_seed, o, clamp, prior, P);
+	}
+	free(clamp);
 	free(prior);
 	return rc;
 }

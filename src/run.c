@@ -314,6 +314,11 @@ static int reuse_choice(rl_db *db, const rl_run_opts *o, rl_run_report *r,
 	if (c->method == RL_METHOD_MODEL &&
 	    (rc = rl_label_new(db, &eo, &r->labelled, &done)) != RL_OK)
 		return rc;
+	if ((c->method == RL_METHOD_PROPAGATION ||
+	     c->method == RL_METHOD_BLEND) &&
+	    (rc = rl_label_changed(db, c->method, &eo, &r->labelled,
+				   &done)) != RL_OK)
+		return rc;
 	r->new_only = done;
 	if (!done &&
 	    (rc = rl_label_with(db, c->method, &eo, &r->labelled)) != RL_OK)

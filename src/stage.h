@@ -164,6 +164,20 @@ int rl_choice_adopt(rl_db *db, const char *inputs, int *adopted);
 int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
 		 int *done);
 
+/* With propagation or the blend (single-label), labels again only what
+ * changed since the last labelling, in one transaction: propagation
+ * started from the stored spread (rl_propagate_from), then the reviews
+ * without one (new), those graph_changes names and those whose
+ * distribution moved by more than 0.001 in a label get their scores,
+ * assignment and (the blend) the stored model's prediction, the blend
+ * with the stored gains; graph_changes is emptied. *done 0 (and the
+ * store untouched) when that cannot be: the graph's changes not
+ * tracked, no stored spread, or (the blend) no model of o's classifier
+ * on the current fit and labels, or no gains; the caller labels in
+ * full. */
+int rl_label_changed(rl_db *db, rl_method m, const rl_eval_opts *o,
+		     uint64_t *labelled, int *done);
+
 /* rl_eval on a sample of at most about cap reviews (0: the whole
  * corpus); rl_eval is this at RL_CV_REVIEWS. */
 int rl_eval_sampled(rl_db *db, const rl_eval_opts *o, uint32_t cap,

@@ -347,8 +347,6 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		s.reviews = n;
 		goto done;
 	}
-	free(init);
-	init = NULL;
 	if (s.exact)
 		s.recall = 1;
 	else if (o->recall_sample > 0 && compact_rows) {
@@ -366,6 +364,21 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 				       (uint64_t)o->seed, o->threads,
 				       &s.recall, &tick)) != RL_OK)
 		goto end;
+	if (same) {
+		/* Searched again on the same fit and k (new reviews past a
+		 * refinement's share, or exactly): only the lists that
+		 * changed are written, each named for labelling, and the
+		 * neighbour count labelling chose still holds. */
+		if ((rc = write_changes(db, ids, n, k, init, nbr, sim,
+					&s.changed, &tick)) != RL_OK)
+			goto end;
+		for (size_t e = 0; e < (size_t)n * k; e++)
+			s.edges += nbr[e] >= 0;
+		s.reviews = n;
+		goto done;
+	}
+	free(init);
+	init = NULL;
 
 	/* A new graph: the neighbour count labelling chose on the old one
 	 * no longer holds. */

@@ -13,6 +13,7 @@
  * read), and prediction, the blend and the writes go a batch of reviews
  * at a time, each batch's features read as it comes.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,12 @@
 
 /* Models kept side by side; older ones (and their predictions) go. */
 #define KEEP_MODELS 5
+/* The setting with the gains of the last blend's labelling. */
+#define GAINS_KEY "blend_gains"
+/* A review whose propagated distribution moved by more than this in any
+ * label since the last labelling is labelled again by
+ * rl_label_changed. */
+#define MOVED 1e-3
 
 /* The rules a multi-label model carries: each rule for a label (not
  * against one) that needs only the text, as "rule_labels":[label
@@ -437,6 +444,9 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	double *F = NULL, *Pm = NULL, *Pb = NULL, *theta = NULL;
 	double *llr = NULL, *g = NULL, gain[2] = { 1, 1 };
 	uint8_t *use = NULL, *on = NULL;
+	/* raw [n][L]: the spread before normalising, kept for a warm
+	 * start (a single-label labelling with propagation or the blend) */
+	float *raw = NULL;
 	rl_stage st;
 	rl_tick tick;
 	int64_t model_id = 0;
@@ -485,10 +495,15 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	if (!F || !use || !on || !llr || !g)
 		goto end;
 	memset(use, 1, n);
+	int keep_raw = !only_model && !ev.multi &&
+		       (m == RL_METHOD_PROPAGATION || m == RL_METHOD_BLEND);
+	if (keep_raw && !(raw = malloc(((size_t)n * L + 1) * sizeof *raw)))
+		goto end;
 	if (m == RL_METHOD_RULES)
 		rc = rl_method_rules(&ev, use, F);
 	else
-		rc = rl_propagate_run(&ev, NULL, &run.prop, F, NULL, &tick);
+		rc = rl_propagate_from(&ev, NULL, &run.prop, 0, raw, F, NULL,
+				       &tick);
 	if (rc != RL_OK)
 		goto end;
 	/* The graph has done its work: what stays for every review is F
@@ -593,6 +608,20 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	}
 	if (rc != RL_OK)
 		goto end;
+	/* What a labelling of what changed starts from next time: the
+	 * spread, and the blend's gains. */
+	if (!only_model)
+		rc = rl_store_spread_clear(db);
+	for (uint32_t i = 0; raw && rc == RL_OK && i < n; i++)
+		rc = rl_store_spread_put(db, ev.review_ids[i],
+					 raw + (size_t)i * L, L);
+	if (rc == RL_OK && !only_model && m == RL_METHOD_BLEND) {
+		char gains[80];
+		snprintf(gains, sizeof gains, "%.17g %.17g", gain[0], gain[1]);
+		rc = rl_store_setting_set(db, GAINS_KEY, gains);
+	}
+	if (rc != RL_OK)
+		goto end;
 	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"model\":%lld}",
 		 (unsigned long long)*labelled, (long long)model_id);
 	/* Each labelling stores a model with a prediction per review; the
@@ -617,6 +646,7 @@ out:
 	free(on);
 	free(llr);
 	free(g);
+	free(raw);
 	return rc;
 }
 
@@ -939,5 +969,241 @@ out:
 	free(ids);
 	free(keep);
 	free(Pm);
+	return rc;
+}
+
+int rl_label_changed(rl_db *db, rl_method m, const rl_eval_opts *o,
+		     uint64_t *labelled, int *done)
+{
+	rl_evidence ev, sub;
+	rl_stored_model sm;
+	rl_buf fit = { 0 }, gb = { 0 };
+	rl_csr Xb = { 0 };
+	int64_t *ch = NULL;
+	uint8_t *has = NULL, *keep = NULL;
+	double *P = NULL, *Q = NULL, *Pm = NULL, *Pb = NULL, *g = NULL;
+	double gain[2] = { 1, 1 };
+	float *raw = NULL;
+	uint32_t n_ch = 0, nf = 0, dim = 0, batch = RL_LABEL_BATCH;
+	uint64_t moved = 0;
+	int tracked = 0;
+	rl_stage st;
+	rl_tick tick;
+	char counts[160] = "{}";
+	int rc;
+	memset(&ev, 0, sizeof ev);
+	memset(&sub, 0, sizeof sub);
+	memset(&sm, 0, sizeof sm);
+	*labelled = 0;
+	*done = 0;
+	rl_clear_error(db);
+	if (rl_db_multi_label(db) ||
+	    (m != RL_METHOD_PROPAGATION && m != RL_METHOD_BLEND))
+		return RL_OK;
+	rl_tick_init(&tick, o->progress, o->ctx, "propagate");
+	rl_eval_opts run = *o;
+	run.model = rl_classifier_default(db, run.model);
+	char pj[160];
+	snprintf(pj, sizeof pj, "{\"method\":\"%s\",\"model\":\"%s\","
+		 "\"neighbours\":%d,\"changed_only\":true}", rl_method_name(m),
+		 rl_classifier_name(run.model), o->prop.neighbours);
+	if ((rc = rl_stage_begin(db, "label", pj, &st)) != RL_OK)
+		goto out;
+	/* What it needs of the last labelling: the graph's changes since,
+	 * the spread, and for the blend the model and gains. */
+	if ((rc = rl_store_graph_changes(db, &tracked, &ch, &n_ch)) != RL_OK)
+		goto end;
+	if (!tracked)
+		goto end;
+	if (m == RL_METHOD_BLEND) {
+		rc = rl_store_model_get(db, 0, &sm);
+		if (rc == RL_ENOTFOUND) {
+			rc = RL_OK;
+			goto end;
+		}
+		if (rc != RL_OK)
+			goto end;
+		rc = rl_store_setting_get(db, GAINS_KEY, &gb);
+		if (rc == RL_ENOTFOUND) {
+			rc = RL_OK;
+			goto end;
+		}
+		if (rc != RL_OK ||
+		    (rc = rl_store_setting_get(db, "vectorize_fit", &fit)) !=
+		    RL_OK ||
+		    (rc = rl_features_shape(db, &nf, &dim)) != RL_OK)
+			goto end;
+		if (sscanf(gb.data, "%lg %lg", &gain[0], &gain[1]) != 2)
+			goto end;
+	}
+	if ((rc = rl_propagate_prepare(db, &o->prop, &run.prop)) != RL_OK ||
+	    (rc = rl_evidence_load(db, &ev, (uint32_t)run.prop.neighbours)) !=
+	    RL_OK)
+		goto end;
+	uint32_t n = ev.n, L = ev.L;
+	if (m == RL_METHOD_BLEND) {
+		int fits = !sm.thresholds && sm.n_cols == nf + dim &&
+			   !strcmp(sm.kind.data,
+				   rl_classifier_name(run.model)) &&
+			   !strcmp(sm.fit.data, fit.data) &&
+			   sm.n_labels == L && sm.n_weights ==
+			   ((size_t)sm.n_cols + 1) * L;
+		for (uint32_t l = 0; fits && l < L; l++)
+			fits = !strcmp(sm.labels[l], ev.label_names[l]);
+		if (!fits)
+			goto end;
+	}
+	rc = RL_ENOMEM;
+	P = malloc(((size_t)n * L + 1) * sizeof *P);
+	Q = malloc(((size_t)n * L + 1) * sizeof *Q);
+	raw = malloc(((size_t)n * L + 1) * sizeof *raw);
+	has = malloc((size_t)n + 1);
+	keep = calloc((size_t)n + 1, 1);
+	Pm = malloc(((size_t)batch * L + 1) * sizeof *Pm);
+	Pb = malloc(((size_t)batch * L + 1) * sizeof *Pb);
+	g = malloc((2 * (size_t)L + 1) * sizeof *g);
+	if (!P || !Q || !raw || !has || !keep || !Pm || !Pb || !g)
+		goto end;
+	if ((rc = rl_store_spread_load(db, ev.review_ids, n, L, P, has)) !=
+	    RL_OK)
+		goto end;
+	uint32_t n_has = 0;
+	for (uint32_t i = 0; i < n; i++)
+		n_has += has[i];
+	if (n_has == 0)
+		goto end;
+	/* The distributions the last labelling had: its spread over the
+	 * reviews it had, normalised as propagation normalises. */
+	memcpy(Q, P, (size_t)n * L * sizeof *Q);
+	rl_evidence old;
+	if ((rc = rl_evidence_subset(&ev, has, &old)) != RL_OK)
+		goto end;
+	double *Qo = malloc(((size_t)old.n * L + 1) * sizeof *Qo);
+	if (!Qo) {
+		rl_evidence_free(&old);
+		rc = RL_ENOMEM;
+		goto end;
+	}
+	for (uint32_t i = 0, a = 0; i < n; i++)
+		if (has[i])
+			memcpy(Qo + (size_t)a++ * L, Q + (size_t)i * L,
+			       L * sizeof *Qo);
+	rc = rl_propagate_normalize(&old, NULL, &run.prop, Qo);
+	for (uint32_t i = 0, a = 0; rc == RL_OK && i < n; i++)
+		if (has[i])
+			memcpy(Q + (size_t)i * L, Qo + (size_t)a++ * L,
+			       L * sizeof *Q);
+	free(Qo);
+	rl_evidence_free(&old);
+	if (rc != RL_OK)
+		goto end;
+	if ((rc = rl_propagate_from(&ev, NULL, &run.prop, 1, raw, P, NULL,
+				    &tick)) != RL_OK)
+		goto end;
+	rl_sgraph_free(&ev.S);
+	/* Labelled again: the new reviews (no spread yet), those whose
+	 * neighbours changed, and those whose distribution moved. */
+	for (uint32_t i = 0; i < n; i++) {
+		double d = 0;
+		for (uint32_t l = 0; has[i] && l < L; l++) {
+			double x = fabs(P[(size_t)i * L + l] -
+					Q[(size_t)i * L + l]);
+			if (x > d)
+				d = x;
+		}
+		keep[i] = !has[i] || d > MOVED;
+		moved += has[i] && d > MOVED;
+	}
+	for (uint32_t j = 0; j < n_ch; j++) {
+		int64_t i = rl_find_id(ev.review_ids, n, ch[j]);
+		if (i >= 0)
+			keep[i] = 1;
+	}
+	/* Keep the subset's spread and distribution only. */
+	uint32_t ns = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (keep[i]) {
+			memmove(P + (size_t)ns * L, P + (size_t)i * L,
+				L * sizeof *P);
+			memmove(raw + (size_t)ns * L, raw + (size_t)i * L,
+				L * sizeof *raw);
+			ns++;
+		}
+	if ((rc = rl_evidence_subset(&ev, keep, &sub)) != RL_OK)
+		goto end;
+	rl_eval_opts clf = run;
+	for (uint32_t s = 0; s < ns && rc == RL_OK; s += batch) {
+		uint32_t b = ns - s < batch ? ns - s : batch;
+		rl_evidence w = rows_of(&sub, s, b);
+		double *Fb = P + (size_t)s * L, *A = Fb;
+		if (m == RL_METHOD_BLEND) {
+			if ((rc = rl_store_features_rows(db, w.review_ids, b,
+					nf, dim, &Xb)) != RL_OK)
+				goto end;
+			rl_method_predict(&w, &Xb, sm.weights, &clf, Pm);
+			rl_csr_free(&Xb);
+			rl_blend_rows(&w, gain, Pm, Fb, Pb, g);
+			A = Pb;
+		}
+		double t = o->label_temperature;
+		for (uint32_t r = 0; t > 0 && t != 1 && r < b; r++) {
+			double *p = A + (size_t)r * L;
+			if (w.seed[r] >= 0 || w.cseed[r] >= 0 ||
+			    rl_argmax(p, L) < 0)
+				continue;
+			rl_temper(p, L, t);
+		}
+		for (uint32_t r = 0; r < b && rc == RL_OK; r++) {
+			uint32_t i = s + r;
+			if ((r == 0 || i % 4096 == 0) &&
+			    (rc = rl_progress_call(db, o->progress, o->ctx,
+						   "write", i, ns)) != RL_OK)
+				goto end;
+			if ((rc = rl_store_review_labels_del(db,
+					sub.review_ids[i], sm.id)) == RL_OK)
+				rc = write_row(db, &sub, i, m,
+					       A + (size_t)r * L,
+					       m == RL_METHOD_BLEND ?
+					       Pm + (size_t)r * L : NULL,
+					       Fb + (size_t)r * L,
+					       m == RL_METHOD_BLEND ? sm.id : 0,
+					       st.run_id, 0, labelled);
+			if (rc == RL_OK)
+				rc = rl_store_spread_put(db, sub.review_ids[i],
+						raw + (size_t)i * L, L);
+		}
+	}
+	if (rc == RL_OK)
+		rc = rl_store_graph_changes_clear(db, "tracked");
+	if (rc == RL_OK)
+		*done = 1;
+	snprintf(counts, sizeof counts, "{\"labelled\":%llu,\"moved\":%llu,"
+		 "\"graph_changes\":%u,\"changed_only\":1}",
+		 (unsigned long long)*labelled, (unsigned long long)moved,
+		 n_ch);
+end:
+	rc = rl_stage_end(db, &st, rc, counts);
+	if (rc != RL_OK) {
+		*labelled = 0;
+		*done = 0;
+	}
+out:
+	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
+		rl_fail(db, rc, "out of memory");
+	rl_evidence_free(&ev);
+	rl_evidence_free(&sub);
+	rl_stored_model_free(&sm);
+	rl_buf_free(&fit);
+	rl_buf_free(&gb);
+	rl_csr_free(&Xb);
+	free(ch);
+	free(has);
+	free(keep);
+	free(P);
+	free(Q);
+	free(Pm);
+	free(Pb);
+	free(g);
+	free(raw);
 	return rc;
 }

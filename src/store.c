@@ -403,12 +403,15 @@ static const char *const upgrade[] = {
 	" WHERE origin = 'hand' ORDER BY created, review_id, label_id;"
 	"PRAGMA user_version = 4;",
 	/* 4 -> 5: the reviews whose neighbour lists a refinement of the
-	 * graph changed, tracked from here on in a store that was
+	 * graph changed, and propagation's spread for a warm start (empty
+	 * until the next labelling), tracked from here on in a store that was
 	 * labelled (run labels after it builds the graph); in one that
 	 * was not, every review counts as changed until the first
 	 * labelling */
 	"CREATE TABLE graph_changes (review_id INTEGER PRIMARY KEY"
 	" REFERENCES reviews(id) ON DELETE CASCADE);"
+	"CREATE TABLE spread (review_id INTEGER PRIMARY KEY REFERENCES"
+	" reviews(id) ON DELETE CASCADE, scores BLOB NOT NULL);"
 	"INSERT INTO settings(key, value) SELECT 'graph_changes', 'tracked'"
 	" WHERE EXISTS (SELECT 1 FROM settings WHERE key ="
 	" 'labelled_inputs');"

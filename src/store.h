@@ -324,6 +324,21 @@ int rl_store_unlabelled_ids(rl_db *db, int64_t **ids, uint32_t *n);
  * began. */
 int rl_store_corpus_before_label(rl_db *db, rl_buf *out);
 
+/* Propagation's spread before normalising (table spread): emptied, one
+ * review's f [L] stored (replacing), and every stored row of ids [n]
+ * (sorted) read into P [n][L] (rows without one, or of another label
+ * count, all zero, has[i] 0). */
+int rl_store_spread_clear(rl_db *db);
+int rl_store_spread_put(rl_db *db, int64_t review_id, const float *f,
+			uint32_t L);
+int rl_store_spread_load(rl_db *db, const int64_t *ids, uint32_t n,
+			 uint32_t L, double *P, uint8_t *has);
+/* Deletes a review's scores, its assignment (unless from a named
+ * cluster) and model_id's prediction of it, so a labelling of a few
+ * reviews can write them again. */
+int rl_store_review_labels_del(rl_db *db, int64_t review_id,
+			       int64_t model_id);
+
 /* ==== store_labels.c: labels, seeds, rules, assignments, clusters ==== */
 
 /* ---- labels and hand labels ---- */

@@ -111,6 +111,12 @@ enum stmt_id {
 	S_CHANGES_ALL,
 	S_UNLABELLED,
 	S_CORPUS_BEFORE_LABEL,
+	S_SPREAD_CLEAR,
+	S_SPREAD_PUT,
+	S_SPREAD_ALL,
+	S_DEL_SCORES,
+	S_DEL_ASSIGN,
+	S_DEL_PRED,
 	S_COUNT
 };
 
@@ -134,6 +140,18 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT count(*) || ',' || ifnull(max(id), 0) || ',' || "
 		"ifnull(max(import_run), 0) FROM reviews WHERE import_run < "
 		"(SELECT ifnull(max(id), 0) FROM runs WHERE stage = 'label')",
+	[S_SPREAD_CLEAR] = "DELETE FROM spread",
+	[S_SPREAD_PUT] =
+		"INSERT OR REPLACE INTO spread(review_id, scores) VALUES "
+		"(?1, ?2)",
+	[S_SPREAD_ALL] = "SELECT review_id, scores FROM spread ORDER BY "
+			 "review_id",
+	[S_DEL_SCORES] = "DELETE FROM label_scores WHERE review_id = ?1",
+	/* (a named cluster's label stays, as every labelling keeps it) */
+	[S_DEL_ASSIGN] = "DELETE FROM assignments WHERE review_id = ?1 AND "
+			 "source <> 'cluster'",
+	[S_DEL_PRED] = "DELETE FROM predictions WHERE review_id = ?1 AND "
+		       "model_id = ?2",
 };
 
 _Static_assert(S_COUNT <= RL_SQL_SLOTS, "raise RL_SQL_SLOTS");
@@ -234,4 +252,71 @@ int rl_store_graph_changes(rl_db *db, int *tracked, int64_t **ids,
 	if (!*tracked)
 		return RL_OK;
 	return ids_of(db, stmt(db, S_CHANGES_ALL), ids, n);
+}
+
+/* ---- propagation's spread, for a warm start ---- */
+
+int rl_store_spread_clear(rl_db *db)
+{
+	return rl_sql_exec(db, stmt(db, S_SPREAD_CLEAR));
+}
+
+int rl_store_spread_put(rl_db *db, int64_t review_id, const float *f,
+			uint32_t L)
+{
+	sqlite3_stmt *s = stmt(db, S_SPREAD_PUT);
+	if (s) {
+		sqlite3_bind_int64(s, 1, review_id);
+		sqlite3_bind_blob(s, 2, f, (int)(L * sizeof *f),
+				  SQLITE_STATIC);
+	}
+	return rl_sql_exec(db, s);
+}
+
+int rl_store_spread_load(rl_db *db, const int64_t *ids, uint32_t n,
+			 uint32_t L, double *P, uint8_t *has)
+{
+	memset(P, 0, (size_t)n * L * sizeof *P);
+	memset(has, 0, n);
+	float *f = malloc(((size_t)L + 1) * sizeof *f);
+	sqlite3_stmt *s = f ? stmt(db, S_SPREAD_ALL) : NULL;
+	if (!s) {
+		free(f);
+		return f ? RL_EDB : RL_ENOMEM;
+	}
+	int r;
+	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
+		int64_t i = rl_find_id(ids, n, sqlite3_column_int64(s, 0));
+		const void *b = sqlite3_column_blob(s, 1);
+		if (i < 0 || !b || (size_t)sqlite3_column_bytes(s, 1) !=
+		    L * sizeof *f)
+			continue;
+		memcpy(f, b, L * sizeof *f);
+		for (uint32_t l = 0; l < L; l++)
+			P[(size_t)i * L + l] = f[l];
+		has[i] = 1;
+	}
+	sqlite3_reset(s);
+	free(f);
+	return r == SQLITE_DONE ? RL_OK : RL_EDB;
+}
+
+int rl_store_review_labels_del(rl_db *db, int64_t review_id,
+			       int64_t model_id)
+{
+	sqlite3_stmt *s = stmt(db, S_DEL_SCORES);
+	if (s)
+		sqlite3_bind_int64(s, 1, review_id);
+	int rc = rl_sql_exec(db, s);
+	if (rc == RL_OK && (s = stmt(db, S_DEL_ASSIGN)))
+		sqlite3_bind_int64(s, 1, review_id);
+	if (rc == RL_OK)
+		rc = rl_sql_exec(db, s);
+	if (rc == RL_OK && (s = stmt(db, S_DEL_PRED))) {
+		sqlite3_bind_int64(s, 1, review_id);
+		sqlite3_bind_int64(s, 2, model_id);
+	}
+	if (rc == RL_OK)
+		rc = rl_sql_exec(db, s);
+	return rc;
 }

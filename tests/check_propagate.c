@@ -99,6 +99,20 @@ START_TEST(closed_form)
 			ck_assert_double_eq_tol(F[i * 2 + l], b[i], 1e-9);
 	}
 	ck_assert_uint_lt(it, 10000);
+	/* Started from the limit, or near it: the same limit, sooner. */
+	double G[10];
+	uint32_t it2;
+	for (int e = 0; e < 10; e++)
+		G[e] = F[e] + (e % 3 ? 1e-4 : -1e-4);
+	ck_assert_int_eq(rl_spread_from(&S, 2, Y, NULL, alpha, 1e-13, 10000,
+					2, G, &it2, NULL), RL_OK);
+	for (int e = 0; e < 10; e++)
+		ck_assert_double_eq_tol(G[e], F[e], 1e-11);
+	ck_assert_uint_lt(it2, it);
+	memcpy(G, F, sizeof G);
+	ck_assert_int_eq(rl_spread_from(&S, 2, Y, NULL, alpha, 1e-13, 10000,
+					2, G, &it2, NULL), RL_OK);
+	ck_assert_uint_le(it2, 2);
 	rl_sgraph_free(&S);
 	rl_sgraph_free(NULL);
 }

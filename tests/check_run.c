@@ -889,6 +889,67 @@ START_TEST(label_new_as_predict_does)
 }
 END_TEST
 
+START_TEST(reuse_relabels_what_changed)
+{
+	/* 280 of the example's reviews labelled by run (the blend), then
+	 * the other 20 added: run reuses the choice, propagates from the
+	 * stored spread and labels again only the new reviews, those whose
+	 * neighbours changed and those whose distribution moved; the
+	 * labels then differ from labelling every review again with the
+	 * same choice (which also trains the model again, on 300 reviews)
+	 * on at most 3 of 300 (none here). */
+	const char *p1, *p2;
+	size_t n_rest;
+	split_example(280, &p1, &p2, &n_rest);
+	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
+	seeds_and_rules(db);
+	rl_run_opts o;
+	small_opts(&o);
+	rl_run_report *r = NULL;
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert_int_eq(r->method, RL_METHOD_BLEND);
+	rl_run_report_free(r);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM spread"), 280);
+	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
+	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	ck_assert(r->reused && r->new_only);
+	ck_assert_uint_ge(r->labelled, n_rest);
+	ck_assert_uint_lt(r->labelled, 300);
+	rl_run_report_free(r);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(DISTINCT review_id) "
+				"FROM assignments"), 300);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM spread"), 300);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"graph_changes"), 0);
+	char *inc = labels_by_ext(db_path, "1");
+	rl_choice c;
+	ck_assert_int_eq(rl_choice_load(db, &c), RL_OK);
+	rl_eval_opts eo = o.train;
+	eo.prop = o.prop;
+	eo.model = c.model;
+	eo.prop.neighbours = c.neighbours;
+	eo.prop.class_prior = c.class_prior;
+	eo.temperature = c.temperature;
+	eo.label_temperature = c.label_temperature;
+	uint64_t n = 0;
+	ck_assert_int_eq(rl_label_with(db, c.method, &eo, &n), RL_OK);
+	char *all = labels_by_ext(db_path, "1");
+	size_t diff = 0, rows = 0;
+	for (char *x = inc, *y = all; *x && *y; rows++) {
+		char *ex = strchr(x, '\n'), *ey = strchr(y, '\n');
+		size_t lx = ex ? (size_t)(ex - x) : strlen(x);
+		size_t ly = ey ? (size_t)(ey - y) : strlen(y);
+		diff += lx != ly || memcmp(x, y, lx);
+		x = ex ? ex + 1 : x + lx;
+		y = ey ? ey + 1 : y + ly;
+	}
+	ck_assert_uint_eq(rows, 300);
+	ck_assert_msg(diff <= 3, "%zu of 300 labels differ", diff);
+	free(inc);
+	free(all);
+}
+END_TEST
+
 START_TEST(takes_up_an_older_stores_choice)
 {
 	/* A store labelled by a revlab that kept no choice (its setting
@@ -1016,6 +1077,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reuse_after_adding_reviews);
 	tcase_add_test(tc, label_new_as_predict_does);
 	tcase_add_test(tc, choose_again_on_any_change);
+	tcase_add_test(tc, reuse_relabels_what_changed);
 	tcase_add_test(tc, takes_up_an_older_stores_choice);
 	suite_add_tcase(s, tc);
 	return s;

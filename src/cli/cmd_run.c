@@ -44,9 +44,16 @@ static void print_label(const rl_run_report *r)
 			printf(" (%d neighbours per review, %s class shares)",
 			       r->neighbours, shares(r->class_prior));
 		printf("\n");
-		if (r->new_only)
+		if (r->new_only && r->method == RL_METHOD_MODEL)
 			printf("label:     %llu new reviews labelled by the "
 			       "stored model (%.2f s)\n",
+			       (unsigned long long)r->labelled,
+			       r->seconds[RL_STEP_LABEL]);
+		else if (r->new_only)
+			printf("label:     %llu reviews labelled again (new, "
+			       "neighbours changed or propagation\n"
+			       "           moved), started from the stored "
+			       "spread; the rest kept (%.2f s)\n",
 			       (unsigned long long)r->labelled,
 			       r->seconds[RL_STEP_LABEL]);
 		else

@@ -199,8 +199,9 @@ void cli_print_graph(const rl_graph_stats *s, int k, double sec)
 		snprintf(recall, sizeof recall, ", recall@%d %.3f (sampled)",
 			 k, s->recall);
 	else if (s->changed)
-		snprintf(recall, sizeof recall, " from the new reviews, %llu "
-			 "lists changed", (unsigned long long)s->changed);
+		snprintf(recall, sizeof recall, "%s, %llu lists changed",
+			 s->exact ? "" : " from the new reviews",
+			 (unsigned long long)s->changed);
 	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
 	       "(%.2f s)\n", (unsigned long long)s->reviews,
 	       (unsigned long long)s->edges, s->vectors,
