@@ -1168,6 +1168,29 @@ static int build_candidates(nnd *d)
 			}
 		}
 	}
+	/* Refining, an old row keeps only its k, where a search keeps a
+	 * pool of K: a new row that reaches it meets, besides its list and
+	 * the rows that list it, the lists of the rows on its list (the
+	 * earlier graph's two hops), about as many rows as a pool would
+	 * give. */
+	const rl_knn_opts *o = d->o;
+	for (uint32_t q = clo; d->isnew && q < chi; q++) {
+		uint32_t b = q - clo, r = d->order[q], k = o->k;
+		if (d->isnew[r] || d->nnew[b] == 0 || r >= o->n_init)
+			continue;
+		for (uint32_t i = 0; i < k; i++) {
+			int32_t y = o->init[(size_t)r * k + i];
+			if (y < 0 || (uint32_t)y >= o->n_init)
+				continue;
+			for (uint32_t j = 0; j < k && d->nold[b] < c; j++) {
+				int32_t z = o->init[(size_t)y * k + j];
+				if (z >= 0 && (uint32_t)z != r &&
+				    (uint32_t)z < d->n)
+					d->cold[(size_t)b * c +
+						d->nold[b]++] = (uint32_t)z;
+			}
+		}
+	}
 	for (uint32_t q = clo; q < chi; q++)
 		for (uint32_t i = 0; i < K; i++) {
 			uint32_t *e = &d->ids[(size_t)d->order[q] * K + i];
