@@ -265,14 +265,14 @@ typedef struct rl_knn_opts {
 	/* With init: refine instead of search. A row whose init list is
 	 * full (k rows, or n - 1) is old, any other new; an old row keeps
 	 * its list but takes a new row in when it is nearer than its k-th,
-	 * the new rows' pools start from the forest's leaves and random
-	 * rows, and the leaves and local joins compare only pairs with a
-	 * new row in them (an old row a new one reaches offers it its
-	 * init list's lists too, as its pool would), so what costs is the
-	 * forest's cuts (a few dot products a row and tree) and a pass
-	 * over the pools a round, the rest the new rows' share of a
-	 * search's. Stops when fewer than delta * (new rows) * pool
-	 * updates. */
+	 * the new rows' pools start from the leaves of a smaller forest
+	 * (2 trees, leaves 4 times larger) and random rows, and the leaves
+	 * and local joins compare only pairs with a new row in them (an
+	 * old row a new one reaches offers it its init list's lists too,
+	 * as its pool would), so what costs is the trees' cuts (a few dot
+	 * products a row and tree) and a pass over the pools a round, the
+	 * rest the new rows' share of a search's. Stops when fewer than
+	 * delta * (new rows) * pool updates. */
 	int refine;
 	rl_tick *tick;		/* or NULL; exact search reports rows of
 				   n, NN-descent row visits of (max_iters
