@@ -4,7 +4,9 @@
  * run` makes: propagation's neighbours and class shares, the classifier
  * and the way of combining evidence, each by cross-validation on the hand
  * labels (the one-standard-error rule, but the classifier by the top
- * score). It speaks to the stages only
+ * score). After reviews are added it reuses the stored choice while
+ * what the choice rests on is unchanged, and labels only what changed.
+ * It speaks to the stages only
  * through their public entry points, and reports what it did and why in
  * an rl_run_report for the caller (the CLI, the Python package) to show.
  */

@@ -12,6 +12,12 @@
  * RL_LABEL_TRAIN_REVIEWS reviews (rl_train_sample, only their features
  * read), and prediction, the blend and the writes go a batch of reviews
  * at a time, each batch's features read as it comes.
+ *
+ * Also run's choice, kept in the store with a fingerprint of what it
+ * rests on, and the labellings of only what changed that a reused
+ * choice makes: the new reviews by the stored model (rl_label_new), or
+ * propagation started from the stored spread and the reviews that moved
+ * (rl_label_changed).
  */
 #include <math.h>
 #include <stdio.h>
