@@ -402,12 +402,17 @@ int rl_labelling_digest_same(rl_db *db, const char *digest, int *same)
 	return rc == RL_ENOTFOUND ? RL_OK : rc;
 }
 
-int rl_labelling_digest_save(rl_db *db, const char *digest)
+int rl_setting_save(rl_db *db, const char *key, const char *value)
 {
 	rl_stage st;
 	int rc = rl_stage_begin(db, NULL, NULL, &st);
 	if (rc != RL_OK)
 		return rc;
-	rc = rl_store_setting_set(db, DIGEST_KEY, digest);
+	rc = rl_store_setting_set(db, key, value);
 	return rl_stage_end(db, &st, rc, NULL);
+}
+
+int rl_labelling_digest_save(rl_db *db, const char *digest)
+{
+	return rl_setting_save(db, DIGEST_KEY, digest);
 }

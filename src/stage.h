@@ -77,6 +77,8 @@ int rl_labelling_digest(rl_db *db, const rl_propagate_opts *prop,
  * the two only makes the next run redo the work). */
 int rl_labelling_digest_same(rl_db *db, const char *digest, int *same);
 int rl_labelling_digest_save(rl_db *db, const char *digest);
+/* Sets the setting key to value in a transaction of its own. */
+int rl_setting_save(rl_db *db, const char *key, const char *value);
 
 /* The propagation options a stage runs with (use may be o): o checked,
  * then what labelling last chose put in for what o leaves open:

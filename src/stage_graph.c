@@ -339,15 +339,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if (refine) {
 		/* The recall of a sample of all rows would cost as much as
 		 * the refinement; not measured (-1). */
-		if ((rc = write_changes(db, ids, n, k, init, nbr, sim,
-					&s.changed, &tick)) != RL_OK)
-			goto end;
-		for (size_t e = 0; e < (size_t)n * k; e++)
-			s.edges += nbr[e] >= 0;
-		s.reviews = n;
-		goto done;
-	}
-	if (s.exact)
+	} else if (s.exact)
 		s.recall = 1;
 	else if (o->recall_sample > 0 && compact_rows) {
 		/* Against the float vectors: the recall of what is stored,
@@ -365,10 +357,10 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 				       &s.recall, &tick)) != RL_OK)
 		goto end;
 	if (same) {
-		/* Searched again on the same fit and k (new reviews past a
-		 * refinement's share, or exactly): only the lists that
-		 * changed are written, each named for labelling, and the
-		 * neighbour count labelling chose still holds. */
+		/* Refined, or searched again on the same fit and k (new
+		 * reviews past a refinement's share, or exactly): only the
+		 * lists that changed are written, each named for labelling,
+		 * and the neighbour count labelling chose still holds. */
 		if ((rc = write_changes(db, ids, n, k, init, nbr, sim,
 					&s.changed, &tick)) != RL_OK)
 			goto end;

@@ -760,12 +760,7 @@ int rl_choice_save(rl_db *db, rl_choice *c)
 		 c->inputs, (int)c->method, (int)c->model, c->neighbours,
 		 (int)c->class_prior, c->temperature, c->label_temperature,
 		 (unsigned long long)c->reviews, c->when);
-	rl_stage st;
-	int rc = rl_stage_begin(db, NULL, NULL, &st);
-	if (rc != RL_OK)
-		return rc;
-	rc = rl_store_setting_set(db, CHOICE_KEY, text);
-	return rl_stage_end(db, &st, rc, NULL);
+	return rl_setting_save(db, CHOICE_KEY, text);
 }
 
 int rl_choice_load(rl_db *db, rl_choice *c)
@@ -866,6 +861,22 @@ out:
 	return rc;
 }
 
+/* Whether the stored model sm is a single-label one of classifier
+ * model, made on the vectorizer's fit and n_cols feature columns, for
+ * ev's labels in ev's order: the model the last labelling stored, which
+ * labelling only what changed may use as it is. */
+static int model_fits(const rl_stored_model *sm, rl_classifier model,
+		      const char *fit, uint32_t n_cols, const rl_evidence *ev)
+{
+	int fits = !sm->thresholds && sm->n_cols == n_cols &&
+		   !strcmp(sm->kind.data, rl_classifier_name(model)) &&
+		   !strcmp(sm->fit.data, fit) && sm->n_labels == ev->L &&
+		   sm->n_weights == ((size_t)sm->n_cols + 1) * ev->L;
+	for (uint32_t l = 0; fits && l < ev->L; l++)
+		fits = !strcmp(sm->labels[l], ev->label_names[l]);
+	return fits;
+}
+
 int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
 		 int *done)
 {
@@ -905,15 +916,8 @@ int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
 	    (rc = rl_features_shape(db, &nf, &dim)) != RL_OK ||
 	    (rc = rl_evidence_load_no_graph(db, &ev)) != RL_OK)
 		goto end;
-	/* The model labelling stored with this choice: its classifier, on
-	 * these features and labels. */
-	int fits = !sm.thresholds && sm.n_cols == nf + dim &&
-		   !strcmp(sm.kind.data, rl_classifier_name(clf.model)) &&
-		   !strcmp(sm.fit.data, fit.data) && sm.n_labels == ev.L &&
-		   sm.n_weights == ((size_t)sm.n_cols + 1) * ev.L;
-	for (uint32_t l = 0; fits && l < ev.L; l++)
-		fits = !strcmp(sm.labels[l], ev.label_names[l]);
-	if (!fits)
+	/* The model labelling stored with this choice. */
+	if (!model_fits(&sm, clf.model, fit.data, nf + dim, &ev))
 		goto end;
 	/* As `predict` with the stored model gives them. */
 	clf.temperature = sm.temperature;
@@ -1047,18 +1051,9 @@ int rl_label_changed(rl_db *db, rl_method m, const rl_eval_opts *o,
 	    RL_OK)
 		goto end;
 	uint32_t n = ev.n, L = ev.L;
-	if (m == RL_METHOD_BLEND) {
-		int fits = !sm.thresholds && sm.n_cols == nf + dim &&
-			   !strcmp(sm.kind.data,
-				   rl_classifier_name(run.model)) &&
-			   !strcmp(sm.fit.data, fit.data) &&
-			   sm.n_labels == L && sm.n_weights ==
-			   ((size_t)sm.n_cols + 1) * L;
-		for (uint32_t l = 0; fits && l < L; l++)
-			fits = !strcmp(sm.labels[l], ev.label_names[l]);
-		if (!fits)
-			goto end;
-	}
+	if (m == RL_METHOD_BLEND &&
+	    !model_fits(&sm, run.model, fit.data, nf + dim, &ev))
+		goto end;
 	rc = RL_ENOMEM;
 	P = malloc(((size_t)n * L + 1) * sizeof *P);
 	Q = malloc(((size_t)n * L + 1) * sizeof *Q);

@@ -714,6 +714,33 @@ static void seeds_and_rules(rl_db *d)
 	ck_assert_int_eq(rl_rules_load(d, p, &ro, NULL), RL_OK);
 }
 
+/* The example split at `first` (split_example), its first part
+ * imported with the example's hand labels and rules and run with
+ * small_opts (*o, *r); *rest names the other part, *n_rest counts it. */
+static void first_part_run(size_t first, rl_run_opts *o, rl_run_report **r,
+			   const char **rest, size_t *n_rest)
+{
+	const char *p1;
+	split_example(first, &p1, rest, n_rest);
+	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
+	seeds_and_rules(db);
+	small_opts(o);
+	*r = NULL;
+	ck_assert_int_eq(rl_run(db, o, r), RL_OK);
+}
+
+/* Deletes the stored choice, as a store labelled by a revlab that kept
+ * none would be. */
+static void forget_choice(void)
+{
+	sqlite3 *s;
+	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM settings WHERE key = "
+				      "'run_choice'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(s);
+}
+
 /* The label of each review of a store, by external id: "id label\n"
  * lines, in id order. */
 static char *labels_by_ext(const char *path, const char *where)
@@ -736,16 +763,12 @@ START_TEST(reuse_after_adding_reviews)
 	 * example's gold labels either way (the stored model was trained
 	 * on 250 reviews' propagation from 20 hand labels, the other on
 	 * 300's; a label of these reviews is often a close call). */
-	const char *p1, *p2;
+	const char *p2;
 	size_t n_rest;
-	split_example(250, &p1, &p2, &n_rest);
-	ck_assert_uint_eq(n_rest, 50);
-	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
-	seeds_and_rules(db);
 	rl_run_opts o;
-	small_opts(&o);
-	rl_run_report *r = NULL, *r2 = NULL;
-	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	rl_run_report *r, *r2 = NULL;
+	first_part_run(250, &o, &r, &p2, &n_rest);
+	ck_assert_uint_eq(n_rest, 50);
 	ck_assert(!r->reused && r->eval);
 	long long models = tu_int(db_path, "SELECT count(*) FROM models");
 	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
@@ -817,15 +840,11 @@ START_TEST(label_new_as_predict_does)
 	/* The reviews without a label, labelled by the newest stored
 	 * model without training: its label and calibrated confidence are
 	 * those `predict` with that model gives; the others stay. */
-	const char *p1, *p2;
+	const char *p2;
 	size_t n_rest;
-	split_example(280, &p1, &p2, &n_rest);
-	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
-	seeds_and_rules(db);
 	rl_run_opts o;
-	small_opts(&o);
-	rl_run_report *r = NULL;
-	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	rl_run_report *r;
+	first_part_run(280, &o, &r, &p2, &n_rest);
 	char *before = assignments(db_path);
 	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
 	ck_assert_int_eq(rl_tokenize(db, NULL, NULL), RL_OK);
@@ -898,15 +917,11 @@ START_TEST(reuse_relabels_what_changed)
 	 * labels then differ from labelling every review again with the
 	 * same choice (which also trains the model again, on 300 reviews)
 	 * on at most 3 of 300 (none here). */
-	const char *p1, *p2;
+	const char *p2;
 	size_t n_rest;
-	split_example(280, &p1, &p2, &n_rest);
-	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
-	seeds_and_rules(db);
 	rl_run_opts o;
-	small_opts(&o);
-	rl_run_report *r = NULL;
-	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	rl_run_report *r;
+	first_part_run(280, &o, &r, &p2, &n_rest);
 	ck_assert_int_eq(r->method, RL_METHOD_BLEND);
 	rl_run_report_free(r);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM spread"), 280);
@@ -957,23 +972,14 @@ START_TEST(takes_up_an_older_stores_choice)
 	 * last labelling made (the model, from its evaluation) and labels
 	 * only the new reviews; with a hand label changed as well, it
 	 * cannot tell, and chooses again. */
-	const char *p1, *p2;
+	const char *p2;
 	size_t n_rest;
-	split_example(250, &p1, &p2, &n_rest);
-	ck_assert_int_eq(rl_import_file(db, p1, NULL, NULL), RL_OK);
-	seeds_and_rules(db);
 	rl_run_opts o;
-	small_opts(&o);
-	rl_run_report *r = NULL;
-	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
+	rl_run_report *r;
+	first_part_run(250, &o, &r, &p2, &n_rest);
 	ck_assert_int_eq(r->method, RL_METHOD_MODEL);
 	rl_run_report_free(r);
-	sqlite3 *s;
-	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM settings WHERE key = "
-				      "'run_choice'", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(s);
+	forget_choice();
 	ck_assert_int_eq(rl_import_file(db, p2, NULL, NULL), RL_OK);
 	ck_assert_int_eq(rl_run(db, &o, &r), RL_OK);
 	ck_assert(r->reused && r->new_only);
@@ -981,11 +987,7 @@ START_TEST(takes_up_an_older_stores_choice)
 	rl_run_report_free(r);
 
 	/* again, with a hand label changed too */
-	ck_assert_int_eq(sqlite3_open(db_path, &s), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(s, "DELETE FROM settings WHERE key = "
-				      "'run_choice'", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(s);
+	forget_choice();
 	ck_assert_int_eq(rl_import_file(db, tu_write("x.tsv", "id\ttext\n"
 		"x1\tgreat phone\n", 0), NULL, NULL), RL_OK);
 	ck_assert_int_eq(rl_seed_set(db, "amazon:43", "pos"), RL_OK);
