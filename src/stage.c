@@ -22,6 +22,7 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 	s->run_id = 0;
 	s->t0 = rl_now();
 	s->name = stage;
+	s->derived = 0;
 	int rc = rl_store_begin(db);
 	if (rc != RL_OK || !stage)
 		return rc;
@@ -29,6 +30,31 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 							   : "{}",
 				     &s->run_id)) != RL_OK)
 		rl_store_rollback(db);
+	return rc;
+}
+
+int rl_stage_begin_derived(rl_db *db, const char *stage,
+			   const char *params_json, rl_stage *s)
+{
+	int rc = rl_store_foreign_keys(db, 0);
+	if (rc == RL_OK)
+		rc = rl_stage_begin(db, stage, params_json, s);
+	if (rc != RL_OK) {
+		rl_store_foreign_keys(db, 1);
+		return rc;
+	}
+	s->derived = 1;
+	return RL_OK;
+}
+
+static int stage_close(rl_db *db, rl_stage *s, int rc)
+{
+	if (s->derived) {
+		s->derived = 0;
+		int fk = rl_store_foreign_keys(db, 1);
+		if (rc == RL_OK)
+			rc = fk;
+	}
 	return rc;
 }
 
@@ -40,9 +66,10 @@ int rl_stage_end(rl_db *db, rl_stage *s, int rc, const char *counts_json)
 	    RL_OK)
 		goto fail;
 	if (rc == RL_OK && (rc = rl_store_commit(db)) == RL_OK)
-		return RL_OK;
+		return stage_close(db, s, RL_OK);
 fail:
 	rl_store_rollback(db);
+	stage_close(db, s, rc);
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	if (rc == RL_ECANCELED && !*rl_db_errmsg(db) && s->name)

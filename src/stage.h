@@ -18,6 +18,7 @@ typedef struct rl_stage {
 	int64_t run_id;		/* 0 when no run is recorded */
 	double t0;
 	const char *name;
+	int derived;		/* foreign-key checks off until the end */
 } rl_stage;
 
 /* Begins the stage's transaction and, unless stage is NULL, records its
@@ -25,6 +26,17 @@ typedef struct rl_stage {
  * nothing is left open and the store is unchanged. */
 int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 		   rl_stage *s);
+
+/* rl_stage_begin for a stage whose writes are derived rows keyed by ids
+ * it read from `reviews` inside this same transaction (the write lock is
+ * taken before it reads), so they cannot name a missing review: the
+ * foreign-key checks are off until rl_stage_end, which turns them on
+ * again whatever the outcome. At ten million reviews the check on the
+ * graph's 100 million neighbour rows is a random lookup each in the
+ * reviews table and most of the graph stage's writing time. The stage
+ * must not rely on a cascade while they are off. */
+int rl_stage_begin_derived(rl_db *db, const char *stage,
+			   const char *params_json, rl_stage *s);
 
 /* Ends what rl_stage_begin began: with rc RL_OK, finishes the run with
  * counts_json and its time and commits; otherwise, or if that fails,

@@ -227,7 +227,11 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if ((rc = rl_params_json(rl_graph_params, rl_graph_nparams, o,
 				 &params)) != RL_OK)
 		goto out;
-	if ((rc = rl_stage_begin(db, "graph", params.data, &stg)) != RL_OK)
+	/* Every id written below is read from the vectors (keyed by
+	 * review) under this stage's write lock: the foreign-key lookups,
+	 * random in the reviews table for neighbour ids, are off. */
+	if ((rc = rl_stage_begin_derived(db, "graph", params.data, &stg)) !=
+	    RL_OK)
 		goto out;
 	/* The graph is valid for one fit of the vectors and one k. */
 	rc = rl_store_setting_get(db, "vectorize_fit", &stored);

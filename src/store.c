@@ -675,6 +675,31 @@ void rl_store_rollback(rl_db *db)
 		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int rl_store_foreign_keys(rl_db *db, int on)
+{
+	/* Past the failure injection: turning the checks on again follows
+	 * a commit or a rollback, and a store must never be left without
+	 * them by a test's injected failure. */
+	if (sqlite3_exec(db->sql, on ? "PRAGMA foreign_keys = ON"
+				     : "PRAGMA foreign_keys = OFF", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return rl_fail(db, RL_EDB, "%s: %s", db->path,
+			       sqlite3_errmsg(db->sql));
+	return RL_OK;
+}
+
+int rl_store_foreign_keys_on(rl_db *db)
+{
+	sqlite3_stmt *s = NULL;
+	int on = -1;
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA foreign_keys", -1, &s,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		on = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return on;
+}
+
 int rl_store_read_begin(rl_db *db)
 {
 	return exec_sql(db, "BEGIN");

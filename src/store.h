@@ -34,6 +34,15 @@ int rl_store_begin(rl_db *db);
 int rl_store_commit(rl_db *db);
 void rl_store_rollback(rl_db *db);
 
+/* Foreign-key checks on (1) or off (0) for this connection. Only outside
+ * a transaction (SQLite ignores the switch inside one). Off is for a
+ * stage that writes derived rows whose every id it read from `reviews`
+ * under its own write lock, where the check is one lookup per id in the
+ * largest table and proves nothing (stage.h, rl_stage_begin_derived). */
+int rl_store_foreign_keys(rl_db *db, int on);
+/* Whether they are on: 1, 0, or -1 if it cannot be read. */
+int rl_store_foreign_keys_on(rl_db *db);
+
 /* A read transaction, so the report's queries see one state of the
  * store; end it with rl_store_rollback(). */
 int rl_store_read_begin(rl_db *db);

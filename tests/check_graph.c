@@ -877,6 +877,11 @@ START_TEST(stage_graph_duplicates_unknown)
 	rl_graph_stats gs;
 	ck_assert_int_eq(rl_graph(db, &go, &gs), RL_OK);
 	ck_assert_int_eq(gs.exact, 1);
+	/* Written without the foreign-key lookups, every row names reviews,
+	 * and the checks are on again for what the handle does next. */
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"pragma_foreign_key_check('neighbours')"), 0);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
 	/* Duplicates are each other's nearest, at similarity 1. */
 	ck_assert_int_eq(tu_int(db_path, "SELECT r2.ext_id = 'b' FROM "
 				"neighbours n JOIN reviews r ON r.id = "
@@ -1060,6 +1065,9 @@ START_TEST(stage_injected_failures)
 	for (n = 1; n < 200; n++) {
 		rl_store_fail_step(db, n);
 		int rc = rl_graph(db, NULL, NULL);
+		/* The stage turns the foreign-key checks off; whatever
+		 * failed, they are on again after it. */
+		ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
 		if (rc == RL_OK)
 			break;
 		ck_assert_int_eq(rc, RL_EDB);
