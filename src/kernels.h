@@ -336,6 +336,25 @@ int rl_graph_normalize(uint32_t n, uint32_t k, const int32_t *nbr,
 		       const float *sim, rl_sgraph *out);
 void rl_sgraph_free(rl_sgraph *g);
 
+/* The prior evidence Y [n][L] by rows, only its nonzero entries: row i's
+ * are labels col[ptr[i] .. ptr[i + 1]), ascending, with values val. Most
+ * rows hold one rule's vote or nothing, so at ten million reviews and 20
+ * labels it is about a tenth of the dense matrix's 1.6 GB. */
+typedef struct rl_yrows {
+	uint32_t n, L;
+	uint64_t *ptr;		/* [n + 1] */
+	uint32_t *col;
+	double *val;
+	uint64_t cap;		/* entries col and val have room for */
+} rl_yrows;
+
+/* An empty Y of n rows of L labels; then every row is added, in order
+ * (i = 0, 1, ... n - 1), with rl_yrows_add: row i's dense values, its
+ * zeros skipped. */
+int rl_yrows_init(rl_yrows *y, uint32_t n, uint32_t L);
+int rl_yrows_add(rl_yrows *y, uint32_t i, const double *row);
+void rl_yrows_free(rl_yrows *y);
+
 /* Iterates F <- alpha S F + Y (rows with clamp[i] set stay Y_i) until no
  * entry moves by tol, at most max_iter times. Y, F are [n][L]. Without
  * clamping the limit is (I - alpha S)^-1 Y. tick (or NULL) hears the
@@ -348,6 +367,11 @@ int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
 /* The same started from F as given (an earlier fixed point, warm)
  * instead of Y: the same limit, in fewer iterations the nearer F is. */
 int rl_spread_from(const rl_sgraph *S, uint32_t L, const double *Y,
+		   const uint8_t *clamp, double alpha, double tol,
+		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
+		   rl_tick *tick);
+/* rl_spread_from on Y by rows: the same bits as on the dense Y. */
+int rl_spread_rows(const rl_sgraph *S, const rl_yrows *Y,
 		   const uint8_t *clamp, double alpha, double tol,
 		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
 		   rl_tick *tick);

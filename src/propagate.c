@@ -137,10 +137,62 @@ void rl_sgraph_free(rl_sgraph *g)
 	memset(g, 0, sizeof *g);
 }
 
+int rl_yrows_init(rl_yrows *y, uint32_t n, uint32_t L)
+{
+	memset(y, 0, sizeof *y);
+	y->n = n;
+	y->L = L;
+	y->ptr = calloc((size_t)n + 1, sizeof *y->ptr);
+	return y->ptr ? RL_OK : RL_ENOMEM;
+}
+
+int rl_yrows_add(rl_yrows *y, uint32_t i, const double *row)
+{
+	uint64_t at = y->ptr[i];
+	for (uint32_t l = 0; l < y->L; l++) {
+		if (row[l] == 0)
+			continue;
+		if (at == y->cap) {
+			uint64_t cap = y->cap ? 2 * y->cap : 1024;
+			uint32_t *col = realloc(y->col, cap * sizeof *col);
+			if (!col)
+				return RL_ENOMEM;
+			y->col = col;
+			double *val = realloc(y->val, cap * sizeof *val);
+			if (!val)
+				return RL_ENOMEM;
+			y->val = val;
+			y->cap = cap;
+		}
+		y->col[at] = l;
+		y->val[at] = row[l];
+		at++;
+	}
+	y->ptr[i + 1] = at;
+	return RL_OK;
+}
+
+void rl_yrows_free(rl_yrows *y)
+{
+	free(y->ptr);
+	free(y->col);
+	free(y->val);
+	memset(y, 0, sizeof *y);
+}
+
+/* Row i of Y into y[L], dense. */
+static void yrow(const rl_yrows *Y, uint32_t i, double *y)
+{
+	for (uint32_t l = 0; l < Y->L; l++)
+		y[l] = 0;
+	for (uint64_t p = Y->ptr[i]; p < Y->ptr[i + 1]; p++)
+		y[Y->col[p]] = Y->val[p];
+}
+
 typedef struct spread_job {
 	const rl_sgraph *S;
-	uint32_t L;
-	const double *Y, *F;
+	const rl_yrows *Y;
+	const double *F;
 	double *G;
 	const uint8_t *clamp;
 	double alpha;
@@ -152,7 +204,8 @@ typedef struct spread_job {
 static void spread_part(void *ctx, int t, int nt)
 {
 	spread_job *j = ctx;
-	uint32_t n = j->S->n, L = j->L;
+	const rl_yrows *Y = j->Y;
+	uint32_t n = j->S->n, L = Y->L;
 	uint32_t lo = (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)nt);
 	uint32_t hi = (uint32_t)((uint64_t)n * (uint64_t)(t + 1) /
 				 (uint64_t)nt);
@@ -164,9 +217,8 @@ static void spread_part(void *ctx, int t, int nt)
 		    rl_tick_part(j->tick, t, j->it, j->max_iter))
 			break;
 		double *g = j->G + (size_t)i * L;
-		const double *y = j->Y + (size_t)i * L;
 		if (j->clamp && j->clamp[i]) {
-			memcpy(g, y, L * sizeof *g);
+			yrow(Y, i, g);
 			continue;
 		}
 		for (uint32_t l = 0; l < L; l++)
@@ -178,15 +230,30 @@ static void spread_part(void *ctx, int t, int nt)
 			for (uint32_t l = 0; l < L; l++)
 				g[l] += w * f[l];
 		}
+		/* alpha g + y, y's zeros skipped: the same bits. */
+		for (uint32_t l = 0; l < L; l++)
+			g[l] = j->alpha * g[l];
+		for (uint64_t p = Y->ptr[i]; p < Y->ptr[i + 1]; p++)
+			g[Y->col[p]] += Y->val[p];
 		const double *old = j->F + (size_t)i * L;
 		for (uint32_t l = 0; l < L; l++) {
-			g[l] = j->alpha * g[l] + y[l];
 			double d = fabs(g[l] - old[l]);
 			if (d > worst)
 				worst = d;
 		}
 	}
 	j->delta[t] = worst;
+}
+
+/* Y [n][L] by rows. */
+static int dense_rows(uint32_t n, uint32_t L, const double *Y, rl_yrows *y)
+{
+	int rc = rl_yrows_init(y, n, L);
+	for (uint32_t i = 0; rc == RL_OK && i < n; i++)
+		rc = rl_yrows_add(y, i, Y + (size_t)i * L);
+	if (rc != RL_OK)
+		rl_yrows_free(y);
+	return rc;
 }
 
 int rl_spread(const rl_sgraph *S, uint32_t L, const double *Y,
@@ -204,7 +271,21 @@ int rl_spread_from(const rl_sgraph *S, uint32_t L, const double *Y,
 		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
 		   rl_tick *tick)
 {
-	size_t sz = (size_t)S->n * L;
+	rl_yrows y;
+	int rc = dense_rows(S->n, L, Y, &y);
+	if (rc == RL_OK)
+		rc = rl_spread_rows(S, &y, clamp, alpha, tol, max_iter,
+				    threads, F, iters, tick);
+	rl_yrows_free(&y);
+	return rc;
+}
+
+int rl_spread_rows(const rl_sgraph *S, const rl_yrows *Y,
+		   const uint8_t *clamp, double alpha, double tol,
+		   uint32_t max_iter, int threads, double *F, uint32_t *iters,
+		   rl_tick *tick)
+{
+	size_t sz = (size_t)S->n * Y->L;
 	double *G = malloc((sz ? sz : 1) * sizeof *G);
 	double *delta = calloc((size_t)(threads < 1 ? 1 : threads),
 			       sizeof *delta);
@@ -213,7 +294,7 @@ int rl_spread_from(const rl_sgraph *S, uint32_t L, const double *Y,
 		goto out;
 	if (threads < 1)
 		threads = 1;
-	spread_job j = { S, L, Y, F, G, clamp, alpha, delta, tick, 0,
+	spread_job j = { S, Y, F, G, clamp, alpha, delta, tick, 0,
 			 max_iter };
 	uint32_t it;
 	for (it = 0; it < max_iter; it++) {
@@ -362,31 +443,37 @@ int rl_propagate_from(const rl_evidence *ev, const uint8_t *use_seed,
 	if (ev->multi)
 		return rl_propagate_multi(ev, use_seed, o, P, iters, tick);
 	uint32_t n = ev->n, L = ev->L;
-	double *Y = calloc((size_t)n * L + 1, sizeof *Y);
+	rl_yrows Y;
+	double *y = calloc((size_t)L + 1, sizeof *y);
 	uint8_t *clamp = calloc((size_t)n + 1, 1);
 	double *quality = malloc((ev->n_rules + 1) * sizeof *quality);
 	double *prior = calloc((size_t)L + 1, sizeof *prior);
-	int rc = RL_ENOMEM;
-	if (!Y || !clamp || !quality || !prior)
+	int rc = rl_yrows_init(&Y, n, L);
+	if (rc != RL_OK || !y || !clamp || !quality || !prior) {
+		rc = RL_ENOMEM;
 		goto out;
+	}
 	int majority = o->rule_vote == RL_VOTE_MAJORITY;
 	/* Rule quality and class shares on the hand labels in use. */
 	if (!majority && (rc = rl_rule_quality(ev, use_seed, quality)) !=
 	    RL_OK)
 		goto out;
 
+	/* Y by rows: most rows hold one rule's vote or nothing. */
 	for (uint32_t i = 0; i < n; i++) {
-		double *y = Y + (size_t)i * L;
+		memset(y, 0, L * sizeof *y);
 		int32_t s = ev->seed[i];
 		if (s >= 0 && (!use_seed || use_seed[i])) {
 			y[s] = 1;
 			clamp[i] = 1;
-			continue;
+		} else {
+			rl_rule_votes(ev, i, majority ? NULL : quality,
+				      o->rule_strength, y);
+			if (ev->cseed[i] >= 0)
+				y[ev->cseed[i]] += o->cluster_strength;
 		}
-		rl_rule_votes(ev, i, majority ? NULL : quality,
-			      o->rule_strength, y);
-		if (ev->cseed[i] >= 0)
-			y[ev->cseed[i]] += o->cluster_strength;
+		if ((rc = rl_yrows_add(&Y, i, y)) != RL_OK)
+			goto out;
 	}
 	/* A warm start's rows without one (all zero) start from Y. */
 	for (uint32_t i = 0; i < n; i++) {
@@ -394,9 +481,9 @@ int rl_propagate_from(const rl_evidence *ev, const uint8_t *use_seed,
 		for (uint32_t l = 0; warm && l < L; l++)
 			s += fabs(p[l]);
 		if (!warm || s == 0 || clamp[i])
-			memcpy(p, Y + (size_t)i * L, L * sizeof *p);
+			yrow(&Y, i, p);
 	}
-	if ((rc = rl_spread_from(&ev->S, L, Y, clamp, o->alpha, o->tol,
+	if ((rc = rl_spread_rows(&ev->S, &Y, clamp, o->alpha, o->tol,
 				 (uint32_t)o->max_iter, o->threads, P, iters,
 				 tick)) != RL_OK)
 		goto out;
@@ -404,7 +491,8 @@ int rl_propagate_from(const rl_evidence *ev, const uint8_t *use_seed,
 		raw[e] = (float)P[e];
 	rc = normalize(ev, use_seed, o, clamp, prior, P);
 out:
-	free(Y);
+	rl_yrows_free(&Y);
+	free(y);
 	free(clamp);
 	free(quality);
 	free(prior);

@@ -187,7 +187,11 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		rl_buf_free(&params);
 		return rl_fail(db, rc, "out of memory");
 	}
-	if ((rc = rl_stage_begin(db, "propagate", params.data, &stg)) !=
+	/* Every id written is the evidence's, loaded under this stage's
+	 * write lock, and nothing written here cascades: the foreign-key
+	 * lookups are off. */
+	if ((rc = rl_stage_begin_derived(db, "propagate", params.data,
+					 &stg)) !=
 	    RL_OK)
 		goto out;
 	if ((rc = rl_propagate_prepare(db, o, &use)) != RL_OK ||

@@ -118,6 +118,78 @@ START_TEST(closed_form)
 }
 END_TEST
 
+/* Y by rows (most rows empty, a few with one or two labels, clamped
+ * rows among them): spreading gives the same bits as the plain dense
+ * iteration F <- alpha S F + Y written out here, on 1 and 3 threads. */
+START_TEST(sparse_y_same_bits)
+{
+	enum { N = 300, K = 4, L = 3 };
+	int32_t nbr[N * K];
+	float sim[N * K];
+	uint32_t seed = 7;
+	for (int i = 0; i < N * K; i++) {
+		seed = seed * 1103515245u + 12345u;
+		nbr[i] = (int32_t)((seed >> 8) % N);
+		sim[i] = (float)((seed >> 4) % 1000) / 1000.0f;
+	}
+	rl_sgraph S;
+	ck_assert_int_eq(rl_graph_normalize(N, K, nbr, sim, &S), RL_OK);
+	static double Y[N * L], F[N * L], G[N * L], R[N * L], T[N * L];
+	uint8_t clamp[N];
+	for (int i = 0; i < N; i++) {
+		clamp[i] = i % 17 == 0;
+		for (int l = 0; l < L; l++)
+			Y[i * L + l] = 0;
+		if (clamp[i])
+			Y[i * L + i % L] = 1;
+		else if (i % 5 == 0)
+			Y[i * L + i % L] = 0.25 + 0.01 * i;
+		if (i % 11 == 0 && !clamp[i])
+			Y[i * L + (i + 1) % L] = -0.125;
+	}
+	rl_yrows y;
+	ck_assert_int_eq(rl_yrows_init(&y, N, L), RL_OK);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(rl_yrows_add(&y, (uint32_t)i, Y + i * L),
+				 RL_OK);
+	ck_assert_uint_lt(y.ptr[N], N);	/* fewer entries than rows */
+	double alpha = 0.9;
+	/* The reference: 40 dense iterations from Y. */
+	memcpy(R, Y, sizeof R);
+	for (int it = 0; it < 40; it++) {
+		for (int i = 0; i < N; i++) {
+			double *t = T + i * L;
+			if (clamp[i]) {
+				memcpy(t, Y + i * L, L * sizeof *t);
+				continue;
+			}
+			for (int l = 0; l < L; l++)
+				t[l] = 0;
+			for (uint64_t p = S.indptr[i]; p < S.indptr[i + 1];
+			     p++)
+				for (int l = 0; l < L; l++)
+					t[l] += S.w[p] * R[S.to[p] * L + l];
+			for (int l = 0; l < L; l++)
+				t[l] = alpha * t[l] + Y[i * L + l];
+		}
+		memcpy(R, T, sizeof R);
+	}
+	for (int threads = 1; threads <= 3; threads += 2) {
+		uint32_t it;
+		memcpy(F, Y, sizeof F);
+		ck_assert_int_eq(rl_spread_rows(&S, &y, clamp, alpha, 0, 40,
+						threads, F, &it, NULL), RL_OK);
+		ck_assert_uint_eq(it, 40);
+		ck_assert_int_eq(memcmp(F, R, sizeof F), 0);
+		ck_assert_int_eq(rl_spread(&S, L, Y, clamp, alpha, 0, 40,
+					   threads, G, &it, NULL), RL_OK);
+		ck_assert_int_eq(memcmp(G, R, sizeof G), 0);
+	}
+	rl_yrows_free(&y);
+	rl_sgraph_free(&S);
+}
+END_TEST
+
 /* Spreading with a tick: the same result as without, every call on the
  * caller's thread, and a clean RL_ECANCELED at each of its first calls
  * (ASan and valgrind see nothing leak). A ring of 20000 rows, each near
@@ -274,6 +346,15 @@ START_TEST(two_classes_and_abstain)
 	rl_propagate_stats st;
 	ck_assert_int_eq(rl_propagate(db, NULL, &st), RL_OK);
 	ck_assert_uint_eq(st.seeds, 2);
+	/* Written without the foreign-key lookups: every row names a
+	 * review, a label and a run, and the checks are on again. */
+	ck_assert_int_gt(tu_int(db_path, "SELECT count(*) FROM label_scores"),
+			 0);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"pragma_foreign_key_check('label_scores')"), 0);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+				"pragma_foreign_key_check('assignments')"), 0);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
 	LABEL_IS("a1", "price:seed");
 	LABEL_IS("a2", "price:propagation");
 	LABEL_IS("a3", "price:propagation");
@@ -733,6 +814,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("propagate");
 	TCase *tc = tcase_create("kernel");
 	tcase_add_test(tc, closed_form);
+	tcase_add_test(tc, sparse_y_same_bits);
 	tcase_add_test(tc, clamping_and_mass);
 	tcase_add_test(tc, spread_stops_on_tick);
 	tcase_add_test(tc, blend_by_hand);
