@@ -37,7 +37,7 @@ import argparse, json, os, random, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-REVLAB = os.path.join(TOP, "build", "revlab")
+REVLAB = os.environ.get("REVLAB", os.path.join(TOP, "build", "revlab"))
 sys.path.insert(0, HERE)
 import gen_corpus  # noqa: E402  (its TOPICS name the rules' words)
 

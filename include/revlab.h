@@ -1184,8 +1184,9 @@ struct rl_run_report {
 
 /* The whole job that exists, each stage redoing only what its changed
  * inputs need: tokenize, vectorize, graph, match the rules against new
- * reviews; then, given hand labels (or cluster-named ones): propagate,
- * choose propagation's open settings (neighbours per review, class
+ * reviews; then, given hand labels (or cluster-named ones): propagate
+ * (its counts reported, nothing written: the labelling below writes every
+ * review), choose propagation's open settings (neighbours per review, class
  * shares), the classifier and the way of combining evidence by
  * cross-validation on the hand labels (each fold's held-out labels hidden
  * from rule quality, propagation and training; the one-standard-error

@@ -532,8 +532,11 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 			return rc;
 		return rl_labelling_digest_save(db, digest);
 	}
+	/* How far the hand labels reach, shown before the choosing; the
+	 * labelling after it writes every review's scores and label, so
+	 * this writes nothing. */
 	t0 = now();
-	if ((rc = rl_propagate(db, &prop, &r->propagate)) != RL_OK)
+	if ((rc = rl_propagate_counts(db, &prop, &r->propagate)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_PROPAGATE, t0);
 	if ((rc = choose_and_label(db, o, r, inputs, stats.reviews)) != RL_OK)

@@ -66,6 +66,13 @@ int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X);
  * ones; with rl_store_features_rows, the features a batch at a time. */
 int rl_features_shape(rl_db *db, uint32_t *nf, uint32_t *dim);
 
+/* rl_propagate's work and counts with nothing written: what `run` shows
+ * of propagation before its cross-validation, whose labelling then
+ * writes every review's scores and label anyway (at ten million reviews
+ * the writes were half of the stage's 12 minutes). */
+int rl_propagate_counts(rl_db *db, const rl_propagate_opts *o,
+			rl_propagate_stats *st);
+
 /* RL_EINVAL, with the detail set, for a rule_vote or class_prior outside
  * its enum; every stage that propagates checks before it begins. */
 int rl_propagate_check(rl_db *db, const rl_propagate_opts *o);

@@ -34,14 +34,14 @@ int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max, size_t *n)
 /* Writes scores and assignments of every review, stepping tick. */
 static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		const rl_propagate_opts *o, int64_t run_id,
-		rl_propagate_stats *st, rl_tick *tick)
+		rl_propagate_stats *st, rl_tick *tick, int write)
 {
 	uint32_t L = ev->L;
 	rl_buf evid = { 0 };
 	uint8_t *on = malloc((size_t)L + 1);
 	if (!on)
 		return RL_ENOMEM;
-	int rc = rl_store_scores_clear(db);
+	int rc = write ? rl_store_scores_clear(db) : RL_OK;
 	for (uint32_t i = 0; i < ev->n && rc == RL_OK; i++) {
 		const double *p = P + (size_t)i * L;
 		if ((i & 1023) == 1023 &&
@@ -49,7 +49,7 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 			goto out;
 		uint32_t best = 0, second = UINT32_MAX;
 		for (uint32_t l = 0; l < L; l++) {
-			if (p[l] > 0 && (rc = rl_store_score_put(db,
+			if (write && p[l] > 0 && (rc = rl_store_score_put(db,
 					ev->review_ids[i], ev->label_ids[l],
 					p[l])) != RL_OK)
 				goto out;
@@ -66,7 +66,8 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		if (!is_seed && ev->cseed[i] >= 0) {
 			/* A named cluster's label stands, as it was written
 			 * (the store keeps the existing row). */
-			rc = rl_store_assignment_put(db, ev->review_ids[i],
+			rc = !write ? RL_OK : rl_store_assignment_put(db,
+					ev->review_ids[i],
 					ev->label_ids[ev->cseed[i]], 1, 1,
 					"cluster", "{\"cluster\":true}",
 					run_id);
@@ -77,6 +78,12 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		}
 		if (!is_seed && (conf <= 0 || conf < o->min_confidence)) {
 			st->abstained++;
+			continue;
+		}
+		if (!write) {
+			if (!is_seed && ev->hit_ptr[i + 1] > ev->hit_ptr[i])
+				st->rule_only++;
+			st->labelled++;
 			continue;
 		}
 		/* Evidence: the review's own rule hits. */
@@ -159,8 +166,10 @@ out:
 	return rc;
 }
 
-int rl_propagate(rl_db *db, const rl_propagate_opts *o,
-		 rl_propagate_stats *st)
+/* The stage; without write, the same work and counts, nothing written
+ * (its transaction rolled back, no run recorded). */
+static int propagate(rl_db *db, const rl_propagate_opts *o,
+		     rl_propagate_stats *st, int write)
 {
 	rl_propagate_opts defaults, use;
 	if (!o) {
@@ -190,9 +199,9 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	/* Every id written is the evidence's, loaded under this stage's
 	 * write lock, and nothing written here cascades: the foreign-key
 	 * lookups are off. */
-	if ((rc = rl_stage_begin_derived(db, "propagate", params.data,
-					 &stg)) !=
-	    RL_OK)
+	if ((rc = write ? rl_stage_begin_derived(db, "propagate",
+						params.data, &stg)
+		    : rl_stage_begin(db, NULL, NULL, &stg)) != RL_OK)
 		goto out;
 	if ((rc = rl_propagate_prepare(db, o, &use)) != RL_OK ||
 	    (rc = rl_evidence_load(db, &ev, (uint32_t)use.neighbours)) !=
@@ -218,7 +227,8 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 	s.reviews = ev.n;
 	s.seeds = ev.n_seeds;
 	s.cluster_seeds = ev.n_cseeds;
-	if ((rc = save(db, &ev, P, o, stg.run_id, &s, &tick)) != RL_OK)
+	if ((rc = save(db, &ev, P, o, stg.run_id, &s, &tick, write)) !=
+	    RL_OK)
 		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"seeds\":%llu,\"cluster_seeds\":%llu,"
@@ -228,11 +238,27 @@ int rl_propagate(rl_db *db, const rl_propagate_opts *o,
 		 (unsigned long long)s.labelled,
 		 (unsigned long long)s.abstained, s.iterations);
 end:
-	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
+	if (!write && rc == RL_OK)
+		rl_store_rollback(db);	/* nothing to keep */
+	else
+		rc = rl_stage_end(db, &stg, rc, counts);
+	if (rc == RL_OK && st)
 		*st = s;
 out:
 	rl_evidence_free(&ev);
 	free(P);
 	rl_buf_free(&params);
 	return rc;
+}
+
+int rl_propagate(rl_db *db, const rl_propagate_opts *o,
+		 rl_propagate_stats *st)
+{
+	return propagate(db, o, st, 1);
+}
+
+int rl_propagate_counts(rl_db *db, const rl_propagate_opts *o,
+			rl_propagate_stats *st)
+{
+	return propagate(db, o, st, 0);
 }
