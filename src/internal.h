@@ -236,4 +236,19 @@ static inline int64_t rl_find_id(const int64_t *ids, size_t n, int64_t id)
 	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
 }
 
+/* rl_find_id in ids[n] strictly ascending (review ids): where the ids
+ * have no gaps, as a store's usually do, id - ids[0] is the index, tried
+ * first; the search only after a miss. At ten million reviews, loading
+ * the graph's 100 million rows spent most of its time in the search. */
+static inline int64_t rl_find_unique_id(const int64_t *ids, size_t n,
+					int64_t id)
+{
+	if (n > 0 && id >= ids[0]) {
+		uint64_t g = (uint64_t)id - (uint64_t)ids[0];
+		if (g < n && ids[g] == id)
+			return (int64_t)g;
+	}
+	return rl_find_id(ids, n, id);
+}
+
 #endif /* RL_INTERNAL_H */

@@ -110,7 +110,7 @@ static int on_label(void *ctx, int64_t id, const char *name)
 static int on_seed(void *ctx, int64_t review, int64_t label)
 {
 	rl_evidence *ev = ctx;
-	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_unique_id(ev->review_ids, ev->n, review);
 	uint32_t l = label_index(ev, label);
 	if (row < 0 || l == UINT32_MAX)
 		return RL_OK;
@@ -148,7 +148,7 @@ static int rarest_labels(rl_evidence *ev)
 static int on_cluster_seed(void *ctx, int64_t review, int64_t label)
 {
 	rl_evidence *ev = ctx;
-	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_unique_id(ev->review_ids, ev->n, review);
 	uint32_t l = label_index(ev, label);
 	/* The store leaves out reviews with a hand label. */
 	if (row < 0 || l == UINT32_MAX || ev->seed[row] >= 0)
@@ -197,7 +197,7 @@ static int on_hit(void *ctx, int64_t review, int64_t rule)
 {
 	hit_fill *h = ctx;
 	rl_evidence *ev = h->ev;
-	int64_t row = rl_find_id(ev->review_ids, ev->n, review);
+	int64_t row = rl_find_unique_id(ev->review_ids, ev->n, review);
 	uint32_t r = 0;
 	while (r < ev->n_rules && ev->rule_ids[r] != rule)
 		r++;

@@ -929,7 +929,7 @@ int rl_label_new(rl_db *db, const rl_eval_opts *o, uint64_t *labelled,
 	if (!keep || !Pm)
 		goto end;
 	for (uint32_t j = 0; j < m; j++) {
-		int64_t i = rl_find_id(ev.review_ids, ev.n, ids[j]);
+		int64_t i = rl_find_unique_id(ev.review_ids, ev.n, ids[j]);
 		if (i >= 0)
 			keep[i] = 1;
 	}
@@ -1116,7 +1116,7 @@ int rl_label_changed(rl_db *db, rl_method m, const rl_eval_opts *o,
 		moved += has[i] && d > MOVED;
 	}
 	for (uint32_t j = 0; j < n_ch; j++) {
-		int64_t i = rl_find_id(ev.review_ids, n, ch[j]);
+		int64_t i = rl_find_unique_id(ev.review_ids, n, ch[j]);
 		if (i >= 0)
 			keep[i] = 1;
 	}

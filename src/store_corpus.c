@@ -1217,9 +1217,11 @@ int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
 		return RL_EDB;
 	int r;
 	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		int64_t row = rl_find_id(ids, n, sqlite3_column_int64(s, 0));
+		int64_t row = rl_find_unique_id(ids, n,
+						 sqlite3_column_int64(s, 0));
 		int rank = sqlite3_column_int(s, 1);
-		int64_t nb = rl_find_id(ids, n, sqlite3_column_int64(s, 2));
+		int64_t nb = rl_find_unique_id(ids, n,
+						sqlite3_column_int64(s, 2));
 		if (row < 0 || nb < 0 || rank < 1 || (uint32_t)rank > k)
 			continue;
 		init[(size_t)row * k + (size_t)rank - 1] = (int32_t)nb;

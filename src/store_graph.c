@@ -286,7 +286,8 @@ int rl_store_spread_load(rl_db *db, const int64_t *ids, uint32_t n,
 	}
 	int r;
 	while ((r = rl_sql_step(db, s)) == SQLITE_ROW) {
-		int64_t i = rl_find_id(ids, n, sqlite3_column_int64(s, 0));
+		int64_t i = rl_find_unique_id(ids, n,
+					      sqlite3_column_int64(s, 0));
 		const void *b = sqlite3_column_blob(s, 1);
 		if (i < 0 || !b || (size_t)sqlite3_column_bytes(s, 1) !=
 		    L * sizeof *f)

@@ -192,14 +192,14 @@ static void on_token(void *ctx, const char *tok, size_t len)
 
 static int seed_index(const sg *s, int64_t review)
 {
-	int64_t i = rl_find_id(s->ev.review_ids, s->ev.n, review);
+	int64_t i = rl_find_unique_id(s->ev.review_ids, s->ev.n, review);
 	return i >= 0 ? (int)s->ev.seed[i] : -1;
 }
 
 /* Row of the evidence of a review, -1 if it has none. */
 static int64_t seed_row(const sg *s, int64_t review)
 {
-	return rl_find_id(s->ev.review_ids, s->ev.n, review);
+	return rl_find_unique_id(s->ev.review_ids, s->ev.n, review);
 }
 
 /* Multi-label: review's labels into cur_w and cur_v, its hand labels if

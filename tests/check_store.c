@@ -913,6 +913,34 @@ START_TEST(varints)
 }
 END_TEST
 
+/* Finding a review's row: the guess id - ids[0] where ids have no gaps,
+ * the search where they do, -1 for ids not there (below, between,
+ * above, and near INT64 limits); the same answers as rl_find_id. */
+START_TEST(find_unique_ids)
+{
+	const int64_t dense[] = { 5, 6, 7, 8, 9 };
+	const int64_t gaps[] = { -3, 2, 4, 10, 11, 40 };
+	const int64_t ends[] = { INT64_MIN, 0, INT64_MAX };
+	const struct { const int64_t *ids; size_t n; } sets[] = {
+		{ dense, 5 }, { gaps, 6 }, { ends, 3 }, { dense, 0 }
+	};
+	const int64_t probes[] = { INT64_MIN, -4, -3, 0, 1, 2, 3, 4, 5, 7,
+				   9, 10, 11, 12, 39, 40, 41, INT64_MAX };
+	for (size_t s = 0; s < 4; s++)
+		for (size_t p = 0; p < sizeof probes / sizeof *probes; p++) {
+			int64_t want = -1;
+			for (size_t i = 0; i < sets[s].n; i++)
+				if (sets[s].ids[i] == probes[p])
+					want = (int64_t)i;
+			ck_assert_int_eq(rl_find_unique_id(sets[s].ids,
+							   sets[s].n,
+							   probes[p]), want);
+			ck_assert_int_eq(rl_find_id(sets[s].ids, sets[s].n,
+						    probes[p]), want);
+		}
+}
+END_TEST
+
 START_TEST(strmap)
 {
 	rl_strmap *m = NULL;
@@ -982,6 +1010,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, param_tables);
 	tcase_add_test(tc, enum_params);
 	tcase_add_test(tc, varints);
+	tcase_add_test(tc, find_unique_ids);
 	tcase_add_test(tc, strmap);
 	tcase_add_test(tc, json_escaping);
 	suite_add_tcase(s, tc);
