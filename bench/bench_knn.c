@@ -1,6 +1,6 @@
 /*
  * bench_knn.c - the neighbour search alone on a store's LSA vectors:
- * float rows against the compact int8 rows the graph stage keeps, at a
+ * float rows against the compact int16 rows the graph stage keeps, at a
  * chosen pool, with recall@k against brute force on float rows.
  *
  * usage: bench_knn DB [--n N] [--pool P] [--float] [--iters I]
@@ -72,17 +72,17 @@ int main(int argc, char **argv)
 	rl_db_close(db);
 	uint32_t n = n_max && n_max < vs.n ? n_max : vs.n, dim = vs.dim;
 	rl_vecs f = { .n = n, .dim = dim, .dense = vs.dense }, v = f;
-	int8_t *q8 = NULL;
+	int16_t *q16 = NULL;
 	float *scale = NULL;
 	if (!use_float) {
-		q8 = malloc((size_t)n * dim);
+		q16 = malloc((size_t)n * dim * sizeof *q16);
 		scale = malloc((size_t)n * sizeof *scale);
-		if (!q8 || !scale)
+		if (!q16 || !scale)
 			return 1;
 		for (uint32_t r = 0; r < n; r++)
-			rl_q8_row(vs.dense + (size_t)r * dim, dim,
-				  q8 + (size_t)r * dim, &scale[r]);
-		v = (rl_vecs){ .n = n, .dim = dim, .q8 = q8, .scale = scale
+			rl_q16_row(vs.dense + (size_t)r * dim, dim,
+				  q16 + (size_t)r * dim, &scale[r]);
+		v = (rl_vecs){ .n = n, .dim = dim, .q16 = q16, .scale = scale
 			     };
 	}
 	rl_knn_opts o = { .k = k, .threads = threads, .seed = 1,
@@ -99,11 +99,11 @@ int main(int argc, char **argv)
 	rl_knn_recall(&f, k, nbr, sample, 1, threads, &recall, NULL);
 	printf("%u rows, dim %u, %s, pool %u, block %u: %.2f s, recall@%u %.4f "
 	       "(%u sampled, %.1f s), peak %.0f MB\n", n, dim,
-	       use_float ? "float" : "int8", pool, block, t1 - t0, k, recall,
+	       use_float ? "float" : "int16", pool, block, t1 - t0, k, recall,
 	       sample, rl_now() - t1, peak_mb());
 	free(nbr);
 	free(sim);
-	free(q8);
+	free(q16);
 	free(scale);
 	rl_vector_set_free(&vs);
 	return 0;

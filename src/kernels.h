@@ -229,18 +229,18 @@ typedef struct rl_vecs {
 	uint32_t dim;
 	const float *dense;
 	const rl_csr *csr;
-	/* or compact dense rows: q8 [n][dim] int8 and scale [n], row i
-	 * being q8[i] * scale[i] (rl_q8_row); pairs are scored in float
+	/* or compact dense rows: q16 [n][dim] int16 and scale [n], row i
+	 * being q16[i] * scale[i] (rl_q16_row); pairs are scored in float
 	 * on the rows so restored */
-	const int8_t *q8;
+	const int16_t *q16;
 	const float *scale;
 } rl_vecs;
 
-/* Row x [dim] as int8 q [dim] times *scale: scale = max |x| / 127, each
+/* Row x [dim] as int16 q [dim] times *scale: scale = max |x| / 32767, each
  * q the nearest integer to x / scale (a zero row gets scale 0). On
  * 100-dimensional LSA rows (largest entry 0.4 on average) a similarity
  * moves by about 1e-3. */
-void rl_q8_row(const float *x, uint32_t dim, int8_t *q, float *scale);
+void rl_q16_row(const float *x, uint32_t dim, int16_t *q, float *scale);
 
 /* The k most similar other rows of every row: nbr[i][j] (-1 if fewer
  * exist) and sim[i][j], most similar first, ties by smaller index.

@@ -20,7 +20,7 @@
  *
  * Memory is what bounds it at ten million rows, so the search keeps
  * little per row (descent() counts the bytes): dense rows may come
- * compact, int8 with a scale per row (rl_q8_row), restored to float a
+ * compact, int16 with a scale per row (rl_q16_row), restored to float a
  * block at a time for the same blocked kernel; a pool entry is a row id
  * with a "new" bit and a 16-bit similarity; the trees are built a few at
  * a time; the candidates of a round are gathered for one block of rows at
@@ -189,23 +189,23 @@ static uint32_t round_pw(uint32_t m)
 	return (m + PW - 1) / PW * PW;
 }
 
-void rl_q8_row(const float *x, uint32_t dim, int8_t *q, float *scale)
+void rl_q16_row(const float *x, uint32_t dim, int16_t *q, float *scale)
 {
 	float m = 0;
 	for (uint32_t d = 0; d < dim; d++)
 		if (fabsf(x[d]) > m)
 			m = fabsf(x[d]);
-	*scale = m / 127;
+	*scale = m / 32767;
 	for (uint32_t d = 0; d < dim; d++) {
 		long r = m > 0 ? lrintf(x[d] / *scale) : 0;
-		q[d] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+		q[d] = (int16_t)(r > 32767 ? 32767 : r < -32767 ? -32767 : r);
 	}
 }
 
 /* Row r of compact rows restored to float, out [dim]. */
-static void q8_restore(const rl_vecs *v, uint32_t r, float *out)
+static void q16_restore(const rl_vecs *v, uint32_t r, float *out)
 {
-	const int8_t *q = v->q8 + (size_t)r * v->dim;
+	const int16_t *q = v->q16 + (size_t)r * v->dim;
 	float s = v->scale[r];
 	for (uint32_t d = 0; d < v->dim; d++)
 		out[d] = (float)q[d] * s;
@@ -219,7 +219,7 @@ static void block_sims(const rl_vecs *v, micro_fn mf, const uint32_t *ids,
 		       float *out)
 {
 	uint32_t mp = round_pw(m), dim = v->dim;
-	if (!v->dense && !v->q8) {
+	if (!v->dense && !v->q16) {
 		for (uint32_t i = 0; i < nq; i++)
 			for (uint32_t j = 0; j < m; j++)
 				out[(size_t)i * mp + j] =
@@ -228,11 +228,11 @@ static void block_sims(const rl_vecs *v, micro_fn mf, const uint32_t *ids,
 	}
 	const float *x = v->dense;
 	const uint32_t *rid = ids;
-	if (v->q8) {
+	if (v->q16) {
 		/* Restored once per block: the products are then those of
 		 * float rows, same bits in any tile position. */
 		for (uint32_t j = 0; j < m; j++)
-			q8_restore(v, ids[j], deq + (size_t)j * dim);
+			q16_restore(v, ids[j], deq + (size_t)j * dim);
 		x = deq;
 		rid = NULL;
 	}
@@ -673,7 +673,7 @@ out:
 #define PROBE_ROUNDS 32
 
 /* A pool's similarities in 16-bit fixed point over [-1, 1]: steps of
- * 3e-5, finer than what the int8 rows can tell apart; the final k are
+ * 3e-5, coarser than the int16 rows' rounding (about 1e-5); the final k are
  * scored again in float. */
 typedef uint16_t psim;
 
@@ -819,7 +819,7 @@ static float dot_fast(const float *a, const float *b, uint32_t dim)
 	return r;
 }
 
-static float dot_q8(const int8_t *a, const float *b, uint32_t dim)
+static float dot_q16(const int16_t *a, const float *b, uint32_t dim)
 {
 	float s[8] = { 0 }, r = 0;
 	uint32_t i = 0;
@@ -839,8 +839,8 @@ static float dot_q8(const int8_t *a, const float *b, uint32_t dim)
 static float side(const rl_vecs *v, const float *h, uint32_t x, uint32_t a,
 		  uint32_t b)
 {
-	if (v->q8)
-		return dot_q8(v->q8 + (size_t)x * v->dim, h, v->dim);
+	if (v->q16)
+		return dot_q16(v->q16 + (size_t)x * v->dim, h, v->dim);
 	if (v->dense)
 		return dot_fast(v->dense + (size_t)x * v->dim, h, v->dim);
 	return dot_sparse(v->csr, x, a) - dot_sparse(v->csr, x, b);
@@ -848,7 +848,7 @@ static float side(const rl_vecs *v, const float *h, uint32_t x, uint32_t a,
 
 static int dense_rows(const rl_vecs *v)
 {
-	return v->dense || v->q8;
+	return v->dense || v->q16;
 }
 
 /* Splits rows by random hyperplanes (through the midpoint of two random
@@ -865,7 +865,7 @@ static int build_tree(nnd *d, uint32_t tr, uint32_t g, float *h, int t)
 	uint32_t stack[2 * 72];
 	int sp = 0;
 	uint64_t cut = 0, done = 0;	/* rows split since the last step */
-	float *ra = v->q8 ? h + v->dim : NULL, *rb = ra ? ra + v->dim : NULL;
+	float *ra = v->q16 ? h + v->dim : NULL, *rb = ra ? ra + v->dim : NULL;
 	for (uint32_t i = 0; i < n; i++)
 		perm[i] = i;
 	memset(st, 0, (n + 63) / 64 * sizeof *st);
@@ -891,14 +891,14 @@ static int build_tree(nnd *d, uint32_t tr, uint32_t g, float *h, int t)
 		if (a != b) {
 			/* Sparse rows: no dense array, and NULL + offset is
 			 * undefined. */
-			if (v->q8) {
-				q8_restore(v, a, ra);
-				q8_restore(v, b, rb);
+			if (v->q16) {
+				q16_restore(v, a, ra);
+				q16_restore(v, b, rb);
 			}
-			const float *x = v->q8 ? NULL : v->dense;
-			const float *xa = v->q8 ? ra
+			const float *x = v->q16 ? NULL : v->dense;
+			const float *xa = v->q16 ? ra
 					  : x ? x + (size_t)a * v->dim : NULL;
-			const float *xb = v->q8 ? rb
+			const float *xb = v->q16 ? rb
 					  : x ? x + (size_t)b * v->dim : NULL;
 			for (uint32_t i = 0; xa && i < v->dim; i++)
 				h[i] = xa[i] - xb[i];
@@ -1303,7 +1303,7 @@ static int mark_new(nnd *d)
 
 /* Memory, bytes per row at pool K, dimension dim, t threads (k = 10,
  * K = 40, dim = 100, t = 2 in brackets):
- *   the rows, kept by the caller: dim + 4 compact, 4 dim float  [104]
+ *   the rows, kept by the caller: 2 dim + 4 compact, 4 dim float [204]
  *   pools: K row ids and K 16-bit similarities, 6 K              [240]
  *   the forest while it starts the pools: t trees of 4 bytes and
  *   a bit each, 4.125 t, freed before the candidates are made     [8]
@@ -1568,15 +1568,15 @@ static int restore_all(const rl_vecs *v, rl_vecs *plain, float **buf)
 {
 	*plain = *v;
 	*buf = NULL;
-	if (!v->q8)
+	if (!v->q16)
 		return RL_OK;
 	*buf = malloc(((size_t)v->n * v->dim + 1) * sizeof **buf);
 	if (!*buf)
 		return RL_ENOMEM;
 	for (uint32_t r = 0; r < v->n; r++)
-		q8_restore(v, r, *buf + (size_t)r * v->dim);
+		q16_restore(v, r, *buf + (size_t)r * v->dim);
 	plain->dense = *buf;
-	plain->q8 = NULL;
+	plain->q16 = NULL;
 	plain->scale = NULL;
 	return RL_OK;
 }

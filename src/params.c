@@ -129,8 +129,8 @@ const rl_param_def rl_graph_params[] = {
 	P(rl_graph_opts, "int", RL_PT_INT, exact_below, "60000", 0,
 	  2147483647, "exact (brute force) search below this many reviews"),
 	P(rl_graph_opts, "int", RL_PT_INT, compact_above, "3000000", 0,
-	  2147483647, "NN-descent on LSA vectors holds them as int8 rows "
-	  "from this many reviews on: a third of the memory, lower recall"),
+	  2147483647, "NN-descent on LSA vectors holds them as int16 rows "
+	  "from this many reviews on: half the memory"),
 	P(rl_graph_opts, "int", RL_PT_INT, pool, "0", 0, 1000,
 	  "NN-descent candidates kept per review (0: 4k)"),
 	P(rl_graph_opts, "int", RL_PT_INT, max_iters, "12", 1, 100,

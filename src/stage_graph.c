@@ -17,13 +17,13 @@
  *
  * LSA vectors searched by NN-descent from compact_above reviews on
  * (3,000,000: their float rows would take 1.2 GB) are never held as
- * float: they are read a chunk at a time and kept as int8 with a scale
+ * float: they are read a chunk at a time and kept as int16 with a scale
  * per row
- * (rl_q8_row), and recall is measured against the float vectors read
+ * (rl_q16_row), and recall is measured against the float vectors read
  * again in chunks, so it is the recall of what is stored. Memory of the
  * stage then, bytes per review at dim 100, k 10, the default pool of 4k
  * and 2 threads:
- *   review ids 8, compact rows 104                            112
+ *   review ids 8, compact rows 204                            212
  *   NN-descent (knn.c's descent() counts them): pools 6 per
  *   entry, 240; the candidates of a 32nd of the rows, 20; the
  *   blocks' order, 8; the forest, 8, freed before the
@@ -31,7 +31,7 @@
  *   the earlier graph to start from, 4 k, when there is one    (40)
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
- * about 380 bytes a review at the search's peak (3.8 GB at 10^7; the
+ * about 480 bytes a review at the search's peak (4.8 GB at 10^7; the
  * float rows alone were 400, the whole stage 1,536 before), plus some
  * 60 MB that do not grow (at 10^6: 494 bytes a review measured,
  * docs/measurements.md). TF-IDF vectors, and LSA vectors searched
@@ -67,12 +67,12 @@ int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
 	return rc;
 }
 
-/* LSA rows as the search keeps them: ids [n], q8 [n][dim], scale [n];
+/* LSA rows as the search keeps them: ids [n], q16 [n][dim], scale [n];
  * and the float rows of the recall sample, rows sample [ns], q
  * [ns][dim]. */
 typedef struct compact {
 	int64_t *ids;
-	int8_t *q8;
+	int16_t *q16;
 	float *scale;
 	uint32_t ns;
 	uint32_t *sample;
@@ -82,7 +82,7 @@ typedef struct compact {
 static void compact_free(compact *c)
 {
 	free(c->ids);
-	free(c->q8);
+	free(c->q16);
 	free(c->scale);
 	free(c->sample);
 	free(c->q);
@@ -90,7 +90,7 @@ static void compact_free(compact *c)
 }
 
 /* Reads the n LSA vectors of dimension dim into c, a chunk at a time:
- * each row as int8 and a scale, and the float rows of the ns rows
+ * each row as int16 and a scale, and the float rows of the ns rows
  * rl_knn_sample_rows picks for seed. tick hears rows of n. */
 static int compact_load(rl_db *db, uint32_t n, uint32_t dim, uint32_t ns,
 			uint64_t seed, compact *c, rl_tick *tick)
@@ -103,11 +103,11 @@ static int compact_load(rl_db *db, uint32_t n, uint32_t dim, uint32_t ns,
 		ns = n;
 	c->ns = ns;
 	c->ids = malloc((size_t)n * sizeof *c->ids);
-	c->q8 = malloc((size_t)n * dim);
+	c->q16 = malloc((size_t)n * dim * sizeof *c->q16);
 	c->scale = malloc((size_t)n * sizeof *c->scale);
 	c->sample = malloc((ns ? ns : 1) * sizeof *c->sample);
 	c->q = malloc(((size_t)ns * dim + 1) * sizeof *c->q);
-	if (!x || !c->ids || !c->q8 || !c->scale || !c->sample || !c->q)
+	if (!x || !c->ids || !c->q16 || !c->scale || !c->sample || !c->q)
 		goto out;
 	rl_knn_sample_rows(n, ns, seed, c->sample);
 	if ((rc = rl_store_lsa_walk_begin(db, dim, &w)) != RL_OK)
@@ -122,7 +122,7 @@ static int compact_load(rl_db *db, uint32_t n, uint32_t dim, uint32_t ns,
 			break;
 		for (uint32_t j = 0; j < got; j++, i++) {
 			const float *row = x + (size_t)j * dim;
-			rl_q8_row(row, dim, c->q8 + (size_t)i * dim,
+			rl_q16_row(row, dim, c->q16 + (size_t)i * dim,
 				  &c->scale[i]);
 			if (next < ns && c->sample[next] == i)
 				memcpy(c->q + (size_t)next++ * dim, row,
@@ -278,7 +278,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 			goto end;
 		ids = cp.ids;
 		n = (uint32_t)n_lsa;
-		v = (rl_vecs){ .n = n, .dim = dim, .q8 = cp.q8,
+		v = (rl_vecs){ .n = n, .dim = dim, .q16 = cp.q16,
 			       .scale = cp.scale };
 	} else {
 		if ((rc = rl_store_vectors_load(db, kind, &vs)) != RL_OK)

@@ -124,7 +124,7 @@ static int do_graph(void *arg)
 	return rl_graph(db, &o, NULL);
 }
 
-/* NN-descent on int8 LSA rows, read a chunk at a time. */
+/* NN-descent on int16 LSA rows, read a chunk at a time. */
 static int do_graph_compact(void *arg)
 {
 	(void)arg;

@@ -1,5 +1,5 @@
 /*
- * check_graph_compact.c - the graph built on compact rows (int8 with a
+ * check_graph_compact.c - the graph built on compact rows (int16 with a
  * scale per row), as the graph stage keeps LSA vectors for NN-descent:
  * the rounding by hand, exact search on compact rows giving the float
  * rows' graph where similarities are far apart, NN-descent's recall on
@@ -21,19 +21,19 @@
 #include "store.h"
 #include "testutil.h"
 
-START_TEST(q8_by_hand)
+START_TEST(q16_by_hand)
 {
-	float x[] = { 0.5f, -0.25f, 0.125f, 0, -0.5f };
-	int8_t q[5];
+	float x[] = { 0.5f, -0.3f, 0.1f, 0, -0.5f };
+	int16_t q[5];
 	float s;
-	rl_q8_row(x, 5, q, &s);
-	ck_assert_float_eq(s, 0.5f / 127);
-	/* 127 * 0.5, 127 * -0.25 / 0.5 = -63.5 (to even: -64), 31.75 */
-	int8_t want[] = { 127, -64, 32, 0, -127 };
+	rl_q16_row(x, 5, q, &s);
+	ck_assert_float_eq(s, 0.5f / 32767);
+	/* 32767 * 0.5 / 0.5, 32767 * -0.3 / 0.5 = -19660.2, 6553.4 */
+	int16_t want[] = { 32767, -19660, 6553, 0, -32767 };
 	for (int i = 0; i < 5; i++)
 		ck_assert_int_eq(q[i], want[i]);
 	float z[3] = { 0, 0, 0 };
-	rl_q8_row(z, 3, q, &s);
+	rl_q16_row(z, 3, q, &s);
 	ck_assert_float_eq(s, 0);
 	ck_assert_int_eq(q[0] | q[1] | q[2], 0);
 }
@@ -64,31 +64,31 @@ static float *clusters(uint32_t n, uint32_t d, uint32_t c, float spread,
 	return x;
 }
 
-typedef struct q8_rows {
-	int8_t *q8;
+typedef struct q16_rows {
+	int16_t *q16;
 	float *scale;
-} q8_rows;
+} q16_rows;
 
-static rl_vecs compact(const float *x, uint32_t n, uint32_t d, q8_rows *c)
+static rl_vecs compact(const float *x, uint32_t n, uint32_t d, q16_rows *c)
 {
-	c->q8 = malloc((size_t)n * d);
+	c->q16 = malloc((size_t)n * d * sizeof *c->q16);
 	c->scale = malloc((size_t)n * sizeof *c->scale);
-	ck_assert(c->q8 && c->scale);
+	ck_assert(c->q16 && c->scale);
 	for (uint32_t i = 0; i < n; i++)
-		rl_q8_row(x + (size_t)i * d, d, c->q8 + (size_t)i * d,
+		rl_q16_row(x + (size_t)i * d, d, c->q16 + (size_t)i * d,
 			  &c->scale[i]);
-	return (rl_vecs){ .n = n, .dim = d, .q8 = c->q8, .scale = c->scale };
+	return (rl_vecs){ .n = n, .dim = d, .q16 = c->q16, .scale = c->scale };
 }
 
 START_TEST(exact_compact_same_graph)
 {
 	/* Rows far apart: 40 random directions in 8 dimensions. Where a
 	 * row's similarities to its k-th and (k+1)-th neighbours (and each
-	 * rank to the next) differ by more than 0.01, some five times what
-	 * int8 rounding moves them, the compact rows give the same list. */
+	 * rank to the next) differ by more than 0.001, some fifty times what
+	 * int16 rounding moves them, the compact rows give the same list. */
 	uint32_t n = 40, d = 8, k = 5;
 	float *x = clusters(n, d, n, 0, 7);
-	q8_rows c;
+	q16_rows c;
 	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
 	rl_knn_opts o = { .k = k, .exact = 1, .threads = 2 };
 	int32_t a[40 * 5], b[40 * 5], a6[40 * 6];
@@ -101,20 +101,20 @@ START_TEST(exact_compact_same_graph)
 	for (uint32_t i = 0; i < n; i++) {
 		int apart = 1;
 		for (uint32_t j = 0; j < k; j++)
-			apart &= s6[i * 6 + j] - s6[i * 6 + j + 1] > 0.01f;
+			apart &= s6[i * 6 + j] - s6[i * 6 + j + 1] > 0.001f;
 		if (!apart)
 			continue;
 		clear++;
 		for (uint32_t j = 0; j < k; j++) {
 			ck_assert_int_eq(a[i * k + j], b[i * k + j]);
 			ck_assert_float_eq_tol(sa[i * k + j], sb[i * k + j],
-					       0.01);
+					       1e-4);
 		}
 	}
 	/* The check is not empty. */
 	ck_assert_uint_ge(clear, 10);
 	free(x);
-	free(c.q8);
+	free(c.q16);
 	free(c.scale);
 }
 END_TEST
@@ -128,7 +128,7 @@ START_TEST(descent_compact_recall_threads)
 	 * threads; all rows at once finds as many. */
 	uint32_t n = 4000, d = 32, k = 10;
 	float *x = clusters(n, d, 40, 0.3f, 42);
-	q8_rows c;
+	q16_rows c;
 	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
 	rl_knn_opts o = { .k = k, .threads = 1, .seed = 3, .max_iters = 12,
 			  .delta = 0.001, .pool = 20, .block = 700 };
@@ -175,7 +175,7 @@ START_TEST(descent_compact_recall_threads)
 		free(sim[t]);
 	}
 	free(x);
-	free(c.q8);
+	free(c.q16);
 	free(c.scale);
 }
 END_TEST
@@ -339,7 +339,7 @@ START_TEST(stage_compact_graph)
 				       &sampled, NULL), RL_OK);
 	ck_assert_msg(all >= 0.95, "recall %f", all);
 	ck_assert_double_eq_tol(st.recall, sampled, 1e-4);
-	/* The stored similarities are those of the float rows, to int8's
+	/* The stored similarities are those of the float rows, to int16's
 	 * rounding. */
 	for (uint32_t i = 0; i < n; i += 37)
 		for (uint32_t j = 0; j < k; j++) {
@@ -349,7 +349,7 @@ START_TEST(stage_compact_graph)
 			double dot = 0;
 			for (uint32_t c = 0; c < vs.dim; c++)
 				dot += a[c] * b[c];
-			ck_assert_double_eq_tol(sim[i * k + j], dot, 0.01);
+			ck_assert_double_eq_tol(sim[i * k + j], dot, 1e-4);
 		}
 	/* Run again: up to date, nothing to do. */
 	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
@@ -572,7 +572,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("graph_compact");
 	TCase *tc = tcase_create("kernels");
-	tcase_add_test(tc, q8_by_hand);
+	tcase_add_test(tc, q16_by_hand);
 	tcase_add_test(tc, exact_compact_same_graph);
 	tcase_add_test(tc, descent_compact_recall_threads);
 	tcase_add_test(tc, recall_in_chunks);
