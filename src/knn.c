@@ -196,8 +196,11 @@ void rl_q16_row(const float *x, uint32_t dim, int16_t *q, float *scale)
 		if (fabsf(x[d]) > m)
 			m = fabsf(x[d]);
 	*scale = m / 32767;
+	/* A row too small for its scale to be a float is a zero row. */
+	if (!(*scale > 0))
+		*scale = 0;
 	for (uint32_t d = 0; d < dim; d++) {
-		long r = m > 0 ? lrintf(x[d] / *scale) : 0;
+		long r = *scale > 0 ? lrintf(x[d] / *scale) : 0;
 		q[d] = (int16_t)(r > 32767 ? 32767 : r < -32767 ? -32767 : r);
 	}
 }

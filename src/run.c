@@ -378,8 +378,14 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 		r->method = RL_METHOD_PROPAGATION;
 		eo.progress = o->progress;
 		eo.ctx = o->ctx;
-		/* predict still gets a model */
-		if ((rc = rl_train(db, &eo)) != RL_OK)
+		/* The reviews are labelled by propagation (the counting
+		 * before the choosing wrote nothing), and predict still
+		 * gets a model. */
+		rl_propagate_opts po = eo.prop;
+		po.progress = o->progress;
+		po.ctx = o->ctx;
+		if ((rc = rl_propagate(db, &po, NULL)) != RL_OK ||
+		    (rc = rl_train(db, &eo)) != RL_OK)
 			return rc;
 		r->model_stored = 1;
 		r->model = eo.model;

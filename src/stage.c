@@ -16,8 +16,8 @@
 
 /* ---- the envelope ---- */
 
-int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
-		   rl_stage *s)
+static int begin(rl_db *db, const char *stage, const char *params_json,
+		 rl_stage *s)
 {
 	s->run_id = 0;
 	s->t0 = rl_now();
@@ -33,12 +33,32 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 	return rc;
 }
 
+int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
+		   rl_stage *s)
+{
+	/* A stage that could not turn the checks on again (stage_close)
+	 * left them off: every other stage starts with them on. */
+	int rc = RL_OK;
+	if (rl_store_foreign_keys_on(db) == 0)
+		rc = rl_store_foreign_keys(db, 1);
+	return rc == RL_OK ? begin(db, stage, params_json, s) : rc;
+}
+
+int rl_stage_begin_read(rl_db *db, const char *stage, rl_stage *s)
+{
+	s->run_id = 0;
+	s->t0 = rl_now();
+	s->name = stage;
+	s->derived = 0;
+	return rl_store_read_begin(db);
+}
+
 int rl_stage_begin_derived(rl_db *db, const char *stage,
 			   const char *params_json, rl_stage *s)
 {
 	int rc = rl_store_foreign_keys(db, 0);
 	if (rc == RL_OK)
-		rc = rl_stage_begin(db, stage, params_json, s);
+		rc = begin(db, stage, params_json, s);
 	if (rc != RL_OK) {
 		rl_store_foreign_keys(db, 1);
 		return rc;
@@ -49,12 +69,16 @@ int rl_stage_begin_derived(rl_db *db, const char *stage,
 
 static int stage_close(rl_db *db, rl_stage *s, int rc)
 {
-	if (s->derived) {
-		s->derived = 0;
-		int fk = rl_store_foreign_keys(db, 1);
-		if (rc == RL_OK)
-			rc = fk;
-	}
+	if (!s->derived)
+		return rc;
+	s->derived = 0;
+	if (rc == RL_OK)
+		return rl_store_foreign_keys(db, 1);
+	/* Failed already: its message stays the one told. */
+	char why[512];
+	snprintf(why, sizeof why, "%s", rl_db_errmsg(db));
+	if (rl_store_foreign_keys(db, 1) != RL_OK)
+		rl_fail(db, rc, "%s", why);
 	return rc;
 }
 

@@ -38,6 +38,11 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 int rl_stage_begin_derived(rl_db *db, const char *stage,
 			   const char *params_json, rl_stage *s);
 
+/* A stage that only reads (a count, nothing kept): a read transaction,
+ * no run recorded; rl_stage_end ends it, and names the stage in a
+ * cancel's message. */
+int rl_stage_begin_read(rl_db *db, const char *stage, rl_stage *s);
+
 /* Ends what rl_stage_begin began: with rc RL_OK, finishes the run with
  * counts_json and its time and commits; otherwise, or if that fails,
  * rolls back, so the store is as it was. Returns the outcome (rc, or the

@@ -103,6 +103,9 @@ static int compact_load(rl_db *db, uint32_t n, uint32_t dim, uint32_t ns,
 		ns = n;
 	c->ns = ns;
 	c->ids = malloc((size_t)n * sizeof *c->ids);
+	/* A 32-bit size_t cannot hold every row at large n and dim. */
+	if ((uint64_t)n * dim > SIZE_MAX / sizeof *c->q16)
+		goto out;
 	c->q16 = malloc((size_t)n * dim * sizeof *c->q16);
 	c->scale = malloc((size_t)n * sizeof *c->scale);
 	c->sample = malloc((ns ? ns : 1) * sizeof *c->sample);

@@ -201,7 +201,7 @@ static int propagate(rl_db *db, const rl_propagate_opts *o,
 	 * lookups are off. */
 	if ((rc = write ? rl_stage_begin_derived(db, "propagate",
 						params.data, &stg)
-		    : rl_stage_begin(db, NULL, NULL, &stg)) != RL_OK)
+		    : rl_stage_begin_read(db, "propagate", &stg)) != RL_OK)
 		goto out;
 	if ((rc = rl_propagate_prepare(db, o, &use)) != RL_OK ||
 	    (rc = rl_evidence_load(db, &ev, (uint32_t)use.neighbours)) !=

@@ -685,6 +685,11 @@ int rl_store_foreign_keys(rl_db *db, int on)
 			 NULL) != SQLITE_OK)
 		return rl_fail(db, RL_EDB, "%s: %s", db->path,
 			       sqlite3_errmsg(db->sql));
+	/* The pragma is a no-op inside a transaction, and says nothing. */
+	if (rl_store_foreign_keys_on(db) != !!on)
+		return rl_fail(db, RL_EDB, "%s: the foreign-key checks could "
+			       "not be turned %s (a transaction is open)",
+			       db->path, on ? "on" : "off");
 	return RL_OK;
 }
 

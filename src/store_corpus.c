@@ -156,10 +156,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT OR REPLACE INTO vectors(review_id, kind, dim, data) "
 		"VALUES (?1, ?2, ?3, ?4)",
 	[S_VECTORS_COUNT] =
-		"SELECT count(*), max(dim) FROM vectors WHERE kind = ?1",
+		"SELECT count(*), max(dim) FROM vectors v WHERE kind = ?1 "
+		"AND " REVIEW_EXISTS,
 	[S_VECTORS_ALL] =
-		"SELECT review_id, dim, data FROM vectors WHERE kind = ?1 "
-		"ORDER BY review_id",
+		"SELECT review_id, dim, data FROM vectors v WHERE kind = ?1 "
+		"AND " REVIEW_EXISTS " ORDER BY review_id",
 	/* Both kinds of the reviews in an id range, in the key's order:
 	 * a review's 'lsa' row before its 'tfidf' row. */
 	[S_VECTORS_RANGE] =

@@ -29,7 +29,8 @@ int rl_store_lsa_count(rl_db *db, uint64_t *n, uint32_t *dim)
 	*n = 0;
 	*dim = 0;
 	if (sqlite3_prepare_v2(db->sql, "SELECT count(*), max(dim) FROM "
-			       "vectors WHERE kind = 'lsa'", -1, &s,
+			       "vectors v WHERE kind = 'lsa' AND " REVIEW_EXISTS,
+			       -1, &s,
 			       NULL) != SQLITE_OK) {
 		rl_sql_fail(db, "prepare");
 		goto out;
@@ -53,7 +54,8 @@ int rl_store_lsa_walk_begin(rl_db *db, uint32_t dim, rl_vector_walk **out)
 	w->db = db;
 	w->dim = dim;
 	if (sqlite3_prepare_v2(db->sql, "SELECT review_id, data FROM vectors "
-			       "WHERE kind = 'lsa' ORDER BY review_id", -1,
+			       "v WHERE kind = 'lsa' AND " REVIEW_EXISTS
+			       " ORDER BY review_id", -1,
 			       &w->s, NULL) != SQLITE_OK) {
 		rl_sql_fail(db, "prepare");
 		rl_store_lsa_walk_end(w);

@@ -36,6 +36,11 @@ START_TEST(q16_by_hand)
 	rl_q16_row(z, 3, q, &s);
 	ck_assert_float_eq(s, 0);
 	ck_assert_int_eq(q[0] | q[1] | q[2], 0);
+	/* A row whose scale would underflow to 0 is a zero row too. */
+	float tiny[2] = { 1e-42f, -1e-43f };
+	rl_q16_row(tiny, 2, q, &s);
+	ck_assert_float_eq(s, 0);
+	ck_assert_int_eq(q[0] | q[1], 0);
 }
 END_TEST
 
@@ -306,6 +311,46 @@ static void compact_opts(rl_graph_opts *o)
 	o->compact_above = 0;	/* on compact rows */
 	o->recall_sample = 500;
 }
+
+/* A store edited outside revlab with its foreign-key checks off (the
+ * sqlite3 shell's default) keeps the vectors of a deleted review. The
+ * graph writes its rows with the checks off, so it must read its ids
+ * through the reviews that exist: on compact rows and on float rows,
+ * no neighbour row names the deleted review. */
+START_TEST(stage_orphan_vectors)
+{
+	uint32_t n = 600;
+	make_store(n);
+	sqlite3 *raw = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "PRAGMA foreign_keys = OFF; "
+				      "DELETE FROM reviews WHERE ext_id IN "
+				      "('r5', 'r77')", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM vectors WHERE "
+				"review_id NOT IN (SELECT id FROM reviews)"),
+			 4);
+	rl_graph_opts o;
+	compact_opts(&o);
+	for (int pass = 0; pass < 2; pass++) {
+		/* compact rows, then float rows searched exactly */
+		if (pass == 1) {
+			o.compact_above = 1000000;
+			o.exact_below = 1000000;
+			o.k = 9;	/* a new graph, not a refinement */
+		}
+		rl_graph_stats st;
+		ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+		ck_assert_uint_eq(st.reviews, n - 2);
+		ck_assert_uint_eq(st.edges, (uint64_t)(n - 2) * (uint32_t)o.k);
+		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM "
+					"pragma_foreign_key_check('neighbours')"),
+				 0);
+		ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
+	}
+}
+END_TEST
 
 START_TEST(stage_compact_graph)
 {
@@ -583,6 +628,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_compact_cancel);
 	tcase_add_test(tc, stage_compact_store_failures);
 	tcase_add_test(tc, stage_refine_after_adding);
+	tcase_add_test(tc, stage_orphan_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }

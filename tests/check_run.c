@@ -262,6 +262,14 @@ START_TEST(too_few_hand_labels)
 	ck_assert_ptr_nonnull(strstr(r->why_not, "too few hand labels"));
 	ck_assert(r->model_stored);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM models"), 1);
+	/* Labelled by propagation: every review has a label or abstains,
+	 * and most have one. */
+	int n = tu_int(db_path, "SELECT count(*) FROM reviews");
+	int labelled = tu_int(db_path, "SELECT count(DISTINCT review_id) "
+			      "FROM assignments");
+	ck_assert_int_gt(labelled, n / 2);
+	ck_assert_int_gt(tu_int(db_path, "SELECT count(*) FROM label_scores"),
+			 n / 2);
 	rl_run_report_free(r);
 }
 END_TEST

@@ -941,6 +941,37 @@ START_TEST(find_unique_ids)
 }
 END_TEST
 
+/* The foreign-key pragma does nothing inside a transaction and says
+ * so to no one: turning the checks off or on there is an error, and a
+ * stage begun while they are off (a stage that could not turn them on
+ * again) turns them on first. */
+START_TEST(foreign_keys_switch)
+{
+	rl_db *db = NULL;
+	ck_assert_int_eq(rl_db_open(tu_path("fk.db"), RL_OPEN_CREATE, &db),
+			 RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
+	ck_assert_int_eq(rl_store_begin(db), RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys(db, 0), RL_EDB);
+	ck_assert_ptr_nonnull(strstr(rl_db_errmsg(db), "transaction"));
+	rl_store_rollback(db);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
+	ck_assert_int_eq(rl_store_foreign_keys(db, 0), RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 0);
+	rl_stage st;
+	ck_assert_int_eq(rl_stage_begin(db, "test", NULL, &st), RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, NULL), RL_OK);
+	/* A derived stage has them off inside, on after. */
+	ck_assert_int_eq(rl_stage_begin_derived(db, "test", NULL, &st),
+			 RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 0);
+	ck_assert_int_eq(rl_stage_end(db, &st, RL_OK, NULL), RL_OK);
+	ck_assert_int_eq(rl_store_foreign_keys_on(db), 1);
+	rl_db_close(db);
+}
+END_TEST
+
 START_TEST(strmap)
 {
 	rl_strmap *m = NULL;
@@ -991,6 +1022,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, upgrade_from_v1);
 	tcase_add_test(tc, upgrade_from_v2);
 	tcase_add_test(tc, strerror_codes);
+	tcase_add_test(tc, foreign_keys_switch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tokenize");
