@@ -1086,22 +1086,6 @@ static int push_pair(nnd *d, int t, uint32_t a, uint32_t b, psim s)
 	return RL_OK;
 }
 
-/* Pools are gigabytes at ten million rows, and a pair's two ends are
- * random rows in them: reading a pool's worst entry is a cache miss,
- * most of the search's time once its rows are many. The pools of the
- * pair PREFETCH_AHEAD on are asked for early, so those misses overlap
- * (the results are the same bits: nothing but timing changes). */
-#define PREFETCH_AHEAD 8
-
-/* The line of row r's pool (ids and similarities) that its worst entry
- * is on, asked for. */
-static inline void pool_prefetch(const nnd *d, uint32_t r)
-{
-	size_t at = (size_t)r * d->K + pool_len(d, r) - 1;
-	__builtin_prefetch(d->ids + at, 0, 1);
-	__builtin_prefetch(d->ps + at, 0, 1);
-}
-
 /* Local join of the rows blo .. bhi - 1 in thread t's share: pairs among
  * new candidates, and between new and old ones, as one small block of
  * similarities. Only pairs that would enter a pool are kept. */
@@ -1128,11 +1112,7 @@ static void join_part(void *ctx, int t, int nt)
 			   out);
 		uint32_t mp = round_pw(m);
 		/* The worst entry of each gathered row's pool, read once. */
-		for (uint32_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
-			pool_prefetch(d, g[i]);
 		for (uint32_t i = 0; i < m; i++) {
-			if (i + PREFETCH_AHEAD < m)
-				pool_prefetch(d, g[i + PREFETCH_AHEAD]);
 			size_t w = (size_t)g[i] * K + pool_len(d, g[i]) - 1;
 			wid[i] = d->ids[w] & ~FLAGS;
 			wsim[i] = d->ps[w];
@@ -1162,13 +1142,6 @@ static void apply_part(void *ctx, int t, int nt)
 	for (int b = 0; b < d->threads; b++) {
 		for (size_t i = 0; i < d->nbuf[b]; i++) {
 			const pair *p = &d->buf[b][i];
-			if (i + PREFETCH_AHEAD < d->nbuf[b]) {
-				const pair *f = p + PREFETCH_AHEAD;
-				if (f->a >= lo && f->a < hi)
-					pool_prefetch(d, f->a);
-				if (f->b >= lo && f->b < hi)
-					pool_prefetch(d, f->b);
-			}
 			uint32_t ends[2] = { p->a, p->b };
 			for (int e = 0; e < 2; e++) {
 				uint32_t x = ends[e], y = ends[1 - e];
