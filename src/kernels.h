@@ -262,6 +262,12 @@ typedef struct rl_knn_opts {
 				   at least 131072 */
 	const int32_t *init;	/* [n_init][k] or NULL */
 	uint32_t n_init;
+	/* [n_init][k] or NULL: refining, the similarities of init's
+	 * lists, as the search scored them. An old row's list then is not
+	 * scored again, neither at the start nor at the end if its rows
+	 * stayed the same (same bits: a pair scores the same wherever it
+	 * is scored). */
+	const float *init_sim;
 	/* With init: refine instead of search. A row whose init list is
 	 * full (k rows, or n - 1) is old, any other new; an old row keeps
 	 * its list but takes a new row in when it is nearer than its k-th,
@@ -270,9 +276,10 @@ typedef struct rl_knn_opts {
 	 * and local joins compare only pairs with a new row in them (an
 	 * old row a new one reaches offers it its init list's lists too,
 	 * as its pool would), so what costs is the trees' cuts (a few dot
-	 * products a row and tree) and a pass over the pools a round, the
-	 * rest the new rows' share of a search's. Stops when fewer than
-	 * delta * (new rows) * pool updates. */
+	 * products a row and tree), and a round's passes over the pools,
+	 * one for each block of rows with something to join (near new
+	 * rows), the rest the new rows' share of a search's. Stops when
+	 * fewer than delta * (new rows) * pool updates. */
 	int refine;
 	rl_tick *tick;		/* or NULL; exact search reports rows of
 				   n, NN-descent row visits of (max_iters

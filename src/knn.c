@@ -663,6 +663,8 @@ out:
 #define REV 0x40000000u
 #define FLAGS (FRESH | REV)
 #define HOLE 0x3fffffffu
+/* Not in the block being gathered (refining's pos). */
+#define NONE UINT32_MAX
 /* Refining: leaves that many times larger, and fewer trees; each tree
  * still cuts through every row, which is most of a refinement's cost,
  * while its larger leaves cost little (only their new rows are compared
@@ -745,11 +747,22 @@ typedef struct nnd {
 	/* Blocks follow the first tree's order of the rows, so a block is a
 	 * region: its joins mostly reach its own rows, and rows of later
 	 * blocks do not see their pools change much before they gather.
-	 * order [n] the rows in that order, pos [n] its inverse. */
+	 * order [n] the rows in that order. pos [n]: searching, its
+	 * inverse; refining, a row's place in blk, or NONE. */
 	uint32_t *order, *pos;
-	/* candidates of the rows at positions clo .. chi - 1 of the order:
-	 * [B][cap] each */
-	uint32_t B, clo, chi;
+	/* candidates of the rows rows[clo .. chi - 1] (searching, rows is
+	 * order and a block B positions of it; refining, blk [B], the
+	 * active rows of the next stretch of the order, and clo 0):
+	 * [B][cap] each. at: the position of rows[clo] in the order, for
+	 * progress. */
+	const uint32_t *rows;
+	uint32_t B, clo, chi, at;
+	uint32_t *blk;
+	/* refining [n]: 1 while a row has something to join, a fresh entry
+	 * in its pool or a reverse edge not yet gathered (REV on an entry
+	 * naming it); only those rows are gathered. Set by apply_part's
+	 * threads, so atomic. */
+	atomic_uchar *act;
 	uint32_t *cnew, *cold;
 	uint32_t *nnew, *nold;	/* [B] */
 	uint32_t blo, bhi;	/* positions being joined, within the
@@ -1033,11 +1046,19 @@ static void seed_part(void *ctx, int t, int nt)
 		psim *ps = d->ps + (size_t)r * K, L = pool_len(d, r);
 		uint32_t m = 1;
 		g[0] = r;
+		/* An old row's list as scored before, when given. */
+		const float *is = o->init_sim && d->isnew && !d->isnew[r]
+				  ? o->init_sim + (size_t)r * k : NULL;
 		if (o->init && r < o->n_init)
 			for (uint32_t i = 0; i < k && m < d->mmax; i++) {
 				int32_t y = o->init[(size_t)r * k + i];
-				if (y >= 0 && (uint32_t)y < d->n &&
-				    (uint32_t)y != r)
+				if (y < 0 || (uint32_t)y >= d->n ||
+				    (uint32_t)y == r)
+					continue;
+				if (is)
+					pool_insert(ids, ps, L, (uint32_t)y,
+						    to_psim(is[i]));
+				else
 					g[m++] = (uint32_t)y;
 			}
 		uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + 7;
@@ -1147,17 +1168,28 @@ static void apply_part(void *ctx, int t, int nt)
 				uint32_t x = ends[e], y = ends[1 - e];
 				if (x < lo || x >= hi)
 					continue;
-				changed += (uint64_t)pool_insert(
-					d->ids + (size_t)x * K,
-					d->ps + (size_t)x * K, pool_len(d, x),
-					y, p->s);
+				if (!pool_insert(d->ids + (size_t)x * K,
+						 d->ps + (size_t)x * K,
+						 pool_len(d, x), y, p->s))
+					continue;
+				changed++;
+				/* x has a fresh entry, y a new reverse
+				 * edge */
+				if (d->act) {
+					atomic_store_explicit(
+						&d->act[x], 1,
+						memory_order_relaxed);
+					atomic_store_explicit(
+						&d->act[y], 1,
+						memory_order_relaxed);
+				}
 			}
 		}
 	}
 	d->updates[t] += changed;
 }
 
-/* Fills cnew/cold for the rows clo .. chi - 1 from the pools: every
+/* Fills cnew/cold for the rows rows[clo .. chi - 1] from the pools: every
  * fresh and every old neighbour, then reverse edges (rows whose pool
  * holds the row: new while the entry's REV is set, which this clears)
  * in row order while there is room; the rows' own entries then lose
@@ -1168,7 +1200,7 @@ static int build_candidates(nnd *d)
 {
 	uint32_t c = d->cap, K = d->K, clo = d->clo, chi = d->chi;
 	for (uint32_t q = clo; q < chi; q++) {
-		uint32_t b = q - clo, r = d->order[q];
+		uint32_t b = q - clo, r = d->rows[q];
 		d->nnew[b] = 0;
 		d->nold[b] = 0;
 		for (uint32_t i = 0; i < K; i++) {
@@ -1214,7 +1246,7 @@ static int build_candidates(nnd *d)
 	 * give. */
 	const rl_knn_opts *o = d->o;
 	for (uint32_t q = clo; d->isnew && q < chi; q++) {
-		uint32_t b = q - clo, r = d->order[q], k = o->k;
+		uint32_t b = q - clo, r = d->rows[q], k = o->k;
 		if (d->isnew[r] || d->nnew[b] == 0 || r >= o->n_init)
 			continue;
 		for (uint32_t i = 0; i < k; i++) {
@@ -1232,15 +1264,53 @@ static int build_candidates(nnd *d)
 	}
 	for (uint32_t q = clo; q < chi; q++)
 		for (uint32_t i = 0; i < K; i++) {
-			uint32_t *e = &d->ids[(size_t)d->order[q] * K + i];
+			uint32_t *e = &d->ids[(size_t)d->rows[q] * K + i];
 			if (*e != HOLE)
 				*e &= ~FRESH;
 		}
 	return RL_OK;
 }
 
+/* Refining with init_sim: if old row r's pool holds the rows of its init
+ * list, and only those, puts that list and its similarities in its
+ * place, as scoring them again would, and returns 1. */
+static int kept_list(nnd *d, uint32_t r)
+{
+	const rl_knn_opts *o = d->o;
+	uint32_t K = d->K, k = o->k;
+	if (!o->init_sim || !d->isnew || d->isnew[r] || r >= o->n_init)
+		return 0;
+	const uint32_t *p = d->ids + (size_t)r * K;
+	const int32_t *a = o->init + (size_t)r * k;
+	uint32_t in_pool = 0, in_init = 0;
+	for (uint32_t i = 0; i < k && i < K && p[i] != HOLE; i++)
+		in_pool++;
+	for (uint32_t j = 0; j < k; j++) {
+		if (a[j] < 0)
+			continue;
+		int seen = 0;
+		for (uint32_t i = 0; i < in_pool && !seen; i++)
+			seen = (p[i] & ~FLAGS) == (uint32_t)a[j];
+		if (!seen)
+			return 0;
+		in_init++;
+	}
+	if (in_init != in_pool)
+		return 0;
+	/* The ids are cut to k in place later: the first k of the pool. */
+	uint32_t *w = d->ids + (size_t)r * K;
+	float *sm = d->sim + (size_t)r * k;
+	for (uint32_t j = 0; j < k; j++) {
+		if (j < K)
+			w[j] = a[j] < 0 ? HOLE : (uint32_t)a[j];
+		sm[j] = a[j] < 0 ? 0 : o->init_sim[(size_t)r * k + j];
+	}
+	return 1;
+}
+
 /* Thread t's rows of the result: the first k of each pool, scored again
- * in float and ordered by that score (ties by row). */
+ * in float and ordered by that score (ties by row); refining, an old row
+ * whose list is as it was keeps it (kept_list). */
 static void final_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
@@ -1251,6 +1321,8 @@ static void final_part(void *ctx, int t, int nt)
 		if (r > lo && ((r - lo) & 4095) == 0 &&
 		    nnd_tick(d, t, r - lo, hi - lo))
 			return;
+		if (kept_list(d, r))
+			continue;
 		uint32_t m = 1;
 		g[0] = r;
 		for (uint32_t i = 0; i < k && i < K; i++) {
@@ -1304,6 +1376,113 @@ static int mark_new(nnd *d)
 	return RL_OK;
 }
 
+/* Refining: marks the rows with something to join at the start of the
+ * rounds (d->act, zeroed): those with a fresh entry, and those a REV
+ * entry names. One pass over the pools. */
+static void mark_active(nnd *d)
+{
+	uint32_t K = d->K;
+	for (uint32_t x = 0; x < d->n; x++) {
+		const uint32_t *p = d->ids + (size_t)x * K;
+		for (uint32_t i = 0; i < K && p[i] != HOLE; i++) {
+			if (p[i] & FRESH)
+				atomic_store_explicit(&d->act[x], 1,
+						      memory_order_relaxed);
+			if (p[i] & REV)
+				atomic_store_explicit(&d->act[p[i] & ~FLAGS],
+						      1, memory_order_relaxed);
+		}
+	}
+}
+
+/* Joins the gathered rows clo .. chi - 1 in sub-blocks, which bound the
+ * pair buffers' memory by the most pairs their rows could yield; each
+ * sub-block's pairs reach the pools before the next joins. */
+static int join_gathered(nnd *d, uint64_t round)
+{
+	int rc;
+	for (d->blo = d->clo; d->blo < d->chi; d->blo = d->bhi) {
+		uint64_t bound = 0;
+		d->bhi = d->blo;
+		while (d->bhi < d->chi &&
+		       (bound == 0 || bound < PAIR_BUDGET)) {
+			uint64_t nn = d->nnew[d->bhi - d->clo];
+			uint64_t no = d->nold[d->bhi - d->clo];
+			bound += nn * (nn + 2 * no) / 2 + 1;
+			d->bhi++;
+		}
+		d->base = round + d->at + (d->blo - d->clo);
+		d->span = d->bhi - d->blo;
+		if ((rc = rl_parallel(d->threads, join_part, d)) != RL_OK ||
+		    (rc = nnd_stopped(d)) != RL_OK)
+			return rc;
+		for (int t = 0; t < d->threads; t++)
+			if (d->failed[t])
+				return RL_ENOMEM;
+		if ((rc = rl_parallel(d->threads, apply_part, d)) != RL_OK ||
+		    (rc = rl_tick_step(d->tick,
+				       round + d->at + (d->bhi - d->clo),
+				       d->total)) != RL_OK)
+			return rc;
+	}
+	return RL_OK;
+}
+
+/* A round of the search: blocks of B positions of the order, each
+ * gathered after the earlier blocks' pairs reached the pools, so later
+ * blocks already join what earlier ones found. */
+static int search_round(nnd *d, uint64_t round)
+{
+	int rc;
+	d->rows = d->order;
+	for (d->clo = 0; d->clo < d->n; d->clo = d->chi) {
+		d->chi = d->n - d->clo < d->B ? d->n : d->clo + d->B;
+		d->at = d->clo;
+		d->base = round + d->clo;
+		if ((rc = build_candidates(d)) != RL_OK ||
+		    (rc = join_gathered(d, round)) != RL_OK)
+			return rc;
+	}
+	return RL_OK;
+}
+
+/* A round of refining: only the active rows, up to B of them at a time
+ * as they come in the order, so a round costs a pass over the pools for
+ * each B rows near the new ones rather than for each B rows. A row made
+ * active behind the sweep waits for the next round; gathering a row
+ * leaves it nothing to join (its entries lose FRESH, the entries naming
+ * it REV), so it is active again only if its pool changes or it enters
+ * another. */
+static int refine_round(nnd *d, uint64_t round)
+{
+	int rc = RL_OK;
+	d->rows = d->blk;
+	d->clo = 0;
+	for (uint32_t q = 0; q < d->n && rc == RL_OK;) {
+		uint32_t nb = 0;
+		d->at = q;
+		for (; q < d->n && nb < d->B; q++) {
+			uint32_t r = d->order[q];
+			if (!atomic_load_explicit(&d->act[r],
+						  memory_order_relaxed))
+				continue;
+			atomic_store_explicit(&d->act[r], 0,
+					      memory_order_relaxed);
+			d->pos[r] = nb;
+			d->blk[nb++] = r;
+		}
+		if (nb == 0)
+			break;
+		d->chi = nb;
+		d->base = round + d->at;
+		if ((rc = build_candidates(d)) == RL_OK)
+			rc = join_gathered(d, round);
+		for (uint32_t b = 0; b < nb; b++)
+			d->pos[d->blk[b]] = NONE;
+	}
+	return rc;
+}
+
 /* Memory, bytes per row at pool K, dimension dim, t threads (k = 10,
  * K = 40, dim = 100, t = 2 in brackets):
  *   the rows, kept by the caller: 2 dim + 4 compact, 4 dim float [204]
@@ -1312,6 +1491,7 @@ static int mark_new(nnd *d)
  *   a bit each, 4.125 t, freed before the candidates are made     [8]
  *   candidates of 1/32 of the rows: 2 kinds of 2K ids, 16 K / 32  [20]
  *   the blocks' order of the rows and its inverse, 8               [8]
+ *   refining, whether a row is active, 1, and a block's rows       [1]
  *   at the end the k float similarities, 4 k, once the pools'
  *   similarities are freed (the ids shrink to their first k)      [40]
  * plus at most 50 MB of pair buffers (PAIR_BUDGET) and per-thread
@@ -1415,7 +1595,7 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 			memcpy(d.order, d.perm, (size_t)d.n * sizeof *d.order);
 	}
 	for (uint32_t q = 0; q < d.n; q++)
-		d.pos[d.order[q]] = q;
+		d.pos[d.order[q]] = d.isnew ? NONE : q;
 	free(d.perm);
 	free(d.starts);
 	d.perm = NULL;
@@ -1433,49 +1613,21 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	d.nold = malloc(d.B * sizeof *d.nold);
 	if (!d.cnew || !d.cold || !d.nnew || !d.nold)
 		goto out;
+	if (d.isnew) {
+		d.blk = malloc((size_t)d.B * sizeof *d.blk);
+		d.act = calloc(d.n, sizeof *d.act);
+		if (!d.blk || !d.act)
+			goto out;
+		mark_active(&d);
+	}
 	for (uint32_t it = 0; it < o->max_iters; it++) {
 		/* Round it: n row visits after the start's and the earlier
-		 * rounds'. A block's pairs reach the pools before the next
-		 * block gathers its candidates, so later blocks already join
-		 * what earlier ones found. */
+		 * rounds'. */
 		uint64_t round = ((uint64_t)it + 1) * d.n;
 		memset(d.updates, 0, (size_t)threads * sizeof *d.updates);
-		for (d.clo = 0; d.clo < d.n; d.clo = d.chi) {
-			d.chi = d.n - d.clo < d.B ? d.n : d.clo + d.B;
-			d.base = round + d.clo;
-			if ((rc = build_candidates(&d)) != RL_OK)
-				goto out;
-			for (d.blo = d.clo; d.blo < d.chi; d.blo = d.bhi) {
-				/* Sub-blocks bound the pair buffers' memory
-				 * by the most pairs their rows could
-				 * yield. */
-				uint64_t bound = 0;
-				d.bhi = d.blo;
-				while (d.bhi < d.chi &&
-				       (bound == 0 || bound < PAIR_BUDGET)) {
-					uint64_t nn = d.nnew[d.bhi - d.clo];
-					uint64_t no = d.nold[d.bhi - d.clo];
-					bound += nn * (nn + 2 * no) / 2 + 1;
-					d.bhi++;
-				}
-				d.base = round + d.blo;
-				d.span = d.bhi - d.blo;
-				if ((rc = rl_parallel(threads, join_part,
-						      &d)) != RL_OK ||
-				    (rc = nnd_stopped(&d)) != RL_OK)
-					goto out;
-				for (int t = 0; t < threads; t++)
-					if (d.failed[t]) {
-						rc = RL_ENOMEM;
-						goto out;
-					}
-				if ((rc = rl_parallel(threads, apply_part,
-						      &d)) != RL_OK ||
-				    (rc = rl_tick_step(d.tick, round + d.bhi,
-						       d.total)) != RL_OK)
-					goto out;
-			}
-		}
+		if ((rc = d.isnew ? refine_round(&d, round)
+				  : search_round(&d, round)) != RL_OK)
+			goto out;
 		uint64_t total = 0;
 		for (int t = 0; t < threads; t++)
 			total += d.updates[t];
@@ -1486,8 +1638,11 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	free(d.cold);
 	free(d.order);
 	free(d.pos);
+	free(d.blk);
+	free(d.act);
 	d.cnew = d.cold = NULL;
-	d.order = d.pos = NULL;
+	d.order = d.pos = d.blk = NULL;
+	d.act = NULL;
 	for (int t = 0; t < threads; t++) {
 		free(d.buf[t]);
 		d.buf[t] = NULL;
@@ -1561,6 +1716,8 @@ out:
 	free(d.nnew);
 	free(d.nold);
 	free(d.isnew);
+	free(d.blk);
+	free(d.act);
 	return rc;
 }
 

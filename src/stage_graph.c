@@ -214,7 +214,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	compact cp = { 0 };
 	rows_walk rw = { .db = db };
 	int32_t *nbr = NULL, *init = NULL;
-	float *sim = NULL;
+	float *sim = NULL, *init_sim = NULL;
 	rl_stage stg;
 	rl_tick tick;
 	char counts[256] = "{}";
@@ -302,12 +302,13 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	uint64_t found = 0;
 	if (same) {
 		init = malloc((size_t)n * k * sizeof *init);
-		if (!init) {
+		init_sim = malloc((size_t)n * k * sizeof *init_sim);
+		if (!init || !init_sim) {
 			rc = RL_ENOMEM;
 			goto end;
 		}
-		if ((rc = rl_store_neighbours_load(db, ids, n, k, init, NULL,
-						   &found)) != RL_OK)
+		if ((rc = rl_store_neighbours_load(db, ids, n, k, init,
+						   init_sim, &found)) != RL_OK)
 			goto end;
 	}
 	uint64_t full = (uint64_t)n * (n - 1 < k ? n - 1 : k);
@@ -338,6 +339,13 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	 * about the new rows' share of one from scratch. */
 	refine = ko.init && !s.exact && (uint64_t)n_new * REFINE_SHARE <= n;
 	ko.refine = refine;
+	/* Refining, the old lists are not scored again. */
+	if (refine) {
+		ko.init_sim = init_sim;
+	} else {
+		free(init_sim);
+		init_sim = NULL;
+	}
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
 				   n)) != RL_OK)
 		goto end;
@@ -428,5 +436,6 @@ out:
 	free(nbr);
 	free(sim);
 	free(init);
+	free(init_sim);
 	return rc;
 }

@@ -345,8 +345,11 @@ START_TEST(refine_after_adding)
 		int32_t *ref = malloc(nk * sizeof *ref);
 		int32_t *ex = malloc(nk * sizeof *ex);
 		float *sim = malloc(nk * sizeof *sim);
+		float *sim0 = malloc(nk * sizeof *sim0);
+		float *sim1 = malloc(nk * sizeof *sim1);
+		int32_t *ref1 = malloc(nk * sizeof *ref1);
 		naive_knn(n, x, d, k, ex, sim);
-		ck_assert_int_eq(rl_knn(&v0, &o, init, sim), RL_OK);
+		ck_assert_int_eq(rl_knn(&v0, &o, init, sim0), RL_OK);
 		ck_assert_int_eq(rl_knn(&v, &o, full, sim), RL_OK);
 		for (uint32_t j = 0; j < k; j++)
 			init[(size_t)17 * k + j] = -1;
@@ -354,6 +357,18 @@ START_TEST(refine_after_adding)
 		o.n_init = n0;
 		o.refine = 1;
 		ck_assert_int_eq(rl_knn(&v, &o, ref, sim), RL_OK);
+		/* The old lists' similarities handed in: not scored again,
+		 * the same graph to the bit. */
+		o.init_sim = sim0;
+		ck_assert_int_eq(rl_knn(&v, &o, ref1, sim1), RL_OK);
+		ck_assert_int_eq(memcmp(ref, ref1, nk * sizeof *ref), 0);
+		ck_assert_int_eq(memcmp(sim, sim1, nk * sizeof *sim), 0);
+		/* Blocks of a few active rows, as at ten million rows: as
+		 * good (checked below with the rest). */
+		o.block = 97;
+		ck_assert_int_eq(rl_knn(&v, &o, ref1, sim1), RL_OK);
+		double rb = rows_recall(ref1, ex, k, 0, n);
+		double nb = rows_recall(ref1, ex, k, n0, n);
 		double rf = rows_recall(full, ex, k, 0, n);
 		double rr = rows_recall(ref, ex, k, 0, n);
 		double nf = rows_recall(full, ex, k, n0, n);
@@ -361,6 +376,9 @@ START_TEST(refine_after_adding)
 		ck_assert_msg(rr >= rf - 0.01 && nr >= nf - 0.03,
 			      "shape %d: refined %f (new rows %f), full %f "
 			      "(%f)", shape, rr, nr, rf, nf);
+		ck_assert_msg(rb >= rf - 0.01 && nb >= nf - 0.03,
+			      "shape %d: refined in blocks %f (new rows %f), "
+			      "full %f (%f)", shape, rb, nb, rf, nf);
 		ck_assert_msg(rows_recall(ref, ex, k, 17, 18) >= 0.9,
 			      "a dropped list comes back");
 		for (uint32_t r = 0; r < n0; r++) {
@@ -391,6 +409,9 @@ START_TEST(refine_after_adding)
 		free(ref);
 		free(ex);
 		free(sim);
+		free(sim0);
+		free(sim1);
+		free(ref1);
 	}
 }
 END_TEST
