@@ -263,10 +263,11 @@ typedef struct rl_knn_opts {
 	const int32_t *init;	/* [n_init][k] or NULL */
 	uint32_t n_init;
 	/* [n_init][k] or NULL: refining, the similarities of init's
-	 * lists, as the search scored them. An old row's list then is not
-	 * scored again, neither at the start nor at the end if its rows
-	 * stayed the same (same bits: a pair scores the same wherever it
-	 * is scored). */
+	 * lists, scored on the same kind of rows by the same kernel
+	 * (rl_knn_kernel) as now: a row's pool holds a row once only if
+	 * the pair scores the same bits every time. An old row's list then
+	 * is not scored again, neither at the start nor at the end if its
+	 * rows stayed the same. */
 	const float *init_sim;
 	/* With init: refine instead of search. A row whose init list is
 	 * full (k rows, or n - 1) is old, any other new; an old row keeps
@@ -283,8 +284,14 @@ typedef struct rl_knn_opts {
 	int refine;
 	rl_tick *tick;		/* or NULL; exact search reports rows of
 				   n, NN-descent row visits of (max_iters
-				   + 1) * n, the first n its start */
+				   + 2) * n, the first n its start, the
+				   last n its final scoring */
 } rl_knn_opts;
+
+/* The similarity kernel this machine runs, "avx2" or "generic": with
+ * the kind of rows, what makes a pair's similarity the same bits again
+ * (rl_knn_opts.init_sim). */
+const char *rl_knn_kernel(void);
 
 /* RL_ECANCELED when o->tick stops it (nbr and sim then unspecified). */
 int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,

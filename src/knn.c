@@ -142,6 +142,11 @@ static micro_fn pick_micro(void)
 	return micro_generic;
 }
 
+const char *rl_knn_kernel(void)
+{
+	return pick_micro() == micro_generic ? "generic" : "avx2";
+}
+
 /* Packs rows ids[0..m) (or first..first+m when ids is NULL) of x into
  * ceil(m / PW) panels, zero-padded. */
 static void pack(const float *x, uint32_t dim, const uint32_t *ids,
@@ -1285,18 +1290,26 @@ static int kept_list(nnd *d, uint32_t r)
 	uint32_t in_pool = 0, in_init = 0;
 	for (uint32_t i = 0; i < k && i < K && p[i] != HOLE; i++)
 		in_pool++;
+	for (uint32_t j = 0; j < k; j++)
+		in_init += a[j] >= 0;
+	if (in_init != in_pool)
+		return 0;
+	/* Both ways, so that a list naming a row twice is scored again
+	 * (the pool holds a row once). */
 	for (uint32_t j = 0; j < k; j++) {
-		if (a[j] < 0)
-			continue;
-		int seen = 0;
+		int seen = a[j] < 0;
 		for (uint32_t i = 0; i < in_pool && !seen; i++)
 			seen = (p[i] & ~FLAGS) == (uint32_t)a[j];
 		if (!seen)
 			return 0;
-		in_init++;
 	}
-	if (in_init != in_pool)
-		return 0;
+	for (uint32_t i = 0; i < in_pool; i++) {
+		int seen = 0;
+		for (uint32_t j = 0; j < k && !seen; j++)
+			seen = a[j] >= 0 && (p[i] & ~FLAGS) == (uint32_t)a[j];
+		if (!seen)
+			return 0;
+	}
 	/* The ids are cut to k in place later: the first k of the pool. */
 	uint32_t *w = d->ids + (size_t)r * K;
 	float *sm = d->sim + (size_t)r * k;
@@ -1572,7 +1585,8 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	 * earlier graph, random rows for what is left; the start is the
 	 * first n row visits, as progress goes: each group of trees a
 	 * share of two thirds, the seeding the rest. */
-	d.total = ((uint64_t)o->max_iters + 1) * d.n;
+	/* the start, the rounds, the final scoring: n row visits each */
+	d.total = ((uint64_t)o->max_iters + 2) * d.n;
 	uint32_t n_groups = (n_trees + d.group - 1) / d.group;
 	for (uint32_t gi = 0; gi < n_groups; gi++) {
 		d.tree0 = gi * d.group;
@@ -1657,7 +1671,7 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		goto out;
 	free(d.ps);
 	d.ps = NULL;
-	d.base = (uint64_t)o->max_iters * d.n;
+	d.base = ((uint64_t)o->max_iters + 1) * d.n;
 	d.span = d.n;
 	if ((rc = rl_parallel(threads, final_part, &d)) != RL_OK ||
 	    (rc = nnd_stopped(&d)) != RL_OK)

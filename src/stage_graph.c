@@ -28,7 +28,8 @@
  *   entry, 240; the candidates of a 32nd of the rows, 20; the
  *   blocks' order, 8; the forest, 8, freed before the
  *   candidates are made                                        268
- *   the earlier graph to start from, 4 k, when there is one    (40)
+ *   the earlier graph to start from, its ids and similarities,
+ *   8 k, when there is one                                    (80)
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
  * about 480 bytes a review at the search's peak (4.8 GB at 10^7; the
@@ -44,6 +45,12 @@
 #include "store.h"
 
 #define GRAPH_KEY "graph"
+/* How the stored similarities were scored: the kind of rows and the
+ * kernel ("int16/avx2"), or "mixed" once a refinement on other rows or
+ * another machine kept lists scored the old way. A refinement reads the
+ * old lists' similarities instead of scoring them again only when this
+ * is how it scores now (rl_knn_opts.init_sim). */
+#define SCORING_KEY "graph_scoring"
 #define LOAD_CHUNK 4096	/* rows read at once */
 
 int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
@@ -217,7 +224,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	float *sim = NULL, *init_sim = NULL;
 	rl_stage stg;
 	rl_tick tick;
-	char counts[256] = "{}";
+	char counts[256] = "{}", scoring[64] = "";
 	int rc, refine = 0;
 	rl_tick_init(&tick, o->progress, o->ctx, "graph");
 	rl_clear_error(db);
@@ -339,18 +346,23 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	 * about the new rows' share of one from scratch. */
 	refine = ko.init && !s.exact && (uint64_t)n_new * REFINE_SHARE <= n;
 	ko.refine = refine;
-	/* Refining, the old lists are not scored again. */
-	if (refine) {
+	/* Refining, the old lists are not scored again if they were scored
+	 * as they would be now. */
+	snprintf(scoring, sizeof scoring, "%s/%s", compact_rows ? "int16"
+		 : v.csr ? "sparse" : "float", rl_knn_kernel());
+	rc = rl_store_setting_get(db, SCORING_KEY, &stored);
+	if (rc != RL_OK && rc != RL_ENOTFOUND)
+		goto end;
+	int same_scoring = rc == RL_OK && !strcmp(stored.data, scoring);
+	if (refine && same_scoring)
 		ko.init_sim = init_sim;
-	} else {
-		free(init_sim);
-		init_sim = NULL;
-	}
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
 				   n)) != RL_OK)
 		goto end;
 	if ((rc = rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
 		goto end;
+	free(init_sim);
+	init_sim = NULL;
 	if (refine) {
 		/* The recall of a sample of all rows would cost as much as
 		 * the refinement; not measured (-1). */
@@ -378,6 +390,11 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		 * and the neighbour count labelling chose still holds. */
 		if ((rc = write_changes(db, ids, n, k, init, nbr, sim,
 					&s.changed, &tick)) != RL_OK)
+			goto end;
+		/* Lists scored now beside lists scored otherwise. */
+		if (s.changed && !same_scoring &&
+		    (rc = rl_store_setting_set(db, SCORING_KEY, "mixed")) !=
+		    RL_OK)
 			goto end;
 		for (size_t e = 0; e < (size_t)n * k; e++)
 			s.edges += nbr[e] >= 0;
@@ -410,7 +427,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		    (rc = rl_tick_step(&tick, i, n)) != RL_OK)
 			goto end;
 	}
-	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK)
+	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK ||
+	    (rc = rl_store_setting_set(db, SCORING_KEY, scoring)) != RL_OK)
 		goto end;
 	s.reviews = n;
 done:

@@ -352,6 +352,61 @@ START_TEST(stage_orphan_vectors)
 }
 END_TEST
 
+/* How the stored similarities were scored is kept beside the graph, and
+ * a refinement reads them instead of scoring the old lists again only
+ * when it scores the same way: a graph on float rows, refined on compact
+ * rows with some lists dropped (as replaced reviews' neighbours lose
+ * theirs), names no row twice in a list, and the store is "mixed" from
+ * then on. On the same rows both times the setting stays. */
+START_TEST(stage_refine_scoring)
+{
+	uint32_t n0 = 2000, k = 10;
+	make_store(n0);
+	rl_graph_opts o;
+	compact_opts(&o);
+	o.recall_sample = 0;
+	o.compact_above = 1000000;	/* float rows */
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	char want[64];
+	snprintf(want, sizeof want, "float/%s", rl_knn_kernel());
+	rl_buf b = { 0 };
+	ck_assert_int_eq(rl_store_setting_get(db, "graph_scoring", &b), RL_OK);
+	ck_assert_str_eq(b.data, want);
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3 *raw = NULL;
+		ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(raw, "DELETE FROM neighbours "
+					      "WHERE review_id % 97 = 3", NULL,
+					      NULL, NULL), SQLITE_OK);
+		sqlite3_close(raw);
+		add_reviews(n0 + 20 * (uint32_t)pass, 20);
+		o.compact_above = 0;	/* compact rows now */
+		ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+		ck_assert_int_eq(st.incremental, 1);
+		ck_assert_uint_eq(st.edges,
+				  (uint64_t)(n0 + 20 * (pass + 1)) * k);
+		ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM (SELECT "
+					"1 FROM neighbours GROUP BY review_id, "
+					"neighbour_id HAVING count(*) > 1)"),
+				 0);
+		ck_assert_int_eq(rl_store_setting_get(db, "graph_scoring", &b),
+				 RL_OK);
+		ck_assert_str_eq(b.data, "mixed");
+	}
+	/* A new graph (another k) on compact rows, refined on them. */
+	o.k = 9;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	add_reviews(n0 + 40, 20);
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_int_eq(st.incremental, 1);
+	snprintf(want, sizeof want, "int16/%s", rl_knn_kernel());
+	ck_assert_int_eq(rl_store_setting_get(db, "graph_scoring", &b), RL_OK);
+	ck_assert_str_eq(b.data, want);
+	rl_buf_free(&b);
+}
+END_TEST
+
 START_TEST(stage_compact_graph)
 {
 	/* 1500 reviews: the stage's graph on compact rows against brute
@@ -629,6 +684,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_compact_store_failures);
 	tcase_add_test(tc, stage_refine_after_adding);
 	tcase_add_test(tc, stage_orphan_vectors);
+	tcase_add_test(tc, stage_refine_scoring);
 	suite_add_tcase(s, tc);
 	return s;
 }

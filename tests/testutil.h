@@ -190,10 +190,12 @@ __attribute__((unused)) static int tu_exec(char *const argv[],
 /* What a kernel's tick (kernels.h) called back: how often, whether ever
  * on another thread than the one that called the kernel (a binding may
  * take a lock in the callback) or for a stage other than "test", or with
- * done above total. tu_on_tick stops at call `at` (0: never). */
+ * done above total, or below the call before (back). tu_on_tick stops at
+ * call `at` (0: never). */
 typedef struct tu_watch {
 	pthread_t caller;
-	int calls, at, elsewhere, beyond;
+	int calls, at, elsewhere, beyond, back;
+	uint64_t last;
 } tu_watch;
 
 __attribute__((unused)) static int tu_on_tick(void *ctx, const char *stage,
@@ -204,6 +206,8 @@ __attribute__((unused)) static int tu_on_tick(void *ctx, const char *stage,
 	w->elsewhere += !pthread_equal(pthread_self(), w->caller) ||
 			strcmp(stage, "test");
 	w->beyond += done > total;
+	w->back += done < w->last;
+	w->last = done;
 	return ++w->calls == w->at;
 }
 
