@@ -1067,7 +1067,11 @@ typedef enum rl_run_step {
 	RL_STEP_VECTORIZE,
 	RL_STEP_GRAPH,
 	RL_STEP_RULES,		/* the rule set matched against new reviews */
-	RL_STEP_PROPAGATE,	/* skipped without hand labels */
+	RL_STEP_PROPAGATE,	/* what the labelling's spreading reached:
+				   reported after the choosing (it spreads
+				   with the chosen settings), and not when
+				   nothing spread (no hand labels, the
+				   rules alone, a reused choice) */
 	RL_STEP_SETTINGS,	/* propagation's settings chosen */
 	RL_STEP_CLASSIFIER,	/* the classifier chosen */
 	RL_STEP_LABEL,		/* the way of labelling chosen, and used */

@@ -12,17 +12,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 #include "stage.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void rl_run_opts_init(rl_run_opts *o)
 {
@@ -274,13 +266,19 @@ static int choose_classifier(rl_db *db, rl_eval_opts *eo,
 }
 
 /* Marks step s done after t0 and tells the caller. */
+static void step_took(const rl_run_opts *o, rl_run_report *r,
+		      rl_run_step s, double seconds)
+{
+	r->ran[s] = 1;
+	r->seconds[s] = seconds;
+	if (o->step)
+		o->step(o->ctx, s, r);
+}
+
 static void step_done(const rl_run_opts *o, rl_run_report *r, rl_run_step s,
 		      double t0)
 {
-	r->ran[s] = 1;
-	r->seconds[s] = now() - t0;
-	if (o->step)
-		o->step(o->ctx, s, r);
+	step_took(o, r, s, rl_now() - t0);
 }
 
 /* A choice is reused while the corpus grows by at most a
@@ -311,7 +309,7 @@ static int reuse_choice(rl_db *db, const rl_run_opts *o, rl_run_report *r,
 	r->neighbours = c->neighbours;
 	r->class_prior = c->class_prior;
 	r->temperature = c->temperature;
-	double t0 = now();
+	double t0 = rl_now();
 	int rc = RL_OK, done = 0;
 	if (c->method == RL_METHOD_MODEL &&
 	    (rc = rl_label_new(db, &eo, &r->labelled, &done)) != RL_OK)
@@ -351,7 +349,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	/* Only the evaluation the choice rests on is kept. */
 	eo.save = 0;
 	rl_eval_report *er = NULL, *nb_done = NULL;
-	double t0 = now();
+	double t0 = rl_now();
 	int rc = choose_propagation(db, &eo, r, &nb_done);
 	if (rc != RL_OK && rc != RL_EEMPTY)
 		return rc;
@@ -359,7 +357,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	r->class_prior = eo.prop.class_prior;
 	if (rc == RL_OK && r->n_settings > 0)
 		step_done(o, r, RL_STEP_SETTINGS, t0);
-	t0 = now();
+	t0 = rl_now();
 	if (rc == RL_EEMPTY) {
 		/* reported below */
 	} else if (eo.model == RL_CLASSIFIER_CHOOSE) {
@@ -370,7 +368,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 		rc = rl_eval(db, &eo, &er);
 	}
 	r->model = eo.model;
-	t0 = now();
+	t0 = rl_now();
 	if (rc == RL_EEMPTY) {
 		/* The reason, before training may overwrite it. */
 		snprintf(r->why_not, sizeof r->why_not, "%s",
@@ -378,14 +376,16 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 		r->method = RL_METHOD_PROPAGATION;
 		eo.progress = o->progress;
 		eo.ctx = o->ctx;
-		/* The reviews are labelled by propagation (the counting
-		 * before the choosing wrote nothing), and predict still
-		 * gets a model. */
+		/* The reviews are labelled by propagation, and predict
+		 * still gets a model. */
 		rl_propagate_opts po = eo.prop;
 		po.progress = o->progress;
 		po.ctx = o->ctx;
-		if ((rc = rl_propagate(db, &po, NULL)) != RL_OK ||
-		    (rc = rl_train(db, &eo)) != RL_OK)
+		if ((rc = rl_propagate(db, &po, &r->propagate)) != RL_OK)
+			return rc;
+		step_done(o, r, RL_STEP_PROPAGATE, t0);
+		t0 = rl_now();
+		if ((rc = rl_train(db, &eo)) != RL_OK)
 			return rc;
 		r->model_stored = 1;
 		r->model = eo.model;
@@ -411,9 +411,16 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	}
 	eo.progress = o->progress;
 	eo.ctx = o->ctx;
-	t0 = now();
-	if ((rc = rl_label_with(db, er->best, &eo, &r->labelled)) != RL_OK)
+	t0 = rl_now();
+	double spread_sec;
+	if ((rc = rl_label_counted(db, er->best, &eo, &r->labelled,
+				   &r->propagate, &spread_sec)) != RL_OK)
 		return rc;
+	/* What the labelling's spreading reached, when it spread: shown as
+	 * the propagate step, after the choosing that set its neighbours
+	 * and class shares. */
+	if (r->propagate.reviews > 0)
+		step_took(o, r, RL_STEP_PROPAGATE, spread_sec);
 	/* predict needs a model even when it did not win */
 	if (er->best != RL_METHOD_MODEL && er->best != RL_METHOD_BLEND &&
 	    (rc = rl_train(db, &eo)) != RL_OK)
@@ -484,23 +491,21 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 	rl_tokenize_opts tok = o->tok;
 	rl_vectorize_opts vec = o->vec;
 	rl_graph_opts graph = o->graph;
-	rl_propagate_opts prop = o->prop;
-	tok.progress = vec.progress = graph.progress = prop.progress =
-		o->progress;
-	tok.ctx = vec.ctx = graph.ctx = prop.ctx = o->ctx;
-	double t0 = now();
+	tok.progress = vec.progress = graph.progress = o->progress;
+	tok.ctx = vec.ctx = graph.ctx = o->ctx;
+	double t0 = rl_now();
 	if ((rc = rl_tokenize(db, &tok, &r->tokenize)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_TOKENIZE, t0);
-	t0 = now();
+	t0 = rl_now();
 	if ((rc = rl_vectorize(db, &vec, &r->vectorize)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_VECTORIZE, t0);
-	t0 = now();
+	t0 = rl_now();
 	if ((rc = rl_graph(db, &graph, &r->graph)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_GRAPH, t0);
-	t0 = now();
+	t0 = rl_now();
 	if ((rc = rl_rules_apply(db, NULL, &r->rules)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_RULES, t0);
@@ -538,13 +543,6 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 			return rc;
 		return rl_labelling_digest_save(db, digest);
 	}
-	/* How far the hand labels reach, shown before the choosing; the
-	 * labelling after it writes every review's scores and label, so
-	 * this writes nothing. */
-	t0 = now();
-	if ((rc = rl_propagate_counts(db, &prop, &r->propagate)) != RL_OK)
-		return rc;
-	step_done(o, r, RL_STEP_PROPAGATE, t0);
 	if ((rc = choose_and_label(db, o, r, inputs, stats.reviews)) != RL_OK)
 		return rc;
 	return rl_labelling_digest_save(db, digest);

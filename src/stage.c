@@ -44,15 +44,6 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 	return rc == RL_OK ? begin(db, stage, params_json, s) : rc;
 }
 
-int rl_stage_begin_read(rl_db *db, const char *stage, rl_stage *s)
-{
-	s->run_id = 0;
-	s->t0 = rl_now();
-	s->name = stage;
-	s->derived = 0;
-	return rl_store_read_begin(db);
-}
-
 int rl_stage_begin_derived(rl_db *db, const char *stage,
 			   const char *params_json, rl_stage *s)
 {

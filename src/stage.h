@@ -38,11 +38,6 @@ int rl_stage_begin(rl_db *db, const char *stage, const char *params_json,
 int rl_stage_begin_derived(rl_db *db, const char *stage,
 			   const char *params_json, rl_stage *s);
 
-/* A stage that only reads (a count, nothing kept): a read transaction,
- * no run recorded; rl_stage_end ends it, and names the stage in a
- * cancel's message. */
-int rl_stage_begin_read(rl_db *db, const char *stage, rl_stage *s);
-
 /* Ends what rl_stage_begin began: with rc RL_OK, finishes the run with
  * counts_json and its time and commits; otherwise, or if that fails,
  * rolls back, so the store is as it was. Returns the outcome (rc, or the
@@ -71,11 +66,14 @@ int rl_features_load(rl_db *db, const int64_t *ids, uint32_t n, rl_csr *X);
  * ones; with rl_store_features_rows, the features a batch at a time. */
 int rl_features_shape(rl_db *db, uint32_t *nf, uint32_t *dim);
 
-/* rl_propagate's work and counts with nothing written: what `run` shows
- * of propagation before its cross-validation, whose labelling then
- * writes every review's scores and label anyway (at ten million reviews
- * the writes were half of the stage's 12 minutes). */
-int rl_propagate_counts(rl_db *db, const rl_propagate_opts *o,
+/* The counts rl_propagate reports (st, whole) of distributions P [n][L]
+ * that spreading over ev gave in `iterations`: what `run` shows of the
+ * spreading its labelling did, which writes every review's scores and
+ * label anyway, rather than spreading once more before its
+ * cross-validation only to count (347 s of the job at ten million
+ * reviews). */
+void rl_propagate_tally(const rl_evidence *ev, const double *P,
+			const rl_propagate_opts *o, uint32_t iterations,
 			rl_propagate_stats *st);
 
 /* RL_EINVAL, with the detail set, for a rule_vote or class_prior outside
@@ -139,6 +137,13 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
 		   int only_model, uint32_t cap, uint32_t batch,
 		   uint64_t *labelled);
+/* rl_label_with, and what its spreading reached: spread gets the counts
+ * rl_propagate would report of it (rl_propagate_tally) and *spread_sec
+ * its time, or zeros when the way labels without spreading (the rules
+ * alone); either may be NULL. */
+int rl_label_counted(rl_db *db, rl_method m, const rl_eval_opts *o,
+		     uint64_t *labelled, rl_propagate_stats *spread,
+		     double *spread_sec);
 
 /* ---- run's choice, kept for the next run (stage_label.c) ---- */
 

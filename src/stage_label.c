@@ -435,7 +435,8 @@ out:
  * prediction, the blend and the writes go `batch` reviews at a time. */
 static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		      uint64_t *labelled, int only_model, uint32_t cap,
-		      uint32_t batch)
+		      uint32_t batch, rl_propagate_stats *spread,
+		      double *spread_sec)
 {
 	rl_eval_opts defaults, run;
 	if (!o) {
@@ -463,6 +464,10 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_tick_init(&tick, o->progress, o->ctx, "propagate");
 	memset(&ev, 0, sizeof ev);
 	*labelled = 0;
+	if (spread)
+		memset(spread, 0, sizeof *spread);
+	if (spread_sec)
+		*spread_sec = 0;
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
@@ -505,13 +510,21 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		       (m == RL_METHOD_PROPAGATION || m == RL_METHOD_BLEND);
 	if (keep_raw && !(raw = malloc(((size_t)n * L + 1) * sizeof *raw)))
 		goto end;
+	double t_spread = rl_now();
+	uint32_t iters = 0;
 	if (m == RL_METHOD_RULES)
 		rc = rl_method_rules(&ev, use, F);
 	else
-		rc = rl_propagate_from(&ev, NULL, &run.prop, 0, raw, F, NULL,
+		rc = rl_propagate_from(&ev, NULL, &run.prop, 0, raw, F, &iters,
 				       &tick);
 	if (rc != RL_OK)
 		goto end;
+	/* What the spreading reached, as the propagate stage counts it */
+	if (m != RL_METHOD_RULES && spread) {
+		rl_propagate_tally(&ev, F, &run.prop, iters, spread);
+		if (spread_sec)
+			*spread_sec = rl_now() - t_spread;
+	}
 	/* The graph has done its work: what stays for every review is F
 	 * and the labels. */
 	rl_sgraph_free(&ev.S);
@@ -662,21 +675,28 @@ int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
 {
 	uint64_t n;
 	return label_with(db, m, o, labelled ? labelled : &n, only_model, cap,
-			  batch);
+			  batch, NULL, NULL);
+}
+
+int rl_label_counted(rl_db *db, rl_method m, const rl_eval_opts *o,
+		     uint64_t *labelled, rl_propagate_stats *spread,
+		     double *spread_sec)
+{
+	return label_with(db, m, o, labelled, 0, RL_LABEL_TRAIN_REVIEWS,
+			  RL_LABEL_BATCH, spread, spread_sec);
 }
 
 int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		  uint64_t *labelled)
 {
-	return label_with(db, m, o, labelled, 0, RL_LABEL_TRAIN_REVIEWS,
-			  RL_LABEL_BATCH);
+	return rl_label_counted(db, m, o, labelled, NULL, NULL);
 }
 
 int rl_train(rl_db *db, const rl_eval_opts *o)
 {
 	uint64_t n;
 	return label_with(db, RL_METHOD_MODEL, o, &n, 1,
-			  RL_LABEL_TRAIN_REVIEWS, RL_LABEL_BATCH);
+			  RL_LABEL_TRAIN_REVIEWS, RL_LABEL_BATCH, NULL, NULL);
 }
 
 /* ---- run's choice, kept for the next run ---- */

@@ -31,61 +31,95 @@ int rl_neighbour_choices(rl_db *db, uint32_t *ks, size_t max, size_t *n)
 	return RL_OK;
 }
 
+/* What becomes of review i, whose distribution is p: it keeps its
+ * cluster-named label (TALLY_CLUSTER), nothing reached it or it is too
+ * unsure (TALLY_ABSTAIN), or it takes its hand label or p's best
+ * (TALLY_LABEL). Counted in st, as the stage reports it. */
+enum { TALLY_ABSTAIN, TALLY_CLUSTER, TALLY_LABEL };
+static int tally_row(const rl_evidence *ev, uint32_t i, const double *p,
+		     const rl_propagate_opts *o, rl_propagate_stats *st,
+		     uint32_t *best_out, double *margin_out)
+{
+	uint32_t L = ev->L, best = 0, second = UINT32_MAX;
+	for (uint32_t l = 1; l < L; l++)
+		if (p[l] > p[best])
+			best = l;
+	for (uint32_t l = 0; l < L; l++)
+		if (l != best && (second == UINT32_MAX || p[l] > p[second]))
+			second = l;
+	double conf = p[best];
+	*best_out = best;
+	*margin_out = conf - (second == UINT32_MAX ? 0 : p[second]);
+	int is_seed = ev->seed[i] >= 0;
+	if (!is_seed && ev->cseed[i] >= 0) {
+		st->labelled++;
+		return TALLY_CLUSTER;
+	}
+	if (!is_seed && (conf <= 0 || conf < o->min_confidence)) {
+		st->abstained++;
+		return TALLY_ABSTAIN;
+	}
+	if (!is_seed && ev->hit_ptr[i + 1] > ev->hit_ptr[i])
+		st->rule_only++;
+	st->labelled++;
+	return TALLY_LABEL;
+}
+
+void rl_propagate_tally(const rl_evidence *ev, const double *P,
+			const rl_propagate_opts *o, uint32_t iterations,
+			rl_propagate_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->reviews = ev->n;
+	st->seeds = ev->n_seeds;
+	st->cluster_seeds = ev->n_cseeds;
+	st->iterations = iterations;
+	for (uint32_t i = 0; i < ev->n; i++) {
+		uint32_t best;
+		double margin;
+		tally_row(ev, i, P + (size_t)i * ev->L, o, st, &best, &margin);
+	}
+}
+
 /* Writes scores and assignments of every review, stepping tick. */
 static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		const rl_propagate_opts *o, int64_t run_id,
-		rl_propagate_stats *st, rl_tick *tick, int write)
+		rl_propagate_stats *st, rl_tick *tick)
 {
 	uint32_t L = ev->L;
 	rl_buf evid = { 0 };
 	uint8_t *on = malloc((size_t)L + 1);
 	if (!on)
 		return RL_ENOMEM;
-	int rc = write ? rl_store_scores_clear(db) : RL_OK;
+	int rc = rl_store_scores_clear(db);
 	for (uint32_t i = 0; i < ev->n && rc == RL_OK; i++) {
 		const double *p = P + (size_t)i * L;
 		if ((i & 1023) == 1023 &&
 		    (rc = rl_tick_step(tick, i, ev->n)) != RL_OK)
 			goto out;
-		uint32_t best = 0, second = UINT32_MAX;
-		for (uint32_t l = 0; l < L; l++) {
-			if (write && p[l] > 0 && (rc = rl_store_score_put(db,
+		for (uint32_t l = 0; l < L; l++)
+			if (p[l] > 0 && (rc = rl_store_score_put(db,
 					ev->review_ids[i], ev->label_ids[l],
 					p[l])) != RL_OK)
 				goto out;
-			if (p[l] > p[best])
-				best = l;
-		}
-		for (uint32_t l = 0; l < L; l++)
-			if (l != best && (second == UINT32_MAX ||
-					  p[l] > p[second]))
-				second = l;
-		double conf = p[best];
-		double margin = conf - (second == UINT32_MAX ? 0 : p[second]);
+		uint32_t best;
+		double margin;
 		int is_seed = ev->seed[i] >= 0;
-		if (!is_seed && ev->cseed[i] >= 0) {
+		int fate = tally_row(ev, i, p, o, st, &best, &margin);
+		if (fate == TALLY_CLUSTER) {
 			/* A named cluster's label stands, as it was written
 			 * (the store keeps the existing row). */
-			rc = !write ? RL_OK : rl_store_assignment_put(db,
-					ev->review_ids[i],
+			rc = rl_store_assignment_put(db, ev->review_ids[i],
 					ev->label_ids[ev->cseed[i]], 1, 1,
 					"cluster", "{\"cluster\":true}",
 					run_id);
 			if (rc != RL_OK)
 				goto out;
-			st->labelled++;
 			continue;
 		}
-		if (!is_seed && (conf <= 0 || conf < o->min_confidence)) {
-			st->abstained++;
+		if (fate == TALLY_ABSTAIN)
 			continue;
-		}
-		if (!write) {
-			if (!is_seed && ev->hit_ptr[i + 1] > ev->hit_ptr[i])
-				st->rule_only++;
-			st->labelled++;
-			continue;
-		}
+		double conf = p[best];
 		/* Evidence: the review's own rule hits. */
 		evid.len = 0;
 		rc = rl_buf_append(&evid, "{\"rules\":[", 10);
@@ -128,8 +162,6 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 			rc = rl_buf_append(&evid, "]}", 2);
 		if (rc != RL_OK)
 			goto out;
-		if (!is_seed && ev->hit_ptr[i + 1] > ev->hit_ptr[i])
-			st->rule_only++;
 		if (ev->multi) {
 			/* Every hand label, or every label propagation
 			 * gives (0.5 each: thresholds are chosen by run's
@@ -148,7 +180,6 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 						is_seed ? "seed"
 						: "propagation", evid.data,
 						run_id);
-			st->labelled++;
 			continue;
 		}
 		rc = rl_store_assignment_put(db, ev->review_ids[i],
@@ -158,7 +189,6 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 					     is_seed ? 1.0 : margin,
 					     is_seed ? "seed" : "propagation",
 					     evid.data, run_id);
-		st->labelled++;
 	}
 out:
 	rl_buf_free(&evid);
@@ -166,10 +196,8 @@ out:
 	return rc;
 }
 
-/* The stage; without write, the same work and counts, nothing written
- * (its transaction rolled back, no run recorded). */
-static int propagate(rl_db *db, const rl_propagate_opts *o,
-		     rl_propagate_stats *st, int write)
+int rl_propagate(rl_db *db, const rl_propagate_opts *o,
+		 rl_propagate_stats *st)
 {
 	rl_propagate_opts defaults, use;
 	if (!o) {
@@ -199,9 +227,8 @@ static int propagate(rl_db *db, const rl_propagate_opts *o,
 	/* Every id written is the evidence's, loaded under this stage's
 	 * write lock, and nothing written here cascades: the foreign-key
 	 * lookups are off. */
-	if ((rc = write ? rl_stage_begin_derived(db, "propagate",
-						params.data, &stg)
-		    : rl_stage_begin_read(db, "propagate", &stg)) != RL_OK)
+	if ((rc = rl_stage_begin_derived(db, "propagate", params.data,
+					 &stg)) != RL_OK)
 		goto out;
 	if ((rc = rl_propagate_prepare(db, o, &use)) != RL_OK ||
 	    (rc = rl_evidence_load(db, &ev, (uint32_t)use.neighbours)) !=
@@ -227,8 +254,7 @@ static int propagate(rl_db *db, const rl_propagate_opts *o,
 	s.reviews = ev.n;
 	s.seeds = ev.n_seeds;
 	s.cluster_seeds = ev.n_cseeds;
-	if ((rc = save(db, &ev, P, o, stg.run_id, &s, &tick, write)) !=
-	    RL_OK)
+	if ((rc = save(db, &ev, P, o, stg.run_id, &s, &tick)) != RL_OK)
 		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"seeds\":%llu,\"cluster_seeds\":%llu,"
@@ -238,10 +264,7 @@ static int propagate(rl_db *db, const rl_propagate_opts *o,
 		 (unsigned long long)s.labelled,
 		 (unsigned long long)s.abstained, s.iterations);
 end:
-	if (!write && rc == RL_OK)
-		rl_store_rollback(db);	/* nothing to keep */
-	else
-		rc = rl_stage_end(db, &stg, rc, counts);
+	rc = rl_stage_end(db, &stg, rc, counts);
 	if (rc == RL_OK && st)
 		*st = s;
 out:
@@ -251,14 +274,3 @@ out:
 	return rc;
 }
 
-int rl_propagate(rl_db *db, const rl_propagate_opts *o,
-		 rl_propagate_stats *st)
-{
-	return propagate(db, o, st, 1);
-}
-
-int rl_propagate_counts(rl_db *db, const rl_propagate_opts *o,
-			rl_propagate_stats *st)
-{
-	return propagate(db, o, st, 0);
-}

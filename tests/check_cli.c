@@ -206,6 +206,7 @@ START_TEST(pipeline)
 	ck_assert_int_eq(run(NULL, "import", db, good, NULL), 0);
 	HAS(out_buf, "3 rows read, 3 imported");
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "propagate: skipped: no hand labels yet");
 	HAS(out_buf, "tokenize:  3 reviews");
 	HAS(out_buf, "vectorize: 3 reviews");
 	HAS(out_buf, "graph:     3 reviews");
@@ -735,6 +736,12 @@ START_TEST(example_end_to_end)
 	HAS(out_buf, "  blend     ");
 	HAS(out_buf, "<- chosen");
 	HAS(out_buf, "choose:    blend pool (cross-validated macro-F1 ");
+	/* What the labelling's spreading reached comes after the choosing,
+	 * which set its neighbours and class shares. */
+	HAS(out_buf, "propagate: 300 reviews from 20 hand labels: ");
+	ck_assert_ptr_nonnull(strstr(strstr(out_buf, "taking 10 neighbours"),
+				     "propagate: 300 reviews"));
+	ck_assert_ptr_null(strstr(out_buf, "propagate: skipped"));
 	/* With as many hand labels for every label, the seeds' shares are
 	 * uniform: only one of the two is tried. */
 	ck_assert_ptr_null(strstr(out_buf, "seeds   class shares: "));

@@ -188,7 +188,7 @@ int cmd_run(int argc, char **argv)
 		printf("label:     up to date: nothing it depends on changed "
 		       "since the last run\n           (reviews, hand labels, "
 		       "rules, settings); labels and model kept\n");
-	else if (!quiet && !r->ran[RL_STEP_PROPAGATE] && !r->reused)
+	else if (!quiet && !r->ran[RL_STEP_LABEL] && !r->reused)
 		printf("propagate: skipped: no hand labels yet (revlab seed / "
 		       "label)\n");
 	if (!quiet) {
