@@ -655,7 +655,11 @@ typedef struct rl_rules_opts {
 	int create_labels;	/* unknown labels are created, not errors */
 	rl_progress_fn progress;
 	void *ctx;
-	uint64_t reserved_[4];	/* zero; room for fields to come */
+	int threads;		/* reviews matched at once; 0: 2. The hits
+				   are the same for any count. (Taken from
+				   the reserved words: a caller that zeroed
+				   them gets 2.) */
+	uint64_t reserved_[3];	/* zero; room for fields to come */
 } rl_rules_opts;
 
 typedef struct rl_rules_stats {

@@ -352,9 +352,12 @@ void rl_matcher_free(rl_matcher *m)
 	free(m);
 }
 
-/* Matches a PCRE2 pattern: rl_matcher_find's contract. */
+/* Matches a PCRE2 pattern: rl_matcher_find's contract. With valid and
+ * *valid set, text is known to be UTF-8 and PCRE2 does not check it
+ * again; a match that checked it and found no fault in it sets *valid. */
 static int re_find(rl_matcher *m, const char *text, size_t len,
-		   size_t *start, size_t *end, char *err, size_t errlen)
+		   int *valid, size_t *start, size_t *end, char *err,
+		   size_t errlen)
 {
 	int counted = len >= LONG_TEXT;
 	if (counted && !m->counted && counted_new(m) != RL_OK)
@@ -363,8 +366,17 @@ static int re_find(rl_matcher *m, const char *text, size_t len,
 	m->pos = 0;
 	pcre2_match_data *md = counted ? m->cmd : m->md;
 	int rc = pcre2_match(counted ? m->counted : m->code,
-			     (PCRE2_SPTR)text, len, 0, 0, md,
+			     (PCRE2_SPTR)text, len, 0,
+			     valid && *valid ? PCRE2_NO_UTF_CHECK : 0, md,
 			     counted ? m->cmc : m->mc);
+	/* PCRE2 checks the whole subject before it matches: anything but
+	 * a UTF-8 error means it passed. */
+	if (valid && (rc >= 0 || rc == PCRE2_ERROR_NOMATCH ||
+		      rc == PCRE2_ERROR_MATCHLIMIT ||
+		      rc == PCRE2_ERROR_DEPTHLIMIT ||
+		      rc == PCRE2_ERROR_JIT_STACKLIMIT ||
+		      rc == PCRE2_ERROR_CALLOUT))
+		*valid = 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc == PCRE2_ERROR_CALLOUT) {
@@ -933,6 +945,7 @@ static int compare(const node *nd, const char *v)
 typedef struct evaluation {
 	const char *text;
 	size_t len;
+	int *valid;		/* re_find's, for text; NULL */
 	const rl_meta *meta;
 	char *err;
 	size_t errlen;
@@ -949,7 +962,8 @@ static int eval(struct expr *x, int i, evaluation *e, int *has,
 	const char *v;
 	switch (nd->kind) {
 	case N_RE:
-		r = re_find(nd->re, e->text, e->len, a, b, e->err, e->errlen);
+		r = re_find(nd->re, e->text, e->len, e->valid, a, b, e->err,
+			    e->errlen);
 		*has = r == 1;
 		return r;
 	case N_WORDS:
@@ -964,7 +978,8 @@ static int eval(struct expr *x, int i, evaluation *e, int *has,
 	case N_TILDE:
 		if (!(v = meta_get(e->meta, nd->field)))
 			return V_UNKNOWN;
-		r = re_find(nd->re, v, strlen(v), &a2, &b2, e->err, e->errlen);
+		r = re_find(nd->re, v, strlen(v), NULL, &a2, &b2, e->err,
+			    e->errlen);
 		return r;
 	case N_NOT:
 		r = eval(x, nd->a, e, &h2, &a2, &b2);
@@ -995,13 +1010,13 @@ static int eval(struct expr *x, int i, evaluation *e, int *has,
 	}
 }
 
-int rl_matcher_find_meta(rl_matcher *m, const char *text, size_t len,
-			 const rl_meta *meta, size_t *start, size_t *end,
-			 char *err, size_t errlen)
+int rl_matcher_find_in(rl_matcher *m, const char *text, size_t len,
+		       int *valid, const rl_meta *meta, size_t *start,
+		       size_t *end, char *err, size_t errlen)
 {
 	if (!m->x)
-		return re_find(m, text, len, start, end, err, errlen);
-	evaluation e = { text, len, meta, err, errlen };
+		return re_find(m, text, len, valid, start, end, err, errlen);
+	evaluation e = { text, len, valid, meta, err, errlen };
 	int has = 0;
 	size_t a = 0, b = 0;
 	int r = eval(m->x, m->x->root, &e, &has, &a, &b);
@@ -1012,6 +1027,14 @@ int rl_matcher_find_meta(rl_matcher *m, const char *text, size_t len,
 	*start = has ? a : 0;
 	*end = has ? b : 0;
 	return 1;
+}
+
+int rl_matcher_find_meta(rl_matcher *m, const char *text, size_t len,
+			 const rl_meta *meta, size_t *start, size_t *end,
+			 char *err, size_t errlen)
+{
+	return rl_matcher_find_in(m, text, len, NULL, meta, start, end, err,
+				  errlen);
 }
 
 int rl_matcher_find(rl_matcher *m, const char *text, size_t len,

@@ -93,6 +93,15 @@ int rl_pattern_embed(const char *pattern, const char *rules_path,
 int rl_matcher_find_meta(rl_matcher *m, const char *text, size_t len,
 			 const rl_meta *meta, size_t *start, size_t *end,
 			 char *err, size_t errlen);
+/* rl_matcher_find_meta for one text met by many rules: with valid
+ * (NULL: as rl_matcher_find_meta) starting at 0 for a new text, the
+ * first regex that reads the text has PCRE2 check that it is UTF-8 and
+ * sets *valid when it is, and the next ones do not check it again (a
+ * fifth of matching 20 rules against 370-byte reviews). Regexes on
+ * metadata values check those as before. */
+int rl_matcher_find_in(rl_matcher *m, const char *text, size_t len,
+		       int *valid, const rl_meta *meta, size_t *start,
+		       size_t *end, char *err, size_t errlen);
 /* rl_matcher_find_meta without metadata. */
 int rl_matcher_find(rl_matcher *m, const char *text, size_t len,
 		    size_t *start, size_t *end, char *err, size_t errlen);

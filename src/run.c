@@ -506,7 +506,8 @@ int rl_run(rl_db *db, const rl_run_opts *o, rl_run_report **out)
 		return rc;
 	step_done(o, r, RL_STEP_GRAPH, t0);
 	t0 = rl_now();
-	if ((rc = rl_rules_apply(db, NULL, &r->rules)) != RL_OK)
+	rl_rules_opts ro = { .threads = o->tok.threads };
+	if ((rc = rl_rules_apply(db, &ro, &r->rules)) != RL_OK)
 		return rc;
 	step_done(o, r, RL_STEP_RULES, t0);
 	if ((rc = rl_stats_get(db, &stats)) != RL_OK)

@@ -29,22 +29,60 @@ typedef struct old_rule {
 	int claimed;
 } old_rule;
 
+/* Reviews are matched a batch at a time: the batch's texts, user ids
+ * and metadata (taken apart by the store, on the caller's thread) are
+ * copied, each thread matches a contiguous range of it with its own
+ * compiled copy of the rules (a matcher keeps its match data), and the
+ * hits are written in review order, as one thread would write them: the
+ * same rows for any thread count. */
+#define MATCH_BATCH 2048
+#define RL_RULES_THREADS 2
+/* Text held before it is matched: long reviews make shorter batches. */
+#define PENDING_BYTES (4u << 20)
+
+typedef struct match_hit {
+	uint32_t review;	/* in the batch */
+	uint32_t rule;
+	size_t a, b;
+} match_hit;
+
+/* One thread's share of a batch. */
+typedef struct match_part {
+	rl_matcher **m;		/* [n_match]; part 0 borrows the loader's */
+	match_hit *hit;
+	size_t n_hit, cap_hit;
+	const char **keys, **values;	/* the current review's metadata */
+	size_t cap_meta;
+	/* the first failure in its range: review `at`, rule `rule` */
+	int rc;
+	uint32_t at, rule;
+	char err[512];
+} match_part;
+
 typedef struct loader {
 	old_rule *old;
 	size_t n_old, cap_old;
 	/* rules to match against reviews: ids and compiled patterns */
 	int64_t *ids;
 	rl_matcher **m;
+	char **patterns;
 	int *lines;
 	char **files;		/* [n_match] rules file of each, for errors */
 	size_t n_match;
 	rl_db *db;
 	int need_meta;		/* some rule tests the metadata */
-	/* the current review's metadata: keys and values back to back,
-	 * each NUL-terminated, at key_at[i] and val_at[i] */
-	rl_buf meta_buf;
+	int threads;
+	match_part *part;	/* [threads], made at the first batch */
+	/* the batch: review i's id, text at toff[i] (NUL-terminated, its
+	 * length toff[i + 1] - toff[i] - 1), user id at eoff[i], and
+	 * metadata fields mfirst[i] .. mfirst[i + 1] - 1, each a key at
+	 * key_at[] and a value at val_at[] in meta_buf */
+	size_t n_rev;
+	int64_t rev_id[MATCH_BATCH];
+	size_t toff[MATCH_BATCH + 1], eoff[MATCH_BATCH];
+	size_t mfirst[MATCH_BATCH + 1];
+	rl_buf text, ext, meta_buf;
 	size_t *key_at, *val_at, n_meta, cap_meta;
-	const char **keys, **values;
 	rl_rules_stats st;
 	/* for rl_rules_apply's batches */
 	int64_t *batch;
@@ -74,41 +112,48 @@ static void loader_free(loader *ld)
 	for (size_t i = 0; i < ld->n_old; i++)
 		free(ld->old[i].pattern);
 	free(ld->old);
+	for (int t = 0; ld->part && t < ld->threads; t++) {
+		match_part *p = &ld->part[t];
+		for (size_t i = 0; t > 0 && p->m && i < ld->n_match; i++)
+			rl_matcher_free(p->m[i]);
+		if (t > 0)
+			free(p->m);
+		free(p->hit);
+		free(p->keys);
+		free(p->values);
+	}
+	free(ld->part);
 	for (size_t i = 0; i < ld->n_match; i++) {
 		rl_matcher_free(ld->m[i]);
 		free(ld->files[i]);
+		free(ld->patterns[i]);
 	}
 	free(ld->m);
 	free(ld->files);
+	free(ld->patterns);
 	free(ld->ids);
 	free(ld->lines);
 	free(ld->batch);
+	rl_buf_free(&ld->text);
+	rl_buf_free(&ld->ext);
 	rl_buf_free(&ld->meta_buf);
 	free(ld->key_at);
 	free(ld->val_at);
-	free(ld->keys);
-	free(ld->values);
 }
 
-/* Notes one metadata field of the current review. */
+/* Notes one metadata field of the review being added to the batch. */
 static int on_meta(void *ctx, const char *key, const char *value)
 {
 	loader *ld = ctx;
 	if (ld->n_meta == ld->cap_meta) {
-		size_t cap = ld->cap_meta ? ld->cap_meta * 2 : 16;
+		size_t cap = ld->cap_meta ? ld->cap_meta * 2 : 64;
 		size_t *k = realloc(ld->key_at, cap * sizeof *k);
 		if (k)
 			ld->key_at = k;
 		size_t *v = realloc(ld->val_at, cap * sizeof *v);
 		if (v)
 			ld->val_at = v;
-		const char **kp = realloc(ld->keys, cap * sizeof *kp);
-		if (kp)
-			ld->keys = kp;
-		const char **vp = realloc(ld->values, cap * sizeof *vp);
-		if (vp)
-			ld->values = vp;
-		if (!k || !v || !kp || !vp)
+		if (!k || !v)
 			return RL_ENOMEM;
 		ld->cap_meta = cap;
 	}
@@ -122,57 +167,175 @@ static int on_meta(void *ctx, const char *key, const char *value)
 	return RL_OK;
 }
 
-/* The review's metadata taken apart into m (borrowing ld's arrays). */
-static int read_meta(loader *ld, const char *ext_id, const char *json,
-		     rl_meta *m)
+/* Review i of the batch's metadata as m, in part p's arrays. */
+static int batch_meta(const loader *ld, match_part *p, size_t i, rl_meta *m)
 {
-	ld->meta_buf.len = 0;
-	ld->n_meta = 0;
-	int rc = rl_store_meta_each(ld->db, json, on_meta, ld);
-	if (rc == RL_EDB)
-		return rl_fail(ld->db, rc, "review '%s': its metadata is not "
-			       "a JSON object", ext_id);
-	if (rc != RL_OK)
-		return rc;
-	for (size_t i = 0; i < ld->n_meta; i++) {
-		ld->keys[i] = ld->meta_buf.data + ld->key_at[i];
-		ld->values[i] = ld->meta_buf.data + ld->val_at[i];
+	size_t n = ld->mfirst[i + 1] - ld->mfirst[i];
+	if (n > p->cap_meta) {
+		const char **k = realloc(p->keys, n * sizeof *k);
+		if (k)
+			p->keys = k;
+		const char **v = realloc(p->values, n * sizeof *v);
+		if (v)
+			p->values = v;
+		if (!k || !v)
+			return RL_ENOMEM;
+		p->cap_meta = n;
 	}
-	m->n = ld->n_meta;
-	m->key = ld->keys;
-	m->value = ld->values;
+	for (size_t j = 0; j < n; j++) {
+		p->keys[j] = ld->meta_buf.data + ld->key_at[ld->mfirst[i] + j];
+		p->values[j] = ld->meta_buf.data + ld->val_at[ld->mfirst[i] + j];
+	}
+	*m = (rl_meta){ n, p->keys, p->values };
 	return RL_OK;
 }
 
-/* Matches the rules in ld against one review, storing hits. */
+/* Thread t matches its range of the batch, noting hits in its part. */
+static void match_part_run(void *ctx, int t, int nt)
+{
+	loader *ld = ctx;
+	match_part *p = &ld->part[t];
+	size_t lo = ld->n_rev * (size_t)t / (size_t)nt;
+	size_t hi = ld->n_rev * (size_t)(t + 1) / (size_t)nt;
+	p->n_hit = 0;
+	p->rc = RL_OK;
+	for (size_t i = lo; i < hi && p->rc == RL_OK; i++) {
+		rl_meta meta = { 0 };
+		if (ld->need_meta && (p->rc = batch_meta(ld, p, i, &meta)) !=
+		    RL_OK)
+			break;
+		const char *text = ld->text.data + ld->toff[i];
+		size_t len = ld->toff[i + 1] - ld->toff[i] - 1;
+		int valid = 0;
+		for (size_t r = 0; r < ld->n_match; r++) {
+			size_t a, b;
+			int m = rl_matcher_find_in(p->m[r], text, len, &valid,
+						   &meta, &a, &b, p->err,
+						   sizeof p->err);
+			if (m < 0) {
+				p->rc = m;
+				p->at = (uint32_t)i;
+				p->rule = (uint32_t)r;
+				break;
+			}
+			if (m == 0)
+				continue;
+			if (p->n_hit == p->cap_hit) {
+				size_t cap = p->cap_hit ? 2 * p->cap_hit : 1024;
+				match_hit *h = realloc(p->hit, cap * sizeof *h);
+				if (!h) {
+					p->rc = RL_ENOMEM;
+					break;
+				}
+				p->hit = h;
+				p->cap_hit = cap;
+			}
+			p->hit[p->n_hit++] = (match_hit){ (uint32_t)i,
+							  (uint32_t)r, a, b };
+		}
+	}
+}
+
+/* The parts, each thread's after the first with its own compiled copy of
+ * the rules. */
+static int parts_make(loader *ld)
+{
+	if (ld->part)
+		return RL_OK;
+	if (ld->threads < 1)
+		ld->threads = 1;
+	if (!(ld->part = calloc((size_t)ld->threads, sizeof *ld->part)))
+		return RL_ENOMEM;
+	ld->part[0].m = ld->m;
+	for (int t = 1; t < ld->threads; t++) {
+		match_part *p = &ld->part[t];
+		if (!(p->m = calloc(ld->n_match + 1, sizeof *p->m)))
+			return RL_ENOMEM;
+		for (size_t r = 0; r < ld->n_match; r++) {
+			char err[512];
+			size_t off;
+			int rc = rl_matcher_new_at(ld->patterns[r],
+						   ld->files[r], &p->m[r],
+						   err, sizeof err, &off);
+			if (rc != RL_OK)
+				return rc != RL_ENOMEM ? rl_fail(ld->db, rc,
+					"%s:%d: %s", ld->files[r],
+					ld->lines[r], err) : rc;
+		}
+	}
+	return RL_OK;
+}
+
+/* Matches the batch and writes its hits; the batch is emptied. */
+static int batch_flush(loader *ld)
+{
+	if (ld->n_rev == 0)
+		return RL_OK;
+	int rc = parts_make(ld);
+	if (rc != RL_OK)
+		return rc;
+	int threads = ld->threads;
+	if ((size_t)threads > ld->n_rev)
+		threads = (int)ld->n_rev;
+	if ((rc = rl_parallel(threads, match_part_run, ld)) != RL_OK)
+		return rc;
+	/* The ranges in order: the first failure is the one a single
+	 * thread would have met first. */
+	for (int t = 0; t < threads; t++) {
+		match_part *p = &ld->part[t];
+		for (size_t h = 0; h < p->n_hit && rc == RL_OK; h++) {
+			const match_hit *x = &p->hit[h];
+			rc = rl_store_hit_put(ld->db, ld->ids[x->rule],
+					      ld->rev_id[x->review], x->a, x->b);
+		}
+		if (rc != RL_OK)
+			return rc;
+		ld->st.hits += p->n_hit;
+		if (p->rc == RL_ENOMEM)
+			return p->rc;
+		if (p->rc != RL_OK)
+			return rl_fail(ld->db, p->rc, "%s:%d: rule fails on "
+				       "review '%s': %s", ld->files[p->rule],
+				       ld->lines[p->rule],
+				       ld->ext.data + ld->eoff[p->at], p->err);
+	}
+	ld->st.reviews += ld->n_rev;
+	ld->n_rev = 0;
+	ld->text.len = ld->ext.len = ld->meta_buf.len = 0;
+	ld->n_meta = 0;
+	return RL_OK;
+}
+
+/* Adds one review to the batch, matching the batch when it is full. */
 static int match_review(void *ctx, int64_t id, const char *ext_id,
 			const char *text, size_t len, const char *meta_json)
 {
 	loader *ld = ctx;
-	char err[512];
-	rl_meta meta = { 0 };
+	size_t i = ld->n_rev;
+	ld->rev_id[i] = id;
+	ld->toff[i] = ld->text.len;
+	ld->eoff[i] = ld->ext.len;
+	ld->mfirst[i] = ld->n_meta;
+	int rc = rl_buf_append(&ld->text, text, len);
+	if (rc == RL_OK)
+		rc = rl_buf_putc(&ld->text, 0);
+	if (rc == RL_OK)
+		rc = rl_buf_append(&ld->ext, ext_id, strlen(ext_id) + 1);
+	if (rc != RL_OK)
+		return rc;
 	if (ld->need_meta) {
-		int rc = read_meta(ld, ext_id, meta_json, &meta);
+		rc = rl_store_meta_each(ld->db, meta_json, on_meta, ld);
+		if (rc == RL_EDB)
+			return rl_fail(ld->db, rc, "review '%s': its metadata "
+				       "is not a JSON object", ext_id);
 		if (rc != RL_OK)
 			return rc;
 	}
-	for (size_t i = 0; i < ld->n_match; i++) {
-		size_t a, b;
-		int r = rl_matcher_find_meta(ld->m[i], text, len, &meta, &a,
-					     &b, err, sizeof err);
-		if (r < 0)
-			return rl_fail(ld->db, r, "%s:%d: rule fails on review "
-				       "'%s': %s", ld->files[i], ld->lines[i],
-				       ext_id, err);
-		if (r == 0)
-			continue;
-		int rc = rl_store_hit_put(ld->db, ld->ids[i], id, a, b);
-		if (rc != RL_OK)
-			return rc;
-		ld->st.hits++;
-	}
-	ld->st.reviews++;
-	return RL_OK;
+	ld->n_rev++;
+	ld->toff[ld->n_rev] = ld->text.len;
+	ld->mfirst[ld->n_rev] = ld->n_meta;
+	return ld->n_rev == MATCH_BATCH || ld->text.len >= PENDING_BYTES
+	       ? batch_flush(ld) : RL_OK;
 }
 
 static int add_matcher(loader *ld, int64_t id, const char *pattern,
@@ -195,6 +358,10 @@ static int add_matcher(loader *ld, int64_t id, const char *pattern,
 	if (!lines)
 		return RL_ENOMEM;
 	ld->lines = lines;
+	char **patterns = realloc(ld->patterns, n * sizeof *patterns);
+	if (!patterns)
+		return RL_ENOMEM;
+	ld->patterns = patterns;
 	char err[512];
 	size_t off;
 	int rc = rl_matcher_new_at(pattern, file, &ld->m[ld->n_match], err,
@@ -206,6 +373,11 @@ static int add_matcher(loader *ld, int64_t id, const char *pattern,
 		ld->need_meta = 1;
 	if (!(ld->files[ld->n_match] = strdup(file))) {
 		rl_matcher_free(ld->m[ld->n_match]);
+		return RL_ENOMEM;
+	}
+	if (!(ld->patterns[ld->n_match] = strdup(pattern))) {
+		rl_matcher_free(ld->m[ld->n_match]);
+		free(ld->files[ld->n_match]);
 		return RL_ENOMEM;
 	}
 	ld->ids[ld->n_match] = id;
@@ -220,7 +392,7 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	rl_rules_opts defaults = { 0 };
 	if (!o)
 		o = &defaults;
-	loader ld = { .db = db };
+	loader *ld = calloc(1, sizeof *ld);
 	rl_rule_def *defs = NULL;
 	size_t n = 0;
 	char err[1024], counts[256] = "{}";
@@ -232,16 +404,22 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
+	if (!ld)
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	ld->db = db;
+	ld->threads = o->threads > 0 ? o->threads : RL_RULES_THREADS;
 
 	FILE *f = fopen(path, "rb");
-	if (!f)
-		return rl_fail(db, RL_EIO, "%s: %s", path, strerror(errno));
+	if (!f) {
+		rc = rl_fail(db, RL_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
 	rc = rl_rules_parse(path, f, &defs, &n, err, sizeof err);
 	fclose(f);
 	if (rc != RL_OK) {
 		if (rc != RL_ENOMEM)
 			rl_fail(db, rc, "%s", err);
-		return rc;
+		goto out;
 	}
 	/* A rule set that names word lists is recorded by the rules file's
 	 * absolute path, so `rules apply` and `run` find the lists from any
@@ -267,7 +445,7 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 		goto out;
 	if ((rc = rl_stage_begin(db, "rules", params.data, &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_rules_each(db, collect_old, &ld)) != RL_OK)
+	if ((rc = rl_store_rules_each(db, collect_old, ld)) != RL_OK)
 		goto end;
 	for (size_t i = 0; i < n; i++) {
 		const rl_rule_def *d = &defs[i];
@@ -289,12 +467,12 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 			goto end;
 		}
 		int listed = needs > 0 && (needs & RL_PAT_WORDS);
-		for (size_t j = 0; j < ld.n_old && !listed; j++)
-			if (!ld.old[j].claimed &&
-			    !strcmp(ld.old[j].pattern, d->pattern)) {
-				ld.old[j].claimed = 1;
-				id = ld.old[j].id;
-				ld.st.kept++;
+		for (size_t j = 0; j < ld->n_old && !listed; j++)
+			if (!ld->old[j].claimed &&
+			    !strcmp(ld->old[j].pattern, d->pattern)) {
+				ld->old[j].claimed = 1;
+				id = ld->old[j].id;
+				ld->st.kept++;
 				break;
 			}
 		int fresh = id == 0;
@@ -302,42 +480,44 @@ int rl_rules_load(rl_db *db, const char *path, const rl_rules_opts *o,
 					    d->negate, d->pattern, d->weight,
 					    source)) != RL_OK)
 			goto end;
-		if (fresh && (rc = add_matcher(&ld, id, d->pattern, d->line,
+		if (fresh && (rc = add_matcher(ld, id, d->pattern, d->line,
 					       source)) != RL_OK)
 			goto end;
 	}
-	for (size_t j = 0; j < ld.n_old; j++)
-		if (!ld.old[j].claimed &&
-		    (rc = rl_store_rule_delete(db, ld.old[j].id)) != RL_OK)
+	for (size_t j = 0; j < ld->n_old; j++)
+		if (!ld->old[j].claimed &&
+		    (rc = rl_store_rule_delete(db, ld->old[j].id)) != RL_OK)
 			goto end;
-	ld.st.rules = n;
-	ld.st.matched = ld.n_match;
-	if (ld.n_match && (rc = rl_store_reviews_batch_meta(db, 0, 0, INT_MAX,
-							    match_review, &ld,
-							    &last)) != RL_OK)
+	ld->st.rules = n;
+	ld->st.matched = ld->n_match;
+	if (ld->n_match &&
+	    ((rc = rl_store_reviews_batch_meta(db, 0, 0, INT_MAX,
+					       match_review, ld, &last)) !=
+	     RL_OK || (rc = batch_flush(ld)) != RL_OK))
 		goto end;
 	/* With no rule kept, every rule of the set has now been matched
 	 * against every review, so none is left for `rules apply` (run's
 	 * rules step), which would match them all again. With rules kept,
 	 * a review not scanned before has met only the new ones. */
-	if (ld.st.kept == 0 && (rc = rl_store_scanned_all(db)) != RL_OK)
+	if (ld->st.kept == 0 && (rc = rl_store_scanned_all(db)) != RL_OK)
 		goto end;
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"kept\":%llu,\"matched\":%llu,"
-		 "\"hits\":%llu}", (unsigned long long)ld.st.rules,
-		 (unsigned long long)ld.st.kept,
-		 (unsigned long long)ld.st.matched,
-		 (unsigned long long)ld.st.hits);
+		 "\"hits\":%llu}", (unsigned long long)ld->st.rules,
+		 (unsigned long long)ld->st.kept,
+		 (unsigned long long)ld->st.matched,
+		 (unsigned long long)ld->st.hits);
 end:
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
-		*st = ld.st;
+		*st = ld->st;
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
 	rl_buf_free(&params);
 	free(abs_path);
 	rl_rule_defs_free(defs, n);
-	loader_free(&ld);
+	loader_free(ld);
+	free(ld);
 	return rc;
 }
 
@@ -364,51 +544,56 @@ static int match_and_note(void *ctx, int64_t id, const char *ext_id,
 
 int rl_rules_apply(rl_db *db, const rl_rules_opts *o, rl_rules_stats *st)
 {
-	loader ld = { .db = db };
+	loader *ld = calloc(1, sizeof *ld);
 	rl_stage stg;
 	int64_t after = 0;
 	char counts[200] = "{}";
 	int rc;
-	(void)o;
 	rl_clear_error(db);
 	if (st)
 		memset(st, 0, sizeof *st);
-	ld.batch = malloc(APPLY_BATCH * sizeof *ld.batch);
-	if (!ld.batch)
+	if (!ld || !(ld->batch = malloc(APPLY_BATCH * sizeof *ld->batch))) {
+		free(ld);
 		return rl_fail(db, RL_ENOMEM, "out of memory");
+	}
+	ld->db = db;
+	ld->threads = o && o->threads > 0 ? o->threads : RL_RULES_THREADS;
 	if ((rc = rl_stage_begin(db, "rules", "{}", &stg)) != RL_OK)
 		goto out;
-	if ((rc = rl_store_rules_each(db, collect_matcher, &ld)) != RL_OK)
+	if ((rc = rl_store_rules_each(db, collect_matcher, ld)) != RL_OK)
 		goto end;
 	for (;;) {
-		ld.n_batch = 0;
+		ld->n_batch = 0;
 		rc = rl_store_reviews_batch_meta(db, 1, after, APPLY_BATCH,
-						 match_and_note, &ld, &after);
+						 match_and_note, ld, &after);
+		if (rc == RL_OK)
+			rc = batch_flush(ld);
 		if (rc != RL_OK)
 			goto end;
-		if (ld.n_batch == 0)
+		if (ld->n_batch == 0)
 			break;
 		/* rule_scans is what the batch query reads, so it is written
 		 * only once the query is done. */
-		for (size_t i = 0; i < ld.n_batch; i++)
-			if ((rc = rl_store_scanned_put(db, ld.batch[i])) !=
+		for (size_t i = 0; i < ld->n_batch; i++)
+			if ((rc = rl_store_scanned_put(db, ld->batch[i])) !=
 			    RL_OK)
 				goto end;
 	}
-	ld.st.rules = ld.n_match;
-	ld.st.matched = ld.n_match;
+	ld->st.rules = ld->n_match;
+	ld->st.matched = ld->n_match;
 	snprintf(counts, sizeof counts,
 		 "{\"rules\":%llu,\"reviews\":%llu,\"hits\":%llu}",
-		 (unsigned long long)ld.st.rules,
-		 (unsigned long long)ld.st.reviews,
-		 (unsigned long long)ld.st.hits);
+		 (unsigned long long)ld->st.rules,
+		 (unsigned long long)ld->st.reviews,
+		 (unsigned long long)ld->st.hits);
 end:
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)
-		*st = ld.st;
+		*st = ld->st;
 out:
 	if (rc == RL_ENOMEM && !*rl_db_errmsg(db))
 		rl_fail(db, rc, "out of memory");
-	loader_free(&ld);
+	loader_free(ld);
+	free(ld);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
  * previous rule set kept, and every plain regex keeping its meaning.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -646,6 +647,195 @@ START_TEST(model_carries_text_rules)
 }
 END_TEST
 
+/* Every hit of the store, with its range, by review and rule line. */
+static char *hit_rows(void)
+{
+	return tu_text(db_path, "SELECT coalesce(group_concat(x, ' '), '') "
+		       "FROM (SELECT r.line || ':' || v.ext_id || ':' || "
+		       "h.start || '-' || h.end AS x FROM rule_hits h JOIN "
+		       "rules r ON r.id = h.rule_id JOIN reviews v ON v.id = "
+		       "h.review_id ORDER BY v.id, r.line)");
+}
+
+/* Matching on threads: each thread a range of a batch, with its own
+ * copy of the rules; the same hits for any thread count, across batches (2,048 reviews) and both on a load and on
+ * apply; the first failure in review order is the one named. */
+START_TEST(threads_match_alike)
+{
+	rl_buf t = { 0 };
+	for (int i = 0; i < 5000; i++) {
+		char line[200];
+		snprintf(line, sizeof line, "{\"id\":\"n%d\",\"text\":\"%s "
+			 "%d caf\xc3\xa9\",\"rating\":%d,\"country\":\"%s\"}\n",
+			 i, i % 3 ? "late delivery" : "the delay", i, i % 11,
+			 i % 2 ? "UK" : "US");
+		rl_buf_append(&t, line, strlen(line));
+	}
+	ck_assert_int_eq(rl_import_file(db, tu_write("n.jsonl", t.data,
+						     t.len), NULL, NULL),
+			 RL_OK);
+	const char *rules =
+		"late\t\\blate\\b\n"
+		"late\t? /delay/ & rating<=3\n"
+		"food\t? country ~ /^uk$/ & !(rating>5)\n"
+		"food\tcaf\xc3\xa9\n"
+		"food\t\\b[0-9]*7\\b\n";
+	char *want = NULL;
+	static const int threads[] = { 1, 2, 3, 8 };
+	for (int k = 0; k < 4; k++) {
+		rl_rules_opts o = { .threads = threads[k] };
+		rl_rules_stats st;
+		ck_assert_int_eq(load("# none\n"), RL_OK);
+		ck_assert_int_eq(rl_rules_load(db, tu_write("rules.txt", rules,
+							    0), &o, &st),
+				 RL_OK);
+		ck_assert_uint_eq(st.matched, 5);
+		char *got = hit_rows();
+		if (!want)
+			want = got;
+		else {
+			ck_assert_str_eq(got, want);
+			free(got);
+		}
+	}
+	/* and what they are: the rules' meaning, counted here */
+	long long n_want = 0;
+	for (int i = 0; i < 5000; i++)
+		n_want += (i % 3 != 0) + (i % 3 == 0 && i % 11 <= 3) +
+			  (i % 2 == 1 && i % 11 <= 5) + 1 + (i % 10 == 7);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rule_hits h "
+				"JOIN reviews v ON v.id = h.review_id WHERE "
+				"v.ext_id LIKE 'n%'"), n_want);
+	expect_span(5, "n17", "14-16");
+	free(want);
+	/* apply: new reviews met by the kept rules, alike on any count */
+	t.len = 0;
+	for (int i = 0; i < 3000; i++) {
+		char line[120];
+		snprintf(line, sizeof line, "{\"id\":\"m%d\",\"text\":\"late "
+			 "%d\",\"rating\":%d}\n", i, i, i % 5);
+		rl_buf_append(&t, line, strlen(line));
+	}
+	ck_assert_int_eq(rl_import_file(db, tu_write("m.jsonl", t.data,
+						     t.len), NULL, NULL),
+			 RL_OK);
+	want = NULL;
+	for (int k = 0; k < 4; k++) {
+		rl_rules_opts o = { .threads = threads[k] };
+		rl_rules_stats st;
+		if (k > 0) {
+			/* back to before the apply */
+			sqlite3 *raw = NULL;
+			ck_assert_int_eq(sqlite3_open(db_path, &raw),
+					 SQLITE_OK);
+			ck_assert_int_eq(sqlite3_exec(raw, "DELETE FROM "
+				"rule_hits WHERE review_id IN (SELECT id FROM "
+				"reviews WHERE ext_id LIKE 'm%'); DELETE FROM "
+				"rule_scans WHERE review_id IN (SELECT id FROM "
+				"reviews WHERE ext_id LIKE 'm%')", NULL, NULL,
+				NULL), SQLITE_OK);
+			sqlite3_close(raw);
+			ck_assert_int_eq(tu_int(db_path, "SELECT count(*) "
+				"FROM rule_scans s JOIN reviews v ON v.id = "
+				"s.review_id WHERE v.ext_id LIKE 'm%'"), 0);
+		}
+		ck_assert_int_eq(rl_rules_apply(db, &o, &st), RL_OK);
+		ck_assert_uint_eq(st.reviews, 3000);
+		char *got = tu_text(db_path, "SELECT group_concat(x, ' ') FROM "
+			"(SELECT r.line || ':' || v.ext_id || ':' || h.start "
+			"AS x FROM rule_hits h JOIN rules r ON r.id = "
+			"h.rule_id JOIN reviews v ON v.id = h.review_id WHERE "
+			"v.ext_id LIKE 'm%' ORDER BY v.id, r.line)");
+		if (!want)
+			want = got;
+		else {
+			ck_assert_str_eq(got, want);
+			free(got);
+		}
+	}
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rule_hits h "
+				"JOIN reviews v ON v.id = h.review_id WHERE "
+				"v.ext_id LIKE 'm%'"), 3000 + 300);
+	free(want);
+	/* Two reviews a rule fails on, in different threads' ranges of one
+	 * batch (the 8,008 reviews before them fill batches 0 to 3, slow1
+	 * is the 101st of batch 4, slow2 its 1,501st): the first in review
+	 * order is named, whatever the count. */
+	t.len = 0;
+	for (int i = 0; i < 284; i++) {
+		char line[80];
+		snprintf(line, sizeof line, "{\"id\":\"q%d\",\"text\":\"x\"}\n",
+			 i);
+		rl_buf_append(&t, line, strlen(line));
+	}
+	rl_buf_append(&t, "{\"id\":\"slow1\",\"text\":\"", 22);
+	for (int i = 0; i < 5000; i++)
+		rl_buf_putc(&t, 'a');
+	rl_buf_append(&t, "!\"}\n", 4);
+	for (int i = 0; i < 1399; i++) {
+		char line[80];
+		snprintf(line, sizeof line, "{\"id\":\"p%d\",\"text\":\"x\"}\n",
+			 i);
+		rl_buf_append(&t, line, strlen(line));
+	}
+	rl_buf_append(&t, "{\"id\":\"slow2\",\"text\":\"", 22);
+	for (int i = 0; i < 5000; i++)
+		rl_buf_putc(&t, 'a');
+	rl_buf_append(&t, "!\"}\n", 4);
+	ck_assert_int_eq(rl_import_file(db, tu_write("s.jsonl", t.data,
+						     t.len), NULL, NULL),
+			 RL_OK);
+	rl_buf_free(&t);
+	char *before = tu_digest(db_path);
+	for (int k = 0; k < 4; k++) {
+		rl_rules_opts o = { .threads = threads[k] };
+		ck_assert_int_lt(rl_rules_load(db, tu_write("rules.txt",
+				 "food\tfood\nfood\t(a+)+$\n", 0), &o, NULL),
+				 0);
+		ck_assert_msg(strstr(rl_db_errmsg(db), ":2: rule fails on "
+				     "review 'slow1'"), "%s",
+			      rl_db_errmsg(db));
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	free(before);
+}
+END_TEST
+
+/* PCRE2 checks a review's text is UTF-8 once, on the first regex that
+ * reads it, not on every rule: a rule that reads only the metadata
+ * before it does not count as that check. A text that is not UTF-8
+ * (written around revlab, which refuses it on import) fails the first
+ * regex on it, with the rule and review named. */
+START_TEST(utf8_checked_once)
+{
+	sqlite3 *raw = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "UPDATE reviews SET text = "
+				      "CAST(X'6C617465C3' AS TEXT) WHERE "
+				      "ext_id = 'e'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	char *before = tu_digest(db_path);
+	ck_assert_int_lt(load("late\t? rating>3\nlate\tlate\n"), 0);
+	ck_assert_msg(strstr(rl_db_errmsg(db), ":2: rule fails on review "
+			     "'e': UTF-8 error"), "%s", rl_db_errmsg(db));
+	char *after = tu_digest(db_path);
+	ck_assert_str_eq(before, after);
+	free(after);
+	free(before);
+	/* The same rules without that review's text: they match. */
+	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "UPDATE reviews SET text = 'Fine' "
+				      "WHERE ext_id = 'e'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	ck_assert_int_eq(load("late\t? rating>3\nlate\tlate\n"), RL_OK);
+	expect_hits(2, "a,b,g,h");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules_expr");
@@ -661,6 +851,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, lint_findings);
 	tcase_add_test(tc, lint_cli);
 	tcase_add_test(tc, show_expression);
+	tcase_add_test(tc, threads_match_alike);
+	tcase_add_test(tc, utf8_checked_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_checked_fixture(tc, multi_setup, teardown);
