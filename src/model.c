@@ -1471,13 +1471,15 @@ static void rank_labels(ranked *rk, uint32_t L)
 static void rules_fired(rl_predictor *p, const char *text, size_t len)
 {
 	const rl_model *m = p->m;
+	/* predict_chunk's texts are checked UTF-8 already */
+	int valid = 1;
 	memset(p->fired, 0, m->n_labels);
 	for (uint32_t r = 0; r < m->n_rules; r++) {
 		size_t a, b;
 		char err[8];
 		if (!p->fired[m->rule_label[r]] &&
-		    rl_matcher_find(p->rules[r], text, len, &a, &b, err,
-				    sizeof err) > 0)
+		    rl_matcher_find_in(p->rules[r], text, len, &valid, NULL,
+				       &a, &b, err, sizeof err) > 0)
 			p->fired[m->rule_label[r]] = 1;
 	}
 }

@@ -339,10 +339,11 @@ static int cover_review(void *ctx, int64_t id, const char *ext_id,
 	char err[256];
 	int seed = seed_index(s, id);
 	int64_t row = seed >= 0 ? seed_row(s, id) : -1;
+	int valid = 0;
 	for (size_t i = 0; i < s->n_m; i++) {
 		size_t a, b;
-		int r = rl_matcher_find(s->m[i], text, len, &a, &b, err,
-					sizeof err);
+		int r = rl_matcher_find_in(s->m[i], text, len, &valid, NULL,
+					   &a, &b, err, sizeof err);
 		if (r < 0)
 			return rl_fail(s->db, r, "review '%s': %s", ext_id, err);
 		if (r == 0)
