@@ -18,9 +18,12 @@ second), import, seed, rules --create-labels, run, each its own process,
 timed by wall and CPU clock with its peak memory (max RSS, by
 /usr/bin/time). The stages of run are timed by when their lines reach
 the pipe (run flushes after each), with the CPU time and peak memory
-(VmHWM) read from /proc at that moment: settings and classifier are
-the cross-validations that choose propagation's settings and the
-classifier, label also holds the evaluation's save. Prints both stores
+(VmHWM) read from /proc at that moment: settings is the
+cross-validation that chooses propagation's settings (and the way of
+labelling), propagate the labelling's spreading with them, classifier
+the rest of labelling (training, prediction, the writes; with
+`-p model=choose` also the classifier's cross-validation before it),
+label the evaluation's save. Prints both stores
 side by side, the ratios multi / single, and whether the run stays
 within 2x; for each store, its size on disk (bytes a review) and the
 graph's sampled recall@10. -p sets a parameter of both runs (`revlab run -p`). Data
@@ -46,11 +49,14 @@ TICK = os.sysconf("SC_CLK_TCK")
 SETTING = re.compile(r"^ +\d+ neighbours, \w+ +class shares: ")
 # The graph line's recall estimate: "recall@10 0.968 (sampled)".
 RECALL = re.compile(r"recall@\d+ ([0-9.]+)")
-# The first line of each step of `revlab run`, in order.
+# The first line of each step of `revlab run`, in order: the settings
+# are chosen first, then labelling spreads the labels with them
+# ("propagate:", as soon as the spreading is done), trains the classifier
+# and writes every label ("classify:" is printed when labelling ends).
 STEPS = [("tokenize", "tokenize:"), ("vectorize", "vectorize:"),
          ("graph", "graph:"), ("rules", "rules:"),
-         ("propagate", "propagate:"),
          ("settings", "choose:    propagation's settings"),
+         ("propagate", "propagate:"),
          ("classifier", "classify:"), ("label", "label:")]
 
 

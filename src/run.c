@@ -281,6 +281,23 @@ static void step_done(const rl_run_opts *o, rl_run_report *r, rl_run_step s,
 	step_took(o, r, s, rl_now() - t0);
 }
 
+/* What the labelling's spreading reached, when it spreads: the propagate
+ * step, told as soon as the spreading is done (after the choosing that
+ * set its neighbours and class shares, before the training and the
+ * writes). */
+typedef struct told {
+	const rl_run_opts *o;
+	rl_run_report *r;
+} told;
+
+static void on_spread(void *ctx, const rl_propagate_stats *st,
+		      double seconds)
+{
+	told *tl = ctx;
+	tl->r->propagate = *st;
+	step_took(tl->o, tl->r, RL_STEP_PROPAGATE, seconds);
+}
+
 /* A choice is reused while the corpus grows by at most a
  * 1 / REUSE_GROWTH share of what it was when the choice was made. */
 #define REUSE_GROWTH 4
@@ -412,15 +429,10 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	eo.progress = o->progress;
 	eo.ctx = o->ctx;
 	t0 = rl_now();
-	double spread_sec;
-	if ((rc = rl_label_counted(db, er->best, &eo, &r->labelled,
-				   &r->propagate, &spread_sec)) != RL_OK)
+	told tl = { o, r };
+	if ((rc = rl_label_told(db, er->best, &eo, &r->labelled, on_spread,
+				&tl)) != RL_OK)
 		return rc;
-	/* What the labelling's spreading reached, when it spread: shown as
-	 * the propagate step, after the choosing that set its neighbours
-	 * and class shares. */
-	if (r->propagate.reviews > 0)
-		step_took(o, r, RL_STEP_PROPAGATE, spread_sec);
 	/* predict needs a model even when it did not win */
 	if (er->best != RL_METHOD_MODEL && er->best != RL_METHOD_BLEND &&
 	    (rc = rl_train(db, &eo)) != RL_OK)

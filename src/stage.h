@@ -137,13 +137,14 @@ int rl_propagate_prepare(rl_db *db, const rl_propagate_opts *o,
 int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
 		   int only_model, uint32_t cap, uint32_t batch,
 		   uint64_t *labelled);
-/* rl_label_with, and what its spreading reached: spread gets the counts
- * rl_propagate would report of it (rl_propagate_tally) and *spread_sec
- * its time, or zeros when the way labels without spreading (the rules
- * alone); either may be NULL. */
-int rl_label_counted(rl_db *db, rl_method m, const rl_eval_opts *o,
-		     uint64_t *labelled, rl_propagate_stats *spread,
-		     double *spread_sec);
+/* rl_label_with, telling what its spreading reached as soon as it is
+ * done: spread_fn (unless NULL) gets the counts rl_propagate would
+ * report of it (rl_propagate_tally) and its seconds; it is not called
+ * when the way labels without spreading (the rules alone). */
+typedef void (*rl_spread_fn)(void *ctx, const rl_propagate_stats *st,
+			     double seconds);
+int rl_label_told(rl_db *db, rl_method m, const rl_eval_opts *o,
+		  uint64_t *labelled, rl_spread_fn spread_fn, void *ctx);
 
 /* ---- run's choice, kept for the next run (stage_label.c) ---- */
 

@@ -435,8 +435,8 @@ out:
  * prediction, the blend and the writes go `batch` reviews at a time. */
 static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		      uint64_t *labelled, int only_model, uint32_t cap,
-		      uint32_t batch, rl_propagate_stats *spread,
-		      double *spread_sec)
+		      uint32_t batch, rl_spread_fn spread_fn,
+		      void *spread_ctx)
 {
 	rl_eval_opts defaults, run;
 	if (!o) {
@@ -464,10 +464,6 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 	rl_tick_init(&tick, o->progress, o->ctx, "propagate");
 	memset(&ev, 0, sizeof ev);
 	*labelled = 0;
-	if (spread)
-		memset(spread, 0, sizeof *spread);
-	if (spread_sec)
-		*spread_sec = 0;
 	rl_clear_error(db);
 	if ((unsigned)m >= RL_METHOD_COUNT)
 		return rl_fail(db, RL_EINVAL, "unknown method %d", (int)m);
@@ -519,11 +515,12 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 				       &tick);
 	if (rc != RL_OK)
 		goto end;
-	/* What the spreading reached, as the propagate stage counts it */
-	if (m != RL_METHOD_RULES && spread) {
-		rl_propagate_tally(&ev, F, &run.prop, iters, spread);
-		if (spread_sec)
-			*spread_sec = rl_now() - t_spread;
+	/* What the spreading reached, as the propagate stage counts it,
+	 * told as soon as it is known */
+	if (m != RL_METHOD_RULES && spread_fn) {
+		rl_propagate_stats ps;
+		rl_propagate_tally(&ev, F, &run.prop, iters, &ps);
+		spread_fn(spread_ctx, &ps, rl_now() - t_spread);
 	}
 	/* The graph has done its work: what stays for every review is F
 	 * and the labels. */
@@ -678,18 +675,17 @@ int rl_label_sized(rl_db *db, rl_method m, const rl_eval_opts *o,
 			  batch, NULL, NULL);
 }
 
-int rl_label_counted(rl_db *db, rl_method m, const rl_eval_opts *o,
-		     uint64_t *labelled, rl_propagate_stats *spread,
-		     double *spread_sec)
+int rl_label_told(rl_db *db, rl_method m, const rl_eval_opts *o,
+		  uint64_t *labelled, rl_spread_fn spread_fn, void *ctx)
 {
 	return label_with(db, m, o, labelled, 0, RL_LABEL_TRAIN_REVIEWS,
-			  RL_LABEL_BATCH, spread, spread_sec);
+			  RL_LABEL_BATCH, spread_fn, ctx);
 }
 
 int rl_label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 		  uint64_t *labelled)
 {
-	return rl_label_counted(db, m, o, labelled, NULL, NULL);
+	return rl_label_told(db, m, o, labelled, NULL, NULL);
 }
 
 int rl_train(rl_db *db, const rl_eval_opts *o)
