@@ -19,8 +19,9 @@ timed by wall and CPU clock with its peak memory (max RSS, by
 /usr/bin/time). The stages of run are timed by when their lines reach
 the pipe (run flushes after each), with the CPU time and peak memory
 (VmHWM) read from /proc at that moment: settings is the
-cross-validation that chooses propagation's settings (and the way of
-labelling), propagate the labelling's spreading with them, classifier
+cross-validation that chooses propagation's settings, propagate the
+evaluation of the ways of labelling on them (the cross-validation the
+way is chosen by) and the labelling's spreading, classifier
 the rest of labelling (training, prediction, the writes; with
 `-p model=choose` also the classifier's cross-validation before it),
 label the evaluation's save. Prints both stores
