@@ -367,9 +367,15 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	eo.save = 0;
 	rl_eval_report *er = NULL, *nb_done = NULL;
 	double t0 = rl_now();
-	int rc = choose_propagation(db, &eo, r, &nb_done);
-	if (rc != RL_OK && rc != RL_EEMPTY)
+	/* The cross-validations below each load the evidence: the graph
+	 * is read once for all of them, and let go before labelling. */
+	int rc = rl_graph_hold(db);
+	if (rc == RL_OK)
+		rc = choose_propagation(db, &eo, r, &nb_done);
+	if (rc != RL_OK && rc != RL_EEMPTY) {
+		rl_graph_release(db);
 		return rc;
+	}
 	r->neighbours = eo.prop.neighbours;
 	r->class_prior = eo.prop.class_prior;
 	if (rc == RL_OK && r->n_settings > 0)
@@ -384,6 +390,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	} else {
 		rc = rl_eval(db, &eo, &er);
 	}
+	rl_graph_release(db);
 	r->model = eo.model;
 	t0 = rl_now();
 	if (rc == RL_EEMPTY) {

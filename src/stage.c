@@ -270,40 +270,113 @@ out:
 	return rc;
 }
 
-int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
+/* The stored graph as lists: the reviews with vectors (ids [n]) and the
+ * first k ranks of each (nbr/sim [n][k], -1 holes); RL_EEMPTY, said,
+ * without a graph. */
+typedef struct graph_lists {
+	int64_t *ids;
+	uint32_t n, k;
+	int32_t *nbr;
+	float *sim;
+} graph_lists;
+
+static void lists_free(graph_lists *g)
 {
-	int32_t *nbr = NULL;
-	float *sim = NULL;
+	free(g->ids);
+	free(g->nbr);
+	free(g->sim);
+	memset(g, 0, sizeof *g);
+}
+
+static void held_free(void *p)
+{
+	if (p)
+		lists_free(p);
+	free(p);
+}
+
+static int lists_load(rl_db *db, uint32_t k_use, graph_lists *g)
+{
 	uint64_t k = 0, found = 0;
-	int rc;
-	memset(ev, 0, sizeof *ev);
-	if ((rc = rl_store_max_rank(db, &k)) != RL_OK)
+	memset(g, 0, sizeof *g);
+	int rc = rl_store_max_rank(db, &k);
+	if (rc != RL_OK)
 		return rc;
 	/* Ranks run from the nearest, so the first k_use are its nearest
 	 * k_use. */
 	if (k_use > 0 && k_use < k)
 		k = k_use;
-	ev->k = (uint32_t)k;
+	g->k = (uint32_t)k;
 	/* Only reviews with vectors: one imported while a run went on
 	 * has none, nor neighbours, and is labelled by the next run. */
-	if ((rc = rl_store_review_ids_vectorized(db, &ev->review_ids,
-						 &ev->n)) != RL_OK)
+	if ((rc = rl_store_review_ids_vectorized(db, &g->ids, &g->n)) !=
+	    RL_OK)
 		goto out;
-	if (k == 0 || ev->n == 0) {
+	if (k == 0 || g->n == 0) {
 		rc = rl_fail_need(db, RL_EEMPTY, RL_NEED_GRAPH,
 				  "no neighbour graph yet");
 		goto out;
 	}
 	rc = RL_ENOMEM;
-	nbr = malloc((size_t)ev->n * k * sizeof *nbr);
-	sim = malloc((size_t)ev->n * k * sizeof *sim);
-	if (!nbr || !sim)
+	g->nbr = malloc((size_t)g->n * k * sizeof *g->nbr);
+	g->sim = malloc((size_t)g->n * k * sizeof *g->sim);
+	if (g->nbr && g->sim)
+		rc = rl_store_neighbours_load(db, g->ids, g->n, (uint32_t)k,
+					      g->nbr, g->sim, &found);
+out:
+	if (rc != RL_OK)
+		lists_free(g);
+	return rc;
+}
+
+int rl_graph_hold(rl_db *db)
+{
+	graph_lists *g = calloc(1, sizeof *g);
+	if (!g)
+		return rl_fail(db, RL_ENOMEM, "out of memory");
+	rl_db_hold(db, g, held_free);
+	return RL_OK;
+}
+
+void rl_graph_release(rl_db *db)
+{
+	rl_db_hold(db, NULL, NULL);
+}
+
+int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
+{
+	graph_lists own = { 0 }, *g = rl_db_held(db);
+	int32_t *nbr = NULL;
+	float *sim = NULL;
+	int rc = RL_OK;
+	memset(ev, 0, sizeof *ev);
+	/* Held: the whole graph read once, its first k_use ranks taken
+	 * from that. */
+	if (g && !g->ids)
+		rc = lists_load(db, 0, g);
+	else if (!g)
+		rc = lists_load(db, k_use, g = &own);
+	if (rc != RL_OK)
 		goto out;
-	if ((rc = rl_store_neighbours_load(db, ev->review_ids, ev->n,
-					   (uint32_t)k, nbr, sim, &found)) !=
-	    RL_OK ||
-	    (rc = rl_graph_normalize(ev->n, (uint32_t)k, nbr, sim, &ev->S)) !=
-	    RL_OK)
+	uint32_t k = k_use > 0 && k_use < g->k ? k_use : g->k;
+	rc = RL_ENOMEM;
+	if (!(ev->review_ids = malloc((size_t)g->n * sizeof *ev->review_ids)))
+		goto out;
+	memcpy(ev->review_ids, g->ids, (size_t)g->n * sizeof *g->ids);
+	ev->n = g->n;
+	ev->k = k;
+	if (k < g->k) {
+		nbr = malloc((size_t)g->n * k * sizeof *nbr);
+		sim = malloc((size_t)g->n * k * sizeof *sim);
+		if (!nbr || !sim)
+			goto out;
+		for (size_t i = 0; i < g->n; i++) {
+			memcpy(nbr + i * k, g->nbr + i * g->k, k * sizeof *nbr);
+			memcpy(sim + i * k, g->sim + i * g->k, k * sizeof *sim);
+		}
+	}
+	if ((rc = rl_graph_normalize(ev->n, k, nbr ? nbr : g->nbr,
+				     sim ? sim : g->sim, &ev->S)) != RL_OK)
 		goto out;
 	rc = load_votes(db, ev);
 out:
@@ -311,6 +384,7 @@ out:
 		rl_fail(db, rc, "out of memory");
 	if (rc != RL_OK)
 		rl_evidence_free(ev);
+	lists_free(&own);
 	free(nbr);
 	free(sim);
 	return rc;

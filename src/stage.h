@@ -52,6 +52,15 @@ int rl_stage_end(rl_db *db, rl_stage *s, int rc, const char *counts_json);
  * (all stored when k is 0 or more than the graph has); RL_EEMPTY without
  * a neighbour graph. On failure ev is empty. */
 int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
+/* While held (rl_graph_hold until rl_graph_release, or the handle's
+ * close), rl_evidence_load reads the stored graph once, whole, and
+ * builds every later evidence, of any k, from it: `run` holds it over
+ * its cross-validations, which each loaded it again (four reads of 100
+ * million rows at ten million reviews, for a sample of 100,000), and
+ * lets it go before labelling. Nothing may change the graph or the
+ * reviews with vectors while it is held. */
+int rl_graph_hold(rl_db *db);
+void rl_graph_release(rl_db *db);
 
 /* The same without the graph (ev->S empty, ev->k 0), for stages that
  * need only the labels, the hand and cluster-named labels and the rules'

@@ -681,10 +681,24 @@ int rl_db_multi_label(const rl_db *db)
 	return db && db->multi;
 }
 
+void rl_db_hold(rl_db *db, void *p, void (*free_fn)(void *))
+{
+	if (db->held && db->held_free)
+		db->held_free(db->held);
+	db->held = p;
+	db->held_free = free_fn;
+}
+
+void *rl_db_held(const rl_db *db)
+{
+	return db->held;
+}
+
 void rl_db_close(rl_db *db)
 {
 	if (!db)
 		return;
+	rl_db_hold(db, NULL, NULL);
 	for (int p = 0; p < RL_SQL_PARTS; p++)
 		for (int i = 0; i < RL_SQL_SLOTS; i++)
 			sqlite3_finalize(db->stmt[p][i]);

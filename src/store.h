@@ -39,6 +39,12 @@ typedef int (*rl_pair_fn)(void *ctx, int64_t a, int64_t b);
 /* ==== store.c: the handle, transactions, runs, settings ==== */
 
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). */
+/* A thing a layer above keeps with the handle for a while (stage.c's
+ * held graph): p replaces what was kept, which free_fn of its own frees;
+ * rl_db_close frees the last. */
+void rl_db_hold(rl_db *db, void *p, void (*free_fn)(void *));
+void *rl_db_held(const rl_db *db);
+
 int rl_store_begin(rl_db *db);
 int rl_store_commit(rl_db *db);
 void rl_store_rollback(rl_db *db);

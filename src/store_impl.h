@@ -38,6 +38,8 @@ struct rl_db {
 	sqlite3_stmt *stmt[RL_SQL_PARTS][RL_SQL_SLOTS];
 	int fail_after;		/* fault injection: steps until failure */
 	int multi;		/* a multi-label store (rl_db_multi_label) */
+	void *held;		/* what rl_db_hold keeps, freed by held_free */
+	void (*held_free)(void *);
 };
 
 /* Records SQLite's last error as the handle's: "path: what: message".

@@ -1086,6 +1086,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("open");
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
+	tcase_add_test(tc, rows_in_groups);
 	tcase_add_test(tc, open_missing);
 	tcase_add_test(tc, label_mode);
 	tcase_add_test(tc, create_and_reopen);
@@ -1117,7 +1118,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, find_unique_ids);
 	tcase_add_test(tc, strmap);
 	tcase_add_test(tc, json_escaping);
-	tcase_add_test(tc, rows_in_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }
