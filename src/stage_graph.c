@@ -410,27 +410,24 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	    (rc = rl_store_neighbours_del(db)) != RL_OK ||
 	    (rc = rl_store_graph_changes_clear(db, "all")) != RL_OK)
 		goto end;
-	int64_t *row = malloc((k ? k : 1) * sizeof *row);
-	if (!row) {
-		rc = RL_ENOMEM;
-		goto end;
-	}
-	for (uint32_t i = 0; rc == RL_OK && i < n; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t j = 0; j < k; j++) {
 			int32_t b = nbr[(size_t)i * k + j];
-			row[j] = b < 0 ? -1 : ids[b];
-			s.edges += b >= 0;
+			if (b < 0)
+				continue;
+			if ((rc = rl_store_neighbour_put(db, ids[i],
+					(int)j + 1, ids[b],
+					sim[(size_t)i * k + j])) != RL_OK)
+				goto end;
+			s.edges++;
 		}
-		rc = rl_store_neighbours_put(db, ids[i], row,
-					     sim + (size_t)i * k, k);
 		/* Writing a million rows takes a while too: the tick
 		 * calls at most a few times a second. */
-		if (rc == RL_OK && (i & 1023) == 1023)
-			rc = rl_tick_step(&tick, i, n);
+		if ((i & 1023) == 1023 &&
+		    (rc = rl_tick_step(&tick, i, n)) != RL_OK)
+			goto end;
 	}
-	free(row);
-	if (rc != RL_OK ||
-	    (rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK ||
+	if ((rc = rl_store_setting_set(db, GRAPH_KEY, fp.data)) != RL_OK ||
 	    (rc = rl_store_setting_set(db, SCORING_KEY, scoring)) != RL_OK)
 		goto end;
 	s.reviews = n;

@@ -239,7 +239,10 @@ static int write_multi_row(rl_db *db, const rl_evidence *ev, uint32_t i,
 					ev->label_ids[l], pm[l]);
 	if (only_model || rc != RL_OK)
 		return rc;
-	if ((rc = rl_store_scores_put(db, id, ev->label_ids, p, L)) != RL_OK)
+	for (uint32_t l = 0; l < L && rc == RL_OK; l++)
+		if (p[l] > 0)
+			rc = rl_store_score_put(db, id, ev->label_ids[l], p[l]);
+	if (rc != RL_OK)
 		return rc;
 	if (ev->seed[i] >= 0) {
 		for (uint32_t l = 0; l < L && rc == RL_OK; l++)
@@ -291,9 +294,10 @@ static int write_row(rl_db *db, const rl_evidence *ev, uint32_t i,
 		return best >= 0 ? rl_store_prediction_put(db,
 				ev->review_ids[i], model_id,
 				ev->label_ids[best], p[best]) : RL_OK;
-	if ((rc = rl_store_scores_put(db, ev->review_ids[i], ev->label_ids, p,
-				      L)) != RL_OK)
-		return rc;
+	for (uint32_t l = 0; l < L; l++)
+		if (p[l] > 0 && (rc = rl_store_score_put(db, ev->review_ids[i],
+				ev->label_ids[l], p[l])) != RL_OK)
+			return rc;
 	if (!is_seed && ev->cseed[i] < 0 && best < 0)
 		return RL_OK;
 	double second = 0;

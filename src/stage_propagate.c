@@ -97,9 +97,11 @@ static int save(rl_db *db, const rl_evidence *ev, const double *P,
 		if ((i & 1023) == 1023 &&
 		    (rc = rl_tick_step(tick, i, ev->n)) != RL_OK)
 			goto out;
-		if ((rc = rl_store_scores_put(db, ev->review_ids[i],
-					      ev->label_ids, p, L)) != RL_OK)
-			goto out;
+		for (uint32_t l = 0; l < L; l++)
+			if (p[l] > 0 && (rc = rl_store_score_put(db,
+					ev->review_ids[i], ev->label_ids[l],
+					p[l])) != RL_OK)
+				goto out;
 		uint32_t best;
 		double margin;
 		int is_seed = ev->seed[i] >= 0;

@@ -186,44 +186,6 @@ sqlite3_stmt *rl_sql_stmt(rl_db *db, rl_sql_part part, int id,
 	return s;
 }
 
-uint32_t rl_sql_rows_fit(uint32_t n)
-{
-	uint32_t rows = 1u << (RL_SQL_ROW_SIZES - 1);
-	while (rows > n)
-		rows >>= 1;
-	return rows;
-}
-
-sqlite3_stmt *rl_sql_stmt_rows(rl_db *db, rl_sql_part part, int first,
-			       const char *head, int cols, uint32_t rows)
-{
-	int slot = first;
-	for (uint32_t r = rows; r > 1; r >>= 1)
-		slot++;
-	if (db->stmt[part][slot])
-		return rl_sql_stmt(db, part, slot, NULL);
-	rl_buf sql = { 0 };
-	int rc = rl_buf_append(&sql, head, strlen(head));
-	if (rc == RL_OK)
-		rc = rl_buf_append(&sql, " VALUES ", 8);
-	for (uint32_t r = 0; rc == RL_OK && r < rows; r++) {
-		rc = rl_buf_append(&sql, r ? ",(" : "(", r ? 2 : 1);
-		for (int c = 0; rc == RL_OK && c < cols; c++)
-			rc = rl_buf_append(&sql, c ? ",?" : "?", c ? 2 : 1);
-		if (rc == RL_OK)
-			rc = rl_buf_putc(&sql, ')');
-	}
-	if (rc == RL_OK)
-		rc = rl_buf_putc(&sql, 0);
-	sqlite3_stmt *s = NULL;
-	if (rc != RL_OK)
-		rl_fail(db, RL_EDB, "out of memory");
-	else
-		s = rl_sql_stmt(db, part, slot, sql.data);
-	rl_buf_free(&sql);
-	return s;
-}
-
 /* sqlite3_step with fault injection: returns SQLITE_ROW, SQLITE_DONE or
  * an error code, recording the message for errors. */
 int rl_sql_step(rl_db *db, sqlite3_stmt *s)

@@ -312,11 +312,8 @@ int rl_store_neighbours_clear(rl_db *db);
 /* Deletes the edges to reviews without vectors (those whose text was
  * replaced), in one pass over the graph. */
 int rl_store_neighbours_prune(rl_db *db);
-/* Review review_id's list: nid[j] at rank j + 1 with sim[j], for each j
- * < k with nid[j] > 0 (a review id; 0 or less leaves the rank out), up
- * to 16 rows a statement. */
-int rl_store_neighbours_put(rl_db *db, int64_t review_id,
-			    const int64_t *nid, const float *sim, uint32_t k);
+int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
+			   int64_t neighbour_id, double similarity);
 /* The stored graph as rows of `ids` (sorted): init[row][rank-1] = row of
  * the neighbour, -1 where unknown; *found counts the edges placed. */
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,
@@ -470,10 +467,8 @@ int rl_store_hits_each(rl_db *db, rl_pair_fn fn, void *ctx);
 
 /* Deletes label scores and every assignment but cluster-named ones. */
 int rl_store_scores_clear(rl_db *db);
-/* A row (review_id, label_ids[l], p[l]) for every l < L with p[l] > 0,
- * up to 16 rows a statement. */
-int rl_store_scores_put(rl_db *db, int64_t review_id,
-			const int64_t *label_ids, const double *p, uint32_t L);
+int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
+		       double score);
 int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,
 			    double confidence, double margin,
 			    const char *source, const char *evidence,

@@ -57,9 +57,9 @@ enum stmt_id {
 	S_VECTORS_RANGE,
 	S_NEIGHBOURS_CLEAR,
 	S_NEIGHBOURS_PRUNE,
+	S_NEIGHBOUR_PUT,
 	S_NEIGHBOURS_ALL,
-	S_NEIGHBOUR_ROWS,	/* rl_sql_stmt_rows' slots, RL_SQL_ROW_SIZES */
-	S_COUNT = S_NEIGHBOUR_ROWS + RL_SQL_ROW_SIZES
+	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -172,6 +172,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_NEIGHBOURS_PRUNE] =
 		"DELETE FROM neighbours WHERE NOT EXISTS (SELECT 1 FROM "
 		"vectors v WHERE v.review_id = neighbours.neighbour_id)",
+	[S_NEIGHBOUR_PUT] =
+		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
+		"similarity) VALUES (?1, ?2, ?3, ?4)",
 	[S_NEIGHBOURS_ALL] =
 		"SELECT review_id, rank, neighbour_id, similarity FROM "
 		"neighbours ORDER BY review_id, rank",
@@ -1187,37 +1190,17 @@ int rl_store_neighbours_prune(rl_db *db)
 	return rl_sql_exec(db, stmt(db, S_NEIGHBOURS_PRUNE));
 }
 
-int rl_store_neighbours_put(rl_db *db, int64_t review_id,
-			    const int64_t *nid, const float *sim, uint32_t k)
+int rl_store_neighbour_put(rl_db *db, int64_t review_id, int rank,
+			   int64_t neighbour_id, double similarity)
 {
-	uint32_t at = 0, rows;
-	while (at < k) {
-		uint32_t want = 0;
-		for (uint32_t j = at; j < k; j++)
-			want += nid[j] > 0;
-		if (want == 0)
-			break;
-		rows = rl_sql_rows_fit(want);
-		sqlite3_stmt *s = rl_sql_stmt_rows(db, RL_SQL_CORPUS,
-				S_NEIGHBOUR_ROWS, "INSERT INTO neighbours("
-				"review_id, rank, neighbour_id, similarity)", 4,
-				rows);
-		if (!s)
-			return RL_EDB;
-		for (uint32_t r = 0, q = 1; r < rows; at++) {
-			if (nid[at] <= 0)
-				continue;
-			sqlite3_bind_int64(s, (int)q++, review_id);
-			sqlite3_bind_int(s, (int)q++, (int)at + 1);
-			sqlite3_bind_int64(s, (int)q++, nid[at]);
-			sqlite3_bind_double(s, (int)q++, sim[at]);
-			r++;
-		}
-		int rc = rl_sql_exec(db, s);
-		if (rc != RL_OK)
-			return rc;
-	}
-	return RL_OK;
+	sqlite3_stmt *s = stmt(db, S_NEIGHBOUR_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int(s, 2, rank);
+	sqlite3_bind_int64(s, 3, neighbour_id);
+	sqlite3_bind_double(s, 4, similarity);
+	return rl_sql_exec(db, s);
 }
 
 int rl_store_neighbours_load(rl_db *db, const int64_t *ids, uint32_t n,

@@ -107,6 +107,7 @@ void rl_store_lsa_walk_end(rl_vector_walk *w)
 
 enum stmt_id {
 	S_ROW_DEL,
+	S_ROW_PUT,
 	S_CHANGE_PUT,
 	S_CHANGES_CLEAR,
 	S_CHANGES_ALL,
@@ -123,6 +124,9 @@ enum stmt_id {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_ROW_DEL] = "DELETE FROM neighbours WHERE review_id = ?1",
+	[S_ROW_PUT] =
+		"INSERT INTO neighbours(review_id, rank, neighbour_id, "
+		"similarity) VALUES (?1, ?2, ?3, ?4)",
 	[S_CHANGE_PUT] =
 		"INSERT OR IGNORE INTO graph_changes(review_id) VALUES (?1)",
 	[S_CHANGES_CLEAR] = "DELETE FROM graph_changes",
@@ -166,8 +170,17 @@ int rl_store_neighbours_replace(rl_db *db, int64_t review_id, uint32_t k,
 	if (s)
 		sqlite3_bind_int64(s, 1, review_id);
 	int rc = rl_sql_exec(db, s);
-	if (rc == RL_OK)
-		rc = rl_store_neighbours_put(db, review_id, nb, sim, k);
+	for (uint32_t j = 0; rc == RL_OK && j < k; j++) {
+		if (nb[j] < 0)
+			continue;
+		if (!(s = stmt(db, S_ROW_PUT)))
+			return RL_EDB;
+		sqlite3_bind_int64(s, 1, review_id);
+		sqlite3_bind_int(s, 2, (int)j + 1);
+		sqlite3_bind_int64(s, 3, nb[j]);
+		sqlite3_bind_double(s, 4, sim[j]);
+		rc = rl_sql_exec(db, s);
+	}
 	if (rc == RL_OK && (s = stmt(db, S_CHANGE_PUT)))
 		sqlite3_bind_int64(s, 1, review_id);
 	return rc == RL_OK ? rl_sql_exec(db, s) : rc;

@@ -27,7 +27,7 @@ typedef enum rl_sql_part {
 } rl_sql_part;
 
 /* Statements one file may have at most (each file asserts it). */
-#define RL_SQL_SLOTS 56
+#define RL_SQL_SLOTS 48
 
 struct rl_db {
 	sqlite3 *sql;
@@ -51,18 +51,6 @@ int rl_sql_fail(rl_db *db, const char *what);
  * with the error recorded, if it does not prepare. */
 sqlite3_stmt *rl_sql_stmt(rl_db *db, rl_sql_part part, int id,
 			  const char *sql);
-
-/* Multi-row inserts: "head VALUES (?, ...), (...)" with `cols`
- * parameters a row and `rows` rows, rows a power of two up to
- * 1 << (RL_SQL_ROW_SIZES - 1), kept in slot first + log2(rows) of part
- * (so a file reserves RL_SQL_ROW_SIZES slots from first). One statement
- * for many rows: at ten million reviews a row at a time was most of the
- * cost of writing the graph's and the scores' rows. */
-#define RL_SQL_ROW_SIZES 5
-sqlite3_stmt *rl_sql_stmt_rows(rl_db *db, rl_sql_part part, int first,
-			       const char *head, int cols, uint32_t rows);
-/* The largest row count rl_sql_stmt_rows takes that is at most n (> 0). */
-uint32_t rl_sql_rows_fit(uint32_t n);
 
 /* sqlite3_step with fault injection (rl_store_fail_step): returns
  * SQLITE_ROW, SQLITE_DONE or an error code, recording the message for

@@ -27,6 +27,7 @@ enum stmt_id {
 	S_SCANNED_ALL,
 	S_HITS_BY_REVIEW,
 	S_SCORES_CLEAR,
+	S_SCORE_PUT,
 	S_ASSIGN_CLEAR,
 	S_ASSIGN_PUT,
 	S_ASSIGN_KEEP,
@@ -50,8 +51,7 @@ enum stmt_id {
 	S_SEED_OF,
 	S_ANN_OTHERS,
 	S_ANN_SECOND,
-	S_SCORE_ROWS,		/* rl_sql_stmt_rows' slots, RL_SQL_ROW_SIZES */
-	S_COUNT = S_SCORE_ROWS + RL_SQL_ROW_SIZES
+	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -103,6 +103,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"SELECT review_id, rule_id FROM rule_hits "
 		"ORDER BY review_id, rule_id",
 	[S_SCORES_CLEAR] = "DELETE FROM label_scores",
+	[S_SCORE_PUT] =
+		"INSERT INTO label_scores(review_id, label_id, score) "
+		"VALUES (?1, ?2, ?3)",
 	/* Every labelling replaces the last one whole, whatever its
 	 * source; only labels from named clusters are kept. */
 	[S_ASSIGN_CLEAR] = "DELETE FROM assignments WHERE source <> 'cluster'",
@@ -578,35 +581,16 @@ int rl_store_scores_clear(rl_db *db)
 	return rc == RL_OK ? rl_sql_exec(db, stmt(db, S_ASSIGN_CLEAR)) : rc;
 }
 
-int rl_store_scores_put(rl_db *db, int64_t review_id,
-			const int64_t *label_ids, const double *p, uint32_t L)
+int rl_store_score_put(rl_db *db, int64_t review_id, int64_t label_id,
+		       double score)
 {
-	uint32_t at = 0, rows;
-	while (at < L) {
-		uint32_t want = 0;
-		for (uint32_t l = at; l < L; l++)
-			want += p[l] > 0;
-		if (want == 0)
-			break;
-		rows = rl_sql_rows_fit(want);
-		sqlite3_stmt *s = rl_sql_stmt_rows(db, RL_SQL_LABELS,
-				S_SCORE_ROWS, "INSERT INTO label_scores("
-				"review_id, label_id, score)", 3, rows);
-		if (!s)
-			return RL_EDB;
-		for (uint32_t r = 0, q = 1; r < rows; at++) {
-			if (!(p[at] > 0))
-				continue;
-			sqlite3_bind_int64(s, (int)q++, review_id);
-			sqlite3_bind_int64(s, (int)q++, label_ids[at]);
-			sqlite3_bind_double(s, (int)q++, p[at]);
-			r++;
-		}
-		int rc = rl_sql_exec(db, s);
-		if (rc != RL_OK)
-			return rc;
-	}
-	return RL_OK;
+	sqlite3_stmt *s = stmt(db, S_SCORE_PUT);
+	if (!s)
+		return RL_EDB;
+	sqlite3_bind_int64(s, 1, review_id);
+	sqlite3_bind_int64(s, 2, label_id);
+	sqlite3_bind_double(s, 3, score);
+	return rl_sql_exec(db, s);
 }
 
 int rl_store_assignment_put(rl_db *db, int64_t review_id, int64_t label_id,

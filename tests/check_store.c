@@ -1009,84 +1009,11 @@ START_TEST(json_escaping)
 }
 END_TEST
 
-/* The writers of many rows a statement (1, 2, 4, 8 or 16 rows each):
- * every row where a single-row writer would put it, the holes left out,
- * for every count from 0 to 40. */
-START_TEST(rows_in_groups)
-{
-	rl_db *db = NULL;
-	const char *path = tu_path("g.db");
-	ck_assert_int_eq(rl_db_open(path, RL_OPEN_CREATE, &db), RL_OK);
-	rl_buf t = { 0 };
-	rl_buf_append(&t, "id\ttext\n", 8);
-	for (int i = 0; i < 50; i++) {
-		char line[32];
-		snprintf(line, sizeof line, "r%d\treview %d\n", i, i);
-		rl_buf_append(&t, line, strlen(line));
-	}
-	ck_assert_int_eq(rl_import_file(db, tu_write("r.tsv", t.data, t.len),
-					NULL, NULL), RL_OK);
-	rl_buf_free(&t);
-	int64_t label[40], nid[40];
-	double p[40];
-	float sim[40];
-	for (int l = 0; l < 40; l++) {
-		char name[16];
-		snprintf(name, sizeof name, "l%d", l);
-		ck_assert_int_eq(rl_label_add(db, name), RL_OK);
-		label[l] = l + 1;
-	}
-	ck_assert_int_eq(tu_int(path, "SELECT max(id) - min(id) FROM labels"),
-			 39);
-	int64_t first = tu_int(path, "SELECT min(id) FROM labels");
-	long long want_scores = 0, want_edges = 0;
-	ck_assert_int_eq(rl_store_begin(db), RL_OK);
-	for (uint32_t k = 0; k <= 40; k++) {
-		/* review k + 1: k ranks, every third a hole; k scores, every
-		 * fifth zero */
-		for (uint32_t j = 0; j < k; j++) {
-			nid[j] = j % 3 == 1 ? -1 : (int64_t)(j % 50) + 1;
-			sim[j] = 1.0f / (float)(j + 2);
-			label[j] = first + j;
-			p[j] = j % 5 == 2 ? 0 : 0.5 + j;
-			want_edges += nid[j] > 0;
-			want_scores += p[j] > 0;
-		}
-		ck_assert_int_eq(rl_store_neighbours_put(db, (int64_t)k + 1,
-							  nid, sim, k), RL_OK);
-		ck_assert_int_eq(rl_store_scores_put(db, (int64_t)k + 1, label,
-						     p, k), RL_OK);
-	}
-	ck_assert_int_eq(rl_store_commit(db), RL_OK);
-	rl_db_close(db);
-	ck_assert_int_eq(tu_int(path, "SELECT count(*) FROM neighbours"),
-			 want_edges);
-	ck_assert_int_eq(tu_int(path, "SELECT count(*) FROM label_scores"),
-			 want_scores);
-	/* each row as its rank or label says */
-	ck_assert_int_eq(tu_int(path, "SELECT count(*) FROM neighbours WHERE "
-				"(rank - 1) % 3 = 1 OR neighbour_id != "
-				"(rank - 1) % 50 + 1 OR abs(similarity - "
-				"1.0 / (rank + 1)) > 1e-6 OR rank > "
-				"review_id - 1"), 0);
-	char sql[300];
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM label_scores WHERE "
-		 "(label_id - %lld) %% 5 = 2 OR score != 0.5 + (label_id - "
-		 "%lld) OR label_id - %lld > review_id - 2",
-		 (long long)first, (long long)first, (long long)first);
-	ck_assert_int_eq(tu_int(path, sql), 0);
-	/* the biggest list: 40 ranks, 27 of them kept */
-	ck_assert_int_eq(tu_int(path, "SELECT count(*) FROM neighbours WHERE "
-				"review_id = 41"), 27);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("open");
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
-	tcase_add_test(tc, rows_in_groups);
 	tcase_add_test(tc, open_missing);
 	tcase_add_test(tc, label_mode);
 	tcase_add_test(tc, create_and_reopen);
