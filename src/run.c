@@ -367,8 +367,9 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	eo.save = 0;
 	rl_eval_report *er = NULL, *nb_done = NULL;
 	double t0 = rl_now();
-	/* The cross-validations below each load the evidence: the graph
-	 * is read once for all of them, and let go before labelling. */
+	/* The cross-validations below each load the evidence, and so does
+	 * labelling: the graph is read once for all of them, and labelling
+	 * lets it go. */
 	int rc = rl_graph_hold(db);
 	if (rc == RL_OK)
 		rc = choose_propagation(db, &eo, r, &nb_done);
@@ -390,7 +391,9 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	} else {
 		rc = rl_eval(db, &eo, &er);
 	}
-	rl_graph_release(db);
+	/* Labelling lets the graph go; anything else is done with it. */
+	if (rc != RL_OK)
+		rl_graph_release(db);
 	r->model = eo.model;
 	t0 = rl_now();
 	if (rc == RL_EEMPTY) {
@@ -417,6 +420,7 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 		return RL_OK;
 	}
 	if (rc != RL_OK || (rc = rl_eval_save(db, er)) != RL_OK) {
+		rl_graph_release(db);
 		rl_eval_report_free(er);
 		return rc;
 	}
@@ -437,8 +441,9 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	eo.ctx = o->ctx;
 	t0 = rl_now();
 	told tl = { o, r };
-	if ((rc = rl_label_told(db, er->best, &eo, &r->labelled, on_spread,
-				&tl)) != RL_OK)
+	rc = rl_label_told(db, er->best, &eo, &r->labelled, on_spread, &tl);
+	rl_graph_release(db);	/* labelling did, unless it failed first */
+	if (rc != RL_OK)
 		return rc;
 	/* predict needs a model even when it did not win */
 	if (er->best != RL_METHOD_MODEL && er->best != RL_METHOD_BLEND &&

@@ -57,8 +57,9 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
  * builds every later evidence, of any k, from it: `run` holds it over
  * its cross-validations, which each loaded it again (four reads of 100
  * million rows at ten million reviews, for a sample of 100,000), and
- * lets it go before labelling. Nothing may change the graph or the
- * reviews with vectors while it is held. */
+ * labelling (rl_label_with, rl_train) lets it go once its own evidence
+ * is built. Nothing may change the graph or the reviews with vectors
+ * while it is held. */
 int rl_graph_hold(rl_db *db);
 void rl_graph_release(rl_db *db);
 

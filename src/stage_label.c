@@ -487,9 +487,14 @@ static int label_with(rl_db *db, rl_method m, const rl_eval_opts *o,
 				 &st)) != RL_OK)
 		goto out;
 	run = *o;
-	if ((rc = rl_propagate_prepare(db, &o->prop, &run.prop)) != RL_OK ||
-	    (rc = rl_evidence_load(db, &ev, (uint32_t)run.prop.neighbours)) !=
-	    RL_OK)
+	rc = rl_propagate_prepare(db, &o->prop, &run.prop);
+	if (rc == RL_OK)
+		rc = rl_evidence_load(db, &ev, (uint32_t)run.prop.neighbours);
+	/* A graph run's cross-validations held is let go once the evidence
+	 * is built from it: the lists and the labelling's arrays are not
+	 * held at once. */
+	rl_graph_release(db);
+	if (rc != RL_OK)
 		goto end;
 	uint32_t n = ev.n, L = ev.L, nf = 0, dim = 0;
 	int with_model = m == RL_METHOD_MODEL || m == RL_METHOD_BLEND;

@@ -735,6 +735,31 @@ START_TEST(held_graph_same_evidence)
 	rl_evidence_free(&held[0]);
 	for (int i = 0; i < 6; i++)
 		rl_evidence_free(&fresh[i]);
+	/* labelling lets a held graph go once its evidence is built from
+	 * it, and labels as it does from a fresh read */
+	ck_assert_int_eq(rl_seed_set(db, "b1", "shipping"), RL_OK);
+	uint64_t n1 = 0, n2 = 0;
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n1),
+			 RL_OK);
+	char *fresh_labels = tu_text(db_path, "SELECT group_concat(review_id "
+		"|| ':' || label_id || ':' || confidence, ' ') FROM (SELECT * "
+		"FROM assignments ORDER BY review_id, label_id)");
+	ck_assert_int_eq(rl_graph_hold(db), RL_OK);
+	ck_assert_int_eq(rl_label_with(db, RL_METHOD_PROPAGATION, NULL, &n2),
+			 RL_OK);
+	char *held_labels = tu_text(db_path, "SELECT group_concat(review_id "
+		"|| ':' || label_id || ':' || confidence, ' ') FROM (SELECT * "
+		"FROM assignments ORDER BY review_id, label_id)");
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_uint_gt(n1, 0);
+	ck_assert_str_eq(fresh_labels, held_labels);
+	free(fresh_labels);
+	free(held_labels);
+	go.k = 2;
+	ck_assert_int_eq(rl_graph(db, &go, NULL), RL_OK);
+	ck_assert_int_eq(rl_evidence_load(db, &held[0], 0), RL_OK);
+	ck_assert_uint_eq(held[0].k, 2);
+	rl_evidence_free(&held[0]);
 	/* held and never let go: the handle's close frees it (ASan) */
 	ck_assert_int_eq(rl_graph_hold(db), RL_OK);
 	ck_assert_int_eq(rl_evidence_load(db, &held[0], 2), RL_OK);
