@@ -1065,7 +1065,8 @@ RL_API int rl_predictions(rl_db *db, int64_t model, rl_prediction_fn fn,
 
 /* ---- The whole job -------------------------------------------------- */
 
-/* The steps of rl_run, in order. */
+/* The steps of rl_run, in the order of their numbers; they are reported
+ * as they end, which puts RL_STEP_PROPAGATE after RL_STEP_SETTINGS. */
 typedef enum rl_run_step {
 	RL_STEP_TOKENIZE = 0,
 	RL_STEP_VECTORIZE,
@@ -1085,7 +1086,12 @@ typedef enum rl_run_step {
 typedef struct rl_run_report rl_run_report;
 
 /* Called after each step that ran, with the report so far (borrowed for
- * the call): lets a caller show what was done as it is done. */
+ * the call): lets a caller show what was done as it is done. It may be
+ * called inside a stage's open transaction (RL_STEP_PROPAGATE is told
+ * from inside labelling's): it must not use the store's handle, and
+ * a step told may still be rolled back if a later part of its stage
+ * fails (rl_run then returns the failure, and the report's `ran` no
+ * longer shows it). */
 typedef void (*rl_run_step_fn)(void *ctx, rl_run_step step,
 			       const rl_run_report *r);
 

@@ -1048,11 +1048,20 @@ int rl_pattern_embed(const char *pattern, const char *rules_path,
 		     rl_buf *out, char *err, size_t errlen)
 {
 	rl_matcher *m = NULL;
-	rl_buf list = { 0 };
-	size_t off, at = 0;
+	size_t off;
 	int rc = rl_matcher_new_at(pattern, rules_path, &m, err, errlen, &off);
-	if (rc != RL_OK)
-		return rc;
+	if (rc == RL_OK)
+		rc = rl_matcher_embed(m, pattern, out, err, errlen);
+	rl_matcher_free(m);
+	return rc;
+}
+
+int rl_matcher_embed(const rl_matcher *m, const char *pattern, rl_buf *out,
+		     char *err, size_t errlen)
+{
+	rl_buf list = { 0 };
+	size_t at = 0;
+	int rc = RL_OK;
 	/* Nodes are made in the order the parser meets them, left to
 	 * right. */
 	for (size_t i = 0; m->x && i < m->x->n && rc == RL_OK; i++) {
@@ -1082,6 +1091,5 @@ int rl_pattern_embed(const char *pattern, const char *rules_path,
 	if (rc == RL_ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	rl_buf_free(&list);
-	rl_matcher_free(m);
 	return rc;
 }

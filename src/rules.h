@@ -84,6 +84,10 @@ int rl_pattern_needs(const char *pattern);
  * out stays NUL-terminated. Errors as rl_matcher_new_at's, in err. */
 int rl_pattern_embed(const char *pattern, const char *rules_path,
 		     rl_buf *out, char *err, size_t errlen);
+/* The same from m, compiled from pattern: its word lists as they were
+ * read then, with no file read again. */
+int rl_matcher_embed(const rl_matcher *m, const char *pattern, rl_buf *out,
+		     char *err, size_t errlen);
 
 /* 1 with the first match's byte range, 0 for no match, or a negative
  * status with a message in err (e.g. the match limit was hit). meta may

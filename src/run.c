@@ -443,8 +443,11 @@ static int choose_and_label(rl_db *db, const rl_run_opts *o,
 	told tl = { o, r };
 	rc = rl_label_told(db, er->best, &eo, &r->labelled, on_spread, &tl);
 	rl_graph_release(db);	/* labelling did, unless it failed first */
-	if (rc != RL_OK)
+	if (rc != RL_OK) {
+		/* the spreading told was rolled back with the rest */
+		r->ran[RL_STEP_PROPAGATE] = 0;
 		return rc;
+	}
 	/* predict needs a model even when it did not win */
 	if (er->best != RL_METHOD_MODEL && er->best != RL_METHOD_BLEND &&
 	    (rc = rl_train(db, &eo)) != RL_OK)

@@ -278,6 +278,7 @@ typedef struct graph_lists {
 	uint32_t n, k;
 	int32_t *nbr;
 	float *sim;
+	int64_t version; /* the store's data_version before the read */
 } graph_lists;
 
 static void lists_free(graph_lists *g)
@@ -295,10 +296,13 @@ static void held_free(void *p)
 	free(p);
 }
 
-static int lists_load(rl_db *db, uint32_t k_use, graph_lists *g)
+/* The lists, read in one transaction (a read one unless the caller's is
+ * open), so another connection's commit between its queries cannot mix
+ * two graphs; g->version is the store's data_version taken before, so a
+ * commit after it (even one the read saw) reads as a change. */
+static int lists_read(rl_db *db, uint32_t k_use, graph_lists *g)
 {
 	uint64_t k = 0, found = 0;
-	memset(g, 0, sizeof *g);
 	int rc = rl_store_max_rank(db, &k);
 	if (rc != RL_OK)
 		return rc;
@@ -324,8 +328,33 @@ static int lists_load(rl_db *db, uint32_t k_use, graph_lists *g)
 		rc = rl_store_neighbours_load(db, g->ids, g->n, (uint32_t)k,
 					      g->nbr, g->sim, &found);
 out:
+	return rc;
+}
+
+static int lists_load(rl_db *db, uint32_t k_use, graph_lists *g)
+{
+	memset(g, 0, sizeof *g);
+	int own = !rl_store_in_transaction(db);
+	int rc = rl_store_data_version(db, &g->version);
+	if (rc == RL_OK && own)
+		rc = rl_store_read_begin(db);
+	if (rc == RL_OK)
+		rc = lists_read(db, k_use, g);
+	if (own)
+		rl_store_rollback(db);
 	if (rc != RL_OK)
 		lists_free(g);
+	return rc;
+}
+
+/* Whether held lists are still the store's graph: no other connection
+ * has committed since they were read. This handle's own writers of the
+ * graph and the vectors let a held graph go (rl_graph, rl_vectorize). */
+static int lists_current(rl_db *db, const graph_lists *g, int *current)
+{
+	int64_t v;
+	int rc = rl_store_data_version(db, &v);
+	*current = rc == RL_OK && v == g->version;
 	return rc;
 }
 
@@ -352,9 +381,13 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k_use)
 	memset(ev, 0, sizeof *ev);
 	/* Held: the whole graph read once, its first k_use ranks taken
 	 * from that. */
-	if (g && !g->ids)
+	int current = 1;
+	if (g && g->ids && (rc = lists_current(db, g, &current)) != RL_OK)
+		goto out;
+	if (g && (!g->ids || !current)) {
+		lists_free(g);
 		rc = lists_load(db, 0, g);
-	else if (!g)
+	} else if (!g)
 		rc = lists_load(db, k_use, g = &own);
 	if (rc != RL_OK)
 		goto out;

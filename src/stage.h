@@ -58,8 +58,10 @@ int rl_evidence_load(rl_db *db, rl_evidence *ev, uint32_t k);
  * its cross-validations, which each loaded it again (four reads of 100
  * million rows at ten million reviews, for a sample of 100,000), and
  * labelling (rl_label_with, rl_train) lets it go once its own evidence
- * is built. Nothing may change the graph or the reviews with vectors
- * while it is held. */
+ * is built. The graph and vectorize stages let it go; a commit by
+ * another connection since the read (PRAGMA data_version) makes the
+ * next load read the store again, so a held graph is never older than
+ * the store. */
 int rl_graph_hold(rl_db *db);
 void rl_graph_release(rl_db *db);
 

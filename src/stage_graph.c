@@ -217,6 +217,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	}
 	rl_graph_stats s = { .recall = -1 };
 	rl_buf params = { 0 }, fp = { 0 }, stored = { 0 };
+	/* A graph held for run's cross-validations is this one's old self. */
+	rl_graph_release(db);
 	rl_vector_set vs = { 0 };
 	compact cp = { 0 };
 	rows_walk rw = { .db = db };

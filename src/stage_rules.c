@@ -237,7 +237,9 @@ static void match_part_run(void *ctx, int t, int nt)
 }
 
 /* The parts, each thread's after the first with its own compiled copy of
- * the rules. */
+ * the rules, compiled from the first's with its word lists written in:
+ * no word-list file is read again, so every thread matches the lists
+ * the rule set was loaded with. */
 static int parts_make(loader *ld)
 {
 	if (ld->part)
@@ -247,23 +249,29 @@ static int parts_make(loader *ld)
 	if (!(ld->part = calloc((size_t)ld->threads, sizeof *ld->part)))
 		return RL_ENOMEM;
 	ld->part[0].m = ld->m;
-	for (int t = 1; t < ld->threads; t++) {
-		match_part *p = &ld->part[t];
-		if (!(p->m = calloc(ld->n_match + 1, sizeof *p->m)))
+	for (int t = 1; t < ld->threads; t++)
+		if (!(ld->part[t].m = calloc(ld->n_match + 1,
+					     sizeof *ld->part[t].m)))
 			return RL_ENOMEM;
-		for (size_t r = 0; r < ld->n_match; r++) {
-			char err[512];
-			size_t off;
-			int rc = rl_matcher_new_at(ld->patterns[r],
-						   ld->files[r], &p->m[r],
-						   err, sizeof err, &off);
-			if (rc != RL_OK)
-				return rc != RL_ENOMEM ? rl_fail(ld->db, rc,
-					"%s:%d: %s", ld->files[r],
-					ld->lines[r], err) : rc;
-		}
+	rl_buf emb = { 0 };
+	int rc = RL_OK;
+	for (size_t r = 0; r < ld->n_match && rc == RL_OK; r++) {
+		char err[512];
+		size_t off;
+		emb.len = 0;
+		if (ld->threads > 1)
+			rc = rl_matcher_embed(ld->m[r], ld->patterns[r], &emb,
+					      err, sizeof err);
+		for (int t = 1; t < ld->threads && rc == RL_OK; t++)
+			rc = rl_matcher_new_at(emb.data, NULL,
+					       &ld->part[t].m[r], err,
+					       sizeof err, &off);
+		if (rc != RL_OK && rc != RL_ENOMEM)
+			rc = rl_fail(ld->db, rc, "%s:%d: %s", ld->files[r],
+				     ld->lines[r], err);
 	}
-	return RL_OK;
+	rl_buf_free(&emb);
+	return rc;
 }
 
 /* Matches the batch and writes its hits; the batch is emptied. */
@@ -325,9 +333,12 @@ static int match_review(void *ctx, int64_t id, const char *ext_id,
 		return rc;
 	if (ld->need_meta) {
 		rc = rl_store_meta_each(ld->db, meta_json, on_meta, ld);
-		if (rc == RL_EDB)
-			return rl_fail(ld->db, rc, "review '%s': its metadata "
-				       "is not a JSON object", ext_id);
+		/* The batch before it is matched first: a rule failing on
+		 * an earlier review is the failure to name. */
+		if (rc == RL_EDB && (rc = batch_flush(ld)) == RL_OK)
+			return rl_fail(ld->db, RL_EDB, "review '%s': its "
+				       "metadata is not a JSON object",
+				       ext_id);
 		if (rc != RL_OK)
 			return rc;
 	}

@@ -724,6 +724,27 @@ int rl_store_read_begin(rl_db *db)
 	return exec_sql(db, "BEGIN");
 }
 
+int rl_store_in_transaction(rl_db *db)
+{
+	return !sqlite3_get_autocommit(db->sql);
+}
+
+int rl_store_data_version(rl_db *db, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	*v = 0;
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA data_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		return rl_sql_fail(db, "prepare");
+	int rc = RL_EDB;
+	if (rl_sql_step(db, s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = RL_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int rl_store_changes(rl_db *db)
 {
 	return sqlite3_changes(db->sql);

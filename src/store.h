@@ -61,6 +61,11 @@ int rl_store_foreign_keys_on(rl_db *db);
 /* A read transaction, so the report's queries see one state of the
  * store; end it with rl_store_rollback(). */
 int rl_store_read_begin(rl_db *db);
+/* Whether a transaction is open on the handle. */
+int rl_store_in_transaction(rl_db *db);
+/* PRAGMA data_version: changes when another connection commits to the
+ * store (never for this handle's own commits). */
+int rl_store_data_version(rl_db *db, int64_t *v);
 
 /* Rows changed by the last statement. */
 int rl_store_changes(rl_db *db);

@@ -800,6 +800,76 @@ START_TEST(threads_match_alike)
 		free(after);
 	}
 	free(before);
+	/* A review after slow1 in its batch whose metadata is broken
+	 * (written around revlab): the rule failing on slow1 is still the
+	 * first failure, and the one named. */
+	sqlite3 *raw = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &raw), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(raw, "UPDATE reviews SET meta = '{bad' "
+				      "WHERE ext_id = 'p5'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	before = tu_digest(db_path);
+	for (int k = 0; k < 2; k++) {
+		rl_rules_opts o = { .threads = threads[k] };
+		const char *r = k ? "food\tfood\nfood\t(a+)+$\nfood\t? "
+				    "rating<=3\n"
+				  : "food\tfood\nfood\t? rating<=3\n";
+		ck_assert_int_lt(rl_rules_load(db, tu_write("rules.txt", r,
+							     0), &o, NULL), 0);
+		/* without the failing rule, the broken metadata is named */
+		ck_assert_msg(strstr(rl_db_errmsg(db), k ? ":2: rule fails on "
+				     "review 'slow1'" : "review 'p5': its "
+				     "metadata is not a JSON object"), "%s",
+			      rl_db_errmsg(db));
+		char *after = tu_digest(db_path);
+		ck_assert_str_eq(before, after);
+		free(after);
+	}
+	free(before);
+}
+END_TEST
+
+/* Word lists on threads: the copies after the first thread's are
+ * compiled from it with its lists written in, not from the files again,
+ * and match alike. */
+START_TEST(threads_word_lists)
+{
+	rl_buf t = { 0 };
+	for (int i = 0; i < 3000; i++) {
+		char line[120];
+		snprintf(line, sizeof line, "{\"id\":\"w%d\",\"text\":\"%s "
+			 "%d\"}\n", i, i % 4 ? "Late Delivery" : "a broken "
+			 "strap", i);
+		rl_buf_append(&t, line, strlen(line));
+	}
+	ck_assert_int_eq(rl_import_file(db, tu_write("w.jsonl", t.data,
+						     t.len), NULL, NULL),
+			 RL_OK);
+	rl_buf_free(&t);
+	tu_write("words.txt", "late delivery\nbroken\n", 0);
+	const char *rules = "late\t? @words.txt & !/strap/\n"
+			    "food\t? /strap/ & @words.txt\n";
+	char *want = NULL;
+	static const int threads[] = { 1, 2, 8 };
+	for (int k = 0; k < 3; k++) {
+		rl_rules_opts o = { .threads = threads[k] };
+		ck_assert_int_eq(load("# none\n"), RL_OK);
+		ck_assert_int_eq(rl_rules_load(db, tu_write("rules.txt", rules,
+							    0), &o, NULL),
+				 RL_OK);
+		char *got = hit_rows();
+		if (!want)
+			want = got;
+		else {
+			ck_assert_str_eq(got, want);
+			free(got);
+		}
+	}
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM rule_hits h "
+				"JOIN reviews v ON v.id = h.review_id WHERE "
+				"v.ext_id LIKE 'w%'"), 3000);
+	free(want);
 }
 END_TEST
 
@@ -852,6 +922,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, lint_cli);
 	tcase_add_test(tc, show_expression);
 	tcase_add_test(tc, threads_match_alike);
+	tcase_add_test(tc, threads_word_lists);
 	tcase_add_test(tc, utf8_checked_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
