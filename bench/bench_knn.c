@@ -5,9 +5,16 @@
  *
  * usage: bench_knn DB [--n N] [--pool P] [--float] [--iters I]
  *                     [--sample S] [--threads T] [--block B]
- *                     [--delta D]
+ *                     [--delta D] [--trace]
  * Loads the first N (all) LSA vectors, searches with NN-descent and
- * prints the time, the process's peak memory and the recall.
+ * prints the time, the process's peak memory, the rounds and the recall.
+ * --trace prints each round as it ends: its updates (the stopping rule
+ * compares them with delta * n * pool), the seconds since the search
+ * began, and the recall@k of the pools' first k on the sample (the
+ * exact lists found first, before the search; the pools rank by 16-bit
+ * similarities, so this can differ a little from the final recall,
+ * which ranks the pools again in float). The trace's own time is not
+ * counted in the rounds' seconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +33,43 @@ static double peak_mb(void)
 	return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* --trace: the sample's exact lists, and the clock without the trace's
+ * own time. */
+typedef struct trace {
+	uint32_t n, k, ns;
+	const uint32_t *rows;
+	const int32_t *exact;	/* [ns][k] */
+	double t0, spent;
+} trace;
+
+static void on_round(void *ctx, uint32_t round, uint64_t updates,
+		     const uint32_t *pools, uint32_t K)
+{
+	trace *tr = ctx;
+	double t = rl_now();
+	uint64_t hit = 0, want = 0;
+	for (uint32_t i = 0; i < tr->ns; i++) {
+		const uint32_t *p = pools + (size_t)tr->rows[i] * K;
+		const int32_t *e = tr->exact + (size_t)i * tr->k;
+		for (uint32_t a = 0; a < tr->k; a++) {
+			if (e[a] < 0)
+				continue;
+			want++;
+			for (uint32_t b = 0; b < tr->k && b < K; b++)
+				if ((p[b] & RL_KNN_ID_MASK) == (uint32_t)e[a]) {
+					hit++;
+					break;
+				}
+		}
+	}
+	printf("round %2u: %12llu updates, %8.1f s, recall@%u of the pools "
+	       "%.4f\n", round, (unsigned long long)updates,
+	       t - tr->t0 - tr->spent, tr->k,
+	       want ? (double)hit / (double)want : 1.0);
+	fflush(stdout);
+	tr->spent += rl_now() - t;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -36,11 +80,13 @@ int main(int argc, char **argv)
 	}
 	uint32_t n_max = 0, block = 0, pool = 20, iters = 12, sample = 1000;
 	uint32_t k = 10;
-	int use_float = 0, threads = 2;
+	int use_float = 0, threads = 2, tracing = 0;
 	double delta = 0.001;
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--float"))
 			use_float = 1;
+		else if (!strcmp(argv[i], "--trace"))
+			tracing = 1;
 		else if (i + 1 < argc && !strcmp(argv[i], "--n"))
 			n_max = (uint32_t)atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--pool"))
@@ -85,22 +131,51 @@ int main(int argc, char **argv)
 		v = (rl_vecs){ .n = n, .dim = dim, .q16 = q16, .scale = scale
 			     };
 	}
+	uint32_t rounds = 0;
+	int capped = 0;
 	rl_knn_opts o = { .k = k, .threads = threads, .seed = 1,
 			  .max_iters = iters, .delta = delta, .pool = pool,
-			  .block = block };
+			  .block = block, .rounds = &rounds,
+			  .capped = &capped };
+	trace tr = { .n = n, .k = k };
+	uint32_t *rows = NULL;
+	int32_t *exact = NULL;
+	if (tracing && sample > 0) {
+		/* The final recall's sample; its exact lists by brute force
+		 * on the float rows. */
+		tr.ns = sample < n ? sample : n;
+		rows = malloc(tr.ns * sizeof *rows);
+		exact = malloc((size_t)tr.ns * k * sizeof *exact);
+		if (!rows || !exact)
+			return 1;
+		rl_knn_sample_rows(n, tr.ns, 1, rows);
+		if (rl_knn_exact_rows(&f, k, tr.ns, rows, threads, exact) !=
+		    RL_OK) {
+			fprintf(stderr, "bench_knn: exact lists failed\n");
+			return 1;
+		}
+		tr.rows = rows;
+		tr.exact = exact;
+		o.round_fn = on_round;
+		o.round_ctx = &tr;
+	}
 	int32_t *nbr;
 	float *sim;
 	double t0 = rl_now();
+	tr.t0 = t0;
 	if (rl_knn_take(&v, &o, &nbr, &sim) != RL_OK) {
 		fprintf(stderr, "bench_knn: search failed\n");
 		return 1;
 	}
 	double t1 = rl_now(), recall;
 	rl_knn_recall(&f, k, nbr, sample, 1, threads, &recall, NULL);
-	printf("%u rows, dim %u, %s, pool %u, block %u: %.2f s, recall@%u %.4f "
-	       "(%u sampled, %.1f s), peak %.0f MB\n", n, dim,
-	       use_float ? "float" : "int16", pool, block, t1 - t0, k, recall,
-	       sample, rl_now() - t1, peak_mb());
+	printf("%u rows, dim %u, %s, pool %u, block %u: %.2f s, %u rounds%s, "
+	       "recall@%u %.4f (%u sampled, %.1f s), peak %.0f MB\n", n, dim,
+	       use_float ? "float" : "int16", pool, block,
+	       t1 - t0 - tr.spent, rounds, capped ? " (the cap)" : "", k,
+	       recall, sample, rl_now() - t1, peak_mb());
+	free(rows);
+	free(exact);
 	free(nbr);
 	free(sim);
 	free(q16);

@@ -445,7 +445,13 @@ typedef struct rl_graph_stats {
 	uint64_t changed;	/* refined (few reviews new): the reviews
 				   whose lists were written again, the new
 				   ones among them; recall then -1 */
-	uint64_t reserved_[3];	/* zero; room for fields to come */
+	uint64_t rounds;	/* NN-descent's rounds (0: exact, or up
+				   to date) */
+	uint64_t capped;	/* 1 if its cap (max_iters) ended them
+				   rather than too few updates: more
+				   rounds would have gone on improving
+				   the lists */
+	uint64_t reserved_[1];	/* zero; room for fields to come */
 } rl_graph_stats;
 
 /* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors

@@ -282,11 +282,23 @@ typedef struct rl_knn_opts {
 	 * rows), the rest the new rows' share of a search's. Stops when
 	 * fewer than delta * (new rows) * pool updates. */
 	int refine;
+	/* Out, or NULL: the NN-descent rounds run, and 1 if the cap
+	 * (max_iters) rather than delta ended them (0 and 0 exact). */
+	uint32_t *rounds;
+	int *capped;
+	/* Or NULL: called after each NN-descent round (bench/bench_knn),
+	 * with the updates it made and the pools, K ids a row best first,
+	 * RL_KNN_ID_MASK the id (RL_KNN_ID_MASK itself an empty place). */
+	void (*round_fn)(void *ctx, uint32_t round, uint64_t updates,
+			 const uint32_t *pools, uint32_t K);
+	void *round_ctx;
 	rl_tick *tick;		/* or NULL; exact search reports rows of
 				   n, NN-descent row visits of (max_iters
 				   + 2) * n, the first n its start, the
 				   last n its final scoring */
 } rl_knn_opts;
+
+#define RL_KNN_ID_MASK 0x3fffffffu
 
 /* The similarity kernel this machine runs, "avx2" or "generic": with
  * the kind of rows, what makes a pair's similarity the same bits again
@@ -315,6 +327,11 @@ void rl_knn_sample_rows(uint32_t n, uint32_t n_sample, uint64_t seed,
 int rl_knn_recall(const rl_vecs *v, uint32_t k, const int32_t *nbr,
 		  uint32_t n_sample, uint64_t seed, int threads,
 		  double *recall, rl_tick *tick);
+
+/* The exact k nearest rows (-1 where fewer) of each of rows [n_rows],
+ * into nbr [n_rows][k], by brute force (bench/bench_knn's trace). */
+int rl_knn_exact_rows(const rl_vecs *v, uint32_t k, uint32_t n_rows,
+		      const uint32_t *rows, int threads, int32_t *nbr);
 
 /* Reads rows first .. first + m - 1 of the float rows into out
  * [m][dim]; called with first = 0, then each time after the last.

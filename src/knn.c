@@ -667,7 +667,7 @@ out:
 #define FRESH 0x80000000u
 #define REV 0x40000000u
 #define FLAGS (FRESH | REV)
-#define HOLE 0x3fffffffu
+#define HOLE RL_KNN_ID_MASK
 /* Not in the block being gathered (refining's pos). */
 #define NONE UINT32_MAX
 /* Refining: leaves that many times larger, and fewer trees; each tree
@@ -1634,6 +1634,8 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 			goto out;
 		mark_active(&d);
 	}
+	uint32_t rounds = 0;
+	int capped = 0;
 	for (uint32_t it = 0; it < o->max_iters; it++) {
 		/* Round it: n row visits after the start's and the earlier
 		 * rounds'. */
@@ -1645,9 +1647,17 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 		uint64_t total = 0;
 		for (int t = 0; t < threads; t++)
 			total += d.updates[t];
+		rounds = it + 1;
+		if (o->round_fn)
+			o->round_fn(o->round_ctx, rounds, total, d.ids, d.K);
 		if ((double)total < o->delta * (d.isnew ? d.n_new : d.n) * d.K)
 			break;
+		capped = rounds == o->max_iters;
 	}
+	if (o->rounds)
+		*o->rounds = rounds;
+	if (o->capped)
+		*o->capped = capped;
 	free(d.cnew);
 	free(d.cold);
 	free(d.order);
@@ -1931,6 +1941,21 @@ out:
 	free(gs);
 	free(panel);
 	free(out);
+	return rc;
+}
+
+int rl_knn_exact_rows(const rl_vecs *v, uint32_t k, uint32_t n_rows,
+		      const uint32_t *rows, int threads, int32_t *nbr)
+{
+	rl_vecs w;
+	float *buf = NULL;
+	float *ts = malloc(((size_t)n_rows * k + 1) * sizeof *ts);
+	int rc = ts ? restore_all(v, &w, &buf) : RL_ENOMEM;
+	if (rc == RL_OK)
+		rc = exact(&w, pick_micro(), k, rows, n_rows, threads, nbr,
+			   ts, NULL);
+	free(buf);
+	free(ts);
 	return rc;
 }
 

@@ -134,7 +134,9 @@ const rl_param_def rl_graph_params[] = {
 	P(rl_graph_opts, "int", RL_PT_INT, pool, "0", 0, 1000,
 	  "NN-descent candidates kept per review (0: 4k)"),
 	P(rl_graph_opts, "int", RL_PT_INT, max_iters, "12", 1, 100,
-	  "rounds of NN-descent at most"),
+	  "rounds of NN-descent at most (the graph line says when this "
+	  "cap, not too few updates, ended them: more would improve the "
+	  "lists)"),
 	P(rl_graph_opts, "int", RL_PT_INT, recall_sample, "200", 0, 1000000,
 	  "reviews whose recall@k is checked against brute force"),
 	P(rl_graph_opts, "int", RL_PT_INT, seed, "1", 0, 2147483647,

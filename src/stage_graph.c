@@ -224,9 +224,11 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rows_walk rw = { .db = db };
 	int32_t *nbr = NULL, *init = NULL;
 	float *sim = NULL, *init_sim = NULL;
+	uint32_t rounds = 0;
+	int capped = 0;
 	rl_stage stg;
 	rl_tick tick;
-	char counts[256] = "{}", scoring[64] = "";
+	char counts[384] = "{}", scoring[64] = "";
 	int rc, refine = 0;
 	rl_tick_init(&tick, o->progress, o->ctx, "graph");
 	rl_clear_error(db);
@@ -339,7 +341,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		.pool = o->pool ? (uint32_t)o->pool : 4 * k,
 		.exact = n < (uint32_t)o->exact_below,
 		.init = same && found ? init : NULL, .n_init = n,
-		.tick = &tick,
+		.rounds = &rounds, .capped = &capped, .tick = &tick,
 	};
 	s.exact = ko.exact || n <= k + 1;
 	s.incremental = ko.init != NULL;
@@ -363,6 +365,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		goto end;
 	if ((rc = rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
 		goto end;
+	s.rounds = rounds;
+	s.capped = (uint64_t)capped;
 	free(init_sim);
 	init_sim = NULL;
 	if (refine) {
@@ -437,10 +441,12 @@ done:
 	snprintf(counts, sizeof counts,
 		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
 		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f,"
-		 "\"refined\":%d,\"changed\":%llu}",
+		 "\"refined\":%d,\"changed\":%llu,\"rounds\":%llu,"
+		 "\"capped\":%llu}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
 		 s.vectors, s.exact, s.incremental, s.recall, refine,
-		 (unsigned long long)s.changed);
+		 (unsigned long long)s.changed, (unsigned long long)s.rounds,
+		 (unsigned long long)s.capped);
 end:
 	rl_store_lsa_walk_end(rw.w);
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)

@@ -238,13 +238,29 @@ static float *clusters(uint32_t n, uint32_t d, uint32_t c, uint64_t seed)
 	return x;
 }
 
+/* Counts the rounds told, checking the pools are lists of rows. */
+static void on_round(void *ctx, uint32_t round, uint64_t updates,
+		     const uint32_t *pools, uint32_t K)
+{
+	uint32_t *seen = ctx;
+	ck_assert_uint_eq(round, *seen + 1);
+	ck_assert_uint_eq(K, 20);
+	ck_assert_uint_lt(pools[0] & RL_KNN_ID_MASK, 3000);
+	(void)updates;
+	(*seen)++;
+}
+
 START_TEST(descent_recall)
 {
 	uint32_t n = 3000, d = 32, k = 10;
 	float *x = clusters(n, d, 30, 42);
 	rl_vecs v = { .n = n, .dim = d, .dense = x };
+	uint32_t rounds = 0, seen = 0;
+	int capped = -1;
 	rl_knn_opts o = { .k = k, .threads = 2, .seed = 1, .max_iters = 12,
-			  .delta = 0.001, .pool = 20 };
+			  .delta = 0.001, .pool = 20, .rounds = &rounds,
+			  .capped = &capped, .round_fn = on_round,
+			  .round_ctx = &seen };
 	int32_t *nbr = malloc((size_t)n * k * sizeof *nbr);
 	int32_t *nbr1 = malloc((size_t)n * k * sizeof *nbr1);
 	float *sim = malloc((size_t)n * k * sizeof *sim);
@@ -253,6 +269,32 @@ START_TEST(descent_recall)
 	ck_assert_int_eq(rl_knn_recall(&v, k, nbr, n, 3, 2, &recall, NULL),
 			 RL_OK);
 	ck_assert_msg(recall >= 0.95, "recall %f", recall);
+	/* the stopping rule ended it, not the cap; every round told */
+	ck_assert_uint_gt(rounds, 1);
+	ck_assert_uint_lt(rounds, 12);
+	ck_assert_int_eq(capped, 0);
+	ck_assert_uint_eq(seen, rounds);
+	/* one round: the cap ends it */
+	o.max_iters = 1;
+	o.round_fn = NULL;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	ck_assert_uint_eq(rounds, 1);
+	ck_assert_int_eq(capped, 1);
+	/* as many rounds as it took: stopped by the rule, not the cap (on
+	 * one thread, where a round's updates are the same every time) */
+	o.threads = 1;
+	o.max_iters = 12;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	uint32_t r1 = rounds;
+	ck_assert_uint_lt(r1, 12);
+	o.max_iters = r1;
+	ck_assert_int_eq(rl_knn(&v, &o, nbr1, sim), RL_OK);
+	ck_assert_uint_eq(rounds, r1);
+	ck_assert_int_eq(capped, 0);
+	o.threads = 2;
+	o.max_iters = 12;
+	o.rounds = NULL;
+	o.capped = NULL;
 	/* The same graph on one thread: determinism does not hang on the
 	 * thread count here. */
 	o.threads = 1;

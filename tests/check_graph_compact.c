@@ -312,6 +312,23 @@ static void compact_opts(rl_graph_opts *o)
 	o->recall_sample = 500;
 }
 
+/* A search held to one round says the cap ended it. */
+START_TEST(stage_rounds_capped)
+{
+	make_store(600);
+	rl_graph_opts o;
+	compact_opts(&o);
+	o.max_iters = 1;
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_uint_eq(st.rounds, 1);
+	ck_assert_uint_eq(st.capped, 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT json_extract(counts, "
+				"'$.capped') FROM runs WHERE stage = 'graph' "
+				"ORDER BY id DESC LIMIT 1"), 1);
+}
+END_TEST
+
 /* A store edited outside revlab with its foreign-key checks off (the
  * sqlite3 shell's default) keeps the vectors of a deleted review. The
  * graph writes its rows with the checks off, so it must read its ids
@@ -550,6 +567,13 @@ START_TEST(stage_refine_after_adding)
 	rl_graph_stats st;
 	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
 	ck_assert_uint_eq(st.changed, 0);
+	/* the search's rounds are reported, and the stage's run row has
+	 * them */
+	ck_assert_uint_gt(st.rounds, 0);
+	ck_assert_uint_le(st.rounds, 12);
+	ck_assert_int_eq(tu_int(db_path, "SELECT json_extract(counts, "
+				"'$.rounds') FROM runs WHERE stage = 'graph' "
+				"ORDER BY id DESC LIMIT 1"), (long long)st.rounds);
 	ck_assert_int_eq(rl_store_neighbours_set(db, 5), RL_OK);
 	ck_assert_int_eq(rl_store_graph_changes_clear(db, "tracked"), RL_OK);
 	rl_vector_set v0;
@@ -684,6 +708,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_compact_store_failures);
 	tcase_add_test(tc, stage_refine_after_adding);
 	tcase_add_test(tc, stage_orphan_vectors);
+	tcase_add_test(tc, stage_rounds_capped);
 	tcase_add_test(tc, stage_refine_scoring);
 	suite_add_tcase(s, tc);
 	return s;

@@ -202,12 +202,19 @@ void cli_print_graph(const rl_graph_stats *s, int k, double sec)
 		snprintf(recall, sizeof recall, "%s, %llu lists changed",
 			 s->exact ? "" : " from the new reviews",
 			 (unsigned long long)s->changed);
-	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s "
+	/* Rounds, and whether the cap ended them: a user who wants a
+	 * better graph raises -p graph.max_iters. */
+	char rounds[64] = "";
+	if (s->rounds)
+		snprintf(rounds, sizeof rounds, ", %llu rounds%s",
+			 (unsigned long long)s->rounds,
+			 s->capped ? " (the cap, graph.max_iters)" : "");
+	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s%s "
 	       "(%.2f s)\n", (unsigned long long)s->reviews,
 	       (unsigned long long)s->edges, s->vectors,
 	       s->exact ? "exact" : s->incremental ? "refined (NN-descent)"
 						   : "NN-descent",
-	       recall, sec);
+	       rounds, recall, sec);
 }
 
 int cli_graph(rl_db *db, cli_stages *st, cli_progress *prog)
