@@ -36,7 +36,7 @@ static double peak_mb(void)
 /* --trace: the sample's exact lists, and the clock without the trace's
  * own time. */
 typedef struct trace {
-	uint32_t n, k, ns;
+	uint32_t k, ns;
 	const uint32_t *rows;
 	const int32_t *exact;	/* [ns][k] */
 	double t0, spent;
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 			  .max_iters = iters, .delta = delta, .pool = pool,
 			  .block = block, .rounds = &rounds,
 			  .capped = &capped };
-	trace tr = { .n = n, .k = k };
+	trace tr = { .k = k };
 	uint32_t *rows = NULL;
 	int32_t *exact = NULL;
 	if (tracing && sample > 0) {

@@ -217,8 +217,6 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	}
 	rl_graph_stats s = { .recall = -1 };
 	rl_buf params = { 0 }, fp = { 0 }, stored = { 0 };
-	/* A graph held for run's cross-validations is this one's old self. */
-	rl_graph_release(db);
 	rl_vector_set vs = { 0 };
 	compact cp = { 0 };
 	rows_walk rw = { .db = db };
@@ -230,6 +228,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_tick tick;
 	char counts[384] = "{}", scoring[64] = "";
 	int rc, refine = 0;
+	/* A graph held for run's cross-validations is this one's old self. */
+	rl_graph_release(db);
 	rl_tick_init(&tick, o->progress, o->ctx, "graph");
 	rl_clear_error(db);
 	if (st)

@@ -249,6 +249,8 @@ static int parts_make(loader *ld)
 	if (!(ld->part = calloc((size_t)ld->threads, sizeof *ld->part)))
 		return RL_ENOMEM;
 	ld->part[0].m = ld->m;
+	if (ld->threads == 1)
+		return RL_OK;
 	for (int t = 1; t < ld->threads; t++)
 		if (!(ld->part[t].m = calloc(ld->n_match + 1,
 					     sizeof *ld->part[t].m)))
@@ -259,9 +261,8 @@ static int parts_make(loader *ld)
 		char err[512];
 		size_t off;
 		emb.len = 0;
-		if (ld->threads > 1)
-			rc = rl_matcher_embed(ld->m[r], ld->patterns[r], &emb,
-					      err, sizeof err);
+		rc = rl_matcher_embed(ld->m[r], ld->patterns[r], &emb, err,
+				      sizeof err);
 		for (int t = 1; t < ld->threads && rc == RL_OK; t++)
 			rc = rl_matcher_new_at(emb.data, NULL,
 					       &ld->part[t].m[r], err,

@@ -366,8 +366,6 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	}
 	rl_vectorize_stats s = { 0 };
 	rl_buf fp = { 0 }, stored = { 0 }, params = { 0 }, fitid = { 0 };
-	/* New vectors mean a new graph: a held one is let go. */
-	rl_graph_release(db);
 	rl_tfidf tf = { 0 };
 	rl_tfidf_index *ix = NULL;
 	rl_lsa lsa = { 0 };
@@ -379,6 +377,8 @@ int rl_vectorize(rl_db *db, const rl_vectorize_opts *o,
 	int rc;
 	rl_tick_init(&tick, o->progress, o->ctx, "vectorize");
 	rl_clear_error(db);
+	/* New vectors mean a new graph: a held one is let go. */
+	rl_graph_release(db);
 	if (st)
 		memset(st, 0, sizeof *st);
 
