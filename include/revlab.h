@@ -49,11 +49,11 @@ extern "C" {
 #define RL_API
 #endif
 
-#define RL_VERSION "0.4.0"
+#define RL_VERSION "0.5.0"
 /* The same as numbers, for #if: RL_VERSION_NUMBER is major * 10000 +
  * minor * 100 + patch (0.4.0 is 400). */
 #define RL_VERSION_MAJOR 0
-#define RL_VERSION_MINOR 4
+#define RL_VERSION_MINOR 5
 #define RL_VERSION_PATCH 0
 #define RL_VERSION_NUMBER \
 	(RL_VERSION_MAJOR * 10000 + RL_VERSION_MINOR * 100 + RL_VERSION_PATCH)
@@ -903,9 +903,16 @@ typedef struct rl_eval_opts {
 	 * log-odds the rules for it move the label by on the hand labels,
 	 * where they fire and where they keep silent, times this weight;
 	 * 1 (0: the classifier alone). The model file carries the rules,
-	 * so new reviews get the same. The last of the reserved space: the
-	 * next field bumps the ABI. */
+	 * so new reviews get the same. */
 	double rule_weight;
+	/* Self-training, in a single-label store: the classifier trained
+	 * on propagation's labels labels the reviews it trained on, and is
+	 * trained again on a mix of those labels and propagation's, this
+	 * the share of its own (each review weighed by how sure the mix
+	 * is; hand labels stay as given, held-out ones out); 0.5 (0:
+	 * trained once). Multi-label stores train once. */
+	double self_train;
+	uint64_t reserved_[4];	/* zero; room for fields to come */
 } rl_eval_opts;
 
 RL_API void rl_eval_opts_init(rl_eval_opts *o);

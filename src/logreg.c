@@ -192,6 +192,16 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		    int threads, double *theta, uint32_t *iters,
 		    rl_progress_fn progress, void *ctx)
 {
+	return rl_logreg_train_from(X, T, w, L, lambda, max_iter, tol, threads,
+				    NULL, theta, iters, progress, ctx);
+}
+
+int rl_logreg_train_from(const rl_csr *X, const float *T, const float *w,
+			 uint32_t L, double lambda, uint32_t max_iter,
+			 double tol, int threads, const double *start,
+			 double *theta, uint32_t *iters,
+			 rl_progress_fn progress, void *ctx)
+{
 	enum { M = 10, WINDOW = 10 };
 	double hist[WINDOW];	/* the loss of the last WINDOW iterations */
 	uint32_t d = X->n_cols;
@@ -241,7 +251,15 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		for (uint32_t l = 0; l < L; l++)
 			hd[(size_t)d * L + l] = wsum > 0 ? 0.25 * wsum : 1;
 	}
-	memset(th, 0, sz * sizeof *th);
+	if (start) {
+		for (uint32_t c = 0; c < d; c++)
+			memcpy(th + (size_t)perm[c] * L, start + (size_t)c * L,
+			       L * sizeof *th);
+		memcpy(th + (size_t)d * L, start + (size_t)d * L,
+		       L * sizeof *th);
+	} else {
+		memset(th, 0, sz * sizeof *th);
+	}
 	double f;
 	j.theta = th;
 	if ((rc = evaluate(&j, threads, lambda, &f, g)) != RL_OK)

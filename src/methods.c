@@ -53,9 +53,17 @@ static double logit_scale(const rl_csr *X, const double *theta, uint32_t L,
 	return cnt > 0 ? sum / cnt : 0;
 }
 
+/* The classifier of o trained on T and w into theta. With lr (NULL:
+ * none), the logistic regression among them (alone, or the pool's) keeps
+ * its own weights there [n_cols + 1][L], and with warm starts from them:
+ * self-training's second fit begins where the first ended. */
+static int train_from(const rl_eval_opts *o, const rl_csr *X,
+		      const float *T, const float *w, uint32_t L,
+		      double *theta, double *lr, int warm);
+
 static int train_pool(const rl_eval_opts *o, const rl_csr *X,
 		      const float *T, const float *w, uint32_t L,
-		      double *theta)
+		      double *theta, double *lr, int warm)
 {
 	static const rl_classifier parts[] = {
 		RL_CLASSIFIER_LOGREG, RL_CLASSIFIER_NB, RL_CLASSIFIER_CNB
@@ -70,7 +78,8 @@ static int train_pool(const rl_eval_opts *o, const rl_csr *X,
 	for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
 		rl_eval_opts po = *o;
 		po.model = parts[k];
-		if ((rc = rl_train_classifier(&po, X, T, w, L, part)) != RL_OK)
+		if ((rc = train_from(&po, X, T, w, L, part, lr, warm)) !=
+		    RL_OK)
 			goto out;
 		double s = logit_scale(X, part, L, z);
 		for (size_t j = 0; s > 0 && j < sz; j++)
@@ -83,22 +92,35 @@ out:
 	return rc;
 }
 
-int rl_train_classifier(const rl_eval_opts *o, const rl_csr *X,
-			const float *T, const float *w, uint32_t L,
-			double *theta)
+static int train_from(const rl_eval_opts *o, const rl_csr *X,
+		      const float *T, const float *w, uint32_t L,
+		      double *theta, double *lr, int warm)
 {
+	int rc;
 	switch (rl_classifier_of(o)) {
 	case RL_CLASSIFIER_NB:
 		return rl_nb_train(X, T, w, L, o->smoothing, theta);
 	case RL_CLASSIFIER_CNB:
 		return rl_cnb_train(X, T, w, L, o->smoothing, theta);
 	case RL_CLASSIFIER_POOL:
-		return train_pool(o, X, T, w, L, theta);
+		return train_pool(o, X, T, w, L, theta, lr, warm);
 	default:
-		return rl_logreg_train(X, T, w, L, o->l2, (uint32_t)o->max_iter,
-				       o->tol, o->threads, theta, NULL,
-				       o->progress, o->ctx);
+		rc = rl_logreg_train_from(X, T, w, L, o->l2,
+					  (uint32_t)o->max_iter, o->tol,
+					  o->threads, lr && warm ? lr : NULL,
+					  theta, NULL, o->progress, o->ctx);
+		if (rc == RL_OK && lr)
+			memcpy(lr, theta, (size_t)(X->n_cols + 1) * L *
+			       sizeof *lr);
+		return rc;
 	}
+}
+
+int rl_train_classifier(const rl_eval_opts *o, const rl_csr *X,
+			const float *T, const float *w, uint32_t L,
+			double *theta)
+{
+	return train_from(o, X, T, w, L, theta, NULL, 0);
 }
 
 int rl_method_rules(const rl_evidence *ev, const uint8_t *use_seed,
@@ -177,38 +199,17 @@ int rl_method_seeds(const rl_evidence *ev, const rl_csr *X,
 	return rc;
 }
 
-int rl_method_model(const rl_evidence *ev, const rl_csr *X,
-		    const uint8_t *use_seed, const double *Pprop,
-		    const rl_eval_opts *o, double *P, double *theta_out)
+/* Balanced class weights, so a big class does not drown the rest:
+ * row i's weight w[i] times sum over labels of its target's share times
+ * total / (L mass[l]), mass[l] the weighted target mass of label l. */
+static void balance(const float *T, float *w, uint32_t n, uint32_t L,
+		    double *mass)
 {
-	if (ev->multi)
-		return rl_model_multi(ev, X, use_seed, Pprop, o, P, theta_out);
-	uint32_t n = ev->n, L = ev->L;
-	size_t sz = (size_t)(X->n_cols + 1) * L;
-	float *T = malloc(((size_t)n * L + 1) * sizeof *T);
-	float *w = malloc(((size_t)n + 1) * sizeof *w);
-	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
-	double *mass = calloc((size_t)L + 1, sizeof *mass);
-	int rc = RL_ENOMEM;
-	if (!T || !w || !theta || !mass)
-		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		const double *pp = Pprop + (size_t)i * L;
-		double best = 0;
-		for (uint32_t l = 0; l < L; l++) {
-			T[(size_t)i * L + l] = (float)pp[l];
-			if (pp[l] > best)
-				best = pp[l];
-		}
-		int hidden = ev->seed[i] >= 0 && !use_seed[i];
-		/* A propagated label counts as much as it is sure; a hand
-		 * label fully. */
-		w[i] = hidden ? 0 : ev->seed[i] >= 0 ? 1 : (float)best;
-		for (uint32_t l = 0; l < L; l++)
-			mass[l] += w[i] * pp[l];
-	}
-	/* Balanced class weights, so a big class does not drown the rest. */
 	double total = 0;
+	memset(mass, 0, L * sizeof *mass);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t l = 0; w[i] > 0 && l < L; l++)
+			mass[l] += w[i] * T[(size_t)i * L + l];
 	for (uint32_t l = 0; l < L; l++)
 		total += mass[l];
 	for (uint32_t i = 0; i < n; i++) {
@@ -221,8 +222,101 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 				      (L * mass[l]);
 		w[i] *= (float)cw;
 	}
-	if ((rc = rl_train_classifier(o, X, T, w, L, theta)) != RL_OK)
+}
+
+/* Targets T and weights w from label distributions P: row i's target is
+ * P's row, its weight how sure the row is (its top share); a hand label
+ * in use weighs 1, one held out 0, and so does a row nothing reached
+ * (a zero row: the seeds-only baseline's unlabelled reviews). Returns
+ * how many rows that are not hand labels have a weight. */
+static uint32_t targets(const rl_evidence *ev, const uint8_t *use_seed,
+			const double *P, float *T, float *w)
+{
+	uint32_t n = ev->n, L = ev->L, soft = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const double *p = P + (size_t)i * L;
+		double best = 0;
+		for (uint32_t l = 0; l < L; l++) {
+			T[(size_t)i * L + l] = (float)p[l];
+			if (p[l] > best)
+				best = p[l];
+		}
+		int hidden = ev->seed[i] >= 0 && !use_seed[i];
+		w[i] = hidden ? 0 : ev->seed[i] >= 0 ? 1 : (float)best;
+		soft += ev->seed[i] < 0 && w[i] > 0;
+	}
+	return soft;
+}
+
+/* Progress of a classifier trained twice (self-training): each
+ * training's iterations as half of one count, so what the caller hears
+ * only grows. */
+typedef struct twice {
+	rl_progress_fn progress;
+	void *ctx;
+	uint64_t base;
+} twice;
+
+static int twice_progress(void *ctx, const char *stage, uint64_t done,
+			  uint64_t total)
+{
+	const twice *t = ctx;
+	return t->progress(t->ctx, stage, t->base + done, 2 * total);
+}
+
+int rl_method_model(const rl_evidence *ev, const rl_csr *X,
+		    const uint8_t *use_seed, const double *Pprop,
+		    const rl_eval_opts *o, double *P, double *theta_out)
+{
+	if (ev->multi)
+		return rl_model_multi(ev, X, use_seed, Pprop, o, P, theta_out);
+	uint32_t n = ev->n, L = ev->L;
+	size_t sz = (size_t)(X->n_cols + 1) * L;
+	float *T = malloc(((size_t)n * L + 1) * sizeof *T);
+	float *w = malloc(((size_t)n + 1) * sizeof *w);
+	double *theta = theta_out ? theta_out : malloc(sz * sizeof *theta);
+	double *mass = calloc((size_t)L + 1, sizeof *mass);
+	double s = o->self_train, *lr = NULL;
+	int rc = RL_ENOMEM;
+	if (!T || !w || !theta || !mass)
 		goto out;
+	/* A propagated label counts as much as it is sure; a hand label
+	 * fully. */
+	uint32_t soft = targets(ev, use_seed, Pprop, T, w);
+	int again = s > 0 && soft > 0;
+	rl_eval_opts first = *o;
+	twice tw = { o->progress, o->ctx, 0 };
+	if (again && o->progress) {
+		first.progress = twice_progress;
+		first.ctx = &tw;
+	}
+	if (again && !(lr = malloc(sz * sizeof *lr)))
+		goto out;
+	balance(T, w, n, L, mass);
+	if ((rc = train_from(&first, X, T, w, L, theta, lr, 0)) != RL_OK)
+		goto out;
+	if (again) {
+		/* Self-training: the reviews it trained on, other than the
+		 * hand labels, take the mix of its own labels (untempered)
+		 * and propagation's as targets, and it trains again, its
+		 * logistic regression from where the first fit ended. */
+		rl_eval_opts once = *o;
+		once.temperature = 1;
+		rl_method_predict(ev, X, theta, &once, P);
+		for (uint32_t i = 0; i < n; i++) {
+			double *p = P + (size_t)i * L;
+			const double *q = Pprop + (size_t)i * L;
+			for (uint32_t l = 0; l < L; l++)
+				p[l] = ev->seed[i] >= 0 || w[i] <= 0 ? q[l]
+					: s * p[l] + (1 - s) * q[l];
+		}
+		targets(ev, use_seed, P, T, w);
+		balance(T, w, n, L, mass);
+		tw.base = (uint64_t)(o->max_iter > 0 ? o->max_iter : 0);
+		if ((rc = train_from(&first, X, T, w, L, theta, lr, 1)) !=
+		    RL_OK)
+			goto out;
+	}
 	rl_method_predict(ev, X, theta, o, P);
 	rc = RL_OK;
 out:
@@ -231,6 +325,7 @@ out:
 	if (!theta_out)
 		free(theta);
 	free(mass);
+	free(lr);
 	return rc;
 }
 

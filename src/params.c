@@ -202,6 +202,10 @@ const rl_param_def rl_train_params[] = {
 	P(rl_eval_opts, "double", RL_PT_DOUBLE, rule_weight, "1", 0, 100,
 	  "multi-label stores: weight of the rules' log-odds added to the "
 	  "classifier's (0: the classifier alone)"),
+	P(rl_eval_opts, "double", RL_PT_DOUBLE, self_train, "0.5", 0, 1,
+	  "single-label stores: the classifier is trained again on a mix "
+	  "of its own labels of the corpus and propagation's, this the "
+	  "share of its own (0: trained once, on propagation's)"),
 };
 const size_t rl_train_nparams =
 	sizeof rl_train_params / sizeof rl_train_params[0];

@@ -117,13 +117,13 @@ static int save_model(rl_db *db, const rl_evidence *ev, const rl_csr *X,
 	int rc = rl_store_setting_get(db, "vectorize_fit", &fit);
 	if (rc != RL_OK)
 		goto out;
-	char head[256];
+	char head[384];
 	snprintf(head, sizeof head, "{\"model\":\"%s\",\"l2\":%.17g,"
 		 "\"max_iter\":%d,\"tol\":%.17g,\"smoothing\":%.17g,"
-		 "\"temperature\":%.17g,"
+		 "\"temperature\":%.17g,\"self_train\":%.17g,"
 		 "\"n_cols\":%u,\"features\":\"tfidf+lsa\",\"fit\":",
 		 kind, o->l2, o->max_iter, o->tol, o->smoothing,
-		 o->temperature, X->n_cols);
+		 o->temperature, ev->multi ? 0 : o->self_train, X->n_cols);
 	if ((rc = rl_buf_append(&params, head, strlen(head))) != RL_OK ||
 	    (rc = rl_json_string(&params, fit.data, fit.len)) != RL_OK)
 		goto out;

@@ -11,7 +11,7 @@
 
 /* The structs a caller allocates keep their size within a minor version
  * (revlab.h: new fields take the reserved space). Measured on x86-64
- * Linux for 0.4; a change here is an ABI change: bump the minor version
+ * Linux for 0.5; a change here is an ABI change: bump the minor version
  * (the soname) and these numbers with it. */
 #if defined(__x86_64__) && defined(__LP64__)
 #define RL_ABI(type, size) \
@@ -31,8 +31,8 @@ RL_ABI(rl_rules_opts, 56);
 RL_ABI(rl_rules_stats, 72);
 RL_ABI(rl_propagate_opts, 112);
 RL_ABI(rl_propagate_stats, 88);
-RL_ABI(rl_eval_opts, 240);
-RL_ABI(rl_run_opts, 680);
+RL_ABI(rl_eval_opts, 280);
+RL_ABI(rl_run_opts, 720);
 RL_ABI(rl_clusters_opts, 88);
 RL_ABI(rl_clusters_stats, 288);
 RL_ABI(rl_cluster_name_stats, 56);

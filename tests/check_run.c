@@ -778,15 +778,40 @@ static char *labels_by_ext(const char *path, const char *where)
 	return tu_text(path, sql);
 }
 
+/* How many "id label" lines of labels (labels_by_ext) agree with the
+ * example's gold labels. */
+static size_t right_by_gold(const char *labels)
+{
+	char gp[512], gold[1 << 15] = "";
+	example_path(gp, sizeof gp, "gold.tsv");
+	tu_slurp(gp, gold, sizeof gold);
+	size_t right = 0;
+	for (const char *x = labels; x && *x;) {
+		const char *e = strchr(x, '\n');
+		size_t len = e ? (size_t)(e - x) : strlen(x);
+		char want[256];
+		snprintf(want, sizeof want, "\n%.*s\n", (int)len, x);
+		char *sp = strchr(want + 1, ' ');
+		if (sp)
+			*sp = '\t';
+		/* gold.tsv: a header line, then "id\tlabel" lines. */
+		right += strstr(gold, want) != NULL;
+		x = e ? e + 1 : x + len;
+	}
+	return right;
+}
+
 START_TEST(reuse_after_adding_reviews)
 {
 	/* 250 of the example's reviews labelled by run, then the other
 	 * 50 added (a fifth more): run reuses the choice (the model), and
-	 * labels the new reviews about as a run from scratch on all 300
-	 * does: 40 of the 50 the same, and 36 of 50 right against the
-	 * example's gold labels either way (the stored model was trained
-	 * on 250 reviews' propagation from 20 hand labels, the other on
-	 * 300's; a label of these reviews is often a close call). */
+	 * labels the new reviews as well as a run from scratch on all 300
+	 * does, against the example's gold labels: 38 of 50 right, from
+	 * scratch 34 (before self-training 36 either way). They agree on
+	 * 30 of the 50 (40 before): the stored model was trained on 250
+	 * reviews' propagation from 20 hand labels and then on its own
+	 * labels of them, the other on 300's, and a label of these
+	 * reviews is often a close call. */
 	const char *p2;
 	size_t n_rest;
 	rl_run_opts o;
@@ -850,7 +875,12 @@ START_TEST(reuse_after_adding_reviews)
 		y = ey ? ey + 1 : y + ly;
 	}
 	ck_assert_uint_eq(n, 50);
-	ck_assert_msg(same >= 38, "%zu of 50 new reviews labelled as from "
+	size_t right_inc = right_by_gold(inc);
+	size_t right_fresh = right_by_gold(fresh);
+	ck_assert_msg(right_inc + 2 >= right_fresh && right_inc >= 34,
+		      "the new reviews' labels: %zu of 50 right against gold, "
+		      "%zu from scratch", right_inc, right_fresh);
+	ck_assert_msg(same >= 28, "%zu of 50 new reviews labelled as from "
 		      "scratch", same);
 	free(inc);
 	free(all);
