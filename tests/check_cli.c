@@ -738,6 +738,10 @@ START_TEST(example_end_to_end)
 	/* The model, since self-training (0.649 cross-validated against
 	 * the blend's 0.596 before it, which was chosen then). */
 	HAS(out_buf, "choose:    model pool (cross-validated macro-F1 ");
+	/* It says the classifier was trained twice, and how to stop it. */
+	HAS(out_buf, "           and its own labels of the same reviews, 50% "
+		"its own (self-training;\n           -p self_train=0 trains "
+		"once)\n");
 	/* What the labelling's spreading reached comes after the choosing,
 	 * which set its neighbours and class shares. */
 	HAS(out_buf, "propagate: 300 reviews from 20 hand labels: ");

@@ -29,6 +29,10 @@ static void print_settings(const rl_run_report *r)
 	       r->neighbours, shares(r->class_prior));
 }
 
+/* The share of its own labels the classifier is trained again on
+ * (rl_eval_opts.self_train), as this run was given it. */
+static double self_train;
+
 static void print_label(const rl_run_report *r)
 {
 	const rl_eval_report *er = r->eval;
@@ -74,6 +78,12 @@ static void print_label(const rl_run_report *r)
 		       "of a single-label store (picking one of them\n"
 		       "           on a few hand labels lost to it on the "
 		       "development suite)\n");
+	if (r->model == RL_CLASSIFIER_POOL && !er->multi && self_train > 0)
+		printf("           trained on propagation's labels, then again "
+		       "on a mix of those\n           and its own labels of "
+		       "the same reviews, %.0f%% its own (self-training;\n"
+		       "           -p self_train=0 trains once)\n",
+		       100 * self_train);
 	if (r->model == RL_CLASSIFIER_LOGREG && er->multi &&
 	    r->n_classifiers == 0)
 		printf("classify:  logistic regression, one against the rest "
@@ -168,6 +178,7 @@ int cmd_run(int argc, char **argv)
 	o.graph = st.graph;
 	o.prop = st.prop;
 	o.train = st.train;
+	self_train = o.train.self_train;
 	o.progress = cli_progress_cb;
 	o.step = on_step;
 	o.ctx = &prog;
