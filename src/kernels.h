@@ -425,9 +425,9 @@ int rl_logreg_train(const rl_csr *X, const float *T, const float *w,
 		    uint32_t L, double lambda, uint32_t max_iter, double tol,
 		    int threads, double *theta, uint32_t *iters,
 		    rl_progress_fn progress, void *ctx);
-/* The same from the weights start [n_cols + 1][L] (theta's layout; it
- * may be theta itself) instead of zeros: a fit to targets near those
- * start was fitted to stops in fewer iterations. */
+/* The same, starting from the weights start [n_cols + 1][L] (theta's
+ * layout; it may be theta itself) instead of zeros: started from an
+ * earlier fit to nearby targets, it stops in fewer iterations. */
 int rl_logreg_train_from(const rl_csr *X, const float *T, const float *w,
 			 uint32_t L, double lambda, uint32_t max_iter,
 			 double tol, int threads, const double *start,

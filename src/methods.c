@@ -290,7 +290,10 @@ int rl_method_model(const rl_evidence *ev, const rl_csr *X,
 		first.progress = twice_progress;
 		first.ctx = &tw;
 	}
-	if (again && !(lr = malloc(sz * sizeof *lr)))
+	/* Only logistic regression (alone or in the pool) starts warm. */
+	rl_classifier c = rl_classifier_of(o);
+	if (again && (c == RL_CLASSIFIER_LOGREG || c == RL_CLASSIFIER_POOL) &&
+	    !(lr = malloc(sz * sizeof *lr)))
 		goto out;
 	balance(T, w, n, L, mass);
 	if ((rc = train_from(&first, X, T, w, L, theta, lr, 0)) != RL_OK)

@@ -807,11 +807,11 @@ START_TEST(reuse_after_adding_reviews)
 	 * 50 added (a fifth more): run reuses the choice (the model), and
 	 * labels the new reviews as well as a run from scratch on all 300
 	 * does, against the example's gold labels: 38 of 50 right, from
-	 * scratch 34 (before self-training 36 either way). They agree on
-	 * 30 of the 50 (40 before): the stored model was trained on 250
-	 * reviews' propagation from 20 hand labels and then on its own
-	 * labels of them, the other on 300's, and a label of these
-	 * reviews is often a close call. */
+	 * scratch 34 (36 either way before self-training, as this note
+	 * said then). They agree on 30 of the 50 (40 then): the stored
+	 * model was trained on 250 reviews' propagation from 20 hand
+	 * labels and then on its own labels of them, the other on 300's,
+	 * and a label of these reviews is often a close call. */
 	const char *p2;
 	size_t n_rest;
 	rl_run_opts o;
