@@ -27,6 +27,29 @@ typedef struct lr_job {
 	int failed;
 } lr_job;
 
+/* How many entries ahead a pass over the rows asks for a weight (or
+ * gradient) row: each entry's row is a random access into megabytes
+ * ((d + 1) L doubles with the TF-IDF vocabulary), and waiting for it is
+ * most of the pass. The arithmetic and its order are unchanged. */
+enum { LR_AHEAD = 8, OVR_AHEAD = 6 };
+
+/* Asks for the La doubles of m's row for column col (perm[col], or col
+ * itself without perm), cache line by cache line. */
+static inline __attribute__((always_inline)) void
+prefetch_row(const double *m, const uint32_t *perm, uint32_t col,
+	     uint32_t La, int write)
+{
+	const char *r = (const char *)(m + (size_t)(perm ? perm[col] : col) *
+					   La);
+	size_t bytes = La * sizeof *m;
+	for (size_t o = 0; o < bytes; o += 64) {
+		if (write)
+			__builtin_prefetch(r + o, 1);
+		else
+			__builtin_prefetch(r + o, 0);
+	}
+}
+
 static inline __attribute__((always_inline)) void
 softmax_row(const rl_csr *X, uint32_t i, const double *theta,
 	    const uint32_t *perm, uint32_t L, uint32_t d, double *z)
@@ -34,7 +57,11 @@ softmax_row(const rl_csr *X, uint32_t i, const double *theta,
 	const double *b = theta + (size_t)d * L;
 	for (uint32_t l = 0; l < L; l++)
 		z[l] = b[l];
-	for (uint64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+	uint64_t end = X->indptr[i + 1];
+	for (uint64_t p = X->indptr[i]; p < end; p++) {
+		if (p + LR_AHEAD < end)
+			prefetch_row(theta, perm, X->indices[p + LR_AHEAD], L,
+				     0);
 		uint32_t c = perm ? perm[X->indices[p]] : X->indices[p];
 		const double *wr = theta + (size_t)c * L;
 		double v = X->values[p];
@@ -78,8 +105,11 @@ lr_rows(const lr_job *j, uint32_t lo, uint32_t hi, uint32_t L, double *g,
 		double *gb = g + (size_t)d * L;
 		for (uint32_t l = 0; l < L; l++)
 			gb[l] += z[l];
-		for (uint64_t p = j->X->indptr[i]; p < j->X->indptr[i + 1];
-		     p++) {
+		uint64_t end = j->X->indptr[i + 1];
+		for (uint64_t p = j->X->indptr[i]; p < end; p++) {
+			if (p + LR_AHEAD < end)
+				prefetch_row(g, j->perm,
+					     j->X->indices[p + LR_AHEAD], L, 1);
 			double *gr = g + (size_t)j->perm[j->X->indices[p]] * L;
 			double v = j->X->values[p];
 			for (uint32_t l = 0; l < L; l++)
@@ -414,24 +444,6 @@ typedef struct ovr_job {
 	double *loss;		/* [threads][La] */
 	int failed;
 } ovr_job;
-
-/* How many entries ahead the pass asks for a weight row: each entry's
- * row is a random access into megabytes, and waiting for it is most of
- * the pass. */
-enum { OVR_AHEAD = 6 };
-
-static inline void prefetch_row(const double *m, const uint32_t *perm,
-				uint32_t col, uint32_t La, int write)
-{
-	const char *r = (const char *)(m + (size_t)perm[col] * La);
-	size_t bytes = La * sizeof *m;
-	for (size_t o = 0; o < bytes; o += 64) {
-		if (write)
-			__builtin_prefetch(r + o, 1);
-		else
-			__builtin_prefetch(r + o, 0);
-	}
-}
 
 static void ovr_part(void *ctx, int t, int nt)
 {
