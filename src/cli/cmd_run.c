@@ -29,11 +29,16 @@ static void print_settings(const rl_run_report *r)
 	       r->neighbours, shares(r->class_prior));
 }
 
-/* The share of its own labels the classifier is trained again on
+/* What the steps' lines need besides the report: the progress line
+ * (first, so the same pointer serves cli_progress_cb) and the share of
+ * its own labels the classifier is trained again on
  * (rl_eval_opts.self_train), as this run was given it. */
-static double self_train;
+typedef struct run_out {
+	cli_progress prog;
+	double self_train;
+} run_out;
 
-static void print_label(const rl_run_report *r)
+static void print_label(const rl_run_report *r, double self_train)
 {
 	const rl_eval_report *er = r->eval;
 	int with_model = r->method == RL_METHOD_MODEL ||
@@ -112,7 +117,8 @@ static void print_label(const rl_run_report *r)
 /* After each step: the progress line cleared, the step's line. */
 static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 {
-	cli_progress *prog = ctx;
+	run_out *out = ctx;
+	cli_progress *prog = &out->prog;
 	cli_progress_end(prog);
 	if (prog->quiet)
 		return;
@@ -150,7 +156,7 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 							 : "");
 		break;
 	case RL_STEP_LABEL:
-		print_label(r);
+		print_label(r, out->self_train);
 		break;
 	default:
 		break;
@@ -169,8 +175,8 @@ int cmd_run(int argc, char **argv)
 	rl_db *db = cli_open(path);
 	if (!db)
 		return EXIT_FAIL;
-	cli_progress prog;
-	cli_progress_init(&prog, quiet);
+	run_out ro;
+	cli_progress_init(&ro.prog, quiet);
 	rl_run_opts o;
 	rl_run_opts_init(&o);
 	o.tok = st.tok;
@@ -178,13 +184,13 @@ int cmd_run(int argc, char **argv)
 	o.graph = st.graph;
 	o.prop = st.prop;
 	o.train = st.train;
-	self_train = o.train.self_train;
+	ro.self_train = o.train.self_train;
 	o.progress = cli_progress_cb;
 	o.step = on_step;
-	o.ctx = &prog;
+	o.ctx = &ro;
 	rl_run_report *r = NULL;
 	rc = rl_run(db, &o, &r);
-	cli_progress_end(&prog);
+	cli_progress_end(&ro.prog);
 	if (rc == RL_EEMPTY && r && !r->ran[RL_STEP_TOKENIZE]) {
 		cli_error("%s: no reviews; import some with `revlab import "
 			  "%s FILE`", path, path);
