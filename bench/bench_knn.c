@@ -5,7 +5,7 @@
  *
  * usage: bench_knn DB [--n N] [--pool P] [--float] [--iters I]
  *                     [--sample S] [--threads T] [--block B]
- *                     [--delta D] [--trace]
+ *                     [--delta D] [--trace] [--local]
  * Loads the first N (all) LSA vectors, searches with NN-descent and
  * prints the time, the process's peak memory, the rounds and the recall.
  * --trace prints each round as it ends: its updates (the stopping rule
@@ -15,6 +15,8 @@
  * similarities, so this can differ a little from the final recall,
  * which ranks the pools again in float). The trace's own time is not
  * counted in the rounds' seconds.
+ * --local moves the compact rows into a locality order first
+ * (rl_knn_local_order) and the result back after; the time counts both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,18 +77,20 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_knn DB [--n N] [--pool P] "
 			"[--float] [--iters I] [--sample S] [--threads T] "
-			"[--block B] [--delta D]\n");
+			"[--block B] [--delta D] [--trace] [--local]\n");
 		return 2;
 	}
 	uint32_t n_max = 0, block = 0, pool = 20, iters = 12, sample = 1000;
 	uint32_t k = 10;
-	int use_float = 0, threads = 2, tracing = 0;
+	int use_float = 0, threads = 2, tracing = 0, local = 0;
 	double delta = 0.001;
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--float"))
 			use_float = 1;
 		else if (!strcmp(argv[i], "--trace"))
 			tracing = 1;
+		else if (!strcmp(argv[i], "--local"))
+			local = 1;
 		else if (i + 1 < argc && !strcmp(argv[i], "--n"))
 			n_max = (uint32_t)atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--pool"))
@@ -161,13 +165,46 @@ int main(int argc, char **argv)
 	}
 	int32_t *nbr;
 	float *sim;
-	double t0 = rl_now();
+	double t0 = rl_now(), t_order = 0;
 	tr.t0 = t0;
-	if (rl_knn_take(&v, &o, &nbr, &sim) != RL_OK) {
+	uint32_t *order = NULL;
+	if (local) {
+		order = malloc((size_t)n * sizeof *order);
+		if (!order || use_float ||
+		    rl_knn_local_order(&v, 1, order, NULL) != RL_OK ||
+		    rl_permute_rows(q16, (size_t)dim * sizeof *q16, n, order) !=
+		    RL_OK ||
+		    rl_permute_rows(scale, sizeof *scale, n, order) != RL_OK) {
+			fprintf(stderr, "bench_knn: --local needs the int16 "
+				"rows and memory\n");
+			return 1;
+		}
+		/* The trace's sample and exact lists in the order's
+		 * numbering. */
+		uint32_t *pos = malloc((size_t)n * sizeof *pos);
+		if (!pos)
+			return 1;
+		for (uint32_t q = 0; q < n; q++)
+			pos[order[q]] = q;
+		for (uint32_t i = 0; i < tr.ns; i++)
+			rows[i] = pos[rows[i]];
+		for (size_t e = 0; exact && e < (size_t)tr.ns * k; e++)
+			if (exact[e] >= 0)
+				exact[e] = (int32_t)pos[exact[e]];
+		free(pos);
+		o.ordered = 1;
+		t_order = rl_now() - t0;
+	}
+	if (rl_knn_take(&v, &o, &nbr, &sim) != RL_OK ||
+	    (order && rl_knn_unorder(n, k, order, nbr, sim) != RL_OK)) {
 		fprintf(stderr, "bench_knn: search failed\n");
 		return 1;
 	}
 	double t1 = rl_now(), recall;
+	if (local)
+		printf("locality order and moving the rows: %.2f s (counted "
+		       "in the time below)\n", t_order);
+	free(order);
 	rl_knn_recall(&f, k, nbr, sample, 1, threads, &recall, NULL);
 	printf("%u rows, dim %u, %s, pool %u, block %u: %.2f s, %u rounds%s, "
 	       "recall@%u %.4f (%u sampled, %.1f s), peak %.0f MB\n", n, dim,

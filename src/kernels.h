@@ -282,6 +282,12 @@ typedef struct rl_knn_opts {
 	 * rows), the rest the new rows' share of a search's. Stops when
 	 * fewer than delta * (new rows) * pool updates. */
 	int refine;
+	/* Searching: the rows are in a locality order already (moved into
+	 * rl_knn_local_order's), so the blocks of rows gathered together
+	 * follow the rows' own order instead of the first tree's, and
+	 * finding which block a pool entry names needs no lookup. Ignored
+	 * when refining. */
+	int ordered;
 	/* Out, or NULL: the NN-descent rounds run, and 1 if the cap
 	 * (max_iters) rather than delta ended them (0 and 0 exact). */
 	uint32_t *rounds;
@@ -314,6 +320,31 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
  * so the search's memory is not needed twice. */
 int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
 		float **sim);
+
+/* A locality order of dense or compact rows: order [n] the rows as the
+ * leaves of one random-projection tree hold them (leaves of 64 rows), so
+ * that rows near each other in space are mostly near each other in the
+ * order. A search on the rows moved into that order reads its pools and
+ * rows from a few regions of memory instead of from everywhere. About
+ * log2(n / 64) dot products a row, on one thread. RL_EINVAL for sparse
+ * rows; RL_ECANCELED if tick (or NULL; it hears rows of n) stops it. */
+int rl_knn_local_order(const rl_vecs *v, uint64_t seed, uint32_t *order,
+		       rl_tick *tick);
+
+/* Moves rows in place: row i becomes what row src[i] was, src a
+ * permutation of 0 .. n - 1 (n / 8 bytes and a row aside). */
+int rl_permute_rows(void *rows, size_t row_bytes, uint32_t n,
+		    const uint32_t *src);
+
+/* A search's result on rows moved into `order` (row q there is row
+ * order[q]) back into the rows' own order and numbering, equal
+ * similarities ranked by the smaller row as rl_knn ranks them. Where
+ * rows tie at the k-th place, the search in the order kept the one
+ * smaller there, which may be another than rl_knn on the rows as they
+ * were would keep (check_graph_compact: an exact search gives the same
+ * similarities to the bit, and the same rows but for such ties). */
+int rl_knn_unorder(uint32_t n, uint32_t k, const uint32_t *order,
+		   int32_t *nbr, float *sim);
 
 /* The n_sample (at most n) distinct rows, ascending, that recall is
  * measured on for this seed, into rows [n_sample]. */

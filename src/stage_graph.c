@@ -28,11 +28,13 @@
  *   entry, 240; the candidates of a 32nd of the rows, 20; the
  *   blocks' order, 8; the forest, 8, freed before the
  *   candidates are made                                        268
+ *   the locality order the rows are moved into (a search from
+ *   scratch: search_in_order)                                    4
  *   the earlier graph to start from, its ids and similarities,
  *   8 k, when there is one                                    (80)
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
- * about 480 bytes a review at the search's peak (4.8 GB at 10^7; the
+ * about 484 bytes a review at the search's peak (4.8 GB at 10^7; the
  * float rows alone were 400, the whole stage 1,536 before), plus some
  * 60 MB that do not grow (at 10^6: 494 bytes a review measured,
  * docs/measurements.md). TF-IDF vectors, and LSA vectors searched
@@ -166,6 +168,40 @@ static int rows_read(void *ctx, uint32_t first, uint32_t m, float *out)
 	if (rc == RL_OK && got != m)
 		rc = rl_fail(r->db, RL_EDB, "LSA vectors ended at %u while "
 			     "measuring recall", first + got);
+	return rc;
+}
+
+/* NN-descent from scratch on the compact rows, moved first into a
+ * locality order (rl_knn_local_order) that the search's blocks then
+ * follow (rl_knn_opts.ordered): which block a pool entry names is its
+ * row number, where it took a lookup that missed the cache at nearly
+ * every entry, and a block's joins read pools and rows from fewer
+ * regions of memory. The result is moved back to the rows' own order;
+ * the rows stay moved (nothing reads them after the search). Costs 4
+ * bytes a row while the search runs. */
+static int search_in_order(compact *cp, const rl_vecs *v,
+			   const rl_knn_opts *ko, int32_t **nbr, float **sim,
+			   rl_tick *tick)
+{
+	uint32_t n = v->n, *order = malloc(((size_t)n + 1) * sizeof *order);
+	if (!order)
+		return RL_ENOMEM;
+	rl_tick_pass(tick, "graph (rows in order)");
+	int rc = rl_knn_local_order(v, ko->seed, order, tick);
+	if (rc == RL_OK)
+		rc = rl_permute_rows(cp->q16, (size_t)v->dim * sizeof *cp->q16,
+				     n, order);
+	if (rc == RL_OK)
+		rc = rl_permute_rows(cp->scale, sizeof *cp->scale, n, order);
+	if (rc == RL_OK) {
+		rl_knn_opts in_order = *ko;
+		in_order.ordered = 1;
+		rl_tick_pass(tick, "graph");
+		rc = rl_knn_take(v, &in_order, nbr, sim);
+	}
+	if (rc == RL_OK)
+		rc = rl_knn_unorder(n, ko->k, order, *nbr, *sim);
+	free(order);
 	return rc;
 }
 
@@ -363,7 +399,9 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	if ((rc = rl_progress_call(db, o->progress, o->ctx, "graph", 0,
 				   n)) != RL_OK)
 		goto end;
-	if ((rc = rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
+	if ((rc = compact_rows && !ko.init && !s.exact
+		  ? search_in_order(&cp, &v, &ko, &nbr, &sim, &tick)
+		  : rl_knn_take(&v, &ko, &nbr, &sim)) != RL_OK)
 		goto end;
 	s.rounds = rounds;
 	s.capped = (uint64_t)capped;

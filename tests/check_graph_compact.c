@@ -185,6 +185,119 @@ START_TEST(descent_compact_recall_threads)
 }
 END_TEST
 
+START_TEST(local_order_same_graph)
+{
+	/* 3000 rows in 30 clusters, every 50th row a copy of the one before
+	 * (exact ties). The locality order is a permutation that puts a
+	 * row's nearest neighbour near it; moving the rows into it, an
+	 * exact search there, and the result moved back give the exact
+	 * search on the rows as they were, equal similarities ranked by the
+	 * smaller row; NN-descent there, its blocks in the rows' own order
+	 * (rl_knn_opts.ordered), finds what it finds on the rows as they
+	 * were. */
+	uint32_t n = 3000, d = 16, k = 10;
+	float *x = clusters(n, d, 30, 0.3f, 11);
+	for (uint32_t i = 1; i < n; i += 50)
+		memcpy(x + (size_t)i * d, x + (size_t)(i - 1) * d,
+		       d * sizeof *x);
+	q16_rows c, m;
+	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
+	rl_vecs w = compact(x, n, d, &m);
+	rl_knn_opts o = { .k = k, .exact = 1, .threads = 2, .seed = 3,
+			  .max_iters = 12, .delta = 0.001, .pool = 20 };
+	int32_t *a, *b;
+	float *sa, *sb;
+	ck_assert_int_eq(rl_knn_take(&v, &o, &a, &sa), RL_OK);
+
+	uint32_t *order = malloc(n * sizeof *order);
+	uint32_t *pos = malloc(n * sizeof *pos);
+	ck_assert(order && pos);
+	ck_assert_int_eq(rl_knn_local_order(&w, 1, order, NULL), RL_OK);
+	memset(pos, 0xff, n * sizeof *pos);
+	for (uint32_t q = 0; q < n; q++) {
+		ck_assert_uint_lt(order[q], n);
+		ck_assert_uint_eq(pos[order[q]], UINT32_MAX);
+		pos[order[q]] = q;
+	}
+	/* Near in the order: most nearest neighbours lie within 256 places
+	 * (a random order puts 2 * 256 / 3000, 17%, that close). */
+	uint32_t near = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t p = pos[i], q = pos[a[(size_t)i * k]];
+		near += (p > q ? p - q : q - p) < 256;
+	}
+	ck_assert_msg(near > n / 2, "%u of %u nearest neighbours within 256 "
+		      "places", near, n);
+
+	ck_assert_int_eq(rl_permute_rows(m.q16, d * sizeof *m.q16, n, order),
+			 RL_OK);
+	ck_assert_int_eq(rl_permute_rows(m.scale, sizeof *m.scale, n, order),
+			 RL_OK);
+	for (uint32_t q = 0; q < n; q++) {
+		ck_assert(!memcmp(m.q16 + (size_t)q * d,
+				  c.q16 + (size_t)order[q] * d,
+				  d * sizeof *m.q16));
+		ck_assert(m.scale[q] == c.scale[order[q]]);
+	}
+	ck_assert_int_eq(rl_knn_take(&w, &o, &b, &sb), RL_OK);
+	ck_assert_int_eq(rl_knn_unorder(n, k, order, b, sb), RL_OK);
+	/* The same similarities to the bit; the same rows but where rows
+	 * tie at the k-th place, which a search in another order may break
+	 * the other way: then the row kept is a copy of the one expected. */
+	ck_assert(!memcmp(sa, sb, (size_t)n * k * sizeof *sa));
+	uint32_t swapped = 0;
+	for (size_t e = 0; e < (size_t)n * k; e++) {
+		if (a[e] == b[e])
+			continue;
+		ck_assert(sa[e] == sa[e - e % k + k - 1]);
+		ck_assert(!memcmp(c.q16 + (size_t)a[e] * d,
+				  c.q16 + (size_t)b[e] * d, d * sizeof *c.q16));
+		swapped++;
+	}
+	/* (There are such ties, and they are few.) */
+	ck_assert_uint_gt(swapped, 0);
+	ck_assert_uint_lt(swapped, n / 10);
+	free(b);
+	free(sb);
+
+	o.exact = 0;
+	double r_plain, r_local;
+	ck_assert_int_eq(rl_knn_take(&v, &o, &b, &sb), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&f, k, b, n, 1, 2, &r_plain, NULL),
+			 RL_OK);
+	free(b);
+	free(sb);
+	o.ordered = 1;
+	o.block = 700;	/* blocks of the rows' own order, the last short */
+	ck_assert_int_eq(rl_knn_take(&w, &o, &b, &sb), RL_OK);
+	ck_assert_int_eq(rl_knn_unorder(n, k, order, b, sb), RL_OK);
+	ck_assert_int_eq(rl_knn_recall(&f, k, b, n, 1, 2, &r_local, NULL),
+			 RL_OK);
+	ck_assert_msg(r_local >= 0.95 && r_local >= r_plain - 0.01,
+		      "recall %f in the order, %f without", r_local, r_plain);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 1; j < k; j++)
+			ck_assert(sb[(size_t)i * k + j] <=
+				  sb[(size_t)i * k + j - 1]);
+
+	/* Sparse rows have no order. */
+	rl_csr csr = { 0 };
+	rl_vecs s = { .n = 0, .csr = &csr };
+	ck_assert_int_eq(rl_knn_local_order(&s, 1, order, NULL), RL_EINVAL);
+	free(a);
+	free(sa);
+	free(b);
+	free(sb);
+	free(order);
+	free(pos);
+	free(x);
+	free(c.q16);
+	free(c.scale);
+	free(m.q16);
+	free(m.scale);
+}
+END_TEST
+
 typedef struct mem_rows {
 	const float *x;
 	uint32_t dim, next;
@@ -700,6 +813,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, exact_compact_same_graph);
 	tcase_add_test(tc, descent_compact_recall_threads);
 	tcase_add_test(tc, recall_in_chunks);
+	tcase_add_test(tc, local_order_same_graph);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stage");
 	tcase_add_checked_fixture(tc, setup, teardown);
