@@ -703,6 +703,17 @@ static int run_knn(void *arg, rl_tick *t, uint64_t *hash)
 	return rc;
 }
 
+static int run_local_order(void *arg, rl_tick *t, uint64_t *hash)
+{
+	const rl_vecs *v = arg;
+	uint32_t *order = malloc((size_t)v->n * sizeof *order);
+	ck_assert(order);
+	int rc = rl_knn_local_order(v, 1, order, t);
+	*hash = fnv(14695981039346656037ull, order, v->n * sizeof *order);
+	free(order);
+	return rc;
+}
+
 typedef struct recall_case {
 	const rl_vecs *v;
 	uint32_t k;
@@ -843,6 +854,13 @@ START_TEST(tick_stops_kernels)
 	free(sim);
 	free(x);
 	rl_csr_free(&X);
+
+	/* The locality order: 30000 rows cut into leaves of 64, a step
+	 * every 65536 rows cut, some 9 levels of 30000. */
+	float *y = clusters(30000, 8, 30, 9);
+	rl_vecs many = { .n = 30000, .dim = 8, .dense = y };
+	check_tick("locality order", run_local_order, &many, 3);
+	free(y);
 
 	/* LSA: 3000 rows, 1500 a thread, so a step in every product
 	 * besides the 5 phases; the transform of 5000 steps twice. */
