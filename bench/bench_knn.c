@@ -171,10 +171,8 @@ int main(int argc, char **argv)
 	if (local) {
 		order = malloc((size_t)n * sizeof *order);
 		if (!order || use_float ||
-		    rl_knn_local_order(&v, 1, order, NULL) != RL_OK ||
-		    rl_permute_rows(q16, (size_t)dim * sizeof *q16, n, order) !=
-		    RL_OK ||
-		    rl_permute_rows(scale, sizeof *scale, n, order) != RL_OK) {
+		    rl_knn_move_local(n, dim, q16, scale, 1, order, NULL) !=
+		    RL_OK) {
 			fprintf(stderr, "bench_knn: --local needs the int16 "
 				"rows and memory\n");
 			return 1;

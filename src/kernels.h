@@ -336,6 +336,13 @@ int rl_knn_local_order(const rl_vecs *v, uint64_t seed, uint32_t *order,
 int rl_permute_rows(void *rows, size_t row_bytes, uint32_t n,
 		    const uint32_t *src);
 
+/* The n compact rows q16 [n][dim] and scale [n] moved in place into
+ * their locality order, which goes to order [n]: what a search with
+ * rl_knn_opts.ordered then runs on (the graph stage, bench_knn --local);
+ * rl_knn_unorder takes its result back. */
+int rl_knn_move_local(uint32_t n, uint32_t dim, int16_t *q16, float *scale,
+		      uint64_t seed, uint32_t *order, rl_tick *tick);
+
 /* A search's result on rows moved into `order` (row q there is row
  * order[q]) back into the rows' own order and numbering, equal
  * similarities ranked by the smaller row as rl_knn ranks them. Where

@@ -1170,10 +1170,10 @@ static void join_part(void *ctx, int t, int nt)
 /* Thread t applies the block's pairs whose target row is its: the rows
  * of its range, or in a locality order, where a block's rows and their
  * neighbours lie in one stretch of rows, 64 rows in turn, so that both
- * threads have a share (at 10^6 rows: 226 s against 156 s a search;
- * in the rows' random order the ranges were the faster, 164 s against
- * 187). Each pool takes its pairs in the same order whatever the
- * threads. */
+ * threads have a share (bench_knn at 10^6 rows, one run each: 226 s
+ * against 156 s a search; in the rows' random order the ranges were
+ * the faster, 164 s against 187). Each pool takes its pairs in the same
+ * order whatever the threads. */
 static void apply_part(void *ctx, int t, int nt)
 {
 	nnd *d = ctx;
@@ -1910,13 +1910,27 @@ int rl_knn_local_order(const rl_vecs *v, uint64_t seed, uint32_t *order,
 	rl_knn_opts o = { .seed = seed ^ 0x51ed27u };
 	nnd d = { .v = v, .o = &o, .n = n, .perm = order,
 		  .leaf = LOCAL_LEAF, .tick = tick, .span = n, .total = n };
-	d.starts = malloc(((size_t)n + 63) / 64 * sizeof *d.starts);
-	float *h = malloc((size_t)3 * v->dim * sizeof *h);
+	/* (a word more than n bits: the tree marks row 0 even when n is
+	 * 0) */
+	d.starts = malloc(((size_t)n + 127) / 64 * sizeof *d.starts);
+	float *h = malloc((size_t)3 * v->dim * sizeof *h + 1);
 	int rc = d.starts && h ? RL_OK : RL_ENOMEM;
 	if (rc == RL_OK && build_tree(&d, 0, 0, h, 0))
 		rc = RL_ECANCELED;
 	free(d.starts);
 	free(h);
+	return rc;
+}
+
+int rl_knn_move_local(uint32_t n, uint32_t dim, int16_t *q16, float *scale,
+		      uint64_t seed, uint32_t *order, rl_tick *tick)
+{
+	rl_vecs v = { .n = n, .dim = dim, .q16 = q16, .scale = scale };
+	int rc = rl_knn_local_order(&v, seed, order, tick);
+	if (rc == RL_OK)
+		rc = rl_permute_rows(q16, (size_t)dim * sizeof *q16, n, order);
+	if (rc == RL_OK)
+		rc = rl_permute_rows(scale, sizeof *scale, n, order);
 	return rc;
 }
 

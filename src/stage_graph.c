@@ -187,12 +187,8 @@ static int search_in_order(compact *cp, const rl_vecs *v,
 	if (!order)
 		return RL_ENOMEM;
 	rl_tick_pass(tick, "graph (rows in order)");
-	int rc = rl_knn_local_order(v, ko->seed, order, tick);
-	if (rc == RL_OK)
-		rc = rl_permute_rows(cp->q16, (size_t)v->dim * sizeof *cp->q16,
-				     n, order);
-	if (rc == RL_OK)
-		rc = rl_permute_rows(cp->scale, sizeof *cp->scale, n, order);
+	int rc = rl_knn_move_local(n, v->dim, cp->q16, cp->scale, ko->seed,
+				   order, tick);
 	if (rc == RL_OK) {
 		rl_knn_opts in_order = *ko;
 		in_order.ordered = 1;

@@ -280,6 +280,9 @@ START_TEST(local_order_same_graph)
 			ck_assert(sb[(size_t)i * k + j] <=
 				  sb[(size_t)i * k + j - 1]);
 
+	/* No rows: an empty order. */
+	rl_vecs none = { .n = 0, .dim = d, .dense = x };
+	ck_assert_int_eq(rl_knn_local_order(&none, 1, order, NULL), RL_OK);
 	/* Sparse rows have no order. */
 	rl_csr csr = { 0 };
 	rl_vecs s = { .n = 0, .csr = &csr };
