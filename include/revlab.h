@@ -451,7 +451,8 @@ typedef struct rl_graph_stats {
 				   rather than too few updates: more
 				   rounds would have gone on improving
 				   the lists */
-	uint64_t reserved_[1];	/* zero; room for fields to come */
+	uint64_t pool;		/* NN-descent's pool, candidates kept per
+				   review (0: exact, or up to date) */
 } rl_graph_stats;
 
 /* Builds the k-nearest-neighbour graph (cosine) over the chosen vectors

@@ -21,7 +21,8 @@
  * per row
  * (rl_q16_row), and recall is measured against the float vectors read
  * again in chunks, so it is the recall of what is stored. Memory of the
- * stage then, bytes per review at dim 100, k 10, the default pool of 4k
+ * stage then, bytes per review at dim 100, k 10, a pool of 4k (the
+ * default is 5k here: 60 bytes more for the pools, 5 for the candidates)
  * and 2 threads:
  *   review ids 8, compact rows 204                            212
  *   NN-descent (knn.c's descent() counts them): pools 6 per
@@ -54,6 +55,17 @@
  * is how it scores now (rl_knn_opts.init_sim). */
 #define SCORING_KEY "graph_scoring"
 #define LOAD_CHUNK 4096	/* rows read at once */
+
+/* NN-descent's pool when -p graph.pool is 0. Its fixed point falls as the
+ * corpus grows: at a pool of 4k, recall@10 on generated reviews was 0.959
+ * at 10^6, 0.946 at 3 x 10^6 and 0.936 at 10^7, and at 3 x 10^6 a pool of
+ * 5k reached 0.964 for 18% more search time (docs/measurements.md, "The
+ * graph's pool on the compact rows"). So the compact rows, from
+ * compact_above reviews on, search with 5k. */
+static uint32_t default_pool(uint32_t k, int compact_rows)
+{
+	return compact_rows ? 5 * k : 4 * k;
+}
 
 int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,
 		    rl_vectors *kind)
@@ -370,7 +382,8 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 	rl_knn_opts ko = {
 		.k = k, .threads = o->threads, .seed = (uint64_t)o->seed,
 		.max_iters = (uint32_t)o->max_iters, .delta = 0.001,
-		.pool = o->pool ? (uint32_t)o->pool : 4 * k,
+		.pool = o->pool ? (uint32_t)o->pool : default_pool(k,
+								compact_rows),
 		.exact = n < (uint32_t)o->exact_below,
 		.init = same && found ? init : NULL, .n_init = n,
 		.rounds = &rounds, .capped = &capped, .tick = &tick,
@@ -401,6 +414,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		goto end;
 	s.rounds = rounds;
 	s.capped = (uint64_t)capped;
+	s.pool = s.exact ? 0 : ko.pool;
 	free(init_sim);
 	init_sim = NULL;
 	if (refine) {
@@ -476,11 +490,11 @@ done:
 		 "{\"reviews\":%llu,\"edges\":%llu,\"vectors\":\"%s\","
 		 "\"exact\":%d,\"incremental\":%d,\"recall\":%.4f,"
 		 "\"refined\":%d,\"changed\":%llu,\"rounds\":%llu,"
-		 "\"capped\":%llu}",
+		 "\"capped\":%llu,\"pool\":%llu}",
 		 (unsigned long long)s.reviews, (unsigned long long)s.edges,
 		 s.vectors, s.exact, s.incremental, s.recall, refine,
 		 (unsigned long long)s.changed, (unsigned long long)s.rounds,
-		 (unsigned long long)s.capped);
+		 (unsigned long long)s.capped, (unsigned long long)s.pool);
 end:
 	rl_store_lsa_walk_end(rw.w);
 	if ((rc = rl_stage_end(db, &stg, rc, counts)) == RL_OK && st)

@@ -445,6 +445,40 @@ START_TEST(stage_rounds_capped)
 }
 END_TEST
 
+/* The default pool is 5k on the compact rows and 4k on float rows, a
+ * pool asked for is kept, and the run row records it; an exact graph has
+ * none. */
+START_TEST(stage_default_pool)
+{
+	make_store(600);
+	rl_graph_opts o;
+	compact_opts(&o);
+	o.recall_sample = 0;
+	struct {
+		int compact_above, exact_below, k, pool;
+		uint64_t want;
+	} c[] = {
+		{ 0, 0, 10, 0, 50 },		/* compact rows */
+		{ 1000000, 0, 9, 0, 36 },	/* float rows */
+		{ 0, 0, 8, 20, 20 },		/* asked for */
+		{ 0, 1000000, 10, 0, 0 },	/* exact */
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		o.compact_above = c[i].compact_above;
+		o.exact_below = c[i].exact_below;
+		o.k = c[i].k;	/* a new graph each time, not a refinement */
+		o.pool = c[i].pool;
+		rl_graph_stats st;
+		ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+		ck_assert_uint_eq(st.pool, c[i].want);
+		ck_assert_int_eq(tu_int(db_path, "SELECT json_extract(counts, "
+					"'$.pool') FROM runs WHERE stage = "
+					"'graph' ORDER BY id DESC LIMIT 1"),
+				 (long long)c[i].want);
+	}
+}
+END_TEST
+
 /* A store edited outside revlab with its foreign-key checks off (the
  * sqlite3 shell's default) keeps the vectors of a deleted review. The
  * graph writes its rows with the checks off, so it must read its ids
@@ -826,6 +860,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stage_refine_after_adding);
 	tcase_add_test(tc, stage_orphan_vectors);
 	tcase_add_test(tc, stage_rounds_capped);
+	tcase_add_test(tc, stage_default_pool);
 	tcase_add_test(tc, stage_refine_scoring);
 	suite_add_tcase(s, tc);
 	return s;

@@ -204,9 +204,10 @@ void cli_print_graph(const rl_graph_stats *s, int k, double sec)
 			 (unsigned long long)s->changed);
 	/* Rounds, and whether the cap ended them: a user who wants a
 	 * better graph raises -p graph.max_iters. */
-	char rounds[64] = "";
+	char rounds[96] = "";
 	if (s->rounds)
-		snprintf(rounds, sizeof rounds, ", %llu rounds%s",
+		snprintf(rounds, sizeof rounds, ", pool %llu, %llu rounds%s",
+			 (unsigned long long)s->pool,
 			 (unsigned long long)s->rounds,
 			 s->capped ? " (the cap, graph.max_iters)" : "");
 	printf("graph:     %llu reviews, %llu edges on %s vectors, %s%s%s "
