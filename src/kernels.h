@@ -321,6 +321,14 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr,
 int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
 		float **sim);
 
+/* The pool NN-descent keeps a row on n rows under o: o->pool, at least
+ * k, at most n - 1 (0 when the search is exact). */
+uint32_t rl_knn_pool(uint32_t n, const rl_knn_opts *o);
+
+/* The largest n NN-descent takes (RL_EINVAL above): its pools carry row
+ * ids in the bits of RL_KNN_ID_MASK. */
+#define RL_KNN_MAX_ROWS (RL_KNN_ID_MASK - 1u)
+
 /* A locality order of dense or compact rows: order [n] the rows as the
  * leaves of one random-projection tree hold them (leaves of 64 rows), so
  * that rows near each other in space are mostly near each other in the
@@ -332,14 +340,18 @@ int rl_knn_local_order(const rl_vecs *v, uint64_t seed, uint32_t *order,
 		       rl_tick *tick);
 
 /* Moves rows in place: row i becomes what row src[i] was, src a
- * permutation of 0 .. n - 1 (n / 8 bytes and a row aside). */
+ * permutation of 0 .. n - 1 (what it does with anything else is
+ * undefined; it may not end). n / 8 bytes and a row aside: RL_ENOMEM,
+ * the rows untouched, if they cannot be had. */
 int rl_permute_rows(void *rows, size_t row_bytes, uint32_t n,
 		    const uint32_t *src);
 
 /* The n compact rows q16 [n][dim] and scale [n] moved in place into
  * their locality order, which goes to order [n]: what a search with
  * rl_knn_opts.ordered then runs on (the graph stage, bench_knn --local);
- * rl_knn_unorder takes its result back. */
+ * rl_knn_unorder takes its result back. On an error (RL_ENOMEM,
+ * RL_ECANCELED) the rows may be half moved: q16 and scale no longer
+ * match, and the caller throws both away. */
 int rl_knn_move_local(uint32_t n, uint32_t dim, int16_t *q16, float *scale,
 		      uint64_t seed, uint32_t *order, rl_tick *tick);
 
@@ -352,6 +364,7 @@ int rl_knn_move_local(uint32_t n, uint32_t dim, int16_t *q16, float *scale,
  * similarities to the bit, and the same rows but for such ties). */
 int rl_knn_unorder(uint32_t n, uint32_t k, const uint32_t *order,
 		   int32_t *nbr, float *sim);
+/* (On RL_ENOMEM nbr and sim are unspecified, as after a failed search.) */
 
 /* The n_sample (at most n) distinct rows, ascending, that recall is
  * measured on for this seed, into rows [n_sample]. */

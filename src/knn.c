@@ -1273,6 +1273,9 @@ static int build_candidates(nnd *d)
 		d->own[2 * b + 1] = d->nold[b];
 		d->seen[2 * b] = d->seen[2 * b + 1] = 0;
 	}
+	/* The reservoirs' hashes: of the seed, this call (its place in the
+	 * rounds) and the row. */
+	uint64_t call = mix64(d->o->seed ^ mix64(d->base));
 	/* One pass over every pool: memory-bound. */
 	for (uint32_t x = 0; x < d->n; x++) {
 		if ((x & 262143) == 262143 &&
@@ -1290,8 +1293,8 @@ static int build_candidates(nnd *d)
 			uint32_t u = (d->ordered ? y : d->pos[y]) - clo;
 			if (u >= chi - clo)
 				continue;
-			uint64_t salt = d->ordered ? mix64(d->base ^
-					(uint64_t)(clo + u) << 20) : 0;
+			uint64_t salt = d->ordered ? mix64(call ^
+							   (clo + u)) : 0;
 			if (e & REV) {
 				offer_rev(d->cnew + (size_t)u * c,
 					  &d->nnew[u], d->ordered ?
@@ -1577,11 +1580,9 @@ static int descent(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	nnd d = { .v = v, .mf = mf, .o = o, .n = v->n, .tick = o->tick };
 	int threads = o->threads < 1 ? 1 : o->threads;
 	uint32_t k = o->k, dim = dense_rows(v) ? v->dim : 1;
-	if (v->n >= HOLE)
+	if (v->n > RL_KNN_MAX_ROWS)
 		return RL_EINVAL;
-	d.K = o->pool > k ? o->pool : k;
-	if (d.K > v->n - 1)
-		d.K = v->n - 1;
+	d.K = rl_knn_pool(v->n, o);
 	d.cap = 2 * d.K;
 	d.leaf = LEAF_PER_POOL * d.K < 16 ? 16 : LEAF_PER_POOL * d.K;
 	/* Refining, only the new rows of a leaf are compared, with all of
@@ -1851,9 +1852,18 @@ static int knn_exact(const rl_vecs *v, micro_fn mf, const rl_knn_opts *o,
 	return rc;
 }
 
-static int searched_exactly(const rl_vecs *v, const rl_knn_opts *o)
+/* Brute force on n rows: asked for, or too few rows for a search. */
+static int searched_exactly(uint32_t n, const rl_knn_opts *o)
 {
-	return v->n <= 1 || o->exact || v->n <= o->k + 1;
+	return n <= 1 || o->exact || n <= o->k + 1;
+}
+
+uint32_t rl_knn_pool(uint32_t n, const rl_knn_opts *o)
+{
+	if (searched_exactly(n, o))
+		return 0;
+	uint32_t K = o->pool > o->k ? o->pool : o->k;
+	return K > n - 1 ? n - 1 : K;
 }
 
 int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
@@ -1864,7 +1874,7 @@ int rl_knn_take(const rl_vecs *v, const rl_knn_opts *o, int32_t **nbr,
 	if (o->k == 0)
 		return RL_EINVAL;
 	micro_fn mf = pick_micro();
-	if (!searched_exactly(v, o))
+	if (!searched_exactly(v->n, o))
 		return descent(v, mf, o, nbr, sim);
 	size_t len = (size_t)v->n * o->k + 1;
 	int32_t *a = malloc(len * sizeof *a);
@@ -1884,7 +1894,7 @@ int rl_knn(const rl_vecs *v, const rl_knn_opts *o, int32_t *nbr, float *s)
 {
 	if (o->k == 0)
 		return RL_EINVAL;
-	if (searched_exactly(v, o))
+	if (searched_exactly(v->n, o))
 		return knn_exact(v, pick_micro(), o, nbr, s);
 	int32_t *a;
 	float *b;
@@ -1938,7 +1948,7 @@ int rl_permute_rows(void *rows, size_t row_bytes, uint32_t n,
 		    const uint32_t *src)
 {
 	unsigned char *a = rows;
-	uint64_t *done = calloc(((size_t)n + 63) / 64, sizeof *done);
+	uint64_t *done = calloc(((size_t)n + 63) / 64 + 1, sizeof *done);
 	unsigned char *tmp = malloc(row_bytes ? row_bytes : 1);
 	if (!done || !tmp) {
 		free(done);

@@ -35,10 +35,10 @@
  *   8 k, when there is one                                    (80)
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
- * about 484 bytes a review at the search's peak (4.8 GB at 10^7; the
- * float rows alone were 400, the whole stage 1,536 before), plus some
- * 60 MB that do not grow (at 10^6: 494 bytes a review measured,
- * docs/measurements.md). TF-IDF vectors, and LSA vectors searched
+ * about 484 bytes a review at the search's peak at a pool of 4k (the
+ * float rows alone were 400, the whole stage 1,536 before), 549 at 5k
+ * (5.5 GB at 10^7), plus some 60 MB that do not grow (at 10^6 and 4k:
+ * 494 bytes a review measured, docs/measurements.md). TF-IDF vectors, and LSA vectors searched
  * exactly (fewer than exact_below), are loaded whole as before.
  */
 #include <stdlib.h>
@@ -195,7 +195,11 @@ static int search_in_order(compact *cp, const rl_vecs *v,
 			   const rl_knn_opts *ko, int32_t **nbr, float **sim,
 			   rl_tick *tick)
 {
-	uint32_t n = v->n, *order = malloc(((size_t)n + 1) * sizeof *order);
+	uint32_t n = v->n;
+	/* Too many rows for the search: say so before moving them. */
+	if (n > RL_KNN_MAX_ROWS)
+		return RL_EINVAL;
+	uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
 	if (!order)
 		return RL_ENOMEM;
 	rl_tick_pass(tick, "graph (rows in order)");
@@ -414,7 +418,7 @@ int rl_graph(rl_db *db, const rl_graph_opts *o, rl_graph_stats *st)
 		goto end;
 	s.rounds = rounds;
 	s.capped = (uint64_t)capped;
-	s.pool = s.exact ? 0 : ko.pool;
+	s.pool = rl_knn_pool(n, &ko);
 	free(init_sim);
 	init_sim = NULL;
 	if (refine) {

@@ -185,6 +185,50 @@ START_TEST(descent_compact_recall_threads)
 }
 END_TEST
 
+/* NN-descent on rows moved into their locality order (the rows taken 64
+ * at a time by each thread in turn, reverse edges sampled by reservoirs)
+ * gives the same lists and similarities to the bit on 1, 2 and 3
+ * threads. */
+START_TEST(local_order_threads_same)
+{
+	uint32_t n = 2500, d = 16, k = 10;
+	float *x = clusters(n, d, 25, 0.3f, 5);
+	q16_rows c;
+	rl_vecs v = compact(x, n, d, &c);
+	uint32_t *order = malloc(n * sizeof *order);
+	ck_assert(order);
+	ck_assert_int_eq(rl_knn_move_local(n, d, c.q16, c.scale, 1, order,
+					   NULL), RL_OK);
+	rl_knn_opts o = { .k = k, .threads = 1, .seed = 3, .max_iters = 12,
+			  .delta = 0.001, .pool = 20, .block = 600,
+			  .ordered = 1 };
+	int32_t *a, *b;
+	float *sa, *sb;
+	ck_assert_int_eq(rl_knn_take(&v, &o, &a, &sa), RL_OK);
+	for (int t = 2; t <= 3; t++) {
+		o.threads = t;
+		ck_assert_int_eq(rl_knn_take(&v, &o, &b, &sb), RL_OK);
+		ck_assert(!memcmp(a, b, (size_t)n * k * sizeof *a));
+		ck_assert(!memcmp(sa, sb, (size_t)n * k * sizeof *sa));
+		free(b);
+		free(sb);
+	}
+	/* The pool searched: at least k, at most n - 1, none exact. */
+	o.pool = 4;
+	ck_assert_uint_eq(rl_knn_pool(n, &o), k);
+	o.pool = 5000;
+	ck_assert_uint_eq(rl_knn_pool(n, &o), n - 1);
+	o.exact = 1;
+	ck_assert_uint_eq(rl_knn_pool(n, &o), 0);
+	free(a);
+	free(sa);
+	free(order);
+	free(x);
+	free(c.q16);
+	free(c.scale);
+}
+END_TEST
+
 START_TEST(local_order_same_graph)
 {
 	/* 3000 rows in 30 clusters, every 50th row a copy of the one before
@@ -461,6 +505,7 @@ START_TEST(stage_default_pool)
 		{ 0, 0, 10, 0, 50 },		/* compact rows */
 		{ 1000000, 0, 9, 0, 36 },	/* float rows */
 		{ 0, 0, 8, 20, 20 },		/* asked for */
+		{ 0, 0, 7, 5, 7 },		/* at least k */
 		{ 0, 1000000, 10, 0, 0 },	/* exact */
 	};
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
@@ -851,6 +896,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, descent_compact_recall_threads);
 	tcase_add_test(tc, recall_in_chunks);
 	tcase_add_test(tc, local_order_same_graph);
+	tcase_add_test(tc, local_order_threads_same);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stage");
 	tcase_add_checked_fixture(tc, setup, teardown);
