@@ -9,11 +9,12 @@ usage: scale_add.py DIR [M] [--only single|multi] [--seed S]
 DIR is multi_scale.py's --keep directory: its reviews.tsv, its stores
 (single.db, multi.db) labelled by the first job, and its results.json
 (the first job's times). M (default 100000) new reviews come from the
-same generator with another seed (default 7), their ids renamed from
-g<i> to n<i> so that none is an old id; they are written once to
-DIR/add_M.tsv. For each store: import, then `revlab run -p threads=T`
-(default 2, as multi_scale.py; and any -p given here), each timed by wall
-and CPU clock with its peak memory, as multi_scale.py times them. Then
+same generator with another seed S (default 7), their ids renamed from
+g<i> to s<S>-<i> so that none is an old id; they are written once to
+DIR/add_M_sS.tsv (adds of other seeds can follow each other). For each
+store: import, then `revlab run -p threads=T` (default 2, as
+multi_scale.py; and any -p given here), each timed by wall and CPU
+clock with its peak memory, as multi_scale.py times them. Then
 the labels: of the new reviews, and of every 100th old review (as the
 first run left them, before the add), against the generator's gold: in
 a single-label store the share whose label is the review's first (main)
@@ -88,10 +89,12 @@ def main():
     with open(os.path.join(a.dir, "results.json")) as f:
         first = json.load(f)
     tsv = os.path.join(a.dir, "reviews.tsv")
-    add = os.path.join(a.dir, "add_%d.tsv" % a.m)
+    add = os.path.join(a.dir, "add_%d_s%d.tsv" % (a.m, a.seed))
     if not os.path.exists(add):
-        # The generator writes ids g0, g1, ...: renamed n0, n1, ... The
-        # labels are the first job's, a rule each.
+        # The generator writes ids g0, g1, ...: renamed s7-0, s7-1, ...
+        # for seed 7, so that no new id is an old one (nor one of an
+        # earlier add's of another seed). The labels are the first
+        # job's, a rule each.
         with open(os.path.join(a.dir, "rules.txt")) as f:
             n_labels = sum(1 for line in f if not line.startswith("#"))
         subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
@@ -102,7 +105,7 @@ def main():
                 open(add + ".ren", "w", encoding="utf-8") as o:
             o.write(f.readline())
             for line in f:
-                o.write("n" + line[1:])
+                o.write("s%d-%s" % (a.seed, line[1:]))
         os.remove(add + ".part")
         os.rename(add + ".ren", add)
     new_gold = gold(add, lambda j, i: True)

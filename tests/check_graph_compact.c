@@ -489,9 +489,9 @@ START_TEST(stage_rounds_capped)
 }
 END_TEST
 
-/* The default pool is 5k on the compact rows and 4k on float rows, a
- * pool asked for is kept, and the run row records it; an exact graph has
- * none. */
+/* The default pool is 5k searching the compact rows and 4k on float
+ * rows, a pool asked for is kept, and the run row records it; an exact
+ * graph has none. */
 START_TEST(stage_default_pool)
 {
 	make_store(600);
@@ -521,6 +521,21 @@ START_TEST(stage_default_pool)
 					"'graph' ORDER BY id DESC LIMIT 1"),
 				 (long long)c[i].want);
 	}
+	/* A search from scratch on compact rows keeps 5k, a refinement of
+	 * it after reviews are added 4k. */
+	o.compact_above = 0;
+	o.exact_below = 0;
+	o.k = 6;
+	o.pool = 0;
+	rl_graph_stats st;
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_int_eq(st.incremental, 0);
+	ck_assert_uint_eq(st.pool, 30);
+	add_reviews(600, 10);
+	ck_assert_int_eq(rl_graph(db, &o, &st), RL_OK);
+	ck_assert_int_eq(st.incremental, 1);
+	ck_assert_uint_gt(st.changed, 0);
+	ck_assert_uint_eq(st.pool, 24);
 }
 END_TEST
 
