@@ -361,10 +361,10 @@ int rl_knn_move_local(uint32_t n, uint32_t dim, int16_t *q16, float *scale,
  * rows tie at the k-th place, the search in the order kept the one
  * smaller there, which may be another than rl_knn on the rows as they
  * were would keep (check_graph_compact: an exact search gives the same
- * similarities to the bit, and the same rows but for such ties). */
+ * similarities to the bit, and the same rows but for such ties). On
+ * RL_ENOMEM nbr and sim are unspecified, as after a failed search. */
 int rl_knn_unorder(uint32_t n, uint32_t k, const uint32_t *order,
 		   int32_t *nbr, float *sim);
-/* (On RL_ENOMEM nbr and sim are unspecified, as after a failed search.) */
 
 /* The n_sample (at most n) distinct rows, ascending, that recall is
  * measured on for this seed, into rows [n_sample]. */

@@ -134,7 +134,8 @@ const rl_param_def rl_graph_params[] = {
 	P(rl_graph_opts, "int", RL_PT_INT, pool, "0", 0, 1000,
 	  "NN-descent candidates kept per review (0: 4k; 5k searching "
 	  "the compact rows, LSA vectors of compact_above reviews or "
-	  "more, from scratch, where 4k falls below recall@10 0.95)"),
+	  "more, where 4k falls below recall@10 0.95; a refinement "
+	  "4k)"),
 	P(rl_graph_opts, "int", RL_PT_INT, max_iters, "12", 1, 100,
 	  "rounds of NN-descent at most (the graph line says when this "
 	  "cap, not too few updates, ended them: more would improve the "

@@ -36,10 +36,11 @@
  *   the result, cut from the pools once they are freed: 8 k   (80)
  *   the store's writes: SQLite's page cache, not per review
  * about 484 bytes a review at the search's peak at a pool of 4k (the
- * float rows alone were 400, the whole stage 1,536 before), 549 at 5k
- * (5.5 GB at 10^7), plus some 60 MB that do not grow (at 10^6 and 4k:
- * 494 bytes a review measured, docs/measurements.md). TF-IDF vectors, and LSA vectors searched
- * exactly (fewer than exact_below), are loaded whole as before.
+ * float rows alone were 400, the whole stage 1,536 before), 549 at 5k,
+ * plus some 60 MB that do not grow (measured: 494 bytes a review at 10^6
+ * and 4k, the stage's 5,337 MB at 10^7 and 5k; docs/measurements.md).
+ * TF-IDF vectors, and LSA vectors searched exactly (fewer than
+ * exact_below), are loaded whole as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,14 @@
  * corpus grows: at a pool of 4k, recall@10 on generated reviews was 0.959
  * at 10^6, 0.946 at 3 x 10^6 and 0.936 at 10^7, and at 3 x 10^6 a pool of
  * 5k reached 0.964 for 18% more search time (docs/measurements.md, "Pools
- * of 50 on the compact rows"). So a search from scratch on the compact
- * rows, from compact_above reviews on, keeps 5k. A refinement keeps 4k:
- * its old rows keep their lists, and at 5k adding 100,000 reviews to 10^7
- * took 382 s against 310 and 6.1 GB against 5.6, for new reviews labelled
- * as well. */
-static uint32_t default_pool(uint32_t k, int search_on_compact_rows)
+ * of 50 on the compact rows"). So a search of the compact rows, from
+ * compact_above reviews on, keeps 5k. A refinement keeps 4k: its old rows
+ * keep their lists, and adding 100,000 reviews to the labelled 10^7 store
+ * refined with 5k in 382 s at a 6.1 GB peak, the next 100,000 with 4k in
+ * 347 s at 5.5 GB, their labels as good. */
+static uint32_t default_pool(uint32_t k, int searching_compact_rows)
 {
-	return search_on_compact_rows ? 5 * k : 4 * k;
+	return searching_compact_rows ? 5 * k : 4 * k;
 }
 
 int rl_vectors_kind(rl_db *db, rl_vectors want, int auto_tfidf_below,

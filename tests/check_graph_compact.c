@@ -124,6 +124,26 @@ START_TEST(exact_compact_same_graph)
 }
 END_TEST
 
+/* The search under o on 1, 2 and 3 threads: the same lists and
+ * similarities to the bit; the first's into nbr and sim. */
+static void take_on_threads(const rl_vecs *v, rl_knn_opts o, int32_t **nbr,
+			    float **sim)
+{
+	size_t len = (size_t)v->n * o.k;
+	o.threads = 1;
+	ck_assert_int_eq(rl_knn_take(v, &o, nbr, sim), RL_OK);
+	for (int t = 2; t <= 3; t++) {
+		int32_t *b;
+		float *sb;
+		o.threads = t;
+		ck_assert_int_eq(rl_knn_take(v, &o, &b, &sb), RL_OK);
+		ck_assert(!memcmp(*nbr, b, len * sizeof *b));
+		ck_assert(!memcmp(*sim, sb, len * sizeof *sb));
+		free(b);
+		free(sb);
+	}
+}
+
 START_TEST(descent_compact_recall_threads)
 {
 	/* 4000 rows in 40 clusters of dimension 32: NN-descent on the
@@ -137,12 +157,9 @@ START_TEST(descent_compact_recall_threads)
 	rl_vecs f = { .n = n, .dim = d, .dense = x }, v = compact(x, n, d, &c);
 	rl_knn_opts o = { .k = k, .threads = 1, .seed = 3, .max_iters = 12,
 			  .delta = 0.001, .pool = 20, .block = 700 };
-	int32_t *nbr[3];
-	float *sim[3];
-	for (int t = 0; t < 3; t++) {
-		o.threads = t + 1;
-		ck_assert_int_eq(rl_knn_take(&v, &o, &nbr[t], &sim[t]), RL_OK);
-	}
+	int32_t *nbr;
+	float *sim;
+	take_on_threads(&v, o, &nbr, &sim);
 	double whole;
 	int32_t *nw;
 	float *sw;
@@ -152,33 +169,25 @@ START_TEST(descent_compact_recall_threads)
 			 RL_OK);
 	free(nw);
 	free(sw);
-	for (int t = 1; t < 3; t++) {
-		ck_assert(!memcmp(nbr[0], nbr[t], (size_t)n * k *
-				  sizeof *nbr[0]));
-		ck_assert(!memcmp(sim[0], sim[t], (size_t)n * k *
-				  sizeof *sim[0]));
-	}
 	double recall;
-	ck_assert_int_eq(rl_knn_recall(&f, k, nbr[0], n, 1, 2, &recall, NULL),
+	ck_assert_int_eq(rl_knn_recall(&f, k, nbr, n, 1, 2, &recall, NULL),
 			 RL_OK);
 	ck_assert_msg(recall >= 0.95 && recall >= whole - 0.01,
 		      "recall %f in blocks, %f at once", recall, whole);
 	/* Each row's list is distinct rows, not itself, best first. */
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t j = 0; j < k; j++) {
-			int32_t y = nbr[0][i * k + j];
+			int32_t y = nbr[i * k + j];
 			ck_assert(y >= 0 && (uint32_t)y < n &&
 				  (uint32_t)y != i);
 			if (j)
-				ck_assert(sim[0][i * k + j] <=
-					  sim[0][i * k + j - 1]);
+				ck_assert(sim[i * k + j] <=
+					  sim[i * k + j - 1]);
 			for (uint32_t l = 0; l < j; l++)
-				ck_assert_int_ne(nbr[0][i * k + l], y);
+				ck_assert_int_ne(nbr[i * k + l], y);
 		}
-	for (int t = 0; t < 3; t++) {
-		free(nbr[t]);
-		free(sim[t]);
-	}
+	free(nbr);
+	free(sim);
 	free(x);
 	free(c.q16);
 	free(c.scale);
@@ -202,17 +211,9 @@ START_TEST(local_order_threads_same)
 	rl_knn_opts o = { .k = k, .threads = 1, .seed = 3, .max_iters = 12,
 			  .delta = 0.001, .pool = 20, .block = 600,
 			  .ordered = 1 };
-	int32_t *a, *b;
-	float *sa, *sb;
-	ck_assert_int_eq(rl_knn_take(&v, &o, &a, &sa), RL_OK);
-	for (int t = 2; t <= 3; t++) {
-		o.threads = t;
-		ck_assert_int_eq(rl_knn_take(&v, &o, &b, &sb), RL_OK);
-		ck_assert(!memcmp(a, b, (size_t)n * k * sizeof *a));
-		ck_assert(!memcmp(sa, sb, (size_t)n * k * sizeof *sa));
-		free(b);
-		free(sb);
-	}
+	int32_t *a;
+	float *sa;
+	take_on_threads(&v, o, &a, &sa);
 	/* The pool searched: at least k, at most n - 1, none exact. */
 	o.pool = 4;
 	ck_assert_uint_eq(rl_knn_pool(n, &o), k);
