@@ -308,7 +308,9 @@ typedef struct rl_tokenize_opts {
 	const char *language;		/* "en" */
 	int stopwords;			/* drop stop words; 1 */
 	int stem;			/* Snowball stemming; 1 */
-	int negation;			/* mark negation scope "not_x"; 1 */
+	int negation;			/* words in a negation's scope:
+					   0 as they are, 1 "not_x" (the
+					   default), 2 "x" and "not_x" */
 	int min_len;			/* drop shorter word tokens; 1 */
 	int threads;			/* reviews tokenized at once; the
 					   tokens are the same for any

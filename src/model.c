@@ -508,7 +508,7 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 		goto out;
 	m->stopwords = to.stopwords != 0;
 	m->stem = to.stem != 0;
-	m->negation = to.negation != 0;
+	m->negation = to.negation == 2 ? 2 : to.negation != 0;
 	m->min_len = to.min_len > 1 ? to.min_len : 1;
 	if (!(m->language = strdup(to.language))) {
 		rc = RL_ENOMEM;
@@ -983,7 +983,7 @@ static int parse_tokn(rl_model *m, rd *r, const char *path, char *err,
 		return rc;
 	uint32_t sw = rd_u8(r), st = rd_u8(r), ng = rd_u8(r);
 	uint32_t min_len = rd_u32(r);
-	if (sw > 1 || st > 1 || ng > 1 || min_len > 1000000)
+	if (sw > 1 || st > 1 || ng > 2 || min_len > 1000000)
 		return RL_EINPUT;
 	m->stopwords = (int)sw;
 	m->stem = (int)st;

@@ -75,8 +75,9 @@ const rl_param_def rl_tokenize_params[] = {
 	  "drop the language's stop words"),
 	P(rl_tokenize_opts, "bool", RL_PT_BOOL, stem, "1", 0, 1,
 	  "reduce words to their Snowball stem"),
-	P(rl_tokenize_opts, "bool", RL_PT_BOOL, negation, "1", 0, 1,
-	  "prefix words after a negation with not_ up to punctuation"),
+	P(rl_tokenize_opts, "int", RL_PT_INT, negation, "1", 0, 2,
+	  "words after a negation up to punctuation: 0 as they are, "
+	  "1 prefixed with not_, 2 as they are and with not_ too"),
 	P(rl_tokenize_opts, "int", RL_PT_INT, min_len, "1", 1, 100,
 	  "drop word tokens shorter than this many characters"),
 	P(rl_tokenize_opts, "int", RL_PT_INT, threads, "2", 1, 256,

@@ -11,6 +11,10 @@
  *      ideographs and kana, emoji as grapheme clusters, URLs as "<url>";
  *   3. filter words: negation words open a "not_" scope that runs to the
  *      next clause punctuation, stop words are dropped, the rest stemmed.
+ *      In a scope a word becomes "not_word" (negation 1), or stays as it
+ *      is and its "not_word" follows once the scope closes (negation 2),
+ *      so the scope's words keep their own bigrams and its marked words
+ *      theirs.
  * All buffers belong to the tokenizer and are reused from text to text:
  * tokenizing allocates only for a text longer than any before it, or to
  * remember a word it has not met yet.
@@ -67,6 +71,8 @@ struct rl_tokenizer {
 	rl_buf tok;		/* token being built, after NOT_LEN bytes */
 	rl_strmap *cache;	/* word -> stem offset << W_SHIFT | W_* */
 	rl_buf stems;		/* the cache's stems, each NUL-terminated */
+	rl_buf marked;		/* negation 2: the open scope's "not_" words,
+				   each NUL-terminated */
 	char fingerprint[17];
 };
 
@@ -593,13 +599,32 @@ static int emit_word(run *r, const word *w)
 		s = tk->tok.data + NOT_LEN;
 		memcpy(s, st, sl + 1);
 	}
-	if (r->scope) {
+	if (r->scope && tk->negation == 2) {
+		r->fn(r->ctx, s, sl);
+		if (rl_buf_append(&tk->marked, NOT_PREFIX, NOT_LEN) != RL_OK ||
+		    rl_buf_append(&tk->marked, s, sl) != RL_OK ||
+		    rl_buf_putc(&tk->marked, '\0') != RL_OK)
+			return RL_ENOMEM;
+	} else if (r->scope) {
 		memcpy(s - NOT_LEN, NOT_PREFIX, NOT_LEN);
 		r->fn(r->ctx, s - NOT_LEN, sl + NOT_LEN);
 	} else {
 		r->fn(r->ctx, s, sl);
 	}
 	return RL_OK;
+}
+
+/* Closes a negation scope: with negation 2, its marked words follow. */
+static void close_scope(run *r)
+{
+	rl_buf *m = &r->tk->marked;
+	for (size_t i = 0; i < m->len;) {
+		size_t len = strlen(m->data + i);
+		r->fn(r->ctx, m->data + i, len);
+		i += len + 1;
+	}
+	m->len = 0;
+	r->scope = 0;
 }
 
 static void emit_raw(run *r, size_t len)
@@ -681,7 +706,7 @@ static int segment(run *r)
 		case C_NUMSEP:
 		case C_CLAUSE:
 		case C_BREAK:
-			r->scope = 0;
+			close_scope(r);
 			i++;
 			break;
 		default:
@@ -689,6 +714,7 @@ static int segment(run *r)
 			break;
 		}
 	}
+	close_scope(r);
 	return RL_OK;
 }
 
@@ -707,6 +733,7 @@ int rl_tokenize_text(rl_tokenizer *tk, const char *text, size_t len,
 	tk->tok.len = 0;
 	if (rl_buf_reserve(&tk->tok, NOT_LEN + tk->text.len * 4 + 8) != RL_OK)
 		return RL_ENOMEM;
+	tk->marked.len = 0;	/* a failed text may have left a scope */
 	run r = { tk, tk->text.v, tk->text.len, fn, ctx, 0 };
 	return segment(&r);
 }
@@ -880,7 +907,7 @@ static int make(const rl_tokenize_opts *o, const rl_lexicon_files *files,
 	} else {
 		tk->stopwords = o->stopwords != 0;
 		tk->stem = o->stem != 0;
-		tk->negation = o->negation != 0;
+		tk->negation = o->negation == 2 ? 2 : o->negation != 0;
 		tk->min_len = o->min_len > 1 ? (size_t)o->min_len : 1;
 		if ((rc = rl_lexicon_parse(&tk->lex, files, origin, err,
 					   errlen)) != RL_OK)
@@ -963,6 +990,7 @@ void rl_tokenizer_free(rl_tokenizer *tk)
 	rl_buf_free(&tk->tok);
 	rl_strmap_free(tk->cache);
 	rl_buf_free(&tk->stems);
+	rl_buf_free(&tk->marked);
 	free(tk);
 }
 

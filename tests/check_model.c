@@ -582,7 +582,8 @@ END_TEST
 
 /* ---- standalone: a small store whose lexicons are a copy ---- */
 
-static void small_store(const char *db_path, const char *lexdir)
+static void small_store_with(const char *db_path, const char *lexdir,
+			     int negation)
 {
 	rl_db *db = NULL;
 	ck_assert_int_eq(rl_db_open(db_path, RL_OPEN_CREATE, &db), RL_OK);
@@ -600,6 +601,7 @@ static void small_store(const char *db_path, const char *lexdir)
 	rl_tokenize_opts to;
 	rl_tokenize_opts_init(&to);
 	to.lexicon_dir = lexdir;
+	to.negation = negation;
 	rl_vectorize_opts vo;
 	rl_vectorize_opts_init(&vo);
 	vo.dim = 2;
@@ -616,6 +618,11 @@ static void small_store(const char *db_path, const char *lexdir)
 				 RL_OK);
 	ck_assert_int_eq(rl_train(db, NULL), RL_OK);
 	rl_db_close(db);
+}
+
+static void small_store(const char *db_path, const char *lexdir)
+{
+	small_store_with(db_path, lexdir, 1);
 }
 
 static void copy_lexicons(const char *to)
@@ -673,6 +680,43 @@ START_TEST(lives_without_store_and_lexicons)
 			 RL_EINPUT);
 	ck_assert_ptr_nonnull(strstr(err, "bad.jsonl:2:"));
 	ck_assert_uint_eq(none.n, 0);
+	rl_model_free(m);
+}
+END_TEST
+
+/* Negation kept beside the word (negation 2) travels with the model:
+ * the file says so and tokenizes new text as the store did, "not cheap"
+ * giving both cheap and not_cheap (so it still reads as price). */
+START_TEST(keeps_negation_mode)
+{
+	char db_path[600], path[600], err[1024];
+	static got before, after;
+	snprintf(db_path, sizeof db_path, "%s", tu_path("s.db"));
+	snprintf(path, sizeof path, "%s", tu_path("s.rlm"));
+	small_store_with(db_path, RL_LEXICON_DIR, 2);
+	const char *in = tu_write("new.jsonl",
+		"{\"id\":\"n1\",\"text\":\"not cheap at all\"}\n"
+		"{\"id\":\"n2\",\"text\":\"never quick, the courier\"}\n",
+		0);
+	rl_db *db = NULL;
+	rl_model *m = NULL;
+	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_predict_file(db, in, NULL, 0, 2, collect,
+					 &before, NULL), RL_OK);
+	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
+	rl_db_close(db);
+	ck_assert_int_eq(rl_model_save(m, path, err, sizeof err), RL_OK);
+	rl_model_free(m);
+	ck_assert_int_eq(rl_model_load(path, &m, err, sizeof err), RL_OK);
+	rl_model_info info;
+	rl_model_describe(m, &info);
+	ck_assert_int_eq(info.negation, 2);
+	ck_assert_int_eq(rl_predict_file_model(m, in, NULL, 2, collect,
+					       &after, NULL, err, sizeof err),
+			 RL_OK);
+	same(&before, &after);
+	ck_assert_str_eq(before.label[0][0], "price");
+	ck_assert_str_eq(before.label[1][0], "shipping");
 	rl_model_free(m);
 }
 END_TEST
@@ -883,6 +927,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, lives_without_store_and_lexicons);
 	tcase_add_test(tc, refuses_changed_lexicons);
+	tcase_add_test(tc, keeps_negation_mode);
 	tcase_add_test(tc, every_byte_flipped);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");

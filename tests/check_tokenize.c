@@ -112,6 +112,7 @@ static const struct golden {
 	{ "punctuation", ALL_OFF },
 	{ "negation", "" },
 	{ "negation_off", "negation=0" },
+	{ "negation_both", "negation=2" },
 	{ "stopwords_on", "stopwords=1 stem=0 negation=0" },
 	{ "stem_on", "stopwords=0 stem=1 negation=0" },
 	{ "filters_off", ALL_OFF },
