@@ -11,21 +11,22 @@
  */
 #include "fuzz.h"
 
-static rl_tokenizer *tk[2];
+static rl_tokenizer *tk[3];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char *const settings[2][4] = {
+	static const char *const settings[3][4] = {
 		{ NULL },
 		{ "stopwords=0", "stem=0", "negation=0", "min_len=3" },
+		{ "negation=2" },
 	};
 	char err[512] = "";
 	(void)argc;
 	(void)argv;
-	for (int t = 0; t < 2; t++) {
+	for (int t = 0; t < 3; t++) {
 		rl_tokenize_opts o;
 		rl_tokenize_opts_init(&o);
 		for (int i = 0; i < 4 && settings[t][i]; i++)
@@ -59,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
 	int valid = rl_utf8_check(text, size) == size;
-	for (int t = 0; t < 2; t++) {
+	for (int t = 0; t < 3; t++) {
 		pass p[2] = { { { 0 }, 0 }, { { 0 }, 0 } };
 		for (int i = 0; i < 2; i++) {
 			int rc = rl_tokenize_text(tk[t], text, size, on_token,

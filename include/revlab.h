@@ -1296,7 +1296,9 @@ typedef struct rl_model_info {
 	const char *created;	/* when the store trained it, UTC */
 	int64_t store_id;	/* its id in the store it came from */
 	const char *language;	/* of the lexicons */
-	int stopwords, stem, negation, min_len;	/* tokenizer settings */
+	int stopwords, stem, negation, min_len;	/* tokenizer settings
+						   (negation 0-2, as
+						   rl_tokenize_opts) */
 	uint32_t n_labels;
 	uint32_t n_terms;	/* words the features are made of */
 	uint32_t n_features;	/* TF-IDF columns: unigrams, bigrams */

@@ -36,7 +36,8 @@
  *   INFO  made_by str (revlab version that wrote the file), created str
  *         (when the store trained the model, UTC), store_id i64
  *   TOKN  tokenizer str (its rules' version: tokens made under another
- *         may differ), language str, stopwords u8, stem u8, negation u8,
+ *         may differ), language str, stopwords u8, stem u8, negation u8
+ *         (0 none, 1 not_ marks; 2 in version 3 only),
  *         min_len u32, then for stopwords.txt, negations.txt and stemmer
  *         in turn: present u8, content str (the file's bytes)
  *   LABL  n u32, n label names str
@@ -71,6 +72,12 @@
  * they fire on the text or not; a text is given each label whose
  * probability reaches the label's threshold, and its likeliest when none
  * does.
+ *
+ * Format version 3 is either of those whose TOKN says negation 2 (a word
+ * in a negation's scope kept as it is, its not_ form after the clause);
+ * 0 and 1 are the only values below version 3. Only such a model is
+ * written as version 3, so older readers refuse it by its version where
+ * they would call the value damaged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,8 +96,10 @@
 #include "rules.h"
 #include "store.h"
 
-#define FORMAT_VERSION 2u	/* the newest this library reads */
+#define FORMAT_VERSION 3u	/* the newest this library reads */
 #define FORMAT_SINGLE 1u	/* what a single-label model is written as */
+#define FORMAT_MULTI 2u		/* ... a multi-label one */
+#define FORMAT_NEGATION 3u	/* ... either, keeping negated words */
 #define HEADER 32
 static const unsigned char magic[8] = {
 	0x89, 'R', 'L', 'M', 0x0d, 0x0a, 0x1a, 0x0a
@@ -643,7 +652,8 @@ static void encode(const rl_model *m, wr *w)
 	size_t at;
 
 	w_bytes(w, magic, sizeof magic);
-	w_u32(w, m->thresholds ? FORMAT_VERSION : FORMAT_SINGLE);
+	w_u32(w, m->negation == 2 ? FORMAT_NEGATION
+		 : m->thresholds ? FORMAT_MULTI : FORMAT_SINGLE);
 	w_u32(w, !m->thresholds ? N_REQUIRED : has_rules(m) ? N_SECTIONS
 							     : N_SECTIONS - 1);
 	w_u64(w, 0);		/* size, below */
@@ -966,8 +976,8 @@ static int parse_info(rl_model *m, rd *r)
 	return RL_OK;
 }
 
-static int parse_tokn(rl_model *m, rd *r, const char *path, char *err,
-		      size_t errlen)
+static int parse_tokn(rl_model *m, rd *r, uint32_t version,
+		      const char *path, char *err, size_t errlen)
 {
 	size_t n;
 	const unsigned char *v = rd_str(r, &n);
@@ -983,7 +993,9 @@ static int parse_tokn(rl_model *m, rd *r, const char *path, char *err,
 		return rc;
 	uint32_t sw = rd_u8(r), st = rd_u8(r), ng = rd_u8(r);
 	uint32_t min_len = rd_u32(r);
-	if (sw > 1 || st > 1 || ng > 2 || min_len > 1000000)
+	if (sw > 1 || st > 1 || ng > 2 || (ng == 2 && version <
+					     FORMAT_NEGATION) ||
+	    min_len > 1000000)
 		return RL_EINPUT;
 	m->stopwords = (int)sw;
 	m->stem = (int)st;
@@ -1245,7 +1257,9 @@ static int parse(rl_model *m, const char *path, const unsigned char *d,
 			continue;
 		switch (s) {
 		case S_INFO: rc = parse_info(m, q); break;
-		case S_TOKN: rc = parse_tokn(m, q, path, err, errlen); break;
+		case S_TOKN:
+			rc = parse_tokn(m, q, get32(d + 8), path, err, errlen);
+			break;
 		case S_LABL: rc = parse_labl(m, q); break;
 		case S_VOCA: rc = parse_voca(m, q); break;
 		case S_FEAT: rc = parse_feat(m, q); break;

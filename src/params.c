@@ -75,7 +75,7 @@ const rl_param_def rl_tokenize_params[] = {
 	  "drop the language's stop words"),
 	P(rl_tokenize_opts, "bool", RL_PT_BOOL, stem, "1", 0, 1,
 	  "reduce words to their Snowball stem"),
-	P(rl_tokenize_opts, "int", RL_PT_INT, negation, "1", 0, 2,
+	P(rl_tokenize_opts, "int", RL_PT_BOOL, negation, "1", 0, 2,
 	  "words after a negation up to punctuation: 0 as they are, "
 	  "1 prefixed with not_, 2 as they are and with not_ too"),
 	P(rl_tokenize_opts, "int", RL_PT_INT, min_len, "1", 1, 100,
@@ -270,15 +270,19 @@ static int set_field(const rl_param_def *d, void *opts, const char *v)
 			}
 		return RL_EINVAL;
 	case RL_PT_BOOL:
-		if (!strcmp(v, "1") || !strcasecmp(v, "true") ||
-		    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		/* A bool's words, or its numbers up to hi (negation's third
+		 * mode, 2, came after its on and off). */
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+		    !strcasecmp(v, "on")) {
 			*(int *)field = 1;
-		else if (!strcmp(v, "0") || !strcasecmp(v, "false") ||
-			 !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+			return RL_OK;
+		}
+		if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+		    !strcasecmp(v, "off")) {
 			*(int *)field = 0;
-		else
-			return RL_EINVAL;
-		return RL_OK;
+			return RL_OK;
+		}
+		/* fall through */
 	case RL_PT_INT: {
 		errno = 0;
 		long x = strtol(v, &end, 10);

@@ -16,8 +16,9 @@
  *      so the scope's words keep their own bigrams and its marked words
  *      theirs.
  * All buffers belong to the tokenizer and are reused from text to text:
- * tokenizing allocates only for a text longer than any before it, or to
- * remember a word it has not met yet.
+ * tokenizing allocates only for a text longer than any before it, to
+ * remember a word it has not met yet, or (negation 2) to hold a scope
+ * longer than any before it.
  */
 #include <libstemmer.h>
 #include <stdlib.h>

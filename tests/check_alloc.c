@@ -93,6 +93,16 @@ static int do_tokenize(void *arg)
 	return rl_tokenize(db, NULL, NULL);
 }
 
+/* Negated words kept beside their not_ forms: the scope's buffer. */
+static int do_tokenize_kept(void *arg)
+{
+	(void)arg;
+	rl_tokenize_opts o;
+	rl_tokenize_opts_init(&o);
+	o.negation = 2;
+	return rl_tokenize(db, &o, NULL);
+}
+
 static int do_vectorize(void *arg)
 {
 	(void)arg;
@@ -432,6 +442,11 @@ START_TEST(ingest)
 	ck_assert_int_gt(each_allocation(do_graph_compact, NULL), 1);
 	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM neighbours"),
 			 8);
+	ck_assert_int_eq(do_import((void *)tu_write("n.jsonl", "{\"id\":5,"
+		"\"text\":\"never cheap, not fast at all\"}\n", 0)), RL_OK);
+	ck_assert_int_gt(each_allocation(do_tokenize_kept, NULL), 1);
+	ck_assert_int_eq(tu_int(db_path, "SELECT count(*) FROM terms WHERE "
+				"term = 'not_cheap'"), 1);
 }
 END_TEST
 

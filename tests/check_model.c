@@ -515,12 +515,12 @@ START_TEST(refuses_bad_files)
 
 	/* A later format version, checksums right: refused as such. */
 	memcpy(c, d, len);
-	put_le32(c + 8, 3);
+	put_le32(c + 8, 4);
 	reseal(c, len);
 	spit_file(bad, c, len);
 	ck_assert_int_eq(try_load(bad, err, sizeof err), RL_EVERSION);
-	snprintf(want, sizeof want, "%s: model file format version 3; this "
-		 "library reads versions 1 to 2", bad);
+	snprintf(want, sizeof want, "%s: model file format version 4; this "
+		 "library reads versions 1 to 3", bad);
 	ck_assert_str_eq(err, want);
 
 	/* Sound checksums, unsound content: a count too large. The LABL
@@ -686,7 +686,8 @@ END_TEST
 
 /* Negation kept beside the word (negation 2) travels with the model:
  * the file says so and tokenizes new text as the store did, "not cheap"
- * giving both cheap and not_cheap (so it still reads as price). */
+ * giving both cheap and not_cheap (so it still reads as price); it is a
+ * version-3 file. */
 START_TEST(keeps_negation_mode)
 {
 	char db_path[600], path[600], err[1024];
@@ -718,6 +719,18 @@ START_TEST(keeps_negation_mode)
 	ck_assert_str_eq(before.label[0][0], "price");
 	ck_assert_str_eq(before.label[1][0], "shipping");
 	rl_model_free(m);
+
+	/* Written as format version 3, which older readers refuse by its
+	 * number; the same bytes called version 2 are damaged. */
+	size_t len;
+	unsigned char *d = slurp_file(path, &len);
+	ck_assert_uint_eq(d[8], 3);
+	put_le32(d + 8, 2);
+	reseal(d, len);
+	spit_file(path, d, len);
+	ck_assert_int_eq(try_load(path, err, sizeof err), RL_EINPUT);
+	ck_assert_ptr_nonnull(strstr(err, "damaged"));
+	free(d);
 }
 END_TEST
 

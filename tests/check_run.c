@@ -200,6 +200,19 @@ START_TEST(opts_by_name)
 	ck_assert_int_eq(rl_run_opts_set(&o, "k=x"), RL_EINVAL);
 	ck_assert_int_eq(rl_run_opts_set(&o, NULL), RL_EINVAL);
 	ck_assert_int_eq(o.graph.k, 7);
+	/* A bool's words; negation also takes its third mode, 2, and no
+	 * other bool does. */
+	ck_assert_int_eq(rl_run_opts_set(&o, "negation=off"), RL_OK);
+	ck_assert_int_eq(o.tok.negation, 0);
+	ck_assert_int_eq(rl_run_opts_set(&o, "negation=2"), RL_OK);
+	ck_assert_int_eq(o.tok.negation, 2);
+	ck_assert_int_eq(rl_run_opts_set(&o, "negation=3"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "negation=Yes"), RL_OK);
+	ck_assert_int_eq(o.tok.negation, 1);
+	ck_assert_int_eq(rl_run_opts_set(&o, "stopwords=2"), RL_EINVAL);
+	ck_assert_int_eq(rl_run_opts_set(&o, "stopwords=false"), RL_OK);
+	ck_assert_int_eq(o.tok.stopwords, 0);
+	ck_assert_int_eq(rl_run_opts_set(&o, "stopwords=maybe"), RL_EINVAL);
 }
 END_TEST
 

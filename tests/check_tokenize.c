@@ -293,6 +293,25 @@ START_TEST(reuse_and_scope_reset)
 }
 END_TEST
 
+START_TEST(reuse_and_scope_reset_kept)
+{
+	/* The same with negation 2: the scope's marked words come out when
+	 * the text ends and are not carried into the next. */
+	rl_tokenizer *tk = make("stem=0 negation=2");
+	const char *a = "great phone, would buy twice from them";
+	char *first = tokens_of(tk, a, strlen(a));
+	char *neg = tokens_of(tk, "never buy", 9);
+	ck_assert_str_eq(neg, "never\nbuy\nnot_buy\n");
+	char *second = tokens_of(tk, a, strlen(a));
+	ck_assert_str_eq(first, second);
+	ck_assert_str_eq(first, "great\nphone\nbuy\ntwice\n");
+	free(first);
+	free(neg);
+	free(second);
+	rl_tokenizer_free(tk);
+}
+END_TEST
+
 START_TEST(long_text)
 {
 	/* 1 MiB of a mixed unit, then one 1 MiB word, then 1 MiB of
@@ -538,6 +557,7 @@ static Suite *tokenize_suite(void)
 	tcase_add_test(tc, nfc_equals_nfd);
 	tcase_add_test(tc, normalize_entry);
 	tcase_add_test(tc, reuse_and_scope_reset);
+	tcase_add_test(tc, reuse_and_scope_reset_kept);
 	tcase_add_test(tc, long_text);
 	tcase_add_test(tc, cache_overflow);
 	suite_add_tcase(s, tc);

@@ -99,7 +99,9 @@ static int model_show(int argc, char **argv)
 	}
 	printf("tokenizer   %s: stop words %s, stemming %s, negation %s, "
 	       "min_len %d\n", in.language, in.stopwords ? "on" : "off",
-	       in.stem ? "on" : "off", in.negation ? "on" : "off",
+	       in.stem ? "on" : "off",
+	       in.negation == 2 ? "on, words kept too"
+	       : in.negation ? "on" : "off",
 	       in.min_len);
 	printf("lexicons    carried in the file\n");
 	printf("trained     %s, model %lld of its store\n", in.created,
