@@ -634,10 +634,48 @@ static void copy_lexicons(const char *to)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* The store's predictions of the file in (top 2) into *before, and its
+ * model saved as path. */
+static void predict_and_save(const char *db_path, const char *in,
+			     const char *path, got *before)
+{
+	char err[1024];
+	rl_db *db = NULL;
+	rl_model *m = NULL;
+	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
+	ck_assert_int_eq(rl_predict_file(db, in, NULL, 0, 2, collect, before,
+					 NULL), RL_OK);
+	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
+	rl_db_close(db);
+	ck_assert_msg(rl_model_save(m, path, err, sizeof err) == RL_OK, "%s",
+		      err);
+	rl_model_free(m);
+}
+
+/* The model file at path loaded; it predicts in as the store did
+ * (before), the first review price and the second shipping. */
+static rl_model *load_predicts_alike(const char *path, const char *in,
+				     const got *before)
+{
+	static got after;
+	char err[1024];
+	rl_model *m = NULL;
+	memset(&after, 0, sizeof after);
+	ck_assert_msg(rl_model_load(path, &m, err, sizeof err) == RL_OK, "%s",
+		      err);
+	ck_assert_int_eq(rl_predict_file_model(m, in, NULL, 2, collect,
+					       &after, NULL, err, sizeof err),
+			 RL_OK);
+	same(before, &after);
+	ck_assert_str_eq(before->label[0][0], "price");
+	ck_assert_str_eq(before->label[1][0], "shipping");
+	return m;
+}
+
 START_TEST(lives_without_store_and_lexicons)
 {
 	char db_path[600], lex[600], path[600], err[1024];
-	static got before, after;
+	static got before;
 	snprintf(db_path, sizeof db_path, "%s", tu_path("s.db"));
 	snprintf(lex, sizeof lex, "%s", tu_path("lex"));
 	snprintf(path, sizeof path, "%s", tu_path("s.rlm"));
@@ -648,28 +686,14 @@ START_TEST(lives_without_store_and_lexicons)
 		"{\"id\":\"n2\",\"text\":\"Quick delivery, unknownword\"}\n"
 		"{\"id\":\"n3\",\"text\":\"zzzz qqqq\"}\n"
 		"{\"id\":\"n4\",\"text\":\"not cheap, the prices\"}\n", 0);
-	rl_db *db = NULL;
 	rl_model *m = NULL;
-	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
-	ck_assert_int_eq(rl_predict_file(db, in, NULL, 0, 2, collect,
-					 &before, NULL), RL_OK);
-	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
-	rl_db_close(db);
-	ck_assert_int_eq(rl_model_save(m, path, err, sizeof err), RL_OK);
-	rl_model_free(m);
-	m = NULL;
+	predict_and_save(db_path, in, path, &before);
 
 	/* Store and lexicon folder gone: the file is all there is. */
 	char cmd[1300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", lex, db_path);
 	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(rl_model_load(path, &m, err, sizeof err), RL_OK);
-	ck_assert_int_eq(rl_predict_file_model(m, in, NULL, 2, collect,
-					       &after, NULL, err, sizeof err),
-			 RL_OK);
-	same(&before, &after);
-	ck_assert_str_eq(before.label[0][0], "price");
-	ck_assert_str_eq(before.label[1][0], "shipping");
+	m = load_predicts_alike(path, in, &before);
 
 	/* A bad input file: named with its line, nothing predicted. */
 	got none = { 0 };
@@ -691,7 +715,7 @@ END_TEST
 START_TEST(keeps_negation_mode)
 {
 	char db_path[600], path[600], err[1024];
-	static got before, after;
+	static got before;
 	snprintf(db_path, sizeof db_path, "%s", tu_path("s.db"));
 	snprintf(path, sizeof path, "%s", tu_path("s.rlm"));
 	small_store_with(db_path, RL_LEXICON_DIR, 2);
@@ -699,25 +723,11 @@ START_TEST(keeps_negation_mode)
 		"{\"id\":\"n1\",\"text\":\"not cheap at all\"}\n"
 		"{\"id\":\"n2\",\"text\":\"never quick, the courier\"}\n",
 		0);
-	rl_db *db = NULL;
-	rl_model *m = NULL;
-	ck_assert_int_eq(rl_db_open(db_path, 0, &db), RL_OK);
-	ck_assert_int_eq(rl_predict_file(db, in, NULL, 0, 2, collect,
-					 &before, NULL), RL_OK);
-	ck_assert_int_eq(rl_model_get(db, 0, &m), RL_OK);
-	rl_db_close(db);
-	ck_assert_int_eq(rl_model_save(m, path, err, sizeof err), RL_OK);
-	rl_model_free(m);
-	ck_assert_int_eq(rl_model_load(path, &m, err, sizeof err), RL_OK);
+	predict_and_save(db_path, in, path, &before);
+	rl_model *m = load_predicts_alike(path, in, &before);
 	rl_model_info info;
 	rl_model_describe(m, &info);
 	ck_assert_int_eq(info.negation, 2);
-	ck_assert_int_eq(rl_predict_file_model(m, in, NULL, 2, collect,
-					       &after, NULL, err, sizeof err),
-			 RL_OK);
-	same(&before, &after);
-	ck_assert_str_eq(before.label[0][0], "price");
-	ck_assert_str_eq(before.label[1][0], "shipping");
 	rl_model_free(m);
 
 	/* Written as format version 3, which older readers refuse by its

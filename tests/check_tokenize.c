@@ -274,15 +274,17 @@ START_TEST(normalize_entry)
 }
 END_TEST
 
-START_TEST(reuse_and_scope_reset)
+/* Tokenizes a plain text, then neg_text (whose tokens must be want),
+ * then the plain text again: a negation scope must not leak from one
+ * text into the next, nor reused buffers old bytes. */
+static void check_reuse(const char *settings, const char *neg_text,
+			const char *want)
 {
-	/* A negation scope must not leak from one text into the next, and
-	 * reused buffers must not leak old bytes. */
-	rl_tokenizer *tk = make("stem=0");
+	rl_tokenizer *tk = make(settings);
 	const char *a = "great phone, would buy twice from them";
 	char *first = tokens_of(tk, a, strlen(a));
-	char *neg = tokens_of(tk, "never", 5);
-	ck_assert_str_eq(neg, "never\n");
+	char *neg = tokens_of(tk, neg_text, strlen(neg_text));
+	ck_assert_str_eq(neg, want);
 	char *second = tokens_of(tk, a, strlen(a));
 	ck_assert_str_eq(first, second);
 	ck_assert_str_eq(first, "great\nphone\nbuy\ntwice\n");
@@ -291,24 +293,19 @@ START_TEST(reuse_and_scope_reset)
 	free(second);
 	rl_tokenizer_free(tk);
 }
+
+START_TEST(reuse_and_scope_reset)
+{
+	check_reuse("stem=0", "never", "never\n");
+}
 END_TEST
 
 START_TEST(reuse_and_scope_reset_kept)
 {
-	/* The same with negation 2: the scope's marked words come out when
-	 * the text ends and are not carried into the next. */
-	rl_tokenizer *tk = make("stem=0 negation=2");
-	const char *a = "great phone, would buy twice from them";
-	char *first = tokens_of(tk, a, strlen(a));
-	char *neg = tokens_of(tk, "never buy", 9);
-	ck_assert_str_eq(neg, "never\nbuy\nnot_buy\n");
-	char *second = tokens_of(tk, a, strlen(a));
-	ck_assert_str_eq(first, second);
-	ck_assert_str_eq(first, "great\nphone\nbuy\ntwice\n");
-	free(first);
-	free(neg);
-	free(second);
-	rl_tokenizer_free(tk);
+	/* With negation 2 the scope's marked words come out when the text
+	 * ends, and are not carried into the next. */
+	check_reuse("stem=0 negation=2", "never buy",
+		    "never\nbuy\nnot_buy\n");
 }
 END_TEST
 
