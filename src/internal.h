@@ -100,6 +100,14 @@ int rl_tokenizer_clone(const rl_tokenizer *proto, rl_tokenizer **out);
  * another may differ. */
 const char *rl_tokenizer_version(void);
 
+/* The negation mode a setting means: 0 none, 2 words kept beside their
+ * not_ forms, any other value 1 (not_ marks). The tokenizer and the model
+ * it is recorded in read a setting alike through this. */
+static inline int rl_negation_mode(int setting)
+{
+	return setting == 2 ? 2 : setting != 0;
+}
+
 /* ---- growable byte buffer (buf.c) ---- */
 
 typedef struct rl_buf {

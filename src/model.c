@@ -517,7 +517,7 @@ int rl_model_get(rl_db *db, int64_t id, rl_model **out)
 		goto out;
 	m->stopwords = to.stopwords != 0;
 	m->stem = to.stem != 0;
-	m->negation = to.negation == 2 ? 2 : to.negation != 0;
+	m->negation = rl_negation_mode(to.negation);
 	m->min_len = to.min_len > 1 ? to.min_len : 1;
 	if (!(m->language = strdup(to.language))) {
 		rc = RL_ENOMEM;

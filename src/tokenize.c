@@ -908,7 +908,7 @@ static int make(const rl_tokenize_opts *o, const rl_lexicon_files *files,
 	} else {
 		tk->stopwords = o->stopwords != 0;
 		tk->stem = o->stem != 0;
-		tk->negation = o->negation == 2 ? 2 : o->negation != 0;
+		tk->negation = rl_negation_mode(o->negation);
 		tk->min_len = o->min_len > 1 ? (size_t)o->min_len : 1;
 		if ((rc = rl_lexicon_parse(&tk->lex, files, origin, err,
 					   errlen)) != RL_OK)
