@@ -207,6 +207,9 @@ START_TEST(pipeline)
 	HAS(out_buf, "3 rows read, 3 imported");
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
 	HAS(out_buf, "propagate: skipped: no hand labels yet");
+	/* A store without rules is told what would help most. */
+	HAS(out_buf, "rules:     3 new reviews matched against 0 rules, 0 "
+		"hits\n           no rules: a few words a label");
 	HAS(out_buf, "tokenize:  3 reviews");
 	HAS(out_buf, "vectorize: 3 reviews");
 	HAS(out_buf, "graph:     3 reviews");
@@ -724,6 +727,9 @@ START_TEST(example_end_to_end)
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
 	HAS(out_buf, "cross-validation on 20 hand labels");
 	HAS(out_buf, "choose:");
+	/* With rules, no word about writing some. */
+	HAS(out_buf, "matched against 3 rules");
+	ck_assert_ptr_null(strstr(out_buf, "no rules:"));
 	/* run picks the neighbours per review among those the graph has,
 	 * and shows the blend among the ways of labelling. */
 	HAS(out_buf, "choose:    propagation's settings, each scored by the "

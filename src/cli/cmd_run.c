@@ -139,6 +139,15 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 		       (unsigned long long)r->rules.reviews,
 		       (unsigned long long)r->rules.rules,
 		       (unsigned long long)r->rules.hits);
+		/* Where the development suite's files had no rules, a few
+		 * words a label were worth more than any setting (README,
+		 * "How well it labels"): say so where it applies. */
+		if (r->rules.rules == 0)
+			printf("           no rules: a few words a label in a "
+			       "rules file are often the\n"
+			       "           strongest evidence revlab gets; "
+			       "`revlab suggest DB` proposes\n"
+			       "           some from the hand labels\n");
 		break;
 	case RL_STEP_PROPAGATE:
 		cli_print_propagate(&r->propagate, sec);
