@@ -98,10 +98,14 @@ FILES = {
     # (bench/rules/uci-domain.rules says how).
     "uci-domain+rules": ("uci-sentiment-sentences", "reviews_domain.tsv", 5,
                          os.path.join(HERE, "rules", "uci-domain.rules")),
+    # semeval, its catch-all class given a rule too (bench/rules/semeval.rules)
+    "semeval+rules": ("semeval14-restaurants", "reviews.tsv", 5,
+                      os.path.join(HERE, "rules", "semeval.rules")),
 }
 # Run only when named: imdb (the corpus no default was decided on) and the
 # files above given rules they do not have of their own.
-EXTRA = ("imdb", "blitzer-sentiment+rules", "imdb+rules", "uci-domain+rules")
+EXTRA = ("imdb", "blitzer-sentiment+rules", "imdb+rules", "uci-domain+rules",
+         "semeval+rules")
 __doc__ += ", ".join(FILES) + " (default: all but %s)\n" % ", ".join(EXTRA)
 
 

@@ -320,6 +320,11 @@ START_TEST(seeds_and_rules)
 	HAS(err_buf, "no model");
 	ck_assert_int_eq(run(NULL, "eval", db, NULL), 1);
 	HAS(err_buf, "no neighbour graph");
+	/* run names the label no rule votes for (price), and only it. */
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	HAS(out_buf, "matched against 3 rules, 0 hits\n           no rule "
+		"votes for price; a rule for every label is often worth\n");
+	ck_assert_ptr_null(strstr(out_buf, "no rules:"));
 }
 END_TEST
 
@@ -730,6 +735,7 @@ START_TEST(example_end_to_end)
 	/* With rules, no word about writing some. */
 	HAS(out_buf, "matched against 3 rules");
 	ck_assert_ptr_null(strstr(out_buf, "no rules:"));
+	ck_assert_ptr_null(strstr(out_buf, "no rule votes"));
 	/* run picks the neighbours per review among those the graph has,
 	 * and shows the blend among the ways of labelling. */
 	HAS(out_buf, "choose:    propagation's settings, each scored by the "

@@ -36,7 +36,55 @@ static void print_settings(const rl_run_report *r)
 typedef struct run_out {
 	cli_progress prog;
 	double self_train;
+	rl_db *db;
 } run_out;
+
+/* The labels no rule votes for, as "a, b", cut short with "..." where
+ * they do not fit: rl_labels' callback. */
+typedef struct unruled {
+	char names[256];
+	size_t n;
+	int full;
+} unruled;
+
+static int on_label(void *ctx, const rl_label_info *l)
+{
+	unruled *u = ctx;
+	if (l->rule_votes > 0)
+		return 0;
+	size_t at = strlen(u->names);
+	const char *sep = u->n++ ? ", " : "";
+	if (u->full)
+		return 0;
+	if (at + strlen(sep) + strlen(l->name) + 5 < sizeof u->names) {
+		snprintf(u->names + at, sizeof u->names - at, "%s%s", sep,
+			 l->name);
+	} else {
+		snprintf(u->names + at, sizeof u->names - at, "%s...", sep);
+		u->full = 1;
+	}
+	return 0;
+}
+
+/* Rules were the strongest evidence on the development suite: a store
+ * with none, or with labels none votes for, is told so (README, "How
+ * well it labels"). */
+static void print_unruled(rl_db *db, const rl_rules_stats *st)
+{
+	if (st->rules == 0) {
+		printf("           no rules: a few words a label in a rules "
+		       "file are often the\n           strongest evidence "
+		       "revlab gets; `revlab suggest DB` proposes\n"
+		       "           some from the hand labels\n");
+		return;
+	}
+	unruled u = { .names = "", .n = 0, .full = 0 };
+	if (rl_labels(db, on_label, &u) != RL_OK || u.n == 0)
+		return;
+	printf("           no rule votes for %s; a rule for every label is "
+	       "often worth\n           more than any setting (`revlab "
+	       "suggest DB LABEL` proposes some)\n", u.names);
+}
 
 static void print_label(const rl_run_report *r, double self_train)
 {
@@ -139,15 +187,7 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 		       (unsigned long long)r->rules.reviews,
 		       (unsigned long long)r->rules.rules,
 		       (unsigned long long)r->rules.hits);
-		/* Where the development suite's files had no rules, a few
-		 * words a label were worth more than any setting (README,
-		 * "How well it labels"): say so where it applies. */
-		if (r->rules.rules == 0)
-			printf("           no rules: a few words a label in a "
-			       "rules file are often the\n"
-			       "           strongest evidence revlab gets; "
-			       "`revlab suggest DB` proposes\n"
-			       "           some from the hand labels\n");
+		print_unruled(out->db, &r->rules);
 		break;
 	case RL_STEP_PROPAGATE:
 		cli_print_propagate(&r->propagate, sec);
@@ -186,6 +226,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FAIL;
 	run_out ro;
 	cli_progress_init(&ro.prog, quiet);
+	ro.db = db;
 	rl_run_opts o;
 	rl_run_opts_init(&o);
 	o.tok = st.tok;
