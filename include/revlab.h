@@ -486,6 +486,15 @@ typedef int (*rl_label_fn)(void *ctx, const rl_label_info *label);
  * duration of the call. */
 RL_API int rl_labels(rl_db *db, rl_label_fn fn, void *ctx);
 
+typedef int (*rl_label_name_fn)(void *ctx, const char *name);
+
+/* Calls fn, in name order, with every label no rule votes for: no rule
+ * of the label (a `!label` rule votes against it) matches a review. One
+ * index look-up per rule, so cheap at any size (rl_labels counts each
+ * label's reviews). A nonzero return from fn stops the walk and is
+ * returned. */
+RL_API int rl_labels_unruled(rl_db *db, rl_label_name_fn fn, void *ctx);
+
 /* Gives review `ext_id` the hand label `label`, creating the label on
  * first use: in a single-label store it replaces any hand label the
  * review had; in a multi-label store it is added to the review's hand

@@ -13,6 +13,7 @@
 
 enum stmt_id {
 	S_LABELS_LIST,
+	S_LABELS_UNRULED,
 	S_UNLABELLED_RANDOM,
 	S_RULE_BY_LINE,
 	S_RULE_HITS,
@@ -60,6 +61,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		"a.source = 'model'), "
 		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
 		"s.origin = 'cluster') FROM labels l ORDER BY l.name",
+	/* One look-up in rule_hits' key per rule, so cheap at any size
+	 * (S_LABELS_LIST counts every review instead). */
+	[S_LABELS_UNRULED] =
+		"SELECT l.id, l.name FROM labels l WHERE NOT EXISTS (SELECT 1 FROM "
+		"rules r WHERE r.label_id = l.id AND r.negate = 0 AND EXISTS "
+		"(SELECT 1 FROM rule_hits h WHERE h.rule_id = r.id)) ORDER BY "
+		"l.name",
 	/* A seeded shuffle: a multiplicative hash of the id, reduced by a
 	 * prime, is a permutation that needs no random column. */
 	[S_UNLABELLED_RANDOM] =
@@ -222,6 +230,27 @@ out:
 }
 
 /* ---- labels, unlabelled reviews, rule hits ---- */
+
+/* rl_labels_unruled's rows through rl_sql_names_each: the id dropped. */
+typedef struct unruled_walk {
+	rl_label_name_fn fn;
+	void *ctx;
+} unruled_walk;
+
+static int unruled_row(void *ctx, int64_t id, const char *name)
+{
+	unruled_walk *w = ctx;
+	(void)id;
+	return w->fn(w->ctx, name);
+}
+
+int rl_labels_unruled(rl_db *db, rl_label_name_fn fn, void *ctx)
+{
+	rl_clear_error(db);
+	unruled_walk w = { fn, ctx };
+	return rl_sql_names_each(db, stmt(db, S_LABELS_UNRULED), unruled_row,
+				 &w);
+}
 
 int rl_labels(rl_db *db, rl_label_fn fn, void *ctx)
 {

@@ -502,6 +502,44 @@ START_TEST(labels_and_unlabelled)
 }
 END_TEST
 
+/* rl_labels_unruled's names, joined by ','; stops at "stop". */
+static int join_name(void *ctx, const char *name)
+{
+	char *out = ctx;
+	if (!strcmp(name, "stop"))
+		return 7;
+	if (*out)
+		strcat(out, ",");
+	strcat(out, name);
+	return 0;
+}
+
+START_TEST(labels_no_rule_votes_for)
+{
+	char names[200] = "";
+	/* No rules: every label, in name order. */
+	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
+	ck_assert_str_eq(names, "ambience,food,price,service");
+	/* food's rule fires; price's never does (a rule that matches no
+	 * review votes for nothing); service has only a rule against it,
+	 * which fires; ambience has one rule that fires and one that does
+	 * not. */
+	ck_assert_int_eq(load("food\tfood\n"
+			      "price\tzzz_nowhere\n"
+			      "!service\trude\n"
+			      "ambience\tdecor\n"
+			      "ambience\tqqq_nowhere\n", NULL), RL_OK);
+	names[0] = '\0';
+	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
+	ck_assert_str_eq(names, "price,service");
+	/* The callback's status stops the walk and is returned. */
+	ck_assert_int_eq(rl_label_add(db, "stop"), RL_OK);
+	names[0] = '\0';
+	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), 7);
+	ck_assert_str_eq(names, "price,service");
+}
+END_TEST
+
 typedef struct got {
 	int n;
 	char first[32];
@@ -561,6 +599,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, coverage_matches_posix);
 	tcase_add_test(tc, seed_files);
 	tcase_add_test(tc, labels_and_unlabelled);
+	tcase_add_test(tc, labels_no_rule_votes_for);
 	tcase_add_test(tc, suggestions);
 	suite_add_tcase(s, tc);
 	return s;

@@ -40,25 +40,23 @@ typedef struct run_out {
 } run_out;
 
 /* The labels no rule votes for, as "a, b", cut short with "..." where
- * they do not fit: rl_labels' callback. */
+ * they do not fit: rl_labels_unruled's callback. */
 typedef struct unruled {
 	char names[256];
 	size_t n;
 	int full;
 } unruled;
 
-static int on_label(void *ctx, const rl_label_info *l)
+static int on_unruled(void *ctx, const char *name)
 {
 	unruled *u = ctx;
-	if (l->rule_votes > 0)
-		return 0;
 	size_t at = strlen(u->names);
 	const char *sep = u->n++ ? ", " : "";
 	if (u->full)
 		return 0;
-	if (at + strlen(sep) + strlen(l->name) + 5 < sizeof u->names) {
+	if (at + strlen(sep) + strlen(name) + 5 < sizeof u->names) {
 		snprintf(u->names + at, sizeof u->names - at, "%s%s", sep,
-			 l->name);
+			 name);
 	} else {
 		snprintf(u->names + at, sizeof u->names - at, "%s...", sep);
 		u->full = 1;
@@ -79,7 +77,7 @@ static void print_unruled(rl_db *db, const rl_rules_stats *st)
 		return;
 	}
 	unruled u = { .names = "", .n = 0, .full = 0 };
-	if (rl_labels(db, on_label, &u) != RL_OK || u.n == 0)
+	if (rl_labels_unruled(db, on_unruled, &u) != RL_OK || u.n == 0)
 		return;
 	printf("           no rule votes for %s; a rule for every label is "
 	       "often worth\n           more than any setting (`revlab "
