@@ -228,6 +228,7 @@ typedef struct rl_export_filter {
 } rl_export_filter;
 int rl_labelled_rows(rl_db *db, const rl_export_filter *f,
                      int (*fn)(void *, const rl_labelled_row *), void *ctx);
+int rl_labels_unruled(rl_db *db, int (*fn)(void *, const char *), void *ctx);
 
 /* Models */
 typedef struct rl_model rl_model;
@@ -250,6 +251,7 @@ int rl_model_predict(const rl_model *m, const char *const *texts,
 extern "Python" int rl_py_labelled(void *, const rl_labelled_row *);
 extern "Python" int rl_py_next(void *, const rl_next_item *);
 extern "Python" int rl_py_suspect(void *, const rl_suspect *);
+extern "Python" int rl_py_name(void *, const char *);
 """
 
 

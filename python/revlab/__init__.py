@@ -158,6 +158,12 @@ def rl_py_suspect(ctx, s):
     return 0
 
 
+@ffi.def_extern(onerror=lambda *exc: 1)
+def rl_py_name(ctx, name):
+    ffi.from_handle(ctx)(name)
+    return 0
+
+
 class _Collect:
     """A callback target that keeps the first Python exception it raised,
     so a failed callback (which stops the C iteration) is re-raised."""
@@ -379,10 +385,12 @@ class Store:
         what was done and chosen, and why, as a dict: steps (each step
         that ran with its seconds and counts), settings and classifiers
         (the candidates scored, the one taken marked), method, model,
-        neighbours, class_prior, temperature, labelled, up_to_date, and
+        neighbours, class_prior, temperature, labelled, up_to_date,
         eval (the cross-validation the method was chosen by, as
         Store.eval returns it; None with too few hand labels, and
-        why_not says why)."""
+        why_not says why), and unruled: the labels no rule votes for
+        (a rule for every label was worth more than any setting on the
+        development suite; `revlab run` names them too)."""
         db = self._handle()
         o = ffi.new("rl_run_opts *")
         lib.rl_run_opts_init(o)
@@ -392,10 +400,23 @@ class Store:
         r = out[0]
         try:
             self._check(rc)
-            return _run_dict(r)
+            report = _run_dict(r)
         finally:
             lib.rl_run_report_free(r)
             del keep
+        report["unruled"] = self.unruled()
+        return report
+
+    def unruled(self):
+        """The labels no rule votes for, in name order
+        (rl_labels_unruled): none of their rules, if any, matches a
+        review (a `!label` rule votes against its label)."""
+        names = []
+        db = self._handle()
+        self._check(_iterate(
+            lambda h: lib.rl_labels_unruled(db, lib.rl_py_name, h),
+            lambda n: names.append(_str(n))))
+        return names
 
     def eval(self, **params):
         """Cross-validates every way of labelling, and the baselines, on

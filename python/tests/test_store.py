@@ -71,7 +71,11 @@ def test_filters_eval_next_suspects(labelled):
         sus = s.suspects(3)
         assert list(sus.columns)[:4] == ["id", "text", "given", "suggested"]
         # Nothing changed: a run finds everything up to date.
-        assert s.run()["up_to_date"] is True
+        report = s.run()
+        assert report["up_to_date"] is True
+        # The example's rules vote for both labels; a label with none is
+        # named, here and in every run's report.
+        assert report["unruled"] == [] and s.unruled() == []
 
 
 def test_iterable_of_dicts_integer_ids(tmp_path):
@@ -174,3 +178,16 @@ def test_annotators(tmp_path):
     assert df["annotations"][0] == {"ann": ["price"], "bob": ["shipping"],
                                     "cyd": ["price"]}
     assert df["annotations"][1] == {"ann": ["shipping"]}
+
+
+def test_unruled_labels(tmp_path):
+    with revlab.Store(str(tmp_path / "u.db")) as s:
+        s.import_df(pd.DataFrame({"id": ["a", "b", "c"],
+                                  "text": ["great value", "awful support",
+                                           "late again"]}))
+        s.seed({"a": "pos", "b": "neg", "c": "late"})
+        assert s.unruled() == ["late", "neg", "pos"]
+        # late's rule never fires; neg has only a rule against it.
+        s.rules("pos\t\\bgreat\\b\nlate\t\\bnever_here\\b\n"
+                "!neg\t\\bgreat\\b\n")
+        assert s.unruled() == ["late", "neg"]
