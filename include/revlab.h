@@ -488,11 +488,13 @@ RL_API int rl_labels(rl_db *db, rl_label_fn fn, void *ctx);
 
 typedef int (*rl_label_name_fn)(void *ctx, const char *name);
 
-/* Calls fn, in name order, with every label no rule votes for: no rule
- * of the label (a `!label` rule votes against it) matches a review. One
- * index look-up per rule, so cheap at any size (rl_labels counts each
- * label's reviews). A nonzero return from fn stops the walk and is
- * returned. */
+/* Calls fn with every label no rule votes for: no rule of the label (a
+ * `!label` rule votes against it) matches a review, of those the rules
+ * have been matched against (rl_rules_apply; `revlab run` does it
+ * first). Labels with hand labels come first, then the others, each in
+ * name order; the name is borrowed for the call. One index look-up per
+ * rule, so cheap at any size (rl_labels counts each label's reviews). A
+ * nonzero return from fn stops the walk and is returned. */
 RL_API int rl_labels_unruled(rl_db *db, rl_label_name_fn fn, void *ctx);
 
 /* Gives review `ext_id` the hand label `label`, creating the label on

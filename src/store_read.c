@@ -61,13 +61,15 @@ static const char *const stmt_sql[S_COUNT] = {
 		"a.source = 'model'), "
 		"(SELECT count(*) FROM seeds s WHERE s.label_id = l.id AND "
 		"s.origin = 'cluster') FROM labels l ORDER BY l.name",
-	/* One look-up in rule_hits' key per rule, so cheap at any size
-	 * (S_LABELS_LIST counts every review instead). */
+	/* One look-up in rule_hits' key per rule and one pass over the
+	 * hand labels, so cheap at any size (S_LABELS_LIST counts every
+	 * review instead). Labels with hand labels first. */
 	[S_LABELS_UNRULED] =
-		"SELECT l.id, l.name FROM labels l WHERE NOT EXISTS (SELECT 1 FROM "
-		"rules r WHERE r.label_id = l.id AND r.negate = 0 AND EXISTS "
-		"(SELECT 1 FROM rule_hits h WHERE h.rule_id = r.id)) ORDER BY "
-		"l.name",
+		"SELECT l.id, l.name FROM labels l WHERE NOT EXISTS (SELECT 1 "
+		"FROM rules r WHERE r.label_id = l.id AND r.negate = 0 AND "
+		"EXISTS (SELECT 1 FROM rule_hits h WHERE h.rule_id = r.id)) "
+		"ORDER BY l.id NOT IN (SELECT label_id FROM seeds WHERE origin "
+		"= 'hand'), l.name",
 	/* A seeded shuffle: a multiplicative hash of the id, reduced by a
 	 * prime, is a permutation that needs no random column. */
 	[S_UNLABELLED_RANDOM] =

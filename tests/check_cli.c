@@ -208,8 +208,8 @@ START_TEST(pipeline)
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
 	HAS(out_buf, "propagate: skipped: no hand labels yet");
 	/* A store without rules is told what would help most. */
-	HAS(out_buf, "rules:     3 new reviews matched against 0 rules, 0 "
-		"hits\n           no rules: a few words a label");
+	HAS(out_buf, "rules:     none: a rule for every label, even a loose "
+		"one, was the strongest\n");
 	HAS(out_buf, "tokenize:  3 reviews");
 	HAS(out_buf, "vectorize: 3 reviews");
 	HAS(out_buf, "graph:     3 reviews");
@@ -322,9 +322,34 @@ START_TEST(seeds_and_rules)
 	HAS(err_buf, "no neighbour graph");
 	/* run names the label no rule votes for (price), and only it. */
 	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
-	HAS(out_buf, "matched against 3 rules, 0 hits\n           no rule "
-		"votes for price; a rule for every label is often worth\n");
-	ck_assert_ptr_null(strstr(out_buf, "no rules:"));
+	HAS(out_buf, "\nrules:     no rule votes for price\n           (a rule "
+		"for every label");
+	ck_assert_ptr_null(strstr(out_buf, "rules:     none"));
+	/* Many: wrapped within 79 columns, cut after 12 ("and N more"). */
+	ck_assert_int_eq(run(NULL, "labels", db, "--add", "label-number-01",
+			     "label-number-02", "label-number-03",
+			     "label-number-04", "label-number-05",
+			     "label-number-06", "label-number-07",
+			     "label-number-08", "label-number-09",
+			     "label-number-10", "label-number-11",
+			     "label-number-12", "label-number-13",
+			     "label-number-14", NULL), 0);
+	ck_assert_int_eq(run(NULL, "label", db, "d", "price", NULL), 0);
+	ck_assert_int_eq(run(NULL, "run", db, NULL), 0);
+	const char *at = strstr(out_buf, "\nrules:     no rule votes for ");
+	ck_assert_ptr_nonnull(at);
+	const char *end = strstr(at, "(a rule for every label");
+	ck_assert_ptr_nonnull(end);
+	/* price, the one with hand labels, first */
+	HAS(at, "no rule votes for price, label-number-01,");
+	HAS(at, "label-number-11 and 3 more\n");
+	ck_assert_ptr_null(strstr(at, "label-number-12"));
+	for (const char *line = at + 1; line < end;) {
+		const char *nl = strchr(line, '\n');
+		ck_assert_msg(nl - line <= 79, "a line of %d columns: %.*s",
+			      (int)(nl - line), (int)(nl - line), line);
+		line = nl + 1;
+	}
 }
 END_TEST
 
@@ -734,7 +759,7 @@ START_TEST(example_end_to_end)
 	HAS(out_buf, "choose:");
 	/* With rules, no word about writing some. */
 	HAS(out_buf, "matched against 3 rules");
-	ck_assert_ptr_null(strstr(out_buf, "no rules:"));
+	ck_assert_ptr_null(strstr(out_buf, "rules:     none"));
 	ck_assert_ptr_null(strstr(out_buf, "no rule votes"));
 	/* run picks the neighbours per review among those the graph has,
 	 * and shows the blend among the ways of labelling. */

@@ -408,9 +408,10 @@ class Store:
         return report
 
     def unruled(self):
-        """The labels no rule votes for, in name order
-        (rl_labels_unruled): none of their rules, if any, matches a
-        review (a `!label` rule votes against its label)."""
+        """The labels no rule votes for (rl_labels_unruled): none of
+        their rules, if any, matches a review (a `!label` rule votes
+        against its label). Those with hand labels first, each group in
+        name order."""
         names = []
         db = self._handle()
         self._check(_iterate(

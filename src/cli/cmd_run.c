@@ -36,52 +36,67 @@ static void print_settings(const rl_run_report *r)
 typedef struct run_out {
 	cli_progress prog;
 	double self_train;
-	rl_db *db;
 } run_out;
 
-/* The labels no rule votes for, as "a, b", cut short with "..." where
- * they do not fit: rl_labels_unruled's callback. */
+/* The labels no rule votes for, wrapped at 79 columns under an 11-column
+ * indent and cut short after `max` of them ("and N more"):
+ * rl_labels_unruled's callback. */
 typedef struct unruled {
-	char names[256];
-	size_t n;
-	int full;
+	size_t n, max, col;
 } unruled;
 
 static int on_unruled(void *ctx, const char *name)
 {
 	unruled *u = ctx;
-	size_t at = strlen(u->names);
-	const char *sep = u->n++ ? ", " : "";
-	if (u->full)
+	if (u->n++ >= u->max)
 		return 0;
-	if (at + strlen(sep) + strlen(name) + 5 < sizeof u->names) {
-		snprintf(u->names + at, sizeof u->names - at, "%s%s", sep,
-			 name);
-	} else {
-		snprintf(u->names + at, sizeof u->names - at, "%s...", sep);
-		u->full = 1;
+	size_t len = strlen(name);
+	if (u->n > 1) {
+		printf(",");
+		u->col++;
 	}
+	if (u->col + 1 + len > 79 && u->col > 11) {
+		printf("\n           ");
+		u->col = 11;
+	} else if (u->n > 1) {
+		printf(" ");
+		u->col++;
+	}
+	printf("%s", name);
+	u->col += len;
 	return 0;
 }
 
-/* Rules were the strongest evidence on the development suite: a store
- * with none, or with labels none votes for, is told so (README, "How
- * well it labels"). */
-static void print_unruled(rl_db *db, const rl_rules_stats *st)
+/* Rules were the strongest evidence on the development suite (README,
+ * "How well it labels"): after a run, a store with none is told so, and
+ * one with labels no rule votes for has them named. Read after rl_run
+ * returns: its step callback must not use the handle. */
+static void print_unruled(rl_db *db, const char *path,
+			  const rl_run_report *r)
 {
-	if (st->rules == 0) {
-		printf("           no rules: a few words a label in a rules "
-		       "file are often the\n           strongest evidence "
-		       "revlab gets; `revlab suggest DB` proposes\n"
-		       "           some from the hand labels\n");
+	if (!r->ran[RL_STEP_RULES])
+		return;
+	if (r->rules.rules == 0) {
+		printf("rules:     none: a rule for every label, even a loose "
+		       "one, was the strongest\n           evidence on the "
+		       "development suite; `revlab suggest %s LABEL`\n"
+		       "           ranks words by its hand labels\n", path);
 		return;
 	}
-	unruled u = { .names = "", .n = 0, .full = 0 };
+	/* Counted first, so a store whose every label has a rule gets no
+	 * line; both walks are an index look-up per rule. */
+	unruled u = { .n = 0, .max = 0, .col = 0 };
 	if (rl_labels_unruled(db, on_unruled, &u) != RL_OK || u.n == 0)
 		return;
-	printf("           no rule votes for %s; a rule for every label is "
-	       "often worth\n           more than any setting (`revlab "
-	       "suggest DB LABEL` proposes some)\n", u.names);
+	size_t n = u.n;
+	printf("rules:     no rule votes for ");
+	u = (unruled){ .n = 0, .max = 12, .col = 30 };
+	if (rl_labels_unruled(db, on_unruled, &u) == RL_OK && n > u.max)
+		printf(" and %zu more", n - u.max);
+	printf("\n           (a rule for every label was the strongest "
+	       "evidence on the\n           development suite; `revlab "
+	       "suggest %s LABEL` ranks words\n           by its hand "
+	       "labels)\n", path);
 }
 
 static void print_label(const rl_run_report *r, double self_train)
@@ -185,7 +200,6 @@ static void on_step(void *ctx, rl_run_step step, const rl_run_report *r)
 		       (unsigned long long)r->rules.reviews,
 		       (unsigned long long)r->rules.rules,
 		       (unsigned long long)r->rules.hits);
-		print_unruled(out->db, &r->rules);
 		break;
 	case RL_STEP_PROPAGATE:
 		cli_print_propagate(&r->propagate, sec);
@@ -224,7 +238,6 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FAIL;
 	run_out ro;
 	cli_progress_init(&ro.prog, quiet);
-	ro.db = db;
 	rl_run_opts o;
 	rl_run_opts_init(&o);
 	o.tok = st.tok;
@@ -256,6 +269,8 @@ int cmd_run(int argc, char **argv)
 	else if (!quiet && !r->ran[RL_STEP_LABEL] && !r->reused)
 		printf("propagate: skipped: no hand labels yet (revlab seed / "
 		       "label)\n");
+	if (!quiet)
+		print_unruled(db, path, r);
 	if (!quiet) {
 		printf("\n");
 		if ((rc = cli_print_stats(db, stdout)) != RL_OK) {
