@@ -514,18 +514,22 @@ static int join_name(void *ctx, const char *name)
 	return 0;
 }
 
+/* rl_labels_unruled returns `rc` having named `want`, joined by ','. */
+#define UNRULED_ARE(rc, want) do { \
+	names[0] = '\0'; \
+	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), rc); \
+	ck_assert_str_eq(names, want); \
+} while (0)
+
 START_TEST(labels_no_rule_votes_for)
 {
-	char names[200] = "";
+	char names[200];
 	/* No rules: every label, those with hand labels first, each group
 	 * in name order. */
-	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
-	ck_assert_str_eq(names, "ambience,food,price,service");
+	UNRULED_ARE(RL_OK, "ambience,food,price,service");
 	ck_assert_int_eq(rl_seed_set(db, "r2", "service"), RL_OK);
 	ck_assert_int_eq(rl_seed_set(db, "r3", "price"), RL_OK);
-	names[0] = '\0';
-	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
-	ck_assert_str_eq(names, "price,service,ambience,food");
+	UNRULED_ARE(RL_OK, "price,service,ambience,food");
 	/* food's rule fires; price's never does (a rule that matches no
 	 * review votes for nothing); service has only a rule against it,
 	 * which fires; ambience has one rule that fires and one that does
@@ -535,16 +539,12 @@ START_TEST(labels_no_rule_votes_for)
 			      "!service\trude\n"
 			      "ambience\tdecor\n"
 			      "ambience\tqqq_nowhere\n", NULL), RL_OK);
-	names[0] = '\0';
-	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
-	ck_assert_str_eq(names, "price,service");
+	UNRULED_ARE(RL_OK, "price,service");
 	/* The callback's status stops the walk and is returned: "zebra",
 	 * after "stop", is not reached. */
 	ck_assert_int_eq(rl_label_add(db, "stop"), RL_OK);
 	ck_assert_int_eq(rl_label_add(db, "zebra"), RL_OK);
-	names[0] = '\0';
-	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), 7);
-	ck_assert_str_eq(names, "price,service");
+	UNRULED_ARE(7, "price,service");
 	/* Every label with a rule that fires: no call. */
 	ck_assert_int_eq(load("food\tfood\n"
 			      "price\tprice\n"
@@ -552,9 +552,7 @@ START_TEST(labels_no_rule_votes_for)
 			      "ambience\tdecor\n"
 			      "stop\tNothing\n"
 			      "zebra\tCheap\n", NULL), RL_OK);
-	names[0] = '\0';
-	ck_assert_int_eq(rl_labels_unruled(db, join_name, names), RL_OK);
-	ck_assert_str_eq(names, "");
+	UNRULED_ARE(RL_OK, "");
 }
 END_TEST
 

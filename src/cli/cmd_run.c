@@ -38,9 +38,10 @@ typedef struct run_out {
 	double self_train;
 } run_out;
 
-/* The labels no rule votes for, wrapped at 79 columns under an 11-column
- * indent and cut short after `max` of them ("and N more"):
- * rl_labels_unruled's callback. */
+/* The line naming the labels no rule votes for, opened by the first,
+ * wrapped at 79 columns under an 11-column indent and cut short after
+ * `max` of them (the caller adds "and N more"): rl_labels_unruled's
+ * callback. */
 typedef struct unruled {
 	size_t n, max, col;
 } unruled;
@@ -48,29 +49,24 @@ typedef struct unruled {
 static int on_unruled(void *ctx, const char *name)
 {
 	unruled *u = ctx;
-	if (u->n++ >= u->max)
-		return 0;
 	size_t len = strlen(name);
-	if (u->n > 1) {
-		printf(",");
-		u->col++;
+	if (u->n == 0) {
+		printf("rules:     no rule votes for %s", name);
+		u->col = 30 + len;
+	} else if (u->n < u->max) {
+		int wrap = u->col + 2 + len > 79;
+		printf(wrap ? ",\n           %s" : ", %s", name);
+		u->col = (wrap ? 11 : u->col + 2) + len;
 	}
-	if (u->col + 1 + len > 79 && u->col > 11) {
-		printf("\n           ");
-		u->col = 11;
-	} else if (u->n > 1) {
-		printf(" ");
-		u->col++;
-	}
-	printf("%s", name);
-	u->col += len;
+	u->n++;
 	return 0;
 }
 
 /* Rules were the strongest evidence on the development suite (README,
  * "How well it labels"): after a run, a store with none is told so, and
- * one with labels no rule votes for has them named. Read after rl_run
- * returns: its step callback must not use the handle. */
+ * one with labels no rule votes for has them named (nothing when every
+ * label has a rule). Read after rl_run returns: its step callback must
+ * not use the handle. */
 static void print_unruled(rl_db *db, const char *path,
 			  const rl_run_report *r)
 {
@@ -83,16 +79,12 @@ static void print_unruled(rl_db *db, const char *path,
 		       "           ranks words by its hand labels\n", path);
 		return;
 	}
-	/* Counted first, so a store whose every label has a rule gets no
-	 * line; both walks are an index look-up per rule. */
-	unruled u = { .n = 0, .max = 0, .col = 0 };
-	if (rl_labels_unruled(db, on_unruled, &u) != RL_OK || u.n == 0)
+	unruled u = { .n = 0, .max = 12, .col = 0 };
+	int rc = rl_labels_unruled(db, on_unruled, &u);
+	if (u.n == 0)
 		return;
-	size_t n = u.n;
-	printf("rules:     no rule votes for ");
-	u = (unruled){ .n = 0, .max = 12, .col = 30 };
-	if (rl_labels_unruled(db, on_unruled, &u) == RL_OK && n > u.max)
-		printf(" and %zu more", n - u.max);
+	if (rc == RL_OK && u.n > u.max)
+		printf(" and %zu more", u.n - u.max);
 	printf("\n           (a rule for every label was the strongest "
 	       "evidence on the\n           development suite; `revlab "
 	       "suggest %s LABEL` ranks words\n           by its hand "
@@ -269,9 +261,8 @@ int cmd_run(int argc, char **argv)
 	else if (!quiet && !r->ran[RL_STEP_LABEL] && !r->reused)
 		printf("propagate: skipped: no hand labels yet (revlab seed / "
 		       "label)\n");
-	if (!quiet)
-		print_unruled(db, path, r);
 	if (!quiet) {
+		print_unruled(db, path, r);
 		printf("\n");
 		if ((rc = cli_print_stats(db, stdout)) != RL_OK) {
 			rc = cli_fail(db, rc);
